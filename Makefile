@@ -1,0 +1,111 @@
+# Basalt: one non-recursive GNU Makefile (shared/STYLE.md 2.11).
+#   make              debug build (-O1 -g, assertions on)
+#   make RELEASE=1    -O2 -g, debug logs compiled out
+#   make DEVELOPER=1  extra warnings as errors (CI)
+#   make SANITIZER=address|undefined|thread
+#   make run | test | test-unit | test-e2e | bench | fuzz | format | check-format | check-layers
+# Build output goes to build/ (or build-$(SANITIZER)/ for sanitizer builds).
+
+PKGS      := libmicrohttpd libisal libxxhash sqlite3 libcrypto libcurl expat jansson
+CC        ?= cc
+ifeq ($(origin CC),default)
+CC        := cc
+endif
+PY        := /usr/bin/python3
+BUILD     := build$(if $(SANITIZER),-$(SANITIZER))
+
+CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter -Wvla -Wformat-security \
+               -Wstrict-prototypes -Wmissing-prototypes -fno-common -pthread -MMD -MP -Isrc
+ifdef RELEASE
+CFLAGS_OPT := -O2 -DNDEBUG
+else
+CFLAGS_OPT := -O1 -DBASALT_DEBUG
+endif
+ifdef DEVELOPER
+CFLAGS_OPT += -Werror -Wwrite-strings
+endif
+ifeq ($(SANITIZER),address)
+CC        := clang
+CFLAGS_OPT += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_SAN := -fsanitize=address,undefined
+else ifneq ($(SANITIZER),)
+CC        := clang
+CFLAGS_OPT += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+LDFLAGS_SAN := -fsanitize=$(SANITIZER)
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS    += $(CFLAGS_BASE) $(CFLAGS_OPT) $(PKG_CFLAGS)
+LDLIBS    += $(PKG_LIBS) -lm -pthread
+LDFLAGS   += $(LDFLAGS_SAN)
+
+LIB_SRCS  := $(sort $(wildcard src/*/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+$(UNIT_OBJS): CFLAGS += -Itests/unit
+
+BIN       := $(BUILD)/basalt
+UNIT      := $(BUILD)/unit
+
+.PHONY: all deps run test test-unit test-e2e bench fuzz format check-format check-layers clean
+all: $(BIN)
+
+deps:
+	@scripts/install-deps.sh --quiet
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libbasalt.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(BUILD)/libbasalt.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT): $(UNIT_OBJS) $(BUILD)/libbasalt.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The two commands of the README.
+run: deps
+	@$(MAKE) --no-print-directory RELEASE=1 all
+	@mkdir -p data
+	@exec build/basalt server --address 127.0.0.1:9000 data/d{1...4}
+
+test: deps
+	@$(MAKE) --no-print-directory check-layers
+	@$(MAKE) --no-print-directory DEVELOPER=1 all $(UNIT)
+	@$(MAKE) --no-print-directory test-unit test-e2e
+
+test-unit: $(UNIT)
+	$(UNIT)
+
+test-e2e: $(BIN)
+	BASALT_BIN=$(abspath $(BIN)) $(PY) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+bench: deps
+	@$(MAKE) --no-print-directory RELEASE=1 all
+	bench/run.sh
+
+check-layers:
+	@scripts/check-layers.sh
+
+format:
+	clang-format -i $(LIB_SRCS) $(wildcard src/*/*.h) src/main.c
+
+check-format:
+	clang-format --dry-run --Werror $(LIB_SRCS) $(wildcard src/*/*.h) src/main.c
+
+FUZZ_SRCS := $(wildcard fuzz/*.c)
+fuzz: $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
+build-fuzz/%: fuzz/%.c $(LIB_SRCS)
+	@mkdir -p build-fuzz
+	clang -std=gnu11 -g -O1 -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm -pthread
+
+clean:
+	rm -rf build build-* 
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/src/main.d

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Checks that every #include "<layer>/..." in src/ respects the layering of shared/DESIGN.md
+# (STYLE 2.1): a layer includes only itself and the layers listed for it below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A allowed=(
+  [util]="util"
+  [obs]="util obs"
+  [erasure]="util obs erasure"
+  [http]="util obs http"
+  [cluster]="util obs http cluster"
+  [storage]="util obs cluster storage"
+  [object]="util obs erasure storage cluster object"
+  [iam]="util obs object iam"
+  [auth]="util obs iam auth"
+  [s3]="util obs http auth iam object storage s3"
+  [client]="util obs auth client"
+  [server]="util obs http cluster storage erasure object iam auth s3 server"
+  [cli]="util obs client server cluster auth cli"
+)
+
+bad=0
+for f in src/*/*.c src/*/*.h; do
+  [ -e "$f" ] || continue
+  layer=$(basename "$(dirname "$f")")
+  ok=" ${allowed[$layer]:-} "
+  if [ "$ok" = "  " ]; then
+    echo "check-layers: $f: unknown layer '$layer' (add it to scripts/check-layers.sh)"; bad=1; continue
+  fi
+  while IFS= read -r inc; do
+    dep=${inc%%/*}
+    case "$ok" in *" $dep "*) ;; *)
+      echo "check-layers: $f includes \"$inc\": $layer may not include $dep"; bad=1;;
+    esac
+  done < <(grep -oE '^#include "[a-z0-9_]+/[^"]+"' "$f" | sed -E 's/#include "([^"]+)"/\1/')
+done
+[ $bad -eq 0 ] && echo "check-layers: ok"
+exit $bad

@@ -1,0 +1,152 @@
+/*
+ * object/objlayer.h: the object layer (DESIGN.md): drives grouped into
+ * erasure sets; objects spread over sets by a stable hash of bucket and key;
+ * quorum reads, writes and deletes; healing; merged listings.
+ *
+ * Every function here may block on drive I/O; call from request threads
+ * (libmicrohttpd connection threads), never while holding a lock.
+ *
+ * Errors are the generic symbols of util/errors.def; s3/ refines them
+ * (-ERR_NOT_FOUND on a bucket lookup becomes NoSuchBucket). Specific ones:
+ * -ERR_BUCKET_NOT_FOUND, -ERR_BUCKET_EXISTS, -ERR_NOT_EMPTY,
+ * -ERR_KEY_NOT_FOUND, -ERR_QUORUM (not enough drives answered),
+ * -ERR_BAD_DIGEST (Content-MD5 mismatch), -ERR_INCOMPLETE_BODY.
+ */
+#ifndef BASALT_OBJECT_OBJLAYER_H
+#define BASALT_OBJECT_OBJLAYER_H
+
+#include "util/base.h"
+
+#include "storage/drive.h"
+#include "storage/objmeta.h"
+#include "util/buf.h"
+#include "util/slice.h"
+
+struct objlayer;
+struct obj_put;
+struct obj_get;
+
+struct objlayer_config {
+    const char *const *drives; /* drive folders, in the order given on the command line */
+    size_t ndrives;
+    bool sync;                 /* fsync before acknowledging (default true) */
+    unsigned set_size;         /* 0: choose (the largest of 16..2 that divides ndrives) */
+    unsigned parity;           /* 0: default for the set size (2: 1, 4-5: 2, 6-7: 3, 8+: 4) */
+    /* Tests may pass drives already opened (drive_mem_new, drive_faulty_new): */
+    struct drive **prebuilt;   /* NULL, or ndrives drives; ownership passes to the layer */
+};
+
+/*
+ * Opens every drive, reads or writes format.json (formatting fresh drives
+ * when none is formatted; formatting a replaced, empty drive back into its
+ * place), runs the codec self-check and starts the I/O queues and the heal
+ * worker. Returns 0 and `*out`, or a negative error with the reason in
+ * `errmsg` (the server prints it and exits).
+ */
+int objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct buf *errmsg);
+void objlayer_close(struct objlayer *ol);
+
+/* Description for the start-up banner: "1 set of 4 drives, EC 2+2". */
+void objlayer_describe(struct objlayer *ol, struct buf *out);
+
+/* Buckets. Names are validated by s3/ before these are called. */
+int objlayer_bucket_make(struct objlayer *ol, const char *bucket);   /* -ERR_BUCKET_EXISTS */
+int objlayer_bucket_delete(struct objlayer *ol, const char *bucket); /* -ERR_BUCKET_NOT_FOUND, -ERR_NOT_EMPTY */
+int objlayer_bucket_stat(struct objlayer *ol, const char *bucket, int64_t *created_ns);
+/* All buckets sorted by name; `*out` malloc'd. */
+int objlayer_bucket_list(struct objlayer *ol, struct bucket_ent **out, size_t *n);
+
+/*
+ * PUT, streaming (push): begin, write the body in pieces of any size, finish.
+ * Memory is bounded by a block per shard, whatever the object size.
+ */
+struct obj_put_opts {
+    int64_t size;             /* Content-Length, or -1 if unknown (chunked) */
+    const uint8_t *content_md5; /* 16 bytes expected (Content-MD5), or NULL */
+    /* Headers to store, "name\0value\0..." (see struct obj_meta); copied. */
+    struct slice headers;
+};
+/* -ERR_BUCKET_NOT_FOUND, -ERR_QUORUM (too few drives online to write). */
+int objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
+                       const struct obj_put_opts *opts, struct obj_put **out);
+/* Sticky: after an error, only obj_put_abort() is allowed. */
+int obj_put_write(struct obj_put *p, const void *data, size_t n);
+/*
+ * Completes the write: checks the size (-ERR_INCOMPLETE_BODY if fewer bytes
+ * than opts.size arrived) and Content-MD5 (-ERR_BAD_DIGEST), commits on the
+ * drives and answers once write quorum committed (-ERR_QUORUM otherwise, with
+ * what did commit rolled back). On success fills `info` (size, etag, mtime,
+ * headers) if non-NULL. Frees `p` in every case.
+ */
+int obj_put_finish(struct obj_put *p, struct obj_meta *info);
+/* Drops the write: nothing becomes visible, temporary files are removed. Frees `p`. */
+void obj_put_abort(struct obj_put *p);
+
+/*
+ * GET: open reads the metadata by quorum and fills `info` (initialized by the
+ * caller); reads then return object bytes from any `k` good shards,
+ * verifying every shard block and queueing the object for healing when a
+ * shard is missing or corrupt. -ERR_BUCKET_NOT_FOUND, -ERR_KEY_NOT_FOUND,
+ * -ERR_QUORUM.
+ */
+int objlayer_get_open(struct objlayer *ol, const char *bucket, const char *key,
+                      struct obj_get **out, struct obj_meta *info);
+/*
+ * Reads up to `n` bytes at `off` (any offset; sequential reads are fast).
+ * Returns the bytes read (0 at the end), or -ERR_QUORUM / -ERR_CORRUPT when
+ * fewer than k good shards remain.
+ */
+ssize_t obj_get_read(struct obj_get *g, uint64_t off, void *dst, size_t n);
+void obj_get_close(struct obj_get *g);
+
+/* HEAD: metadata by quorum. */
+int objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *info);
+
+/* Deletes `key` with delete quorum; -ERR_KEY_NOT_FOUND if absent, -ERR_BUCKET_NOT_FOUND. */
+int objlayer_delete(struct objlayer *ol, const char *bucket, const char *key);
+
+/*
+ * Listing: keys of `bucket` that start with `prefix` and sort strictly after
+ * `after`, in byte order, merged over the drives and sets, each key once
+ * (present on at least read quorum of its set's drives), at most `limit`
+ * (0 = no limit). `cb` returns 0 to go on, 1 to stop, < 0 to abort.
+ */
+struct obj_list_ent {
+    struct slice key;
+    uint64_t size;
+    int64_t mtime_ns;
+    const char *etag;
+};
+typedef int obj_list_fn(void *arg, const struct obj_list_ent *ent);
+int objlayer_list(struct objlayer *ol, const char *bucket, struct slice prefix, struct slice after,
+                  unsigned limit, obj_list_fn *cb, void *arg);
+
+/*
+ * Healing (on demand): for every bucket (or `bucket`), every object under
+ * `prefix`: reads every drive's record and every shard (verifying hashes),
+ * rewrites missing, stale or corrupt shards and records, recreates missing
+ * buckets, removes dangling versions that can never be read. Fills the report.
+ */
+struct heal_report {
+    uint64_t buckets_scanned, buckets_healed;
+    uint64_t objects_scanned, objects_healed, objects_failed, objects_dangling_removed;
+    uint64_t shards_missing, shards_corrupt, shards_fixed;
+    uint64_t drives_formatted; /* replaced drives formatted back at start-up or during heal */
+};
+int objlayer_heal(struct objlayer *ol, const char *bucket, struct slice prefix,
+                  struct heal_report *r);
+/* Heals one object (same as above, for one key). */
+int objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *key,
+                         struct heal_report *r);
+
+/* Per-drive state for the admin API: endpoint, online, set index. */
+struct objlayer_drive_state {
+    const char *endpoint;
+    bool online;
+    unsigned set;
+    uint64_t total_bytes, free_bytes;
+};
+/* Fills up to `max` entries; returns the number of drives. */
+size_t objlayer_drives(struct objlayer *ol, struct objlayer_drive_state *out, size_t max);
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * storage/drive.h: the drive interface (DESIGN.md, STYLE 2.1). The object
+ * layer talks to every drive through these functions and never knows whether
+ * a drive is local (drive_local.c), on another node (drive_remote.c, later),
+ * in memory (drive_mem.c, tests) or failing on purpose (drive_faulty.c, tests).
+ *
+ * A drive holds, for the buckets and objects of its erasure set:
+ *   - format.json (its identity and the set layout),
+ *   - an index of buckets and object metadata records (struct obj_meta),
+ *   - shard files, written first under a temporary name (shard_create ...
+ *     shard_finish), then made visible together with the metadata record by
+ *     drive_meta_commit().
+ *
+ * Every call blocks; the object layer runs them on the drive's own I/O queue
+ * (object/). Every call returns 0 (or a size) or a negative -ERR_*:
+ * -ERR_NOT_FOUND, -ERR_IO, -ERR_NO_SPACE, -ERR_CORRUPT, -ERR_OFFLINE (the
+ * drive failed before and is offline: sticky, STYLE 2.4), plus the ones named
+ * per function.
+ *
+ * Names given to these functions are checked by the object and s3 layers
+ * (bucket names per S3 rules, keys valid UTF-8 without NUL, <= 1,024 bytes);
+ * keys never become file names, so no key can escape the drive's folder.
+ */
+#ifndef BASALT_STORAGE_DRIVE_H
+#define BASALT_STORAGE_DRIVE_H
+
+#include "util/base.h"
+
+#include "storage/objmeta.h"
+#include "util/buf.h"
+#include "util/slice.h"
+
+struct drive;
+struct shard_writer;
+
+struct drive_info {
+    uint64_t total_bytes;
+    uint64_t free_bytes;
+    bool online;
+};
+
+struct bucket_ent {
+    char name[64];
+    int64_t created_ns;
+};
+
+/* One row of a listing; every pointer is borrowed for the callback's duration. */
+struct drive_list_ent {
+    const char *key;
+    size_t key_len;
+    const char *vid;
+    uint64_t size;
+    int64_t mtime_ns;
+    const char *etag;
+};
+
+/* Return 0 to continue, 1 to stop the listing early (not an error), < 0 to abort with that error. */
+typedef int drive_list_fn(void *arg, const struct drive_list_ent *ent);
+
+struct drive_local_opts {
+    bool sync; /* fsync on commit (default true); false only for benchmarks (--sync=off) */
+};
+
+/*
+ * Opens a local drive at folder `path`, creating the folder if it is missing.
+ * An unformatted drive opens fine: drive_format_read() then answers
+ * -ERR_NOT_FOUND until drive_format_write(). Starts the drive's index
+ * committer thread. Returns 0 and `*out`, or -ERR_IO with a reason in `errmsg`.
+ */
+int drive_local_open(const char *path, const struct drive_local_opts *opts, struct drive **out,
+                     struct buf *errmsg);
+/* An in-memory drive for tests: same semantics as a local drive, nothing on disk. */
+struct drive *drive_mem_new(const char *name);
+
+/* Closes the drive: stops its threads, frees it. */
+void drive_close(struct drive *d);
+
+/* The endpoint as given at start-up ("/srv/d1", "mem:a"); borrowed. */
+const char *drive_endpoint(const struct drive *d);
+bool drive_is_online(const struct drive *d);
+/* Takes the drive offline (sticky) after an error the caller saw; logs once. */
+void drive_set_offline(struct drive *d, int err);
+/*
+ * Checks that the drive is usable (folder and index present, same identity as
+ * when opened). If the folder was removed or replaced by an empty one, the
+ * drive goes offline and this returns -ERR_OFFLINE, or -ERR_NOT_FOUND when the
+ * folder exists but is empty (ready to be formatted back by drive_reset()).
+ */
+int drive_check(struct drive *d);
+/*
+ * Re-creates an empty drive in the same folder (new index, no format.json),
+ * and brings it back online. For a replaced drive, before it is formatted
+ * back into its place and healed.
+ */
+int drive_reset(struct drive *d);
+
+int drive_info(struct drive *d, struct drive_info *out);
+
+/* format.json: -ERR_NOT_FOUND if the drive is not formatted. */
+int drive_format_read(struct drive *d, struct buf *out);
+/* Writes format.json atomically (tmp, fsync, rename, fsync dir). */
+int drive_format_write(struct drive *d, struct slice json);
+
+/* -ERR_EXISTS if the bucket exists on this drive. */
+int drive_bucket_make(struct drive *d, const char *bucket, int64_t created_ns);
+/* -ERR_NOT_FOUND; -ERR_NOT_EMPTY if it holds objects (unless `force`). */
+int drive_bucket_delete(struct drive *d, const char *bucket, bool force);
+/* -ERR_NOT_FOUND; writes `*created_ns` on success. */
+int drive_bucket_stat(struct drive *d, const char *bucket, int64_t *created_ns);
+/* All buckets sorted by name; `*out` is malloc'd (free it), `*n` its length. */
+int drive_bucket_list(struct drive *d, struct bucket_ent **out, size_t *n);
+
+/*
+ * Starts shard file `part` (1 for a plain object) of version `vid` in the
+ * drive's temporary area. Returns 0 and `*out`.
+ */
+int drive_shard_create(struct drive *d, const char *vid, unsigned part, struct shard_writer **out);
+/* Appends bytes. After an error the writer is failed (sticky): only abort is allowed. */
+int drive_shard_append(struct shard_writer *w, const void *p, size_t n);
+/* Flushes and fsyncs (when sync is on) and closes the file; it stays in tmp. Frees `w`. */
+int drive_shard_finish(struct shard_writer *w);
+/* Closes and removes the temporary file. Frees `w`. */
+void drive_shard_abort(struct shard_writer *w);
+/*
+ * Reads up to `n` bytes at `off` of committed shard file `part` of `vid`.
+ * Returns the bytes read (short only at end of file), -ERR_NOT_FOUND.
+ */
+ssize_t drive_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, void *p,
+                         size_t n);
+/* Removes the temporary area of `vid` (a write that did not commit). Absent is fine. */
+int drive_tmp_remove(struct drive *d, const char *vid);
+
+/*
+ * Commits a version: if `m` is not inline, moves tmp/<vid> into data/<vid>
+ * (rename, then fsync of the parent folder); then writes the index record
+ * (through the drive's group committer: returns once it is on stable storage,
+ * when sync is on). The record replaces the key's previous version, whose
+ * data folder is then removed. -ERR_NOT_FOUND if the bucket is missing.
+ */
+int drive_meta_commit(struct drive *d, const char *bucket, const char *key,
+                      const struct obj_meta *m);
+/* Reads the current record of `key`. `out` initialized by the caller. */
+int drive_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out);
+/*
+ * Deletes `key`'s record and its data folder. With `vid` non-NULL, only if the
+ * current version is `vid` (else -ERR_NOT_FOUND): used to roll back a write
+ * that missed quorum.
+ */
+int drive_meta_delete(struct drive *d, const char *bucket, const char *key, const char *vid);
+
+/*
+ * Calls `cb` for each key of `bucket` that starts with `prefix` and sorts
+ * strictly after `after` (byte order), in byte order, at most `limit` times
+ * (0 = no limit). -ERR_NOT_FOUND if the bucket is missing.
+ */
+int drive_list(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
+               unsigned limit, drive_list_fn *cb, void *arg);
+
+#endif
