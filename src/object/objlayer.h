@@ -139,6 +139,13 @@ int objlayer_heal(struct objlayer *ol, const char *bucket, struct slice prefix,
 int objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *key,
                          struct heal_report *r);
 
+/*
+ * Bytes of buffer memory one streaming GET or PUT holds at most (a block and
+ * its shards): s3/ reserves this much from the server's memory budget per
+ * request, and answers 503 SlowDown when the budget is spent.
+ */
+size_t objlayer_stream_mem(struct objlayer *ol);
+
 /* Per-drive state for the admin API: endpoint, online, set index. */
 struct objlayer_drive_state {
     const char *endpoint;
