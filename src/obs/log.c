@@ -52,19 +52,16 @@ field(struct buf *b, const char *name, const char *val)
     json_str(b, val);
 }
 
-void
-log_write(enum log_level level, const struct log_ctx *ctx, int err, const char *file, int line,
-          const char *fmt, ...)
+static void
+log_vwrite(enum log_level level, const char *file, int line, int err, const struct log_ctx *ctx,
+           const char *fmt, va_list ap)
 {
     static const char *const names[] = { "error", "warn", "info", "debug" };
     struct buf b = BUF_INIT, msg = BUF_INIT;
-    va_list ap;
 
     if ((int)level > atomic_load(&log_level))
         return;
-    va_start(ap, fmt);
     buf_vaddf(&msg, fmt, ap);
-    va_end(ap);
     buf_adds(&b, "{\"time\":\"");
     clock_fmt_iso8601(&b, clock_now_ns());
     buf_addf(&b, "\",\"level\":\"%s\",\"msg\":", names[level]);
@@ -86,4 +83,26 @@ log_write(enum log_level level, const struct log_ctx *ctx, int err, const char *
     fflush(stdout);
     buf_release(&b);
     buf_release(&msg);
+}
+
+void
+log_write(enum log_level level, const char *file, int line, int err, const struct log_ctx *ctx,
+          const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vwrite(level, file, line, err, ctx, fmt, ap);
+    va_end(ap);
+}
+
+void
+log_write_errno(const char *file, int line, const struct log_ctx *ctx, int err, const char *fmt,
+                ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vwrite(LOG_LEVEL_ERROR, file, line, err, ctx, fmt, ap);
+    va_end(ap);
 }

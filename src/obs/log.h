@@ -24,18 +24,24 @@ void log_set_level(enum log_level level);
 /* When quiet, INFO and DEBUG lines are dropped (unit tests). */
 void log_set_quiet(bool quiet);
 
-void log_write(enum log_level level, const struct log_ctx *ctx, int err, const char *file,
-               int line, const char *fmt, ...) PRINTF_LIKE(6, 7);
+void log_write(enum log_level level, const char *file, int line, int err,
+               const struct log_ctx *ctx, const char *fmt, ...) PRINTF_LIKE(6, 7);
+void log_write_errno(const char *file, int line, const struct log_ctx *ctx, int err,
+                     const char *fmt, ...) PRINTF_LIKE(5, 6);
 
-#define log_error(ctx, ...) log_write(LOG_LEVEL_ERROR, ctx, 0, __FILE__, __LINE__, __VA_ARGS__)
-#define log_warn(ctx, ...) log_write(LOG_LEVEL_WARN, ctx, 0, __FILE__, __LINE__, __VA_ARGS__)
-#define log_info(ctx, ...) log_write(LOG_LEVEL_INFO, ctx, 0, __FILE__, __LINE__, __VA_ARGS__)
+/*
+ * log_warn(ctx, fmt, ...). The macros take everything as __VA_ARGS__ so that
+ * a compound literal context with commas, &(struct log_ctx){ .bucket = b,
+ * .key = k }, can be passed inline.
+ */
+#define log_error(...) log_write(LOG_LEVEL_ERROR, __FILE__, __LINE__, 0, __VA_ARGS__)
+#define log_warn(...) log_write(LOG_LEVEL_WARN, __FILE__, __LINE__, 0, __VA_ARGS__)
+#define log_info(...) log_write(LOG_LEVEL_INFO, __FILE__, __LINE__, 0, __VA_ARGS__)
 /* errno passed explicitly: log_errno(ctx, errno, "open %s", path) */
-#define log_errno(ctx, e, ...) log_write(LOG_LEVEL_ERROR, ctx, e, __FILE__, __LINE__, __VA_ARGS__)
+#define log_errno(...) log_write_errno(__FILE__, __LINE__, __VA_ARGS__)
 #ifdef BASALT_DEBUG
-#define log_debug(ctx, ...) log_write(LOG_LEVEL_DEBUG, ctx, 0, __FILE__, __LINE__, __VA_ARGS__)
+#define log_debug(...) log_write(LOG_LEVEL_DEBUG, __FILE__, __LINE__, 0, __VA_ARGS__)
 #else
-#define log_debug(ctx, ...) ((void)(ctx))
+#define log_debug(...) ((void)0)
 #endif
-
 #endif

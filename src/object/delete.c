@@ -1,0 +1,53 @@
+/*
+ * object/delete.c: DeleteObject with delete quorum (half the set plus one).
+ * Under the name lock, so a delete and a PUT commit of the same key do not
+ * interleave drive by drive.
+ */
+#include "util/base.h"
+
+#include "object/objlayer.h"
+
+#include "object/internal.h"
+
+struct delete_arg {
+    const char *bucket, *key;
+};
+
+static int
+delete_job(struct eset *set, unsigned j, void *arg)
+{
+    struct delete_arg *a = arg;
+
+    return drive_meta_delete(set->drives[j], a->bucket, a->key, NULL);
+}
+
+int
+objlayer_delete(struct objlayer *ol, const char *bucket, const char *key)
+{
+    struct eset *set = object__pick_set(ol, bucket, key);
+    pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
+    struct delete_arg a = { bucket, key };
+    int rcs[OBJ_MAX_SET];
+    unsigned j, ok = 0, notfound = 0, dq = object__delete_quorum(set->n);
+    int rc = objlayer_bucket_stat(ol, bucket, NULL);
+
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(lock);
+    object__run(set, NULL, delete_job, &a, rcs);
+    pthread_mutex_unlock(lock);
+    for (j = 0; j < set->n; j++) {
+        if (rcs[j] >= 0)
+            ok++;
+        else if (rcs[j] == -ERR_NOT_FOUND)
+            notfound++;
+    }
+    if (ok == 0 && notfound >= dq)
+        return -ERR_KEY_NOT_FOUND;
+    if (ok + notfound >= dq) {
+        if (ok + notfound < set->n)
+            object__heal_enqueue(ol, bucket, key);
+        return 0;
+    }
+    return -ERR_QUORUM;
+}

@@ -1,0 +1,253 @@
+/*
+ * object/get.c: streaming GET and HEAD.
+ *
+ * Open reads every drive's record and picks the version to serve (quorum.c).
+ * A read fetches the block(s) covering the range: it asks the drives holding
+ * the k data shards first, verifies each shard block against its hash, and
+ * when one is missing or corrupt asks a drive holding a parity shard instead,
+ * then decodes. Any drive found missing, stale or corrupt queues the object
+ * for healing; the client still gets correct bytes from any k good shards.
+ * One decoded block is cached, so sequential reads cost one fetch per block.
+ */
+#include "util/base.h"
+
+#include "object/objlayer.h"
+
+#include "obs/log.h"
+#include "object/internal.h"
+
+
+void
+object__get_free(struct obj_get *g)
+{
+    unsigned j;
+
+    for (j = 0; j < OBJ_MAX_SET; j++) {
+        objmeta_release(&g->metas[j]);
+        free(g->shards[j]);
+    }
+    free(g->block);
+    free(g->bucket);
+    free(g->key);
+    free(g);
+}
+
+struct obj_get *
+object__get_new(struct objlayer *ol, const char *bucket, const char *key)
+{
+    struct obj_get *g = xcalloc(1, sizeof(*g));
+    unsigned j;
+
+    g->ol = ol;
+    g->set = object__pick_set(ol, bucket, key);
+    g->bucket = xstrdup(bucket);
+    g->key = xstrdup(key);
+    g->cur_blk = UINT64_MAX;
+    for (j = 0; j < OBJ_MAX_SET; j++)
+        objmeta_init(&g->metas[j]);
+    return g;
+}
+
+int
+object__get_open_meta(struct obj_get *g)
+{
+    int best = object__read_metas(g->set, g->bucket, g->key, g->metas, g->rcs, g->agree);
+    unsigned j;
+
+    if (best < 0)
+        return best;
+    g->m = &g->metas[best];
+    for (j = 0; j < g->set->n; j++)
+        if (!g->agree[j] && g->rcs[j] != -ERR_OFFLINE)
+            g->heal = true;
+    return 0;
+}
+
+int
+objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *info)
+{
+    struct obj_get *g = object__get_new(ol, bucket, key);
+    int rc = object__get_open_meta(g);
+
+    if (rc == 0) {
+        objmeta_copy(info, g->m);
+        buf_release(&info->inline_data);
+        if (g->heal)
+            object__heal_enqueue(ol, bucket, key);
+    }
+    object__get_free(g);
+    return rc;
+}
+
+int
+objlayer_get_open(struct objlayer *ol, const char *bucket, const char *key,
+                  struct obj_get **out, struct obj_meta *info)
+{
+    struct obj_get *g = object__get_new(ol, bucket, key);
+    int rc = object__get_open_meta(g);
+
+    if (rc < 0) {
+        object__get_free(g);
+        return rc;
+    }
+    g->codec = object__codec(ol, g->m->k, g->m->m);
+    if (!g->codec) {
+        object__get_free(g);
+        return -ERR_CORRUPT;
+    }
+    objmeta_copy(info, g->m);
+    buf_release(&info->inline_data);
+    *out = g;
+    return 0;
+}
+
+/* Reads and verifies drive j's shard block into g->shards[its shard]. */
+static int
+fetch_job(struct eset *set, unsigned j, void *arg)
+{
+    struct obj_get *g = arg;
+    const struct obj_meta *dm = &g->metas[j];
+    uint8_t *dst = g->shards[dm->shard_idx];
+    ssize_t n;
+
+    if (g->m->is_inline) {
+        if (g->fetch_off + g->fetch_len > dm->inline_data.len)
+            return -ERR_CORRUPT;
+        memcpy(dst, dm->inline_data.ptr + g->fetch_off, g->fetch_len);
+    } else {
+        n = drive_shard_read(set->drives[j], g->m->vid, 1, g->fetch_off, dst, g->fetch_len);
+        if (n < 0)
+            return (int)n;
+        if ((size_t)n != g->fetch_len)
+            return -ERR_CORRUPT;
+    }
+    if (!bitrot_verify(dst + ERASURE_HASH_LEN, g->fetch_len - ERASURE_HASH_LEN, dst))
+        return -ERR_CORRUPT;
+    return 0;
+}
+
+/* Picks up to `want` more drives to read, data shards first. */
+static unsigned
+choose(struct obj_get *g, bool *tried, bool *mask, unsigned want)
+{
+    unsigned n = g->set->n, picked = 0, pass, j;
+
+    memset(mask, 0, n * sizeof(*mask));
+    for (pass = 0; pass < 2 && picked < want; pass++) {
+        for (j = 0; j < n && picked < want; j++) {
+            bool is_data = g->metas[j].shard_idx < g->m->k;
+
+            if (tried[j] || !g->agree[j] || g->bad[j] || is_data != (pass == 0))
+                continue;
+            mask[j] = tried[j] = true;
+            picked++;
+        }
+    }
+    return picked;
+}
+
+static void
+note_failures(struct obj_get *g, const bool *mask, const int *rcs, bool *present, unsigned *good)
+{
+    unsigned j;
+
+    for (j = 0; j < g->set->n; j++) {
+        if (!mask[j])
+            continue;
+        if (rcs[j] >= 0) {
+            present[g->metas[j].shard_idx] = true;
+            (*good)++;
+            continue;
+        }
+        g->bad[j] = true;
+        g->heal = true;
+        log_warn(&(struct log_ctx){ .bucket = g->bucket, .key = g->key,
+                                    .drive = drive_endpoint(g->set->drives[j]),
+                                    .event = "shard_read_failed" },
+                 "shard read failed: %s; reading another shard", err_name(rcs[j]));
+    }
+}
+
+static void
+ensure_buffers(struct obj_get *g, size_t need)
+{
+    unsigned i, n = g->m->k + g->m->m;
+
+    if (need <= g->shard_cap)
+        return;
+    for (i = 0; i < n; i++) {
+        free(g->shards[i]);
+        g->shards[i] = xmalloc(need);
+    }
+    g->shard_cap = need;
+}
+
+int
+object__load_block(struct obj_get *g, uint64_t blk, bool all)
+{
+    const struct obj_meta *m = g->m;
+    unsigned k = m->k, i, good = 0;
+    size_t len = erasure_block_len(m->size, m->block_size, blk), S = erasure_shard_len(k, len);
+    bool tried[OBJ_MAX_SET] = { false }, mask[OBJ_MAX_SET], present[OBJ_MAX_SET] = { false };
+    uint8_t *ptrs[OBJ_MAX_SET];
+    int rcs[OBJ_MAX_SET];
+
+    ensure_buffers(g, S + ERASURE_HASH_LEN);
+    if (!g->block)
+        g->block = xmalloc(m->block_size);
+    g->fetch_off = erasure_shard_offset(k, m->size, m->block_size, blk);
+    g->fetch_len = S + ERASURE_HASH_LEN;
+    while (good < k) {
+        if (!choose(g, tried, mask, k - good))
+            return -ERR_QUORUM;
+        object__run(g->set, mask, fetch_job, g, rcs);
+        note_failures(g, mask, rcs, present, &good);
+    }
+    for (i = 0; i < k + m->m; i++)
+        ptrs[i] = g->shards[i] + ERASURE_HASH_LEN;
+    for (i = 0; i < (all ? k + m->m : k) && present[i]; i++)
+        ;
+    if (i < (all ? k + m->m : k) && erasure_decode(g->codec, ptrs, present, S) < 0)
+        return -ERR_CORRUPT;
+    erasure_join(k, ptrs, len, g->block);
+    g->cur_blk = blk;
+    g->cur_len = len;
+    return 0;
+}
+
+ssize_t
+obj_get_read(struct obj_get *g, uint64_t off, void *dst, size_t n)
+{
+    const struct obj_meta *m = g->m;
+    size_t done = 0;
+    int rc;
+
+    while (done < n && off + done < m->size) {
+        uint64_t pos = off + done, blk = pos / m->block_size;
+        size_t in = (size_t)(pos % m->block_size), take;
+
+        if (blk != g->cur_blk) {
+            rc = object__load_block(g, blk, false);
+            if (rc < 0) {
+                log_error(&(struct log_ctx){ .bucket = g->bucket, .key = g->key,
+                                             .event = "read_quorum_lost" },
+                          "fewer than %u good shards: %s", m->k, err_name(rc));
+                return rc;
+            }
+        }
+        take = MIN(n - done, g->cur_len - in);
+        memcpy((char *)dst + done, g->block + in, take);
+        done += take;
+    }
+    return (ssize_t)done;
+}
+
+void
+obj_get_close(struct obj_get *g)
+{
+    if (!g)
+        return;
+    if (g->heal)
+        object__heal_enqueue(g->ol, g->bucket, g->key);
+    object__get_free(g);
+}

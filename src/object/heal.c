@@ -1,0 +1,524 @@
+/*
+ * object/heal.c: healing (DESIGN.md "A cluster", Healing).
+ *
+ * Heal state of one object, under its name lock:
+ *
+ *   read every record ---- no version readable, only on < k drives --> remove dangling copies
+ *        |                 (heal_dangling)
+ *        v
+ *   classify drives: good | missing/stale record | corrupt shard (verify_job)
+ *        |
+ *        v  (any bad drive online)
+ *   drop the bad copy (drive_meta_delete), rebuild every block from k good
+ *   shards (object__load_block, all shards), write the bad drives' shards to
+ *   tmp (rebuild_streamed) or into their records (inline), commit their records
+ *
+ * Work arrives from three places: reads and writes that met a failing drive
+ * (the heal queue, served by one heal thread), the drive monitor (a drive
+ * found empty is formatted back into its place, then everything is healed),
+ * and the admin API (objlayer_heal, on demand, with a report).
+ */
+#include "util/base.h"
+
+#include "object/objlayer.h"
+
+#include <time.h>
+
+#include "obs/log.h"
+#include "object/internal.h"
+#include "util/clock.h"
+
+struct heal_ctx {
+    struct obj_get *g;
+    int64_t bucket_created_ns;
+    bool bad[OBJ_MAX_SET];
+    struct shard_writer *w[OBJ_MAX_SET];
+    struct obj_meta recs[OBJ_MAX_SET];
+    uint8_t *vbuf[OBJ_MAX_SET];
+};
+
+/* Reads every shard block of drive j's copy and checks its hash. */
+static int
+verify_job(struct eset *set, unsigned j, void *arg)
+{
+    struct heal_ctx *h = arg;
+    const struct obj_meta *m = h->g->m, *dm = &h->g->metas[j];
+    uint64_t blk, nblk = erasure_nblocks(m->size, m->block_size);
+    uint8_t *buf = h->vbuf[j];
+
+    for (blk = 0; blk < nblk; blk++) {
+        size_t S = erasure_shard_len(m->k, erasure_block_len(m->size, m->block_size, blk));
+        uint64_t off = erasure_shard_offset(m->k, m->size, m->block_size, blk);
+        const uint8_t *p = buf;
+
+        if (m->is_inline) {
+            if (off + S + ERASURE_HASH_LEN > dm->inline_data.len)
+                return -ERR_CORRUPT;
+            p = (const uint8_t *)dm->inline_data.ptr + off;
+        } else if (drive_shard_read(set->drives[j], m->vid, 1, off, buf, S + ERASURE_HASH_LEN) !=
+                   (ssize_t)(S + ERASURE_HASH_LEN)) {
+            return -ERR_CORRUPT;
+        }
+        if (!bitrot_verify(p + ERASURE_HASH_LEN, S, p))
+            return -ERR_CORRUPT;
+    }
+    return 0;
+}
+
+static int
+prepare_job(struct eset *set, unsigned j, void *arg)
+{
+    struct heal_ctx *h = arg;
+    int64_t created;
+
+    drive_tmp_remove(set->drives[j], h->g->m->vid);
+    /* A wiped drive lacks the bucket too: recreate it before the record. */
+    if (drive_bucket_stat(set->drives[j], h->g->bucket, &created) == -ERR_NOT_FOUND)
+        drive_bucket_make(set->drives[j], h->g->bucket, h->bucket_created_ns);
+    if (h->g->m->is_inline)
+        return 0;
+    return drive_shard_create(set->drives[j], h->g->m->vid, 1, &h->w[j]);
+}
+
+/* Drops a corrupt copy of the same version, whose data folder is in the way. */
+static int
+drop_job(struct eset *set, unsigned j, void *arg)
+{
+    struct heal_ctx *h = arg;
+
+    if (h->g->rcs[j] >= 0 && object__same_version(&h->g->metas[j], h->g->m)) {
+        int rc = drive_meta_delete(set->drives[j], h->g->bucket, h->g->key, h->g->m->vid);
+
+        return rc == -ERR_NOT_FOUND ? 0 : rc;
+    }
+    return 0;
+}
+
+static int
+commit_job(struct eset *set, unsigned j, void *arg)
+{
+    struct heal_ctx *h = arg;
+
+    return drive_meta_commit(set->drives[j], h->g->bucket, h->g->key, &h->recs[j]);
+}
+
+/* The shard of drive j for the block just loaded, with a fresh hash in front. */
+static uint8_t *
+rebuilt_shard(struct heal_ctx *h, unsigned j, size_t S)
+{
+    uint8_t *p = h->g->shards[h->g->m->dist[j]];
+
+    bitrot_hash(p + ERASURE_HASH_LEN, S, p);
+    return p;
+}
+
+static int
+rebuild_blocks(struct heal_ctx *h, const bool *mask)
+{
+    struct obj_get *g = h->g;
+    const struct obj_meta *m = g->m;
+    uint64_t blk, nblk = erasure_nblocks(m->size, m->block_size);
+    unsigned j;
+    int rc;
+
+    for (blk = 0; blk < nblk; blk++) {
+        size_t S = erasure_shard_len(m->k, erasure_block_len(m->size, m->block_size, blk));
+
+        rc = object__load_block(g, blk, true);
+        if (rc < 0)
+            return rc;
+        for (j = 0; j < g->set->n; j++) {
+            uint8_t *p;
+
+            if (!mask[j])
+                continue;
+            p = rebuilt_shard(h, j, S);
+            if (m->is_inline)
+                buf_add(&h->recs[j].inline_data, p, S + ERASURE_HASH_LEN);
+            else if ((rc = drive_shard_append(h->w[j], p, S + ERASURE_HASH_LEN)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int
+finish_writers(struct heal_ctx *h, const bool *mask, int rc)
+{
+    unsigned j;
+
+    for (j = 0; j < h->g->set->n; j++) {
+        int frc;
+
+        if (!h->w[j])
+            continue;
+        if (rc < 0) {
+            drive_shard_abort(h->w[j]);
+        } else if ((frc = drive_shard_finish(h->w[j])) < 0) {
+            rc = frc;
+        }
+        h->w[j] = NULL;
+    }
+    return rc;
+}
+
+/*
+ * Rewrites the copies of the drives in `mask`: every shard is rebuilt into
+ * the drives' temporary areas first, so a heal that cannot read k good shards
+ * drops nothing; only then is a corrupt copy dropped and the new one committed.
+ */
+static int
+rebuild(struct heal_ctx *h, bool *mask)
+{
+    struct eset *set = h->g->set;
+    int rcs[OBJ_MAX_SET], rc = 0;
+    unsigned j;
+
+    for (j = 0; j < set->n; j++) {
+        if (!mask[j])
+            continue;
+        objmeta_copy(&h->recs[j], h->g->m);
+        buf_clear(&h->recs[j].inline_data);
+        h->recs[j].shard_idx = h->g->m->dist[j];
+    }
+    if (objlayer_bucket_stat(set->ol, h->g->bucket, &h->bucket_created_ns) < 0)
+        return -ERR_BUCKET_NOT_FOUND;
+    object__run(set, mask, prepare_job, h, rcs);
+    for (j = 0; j < set->n; j++)
+        if (mask[j] && rcs[j] < 0)
+            rc = rcs[j];
+    h->g->codec = object__codec(set->ol, h->g->m->k, h->g->m->m);
+    if (rc == 0)
+        rc = rebuild_blocks(h, mask);
+    rc = finish_writers(h, mask, rc);
+    if (rc < 0)
+        return rc;
+    object__run(set, mask, drop_job, h, rcs);
+    object__run(set, mask, commit_job, h, rcs);
+    for (j = 0; j < set->n; j++)
+        if (mask[j] && rcs[j] < 0)
+            rc = rcs[j];
+    return rc;
+}
+
+/* Removes copies of a version that can never be read (on fewer than k drives). */
+static int
+heal_dangling(struct obj_get *g, struct heal_report *r)
+{
+    unsigned j, removed = 0;
+
+    for (j = 0; j < g->set->n; j++) {
+        if (g->rcs[j] < 0)
+            continue;
+        if (drive_meta_delete(g->set->drives[j], g->bucket, g->key, g->metas[j].vid) == 0)
+            removed++;
+    }
+    if (removed) {
+        r->objects_dangling_removed++;
+        log_warn(&(struct log_ctx){ .bucket = g->bucket, .key = g->key, .event = "heal_dangling" },
+                 "removed %u copies of a version too few drives hold", removed);
+    }
+    return 0;
+}
+
+/* Marks drives whose copy is missing, stale or corrupt; returns how many. */
+static unsigned
+classify(struct heal_ctx *h, struct heal_report *r)
+{
+    struct obj_get *g = h->g;
+    size_t cap = erasure_shard_len(g->m->k, g->m->block_size) + ERASURE_HASH_LEN;
+    int rcs[OBJ_MAX_SET];
+    unsigned j, nbad = 0;
+
+    for (j = 0; j < g->set->n; j++)
+        h->vbuf[j] = g->agree[j] && !g->m->is_inline ? xmalloc(cap) : NULL;
+    object__run(g->set, g->agree, verify_job, h, rcs);
+    for (j = 0; j < g->set->n; j++) {
+        free(h->vbuf[j]);
+        h->vbuf[j] = NULL;
+        if (!drive_is_online(g->set->drives[j]))
+            continue;
+        if (!g->agree[j]) {
+            r->shards_missing++;
+        } else if (rcs[j] < 0) {
+            r->shards_corrupt++;
+        } else {
+            continue;
+        }
+        h->bad[j] = g->bad[j] = true;
+        nbad++;
+    }
+    return nbad;
+}
+
+static int
+heal_locked(struct objlayer *ol, const char *bucket, const char *key, struct heal_report *r)
+{
+    struct heal_ctx h;
+    unsigned j, nbad;
+    int rc;
+
+    memset(&h, 0, sizeof(h));
+    h.g = object__get_new(ol, bucket, key);
+    for (j = 0; j < OBJ_MAX_SET; j++)
+        objmeta_init(&h.recs[j]);
+    rc = object__get_open_meta(h.g);
+    if (rc == -ERR_KEY_NOT_FOUND) {
+        rc = heal_dangling(h.g, r);
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
+    nbad = classify(&h, r);
+    if (nbad == 0)
+        goto out;
+    rc = rebuild(&h, h.bad);
+    if (rc == 0) {
+        r->objects_healed++;
+        r->shards_fixed += nbad;
+    }
+out:
+    for (j = 0; j < OBJ_MAX_SET; j++)
+        objmeta_release(&h.recs[j]);
+    object__get_free(h.g);
+    return rc;
+}
+
+int
+objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *key,
+                     struct heal_report *r)
+{
+    pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
+    int rc;
+
+    pthread_mutex_lock(lock);
+    rc = heal_locked(ol, bucket, key, r);
+    pthread_mutex_unlock(lock);
+    r->objects_scanned++;
+    if (rc < 0) {
+        r->objects_failed++;
+        log_error(&(struct log_ctx){ .bucket = bucket, .key = key, .event = "heal_failed" },
+                  "heal failed: %s", err_name(rc));
+    }
+    return rc;
+}
+
+/* ---- drives and buckets ---- */
+
+/* Formats back a drive found empty (replaced); returns 1 if it did. */
+static int
+heal_drive(struct objlayer *ol, size_t i, bool recreate_missing)
+{
+    struct drive *d = ol->drives[i];
+    struct log_ctx ctx = { .drive = drive_endpoint(d), .event = "drive_formatted" };
+    int rc = drive_check(d);
+
+    if (rc == 0 || (rc == -ERR_OFFLINE && !recreate_missing))
+        return 0;
+    if (rc != -ERR_NOT_FOUND && rc != -ERR_OFFLINE)
+        return rc;
+    rc = drive_reset(d);
+    if (rc == 0)
+        rc = object__format_back(ol, i);
+    if (rc < 0) {
+        log_error(&ctx, "cannot format the replaced drive back: %s", err_name(rc));
+        return rc;
+    }
+    log_warn(&ctx, "drive was empty: formatted back into its place");
+    return 1;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+    return strcmp(((const struct bucket_ent *)a)->name, ((const struct bucket_ent *)b)->name);
+}
+
+/* Every bucket name any drive holds, sorted, each once. */
+static struct bucket_ent *
+all_bucket_names(struct objlayer *ol, size_t *n)
+{
+    struct bucket_ent *all = NULL;
+    size_t nall = 0, i, out = 0;
+
+    for (i = 0; i < ol->ndrives; i++) {
+        struct bucket_ent *l = NULL;
+        size_t ln = 0;
+
+        if (drive_bucket_list(ol->drives[i], &l, &ln) < 0)
+            continue;
+        all = xrealloc(all, (nall + ln + 1) * sizeof(*all));
+        memcpy(all + nall, l, ln * sizeof(*l));
+        nall += ln;
+        free(l);
+    }
+    if (nall)
+        qsort(all, nall, sizeof(*all), cmp_name);
+    for (i = 0; i < nall; i++)
+        if (out == 0 || strcmp(all[out - 1].name, all[i].name) != 0)
+            all[out++] = all[i];
+    *n = out;
+    return all;
+}
+
+/* Recreates a bucket on the drives that lack it, when a quorum holds it. */
+static void
+heal_bucket(struct objlayer *ol, const struct bucket_ent *b, struct heal_report *r)
+{
+    size_t i;
+    bool made = false;
+
+    r->buckets_scanned++;
+    if (objlayer_bucket_stat(ol, b->name, NULL) < 0)
+        return;
+    for (i = 0; i < ol->ndrives; i++) {
+        int64_t created;
+
+        if (drive_bucket_stat(ol->drives[i], b->name, &created) == -ERR_NOT_FOUND &&
+            drive_bucket_make(ol->drives[i], b->name, b->created_ns) == 0)
+            made = true;
+    }
+    if (made)
+        r->buckets_healed++;
+}
+
+struct heal_walk {
+    struct objlayer *ol;
+    const char *bucket;
+    struct heal_report *r;
+};
+
+static int
+heal_key_cb(void *arg, const struct obj_list_ent *e)
+{
+    struct heal_walk *w = arg;
+    char *key = slice_dup(e->key);
+
+    objlayer_heal_object(w->ol, w->bucket, key, w->r);
+    free(key);
+    return 0;
+}
+
+int
+objlayer_heal(struct objlayer *ol, const char *bucket, struct slice prefix, struct heal_report *r)
+{
+    struct bucket_ent *names;
+    size_t i, n;
+    int rc = 0;
+
+    for (i = 0; i < ol->ndrives; i++)
+        if (heal_drive(ol, i, true) == 1)
+            r->drives_formatted++;
+    names = all_bucket_names(ol, &n);
+    for (i = 0; i < n; i++) {
+        struct heal_walk w = { ol, names[i].name, r };
+
+        if (bucket && strcmp(bucket, names[i].name) != 0)
+            continue;
+        heal_bucket(ol, &names[i], r);
+        if (objlayer_bucket_stat(ol, names[i].name, NULL) < 0)
+            continue;
+        rc = object__list(ol, names[i].name, prefix, SLICE_NULL, 0, 1, heal_key_cb, &w);
+        if (rc < 0)
+            break;
+    }
+    free(names);
+    if (bucket && rc == 0 && objlayer_bucket_stat(ol, bucket, NULL) < 0)
+        rc = -ERR_BUCKET_NOT_FOUND;
+    return rc < 0 ? rc : 0;
+}
+
+/* ---- the heal queue and the drive monitor ---- */
+
+void
+object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key)
+{
+    struct heal_item *it;
+
+    pthread_mutex_lock(&ol->heal_mu);
+    if (ol->heal_len >= OBJ_HEAL_QUEUE_MAX || ol->stopping) {
+        pthread_mutex_unlock(&ol->heal_mu);
+        return;
+    }
+    it = xcalloc(1, sizeof(*it));
+    it->bucket = bucket ? xstrdup(bucket) : NULL;
+    it->key = key ? xstrdup(key) : NULL;
+    list_add_tail(&ol->heal_queue, &it->link);
+    ol->heal_len++;
+    pthread_cond_broadcast(&ol->heal_cv);
+    pthread_mutex_unlock(&ol->heal_mu);
+}
+
+static void
+heal_item_run(struct objlayer *ol, struct heal_item *it)
+{
+    struct heal_report r = { 0 };
+
+    if (it->key)
+        objlayer_heal_object(ol, it->bucket, it->key, &r);
+    else
+        objlayer_heal(ol, it->bucket, SLICE_NULL, &r);
+    if (r.objects_healed || r.objects_dangling_removed || r.buckets_healed)
+        log_info(&(struct log_ctx){ .bucket = it->bucket, .key = it->key, .event = "healed" },
+                 "healed %llu objects (%llu shards), %llu buckets, %llu dangling removed",
+                 (unsigned long long)r.objects_healed, (unsigned long long)r.shards_fixed,
+                 (unsigned long long)r.buckets_healed,
+                 (unsigned long long)r.objects_dangling_removed);
+}
+
+void *
+object__heal_main(void *arg)
+{
+    struct objlayer *ol = arg;
+
+    pthread_setname_np(pthread_self(), "heal");
+    pthread_mutex_lock(&ol->heal_mu);
+    while (!ol->stopping) {
+        struct list_node *n = list_pop(&ol->heal_queue);
+        struct heal_item *it;
+
+        if (!n) {
+            pthread_cond_wait(&ol->heal_cv, &ol->heal_mu);
+            continue;
+        }
+        ol->heal_len--;
+        pthread_mutex_unlock(&ol->heal_mu);
+        it = container_of(n, struct heal_item, link);
+        heal_item_run(ol, it);
+        free(it->bucket);
+        free(it->key);
+        free(it);
+        pthread_mutex_lock(&ol->heal_mu);
+    }
+    pthread_mutex_unlock(&ol->heal_mu);
+    return NULL;
+}
+
+void *
+object__monitor_main(void *arg)
+{
+    struct objlayer *ol = arg;
+
+    pthread_setname_np(pthread_self(), "drive-monitor");
+    pthread_mutex_lock(&ol->heal_mu);
+    while (!ol->stopping) {
+        struct timespec ts;
+        size_t i;
+        bool formatted = false;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 2;
+        pthread_cond_timedwait(&ol->heal_cv, &ol->heal_mu, &ts);
+        if (ol->stopping)
+            break;
+        pthread_mutex_unlock(&ol->heal_mu);
+        for (i = 0; i < ol->ndrives; i++)
+            if (heal_drive(ol, i, false) == 1)
+                formatted = true;
+        if (formatted)
+            object__heal_enqueue(ol, NULL, NULL);
+        pthread_mutex_lock(&ol->heal_mu);
+    }
+    pthread_mutex_unlock(&ol->heal_mu);
+    return NULL;
+}

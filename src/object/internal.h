@@ -1,0 +1,163 @@
+/*
+ * object/internal.h: structures shared by the files of the object layer.
+ *
+ *   objlayer.c  open/close, format.json, sets, codecs, drive monitor
+ *   quorum.c    per-drive jobs run in parallel, and the one reduction of
+ *               per-drive results under the quorum rules (STYLE 2.4)
+ *   bucket.c    bucket operations
+ *   put.c       streaming PUT: encode, write shards, commit, roll back
+ *   get.c       streaming GET/HEAD: quorum metadata, verified shard reads, decode
+ *   list.c      listings merged over drives and sets
+ *   heal.c      healing of objects, buckets and replaced drives; heal queue
+ */
+#ifndef BASALT_OBJECT_INTERNAL_H
+#define BASALT_OBJECT_INTERNAL_H
+
+#include "util/base.h"
+
+#include <pthread.h>
+
+#include "erasure/erasure.h"
+#include "object/objlayer.h"
+#include "storage/drive.h"
+#include "util/err.h"
+#include "util/list.h"
+#include "util/workq.h"
+
+#define OBJ_MAX_SET 16
+#define OBJ_INLINE_MAX (128 * 1024) /* objects up to this size live in the index */
+#define OBJ_IO_THREADS 12           /* I/O workers per drive (commits wait on group commit) */
+#define OBJ_NAME_LOCKS 256          /* striped name locks, held for the commit only */
+#define OBJ_HEAL_QUEUE_MAX 10000
+
+/* An erasure set: a fixed group of drives that store whole objects together. */
+struct eset {
+    unsigned idx;
+    unsigned n;       /* drives in the set */
+    unsigned k, m;    /* default data and parity shards */
+    struct drive *drives[OBJ_MAX_SET];
+    struct workq *queues[OBJ_MAX_SET]; /* one I/O queue per drive */
+    struct objlayer *ol;
+};
+
+struct heal_item {
+    struct list_node link;
+    char *bucket;
+    char *key; /* NULL: heal everything (a drive was formatted back) */
+};
+
+struct objlayer {
+    unsigned nsets;
+    struct eset *sets;
+    size_t ndrives;
+    struct drive **drives; /* in command-line order; set s holds drives[s*n .. s*n+n-1] */
+    bool sync;
+    char deployment_id[37];
+    uint64_t drives_formatted;
+
+    pthread_mutex_t codec_mu; /* protects codecs */
+    struct erasure *codecs[ERASURE_MAX_SHARDS + 1][ERASURE_MAX_SHARDS + 1];
+
+    pthread_mutex_t name_locks[OBJ_NAME_LOCKS];
+
+    pthread_mutex_t heal_mu; /* protects heal_queue, heal_len, stopping */
+    pthread_cond_t heal_cv;
+    struct list_node heal_queue;
+    size_t heal_len;
+    bool stopping;
+    pthread_t heal_thread;
+    pthread_t monitor_thread;
+    bool threads_started;
+};
+
+/* The codec for k+m (built on first use, then shared). */
+struct erasure *object__codec(struct objlayer *ol, unsigned k, unsigned m);
+/* The set that owns bucket/key (stable hash). */
+struct eset *object__pick_set(struct objlayer *ol, const char *bucket, const char *key);
+/* A stable 64-bit hash of bucket/key, also used for the shard rotation. */
+uint64_t object__hash(const char *bucket, const char *key);
+pthread_mutex_t *object__name_lock(struct objlayer *ol, const char *bucket, const char *key);
+
+/* Quorum sizes of a set for an object with k data and m parity shards. */
+unsigned object__write_quorum(unsigned k, unsigned m);
+unsigned object__delete_quorum(unsigned n);
+
+/*
+ * Runs `fn(set, j, arg)` for every drive j of `set` with mask[j] true (NULL:
+ * all drives), each on its drive's I/O queue, in parallel; waits for all;
+ * writes each result into rcs[j] (-ERR_OFFLINE for drives skipped or offline).
+ */
+typedef int set_job_fn(struct eset *set, unsigned j, void *arg);
+void object__run(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs);
+
+/*
+ * The one reduction of per-drive results (STYLE 2.4): returns 0 when at least
+ * `quorum` drives succeeded; -ERR_NOT_FOUND when `notfound_quorum` drives
+ * answered not found; else -ERR_QUORUM.
+ */
+int object__reduce(const int *rcs, unsigned n, unsigned quorum, unsigned notfound_quorum);
+
+/*
+ * Reads the metadata of bucket/key from every drive of `set` into metas[]
+ * (initialized by the caller), rcs[] per drive, and picks the version to
+ * serve: the newest one held by at least its k drives. Returns the index of a
+ * drive holding it, -ERR_KEY_NOT_FOUND, -ERR_BUCKET_NOT_FOUND or -ERR_QUORUM.
+ * `agree[j]` is set for the drives that hold the chosen version.
+ */
+int object__read_metas(struct eset *set, const char *bucket, const char *key,
+                       struct obj_meta *metas, int *rcs, bool *agree);
+bool object__same_version(const struct obj_meta *a, const struct obj_meta *b);
+
+/* Whether a bucket exists (on read quorum of the drives of set 0... of any set). */
+int object__bucket_check(struct objlayer *ol, const char *bucket);
+
+/*
+ * Merged listing over all drives of all sets; keys present on at least
+ * `min_count` drives of their set (0: the set's k).
+ */
+int object__list(struct objlayer *ol, const char *bucket, struct slice prefix, struct slice after,
+                 unsigned limit, unsigned min_count, obj_list_fn *cb, void *arg);
+
+/* A GET in progress (get.c); heal.c reuses it to read good shards. */
+struct obj_get {
+    struct objlayer *ol;
+    struct eset *set;
+    struct erasure *codec;
+    char *bucket, *key;
+    struct obj_meta metas[OBJ_MAX_SET];
+    int rcs[OBJ_MAX_SET];
+    bool agree[OBJ_MAX_SET];
+    bool bad[OBJ_MAX_SET]; /* drive failed a read of this object */
+    const struct obj_meta *m;
+    uint8_t *shards[OBJ_MAX_SET]; /* hash + shard bytes, by shard number */
+    size_t shard_cap;
+    uint8_t *block;
+    uint64_t cur_blk;
+    size_t cur_len;
+    bool heal;
+    /* per-fetch state for the jobs */
+    uint64_t fetch_off;
+    size_t fetch_len; /* hash + S */
+};
+
+struct obj_get *object__get_new(struct objlayer *ol, const char *bucket, const char *key);
+void object__get_free(struct obj_get *g);
+/* Reads the records and picks the version (sets g->m, agree[], heal). */
+int object__get_open_meta(struct obj_get *g);
+/*
+ * Fetches block `blk` from k good shards (skipping drives marked bad[]),
+ * decodes, and joins it into g->block. With `all`, every shard (data and
+ * parity) is rebuilt into g->shards (the hash in front of rebuilt shards is
+ * not recomputed).
+ */
+int object__load_block(struct obj_get *g, uint64_t blk, bool all);
+
+/* Rewrites the format.json of drive `pos` (command-line order) from another drive's. */
+int object__format_back(struct objlayer *ol, size_t pos);
+
+/* Heal queue. */
+void object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key);
+void *object__heal_main(void *arg);
+void *object__monitor_main(void *arg);
+
+#endif

@@ -1,0 +1,423 @@
+/*
+ * object/put.c: the streaming PUT (DESIGN.md "A PUT, end to end").
+ *
+ *   objlayer_put_begin   pick the set, raise parity for offline drives,
+ *                        choose the shard rotation and a new version id
+ *   obj_put_write        fill a 1 MiB block; on each full block: split into
+ *                        k data shards, compute m parity shards, hash each,
+ *                        append hash + shard to every drive's temporary shard
+ *                        file in parallel (the first full block opens them)
+ *   obj_put_finish       objects <= 128 KiB are encoded into the index
+ *                        records (inline); others flush the last block and
+ *                        fsync their shard files; then, under the name lock,
+ *                        commit the record on every drive; answer once write
+ *                        quorum committed, else roll back what committed
+ *
+ * Memory: one block buffer and k+m shard buffers, whatever the object size.
+ * A drive that fails a write is dropped from this PUT (sticky) and the object
+ * is queued for healing; the PUT goes on while write quorum remains.
+ */
+#include "util/base.h"
+
+#include "object/objlayer.h"
+
+#include <openssl/evp.h>
+
+#include "obs/log.h"
+#include "object/internal.h"
+#include "util/clock.h"
+#include "util/enc.h"
+
+struct obj_put {
+    struct objlayer *ol;
+    struct eset *set;
+    struct erasure *codec;
+    char *bucket, *key;
+    struct obj_meta meta; /* the template record: vid, layout, headers */
+    unsigned wq;          /* write quorum */
+    int64_t expect_size;
+    uint8_t md5_expect[16];
+    bool has_md5;
+    EVP_MD_CTX *md5;
+    uint8_t *block;
+    size_t block_len, block_cap;
+    uint64_t total;
+    uint8_t *shards[OBJ_MAX_SET]; /* hash + shard bytes, indexed by shard number */
+    size_t shard_cap;
+    size_t shard_len; /* S of the block being written */
+    bool streaming;   /* shard files opened */
+    struct shard_writer *w[OBJ_MAX_SET];
+    int wrc[OBJ_MAX_SET];      /* per drive: 0, or the sticky error */
+    struct buf inl[OBJ_MAX_SET]; /* inline shard data per drive */
+    int rc;                    /* sticky error of the whole PUT */
+};
+
+static unsigned
+alive(const struct obj_put *p)
+{
+    unsigned j, n = 0;
+
+    for (j = 0; j < p->set->n; j++)
+        if (p->wrc[j] == 0)
+            n++;
+    return n;
+}
+
+static void
+plan_layout(struct obj_put *p)
+{
+    struct eset *set = p->set;
+    unsigned j, offline = 0, m, start;
+
+    for (j = 0; j < set->n; j++) {
+        p->wrc[j] = drive_is_online(set->drives[j]) ? 0 : -ERR_OFFLINE;
+        if (p->wrc[j])
+            offline++;
+    }
+    /* New objects keep full protection: one more parity per offline drive. */
+    m = MIN(set->m + offline, set->n / 2);
+    p->meta.k = (uint8_t)(set->n - m);
+    p->meta.m = (uint8_t)m;
+    p->meta.block_size = ERASURE_BLOCK_SIZE;
+    start = (unsigned)(object__hash(p->bucket, p->key) % set->n);
+    for (j = 0; j < set->n; j++)
+        p->meta.dist[j] = (uint8_t)((j + start) % set->n);
+    p->wq = object__write_quorum(p->meta.k, p->meta.m);
+}
+
+int
+objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
+                   const struct obj_put_opts *opts, struct obj_put **out)
+{
+    struct obj_put *p;
+    unsigned j;
+    int rc = objlayer_bucket_stat(ol, bucket, NULL);
+
+    if (rc < 0)
+        return rc;
+    p = xcalloc(1, sizeof(*p));
+    p->ol = ol;
+    p->set = object__pick_set(ol, bucket, key);
+    p->bucket = xstrdup(bucket);
+    p->key = xstrdup(key);
+    objmeta_init(&p->meta);
+    objmeta_new_vid(p->meta.vid);
+    buf_add(&p->meta.headers, opts->headers.ptr, opts->headers.len);
+    for (j = 0; j < OBJ_MAX_SET; j++)
+        buf_init(&p->inl[j], 0);
+    plan_layout(p);
+    p->codec = object__codec(ol, p->meta.k, p->meta.m);
+    p->expect_size = opts->size;
+    if (opts->content_md5) {
+        memcpy(p->md5_expect, opts->content_md5, 16);
+        p->has_md5 = true;
+    }
+    p->md5 = EVP_MD_CTX_new();
+    if (!p->md5 || !EVP_DigestInit_ex(p->md5, EVP_md5(), NULL))
+        die("MD5 is not available from libcrypto");
+    if (alive(p) < p->wq) {
+        obj_put_abort(p);
+        return -ERR_QUORUM;
+    }
+    *out = p;
+    return 0;
+}
+
+/* Splits, encodes and hashes the current block into p->shards. */
+static void
+encode_block(struct obj_put *p)
+{
+    unsigned k = p->meta.k, n = p->meta.k + p->meta.m, i;
+    size_t S = erasure_shard_len(k, p->block_len);
+    uint8_t *ptrs[OBJ_MAX_SET];
+
+    if (S + ERASURE_HASH_LEN > p->shard_cap) {
+        for (i = 0; i < n; i++) {
+            free(p->shards[i]);
+            p->shards[i] = xmalloc(S + ERASURE_HASH_LEN);
+        }
+        p->shard_cap = S + ERASURE_HASH_LEN;
+    }
+    for (i = 0; i < n; i++)
+        ptrs[i] = p->shards[i] + ERASURE_HASH_LEN;
+    erasure_split(k, p->block, p->block_len, ptrs);
+    erasure_encode(p->codec, ptrs, S);
+    for (i = 0; i < n; i++)
+        bitrot_hash(ptrs[i], S, p->shards[i]);
+    p->shard_len = S;
+}
+
+static int
+create_job(struct eset *set, unsigned j, void *arg)
+{
+    struct obj_put *p = arg;
+
+    return drive_shard_create(set->drives[j], p->meta.vid, 1, &p->w[j]);
+}
+
+static int
+append_job(struct eset *set, unsigned j, void *arg)
+{
+    struct obj_put *p = arg;
+
+    return drive_shard_append(p->w[j], p->shards[p->meta.dist[j]],
+                              p->shard_len + ERASURE_HASH_LEN);
+}
+
+static int
+finish_job(struct eset *set, unsigned j, void *arg)
+{
+    struct obj_put *p = arg;
+    int rc = drive_shard_finish(p->w[j]);
+
+    p->w[j] = NULL;
+    return rc;
+}
+
+/* Runs a job on the drives still in this PUT; drops the ones that fail. */
+static int
+run_alive(struct obj_put *p, set_job_fn *fn)
+{
+    bool mask[OBJ_MAX_SET];
+    int rcs[OBJ_MAX_SET];
+    unsigned j;
+
+    for (j = 0; j < p->set->n; j++)
+        mask[j] = p->wrc[j] == 0;
+    object__run(p->set, mask, fn, p, rcs);
+    for (j = 0; j < p->set->n; j++) {
+        if (!mask[j] || rcs[j] >= 0)
+            continue;
+        p->wrc[j] = rcs[j];
+        if (p->w[j] && fn != finish_job) {
+            drive_shard_abort(p->w[j]);
+            p->w[j] = NULL;
+        }
+        log_warn(&(struct log_ctx){ .bucket = p->bucket, .key = p->key,
+                                    .drive = drive_endpoint(p->set->drives[j]) },
+                 "shard write failed: %s", err_name(rcs[j]));
+    }
+    if (alive(p) < p->wq)
+        return p->rc = -ERR_QUORUM;
+    return 0;
+}
+
+static int
+flush_block(struct obj_put *p)
+{
+    int rc;
+
+    if (!p->streaming) {
+        p->streaming = true;
+        rc = run_alive(p, create_job);
+        if (rc < 0)
+            return rc;
+    }
+    encode_block(p);
+    rc = run_alive(p, append_job);
+    p->block_len = 0;
+    return rc;
+}
+
+int
+obj_put_write(struct obj_put *p, const void *data, size_t n)
+{
+    const uint8_t *src = data;
+    int rc;
+
+    if (p->rc)
+        return p->rc;
+    if (p->expect_size >= 0 && p->total + n > (uint64_t)p->expect_size)
+        return p->rc = -ERR_TOO_LARGE;
+    EVP_DigestUpdate(p->md5, data, n);
+    p->total += n;
+    while (n) {
+        size_t take;
+
+        if (!p->block_cap) {
+            p->block_cap = ERASURE_BLOCK_SIZE;
+            if (p->expect_size >= 0 && (uint64_t)p->expect_size < ERASURE_BLOCK_SIZE)
+                p->block_cap = (size_t)MAX(p->expect_size, 1);
+            p->block = xmalloc(p->block_cap);
+        }
+        if (p->block_len == p->block_cap && p->block_cap < ERASURE_BLOCK_SIZE) {
+            p->block_cap = ERASURE_BLOCK_SIZE;
+            p->block = xrealloc(p->block, p->block_cap);
+        }
+        take = MIN(n, p->block_cap - p->block_len);
+        memcpy(p->block + p->block_len, src, take);
+        p->block_len += take;
+        src += take;
+        n -= take;
+        if (p->block_len == ERASURE_BLOCK_SIZE) {
+            rc = flush_block(p);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Small object: its one block is encoded into each drive's index record. */
+static void
+encode_inline(struct obj_put *p)
+{
+    unsigned j;
+
+    if (p->total == 0)
+        return;
+    encode_block(p);
+    for (j = 0; j < p->set->n; j++)
+        buf_add(&p->inl[j], p->shards[p->meta.dist[j]], p->shard_len + ERASURE_HASH_LEN);
+    p->block_len = 0;
+}
+
+struct commit_arg {
+    struct obj_put *p;
+    struct obj_meta metas[OBJ_MAX_SET];
+};
+
+static int
+commit_job(struct eset *set, unsigned j, void *arg)
+{
+    struct commit_arg *a = arg;
+
+    return drive_meta_commit(set->drives[j], a->p->bucket, a->p->key, &a->metas[j]);
+}
+
+static int
+rollback_job(struct eset *set, unsigned j, void *arg)
+{
+    struct commit_arg *a = arg;
+
+    return drive_meta_delete(set->drives[j], a->p->bucket, a->p->key, a->p->meta.vid);
+}
+
+static int
+tmp_remove_job(struct eset *set, unsigned j, void *arg)
+{
+    struct obj_put *p = arg;
+
+    return drive_tmp_remove(set->drives[j], p->meta.vid);
+}
+
+/* Commits the record on every drive still in the PUT; rolls back below quorum. */
+static int
+commit(struct obj_put *p)
+{
+    struct commit_arg *a = xcalloc(1, sizeof(*a));
+    pthread_mutex_t *lock = object__name_lock(p->ol, p->bucket, p->key);
+    bool mask[OBJ_MAX_SET];
+    int rcs[OBJ_MAX_SET];
+    unsigned j, ok = 0;
+    int rc = 0;
+
+    a->p = p;
+    for (j = 0; j < p->set->n; j++) {
+        objmeta_init(&a->metas[j]);
+        objmeta_copy(&a->metas[j], &p->meta);
+        a->metas[j].shard_idx = p->meta.dist[j];
+        if (p->meta.is_inline)
+            buf_add(&a->metas[j].inline_data, p->inl[j].ptr, p->inl[j].len);
+        mask[j] = p->wrc[j] == 0;
+    }
+    pthread_mutex_lock(lock);
+    object__run(p->set, mask, commit_job, a, rcs);
+    pthread_mutex_unlock(lock);
+    for (j = 0; j < p->set->n; j++) {
+        if (rcs[j] >= 0)
+            ok++;
+        else
+            mask[j] = false;
+    }
+    if (ok < p->wq) {
+        log_warn(&(struct log_ctx){ .bucket = p->bucket, .key = p->key, .event = "write_quorum_lost" },
+                 "only %u of %u drives committed (quorum %u): rolling back", ok, p->set->n, p->wq);
+        object__run(p->set, mask, rollback_job, a, rcs);
+        rc = -ERR_QUORUM;
+    } else if (ok < p->set->n) {
+        object__heal_enqueue(p->ol, p->bucket, p->key);
+    }
+    for (j = 0; j < p->set->n; j++)
+        objmeta_release(&a->metas[j]);
+    free(a);
+    return rc;
+}
+
+static int
+check_body(struct obj_put *p)
+{
+    uint8_t md5[16];
+    unsigned len = 0;
+
+    if (p->expect_size >= 0 && p->total != (uint64_t)p->expect_size)
+        return -ERR_INCOMPLETE_BODY;
+    EVP_DigestFinal_ex(p->md5, md5, &len);
+    hex_encode_to(p->meta.etag, md5, sizeof(md5));
+    if (p->has_md5 && memcmp(md5, p->md5_expect, 16) != 0)
+        return -ERR_BAD_DIGEST;
+    return 0;
+}
+
+int
+obj_put_finish(struct obj_put *p, struct obj_meta *info)
+{
+    int rc = p->rc;
+
+    if (rc == 0)
+        rc = check_body(p);
+    if (rc == 0) {
+        p->meta.size = p->total;
+        p->meta.is_inline = !p->streaming && p->total <= OBJ_INLINE_MAX;
+        if (p->meta.is_inline) {
+            encode_inline(p);
+        } else {
+            if (p->block_len)
+                rc = flush_block(p);
+            if (rc == 0)
+                rc = run_alive(p, finish_job);
+        }
+    }
+    if (rc == 0) {
+        p->meta.mtime_ns = clock_now_ns();
+        rc = commit(p);
+    }
+    if (rc == 0 && info)
+        objmeta_copy(info, &p->meta);
+    if (rc < 0) {
+        p->rc = rc;
+        obj_put_abort(p);
+        return rc;
+    }
+    p->streaming = false; /* committed: nothing left in tmp to remove */
+    obj_put_abort(p);
+    return 0;
+}
+
+void
+obj_put_abort(struct obj_put *p)
+{
+    unsigned j;
+    bool any = false;
+
+    for (j = 0; j < OBJ_MAX_SET; j++) {
+        if (p->w[j]) {
+            drive_shard_abort(p->w[j]);
+            p->w[j] = NULL;
+            any = true;
+        }
+        buf_release(&p->inl[j]);
+        free(p->shards[j]);
+    }
+    if (p->streaming || any) {
+        int rcs[OBJ_MAX_SET];
+
+        object__run(p->set, NULL, tmp_remove_job, p, rcs);
+    }
+    EVP_MD_CTX_free(p->md5);
+    objmeta_release(&p->meta);
+    free(p->block);
+    free(p->bucket);
+    free(p->key);
+    free(p);
+}

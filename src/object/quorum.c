@@ -1,0 +1,155 @@
+/*
+ * object/quorum.c: parallel per-drive jobs, and the one place that turns
+ * per-drive results into a single answer under the quorum rules of DESIGN.md:
+ *
+ *   write quorum   k drives (k + 1 when k == m)
+ *   read quorum    k drives holding the same version
+ *   delete quorum  half the set plus one
+ */
+#include "util/base.h"
+
+#include "object/internal.h"
+
+#include "util/workq.h"
+
+struct set_job {
+    struct work w;
+    struct eset *set;
+    unsigned j;
+    set_job_fn *fn;
+    void *arg;
+    int *rc;
+    struct latch *latch;
+};
+
+static void
+job_run(struct work *w)
+{
+    struct set_job *job = container_of(w, struct set_job, w);
+
+    *job->rc = job->fn(job->set, job->j, job->arg);
+}
+
+static void
+job_done(struct work *w)
+{
+    struct set_job *job = container_of(w, struct set_job, w);
+
+    latch_count_down(job->latch);
+}
+
+void
+object__run(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
+{
+    struct set_job jobs[OBJ_MAX_SET];
+    struct latch latch;
+    unsigned j, n = 0;
+
+    for (j = 0; j < set->n; j++) {
+        rcs[j] = -ERR_OFFLINE;
+        if ((!mask || mask[j]) && drive_is_online(set->drives[j]))
+            n++;
+    }
+    if (n == 0)
+        return;
+    latch_init(&latch, n);
+    for (j = 0; j < set->n; j++) {
+        if ((mask && !mask[j]) || !drive_is_online(set->drives[j]))
+            continue;
+        jobs[j] = (struct set_job){
+            .w = { .fn = job_run, .done = job_done },
+            .set = set, .j = j, .fn = fn, .arg = arg, .rc = &rcs[j], .latch = &latch,
+        };
+        workq_submit(set->queues[j], &jobs[j].w);
+    }
+    latch_wait(&latch);
+    latch_release(&latch);
+}
+
+int
+object__reduce(const int *rcs, unsigned n, unsigned quorum, unsigned notfound_quorum)
+{
+    unsigned ok = 0, notfound = 0, j;
+
+    for (j = 0; j < n; j++) {
+        if (rcs[j] >= 0)
+            ok++;
+        else if (rcs[j] == -ERR_NOT_FOUND)
+            notfound++;
+    }
+    if (ok >= quorum)
+        return 0;
+    if (notfound_quorum && notfound >= notfound_quorum)
+        return -ERR_NOT_FOUND;
+    return -ERR_QUORUM;
+}
+
+bool
+object__same_version(const struct obj_meta *a, const struct obj_meta *b)
+{
+    return strcmp(a->vid, b->vid) == 0 && a->mtime_ns == b->mtime_ns && a->size == b->size &&
+           a->k == b->k && a->m == b->m;
+}
+
+struct meta_read_arg {
+    const char *bucket, *key;
+    struct obj_meta *metas;
+};
+
+static int
+meta_read_job(struct eset *set, unsigned j, void *arg)
+{
+    struct meta_read_arg *a = arg;
+
+    return drive_meta_read(set->drives[j], a->bucket, a->key, &a->metas[j]);
+}
+
+/* Of the versions found, the newest held by at least its k drives; -1 if none. */
+static int
+pick_version(const struct eset *set, const struct obj_meta *metas, const int *rcs, bool *agree)
+{
+    int best = -1;
+    unsigned i, j, count;
+
+    for (i = 0; i < set->n; i++) {
+        if (rcs[i] < 0)
+            continue;
+        count = 0;
+        for (j = 0; j < set->n; j++)
+            if (rcs[j] >= 0 && object__same_version(&metas[i], &metas[j]))
+                count++;
+        if (count < metas[i].k)
+            continue;
+        if (best < 0 || metas[i].mtime_ns > metas[best].mtime_ns ||
+            (metas[i].mtime_ns == metas[best].mtime_ns && strcmp(metas[i].vid, metas[best].vid) > 0))
+            best = (int)i;
+    }
+    for (j = 0; j < set->n; j++)
+        agree[j] = best >= 0 && rcs[j] >= 0 && object__same_version(&metas[best], &metas[j]);
+    return best;
+}
+
+int
+object__read_metas(struct eset *set, const char *bucket, const char *key,
+                   struct obj_meta *metas, int *rcs, bool *agree)
+{
+    struct meta_read_arg a = { bucket, key, metas };
+    unsigned j, found = 0, notfound = 0;
+    int best;
+
+    object__run(set, NULL, meta_read_job, &a, rcs);
+    best = pick_version(set, metas, rcs, agree);
+    if (best >= 0)
+        return best;
+    for (j = 0; j < set->n; j++) {
+        if (rcs[j] >= 0)
+            found++;
+        else if (rcs[j] == -ERR_NOT_FOUND)
+            notfound++;
+    }
+    /* Not readable: absent if it could never reach read quorum, else too few drives. */
+    if (notfound > set->n - set->k || (found == 0 && notfound > 0 && notfound + found >= set->k))
+        return object__bucket_check(set->ol, bucket) < 0 ? -ERR_BUCKET_NOT_FOUND
+                                                          : -ERR_KEY_NOT_FOUND;
+    return -ERR_QUORUM;
+}

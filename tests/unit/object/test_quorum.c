@@ -1,0 +1,195 @@
+/*
+ * tests/unit/object/test_quorum.c: the object layer over fault-injecting
+ * drives (storage/drive_faulty.h): bitrot on read, a full drive, a failed
+ * commit below write quorum rolled back, drives offline.
+ */
+#include "util/base.h"
+
+#include "harness.h"
+#include "object/objlayer.h"
+#include "storage/drive.h"
+#include "storage/drive_faulty.h"
+
+#define NDRIVES 4
+
+struct ffixture {
+    struct objlayer *ol;
+    struct drive *drives[NDRIVES];
+};
+
+static void
+ffixture_open(struct ffixture *f)
+{
+    struct objlayer_config cfg = { .ndrives = NDRIVES, .sync = true, .prebuilt = f->drives };
+    struct buf err = BUF_INIT;
+    unsigned i;
+
+    for (i = 0; i < NDRIVES; i++) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "mem:%u", i);
+        f->drives[i] = drive_faulty_new(drive_mem_new(name));
+    }
+    if (objlayer_open(&cfg, &f->ol, &err) < 0)
+        harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
+    buf_release(&err);
+    ASSERT_OK(objlayer_bucket_make(f->ol, "b"));
+}
+
+static void
+pattern(uint8_t *p, size_t n, unsigned seed)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        p[i] = (uint8_t)(i * 31 + seed * 7 + (i >> 11));
+}
+
+static int
+put_all(struct objlayer *ol, const char *key, const uint8_t *data, size_t n)
+{
+    struct obj_put_opts opts = { .size = (int64_t)n };
+    struct obj_put *p;
+    int rc = objlayer_put_begin(ol, "b", key, &opts, &p);
+
+    if (rc < 0)
+        return rc;
+    rc = obj_put_write(p, data, n);
+    if (rc < 0) {
+        obj_put_abort(p);
+        return rc;
+    }
+    return obj_put_finish(p, NULL);
+}
+
+/* Reads the whole object and compares; returns the rc of the read. */
+static int
+check_read(struct objlayer *ol, const char *key, const uint8_t *want, size_t n)
+{
+    struct obj_meta info;
+    struct obj_get *g;
+    uint8_t *buf = xmalloc(n + 1);
+    ssize_t got;
+    int rc;
+
+    objmeta_init(&info);
+    rc = objlayer_get_open(ol, "b", key, &g, &info);
+    if (rc == 0) {
+        got = obj_get_read(g, 0, buf, n + 1);
+        obj_get_close(g);
+        if (got < 0)
+            rc = (int)got;
+        else if ((size_t)got != n || memcmp(buf, want, n) != 0)
+            rc = -ERR_CORRUPT;
+    }
+    objmeta_release(&info);
+    free(buf);
+    return rc;
+}
+
+TEST(object_bitrot_on_one_drive_still_reads)
+{
+    struct ffixture f;
+    size_t n = 3 * 1024 * 1024 + 11;
+    uint8_t *data = xmalloc(n);
+    unsigned d;
+
+    ffixture_open(&f);
+    pattern(data, n, 1);
+    ASSERT_OK(put_all(f.ol, "k", data, n));
+    for (d = 0; d < NDRIVES; d++) {
+        drive_faulty_flip_bits_on_read(f.drives[d], true);
+        ASSERT_OK(check_read(f.ol, "k", data, n));
+        drive_faulty_flip_bits_on_read(f.drives[d], false);
+    }
+    /* Two rotting drives of four: still k = 2 good shards. */
+    drive_faulty_flip_bits_on_read(f.drives[0], true);
+    drive_faulty_flip_bits_on_read(f.drives[3], true);
+    ASSERT_OK(check_read(f.ol, "k", data, n));
+    /* Three: the read must fail, never return wrong bytes. */
+    drive_faulty_flip_bits_on_read(f.drives[1], true);
+    ASSERT(check_read(f.ol, "k", data, n) < 0);
+    free(data);
+    objlayer_close(f.ol);
+}
+
+TEST(object_full_drive_write_succeeds_with_quorum_and_heals)
+{
+    struct ffixture f;
+    size_t n = 2 * 1024 * 1024;
+    uint8_t *data = xmalloc(n);
+    struct heal_report r = { 0 };
+
+    ffixture_open(&f);
+    pattern(data, n, 2);
+    drive_faulty_enospc(f.drives[2], true);
+    ASSERT_OK(put_all(f.ol, "k", data, n));
+    ASSERT_OK(check_read(f.ol, "k", data, n));
+    drive_faulty_enospc(f.drives[2], false);
+    ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
+    ASSERT_EQ(r.objects_failed, 0);
+    /* Whoever healed it (the heal queue or this call), drive 2 now holds
+     * its shard: with drives 0 and 1 rotting, 2 and 3 must answer. */
+    drive_faulty_flip_bits_on_read(f.drives[0], true);
+    drive_faulty_flip_bits_on_read(f.drives[1], true);
+    ASSERT_OK(check_read(f.ol, "k", data, n));
+    free(data);
+    objlayer_close(f.ol);
+}
+
+TEST(object_two_full_drives_fail_cleanly)
+{
+    struct ffixture f;
+    size_t n = 2 * 1024 * 1024;
+    uint8_t *data = xmalloc(n);
+
+    ffixture_open(&f);
+    pattern(data, n, 3);
+    drive_faulty_enospc(f.drives[0], true);
+    drive_faulty_enospc(f.drives[1], true);
+    ASSERT_EQ(put_all(f.ol, "k", data, n), -ERR_QUORUM);
+    drive_faulty_enospc(f.drives[0], false);
+    drive_faulty_enospc(f.drives[1], false);
+    ASSERT_EQ(check_read(f.ol, "k", data, n), -ERR_KEY_NOT_FOUND);
+    free(data);
+    objlayer_close(f.ol);
+}
+
+TEST(object_commit_below_quorum_rolls_back_to_old_version)
+{
+    struct ffixture f;
+    uint8_t v1[300000], v2[300000];
+
+    ffixture_open(&f);
+    pattern(v1, sizeof(v1), 4);
+    pattern(v2, sizeof(v2), 5);
+    ASSERT_OK(put_all(f.ol, "k", v1, sizeof(v1)));
+    drive_faulty_fail_after(f.drives[1], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
+    drive_faulty_fail_after(f.drives[2], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
+    ASSERT_EQ(put_all(f.ol, "k", v2, sizeof(v2)), -ERR_QUORUM);
+    drive_faulty_clear(f.drives[1]);
+    drive_faulty_clear(f.drives[2]);
+    ASSERT_OK(check_read(f.ol, "k", v1, sizeof(v1)));
+    objlayer_close(f.ol);
+}
+
+TEST(object_offline_drives)
+{
+    struct ffixture f;
+    uint8_t data[70000];
+    struct collect;
+
+    ffixture_open(&f);
+    pattern(data, sizeof(data), 6);
+    ASSERT_OK(put_all(f.ol, "before", data, sizeof(data)));
+    drive_faulty_go_offline(f.drives[3]);
+    /* One of four offline: writes reach 3 = write quorum of 2+2. */
+    ASSERT_OK(put_all(f.ol, "one-down", data, sizeof(data)));
+    ASSERT_OK(check_read(f.ol, "one-down", data, sizeof(data)));
+    drive_faulty_go_offline(f.drives[0]);
+    /* Two offline: reads still work, writes refuse. */
+    ASSERT_OK(check_read(f.ol, "before", data, sizeof(data)));
+    ASSERT_OK(check_read(f.ol, "one-down", data, sizeof(data)));
+    ASSERT_EQ(put_all(f.ol, "two-down", data, sizeof(data)), -ERR_QUORUM);
+    objlayer_close(f.ol);
+}
