@@ -49,7 +49,7 @@ $(UNIT_OBJS): CFLAGS += -Itests/unit
 BIN       := $(BUILD)/basalt
 UNIT      := $(BUILD)/unit
 
-.PHONY: all deps run test test-unit test-e2e bench fuzz format check-format check-layers clean
+.PHONY: all deps run test test-asan test-unit test-e2e bench fuzz format check-format check-layers clean
 all: $(BIN)
 
 deps:
@@ -75,10 +75,22 @@ run: deps
 	@mkdir -p data
 	@exec build/basalt server --address 127.0.0.1:9000 data/d{1...4}
 
+# Everything CI runs: layering, the unit tests and the e2e suite on the debug
+# build, then both again under AddressSanitizer + UBSan (slow e2e tests skipped
+# there). Each runner ends with its own summary line.
 test: deps
 	@$(MAKE) --no-print-directory check-layers
-	@$(MAKE) --no-print-directory DEVELOPER=1 all $(UNIT)
+	@$(MAKE) --no-print-directory -j2 DEVELOPER=1 all build/unit
 	@$(MAKE) --no-print-directory test-unit test-e2e
+	@$(MAKE) --no-print-directory test-asan
+
+test-asan:
+	@$(MAKE) --no-print-directory -j2 SANITIZER=address build-address/basalt build-address/unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		build-address/unit
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		BASALT_BIN=$(abspath build-address/basalt) BASALT_SANITIZER=1 $(PY) -m pytest -q \
+		-p no:cacheprovider -m "not slow" tests/e2e $(PYTEST_ARGS)
 
 test-unit: $(UNIT)
 	$(UNIT)

@@ -4,7 +4,8 @@
  *
  * Stripe layout. An object is cut into blocks of `block_size` bytes (1 MiB;
  * the last block may be shorter). Block b of length L is split into k data
- * shards of S = ceil(L / k) bytes (the last data shard zero-padded) and m
+ * shards of S = ceil(L / k) bytes (the tail zero-padded: the last data shard,
+ * and for a short block possibly the ones before it, hold padding) and m
  * parity shards of S bytes. Shard i of every block goes to the same drive, in
  * that drive's shard file, one after the other, each preceded by the 16-byte
  * XXH3-128 hash of its S bytes:
@@ -41,7 +42,9 @@ void erasure_encode(const struct erasure *e, uint8_t *const *shards, size_t len)
 /*
  * Rebuilds every shard i with `present[i] == false` (data and parity) from the
  * present ones, in place. Returns 0, or -ERR_CORRUPT if fewer than k shards
- * are present.
+ * are present (then no shard is written). Present shards are only read (the
+ * first k of them are used); `present` has k + m entries. Any thread, with
+ * its own shard buffers: the tables are on the caller's stack (about 9 KiB).
  */
 int erasure_decode(const struct erasure *e, uint8_t *const *shards, const bool *present,
                    size_t len);
@@ -62,9 +65,12 @@ bool bitrot_verify(const void *p, size_t n, const uint8_t hash[ERASURE_HASH_LEN]
 size_t erasure_shard_len(unsigned k, size_t block_len);
 /* Number of blocks of an object of `size` bytes (0 for an empty object). */
 uint64_t erasure_nblocks(uint64_t size, uint32_t block_size);
-/* Length of block `blk`. */
+/* Length of block `blk`; 0 past the last block. */
 size_t erasure_block_len(uint64_t size, uint32_t block_size, uint64_t blk);
-/* Offset of block `blk`'s hash in every shard file. */
+/*
+ * Offset of block `blk`'s hash in every shard file; for blk >= the number of
+ * blocks, the file size (the end of the last block).
+ */
 uint64_t erasure_shard_offset(unsigned k, uint64_t size, uint32_t block_size, uint64_t blk);
 /* Total size of each shard file of the object. */
 uint64_t erasure_shard_file_size(unsigned k, uint64_t size, uint32_t block_size);
