@@ -67,7 +67,10 @@ struct sigv4_auth {
 /* Zeroes the secret material of `a`. */
 void sigv4_auth_clear(struct sigv4_auth *a);
 
-/* True when the request carries any SigV4 material (Authorization header or X-Amz-Signature). */
+/*
+ * True when the request carries any SigV4 material: an Authorization header, or
+ * X-Amz-Signature, X-Amz-Algorithm or X-Amz-Credential in the query.
+ */
 bool sigv4_is_signed(const struct sigv4_req *r);
 
 /*
@@ -77,7 +80,8 @@ bool sigv4_is_signed(const struct sigv4_req *r);
  * missing signed host header), -ERR_INVALID_ACCESS_KEY,
  * -ERR_SIG_MISMATCH, -ERR_TIME_SKEWED (more than 15 minutes off),
  * -ERR_EXPIRED (presigned past X-Amz-Expires, or X-Amz-Expires > 7 days:
- * -ERR_AUTH_MALFORMED). Signatures are compared in constant time.
+ * -ERR_AUTH_MALFORMED); any other error of `lookup` is returned as is.
+ * Signatures are compared in constant time.
  * When `errmsg` is non-NULL a human-readable reason is appended (for the S3
  * error Message: never contains the secret).
  */
@@ -88,7 +92,9 @@ int sigv4_verify(const struct sigv4_req *r, sigv4_lookup_fn *lookup, void *looku
  * Signing, for the client: computes the Authorization header value for a
  * request whose headers already include host, x-amz-date and
  * x-amz-content-sha256 (all headers given are signed). `path` and `query`
- * as they will be sent (already URI-encoded).
+ * as they will be sent (already URI-encoded). Like the verifier, it takes the
+ * time from the Date header (else `r->now`) when there is no x-amz-date, and
+ * signs an empty payload when there is no x-amz-content-sha256.
  */
 void sigv4_sign(const struct sigv4_req *r, const char *access_key, const char *secret_key,
                 const char *region, struct buf *authorization);

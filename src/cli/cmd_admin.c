@@ -1,0 +1,311 @@
+/*
+ * cli/cmd_admin.c: `basalt admin heal [BUCKET[/PREFIX]]` and `basalt admin
+ * info`, over the admin API of a running server (client/client.h):
+ *
+ *   POST /basalt/admin/v1/heal?bucket=B&prefix=P  -> {"objects_scanned":N,...}
+ *   GET  /basalt/admin/v1/info                    -> {"layout":"...","drives":[...]}
+ *
+ * Errors come back as the S3 XML error document with a non-2xx status; its
+ * Code and Message are printed. The server and credentials come from the
+ * environment (BASALT_ENDPOINT, BASALT_ACCESS_KEY, BASALT_SECRET_KEY,
+ * BASALT_REGION). Exit status: 0 on success, 1 on an error or when healing
+ * left objects unhealed, 2 on a usage error.
+ */
+#include "util/base.h"
+
+#include "cli/commands.h"
+
+#include <jansson.h>
+
+#include "client/client.h"
+#include "util/buf.h"
+
+#define ADMIN_PREFIX "/basalt/admin/v1/"
+#define DEFAULT_ENDPOINT "http://127.0.0.1:9000"
+#define DEFAULT_REGION "us-east-1"
+
+struct admin_opts {
+    const char *sub;    /* "heal" or "info" */
+    const char *target; /* heal: BUCKET[/PREFIX], or NULL */
+    bool json;
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: basalt admin heal [--json] [BUCKET[/PREFIX]]\n"
+               "       basalt admin info [--json]\n\n"
+               "  heal   repair missing or corrupt shards (everything, a bucket, or a prefix)\n"
+               "  info   show the layout and the drives\n"
+               "  --json print the server's JSON answer as is\n\n"
+               "environment: BASALT_ENDPOINT (default " DEFAULT_ENDPOINT "), BASALT_ACCESS_KEY,\n"
+               "             BASALT_SECRET_KEY, BASALT_REGION (default " DEFAULT_REGION ")\n");
+}
+
+/* Returns 0, or the exit status of a usage error (2), or -1 after --help. */
+static int
+parse_args(int argc, char **argv, struct admin_opts *o)
+{
+    int i;
+
+    memset(o, 0, sizeof(*o));
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : -1;
+    }
+    o->sub = argv[1];
+    if (strcmp(o->sub, "heal") && strcmp(o->sub, "info")) {
+        fprintf(stderr, "basalt admin: unknown subcommand '%s'\n\n", o->sub);
+        usage(stderr);
+        return 2;
+    }
+    for (i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            o->json = true;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return -1;
+        } else if (argv[i][0] == '-' || o->target || strcmp(o->sub, "heal")) {
+            fprintf(stderr, "basalt admin %s: unexpected argument '%s'\n", o->sub, argv[i]);
+            return 2;
+        } else {
+            o->target = argv[i];
+        }
+    }
+    return 0;
+}
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+
+    return v && *v ? v : fallback;
+}
+
+/* Builds the client from the environment; prints why on failure. */
+static int
+admin_connect(struct client **c)
+{
+    const char *ak = env_or("BASALT_ACCESS_KEY", NULL);
+    const char *sk = env_or("BASALT_SECRET_KEY", NULL);
+    struct buf msg = BUF_INIT;
+    int rc;
+
+    if (!ak || !sk) {
+        fprintf(stderr,
+                "basalt admin: set BASALT_ACCESS_KEY and BASALT_SECRET_KEY to the "
+                "credentials of an admin user (and BASALT_ENDPOINT, default " DEFAULT_ENDPOINT
+                ")\n");
+        return -1;
+    }
+    rc = client_new(env_or("BASALT_ENDPOINT", DEFAULT_ENDPOINT), ak, sk,
+                    env_or("BASALT_REGION", DEFAULT_REGION), c, &msg);
+    if (rc < 0)
+        fprintf(stderr, "basalt admin: %s (from BASALT_ENDPOINT)\n", msg.ptr);
+    buf_release(&msg);
+    return rc;
+}
+
+/* Prints the S3 error of a non-2xx answer. */
+static void
+print_http_error(const struct client *c, const char *sub, long status, const struct buf *body)
+{
+    struct buf code = BUF_INIT, message = BUF_INIT;
+
+    if (client_parse_error(buf_slice(body), &code, &message) == 0)
+        fprintf(stderr, "basalt admin %s: %s: %s (HTTP %ld)\n", sub, code.ptr,
+                message.len ? message.ptr : "no message", status);
+    else
+        fprintf(stderr, "basalt admin %s: %s answered HTTP %ld%s%.200s\n", sub, client_endpoint(c),
+                status, body->len ? ": " : "", body->ptr);
+    buf_release(&code);
+    buf_release(&message);
+}
+
+/* Runs one admin call; 0 with the 2xx body in `body`, or -1 after printing the error. */
+static int
+admin_call(struct client *c, const char *sub, const char *method, const char *path,
+           const char *query, struct buf *body)
+{
+    struct buf msg = BUF_INIT;
+    long status = 0;
+    int rc;
+
+    rc = client_request(c, method, path, query, SLICE_NULL, &status, body, &msg);
+    if (rc < 0)
+        fprintf(stderr, "basalt admin %s: %s\n", sub, msg.ptr);
+    else if (status < 200 || status > 299)
+        print_http_error(c, sub, status, body);
+    buf_release(&msg);
+    return rc < 0 || status < 200 || status > 299 ? -1 : 0;
+}
+
+static json_t *
+parse_json(const char *sub, const struct buf *body)
+{
+    json_error_t err;
+    json_t *j = json_loadb(body->ptr, body->len, 0, &err);
+
+    if (!j || !json_is_object(j)) {
+        fprintf(stderr, "basalt admin %s: the server's answer is not a JSON object: %s\n", sub,
+                j ? "wrong type" : err.text);
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static long long
+jint(const json_t *obj, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(obj, key));
+}
+
+static void
+print_heal_summary(const json_t *j)
+{
+    printf("healed %lld of %lld objects: %lld shards fixed (%lld missing, %lld corrupt), "
+           "%lld failed\n",
+           jint(j, "objects_healed"), jint(j, "objects_scanned"), jint(j, "shards_fixed"),
+           jint(j, "shards_missing"), jint(j, "shards_corrupt"), jint(j, "objects_failed"));
+    printf("%lld of %lld buckets healed, %lld dangling objects removed, %lld drives formatted\n",
+           jint(j, "buckets_healed"), jint(j, "buckets_scanned"),
+           jint(j, "objects_dangling_removed"), jint(j, "drives_formatted"));
+}
+
+/* The heal query from "BUCKET[/PREFIX]". */
+static void
+heal_query(const char *target, struct buf *q)
+{
+    const char *slash = target ? strchr(target, '/') : NULL;
+    char *bucket;
+
+    if (!target || !*target)
+        return;
+    bucket = slash ? xstrndup(target, (size_t)(slash - target)) : xstrdup(target);
+    client_query_add(q, "bucket", bucket);
+    if (slash && slash[1])
+        client_query_add(q, "prefix", slash + 1);
+    free(bucket);
+}
+
+static int
+admin_heal(struct client *c, const struct admin_opts *o)
+{
+    struct buf q = BUF_INIT, body = BUF_INIT;
+    json_t *j = NULL;
+    int rc = 1;
+
+    heal_query(o->target, &q);
+    client_set_timeouts(c, CLIENT_CONNECT_TIMEOUT_MS, 0); /* a heal takes what it takes */
+    if (admin_call(c, "heal", "POST", ADMIN_PREFIX "heal", q.ptr, &body) < 0)
+        goto out;
+    j = parse_json("heal", &body);
+    if (!j)
+        goto out;
+    if (o->json)
+        printf("%s%s", body.ptr, body.len && body.ptr[body.len - 1] == '\n' ? "" : "\n");
+    else
+        print_heal_summary(j);
+    rc = jint(j, "objects_failed") > 0 ? 1 : 0;
+out:
+    json_decref(j);
+    buf_release(&q);
+    buf_release(&body);
+    return rc;
+}
+
+/* "1.5 GiB" */
+static void
+fmt_bytes(struct buf *out, long long n)
+{
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    double v = (double)n;
+    size_t u = 0;
+
+    while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1024;
+        u++;
+    }
+    buf_addf(out, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+static void
+print_drive(const json_t *d)
+{
+    struct buf used = BUF_INIT, total = BUF_INIT;
+    const char *ep = json_string_value(json_object_get(d, "endpoint"));
+    long long t = jint(d, "total_bytes"), f = jint(d, "free_bytes");
+
+    fmt_bytes(&used, t - f);
+    fmt_bytes(&total, t);
+    printf("  %3lld  %-7s  %10s / %-10s  %s\n", jint(d, "set"),
+           json_is_true(json_object_get(d, "online")) ? "online" : "OFFLINE", used.ptr, total.ptr,
+           ep ? ep : "?");
+    buf_release(&used);
+    buf_release(&total);
+}
+
+static void
+print_info(const json_t *j)
+{
+    const char *layout = json_string_value(json_object_get(j, "layout"));
+    json_t *drives = json_object_get(j, "drives"), *d;
+    size_t i, online = 0;
+
+    for (i = 0; i < json_array_size(drives); i++)
+        online += json_is_true(json_object_get(json_array_get(drives, i), "online"));
+    printf("layout: %s\n", layout ? layout : "?");
+    printf("drives: %zu (%zu online)\n", json_array_size(drives), online);
+    if (json_array_size(drives))
+        printf("  %3s  %-7s  %10s / %-10s  %s\n", "SET", "STATE", "USED", "TOTAL", "ENDPOINT");
+    for (i = 0; i < json_array_size(drives); i++) {
+        d = json_array_get(drives, i);
+        if (json_is_object(d))
+            print_drive(d);
+    }
+}
+
+static int
+admin_info(struct client *c, const struct admin_opts *o)
+{
+    struct buf body = BUF_INIT;
+    json_t *j = NULL;
+    int rc = 1;
+
+    if (admin_call(c, "info", "GET", ADMIN_PREFIX "info", NULL, &body) < 0)
+        goto out;
+    j = parse_json("info", &body);
+    if (!j)
+        goto out;
+    if (o->json)
+        printf("%s%s", body.ptr, body.len && body.ptr[body.len - 1] == '\n' ? "" : "\n");
+    else
+        print_info(j);
+    rc = 0;
+out:
+    json_decref(j);
+    buf_release(&body);
+    return rc;
+}
+
+int
+cmd_admin(int argc, char **argv)
+{
+    struct admin_opts o;
+    struct client *c = NULL;
+    int rc;
+
+    rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (admin_connect(&c) < 0)
+        return 1;
+    if (!strcmp(o.sub, "heal"))
+        rc = admin_heal(c, &o);
+    else
+        rc = admin_info(c, &o);
+    client_free(c);
+    return rc;
+}

@@ -1,0 +1,342 @@
+/*
+ * client/client.c: the S3/admin API client over libcurl (see client.h).
+ *
+ * One request: the path is encoded, the headers that SigV4 signs (host,
+ * x-amz-date, x-amz-content-sha256) are set explicitly so that what is
+ * signed is exactly what libcurl sends (libcurl's own Host header, its
+ * dot-segment squashing and its form Content-Type are turned off), then
+ * libcurl runs the request and the body is collected into a bounded buffer.
+ * Transport failures become one sentence that names the endpoint.
+ */
+#include "util/base.h"
+
+#include "client/client.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "auth/sigv4.h"
+#include "util/clock.h"
+#include "util/enc.h"
+#include "util/err.h"
+
+struct client {
+    char *endpoint; /* "http://host:port", no trailing '/' */
+    char *host;     /* "host:port": the Host header */
+    char *access_key;
+    char *secret_key; /* zeroed by client_free */
+    char *region;
+    long connect_ms;
+    long total_ms;
+    CURL *curl;
+};
+
+/* Where the response body goes. */
+struct sink {
+    struct buf *b;
+    bool overflow;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_init_once(void)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        die("libcurl: global initialisation failed");
+}
+
+/* Splits "http://host:port[/]" into the endpoint without '/' and the host. */
+static int
+parse_endpoint(const char *endpoint, char **base, char **host, struct buf *errmsg)
+{
+    struct slice s = slice_cstr(endpoint), rest, authority;
+    size_t skip;
+
+    if (slice_starts_with(s, SLICE_LIT("http://")))
+        skip = 7;
+    else if (slice_starts_with(s, SLICE_LIT("https://")))
+        skip = 8;
+    else
+        goto bad;
+    rest = slice_split(slice_make(s.ptr + skip, s.len - skip), '/', &authority);
+    if (authority.len == 0 || rest.len > 0 || slice_find(authority, '?') >= 0 ||
+        slice_find(authority, '#') >= 0 || slice_find(authority, '@') >= 0 ||
+        slice_find(authority, ' ') >= 0)
+        goto bad;
+    *base = xstrndup(s.ptr, skip + authority.len);
+    *host = slice_dup(authority);
+    return 0;
+bad:
+    if (errmsg)
+        buf_addf(errmsg, "invalid endpoint '%s': expected http://HOST[:PORT] or https://...",
+                 endpoint);
+    return -ERR_INVAL;
+}
+
+int
+client_new(const char *endpoint, const char *access_key, const char *secret_key, const char *region,
+           struct client **out, struct buf *errmsg)
+{
+    struct client *c;
+    char *base, *host;
+    int rc;
+
+    rc = parse_endpoint(endpoint, &base, &host, errmsg);
+    if (rc < 0)
+        return rc;
+    pthread_once(&curl_once, curl_init_once);
+    c = xcalloc(1, sizeof(*c));
+    c->endpoint = base;
+    c->host = host;
+    c->access_key = xstrdup(access_key);
+    c->secret_key = xstrdup(secret_key);
+    c->region = xstrdup(region);
+    c->connect_ms = CLIENT_CONNECT_TIMEOUT_MS;
+    c->total_ms = CLIENT_TOTAL_TIMEOUT_MS;
+    c->curl = curl_easy_init();
+    if (!c->curl)
+        die("libcurl: cannot create a handle");
+    *out = c;
+    return 0;
+}
+
+void
+client_free(struct client *c)
+{
+    if (!c)
+        return;
+    curl_easy_cleanup(c->curl);
+    secure_zero(c->secret_key, strlen(c->secret_key));
+    free(c->secret_key);
+    free(c->access_key);
+    free(c->region);
+    free(c->host);
+    free(c->endpoint);
+    free(c);
+}
+
+void
+client_set_timeouts(struct client *c, long connect_ms, long total_ms)
+{
+    c->connect_ms = connect_ms;
+    c->total_ms = total_ms;
+}
+
+const char *
+client_endpoint(const struct client *c)
+{
+    return c->endpoint;
+}
+
+void
+client_query_add(struct buf *q, const char *name, const char *value)
+{
+    if (q->len)
+        buf_addch(q, '&');
+    uri_encode(q, slice_cstr(name), false);
+    buf_addch(q, '=');
+    uri_encode(q, slice_cstr(value), false);
+}
+
+static size_t
+write_cb(char *p, size_t size, size_t n, void *arg)
+{
+    struct sink *s = arg;
+    size_t len = size * n;
+
+    if (s->b->len + len > CLIENT_MAX_RESPONSE) {
+        s->overflow = true;
+        return 0; /* libcurl stops with CURLE_WRITE_ERROR */
+    }
+    buf_add(s->b, p, len);
+    return len;
+}
+
+static struct curl_slist *
+add_header(struct curl_slist *list, const char *name, const char *value)
+{
+    struct buf h = BUF_INIT;
+    struct curl_slist *l;
+
+    buf_addf(&h, "%s: %s", name, value);
+    l = curl_slist_append(list, h.ptr);
+    if (!l)
+        die("libcurl: out of memory");
+    buf_release(&h);
+    return l;
+}
+
+/* Signs the request and returns the libcurl header list. */
+static struct curl_slist *
+signed_headers(const struct client *c, const char *method, struct slice path, const char *query,
+               struct slice body)
+{
+    struct buf date = BUF_INIT, authz = BUF_INIT;
+    struct curl_slist *list = NULL;
+    char sha[65];
+    struct sigv4_header h[3];
+    struct sigv4_req r = { .method = slice_cstr(method),
+                           .path = path,
+                           .query = slice_cstr(query),
+                           .headers = h,
+                           .nheaders = 3 };
+
+    r.now = time(NULL);
+    clock_fmt_amz(&date, r.now);
+    sha256_hex(body.len ? body.ptr : "", body.len, sha);
+    h[0] = (struct sigv4_header){ SLICE_LIT("host"), slice_cstr(c->host) };
+    h[1] = (struct sigv4_header){ SLICE_LIT("x-amz-date"), buf_slice(&date) };
+    h[2] = (struct sigv4_header){ SLICE_LIT("x-amz-content-sha256"), slice_cstr(sha) };
+    sigv4_sign(&r, c->access_key, c->secret_key, c->region, &authz);
+    list = add_header(list, "Host", c->host);
+    list = add_header(list, "x-amz-date", date.ptr);
+    list = add_header(list, "x-amz-content-sha256", sha);
+    list = add_header(list, "Authorization", authz.ptr);
+    list = curl_slist_append(list, "Expect:");       /* no 100-continue round trip */
+    list = curl_slist_append(list, "Content-Type:"); /* not libcurl's form type */
+    if (!list)
+        die("libcurl: out of memory");
+    buf_release(&date);
+    buf_release(&authz);
+    return list;
+}
+
+/* Sets the method and the body of the request on the handle. */
+static void
+set_method(CURL *curl, const char *method, struct slice body)
+{
+    if (!strcmp(method, "HEAD")) {
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+        return;
+    }
+    if (!strcmp(method, "GET") && body.len == 0) {
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+        return;
+    }
+    if (body.len || !strcmp(method, "PUT") || !strcmp(method, "POST")) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.len ? body.ptr : "");
+    }
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+}
+
+/* Turns a libcurl failure into -ERR_* and one sentence naming the endpoint. */
+static int
+transport_error(const struct client *c, CURLcode cc, const char *errbuf, bool overflow,
+                struct buf *errmsg)
+{
+    long os_errno = 0;
+    const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+    int rc = -ERR_IO;
+
+    curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno);
+    if (cc == CURLE_COULDNT_CONNECT && os_errno)
+        why = strerror((int)os_errno);
+    else if (cc == CURLE_COULDNT_RESOLVE_HOST)
+        why = "cannot resolve the host name";
+    if (cc == CURLE_OPERATION_TIMEDOUT)
+        rc = -ERR_TIMEOUT;
+    if (overflow) {
+        rc = -ERR_TOO_LARGE;
+        why = "the response is larger than 64 MiB";
+    }
+    if (errmsg)
+        buf_addf(errmsg, "cannot reach %s: %s", c->endpoint, why);
+    return rc;
+}
+
+int
+client_request(struct client *c, const char *method, const char *path, const char *query,
+               struct slice body, long *status, struct buf *response, struct buf *errmsg)
+{
+    struct buf url = BUF_INIT, epath = BUF_INIT;
+    struct sink sink = { response, false };
+    struct curl_slist *headers;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    CURLcode cc;
+    int rc = 0;
+
+    query = query ? query : "";
+    uri_encode(&epath, slice_cstr(path && *path ? path : "/"), true);
+    buf_addf(&url, "%s%s%s%s", c->endpoint, epath.ptr, *query ? "?" : "", query);
+    headers = signed_headers(c, method, buf_slice(&epath), query, body);
+    curl_easy_reset(c->curl);
+    curl_easy_setopt(c->curl, CURLOPT_URL, url.ptr);
+    curl_easy_setopt(c->curl, CURLOPT_PATH_AS_IS, 1L); /* sign and send the same path */
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "basalt-client/0.1");
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->total_ms);
+    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
+    set_method(c->curl, method, body);
+    cc = curl_easy_perform(c->curl);
+    if (cc != CURLE_OK)
+        rc = transport_error(c, cc, errbuf, sink.overflow, errmsg);
+    else
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(headers);
+    buf_release(&url);
+    buf_release(&epath);
+    return rc;
+}
+
+/* Appends the XML text `s` with its five predefined entities unescaped. */
+static void
+add_xml_text(struct buf *out, struct slice s)
+{
+    static const char *const ent[][2] = {
+        { "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" }, { "&apos;", "'" },
+    };
+    size_t i, k;
+
+    for (i = 0; i < s.len; i++) {
+        for (k = 0; k < ARRAY_SIZE(ent); k++) {
+            struct slice e = slice_cstr(ent[k][0]);
+
+            if (slice_starts_with(slice_make(s.ptr + i, s.len - i), e))
+                break;
+        }
+        if (k == ARRAY_SIZE(ent)) {
+            buf_addch(out, s.ptr[i]);
+            continue;
+        }
+        buf_adds(out, ent[k][1]);
+        i += strlen(ent[k][0]) - 1;
+    }
+}
+
+/* The text of the first <tag>...</tag> of `xml`, or a NULL slice. */
+static struct slice
+xml_element(struct slice xml, const char *open, const char *close)
+{
+    const char *a = memmem(xml.ptr, xml.len, open, strlen(open)), *b;
+
+    if (!a)
+        return SLICE_NULL;
+    a += strlen(open);
+    b = memmem(a, xml.len - (size_t)(a - xml.ptr), close, strlen(close));
+    return b ? slice_make(a, (size_t)(b - a)) : SLICE_NULL;
+}
+
+int
+client_parse_error(struct slice xml, struct buf *code, struct buf *message)
+{
+    struct slice c, m;
+
+    if (xml.len == 0)
+        return -ERR_INVAL;
+    c = xml_element(xml, "<Code>", "</Code>");
+    m = xml_element(xml, "<Message>", "</Message>");
+    if (!c.ptr || c.len == 0)
+        return -ERR_INVAL;
+    add_xml_text(code, c);
+    if (m.ptr)
+        add_xml_text(message, m);
+    return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * client/client.h: a small S3 and admin API client over libcurl, for the
+ * `basalt` command line. Every request is signed with SigV4 in the
+ * Authorization header (auth/sigv4.h), with the SHA-256 of its body in
+ * x-amz-content-sha256, so the server can check the payload.
+ *
+ * A `struct client` holds one libcurl handle (its connection is kept alive
+ * between requests) and is used by one thread at a time.
+ */
+#ifndef BASALT_CLIENT_CLIENT_H
+#define BASALT_CLIENT_CLIENT_H
+
+#include "util/base.h"
+
+#include "util/buf.h"
+#include "util/slice.h"
+
+#define CLIENT_MAX_RESPONSE (64u << 20) /* bytes of response body kept */
+#define CLIENT_CONNECT_TIMEOUT_MS 10000L
+#define CLIENT_TOTAL_TIMEOUT_MS 300000L
+
+struct client;
+
+/*
+ * Creates a client for the server at `endpoint` ("http://HOST[:PORT]" or
+ * "https://...", optionally with a trailing '/', no other path). Copies every
+ * string; the secret key is zeroed when the client is freed. Returns 0 and
+ * sets `*out`, or -ERR_INVAL with the reason appended to `errmsg` (when
+ * non-NULL); `*out` is unchanged on error.
+ */
+int client_new(const char *endpoint, const char *access_key, const char *secret_key,
+               const char *region, struct client **out, struct buf *errmsg);
+
+/* Frees `c` (NULL is fine), zeroing its secret. */
+void client_free(struct client *c);
+
+/* Timeouts in milliseconds: to connect, and for a whole request (0: no limit). */
+void client_set_timeouts(struct client *c, long connect_ms, long total_ms);
+
+/* The endpoint as given, without a trailing '/'. Borrowed from `c`. */
+const char *client_endpoint(const struct client *c);
+
+/*
+ * Sends one signed request and waits for the answer: `method` on `path` (not
+ * encoded, "/bucket/my key": each byte that needs it is encoded here, '/'
+ * kept), with `query` (already encoded, without '?'; NULL or "" for none, see
+ * client_query_add) and `body` (may be empty).
+ *
+ * Returns 0 once a response arrived, whatever its HTTP status: `*status`
+ * gets the status and the body is appended to `response`. Errors, with a
+ * sentence appended to `errmsg` (when non-NULL), e.g. "cannot reach
+ * http://127.0.0.1:9000: Connection refused":
+ * -ERR_IO (cannot connect or resolve, connection broken), -ERR_TIMEOUT,
+ * -ERR_TOO_LARGE (response over CLIENT_MAX_RESPONSE). On error `*status` is
+ * unchanged and `response` may hold part of a body.
+ */
+int client_request(struct client *c, const char *method, const char *path, const char *query,
+                   struct slice body, long *status, struct buf *response, struct buf *errmsg);
+
+/* Appends "name=value" to the query `q` ('&' first when `q` is not empty), both URI-encoded. */
+void client_query_add(struct buf *q, const char *name, const char *value);
+
+/*
+ * Extracts Code and Message from an S3 error document
+ * ("<Error><Code>NoSuchKey</Code><Message>...</Message>...</Error>"),
+ * unescaping the XML entities. Returns 0 when a Code was found (Message may be
+ * empty), else -ERR_INVAL; appends to `code` and `message` only on success.
+ */
+int client_parse_error(struct slice xml, struct buf *code, struct buf *message);
+
+#endif
