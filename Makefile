@@ -111,11 +111,19 @@ format:
 check-format:
 	clang-format --dry-run --Werror $(LIB_SRCS) $(wildcard src/*/*.h) src/main.c
 
+# libFuzzer targets: the library is built with fuzzer-no-link instrumentation
+# into build-fuzzer/, each fuzz/<target>.c links against it.
 FUZZ_SRCS := $(wildcard fuzz/*.c)
-fuzz: $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
-build-fuzz/%: fuzz/%.c $(LIB_SRCS)
-	@mkdir -p build-fuzz
-	clang -std=gnu11 -g -O1 -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm -pthread
+ifeq ($(SANITIZER),fuzzer)
+CC         := clang
+CFLAGS_OPT := -O1 -DBASALT_DEBUG -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+LDFLAGS_SAN := -fsanitize=fuzzer,address,undefined
+endif
+fuzz:
+	@$(MAKE) --no-print-directory -j2 SANITIZER=fuzzer $(FUZZ_SRCS:fuzz/%.c=build-fuzzer/fuzz/%)
+build-fuzzer/fuzz/%: fuzz/%.c $(BUILD)/libbasalt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libbasalt.a $(LDLIBS)
 
 clean:
 	rm -rf build build-* 
