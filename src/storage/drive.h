@@ -54,7 +54,10 @@ struct drive_list_ent {
     const char *etag;
 };
 
-/* Return 0 to continue, 1 to stop the listing early (not an error), < 0 to abort with that error. */
+/*
+ * Return 0 to continue, 1 to stop the listing early (not an error), < 0 to
+ * abort the listing with that error.
+ */
 typedef int drive_list_fn(void *arg, const struct drive_list_ent *ent);
 
 struct drive_local_opts {
@@ -72,7 +75,7 @@ int drive_local_open(const char *path, const struct drive_local_opts *opts, stru
 /* An in-memory drive for tests: same semantics as a local drive, nothing on disk. */
 struct drive *drive_mem_new(const char *name);
 
-/* Closes the drive: stops its threads, frees it. */
+/* Closes the drive: stops its threads, frees it. No call on `d` may be in flight. */
 void drive_close(struct drive *d);
 
 /* The endpoint as given at start-up ("/srv/d1", "mem:a"); borrowed. */
@@ -85,15 +88,19 @@ void drive_set_offline(struct drive *d, int err);
  * when opened). If the folder was removed or replaced by an empty one, the
  * drive goes offline and this returns -ERR_OFFLINE, or -ERR_NOT_FOUND when the
  * folder exists but is empty (ready to be formatted back by drive_reset()).
+ * A drive taken offline by an earlier error also answers -ERR_OFFLINE.
+ * Runs whatever the drive's state (not refused when offline).
  */
 int drive_check(struct drive *d);
 /*
  * Re-creates an empty drive in the same folder (new index, no format.json),
  * and brings it back online. For a replaced drive, before it is formatted
- * back into its place and healed.
+ * back into its place and healed. Waits for calls in flight on `d` to end, so
+ * it must not be called from a drive_list() callback of the same drive.
  */
 int drive_reset(struct drive *d);
 
+/* Sizes from statvfs (local); answers when offline too, with `online` false. */
 int drive_info(struct drive *d, struct drive_info *out);
 
 /* format.json: -ERR_NOT_FOUND if the drive is not formatted. */
@@ -101,7 +108,7 @@ int drive_format_read(struct drive *d, struct buf *out);
 /* Writes format.json atomically (tmp, fsync, rename, fsync dir). */
 int drive_format_write(struct drive *d, struct slice json);
 
-/* -ERR_EXISTS if the bucket exists on this drive. */
+/* -ERR_EXISTS if the bucket exists on this drive; -ERR_INVAL if the name has 64 bytes or more. */
 int drive_bucket_make(struct drive *d, const char *bucket, int64_t created_ns);
 /* -ERR_NOT_FOUND; -ERR_NOT_EMPTY if it holds objects (unless `force`). */
 int drive_bucket_delete(struct drive *d, const char *bucket, bool force);
@@ -112,12 +119,17 @@ int drive_bucket_list(struct drive *d, struct bucket_ent **out, size_t *n);
 
 /*
  * Starts shard file `part` (1 for a plain object) of version `vid` in the
- * drive's temporary area. Returns 0 and `*out`.
+ * drive's temporary area. Returns 0 and `*out`. Here and below, a `vid` that
+ * is not 32 lowercase hex characters answers -ERR_INVAL (it names a folder).
  */
 int drive_shard_create(struct drive *d, const char *vid, unsigned part, struct shard_writer **out);
 /* Appends bytes. After an error the writer is failed (sticky): only abort is allowed. */
 int drive_shard_append(struct shard_writer *w, const void *p, size_t n);
-/* Flushes and fsyncs (when sync is on) and closes the file; it stays in tmp. Frees `w`. */
+/*
+ * Flushes and fsyncs (when sync is on) and closes the file; it stays in tmp.
+ * Frees `w`. On a failed writer it aborts instead and returns -ERR_IO (or
+ * -ERR_OFFLINE). A failed fsync takes the drive offline.
+ */
 int drive_shard_finish(struct shard_writer *w);
 /* Closes and removes the temporary file. Frees `w`. */
 void drive_shard_abort(struct shard_writer *w);
@@ -135,7 +147,10 @@ int drive_tmp_remove(struct drive *d, const char *vid);
  * (rename, then fsync of the parent folder); then writes the index record
  * (through the drive's group committer: returns once it is on stable storage,
  * when sync is on). The record replaces the key's previous version, whose
- * data folder is then removed. -ERR_NOT_FOUND if the bucket is missing.
+ * data folder is then removed. -ERR_NOT_FOUND if the bucket is missing, or
+ * if `m` is not inline and `vid` has neither shards in tmp nor committed ones
+ * (committing the same version twice is fine). -ERR_INVAL if `m` fails
+ * objmeta_validate(). On failure the shards stay in tmp (drive_tmp_remove()).
  */
 int drive_meta_commit(struct drive *d, const char *bucket, const char *key,
                       const struct obj_meta *m);
@@ -151,7 +166,8 @@ int drive_meta_delete(struct drive *d, const char *bucket, const char *key, cons
 /*
  * Calls `cb` for each key of `bucket` that starts with `prefix` and sorts
  * strictly after `after` (byte order), in byte order, at most `limit` times
- * (0 = no limit). -ERR_NOT_FOUND if the bucket is missing.
+ * (0 = no limit). -ERR_NOT_FOUND if the bucket is missing. `cb` may call
+ * other functions of the drive, but not drive_reset() or drive_close().
  */
 int drive_list(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
                unsigned limit, drive_list_fn *cb, void *arg);

@@ -50,7 +50,21 @@ void objmeta_release(struct obj_meta *m);
 /* Deep copy; `dst` must be initialized (its old content is released). */
 void objmeta_copy(struct obj_meta *dst, const struct obj_meta *src);
 
-/* Appends the encoded record to `out`. */
+/*
+ * Checks the fields that objmeta_decode() checks: vid is 32 lowercase hex
+ * characters, etag shorter than its array, k >= 1, k + m <= 16,
+ * shard_idx < k + m, dist[j] < k + m for j < k + m, inline_data empty unless
+ * is_inline. Returns 0 or -ERR_INVAL. drive_meta_commit() calls it.
+ */
+int objmeta_validate(const struct obj_meta *m);
+/* True if `vid` is exactly OBJMETA_VID_LEN lowercase hex characters then a NUL. */
+bool objmeta_vid_is_valid(const char *vid);
+
+/*
+ * Appends the encoded record to `out`. Only dist[0 .. k+m-1] is stored (the
+ * rest decodes as 0). A record that fails objmeta_validate() encodes but
+ * does not decode.
+ */
 void objmeta_encode(const struct obj_meta *m, struct buf *out);
 /*
  * Decodes a record. Returns 0, or -ERR_CORRUPT (bad checksum, truncated,

@@ -1,0 +1,257 @@
+/*
+ * storage/drive.c: the public functions of drive.h. Each checks the drive's
+ * offline flag (sticky failure, STYLE 2.4: an offline drive answers
+ * -ERR_OFFLINE until drive_reset()) and calls through the implementation's
+ * `struct drive_ops` (internal.h), as SQLite calls through a VFS.
+ */
+#include "util/base.h"
+
+#include "storage/drive.h"
+
+#include "obs/log.h"
+#include "storage/internal.h"
+#include "util/err.h"
+
+void
+drive__register_check(const struct drive_ops *ops)
+{
+    BUG_ON(!ops || !ops->name);
+    BUG_ON(!ops->close || !ops->check || !ops->reset || !ops->info);
+    BUG_ON(!ops->format_read || !ops->format_write);
+    BUG_ON(!ops->bucket_make || !ops->bucket_delete || !ops->bucket_stat || !ops->bucket_list);
+    BUG_ON(!ops->shard_create || !ops->shard_append || !ops->shard_finish || !ops->shard_abort);
+    BUG_ON(!ops->shard_read || !ops->tmp_remove);
+    BUG_ON(!ops->meta_commit || !ops->meta_read || !ops->meta_delete || !ops->list);
+}
+
+void
+drive__init(struct drive *d, const struct drive_ops *ops, const char *endpoint)
+{
+    drive__register_check(ops);
+    d->ops = ops;
+    d->endpoint = xstrdup(endpoint);
+    atomic_init(&d->online, true);
+}
+
+void
+drive__release(struct drive *d)
+{
+    free(d->endpoint);
+    d->endpoint = NULL;
+}
+
+void
+drive__set_online(struct drive *d)
+{
+    struct log_ctx ctx = { .drive = d->endpoint, .event = "drive_online" };
+
+    if (!atomic_exchange(&d->online, true))
+        log_info(&ctx, "drive back online");
+}
+
+void
+drive_close(struct drive *d)
+{
+    if (d)
+        d->ops->close(d);
+}
+
+const char *
+drive_endpoint(const struct drive *d)
+{
+    return d->endpoint;
+}
+
+bool
+drive_is_online(const struct drive *d)
+{
+    return atomic_load(&((struct drive *)d)->online);
+}
+
+void
+drive_set_offline(struct drive *d, int err)
+{
+    struct log_ctx ctx = { .drive = d->endpoint, .event = "drive_offline" };
+
+    if (atomic_exchange(&d->online, false))
+        log_error(&ctx, "drive taken offline after error %s", err_name(err));
+}
+
+int
+drive_check(struct drive *d)
+{
+    return d->ops->check(d);
+}
+
+int
+drive_reset(struct drive *d)
+{
+    return d->ops->reset(d);
+}
+
+int
+drive_info(struct drive *d, struct drive_info *out)
+{
+    struct drive_info info = { 0, 0, false };
+    int rc;
+
+    rc = d->ops->info(d, &info);
+    if (rc < 0)
+        return rc;
+    info.online = drive_is_online(d);
+    *out = info;
+    return 0;
+}
+
+int
+drive_format_read(struct drive *d, struct buf *out)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    return d->ops->format_read(d, out);
+}
+
+int
+drive_format_write(struct drive *d, struct slice json)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    return d->ops->format_write(d, json);
+}
+
+int
+drive_bucket_make(struct drive *d, const char *bucket, int64_t created_ns)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    if (strlen(bucket) >= sizeof(((struct bucket_ent *)NULL)->name))
+        return -ERR_INVAL;
+    return d->ops->bucket_make(d, bucket, created_ns);
+}
+
+int
+drive_bucket_delete(struct drive *d, const char *bucket, bool force)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    return d->ops->bucket_delete(d, bucket, force);
+}
+
+int
+drive_bucket_stat(struct drive *d, const char *bucket, int64_t *created_ns)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    return d->ops->bucket_stat(d, bucket, created_ns);
+}
+
+int
+drive_bucket_list(struct drive *d, struct bucket_ent **out, size_t *n)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    return d->ops->bucket_list(d, out, n);
+}
+
+int
+drive_shard_create(struct drive *d, const char *vid, unsigned part, struct shard_writer **out)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    if (!objmeta_vid_is_valid(vid))
+        return -ERR_INVAL;
+    return d->ops->shard_create(d, vid, part, out);
+}
+
+int
+drive_shard_append(struct shard_writer *w, const void *p, size_t n)
+{
+    int rc;
+
+    if (w->failed)
+        return -ERR_IO;
+    if (!drive_is_online(w->drive))
+        rc = -ERR_OFFLINE;
+    else
+        rc = w->drive->ops->shard_append(w, p, n);
+    if (rc < 0)
+        w->failed = true;
+    return rc;
+}
+
+int
+drive_shard_finish(struct shard_writer *w)
+{
+    struct drive *d = w->drive;
+
+    if (w->failed || !drive_is_online(d)) {
+        d->ops->shard_abort(w);
+        return drive_is_online(d) ? -ERR_IO : -ERR_OFFLINE;
+    }
+    return d->ops->shard_finish(w);
+}
+
+void
+drive_shard_abort(struct shard_writer *w)
+{
+    if (w)
+        w->drive->ops->shard_abort(w);
+}
+
+ssize_t
+drive_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, void *p, size_t n)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    if (!objmeta_vid_is_valid(vid))
+        return -ERR_INVAL;
+    return d->ops->shard_read(d, vid, part, off, p, n);
+}
+
+int
+drive_tmp_remove(struct drive *d, const char *vid)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    if (!objmeta_vid_is_valid(vid))
+        return -ERR_INVAL;
+    return d->ops->tmp_remove(d, vid);
+}
+
+int
+drive_meta_commit(struct drive *d, const char *bucket, const char *key, const struct obj_meta *m)
+{
+    int rc;
+
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    rc = objmeta_validate(m);
+    if (rc < 0)
+        return rc;
+    return d->ops->meta_commit(d, bucket, key, m);
+}
+
+int
+drive_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    return d->ops->meta_read(d, bucket, key, out);
+}
+
+int
+drive_meta_delete(struct drive *d, const char *bucket, const char *key, const char *vid)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    return d->ops->meta_delete(d, bucket, key, vid);
+}
+
+int
+drive_list(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
+           unsigned limit, drive_list_fn *cb, void *arg)
+{
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    return d->ops->list(d, bucket, prefix, after, limit, cb, arg);
+}

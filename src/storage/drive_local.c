@@ -1,0 +1,855 @@
+/*
+ * storage/drive_local.c: the local drive, a folder on a local file system
+ * (DESIGN.md "Data on a drive"), behind the ops table of internal.h.
+ *
+ *   <path>/.basalt/format.json          identity and set layout (drive_format_write)
+ *   <path>/.basalt/index.db             SQLite, WAL: buckets and object records
+ *   <path>/.basalt/data/<vid>/part.<n>  committed shard files
+ *   <path>/.basalt/tmp/<vid>/part.<n>   shard files being written
+ *   <path>/.basalt/multipart/           parts of uploads in progress (later)
+ *
+ * File names are built only from a version id (checked: 32 lowercase hex
+ * characters) and a part number; an object key is only ever a BLOB in the
+ * index, so no key can name a file.
+ *
+ * DESIGN: the write path and its crash invariants
+ *
+ *   1. Shards are written to tmp/<vid>/part.<n>. shard_finish fsyncs the file
+ *      and tmp/<vid> (when sync is on). Nothing outside tmp/ points to them:
+ *      a crash here leaves only tmp/ garbage.
+ *   2. meta_commit renames tmp/<vid> to data/<vid> (one atomic rename of the
+ *      folder) and fsyncs data/. A crash after this leaves data/<vid> with no
+ *      index record: an orphan.
+ *   3. The index record is written by the committer thread in one SQLite
+ *      transaction with the other writers queued at the time (group commit);
+ *      SQLite's WAL fsync makes it durable. Only now is the version visible,
+ *      and only now is the writer answered.
+ *   4. If the record replaced a version with another vid, data/<old vid> is
+ *      removed after the transaction. A crash before that leaves an orphan.
+ *   5. On open, everything under tmp/ is removed (invariant 1) and every
+ *      data/<vid> that no index record names is removed (2 and 4). So after
+ *      any crash, the index and data/ agree again, and every committed record
+ *      of a non-inline version has its data folder.
+ *   6. An I/O error (EIO and the like) on a write or fsync takes the drive
+ *      offline (sticky, STYLE 2.4): after a failed fsync the page cache may
+ *      not match the disk, so nothing more is trusted until drive_reset().
+ *      ENOSPC answers -ERR_NO_SPACE and leaves the drive online.
+ *
+ * The index (SQLite, its group committer and its readers) is in
+ * drive_local_index.c; struct drive_local is in internal.h.
+ */
+#include "util/base.h"
+
+#include "storage/drive.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "obs/log.h"
+#include "storage/internal.h"
+#include "util/err.h"
+#include "util/list.h"
+
+#define FORMAT_MAX (1u << 20) /* format.json larger than this is not ours */
+#define RM_DEPTH_MAX 8        /* .basalt/data/<vid>/part.<n> is 3 deep */
+
+static const struct drive_ops local_ops;
+
+static struct drive_local *
+to_local(struct drive *d)
+{
+    BUG_ON(d->ops != &local_ops);
+    return container_of(d, struct drive_local, base);
+}
+
+/*
+ * The syscall wrapper's error path (STYLE 2.4): logs errno once, converts it,
+ * and takes the drive offline on an I/O-class error (DESIGN invariant 6).
+ */
+int
+drive_local__sys_fail(struct drive_local *l, int e, const char *what, const char *path)
+{
+    struct log_ctx ctx = { .drive = l->base.endpoint };
+    int rc = err_from_errno(e);
+
+    log_errno(&ctx, e, "%s %s", what, path);
+    if (rc == -ERR_IO)
+        drive_set_offline(&l->base, rc);
+    return rc;
+}
+
+/*
+ * Writes "<path>/.basalt/<fmt...>" into `dst` (PATH_MAX bytes), without a
+ * trailing '/' (an empty `fmt` names .basalt itself). Open checked that every
+ * name we build fits.
+ */
+void
+drive_local__path(const struct drive_local *l, char *dst, const char *fmt, ...)
+{
+    va_list ap;
+    int n, m;
+
+    n = snprintf(dst, PATH_MAX, "%s/.basalt/", l->path);
+    BUG_ON(n < 0 || n >= PATH_MAX);
+    va_start(ap, fmt);
+    m = vsnprintf(dst + n, PATH_MAX - (size_t)n, fmt, ap);
+    va_end(ap);
+    BUG_ON(m < 0 || n + m >= PATH_MAX);
+    if (m == 0)
+        dst[n - 1] = '\0';
+}
+
+/* ---- file system helpers ---- */
+
+static int
+make_dir(struct drive_local *l, const char *path)
+{
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        return drive_local__sys_fail(l, errno, "mkdir", path);
+    return 0;
+}
+
+static int
+fsync_path(struct drive_local *l, const char *path)
+{
+    int fd, rc = 0;
+
+    if (!l->sync)
+        return 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return drive_local__sys_fail(l, errno, "open for fsync", path);
+    if (fsync(fd) < 0)
+        rc = drive_local__sys_fail(l, errno, "fsync", path);
+    close(fd);
+    return rc;
+}
+
+static int
+write_all(struct drive_local *l, int fd, const void *p, size_t n, const char *path)
+{
+    const char *s = p;
+
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return drive_local__sys_fail(l, errno, "write", path);
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int
+read_at(struct drive_local *l, int fd, uint64_t off, void *p, size_t n, const char *path,
+        size_t *got)
+{
+    char *s = p;
+    size_t done = 0;
+
+    while (done < n) {
+        ssize_t r = pread(fd, s + done, n - done, (off_t)(off + done));
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return drive_local__sys_fail(l, errno, "read", path);
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    *got = done;
+    return 0;
+}
+
+/* Removes `path` and everything under it; absent is fine. */
+static int
+rm_tree(struct drive_local *l, const char *path, int depth)
+{
+    char sub[PATH_MAX];
+    struct dirent *de;
+    DIR *dir;
+    int rc = 0;
+
+    if (unlink(path) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR && errno != EPERM)
+        return drive_local__sys_fail(l, errno, "unlink", path);
+    if (depth >= RM_DEPTH_MAX)
+        return drive_local__sys_fail(l, ELOOP, "remove (too deep)", path);
+    dir = opendir(path);
+    if (!dir)
+        return errno == ENOENT ? 0 : drive_local__sys_fail(l, errno, "opendir", path);
+    while (rc == 0 && (de = readdir(dir)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int)sizeof(sub))
+            rc = drive_local__sys_fail(l, ENAMETOOLONG, "remove", path);
+        else
+            rc = rm_tree(l, sub, depth + 1);
+    }
+    closedir(dir);
+    if (rc == 0 && rmdir(path) < 0 && errno != ENOENT)
+        rc = drive_local__sys_fail(l, errno, "rmdir", path);
+    return rc;
+}
+
+typedef int dir_entry_fn(struct drive_local *l, const char *dir, const char *name);
+
+/* Calls `fn` for each entry of folder `dir` but . and ..; stops at the first error. */
+static int
+for_each_entry(struct drive_local *l, const char *dir, dir_entry_fn *fn)
+{
+    struct dirent *de;
+    DIR *d;
+    int rc = 0;
+
+    d = opendir(dir);
+    if (!d)
+        return drive_local__sys_fail(l, errno, "opendir", dir);
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        rc = fn(l, dir, de->d_name);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Creates <path>, .basalt and its sub-folders; present is fine. */
+static int
+tree_make(struct drive_local *l)
+{
+    static const char *const subs[] = { "data", "tmp", "multipart" };
+    char p[PATH_MAX];
+    size_t i;
+    int rc;
+
+    rc = make_dir(l, l->path);
+    if (rc == 0) {
+        drive_local__path(l, p, "%s", "");
+        rc = make_dir(l, p);
+    }
+    for (i = 0; rc == 0 && i < ARRAY_SIZE(subs); i++) {
+        drive_local__path(l, p, "%s", subs[i]);
+        rc = make_dir(l, p);
+    }
+    return rc;
+}
+
+/* Removes the data folders of versions the index no longer names (DESIGN invariant 4). */
+static void
+remove_old_vids(struct drive_local *l, const struct buf *vids)
+{
+    char p[PATH_MAX];
+    size_t i;
+
+    for (i = 0; i + OBJMETA_VID_LEN <= vids->len; i += OBJMETA_VID_LEN) {
+        drive_local__path(l, p, "data/%.*s", OBJMETA_VID_LEN, vids->ptr + i);
+        rm_tree(l, p, 0); /* logged; a leftover is an orphan removed at next open */
+    }
+}
+
+/* ---- open, recovery, close ---- */
+
+static int
+remove_tmp_entry(struct drive_local *l, const char *dir, const char *name)
+{
+    struct log_ctx ctx = { .drive = l->base.endpoint };
+    char p[PATH_MAX];
+
+    drive_local__path(l, p, "tmp/%s", name);
+    log_info(&ctx, "removing partial upload tmp/%s", name);
+    return rm_tree(l, p, 0);
+}
+
+static int
+remove_orphan_entry(struct drive_local *l, const char *dir, const char *name)
+{
+    struct log_ctx ctx = { .drive = l->base.endpoint };
+    char p[PATH_MAX];
+    int rc;
+
+    if (!objmeta_vid_is_valid(name)) {
+        log_warn(&ctx, "unexpected entry data/%s left alone", name);
+        return 0;
+    }
+    rc = drive_local__index_vid_used(l, name);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    drive_local__path(l, p, "data/%s", name);
+    log_info(&ctx, "removing orphan data/%s", name);
+    return rm_tree(l, p, 0);
+}
+
+/* DESIGN invariant 5: before the committer starts, so the index does not move under the scan. */
+static int
+recover(struct drive_local *l)
+{
+    char p[PATH_MAX];
+    int rc;
+
+    drive_local__path(l, p, "tmp");
+    rc = for_each_entry(l, p, remove_tmp_entry);
+    if (rc < 0)
+        return rc;
+    drive_local__path(l, p, "data");
+    return for_each_entry(l, p, remove_orphan_entry);
+}
+
+/* Creates the folder tree, opens the index, recovers, starts the committer. */
+static int
+local_start(struct drive_local *l)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    int rc;
+
+    rc = tree_make(l);
+    if (rc == 0)
+        rc = drive_local__index_open(l);
+    if (rc < 0)
+        return rc;
+    drive_local__path(l, p, "index.db");
+    if (stat(p, &st) < 0)
+        return drive_local__sys_fail(l, errno, "stat", p);
+    l->index_dev = st.st_dev;
+    l->index_ino = st.st_ino;
+    rc = recover(l);
+    if (rc == 0)
+        rc = drive_local__index_start(l);
+    return rc;
+}
+
+/* Stops the committer and closes every connection. */
+static void
+local_stop(struct drive_local *l)
+{
+    drive_local__index_close(l);
+}
+
+static void
+local_free(struct drive_local *l)
+{
+    local_stop(l);
+    pthread_rwlock_destroy(&l->life);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    pthread_cond_destroy(&l->done_cv);
+    pthread_mutex_destroy(&l->pool_mu);
+    drive__release(&l->base);
+    free(l->path);
+    free(l);
+}
+
+int
+drive_local_open(const char *path, const struct drive_local_opts *opts, struct drive **out,
+                 struct buf *errmsg)
+{
+    struct drive_local *l;
+    int rc;
+
+    if (strlen(path) + 128 >= PATH_MAX) {
+        if (errmsg)
+            buf_addf(errmsg, "drive path too long: %s", path);
+        return -ERR_IO;
+    }
+    l = xcalloc(1, sizeof(*l));
+    drive__init(&l->base, &local_ops, path);
+    l->path = xstrdup(path);
+    l->sync = opts ? opts->sync : true;
+    pthread_rwlock_init(&l->life, NULL);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    pthread_cond_init(&l->done_cv, NULL);
+    pthread_mutex_init(&l->pool_mu, NULL);
+    list_init(&l->queue);
+    atomic_init(&l->ntxn, 0);
+    rc = local_start(l);
+    if (rc < 0) {
+        if (errmsg)
+            buf_addf(errmsg, "cannot open drive %s: %s", path, err_msg(rc));
+        local_free(l);
+        return -ERR_IO;
+    }
+    *out = &l->base;
+    return 0;
+}
+
+static void
+local_close(struct drive *d)
+{
+    local_free(to_local(d));
+}
+
+uint64_t
+drive_local__ntxn(struct drive *d)
+{
+    return atomic_load(&to_local(d)->ntxn);
+}
+
+/* ---- check, reset, info ---- */
+
+static int
+local_check(struct drive *d)
+{
+    struct drive_local *l = to_local(d);
+    char p[PATH_MAX];
+    struct stat st;
+
+    drive_local__path(l, p, "index.db");
+    if (stat(p, &st) == 0) {
+        if (st.st_dev == l->index_dev && st.st_ino == l->index_ino)
+            return drive_is_online(d) ? 0 : -ERR_OFFLINE;
+        drive_set_offline(d, -ERR_OFFLINE); /* another index replaced ours */
+        return -ERR_OFFLINE;
+    }
+    if (errno != ENOENT && errno != ENOTDIR) {
+        drive_local__sys_fail(l, errno, "stat", p);
+        drive_set_offline(d, -ERR_IO);
+        return -ERR_OFFLINE;
+    }
+    drive_set_offline(d, -ERR_NOT_FOUND);
+    drive_local__path(l, p, "%s", "");
+    if (stat(l->path, &st) == 0 && S_ISDIR(st.st_mode) && stat(p, &st) < 0 && errno == ENOENT)
+        return -ERR_NOT_FOUND; /* folder present without .basalt: replaced by an empty one */
+    return -ERR_OFFLINE;
+}
+
+static int
+local_reset(struct drive *d)
+{
+    struct drive_local *l = to_local(d);
+    char p[PATH_MAX];
+    int rc;
+
+    pthread_rwlock_wrlock(&l->life);
+    local_stop(l);
+    drive_local__path(l, p, "%s", "");
+    /* the old tree may be gone with the folder; rm_tree errors would be about the old disk */
+    rm_tree(l, p, 0);
+    rc = local_start(l);
+    if (rc == 0)
+        drive__set_online(d);
+    else
+        drive_set_offline(d, rc);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+static int
+local_info(struct drive *d, struct drive_info *out)
+{
+    struct drive_local *l = to_local(d);
+    struct statvfs sv;
+
+    if (statvfs(l->path, &sv) < 0)
+        return drive_local__sys_fail(l, errno, "statvfs", l->path);
+    out->total_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;
+    out->free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+    return 0;
+}
+
+/* ---- format.json ---- */
+
+static int
+format_read_locked(struct drive_local *l, struct buf *out)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    size_t got = 0;
+    int fd, rc;
+
+    drive_local__path(l, p, "format.json");
+    fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? -ERR_NOT_FOUND : drive_local__sys_fail(l, errno, "open", p);
+    if (fstat(fd, &st) < 0) {
+        rc = drive_local__sys_fail(l, errno, "fstat", p);
+        goto out_close_fd;
+    }
+    rc = -ERR_CORRUPT;
+    if (st.st_size < 0 || st.st_size > FORMAT_MAX)
+        goto out_close_fd;
+    buf_grow(out, (size_t)st.st_size);
+    rc = read_at(l, fd, 0, out->ptr + out->len, (size_t)st.st_size, p, &got);
+    if (rc == 0)
+        buf_setlen(out, out->len + got);
+out_close_fd:
+    close(fd);
+    return rc;
+}
+
+static int
+local_format_read(struct drive *d, struct buf *out)
+{
+    struct drive_local *l = to_local(d);
+    int rc;
+
+    pthread_rwlock_rdlock(&l->life);
+    rc = format_read_locked(l, out);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+static int
+format_write_locked(struct drive_local *l, struct slice json)
+{
+    char tmp[PATH_MAX], dst[PATH_MAX];
+    int fd, rc;
+
+    drive_local__path(l, tmp, "format.json.tmp");
+    drive_local__path(l, dst, "format.json");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return drive_local__sys_fail(l, errno, "open", tmp);
+    rc = write_all(l, fd, json.ptr, json.len, tmp);
+    if (rc == 0 && l->sync && fsync(fd) < 0)
+        rc = drive_local__sys_fail(l, errno, "fsync", tmp);
+    if (close(fd) < 0 && rc == 0)
+        rc = drive_local__sys_fail(l, errno, "close", tmp);
+    if (rc == 0 && rename(tmp, dst) < 0)
+        rc = drive_local__sys_fail(l, errno, "rename", tmp);
+    if (rc < 0) {
+        unlink(tmp);
+        return rc;
+    }
+    drive_local__path(l, dst, "%s", "");
+    return fsync_path(l, dst);
+}
+
+static int
+local_format_write(struct drive *d, struct slice json)
+{
+    struct drive_local *l = to_local(d);
+    int rc;
+
+    pthread_rwlock_rdlock(&l->life);
+    rc = format_write_locked(l, json);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+/* ---- buckets ---- */
+
+static int
+local_bucket_make(struct drive *d, const char *bucket, int64_t created_ns)
+{
+    struct drive_local *l = to_local(d);
+    struct drive_local_req r;
+    int rc;
+
+    drive_local__req_init(&r, DRIVE_LOCAL_REQ_BUCKET_MAKE, bucket);
+    r.created_ns = created_ns;
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_write(l, &r);
+    pthread_rwlock_unlock(&l->life);
+    buf_release(&r.old_vids);
+    return rc;
+}
+
+static int
+local_bucket_delete(struct drive *d, const char *bucket, bool force)
+{
+    struct drive_local *l = to_local(d);
+    struct drive_local_req r;
+    int rc;
+
+    drive_local__req_init(&r, DRIVE_LOCAL_REQ_BUCKET_DELETE, bucket);
+    r.force = force;
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_write(l, &r);
+    if (rc == 0)
+        remove_old_vids(l, &r.old_vids);
+    pthread_rwlock_unlock(&l->life);
+    buf_release(&r.old_vids);
+    return rc;
+}
+
+static int
+local_bucket_stat(struct drive *d, const char *bucket, int64_t *created_ns)
+{
+    struct drive_local *l = to_local(d);
+    int rc;
+
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_bucket_stat(l, bucket, created_ns);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+static int
+local_bucket_list(struct drive *d, struct bucket_ent **out, size_t *n)
+{
+    struct drive_local *l = to_local(d);
+    int rc;
+
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_bucket_list(l, out, n);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+/* ---- shard files ---- */
+
+struct local_writer {
+    struct shard_writer base;
+    int fd;
+    char path[PATH_MAX]; /* tmp/<vid>/part.<n> */
+    char dir[PATH_MAX];  /* tmp/<vid> */
+};
+
+static int
+local_shard_create(struct drive *d, const char *vid, unsigned part, struct shard_writer **out)
+{
+    struct drive_local *l = to_local(d);
+    struct local_writer *w = xcalloc(1, sizeof(*w));
+    int rc;
+
+    w->base.drive = d;
+    w->fd = -1;
+    drive_local__path(l, w->dir, "tmp/%s", vid);
+    drive_local__path(l, w->path, "tmp/%s/part.%u", vid, part);
+    pthread_rwlock_rdlock(&l->life);
+    rc = make_dir(l, w->dir);
+    if (rc == 0) {
+        w->fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (w->fd < 0)
+            rc = drive_local__sys_fail(l, errno, "open", w->path);
+    }
+    pthread_rwlock_unlock(&l->life);
+    if (rc < 0) {
+        free(w);
+        return rc;
+    }
+    *out = &w->base;
+    return 0;
+}
+
+static int
+local_shard_append(struct shard_writer *sw, const void *p, size_t n)
+{
+    struct local_writer *w = container_of(sw, struct local_writer, base);
+
+    return write_all(to_local(sw->drive), w->fd, p, n, w->path);
+}
+
+static int
+local_shard_finish(struct shard_writer *sw)
+{
+    struct local_writer *w = container_of(sw, struct local_writer, base);
+    struct drive_local *l = to_local(sw->drive);
+    int rc = 0;
+
+    if (l->sync && fsync(w->fd) < 0)
+        rc = drive_local__sys_fail(l, errno, "fsync", w->path);
+    if (close(w->fd) < 0 && rc == 0)
+        rc = drive_local__sys_fail(l, errno, "close", w->path);
+    if (rc == 0)
+        rc = fsync_path(l, w->dir);
+    free(w);
+    return rc;
+}
+
+static void
+local_shard_abort(struct shard_writer *sw)
+{
+    struct local_writer *w = container_of(sw, struct local_writer, base);
+
+    if (w->fd >= 0)
+        close(w->fd);
+    unlink(w->path); /* best effort: tmp/ is emptied at the next open anyway */
+    free(w);
+}
+
+static ssize_t
+local_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, void *p, size_t n)
+{
+    struct drive_local *l = to_local(d);
+    char path[PATH_MAX];
+    size_t got = 0;
+    int fd, rc;
+
+    drive_local__path(l, path, "data/%s/part.%u", vid, part);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? -ERR_NOT_FOUND : drive_local__sys_fail(l, errno, "open", path);
+    rc = read_at(l, fd, off, p, n, path, &got);
+    close(fd);
+    return rc < 0 ? rc : (ssize_t)got;
+}
+
+static int
+local_tmp_remove(struct drive *d, const char *vid)
+{
+    struct drive_local *l = to_local(d);
+    char p[PATH_MAX];
+    int rc;
+
+    drive_local__path(l, p, "tmp/%s", vid);
+    pthread_rwlock_rdlock(&l->life);
+    rc = rm_tree(l, p, 0);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+/* ---- object records ---- */
+
+/* DESIGN invariant 2: tmp/<vid> -> data/<vid>, fsync data/. `*moved` if this call renamed. */
+static int
+move_to_data(struct drive_local *l, const char *vid, bool *moved)
+{
+    char src[PATH_MAX], dst[PATH_MAX];
+    struct stat st;
+
+    drive_local__path(l, src, "tmp/%s", vid);
+    drive_local__path(l, dst, "data/%s", vid);
+    if (rename(src, dst) < 0) {
+        if (errno != ENOENT)
+            return drive_local__sys_fail(l, errno, "rename", src);
+        if (stat(dst, &st) == 0)
+            return 0; /* committed before: the same version again */
+        return -ERR_NOT_FOUND;
+    }
+    *moved = true;
+    drive_local__path(l, dst, "data");
+    return fsync_path(l, dst);
+}
+
+/*
+ * The record did not commit: data/<vid> back to tmp/<vid>, where the caller's
+ * drive_tmp_remove() or a retry finds it. Failing that, remove it, so that
+ * data/ never holds a version the index does not name for long.
+ */
+static void
+undo_move(struct drive_local *l, const char *vid)
+{
+    char src[PATH_MAX], dst[PATH_MAX];
+
+    drive_local__path(l, src, "data/%s", vid);
+    drive_local__path(l, dst, "tmp/%s", vid);
+    if (rename(src, dst) < 0) {
+        drive_local__sys_fail(l, errno, "rename back", src);
+        rm_tree(l, src, 0);
+    }
+}
+
+static int
+meta_commit_locked(struct drive_local *l, const char *bucket, const char *key,
+                   const struct obj_meta *m)
+{
+    struct buf rec = BUF_INIT;
+    struct drive_local_req r;
+    bool moved = false;
+    int rc = 0;
+
+    if (!m->is_inline)
+        rc = move_to_data(l, m->vid, &moved);
+    if (rc < 0)
+        return rc;
+    objmeta_encode(m, &rec);
+    drive_local__req_init(&r, DRIVE_LOCAL_REQ_META_PUT, bucket);
+    r.key = key;
+    r.m = m;
+    r.rec = buf_slice(&rec);
+    rc = drive_local__index_write(l, &r);
+    if (rc == 0) {
+        remove_old_vids(l, &r.old_vids);
+    } else if (moved && drive_is_online(&l->base)) {
+        undo_move(l, m->vid);
+    }
+    buf_release(&r.old_vids);
+    buf_release(&rec);
+    return rc;
+}
+
+static int
+local_meta_commit(struct drive *d, const char *bucket, const char *key, const struct obj_meta *m)
+{
+    struct drive_local *l = to_local(d);
+    int rc;
+
+    pthread_rwlock_rdlock(&l->life);
+    rc = meta_commit_locked(l, bucket, key, m);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+static int
+local_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out)
+{
+    struct drive_local *l = to_local(d);
+    int rc;
+
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_meta_read(l, bucket, key, out);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+static int
+local_meta_delete(struct drive *d, const char *bucket, const char *key, const char *vid)
+{
+    struct drive_local *l = to_local(d);
+    struct drive_local_req r;
+    int rc;
+
+    drive_local__req_init(&r, DRIVE_LOCAL_REQ_META_DELETE, bucket);
+    r.key = key;
+    r.vid = vid;
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_write(l, &r);
+    if (rc == 0)
+        remove_old_vids(l, &r.old_vids);
+    pthread_rwlock_unlock(&l->life);
+    buf_release(&r.old_vids);
+    return rc;
+}
+
+/* ---- listing ---- */
+
+static int
+local_list(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
+           unsigned limit, drive_list_fn *cb, void *arg)
+{
+    struct drive_local *l = to_local(d);
+    int rc;
+
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_list(l, bucket, prefix, after, limit, cb, arg);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+static const struct drive_ops local_ops = {
+    .name = "local",
+    .close = local_close,
+    .check = local_check,
+    .reset = local_reset,
+    .info = local_info,
+    .format_read = local_format_read,
+    .format_write = local_format_write,
+    .bucket_make = local_bucket_make,
+    .bucket_delete = local_bucket_delete,
+    .bucket_stat = local_bucket_stat,
+    .bucket_list = local_bucket_list,
+    .shard_create = local_shard_create,
+    .shard_append = local_shard_append,
+    .shard_finish = local_shard_finish,
+    .shard_abort = local_shard_abort,
+    .shard_read = local_shard_read,
+    .tmp_remove = local_tmp_remove,
+    .meta_commit = local_meta_commit,
+    .meta_read = local_meta_read,
+    .meta_delete = local_meta_delete,
+    .list = local_list,
+};

@@ -1,0 +1,858 @@
+/*
+ * storage/drive_local_index.c: the index of a local drive (drive_local.c),
+ * `.basalt/index.db`, a SQLite database in WAL mode:
+ *
+ *   buckets(name TEXT PRIMARY KEY, created_ns INTEGER)
+ *   objects(bucket TEXT, key BLOB, vid TEXT, size INTEGER, mtime_ns INTEGER,
+ *           etag TEXT, rec BLOB, PRIMARY KEY(bucket, key)) WITHOUT ROWID
+ *
+ * Keys are BLOBs, so they compare and list in byte order whatever they hold;
+ * `rec` is objmeta_encode() of the version (with its inline data), the other
+ * columns copy what a listing needs. A listing is one range scan:
+ * key >= max(prefix, after + "\0") AND key < successor(prefix).
+ *
+ * DESIGN: threads
+ *
+ *   - The index has one writer, the drive's committer thread, which owns the
+ *     write connection `wc`. Writers (meta_commit, meta_delete, bucket_make,
+ *     bucket_delete) queue a `struct drive_local_req` on `queue` and wait for
+ *     `done`. The committer takes every queued request, runs them in one
+ *     BEGIN IMMEDIATE ... COMMIT, each inside its own SAVEPOINT so that one
+ *     failing request rolls back only itself, then answers each with its rc.
+ *   - Readers take a connection from a small pool (`pool`, protected by
+ *     `pool_mu`); WAL lets them read while the committer writes. Each
+ *     connection caches its prepared statements and is used by one thread at
+ *     a time (SQLITE_OPEN_NOMUTEX).
+ *   - drive_local.c holds `life` shared around every call into this file,
+ *     and exclusively around drive_reset(), which closes the index
+ *     (drive_local__index_close) and opens a new one.
+ */
+#include "util/base.h"
+
+#include "storage/internal.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "obs/log.h"
+#include "storage/drive.h"
+#include "util/err.h"
+#include "util/list.h"
+
+#define POOL_MAX 8 /* idle read connections kept */
+#define BUSY_TIMEOUT_MS 10000
+
+enum st {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_BUCKET_GET,
+    ST_BUCKET_INSERT,
+    ST_BUCKET_DELETE,
+    ST_BUCKET_LIST,
+    ST_BUCKET_VIDS,
+    ST_BUCKET_HAS_OBJ,
+    ST_BUCKET_CLEAR,
+    ST_OBJ_VID,
+    ST_OBJ_PUT,
+    ST_OBJ_DELETE,
+    ST_OBJ_REC,
+    ST_VID_USED,
+    ST_LIST,
+    ST_LIST_UPPER,
+    ST__COUNT
+};
+
+static const char *const sql_text[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT req",
+    [ST_RELEASE] = "RELEASE req",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO req",
+    [ST_BUCKET_GET] = "SELECT created_ns FROM buckets WHERE name = ?1",
+    [ST_BUCKET_INSERT] = "INSERT INTO buckets(name, created_ns) VALUES (?1, ?2)",
+    [ST_BUCKET_DELETE] = "DELETE FROM buckets WHERE name = ?1",
+    [ST_BUCKET_LIST] = "SELECT name, created_ns FROM buckets ORDER BY name",
+    [ST_BUCKET_VIDS] = "SELECT vid FROM objects WHERE bucket = ?1",
+    [ST_BUCKET_HAS_OBJ] = "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1",
+    [ST_BUCKET_CLEAR] = "DELETE FROM objects WHERE bucket = ?1",
+    [ST_OBJ_VID] = "SELECT vid FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_PUT] = "INSERT OR REPLACE INTO objects(bucket, key, vid, size, mtime_ns, etag, rec) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_REC] = "SELECT rec FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_VID_USED] = "SELECT 1 FROM objects WHERE vid = ?1 LIMIT 1",
+    [ST_LIST] = "SELECT key, vid, size, mtime_ns, etag FROM objects "
+                "WHERE bucket = ?1 AND key >= ?2 ORDER BY key LIMIT ?3",
+    [ST_LIST_UPPER] = "SELECT key, vid, size, mtime_ns, etag FROM objects "
+                      "WHERE bucket = ?1 AND key >= ?2 AND key < ?4 ORDER BY key LIMIT ?3",
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS buckets(name TEXT PRIMARY KEY, created_ns INTEGER);"
+    "CREATE TABLE IF NOT EXISTS objects(bucket TEXT, key BLOB, vid TEXT, size INTEGER,"
+    " mtime_ns INTEGER, etag TEXT, rec BLOB, PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
+    /* for the orphan scan at open (invariant 5) */
+    "CREATE INDEX IF NOT EXISTS objects_vid ON objects(vid);";
+
+/* One SQLite connection and its prepared statements; one thread at a time. */
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST__COUNT];
+    struct conn *next; /* in the pool's free list */
+};
+
+/* Converts a SQLite error on `db`, logs it once; I/O and corruption take the drive offline. */
+static int
+sql_fail(struct drive_local *l, sqlite3 *db, int src, const char *what)
+{
+    struct log_ctx ctx = { .drive = l->base.endpoint };
+    int rc;
+
+    switch (src & 0xff) {
+    case SQLITE_FULL:
+        rc = -ERR_NO_SPACE;
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        rc = -ERR_BUSY;
+        break;
+    case SQLITE_IOERR:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+        rc = -ERR_IO;
+        break;
+    default:
+        rc = -ERR_INTERNAL;
+        break;
+    }
+    log_error(&ctx, "index: %s: %s (%d)", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(src), src);
+    if (rc == -ERR_IO)
+        drive_set_offline(&l->base, rc);
+    return rc;
+}
+
+/* ---- SQLite connections ---- */
+
+static void
+conn_close(struct conn *c)
+{
+    size_t i;
+
+    if (!c)
+        return;
+    for (i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(c->st[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static int
+conn_exec(struct drive_local *l, struct conn *c, const char *sql)
+{
+    int src = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+
+    return src == SQLITE_OK ? 0 : sql_fail(l, c->db, src, sql);
+}
+
+/* Opens a connection to index.db: the writer creates it and sets WAL and the schema. */
+static int
+conn_open(struct drive_local *l, bool writer, struct conn **out)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    char p[PATH_MAX];
+    struct conn *c = xcalloc(1, sizeof(*c));
+    int src, rc = 0;
+
+    drive_local__path(l, p, "index.db");
+    src = sqlite3_open_v2(p, &c->db, flags | (writer ? SQLITE_OPEN_CREATE : 0), NULL);
+    if (src != SQLITE_OK) {
+        rc = sql_fail(l, c->db, src, "open");
+        goto out_close;
+    }
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    if (!writer) {
+        rc = conn_exec(l, c, "PRAGMA query_only = 1");
+        goto out_close;
+    }
+    rc = conn_exec(l, c, "PRAGMA journal_mode = WAL");
+    if (rc == 0)
+        rc = conn_exec(l, c, l->sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF");
+    if (rc == 0)
+        rc = conn_exec(l, c, schema_sql);
+out_close:
+    if (rc < 0)
+        conn_close(c);
+    else
+        *out = c;
+    return rc;
+}
+
+static int
+conn_stmt(struct drive_local *l, struct conn *c, enum st id, sqlite3_stmt **out)
+{
+    int src;
+
+    if (!c->st[id]) {
+        src = sqlite3_prepare_v3(c->db, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &c->st[id],
+                                 NULL);
+        if (src != SQLITE_OK)
+            return sql_fail(l, c->db, src, sql_text[id]);
+    }
+    *out = c->st[id];
+    return 0;
+}
+
+/*
+ * Steps `st`: 1 for a row (the caller reads it, then calls sqlite3_reset),
+ * 0 when done, < 0 on error; the statement is reset unless a row is returned.
+ */
+static int
+st_step(struct drive_local *l, struct conn *c, sqlite3_stmt *st)
+{
+    int src = sqlite3_step(st);
+    int rc = 0;
+
+    if (src == SQLITE_ROW)
+        return 1;
+    if (src != SQLITE_DONE)
+        rc = sql_fail(l, c->db, src, sqlite3_sql(st));
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Runs a statement without parameters or rows (BEGIN, COMMIT, SAVEPOINT...). */
+static int
+st_run(struct drive_local *l, struct conn *c, enum st id)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = conn_stmt(l, c, id, &st);
+    if (rc == 0)
+        rc = st_step(l, c, st);
+    return rc;
+}
+
+static void
+bind_key(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    /* a NULL pointer would bind SQL NULL, not an empty BLOB */
+    sqlite3_bind_blob64(st, i, n ? p : "", n, SQLITE_STATIC);
+}
+
+static void
+bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static const char *
+col_str(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+
+    return s ? s : "";
+}
+
+/* ---- read connection pool ---- */
+
+static int
+pool_get(struct drive_local *l, struct conn **out)
+{
+    struct conn *c;
+
+    pthread_mutex_lock(&l->pool_mu);
+    c = l->pool;
+    if (c) {
+        l->pool = c->next;
+        l->npool--;
+    }
+    pthread_mutex_unlock(&l->pool_mu);
+    if (c) {
+        *out = c;
+        return 0;
+    }
+    return conn_open(l, false, out);
+}
+
+static void
+pool_put(struct drive_local *l, struct conn *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&l->pool_mu);
+    if (l->npool < POOL_MAX) {
+        c->next = l->pool;
+        l->pool = c;
+        l->npool++;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&l->pool_mu);
+    conn_close(c);
+}
+
+static void
+pool_close_all(struct drive_local *l)
+{
+    struct conn *c;
+
+    pthread_mutex_lock(&l->pool_mu);
+    while ((c = l->pool) != NULL) {
+        l->pool = c->next;
+        conn_close(c);
+    }
+    l->npool = 0;
+    pthread_mutex_unlock(&l->pool_mu);
+}
+
+/* ---- queries shared by readers and the committer ---- */
+
+/* 0 and `*created_ns` (may be NULL), -ERR_NOT_FOUND, or an error. */
+static int
+query_bucket(struct drive_local *l, struct conn *c, const char *bucket, int64_t *created_ns)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = conn_stmt(l, c, ST_BUCKET_GET, &st);
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, bucket);
+    rc = st_step(l, c, st);
+    if (rc <= 0)
+        return rc == 0 ? -ERR_NOT_FOUND : rc;
+    if (created_ns)
+        *created_ns = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* 0 and the current vid of `key` in `vid`, -ERR_NOT_FOUND, or an error. */
+static int
+query_vid(struct drive_local *l, struct conn *c, const char *bucket, const char *key,
+          char vid[OBJMETA_VID_LEN + 1])
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = conn_stmt(l, c, ST_OBJ_VID, &st);
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, bucket);
+    bind_key(st, 2, key, strlen(key));
+    rc = st_step(l, c, st);
+    if (rc <= 0)
+        return rc == 0 ? -ERR_NOT_FOUND : rc;
+    snprintf(vid, OBJMETA_VID_LEN + 1, "%s", col_str(st, 0));
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* ---- the committer: one writer, group commit ---- */
+
+static int
+apply_bucket_make(struct drive_local *l, struct conn *c, struct drive_local_req *r)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = query_bucket(l, c, r->bucket, NULL);
+    if (rc != -ERR_NOT_FOUND)
+        return rc == 0 ? -ERR_EXISTS : rc;
+    rc = conn_stmt(l, c, ST_BUCKET_INSERT, &st);
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, r->bucket);
+    sqlite3_bind_int64(st, 2, r->created_ns);
+    return st_step(l, c, st);
+}
+
+/* Appends the vid of every object of the bucket to `r->old_vids`. */
+static int
+collect_bucket_vids(struct drive_local *l, struct conn *c, struct drive_local_req *r)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = conn_stmt(l, c, ST_BUCKET_VIDS, &st);
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, r->bucket);
+    while ((rc = st_step(l, c, st)) == 1) {
+        const char *vid = col_str(st, 0);
+
+        if (objmeta_vid_is_valid(vid))
+            buf_add(&r->old_vids, vid, OBJMETA_VID_LEN);
+    }
+    return rc;
+}
+
+static int
+apply_bucket_delete(struct drive_local *l, struct conn *c, struct drive_local_req *r)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = query_bucket(l, c, r->bucket, NULL);
+    if (rc == 0)
+        rc = conn_stmt(l, c, ST_BUCKET_HAS_OBJ, &st);
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, r->bucket);
+    rc = st_step(l, c, st);
+    if (rc == 1) {
+        sqlite3_reset(st);
+        if (!r->force)
+            return -ERR_NOT_EMPTY;
+        rc = collect_bucket_vids(l, c, r);
+        if (rc == 0)
+            rc = conn_stmt(l, c, ST_BUCKET_CLEAR, &st);
+        if (rc < 0)
+            return rc;
+        bind_str(st, 1, r->bucket);
+        rc = st_step(l, c, st);
+    }
+    if (rc == 0)
+        rc = conn_stmt(l, c, ST_BUCKET_DELETE, &st);
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, r->bucket);
+    return st_step(l, c, st);
+}
+
+static int
+apply_meta_put(struct drive_local *l, struct conn *c, struct drive_local_req *r)
+{
+    char old[OBJMETA_VID_LEN + 1];
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = query_bucket(l, c, r->bucket, NULL);
+    if (rc < 0)
+        return rc;
+    rc = query_vid(l, c, r->bucket, r->key, old);
+    if (rc < 0 && rc != -ERR_NOT_FOUND)
+        return rc;
+    if (rc == 0 && strcmp(old, r->m->vid) != 0 && objmeta_vid_is_valid(old))
+        buf_add(&r->old_vids, old, OBJMETA_VID_LEN);
+    rc = conn_stmt(l, c, ST_OBJ_PUT, &st);
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, r->bucket);
+    bind_key(st, 2, r->key, strlen(r->key));
+    bind_str(st, 3, r->m->vid);
+    sqlite3_bind_int64(st, 4, (int64_t)r->m->size);
+    sqlite3_bind_int64(st, 5, r->m->mtime_ns);
+    bind_str(st, 6, r->m->etag);
+    sqlite3_bind_blob64(st, 7, r->rec.ptr, r->rec.len, SQLITE_STATIC);
+    return st_step(l, c, st);
+}
+
+static int
+apply_meta_delete(struct drive_local *l, struct conn *c, struct drive_local_req *r)
+{
+    char cur[OBJMETA_VID_LEN + 1];
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = query_vid(l, c, r->bucket, r->key, cur);
+    if (rc < 0)
+        return rc;
+    if (r->vid && strcmp(r->vid, cur) != 0)
+        return -ERR_NOT_FOUND;
+    rc = conn_stmt(l, c, ST_OBJ_DELETE, &st);
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, r->bucket);
+    bind_key(st, 2, r->key, strlen(r->key));
+    rc = st_step(l, c, st);
+    if (rc == 0 && objmeta_vid_is_valid(cur))
+        buf_add(&r->old_vids, cur, OBJMETA_VID_LEN);
+    return rc;
+}
+
+/* Runs one request inside its own savepoint: a failure rolls back only this request. */
+static int
+apply_one(struct drive_local *l, struct conn *c, struct drive_local_req *r)
+{
+    int rc;
+
+    rc = st_run(l, c, ST_SAVEPOINT);
+    if (rc < 0)
+        return rc;
+    switch (r->kind) {
+    case DRIVE_LOCAL_REQ_BUCKET_MAKE:
+        rc = apply_bucket_make(l, c, r);
+        break;
+    case DRIVE_LOCAL_REQ_BUCKET_DELETE:
+        rc = apply_bucket_delete(l, c, r);
+        break;
+    case DRIVE_LOCAL_REQ_META_PUT:
+        rc = apply_meta_put(l, c, r);
+        break;
+    case DRIVE_LOCAL_REQ_META_DELETE:
+        rc = apply_meta_delete(l, c, r);
+        break;
+    }
+    if (rc < 0) {
+        buf_clear(&r->old_vids);
+        st_run(l, c, ST_ROLLBACK_TO);
+    }
+    st_run(l, c, ST_RELEASE);
+    return rc;
+}
+
+static void
+fail_all(struct list_node *batch, int rc)
+{
+    struct list_node *n;
+
+    for (n = batch->next; n != batch; n = n->next) {
+        struct drive_local_req *r = container_of(n, struct drive_local_req, link);
+
+        r->rc = rc;
+        buf_clear(&r->old_vids);
+    }
+}
+
+/* Committer thread only: one transaction for the whole batch (group commit). */
+static void
+run_batch(struct drive_local *l, struct list_node *batch)
+{
+    struct conn *c = l->wc;
+    struct list_node *n;
+    int rc;
+
+    rc = st_run(l, c, ST_BEGIN);
+    if (rc < 0) {
+        fail_all(batch, rc);
+        return;
+    }
+    for (n = batch->next; n != batch; n = n->next) {
+        struct drive_local_req *r = container_of(n, struct drive_local_req, link);
+
+        r->rc = apply_one(l, c, r);
+    }
+    rc = st_run(l, c, ST_COMMIT);
+    if (rc < 0) {
+        if (!sqlite3_get_autocommit(c->db))
+            st_run(l, c, ST_ROLLBACK);
+        fail_all(batch, rc);
+        return;
+    }
+    atomic_fetch_add(&l->ntxn, 1);
+}
+
+static void *
+committer_main(void *arg)
+{
+    struct drive_local *l = arg;
+    struct list_node batch, *n;
+
+    pthread_mutex_lock(&l->mu);
+    for (;;) {
+        while (list_is_empty(&l->queue) && !l->stop)
+            pthread_cond_wait(&l->cv, &l->mu);
+        if (list_is_empty(&l->queue))
+            break;
+        list_init(&batch);
+        list_splice_tail(&batch, &l->queue);
+        pthread_mutex_unlock(&l->mu);
+        run_batch(l, &batch);
+        pthread_mutex_lock(&l->mu);
+        while ((n = list_pop(&batch)) != NULL)
+            container_of(n, struct drive_local_req, link)->done = true;
+        pthread_cond_broadcast(&l->done_cv);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+/* Spawn site of the drive's index committer thread (STYLE 2.7): runs run_batch(). */
+int
+drive_local__index_start(struct drive_local *l)
+{
+    int e;
+
+    l->stop = false;
+    e = pthread_create(&l->committer, NULL, committer_main, l);
+    if (e != 0)
+        return drive_local__sys_fail(l, e, "pthread_create", "committer");
+    pthread_setname_np(l->committer, "basalt-commit");
+    l->committer_running = true;
+    return 0;
+}
+
+/* Lets queued requests finish, then joins the committer. */
+static void
+committer_stop(struct drive_local *l)
+{
+    if (!l->committer_running)
+        return;
+    pthread_mutex_lock(&l->mu);
+    l->stop = true;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->committer, NULL);
+    l->committer_running = false;
+}
+
+/* Queues `r` for the committer and waits for its answer. Returns r->rc. */
+int
+drive_local__index_write(struct drive_local *l, struct drive_local_req *r)
+{
+    if (!l->committer_running)
+        return -ERR_OFFLINE; /* a drive_reset() failed: no index (read under `life`) */
+    pthread_mutex_lock(&l->mu);
+    r->done = false;
+    list_add_tail(&l->queue, &r->link);
+    pthread_cond_signal(&l->cv);
+    while (!r->done)
+        pthread_cond_wait(&l->done_cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+    return r->rc;
+}
+
+void
+drive_local__req_init(struct drive_local_req *r, enum drive_local_req_kind kind, const char *bucket)
+{
+    memset(r, 0, sizeof(*r));
+    list_init(&r->link);
+    r->kind = kind;
+    r->bucket = bucket;
+    buf_init(&r->old_vids, 0);
+}
+
+static int
+bucket_list_conn(struct drive_local *l, struct conn *c, struct bucket_ent **out, size_t *n)
+{
+    struct bucket_ent *ents = NULL;
+    size_t len = 0, alloc = 0;
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = conn_stmt(l, c, ST_BUCKET_LIST, &st);
+    if (rc < 0)
+        return rc;
+    while ((rc = st_step(l, c, st)) == 1) {
+        if (len == alloc) {
+            alloc = alloc ? 2 * alloc : 16;
+            ents = xrealloc(ents, alloc * sizeof(*ents));
+        }
+        snprintf(ents[len].name, sizeof(ents[len].name), "%s", col_str(st, 0));
+        ents[len++].created_ns = sqlite3_column_int64(st, 1);
+    }
+    if (rc < 0) {
+        free(ents);
+        return rc;
+    }
+    *out = ents;
+    *n = len;
+    return 0;
+}
+
+static int
+meta_read_conn(struct drive_local *l, struct conn *c, const char *bucket, const char *key,
+               struct obj_meta *out)
+{
+    struct log_ctx ctx = { .drive = l->base.endpoint, .bucket = bucket, .key = key };
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = conn_stmt(l, c, ST_OBJ_REC, &st);
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, bucket);
+    bind_key(st, 2, key, strlen(key));
+    rc = st_step(l, c, st);
+    if (rc <= 0)
+        return rc == 0 ? -ERR_NOT_FOUND : rc;
+    rc = objmeta_decode(slice_make(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)),
+                        out);
+    sqlite3_reset(st);
+    if (rc < 0)
+        log_error(&ctx, "index record fails its checksum or does not decode");
+    return rc;
+}
+
+/*
+ * The smallest key that is not >= every key starting with `prefix`: drop the
+ * trailing 0xff bytes, add one to the last byte. False if there is none (the
+ * prefix is empty or all 0xff): no upper bound.
+ */
+static bool
+prefix_successor(struct slice prefix, struct buf *out)
+{
+    size_t n = prefix.len;
+
+    while (n > 0 && (unsigned char)prefix.ptr[n - 1] == 0xff)
+        n--;
+    if (n == 0)
+        return false;
+    buf_add(out, prefix.ptr, n);
+    out->ptr[n - 1] = (char)((unsigned char)out->ptr[n - 1] + 1);
+    return true;
+}
+
+/*
+ * The lower bound as one `key >= lower`: "key > after" is "key >= after
+ * followed by a 0 byte" in byte order; take the larger of that and prefix.
+ */
+static void
+list_lower(struct slice prefix, struct slice after, struct buf *out)
+{
+    if (after.len > 0 && slice_cmp(after, prefix) >= 0) {
+        buf_addslice(out, after);
+        buf_addch(out, '\0');
+    } else {
+        buf_addslice(out, prefix);
+    }
+}
+
+static int
+list_rows(struct drive_local *l, struct conn *c, sqlite3_stmt *st, drive_list_fn *cb, void *arg)
+{
+    struct drive_list_ent ent;
+    int rc;
+
+    while ((rc = st_step(l, c, st)) == 1) {
+        ent.key = sqlite3_column_blob(st, 0);
+        ent.key_len = (size_t)sqlite3_column_bytes(st, 0);
+        if (!ent.key)
+            ent.key = "";
+        ent.vid = col_str(st, 1);
+        ent.size = (uint64_t)sqlite3_column_int64(st, 2);
+        ent.mtime_ns = sqlite3_column_int64(st, 3);
+        ent.etag = col_str(st, 4);
+        rc = cb(arg, &ent);
+        if (rc != 0) {
+            sqlite3_reset(st);
+            return rc < 0 ? rc : 0;
+        }
+    }
+    return rc;
+}
+
+static int
+list_conn(struct drive_local *l, struct conn *c, const char *bucket, struct slice prefix,
+          struct slice after, unsigned limit, drive_list_fn *cb, void *arg)
+{
+    struct buf lower = BUF_INIT, upper = BUF_INIT;
+    bool has_upper = prefix_successor(prefix, &upper);
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = query_bucket(l, c, bucket, NULL);
+    if (rc == 0)
+        rc = conn_stmt(l, c, has_upper ? ST_LIST_UPPER : ST_LIST, &st);
+    if (rc < 0)
+        goto out_release;
+    list_lower(prefix, after, &lower);
+    bind_str(st, 1, bucket);
+    bind_key(st, 2, lower.ptr, lower.len);
+    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+    if (has_upper)
+        bind_key(st, 4, upper.ptr, upper.len);
+    rc = list_rows(l, c, st, cb, arg);
+out_release:
+    buf_release(&upper);
+    buf_release(&lower);
+    return rc;
+}
+
+int
+drive_local__index_open(struct drive_local *l)
+{
+    return conn_open(l, true, &l->wc);
+}
+
+void
+drive_local__index_close(struct drive_local *l)
+{
+    committer_stop(l);
+    pool_close_all(l);
+    conn_close(l->wc);
+    l->wc = NULL;
+}
+
+int
+drive_local__index_vid_used(struct drive_local *l, const char *vid)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    BUG_ON(l->committer_running); /* `wc` belongs to the committer once it runs */
+    rc = conn_stmt(l, l->wc, ST_VID_USED, &st);
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, vid);
+    rc = st_step(l, l->wc, st);
+    if (rc == 1)
+        sqlite3_reset(st);
+    return rc;
+}
+
+int
+drive_local__index_bucket_stat(struct drive_local *l, const char *bucket, int64_t *created_ns)
+{
+    struct conn *c = NULL;
+    int64_t ns = 0;
+    int rc;
+
+    rc = pool_get(l, &c);
+    if (rc == 0)
+        rc = query_bucket(l, c, bucket, &ns);
+    pool_put(l, c);
+    if (rc == 0)
+        *created_ns = ns;
+    return rc;
+}
+
+int
+drive_local__index_bucket_list(struct drive_local *l, struct bucket_ent **out, size_t *n)
+{
+    struct conn *c = NULL;
+    int rc;
+
+    rc = pool_get(l, &c);
+    if (rc == 0)
+        rc = bucket_list_conn(l, c, out, n);
+    pool_put(l, c);
+    return rc;
+}
+
+int
+drive_local__index_meta_read(struct drive_local *l, const char *bucket, const char *key,
+                             struct obj_meta *out)
+{
+    struct conn *c = NULL;
+    int rc;
+
+    rc = pool_get(l, &c);
+    if (rc == 0)
+        rc = meta_read_conn(l, c, bucket, key, out);
+    pool_put(l, c);
+    return rc;
+}
+
+int
+drive_local__index_list(struct drive_local *l, const char *bucket, struct slice prefix,
+                        struct slice after, unsigned limit, drive_list_fn *cb, void *arg)
+{
+    struct conn *c = NULL;
+    int rc;
+
+    rc = pool_get(l, &c);
+    if (rc == 0)
+        rc = list_conn(l, c, bucket, prefix, after, limit, cb, arg);
+    pool_put(l, c);
+    return rc;
+}

@@ -1,0 +1,174 @@
+/*
+ * storage/internal.h: what the files of the storage layer share, and nothing
+ * outside storage/ may include (STYLE 2.2): the base `struct drive` that each
+ * implementation embeds first, the table of operations it fills (SQLite VFS
+ * style, STYLE 2.1), the base `struct shard_writer`, and test hooks.
+ *
+ * drive.c holds the public wrappers of drive.h: they check the offline flag
+ * (sticky, STYLE 2.4) and call through `d->ops`. An implementation:
+ *   - embeds `struct drive` as its first member and calls drive__init() with
+ *     its `const struct drive_ops`, which drive__register_check()s the table;
+ *   - embeds `struct shard_writer` first in its writer and sets `drive`;
+ *   - calls drive_set_offline() itself after an EIO-class failure.
+ */
+#ifndef BASALT_STORAGE_INTERNAL_H
+#define BASALT_STORAGE_INTERNAL_H
+
+#include "util/base.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "storage/drive.h"
+#include "util/buf.h"
+#include "util/list.h"
+
+/*
+ * One function per drive.h operation. The wrappers of drive.c have already
+ * checked that the drive is online, except for close, check, reset, info and
+ * shard_abort, which run whatever the state. Every op is mandatory.
+ */
+struct drive_ops {
+    const char *name; /* "local", "mem", "faulty" */
+    void (*close)(struct drive *d);
+    int (*check)(struct drive *d);
+    int (*reset)(struct drive *d);
+    int (*info)(struct drive *d, struct drive_info *out);
+    int (*format_read)(struct drive *d, struct buf *out);
+    int (*format_write)(struct drive *d, struct slice json);
+    int (*bucket_make)(struct drive *d, const char *bucket, int64_t created_ns);
+    int (*bucket_delete)(struct drive *d, const char *bucket, bool force);
+    int (*bucket_stat)(struct drive *d, const char *bucket, int64_t *created_ns);
+    int (*bucket_list)(struct drive *d, struct bucket_ent **out, size_t *n);
+    int (*shard_create)(struct drive *d, const char *vid, unsigned part, struct shard_writer **out);
+    int (*shard_append)(struct shard_writer *w, const void *p, size_t n);
+    int (*shard_finish)(struct shard_writer *w); /* frees w */
+    void (*shard_abort)(struct shard_writer *w); /* frees w */
+    ssize_t (*shard_read)(struct drive *d, const char *vid, unsigned part, uint64_t off, void *p,
+                          size_t n);
+    int (*tmp_remove)(struct drive *d, const char *vid);
+    int (*meta_commit)(struct drive *d, const char *bucket, const char *key,
+                       const struct obj_meta *m);
+    int (*meta_read)(struct drive *d, const char *bucket, const char *key, struct obj_meta *out);
+    int (*meta_delete)(struct drive *d, const char *bucket, const char *key, const char *vid);
+    int (*list)(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
+                unsigned limit, drive_list_fn *cb, void *arg);
+};
+
+struct drive {
+    const struct drive_ops *ops;
+    char *endpoint;      /* malloc'd; drive_endpoint() */
+    _Atomic bool online; /* cleared by drive_set_offline(), set by drive__set_online() */
+};
+
+struct shard_writer {
+    struct drive *drive;
+    bool failed; /* sticky: after an append error only abort is allowed */
+};
+
+/* BUG()s if any op of `ops` is NULL: a missing op is a programming error, caught at open. */
+void drive__register_check(const struct drive_ops *ops);
+/* Checks `ops`, fills the base fields (online), copies `endpoint`. */
+void drive__init(struct drive *d, const struct drive_ops *ops, const char *endpoint);
+/* Frees what drive__init() allocated. */
+void drive__release(struct drive *d);
+/* Brings the drive back online (drive_reset); logs event "drive_online" if it was offline. */
+void drive__set_online(struct drive *d);
+
+/*
+ * ---- the local drive: shared by drive_local.c (files, ops table) and
+ * drive_local_index.c (SQLite index, group committer, read pool) ----
+ */
+
+struct conn; /* a SQLite connection with its statements (drive_local_index.c) */
+
+enum drive_local_req_kind {
+    DRIVE_LOCAL_REQ_BUCKET_MAKE,
+    DRIVE_LOCAL_REQ_BUCKET_DELETE,
+    DRIVE_LOCAL_REQ_META_PUT,
+    DRIVE_LOCAL_REQ_META_DELETE
+};
+
+/* A write queued for the committer; lives on the waiting writer's stack. */
+struct drive_local_req {
+    struct list_node link; /* in drive_local.queue, protected by mu */
+    enum drive_local_req_kind kind;
+    const char *bucket;
+    const char *key;
+    const struct obj_meta *m; /* DRIVE_LOCAL_REQ_META_PUT */
+    struct slice rec;         /* DRIVE_LOCAL_REQ_META_PUT: objmeta_encode(m) */
+    const char *vid;          /* DRIVE_LOCAL_REQ_META_DELETE: delete only this version; NULL: any */
+    int64_t created_ns;       /* DRIVE_LOCAL_REQ_BUCKET_MAKE */
+    bool force;               /* DRIVE_LOCAL_REQ_BUCKET_DELETE */
+    /* results, written by the committer before `done` */
+    int rc;
+    struct buf old_vids; /* 32-char vids whose data folders the writer removes */
+    bool done;           /* protected by mu */
+};
+
+struct drive_local {
+    struct drive base;
+    char *path; /* the drive folder */
+    bool sync;
+    pthread_rwlock_t life; /* shared: every op; exclusive: reset */
+    dev_t index_dev;       /* identity of index.db when opened (drive_check) */
+    ino_t index_ino;
+
+    pthread_mutex_t mu;     /* protects queue, stop, req->done */
+    pthread_cond_t cv;      /* queue not empty, or stop */
+    pthread_cond_t done_cv; /* some request is done */
+    struct list_node queue; /* of struct drive_local_req */
+    bool stop;
+    bool committer_running; /* open/reset/close only */
+    pthread_t committer;
+    struct conn *wc;       /* committer thread only (and open/reset before it starts) */
+    _Atomic uint64_t ntxn; /* transactions committed */
+
+    pthread_mutex_t pool_mu; /* protects pool, npool */
+    struct conn *pool;
+    unsigned npool;
+};
+
+/* Logs errno `e` once, converts it; takes the drive offline on -ERR_IO. Any thread. */
+int drive_local__sys_fail(struct drive_local *l, int e, const char *what, const char *path);
+/* Writes "<path>/.basalt/<fmt...>" into `dst` (PATH_MAX bytes). */
+void drive_local__path(const struct drive_local *l, char *dst, const char *fmt, ...)
+    PRINTF_LIKE(3, 4);
+
+/* Opens (creating) index.db with WAL and the schema: the write connection. Before start. */
+int drive_local__index_open(struct drive_local *l);
+/* 1 if an index record names `vid`, 0 if none, < 0 on error. Between open and start. */
+int drive_local__index_vid_used(struct drive_local *l, const char *vid);
+/* Starts the committer thread. */
+int drive_local__index_start(struct drive_local *l);
+/* Lets queued writes finish, stops the committer, closes every connection. */
+void drive_local__index_close(struct drive_local *l);
+
+/* Initializes a write request of `kind` on `bucket`; release r->old_vids after. */
+void drive_local__req_init(struct drive_local_req *r, enum drive_local_req_kind kind,
+                           const char *bucket);
+/*
+ * Queues `r` for the committer and waits until its transaction committed or
+ * failed. Returns r->rc: 0, -ERR_NOT_FOUND (bucket, or key for a delete),
+ * -ERR_EXISTS, -ERR_NOT_EMPTY, or an index error. On success r->old_vids
+ * lists the versions whose data folders the caller removes.
+ */
+int drive_local__index_write(struct drive_local *l, struct drive_local_req *r);
+
+/* Readers (any thread): the drive.h semantics of the functions of the same names. */
+int drive_local__index_bucket_stat(struct drive_local *l, const char *bucket, int64_t *created_ns);
+int drive_local__index_bucket_list(struct drive_local *l, struct bucket_ent **out, size_t *n);
+int drive_local__index_meta_read(struct drive_local *l, const char *bucket, const char *key,
+                                 struct obj_meta *out);
+int drive_local__index_list(struct drive_local *l, const char *bucket, struct slice prefix,
+                            struct slice after, unsigned limit, drive_list_fn *cb, void *arg);
+
+/*
+ * Test hook of drive_local.c: the number of index transactions the committer
+ * ran since open (group commit puts many writes in one). `d` must be a local
+ * drive. Any thread.
+ */
+uint64_t drive_local__ntxn(struct drive *d);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * tests/unit/storage/drive_common.h: the drive.h semantics every drive
+ * implementation must share, as functions over a `struct drive *`, run
+ * against the local drive (test_drive_local.c) and the in-memory drive
+ * (test_drive_mem.c) so the two cannot drift apart. Included by test files
+ * only; everything here is static.
+ */
+#ifndef BASALT_TESTS_UNIT_STORAGE_DRIVE_COMMON_H
+#define BASALT_TESTS_UNIT_STORAGE_DRIVE_COMMON_H
+
+#include "util/base.h"
+
+#include "harness.h"
+#include "storage/drive.h"
+#include "util/buf.h"
+
+/* Fills a valid non-inline 2+1 record for `vid`. */
+static UNUSED void
+common_meta(struct obj_meta *m, const char *vid, uint64_t size)
+{
+    objmeta_init(m);
+    memcpy(m->vid, vid, OBJMETA_VID_LEN + 1);
+    m->size = size;
+    m->mtime_ns = 1700000000123456789LL;
+    snprintf(m->etag, sizeof(m->etag), "%s", "d41d8cd98f00b204e9800998ecf8427e");
+    m->k = 2;
+    m->m = 1;
+    m->block_size = 1 << 20;
+    m->shard_idx = 1;
+    m->dist[0] = 2;
+    m->dist[1] = 0;
+    m->dist[2] = 1;
+    objmeta_add_header(m, "content-type", SLICE_LIT("text/plain"));
+}
+
+/* Writes shard part 1 of `vid` with `data` and finishes it (left in tmp). */
+static UNUSED void
+common_write_shard(struct drive *d, const char *vid, const char *data)
+{
+    struct shard_writer *w = NULL;
+
+    ASSERT_OK(drive_shard_create(d, vid, 1, &w));
+    ASSERT_OK(drive_shard_append(w, data, strlen(data)));
+    ASSERT_OK(drive_shard_finish(w));
+}
+
+/* Writes and commits a non-inline version of `key` holding `data`; fills `vid`. */
+static UNUSED void
+common_put(struct drive *d, const char *bucket, const char *key, const char *data,
+           char vid[OBJMETA_VID_LEN + 1])
+{
+    struct obj_meta m;
+
+    objmeta_new_vid(vid);
+    common_write_shard(d, vid, data);
+    common_meta(&m, vid, strlen(data));
+    ASSERT_OK(drive_meta_commit(d, bucket, key, &m));
+    objmeta_release(&m);
+}
+
+/* Commits an inline version of `key`. */
+static UNUSED void
+common_put_inline(struct drive *d, const char *bucket, const char *key)
+{
+    struct obj_meta m;
+    char vid[OBJMETA_VID_LEN + 1];
+
+    objmeta_new_vid(vid);
+    common_meta(&m, vid, 3);
+    m.is_inline = true;
+    buf_add(&m.inline_data, "abc", 3);
+    ASSERT_OK(drive_meta_commit(d, bucket, key, &m));
+    objmeta_release(&m);
+}
+
+static UNUSED void
+common_buckets(struct drive *d)
+{
+    struct bucket_ent *ents = NULL;
+    int64_t ns = 0;
+    size_t n = 0;
+    char vid[OBJMETA_VID_LEN + 1];
+
+    ASSERT_EQ(drive_bucket_stat(d, "b1", &ns), -ERR_NOT_FOUND);
+    ASSERT_OK(drive_bucket_make(d, "b2", 22));
+    ASSERT_OK(drive_bucket_make(d, "b1", 11));
+    ASSERT_EQ(drive_bucket_make(d, "b1", 12), -ERR_EXISTS);
+    ASSERT_OK(drive_bucket_stat(d, "b1", &ns));
+    ASSERT_EQ(ns, 11);
+    ASSERT_OK(drive_bucket_list(d, &ents, &n));
+    ASSERT_EQ(n, 2);
+    ASSERT_STREQ(ents[0].name, "b1");
+    ASSERT_STREQ(ents[1].name, "b2");
+    ASSERT_EQ(ents[1].created_ns, 22);
+    free(ents);
+    common_put(d, "b1", "k", "data", vid);
+    ASSERT_EQ(drive_bucket_delete(d, "b1", false), -ERR_NOT_EMPTY);
+    ASSERT_EQ(drive_bucket_delete(d, "nope", false), -ERR_NOT_FOUND);
+    ASSERT_OK(drive_bucket_delete(d, "b2", false));
+    ASSERT_OK(drive_bucket_delete(d, "b1", true));
+    ASSERT_EQ(drive_shard_read(d, vid, 1, 0, &n, 1), -ERR_NOT_FOUND);
+    ASSERT_OK(drive_bucket_list(d, &ents, &n));
+    ASSERT_EQ(n, 0);
+    free(ents);
+    ASSERT_EQ(drive_bucket_make(d, "0123456789012345678901234567890123456789012345678901234567890123",
+                                1),
+              -ERR_INVAL);
+}
+
+static UNUSED void
+common_format(struct drive *d)
+{
+    struct buf b = BUF_INIT;
+
+    ASSERT_EQ(drive_format_read(d, &b), -ERR_NOT_FOUND);
+    ASSERT_OK(drive_format_write(d, SLICE_LIT("{\"id\":1}")));
+    ASSERT_OK(drive_format_write(d, SLICE_LIT("{\"id\":2}")));
+    ASSERT_OK(drive_format_read(d, &b));
+    ASSERT_STREQ(b.ptr, "{\"id\":2}");
+    buf_release(&b);
+}
+
+static UNUSED void
+common_shards_and_commit(struct drive *d)
+{
+    char vid1[OBJMETA_VID_LEN + 1], vid2[OBJMETA_VID_LEN + 1];
+    struct obj_meta m, got;
+    char rd[64];
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    objmeta_new_vid(vid1);
+    common_write_shard(d, vid1, "hello world");
+    ASSERT_EQ(drive_shard_read(d, vid1, 1, 0, rd, sizeof(rd)), -ERR_NOT_FOUND); /* tmp only */
+    common_meta(&m, vid1, 11);
+    ASSERT_EQ(drive_meta_commit(d, "nobucket", "k", &m), -ERR_NOT_FOUND);
+    ASSERT_EQ(drive_shard_read(d, vid1, 1, 0, rd, sizeof(rd)), -ERR_NOT_FOUND);
+    ASSERT_OK(drive_meta_commit(d, "b", "k", &m)); /* the shards stayed in tmp */
+    ASSERT_OK(drive_meta_commit(d, "b", "k", &m)); /* the same version again */
+    ASSERT_EQ(drive_shard_read(d, vid1, 1, 0, rd, sizeof(rd)), 11);
+    ASSERT_MEMEQ(rd, "hello world", 11);
+    ASSERT_EQ(drive_shard_read(d, vid1, 1, 6, rd, 3), 3);
+    ASSERT_MEMEQ(rd, "wor", 3);
+    ASSERT_EQ(drive_shard_read(d, vid1, 1, 100, rd, 3), 0);
+    ASSERT_EQ(drive_shard_read(d, vid1, 2, 0, rd, 3), -ERR_NOT_FOUND);
+    objmeta_init(&got);
+    ASSERT_OK(drive_meta_read(d, "b", "k", &got));
+    ASSERT_STREQ(got.vid, vid1);
+    ASSERT_EQ(got.size, 11);
+    ASSERT_STREQ(objmeta_header(&got, "content-type"), "text/plain");
+    ASSERT_EQ(drive_meta_read(d, "b", "other", &got), -ERR_NOT_FOUND);
+    ASSERT_EQ(drive_meta_read(d, "nobucket", "k", &got), -ERR_NOT_FOUND);
+    /* a new version replaces the old one and its shards */
+    common_put(d, "b", "k", "second", vid2);
+    ASSERT_EQ(drive_shard_read(d, vid1, 1, 0, rd, sizeof(rd)), -ERR_NOT_FOUND);
+    ASSERT_EQ(drive_shard_read(d, vid2, 1, 0, rd, sizeof(rd)), 6);
+    ASSERT_OK(drive_meta_read(d, "b", "k", &got));
+    ASSERT_STREQ(got.vid, vid2);
+    /* a commit without shards in tmp */
+    objmeta_new_vid(m.vid);
+    ASSERT_EQ(drive_meta_commit(d, "b", "k", &m), -ERR_NOT_FOUND);
+    /* an invalid record is refused before anything moves */
+    m.k = 0;
+    ASSERT_EQ(drive_meta_commit(d, "b", "k", &m), -ERR_INVAL);
+    objmeta_release(&got);
+    objmeta_release(&m);
+}
+
+static UNUSED void
+common_abort_and_tmp_remove(struct drive *d)
+{
+    char vid[OBJMETA_VID_LEN + 1];
+    struct shard_writer *w = NULL;
+    struct obj_meta m;
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    objmeta_new_vid(vid);
+    ASSERT_OK(drive_shard_create(d, vid, 1, &w));
+    ASSERT_OK(drive_shard_append(w, "xx", 2));
+    drive_shard_abort(w);
+    common_write_shard(d, vid, "abc");
+    ASSERT_OK(drive_tmp_remove(d, vid));
+    ASSERT_OK(drive_tmp_remove(d, vid)); /* absent is fine */
+    common_meta(&m, vid, 3);
+    ASSERT_EQ(drive_meta_commit(d, "b", "k", &m), -ERR_NOT_FOUND);
+    ASSERT_EQ(drive_shard_create(d, "../../etc", 1, &w), -ERR_INVAL);
+    objmeta_release(&m);
+}
+
+static UNUSED void
+common_inline(struct drive *d)
+{
+    struct obj_meta got;
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_put_inline(d, "b", "small");
+    objmeta_init(&got);
+    ASSERT_OK(drive_meta_read(d, "b", "small", &got));
+    ASSERT(got.is_inline);
+    ASSERT_EQ(got.inline_data.len, 3);
+    ASSERT_MEMEQ(got.inline_data.ptr, "abc", 3);
+    objmeta_release(&got);
+}
+
+static UNUSED void
+common_meta_delete(struct drive *d)
+{
+    char vid[OBJMETA_VID_LEN + 1], other[OBJMETA_VID_LEN + 1];
+    struct obj_meta got;
+    char rd[8];
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_put(d, "b", "k", "data", vid);
+    objmeta_new_vid(other);
+    ASSERT_EQ(drive_meta_delete(d, "b", "k", other), -ERR_NOT_FOUND);
+    objmeta_init(&got);
+    ASSERT_OK(drive_meta_read(d, "b", "k", &got));
+    ASSERT_EQ(drive_shard_read(d, vid, 1, 0, rd, sizeof(rd)), 4);
+    ASSERT_OK(drive_meta_delete(d, "b", "k", vid));
+    ASSERT_EQ(drive_meta_read(d, "b", "k", &got), -ERR_NOT_FOUND);
+    ASSERT_EQ(drive_shard_read(d, vid, 1, 0, rd, sizeof(rd)), -ERR_NOT_FOUND);
+    ASSERT_EQ(drive_meta_delete(d, "b", "k", NULL), -ERR_NOT_FOUND);
+    common_put(d, "b", "k2", "data", vid);
+    ASSERT_OK(drive_meta_delete(d, "b", "k2", NULL));
+    ASSERT_EQ(drive_meta_delete(d, "nobucket", "k2", NULL), -ERR_NOT_FOUND);
+    objmeta_release(&got);
+}
+
+/* Collects listed keys as "key|key|..." */
+static UNUSED int
+common_list_cb(void *arg, const struct drive_list_ent *ent)
+{
+    struct buf *b = arg;
+
+    buf_add(b, ent->key, ent->key_len);
+    buf_addch(b, '|');
+    return 0;
+}
+
+static UNUSED void
+common_expect_list(struct drive *d, struct slice prefix, struct slice after, unsigned limit,
+                   const char *want)
+{
+    struct buf b = BUF_INIT;
+
+    ASSERT_OK(drive_list(d, "b", prefix, after, limit, common_list_cb, &b));
+    if (strcmp(b.ptr, want) != 0)
+        harness_fail(__FILE__, __LINE__, "list: got \"%s\", want \"%s\"", b.ptr, want);
+    buf_release(&b);
+}
+
+static UNUSED int
+common_stop_cb(void *arg, const struct drive_list_ent *ent)
+{
+    int *n = arg;
+
+    return ++*n == 2 ? 1 : 0;
+}
+
+static UNUSED void
+common_listing(struct drive *d)
+{
+    static const char *const keys[] = { "a/b", "a", "a/", "\xff\xff", "a\xff", "a\xff\xff",
+                                        "b c", "../x", "a b", "ab", "a/c/d", "\xff" };
+    size_t i;
+    int n = 0;
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    for (i = 0; i < ARRAY_SIZE(keys); i++)
+        common_put_inline(d, "b", keys[i]);
+    common_expect_list(d, SLICE_NULL, SLICE_NULL, 0,
+                       "../x|a|a b|a/|a/b|a/c/d|ab|a\xff|a\xff\xff|b c|\xff|\xff\xff|");
+    common_expect_list(d, SLICE_LIT("a"), SLICE_NULL, 0,
+                       "a|a b|a/|a/b|a/c/d|ab|a\xff|a\xff\xff|");
+    common_expect_list(d, SLICE_LIT("a/"), SLICE_NULL, 0, "a/|a/b|a/c/d|");
+    common_expect_list(d, SLICE_LIT("a/"), SLICE_LIT("a/"), 0, "a/b|a/c/d|");
+    common_expect_list(d, SLICE_LIT("a"), SLICE_LIT("a/b"), 2, "a/c/d|ab|");
+    common_expect_list(d, SLICE_LIT("a\xff"), SLICE_NULL, 0, "a\xff|a\xff\xff|");
+    common_expect_list(d, SLICE_LIT("\xff"), SLICE_NULL, 0, "\xff|\xff\xff|");
+    common_expect_list(d, SLICE_LIT("\xff\xff"), SLICE_NULL, 0, "\xff\xff|");
+    common_expect_list(d, SLICE_LIT("a"), SLICE_LIT("0"), 1, "a|");   /* after < prefix */
+    common_expect_list(d, SLICE_LIT("a/"), SLICE_LIT("b"), 0, "");    /* after past the prefix */
+    common_expect_list(d, SLICE_LIT("zz"), SLICE_NULL, 0, "");
+    common_expect_list(d, SLICE_NULL, SLICE_LIT("b c"), 0, "\xff|\xff\xff|");
+    common_expect_list(d, SLICE_NULL, SLICE_NULL, 3, "../x|a|a b|");
+    ASSERT_OK(drive_list(d, "b", SLICE_NULL, SLICE_NULL, 0, common_stop_cb, &n));
+    ASSERT_EQ(n, 2);
+    ASSERT_EQ(drive_list(d, "nobucket", SLICE_NULL, SLICE_NULL, 0, common_stop_cb, &n),
+              -ERR_NOT_FOUND);
+}
+
+#endif
