@@ -231,6 +231,21 @@ drive_meta_commit(struct drive *d, const char *bucket, const char *key, const st
     return d->ops->meta_commit(d, bucket, key, m);
 }
 
+void
+drive_meta_commit_async(struct drive *d, const char *bucket, const char *key,
+                        const struct obj_meta *m, drive_done_fn *done, void *arg)
+{
+    int rc = drive_is_online(d) ? objmeta_validate(m) : -ERR_OFFLINE;
+
+    if (rc == 0 && d->ops->meta_commit_async) {
+        d->ops->meta_commit_async(d, bucket, key, m, done, arg);
+        return;
+    }
+    if (rc == 0)
+        rc = d->ops->meta_commit(d, bucket, key, m);
+    done(arg, rc);
+}
+
 int
 drive_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out)
 {

@@ -154,6 +154,18 @@ int drive_tmp_remove(struct drive *d, const char *vid);
  */
 int drive_meta_commit(struct drive *d, const char *bucket, const char *key,
                       const struct obj_meta *m);
+/* Completion of an asynchronous drive call: `rc` as the synchronous call would return. */
+typedef void drive_done_fn(void *arg, int rc);
+/*
+ * drive_meta_commit() without waiting: returns at once and calls
+ * `done(arg, rc)` exactly once, on another thread (the drive's committer) or
+ * before returning (offline drive, invalid record, or a drive without an
+ * asynchronous path). `bucket`, `key` and `m` are borrowed until `done` runs.
+ * Lets one request thread commit on every drive of a set without a thread
+ * per drive waiting on each group commit.
+ */
+void drive_meta_commit_async(struct drive *d, const char *bucket, const char *key,
+                             const struct obj_meta *m, drive_done_fn *done, void *arg);
 /* Reads the current record of `key`. `out` initialized by the caller. */
 int drive_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out);
 /*

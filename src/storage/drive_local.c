@@ -247,8 +247,8 @@ tree_make(struct drive_local *l)
 }
 
 /* Removes the data folders of versions the index no longer names (DESIGN invariant 4). */
-static void
-remove_old_vids(struct drive_local *l, const struct buf *vids)
+void
+drive_local__remove_old_vids(struct drive_local *l, const struct buf *vids)
 {
     char p[PATH_MAX];
     size_t i;
@@ -569,7 +569,7 @@ local_bucket_delete(struct drive *d, const char *bucket, bool force)
     pthread_rwlock_rdlock(&l->life);
     rc = drive_local__index_write(l, &r);
     if (rc == 0)
-        remove_old_vids(l, &r.old_vids);
+        drive_local__remove_old_vids(l, &r.old_vids);
     pthread_rwlock_unlock(&l->life);
     buf_release(&r.old_vids);
     return rc;
@@ -763,7 +763,7 @@ meta_commit_locked(struct drive_local *l, const char *bucket, const char *key,
     r.rec = buf_slice(&rec);
     rc = drive_local__index_write(l, &r);
     if (rc == 0) {
-        remove_old_vids(l, &r.old_vids);
+        drive_local__remove_old_vids(l, &r.old_vids);
     } else if (moved && drive_is_online(&l->base)) {
         undo_move(l, m->vid);
     }
@@ -782,6 +782,44 @@ local_meta_commit(struct drive *d, const char *bucket, const char *key, const st
     rc = meta_commit_locked(l, bucket, key, m);
     pthread_rwlock_unlock(&l->life);
     return rc;
+}
+
+/*
+ * Inline records go to the committer without a waiting thread; the committer
+ * calls `done`. A record with shard files first needs the rename into data/
+ * and the fsync of that folder: those run here, synchronously.
+ */
+static void
+local_meta_commit_async(struct drive *d, const char *bucket, const char *key,
+                        const struct obj_meta *m, drive_done_fn *done, void *arg)
+{
+    struct drive_local *l = to_local(d);
+    struct drive_local_async *a;
+    int rc;
+
+    if (!m->is_inline) {
+        done(arg, local_meta_commit(d, bucket, key, m));
+        return;
+    }
+    a = xcalloc(1, sizeof(*a));
+    buf_init(&a->rec, 0);
+    objmeta_encode(m, &a->rec);
+    drive_local__req_init(&a->r, DRIVE_LOCAL_REQ_META_PUT, bucket);
+    a->r.key = key;
+    a->r.m = m;
+    a->r.rec = buf_slice(&a->rec);
+    a->r.async = a;
+    a->done = done;
+    a->arg = arg;
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_submit(l, &a->r);
+    pthread_rwlock_unlock(&l->life);
+    if (rc < 0) {
+        buf_release(&a->rec);
+        buf_release(&a->r.old_vids);
+        free(a);
+        done(arg, rc);
+    }
 }
 
 static int
@@ -809,7 +847,7 @@ local_meta_delete(struct drive *d, const char *bucket, const char *key, const ch
     pthread_rwlock_rdlock(&l->life);
     rc = drive_local__index_write(l, &r);
     if (rc == 0)
-        remove_old_vids(l, &r.old_vids);
+        drive_local__remove_old_vids(l, &r.old_vids);
     pthread_rwlock_unlock(&l->life);
     buf_release(&r.old_vids);
     return rc;
@@ -849,6 +887,7 @@ static const struct drive_ops local_ops = {
     .shard_read = local_shard_read,
     .tmp_remove = local_tmp_remove,
     .meta_commit = local_meta_commit,
+    .meta_commit_async = local_meta_commit_async,
     .meta_read = local_meta_read,
     .meta_delete = local_meta_delete,
     .list = local_list,

@@ -551,12 +551,32 @@ run_batch(struct drive_local *l, struct list_node *batch)
     atomic_fetch_add(&l->ntxn, 1);
 }
 
+/* Committer thread, after the batch: old data folders, then the caller's callback. */
+static void
+complete_async(struct drive_local *l, struct list_node *finished)
+{
+    struct list_node *n;
+
+    while ((n = list_pop(finished)) != NULL) {
+        struct drive_local_req *r = container_of(n, struct drive_local_req, link);
+        struct drive_local_async *a = r->async;
+
+        if (r->rc == 0)
+            drive_local__remove_old_vids(l, &r->old_vids);
+        a->done(a->arg, r->rc);
+        buf_release(&r->old_vids);
+        buf_release(&a->rec);
+        free(a);
+    }
+}
+
 static void *
 committer_main(void *arg)
 {
     struct drive_local *l = arg;
-    struct list_node batch, *n;
+    struct list_node batch, finished, *n;
 
+    list_init(&finished);
     pthread_mutex_lock(&l->mu);
     for (;;) {
         while (list_is_empty(&l->queue) && !l->stop)
@@ -568,9 +588,18 @@ committer_main(void *arg)
         pthread_mutex_unlock(&l->mu);
         run_batch(l, &batch);
         pthread_mutex_lock(&l->mu);
-        while ((n = list_pop(&batch)) != NULL)
-            container_of(n, struct drive_local_req, link)->done = true;
+        while ((n = list_pop(&batch)) != NULL) {
+            struct drive_local_req *r = container_of(n, struct drive_local_req, link);
+
+            if (r->async)
+                list_add_tail(&finished, n);
+            else
+                r->done = true;
+        }
         pthread_cond_broadcast(&l->done_cv);
+        pthread_mutex_unlock(&l->mu);
+        complete_async(l, &finished);
+        pthread_mutex_lock(&l->mu);
     }
     pthread_mutex_unlock(&l->mu);
     return NULL;
@@ -619,6 +648,18 @@ drive_local__index_write(struct drive_local *l, struct drive_local_req *r)
         pthread_cond_wait(&l->done_cv, &l->mu);
     pthread_mutex_unlock(&l->mu);
     return r->rc;
+}
+
+int
+drive_local__index_submit(struct drive_local *l, struct drive_local_req *r)
+{
+    if (!l->committer_running)
+        return -ERR_OFFLINE;
+    pthread_mutex_lock(&l->mu);
+    list_add_tail(&l->queue, &r->link);
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    return 0;
 }
 
 void

@@ -50,6 +50,9 @@ struct drive_ops {
     int (*tmp_remove)(struct drive *d, const char *vid);
     int (*meta_commit)(struct drive *d, const char *bucket, const char *key,
                        const struct obj_meta *m);
+    /* Optional: NULL runs meta_commit and calls done before returning. */
+    void (*meta_commit_async)(struct drive *d, const char *bucket, const char *key,
+                              const struct obj_meta *m, drive_done_fn *done, void *arg);
     int (*meta_read)(struct drive *d, const char *bucket, const char *key, struct obj_meta *out);
     int (*meta_delete)(struct drive *d, const char *bucket, const char *key, const char *vid);
     int (*list)(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
@@ -101,10 +104,20 @@ struct drive_local_req {
     const char *vid;          /* DRIVE_LOCAL_REQ_META_DELETE: delete only this version; NULL: any */
     int64_t created_ns;       /* DRIVE_LOCAL_REQ_BUCKET_MAKE */
     bool force;               /* DRIVE_LOCAL_REQ_BUCKET_DELETE */
+    /* asynchronous requests (drive_meta_commit_async) only, else NULL */
+    struct drive_local_async *async;
     /* results, written by the committer before `done` */
     int rc;
     struct buf old_vids; /* 32-char vids whose data folders the writer removes */
     bool done;           /* protected by mu */
+};
+
+/* A commit queued by drive_meta_commit_async(): freed by the committer when done. */
+struct drive_local_async {
+    struct drive_local_req r;
+    struct buf rec; /* objmeta_encode() of the record */
+    drive_done_fn *done;
+    void *arg;
 };
 
 struct drive_local {
@@ -155,6 +168,14 @@ void drive_local__req_init(struct drive_local_req *r, enum drive_local_req_kind 
  * lists the versions whose data folders the caller removes.
  */
 int drive_local__index_write(struct drive_local *l, struct drive_local_req *r);
+/*
+ * Queues an asynchronous request (r->async set) and returns at once: the
+ * committer completes it (drive_local_async.done) and frees it. -ERR_OFFLINE
+ * if the index is closed (then nothing was queued). Call under `life` (shared).
+ */
+int drive_local__index_submit(struct drive_local *l, struct drive_local_req *r);
+/* Removes the data folders of the vids in `vids` (32 chars each); errors are logged. */
+void drive_local__remove_old_vids(struct drive_local *l, const struct buf *vids);
 
 /* Readers (any thread): the drive.h semantics of the functions of the same names. */
 int drive_local__index_bucket_stat(struct drive_local *l, const char *bucket, int64_t *created_ns);
