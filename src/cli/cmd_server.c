@@ -1,0 +1,297 @@
+/*
+ * cli/cmd_server.c: `basalt server [OPTIONS] DRIVE...`: parses the options,
+ * expands the drive arguments (/srv/d{1...4}), picks the root credentials
+ * (BASALT_ROOT_USER / BASALT_ROOT_PASSWORD, or development credentials on a
+ * loopback address only), starts the server, prints the banner and runs
+ * until SIGINT or SIGTERM.
+ *
+ * Exit codes: 0 after a clean stop, 1 when the server cannot start (drives,
+ * address in use), 2 for a usage or configuration error.
+ */
+#include "util/base.h"
+
+#include "cli/commands.h"
+
+#include <getopt.h>
+
+#include "cluster/endpoint.h"
+#include "server/server.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/slice.h"
+
+#define DEV_USER "basaltadmin"
+#define DEV_PASSWORD "basaltadmin"
+
+struct server_opts {
+    struct server_config cfg;
+    bool dev_credentials;
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: basalt server [OPTIONS] DRIVE...\n"
+            "\n"
+            "Serves the S3 API over DRIVE folders (erasure coded). A DRIVE may use\n"
+            "ellipses: /srv/d{1...4} is /srv/d1 /srv/d2 /srv/d3 /srv/d4.\n"
+            "\n"
+            "options:\n"
+            "  --address HOST:PORT   listen address (default %s)\n"
+            "  --region NAME         S3 region (default us-east-1)\n"
+            "  --sync=on|off         fsync before acknowledging writes (default on);\n"
+            "                        off is for benchmarks only: acknowledged writes may\n"
+            "                        be lost on power failure\n"
+            "  --max-memory MIB      memory budget for streaming requests; past it requests\n"
+            "                        get 503 SlowDown (default 256)\n"
+            "  --idle-timeout SEC    close idle client connections after SEC seconds\n"
+            "                        (default %d)\n"
+            "\n"
+            "environment:\n"
+            "  BASALT_ROOT_USER      root access key (at least 3 characters)\n"
+            "  BASALT_ROOT_PASSWORD  root secret key (at least 8 characters)\n"
+            "  Without them the server starts only on a loopback address, with the\n"
+            "  development credentials %s / %s.\n",
+            SERVER_DEFAULT_ADDRESS, SERVER_DEFAULT_IDLE_TIMEOUT, DEV_USER, DEV_PASSWORD);
+}
+
+/* "127.0.0.1:9000", "[::1]:9000", "localhost:9000" */
+static bool
+is_loopback_address(const char *address)
+{
+    const char *colon = strrchr(address, ':');
+    struct slice host = slice_make(address, colon ? (size_t)(colon - address) : 0);
+
+    if (slice_eq_cstr(host, "localhost") || slice_eq_cstr(host, "[::1]") ||
+        slice_eq_cstr(host, "::1"))
+        return true;
+    return slice_starts_with(host, SLICE_LIT("127."));
+}
+
+static int
+parse_number(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v;
+
+    if (parse_u64(slice_cstr(arg), &v) < 0 || v < min || v > max) {
+        fprintf(stderr, "basalt server: %s: '%s' is not a number from %llu to %llu\n", opt, arg,
+                (unsigned long long)min, (unsigned long long)max);
+        return -ERR_INVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+static bool
+is_valid_region(const char *r)
+{
+    size_t i, n = strlen(r);
+
+    if (n == 0 || n > 63)
+        return false;
+    for (i = 0; i < n; i++)
+        if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= '0' && r[i] <= '9') || r[i] == '-'))
+            return false;
+    return true;
+}
+
+static int
+parse_option(int c, struct server_opts *o)
+{
+    uint64_t v;
+
+    switch (c) {
+    case 'a':
+        o->cfg.address = optarg;
+        return 0;
+    case 'r':
+        if (!is_valid_region(optarg)) {
+            fprintf(stderr, "basalt server: --region: '%s' is not a valid region name\n", optarg);
+            return -ERR_INVAL;
+        }
+        o->cfg.region = optarg;
+        return 0;
+    case 's':
+        if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+            fprintf(stderr, "basalt server: --sync takes 'on' or 'off'\n");
+            return -ERR_INVAL;
+        }
+        o->cfg.sync = !strcmp(optarg, "on");
+        return 0;
+    case 'm':
+        if (parse_number("--max-memory", optarg, 1, 1ull << 20, &v) < 0)
+            return -ERR_INVAL;
+        o->cfg.max_memory = v << 20;
+        return 0;
+    case 't':
+        if (parse_number("--idle-timeout", optarg, 1, 86400, &v) < 0)
+            return -ERR_INVAL;
+        o->cfg.idle_timeout = (unsigned)v;
+        return 0;
+    default:
+        usage(stderr);
+        return -ERR_INVAL;
+    }
+}
+
+static int
+parse_options(int argc, char **argv, struct server_opts *o)
+{
+    static const struct option longopts[] = {
+        { "address", required_argument, NULL, 'a' },
+        { "region", required_argument, NULL, 'r' },
+        { "sync", required_argument, NULL, 's' },
+        { "max-memory", required_argument, NULL, 'm' },
+        { "idle-timeout", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            return 1;
+        }
+        rc = parse_option(c, o);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Root credentials from the environment, or the development ones on loopback. */
+static int
+pick_credentials(struct server_opts *o)
+{
+    const char *user = getenv("BASALT_ROOT_USER"), *pass = getenv("BASALT_ROOT_PASSWORD");
+
+    if ((user && *user) || (pass && *pass)) {
+        if (!user || strlen(user) < 3 || !pass || strlen(pass) < 8) {
+            fprintf(stderr, "basalt server: BASALT_ROOT_USER must have at least 3 characters "
+                            "and BASALT_ROOT_PASSWORD at least 8 (set both)\n");
+            return -ERR_INVAL;
+        }
+        o->cfg.root_user = user;
+        o->cfg.root_password = pass;
+        return 0;
+    }
+    if (!is_loopback_address(o->cfg.address)) {
+        fprintf(stderr,
+                "basalt server: refusing to listen on %s without credentials: set "
+                "BASALT_ROOT_USER and BASALT_ROOT_PASSWORD (development credentials are "
+                "only used on a loopback address such as 127.0.0.1)\n",
+                o->cfg.address);
+        return -ERR_INVAL;
+    }
+    o->cfg.root_user = DEV_USER;
+    o->cfg.root_password = DEV_PASSWORD;
+    o->dev_credentials = true;
+    return 0;
+}
+
+/* A URL a client on this machine can use: a wildcard host becomes 127.0.0.1. */
+static void
+client_url(const char *address, struct buf *url)
+{
+    const char *colon = strrchr(address, ':');
+    struct slice host = slice_make(address, colon ? (size_t)(colon - address) : 0);
+
+    buf_adds(url, "http://");
+    if (host.len == 0 || slice_eq_cstr(host, "0.0.0.0") || slice_eq_cstr(host, "[::]"))
+        buf_addf(url, "127.0.0.1%s", colon ? colon : "");
+    else
+        buf_adds(url, address);
+}
+
+static void
+print_banner(struct server *srv, const struct server_opts *o)
+{
+    struct buf layout = BUF_INIT, url = BUF_INIT;
+
+    server_describe(srv, &layout);
+    client_url(o->cfg.address, &url);
+    printf("Basalt server\n");
+    printf("  endpoint:    %s\n", url.ptr);
+    printf("  region:      %s\n", o->cfg.region);
+    printf("  access key:  %s\n", o->cfg.root_user);
+    if (o->dev_credentials)
+        printf("  secret key:  %s\n", o->cfg.root_password);
+    else
+        printf("  secret key:  (from BASALT_ROOT_PASSWORD)\n");
+    printf("  drives:      %s\n", layout.ptr);
+    if (!o->cfg.sync)
+        printf("  WARNING: --sync=off: acknowledged writes may be lost on power failure\n");
+    if (o->dev_credentials)
+        printf("  WARNING: development credentials, for development on this machine only:\n"
+               "           set BASALT_ROOT_USER and BASALT_ROOT_PASSWORD for real use\n");
+    printf(
+        "\ntry:\n  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url %s s3 ls\n\n",
+        o->cfg.root_user, o->dev_credentials ? o->cfg.root_password : "\"$BASALT_ROOT_PASSWORD\"",
+        url.ptr);
+    fflush(stdout);
+    buf_release(&layout);
+    buf_release(&url);
+}
+
+static int
+run(struct server_opts *o)
+{
+    struct buf errmsg = BUF_INIT;
+    struct server *srv = NULL;
+    int rc, sig;
+
+    server_block_signals();
+    rc = server_open(&o->cfg, &srv, &errmsg);
+    if (rc < 0) {
+        fprintf(stderr, "basalt server: %s\n", errmsg.len ? errmsg.ptr : err_msg(rc));
+        buf_release(&errmsg);
+        return 1;
+    }
+    print_banner(srv, o);
+    sig = server_wait(srv);
+    fprintf(stderr, "basalt server: signal %d, stopping\n", sig);
+    server_close(srv);
+    buf_release(&errmsg);
+    return 0;
+}
+
+int
+cmd_server(int argc, char **argv)
+{
+    struct server_opts o = { .cfg = { .address = SERVER_DEFAULT_ADDRESS,
+                                      .region = "us-east-1",
+                                      .sync = true,
+                                      .max_memory = SERVER_DEFAULT_MAX_MEMORY,
+                                      .idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT } };
+    struct endpoint_list drives = ENDPOINT_LIST_INIT;
+    struct buf errmsg = BUF_INIT;
+    int rc;
+
+    rc = parse_options(argc, argv, &o);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    if (optind >= argc) {
+        fprintf(stderr, "basalt server: no DRIVE given\n\n");
+        usage(stderr);
+        return 2;
+    }
+    if (endpoint_expand_all(argc - optind, argv + optind, &drives, &errmsg) < 0) {
+        fprintf(stderr, "basalt server: %s\n", errmsg.ptr);
+        rc = 2;
+        goto out;
+    }
+    if (pick_credentials(&o) < 0) {
+        rc = 2;
+        goto out;
+    }
+    o.cfg.drives = (const char *const *)drives.items;
+    o.cfg.ndrives = drives.n;
+    rc = run(&o);
+out:
+    endpoint_list_release(&drives);
+    buf_release(&errmsg);
+    return rc;
+}

@@ -1,0 +1,659 @@
+/*
+ * http/http.c: the libmicrohttpd adapter (see http.h for the request model).
+ *
+ * libmicrohttpd runs in thread-per-connection mode with an internal polling
+ * thread: each connection thread calls on_access() for a request, first
+ * with the headers, then with body pieces, then once more at the end of the
+ * body; the handler below it blocks on drive I/O in that thread.
+ *
+ * Raw URI: the URI log callback sees the request target exactly as sent
+ * (SigV4 needs it), so it creates the request there and keeps a copy; the
+ * unescape callback is a no-op so that libmicrohttpd never rewrites it.
+ *
+ * When to queue the response: libmicrohttpd refuses to read a body (and
+ * closes the connection after the reply) once a response is queued on the
+ * first call. That is what we want for a request refused before its body
+ * (bad signature: no "100 Continue", no upload); for a request without a
+ * body the response is kept until the final call, so keep-alive survives.
+ */
+#include "util/base.h"
+
+#include "http/http.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "obs/log.h"
+#include "util/enc.h"
+#include "util/err.h"
+
+#define HTTP_STREAM_BLOCK (256 * 1024)
+#define HTTP_STOP_WAIT_MS 30000
+#define HTTP_DISCARD_MAX (64ull << 20) /* body bytes read after a body error */
+
+enum resp_kind { RESP_BUF, RESP_STREAM };
+
+struct resp_header {
+    struct resp_header *next;
+    const char *name;
+    const char *value;
+};
+
+struct http_resp {
+    unsigned status;
+    enum resp_kind kind;
+    struct resp_header *headers; /* in reverse order of addition */
+    char *body;                  /* RESP_BUF: malloc'd, or NULL */
+    size_t body_len;
+    uint64_t size; /* RESP_STREAM */
+    http_stream_fn *fn;
+    http_stream_free_fn *free_fn;
+    void *arg;
+    void *free_handle; /* arena cleanup that frees `arg` until libmicrohttpd owns it */
+};
+
+struct http_server {
+    struct http_config cfg;
+    char *address; /* cfg.address points here */
+    int family;    /* of the listening socket */
+    struct MHD_Daemon *daemon;
+    int listen_fd;
+    http_handler_fn *handler;
+    void *arg;
+    atomic_uint_fast64_t next_id;
+    atomic_int inflight; /* requests between URI log and completion */
+};
+
+/* ---- requests ---- */
+
+static void
+req_make_id(struct http_server *srv, char id[HTTP_REQUEST_ID_LEN + 1])
+{
+    /* A bijection of a counter that starts at a random value: unique within
+     * the process, and unpredictable enough to not look sequential. */
+    uint64_t v = atomic_fetch_add(&srv->next_id, 1);
+
+    v *= 0x9E3779B97F4A7C15ull;
+    v ^= v >> 29;
+    snprintf(id, HTTP_REQUEST_ID_LEN + 1, "%016llX", (unsigned long long)v);
+}
+
+static void *
+on_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_server *srv = cls;
+    struct arena *a = arena_new(0);
+    struct http_req *req = arena_zalloc(a, sizeof(*req));
+    struct slice raw = slice_cstr(uri), path;
+
+    req->arena = a;
+    req->content_length = -1;
+    req_make_id(srv, req->id);
+    req->query = slice_split(raw, '?', &path);
+    req->path = slice_make(arena_slicedup(a, path), path.len);
+    req->query = slice_make(arena_slicedup(a, req->query), req->query.len);
+    atomic_fetch_add(&srv->inflight, 1);
+    return req;
+}
+
+static size_t
+on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    return strlen(s);
+}
+
+struct header_fill {
+    struct http_req *req;
+    size_t cap;
+};
+
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+             const char *value, size_t value_size)
+{
+    ((struct header_fill *)cls)->cap++;
+    return MHD_YES;
+}
+
+static enum MHD_Result
+add_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+           size_t value_size)
+{
+    struct header_fill *f = cls;
+    struct http_req *req = f->req;
+
+    if (req->nheaders == f->cap)
+        return MHD_NO;
+    req->headers[req->nheaders].name = slice_make(key, key_size);
+    req->headers[req->nheaders].value = slice_make(value ? value : "", value ? value_size : 0);
+    req->header_bytes += key_size + (value ? value_size : 0);
+    req->nheaders++;
+    return MHD_YES;
+}
+
+static void
+req_read_headers(struct http_req *req, struct MHD_Connection *conn, const char *method)
+{
+    struct header_fill f = { req, 0 };
+    struct slice v;
+    uint64_t len;
+
+    req->method = slice_make(arena_strdup(req->arena, method), strlen(method));
+    req->is_head = slice_eq_cstr(req->method, "HEAD");
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, count_header, &f);
+    req->headers = arena_alloc(req->arena, (f.cap + 1) * sizeof(*req->headers));
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_header, &f);
+    req->query_ok = http_parse_query(req->arena, req->query, &req->params, &req->nparams);
+    if (http_req_header(req, "content-length", &v) && parse_u64(slice_trim(v), &len) == 0 &&
+        len <= INT64_MAX)
+        req->content_length = (int64_t)len;
+    req->_headers_done = true;
+}
+
+static bool
+req_has_body(const struct http_req *req)
+{
+    struct slice te;
+
+    if (req->content_length > 0)
+        return true;
+    return http_req_header(req, "transfer-encoding", &te) && te.len > 0 &&
+           !slice_case_eq_cstr(slice_trim(te), "identity");
+}
+
+bool
+http_req_header(const struct http_req *req, const char *name, struct slice *out)
+{
+    size_t i;
+
+    for (i = 0; i < req->nheaders; i++) {
+        if (slice_case_eq_cstr(req->headers[i].name, name)) {
+            *out = req->headers[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+http_req_param(const struct http_req *req, const char *name, struct slice *out)
+{
+    size_t i;
+
+    for (i = 0; i < req->nparams; i++) {
+        if (slice_eq_cstr(req->params[i].name, name)) {
+            *out = req->params[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+http_req_has_param(const struct http_req *req, const char *name)
+{
+    struct slice v;
+
+    return http_req_param(req, name, &v);
+}
+
+void
+http_req_expect_body(struct http_req *req, http_body_fn *on_body, http_end_fn *on_end)
+{
+    req->_on_body = on_body;
+    req->_on_end = on_end;
+    req->_expects_body = true;
+}
+
+static bool
+decode_part(struct arena *a, struct slice s, struct slice *out)
+{
+    struct buf b = BUF_INIT;
+    bool ok = uri_decode(&b, s) == 0;
+
+    *out = slice_make(arena_slicedup(a, buf_slice(&b)), b.len);
+    buf_release(&b);
+    return ok;
+}
+
+bool
+http_parse_query(struct arena *a, struct slice query, struct http_header **out, size_t *n)
+{
+    struct slice rest = query, part, name, value;
+    size_t cap = 1, i;
+    bool ok = true;
+
+    for (i = 0; i < query.len; i++)
+        cap += query.ptr[i] == '&';
+    *out = arena_alloc(a, cap * sizeof(**out));
+    *n = 0;
+    while (rest.ptr && rest.len) {
+        rest = slice_split(rest, '&', &part);
+        if (part.len == 0)
+            continue;
+        value = slice_split(part, '=', &name);
+        ok &= decode_part(a, name, &(*out)[*n].name);
+        ok &= decode_part(a, value, &(*out)[*n].value);
+        (*n)++;
+    }
+    return ok;
+}
+
+/* ---- responses ---- */
+
+static struct http_resp *
+resp_new(struct http_req *req)
+{
+    if (!req->_resp)
+        req->_resp = arena_zalloc(req->arena, sizeof(*req->_resp));
+    return req->_resp;
+}
+
+void
+http_resp_header(struct http_req *req, const char *name, const char *value)
+{
+    struct http_resp *r = resp_new(req);
+    struct resp_header *h = arena_alloc(req->arena, sizeof(*h));
+
+    h->name = arena_strdup(req->arena, name);
+    h->value = arena_strdup(req->arena, value);
+    h->next = r->headers;
+    r->headers = h;
+}
+
+bool
+http_resp_is_set(const struct http_req *req)
+{
+    return req->_resp && req->_resp->status;
+}
+
+static void
+free_body(void *arg)
+{
+    free(arg);
+}
+
+void
+http_resp_buf(struct http_req *req, unsigned status, struct buf *body)
+{
+    struct http_resp *r = resp_new(req);
+
+    if (r->status)
+        return;
+    r->status = status;
+    r->kind = RESP_BUF;
+    if (body && body->len) {
+        r->body_len = body->len;
+        r->body = buf_detach(body, NULL);
+        r->free_handle = arena_defer(req->arena, free_body, r->body);
+    }
+}
+
+void
+http_resp_empty(struct http_req *req, unsigned status)
+{
+    http_resp_buf(req, status, NULL);
+}
+
+void
+http_resp_stream(struct http_req *req, unsigned status, uint64_t size, http_stream_fn *fn,
+                 http_stream_free_fn *free_fn, void *arg)
+{
+    struct http_resp *r = resp_new(req);
+
+    if (r->status) {
+        if (free_fn)
+            free_fn(arg);
+        return;
+    }
+    r->status = status;
+    r->kind = RESP_STREAM;
+    r->size = size;
+    r->fn = fn;
+    r->free_fn = free_fn;
+    r->arg = arg;
+    if (free_fn)
+        r->free_handle = arena_defer(req->arena, free_fn, arg);
+}
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct http_resp *r = cls;
+    ssize_t n;
+
+    if (pos >= r->size || !r->fn)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    n = r->fn(r->arg, pos, buf, MIN(max, r->size - pos));
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return n;
+}
+
+static void
+stream_free(void *cls)
+{
+    struct http_resp *r = cls;
+
+    if (r->free_fn)
+        r->free_fn(r->arg);
+    free(r);
+}
+
+/*
+ * Builds the MHD response. Ownership of the body (or of the stream's
+ * argument) moves to libmicrohttpd, so the arena cleanup is cancelled.
+ */
+static struct MHD_Response *
+resp_build(struct http_req *req, struct http_resp *r)
+{
+    struct MHD_Response *mr;
+    struct http_resp *copy;
+
+    arena_cancel(req->arena, r->free_handle);
+    if (r->kind == RESP_BUF) {
+        if (!r->body)
+            return MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        mr = MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
+        BUG_ON(!mr);
+        return mr;
+    }
+    /* The stream outlives the request's arena: give it its own copy. */
+    copy = xmemdup(r, sizeof(*r));
+    copy->headers = NULL;
+    /* libmicrohttpd allocates and clears the block for each response: keep it small for
+     * small bodies. */
+    mr = MHD_create_response_from_callback(r->size,
+                                           (size_t)MIN(MAX(r->size, 4096), HTTP_STREAM_BLOCK),
+                                           stream_read, copy, stream_free);
+    BUG_ON(!mr);
+    return mr;
+}
+
+static enum MHD_Result
+resp_queue(struct MHD_Connection *conn, struct http_req *req)
+{
+    struct http_resp *r = req->_resp;
+    struct MHD_Response *mr;
+    struct resp_header *h;
+    enum MHD_Result ret;
+
+    if (!http_resp_is_set(req))
+        http_resp_empty(req, 500);
+    r = req->_resp;
+    mr = resp_build(req, r);
+    MHD_add_response_header(mr, "Server", "Basalt");
+    MHD_add_response_header(mr, "x-amz-request-id", req->id);
+    MHD_add_response_header(mr, "x-amz-id-2", req->id);
+    for (h = r->headers; h; h = h->next)
+        MHD_add_response_header(mr, h->name, h->value);
+    ret = MHD_queue_response(conn, r->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static enum MHD_Result
+first_call(struct http_server *srv, struct MHD_Connection *conn, struct http_req *req,
+           const char *method)
+{
+    req_read_headers(req, conn, method);
+    srv->handler(srv->arg, req);
+    if (http_resp_is_set(req)) {
+        /* Answered from the headers: with a body pending, answer now and
+         * never read it; without a body, wait for the final call. */
+        if (req_has_body(req))
+            return resp_queue(conn, req);
+        return MHD_YES;
+    }
+    if (!req->_expects_body)
+        http_resp_empty(req, 500);
+    return MHD_YES;
+}
+
+static enum MHD_Result
+on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+          const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct http_req *req = *con_cls;
+
+    if (!req) /* no URI log call: cannot happen with the option set */
+        return MHD_NO;
+    if (!req->_headers_done)
+        return first_call(srv, conn, req, method);
+    if (*upload_data_size) {
+        if (req->_body_rc == 0 && req->_on_body && !http_resp_is_set(req))
+            req->_body_rc = req->_on_body(req, upload_data, *upload_data_size);
+        else
+            req->_discarded += *upload_data_size;
+        *upload_data_size = 0;
+        /* Discarding a body lets us answer; past a bound, drop the connection instead. */
+        return req->_discarded > HTTP_DISCARD_MAX ? MHD_NO : MHD_YES;
+    }
+    if (!http_resp_is_set(req) && req->_on_end)
+        req->_on_end(req);
+    return resp_queue(conn, req);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct http_req *req = *con_cls;
+
+    if (!req)
+        return;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        log_info(&(struct log_ctx){ .request_id = req->id }, "request terminated early (%d)",
+                 (int)toe);
+    *con_cls = NULL;
+    arena_free(req->arena); /* aborts an unfinished PUT through its cleanup */
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+    const union MHD_ConnectionInfo *ci;
+    int one = 1;
+
+    if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    /* Never let a response wait on Nagle's algorithm (DESIGN.md Concurrency). */
+    if (ci)
+        (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct buf b = BUF_INIT;
+
+    buf_vaddf(&b, fmt, ap);
+    while (b.len && b.ptr[b.len - 1] == '\n')
+        buf_setlen(&b, b.len - 1);
+    log_warn(&(struct log_ctx){ .event = "http_error" }, "libmicrohttpd: %s", b.ptr);
+    buf_release(&b);
+}
+
+/* ---- start and stop ---- */
+
+static int
+split_address(const char *address, struct buf *host, struct buf *port, struct buf *errmsg)
+{
+    const char *colon = strrchr(address, ':');
+    struct slice h;
+
+    if (!colon || !colon[1]) {
+        buf_addf(errmsg, "invalid address '%s': expected HOST:PORT", address);
+        return -ERR_INVAL;
+    }
+    h = slice_make(address, (size_t)(colon - address));
+    if (h.len >= 2 && h.ptr[0] == '[' && h.ptr[h.len - 1] == ']')
+        h = slice_make(h.ptr + 1, h.len - 2);
+    buf_addslice(host, h);
+    buf_adds(port, colon + 1);
+    return 0;
+}
+
+static int
+bind_fd(const struct addrinfo *ai, const char *address, struct buf *errmsg)
+{
+    int fd, one = 1, e;
+
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+        buf_addf(errmsg, "cannot create a socket for %s: %s", address, strerror(errno));
+        return -ERR_IO;
+    }
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
+        return fd;
+    e = errno;
+    close(fd);
+    if (e == EADDRINUSE) {
+        buf_addf(errmsg, "address %s is already in use (is another server running?)", address);
+        return -ERR_EXISTS;
+    }
+    buf_addf(errmsg, "cannot listen on %s: %s", address, strerror(e));
+    return -ERR_IO;
+}
+
+static int
+listen_on(const char *address, int *family, struct buf *errmsg)
+{
+    struct buf host = BUF_INIT, port = BUF_INIT;
+    struct addrinfo hints = { 0 }, *res = NULL;
+    int rc, fd;
+
+    rc = split_address(address, &host, &port, errmsg);
+    if (rc < 0)
+        goto out;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(host.len ? host.ptr : NULL, port.ptr, &hints, &res);
+    if (rc != 0) {
+        buf_addf(errmsg, "invalid address '%s': %s", address, gai_strerror(rc));
+        rc = -ERR_INVAL;
+        goto out;
+    }
+    fd = bind_fd(res, address, errmsg);
+    *family = res->ai_family;
+    rc = fd;
+    freeaddrinfo(res);
+out:
+    buf_release(&host);
+    buf_release(&port);
+    return rc;
+}
+
+static void
+seed_ids(struct http_server *srv)
+{
+    uint64_t seed = 0;
+
+    if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+        seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    atomic_init(&srv->next_id, seed);
+}
+
+int
+http_server_listen(const struct http_config *cfg, struct http_server **out, struct buf *errmsg)
+{
+    struct http_server *srv = xcalloc(1, sizeof(*srv));
+    int fd;
+
+    srv->cfg = *cfg;
+    srv->address = xstrdup(cfg->address);
+    srv->cfg.address = srv->address;
+    seed_ids(srv);
+    fd = listen_on(cfg->address, &srv->family, errmsg);
+    if (fd < 0) {
+        free(srv->address);
+        free(srv);
+        return fd;
+    }
+    srv->listen_fd = fd;
+    *out = srv;
+    return 0;
+}
+
+int
+http_server_start(struct http_server *srv, http_handler_fn *handler, void *arg, struct buf *errmsg)
+{
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+
+    srv->handler = handler;
+    srv->arg = arg;
+    if (srv->family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    /* The logger first, so that libmicrohttpd never writes to stderr itself. */
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri_log, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)srv->cfg.idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)srv->cfg.header_limit, MHD_OPTION_END);
+    if (!srv->daemon) {
+        buf_addf(errmsg, "cannot start the HTTP server on %s", srv->address);
+        return -ERR_IO;
+    }
+    return 0;
+}
+
+int
+http_server_port(const struct http_server *srv)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (getsockname(srv->listen_fd, (struct sockaddr *)&ss, &len) < 0)
+        return -ERR_IO;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+void
+http_server_stop(struct http_server *srv)
+{
+    int waited = 0;
+    MHD_socket fd;
+
+    if (!srv)
+        return;
+    if (!srv->daemon) {
+        close(srv->listen_fd);
+        goto out_free;
+    }
+    /* Stop accepting, let in-flight requests finish (bounded), then stop. */
+    fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    while (atomic_load(&srv->inflight) > 0 && waited < HTTP_STOP_WAIT_MS) {
+        usleep(10 * 1000);
+        waited += 10;
+    }
+    MHD_stop_daemon(srv->daemon);
+out_free:
+    free(srv->address);
+    free(srv);
+}

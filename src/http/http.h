@@ -1,0 +1,145 @@
+/*
+ * http/http.h: the HTTP/1.1 server adapter over libmicrohttpd (DESIGN.md
+ * "http/"). Upper layers (s3/) see only `struct http_req` and the response
+ * builder below, never an MHD type.
+ *
+ * Model: libmicrohttpd runs one thread per connection and handlers block
+ * (DESIGN.md Concurrency). For each request:
+ *
+ *   1. headers complete -> cfg.handler(arg, req) on the connection thread.
+ *      The handler either answers at once (http_resp_*; e.g. an error or a
+ *      request without a body: the body, if any, is then never read and
+ *      no "100 Continue" is sent), or calls http_req_expect_body() to
+ *      receive the body (then "100 Continue" is sent if the client asked).
+ *   2. body pieces -> on_body(req, data, n), any sizes (chunked bodies are
+ *      decoded by libmicrohttpd). After on_body fails, the rest of the body
+ *      is read and discarded (at most 64 MiB: past that the connection is
+ *      closed without an answer).
+ *   3. end of body -> on_end(req): must answer (http_resp_*).
+ *   4. request complete, or connection closed mid-request -> the request's
+ *      arena is freed, running its deferred cleanups: a streaming PUT that
+ *      did not finish is aborted there.
+ *
+ * Every response carries `x-amz-request-id`, `x-amz-id-2`, `Server: Basalt`
+ * and `Date` (RFC 1123).
+ */
+#ifndef BASALT_HTTP_HTTP_H
+#define BASALT_HTTP_HTTP_H
+
+#include "util/base.h"
+
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/slice.h"
+
+#define HTTP_REQUEST_ID_LEN 16
+
+struct http_server;
+struct http_req;
+
+/* A request header or query parameter; slices borrowed for the request's life. */
+struct http_header {
+    struct slice name;
+    struct slice value;
+};
+
+typedef void http_handler_fn(void *arg, struct http_req *req);
+/* Returns 0 to go on, or a negative error: the rest of the body is discarded. */
+typedef int http_body_fn(struct http_req *req, const void *data, size_t n);
+typedef void http_end_fn(struct http_req *req);
+
+/*
+ * A streamed response body: read up to `n` bytes at offset `off` of the
+ * body into `dst`; returns the bytes read, 0 at the end, < 0 on error (the
+ * connection is closed). `free_fn(arg)` runs once when the response is
+ * destroyed, whether or not it was sent completely.
+ */
+typedef ssize_t http_stream_fn(void *arg, uint64_t off, void *dst, size_t n);
+typedef void http_stream_free_fn(void *arg);
+
+struct http_req {
+    struct slice method; /* "GET" */
+    struct slice path;   /* raw, still percent-encoded: "/b/my%20key" */
+    struct slice query;  /* raw, without '?': "list-type=2&prefix=a%2F" */
+    struct http_header *headers;
+    size_t nheaders;
+    size_t header_bytes;        /* sum of the names' and values' lengths */
+    struct http_header *params; /* query parameters, percent-decoded */
+    size_t nparams;
+    bool query_ok;          /* false if a parameter had a malformed escape */
+    int64_t content_length; /* -1 when absent (chunked or no body) */
+    bool is_head;
+    struct arena *arena; /* freed when the request completes */
+    char id[HTTP_REQUEST_ID_LEN + 1];
+    void *ctx; /* the handler's per-request state */
+    /* internal: */
+    http_body_fn *_on_body;
+    http_end_fn *_on_end;
+    int _body_rc;
+    uint64_t _discarded; /* body bytes read and dropped after _body_rc */
+    struct http_resp *_resp;
+    bool _headers_done;
+    bool _expects_body;
+};
+
+struct http_config {
+    const char *address;   /* "HOST:PORT"; "[::1]:9000" for IPv6 */
+    unsigned idle_timeout; /* seconds before an idle connection is closed */
+    size_t header_limit;   /* bytes of connection memory (header size limit; 431 past it) */
+};
+
+/*
+ * Binds and listens on cfg->address, without serving yet (so that a busy
+ * port is found before anything slow starts). Returns 0 and `*out`, or
+ * -ERR_INVAL (bad address), -ERR_EXISTS (address in use), -ERR_IO, with the
+ * reason in `errmsg`. `cfg` is copied.
+ */
+int http_server_listen(const struct http_config *cfg, struct http_server **out, struct buf *errmsg);
+/*
+ * Starts serving on the bound socket with `handler(arg, req)`. Returns 0, or
+ * -ERR_IO with the reason in `errmsg` (the server is then only freed by
+ * http_server_stop).
+ */
+int http_server_start(struct http_server *srv, http_handler_fn *handler, void *arg,
+                      struct buf *errmsg);
+/* The bound TCP port (useful after listening on port 0 in tests). */
+int http_server_port(const struct http_server *srv);
+/*
+ * Stops accepting, waits (bounded) for in-flight requests to finish, stops
+ * the connection threads and frees the server. Accepts a server that was
+ * never started.
+ */
+void http_server_stop(struct http_server *srv);
+
+/* Case-insensitive header lookup; returns false if absent (`*out` unchanged). */
+bool http_req_header(const struct http_req *req, const char *name, struct slice *out);
+/* Query parameter lookup (exact name); a parameter without '=' has an empty value. */
+bool http_req_param(const struct http_req *req, const char *name, struct slice *out);
+bool http_req_has_param(const struct http_req *req, const char *name);
+
+/* Asks for the body: step 2 and 3 above. Call from the handler only. */
+void http_req_expect_body(struct http_req *req, http_body_fn *on_body, http_end_fn *on_end);
+
+/*
+ * The response builder. http_resp_header copies name and value into the
+ * request's arena. Exactly one of http_resp_buf / http_resp_stream /
+ * http_resp_empty ends the response; later calls are ignored.
+ */
+void http_resp_header(struct http_req *req, const char *name, const char *value);
+/* A body from memory; takes ownership of `body`'s bytes (`body` is left empty). */
+void http_resp_buf(struct http_req *req, unsigned status, struct buf *body);
+void http_resp_empty(struct http_req *req, unsigned status);
+/*
+ * A streamed body of `size` bytes, read by `fn` on the connection thread
+ * after the handler returned. For HEAD, the Content-Length is `size` and `fn`
+ * is never called (`fn` and `free_fn` may then be NULL). Takes ownership of
+ * `arg`: free_fn(arg) runs exactly once, also if the response is never sent.
+ */
+void http_resp_stream(struct http_req *req, unsigned status, uint64_t size, http_stream_fn *fn,
+                      http_stream_free_fn *free_fn, void *arg);
+bool http_resp_is_set(const struct http_req *req);
+
+/* Parses "a=1&b&c=%2F" into decoded pairs in `a`. Returns false on a malformed escape. */
+bool http_parse_query(struct arena *a, struct slice query, struct http_header **out, size_t *n);
+
+#endif

@@ -1,0 +1,210 @@
+/*
+ * s3/bucket.c: ListBuckets, CreateBucket, HeadBucket, DeleteBucket and
+ * GetBucketLocation.
+ *
+ * CreateBucket reads an optional CreateBucketConfiguration body of at most
+ * S3_MAX_XML_BODY bytes: a larger Content-Length is refused before the body,
+ * and a chunked body is counted and refused past the limit without keeping
+ * more than the limit in memory.
+ */
+#include "util/base.h"
+
+#include "s3/internal.h"
+#include "s3/xml.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+static int
+bucket_err(int rc)
+{
+    return rc == -ERR_NOT_FOUND ? -ERR_BUCKET_NOT_FOUND : rc;
+}
+
+static void
+add_owner(struct buf *x, const struct s3 *s)
+{
+    xml_open(x, "Owner");
+    xml_elem_str(x, "ID", S3_OWNER_ID);
+    xml_elem_str(x, "DisplayName", s->root_user);
+    xml_close(x, "Owner");
+}
+
+void
+s3__list_buckets(struct s3_call *call)
+{
+    struct bucket_ent *ents = NULL;
+    struct buf x = BUF_INIT, date = BUF_INIT;
+    size_t n = 0, i;
+    int rc;
+
+    rc = objlayer_bucket_list(call->s3->ol, &ents, &n);
+    if (rc < 0) {
+        s3__send_error(call, rc, NULL);
+        return;
+    }
+    xml_declaration(&x);
+    xml_open_ns(&x, "ListAllMyBucketsResult");
+    add_owner(&x, call->s3);
+    xml_open(&x, "Buckets");
+    for (i = 0; i < n; i++) {
+        xml_open(&x, "Bucket");
+        xml_elem_str(&x, "Name", ents[i].name);
+        buf_clear(&date);
+        clock_fmt_iso8601(&date, ents[i].created_ns);
+        xml_elem_str(&x, "CreationDate", date.ptr);
+        xml_close(&x, "Bucket");
+    }
+    xml_close(&x, "Buckets");
+    xml_close(&x, "ListAllMyBucketsResult");
+    s3__send_xml(call, &x);
+    buf_release(&x);
+    buf_release(&date);
+    free(ents);
+}
+
+/* ---- CreateBucket ---- */
+
+struct create_state {
+    struct buf body;
+    uint64_t received;
+};
+
+static void
+create_cleanup(void *arg)
+{
+    struct create_state *st = arg;
+
+    buf_release(&st->body);
+}
+
+static int
+create_body(struct http_req *req, const void *data, size_t n)
+{
+    struct s3_call *call = req->ctx;
+    struct create_state *st = call->state;
+
+    st->received += n;
+    if (st->received > S3_MAX_XML_BODY)
+        return -ERR_MALFORMED_XML; /* not kept: http/ discards the rest, refused at the end */
+    s3__payload_update(call, data, n);
+    buf_add(&st->body, data, n);
+    return 0;
+}
+
+static bool
+location_ok(const struct s3 *s, const char *loc)
+{
+    if (loc[0] == '\0')
+        return strcmp(s->region, "us-east-1") == 0;
+    return strcmp(loc, s->region) == 0;
+}
+
+static void
+create_end(struct http_req *req)
+{
+    struct s3_call *call = req->ctx;
+    struct create_state *st = call->state;
+    struct buf loc = BUF_INIT;
+    int rc;
+
+    rc = st->received > S3_MAX_XML_BODY ? -ERR_MALFORMED_XML : s3__payload_check(call);
+    if (rc == 0)
+        rc = s3_parse_create_bucket(buf_slice(&st->body), &loc);
+    if (rc == 0 && !location_ok(call->s3, loc.ptr))
+        rc = -ERR_INVALID_LOCATION;
+    if (rc == 0)
+        rc = objlayer_bucket_make(call->s3->ol, call->bucket);
+    if (rc == -ERR_EXISTS)
+        rc = -ERR_BUCKET_EXISTS;
+    if (rc < 0) {
+        s3__send_error(call, rc, NULL);
+    } else {
+        http_resp_header(req, "Location", arena_printf(req->arena, "/%s", call->bucket));
+        http_resp_empty(req, 200);
+    }
+    buf_release(&loc);
+}
+
+void
+s3__create_bucket(struct s3_call *call)
+{
+    struct http_req *req = call->req;
+    struct create_state *st;
+    int rc;
+
+    rc = s3_bucket_name_check(slice_cstr(call->bucket));
+    if (rc == 0 && !strcmp(call->bucket, S3_RESERVED_BUCKET))
+        rc = -ERR_INVALID_BUCKET_NAME;
+    if (rc == 0)
+        rc = s3__payload_begin(call);
+    if (rc == 0 && req->content_length > (int64_t)S3_MAX_XML_BODY)
+        rc = -ERR_MALFORMED_XML;
+    if (rc < 0) {
+        s3__send_error(call, rc, NULL);
+        return;
+    }
+    st = arena_zalloc(req->arena, sizeof(*st));
+    buf_init(&st->body, 0);
+    arena_defer(req->arena, create_cleanup, st);
+    call->state = st;
+    http_req_expect_body(req, create_body, create_end);
+}
+
+/* ---- HeadBucket, DeleteBucket, GetBucketLocation ---- */
+
+static int
+stat_bucket(struct s3_call *call)
+{
+    int64_t created;
+    int rc;
+
+    if (s3_bucket_name_check(slice_cstr(call->bucket)) < 0)
+        rc = -ERR_BUCKET_NOT_FOUND;
+    else
+        rc = bucket_err(objlayer_bucket_stat(call->s3->ol, call->bucket, &created));
+    if (rc < 0)
+        s3__send_error(call, rc, NULL);
+    return rc;
+}
+
+void
+s3__head_bucket(struct s3_call *call)
+{
+    if (stat_bucket(call) < 0)
+        return;
+    http_resp_header(call->req, "x-amz-bucket-region", call->s3->region);
+    http_resp_empty(call->req, 200);
+}
+
+void
+s3__delete_bucket(struct s3_call *call)
+{
+    int rc;
+
+    if (s3_bucket_name_check(slice_cstr(call->bucket)) < 0)
+        rc = -ERR_BUCKET_NOT_FOUND;
+    else
+        rc = bucket_err(objlayer_bucket_delete(call->s3->ol, call->bucket));
+    if (rc < 0) {
+        s3__send_error(call, rc, NULL);
+        return;
+    }
+    http_resp_empty(call->req, 204);
+}
+
+void
+s3__get_bucket_location(struct s3_call *call)
+{
+    struct buf x = BUF_INIT;
+
+    if (stat_bucket(call) < 0)
+        return;
+    xml_declaration(&x);
+    xml_open_ns(&x, "LocationConstraint");
+    /* S3 answers an empty constraint for us-east-1. */
+    if (strcmp(call->s3->region, "us-east-1") != 0)
+        xml_escape(&x, slice_cstr(call->s3->region));
+    xml_close(&x, "LocationConstraint");
+    s3__send_xml(call, &x);
+    buf_release(&x);
+}

@@ -1,0 +1,198 @@
+/*
+ * s3/internal.h: what the files of s3/ share: the s3 state, the per-request
+ * call, the operation list and each file's entry points.
+ */
+#ifndef BASALT_S3_INTERNAL_H
+#define BASALT_S3_INTERNAL_H
+
+#include "util/base.h"
+
+#include <stdatomic.h>
+#include <time.h>
+
+#include "auth/sigv4.h"
+#include "http/http.h"
+#include "object/objlayer.h"
+#include "s3/s3.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/slice.h"
+
+#define S3_MAX_PUT_SIZE (5ull << 30) /* single PUT: 5 GiB */
+#define S3_MAX_XML_BODY (1u << 20)   /* XML request bodies: 1 MiB */
+#define S3_MAX_KEY_LEN 1024
+#define S3_MAX_HEADER_BYTES (64 * 1024) /* all request headers, names and values */
+#define S3_MAX_META_BYTES 2048          /* x-amz-meta-* names and values, as S3 */
+#define S3_MAX_KEYS 1000
+#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
+#define S3_OWNER_ID "02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4"
+#define S3_RESERVED_BUCKET "basalt" /* /basalt/... is Basalt's own API */
+
+struct s3 {
+    struct objlayer *ol;
+    char region[64];
+    char *root_user;
+    struct buf root_secret; /* zeroed on free */
+    uint64_t max_memory;
+    atomic_uint_fast64_t mem_used; /* reserved streaming memory; relaxed counter */
+};
+
+enum s3_op {
+    S3_OP_NONE,
+    S3_OP_HEALTH,
+    S3_OP_ADMIN_HEAL,
+    S3_OP_ADMIN_INFO,
+    S3_OP_LIST_BUCKETS,
+    S3_OP_CREATE_BUCKET,
+    S3_OP_HEAD_BUCKET,
+    S3_OP_DELETE_BUCKET,
+    S3_OP_GET_BUCKET_LOCATION,
+    S3_OP_LIST_OBJECTS,
+    S3_OP_LIST_OBJECTS_V2,
+    S3_OP_PUT_OBJECT,
+    S3_OP_GET_OBJECT,
+    S3_OP_HEAD_OBJECT,
+    S3_OP_DELETE_OBJECT,
+    S3_OP_NOT_IMPLEMENTED,
+    S3_OP_METHOD_NOT_ALLOWED,
+    S3_OP_BAD_PATH,
+};
+
+/* A SHA-256 of the body checked against x-amz-content-sha256 while it streams. */
+struct s3_payload {
+    void *md_ctx;    /* EVP_MD_CTX, or NULL when the payload is unsigned */
+    char expect[65]; /* lowercase hex */
+};
+
+/* One request, in the request's arena. */
+struct s3_call {
+    struct s3 *s3;
+    struct http_req *req;
+    enum s3_op op;
+    char *bucket;   /* decoded; NULL when the path has none */
+    char *key;      /* decoded; NULL when the path has none */
+    size_t key_len; /* bytes of `key` (a %00 would be inside) */
+    struct sigv4_auth auth;
+    struct s3_payload payload;
+    void *state; /* the operation's own state */
+};
+
+/* ---- router.c ---- */
+/* Splits and decodes the raw path: 0, or -ERR_BAD_REQUEST on a malformed escape. */
+int s3_path_split(struct arena *a, struct slice raw_path, char **bucket, char **key,
+                  size_t *key_len);
+/* The operation of a request (method, decoded bucket and key, query, headers). */
+enum s3_op s3_route(const struct http_req *req, const char *bucket, const char *key);
+const char *s3_op_name(enum s3_op op);
+
+/* ---- error.c ---- */
+struct s3_error {
+    unsigned status;
+    const char *code;
+    const char *message;
+};
+/* The table entry of `err` (either sign); InternalError for an unknown one. */
+const struct s3_error *s3_error_lookup(int err);
+/* Answers with the XML error document of `err`; `msg` overrides the default. */
+void s3__send_error(struct s3_call *call, int err, const char *msg);
+/* The same with an S3 code that differs from the table's (e.g. AuthorizationQueryParametersError).
+ */
+void s3__send_error_code(struct s3_call *call, int err, const char *code, const char *msg);
+/* Appends the XML error document to `out`. */
+void s3_error_xml(struct buf *out, const struct s3_error *e, const char *code, const char *msg,
+                  const char *resource, const char *bucket, const char *key,
+                  const char *request_id);
+
+/* ---- names.c ---- */
+/* 0, or -ERR_INVALID_BUCKET_NAME. */
+int s3_bucket_name_check(struct slice name);
+/* 0, or -ERR_KEY_TOO_LONG, -ERR_INVALID_KEY (empty, invalid UTF-8, NUL). */
+int s3_key_check(struct slice key);
+bool s3_is_valid_utf8(struct slice s);
+
+/* ---- auth.c ---- */
+/* Verifies the request's signature (first call); 0, or an error already answered. */
+int s3__authenticate(struct s3_call *call);
+/*
+ * Sets up payload verification from x-amz-content-sha256. 0, or
+ * -ERR_NOT_IMPLEMENTED (STREAMING-*), -ERR_AUTH_MALFORMED (not a hash).
+ */
+int s3__payload_begin(struct s3_call *call);
+void s3__payload_update(struct s3_call *call, const void *p, size_t n);
+/* 0 if the body matched (or was unsigned), -ERR_SHA256_MISMATCH. */
+int s3__payload_check(struct s3_call *call);
+
+/* Memory budget: true if `n` bytes were reserved. */
+bool s3__mem_reserve(struct s3 *s, uint64_t n);
+void s3__mem_release(struct s3 *s, uint64_t n);
+
+/* ---- operations (each answers through the call's request) ---- */
+void s3__list_buckets(struct s3_call *call);
+void s3__create_bucket(struct s3_call *call);
+void s3__head_bucket(struct s3_call *call);
+void s3__delete_bucket(struct s3_call *call);
+void s3__get_bucket_location(struct s3_call *call);
+void s3__put_object(struct s3_call *call);
+void s3__get_object(struct s3_call *call); /* GET and HEAD */
+void s3__delete_object(struct s3_call *call);
+void s3__list_objects(struct s3_call *call); /* V1 and V2 */
+void s3__admin_heal(struct s3_call *call);
+void s3__admin_info(struct s3_call *call);
+
+/* Answers 200 with an XML body (Content-Type application/xml); takes `body`'s bytes. */
+void s3__send_xml(struct s3_call *call, struct buf *body);
+
+/* ---- object.c: Range ---- */
+/*
+ * Parses a Range header against an object of `size` bytes. Returns 1 with
+ * `*off`/`*len` for a satisfiable single range (206), 0 when the header must
+ * be ignored (malformed or several ranges: 200 with the whole object, as S3
+ * does), or -ERR_INVALID_RANGE (416).
+ */
+int s3_range_parse(struct slice hdr, uint64_t size, uint64_t *off, uint64_t *len);
+
+/*
+ * Evaluates the conditional headers of a GET or HEAD (If-Match,
+ * If-None-Match, If-Modified-Since, If-Unmodified-Since; absent ones are
+ * SLICE_NULL) against the object's ETag (hex, no quotes) and modification
+ * time, as S3 does: 0 to answer normally, -ERR_PRECONDITION_FAILED (412) or
+ * -ERR_NOT_MODIFIED (304). Unparsable dates are ignored.
+ */
+struct s3_conditions {
+    struct slice if_match, if_none_match, if_modified_since, if_unmodified_since;
+};
+int s3_conditions_eval(const struct s3_conditions *c, const char *etag, time_t mtime);
+
+/* ---- listing.c: the page logic, independent of HTTP and of the object layer ---- */
+typedef int s3_list_src_fn(void *src, struct slice prefix, struct slice after, unsigned limit,
+                           obj_list_fn *cb, void *cb_arg);
+
+struct s3_list_params {
+    struct slice prefix;
+    struct slice delimiter;
+    struct slice after; /* marker, start-after or the decoded continuation token */
+    unsigned max_keys;
+};
+
+struct s3_list_item {
+    char *key; /* in the arena */
+    size_t key_len;
+    uint64_t size;
+    int64_t mtime_ns;
+    char *etag;
+    bool is_prefix; /* a CommonPrefix */
+};
+
+struct s3_list_page {
+    struct s3_list_item *items; /* keys and common prefixes, in order */
+    size_t nitems;
+    size_t nkeys, nprefixes;
+    bool truncated;
+    struct slice next; /* the last item (NextMarker / continuation token) when truncated */
+};
+
+/* Fills one page (see listing.c). Returns 0 or the source's error. */
+int s3_list_page(struct arena *a, s3_list_src_fn *src, void *src_arg,
+                 const struct s3_list_params *p, struct s3_list_page *out);
+
+#endif

@@ -1,0 +1,560 @@
+/*
+ * s3/object.c: PutObject, GetObject, HeadObject, DeleteObject, and the
+ * Range and conditional (If-Match, If-None-Match, If-Modified-Since,
+ * If-Unmodified-Since) headers of GET and HEAD.
+ *
+ * PutObject streams: the headers are checked and objlayer_put_begin()
+ * called on the first call (so a bad request is refused before its body is
+ * read), each body piece goes to obj_put_write() and to the SHA-256 of a
+ * signed payload, and the end of the body either commits (obj_put_finish)
+ * or aborts (digest mismatch). A PUT that never reaches its end (client
+ * gone, timeout) is aborted by the cleanup registered on the request's
+ * arena: nothing becomes visible.
+ *
+ * GetObject streams the other way: the response body is read from
+ * obj_get_read() by libmicrohttpd's connection thread, block by block.
+ * Both reserve objlayer_stream_mem() from the memory budget for their
+ * duration, or answer 503 SlowDown.
+ */
+#include "util/base.h"
+
+#include "s3/internal.h"
+#include "util/clock.h"
+#include "util/enc.h"
+#include "util/err.h"
+
+/* Request headers stored with the object and returned by GET and HEAD. */
+static const char *const stored_headers[] = {
+    "content-type",     "content-encoding", "content-disposition",
+    "content-language", "cache-control",    "expires",
+};
+
+/* Canonical spelling of stored header names in responses. */
+static const char *const stored_header_names[] = {
+    "Content-Type",     "Content-Encoding", "Content-Disposition",
+    "Content-Language", "Cache-Control",    "Expires",
+};
+
+/* ---- Range ---- */
+
+static bool
+parse_pos(struct slice s, uint64_t *out)
+{
+    s = slice_trim(s);
+    return s.len > 0 && parse_u64(s, out) == 0;
+}
+
+int
+s3_range_parse(struct slice hdr, uint64_t size, uint64_t *off, uint64_t *len)
+{
+    struct slice spec, first, last;
+    uint64_t a, b;
+
+    hdr = slice_trim(hdr);
+    if (!slice_starts_with(hdr, SLICE_LIT("bytes=")))
+        return 0;
+    spec = slice_trim(slice_make(hdr.ptr + 6, hdr.len - 6));
+    if (slice_find(spec, ',') >= 0 || slice_find(spec, '-') < 0)
+        return 0;
+    last = slice_split(spec, '-', &first);
+    if (slice_trim(first).len == 0) { /* -n: the last n bytes */
+        if (!parse_pos(last, &b))
+            return 0;
+        if (b == 0 || size == 0)
+            return -ERR_INVALID_RANGE;
+        *len = MIN(b, size);
+        *off = size - *len;
+        return 1;
+    }
+    if (!parse_pos(first, &a))
+        return 0;
+    if (slice_trim(last).len == 0) { /* a-: from a to the end */
+        b = UINT64_MAX;
+    } else if (!parse_pos(last, &b) || b < a) {
+        return 0;
+    }
+    if (a >= size)
+        return -ERR_INVALID_RANGE;
+    b = MIN(b, size - 1);
+    *off = a;
+    *len = b - a + 1;
+    return 1;
+}
+
+/* ---- conditional requests ---- */
+
+/* True if the ETag list `list` ("*", or quoted, weak or bare ETags, comma separated) has `etag`. */
+static bool
+etag_list_has(struct slice list, const char *etag)
+{
+    struct slice rest = list, one;
+
+    if (slice_eq_cstr(slice_trim(list), "*"))
+        return true;
+    while (rest.ptr) {
+        rest = slice_split(rest, ',', &one);
+        one = slice_trim(one);
+        if (slice_starts_with(one, SLICE_LIT("W/")))
+            one = slice_make(one.ptr + 2, one.len - 2);
+        if (one.len >= 2 && one.ptr[0] == '"' && one.ptr[one.len - 1] == '"')
+            one = slice_make(one.ptr + 1, one.len - 2);
+        if (slice_eq_cstr(one, etag))
+            return true;
+    }
+    return false;
+}
+
+/* Parses an HTTP date into `*t`; false if absent or malformed (then the header is ignored). */
+static bool
+http_date(struct slice s, time_t *t)
+{
+    return s.ptr && clock_parse_http(slice_trim(s), t) == 0;
+}
+
+int
+s3_conditions_eval(const struct s3_conditions *c, const char *etag, time_t mtime)
+{
+    time_t t;
+
+    if (c->if_match.ptr) {
+        if (!etag_list_has(c->if_match, etag))
+            return -ERR_PRECONDITION_FAILED;
+    } else if (http_date(c->if_unmodified_since, &t) && mtime > t) {
+        return -ERR_PRECONDITION_FAILED;
+    }
+    if (c->if_none_match.ptr) {
+        if (etag_list_has(c->if_none_match, etag))
+            return -ERR_NOT_MODIFIED;
+    } else if (http_date(c->if_modified_since, &t) && mtime <= t) {
+        return -ERR_NOT_MODIFIED;
+    }
+    return 0;
+}
+
+/* 0, or an error already answered (412 document, or a bare 304 with the validators). */
+static int
+check_conditions(struct s3_call *call, const struct obj_meta *info)
+{
+    struct http_req *req = call->req;
+    struct s3_conditions c = { SLICE_NULL, SLICE_NULL, SLICE_NULL, SLICE_NULL };
+    struct buf date = BUF_INIT;
+    time_t mtime = (time_t)(info->mtime_ns / 1000000000);
+    int rc;
+
+    http_req_header(req, "if-match", &c.if_match);
+    http_req_header(req, "if-none-match", &c.if_none_match);
+    http_req_header(req, "if-modified-since", &c.if_modified_since);
+    http_req_header(req, "if-unmodified-since", &c.if_unmodified_since);
+    rc = s3_conditions_eval(&c, info->etag, mtime);
+    if (rc == -ERR_NOT_MODIFIED) {
+        http_resp_header(req, "ETag", arena_printf(req->arena, "\"%s\"", info->etag));
+        clock_fmt_rfc1123(&date, mtime);
+        http_resp_header(req, "Last-Modified", date.ptr);
+        http_resp_empty(req, 304);
+        buf_release(&date);
+    } else if (rc < 0) {
+        s3__send_error(call, rc, NULL);
+    }
+    return rc;
+}
+
+/* ---- shared ---- */
+
+static int
+check_key(struct s3_call *call)
+{
+    int rc = s3_key_check(slice_make(call->key, call->key_len));
+
+    if (rc < 0)
+        s3__send_error(call, rc, NULL);
+    return rc;
+}
+
+/* Refines the object layer's generic errors for an object request. */
+static int
+object_err(int rc)
+{
+    return rc == -ERR_NOT_FOUND ? -ERR_KEY_NOT_FOUND : rc;
+}
+
+/* ---- PutObject ---- */
+
+struct put_state {
+    struct s3_call *call;
+    struct obj_put *put; /* NULL once finished or aborted */
+    uint64_t mem;
+    uint64_t received;
+    int rc; /* sticky body error */
+};
+
+static void
+put_cleanup(void *arg)
+{
+    struct put_state *st = arg;
+
+    if (st->put)
+        obj_put_abort(st->put);
+    st->put = NULL;
+    if (st->mem)
+        s3__mem_release(st->call->s3, st->mem);
+}
+
+static void
+add_stored(struct buf *h, const char *name, struct slice value)
+{
+    buf_adds(h, name);
+    buf_addch(h, '\0');
+    buf_addslice(h, value);
+    buf_addch(h, '\0');
+}
+
+/* The headers to store: "name\0value\0..." with lowercase names. */
+static void
+collect_headers(const struct http_req *req, struct buf *h)
+{
+    struct slice v;
+    size_t i, j;
+
+    for (i = 0; i < ARRAY_SIZE(stored_headers); i++) {
+        if (http_req_header(req, stored_headers[i], &v))
+            add_stored(h, stored_headers[i], v);
+        else if (i == 0)
+            add_stored(h, "content-type", SLICE_LIT("binary/octet-stream"));
+    }
+    for (i = 0; i < req->nheaders; i++) {
+        struct slice n = req->headers[i].name;
+        char *lower;
+
+        if (!(n.len > 11 && slice_case_eq(slice_make(n.ptr, 11), SLICE_LIT("x-amz-meta-"))))
+            continue;
+        lower = arena_slicedup(req->arena, n);
+        for (j = 0; j < n.len; j++)
+            lower[j] = (char)((lower[j] >= 'A' && lower[j] <= 'Z') ? lower[j] + 32 : lower[j]);
+        add_stored(h, lower, req->headers[i].value);
+    }
+}
+
+/* Content-MD5: base64 of 16 bytes, or -ERR_INVALID_DIGEST. */
+static int
+parse_content_md5(struct slice v, uint8_t md5[16])
+{
+    struct buf d = BUF_INIT;
+    int rc = base64_decode(&d, slice_trim(v));
+
+    if (rc == 0 && d.len == 16)
+        memcpy(md5, d.ptr, 16);
+    else
+        rc = -ERR_INVALID_DIGEST;
+    buf_release(&d);
+    return rc;
+}
+
+/* Bytes of user metadata (names without the x-amz-meta- prefix, and values), as S3 counts. */
+static size_t
+meta_bytes(const struct http_req *req)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < req->nheaders; i++) {
+        struct slice name = req->headers[i].name;
+
+        if (name.len > 11 && slice_case_eq(slice_make(name.ptr, 11), SLICE_LIT("x-amz-meta-")))
+            n += name.len - 11 + req->headers[i].value.len;
+    }
+    return n;
+}
+
+/* Checks what can be checked from the headers alone. */
+static int
+put_check_headers(struct s3_call *call, struct obj_put_opts *opts, uint8_t md5[16])
+{
+    struct http_req *req = call->req;
+    struct slice v;
+    int rc;
+
+    rc = s3__payload_begin(call);
+    if (rc < 0)
+        return rc;
+    if (req->content_length < 0 && !http_req_header(req, "transfer-encoding", &v))
+        return -ERR_MISSING_LENGTH;
+    if (req->content_length > (int64_t)S3_MAX_PUT_SIZE)
+        return -ERR_TOO_LARGE;
+    if (meta_bytes(req) > S3_MAX_META_BYTES)
+        return -ERR_METADATA_TOO_LARGE;
+    opts->size = req->content_length;
+    if (http_req_header(req, "content-md5", &v)) {
+        rc = parse_content_md5(v, md5);
+        if (rc < 0)
+            return rc;
+        opts->content_md5 = md5;
+    }
+    return 0;
+}
+
+static int
+put_body(struct http_req *req, const void *data, size_t n)
+{
+    struct s3_call *call = req->ctx;
+    struct put_state *st = call->state;
+    int rc;
+
+    st->received += n;
+    if (st->received > S3_MAX_PUT_SIZE)
+        return st->rc = -ERR_TOO_LARGE;
+    s3__payload_update(call, data, n);
+    rc = obj_put_write(st->put, data, n);
+    if (rc < 0)
+        st->rc = rc;
+    return rc;
+}
+
+static void
+put_end(struct http_req *req)
+{
+    struct s3_call *call = req->ctx;
+    struct put_state *st = call->state;
+    struct obj_meta info;
+    struct obj_put *p = st->put;
+    int rc = st->rc;
+    char *etag;
+
+    if (rc == 0)
+        rc = s3__payload_check(call);
+    st->put = NULL;
+    if (rc < 0) {
+        obj_put_abort(p);
+        s3__send_error(call, rc, NULL);
+        return;
+    }
+    objmeta_init(&info);
+    rc = obj_put_finish(p, &info);
+    if (rc < 0) {
+        s3__send_error(call, rc, NULL);
+    } else {
+        etag = arena_printf(req->arena, "\"%s\"", info.etag);
+        http_resp_header(req, "ETag", etag);
+        http_resp_empty(req, 200);
+    }
+    objmeta_release(&info);
+}
+
+void
+s3__put_object(struct s3_call *call)
+{
+    struct http_req *req = call->req;
+    struct put_state *st = arena_zalloc(req->arena, sizeof(*st));
+    struct obj_put_opts opts = { .size = -1 };
+    struct buf headers = BUF_INIT;
+    uint8_t md5[16];
+    int rc;
+
+    if (check_key(call) < 0)
+        return;
+    rc = put_check_headers(call, &opts, md5);
+    if (rc < 0)
+        goto out_error;
+    st->call = call;
+    call->state = st;
+    arena_defer(req->arena, put_cleanup, st);
+    st->mem = objlayer_stream_mem(call->s3->ol);
+    if (!s3__mem_reserve(call->s3, st->mem)) {
+        st->mem = 0;
+        rc = -ERR_BUSY;
+        goto out_error;
+    }
+    collect_headers(req, &headers);
+    opts.headers = buf_slice(&headers);
+    rc = objlayer_put_begin(call->s3->ol, call->bucket, call->key, &opts, &st->put);
+    buf_release(&headers);
+    if (rc < 0)
+        goto out_error;
+    http_req_expect_body(req, put_body, put_end);
+    return;
+out_error:
+    s3__send_error(call, rc, NULL);
+}
+
+/* ---- GetObject / HeadObject ---- */
+
+struct get_stream {
+    struct s3 *s3;
+    struct obj_get *g;
+    uint64_t off; /* of the range in the object */
+    uint64_t mem;
+};
+
+static ssize_t
+get_read(void *arg, uint64_t off, void *dst, size_t n)
+{
+    struct get_stream *gs = arg;
+
+    return obj_get_read(gs->g, gs->off + off, dst, n);
+}
+
+static void
+get_free(void *arg)
+{
+    struct get_stream *gs = arg;
+
+    if (gs->g)
+        obj_get_close(gs->g);
+    if (gs->mem)
+        s3__mem_release(gs->s3, gs->mem);
+    free(gs);
+}
+
+/* response-content-type=... and friends override the stored headers (S3). */
+static const char *
+override(const struct http_req *req, const char *name)
+{
+    static const char *const params[][2] = {
+        { "content-type", "response-content-type" },
+        { "content-language", "response-content-language" },
+        { "expires", "response-expires" },
+        { "cache-control", "response-cache-control" },
+        { "content-disposition", "response-content-disposition" },
+        { "content-encoding", "response-content-encoding" },
+    };
+    struct slice v;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(params); i++)
+        if (!strcmp(name, params[i][0]) && http_req_param(req, params[i][1], &v))
+            return arena_slicedup(req->arena, v);
+    return NULL;
+}
+
+static void
+add_object_headers(struct http_req *req, const struct obj_meta *info)
+{
+    struct buf date = BUF_INIT;
+    const char *name, *value, *o;
+    size_t pos = 0, i;
+
+    http_resp_header(req, "ETag", arena_printf(req->arena, "\"%s\"", info->etag));
+    clock_fmt_rfc1123(&date, (time_t)(info->mtime_ns / 1000000000));
+    http_resp_header(req, "Last-Modified", date.ptr);
+    buf_release(&date);
+    http_resp_header(req, "Accept-Ranges", "bytes");
+    while (objmeta_header_next(info, &pos, &name, &value)) {
+        const char *out_name = name;
+
+        for (i = 0; i < ARRAY_SIZE(stored_headers); i++)
+            if (!strcmp(name, stored_headers[i]))
+                out_name = stored_header_names[i];
+        o = override(req, name);
+        http_resp_header(req, out_name, o ? o : value);
+    }
+    for (i = 0; i < ARRAY_SIZE(stored_headers); i++)
+        if (!objmeta_header(info, stored_headers[i]) && (o = override(req, stored_headers[i])))
+            http_resp_header(req, stored_header_names[i], o);
+}
+
+/* Decides 200/206/416 from the Range header; 0 or an error already answered. */
+static int
+apply_range(struct s3_call *call, uint64_t size, uint64_t *off, uint64_t *len, unsigned *status)
+{
+    struct http_req *req = call->req;
+    struct slice v;
+    int rc = 0;
+
+    *off = 0;
+    *len = size;
+    *status = 200;
+    if (http_req_header(req, "range", &v))
+        rc = s3_range_parse(v, size, off, len);
+    if (rc < 0) {
+        http_resp_header(req, "Content-Range",
+                         arena_printf(req->arena, "bytes */%llu", (unsigned long long)size));
+        s3__send_error(call, rc, NULL);
+        return rc;
+    }
+    if (rc == 1) {
+        *status = 206;
+        http_resp_header(req, "Content-Range",
+                         arena_printf(req->arena, "bytes %llu-%llu/%llu", (unsigned long long)*off,
+                                      (unsigned long long)(*off + *len - 1),
+                                      (unsigned long long)size));
+    }
+    return 0;
+}
+
+static void
+head_object(struct s3_call *call)
+{
+    struct obj_meta info;
+    uint64_t off, len;
+    unsigned status;
+    int rc;
+
+    objmeta_init(&info);
+    rc = objlayer_head(call->s3->ol, call->bucket, call->key, &info);
+    if (rc < 0) {
+        s3__send_error(call, object_err(rc), NULL);
+        goto out;
+    }
+    if (check_conditions(call, &info) < 0 || apply_range(call, info.size, &off, &len, &status) < 0)
+        goto out;
+    add_object_headers(call->req, &info);
+    http_resp_stream(call->req, status, len, NULL, NULL, NULL);
+out:
+    objmeta_release(&info);
+}
+
+void
+s3__get_object(struct s3_call *call)
+{
+    struct get_stream *gs;
+    struct obj_meta info;
+    uint64_t off, len;
+    unsigned status;
+    int rc;
+
+    if (check_key(call) < 0)
+        return;
+    if (call->req->is_head) {
+        head_object(call);
+        return;
+    }
+    gs = xcalloc(1, sizeof(*gs));
+    gs->s3 = call->s3;
+    objmeta_init(&info);
+    gs->mem = objlayer_stream_mem(call->s3->ol);
+    if (!s3__mem_reserve(call->s3, gs->mem)) {
+        gs->mem = 0;
+        rc = -ERR_BUSY;
+        goto out_error;
+    }
+    rc = objlayer_get_open(call->s3->ol, call->bucket, call->key, &gs->g, &info);
+    if (rc < 0)
+        goto out_error;
+    if (check_conditions(call, &info) < 0 || apply_range(call, info.size, &off, &len, &status) < 0)
+        goto out_free;
+    gs->off = off;
+    add_object_headers(call->req, &info);
+    http_resp_stream(call->req, status, len, get_read, get_free, gs);
+    objmeta_release(&info);
+    return;
+out_error:
+    s3__send_error(call, object_err(rc), NULL);
+out_free:
+    get_free(gs);
+    objmeta_release(&info);
+}
+
+/* ---- DeleteObject ---- */
+
+void
+s3__delete_object(struct s3_call *call)
+{
+    int rc;
+
+    if (check_key(call) < 0)
+        return;
+    rc = objlayer_delete(call->s3->ol, call->bucket, call->key);
+    if (rc < 0 && rc != -ERR_KEY_NOT_FOUND && rc != -ERR_NOT_FOUND) {
+        s3__send_error(call, rc, NULL);
+        return;
+    }
+    http_resp_empty(call->req, 204);
+}

@@ -1,0 +1,287 @@
+/*
+ * s3/router.c: the entry of the S3 layer. s3_handle() runs on the headers of
+ * each request: it splits the path into bucket and key, picks the operation
+ * from method, path and query (s3_route, a pure function), authenticates,
+ * checks the operation against what is built, and calls it.
+ *
+ * Anything S3 defines but Basalt does not build yet (a subresource such as
+ * ?acl or ?uploads, CopyObject, POST uploads) answers 501 NotImplemented
+ * with the S3 error document, never a wrong success; a method S3 does not
+ * know answers 405.
+ */
+#include "util/base.h"
+
+#include "s3/s3.h"
+
+#include "obs/log.h"
+#include "s3/internal.h"
+#include "util/enc.h"
+#include "util/err.h"
+
+/* Subresources S3 defines that are not built yet: their presence means 501. */
+static const char *const unbuilt_subresources[] = {
+    "accelerate",   "acl",
+    "analytics",    "attributes",
+    "cors",         "delete",
+    "encryption",   "intelligent-tiering",
+    "inventory",    "legal-hold",
+    "lifecycle",    "logging",
+    "metrics",      "notification",
+    "object-lock",  "ownershipControls",
+    "partNumber",   "policy",
+    "policyStatus", "publicAccessBlock",
+    "replication",  "requestPayment",
+    "restore",      "retention",
+    "select",       "tagging",
+    "torrent",      "uploadId",
+    "uploads",      "versionId",
+    "versioning",   "versions",
+    "website",
+};
+
+static const char *const op_names[] = {
+    [S3_OP_NONE] = "None",
+    [S3_OP_HEALTH] = "Health",
+    [S3_OP_ADMIN_HEAL] = "AdminHeal",
+    [S3_OP_ADMIN_INFO] = "AdminInfo",
+    [S3_OP_LIST_BUCKETS] = "ListBuckets",
+    [S3_OP_CREATE_BUCKET] = "CreateBucket",
+    [S3_OP_HEAD_BUCKET] = "HeadBucket",
+    [S3_OP_DELETE_BUCKET] = "DeleteBucket",
+    [S3_OP_GET_BUCKET_LOCATION] = "GetBucketLocation",
+    [S3_OP_LIST_OBJECTS] = "ListObjects",
+    [S3_OP_LIST_OBJECTS_V2] = "ListObjectsV2",
+    [S3_OP_PUT_OBJECT] = "PutObject",
+    [S3_OP_GET_OBJECT] = "GetObject",
+    [S3_OP_HEAD_OBJECT] = "HeadObject",
+    [S3_OP_DELETE_OBJECT] = "DeleteObject",
+    [S3_OP_NOT_IMPLEMENTED] = "NotImplemented",
+    [S3_OP_METHOD_NOT_ALLOWED] = "MethodNotAllowed",
+    [S3_OP_BAD_PATH] = "BadPath",
+};
+
+const char *
+s3_op_name(enum s3_op op)
+{
+    if ((size_t)op >= ARRAY_SIZE(op_names) || !op_names[op])
+        return "Unknown";
+    return op_names[op];
+}
+
+int
+s3_path_split(struct arena *a, struct slice raw_path, char **bucket, char **key, size_t *key_len)
+{
+    struct buf path = BUF_INIT;
+    struct slice p, b, k;
+    int rc;
+
+    rc = uri_decode(&path, raw_path);
+    if (rc < 0 || path.len == 0 || path.ptr[0] != '/') {
+        buf_release(&path);
+        return -ERR_BAD_REQUEST;
+    }
+    p = slice_make(path.ptr + 1, path.len - 1);
+    k = slice_split(p, '/', &b);
+    *bucket = b.len ? arena_slicedup(a, b) : NULL;
+    *key = k.ptr && k.len ? arena_slicedup(a, k) : NULL;
+    *key_len = k.ptr ? k.len : 0;
+    buf_release(&path);
+    return 0;
+}
+
+static bool
+has_unbuilt_subresource(const struct http_req *req)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(unbuilt_subresources); i++)
+        if (http_req_has_param(req, unbuilt_subresources[i]))
+            return true;
+    return false;
+}
+
+static enum s3_op
+route_system(const struct http_req *req, const char *key)
+{
+    bool get = slice_eq_cstr(req->method, "GET"), head = slice_eq_cstr(req->method, "HEAD");
+
+    if (!strcmp(key, "health/live") || !strcmp(key, "health/ready"))
+        return get || head ? S3_OP_HEALTH : S3_OP_METHOD_NOT_ALLOWED;
+    if (!strcmp(key, "admin/v1/heal"))
+        return slice_eq_cstr(req->method, "POST") ? S3_OP_ADMIN_HEAL : S3_OP_METHOD_NOT_ALLOWED;
+    if (!strcmp(key, "admin/v1/info"))
+        return get ? S3_OP_ADMIN_INFO : S3_OP_METHOD_NOT_ALLOWED;
+    return S3_OP_NOT_IMPLEMENTED;
+}
+
+static enum s3_op
+route_bucket(const struct http_req *req, const char *m)
+{
+    struct slice v;
+
+    if (!strcmp(m, "GET")) {
+        if (http_req_has_param(req, "location"))
+            return S3_OP_GET_BUCKET_LOCATION;
+        if (has_unbuilt_subresource(req))
+            return S3_OP_NOT_IMPLEMENTED;
+        if (http_req_param(req, "list-type", &v) && slice_eq_cstr(v, "2"))
+            return S3_OP_LIST_OBJECTS_V2;
+        return S3_OP_LIST_OBJECTS;
+    }
+    if (has_unbuilt_subresource(req) || !strcmp(m, "POST"))
+        return S3_OP_NOT_IMPLEMENTED;
+    if (!strcmp(m, "PUT"))
+        return S3_OP_CREATE_BUCKET;
+    if (!strcmp(m, "HEAD"))
+        return S3_OP_HEAD_BUCKET;
+    if (!strcmp(m, "DELETE"))
+        return S3_OP_DELETE_BUCKET;
+    return S3_OP_METHOD_NOT_ALLOWED;
+}
+
+static enum s3_op
+route_object(const struct http_req *req, const char *m)
+{
+    struct slice v;
+
+    if (has_unbuilt_subresource(req) || !strcmp(m, "POST"))
+        return S3_OP_NOT_IMPLEMENTED;
+    if (!strcmp(m, "PUT")) {
+        if (http_req_header(req, "x-amz-copy-source", &v))
+            return S3_OP_NOT_IMPLEMENTED; /* CopyObject */
+        return S3_OP_PUT_OBJECT;
+    }
+    if (!strcmp(m, "GET"))
+        return S3_OP_GET_OBJECT;
+    if (!strcmp(m, "HEAD"))
+        return S3_OP_HEAD_OBJECT;
+    if (!strcmp(m, "DELETE"))
+        return S3_OP_DELETE_OBJECT;
+    return S3_OP_METHOD_NOT_ALLOWED;
+}
+
+static bool
+is_s3_method(const char *m)
+{
+    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "PUT") || !strcmp(m, "POST") ||
+           !strcmp(m, "DELETE");
+}
+
+enum s3_op
+s3_route(const struct http_req *req, const char *bucket, const char *key)
+{
+    char m[16];
+
+    if (req->method.len >= sizeof(m))
+        return S3_OP_METHOD_NOT_ALLOWED;
+    memcpy(m, req->method.ptr, req->method.len);
+    m[req->method.len] = '\0';
+    if (bucket && key && !strcmp(bucket, S3_RESERVED_BUCKET))
+        return route_system(req, key);
+    if (!is_s3_method(m))
+        return S3_OP_METHOD_NOT_ALLOWED;
+    if (!bucket) {
+        if (!strcmp(m, "GET"))
+            return has_unbuilt_subresource(req) ? S3_OP_NOT_IMPLEMENTED : S3_OP_LIST_BUCKETS;
+        return S3_OP_METHOD_NOT_ALLOWED;
+    }
+    if (!key)
+        return route_bucket(req, m);
+    return route_object(req, m);
+}
+
+/* ---- dispatch ---- */
+
+typedef void s3_op_fn(struct s3_call *call);
+
+static s3_op_fn *const op_fns[] = {
+    [S3_OP_ADMIN_HEAL] = s3__admin_heal,
+    [S3_OP_ADMIN_INFO] = s3__admin_info,
+    [S3_OP_LIST_BUCKETS] = s3__list_buckets,
+    [S3_OP_CREATE_BUCKET] = s3__create_bucket,
+    [S3_OP_HEAD_BUCKET] = s3__head_bucket,
+    [S3_OP_DELETE_BUCKET] = s3__delete_bucket,
+    [S3_OP_GET_BUCKET_LOCATION] = s3__get_bucket_location,
+    [S3_OP_LIST_OBJECTS] = s3__list_objects,
+    [S3_OP_LIST_OBJECTS_V2] = s3__list_objects,
+    [S3_OP_PUT_OBJECT] = s3__put_object,
+    [S3_OP_GET_OBJECT] = s3__get_object,
+    [S3_OP_HEAD_OBJECT] = s3__get_object,
+    [S3_OP_DELETE_OBJECT] = s3__delete_object,
+};
+
+static void
+send_health(struct s3_call *call)
+{
+    struct buf body = BUF_INIT;
+
+    if (!call->req->is_head)
+        buf_adds(&body, "OK\n");
+    http_resp_header(call->req, "Content-Type", "text/plain");
+    http_resp_buf(call->req, 200, &body);
+    buf_release(&body);
+}
+
+static void
+clear_auth(void *arg)
+{
+    sigv4_auth_clear(arg);
+}
+
+static void
+dispatch(struct s3_call *call)
+{
+    switch (call->op) {
+    case S3_OP_BAD_PATH:
+        s3__send_error(call, -ERR_BAD_REQUEST, "The request path is not valid.");
+        return;
+    case S3_OP_METHOD_NOT_ALLOWED:
+        s3__send_error(call, -ERR_METHOD_NOT_ALLOWED, NULL);
+        return;
+    case S3_OP_NOT_IMPLEMENTED:
+        s3__send_error(call, -ERR_NOT_IMPLEMENTED, NULL);
+        return;
+    default:
+        break;
+    }
+    if ((size_t)call->op >= ARRAY_SIZE(op_fns) || !op_fns[call->op]) {
+        s3__send_error(call, -ERR_INTERNAL, NULL);
+        return;
+    }
+    op_fns[call->op](call);
+}
+
+void
+s3_handle(void *arg, struct http_req *req)
+{
+    struct s3_call *call = arena_zalloc(req->arena, sizeof(*call));
+
+    call->s3 = arg;
+    call->req = req;
+    req->ctx = call;
+    arena_defer(req->arena, clear_auth, &call->auth);
+    if (s3_path_split(req->arena, req->path, &call->bucket, &call->key, &call->key_len) < 0) {
+        s3__send_error(call, -ERR_BAD_REQUEST, "The request path is not valid.");
+        return;
+    }
+    call->op = s3_route(req, call->bucket, call->key);
+    if (call->key && !strcmp(call->bucket, S3_RESERVED_BUCKET))
+        call->bucket = call->key = NULL; /* Basalt's own API: not a bucket and key */
+    log_debug(&(struct log_ctx){ .request_id = req->id, .bucket = call->bucket, .key = call->key },
+              "%.*s %s", (int)req->method.len, req->method.ptr, s3_op_name(call->op));
+    if (call->op == S3_OP_HEALTH) {
+        send_health(call);
+        return;
+    }
+    if (req->header_bytes > S3_MAX_HEADER_BYTES) {
+        s3__send_error(call, -ERR_HEADERS_TOO_LARGE, NULL);
+        return;
+    }
+    if (!req->query_ok) {
+        s3__send_error(call, -ERR_INVALID_ARGUMENT, "A query parameter has a malformed escape.");
+        return;
+    }
+    if (s3__authenticate(call) < 0)
+        return;
+    dispatch(call);
+}

@@ -1,0 +1,41 @@
+/*
+ * s3/s3.h: the S3 API (DESIGN.md "s3/"), path-style, plus Basalt's own
+ * endpoints under /basalt/ (health, admin). The server builds one `struct s3`
+ * and gives s3_handle() to http/ as its request handler.
+ *
+ * Files of the layer: router.c (method + path + query -> operation),
+ * auth.c (SigV4 glue), bucket.c, object.c, listing.c, admin.c (operations),
+ * error.c (the error document, errors.def), xml.c (XML out and in),
+ * names.c (bucket and key rules).
+ */
+#ifndef BASALT_S3_S3_H
+#define BASALT_S3_S3_H
+
+#include "util/base.h"
+
+#include "http/http.h"
+#include "object/objlayer.h"
+
+#define S3_DEFAULT_REGION "us-east-1"
+
+struct s3;
+
+struct s3_config {
+    struct objlayer *ol;       /* borrowed; outlives the s3 */
+    const char *region;        /* copied */
+    const char *root_user;     /* copied */
+    const char *root_password; /* copied into a buffer zeroed on free */
+    uint64_t max_memory;       /* bytes of streaming buffers admitted at once */
+};
+
+/* Returns a new s3 (never fails: configuration is validated by server/). */
+struct s3 *s3_new(const struct s3_config *cfg);
+void s3_free(struct s3 *s);
+
+/*
+ * The http_handler_fn: routes, authenticates and runs one request. `arg` is
+ * the struct s3. Runs on a libmicrohttpd connection thread and blocks.
+ */
+void s3_handle(void *arg, struct http_req *req);
+
+#endif

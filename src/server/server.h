@@ -1,0 +1,66 @@
+/*
+ * server/server.h: one running Basalt server: the object layer over the
+ * drives, the S3 layer and the HTTP listener, wired together (DESIGN.md
+ * "server/"). This is the one `struct server` of the process (STYLE 2.7):
+ * no layer below keeps global state; each gets what it needs from here.
+ */
+#ifndef BASALT_SERVER_SERVER_H
+#define BASALT_SERVER_SERVER_H
+
+#include "util/base.h"
+
+#include "util/buf.h"
+
+#define SERVER_DEFAULT_ADDRESS "127.0.0.1:9000"
+#define SERVER_DEFAULT_MAX_MEMORY (256ull << 20)
+#define SERVER_DEFAULT_IDLE_TIMEOUT 60
+/*
+ * libmicrohttpd's per-connection memory (it answers 431 itself past it, without
+ * our headers): well above s3/'s own header limit (64 KiB), which answers
+ * with an S3 error document. Pages are only touched as they are used.
+ */
+#define SERVER_HEADER_LIMIT (256 * 1024)
+
+struct server;
+
+struct server_config {
+    const char *address;       /* HOST:PORT */
+    const char *region;        /* S3 region, e.g. us-east-1 */
+    bool sync;                 /* fsync before acknowledging writes */
+    uint64_t max_memory;       /* bytes of streaming buffers admitted at once */
+    unsigned idle_timeout;     /* seconds */
+    const char *const *drives; /* drive folders, already expanded */
+    size_t ndrives;
+    const char *root_user;
+    const char *root_password;
+};
+
+/*
+ * Opens the object layer, builds the S3 layer and starts listening.
+ * Returns 0 and `*out`; or -ERR_* with a sentence in `errmsg`:
+ * the object layer failed (its reason), or the address cannot be used
+ * (-ERR_EXISTS when it is already in use, -ERR_INVAL when malformed).
+ * Call with SIGINT and SIGTERM blocked (server_block_signals) so that every
+ * thread started here inherits the mask and server_wait() receives them.
+ */
+int server_open(const struct server_config *cfg, struct server **out, struct buf *errmsg);
+
+/* Blocks SIGINT and SIGTERM in the calling thread and ignores SIGPIPE. */
+void server_block_signals(void);
+
+/* The layout for the banner: "1 set of 4 drives, EC 2+2". */
+void server_describe(struct server *srv, struct buf *out);
+
+/* The bound TCP port (after listening on port 0 in tests). */
+int server_port(const struct server *srv);
+
+/* Waits for SIGINT or SIGTERM; returns the signal number. */
+int server_wait(struct server *srv);
+
+/*
+ * Graceful stop: stops accepting, lets in-flight requests finish (bounded
+ * wait), then closes the object layer. Frees `srv`.
+ */
+void server_close(struct server *srv);
+
+#endif
