@@ -231,6 +231,54 @@ drive_meta_commit(struct drive *d, const char *bucket, const char *key, const st
     return d->ops->meta_commit(d, bucket, key, m);
 }
 
+int
+drive_shard_open(struct drive *d, const char *vid, unsigned part, struct shard_reader **out)
+{
+    struct shard_reader *r;
+    char probe;
+    ssize_t n;
+
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    if (!objmeta_vid_is_valid(vid))
+        return -ERR_INVAL;
+    if (d->ops->shard_open)
+        return d->ops->shard_open(d, vid, part, out);
+    /* Generic reader: no file to hold, but answer -ERR_NOT_FOUND as a real open would. */
+    n = d->ops->shard_read(d, vid, part, 0, &probe, 1);
+    if (n < 0)
+        return (int)n;
+    r = xcalloc(1, sizeof(*r));
+    r->drive = d;
+    snprintf(r->vid, sizeof(r->vid), "%s", vid);
+    r->part = part;
+    *out = r;
+    return 0;
+}
+
+ssize_t
+drive_shard_pread(struct shard_reader *r, uint64_t off, void *p, size_t n)
+{
+    struct drive *d = r->drive;
+
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    if (d->ops->shard_pread)
+        return d->ops->shard_pread(r, off, p, n);
+    return d->ops->shard_read(d, r->vid, r->part, off, p, n);
+}
+
+void
+drive_shard_close(struct shard_reader *r)
+{
+    if (!r)
+        return;
+    if (r->drive->ops->shard_close)
+        r->drive->ops->shard_close(r);
+    else
+        free(r);
+}
+
 void
 drive_meta_commit_async(struct drive *d, const char *bucket, const char *key,
                         const struct obj_meta *m, drive_done_fn *done, void *arg)

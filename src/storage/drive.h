@@ -32,6 +32,7 @@
 
 struct drive;
 struct shard_writer;
+struct shard_reader;
 
 struct drive_info {
     uint64_t total_bytes;
@@ -139,6 +140,17 @@ void drive_shard_abort(struct shard_writer *w);
  */
 ssize_t drive_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, void *p,
                          size_t n);
+/*
+ * Opens committed shard file `part` of `vid` for a stream of reads. The
+ * reader holds the file: a commit that replaces or deletes the version while
+ * a GET streams it does not cut that GET short (the bytes stay readable until
+ * drive_shard_close). -ERR_NOT_FOUND if the file does not exist.
+ */
+int drive_shard_open(struct drive *d, const char *vid, unsigned part, struct shard_reader **out);
+/* Reads up to `n` bytes at `off`; the size read (short only at the end), or -ERR_*. */
+ssize_t drive_shard_pread(struct shard_reader *r, uint64_t off, void *p, size_t n);
+/* Closes and frees the reader. */
+void drive_shard_close(struct shard_reader *r);
 /* Removes the temporary area of `vid` (a write that did not commit). Absent is fine. */
 int drive_tmp_remove(struct drive *d, const char *vid);
 

@@ -688,6 +688,55 @@ local_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, 
     return rc < 0 ? rc : (ssize_t)got;
 }
 
+struct local_reader {
+    struct shard_reader base;
+    int fd;
+};
+
+static int
+local_shard_open(struct drive *d, const char *vid, unsigned part, struct shard_reader **out)
+{
+    struct drive_local *l = to_local(d);
+    struct local_reader *r;
+    char path[PATH_MAX];
+    int fd;
+
+    drive_local__path(l, path, "data/%s/part.%u", vid, part);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? -ERR_NOT_FOUND : drive_local__sys_fail(l, errno, "open", path);
+    r = xcalloc(1, sizeof(*r));
+    r->base.drive = d;
+    snprintf(r->base.vid, sizeof(r->base.vid), "%s", vid);
+    r->base.part = part;
+    r->fd = fd;
+    *out = &r->base;
+    return 0;
+}
+
+static ssize_t
+local_shard_pread(struct shard_reader *sr, uint64_t off, void *p, size_t n)
+{
+    struct local_reader *r = container_of(sr, struct local_reader, base);
+    struct drive_local *l = to_local(sr->drive);
+    char path[PATH_MAX];
+    size_t got = 0;
+    int rc;
+
+    drive_local__path(l, path, "data/%s/part.%u", sr->vid, sr->part);
+    rc = read_at(l, r->fd, off, p, n, path, &got);
+    return rc < 0 ? rc : (ssize_t)got;
+}
+
+static void
+local_shard_close(struct shard_reader *sr)
+{
+    struct local_reader *r = container_of(sr, struct local_reader, base);
+
+    close(r->fd);
+    free(r);
+}
+
 static int
 local_tmp_remove(struct drive *d, const char *vid)
 {
@@ -884,6 +933,9 @@ static const struct drive_ops local_ops = {
     .shard_append = local_shard_append,
     .shard_finish = local_shard_finish,
     .shard_abort = local_shard_abort,
+    .shard_open = local_shard_open,
+    .shard_pread = local_shard_pread,
+    .shard_close = local_shard_close,
     .shard_read = local_shard_read,
     .tmp_remove = local_tmp_remove,
     .meta_commit = local_meta_commit,

@@ -47,6 +47,13 @@ struct drive_ops {
     void (*shard_abort)(struct shard_writer *w); /* frees w */
     ssize_t (*shard_read)(struct drive *d, const char *vid, unsigned part, uint64_t off, void *p,
                           size_t n);
+    /*
+     * Optional, all three or none: a reader that holds the file. Without
+     * them, drive.c gives a reader that calls shard_read for each read.
+     */
+    int (*shard_open)(struct drive *d, const char *vid, unsigned part, struct shard_reader **out);
+    ssize_t (*shard_pread)(struct shard_reader *r, uint64_t off, void *p, size_t n);
+    void (*shard_close)(struct shard_reader *r); /* frees r */
     int (*tmp_remove)(struct drive *d, const char *vid);
     int (*meta_commit)(struct drive *d, const char *bucket, const char *key,
                        const struct obj_meta *m);
@@ -68,6 +75,12 @@ struct drive {
 struct shard_writer {
     struct drive *drive;
     bool failed; /* sticky: after an append error only abort is allowed */
+};
+
+struct shard_reader {
+    struct drive *drive;
+    char vid[OBJMETA_VID_LEN + 1];
+    unsigned part;
 };
 
 /* BUG()s if any op of `ops` is NULL: a missing op is a programming error, caught at open. */
