@@ -4,7 +4,7 @@
 #   make DEVELOPER=1  extra warnings as errors (CI)
 #   make SANITIZER=address|undefined|thread
 #   make run | test | test-unit | test-e2e | bench | fuzz | format | check-format | check-layers
-# Build output goes to build/ (or build-$(SANITIZER)/ for sanitizer builds).
+# Build output goes to build/ (build-release/ with RELEASE=1, build-$(SANITIZER)/ for sanitizers).
 
 PKGS      := libmicrohttpd libisal libxxhash sqlite3 libcrypto libcurl expat jansson
 CC        ?= cc
@@ -12,7 +12,7 @@ ifeq ($(origin CC),default)
 CC        := cc
 endif
 PY        := /usr/bin/python3
-BUILD     := build$(if $(SANITIZER),-$(SANITIZER))
+BUILD     := build$(if $(SANITIZER),-$(SANITIZER))$(if $(RELEASE),-release)
 
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter -Wvla -Wformat-security \
                -Wstrict-prototypes -Wmissing-prototypes -fno-common -pthread -MMD -MP -Isrc
@@ -71,9 +71,9 @@ $(UNIT): $(UNIT_OBJS) $(BUILD)/libbasalt.a
 
 # The two commands of the README.
 run: deps
-	@$(MAKE) --no-print-directory RELEASE=1 all
+	@$(MAKE) --no-print-directory -j2 RELEASE=1 all
 	@mkdir -p data
-	@exec build/basalt server --address 127.0.0.1:9000 data/d{1...4}
+	@exec build-release/basalt server --address 127.0.0.1:9000 'data/d{1...4}'
 
 # Everything CI runs: layering, the unit tests and the e2e suite on the debug
 # build, then both again under AddressSanitizer + UBSan (slow e2e tests skipped
@@ -99,8 +99,8 @@ test-e2e: $(BIN)
 	BASALT_BIN=$(abspath $(BIN)) $(PY) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
 bench: deps
-	@$(MAKE) --no-print-directory RELEASE=1 all
-	bench/run.sh
+	@$(MAKE) --no-print-directory -j2 RELEASE=1 all
+	BASALT_BIN=$(abspath build-release/basalt) bench/run.sh
 
 check-layers:
 	@scripts/check-layers.sh
