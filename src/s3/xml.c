@@ -22,6 +22,8 @@ xml_escape(struct buf *out, struct slice s)
     size_t i, start = 0;
     unsigned char c;
 
+    if (s.len == 0)
+        return; /* s.ptr may be NULL: no pointer arithmetic on it */
     for (i = 0; i < s.len; i++) {
         const char *ent = NULL;
 
