@@ -82,11 +82,13 @@ objlayer_bucket_stat(struct objlayer *ol, const char *bucket, int64_t *created_n
     return -ERR_QUORUM;
 }
 
+/* Quorum is per set: a total over the sets could hide a set that missed it. */
 int
 objlayer_bucket_make(struct objlayer *ol, const char *bucket)
 {
     struct bucket_arg a = { .bucket = bucket, .created_ns = clock_now_ns() };
-    unsigned s, ok = 0, exists = 0, total = 0, wq = 0;
+    unsigned s;
+    int rc = 0;
 
     if (objlayer_bucket_stat(ol, bucket, NULL) == 0)
         return -ERR_BUCKET_EXISTS;
@@ -95,22 +97,18 @@ objlayer_bucket_make(struct objlayer *ol, const char *bucket)
         int rcs[OBJ_MAX_SET];
 
         object__run(set, NULL, make_job, &a, rcs);
-        ok += count_rc(rcs, set->n, 0);
-        exists += count_rc(rcs, set->n, -ERR_EXISTS);
-        total += set->n;
-        wq += object__write_quorum(set->k, set->m);
+        if (count_rc(rcs, set->n, 0) + count_rc(rcs, set->n, -ERR_EXISTS) <
+            object__write_quorum(set->k, set->m))
+            rc = -ERR_QUORUM;
     }
-    if (ok + exists >= wq)
-        return 0;
-    (void)total;
-    return -ERR_QUORUM;
+    return rc;
 }
 
 int
 objlayer_bucket_delete(struct objlayer *ol, const char *bucket)
 {
     struct bucket_arg a = { .bucket = bucket, .force = true };
-    unsigned s, ok = 0, dq = 0;
+    unsigned s;
     int rc = objlayer_bucket_stat(ol, bucket, NULL);
 
     if (rc < 0)
@@ -125,10 +123,11 @@ objlayer_bucket_delete(struct objlayer *ol, const char *bucket)
         int rcs[OBJ_MAX_SET];
 
         object__run(set, NULL, delete_job, &a, rcs);
-        ok += count_rc(rcs, set->n, 0) + count_rc(rcs, set->n, -ERR_NOT_FOUND);
-        dq += object__delete_quorum(set->n);
+        if (count_rc(rcs, set->n, 0) + count_rc(rcs, set->n, -ERR_NOT_FOUND) <
+            object__delete_quorum(set->n))
+            rc = -ERR_QUORUM;
     }
-    return ok >= dq ? 0 : -ERR_QUORUM;
+    return rc;
 }
 
 static int
@@ -153,7 +152,8 @@ objlayer_bucket_list(struct objlayer *ol, struct bucket_ent **out, size_t *n)
             continue;
         online++;
         all = xrealloc(all, (nall + ln) * sizeof(*all));
-        memcpy(all + nall, l, ln * sizeof(*l));
+        if (ln) /* an empty drive may answer NULL: memcpy from NULL is undefined */
+            memcpy(all + nall, l, ln * sizeof(*l));
         nall += ln;
         free(l);
     }

@@ -57,9 +57,19 @@ object__get_open_meta(struct obj_get *g)
     if (best < 0)
         return best;
     g->m = &g->metas[best];
-    for (j = 0; j < g->set->n; j++)
+    /* objmeta_validate() does not bound it: a block buffer of that size is allocated. */
+    if (g->m->block_size == 0 || g->m->block_size > ERASURE_BLOCK_SIZE)
+        return -ERR_CORRUPT;
+    for (j = 0; j < g->set->n; j++) {
+        /*
+         * A copy that claims another shard than the layout gives its drive
+         * would land in the wrong buffer (two fetches into one): not used.
+         */
+        if (g->agree[j] && g->metas[j].shard_idx != g->m->dist[j])
+            g->agree[j] = false;
         if (!g->agree[j] && g->rcs[j] != -ERR_OFFLINE)
             g->heal = true;
+    }
     return 0;
 }
 

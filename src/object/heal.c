@@ -1,7 +1,8 @@
 /*
  * object/heal.c: healing (DESIGN.md "A cluster", Healing).
  *
- * Heal state of one object, under its name lock:
+ * Heal state of one object (reads and rebuilds without the name lock; the
+ * lock is taken to check nothing changed and to commit):
  *
  *   read every record ---- no version readable, only on < k drives --> remove dangling copies
  *        |                 (heal_dangling)
@@ -9,9 +10,10 @@
  *   classify drives: good | missing/stale record | corrupt shard (verify_job)
  *        |
  *        v  (any bad drive online)
- *   drop the bad copy (drive_meta_delete), rebuild every block from k good
- *   shards (object__load_block, all shards), write the bad drives' shards to
- *   tmp (rebuild_streamed) or into their records (inline), commit their records
+ *   rebuild every block from k good shards (object__load_block, all shards),
+ *   write the bad drives' shards to tmp or into their records (inline), then
+ *   under the name lock: if no record changed, drop the bad copy
+ *   (drive_meta_delete) and commit the new records
  *
  * Work arrives from three places: reads and writes that met a failing drive
  * (the heal queue, served by one heal thread), the drive monitor (a drive
@@ -80,13 +82,18 @@ prepare_job(struct eset *set, unsigned j, void *arg)
     return drive_shard_create(set->drives[j], h->g->m->vid, 1, &h->w[j]);
 }
 
-/* Drops a corrupt copy of the same version, whose data folder is in the way. */
+/*
+ * Drops a corrupt copy of the same version, whose data folder is in the way.
+ * An inline record is simply replaced by the commit: dropping it first would
+ * leave a window in which readers find one drive fewer.
+ */
 static int
 drop_job(struct eset *set, unsigned j, void *arg)
 {
     struct heal_ctx *h = arg;
 
-    if (h->g->rcs[j] >= 0 && object__same_version(&h->g->metas[j], h->g->m)) {
+    if (!h->g->m->is_inline && h->g->rcs[j] >= 0 &&
+        object__same_version(&h->g->metas[j], h->g->m)) {
         int rc = drive_meta_delete(set->drives[j], h->g->bucket, h->g->key, h->g->m->vid);
 
         return rc == -ERR_NOT_FOUND ? 0 : rc;
@@ -163,12 +170,13 @@ finish_writers(struct heal_ctx *h, const bool *mask, int rc)
 }
 
 /*
- * Rewrites the copies of the drives in `mask`: every shard is rebuilt into
- * the drives' temporary areas first, so a heal that cannot read k good shards
- * drops nothing; only then is a corrupt copy dropped and the new one committed.
+ * Stages the copies of the drives in `mask`: every shard is rebuilt from k
+ * good ones into the drives' temporary areas (or into their inline records).
+ * Nothing visible changes, so this runs without the name lock; a heal that
+ * cannot read k good shards drops nothing.
  */
 static int
-rebuild(struct heal_ctx *h, bool *mask)
+stage(struct heal_ctx *h, const bool *mask)
 {
     struct eset *set = h->g->set;
     int rcs[OBJ_MAX_SET], rc = 0;
@@ -190,9 +198,17 @@ rebuild(struct heal_ctx *h, bool *mask)
     h->g->codec = object__codec(set->ol, h->g->m->k, h->g->m->m);
     if (rc == 0)
         rc = rebuild_blocks(h, mask);
-    rc = finish_writers(h, mask, rc);
-    if (rc < 0)
-        return rc;
+    return finish_writers(h, mask, rc);
+}
+
+/* Under the name lock: drops the corrupt copies in the way and commits the staged ones. */
+static int
+publish(struct heal_ctx *h, const bool *mask)
+{
+    struct eset *set = h->g->set;
+    int rcs[OBJ_MAX_SET], rc = 0;
+    unsigned j;
+
     object__run(set, mask, drop_job, h, rcs);
     object__run(set, mask, commit_job, h, rcs);
     for (j = 0; j < set->n; j++)
@@ -201,14 +217,71 @@ rebuild(struct heal_ctx *h, bool *mask)
     return rc;
 }
 
-/* Removes copies of a version that can never be read (on fewer than k drives). */
+static int
+tmp_remove_job(struct eset *set, unsigned j, void *arg)
+{
+    struct heal_ctx *h = arg;
+
+    return drive_tmp_remove(set->drives[j], h->g->m->vid);
+}
+
+/*
+ * Under the name lock: whether every drive still answers what the heal
+ * planned from (same version, or still nothing). A PUT or DELETE that
+ * committed meanwhile wins; the staged copies are then thrown away, so a
+ * heal never brings back a version that was deleted or replaced.
+ */
+static bool
+is_unchanged(const struct heal_ctx *h)
+{
+    const struct obj_get *was = h->g;
+    struct obj_get *now = object__get_new(was->ol, was->bucket, was->key);
+    bool same = object__get_open_meta(now) == 0;
+    unsigned j;
+
+    for (j = 0; same && j < was->set->n; j++) {
+        if ((now->rcs[j] >= 0) != (was->rcs[j] >= 0))
+            same = false;
+        else if (was->rcs[j] >= 0)
+            same = object__same_version(&now->metas[j], &was->metas[j]);
+        else
+            same = now->rcs[j] == was->rcs[j];
+    }
+    object__get_free(now);
+    return same;
+}
+
+/*
+ * Whether the version drive j holds could still be read: its copies, plus the
+ * drives that did not answer (offline, I/O error, unreadable record), which
+ * may hold more of them, reach its k.
+ */
+static bool
+may_be_readable(const struct obj_get *g, unsigned j)
+{
+    unsigned i, count = 0;
+
+    for (i = 0; i < g->set->n; i++) {
+        if (g->rcs[i] >= 0 ? object__same_version(&g->metas[i], &g->metas[j])
+                           : g->rcs[i] != -ERR_NOT_FOUND)
+            count++;
+    }
+    return count >= g->metas[j].k;
+}
+
+/*
+ * Removes copies of versions that can never be read: on fewer than their k
+ * drives even if every drive that did not answer held one. Read quorum alone
+ * (object__read_metas) is not enough to delete: it is decided with the set's
+ * k, while a version written with raised parity has a smaller k.
+ */
 static int
 heal_dangling(struct obj_get *g, struct heal_report *r)
 {
     unsigned j, removed = 0;
 
     for (j = 0; j < g->set->n; j++) {
-        if (g->rcs[j] < 0)
+        if (g->rcs[j] < 0 || may_be_readable(g, j))
             continue;
         if (drive_meta_delete(g->set->drives[j], g->bucket, g->key, g->metas[j].vid) == 0)
             removed++;
@@ -251,32 +324,85 @@ classify(struct heal_ctx *h, struct heal_report *r)
     return nbad;
 }
 
+/* Dangling versions are removed under the name lock, from records read under it. */
 static int
-heal_locked(struct objlayer *ol, const char *bucket, const char *key, struct heal_report *r)
+heal_dangling_locked(struct objlayer *ol, const char *bucket, const char *key,
+                     struct heal_report *r)
 {
+    pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
+    struct obj_get *g = object__get_new(ol, bucket, key);
+    int rc;
+
+    pthread_mutex_lock(lock);
+    rc = object__get_open_meta(g);
+    if (rc == -ERR_KEY_NOT_FOUND)
+        rc = heal_dangling(g, r);
+    pthread_mutex_unlock(lock);
+    object__get_free(g);
+    return rc < 0 && rc != -ERR_KEY_NOT_FOUND ? rc : 0;
+}
+
+static void
+add_counts(struct heal_report *r, const struct heal_report *c)
+{
+    r->shards_missing += c->shards_missing;
+    r->shards_corrupt += c->shards_corrupt;
+    r->shards_fixed += c->shards_fixed;
+    r->objects_healed += c->objects_healed;
+}
+
+/*
+ * One attempt: reads, verifies and rebuilds without the name lock (a large
+ * object takes minutes; the lock is striped and would stall every write of
+ * its stripe), then takes the lock only to check that nothing changed and
+ * commit. Sets `*changed` when a PUT or DELETE got there first.
+ */
+static int
+heal_once(struct objlayer *ol, const char *bucket, const char *key, struct heal_report *r,
+          bool *changed)
+{
+    pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
+    struct heal_report c = { 0 };
     struct heal_ctx h;
     unsigned j, nbad;
     int rc;
 
+    *changed = false;
     memset(&h, 0, sizeof(h));
     h.g = object__get_new(ol, bucket, key);
     for (j = 0; j < OBJ_MAX_SET; j++)
         objmeta_init(&h.recs[j]);
     rc = object__get_open_meta(h.g);
     if (rc == -ERR_KEY_NOT_FOUND) {
-        rc = heal_dangling(h.g, r);
+        rc = heal_dangling_locked(ol, bucket, key, r);
         goto out;
     }
     if (rc < 0)
         goto out;
-    nbad = classify(&h, r);
+    nbad = classify(&h, &c);
     if (nbad == 0)
         goto out;
-    rc = rebuild(&h, h.bad);
-    if (rc == 0) {
-        r->objects_healed++;
-        r->shards_fixed += nbad;
+    rc = stage(&h, h.bad);
+    pthread_mutex_lock(lock);
+    *changed = !is_unchanged(&h);
+    if (!*changed && rc == 0)
+        rc = publish(&h, h.bad);
+    pthread_mutex_unlock(lock);
+    if ((*changed || rc < 0) && !h.g->m->is_inline) {
+        int rcs[OBJ_MAX_SET];
+
+        /* What did not commit stays in tmp. */
+        object__run(h.g->set, h.bad, tmp_remove_job, &h, rcs);
     }
+    if (*changed) {
+        rc = 0; /* counted by the attempt that sees the new state */
+        goto out;
+    }
+    if (rc == 0) {
+        c.objects_healed++;
+        c.shards_fixed += nbad;
+    }
+    add_counts(r, &c);
 out:
     for (j = 0; j < OBJ_MAX_SET; j++)
         objmeta_release(&h.recs[j]);
@@ -288,12 +414,20 @@ int
 objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *key,
                      struct heal_report *r)
 {
-    pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
+    bool changed = false;
+    unsigned attempt;
     int rc;
 
-    pthread_mutex_lock(lock);
-    rc = heal_locked(ol, bucket, key, r);
-    pthread_mutex_unlock(lock);
+    /* One heal of an object at a time: two would stage into the same tmp/<vid>. */
+    pthread_mutex_lock(&ol->heal_obj_mu);
+    for (attempt = 0; attempt < 3; attempt++) {
+        rc = heal_once(ol, bucket, key, r, &changed);
+        if (!changed)
+            break;
+    }
+    pthread_mutex_unlock(&ol->heal_obj_mu);
+    if (changed)
+        object__heal_enqueue(ol, bucket, key); /* busy key: try again later */
     r->objects_scanned++;
     if (rc < 0) {
         r->objects_failed++;
@@ -305,27 +439,39 @@ objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *key,
 
 /* ---- drives and buckets ---- */
 
-/* Formats back a drive found empty (replaced); returns 1 if it did. */
+/*
+ * Formats back a drive found empty (replaced); returns 1 if it did. Only a
+ * drive whose folder is present and empty (-ERR_NOT_FOUND) is reset: a drive
+ * that is merely offline (an earlier I/O error, a folder gone with its disk)
+ * still holds data, and drive_reset() would wipe it. Serialized by drive_mu,
+ * so the monitor and a heal cannot both see the drive empty and reset it
+ * twice (the second reset would wipe what was written after the first).
+ */
 static int
-heal_drive(struct objlayer *ol, size_t i, bool recreate_missing)
+heal_drive(struct objlayer *ol, size_t i)
 {
     struct drive *d = ol->drives[i];
     struct log_ctx ctx = { .drive = drive_endpoint(d), .event = "drive_formatted" };
-    int rc = drive_check(d);
+    int rc;
 
-    if (rc == 0 || (rc == -ERR_OFFLINE && !recreate_missing))
-        return 0;
-    if (rc != -ERR_NOT_FOUND && rc != -ERR_OFFLINE)
-        return rc;
+    pthread_mutex_lock(&ol->drive_mu);
+    rc = drive_check(d);
+    if (rc != -ERR_NOT_FOUND) {
+        rc = 0;
+        goto out_unlock;
+    }
     rc = drive_reset(d);
     if (rc == 0)
         rc = object__format_back(ol, i);
     if (rc < 0) {
         log_error(&ctx, "cannot format the replaced drive back: %s", err_name(rc));
-        return rc;
+        goto out_unlock;
     }
     log_warn(&ctx, "drive was empty: formatted back into its place");
-    return 1;
+    rc = 1;
+out_unlock:
+    pthread_mutex_unlock(&ol->drive_mu);
+    return rc;
 }
 
 static int
@@ -348,7 +494,8 @@ all_bucket_names(struct objlayer *ol, size_t *n)
         if (drive_bucket_list(ol->drives[i], &l, &ln) < 0)
             continue;
         all = xrealloc(all, (nall + ln + 1) * sizeof(*all));
-        memcpy(all + nall, l, ln * sizeof(*l));
+        if (ln) /* an empty drive may answer NULL: memcpy from NULL is undefined */
+            memcpy(all + nall, l, ln * sizeof(*l));
         nall += ln;
         free(l);
     }
@@ -407,7 +554,7 @@ objlayer_heal(struct objlayer *ol, const char *bucket, struct slice prefix, stru
     int rc = 0;
 
     for (i = 0; i < ol->ndrives; i++)
-        if (heal_drive(ol, i, true) == 1)
+        if (heal_drive(ol, i) == 1)
             r->drives_formatted++;
     names = all_bucket_names(ol, &n);
     for (i = 0; i < n; i++) {
@@ -513,7 +660,7 @@ object__monitor_main(void *arg)
             break;
         pthread_mutex_unlock(&ol->heal_mu);
         for (i = 0; i < ol->ndrives; i++)
-            if (heal_drive(ol, i, false) == 1)
+            if (heal_drive(ol, i) == 1)
                 formatted = true;
         if (formatted)
             object__heal_enqueue(ol, NULL, NULL);

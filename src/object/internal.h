@@ -27,7 +27,7 @@
 #define OBJ_MAX_SET 16
 #define OBJ_INLINE_MAX (128 * 1024) /* objects up to this size live in the index */
 #define OBJ_IO_THREADS 12           /* I/O workers per drive (commits wait on group commit) */
-#define OBJ_NAME_LOCKS 256          /* striped name locks, held for the commit only */
+#define OBJ_NAME_LOCKS 256          /* striped name locks, held for commits, not data I/O */
 #define OBJ_HEAL_QUEUE_MAX 10000
 
 /* An erasure set: a fixed group of drives that store whole objects together. */
@@ -59,6 +59,8 @@ struct objlayer {
     struct erasure *codecs[ERASURE_MAX_SHARDS + 1][ERASURE_MAX_SHARDS + 1];
 
     pthread_mutex_t name_locks[OBJ_NAME_LOCKS];
+    pthread_mutex_t drive_mu;    /* serializes checking and formatting back replaced drives */
+    pthread_mutex_t heal_obj_mu; /* one object heal at a time (heal.c) */
 
     pthread_mutex_t heal_mu; /* protects heal_queue, heal_len, stopping */
     pthread_cond_t heal_cv;

@@ -14,6 +14,7 @@
 #include "util/buf.h"
 
 #define LIST_PAGE 512
+#define MERGE_END 2 /* merge_step(): no key left */
 
 struct list_row {
     char *key;
@@ -31,19 +32,21 @@ struct cursor {
     size_t nrows, pos;
     bool eof;
     struct buf last; /* last key fetched: the next page starts after it */
-};
-
-struct page_arg {
-    struct cursor *c;
+    bool failed;     /* the drive failed a page: its keys are unknown from here on */
 };
 
 static int
 page_cb(void *arg, const struct drive_list_ent *e)
 {
     struct cursor *c = arg;
-    struct list_row *r = &c->rows[c->nrows++];
+    struct list_row *r;
 
-    r->key = xmemdup(e->key, e->key_len + 1);
+    /* Never more than a page, whatever the drive does with the limit. */
+    if (c->nrows == LIST_PAGE)
+        return 1;
+    r = &c->rows[c->nrows++];
+    r->key = xmalloc(e->key_len + 1); /* the drive's key need not end in a NUL */
+    memcpy(r->key, e->key, e->key_len);
     r->key[e->key_len] = '\0';
     r->key_len = e->key_len;
     snprintf(r->vid, sizeof(r->vid), "%s", e->vid ? e->vid : "");
@@ -63,7 +66,7 @@ cursor_clear_rows(struct cursor *c)
     c->nrows = c->pos = 0;
 }
 
-/* Fetches the next page; a drive that fails is treated as empty (eof). */
+/* Fetches the next page; a drive that fails ends its cursor (eof, failed). */
 static int
 cursor_fill(struct cursor *c, const char *bucket, struct slice prefix)
 {
@@ -74,7 +77,8 @@ cursor_fill(struct cursor *c, const char *bucket, struct slice prefix)
         return 0;
     rc = drive_list(c->drive, bucket, prefix, buf_slice(&c->last), LIST_PAGE, page_cb, c);
     if (rc < 0 && rc != -ERR_NOT_FOUND) {
-        c->eof = true;
+        cursor_clear_rows(c);
+        c->eof = c->failed = true;
         return rc;
     }
     if (c->nrows < LIST_PAGE)
@@ -84,14 +88,6 @@ cursor_fill(struct cursor *c, const char *bucket, struct slice prefix)
         buf_add(&c->last, c->rows[c->nrows - 1].key, c->rows[c->nrows - 1].key_len);
     }
     return 0;
-}
-
-static struct list_row *
-cursor_head(struct cursor *c, const char *bucket, struct slice prefix)
-{
-    if (c->pos == c->nrows && !c->eof)
-        cursor_fill(c, bucket, prefix);
-    return c->pos < c->nrows ? &c->rows[c->pos] : NULL;
 }
 
 static int
@@ -107,53 +103,96 @@ struct merge {
     struct cursor *cs;
     size_t nc;
     unsigned min_count;
+    unsigned *listed;     /* per set: cursors that have not failed */
+    struct cursor **hits; /* scratch: the cursors holding the key being merged */
 };
 
 /*
- * Emits the smallest key: counts the cursors of each set that hold it, picks
- * the newest row of the set where it reaches the threshold, advances them.
- * Returns 1 if emitted, 0 if the key fell below the threshold, -1 at the end.
+ * The head row of cursor c, fetching a page when needed. A drive that fails
+ * mid-listing may hide keys: below read quorum of listed drives in a set, the
+ * listing fails rather than answer a short list (an empty bucket would be
+ * deleted with what the failed drives hold).
  */
 static int
-merge_step(struct merge *mg, struct list_row *out, bool *owned)
+cursor_head(struct merge *mg, struct cursor *c, struct list_row **out)
 {
-    struct list_row *min = NULL, *best = NULL;
-    unsigned counts[64] = { 0 }, need;
-    size_t i;
-    bool emit = false;
+    *out = NULL;
+    if (c->pos == c->nrows && !c->eof && cursor_fill(c, mg->bucket, mg->prefix) < 0 &&
+        --mg->listed[c->set] < mg->ol->sets[c->set].k)
+        return -ERR_QUORUM;
+    if (c->pos < c->nrows)
+        *out = &c->rows[c->pos];
+    return 0;
+}
+
+static bool
+row_newer(const struct list_row *a, const struct list_row *b)
+{
+    return a->mtime_ns > b->mtime_ns || (a->mtime_ns == b->mtime_ns && strcmp(a->vid, b->vid) > 0);
+}
+
+/*
+ * Of the cursors in mg->hits (all at the same key), the row of the newest
+ * version held by at least the threshold of drives of its set (counted per
+ * version, as a read needs k copies of one version), or NULL.
+ */
+static const struct list_row *
+pick_row(struct merge *mg, size_t nhits)
+{
+    const struct list_row *best = NULL;
+    size_t i, j;
+
+    for (i = 0; i < nhits; i++) {
+        const struct cursor *c = mg->hits[i];
+        const struct list_row *r = &c->rows[c->pos];
+        unsigned count = 0, need = mg->min_count ? mg->min_count : mg->ol->sets[c->set].k;
+
+        for (j = 0; j < nhits; j++) {
+            const struct cursor *o = mg->hits[j];
+
+            if (o->set == c->set && strcmp(o->rows[o->pos].vid, r->vid) == 0)
+                count++;
+        }
+        if (count >= need && (!best || row_newer(r, best)))
+            best = r;
+    }
+    return best;
+}
+
+/*
+ * Merges the smallest key of the cursors into `out` (key malloc'd) and
+ * advances every cursor past it. Returns 1 if it reaches the threshold, 0 if
+ * not, MERGE_END when no key is left, or a negative error.
+ */
+static int
+merge_step(struct merge *mg, struct list_row *out)
+{
+    struct list_row *min = NULL, *h;
+    const struct list_row *best;
+    size_t i, nhits = 0;
+    int rc;
 
     for (i = 0; i < mg->nc; i++) {
-        struct list_row *h = cursor_head(&mg->cs[i], mg->bucket, mg->prefix);
-
+        rc = cursor_head(mg, &mg->cs[i], &h);
+        if (rc < 0)
+            return rc;
         if (h && (!min || row_cmp(h, min) < 0))
             min = h;
     }
     if (!min)
-        return -1;
-    *out = *min;
-    out->key = xmemdup(min->key, min->key_len + 1);
-    *owned = true;
+        return MERGE_END;
     for (i = 0; i < mg->nc; i++) {
         struct cursor *c = &mg->cs[i];
-        struct list_row *h = cursor_head(c, mg->bucket, mg->prefix);
 
-        if (!h || row_cmp(h, out) != 0)
-            continue;
-        counts[c->set % 64]++;
-        need = mg->min_count ? mg->min_count : mg->ol->sets[c->set].k;
-        if (counts[c->set % 64] >= need)
-            emit = true;
-        if (!best || h->mtime_ns > best->mtime_ns)
-            best = h;
-        c->pos++;
+        if (c->pos < c->nrows && row_cmp(&c->rows[c->pos], min) == 0)
+            mg->hits[nhits++] = c;
     }
-    if (best) {
-        char *key = out->key;
-
-        *out = *best;
-        out->key = key;
-    }
-    return emit ? 1 : 0;
+    best = pick_row(mg, nhits);
+    *out = best ? *best : *min;
+    out->key = xmemdup(min->key, min->key_len + 1);
+    for (i = 0; i < nhits; i++)
+        mg->hits[i]->pos++;
+    return best ? 1 : 0;
 }
 
 static void
@@ -167,27 +206,30 @@ merge_release(struct merge *mg)
         buf_release(&mg->cs[i].last);
     }
     free(mg->cs);
+    free(mg->listed);
+    free(mg->hits);
 }
 
 static int
 merge_init(struct merge *mg, struct objlayer *ol, const char *bucket, struct slice prefix,
            struct slice after, unsigned min_count)
 {
-    unsigned s, j, online;
+    unsigned s, j;
     size_t n = 0;
 
     *mg = (struct merge){ .ol = ol, .bucket = bucket, .prefix = prefix, .min_count = min_count };
     mg->cs = xcalloc(ol->ndrives, sizeof(*mg->cs));
+    mg->hits = xcalloc(ol->ndrives, sizeof(*mg->hits));
+    mg->listed = xcalloc(ol->nsets, sizeof(*mg->listed));
     for (s = 0; s < ol->nsets; s++) {
         struct eset *set = &ol->sets[s];
 
-        online = 0;
         for (j = 0; j < set->n; j++) {
             struct cursor *c = &mg->cs[n];
 
             if (!drive_is_online(set->drives[j]))
                 continue;
-            online++;
+            mg->listed[s]++;
             c->drive = set->drives[j];
             c->set = s;
             c->rows = xcalloc(LIST_PAGE, sizeof(*c->rows));
@@ -196,7 +238,7 @@ merge_init(struct merge *mg, struct objlayer *ol, const char *bucket, struct sli
             n++;
         }
         mg->nc = n;
-        if (online < set->k)
+        if (mg->listed[s] < set->k)
             return -ERR_QUORUM;
     }
     return 0;
@@ -208,14 +250,17 @@ object__list(struct objlayer *ol, const char *bucket, struct slice prefix, struc
 {
     struct merge mg;
     struct list_row row;
-    bool owned = false;
     int rc, step, emitted = 0;
 
     rc = merge_init(&mg, ol, bucket, prefix, after, min_count);
     while (rc == 0 && (limit == 0 || (unsigned)emitted < limit)) {
-        step = merge_step(&mg, &row, &owned);
-        if (step < 0)
+        step = merge_step(&mg, &row);
+        if (step == MERGE_END)
             break;
+        if (step < 0) {
+            rc = step;
+            break;
+        }
         if (step == 1) {
             struct obj_list_ent e = {
                 .key = slice_make(row.key, row.key_len),
@@ -228,7 +273,6 @@ object__list(struct objlayer *ol, const char *bucket, struct slice prefix, struc
             rc = cb ? cb(arg, &e) : 0;
         }
         free(row.key);
-        owned = false;
         if (rc == 1) {
             rc = 0;
             break;

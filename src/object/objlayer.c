@@ -253,6 +253,17 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
         if (rc < 0)
             goto out;
     }
+    for (i = 0; i < ol->ndrives && nfmt == 0; i++) {
+        /* The unreadable drive may be the only formatted one: a new deployment would orphan it. */
+        if (have[i] == -1) {
+            buf_addf(errmsg,
+                     "drive %s cannot be read and no other drive is formatted: not formatting "
+                     "a new deployment until every drive answers",
+                     drive_endpoint(ol->drives[i]));
+            rc = -ERR_OFFLINE;
+            goto out;
+        }
+    }
     if (nfmt == 0) {
         ref.set_size = set_size;
         ref.parity = parity;
@@ -419,6 +430,8 @@ init_locks(struct objlayer *ol)
 
     pthread_mutex_init(&ol->codec_mu, NULL);
     pthread_mutex_init(&ol->heal_mu, NULL);
+    pthread_mutex_init(&ol->drive_mu, NULL);
+    pthread_mutex_init(&ol->heal_obj_mu, NULL);
     pthread_cond_init(&ol->heal_cv, NULL);
     list_init(&ol->heal_queue);
     for (i = 0; i < OBJ_NAME_LOCKS; i++)
@@ -507,9 +520,13 @@ objlayer_describe(struct objlayer *ol, struct buf *out)
 size_t
 objlayer_stream_mem(struct objlayer *ol)
 {
-    unsigned k = ol->sets[0].k, n = ol->sets[0].n;
+    unsigned n = ol->sets[0].n, k = n - n / 2;
 
-    /* The block buffer, plus one shard buffer (with its hash) per drive. */
+    /*
+     * The block buffer, plus one shard buffer (with its hash) per drive, for
+     * the smallest k an object can have (parity raised to half the set while
+     * drives were offline), whose shards are the largest.
+     */
     return ERASURE_BLOCK_SIZE + n * (erasure_shard_len(k, ERASURE_BLOCK_SIZE) + ERASURE_HASH_LEN);
 }
 

@@ -275,21 +275,36 @@ encode_inline(struct obj_put *p)
 struct commit_arg {
     struct obj_put *p;
     struct obj_meta metas[OBJ_MAX_SET];
+    struct obj_meta prev[OBJ_MAX_SET]; /* the record each drive held before the commit */
+    bool had_prev[OBJ_MAX_SET];
 };
 
+/*
+ * Commits drive j's record, keeping the record it replaces: a rollback puts
+ * it back, since the drive alone cannot tell an old version from a new one.
+ */
 static int
 commit_job(struct eset *set, unsigned j, void *arg)
 {
     struct commit_arg *a = arg;
 
+    a->had_prev[j] = drive_meta_read(set->drives[j], a->p->bucket, a->p->key, &a->prev[j]) == 0;
     return drive_meta_commit(set->drives[j], a->p->bucket, a->p->key, &a->metas[j]);
 }
 
+/*
+ * Undoes drive j's commit: restores the previous record where the drive can
+ * (an inline record carries its data; a drive that kept the old shards), else
+ * removes the new version (only if it is still the current one).
+ */
 static int
 rollback_job(struct eset *set, unsigned j, void *arg)
 {
     struct commit_arg *a = arg;
 
+    if (a->had_prev[j] &&
+        drive_meta_commit(set->drives[j], a->p->bucket, a->p->key, &a->prev[j]) == 0)
+        return 0;
     return drive_meta_delete(set->drives[j], a->p->bucket, a->p->key, a->p->meta.vid);
 }
 
@@ -301,46 +316,120 @@ tmp_remove_job(struct eset *set, unsigned j, void *arg)
     return drive_tmp_remove(set->drives[j], p->meta.vid);
 }
 
-/* Commits the record on every drive still in the PUT; rolls back below quorum. */
-static int
-commit(struct obj_put *p)
+static struct commit_arg *
+commit_arg_new(struct obj_put *p, bool *mask)
 {
     struct commit_arg *a = xcalloc(1, sizeof(*a));
-    pthread_mutex_t *lock = object__name_lock(p->ol, p->bucket, p->key);
-    bool mask[OBJ_MAX_SET];
-    int rcs[OBJ_MAX_SET];
-    unsigned j, ok = 0;
-    int rc = 0;
+    unsigned j;
 
     a->p = p;
-    for (j = 0; j < p->set->n; j++) {
+    for (j = 0; j < OBJ_MAX_SET; j++) {
         objmeta_init(&a->metas[j]);
+        objmeta_init(&a->prev[j]);
+    }
+    for (j = 0; j < p->set->n; j++) {
         objmeta_copy(&a->metas[j], &p->meta);
         a->metas[j].shard_idx = p->meta.dist[j];
         if (p->meta.is_inline)
             buf_add(&a->metas[j].inline_data, p->inl[j].ptr, p->inl[j].len);
         mask[j] = p->wrc[j] == 0;
     }
+    return a;
+}
+
+static void
+commit_arg_free(struct commit_arg *a)
+{
+    unsigned j;
+
+    for (j = 0; j < OBJ_MAX_SET; j++) {
+        objmeta_release(&a->metas[j]);
+        objmeta_release(&a->prev[j]);
+    }
+    free(a);
+}
+
+/*
+ * Whether rolling back would lose the previous version: it was readable (k
+ * copies of one version) and would no longer be, because the drives that
+ * committed removed its shards (only an inline record can be put back).
+ */
+static bool
+rollback_loses_old(const struct commit_arg *a, const bool *committed, unsigned n)
+{
+    unsigned i, j, total, kept;
+
+    for (i = 0; i < n; i++) {
+        if (!a->had_prev[i])
+            continue;
+        total = kept = 0;
+        for (j = 0; j < n; j++) {
+            if (!a->had_prev[j] || !object__same_version(&a->prev[j], &a->prev[i]))
+                continue;
+            total++;
+            if (!committed[j] || a->prev[j].is_inline)
+                kept++;
+        }
+        if (total >= a->prev[i].k && kept < a->prev[i].k)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Commits the record on every drive still in the PUT; rolls back below
+ * quorum (unless that loses the old version too). The modification time is taken and the rollback done under the
+ * name lock: mtimes then follow the order of commits (the newest version is
+ * the last one committed), and a rollback cannot undo a later PUT's commit.
+ */
+static int
+commit(struct obj_put *p)
+{
+    pthread_mutex_t *lock = object__name_lock(p->ol, p->bucket, p->key);
+    bool mask[OBJ_MAX_SET];
+    struct commit_arg *a = commit_arg_new(p, mask);
+    int rcs[OBJ_MAX_SET];
+    unsigned j, ok = 0;
+    int rc = 0;
+
     pthread_mutex_lock(lock);
+    p->meta.mtime_ns = clock_now_ns();
+    for (j = 0; j < p->set->n; j++)
+        a->metas[j].mtime_ns = p->meta.mtime_ns;
     object__run(p->set, mask, commit_job, a, rcs);
-    pthread_mutex_unlock(lock);
     for (j = 0; j < p->set->n; j++) {
         if (rcs[j] >= 0)
             ok++;
         else
             mask[j] = false;
     }
-    if (ok < p->wq) {
+    if (ok < p->wq && ok >= p->meta.k && rollback_loses_old(a, mask, p->set->n)) {
+        /*
+         * Rolling back would leave neither version readable: keep the new
+         * one (readable, healed to full width later). The client still hears
+         * that the write failed, as S3 allows for a 5xx.
+         */
+        log_warn(&(struct log_ctx){ .bucket = p->bucket, .key = p->key, .event = "write_quorum_lost" },
+                 "only %u of %u drives committed (quorum %u): kept, the old version is gone", ok,
+                 p->set->n, p->wq);
+        rc = -ERR_QUORUM;
+    } else if (ok < p->wq) {
         log_warn(&(struct log_ctx){ .bucket = p->bucket, .key = p->key, .event = "write_quorum_lost" },
                  "only %u of %u drives committed (quorum %u): rolling back", ok, p->set->n, p->wq);
         object__run(p->set, mask, rollback_job, a, rcs);
         rc = -ERR_QUORUM;
-    } else if (ok < p->set->n) {
-        object__heal_enqueue(p->ol, p->bucket, p->key);
     }
-    for (j = 0; j < p->set->n; j++)
-        objmeta_release(&a->metas[j]);
-    free(a);
+    pthread_mutex_unlock(lock);
+    /* Below quorum, the old version may have lost copies that could not be restored. */
+    if (ok < p->set->n)
+        object__heal_enqueue(p->ol, p->bucket, p->key);
+    if (rc == 0 && ok < p->set->n && p->streaming) {
+        /* Drives that failed the commit keep the shards in tmp. */
+        for (j = 0; j < p->set->n; j++)
+            mask[j] = !mask[j];
+        object__run(p->set, mask, tmp_remove_job, p, rcs);
+    }
+    commit_arg_free(a);
     return rc;
 }
 
@@ -378,10 +467,8 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
                 rc = run_alive(p, finish_job);
         }
     }
-    if (rc == 0) {
-        p->meta.mtime_ns = clock_now_ns();
+    if (rc == 0)
         rc = commit(p);
-    }
     if (rc == 0 && info)
         objmeta_copy(info, &p->meta);
     if (rc < 0) {

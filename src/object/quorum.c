@@ -42,19 +42,25 @@ void
 object__run(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
 {
     struct set_job jobs[OBJ_MAX_SET];
+    bool run[OBJ_MAX_SET];
     struct latch latch;
     unsigned j, n = 0;
 
+    /*
+     * Online is read once per drive: a drive may go offline at any time (an
+     * error elsewhere, the drive monitor), and a second look that saw it
+     * offline would submit fewer jobs than the latch waits for.
+     */
     for (j = 0; j < set->n; j++) {
         rcs[j] = -ERR_OFFLINE;
-        if ((!mask || mask[j]) && drive_is_online(set->drives[j]))
-            n++;
+        run[j] = (!mask || mask[j]) && drive_is_online(set->drives[j]);
+        n += run[j];
     }
     if (n == 0)
         return;
     latch_init(&latch, n);
     for (j = 0; j < set->n; j++) {
-        if ((mask && !mask[j]) || !drive_is_online(set->drives[j]))
+        if (!run[j])
             continue;
         jobs[j] = (struct set_job){
             .w = { .fn = job_run, .done = job_done },
