@@ -70,7 +70,7 @@ objlayer_bucket_stat(struct objlayer *ol, const char *bucket, int64_t *created_n
     int rcs[OBJ_MAX_SET];
     unsigned found;
 
-    object__run(set, NULL, stat_job, &a, rcs);
+    object__run_meta(set, NULL, stat_job, &a, rcs);
     found = count_rc(rcs, set->n, 0);
     if (found >= set->k) {
         if (created_ns)

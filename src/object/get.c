@@ -23,6 +23,7 @@ object__get_free(struct obj_get *g)
     unsigned j;
 
     for (j = 0; j < OBJ_MAX_SET; j++) {
+        drive_shard_close(g->readers[j]);
         objmeta_release(&g->metas[j]);
         free(g->shards[j]);
     }
@@ -125,7 +126,13 @@ fetch_job(struct eset *set, unsigned j, void *arg)
             return -ERR_CORRUPT;
         memcpy(dst, dm->inline_data.ptr + g->fetch_off, g->fetch_len);
     } else {
-        n = drive_shard_read(set->drives[j], g->m->vid, 1, g->fetch_off, dst, g->fetch_len);
+        if (!g->readers[j]) {
+            int rc = drive_shard_open(set->drives[j], g->m->vid, 1, &g->readers[j]);
+
+            if (rc < 0)
+                return rc;
+        }
+        n = drive_shard_pread(g->readers[j], g->fetch_off, dst, g->fetch_len);
         if (n < 0)
             return (int)n;
         if ((size_t)n != g->fetch_len)

@@ -308,6 +308,56 @@ rollback_job(struct eset *set, unsigned j, void *arg)
     return drive_meta_delete(set->drives[j], a->p->bucket, a->p->key, a->p->meta.vid);
 }
 
+struct commit_wait {
+    struct latch *latch;
+    int *rc;
+};
+
+static void
+commit_done(void *arg, int rc)
+{
+    struct commit_wait *w = arg;
+
+    *w->rc = rc;
+    latch_count_down(w->latch);
+}
+
+/*
+ * Commits the records on the drives in `mask`. An inline record needs no
+ * file work, so it is handed straight to each drive's group committer from
+ * this thread (drive_meta_commit_async) and no I/O thread sits waiting on a
+ * group commit; records with shard files go through the I/O queues, where
+ * the rename and the folder fsync run in parallel.
+ */
+static void
+commit_all(struct commit_arg *a, const bool *mask, int *rcs)
+{
+    struct eset *set = a->p->set;
+    struct commit_wait w[OBJ_MAX_SET];
+    struct latch latch;
+    unsigned j, n = 0;
+
+    if (!a->p->meta.is_inline) {
+        object__run(set, mask, commit_job, a, rcs);
+        return;
+    }
+    for (j = 0; j < set->n; j++) {
+        rcs[j] = -ERR_OFFLINE;
+        n += mask[j];
+    }
+    latch_init(&latch, n);
+    for (j = 0; j < set->n; j++) {
+        if (!mask[j])
+            continue;
+        a->had_prev[j] = drive_meta_read(set->drives[j], a->p->bucket, a->p->key, &a->prev[j]) == 0;
+        w[j] = (struct commit_wait){ &latch, &rcs[j] };
+        drive_meta_commit_async(set->drives[j], a->p->bucket, a->p->key, &a->metas[j], commit_done,
+                                &w[j]);
+    }
+    latch_wait(&latch);
+    latch_release(&latch);
+}
+
 static int
 tmp_remove_job(struct eset *set, unsigned j, void *arg)
 {
@@ -396,7 +446,7 @@ commit(struct obj_put *p)
     p->meta.mtime_ns = clock_now_ns();
     for (j = 0; j < p->set->n; j++)
         a->metas[j].mtime_ns = p->meta.mtime_ns;
-    object__run(p->set, mask, commit_job, a, rcs);
+    commit_all(a, mask, rcs);
     for (j = 0; j < p->set->n; j++) {
         if (rcs[j] >= 0)
             ok++;

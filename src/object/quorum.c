@@ -72,6 +72,25 @@ object__run(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *
     latch_release(&latch);
 }
 
+void
+object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
+{
+    unsigned j;
+
+    for (j = 0; j < set->n; j++)
+        if (drive_is_remote(set->drives[j]))
+            break;
+    if (j < set->n) {
+        object__run(set, mask, fn, arg, rcs);
+        return;
+    }
+    for (j = 0; j < set->n; j++) {
+        rcs[j] = -ERR_OFFLINE;
+        if ((!mask || mask[j]) && drive_is_online(set->drives[j]))
+            rcs[j] = fn(set, j, arg);
+    }
+}
+
 int
 object__reduce(const int *rcs, unsigned n, unsigned quorum, unsigned notfound_quorum)
 {
@@ -143,7 +162,7 @@ object__read_metas(struct eset *set, const char *bucket, const char *key,
     unsigned j, found = 0, notfound = 0;
     int best;
 
-    object__run(set, NULL, meta_read_job, &a, rcs);
+    object__run_meta(set, NULL, meta_read_job, &a, rcs);
     best = pick_version(set, metas, rcs, agree);
     if (best >= 0)
         return best;

@@ -63,6 +63,12 @@ drive_endpoint(const struct drive *d)
 }
 
 bool
+drive_is_remote(const struct drive *d)
+{
+    return d->ops->is_remote;
+}
+
+bool
 drive_is_online(const struct drive *d)
 {
     return atomic_load(&((struct drive *)d)->online);

@@ -82,6 +82,8 @@ void drive_close(struct drive *d);
 /* The endpoint as given at start-up ("/srv/d1", "mem:a"); borrowed. */
 const char *drive_endpoint(const struct drive *d);
 bool drive_is_online(const struct drive *d);
+/* Whether calls cross the network (false for local, in-memory and test drives). */
+bool drive_is_remote(const struct drive *d);
 /* Takes the drive offline (sticky) after an error the caller saw; logs once. */
 void drive_set_offline(struct drive *d, int err);
 /*

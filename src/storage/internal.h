@@ -31,6 +31,12 @@
  */
 struct drive_ops {
     const char *name; /* "local", "mem", "faulty" */
+    /*
+     * Calls cross the network (a drive on another node): the object layer
+     * then runs even cheap metadata calls in parallel on the I/O queues
+     * instead of one after the other on the request thread.
+     */
+    bool is_remote;
     void (*close)(struct drive *d);
     int (*check)(struct drive *d);
     int (*reset)(struct drive *d);
