@@ -92,6 +92,31 @@ unsigned object__delete_quorum(unsigned n);
 typedef int set_job_fn(struct eset *set, unsigned j, void *arg);
 void object__run(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs);
 
+/* One drive's job of a parallel run, on that drive's I/O queue. */
+struct set_job {
+    struct work w;
+    struct eset *set;
+    unsigned j;
+    set_job_fn *fn;
+    void *arg;
+    int *rc;
+    struct latch *latch;
+};
+
+/*
+ * A parallel run in flight, for callers that work while the drives do
+ * (the PUT pipeline): object__start() submits like object__run() and returns;
+ * object__wait() waits for every job. `rcs` must stay valid until the wait.
+ */
+struct set_batch {
+    struct set_job jobs[OBJ_MAX_SET];
+    struct latch latch;
+    unsigned n; /* jobs submitted and not yet waited for */
+};
+void object__start(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs,
+                   struct set_batch *b);
+void object__wait(struct set_batch *b);
+
 /*
  * Like object__run, for cheap metadata calls (index lookups): when no drive
  * of the set is remote they run one after the other on the calling thread,

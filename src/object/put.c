@@ -28,6 +28,12 @@
 #include "util/clock.h"
 #include "util/enc.h"
 
+struct stripe {
+    uint8_t *shards[OBJ_MAX_SET]; /* hash + shard bytes, indexed by shard number */
+    size_t cap;
+    size_t len; /* S of the block it holds */
+};
+
 struct obj_put {
     struct objlayer *ol;
     struct eset *set;
@@ -42,9 +48,15 @@ struct obj_put {
     uint8_t *block;
     size_t block_len, block_cap;
     uint64_t total;
-    uint8_t *shards[OBJ_MAX_SET]; /* hash + shard bytes, indexed by shard number */
-    size_t shard_cap;
-    size_t shard_len; /* S of the block being written */
+    /*
+     * Two stripes of shard buffers: the drives write one while this thread
+     * receives, hashes and encodes the next block into the other.
+     */
+    struct stripe stripes[2];
+    unsigned cur;           /* the stripe encode_block() fills next */
+    struct set_batch batch; /* appends of stripes[cur ^ 1] in flight */
+    int batch_rcs[OBJ_MAX_SET];
+    bool batch_mask[OBJ_MAX_SET];
     bool streaming;   /* shard files opened */
     struct shard_writer *w[OBJ_MAX_SET];
     int wrc[OBJ_MAX_SET];      /* per drive: 0, or the sticky error */
@@ -123,28 +135,29 @@ objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
     return 0;
 }
 
-/* Splits, encodes and hashes the current block into p->shards. */
+/* Splits, encodes and hashes the current block into stripes[cur]. */
 static void
 encode_block(struct obj_put *p)
 {
+    struct stripe *st = &p->stripes[p->cur];
     unsigned k = p->meta.k, n = p->meta.k + p->meta.m, i;
     size_t S = erasure_shard_len(k, p->block_len);
     uint8_t *ptrs[OBJ_MAX_SET];
 
-    if (S + ERASURE_HASH_LEN > p->shard_cap) {
+    if (S + ERASURE_HASH_LEN > st->cap) {
         for (i = 0; i < n; i++) {
-            free(p->shards[i]);
-            p->shards[i] = xmalloc(S + ERASURE_HASH_LEN);
+            free(st->shards[i]);
+            st->shards[i] = xmalloc(S + ERASURE_HASH_LEN);
         }
-        p->shard_cap = S + ERASURE_HASH_LEN;
+        st->cap = S + ERASURE_HASH_LEN;
     }
     for (i = 0; i < n; i++)
-        ptrs[i] = p->shards[i] + ERASURE_HASH_LEN;
+        ptrs[i] = st->shards[i] + ERASURE_HASH_LEN;
     erasure_split(k, p->block, p->block_len, ptrs);
     erasure_encode(p->codec, ptrs, S);
     for (i = 0; i < n; i++)
-        bitrot_hash(ptrs[i], S, p->shards[i]);
-    p->shard_len = S;
+        bitrot_hash(ptrs[i], S, st->shards[i]);
+    st->len = S;
 }
 
 static int
@@ -160,8 +173,9 @@ append_job(struct eset *set, unsigned j, void *arg)
 {
     struct obj_put *p = arg;
 
-    return drive_shard_append(p->w[j], p->shards[p->meta.dist[j]],
-                              p->shard_len + ERASURE_HASH_LEN);
+    const struct stripe *st = &p->stripes[p->cur ^ 1]; /* the stripe in flight */
+
+    return drive_shard_append(p->w[j], st->shards[p->meta.dist[j]], st->len + ERASURE_HASH_LEN);
 }
 
 static int
@@ -174,22 +188,17 @@ finish_job(struct eset *set, unsigned j, void *arg)
     return rc;
 }
 
-/* Runs a job on the drives still in this PUT; drops the ones that fail. */
+/* Drops the drives whose job failed; -ERR_QUORUM when too few remain. */
 static int
-run_alive(struct obj_put *p, set_job_fn *fn)
+note_results(struct obj_put *p, const bool *mask, const int *rcs, bool abort_writer)
 {
-    bool mask[OBJ_MAX_SET];
-    int rcs[OBJ_MAX_SET];
     unsigned j;
 
-    for (j = 0; j < p->set->n; j++)
-        mask[j] = p->wrc[j] == 0;
-    object__run(p->set, mask, fn, p, rcs);
     for (j = 0; j < p->set->n; j++) {
         if (!mask[j] || rcs[j] >= 0)
             continue;
         p->wrc[j] = rcs[j];
-        if (p->w[j] && fn != finish_job) {
+        if (p->w[j] && abort_writer) {
             drive_shard_abort(p->w[j]);
             p->w[j] = NULL;
         }
@@ -202,9 +211,35 @@ run_alive(struct obj_put *p, set_job_fn *fn)
     return 0;
 }
 
+/* Waits for the appends in flight, if any, and takes their results. */
+static int
+append_wait(struct obj_put *p)
+{
+    if (p->batch.n == 0)
+        return 0;
+    object__wait(&p->batch);
+    return note_results(p, p->batch_mask, p->batch_rcs, true);
+}
+
+/* Runs a job on the drives still in this PUT (nothing in flight); drops the ones that fail. */
+static int
+run_alive(struct obj_put *p, set_job_fn *fn)
+{
+    bool mask[OBJ_MAX_SET];
+    int rcs[OBJ_MAX_SET];
+    unsigned j;
+
+    BUG_ON(p->batch.n != 0);
+    for (j = 0; j < p->set->n; j++)
+        mask[j] = p->wrc[j] == 0;
+    object__run(p->set, mask, fn, p, rcs);
+    return note_results(p, mask, rcs, fn != finish_job);
+}
+
 static int
 flush_block(struct obj_put *p)
 {
+    unsigned j;
     int rc;
 
     if (!p->streaming) {
@@ -213,10 +248,16 @@ flush_block(struct obj_put *p)
         if (rc < 0)
             return rc;
     }
-    encode_block(p);
-    rc = run_alive(p, append_job);
+    encode_block(p); /* into stripes[cur], while the drives write the other one */
     p->block_len = 0;
-    return rc;
+    rc = append_wait(p);
+    if (rc < 0)
+        return rc;
+    for (j = 0; j < p->set->n; j++)
+        p->batch_mask[j] = p->wrc[j] == 0;
+    p->cur ^= 1;
+    object__start(p->set, p->batch_mask, append_job, p, p->batch_rcs, &p->batch);
+    return 0;
 }
 
 int
@@ -268,7 +309,8 @@ encode_inline(struct obj_put *p)
         return;
     encode_block(p);
     for (j = 0; j < p->set->n; j++)
-        buf_add(&p->inl[j], p->shards[p->meta.dist[j]], p->shard_len + ERASURE_HASH_LEN);
+        buf_add(&p->inl[j], p->stripes[p->cur].shards[p->meta.dist[j]],
+                p->stripes[p->cur].len + ERASURE_HASH_LEN);
     p->block_len = 0;
 }
 
@@ -514,6 +556,8 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
             if (p->block_len)
                 rc = flush_block(p);
             if (rc == 0)
+                rc = append_wait(p);
+            if (rc == 0)
                 rc = run_alive(p, finish_job);
         }
     }
@@ -537,6 +581,7 @@ obj_put_abort(struct obj_put *p)
     unsigned j;
     bool any = false;
 
+    object__wait(&p->batch); /* no job may still use a writer or a stripe */
     for (j = 0; j < OBJ_MAX_SET; j++) {
         if (p->w[j]) {
             drive_shard_abort(p->w[j]);
@@ -544,7 +589,8 @@ obj_put_abort(struct obj_put *p)
             any = true;
         }
         buf_release(&p->inl[j]);
-        free(p->shards[j]);
+        free(p->stripes[0].shards[j]);
+        free(p->stripes[1].shards[j]);
     }
     if (p->streaming || any) {
         int rcs[OBJ_MAX_SET];

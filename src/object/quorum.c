@@ -12,16 +12,6 @@
 
 #include "util/workq.h"
 
-struct set_job {
-    struct work w;
-    struct eset *set;
-    unsigned j;
-    set_job_fn *fn;
-    void *arg;
-    int *rc;
-    struct latch *latch;
-};
-
 static void
 job_run(struct work *w)
 {
@@ -39,37 +29,54 @@ job_done(struct work *w)
 }
 
 void
-object__run(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
+object__start(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs,
+              struct set_batch *b)
 {
-    struct set_job jobs[OBJ_MAX_SET];
     bool run[OBJ_MAX_SET];
-    struct latch latch;
-    unsigned j, n = 0;
+    unsigned j;
 
     /*
      * Online is read once per drive: a drive may go offline at any time (an
      * error elsewhere, the drive monitor), and a second look that saw it
      * offline would submit fewer jobs than the latch waits for.
      */
+    b->n = 0;
     for (j = 0; j < set->n; j++) {
         rcs[j] = -ERR_OFFLINE;
         run[j] = (!mask || mask[j]) && drive_is_online(set->drives[j]);
-        n += run[j];
+        b->n += run[j];
     }
-    if (n == 0)
+    if (b->n == 0)
         return;
-    latch_init(&latch, n);
+    latch_init(&b->latch, b->n);
     for (j = 0; j < set->n; j++) {
         if (!run[j])
             continue;
-        jobs[j] = (struct set_job){
+        b->jobs[j] = (struct set_job){
             .w = { .fn = job_run, .done = job_done },
-            .set = set, .j = j, .fn = fn, .arg = arg, .rc = &rcs[j], .latch = &latch,
+            .set = set, .j = j, .fn = fn, .arg = arg, .rc = &rcs[j], .latch = &b->latch,
         };
-        workq_submit(set->queues[j], &jobs[j].w);
+        workq_submit(set->queues[j], &b->jobs[j].w);
     }
-    latch_wait(&latch);
-    latch_release(&latch);
+}
+
+void
+object__wait(struct set_batch *b)
+{
+    if (b->n == 0)
+        return;
+    latch_wait(&b->latch);
+    latch_release(&b->latch);
+    b->n = 0;
+}
+
+void
+object__run(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
+{
+    struct set_batch b;
+
+    object__start(set, mask, fn, arg, rcs, &b);
+    object__wait(&b);
 }
 
 void
