@@ -464,6 +464,7 @@ heal_drive(struct objlayer *ol, size_t i)
     if (rc == 0)
         rc = object__format_back(ol, i);
     if (rc < 0) {
+        ctx.event = "drive_format_failed";
         log_error(&ctx, "cannot format the replaced drive back: %s", err_name(rc));
         goto out_unlock;
     }

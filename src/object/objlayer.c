@@ -362,6 +362,7 @@ static int
 open_drives(struct objlayer *ol, const struct objlayer_config *cfg, struct buf *errmsg)
 {
     struct drive_local_opts opts = { .sync = cfg->sync };
+    struct buf why = BUF_INIT;
     size_t i;
     int rc;
 
@@ -372,10 +373,19 @@ open_drives(struct objlayer *ol, const struct objlayer_config *cfg, struct buf *
             ol->drives[i] = cfg->prebuilt[i];
             continue;
         }
-        rc = drive_local_open(cfg->drives[i], &opts, &ol->drives[i], errmsg);
-        if (rc < 0)
-            return rc;
+        rc = drive_local_open(cfg->drives[i], &opts, &ol->drives[i], &why);
+        if (rc < 0) {
+            /* One dead drive must not keep the server down: it stays offline
+             * and the set serves from the others (format agreement below
+             * decides whether enough drives remain). */
+            log_error(&(struct log_ctx){ .drive = cfg->drives[i], .event = "drive_open_failed" },
+                      "cannot open the drive, it stays offline until restart: %s", why.ptr);
+            ol->drives[i] = drive_offline_new(cfg->drives[i]);
+        }
+        buf_clear(&why);
     }
+    buf_release(&why);
+    (void)errmsg;
     return 0;
 }
 
@@ -393,6 +403,12 @@ build_sets(struct objlayer *ol)
             char name[16];
 
             set->drives[j] = ol->drives[s * set->n + j];
+            /*
+             * Spawn site of the per-drive I/O workers (OBJ_IO_THREADS each):
+             * they run the shard appends, reads, fsyncs and commits of
+             * object__run() jobs for this drive only, so a slow drive delays
+             * only its own queue.
+             */
             snprintf(name, sizeof(name), "io-%u.%u", s % 1000, j % 100);
             set->queues[j] = workq_new(name, OBJ_IO_THREADS);
         }
@@ -465,6 +481,12 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
     build_sets(ol);
     if (ol->drives_formatted)
         object__heal_enqueue(ol, NULL, NULL);
+    /*
+     * Spawn sites of the heal thread (object__heal_main: the heal queue fed
+     * by reads and writes that met a failing drive) and the drive monitor
+     * (object__monitor_main: drive_check() every 2 s, formats back a drive
+     * found empty and queues a full heal).
+     */
     if (pthread_create(&ol->heal_thread, NULL, object__heal_main, ol) ||
         pthread_create(&ol->monitor_thread, NULL, object__monitor_main, ol))
         die("cannot start the heal threads");

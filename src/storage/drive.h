@@ -76,6 +76,13 @@ int drive_local_open(const char *path, const struct drive_local_opts *opts, stru
 /* An in-memory drive for tests: same semantics as a local drive, nothing on disk. */
 struct drive *drive_mem_new(const char *name);
 
+/*
+ * A placeholder for a drive that could not be opened at start-up (unreadable
+ * index, permission, I/O error): offline from the start and for the life of
+ * the process, so the server can still start and serve from the other drives.
+ */
+struct drive *drive_offline_new(const char *endpoint);
+
 /* Closes the drive: stops its threads, frees it. No call on `d` may be in flight. */
 void drive_close(struct drive *d);
 

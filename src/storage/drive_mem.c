@@ -178,6 +178,18 @@ drive_mem_new(const char *name)
     return &dm->base;
 }
 
+struct drive *
+drive_offline_new(const char *endpoint)
+{
+    struct drive *d = drive_mem_new(endpoint);
+
+    /* An empty in-memory drive that is offline from the start: every call
+     * answers -ERR_OFFLINE, and drive_check() never reports it as empty, so
+     * nothing formats or heals it until the server restarts. */
+    atomic_store(&d->online, false);
+    return d;
+}
+
 /* Frees every bucket, object and shard, and format.json (mu held or no other user). */
 static void
 mem_clear(struct drive_mem *dm)
