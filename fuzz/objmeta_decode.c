@@ -5,7 +5,7 @@
  * the same bytes, or fail with -ERR_CORRUPT; never crash or over-read.
  * Seeds: fuzz/corpus/objmeta_decode/ (valid records, inline and not).
  *
- *   make fuzz && build-fuzz/objmeta_decode -max_total_time=60 fuzz/corpus/objmeta_decode
+ *   make fuzz && build-fuzzer/fuzz/objmeta_decode -max_total_time=60 fuzz/corpus/objmeta_decode
  */
 #include "util/base.h"
 

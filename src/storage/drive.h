@@ -11,8 +11,11 @@
  *     shard_finish), then made visible together with the metadata record by
  *     drive_meta_commit().
  *
- * Every call blocks; the object layer runs them on the drive's own I/O queue
- * (object/). Every call returns 0 (or a size) or a negative -ERR_*:
+ * Every call blocks (except drive_meta_commit_async). The object layer runs
+ * data calls (shard writes and reads, commits with shard files) on the
+ * drive's own I/O queue, and cheap index calls of local drives (lookups,
+ * listings, inline commits through the async committer) on the request
+ * thread; see object/quorum.c. Every call returns 0 (or a size) or a negative -ERR_*:
  * -ERR_NOT_FOUND, -ERR_IO, -ERR_NO_SPACE, -ERR_CORRUPT, -ERR_OFFLINE (the
  * drive failed before and is offline: sticky, STYLE 2.4), plus the ones named
  * per function.
