@@ -90,12 +90,71 @@ objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct o
     return rc;
 }
 
+static int
+open_reader_job(struct eset *set, unsigned j, void *arg)
+{
+    struct obj_get *g = arg;
+
+    return drive_shard_open(set->drives[j], g->m->vid, 1, &g->readers[j]);
+}
+
+/*
+ * Opens the shard files of the chosen version on every drive that holds it,
+ * before any byte is sent: from then on an overwrite cannot take the files
+ * away. Returns how many opened.
+ */
+static unsigned
+open_readers(struct obj_get *g)
+{
+    int rcs[OBJ_MAX_SET];
+    unsigned j, n = 0;
+
+    object__run_meta(g->set, g->agree, open_reader_job, g, rcs);
+    for (j = 0; j < g->set->n; j++)
+        n += g->agree[j] && rcs[j] == 0;
+    return n;
+}
+
+static void
+get_reset(struct obj_get *g)
+{
+    unsigned j;
+
+    for (j = 0; j < OBJ_MAX_SET; j++) {
+        drive_shard_close(g->readers[j]);
+        g->readers[j] = NULL;
+        objmeta_release(&g->metas[j]);
+        objmeta_init(&g->metas[j]);
+    }
+    g->m = NULL;
+}
+
+/*
+ * Picks the version and, for one with shard files, opens them. An overwrite
+ * that lands between the two removes the files of the version just picked:
+ * then the records are read again (a few times) to serve the new version.
+ */
+static int
+open_version(struct obj_get *g)
+{
+    int tries, rc = 0;
+
+    for (tries = 0; tries < 4; tries++) {
+        if (tries)
+            get_reset(g);
+        rc = object__get_open_meta(g);
+        if (rc < 0 || g->m->is_inline || open_readers(g) >= g->m->k)
+            return rc;
+    }
+    return -ERR_QUORUM;
+}
+
 int
 objlayer_get_open(struct objlayer *ol, const char *bucket, const char *key,
                   struct obj_get **out, struct obj_meta *info)
 {
     struct obj_get *g = object__get_new(ol, bucket, key);
-    int rc = object__get_open_meta(g);
+    int rc = open_version(g);
 
     if (rc < 0) {
         object__get_free(g);
