@@ -115,6 +115,27 @@ make_dir(struct drive_local *l, const char *path)
     return 0;
 }
 
+/* mkdir -p: the drive folder and any missing parent (a fresh machine's /srv/data/d1). */
+static int
+make_dirs(struct drive_local *l, const char *path)
+{
+    char tmp[PATH_MAX];
+    size_t i, n = strlen(path);
+
+    if (n == 0 || n >= sizeof(tmp))
+        return make_dir(l, path);
+    memcpy(tmp, path, n + 1);
+    for (i = 1; i < n; i++) {
+        if (tmp[i] != '/')
+            continue;
+        tmp[i] = '\0';
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+            return drive_local__sys_fail(l, errno, "mkdir", tmp);
+        tmp[i] = '/';
+    }
+    return make_dir(l, path);
+}
+
 static int
 fsync_path(struct drive_local *l, const char *path)
 {
@@ -234,7 +255,7 @@ tree_make(struct drive_local *l)
     size_t i;
     int rc;
 
-    rc = make_dir(l, l->path);
+    rc = make_dirs(l, l->path);
     if (rc == 0) {
         drive_local__path(l, p, "%s", "");
         rc = make_dir(l, p);
