@@ -238,7 +238,7 @@ st_step(struct drive_local *l, struct conn *c, sqlite3_stmt *st)
 static int
 st_run(struct drive_local *l, struct conn *c, enum st id)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = conn_stmt(l, c, id, &st);
@@ -325,7 +325,7 @@ pool_close_all(struct drive_local *l)
 static int
 query_bucket(struct drive_local *l, struct conn *c, const char *bucket, int64_t *created_ns)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = conn_stmt(l, c, ST_BUCKET_GET, &st);
@@ -346,7 +346,7 @@ static int
 query_vid(struct drive_local *l, struct conn *c, const char *bucket, const char *key,
           char vid[OBJMETA_VID_LEN + 1])
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = conn_stmt(l, c, ST_OBJ_VID, &st);
@@ -367,7 +367,7 @@ query_vid(struct drive_local *l, struct conn *c, const char *bucket, const char 
 static int
 apply_bucket_make(struct drive_local *l, struct conn *c, struct drive_local_req *r)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = query_bucket(l, c, r->bucket, NULL);
@@ -385,7 +385,7 @@ apply_bucket_make(struct drive_local *l, struct conn *c, struct drive_local_req 
 static int
 collect_bucket_vids(struct drive_local *l, struct conn *c, struct drive_local_req *r)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = conn_stmt(l, c, ST_BUCKET_VIDS, &st);
@@ -404,7 +404,7 @@ collect_bucket_vids(struct drive_local *l, struct conn *c, struct drive_local_re
 static int
 apply_bucket_delete(struct drive_local *l, struct conn *c, struct drive_local_req *r)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = query_bucket(l, c, r->bucket, NULL);
@@ -438,7 +438,7 @@ static int
 apply_meta_put(struct drive_local *l, struct conn *c, struct drive_local_req *r)
 {
     char old[OBJMETA_VID_LEN + 1];
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = query_bucket(l, c, r->bucket, NULL);
@@ -466,7 +466,7 @@ static int
 apply_meta_delete(struct drive_local *l, struct conn *c, struct drive_local_req *r)
 {
     char cur[OBJMETA_VID_LEN + 1];
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = query_vid(l, c, r->bucket, r->key, cur);
@@ -683,7 +683,7 @@ bucket_list_conn(struct drive_local *l, struct conn *c, struct bucket_ent **out,
 {
     struct bucket_ent *ents = NULL;
     size_t len = 0, alloc = 0;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = conn_stmt(l, c, ST_BUCKET_LIST, &st);
@@ -711,7 +711,7 @@ meta_read_conn(struct drive_local *l, struct conn *c, const char *bucket, const 
                struct obj_meta *out)
 {
     struct log_ctx ctx = { .drive = l->base.endpoint, .bucket = bucket, .key = key };
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = conn_stmt(l, c, ST_OBJ_REC, &st);
@@ -794,7 +794,7 @@ list_conn(struct drive_local *l, struct conn *c, const char *bucket, struct slic
 {
     struct buf lower = BUF_INIT, upper = BUF_INIT;
     bool has_upper = prefix_successor(prefix, &upper);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     rc = query_bucket(l, c, bucket, NULL);
@@ -833,7 +833,7 @@ drive_local__index_close(struct drive_local *l)
 int
 drive_local__index_vid_used(struct drive_local *l, const char *vid)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     BUG_ON(l->committer_running); /* `wc` belongs to the committer once it runs */
