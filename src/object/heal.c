@@ -585,7 +585,17 @@ object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key)
 
     pthread_mutex_lock(&ol->heal_mu);
     if (ol->heal_len >= OBJ_HEAL_QUEUE_MAX || ol->stopping) {
+        bool full = !ol->stopping;
+
         pthread_mutex_unlock(&ol->heal_mu);
+        /* Dropped work is found again by `basalt admin heal`; say so, at most once a minute. */
+        if (full && clock_mono_ns() - __atomic_load_n(&ol->heal_full_logged_ns, __ATOMIC_RELAXED) >
+                        60 * 1000000000LL) {
+            __atomic_store_n(&ol->heal_full_logged_ns, clock_mono_ns(), __ATOMIC_RELAXED);
+            log_warn(&(struct log_ctx){ .bucket = bucket, .key = key, .event = "heal_queue_full" },
+                     "heal queue full (%d items): dropped; run basalt admin heal",
+                     OBJ_HEAL_QUEUE_MAX);
+        }
         return;
     }
     it = xcalloc(1, sizeof(*it));

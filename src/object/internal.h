@@ -66,6 +66,7 @@ struct objlayer {
     pthread_cond_t heal_cv;
     struct list_node heal_queue;
     size_t heal_len;
+    int64_t heal_full_logged_ns; /* last "heal_queue_full" log line (relaxed atomics) */
     bool stopping;
     pthread_t heal_thread;
     pthread_t monitor_thread;
