@@ -145,6 +145,12 @@ def bucket(new_bucket):
 # ----------------------------------------------------------------------------
 
 
+# Debian's packages (awscli, s3cmd), not whatever a pyenv or pip put first on PATH: the clients
+# under test are the ones scripts/install-deps.sh installs on a fresh machine.
+AWS_BIN = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws"
+S3CMD_BIN = "/usr/bin/s3cmd" if os.path.exists("/usr/bin/s3cmd") else "s3cmd"
+
+
 class AwsCli:
     def __init__(self, server, home, single_put=True):
         self.server = server
@@ -178,7 +184,7 @@ class AwsCli:
         return env
 
     def __call__(self, *args, check=True, timeout=180):
-        cmd = ["aws", "--endpoint-url", self.server.endpoint, *args]
+        cmd = [AWS_BIN, "--endpoint-url", self.server.endpoint, *args]
         r = subprocess.run(cmd, env=self.env(), capture_output=True, timeout=timeout * TIME_SCALE)
         if check and r.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} -> {r.returncode}\n"
@@ -209,7 +215,7 @@ class S3cmd:
             "progress_meter = False\n")
 
     def __call__(self, *args, check=True, timeout=180):
-        cmd = ["s3cmd", "-c", str(self.config), *args]
+        cmd = [S3CMD_BIN, "-c", str(self.config), *args]
         r = subprocess.run(cmd, capture_output=True, timeout=timeout * TIME_SCALE,
                            env={**os.environ, "HOME": str(self.config.parent)})
         if check and r.returncode != 0:
