@@ -91,12 +91,20 @@ create_body(struct http_req *req, const void *data, size_t n)
     return 0;
 }
 
+/*
+ * The LocationConstraint a client may send: the server's region, or none
+ * (the bucket goes to the server's region, as MinIO does). For us-east-1 also
+ * the names clients use for it: botocore sends "aws-global" when no region is
+ * configured (Debian's aws CLI without ~/.aws/config), and "US" is S3's legacy
+ * name.
+ */
 static bool
 location_ok(const struct s3 *s, const char *loc)
 {
-    if (loc[0] == '\0')
-        return strcmp(s->region, "us-east-1") == 0;
-    return strcmp(loc, s->region) == 0;
+    if (loc[0] == '\0' || strcmp(loc, s->region) == 0)
+        return true;
+    return strcmp(s->region, "us-east-1") == 0 &&
+           (strcmp(loc, "aws-global") == 0 || strcmp(loc, "US") == 0);
 }
 
 static void

@@ -144,3 +144,26 @@ def test_s3cmd_roundtrip(server, s3, s3cmd, files, tmp_path, request):
             s3cmd("del", f"s3://{b}/s/{name}")
     s3cmd("rb", f"s3://{b}")
     assert f"s3://{b}" not in s3cmd("ls").stdout.decode()
+
+
+def test_aws_cli_without_any_region_config(server, s3, tmp_path, request):
+    """A user who never ran `aws configure`: Debian's aws CLI then sends
+    LocationConstraint "aws-global" on `s3 mb`; the bucket must still be made,
+    and the banner's command line (`s3 ls`) must work."""
+    import os
+    import subprocess
+    from conftest import AWS_BIN
+    b = bucket_name(request.node.name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(tmp_path), AWS_ACCESS_KEY_ID=server.access_key,
+               AWS_SECRET_ACCESS_KEY=server.secret_key, AWS_EC2_METADATA_DISABLED="true",
+               AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+    run = lambda *a: subprocess.run([AWS_BIN, "--endpoint-url", server.endpoint, *a], env=env,
+                                    capture_output=True, timeout=120)
+    r = run("s3", "mb", f"s3://{b}")
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    s3.head_bucket(Bucket=b)
+    r = run("s3", "ls")
+    assert r.returncode == 0 and b in r.stdout.decode(), r.stderr.decode(errors="replace")
+    r = run("s3", "rb", f"s3://{b}")
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
