@@ -554,6 +554,26 @@ objlayer_stream_mem(struct objlayer *ol)
            2 * n * (erasure_shard_len(k, ERASURE_BLOCK_SIZE) + ERASURE_HASH_LEN);
 }
 
+bool
+objlayer_has_quorum(struct objlayer *ol, bool for_writes)
+{
+    unsigned s, j;
+
+    for (s = 0; s < ol->nsets; s++) {
+        const struct eset *set = &ol->sets[s];
+        unsigned online = 0, need = set->k;
+
+        for (j = 0; j < set->n; j++)
+            online += drive_is_online(set->drives[j]);
+        if (for_writes)
+            /* New objects raise parity for offline drives, up to half the set. */
+            need = object__write_quorum(set->n - set->n / 2, set->n / 2);
+        if (online < need)
+            return false;
+    }
+    return true;
+}
+
 size_t
 objlayer_drives(struct objlayer *ol, struct objlayer_drive_state *out, size_t max)
 {

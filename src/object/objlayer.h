@@ -146,6 +146,13 @@ int objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *ke
  */
 size_t objlayer_stream_mem(struct objlayer *ol);
 
+/*
+ * Health, from the drives' online flags (no I/O): with `for_writes` false,
+ * whether every set has read quorum (k drives) online; with true, whether
+ * every set has write quorum online for new objects.
+ */
+bool objlayer_has_quorum(struct objlayer *ol, bool for_writes);
+
 /* Per-drive state for the admin API: endpoint, online, set index. */
 struct objlayer_drive_state {
     const char *endpoint;

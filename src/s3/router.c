@@ -105,7 +105,8 @@ route_system(const struct http_req *req, const char *key)
 {
     bool get = slice_eq_cstr(req->method, "GET"), head = slice_eq_cstr(req->method, "HEAD");
 
-    if (!strcmp(key, "health/live") || !strcmp(key, "health/ready"))
+    if (!strcmp(key, "health/live") || !strcmp(key, "health/ready") ||
+        !strcmp(key, "health/cluster"))
         return get || head ? S3_OP_HEALTH : S3_OP_METHOD_NOT_ALLOWED;
     if (!strcmp(key, "admin/v1/heal"))
         return slice_eq_cstr(req->method, "POST") ? S3_OP_ADMIN_HEAL : S3_OP_METHOD_NOT_ALLOWED;
@@ -210,15 +211,26 @@ static s3_op_fn *const op_fns[] = {
     [S3_OP_DELETE_OBJECT] = s3__delete_object,
 };
 
+/*
+ * Health, unauthenticated, for load balancers and orchestrators:
+ *   live     the process answers (200);
+ *   ready    every erasure set has read quorum online: it can serve reads (else 503);
+ *   cluster  every set has write quorum online: it can take writes (else 503).
+ */
 static void
-send_health(struct s3_call *call)
+send_health(struct s3_call *call, const char *key)
 {
     struct buf body = BUF_INIT;
+    bool ok = true;
 
+    if (!strcmp(key, "health/ready"))
+        ok = objlayer_has_quorum(call->s3->ol, false);
+    else if (!strcmp(key, "health/cluster"))
+        ok = objlayer_has_quorum(call->s3->ol, true);
     if (!call->req->is_head)
-        buf_adds(&body, "OK\n");
+        buf_adds(&body, ok ? "OK\n" : "not enough drives online\n");
     http_resp_header(call->req, "Content-Type", "text/plain");
-    http_resp_buf(call->req, 200, &body);
+    http_resp_buf(call->req, ok ? 200 : 503, &body);
     buf_release(&body);
 }
 
@@ -255,6 +267,7 @@ void
 s3_handle(void *arg, struct http_req *req)
 {
     struct s3_call *call = arena_zalloc(req->arena, sizeof(*call));
+    const char *sys_key;
 
     call->s3 = arg;
     call->req = req;
@@ -265,12 +278,13 @@ s3_handle(void *arg, struct http_req *req)
         return;
     }
     call->op = s3_route(req, call->bucket, call->key);
+    sys_key = call->key ? call->key : "";
     if (call->key && !strcmp(call->bucket, S3_RESERVED_BUCKET))
         call->bucket = call->key = NULL; /* Basalt's own API: not a bucket and key */
     log_debug(&(struct log_ctx){ .request_id = req->id, .bucket = call->bucket, .key = call->key },
               "%.*s %s", (int)req->method.len, req->method.ptr, s3_op_name(call->op));
     if (call->op == S3_OP_HEALTH) {
-        send_health(call);
+        send_health(call, sys_key);
         return;
     }
     if (req->header_bytes > S3_MAX_HEADER_BYTES) {

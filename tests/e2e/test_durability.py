@@ -659,3 +659,26 @@ def test_replaced_drives_healed_at_startup_without_reads(fresh_server):
     srv.wipe_drive(1)
     srv.wipe_drive(3)
     verify_all(srv.client(), want, "after start-up healing, with the other two drives wiped")
+
+
+def test_health_ready_and_cluster_follow_drive_quorum(fresh_server):
+    """/basalt/health/live answers while the process runs; /ready while every
+    set has read quorum (k = 2 of 4) online; /cluster while it has write
+    quorum (3 of 4). Drive folders removed while serving go offline (the
+    drive monitor notices within seconds) and the answers follow."""
+    srv = fresh_server()
+
+    def status(path):
+        return requests.get(srv.endpoint + "/basalt/health/" + path, timeout=5).status_code
+
+    assert (status("live"), status("ready"), status("cluster")) == (200, 200, 200)
+    shutil.rmtree(srv.drives[0])
+    time.sleep(3 * TIME_SCALE)
+    assert (status("ready"), status("cluster")) == (200, 200)
+    shutil.rmtree(srv.drives[1])
+    wait_until(lambda: status("cluster") == 503, 20, 0.5, "cluster 503 with 2 of 4 drives gone")
+    assert status("ready") == 200
+    shutil.rmtree(srv.drives[2])
+    wait_until(lambda: status("ready") == 503, 20, 0.5, "ready 503 with 3 of 4 drives gone")
+    assert status("live") == 200
+    assert srv.alive()

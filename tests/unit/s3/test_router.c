@@ -42,6 +42,7 @@ TEST(s3_router_operations)
     ASSERT_EQ(route("GET", "/bkt/k", "response-content-type=x", NULL), S3_OP_GET_OBJECT);
     ASSERT_EQ(route("GET", "/basalt/health/live", "", NULL), S3_OP_HEALTH);
     ASSERT_EQ(route("GET", "/basalt/health/ready", "", NULL), S3_OP_HEALTH);
+    ASSERT_EQ(route("GET", "/basalt/health/cluster", "", NULL), S3_OP_HEALTH);
     ASSERT_EQ(route("POST", "/basalt/admin/v1/heal", "bucket=b", NULL), S3_OP_ADMIN_HEAL);
     ASSERT_EQ(route("GET", "/basalt/admin/v1/info", "", NULL), S3_OP_ADMIN_INFO);
     ASSERT_EQ(route("GET", "/basalt/admin/v1/heal", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
