@@ -82,25 +82,6 @@ prepare_job(struct eset *set, unsigned j, void *arg)
     return drive_shard_create(set->drives[j], h->g->m->vid, 1, &h->w[j]);
 }
 
-/*
- * Drops a corrupt copy of the same version, whose data folder is in the way.
- * An inline record is simply replaced by the commit: dropping it first would
- * leave a window in which readers find one drive fewer.
- */
-static int
-drop_job(struct eset *set, unsigned j, void *arg)
-{
-    struct heal_ctx *h = arg;
-
-    if (!h->g->m->is_inline && h->g->rcs[j] >= 0 &&
-        object__same_version(&h->g->metas[j], h->g->m)) {
-        int rc = drive_meta_delete(set->drives[j], h->g->bucket, h->g->key, h->g->m->vid);
-
-        return rc == -ERR_NOT_FOUND ? 0 : rc;
-    }
-    return 0;
-}
-
 static int
 commit_job(struct eset *set, unsigned j, void *arg)
 {
@@ -201,7 +182,11 @@ stage(struct heal_ctx *h, const bool *mask)
     return finish_writers(h, mask, rc);
 }
 
-/* Under the name lock: drops the corrupt copies in the way and commits the staged ones. */
+/*
+ * Under the name lock: commits the staged copies. A corrupt copy of the same
+ * version is replaced in one step by the drive (its commit swaps the data
+ * folder), so readers never find the drive without a copy.
+ */
 static int
 publish(struct heal_ctx *h, const bool *mask)
 {
@@ -209,7 +194,6 @@ publish(struct heal_ctx *h, const bool *mask)
     int rcs[OBJ_MAX_SET], rc = 0;
     unsigned j;
 
-    object__run(set, mask, drop_job, h, rcs);
     object__run(set, mask, commit_job, h, rcs);
     for (j = 0; j < set->n; j++)
         if (mask[j] && rcs[j] < 0)

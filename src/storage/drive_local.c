@@ -784,11 +784,24 @@ move_to_data(struct drive_local *l, const char *vid, bool *moved)
     drive_local__path(l, src, "tmp/%s", vid);
     drive_local__path(l, dst, "data/%s", vid);
     if (rename(src, dst) < 0) {
-        if (errno != ENOENT)
-            return drive_local__sys_fail(l, errno, "rename", src);
-        if (stat(dst, &st) == 0)
+        int e = errno;
+
+        if (e == ENOTEMPTY || e == EEXIST) {
+            /*
+             * Healing rewrites a corrupt copy of the same version: swap the
+             * new folder in atomically (readers see the old file or the new
+             * one, never none), then drop the old one, now under tmp/.
+             */
+            if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_EXCHANGE) < 0)
+                return drive_local__sys_fail(l, errno, "rename (exchange)", src);
+            rm_tree(l, src, 0);
+        } else if (e != ENOENT) {
+            return drive_local__sys_fail(l, e, "rename", src);
+        } else if (stat(dst, &st) == 0) {
             return 0; /* committed before: the same version again */
-        return -ERR_NOT_FOUND;
+        } else {
+            return -ERR_NOT_FOUND;
+        }
     }
     *moved = true;
     drive_local__path(l, dst, "data");
