@@ -575,6 +575,14 @@ objlayer_has_quorum(struct objlayer *ol, bool for_writes)
 }
 
 size_t
+objlayer_get_mem(struct objlayer *ol)
+{
+    unsigned n = ol->sets[0].n, k = n - n / 2;
+
+    return ERASURE_BLOCK_SIZE + n * (erasure_shard_len(k, ERASURE_BLOCK_SIZE) + ERASURE_HASH_LEN);
+}
+
+size_t
 objlayer_drives(struct objlayer *ol, struct objlayer_drive_state *out, size_t max)
 {
     size_t i;

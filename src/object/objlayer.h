@@ -145,6 +145,8 @@ int objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *ke
  * request, and answers 503 SlowDown when the budget is spent.
  */
 size_t objlayer_stream_mem(struct objlayer *ol);
+/* The same for a streaming GET, which holds one stripe (a PUT holds two). */
+size_t objlayer_get_mem(struct objlayer *ol);
 
 /*
  * Health, from the drives' online flags (no I/O): with `for_writes` false,

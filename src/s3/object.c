@@ -13,8 +13,8 @@
  *
  * GetObject streams the other way: the response body is read from
  * obj_get_read() by libmicrohttpd's connection thread, block by block.
- * Both reserve objlayer_stream_mem() from the memory budget for their
- * duration, or answer 503 SlowDown.
+ * Both reserve objlayer_stream_mem() (PUT) or objlayer_get_mem() (GET) from
+ * the memory budget for their duration, or answer 503 SlowDown.
  */
 #include "util/base.h"
 
@@ -519,7 +519,7 @@ s3__get_object(struct s3_call *call)
     gs = xcalloc(1, sizeof(*gs));
     gs->s3 = call->s3;
     objmeta_init(&info);
-    gs->mem = objlayer_stream_mem(call->s3->ol);
+    gs->mem = objlayer_get_mem(call->s3->ol);
     if (!s3__mem_reserve(call->s3, gs->mem)) {
         gs->mem = 0;
         rc = -ERR_BUSY;
