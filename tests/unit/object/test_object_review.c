@@ -12,12 +12,12 @@
  */
 #include "util/base.h"
 
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <unistd.h>
 
 #include "erasure/erasure.h"
 #include "harness.h"
+#include "object_test.h"
 #include "object/objlayer.h"
 #include "storage/drive.h"
 #include "storage/drive_faulty.h"
@@ -75,22 +75,6 @@ fill(uint8_t *p, size_t n, unsigned seed)
     }
 }
 
-static void
-md5_hex(const void *p, size_t n, char out[33])
-{
-    static const char hx[] = "0123456789abcdef";
-    uint8_t md[16];
-    unsigned len;
-    int i;
-
-    EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
-    for (i = 0; i < 16; i++) {
-        out[2 * i] = hx[md[i] >> 4];
-        out[2 * i + 1] = hx[md[i] & 15];
-    }
-    out[32] = '\0';
-}
-
 /* PUTs `n` bytes in pieces of `piece`; size -1 sends it as of unknown length. */
 static int
 put_sized(struct objlayer *ol, const char *key, const uint8_t *data, size_t n, size_t piece,
@@ -117,31 +101,6 @@ static int
 put(struct objlayer *ol, const char *key, const uint8_t *data, size_t n)
 {
     return put_sized(ol, key, data, n, 65536 + 5, (int64_t)n, NULL);
-}
-
-/* Reads all of `key`; 0 if it matches want[0..n), else the error (-ERR_CORRUPT on a mismatch). */
-static int
-check_read(struct objlayer *ol, const char *key, const uint8_t *want, size_t n)
-{
-    struct obj_meta info;
-    struct obj_get *g;
-    uint8_t *buf = xmalloc(n + 1);
-    ssize_t got;
-    int rc;
-
-    objmeta_init(&info);
-    rc = objlayer_get_open(ol, "b", key, &g, &info);
-    if (rc == 0) {
-        got = obj_get_read(g, 0, buf, n + 1);
-        obj_get_close(g);
-        if (got < 0)
-            rc = (int)got;
-        else if ((size_t)got != n || info.size != n || memcmp(buf, want, n) != 0)
-            rc = -ERR_CORRUPT;
-    }
-    objmeta_release(&info);
-    free(buf);
-    return rc;
 }
 
 /* The version id drive i holds for `key`, or "" (absent or unreadable). */
@@ -308,7 +267,7 @@ TEST(object_review_list_counts_copies_per_version)
     ASSERT_OK(drive_meta_commit(f.inner[1], "b", "x", &m));
     objmeta_release(&m);
     ASSERT_EQ(list_check(f.ol, NULL, NULL, 0), 1);
-    ASSERT(check_read(f.ol, "x", (const uint8_t *)"xxxx", 4) < 0);
+    ASSERT(object_test_check_read(f.ol, "x", (const uint8_t *)"xxxx", 4) < 0);
     objlayer_close(f.ol);
 }
 
@@ -330,7 +289,7 @@ TEST(object_review_list_fails_when_drives_fail_listing)
     drive_faulty_fail_after(f.drives[0], DRIVE_FAULTY_OP_LIST, 1, -ERR_IO);
     ASSERT_EQ(list_check(f.ol, NULL, NULL, 0), 1);
     drive_faulty_clear(f.drives[0]);
-    ASSERT_OK(check_read(f.ol, "x", (const uint8_t *)"xxxx", 4));
+    ASSERT_OK(object_test_check_read(f.ol, "x", (const uint8_t *)"xxxx", 4));
     objlayer_close(f.ol);
 }
 
@@ -352,7 +311,7 @@ putter_main(void *arg)
         uint8_t *data = xmalloc(n);
 
         fill(data, n, t->id * 100 + i);
-        md5_hex(data, n, t->etags[i]);
+        object_test_md5_hex(data, n, t->etags[i]);
         if (put(t->ol, t->key, data, n) < 0)
             t->etags[i][0] = '\0';
         free(data);
@@ -385,7 +344,7 @@ TEST(object_review_concurrent_puts_same_key)
     buf = xmalloc(info.size + 1);
     ASSERT_EQ(obj_get_read(g, 0, buf, info.size + 1), (ssize_t)info.size);
     obj_get_close(g);
-    md5_hex(buf, info.size, md5);
+    object_test_md5_hex(buf, info.size, md5);
     ASSERT_STREQ(md5, info.etag);
     for (i = 0; i < 6; i++)
         for (j = 0; j < 4; j++)
@@ -423,7 +382,7 @@ TEST(object_review_delete_then_heal_does_not_resurrect)
     ASSERT_EQ(r.objects_healed, 0);
     inner_vid(&f, 3, "k", vid);
     ASSERT_STREQ(vid, "");
-    ASSERT_EQ(check_read(f.ol, "k", data, sizeof(data)), -ERR_KEY_NOT_FOUND);
+    ASSERT_EQ(object_test_check_read(f.ol, "k", data, sizeof(data)), -ERR_KEY_NOT_FOUND);
     ASSERT_EQ(list_check(f.ol, NULL, NULL, 0), 0);
     objlayer_close(f.ol);
 }
@@ -459,7 +418,7 @@ TEST(object_review_heal_removes_dangling)
     ASSERT_STREQ(vid, "");
     inner_vid(&f, 0, "big", vid);
     ASSERT_STREQ(vid, "");
-    ASSERT_OK(check_read(f.ol, "keep", big, 10));
+    ASSERT_OK(object_test_check_read(f.ol, "keep", big, 10));
     free(big);
     objlayer_close(f.ol);
 }
@@ -504,7 +463,7 @@ TEST(object_review_heal_keeps_raised_parity_copies)
     ASSERT_EQ(r.objects_dangling_removed, 0);
     for (i = 0; i < 3; i++)
         drive_faulty_clear(f.drives[i]);
-    ASSERT_OK(check_read(f.ol, "r", data, n));
+    ASSERT_OK(object_test_check_read(f.ol, "r", data, n));
     free(data);
     objlayer_close(f.ol);
 }
@@ -523,7 +482,7 @@ TEST(object_review_put_survives_drive_failing_mid_stream)
     drive_faulty_fail_after(f.drives[1], DRIVE_FAULTY_OP_SHARD_APPEND, 2, -ERR_IO);
     ASSERT_OK(put(f.ol, "k", data, n));
     drive_faulty_clear(f.drives[1]);
-    ASSERT_OK(check_read(f.ol, "k", data, n));
+    ASSERT_OK(object_test_check_read(f.ol, "k", data, n));
     ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
     ASSERT_EQ(r.objects_failed, 0);
     inner_vid(&f, 0, "k", vid0);
@@ -532,7 +491,7 @@ TEST(object_review_put_survives_drive_failing_mid_stream)
     /* Only drives 1 and 3 left good: drive 1's rebuilt shards must be right. */
     drive_faulty_flip_bits_on_read(f.drives[0], true);
     drive_faulty_flip_bits_on_read(f.drives[2], true);
-    ASSERT_OK(check_read(f.ol, "k", data, n));
+    ASSERT_OK(object_test_check_read(f.ol, "k", data, n));
     free(data);
     objlayer_close(f.ol);
 }
@@ -567,7 +526,7 @@ TEST(object_review_heal_fixes_corrupt_inline_copy)
     ASSERT_MEMEQ(again.inline_data.ptr, saved.ptr, saved.len);
     ASSERT_STREQ(again.vid, m.vid);
     ASSERT_EQ(again.shard_idx, m.shard_idx);
-    ASSERT_OK(check_read(f.ol, "s", data, sizeof(data)));
+    ASSERT_OK(object_test_check_read(f.ol, "s", data, sizeof(data)));
     objmeta_release(&again);
     objmeta_release(&m);
     buf_release(&saved);
@@ -601,8 +560,8 @@ TEST(object_review_heal_report_counts)
     /* Drives 1 and 3 were rewritten: they alone must serve b and c. */
     drive_faulty_flip_bits_on_read(f.drives[0], true);
     drive_faulty_flip_bits_on_read(f.drives[2], true);
-    ASSERT_OK(check_read(f.ol, "b", data, 300000));
-    ASSERT_OK(check_read(f.ol, "c", data, 2 * MiB));
+    ASSERT_OK(object_test_check_read(f.ol, "b", data, 300000));
+    ASSERT_OK(object_test_check_read(f.ol, "c", data, 2 * MiB));
     free(data);
     objlayer_close(f.ol);
 }
@@ -633,7 +592,7 @@ TEST(object_review_rollback_restores_previous_inline_version)
         inner_vid(&f, i, "k", vid);
         ASSERT_STREQ(vid, info.vid);
     }
-    ASSERT_OK(check_read(f.ol, "k", v1, sizeof(v1)));
+    ASSERT_OK(object_test_check_read(f.ol, "k", v1, sizeof(v1)));
     objmeta_release(&info);
     objlayer_close(f.ol);
 }
@@ -713,11 +672,11 @@ TEST(object_review_sizes_around_limits)
 
             objmeta_init(&info);
             ASSERT_OK(put_sized(f.ol, "s", data, n, pieces[p % ARRAY_SIZE(pieces)], size, &info));
-            md5_hex(data, n, md5);
+            object_test_md5_hex(data, n, md5);
             ASSERT_STREQ(info.etag, md5);
             ASSERT_EQ(info.is_inline, n <= 128 * KiB);
             objmeta_release(&info);
-            ASSERT_OK(check_read(f.ol, "s", data, n));
+            ASSERT_OK(object_test_check_read(f.ol, "s", data, n));
             /* Reads that straddle each block boundary. */
             objmeta_init(&info);
             ASSERT_OK(objlayer_get_open(f.ol, "b", "s", &g, &info));
@@ -808,7 +767,7 @@ TEST(object_review_put_delete_heal_race)
         buf = xmalloc(info.size + 1);
         ASSERT_EQ(obj_get_read(g, 0, buf, info.size), (ssize_t)info.size);
         obj_get_close(g);
-        md5_hex(buf, info.size, md5);
+        object_test_md5_hex(buf, info.size, md5);
         ASSERT_STREQ(md5, info.etag);
         free(buf);
     }
@@ -893,7 +852,7 @@ TEST(object_review_replaced_local_drive_is_formatted_back_and_healed)
     }
     obj_get_close(g);
     objmeta_release(&info);
-    ASSERT_OK(check_read(ol, "small", data, 100));
+    ASSERT_OK(object_test_check_read(ol, "small", data, 100));
     objlayer_close(ol);
     buf_release(&err);
     free(data);
@@ -968,7 +927,7 @@ TEST(object_review_drive_flapping_while_reading_never_hangs)
     }
     __atomic_store_n(&fl.stop, true, __ATOMIC_RELEASE);
     pthread_join(th, NULL);
-    ASSERT_OK(check_read(f.ol, "k", data, sizeof(data)));
+    ASSERT_OK(object_test_check_read(f.ol, "k", data, sizeof(data)));
     objlayer_close(f.ol);
 }
 
@@ -993,10 +952,10 @@ TEST(object_review_failed_overwrite_never_loses_both_versions)
     ASSERT_EQ(put(f.ol, "k", v2, sizeof(v2)), -ERR_QUORUM);
     drive_faulty_clear(f.drives[2]);
     drive_faulty_clear(f.drives[3]);
-    ASSERT(check_read(f.ol, "k", v1, sizeof(v1)) == 0 ||
-           check_read(f.ol, "k", v2, sizeof(v2)) == 0);
+    ASSERT(object_test_check_read(f.ol, "k", v1, sizeof(v1)) == 0 ||
+           object_test_check_read(f.ol, "k", v2, sizeof(v2)) == 0);
     ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
-    ASSERT(check_read(f.ol, "k", v1, sizeof(v1)) == 0 ||
-           check_read(f.ol, "k", v2, sizeof(v2)) == 0);
+    ASSERT(object_test_check_read(f.ol, "k", v1, sizeof(v1)) == 0 ||
+           object_test_check_read(f.ol, "k", v2, sizeof(v2)) == 0);
     objlayer_close(f.ol);
 }

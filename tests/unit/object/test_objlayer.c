@@ -5,9 +5,9 @@
  */
 #include "util/base.h"
 
-#include <openssl/evp.h>
 
 #include "harness.h"
+#include "object_test.h"
 #include "object/objlayer.h"
 #include "storage/drive.h"
 
@@ -46,22 +46,6 @@ fill(uint8_t *p, size_t n, unsigned seed)
         x = x * 1103515245u + 12345u;
         p[i] = (uint8_t)(x >> 16);
     }
-}
-
-static void
-md5_hex(const void *p, size_t n, char out[33])
-{
-    uint8_t md[16];
-    unsigned len;
-    static const char hx[] = "0123456789abcdef";
-    int i;
-
-    EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
-    for (i = 0; i < 16; i++) {
-        out[2 * i] = hx[md[i] >> 4];
-        out[2 * i + 1] = hx[md[i] & 15];
-    }
-    out[32] = '\0';
 }
 
 /* PUTs `n` bytes in pieces of `piece`; returns the rc of finish. */
@@ -189,7 +173,7 @@ TEST(object_roundtrip_sizes)
         assert_object(f.ol, "b", key, data, sizes[i]);
         objmeta_init(&info);
         ASSERT_OK(objlayer_head(f.ol, "b", key, &info));
-        md5_hex(data, sizes[i], md5);
+        object_test_md5_hex(data, sizes[i], md5);
         ASSERT_STREQ(info.etag, md5);
         ASSERT_EQ(info.size, sizes[i]);
         ASSERT_STREQ(objmeta_header(&info, "content-type"), "text/x");

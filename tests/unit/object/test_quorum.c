@@ -6,6 +6,7 @@
 #include "util/base.h"
 
 #include "harness.h"
+#include "object_test.h"
 #include "object/objlayer.h"
 #include "storage/drive.h"
 #include "storage/drive_faulty.h"
@@ -62,31 +63,6 @@ put_all(struct objlayer *ol, const char *key, const uint8_t *data, size_t n)
     return obj_put_finish(p, NULL);
 }
 
-/* Reads the whole object and compares; returns the rc of the read. */
-static int
-check_read(struct objlayer *ol, const char *key, const uint8_t *want, size_t n)
-{
-    struct obj_meta info;
-    struct obj_get *g;
-    uint8_t *buf = xmalloc(n + 1);
-    ssize_t got;
-    int rc;
-
-    objmeta_init(&info);
-    rc = objlayer_get_open(ol, "b", key, &g, &info);
-    if (rc == 0) {
-        got = obj_get_read(g, 0, buf, n + 1);
-        obj_get_close(g);
-        if (got < 0)
-            rc = (int)got;
-        else if ((size_t)got != n || memcmp(buf, want, n) != 0)
-            rc = -ERR_CORRUPT;
-    }
-    objmeta_release(&info);
-    free(buf);
-    return rc;
-}
-
 TEST(object_bitrot_on_one_drive_still_reads)
 {
     struct ffixture f;
@@ -99,16 +75,16 @@ TEST(object_bitrot_on_one_drive_still_reads)
     ASSERT_OK(put_all(f.ol, "k", data, n));
     for (d = 0; d < NDRIVES; d++) {
         drive_faulty_flip_bits_on_read(f.drives[d], true);
-        ASSERT_OK(check_read(f.ol, "k", data, n));
+        ASSERT_OK(object_test_check_read(f.ol, "k", data, n));
         drive_faulty_flip_bits_on_read(f.drives[d], false);
     }
     /* Two rotting drives of four: still k = 2 good shards. */
     drive_faulty_flip_bits_on_read(f.drives[0], true);
     drive_faulty_flip_bits_on_read(f.drives[3], true);
-    ASSERT_OK(check_read(f.ol, "k", data, n));
+    ASSERT_OK(object_test_check_read(f.ol, "k", data, n));
     /* Three: the read must fail, never return wrong bytes. */
     drive_faulty_flip_bits_on_read(f.drives[1], true);
-    ASSERT(check_read(f.ol, "k", data, n) < 0);
+    ASSERT(object_test_check_read(f.ol, "k", data, n) < 0);
     free(data);
     objlayer_close(f.ol);
 }
@@ -124,7 +100,7 @@ TEST(object_full_drive_write_succeeds_with_quorum_and_heals)
     pattern(data, n, 2);
     drive_faulty_enospc(f.drives[2], true);
     ASSERT_OK(put_all(f.ol, "k", data, n));
-    ASSERT_OK(check_read(f.ol, "k", data, n));
+    ASSERT_OK(object_test_check_read(f.ol, "k", data, n));
     drive_faulty_enospc(f.drives[2], false);
     ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
     ASSERT_EQ(r.objects_failed, 0);
@@ -132,7 +108,7 @@ TEST(object_full_drive_write_succeeds_with_quorum_and_heals)
      * its shard: with drives 0 and 1 rotting, 2 and 3 must answer. */
     drive_faulty_flip_bits_on_read(f.drives[0], true);
     drive_faulty_flip_bits_on_read(f.drives[1], true);
-    ASSERT_OK(check_read(f.ol, "k", data, n));
+    ASSERT_OK(object_test_check_read(f.ol, "k", data, n));
     free(data);
     objlayer_close(f.ol);
 }
@@ -150,7 +126,7 @@ TEST(object_two_full_drives_fail_cleanly)
     ASSERT_EQ(put_all(f.ol, "k", data, n), -ERR_QUORUM);
     drive_faulty_enospc(f.drives[0], false);
     drive_faulty_enospc(f.drives[1], false);
-    ASSERT_EQ(check_read(f.ol, "k", data, n), -ERR_KEY_NOT_FOUND);
+    ASSERT_EQ(object_test_check_read(f.ol, "k", data, n), -ERR_KEY_NOT_FOUND);
     free(data);
     objlayer_close(f.ol);
 }
@@ -169,7 +145,7 @@ TEST(object_commit_below_quorum_rolls_back_to_old_version)
     ASSERT_EQ(put_all(f.ol, "k", v2, sizeof(v2)), -ERR_QUORUM);
     drive_faulty_clear(f.drives[1]);
     drive_faulty_clear(f.drives[2]);
-    ASSERT_OK(check_read(f.ol, "k", v1, sizeof(v1)));
+    ASSERT_OK(object_test_check_read(f.ol, "k", v1, sizeof(v1)));
     objlayer_close(f.ol);
 }
 
@@ -185,11 +161,11 @@ TEST(object_offline_drives)
     drive_faulty_go_offline(f.drives[3]);
     /* One of four offline: writes reach 3 = write quorum of 2+2. */
     ASSERT_OK(put_all(f.ol, "one-down", data, sizeof(data)));
-    ASSERT_OK(check_read(f.ol, "one-down", data, sizeof(data)));
+    ASSERT_OK(object_test_check_read(f.ol, "one-down", data, sizeof(data)));
     drive_faulty_go_offline(f.drives[0]);
     /* Two offline: reads still work, writes refuse. */
-    ASSERT_OK(check_read(f.ol, "before", data, sizeof(data)));
-    ASSERT_OK(check_read(f.ol, "one-down", data, sizeof(data)));
+    ASSERT_OK(object_test_check_read(f.ol, "before", data, sizeof(data)));
+    ASSERT_OK(object_test_check_read(f.ol, "one-down", data, sizeof(data)));
     ASSERT_EQ(put_all(f.ol, "two-down", data, sizeof(data)), -ERR_QUORUM);
     objlayer_close(f.ol);
 }

@@ -1,0 +1,43 @@
+/* tests/unit/object/object_test.c: helpers shared by the object-layer tests. */
+#include "util/base.h"
+
+#include "object_test.h"
+
+#include <openssl/evp.h>
+
+#include "util/enc.h"
+#include "util/err.h"
+
+void
+object_test_md5_hex(const void *p, size_t n, char out[33])
+{
+    uint8_t md[16];
+    unsigned len;
+
+    EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
+    hex_encode_to(out, md, sizeof(md));
+}
+
+int
+object_test_check_read(struct objlayer *ol, const char *key, const uint8_t *want, size_t n)
+{
+    struct obj_meta info;
+    struct obj_get *g;
+    uint8_t *buf = xmalloc(n + 1);
+    ssize_t got;
+    int rc;
+
+    objmeta_init(&info);
+    rc = objlayer_get_open(ol, "b", key, &g, &info);
+    if (rc == 0) {
+        got = obj_get_read(g, 0, buf, n + 1);
+        obj_get_close(g);
+        if (got < 0)
+            rc = (int)got;
+        else if ((size_t)got != n || info.size != n || memcmp(buf, want, n) != 0)
+            rc = -ERR_CORRUPT;
+    }
+    objmeta_release(&info);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,19 @@
+/*
+ * tests/unit/object/object_test.h: helpers shared by the object-layer tests.
+ */
+#ifndef BASALT_TESTS_UNIT_OBJECT_OBJECT_TEST_H
+#define BASALT_TESTS_UNIT_OBJECT_OBJECT_TEST_H
+
+#include "util/base.h"
+
+#include "object/objlayer.h"
+
+/* Lowercase hex MD5 of `n` bytes into `out` (33 bytes): the ETag the layer must give. */
+void object_test_md5_hex(const void *p, size_t n, char out[33]);
+/*
+ * Reads all of bucket "b" key `key`; 0 if the object is exactly want[0..n),
+ * else the read's error, or -ERR_CORRUPT for a size or byte mismatch.
+ */
+int object_test_check_read(struct objlayer *ol, const char *key, const uint8_t *want, size_t n);
+
+#endif
