@@ -53,6 +53,27 @@ enum s3_op {
     S3_OP_GET_OBJECT,
     S3_OP_HEAD_OBJECT,
     S3_OP_DELETE_OBJECT,
+    S3_OP_DELETE_OBJECTS,
+    S3_OP_COPY_OBJECT,
+    S3_OP_POST_OBJECT, /* browser upload: multipart/form-data with a POST policy */
+    S3_OP_CREATE_MULTIPART_UPLOAD,
+    S3_OP_UPLOAD_PART,
+    S3_OP_UPLOAD_PART_COPY,
+    S3_OP_COMPLETE_MULTIPART_UPLOAD,
+    S3_OP_ABORT_MULTIPART_UPLOAD,
+    S3_OP_LIST_PARTS,
+    S3_OP_LIST_MULTIPART_UPLOADS,
+    S3_OP_GET_OBJECT_TAGGING,
+    S3_OP_PUT_OBJECT_TAGGING,
+    S3_OP_DELETE_OBJECT_TAGGING,
+    S3_OP_GET_BUCKET_TAGGING,
+    S3_OP_PUT_BUCKET_TAGGING,
+    S3_OP_DELETE_BUCKET_TAGGING,
+    S3_OP_GET_BUCKET_CORS,
+    S3_OP_PUT_BUCKET_CORS,
+    S3_OP_DELETE_BUCKET_CORS,
+    S3_OP_CORS_PREFLIGHT, /* OPTIONS, answered from the bucket's CORS configuration */
+    S3_OP_GET_OBJECT_ATTRIBUTES,
     S3_OP_NOT_IMPLEMENTED,
     S3_OP_METHOD_NOT_ALLOWED,
     S3_OP_BAD_PATH,
@@ -136,6 +157,20 @@ void s3__put_object(struct s3_call *call);
 void s3__get_object(struct s3_call *call); /* GET and HEAD */
 void s3__delete_object(struct s3_call *call);
 void s3__list_objects(struct s3_call *call); /* V1 and V2 */
+void s3__delete_objects(struct s3_call *call);     /* delete_objects.c */
+void s3__copy_object(struct s3_call *call);        /* copy.c */
+void s3__post_object(struct s3_call *call);        /* post.c */
+void s3__create_multipart(struct s3_call *call);   /* multipart.c */
+void s3__upload_part(struct s3_call *call);        /* multipart.c (and UploadPartCopy) */
+void s3__complete_multipart(struct s3_call *call); /* multipart.c */
+void s3__abort_multipart(struct s3_call *call);    /* multipart.c */
+void s3__list_parts(struct s3_call *call);         /* multipart.c */
+void s3__list_uploads(struct s3_call *call);       /* multipart.c */
+void s3__object_tagging(struct s3_call *call);     /* tagging.c: Get/Put/DeleteObjectTagging */
+void s3__bucket_tagging(struct s3_call *call);     /* tagging.c: Get/Put/DeleteBucketTagging */
+void s3__bucket_cors(struct s3_call *call);        /* cors.c: Get/Put/DeleteBucketCors */
+void s3__cors_preflight(struct s3_call *call);     /* cors.c: OPTIONS */
+void s3__get_object_attributes(struct s3_call *call); /* attributes.c */
 void s3__admin_heal(struct s3_call *call);
 void s3__admin_info(struct s3_call *call);
 

@@ -5,7 +5,7 @@
  * checks the operation against what is built, and calls it.
  *
  * Anything S3 defines but Basalt does not build yet (a subresource such as
- * ?acl or ?uploads, CopyObject, POST uploads) answers 501 NotImplemented
+ * ?acl or ?versioning) answers 501 NotImplemented
  * with the S3 error document, never a wrong success; a method S3 does not
  * know answers 405.
  */
@@ -21,22 +21,18 @@
 /* Subresources S3 defines that are not built yet: their presence means 501. */
 static const char *const unbuilt_subresources[] = {
     "accelerate",   "acl",
-    "analytics",    "attributes",
-    "cors",         "delete",
-    "encryption",   "intelligent-tiering",
-    "inventory",    "legal-hold",
-    "lifecycle",    "logging",
-    "metrics",      "notification",
-    "object-lock",  "ownershipControls",
-    "partNumber",   "policy",
+    "analytics",    "encryption",
+    "intelligent-tiering", "inventory",
+    "legal-hold",   "lifecycle",
+    "logging",      "metrics",
+    "notification", "object-lock",
+    "ownershipControls", "policy",
     "policyStatus", "publicAccessBlock",
     "replication",  "requestPayment",
     "restore",      "retention",
-    "select",       "tagging",
-    "torrent",      "uploadId",
-    "uploads",      "versionId",
-    "versioning",   "versions",
-    "website",
+    "select",       "torrent",
+    "versionId",    "versioning",
+    "versions",     "website",
 };
 
 static const char *const op_names[] = {
@@ -55,6 +51,27 @@ static const char *const op_names[] = {
     [S3_OP_GET_OBJECT] = "GetObject",
     [S3_OP_HEAD_OBJECT] = "HeadObject",
     [S3_OP_DELETE_OBJECT] = "DeleteObject",
+    [S3_OP_DELETE_OBJECTS] = "DeleteObjects",
+    [S3_OP_COPY_OBJECT] = "CopyObject",
+    [S3_OP_POST_OBJECT] = "PostObject",
+    [S3_OP_CREATE_MULTIPART_UPLOAD] = "CreateMultipartUpload",
+    [S3_OP_UPLOAD_PART] = "UploadPart",
+    [S3_OP_UPLOAD_PART_COPY] = "UploadPartCopy",
+    [S3_OP_COMPLETE_MULTIPART_UPLOAD] = "CompleteMultipartUpload",
+    [S3_OP_ABORT_MULTIPART_UPLOAD] = "AbortMultipartUpload",
+    [S3_OP_LIST_PARTS] = "ListParts",
+    [S3_OP_LIST_MULTIPART_UPLOADS] = "ListMultipartUploads",
+    [S3_OP_GET_OBJECT_TAGGING] = "GetObjectTagging",
+    [S3_OP_PUT_OBJECT_TAGGING] = "PutObjectTagging",
+    [S3_OP_DELETE_OBJECT_TAGGING] = "DeleteObjectTagging",
+    [S3_OP_GET_BUCKET_TAGGING] = "GetBucketTagging",
+    [S3_OP_PUT_BUCKET_TAGGING] = "PutBucketTagging",
+    [S3_OP_DELETE_BUCKET_TAGGING] = "DeleteBucketTagging",
+    [S3_OP_GET_BUCKET_CORS] = "GetBucketCors",
+    [S3_OP_PUT_BUCKET_CORS] = "PutBucketCors",
+    [S3_OP_DELETE_BUCKET_CORS] = "DeleteBucketCors",
+    [S3_OP_CORS_PREFLIGHT] = "CorsPreflight",
+    [S3_OP_GET_OBJECT_ATTRIBUTES] = "GetObjectAttributes",
     [S3_OP_NOT_IMPLEMENTED] = "NotImplemented",
     [S3_OP_METHOD_NOT_ALLOWED] = "MethodNotAllowed",
     [S3_OP_BAD_PATH] = "BadPath",
@@ -115,28 +132,56 @@ route_system(const struct http_req *req, const char *key)
     return S3_OP_NOT_IMPLEMENTED;
 }
 
+/* GET/PUT/DELETE of a configuration subresource: one of three operations, or 405. */
+static enum s3_op
+route_config(const char *m, enum s3_op get, enum s3_op put, enum s3_op del)
+{
+    if (!strcmp(m, "GET"))
+        return get;
+    if (!strcmp(m, "PUT"))
+        return put;
+    if (!strcmp(m, "DELETE"))
+        return del;
+    return S3_OP_METHOD_NOT_ALLOWED;
+}
+
 static enum s3_op
 route_bucket(const struct http_req *req, const char *m)
 {
     struct slice v;
 
+    if (has_unbuilt_subresource(req))
+        return S3_OP_NOT_IMPLEMENTED;
+    if (http_req_has_param(req, "tagging"))
+        return route_config(m, S3_OP_GET_BUCKET_TAGGING, S3_OP_PUT_BUCKET_TAGGING,
+                            S3_OP_DELETE_BUCKET_TAGGING);
+    if (http_req_has_param(req, "cors"))
+        return route_config(m, S3_OP_GET_BUCKET_CORS, S3_OP_PUT_BUCKET_CORS,
+                            S3_OP_DELETE_BUCKET_CORS);
     if (!strcmp(m, "GET")) {
         if (http_req_has_param(req, "location"))
             return S3_OP_GET_BUCKET_LOCATION;
-        if (has_unbuilt_subresource(req))
-            return S3_OP_NOT_IMPLEMENTED;
+        if (http_req_has_param(req, "uploads"))
+            return S3_OP_LIST_MULTIPART_UPLOADS;
         if (http_req_param(req, "list-type", &v) && slice_eq_cstr(v, "2"))
             return S3_OP_LIST_OBJECTS_V2;
         return S3_OP_LIST_OBJECTS;
     }
-    if (has_unbuilt_subresource(req) || !strcmp(m, "POST"))
+    if (!strcmp(m, "POST")) {
+        if (http_req_has_param(req, "delete"))
+            return S3_OP_DELETE_OBJECTS;
+        if (req->nparams == 0)
+            return S3_OP_POST_OBJECT;
         return S3_OP_NOT_IMPLEMENTED;
+    }
     if (!strcmp(m, "PUT"))
         return S3_OP_CREATE_BUCKET;
     if (!strcmp(m, "HEAD"))
         return S3_OP_HEAD_BUCKET;
     if (!strcmp(m, "DELETE"))
         return S3_OP_DELETE_BUCKET;
+    if (!strcmp(m, "OPTIONS"))
+        return S3_OP_CORS_PREFLIGHT;
     return S3_OP_METHOD_NOT_ALLOWED;
 }
 
@@ -144,20 +189,40 @@ static enum s3_op
 route_object(const struct http_req *req, const char *m)
 {
     struct slice v;
+    bool copy = http_req_header(req, "x-amz-copy-source", &v);
 
-    if (has_unbuilt_subresource(req) || !strcmp(m, "POST"))
+    if (has_unbuilt_subresource(req))
         return S3_OP_NOT_IMPLEMENTED;
-    if (!strcmp(m, "PUT")) {
-        if (http_req_header(req, "x-amz-copy-source", &v))
-            return S3_OP_NOT_IMPLEMENTED; /* CopyObject */
-        return S3_OP_PUT_OBJECT;
+    if (http_req_has_param(req, "tagging"))
+        return route_config(m, S3_OP_GET_OBJECT_TAGGING, S3_OP_PUT_OBJECT_TAGGING,
+                            S3_OP_DELETE_OBJECT_TAGGING);
+    if (http_req_has_param(req, "uploadId")) {
+        if (!strcmp(m, "PUT"))
+            return copy ? S3_OP_UPLOAD_PART_COPY : S3_OP_UPLOAD_PART;
+        if (!strcmp(m, "POST"))
+            return S3_OP_COMPLETE_MULTIPART_UPLOAD;
+        if (!strcmp(m, "DELETE"))
+            return S3_OP_ABORT_MULTIPART_UPLOAD;
+        if (!strcmp(m, "GET"))
+            return S3_OP_LIST_PARTS;
+        return S3_OP_METHOD_NOT_ALLOWED;
     }
+    if (!strcmp(m, "POST"))
+        return http_req_has_param(req, "uploads") ? S3_OP_CREATE_MULTIPART_UPLOAD
+                                                  : S3_OP_NOT_IMPLEMENTED;
+    if (http_req_has_param(req, "uploads"))
+        return S3_OP_METHOD_NOT_ALLOWED;
+    if (!strcmp(m, "PUT"))
+        return copy ? S3_OP_COPY_OBJECT : S3_OP_PUT_OBJECT;
     if (!strcmp(m, "GET"))
-        return S3_OP_GET_OBJECT;
+        return http_req_has_param(req, "attributes") ? S3_OP_GET_OBJECT_ATTRIBUTES
+                                                     : S3_OP_GET_OBJECT;
     if (!strcmp(m, "HEAD"))
         return S3_OP_HEAD_OBJECT;
     if (!strcmp(m, "DELETE"))
         return S3_OP_DELETE_OBJECT;
+    if (!strcmp(m, "OPTIONS"))
+        return S3_OP_CORS_PREFLIGHT;
     return S3_OP_METHOD_NOT_ALLOWED;
 }
 
@@ -165,7 +230,7 @@ static bool
 is_s3_method(const char *m)
 {
     return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "PUT") || !strcmp(m, "POST") ||
-           !strcmp(m, "DELETE");
+           !strcmp(m, "DELETE") || !strcmp(m, "OPTIONS");
 }
 
 enum s3_op
@@ -182,6 +247,8 @@ s3_route(const struct http_req *req, const char *bucket, const char *key)
     if (!is_s3_method(m))
         return S3_OP_METHOD_NOT_ALLOWED;
     if (!bucket) {
+        if (!strcmp(m, "OPTIONS"))
+            return S3_OP_METHOD_NOT_ALLOWED;
         if (!strcmp(m, "GET"))
             return has_unbuilt_subresource(req) ? S3_OP_NOT_IMPLEMENTED : S3_OP_LIST_BUCKETS;
         return S3_OP_METHOD_NOT_ALLOWED;
@@ -209,6 +276,27 @@ static s3_op_fn *const op_fns[] = {
     [S3_OP_GET_OBJECT] = s3__get_object,
     [S3_OP_HEAD_OBJECT] = s3__get_object,
     [S3_OP_DELETE_OBJECT] = s3__delete_object,
+    [S3_OP_DELETE_OBJECTS] = s3__delete_objects,
+    [S3_OP_COPY_OBJECT] = s3__copy_object,
+    [S3_OP_POST_OBJECT] = s3__post_object,
+    [S3_OP_CREATE_MULTIPART_UPLOAD] = s3__create_multipart,
+    [S3_OP_UPLOAD_PART] = s3__upload_part,
+    [S3_OP_UPLOAD_PART_COPY] = s3__upload_part,
+    [S3_OP_COMPLETE_MULTIPART_UPLOAD] = s3__complete_multipart,
+    [S3_OP_ABORT_MULTIPART_UPLOAD] = s3__abort_multipart,
+    [S3_OP_LIST_PARTS] = s3__list_parts,
+    [S3_OP_LIST_MULTIPART_UPLOADS] = s3__list_uploads,
+    [S3_OP_GET_OBJECT_TAGGING] = s3__object_tagging,
+    [S3_OP_PUT_OBJECT_TAGGING] = s3__object_tagging,
+    [S3_OP_DELETE_OBJECT_TAGGING] = s3__object_tagging,
+    [S3_OP_GET_BUCKET_TAGGING] = s3__bucket_tagging,
+    [S3_OP_PUT_BUCKET_TAGGING] = s3__bucket_tagging,
+    [S3_OP_DELETE_BUCKET_TAGGING] = s3__bucket_tagging,
+    [S3_OP_GET_BUCKET_CORS] = s3__bucket_cors,
+    [S3_OP_PUT_BUCKET_CORS] = s3__bucket_cors,
+    [S3_OP_DELETE_BUCKET_CORS] = s3__bucket_cors,
+    [S3_OP_CORS_PREFLIGHT] = s3__cors_preflight,
+    [S3_OP_GET_OBJECT_ATTRIBUTES] = s3__get_object_attributes,
 };
 
 /*
@@ -295,7 +383,13 @@ s3_handle(void *arg, struct http_req *req)
         s3__send_error(call, -ERR_INVALID_ARGUMENT, "A query parameter has a malformed escape.");
         return;
     }
-    if (s3__authenticate(call) < 0)
+    /*
+     * A CORS preflight is anonymous by definition, and a browser POST upload
+     * carries its signature in the form (post.c checks it): both skip the
+     * header and query authentication.
+     */
+    if (call->op != S3_OP_CORS_PREFLIGHT && call->op != S3_OP_POST_OBJECT &&
+        s3__authenticate(call) < 0)
         return;
     dispatch(call);
 }

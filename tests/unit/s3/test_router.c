@@ -52,28 +52,51 @@ TEST(s3_router_operations)
 
 TEST(s3_router_not_implemented)
 {
-    static const char *const sub[] = { "acl",  "versioning", "uploads",  "tagging",    "policy",
-                                       "cors", "lifecycle",  "versions", "object-lock" };
+    static const char *const sub[] = { "acl",       "versioning", "policy",
+                                       "lifecycle", "versions",   "object-lock" };
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(sub); i++) {
         ASSERT_EQ(route("GET", "/bkt", sub[i], NULL), S3_OP_NOT_IMPLEMENTED);
         ASSERT_EQ(route("PUT", "/bkt", sub[i], NULL), S3_OP_NOT_IMPLEMENTED);
         ASSERT_EQ(route("GET", "/bkt/k", sub[i], NULL), S3_OP_NOT_IMPLEMENTED);
+        ASSERT_EQ(route("POST", "/bkt", sub[i], NULL), S3_OP_NOT_IMPLEMENTED);
     }
-    ASSERT_EQ(route("POST", "/bkt", "delete", NULL), S3_OP_NOT_IMPLEMENTED);
-    ASSERT_EQ(route("POST", "/bkt/k", "uploads", NULL), S3_OP_NOT_IMPLEMENTED);
-    ASSERT_EQ(route("PUT", "/bkt/k", "partNumber=1&uploadId=x", NULL), S3_OP_NOT_IMPLEMENTED);
-    ASSERT_EQ(route("PUT", "/bkt/k", "", "x-amz-copy-source"), S3_OP_NOT_IMPLEMENTED);
+    ASSERT_EQ(route("POST", "/bkt/k", "", NULL), S3_OP_NOT_IMPLEMENTED);
+    ASSERT_EQ(route("POST", "/bkt", "unknown", NULL), S3_OP_NOT_IMPLEMENTED);
     ASSERT_EQ(route("GET", "/", "acl", NULL), S3_OP_NOT_IMPLEMENTED);
 }
 
-TEST(s3_router_methods)
+TEST(s3_router_api_operations)
 {
-    ASSERT_EQ(route("PATCH", "/bkt/k", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
-    ASSERT_EQ(route("OPTIONS", "/bkt", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
-    ASSERT_EQ(route("PUT", "/", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
-    ASSERT_EQ(route("AVERYLONGMETHODNAME", "/", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
+    ASSERT_EQ(route("POST", "/bkt", "delete", NULL), S3_OP_DELETE_OBJECTS);
+    ASSERT_EQ(route("POST", "/bkt", "", NULL), S3_OP_POST_OBJECT);
+    ASSERT_EQ(route("PUT", "/bkt/k", "", "x-amz-copy-source"), S3_OP_COPY_OBJECT);
+    ASSERT_EQ(route("POST", "/bkt/k", "uploads", NULL), S3_OP_CREATE_MULTIPART_UPLOAD);
+    ASSERT_EQ(route("GET", "/bkt/k", "uploads", NULL), S3_OP_METHOD_NOT_ALLOWED);
+    ASSERT_EQ(route("PUT", "/bkt/k", "partNumber=1&uploadId=x", NULL), S3_OP_UPLOAD_PART);
+    ASSERT_EQ(route("PUT", "/bkt/k", "partNumber=1&uploadId=x", "x-amz-copy-source"),
+              S3_OP_UPLOAD_PART_COPY);
+    ASSERT_EQ(route("POST", "/bkt/k", "uploadId=x", NULL), S3_OP_COMPLETE_MULTIPART_UPLOAD);
+    ASSERT_EQ(route("DELETE", "/bkt/k", "uploadId=x", NULL), S3_OP_ABORT_MULTIPART_UPLOAD);
+    ASSERT_EQ(route("GET", "/bkt/k", "uploadId=x", NULL), S3_OP_LIST_PARTS);
+    ASSERT_EQ(route("HEAD", "/bkt/k", "uploadId=x", NULL), S3_OP_METHOD_NOT_ALLOWED);
+    ASSERT_EQ(route("GET", "/bkt", "uploads", NULL), S3_OP_LIST_MULTIPART_UPLOADS);
+    ASSERT_EQ(route("GET", "/bkt/k", "partNumber=2", NULL), S3_OP_GET_OBJECT);
+    ASSERT_EQ(route("HEAD", "/bkt/k", "partNumber=2", NULL), S3_OP_HEAD_OBJECT);
+    ASSERT_EQ(route("GET", "/bkt/k", "tagging", NULL), S3_OP_GET_OBJECT_TAGGING);
+    ASSERT_EQ(route("PUT", "/bkt/k", "tagging", NULL), S3_OP_PUT_OBJECT_TAGGING);
+    ASSERT_EQ(route("DELETE", "/bkt/k", "tagging", NULL), S3_OP_DELETE_OBJECT_TAGGING);
+    ASSERT_EQ(route("POST", "/bkt/k", "tagging", NULL), S3_OP_METHOD_NOT_ALLOWED);
+    ASSERT_EQ(route("GET", "/bkt", "tagging", NULL), S3_OP_GET_BUCKET_TAGGING);
+    ASSERT_EQ(route("PUT", "/bkt", "tagging", NULL), S3_OP_PUT_BUCKET_TAGGING);
+    ASSERT_EQ(route("DELETE", "/bkt", "tagging", NULL), S3_OP_DELETE_BUCKET_TAGGING);
+    ASSERT_EQ(route("GET", "/bkt", "cors", NULL), S3_OP_GET_BUCKET_CORS);
+    ASSERT_EQ(route("PUT", "/bkt", "cors", NULL), S3_OP_PUT_BUCKET_CORS);
+    ASSERT_EQ(route("DELETE", "/bkt", "cors", NULL), S3_OP_DELETE_BUCKET_CORS);
+    ASSERT_EQ(route("OPTIONS", "/bkt", "", NULL), S3_OP_CORS_PREFLIGHT);
+    ASSERT_EQ(route("OPTIONS", "/bkt/k", "", NULL), S3_OP_CORS_PREFLIGHT);
+    ASSERT_EQ(route("GET", "/bkt/k", "attributes", NULL), S3_OP_GET_OBJECT_ATTRIBUTES);
 }
 
 TEST(s3_path_split_keys)

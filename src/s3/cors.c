@@ -1,0 +1,17 @@
+/* s3/cors.c: not built yet; answers 501 NotImplemented. */
+#include "util/base.h"
+
+#include "s3/internal.h"
+#include "util/err.h"
+
+void
+s3__bucket_cors(struct s3_call *call)
+{
+    s3__send_error(call, -ERR_NOT_IMPLEMENTED, NULL);
+}
+
+void
+s3__cors_preflight(struct s3_call *call)
+{
+    s3__send_error(call, -ERR_NOT_IMPLEMENTED, NULL);
+}

@@ -1,0 +1,11 @@
+/* s3/post.c: not built yet; answers 501 NotImplemented. */
+#include "util/base.h"
+
+#include "s3/internal.h"
+#include "util/err.h"
+
+void
+s3__post_object(struct s3_call *call)
+{
+    s3__send_error(call, -ERR_NOT_IMPLEMENTED, NULL);
+}
