@@ -65,6 +65,11 @@ struct obj_put_opts {
     const uint8_t *content_md5; /* 16 bytes expected (Content-MD5), or NULL */
     /* Headers to store, "name\0value\0..." (see struct obj_meta); copied. */
     struct slice headers;
+    /*
+     * Storage class REDUCED_REDUNDANCY: one parity shard instead of the set's
+     * default (MinIO's RRS default, EC:1), raised again for offline drives.
+     */
+    bool reduced_redundancy;
 };
 /* -ERR_BUCKET_NOT_FOUND, -ERR_QUORUM (too few drives online to write). */
 int objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
@@ -101,6 +106,32 @@ void obj_get_close(struct obj_get *g);
 
 /* HEAD: metadata by quorum. */
 int objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *info);
+
+/*
+ * Changes what is stored about the current version of `key` without touching
+ * its data (object tagging): reads the version by quorum, calls
+ * `edit(arg, meta)` once on a copy of the chosen record (it may change
+ * `headers` only; a non-zero return cancels with that error), then rewrites
+ * every holding drive's own record with the new headers, keeping the version
+ * id. Returns 0 once write quorum rewrote it; -ERR_KEY_NOT_FOUND,
+ * -ERR_BUCKET_NOT_FOUND, -ERR_QUORUM. Implemented in object/update.c.
+ */
+typedef int objlayer_edit_fn(void *arg, struct obj_meta *meta);
+int objlayer_update_meta(struct objlayer *ol, const char *bucket, const char *key,
+                         objlayer_edit_fn *edit, void *arg);
+
+/*
+ * Bucket configuration documents (CORS, tagging; later policy, lifecycle,
+ * versioning), by `name` ("cors", "tagging"): stored as system objects in the
+ * reserved bucket, erasure coded like any object (DESIGN.md "A cluster"),
+ * removed with their bucket. get: -ERR_NOT_FOUND when the bucket has none,
+ * -ERR_BUCKET_NOT_FOUND. Implemented in object/bucketconfig.c.
+ */
+int objlayer_bucket_config_get(struct objlayer *ol, const char *bucket, const char *name,
+                               struct buf *out);
+int objlayer_bucket_config_put(struct objlayer *ol, const char *bucket, const char *name,
+                               struct slice doc);
+int objlayer_bucket_config_delete(struct objlayer *ol, const char *bucket, const char *name);
 
 /* Deletes `key` with delete quorum; -ERR_KEY_NOT_FOUND if absent, -ERR_BUCKET_NOT_FOUND. */
 int objlayer_delete(struct objlayer *ol, const char *bucket, const char *key);

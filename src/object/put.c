@@ -76,10 +76,10 @@ alive(const struct obj_put *p)
 }
 
 static void
-plan_layout(struct obj_put *p)
+plan_layout(struct obj_put *p, bool reduced)
 {
     struct eset *set = p->set;
-    unsigned j, offline = 0, m, start;
+    unsigned j, offline = 0, m, start, base = reduced ? MIN(1u, set->m) : set->m;
 
     for (j = 0; j < set->n; j++) {
         p->wrc[j] = drive_is_online(set->drives[j]) ? 0 : -ERR_OFFLINE;
@@ -87,7 +87,7 @@ plan_layout(struct obj_put *p)
             offline++;
     }
     /* New objects keep full protection: one more parity per offline drive. */
-    m = MIN(set->m + offline, set->n / 2);
+    m = MIN(base + offline, set->n / 2);
     p->meta.k = (uint8_t)(set->n - m);
     p->meta.m = (uint8_t)m;
     p->meta.block_size = ERASURE_BLOCK_SIZE;
@@ -117,7 +117,7 @@ objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
     buf_add(&p->meta.headers, opts->headers.ptr, opts->headers.len);
     for (j = 0; j < OBJ_MAX_SET; j++)
         buf_init(&p->inl[j], 0);
-    plan_layout(p);
+    plan_layout(p, opts->reduced_redundancy);
     p->codec = object__codec(ol, p->meta.k, p->meta.m);
     p->expect_size = opts->size;
     if (opts->content_md5) {
