@@ -20,7 +20,7 @@ drive__register_check(const struct drive_ops *ops)
     BUG_ON(!ops->format_read || !ops->format_write);
     BUG_ON(!ops->bucket_make || !ops->bucket_delete || !ops->bucket_stat || !ops->bucket_list);
     BUG_ON(!ops->shard_create || !ops->shard_append || !ops->shard_finish || !ops->shard_abort);
-    BUG_ON(!ops->shard_read || !ops->tmp_remove);
+    BUG_ON(!ops->shard_read || !ops->tmp_remove || !ops->shard_link);
     BUG_ON(!ops->meta_commit || !ops->meta_read || !ops->meta_delete || !ops->list);
 }
 
@@ -212,6 +212,21 @@ drive_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, 
     if (!objmeta_vid_is_valid(vid))
         return -ERR_INVAL;
     return d->ops->shard_read(d, vid, part, off, p, n);
+}
+
+int
+drive_shard_link(struct drive *d, const char *dst_vid, const struct drive_link *links, size_t n)
+{
+    size_t i;
+
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    if (!objmeta_vid_is_valid(dst_vid))
+        return -ERR_INVAL;
+    for (i = 0; i < n; i++)
+        if (!objmeta_vid_is_valid(links[i].src_vid) || links[i].dst_part == 0)
+            return -ERR_INVAL;
+    return d->ops->shard_link(d, dst_vid, links, n);
 }
 
 int

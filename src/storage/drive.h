@@ -163,6 +163,23 @@ int drive_shard_open(struct drive *d, const char *vid, unsigned part, struct sha
 ssize_t drive_shard_pread(struct shard_reader *r, uint64_t off, void *p, size_t n);
 /* Closes and frees the reader. */
 void drive_shard_close(struct shard_reader *r);
+/*
+ * Completing a multipart upload: makes committed shard files of other
+ * versions (the parts, each committed as a version of its own) the shard
+ * files `dst_part` of version `dst_vid` in the temporary area, without
+ * copying a byte (hard links on a local drive), durably (one fsync of the
+ * folder for all). drive_meta_commit() of `dst_vid` then commits them as for
+ * any write, and removing the part versions later leaves them in place.
+ * -ERR_NOT_FOUND if a source file is missing (what was linked stays in tmp
+ * for drive_tmp_remove()).
+ */
+struct drive_link {
+    const char *src_vid;
+    unsigned src_part;
+    unsigned dst_part;
+};
+int drive_shard_link(struct drive *d, const char *dst_vid, const struct drive_link *links,
+                     size_t n);
 /* Removes the temporary area of `vid` (a write that did not commit). Absent is fine. */
 int drive_tmp_remove(struct drive *d, const char *vid);
 

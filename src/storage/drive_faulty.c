@@ -296,6 +296,14 @@ faulty_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off,
 }
 
 static int
+faulty_shard_link(struct drive *d, const char *dst_vid, const struct drive_link *links, size_t n)
+{
+    int rc = fault(to_faulty(d), DRIVE_FAULTY_OP_SHARD_LINK);
+
+    return rc < 0 ? rc : drive_shard_link(to_faulty(d)->inner, dst_vid, links, n);
+}
+
+static int
 faulty_tmp_remove(struct drive *d, const char *vid)
 {
     int rc = fault(to_faulty(d), DRIVE_FAULTY_OP_TMP_REMOVE);
@@ -356,6 +364,7 @@ static const struct drive_ops faulty_ops = {
     .shard_finish = faulty_shard_finish,
     .shard_abort = faulty_shard_abort,
     .shard_read = faulty_shard_read,
+    .shard_link = faulty_shard_link,
     .tmp_remove = faulty_tmp_remove,
     .meta_commit = faulty_meta_commit,
     .meta_read = faulty_meta_read,

@@ -27,7 +27,8 @@ enum drive_faulty_op {
     DRIVE_FAULTY_OP_META_READ = 1u << 8,
     DRIVE_FAULTY_OP_META_DELETE = 1u << 9,
     DRIVE_FAULTY_OP_LIST = 1u << 10,
-    DRIVE_FAULTY_OP_ALL = (1u << 11) - 1,
+    DRIVE_FAULTY_OP_SHARD_LINK = 1u << 11,
+    DRIVE_FAULTY_OP_ALL = (1u << 12) - 1,
 };
 
 /*

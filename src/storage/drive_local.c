@@ -759,6 +759,32 @@ local_shard_close(struct shard_reader *sr)
 }
 
 static int
+local_shard_link(struct drive *d, const char *dst_vid, const struct drive_link *links, size_t n)
+{
+    struct drive_local *l = to_local(d);
+    char dir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+    size_t i;
+    int rc;
+
+    drive_local__path(l, dir, "tmp/%s", dst_vid);
+    pthread_rwlock_rdlock(&l->life);
+    rc = make_dir(l, dir);
+    for (i = 0; i < n && rc == 0; i++) {
+        drive_local__path(l, src, "data/%s/part.%u", links[i].src_vid, links[i].src_part);
+        drive_local__path(l, dst, "tmp/%s/part.%u", dst_vid, links[i].dst_part);
+        if (link(src, dst) == 0)
+            continue;
+        if (errno == EEXIST && unlink(dst) == 0 && link(src, dst) == 0)
+            continue; /* a retry of the same completion */
+        rc = errno == ENOENT ? -ERR_NOT_FOUND : drive_local__sys_fail(l, errno, "link", src);
+    }
+    if (rc == 0)
+        rc = fsync_path(l, dir);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+static int
 local_tmp_remove(struct drive *d, const char *vid)
 {
     struct drive_local *l = to_local(d);
@@ -971,6 +997,7 @@ static const struct drive_ops local_ops = {
     .shard_pread = local_shard_pread,
     .shard_close = local_shard_close,
     .shard_read = local_shard_read,
+    .shard_link = local_shard_link,
     .tmp_remove = local_tmp_remove,
     .meta_commit = local_meta_commit,
     .meta_commit_async = local_meta_commit_async,

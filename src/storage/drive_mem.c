@@ -466,6 +466,49 @@ mem_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, vo
     return rc;
 }
 
+/* A new shard in tmp holding a copy of `data` (replacing one of the same name). mu held. */
+static void
+shard_put_tmp(struct drive_mem *dm, const char *vid, unsigned part, struct slice data)
+{
+    struct mem_shard *s = shard_find(dm, vid, part, false);
+
+    if (!s) {
+        s = xcalloc(1, sizeof(*s));
+        snprintf(s->vid, sizeof(s->vid), "%s", vid);
+        s->part = part;
+        buf_init(&s->data, 0);
+        if (dm->nshards == dm->ashards) {
+            dm->ashards = dm->ashards ? 2 * dm->ashards : 16;
+            dm->shards = xrealloc(dm->shards, dm->ashards * sizeof(*dm->shards));
+        }
+        dm->shards[dm->nshards++] = s;
+    }
+    dm->used -= s->data.len;
+    buf_clear(&s->data);
+    buf_addslice(&s->data, data);
+    dm->used += s->data.len;
+}
+
+static int
+mem_shard_link(struct drive *d, const char *dst_vid, const struct drive_link *links, size_t n)
+{
+    struct drive_mem *dm = to_mem(d);
+    int rc = 0;
+    size_t i;
+
+    pthread_mutex_lock(&dm->mu);
+    for (i = 0; i < n && rc == 0; i++) {
+        struct mem_shard *src = shard_find(dm, links[i].src_vid, links[i].src_part, true);
+
+        if (!src)
+            rc = -ERR_NOT_FOUND;
+        else /* a copy: nothing here shares bytes, unlike a hard link */
+            shard_put_tmp(dm, dst_vid, links[i].dst_part, buf_slice(&src->data));
+    }
+    pthread_mutex_unlock(&dm->mu);
+    return rc;
+}
+
 static int
 mem_tmp_remove(struct drive *d, const char *vid)
 {
@@ -711,6 +754,7 @@ static const struct drive_ops mem_ops = {
     .shard_finish = mem_shard_finish,
     .shard_abort = mem_shard_abort,
     .shard_read = mem_shard_read,
+    .shard_link = mem_shard_link,
     .tmp_remove = mem_tmp_remove,
     .meta_commit = mem_meta_commit,
     .meta_read = mem_meta_read,

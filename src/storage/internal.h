@@ -60,6 +60,8 @@ struct drive_ops {
     int (*shard_open)(struct drive *d, const char *vid, unsigned part, struct shard_reader **out);
     ssize_t (*shard_pread)(struct shard_reader *r, uint64_t off, void *p, size_t n);
     void (*shard_close)(struct shard_reader *r); /* frees r */
+    int (*shard_link)(struct drive *d, const char *dst_vid, const struct drive_link *links,
+                      size_t n);
     int (*tmp_remove)(struct drive *d, const char *vid);
     int (*meta_commit)(struct drive *d, const char *bucket, const char *key,
                        const struct obj_meta *m);

@@ -15,7 +15,12 @@
  *   k+m bytes of dist
  *   u8  flags (bit 0: inline; other bits must be 0)
  *   u32 inline length     ... inline bytes (0 unless inline)
+ *   (version 2 only) u32 parts, then per part:
+ *       u32 number  u64 size  u8 etag length, etag  u8 checksum length, checksum
  *   u64 XXH3-64 of every byte above
+ *
+ * Version 2 differs from version 1 only by the parts list; a record without
+ * parts is written as version 1, byte for byte as before.
  *
  * The decoder trusts nothing: every length is bounds-checked against the
  * record before use, and every field is checked as objmeta_validate() does,
@@ -34,6 +39,7 @@
 
 #define REC_MAGIC 0xb5
 #define REC_VERSION 1
+#define REC_VERSION_PARTS 2
 #define REC_F_INLINE 0x01
 #define REC_SUM_LEN 8
 
@@ -43,6 +49,7 @@ objmeta_init(struct obj_meta *m)
     memset(m, 0, sizeof(*m));
     buf_init(&m->headers, 0);
     buf_init(&m->inline_data, 0);
+    buf_init(&m->parts, 0);
 }
 
 void
@@ -50,6 +57,7 @@ objmeta_release(struct obj_meta *m)
 {
     buf_release(&m->headers);
     buf_release(&m->inline_data);
+    buf_release(&m->parts);
     objmeta_init(m);
 }
 
@@ -62,8 +70,29 @@ objmeta_copy(struct obj_meta *dst, const struct obj_meta *src)
     *dst = *src;
     buf_init(&dst->headers, 0);
     buf_init(&dst->inline_data, 0);
+    buf_init(&dst->parts, 0);
     buf_add(&dst->headers, src->headers.ptr, src->headers.len);
     buf_add(&dst->inline_data, src->inline_data.ptr, src->inline_data.len);
+    buf_add(&dst->parts, src->parts.ptr, src->parts.len);
+}
+
+size_t
+objmeta_nparts(const struct obj_meta *m)
+{
+    return m->parts.len / sizeof(struct obj_part);
+}
+
+const struct obj_part *
+objmeta_part(const struct obj_meta *m, size_t i)
+{
+    BUG_ON(i >= objmeta_nparts(m));
+    return (const struct obj_part *)(const void *)m->parts.ptr + i;
+}
+
+void
+objmeta_add_part(struct obj_meta *m, const struct obj_part *p)
+{
+    buf_add(&m->parts, p, sizeof(*p));
 }
 
 void
@@ -153,6 +182,31 @@ headers_are_valid(const char *p, size_t len)
     return nuls % 2 == 0;
 }
 
+static int
+parts_validate(const struct obj_meta *m)
+{
+    size_t i, n = objmeta_nparts(m);
+    uint64_t total = 0;
+    uint32_t prev = 0;
+
+    if (n == 0)
+        return m->parts.len == 0 ? 0 : -ERR_INVAL;
+    if (m->parts.len % sizeof(struct obj_part) || n > OBJMETA_MAX_PARTS || m->is_inline)
+        return -ERR_INVAL;
+    for (i = 0; i < n; i++) {
+        const struct obj_part *p = objmeta_part(m, i);
+
+        if (p->number <= prev || p->number > OBJMETA_MAX_PARTS || p->size > m->size - total)
+            return -ERR_INVAL;
+        if (!memchr(p->etag, '\0', sizeof(p->etag)) ||
+            !memchr(p->checksum, '\0', sizeof(p->checksum)))
+            return -ERR_INVAL;
+        prev = p->number;
+        total += p->size;
+    }
+    return total == m->size ? 0 : -ERR_INVAL;
+}
+
 int
 objmeta_validate(const struct obj_meta *m)
 {
@@ -173,7 +227,7 @@ objmeta_validate(const struct obj_meta *m)
         return -ERR_INVAL;
     if (m->headers.len > UINT32_MAX || m->inline_data.len > UINT32_MAX)
         return -ERR_INVAL;
-    return 0;
+    return parts_validate(m);
 }
 
 static void
@@ -211,8 +265,10 @@ objmeta_encode(const struct obj_meta *m, struct buf *out)
     size_t etag_len = strnlen(m->etag, sizeof(m->etag) - 1);
     unsigned n = MIN((unsigned)m->k + m->m, OBJMETA_MAX_SHARDS);
 
+    size_t i, nparts = objmeta_nparts(m);
+
     put_u8(out, REC_MAGIC);
-    put_u8(out, REC_VERSION);
+    put_u8(out, nparts ? REC_VERSION_PARTS : REC_VERSION);
     buf_add(out, m->vid, OBJMETA_VID_LEN);
     put_u64(out, m->size);
     put_u64(out, (uint64_t)m->mtime_ns);
@@ -228,6 +284,21 @@ objmeta_encode(const struct obj_meta *m, struct buf *out)
     put_u8(out, m->is_inline ? REC_F_INLINE : 0);
     put_u32(out, (uint32_t)m->inline_data.len);
     buf_add(out, m->inline_data.ptr, m->inline_data.len);
+    if (nparts) {
+        put_u32(out, (uint32_t)nparts);
+        for (i = 0; i < nparts; i++) {
+            const struct obj_part *p = objmeta_part(m, i);
+            size_t el = strnlen(p->etag, sizeof(p->etag) - 1);
+            size_t cl = strnlen(p->checksum, sizeof(p->checksum) - 1);
+
+            put_u32(out, p->number);
+            put_u64(out, p->size);
+            put_u8(out, (unsigned)el);
+            buf_add(out, p->etag, el);
+            put_u8(out, (unsigned)cl);
+            buf_add(out, p->checksum, cl);
+        }
+    }
     put_u64(out, XXH3_64bits(out->ptr + start, out->len - start));
 }
 
@@ -277,14 +348,54 @@ get_into_buf(struct cursor *c, size_t n, struct buf *b)
         buf_add(b, p, n);
 }
 
+/* A length-prefixed string into `dst` (`cap` bytes with its NUL); false if bad. */
+static bool
+get_str(struct cursor *c, char *dst, size_t cap)
+{
+    size_t n = get_le(c, 1);
+    const unsigned char *p;
+
+    if (n >= cap)
+        return false;
+    p = get_bytes(c, n);
+    if (!p || memchr(p, '\0', n))
+        return false;
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+    return true;
+}
+
+static int
+decode_parts(struct cursor *c, struct obj_meta *out)
+{
+    uint64_t i, n = get_le(c, 4);
+
+    if (n == 0 || n > OBJMETA_MAX_PARTS)
+        return -ERR_CORRUPT;
+    for (i = 0; i < n && !c->bad; i++) {
+        struct obj_part p;
+
+        memset(&p, 0, sizeof(p));
+        p.number = (uint32_t)get_le(c, 4);
+        p.size = get_le(c, 8);
+        if (!get_str(c, p.etag, sizeof(p.etag)) || !get_str(c, p.checksum, sizeof(p.checksum)))
+            return -ERR_CORRUPT;
+        objmeta_add_part(out, &p);
+    }
+    return 0;
+}
+
 static int
 decode_fields(struct cursor *c, struct obj_meta *out)
 {
     const unsigned char *p;
     size_t n;
-    unsigned flags;
+    unsigned flags, version;
 
-    if (get_le(c, 1) != REC_MAGIC || get_le(c, 1) != REC_VERSION)
+    if (get_le(c, 1) != REC_MAGIC)
+        return -ERR_CORRUPT;
+    version = (unsigned)get_le(c, 1);
+    if (version != REC_VERSION && version != REC_VERSION_PARTS)
         return -ERR_CORRUPT;
     p = get_bytes(c, OBJMETA_VID_LEN);
     if (p)
@@ -315,6 +426,8 @@ decode_fields(struct cursor *c, struct obj_meta *out)
         return -ERR_CORRUPT;
     out->is_inline = flags & REC_F_INLINE;
     get_into_buf(c, get_le(c, 4), &out->inline_data);
+    if (version == REC_VERSION_PARTS && decode_parts(c, out) < 0)
+        return -ERR_CORRUPT;
     if (c->bad || c->off != c->len)
         return -ERR_CORRUPT;
     return objmeta_validate(out) < 0 ? -ERR_CORRUPT : 0;

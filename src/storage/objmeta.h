@@ -17,6 +17,19 @@
 
 #define OBJMETA_MAX_SHARDS 16
 #define OBJMETA_VID_LEN 32 /* hex characters of a version id (16 random bytes) */
+#define OBJMETA_MAX_PARTS 10000
+
+/*
+ * One part of an object completed from a multipart upload. The object's data
+ * is the parts one after the other; part i (0-based, in the order completed)
+ * is erasure coded on its own, in shard file i + 1 of the version.
+ */
+struct obj_part {
+    uint32_t number;   /* the client's part number, 1 .. 10,000 */
+    uint64_t size;     /* bytes of object data */
+    char etag[36];     /* hex MD5 of the part, no quotes */
+    char checksum[72]; /* "<algo>:<base64>" of the part (x-amz-checksum-*), or empty */
+};
 
 struct obj_meta {
     char vid[OBJMETA_VID_LEN + 1]; /* version id; also the name of the data folder */
@@ -43,6 +56,12 @@ struct obj_meta {
      */
     bool is_inline;
     struct buf inline_data;
+    /*
+     * Multipart objects: an array of struct obj_part (objmeta_nparts(),
+     * objmeta_part()), empty for an object written by one PUT (one shard file,
+     * part 1). The sizes add up to `size`; numbers ascend.
+     */
+    struct buf parts;
 };
 
 void objmeta_init(struct obj_meta *m);
@@ -54,7 +73,8 @@ void objmeta_copy(struct obj_meta *dst, const struct obj_meta *src);
  * Checks the fields that objmeta_decode() checks: vid is 32 lowercase hex
  * characters, etag shorter than its array, k >= 1, k + m <= 16,
  * shard_idx < k + m, dist[j] < k + m for j < k + m, inline_data empty unless
- * is_inline. Returns 0 or -ERR_INVAL. drive_meta_commit() calls it.
+ * is_inline; parts: at most 10,000, not inline, numbers ascending in
+ * 1 .. 10,000, NUL-terminated strings, sizes adding up to `size`. Returns 0 or -ERR_INVAL. drive_meta_commit() calls it.
  */
 int objmeta_validate(const struct obj_meta *m);
 /* True if `vid` is exactly OBJMETA_VID_LEN lowercase hex characters then a NUL. */
@@ -83,6 +103,11 @@ const char *objmeta_header(const struct obj_meta *m, const char *name);
  */
 bool objmeta_header_next(const struct obj_meta *m, size_t *pos, const char **name,
                          const char **value);
+
+/* Parts of a multipart object (0 for a plain one), and part `i` (0-based). */
+size_t objmeta_nparts(const struct obj_meta *m);
+const struct obj_part *objmeta_part(const struct obj_meta *m, size_t i);
+void objmeta_add_part(struct obj_meta *m, const struct obj_part *p);
 
 /* Writes a new random version id (32 lowercase hex chars + NUL) into `vid`. */
 void objmeta_new_vid(char vid[OBJMETA_VID_LEN + 1]);

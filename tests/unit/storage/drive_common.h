@@ -288,4 +288,63 @@ common_listing(struct drive *d)
               -ERR_NOT_FOUND);
 }
 
+/* Reads all of shard `part` of `vid` into a string (at most 255 bytes). */
+static UNUSED void
+common_expect_shard(struct drive *d, const char *vid, unsigned part, const char *want)
+{
+    char got[256];
+    ssize_t n = drive_shard_read(d, vid, part, 0, got, sizeof(got) - 1);
+
+    ASSERT(n >= 0);
+    got[n] = '\0';
+    ASSERT_STREQ(got, want);
+}
+
+/*
+ * Completing a multipart upload: two part versions linked into a new
+ * version, committed; then the part versions deleted: the new version's
+ * files stay. A missing source answers NOT_FOUND; a retry is fine.
+ */
+static UNUSED void
+common_shard_link(struct drive *d)
+{
+    char p1[OBJMETA_VID_LEN + 1], p2[OBJMETA_VID_LEN + 1], obj[OBJMETA_VID_LEN + 1];
+    char missing[OBJMETA_VID_LEN + 1];
+    struct drive_link links[2];
+    struct obj_meta m;
+    struct obj_part part;
+
+    ASSERT_OK(drive_bucket_make(d, "sys", 1));
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_put(d, "sys", "part1", "first ", p1);
+    common_put(d, "sys", "part2", "second", p2);
+    objmeta_new_vid(obj);
+    objmeta_new_vid(missing);
+    links[0] = (struct drive_link){ p1, 1, 1 };
+    links[1] = (struct drive_link){ missing, 1, 2 };
+    ASSERT_EQ(drive_shard_link(d, obj, links, 2), -ERR_NOT_FOUND);
+    links[1] = (struct drive_link){ p2, 1, 2 };
+    ASSERT_OK(drive_shard_link(d, obj, links, 2));
+    ASSERT_OK(drive_shard_link(d, obj, links, 2)); /* again: a retried completion */
+    ASSERT_EQ(drive_shard_link(d, "../../etc", links, 2), -ERR_INVAL);
+    common_meta(&m, obj, 12);
+    memset(&part, 0, sizeof(part));
+    part.number = 3;
+    part.size = 6;
+    objmeta_add_part(&m, &part);
+    part.number = 9;
+    objmeta_add_part(&m, &part);
+    ASSERT_OK(drive_meta_commit(d, "b", "k", &m));
+    ASSERT_OK(drive_meta_delete(d, "sys", "part1", NULL));
+    ASSERT_OK(drive_meta_delete(d, "sys", "part2", NULL));
+    ASSERT_EQ(drive_shard_read(d, p1, 1, 0, &part, 1), -ERR_NOT_FOUND);
+    common_expect_shard(d, obj, 1, "first ");
+    common_expect_shard(d, obj, 2, "second");
+    objmeta_release(&m);
+    ASSERT_OK(drive_meta_read(d, "b", "k", &m));
+    ASSERT_EQ(objmeta_nparts(&m), 2);
+    ASSERT_EQ(objmeta_part(&m, 1)->number, 9);
+    objmeta_release(&m);
+}
+
 #endif

@@ -63,6 +63,7 @@ LOCAL_TEST(abort_and_tmp_remove)
 LOCAL_TEST(inline)
 LOCAL_TEST(meta_delete)
 LOCAL_TEST(listing)
+LOCAL_TEST(shard_link)
 
 TEST(storage_local_layout)
 {

@@ -23,6 +23,7 @@ MEM_TEST(abort_and_tmp_remove)
 MEM_TEST(inline)
 MEM_TEST(meta_delete)
 MEM_TEST(listing)
+MEM_TEST(shard_link)
 
 TEST(storage_mem_info_offline_reset)
 {

@@ -47,6 +47,8 @@ assert_same(const struct obj_meta *a, const struct obj_meta *b)
     ASSERT_EQ(a->is_inline, b->is_inline);
     ASSERT_EQ(a->inline_data.len, b->inline_data.len);
     ASSERT_MEMEQ(a->inline_data.ptr, b->inline_data.ptr, a->inline_data.len);
+    ASSERT_EQ(a->parts.len, b->parts.len);
+    ASSERT_MEMEQ(a->parts.ptr, b->parts.ptr, a->parts.len);
 }
 
 TEST(storage_objmeta_roundtrip)
@@ -175,4 +177,100 @@ TEST(storage_objmeta_range_checks)
     objmeta_release(&m);
     objmeta_release(&got);
     buf_release(&rec);
+}
+
+/* A sample multipart record: three parts adding up to the size. */
+static void
+sample_parts(struct obj_meta *m)
+{
+    static const uint64_t sizes[] = { 5u << 20, 5u << 20, 123 };
+    static const uint32_t numbers[] = { 1, 7, 10000 };
+    size_t i;
+
+    sample(m, false);
+    m->size = 0;
+    for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+        struct obj_part p;
+
+        memset(&p, 0, sizeof(p));
+        p.number = numbers[i];
+        p.size = sizes[i];
+        snprintf(p.etag, sizeof(p.etag), "%032zx", i + 1);
+        if (i == 1)
+            snprintf(p.checksum, sizeof(p.checksum), "crc32:AAAAAA==");
+        objmeta_add_part(m, &p);
+        m->size += sizes[i];
+    }
+}
+
+TEST(storage_objmeta_parts_roundtrip)
+{
+    struct obj_meta m, got, cp;
+    struct buf rec = BUF_INIT, plain = BUF_INIT;
+    size_t i;
+
+    sample_parts(&m);
+    objmeta_init(&got);
+    objmeta_init(&cp);
+    ASSERT_OK(objmeta_validate(&m));
+    objmeta_encode(&m, &rec);
+    ASSERT_EQ(rec.ptr[1], 2); /* version 2: with parts */
+    ASSERT_OK(objmeta_decode(buf_slice(&rec), &got));
+    assert_same(&m, &got);
+    ASSERT_EQ(objmeta_nparts(&got), 3);
+    objmeta_copy(&cp, &got);
+    for (i = 0; i < 3; i++) {
+        ASSERT_EQ(objmeta_part(&cp, i)->number, objmeta_part(&m, i)->number);
+        ASSERT(objmeta_part(&cp, i)->size == objmeta_part(&m, i)->size);
+        ASSERT_STREQ(objmeta_part(&cp, i)->etag, objmeta_part(&m, i)->etag);
+        ASSERT_STREQ(objmeta_part(&cp, i)->checksum, objmeta_part(&m, i)->checksum);
+    }
+    /* every flipped byte and every truncation of a record with parts is caught */
+    for (i = 0; i < rec.len; i++) {
+        rec.ptr[i] ^= 0x20;
+        ASSERT_EQ(objmeta_decode(buf_slice(&rec), &got), -ERR_CORRUPT);
+        rec.ptr[i] ^= 0x20;
+        ASSERT_EQ(objmeta_decode(slice_make(rec.ptr, i), &got), -ERR_CORRUPT);
+    }
+    /* without parts the record stays version 1 */
+    objmeta_release(&cp);
+    sample(&cp, false);
+    objmeta_encode(&cp, &plain);
+    ASSERT_EQ(plain.ptr[1], 1);
+    buf_release(&rec);
+    buf_release(&plain);
+    objmeta_release(&m);
+    objmeta_release(&got);
+    objmeta_release(&cp);
+}
+
+TEST(storage_objmeta_parts_range_checks)
+{
+    struct obj_meta m, got;
+    struct buf rec = BUF_INIT;
+    struct obj_part *p;
+    int c;
+
+    objmeta_init(&got);
+    for (c = 0; c < 6; c++) {
+        sample_parts(&m);
+        p = (struct obj_part *)(void *)m.parts.ptr;
+        switch (c) {
+        case 0: m.size++; break;                 /* sizes do not add up */
+        case 1: p[1].number = 1; break;          /* not ascending */
+        case 2: p[2].number = 10001; break;      /* beyond 10,000 */
+        case 3: p[0].number = 0; break;          /* part 0 */
+        case 4: m.is_inline = true; break;       /* parts are never inline */
+        case 5: buf_add(&m.parts, "x", 1); break; /* a partial entry */
+        }
+        ASSERT_EQ(objmeta_validate(&m), -ERR_INVAL);
+        if (c != 5) {
+            buf_clear(&rec);
+            objmeta_encode(&m, &rec);
+            ASSERT_EQ(objmeta_decode(buf_slice(&rec), &got), -ERR_CORRUPT);
+        }
+        objmeta_release(&m);
+    }
+    buf_release(&rec);
+    objmeta_release(&got);
 }
