@@ -13,6 +13,8 @@
 
 #include "object/objlayer.h"
 
+#include <limits.h>
+
 #include "obs/log.h"
 #include "object/internal.h"
 
@@ -44,6 +46,7 @@ object__get_new(struct objlayer *ol, const char *bucket, const char *key)
     g->bucket = xstrdup(bucket);
     g->key = xstrdup(key);
     g->cur_blk = UINT64_MAX;
+    g->cur_part = UINT_MAX;
     for (j = 0; j < OBJ_MAX_SET; j++)
         objmeta_init(&g->metas[j]);
     return g;
@@ -90,12 +93,41 @@ objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct o
     return rc;
 }
 
+unsigned
+object__nstreams(const struct obj_meta *m)
+{
+    size_t n = objmeta_nparts(m);
+
+    return n ? (unsigned)n : 1;
+}
+
+uint64_t
+object__stream_size(const struct obj_meta *m, unsigned part)
+{
+    return objmeta_nparts(m) ? objmeta_part(m, part)->size : m->size;
+}
+
 static int
 open_reader_job(struct eset *set, unsigned j, void *arg)
 {
     struct obj_get *g = arg;
 
     return drive_shard_open(set->drives[j], g->m->vid, 1, &g->readers[j]);
+}
+
+/* Moves the held shard files to part `part` (opened again lazily by fetch_job). */
+static void
+readers_to_part(struct obj_get *g, unsigned part)
+{
+    unsigned j;
+
+    if (g->reader_part == part)
+        return;
+    for (j = 0; j < OBJ_MAX_SET; j++) {
+        drive_shard_close(g->readers[j]);
+        g->readers[j] = NULL;
+    }
+    g->reader_part = part;
 }
 
 /*
@@ -126,6 +158,7 @@ get_reset(struct obj_get *g)
         objmeta_release(&g->metas[j]);
         objmeta_init(&g->metas[j]);
     }
+    g->reader_part = 0;
     g->m = NULL;
 }
 
@@ -186,7 +219,8 @@ fetch_job(struct eset *set, unsigned j, void *arg)
         memcpy(dst, dm->inline_data.ptr + g->fetch_off, g->fetch_len);
     } else {
         if (!g->readers[j]) {
-            int rc = drive_shard_open(set->drives[j], g->m->vid, 1, &g->readers[j]);
+            int rc = drive_shard_open(set->drives[j], g->m->vid, g->fetch_part + 1,
+                                      &g->readers[j]);
 
             if (rc < 0)
                 return rc;
@@ -259,11 +293,12 @@ ensure_buffers(struct obj_get *g, size_t need)
 }
 
 int
-object__load_block(struct obj_get *g, uint64_t blk, bool all)
+object__load_block(struct obj_get *g, unsigned part, uint64_t blk, bool all)
 {
     const struct obj_meta *m = g->m;
     unsigned k = m->k, i, good = 0;
-    size_t len = erasure_block_len(m->size, m->block_size, blk), S = erasure_shard_len(k, len);
+    uint64_t size = object__stream_size(m, part);
+    size_t len = erasure_block_len(size, m->block_size, blk), S = erasure_shard_len(k, len);
     bool tried[OBJ_MAX_SET] = { false }, mask[OBJ_MAX_SET], present[OBJ_MAX_SET] = { false };
     uint8_t *ptrs[OBJ_MAX_SET];
     int rcs[OBJ_MAX_SET];
@@ -271,7 +306,9 @@ object__load_block(struct obj_get *g, uint64_t blk, bool all)
     ensure_buffers(g, S + ERASURE_HASH_LEN);
     if (!g->block)
         g->block = xmalloc(m->block_size);
-    g->fetch_off = erasure_shard_offset(k, m->size, m->block_size, blk);
+    readers_to_part(g, part);
+    g->fetch_part = part;
+    g->fetch_off = erasure_shard_offset(k, size, m->block_size, blk);
     g->fetch_len = S + ERASURE_HASH_LEN;
     while (good < k) {
         if (!choose(g, tried, mask, k - good))
@@ -286,9 +323,27 @@ object__load_block(struct obj_get *g, uint64_t blk, bool all)
     if (i < (all ? k + m->m : k) && erasure_decode(g->codec, ptrs, present, S) < 0)
         return -ERR_CORRUPT;
     erasure_join(k, ptrs, len, g->block);
+    g->cur_part = part;
     g->cur_blk = blk;
     g->cur_len = len;
     return 0;
+}
+
+/* The part holding byte `pos` of the object and the offset in it (pos < size). */
+static unsigned
+find_part(const struct obj_meta *m, uint64_t pos, uint64_t *in_part)
+{
+    size_t n = objmeta_nparts(m), i;
+
+    for (i = 0; i < n; i++) {
+        uint64_t sz = objmeta_part(m, i)->size;
+
+        if (pos < sz)
+            break;
+        pos -= sz;
+    }
+    *in_part = pos;
+    return n ? (unsigned)MIN(i, n - 1) : 0;
 }
 
 ssize_t
@@ -299,11 +354,13 @@ obj_get_read(struct obj_get *g, uint64_t off, void *dst, size_t n)
     int rc;
 
     while (done < n && off + done < m->size) {
-        uint64_t pos = off + done, blk = pos / m->block_size;
+        uint64_t pos;
+        unsigned part = find_part(m, off + done, &pos);
+        uint64_t blk = pos / m->block_size;
         size_t in = (size_t)(pos % m->block_size), take;
 
-        if (blk != g->cur_blk) {
-            rc = object__load_block(g, blk, false);
+        if (blk != g->cur_blk || part != g->cur_part) {
+            rc = object__load_block(g, part, blk, false);
             if (rc < 0) {
                 log_error(&(struct log_ctx){ .bucket = g->bucket, .key = g->key,
                                              .event = "read_quorum_lost" },

@@ -32,6 +32,7 @@
 
 struct heal_ctx {
     struct obj_get *g;
+    unsigned part; /* the stream (part) being rebuilt */
     int64_t bucket_created_ns;
     bool bad[OBJ_MAX_SET];
     struct shard_writer *w[OBJ_MAX_SET];
@@ -39,30 +40,35 @@ struct heal_ctx {
     uint8_t *vbuf[OBJ_MAX_SET];
 };
 
-/* Reads every shard block of drive j's copy and checks its hash. */
+/* Reads every shard block of drive j's copy (every part) and checks its hash. */
 static int
 verify_job(struct eset *set, unsigned j, void *arg)
 {
     struct heal_ctx *h = arg;
     const struct obj_meta *m = h->g->m, *dm = &h->g->metas[j];
-    uint64_t blk, nblk = erasure_nblocks(m->size, m->block_size);
+    unsigned part, nparts = object__nstreams(m);
     uint8_t *buf = h->vbuf[j];
 
-    for (blk = 0; blk < nblk; blk++) {
-        size_t S = erasure_shard_len(m->k, erasure_block_len(m->size, m->block_size, blk));
-        uint64_t off = erasure_shard_offset(m->k, m->size, m->block_size, blk);
-        const uint8_t *p = buf;
+    for (part = 0; part < nparts; part++) {
+        uint64_t size = object__stream_size(m, part);
+        uint64_t blk, nblk = erasure_nblocks(size, m->block_size);
 
-        if (m->is_inline) {
-            if (off + S + ERASURE_HASH_LEN > dm->inline_data.len)
+        for (blk = 0; blk < nblk; blk++) {
+            size_t S = erasure_shard_len(m->k, erasure_block_len(size, m->block_size, blk));
+            uint64_t off = erasure_shard_offset(m->k, size, m->block_size, blk);
+            const uint8_t *p = buf;
+
+            if (m->is_inline) {
+                if (off + S + ERASURE_HASH_LEN > dm->inline_data.len)
+                    return -ERR_CORRUPT;
+                p = (const uint8_t *)dm->inline_data.ptr + off;
+            } else if (drive_shard_read(set->drives[j], m->vid, part + 1, off, buf,
+                                        S + ERASURE_HASH_LEN) != (ssize_t)(S + ERASURE_HASH_LEN)) {
                 return -ERR_CORRUPT;
-            p = (const uint8_t *)dm->inline_data.ptr + off;
-        } else if (drive_shard_read(set->drives[j], m->vid, 1, off, buf, S + ERASURE_HASH_LEN) !=
-                   (ssize_t)(S + ERASURE_HASH_LEN)) {
-            return -ERR_CORRUPT;
+            }
+            if (!bitrot_verify(p + ERASURE_HASH_LEN, S, p))
+                return -ERR_CORRUPT;
         }
-        if (!bitrot_verify(p + ERASURE_HASH_LEN, S, p))
-            return -ERR_CORRUPT;
     }
     return 0;
 }
@@ -77,9 +83,15 @@ prepare_job(struct eset *set, unsigned j, void *arg)
     /* A wiped drive lacks the bucket too: recreate it before the record. */
     if (drive_bucket_stat(set->drives[j], h->g->bucket, &created) == -ERR_NOT_FOUND)
         drive_bucket_make(set->drives[j], h->g->bucket, h->bucket_created_ns);
-    if (h->g->m->is_inline)
-        return 0;
-    return drive_shard_create(set->drives[j], h->g->m->vid, 1, &h->w[j]);
+    return 0;
+}
+
+static int
+create_job(struct eset *set, unsigned j, void *arg)
+{
+    struct heal_ctx *h = arg;
+
+    return drive_shard_create(set->drives[j], h->g->m->vid, h->part + 1, &h->w[j]);
 }
 
 static int
@@ -105,14 +117,15 @@ rebuild_blocks(struct heal_ctx *h, const bool *mask)
 {
     struct obj_get *g = h->g;
     const struct obj_meta *m = g->m;
-    uint64_t blk, nblk = erasure_nblocks(m->size, m->block_size);
+    uint64_t size = object__stream_size(m, h->part);
+    uint64_t blk, nblk = erasure_nblocks(size, m->block_size);
     unsigned j;
     int rc;
 
     for (blk = 0; blk < nblk; blk++) {
-        size_t S = erasure_shard_len(m->k, erasure_block_len(m->size, m->block_size, blk));
+        size_t S = erasure_shard_len(m->k, erasure_block_len(size, m->block_size, blk));
 
-        rc = object__load_block(g, blk, true);
+        rc = object__load_block(g, h->part, blk, true);
         if (rc < 0)
             return rc;
         for (j = 0; j < g->set->n; j++) {
@@ -177,9 +190,19 @@ stage(struct heal_ctx *h, const bool *mask)
         if (mask[j] && rcs[j] < 0)
             rc = rcs[j];
     h->g->codec = object__codec(set->ol, h->g->m->k, h->g->m->m);
-    if (rc == 0)
-        rc = rebuild_blocks(h, mask);
-    return finish_writers(h, mask, rc);
+    if (rc < 0 || h->g->m->is_inline)
+        return rc < 0 ? rc : rebuild_blocks(h, mask);
+    /* One shard file per part: create, rebuild, finish, part after part. */
+    for (h->part = 0; h->part < object__nstreams(h->g->m) && rc == 0; h->part++) {
+        object__run(set, mask, create_job, h, rcs);
+        for (j = 0; j < set->n; j++)
+            if (mask[j] && rcs[j] < 0)
+                rc = rcs[j];
+        if (rc == 0)
+            rc = rebuild_blocks(h, mask);
+        rc = finish_writers(h, mask, rc);
+    }
+    return rc;
 }
 
 /*
@@ -636,6 +659,22 @@ object__heal_main(void *arg)
     return NULL;
 }
 
+/*
+ * Stale multipart uploads: checked every hour, or every half of the stale
+ * age when that is shorter (tests set a few seconds); never more often than
+ * the monitor's tick.
+ */
+static void
+mp_cleanup_tick(struct objlayer *ol)
+{
+    int64_t now = clock_now_ns(), every = MIN(ol->stale_upload_ns / 2, 3600 * 1000000000LL);
+
+    if (now < ol->next_mp_cleanup_ns)
+        return;
+    ol->next_mp_cleanup_ns = now + every;
+    objlayer_mp_cleanup(ol, now - ol->stale_upload_ns);
+}
+
 void *
 object__monitor_main(void *arg)
 {
@@ -659,6 +698,7 @@ object__monitor_main(void *arg)
                 formatted = true;
         if (formatted)
             object__heal_enqueue(ol, NULL, NULL);
+        mp_cleanup_tick(ol);
         pthread_mutex_lock(&ol->heal_mu);
     }
     pthread_mutex_unlock(&ol->heal_mu);

@@ -29,6 +29,7 @@
 #define OBJ_IO_THREADS 12           /* I/O workers per drive (commits wait on group commit) */
 #define OBJ_NAME_LOCKS 256          /* striped name locks, held for commits, not data I/O */
 #define OBJ_HEAL_QUEUE_MAX 10000
+#define OBJ_STALE_UPLOAD_NS (24 * 3600 * 1000000000LL) /* default age of stale uploads */
 
 /* An erasure set: a fixed group of drives that store whole objects together. */
 struct eset {
@@ -70,6 +71,8 @@ struct objlayer {
     bool stopping;
     pthread_t heal_thread;
     pthread_t monitor_thread;
+    int64_t stale_upload_ns;   /* multipart uploads older than this are aborted */
+    int64_t next_mp_cleanup_ns; /* monitor thread only */
     bool threads_started;
 };
 
@@ -144,6 +147,29 @@ int object__read_metas(struct eset *set, const char *bucket, const char *key,
                        struct obj_meta *metas, int *rcs, bool *agree);
 bool object__same_version(const struct obj_meta *a, const struct obj_meta *b);
 
+/*
+ * put.c, for multipart uploads: a PUT with the layout of `layout` (k, m,
+ * dist: the upload's) that always writes shard files (a part); and the commit
+ * of `meta` whose shard files were staged in tmp on the drives with
+ * staged[j] (drive_shard_link), with a PUT's quorum and rollback rules.
+ */
+int object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
+                      const struct obj_put_opts *opts, const struct obj_meta *layout,
+                      struct obj_put **out);
+int object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
+                          const struct obj_meta *meta, const bool *staged);
+
+/* multipart.c: the system bucket of uploads and parts, and placement of its keys. */
+#define OBJ_MP_BUCKET ".basalt.multipart"
+/*
+ * For a key of OBJ_MP_BUCKET ("u/<bucket>/<key>\x01..." or
+ * "p/<bucket>/<key>\x01..."), the bucket and key of the object it belongs
+ * to, so that uploads and parts live in that object's set. False otherwise.
+ */
+bool object__mp_owner(const char *bucket, const char *key, struct slice *ob, struct slice *ok);
+/* Creates the system bucket on every drive that lacks it (at open). */
+void object__mp_init(struct objlayer *ol);
+
 /* Whether a bucket exists (on read quorum of the drives of set 0... of any set). */
 int object__bucket_check(struct objlayer *ol, const char *bucket);
 
@@ -166,14 +192,21 @@ struct obj_get {
     bool bad[OBJ_MAX_SET]; /* drive failed a read of this object */
     const struct obj_meta *m;
     uint8_t *shards[OBJ_MAX_SET]; /* hash + shard bytes, by shard number */
-    /* open shard files, by drive: held so that an overwrite cannot cut the stream */
+    /*
+     * open shard files of part `reader_part` (0-based), by drive: held so
+     * that an overwrite cannot cut the stream (of a multipart object, only
+     * the part being read is held)
+     */
     struct shard_reader *readers[OBJ_MAX_SET];
+    unsigned reader_part;
     size_t shard_cap;
     uint8_t *block;
+    unsigned cur_part; /* the block cached in `block`: part and block in it */
     uint64_t cur_blk;
     size_t cur_len;
     bool heal;
     /* per-fetch state for the jobs */
+    unsigned fetch_part;
     uint64_t fetch_off;
     size_t fetch_len; /* hash + S */
 };
@@ -183,12 +216,19 @@ void object__get_free(struct obj_get *g);
 /* Reads the records and picks the version (sets g->m, agree[], heal). */
 int object__get_open_meta(struct obj_get *g);
 /*
- * Fetches block `blk` from k good shards (skipping drives marked bad[]),
- * decodes, and joins it into g->block. With `all`, every shard (data and
- * parity) is rebuilt into g->shards (the hash in front of rebuilt shards is
- * not recomputed).
+ * Fetches block `blk` of part `part` (0 for an object of one PUT) from k good
+ * shards (skipping drives marked bad[]), decodes, and joins it into
+ * g->block. With `all`, every shard (data and parity) is rebuilt into
+ * g->shards (the hash in front of rebuilt shards is not recomputed).
  */
-int object__load_block(struct obj_get *g, uint64_t blk, bool all);
+int object__load_block(struct obj_get *g, unsigned part, uint64_t blk, bool all);
+
+/*
+ * The erasure-coded streams of a version: one per part of a multipart object
+ * (shard file part + 1), else one of the whole object (shard file 1).
+ */
+unsigned object__nstreams(const struct obj_meta *m);
+uint64_t object__stream_size(const struct obj_meta *m, unsigned part);
 
 /* Rewrites the format.json of drive `pos` (command-line order) from another drive's. */
 int object__format_back(struct objlayer *ol, size_t pos);

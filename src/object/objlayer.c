@@ -72,27 +72,36 @@ choose_set_size(size_t ndrives)
     return 0;
 }
 
-uint64_t
-object__hash(const char *bucket, const char *key)
+/* FNV-1a 64 of "bucket/key/": stable across versions and machines (it decides placement). */
+static uint64_t
+hash_pair(struct slice bucket, struct slice key)
 {
-    /* FNV-1a 64: stable across versions and machines (it decides placement). */
     uint64_t h = 14695981039346656037ULL;
-    const char *parts[2] = { bucket, key };
-    size_t i;
+    const struct slice parts[2] = { bucket, key };
+    size_t i, k;
 
     for (i = 0; i < 2; i++) {
-        const unsigned char *p = (const unsigned char *)parts[i];
-
-        for (; *p; p++)
-            h = (h ^ *p) * 1099511628211ULL;
+        for (k = 0; k < parts[i].len; k++)
+            h = (h ^ (unsigned char)parts[i].ptr[k]) * 1099511628211ULL;
         h = (h ^ '/') * 1099511628211ULL;
     }
     return h;
 }
 
+uint64_t
+object__hash(const char *bucket, const char *key)
+{
+    return hash_pair(slice_cstr(bucket), slice_cstr(key));
+}
+
 struct eset *
 object__pick_set(struct objlayer *ol, const char *bucket, const char *key)
 {
+    struct slice ob, ok;
+
+    /* A multipart upload and its parts live in the set of the object to be. */
+    if (object__mp_owner(bucket, key, &ob, &ok))
+        return &ol->sets[hash_pair(ob, ok) % ol->nsets];
     return &ol->sets[object__hash(bucket, key) % ol->nsets];
 }
 
@@ -479,6 +488,8 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
         return rc;
     }
     build_sets(ol);
+    ol->stale_upload_ns = cfg->stale_upload_ns > 0 ? cfg->stale_upload_ns : OBJ_STALE_UPLOAD_NS;
+    object__mp_init(ol);
     if (ol->drives_formatted)
         object__heal_enqueue(ol, NULL, NULL);
     /*

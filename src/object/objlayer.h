@@ -32,6 +32,8 @@ struct objlayer_config {
     bool sync;                 /* fsync before acknowledging (default true) */
     unsigned set_size;         /* 0: choose (the largest of 16..2 that divides ndrives) */
     unsigned parity;           /* 0: default for the set size (2: 1, 4-5: 2, 6-7: 3, 8+: 4) */
+    /* Multipart uploads untouched for this long are aborted (0: 24 hours). */
+    int64_t stale_upload_ns;
     /* Tests may pass drives already opened (drive_mem_new, drive_faulty_new): */
     struct drive **prebuilt;   /* NULL, or ndrives drives; ownership passes to the layer */
 };
@@ -151,6 +153,72 @@ struct obj_list_ent {
 typedef int obj_list_fn(void *arg, const struct obj_list_ent *ent);
 int objlayer_list(struct objlayer *ol, const char *bucket, struct slice prefix, struct slice after,
                   unsigned limit, obj_list_fn *cb, void *arg);
+
+/*
+ * Multipart uploads (object/multipart.c). An upload fixes the erasure set and
+ * layout of the object to be; each part is written like an object of its own
+ * (streaming, erasure coded, committed with quorum) and completion turns the
+ * chosen parts into the shard files of the new version without copying
+ * (drive_shard_link), then commits it like a PUT. Upload ids are 32
+ * lowercase hex characters; any other answers -ERR_NO_SUCH_UPLOAD.
+ */
+#define OBJ_MP_MIN_PART (5u << 20) /* every part but the last: at least 5 MiB */
+
+/* -ERR_BUCKET_NOT_FOUND, -ERR_QUORUM. `opts->headers` and storage class are kept for the object. */
+int objlayer_mp_create(struct objlayer *ol, const char *bucket, const char *key,
+                       const struct obj_put_opts *opts, char upload_id[OBJMETA_VID_LEN + 1]);
+/*
+ * Starts part `number` (1 .. 10,000) of an upload: then obj_put_write() and
+ * obj_put_finish() as for a PUT (info->etag is the part's MD5). Uploading a
+ * part number again replaces it. -ERR_NO_SUCH_UPLOAD, -ERR_QUORUM.
+ */
+int objlayer_mp_part_begin(struct objlayer *ol, const char *bucket, const char *key,
+                           const char *upload_id, unsigned number, const struct obj_put_opts *opts,
+                           struct obj_put **out);
+/* The upload's record (headers, initiation time in mtime_ns). -ERR_NO_SUCH_UPLOAD. */
+int objlayer_mp_stat(struct objlayer *ol, const char *bucket, const char *key,
+                     const char *upload_id, struct obj_meta *out);
+/* A part the client names in CompleteMultipartUpload. */
+struct obj_mp_part {
+    unsigned number;
+    char etag[36]; /* hex MD5, quotes removed */
+};
+/*
+ * Completes the upload with `parts` (ascending numbers, each uploaded with
+ * that ETag, all but the last >= OBJ_MP_MIN_PART): the object becomes the
+ * new version of `key`; the upload and its parts are removed. On success
+ * fills `info` (ETag "<md5 of the parts' md5s>-<n>"). -ERR_NO_SUCH_UPLOAD,
+ * -ERR_INVALID_PART_ORDER, -ERR_INVALID_PART, -ERR_ENTITY_TOO_SMALL,
+ * -ERR_INVAL (no parts, too many), -ERR_QUORUM.
+ */
+int objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
+                         const char *upload_id, const struct obj_mp_part *parts, size_t n,
+                         struct obj_meta *info);
+/* Removes the upload and its parts. -ERR_NO_SUCH_UPLOAD. */
+int objlayer_mp_abort(struct objlayer *ol, const char *bucket, const char *key,
+                      const char *upload_id);
+/* Parts of an upload numbered above `after`, ascending, at most `limit` (0: all). */
+typedef int obj_part_fn(void *arg, const struct obj_part *part, int64_t mtime_ns);
+int objlayer_mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
+                           const char *upload_id, unsigned after, unsigned limit, obj_part_fn *cb,
+                           void *arg);
+/*
+ * Uploads in progress in `bucket` whose key starts with `prefix`, ordered by
+ * key then upload id, after (`after_key`, `after_id`): an empty `after_id`
+ * skips every upload of `after_key`. `cb` returns 0 to go on, 1 to stop.
+ */
+typedef int obj_upload_fn(void *arg, struct slice key, const char *upload_id, int64_t initiated_ns);
+int objlayer_mp_list_uploads(struct objlayer *ol, const char *bucket, struct slice prefix,
+                             struct slice after_key, const char *after_id, obj_upload_fn *cb,
+                             void *arg);
+/* Aborts the uploads of `bucket` (all of them when the bucket is deleted). */
+int objlayer_mp_drop_bucket(struct objlayer *ol, const char *bucket);
+/*
+ * Aborts uploads initiated before `before_ns` and removes parts left by
+ * uploads that no longer exist; the drive monitor runs it periodically with
+ * the configured age. Returns the number of uploads removed.
+ */
+int objlayer_mp_cleanup(struct objlayer *ol, int64_t before_ns);
 
 /*
  * Healing (on demand): for every bucket (or `bucket`), every object under

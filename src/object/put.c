@@ -58,6 +58,7 @@ struct obj_put {
     int batch_rcs[OBJ_MAX_SET];
     bool batch_mask[OBJ_MAX_SET];
     bool streaming;   /* shard files opened */
+    bool no_inline;   /* a multipart part: always shard files (they become the object's) */
     struct shard_writer *w[OBJ_MAX_SET];
     int wrc[OBJ_MAX_SET];      /* per drive: 0, or the sticky error */
     struct buf inl[OBJ_MAX_SET]; /* inline shard data per drive */
@@ -97,9 +98,26 @@ plan_layout(struct obj_put *p, bool reduced)
     p->wq = object__write_quorum(p->meta.k, p->meta.m);
 }
 
+/* The layout of a multipart upload, for its parts: same set, shards, rotation. */
+static void
+use_layout(struct obj_put *p, const struct obj_meta *layout)
+{
+    unsigned j;
+
+    for (j = 0; j < p->set->n; j++)
+        p->wrc[j] = drive_is_online(p->set->drives[j]) ? 0 : -ERR_OFFLINE;
+    p->meta.k = layout->k;
+    p->meta.m = layout->m;
+    p->meta.block_size = layout->block_size;
+    memcpy(p->meta.dist, layout->dist, sizeof(p->meta.dist));
+    p->wq = object__write_quorum(p->meta.k, p->meta.m);
+    p->no_inline = true;
+}
+
 int
-objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
-                   const struct obj_put_opts *opts, struct obj_put **out)
+object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
+                  const struct obj_put_opts *opts, const struct obj_meta *layout,
+                  struct obj_put **out)
 {
     struct obj_put *p;
     unsigned j;
@@ -117,7 +135,10 @@ objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
     buf_add(&p->meta.headers, opts->headers.ptr, opts->headers.len);
     for (j = 0; j < OBJ_MAX_SET; j++)
         buf_init(&p->inl[j], 0);
-    plan_layout(p, opts->reduced_redundancy);
+    if (layout && layout->k + layout->m == p->set->n)
+        use_layout(p, layout);
+    else
+        plan_layout(p, opts->reduced_redundancy);
     p->codec = object__codec(ol, p->meta.k, p->meta.m);
     p->expect_size = opts->size;
     if (opts->content_md5) {
@@ -127,12 +148,19 @@ objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
     p->md5 = EVP_MD_CTX_new();
     if (!p->md5 || !EVP_DigestInit_ex(p->md5, EVP_md5(), NULL))
         die("MD5 is not available from libcrypto");
-    if (alive(p) < p->wq) {
+    if (alive(p) < p->wq || !p->codec) {
         obj_put_abort(p);
         return -ERR_QUORUM;
     }
     *out = p;
     return 0;
+}
+
+int
+objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
+                   const struct obj_put_opts *opts, struct obj_put **out)
+{
+    return object__put_begin(ol, bucket, key, opts, NULL, out);
 }
 
 /* Splits, encodes and hashes the current block into stripes[cur]. */
@@ -549,12 +577,16 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
         rc = check_body(p);
     if (rc == 0) {
         p->meta.size = p->total;
-        p->meta.is_inline = !p->streaming && p->total <= OBJ_INLINE_MAX;
+        p->meta.is_inline = !p->no_inline && !p->streaming && p->total <= OBJ_INLINE_MAX;
         if (p->meta.is_inline) {
             encode_inline(p);
         } else {
-            if (p->block_len)
+            if (p->block_len) {
                 rc = flush_block(p);
+            } else if (!p->streaming) { /* an empty part: an empty shard file */
+                p->streaming = true;
+                rc = run_alive(p, create_job);
+            }
             if (rc == 0)
                 rc = append_wait(p);
             if (rc == 0)
@@ -573,6 +605,33 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
     p->streaming = false; /* committed: nothing left in tmp to remove */
     obj_put_abort(p);
     return 0;
+}
+
+int
+object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
+                      const struct obj_meta *meta, const bool *staged)
+{
+    struct obj_put *p = xcalloc(1, sizeof(*p));
+    unsigned j;
+    int rc;
+
+    p->ol = ol;
+    p->set = object__pick_set(ol, bucket, key);
+    p->bucket = xstrdup(bucket);
+    p->key = xstrdup(key);
+    objmeta_init(&p->meta);
+    objmeta_copy(&p->meta, meta);
+    for (j = 0; j < OBJ_MAX_SET; j++) {
+        buf_init(&p->inl[j], 0);
+        p->wrc[j] = j < p->set->n && staged[j] ? 0 : -ERR_OFFLINE;
+    }
+    p->wq = object__write_quorum(meta->k, meta->m);
+    p->streaming = true; /* the staged files are in tmp until committed */
+    rc = alive(p) < p->wq ? -ERR_QUORUM : commit(p);
+    if (rc == 0)
+        p->streaming = false;
+    obj_put_abort(p);
+    return rc;
 }
 
 void

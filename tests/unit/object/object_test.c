@@ -5,6 +5,8 @@
 
 #include <openssl/evp.h>
 
+#include "harness.h"
+#include "storage/drive.h"
 #include "util/enc.h"
 #include "util/err.h"
 
@@ -40,4 +42,34 @@ object_test_check_read(struct objlayer *ol, const char *key, const uint8_t *want
     objmeta_release(&info);
     free(buf);
     return rc;
+}
+
+void
+object_test_open_mem(struct objlayer **ol, struct drive **drives, unsigned n)
+{
+    struct objlayer_config cfg = { .ndrives = n, .sync = true, .prebuilt = drives };
+    struct buf err = BUF_INIT;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "mem:%u", i);
+        drives[i] = drive_mem_new(name);
+    }
+    if (objlayer_open(&cfg, ol, &err) < 0)
+        harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
+    buf_release(&err);
+}
+
+void
+object_test_fill(uint8_t *p, size_t n, unsigned seed)
+{
+    uint32_t x = seed * 2654435761u + 1;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        p[i] = (uint8_t)(x >> 16);
+    }
 }

@@ -16,4 +16,10 @@ void object_test_md5_hex(const void *p, size_t n, char out[33]);
  */
 int object_test_check_read(struct objlayer *ol, const char *key, const uint8_t *want, size_t n);
 
+/* Opens an object layer over `n` new in-memory drives (kept in drives[]); fails the test on error. */
+struct drive;
+void object_test_open_mem(struct objlayer **ol, struct drive **drives, unsigned n);
+/* Deterministic pseudo-random bytes. */
+void object_test_fill(uint8_t *p, size_t n, unsigned seed);
+
 #endif
