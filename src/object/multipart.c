@@ -276,6 +276,7 @@ part_quorum(const struct eset *set, const struct part_scan *ps, unsigned number,
 struct complete {
     struct objlayer *ol;
     struct eset *set;
+    const char *bucket, *key, *upload_id;
     const struct obj_mp_part *parts;
     size_t n;
     struct part_scan ps;
@@ -427,10 +428,41 @@ scan_parts(struct eset *set, struct part_scan *ps, const char *prefix)
     object__run(set, NULL, scan_job, ps, ps->rcs);
 }
 
+/* The part's stored x-amz-checksum-<algo> as "<algo>:<value>" into `out` (empty if none). */
+static void
+read_part_checksum(struct complete *c, size_t i, char *out, size_t cap)
+{
+    unsigned number = c->parts[i].number, j;
+    struct obj_meta m;
+    const char *name, *value;
+    size_t pos = 0;
+    char *pkey = part_key(c->bucket, c->key, c->upload_id, number);
+
+    out[0] = '\0';
+    objmeta_init(&m);
+    for (j = 0; j < c->set->n; j++) {
+        const struct part_row *r = c->ps.rows[j] ? &c->ps.rows[j][number] : NULL;
+
+        if (c->ps.rcs[j] == 0 && r && r->present && !strcmp(r->vid, c->chosen[i]->vid) &&
+            drive_meta_read(c->set->drives[j], OBJ_MP_BUCKET, pkey, &m) == 0 &&
+            !strcmp(m.vid, r->vid))
+            break;
+        objmeta_release(&m);
+    }
+    while (j < c->set->n && objmeta_header_next(&m, &pos, &name, &value)) {
+        if (!strncmp(name, "x-amz-checksum-", 15) && strcmp(name, "x-amz-checksum-type") != 0) {
+            snprintf(out, cap, "%s:%s", name + 15, value);
+            break;
+        }
+    }
+    objmeta_release(&m);
+    free(pkey);
+}
+
 int
 objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
                      const char *upload_id, const struct obj_mp_part *parts, size_t n,
-                     struct obj_meta *info)
+                     objlayer_edit_fn *edit, void *arg, struct obj_meta *info)
 {
     struct complete c;
     struct obj_meta up;
@@ -448,6 +480,9 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
     if (rc < 0)
         goto out;
     c.ol = ol;
+    c.bucket = bucket;
+    c.key = key;
+    c.upload_id = upload_id;
     c.set = object__pick_set(ol, bucket, key);
     c.parts = parts;
     c.n = n;
@@ -468,6 +503,16 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
     c.meta.m = up.m;
     c.meta.block_size = up.block_size;
     memcpy(c.meta.dist, up.dist, sizeof(c.meta.dist));
+    if (edit) {
+        struct obj_part *pp = (struct obj_part *)(void *)c.meta.parts.ptr;
+        size_t i;
+
+        for (i = 0; i < n; i++)
+            read_part_checksum(&c, i, pp[i].checksum, sizeof(pp[i].checksum));
+        rc = edit(arg, &c.meta);
+        if (rc < 0)
+            goto out;
+    }
     object__run(c.set, NULL, link_job, &c, rcs);
     for (j = 0; j < c.set->n; j++) {
         c.staged[j] = rcs[j] == 0;

@@ -79,6 +79,11 @@ int objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
 /* Sticky: after an error, only obj_put_abort() is allowed. */
 int obj_put_write(struct obj_put *p, const void *data, size_t n);
 /*
+ * Adds a header to store (lowercase name), before obj_put_finish(): for what
+ * is known only at the end of the body (a checksum sent as a trailer).
+ */
+void obj_put_add_header(struct obj_put *p, const char *name, struct slice value);
+/*
  * Completes the write: checks the size (-ERR_INCOMPLETE_BODY if fewer bytes
  * than opts.size arrived) and Content-MD5 (-ERR_BAD_DIGEST), commits on the
  * drives and answers once write quorum committed (-ERR_QUORUM otherwise, with
@@ -186,14 +191,18 @@ struct obj_mp_part {
 /*
  * Completes the upload with `parts` (ascending numbers, each uploaded with
  * that ETag, all but the last >= OBJ_MP_MIN_PART): the object becomes the
- * new version of `key`; the upload and its parts are removed. On success
- * fills `info` (ETag "<md5 of the parts' md5s>-<n>"). -ERR_NO_SUCH_UPLOAD,
- * -ERR_INVALID_PART_ORDER, -ERR_INVALID_PART, -ERR_ENTITY_TOO_SMALL,
- * -ERR_INVAL (no parts, too many), -ERR_QUORUM.
+ * new version of `key`; the upload and its parts are removed. Before the
+ * commit, `edit(arg, meta)` (if not NULL) sees the new version's record, with
+ * each part's `checksum` taken from the part record's x-amz-checksum-<algo>
+ * header ("<algo>:<value>"), and may change its headers or refuse (its error
+ * is returned; nothing changes). On success fills `info` (ETag "<md5 of the
+ * parts' md5s>-<n>"). -ERR_NO_SUCH_UPLOAD, -ERR_INVALID_PART_ORDER,
+ * -ERR_INVALID_PART, -ERR_ENTITY_TOO_SMALL, -ERR_INVAL (no parts, too many),
+ * -ERR_QUORUM.
  */
 int objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
                          const char *upload_id, const struct obj_mp_part *parts, size_t n,
-                         struct obj_meta *info);
+                         objlayer_edit_fn *edit, void *arg, struct obj_meta *info);
 /* Removes the upload and its parts. -ERR_NO_SUCH_UPLOAD. */
 int objlayer_mp_abort(struct objlayer *ol, const char *bucket, const char *key,
                       const char *upload_id);

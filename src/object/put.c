@@ -327,6 +327,12 @@ obj_put_write(struct obj_put *p, const void *data, size_t n)
     return 0;
 }
 
+void
+obj_put_add_header(struct obj_put *p, const char *name, struct slice value)
+{
+    objmeta_add_header(&p->meta, name, value);
+}
+
 /* Small object: its one block is encoded into each drive's index record. */
 static void
 encode_inline(struct obj_put *p)

@@ -106,7 +106,7 @@ TEST(object_mp_roundtrip)
         parts[i].number = (unsigned)i + 1;
         snprintf(parts[i].etag, sizeof(parts[i].etag), "\"%.32s\"", etags[i]);
     }
-    ASSERT_OK(objlayer_mp_complete(ol, "b", "dir/obj", id, parts, 3, &info));
+    ASSERT_OK(objlayer_mp_complete(ol, "b", "dir/obj", id, parts, 3, NULL, NULL, &info));
     mp_etag(e, 3, want);
     ASSERT_STREQ(info.etag, want);
     ASSERT(info.size == total);
@@ -122,7 +122,7 @@ TEST(object_mp_roundtrip)
     /* the upload is gone */
     objmeta_init(&st);
     ASSERT_EQ(objlayer_mp_stat(ol, "b", "dir/obj", id, &st), -ERR_NO_SUCH_UPLOAD);
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "dir/obj", id, parts, 3, NULL), -ERR_NO_SUCH_UPLOAD);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "dir/obj", id, parts, 3, NULL, NULL, NULL), -ERR_NO_SUCH_UPLOAD);
     objmeta_release(&st);
     buf_release(&listed);
     free(data);
@@ -163,7 +163,7 @@ make_object(struct objlayer *ol, const char *key, const uint8_t *data, const siz
         ASSERT_OK(put_part(ol, key, id, parts[i].number, data + off, sizes[i], parts[i].etag));
         off += sizes[i];
     }
-    ASSERT_OK(objlayer_mp_complete(ol, "b", key, id, parts, n, NULL));
+    ASSERT_OK(objlayer_mp_complete(ol, "b", key, id, parts, n, NULL, NULL, NULL));
 }
 
 TEST(object_mp_ranges_across_parts_and_heal)
@@ -219,24 +219,24 @@ TEST(object_mp_client_mistakes)
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", big);
     parts[1] = (struct obj_mp_part){ 1, "" };
     snprintf(parts[1].etag, sizeof(parts[1].etag), "%s", small);
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL), -ERR_INVALID_PART_ORDER);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL, NULL), -ERR_INVALID_PART_ORDER);
     parts[0].number = 1;
     parts[1].number = 2;
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", big); /* the wrong ETag for part 1 */
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL), -ERR_INVALID_PART);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL, NULL), -ERR_INVALID_PART);
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", small);
     snprintf(parts[1].etag, sizeof(parts[1].etag), "%s", big);
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL), -ERR_ENTITY_TOO_SMALL);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL, NULL), -ERR_ENTITY_TOO_SMALL);
     parts[0] = (struct obj_mp_part){ 4, "" };
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", small); /* never uploaded */
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 1, NULL), -ERR_INVALID_PART);
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 0, NULL), -ERR_INVAL);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 1, NULL, NULL, NULL), -ERR_INVALID_PART);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 0, NULL, NULL, NULL), -ERR_INVAL);
     /* after all those, a valid completion of parts 2 and 3 (an empty last part) */
     parts[0] = (struct obj_mp_part){ 2, "" };
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", big);
     parts[1] = (struct obj_mp_part){ 3, "" };
     snprintf(parts[1].etag, sizeof(parts[1].etag), "%s", last);
-    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL));
+    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL, NULL));
     ASSERT_OK(object_test_check_read(ol, "k", data, 5 * MiB));
     free(data);
     objlayer_close(ol);
@@ -330,7 +330,7 @@ TEST(object_mp_drive_offline_during_upload)
     drive_set_offline(drives[2], -ERR_IO);
     ASSERT_OK(put_part(ol, "k", id, 2, data + 5 * MiB, 99, parts[1].etag));
     parts[1].number = 2;
-    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL));
+    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL, NULL));
     ASSERT_OK(object_test_check_read(ol, "k", data, total));
     ASSERT_OK(drive_reset(drives[2])); /* back, empty */
     ASSERT_OK(objlayer_heal(ol, "b", SLICE_NULL, &r));
@@ -338,6 +338,78 @@ TEST(object_mp_drive_offline_during_upload)
     ASSERT_OK(drive_reset(drives[0]));
     ASSERT_OK(drive_reset(drives[1]));
     ASSERT_OK(object_test_check_read(ol, "k", data, total));
+    free(data);
+    objlayer_close(ol);
+}
+
+struct edit_seen {
+    char sums[2][72];
+    int calls;
+    int refuse;
+};
+
+static int
+edit_cb(void *arg, struct obj_meta *m)
+{
+    struct edit_seen *e = arg;
+    size_t i;
+
+    e->calls++;
+    for (i = 0; i < objmeta_nparts(m) && i < 2; i++)
+        snprintf(e->sums[i], sizeof(e->sums[i]), "%s", objmeta_part(m, i)->checksum);
+    if (e->refuse)
+        return e->refuse;
+    objmeta_add_header(m, "x-amz-checksum-crc32", SLICE_LIT("whole-2"));
+    return 0;
+}
+
+/* The completion hook sees each part's checksum and may add headers or refuse. */
+TEST(object_mp_complete_edit_hook)
+{
+    struct objlayer *ol;
+    struct drive *drives[NDRIVES];
+    struct obj_put_opts opts = { .size = -1 };
+    struct obj_mp_part parts[2];
+    char id[OBJMETA_VID_LEN + 1];
+    struct edit_seen seen = { .refuse = -ERR_BAD_DIGEST };
+    struct obj_meta info, st;
+    uint8_t *data = xmalloc(5 * MiB + 1);
+    unsigned i;
+
+    object_test_open_mem(&ol, drives, NDRIVES);
+    ASSERT_OK(objlayer_bucket_make(ol, "b"));
+    object_test_fill(data, 5 * MiB + 1, 9);
+    ASSERT_OK(objlayer_mp_create(ol, "b", "k", &opts, id));
+    for (i = 0; i < 2; i++) {
+        struct obj_put *p;
+
+        ASSERT_OK(objlayer_mp_part_begin(ol, "b", "k", id, i + 1, &opts, &p));
+        ASSERT_OK(obj_put_write(p, data + i * 5 * MiB, i ? 1 : 5 * MiB));
+        if (i == 0) /* a checksum known only at the end of the body (a trailer) */
+            obj_put_add_header(p, "x-amz-checksum-crc32", SLICE_LIT("AAAAAA=="));
+        objmeta_init(&info);
+        ASSERT_OK(obj_put_finish(p, &info));
+        parts[i].number = i + 1;
+        snprintf(parts[i].etag, sizeof(parts[i].etag), "%.35s", info.etag);
+        objmeta_release(&info);
+    }
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, edit_cb, &seen, NULL),
+              -ERR_BAD_DIGEST);
+    ASSERT_STREQ(seen.sums[0], "crc32:AAAAAA==");
+    ASSERT_STREQ(seen.sums[1], "");
+    objmeta_init(&st);
+    ASSERT_OK(objlayer_mp_stat(ol, "b", "k", id, &st)); /* refused: the upload stays */
+    objmeta_release(&st);
+    seen.refuse = 0;
+    objmeta_init(&info);
+    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, edit_cb, &seen, &info));
+    ASSERT_EQ(seen.calls, 2);
+    objmeta_release(&info);
+    ASSERT_OK(objlayer_head(ol, "b", "k", &info));
+    ASSERT_STREQ(objmeta_header(&info, "x-amz-checksum-crc32"), "whole-2");
+    ASSERT_STREQ(objmeta_part(&info, 0)->checksum, "crc32:AAAAAA==");
+    objmeta_release(&info);
+    ASSERT_OK(object_test_check_read(ol, "k", data, 5 * MiB + 1));
     free(data);
     objlayer_close(ol);
 }
