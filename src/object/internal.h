@@ -157,7 +157,8 @@ int object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
                       const struct obj_put_opts *opts, const struct obj_meta *layout,
                       struct obj_put **out);
 int object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
-                          const struct obj_meta *meta, const bool *staged);
+                          const struct obj_meta *meta, const bool *staged,
+                          objlayer_cond_fn *cond, void *cond_arg);
 
 /* multipart.c: the system bucket of uploads and parts, and placement of its keys. */
 #define OBJ_MP_BUCKET ".basalt.multipart"

@@ -462,7 +462,7 @@ read_part_checksum(struct complete *c, size_t i, char *out, size_t cap)
 int
 objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
                      const char *upload_id, const struct obj_mp_part *parts, size_t n,
-                     objlayer_edit_fn *edit, void *arg, struct obj_meta *info)
+                     const struct obj_complete_opts *opts, struct obj_meta *info)
 {
     struct complete c;
     struct obj_meta up;
@@ -503,13 +503,13 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
     c.meta.m = up.m;
     c.meta.block_size = up.block_size;
     memcpy(c.meta.dist, up.dist, sizeof(c.meta.dist));
-    if (edit) {
+    if (opts && opts->edit) {
         struct obj_part *pp = (struct obj_part *)(void *)c.meta.parts.ptr;
         size_t i;
 
         for (i = 0; i < n; i++)
             read_part_checksum(&c, i, pp[i].checksum, sizeof(pp[i].checksum));
-        rc = edit(arg, &c.meta);
+        rc = opts->edit(opts->edit_arg, &c.meta);
         if (rc < 0)
             goto out;
     }
@@ -518,7 +518,8 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
         c.staged[j] = rcs[j] == 0;
         linked += c.staged[j];
     }
-    rc = object__commit_staged(ol, bucket, key, &c.meta, c.staged);
+    rc = object__commit_staged(ol, bucket, key, &c.meta, c.staged, opts ? opts->cond : NULL,
+                               opts ? opts->cond_arg : NULL);
     if (rc < 0) {
         log_warn(&(struct log_ctx){ .bucket = bucket, .key = key },
                  "multipart completion failed on %u linked drives: %s", linked, err_name(rc));

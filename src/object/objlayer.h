@@ -62,8 +62,18 @@ int objlayer_bucket_list(struct objlayer *ol, struct bucket_ent **out, size_t *n
  * PUT, streaming (push): begin, write the body in pieces of any size, finish.
  * Memory is bounded by a block per shard, whatever the object size.
  */
+/*
+ * A condition on the current version of the key, checked at the commit under
+ * the key's lock (conditional writes: If-None-Match, If-Match): `cur` is the
+ * current version, or NULL if there is none. 0 lets the write commit; an
+ * error fails it (nothing changes) with that error.
+ */
+typedef int objlayer_cond_fn(void *arg, const struct obj_meta *cur);
+
 struct obj_put_opts {
     int64_t size;             /* Content-Length, or -1 if unknown (chunked) */
+    objlayer_cond_fn *cond;   /* NULL, or the condition of a conditional write */
+    void *cond_arg;
     const uint8_t *content_md5; /* 16 bytes expected (Content-MD5), or NULL */
     /* Headers to store, "name\0value\0..." (see struct obj_meta); copied. */
     struct slice headers;
@@ -192,7 +202,7 @@ struct obj_mp_part {
  * Completes the upload with `parts` (ascending numbers, each uploaded with
  * that ETag, all but the last >= OBJ_MP_MIN_PART): the object becomes the
  * new version of `key`; the upload and its parts are removed. Before the
- * commit, `edit(arg, meta)` (if not NULL) sees the new version's record, with
+ * commit, `opts->edit(edit_arg, meta)` (if `opts` and `edit` are not NULL) sees the new version's record, with
  * each part's `checksum` taken from the part record's x-amz-checksum-<algo>
  * header ("<algo>:<value>"), and may change its headers or refuse (its error
  * is returned; nothing changes). On success fills `info` (ETag "<md5 of the
@@ -200,9 +210,15 @@ struct obj_mp_part {
  * -ERR_INVALID_PART, -ERR_ENTITY_TOO_SMALL, -ERR_INVAL (no parts, too many),
  * -ERR_QUORUM.
  */
+struct obj_complete_opts {
+    objlayer_edit_fn *edit;
+    void *edit_arg;
+    objlayer_cond_fn *cond; /* as in struct obj_put_opts */
+    void *cond_arg;
+};
 int objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
                          const char *upload_id, const struct obj_mp_part *parts, size_t n,
-                         objlayer_edit_fn *edit, void *arg, struct obj_meta *info);
+                         const struct obj_complete_opts *opts, struct obj_meta *info);
 /* Removes the upload and its parts. -ERR_NO_SUCH_UPLOAD. */
 int objlayer_mp_abort(struct objlayer *ol, const char *bucket, const char *key,
                       const char *upload_id);

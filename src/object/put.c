@@ -59,6 +59,8 @@ struct obj_put {
     bool batch_mask[OBJ_MAX_SET];
     bool streaming;   /* shard files opened */
     bool no_inline;   /* a multipart part: always shard files (they become the object's) */
+    objlayer_cond_fn *cond; /* conditional write: checked under the name lock */
+    void *cond_arg;
     struct shard_writer *w[OBJ_MAX_SET];
     int wrc[OBJ_MAX_SET];      /* per drive: 0, or the sticky error */
     struct buf inl[OBJ_MAX_SET]; /* inline shard data per drive */
@@ -141,6 +143,8 @@ object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
         plan_layout(p, opts->reduced_redundancy);
     p->codec = object__codec(ol, p->meta.k, p->meta.m);
     p->expect_size = opts->size;
+    p->cond = opts->cond;
+    p->cond_arg = opts->cond_arg;
     if (opts->content_md5) {
         memcpy(p->md5_expect, opts->content_md5, 16);
         p->has_md5 = true;
@@ -502,6 +506,29 @@ rollback_loses_old(const struct commit_arg *a, const bool *committed, unsigned n
     return false;
 }
 
+/* The condition of a conditional write, on the current version (name lock held). */
+static int
+check_condition(struct obj_put *p)
+{
+    struct obj_meta metas[OBJ_MAX_SET];
+    int rcs[OBJ_MAX_SET], best, rc;
+    bool agree[OBJ_MAX_SET];
+    unsigned j;
+
+    for (j = 0; j < OBJ_MAX_SET; j++)
+        objmeta_init(&metas[j]);
+    best = object__read_metas(p->set, p->bucket, p->key, metas, rcs, agree);
+    if (best >= 0)
+        rc = p->cond(p->cond_arg, &metas[best]);
+    else if (best == -ERR_KEY_NOT_FOUND || best == -ERR_NOT_FOUND)
+        rc = p->cond(p->cond_arg, NULL);
+    else
+        rc = best;
+    for (j = 0; j < OBJ_MAX_SET; j++)
+        objmeta_release(&metas[j]);
+    return rc;
+}
+
 /*
  * Commits the record on every drive still in the PUT; rolls back below
  * quorum (unless that loses the old version too). The modification time is taken and the rollback done under the
@@ -519,6 +546,11 @@ commit(struct obj_put *p)
     int rc = 0;
 
     pthread_mutex_lock(lock);
+    if (p->cond && (rc = check_condition(p)) < 0) {
+        pthread_mutex_unlock(lock);
+        commit_arg_free(a);
+        return rc;
+    }
     p->meta.mtime_ns = clock_now_ns();
     for (j = 0; j < p->set->n; j++)
         a->metas[j].mtime_ns = p->meta.mtime_ns;
@@ -615,7 +647,8 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
 
 int
 object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
-                      const struct obj_meta *meta, const bool *staged)
+                      const struct obj_meta *meta, const bool *staged, objlayer_cond_fn *cond,
+                      void *cond_arg)
 {
     struct obj_put *p = xcalloc(1, sizeof(*p));
     unsigned j;
@@ -632,6 +665,8 @@ object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
         p->wrc[j] = j < p->set->n && staged[j] ? 0 : -ERR_OFFLINE;
     }
     p->wq = object__write_quorum(meta->k, meta->m);
+    p->cond = cond;
+    p->cond_arg = cond_arg;
     p->streaming = true; /* the staged files are in tmp until committed */
     rc = alive(p) < p->wq ? -ERR_QUORUM : commit(p);
     if (rc == 0)

@@ -106,7 +106,7 @@ TEST(object_mp_roundtrip)
         parts[i].number = (unsigned)i + 1;
         snprintf(parts[i].etag, sizeof(parts[i].etag), "\"%.32s\"", etags[i]);
     }
-    ASSERT_OK(objlayer_mp_complete(ol, "b", "dir/obj", id, parts, 3, NULL, NULL, &info));
+    ASSERT_OK(objlayer_mp_complete(ol, "b", "dir/obj", id, parts, 3, NULL, &info));
     mp_etag(e, 3, want);
     ASSERT_STREQ(info.etag, want);
     ASSERT(info.size == total);
@@ -122,7 +122,7 @@ TEST(object_mp_roundtrip)
     /* the upload is gone */
     objmeta_init(&st);
     ASSERT_EQ(objlayer_mp_stat(ol, "b", "dir/obj", id, &st), -ERR_NO_SUCH_UPLOAD);
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "dir/obj", id, parts, 3, NULL, NULL, NULL), -ERR_NO_SUCH_UPLOAD);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "dir/obj", id, parts, 3, NULL, NULL), -ERR_NO_SUCH_UPLOAD);
     objmeta_release(&st);
     buf_release(&listed);
     free(data);
@@ -163,7 +163,7 @@ make_object(struct objlayer *ol, const char *key, const uint8_t *data, const siz
         ASSERT_OK(put_part(ol, key, id, parts[i].number, data + off, sizes[i], parts[i].etag));
         off += sizes[i];
     }
-    ASSERT_OK(objlayer_mp_complete(ol, "b", key, id, parts, n, NULL, NULL, NULL));
+    ASSERT_OK(objlayer_mp_complete(ol, "b", key, id, parts, n, NULL, NULL));
 }
 
 TEST(object_mp_ranges_across_parts_and_heal)
@@ -219,24 +219,24 @@ TEST(object_mp_client_mistakes)
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", big);
     parts[1] = (struct obj_mp_part){ 1, "" };
     snprintf(parts[1].etag, sizeof(parts[1].etag), "%s", small);
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL, NULL), -ERR_INVALID_PART_ORDER);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL), -ERR_INVALID_PART_ORDER);
     parts[0].number = 1;
     parts[1].number = 2;
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", big); /* the wrong ETag for part 1 */
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL, NULL), -ERR_INVALID_PART);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL), -ERR_INVALID_PART);
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", small);
     snprintf(parts[1].etag, sizeof(parts[1].etag), "%s", big);
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL, NULL), -ERR_ENTITY_TOO_SMALL);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL), -ERR_ENTITY_TOO_SMALL);
     parts[0] = (struct obj_mp_part){ 4, "" };
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", small); /* never uploaded */
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 1, NULL, NULL, NULL), -ERR_INVALID_PART);
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 0, NULL, NULL, NULL), -ERR_INVAL);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 1, NULL, NULL), -ERR_INVALID_PART);
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 0, NULL, NULL), -ERR_INVAL);
     /* after all those, a valid completion of parts 2 and 3 (an empty last part) */
     parts[0] = (struct obj_mp_part){ 2, "" };
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", big);
     parts[1] = (struct obj_mp_part){ 3, "" };
     snprintf(parts[1].etag, sizeof(parts[1].etag), "%s", last);
-    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL, NULL));
+    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL));
     ASSERT_OK(object_test_check_read(ol, "k", data, 5 * MiB));
     free(data);
     objlayer_close(ol);
@@ -330,7 +330,7 @@ TEST(object_mp_drive_offline_during_upload)
     drive_set_offline(drives[2], -ERR_IO);
     ASSERT_OK(put_part(ol, "k", id, 2, data + 5 * MiB, 99, parts[1].etag));
     parts[1].number = 2;
-    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL, NULL));
+    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, NULL, NULL));
     ASSERT_OK(object_test_check_read(ol, "k", data, total));
     ASSERT_OK(drive_reset(drives[2])); /* back, empty */
     ASSERT_OK(objlayer_heal(ol, "b", SLICE_NULL, &r));
@@ -372,6 +372,7 @@ TEST(object_mp_complete_edit_hook)
     struct obj_mp_part parts[2];
     char id[OBJMETA_VID_LEN + 1];
     struct edit_seen seen = { .refuse = -ERR_BAD_DIGEST };
+    struct obj_complete_opts eo = { .edit = edit_cb, .edit_arg = &seen };
     struct obj_meta info, st;
     uint8_t *data = xmalloc(5 * MiB + 1);
     unsigned i;
@@ -393,7 +394,7 @@ TEST(object_mp_complete_edit_hook)
         snprintf(parts[i].etag, sizeof(parts[i].etag), "%.35s", info.etag);
         objmeta_release(&info);
     }
-    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, edit_cb, &seen, NULL),
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, &eo, NULL),
               -ERR_BAD_DIGEST);
     ASSERT_STREQ(seen.sums[0], "crc32:AAAAAA==");
     ASSERT_STREQ(seen.sums[1], "");
@@ -402,7 +403,7 @@ TEST(object_mp_complete_edit_hook)
     objmeta_release(&st);
     seen.refuse = 0;
     objmeta_init(&info);
-    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, edit_cb, &seen, &info));
+    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, &eo, &info));
     ASSERT_EQ(seen.calls, 2);
     objmeta_release(&info);
     ASSERT_OK(objlayer_head(ol, "b", "k", &info));
@@ -411,5 +412,50 @@ TEST(object_mp_complete_edit_hook)
     objmeta_release(&info);
     ASSERT_OK(object_test_check_read(ol, "k", data, 5 * MiB + 1));
     free(data);
+    objlayer_close(ol);
+}
+
+/* If-None-Match: * as an object-layer condition: refuse when a version exists. */
+static int
+absent_only(void *arg, const struct obj_meta *cur)
+{
+    int *seen = arg;
+
+    (*seen)++;
+    return cur ? -ERR_PRECONDITION_FAILED : 0;
+}
+
+TEST(object_conditional_writes_checked_at_commit)
+{
+    struct objlayer *ol;
+    struct drive *drives[NDRIVES];
+    int seen = 0;
+    struct obj_put_opts opts = { .size = 3, .cond = absent_only, .cond_arg = &seen };
+    struct obj_complete_opts co = { .cond = absent_only, .cond_arg = &seen };
+    struct obj_mp_part part = { 1, "" };
+    char id[OBJMETA_VID_LEN + 1];
+    struct obj_put *p;
+
+    object_test_open_mem(&ol, drives, NDRIVES);
+    ASSERT_OK(objlayer_bucket_make(ol, "b"));
+    ASSERT_OK(objlayer_put_begin(ol, "b", "k", &opts, &p));
+    ASSERT_OK(obj_put_write(p, "one", 3));
+    ASSERT_OK(obj_put_finish(p, NULL));
+    ASSERT_OK(objlayer_put_begin(ol, "b", "k", &opts, &p));
+    ASSERT_OK(obj_put_write(p, "two", 3));
+    ASSERT_EQ(obj_put_finish(p, NULL), -ERR_PRECONDITION_FAILED);
+    ASSERT_OK(object_test_check_read(ol, "k", (const uint8_t *)"one", 3));
+    /* the same on a completion */
+    opts.cond = NULL;
+    opts.size = -1;
+    ASSERT_OK(objlayer_mp_create(ol, "b", "k", &opts, id));
+    ASSERT_OK(put_part(ol, "k", id, 1, (const uint8_t *)"three", 5, part.etag));
+    ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, &part, 1, &co, NULL),
+              -ERR_PRECONDITION_FAILED);
+    ASSERT_OK(object_test_check_read(ol, "k", (const uint8_t *)"one", 3));
+    ASSERT_EQ(seen, 3);
+    ASSERT_OK(objlayer_delete(ol, "b", "k"));
+    ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, &part, 1, &co, NULL));
+    ASSERT_OK(object_test_check_read(ol, "k", (const uint8_t *)"three", 5));
     objlayer_close(ol);
 }
