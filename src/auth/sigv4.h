@@ -10,8 +10,10 @@
  * decoded and re-encoded then sorted, header values trimmed with inner runs
  * of spaces collapsed.
  *
- * Streaming (aws-chunked) chunk signatures come later; `struct sigv4_auth`
- * keeps the signing key and seed signature they chain from.
+ * Streaming (aws-chunked) bodies: `struct sigv4_auth` keeps the signing key
+ * and the seed signature (the request's own); each chunk's signature chains
+ * from the previous one (sigv4_chunk_sign), the trailer's from the final
+ * chunk's (sigv4_trailer_sign). s3/body.c verifies them while the body streams.
  */
 #ifndef BASALT_AUTH_SIGV4_H
 #define BASALT_AUTH_SIGV4_H
@@ -57,7 +59,7 @@ struct sigv4_auth {
     /*
      * The value of x-amz-content-sha256: a 64-char lowercase hex SHA-256 the
      * body must match, or "UNSIGNED-PAYLOAD" (always for presigned URLs), or a
-     * STREAMING-* value (not accepted yet: s3 answers NotImplemented).
+     * STREAMING-* value (an aws-chunked body: s3/body.c).
      */
     char payload_hash[80];
     char seed_signature[65];
@@ -107,6 +109,31 @@ void sigv4_sign(const struct sigv4_req *r, const char *access_key, const char *s
 void sigv4_presign(struct slice method, struct slice path, struct slice extra_query,
                    struct slice host, time_t now, unsigned expires, const char *access_key,
                    const char *secret_key, const char *region, struct buf *out);
+
+/*
+ * aws-chunked signatures. String to sign of a chunk:
+ *   AWS4-HMAC-SHA256-PAYLOAD \n <X-Amz-Date> \n <date>/<region>/s3/aws4_request \n
+ *   <previous signature> \n <SHA-256 of ""> \n <SHA-256 of the chunk's data>
+ * and of the trailer (STREAMING-...-TRAILER):
+ *   AWS4-HMAC-SHA256-TRAILER \n <X-Amz-Date> \n <scope> \n <final chunk's signature> \n
+ *   <SHA-256 of the trailer headers, each "name:value\n">
+ * `prev_sig` is 64 lowercase hex digits: the seed signature for the first
+ * chunk. Writes 64 lowercase hex digits and a NUL into `out`. `a` must come
+ * from sigv4_verify or sigv4_auth_for_signing (signing key, date, region and
+ * request time set). Any thread.
+ */
+void sigv4_chunk_sign(const struct sigv4_auth *a, const char *prev_sig,
+                      const uint8_t chunk_sha256[32], char out[65]);
+void sigv4_trailer_sign(const struct sigv4_auth *a, const char *prev_sig,
+                        const uint8_t trailer_sha256[32], char out[65]);
+/*
+ * Fills `a` for signing aws-chunked bodies as a client (and for tests): the
+ * signing key of `secret_key` for the day of `t` and `region`, the request
+ * time `t`; `seed_signature` is the request's signature (64 hex digits).
+ * Clear with sigv4_auth_clear().
+ */
+void sigv4_auth_for_signing(struct sigv4_auth *a, const char *access_key, const char *secret_key,
+                            const char *region, time_t t, const char *seed_signature);
 
 /* Hash helpers (OpenSSL libcrypto). */
 void sha256_hex(const void *p, size_t n, char out[65]);

@@ -1,0 +1,629 @@
+/*
+ * s3/body.c: the upload body decoder (see body.h): raw bodies with an
+ * optional SHA-256, and aws-chunked bodies, parsed by a byte-driven state
+ * machine so that the raw bytes may come in any split:
+ *
+ *   SIZE_LINE --"0..."--> (signed: check the empty chunk's signature)
+ *       |                  +--> END_LINE  (no trailer): "\r\n" -> DONE
+ *       |                  +--> TRAILER   lines until "\r\n" -> DONE
+ *       +--"<n>..."--> DATA (n bytes to the sink) --> DATA_CR --> DATA_LF
+ *                       (signed: check the chunk's signature) --> SIZE_LINE
+ *
+ * Lines (sizes, trailers) are gathered in one bounded buffer; data bytes are
+ * never copied. The chunk signature is checked when the chunk's "\r\n" has
+ * arrived, the trailer signature and the checksums in s3_body_finish().
+ */
+#include "util/base.h"
+
+#include "s3/body.h"
+
+#include <openssl/evp.h>
+
+#include "auth/sigv4.h"
+#include "s3/internal.h"
+#include "util/checksum.h"
+#include "util/enc.h"
+#include "util/err.h"
+
+#define CHUNK_SIG_EXT ";chunk-signature="
+#define TRAILER_SIG_NAME "x-amz-trailer-signature"
+
+enum body_state {
+    ST_SIZE_LINE,
+    ST_DATA,
+    ST_DATA_CR,
+    ST_DATA_LF,
+    ST_END_LINE, /* after the final chunk, no trailer: the empty line */
+    ST_TRAILER,
+    ST_DONE,
+};
+
+struct s3_body {
+    struct s3_call *call;
+    bool chunked;
+    bool signed_chunks;
+    bool trailer_mode; /* a TRAILER mode */
+    int rc;            /* sticky */
+    int64_t size;      /* payload size, or -1 */
+    uint64_t fed;      /* payload bytes given to the sink */
+    /* raw body with x-amz-content-sha256 = hex */
+    EVP_MD_CTX *payload_md;
+    uint8_t payload_expect[32];
+    /* flexible checksum */
+    enum checksum_algo algo; /* CHECKSUM_NONE: none */
+    bool has_expect;         /* from the header, or the trailer once parsed */
+    bool from_trailer;       /* the value comes in the trailer (x-amz-trailer) */
+    uint8_t expect[CHECKSUM_MAX_SIZE];
+    struct checksum ck;
+    char result_b64[CHECKSUM_B64_SIZE];
+    bool has_result;
+    /* aws-chunked */
+    enum body_state st;
+    char line[S3_BODY_LINE_MAX];
+    size_t line_len;
+    uint64_t chunk_left;
+    EVP_MD_CTX *chunk_md;
+    char chunk_sig[65]; /* the signature the current chunk claims */
+    char prev_sig[65];  /* the last verified signature (the seed at first) */
+    /* trailer */
+    char trailer[S3_BODY_TRAILER_MAX]; /* canonical "name:value\n" lines, for its signature */
+    size_t trailer_len;
+    unsigned trailer_lines;
+    bool trailer_blank_skipped; /* one empty line before the trailer is tolerated */
+    bool has_trailer_sig;
+    char trailer_sig[65];
+};
+
+/* ---- set-up ---- */
+
+static void
+md_free(void *arg)
+{
+    EVP_MD_CTX_free(arg);
+}
+
+static void
+ck_free(void *arg)
+{
+    checksum_release(arg);
+}
+
+static EVP_MD_CTX *
+sha256_new(struct arena *a)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    BUG_ON(!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1);
+    arena_defer(a, md_free, ctx);
+    return ctx;
+}
+
+static bool
+is_lower_hex(struct slice s, size_t n)
+{
+    size_t i;
+
+    if (s.len != n)
+        return false;
+    for (i = 0; i < n; i++)
+        if (!((s.ptr[i] >= '0' && s.ptr[i] <= '9') || (s.ptr[i] >= 'a' && s.ptr[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* The framing from x-amz-content-sha256. */
+static int
+parse_mode(struct s3_body *b, struct arena *a)
+{
+    struct slice h = slice_cstr(b->call->auth.payload_hash);
+
+    if (h.len == 0 || slice_eq_cstr(h, SIGV4_UNSIGNED_PAYLOAD))
+        return 0;
+    if (is_lower_hex(h, 64)) {
+        BUG_ON(hex_decode(h, b->payload_expect, 32) < 0);
+        b->payload_md = sha256_new(a);
+        return 0;
+    }
+    if (slice_eq_cstr(h, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")) {
+        b->signed_chunks = true;
+    } else if (slice_eq_cstr(h, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")) {
+        b->signed_chunks = true;
+        b->trailer_mode = true;
+    } else if (slice_eq_cstr(h, "STREAMING-UNSIGNED-PAYLOAD-TRAILER")) {
+        b->trailer_mode = true;
+    } else if (slice_starts_with(h, SLICE_LIT("STREAMING-"))) {
+        return -ERR_NOT_IMPLEMENTED; /* SigV4a (ECDSA) chunk signatures */
+    } else {
+        return -ERR_AUTH_MALFORMED;
+    }
+    b->chunked = true;
+    if (b->signed_chunks) {
+        BUG_ON(strlen(b->call->auth.seed_signature) != 64);
+        memcpy(b->prev_sig, b->call->auth.seed_signature, 65);
+        b->chunk_md = sha256_new(a);
+    }
+    return 0;
+}
+
+/* The payload size: x-amz-decoded-content-length (aws-chunked) or Content-Length. */
+static int
+parse_size(struct s3_body *b)
+{
+    struct http_req *req = b->call->req;
+    struct slice v;
+    uint64_t n;
+
+    b->size = req->content_length;
+    if (!b->chunked)
+        return 0;
+    b->size = -1;
+    if (!http_req_header(req, "x-amz-decoded-content-length", &v))
+        return 0;
+    if (parse_u64(slice_trim(v), &n) < 0)
+        return -ERR_INVALID_ARGUMENT;
+    if (n > S3_MAX_PUT_SIZE)
+        return -ERR_TOO_LARGE;
+    b->size = (int64_t)n;
+    return 0;
+}
+
+/* True for x-amz-checksum-* headers that are not values (mode, type, algorithm). */
+static bool
+is_checksum_value_header(struct slice name)
+{
+    struct slice prefix = SLICE_LIT("x-amz-checksum-");
+
+    if (name.len <= prefix.len || !slice_case_eq(slice_make(name.ptr, prefix.len), prefix))
+        return false;
+    return !slice_case_eq_cstr(name, "x-amz-checksum-mode") &&
+           !slice_case_eq_cstr(name, "x-amz-checksum-type") &&
+           !slice_case_eq_cstr(name, "x-amz-checksum-algorithm");
+}
+
+/* x-amz-checksum-<algo>: <b64> headers; at most one. */
+static int
+parse_checksum_headers(struct s3_body *b)
+{
+    struct http_req *req = b->call->req;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < req->nheaders; i++) {
+        struct slice name = req->headers[i].name;
+        enum checksum_algo algo;
+
+        if (!is_checksum_value_header(name))
+            continue;
+        if (checksum_algo_parse(name, &algo) < 0 || b->algo != CHECKSUM_NONE)
+            return -ERR_INVALID_CHECKSUM; /* unknown, or several */
+        rc = checksum_b64_decode(algo, slice_trim(req->headers[i].value), b->expect);
+        if (rc < 0)
+            return rc;
+        b->algo = algo;
+        b->has_expect = true;
+    }
+    return 0;
+}
+
+/* x-amz-trailer: the one checksum the trailer will carry. */
+static int
+parse_trailer_header(struct s3_body *b)
+{
+    struct slice v;
+    enum checksum_algo algo;
+
+    if (!http_req_header(b->call->req, "x-amz-trailer", &v) || slice_trim(v).len == 0)
+        return 0;
+    if (!b->trailer_mode)
+        return -ERR_INVALID_REQUEST;
+    v = slice_trim(v);
+    if (checksum_algo_parse(v, &algo) < 0 || v.len <= strlen("x-amz-checksum-"))
+        return -ERR_INVALID_CHECKSUM;
+    if (b->algo != CHECKSUM_NONE)
+        return -ERR_INVALID_CHECKSUM; /* a header value and a trailer */
+    b->algo = algo;
+    b->from_trailer = true;
+    return 0;
+}
+
+/* x-amz-sdk-checksum-algorithm: must agree; alone, the checksum is computed and stored. */
+static int
+parse_sdk_algorithm(struct s3_body *b)
+{
+    struct slice v;
+    enum checksum_algo algo;
+
+    if (!http_req_header(b->call->req, "x-amz-sdk-checksum-algorithm", &v))
+        return 0;
+    if (checksum_algo_parse(slice_trim(v), &algo) < 0 ||
+        (b->algo != CHECKSUM_NONE && algo != b->algo))
+        return -ERR_INVALID_CHECKSUM;
+    b->algo = algo;
+    return 0;
+}
+
+int
+s3_body_begin(struct s3_call *call, struct s3_body **out)
+{
+    struct arena *a = call->req->arena;
+    struct s3_body *b = arena_zalloc(a, sizeof(*b));
+    int rc;
+
+    b->call = call;
+    b->st = ST_SIZE_LINE;
+    rc = parse_mode(b, a);
+    if (rc == 0)
+        rc = parse_size(b);
+    if (rc == 0)
+        rc = parse_checksum_headers(b);
+    if (rc == 0)
+        rc = parse_trailer_header(b);
+    if (rc == 0)
+        rc = parse_sdk_algorithm(b);
+    if (rc < 0)
+        return rc;
+    if (b->algo != CHECKSUM_NONE) {
+        checksum_init(&b->ck, b->algo);
+        arena_defer(a, ck_free, &b->ck);
+    }
+    *out = b;
+    return 0;
+}
+
+int64_t
+s3_body_size(const struct s3_body *b)
+{
+    return b->size;
+}
+
+bool
+s3_body_is_chunked(const struct s3_body *b)
+{
+    return b->chunked;
+}
+
+/* ---- payload ---- */
+
+static int
+emit(struct s3_body *b, const uint8_t *p, size_t n, s3_body_sink_fn *sink, void *arg)
+{
+    if (b->size >= 0 && b->fed + n > (uint64_t)b->size)
+        return b->chunked ? -ERR_INVALID_CHUNK : -ERR_TOO_LARGE;
+    if (b->fed + n > S3_MAX_PUT_SIZE)
+        return -ERR_TOO_LARGE;
+    b->fed += n;
+    if (b->payload_md)
+        EVP_DigestUpdate(b->payload_md, p, n);
+    if (b->chunk_md)
+        EVP_DigestUpdate(b->chunk_md, p, n);
+    if (b->algo != CHECKSUM_NONE)
+        checksum_update(&b->ck, p, n);
+    return sink ? sink(arg, p, n) : 0;
+}
+
+/* Checks the signature the current chunk claims against the chain; resets the chunk hash. */
+static int
+check_chunk_sig(struct s3_body *b)
+{
+    uint8_t hash[32];
+    unsigned len = 0;
+    char want[65];
+
+    EVP_DigestFinal_ex(b->chunk_md, hash, &len);
+    BUG_ON(EVP_DigestInit_ex(b->chunk_md, EVP_sha256(), NULL) != 1);
+    sigv4_chunk_sign(&b->call->auth, b->prev_sig, hash, want);
+    if (!ct_equal(want, b->chunk_sig, 64))
+        return -ERR_CHUNK_SIG_MISMATCH;
+    memcpy(b->prev_sig, want, 65);
+    return 0;
+}
+
+/* ---- lines ---- */
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* "<hex>[;ext...]": the size (at most 16 digits) and the rest in `ext`. */
+static int
+parse_hex_size(struct slice line, uint64_t *size, struct slice *ext)
+{
+    uint64_t n = 0;
+    size_t i;
+
+    for (i = 0; i < line.len && hexval(line.ptr[i]) >= 0; i++)
+        n = n << 4 | (uint64_t)hexval(line.ptr[i]);
+    if (i == 0 || i > 16)
+        return -ERR_INVALID_CHUNK;
+    *size = n;
+    *ext = slice_make(line.ptr + i, line.len - i);
+    return 0;
+}
+
+/* One chunk-size line (without its CRLF). */
+static int
+size_line(struct s3_body *b, struct slice line)
+{
+    struct slice ext, sig;
+    uint64_t size;
+    int rc = parse_hex_size(line, &size, &ext);
+
+    if (rc < 0)
+        return rc;
+    if (b->signed_chunks) {
+        if (!slice_starts_with(ext, SLICE_LIT(CHUNK_SIG_EXT)))
+            return -ERR_INVALID_CHUNK;
+        sig = slice_make(ext.ptr + strlen(CHUNK_SIG_EXT), ext.len - strlen(CHUNK_SIG_EXT));
+        if (!is_lower_hex(sig, 64))
+            return -ERR_INVALID_CHUNK;
+        memcpy(b->chunk_sig, sig.ptr, 64);
+        b->chunk_sig[64] = '\0';
+    } else if (ext.len && ext.ptr[0] != ';') {
+        return -ERR_INVALID_CHUNK; /* unsigned: extensions are ignored */
+    }
+    if (size == 0) { /* the final chunk */
+        if (b->signed_chunks && (rc = check_chunk_sig(b)) < 0)
+            return rc;
+        b->st = b->trailer_mode ? ST_TRAILER : ST_END_LINE;
+        return 0;
+    }
+    if (b->size >= 0 ? size > (uint64_t)b->size - b->fed : size > S3_MAX_PUT_SIZE - b->fed)
+        return -ERR_INVALID_CHUNK; /* more than the declared payload */
+    b->chunk_left = size;
+    b->st = ST_DATA;
+    return 0;
+}
+
+/* Appends "name:value\n" to the canonical trailer; -ERR_INVALID_CHUNK past its bound. */
+static int
+trailer_add(struct s3_body *b, struct slice name, struct slice value)
+{
+    size_t i, n = name.len + 1 + value.len + 1;
+
+    if (b->trailer_len + n > sizeof(b->trailer))
+        return -ERR_INVALID_CHUNK;
+    for (i = 0; i < name.len; i++) {
+        char c = name.ptr[i];
+
+        b->trailer[b->trailer_len++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    b->trailer[b->trailer_len++] = ':';
+    memcpy(b->trailer + b->trailer_len, value.ptr, value.len);
+    b->trailer_len += value.len;
+    b->trailer[b->trailer_len++] = '\n';
+    return 0;
+}
+
+/* One "name:value" trailer line. */
+static int
+trailer_header(struct s3_body *b, struct slice line)
+{
+    struct slice name, value;
+    int rc;
+
+    value = slice_split(line, ':', &name);
+    name = slice_trim(name);
+    value = slice_trim(value);
+    if (!value.ptr || name.len == 0 || b->has_trailer_sig)
+        return -ERR_INVALID_CHUNK; /* no colon, or a line after the signature */
+    if (slice_case_eq_cstr(name, TRAILER_SIG_NAME)) {
+        if (!b->signed_chunks || !is_lower_hex(value, 64))
+            return -ERR_INVALID_CHUNK;
+        memcpy(b->trailer_sig, value.ptr, 64);
+        b->trailer_sig[64] = '\0';
+        b->has_trailer_sig = true;
+        return 0;
+    }
+    /* Only the checksum x-amz-trailer announced, once. */
+    if (!b->from_trailer || b->has_expect ||
+        !slice_case_eq_cstr(name, checksum_header_name(b->algo)))
+        return -ERR_INVALID_CHUNK;
+    rc = checksum_b64_decode(b->algo, value, b->expect);
+    if (rc < 0)
+        return rc;
+    b->has_expect = true;
+    return trailer_add(b, name, value);
+}
+
+static int
+trailer_line(struct s3_body *b, struct slice line)
+{
+    if (line.len == 0) {
+        /* Some writers put an empty line between the final chunk and the trailer. */
+        if (b->trailer_lines == 0 && !b->trailer_blank_skipped)
+            b->trailer_blank_skipped = true;
+        else
+            b->st = ST_DONE;
+        return 0;
+    }
+    if (++b->trailer_lines > 8)
+        return -ERR_INVALID_CHUNK;
+    return trailer_header(b, line);
+}
+
+/* A complete line (CRLF stripped) in state SIZE_LINE, END_LINE or TRAILER. */
+static int
+line_done(struct s3_body *b, struct slice line)
+{
+    switch (b->st) {
+    case ST_SIZE_LINE:
+        return size_line(b, line);
+    case ST_END_LINE:
+        if (line.len)
+            return -ERR_INVALID_CHUNK;
+        b->st = ST_DONE;
+        return 0;
+    case ST_TRAILER:
+        return trailer_line(b, line);
+    default:
+        BUG_ON(1);
+    }
+    return -ERR_INTERNAL;
+}
+
+/* Gathers line bytes from p[0..n); returns the bytes used, or a negative error. */
+static ssize_t
+feed_line(struct s3_body *b, const uint8_t *p, size_t n)
+{
+    const uint8_t *nl = memchr(p, '\n', n);
+    size_t take = nl ? (size_t)(nl - p) + 1 : n;
+    int rc;
+
+    if (b->line_len + take > sizeof(b->line))
+        return -ERR_INVALID_CHUNK;
+    memcpy(b->line + b->line_len, p, take);
+    b->line_len += take;
+    if (!nl)
+        return (ssize_t)take;
+    if (b->line_len < 2 || b->line[b->line_len - 2] != '\r')
+        return -ERR_INVALID_CHUNK; /* a bare LF */
+    rc = line_done(b, slice_make(b->line, b->line_len - 2));
+    b->line_len = 0;
+    return rc < 0 ? rc : (ssize_t)take;
+}
+
+/* One step of the chunked state machine over p[0..n); returns the bytes used. */
+static ssize_t
+feed_chunked(struct s3_body *b, const uint8_t *p, size_t n, s3_body_sink_fn *sink, void *arg)
+{
+    size_t take;
+    int rc;
+
+    switch (b->st) {
+    case ST_DATA:
+        take = (size_t)MIN((uint64_t)n, b->chunk_left);
+        rc = emit(b, p, take, sink, arg);
+        if (rc < 0)
+            return rc;
+        b->chunk_left -= take;
+        if (b->chunk_left == 0)
+            b->st = ST_DATA_CR;
+        return (ssize_t)take;
+    case ST_DATA_CR:
+        if (p[0] != '\r')
+            return -ERR_INVALID_CHUNK; /* the chunk is longer than its size line said */
+        b->st = ST_DATA_LF;
+        return 1;
+    case ST_DATA_LF:
+        if (p[0] != '\n')
+            return -ERR_INVALID_CHUNK;
+        b->st = ST_SIZE_LINE;
+        return b->signed_chunks && (rc = check_chunk_sig(b)) < 0 ? rc : 1;
+    case ST_DONE:
+        return -ERR_INVALID_CHUNK; /* bytes after the end */
+    default:
+        return feed_line(b, p, n);
+    }
+}
+
+int
+s3_body_feed(struct s3_body *b, const void *raw, size_t n, s3_body_sink_fn *sink, void *arg)
+{
+    const uint8_t *p = raw;
+    ssize_t used;
+
+    if (b->rc < 0)
+        return b->rc;
+    if (!b->chunked) {
+        b->rc = emit(b, p, n, sink, arg);
+        return b->rc;
+    }
+    while (n) {
+        used = feed_chunked(b, p, n, sink, arg);
+        if (used < 0)
+            return b->rc = (int)used;
+        p += used;
+        n -= (size_t)used;
+    }
+    return 0;
+}
+
+/* ---- the end ---- */
+
+static int
+check_trailer_sig(struct s3_body *b)
+{
+    uint8_t hash[32];
+    unsigned len = 32;
+    char want[65];
+
+    if (!b->has_trailer_sig)
+        return -ERR_INVALID_CHUNK;
+    BUG_ON(!EVP_Digest(b->trailer, b->trailer_len, hash, &len, EVP_sha256(), NULL));
+    sigv4_trailer_sign(&b->call->auth, b->prev_sig, hash, want);
+    return ct_equal(want, b->trailer_sig, 64) ? 0 : -ERR_CHUNK_SIG_MISMATCH;
+}
+
+/* The framing is complete: the final chunk, then its end line or trailer. */
+static int
+check_framing(struct s3_body *b)
+{
+    if (b->line_len)
+        return -ERR_INVALID_CHUNK; /* a partial line */
+    switch (b->st) {
+    case ST_DONE:
+    case ST_END_LINE: /* the final chunk without its empty line: accepted */
+        break;
+    case ST_TRAILER: /* the trailer without its empty line: accepted (what it must hold is below) */
+        break;
+    default:
+        return -ERR_INVALID_CHUNK; /* no final chunk */
+    }
+    if (b->from_trailer && !b->has_expect)
+        return -ERR_INVALID_CHUNK; /* x-amz-trailer announced a checksum that never came */
+    return b->signed_chunks && b->trailer_mode ? check_trailer_sig(b) : 0;
+}
+
+static int
+check_digests(struct s3_body *b)
+{
+    uint8_t md[32], got[CHECKSUM_MAX_SIZE];
+    unsigned len = 0;
+
+    if (b->payload_md) {
+        EVP_DigestFinal_ex(b->payload_md, md, &len);
+        if (!ct_equal(md, b->payload_expect, 32))
+            return -ERR_SHA256_MISMATCH;
+    }
+    if (b->algo == CHECKSUM_NONE)
+        return 0;
+    checksum_final(&b->ck, got);
+    if (b->has_expect && memcmp(got, b->expect, checksum_size(b->algo)) != 0)
+        return -ERR_CHECKSUM_MISMATCH;
+    checksum_b64_encode(b->algo, got, b->result_b64);
+    b->has_result = true;
+    return 0;
+}
+
+int
+s3_body_finish(struct s3_body *b)
+{
+    int rc = b->rc;
+
+    if (rc == 0 && b->chunked)
+        rc = check_framing(b);
+    if (rc == 0 && b->size >= 0 && b->fed < (uint64_t)b->size)
+        rc = -ERR_INCOMPLETE_BODY;
+    if (rc == 0)
+        rc = check_digests(b);
+    b->rc = rc < 0 ? rc : -ERR_INVAL; /* finish is the last call */
+    return rc;
+}
+
+bool
+s3_body_checksum(const struct s3_body *b, const char **algo, const char **b64)
+{
+    if (!b->has_result)
+        return false;
+    *algo = checksum_algo_lower(b->algo);
+    *b64 = b->result_b64;
+    return true;
+}
