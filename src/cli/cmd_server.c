@@ -26,6 +26,9 @@
 struct server_opts {
     struct server_config cfg;
     bool dev_credentials;
+    char **domains; /* --domain, lowercase, malloc'd */
+    size_t ndomains;
+    char *path_prefix; /* --path-prefix without a trailing '/', malloc'd */
 };
 
 static void
@@ -47,6 +50,16 @@ usage(FILE *f)
             "                        get 503 SlowDown (default 256)\n"
             "  --idle-timeout SEC    close idle client connections after SEC seconds\n"
             "                        (default %d)\n"
+            "  --domain NAME         serve virtual-host style requests too: a Host of\n"
+            "                        BUCKET.NAME names the bucket (repeat the option or\n"
+            "                        separate names with commas; path style still works,\n"
+            "                        for NAME itself and IP addresses)\n"
+            "  --path-prefix PATH    serve the whole API under PATH (/storage: clients use\n"
+            "                        http://host:port/storage as their endpoint), e.g.\n"
+            "                        behind a reverse proxy that forwards /storage/ as is\n"
+            "  --stale-uploads-after DURATION\n"
+            "                        abort multipart uploads older than DURATION, with a\n"
+            "                        unit s, m, h or d (default 24h)\n"
             "\n"
             "environment:\n"
             "  BASALT_ROOT_USER      root access key (at least 3 characters)\n"
@@ -83,6 +96,26 @@ parse_number(const char *opt, const char *arg, uint64_t min, uint64_t max, uint6
     return 0;
 }
 
+/* "90s", "30m", "24h", "7d" (a number alone is seconds) into nanoseconds. */
+static int
+parse_duration(const char *opt, const char *arg, int64_t *out)
+{
+    size_t n = strlen(arg);
+    uint64_t v, unit = 1;
+
+    if (n > 1 && strchr("smhd", arg[n - 1])) {
+        unit = arg[n - 1] == 's' ? 1 : arg[n - 1] == 'm' ? 60 : arg[n - 1] == 'h' ? 3600 : 86400;
+        n--;
+    }
+    if (parse_u64(slice_make(arg, n), &v) < 0 || v == 0 || v > 3650ull * 86400 / unit) {
+        fprintf(stderr, "basalt server: %s: '%s' is not a duration such as 90s, 30m, 24h or 7d\n",
+                opt, arg);
+        return -ERR_INVAL;
+    }
+    *out = (int64_t)(v * unit) * 1000000000LL;
+    return 0;
+}
+
 static bool
 is_valid_region(const char *r)
 {
@@ -94,6 +127,107 @@ is_valid_region(const char *r)
         if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= '0' && r[i] <= '9') || r[i] == '-'))
             return false;
     return true;
+}
+
+/* A DNS name for --domain: letters, digits, '-' and '.', not an IP address. */
+static bool
+is_valid_domain(struct slice d)
+{
+    bool alpha = false;
+    size_t i;
+
+    if (d.len == 0 || d.len > 253 || d.ptr[0] == '.' || d.ptr[d.len - 1] == '.' ||
+        d.ptr[0] == '-')
+        return false;
+    for (i = 0; i < d.len; i++) {
+        char c = d.ptr[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-')
+            alpha = true;
+        else if (!(c >= '0' && c <= '9') && c != '.')
+            return false;
+        if (c == '.' && i && d.ptr[i - 1] == '.')
+            return false;
+    }
+    return alpha; /* all digits and dots: an IPv4 address, always path style */
+}
+
+/* --domain a.example.com,b.example.com (the option may repeat). */
+static int
+add_domains(struct server_opts *o, const char *arg)
+{
+    struct slice rest = slice_cstr(arg), one;
+    size_t i;
+
+    while (rest.ptr) {
+        rest = slice_split(rest, ',', &one);
+        one = slice_trim(one);
+        if (!is_valid_domain(one)) {
+            fprintf(stderr, "basalt server: --domain: '%.*s' is not a domain name\n",
+                    (int)one.len, one.ptr);
+            return -ERR_INVAL;
+        }
+        o->domains = xrealloc(o->domains, (o->ndomains + 1) * sizeof(*o->domains));
+        o->domains[o->ndomains] = slice_dup(one);
+        for (i = 0; i < one.len; i++)
+            if (o->domains[o->ndomains][i] >= 'A' && o->domains[o->ndomains][i] <= 'Z')
+                o->domains[o->ndomains][i] += 'a' - 'A';
+        o->ndomains++;
+    }
+    return 0;
+}
+
+/*
+ * --path-prefix: "/" then segments of URL-safe characters (what a client
+ * sends unencoded, so the raw path starts with exactly these bytes); no
+ * empty, "." or ".." segment. A trailing '/' is dropped; "/" alone is none.
+ */
+static bool
+is_valid_path_prefix(const char *p, size_t n)
+{
+    size_t i, seg = 1; /* start of the current segment */
+
+    if (n == 0 || p[0] != '/')
+        return false;
+    for (i = 1; i <= n; i++) {
+        if (i == n || p[i] == '/') {
+            size_t len = i - seg;
+
+            if (n > 1 && (len == 0 || (len == 1 && p[seg] == '.') ||
+                          (len == 2 && p[seg] == '.' && p[seg + 1] == '.')))
+                return false;
+            seg = i + 1;
+            continue;
+        }
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+              (p[i] >= '0' && p[i] <= '9') || strchr("-._~", p[i])))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * --path-prefix: "/" then segments of URL-safe characters (what a client
+ * sends unencoded, so the raw path starts with exactly these bytes); no
+ * empty, "." or ".." segment. A trailing '/' is dropped; "/" alone is none.
+ */
+static int
+set_path_prefix(struct server_opts *o, const char *arg)
+{
+    size_t n = strlen(arg);
+
+    while (n > 1 && arg[n - 1] == '/')
+        n--;
+    if (!is_valid_path_prefix(arg, n)) {
+        fprintf(stderr,
+                "basalt server: --path-prefix: '%s' is not a path such as /storage "
+                "(letters, digits, - . _ ~ and /)\n",
+                arg);
+        return -ERR_INVAL;
+    }
+    free(o->path_prefix);
+    o->path_prefix = xstrndup(arg, n == 1 ? 0 : n);
+    return 0;
 }
 
 static int
@@ -129,6 +263,12 @@ parse_option(int c, struct server_opts *o)
             return -ERR_INVAL;
         o->cfg.idle_timeout = (unsigned)v;
         return 0;
+    case 'D':
+        return add_domains(o, optarg);
+    case 'P':
+        return set_path_prefix(o, optarg);
+    case 'U':
+        return parse_duration("--stale-uploads-after", optarg, &o->cfg.stale_upload_ns);
     default:
         usage(stderr);
         return -ERR_INVAL;
@@ -144,6 +284,9 @@ parse_options(int argc, char **argv, struct server_opts *o)
         { "sync", required_argument, NULL, 's' },
         { "max-memory", required_argument, NULL, 'm' },
         { "idle-timeout", required_argument, NULL, 't' },
+        { "domain", required_argument, NULL, 'D' },
+        { "path-prefix", required_argument, NULL, 'P' },
+        { "stale-uploads-after", required_argument, NULL, 'U' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -192,9 +335,12 @@ pick_credentials(struct server_opts *o)
     return 0;
 }
 
-/* A URL a client on this machine can use: a wildcard host becomes 127.0.0.1. */
+/*
+ * A URL a client on this machine can use: a wildcard host becomes
+ * 127.0.0.1; the path prefix is part of the endpoint.
+ */
 static void
-client_url(const char *address, struct buf *url)
+client_url(const char *address, const char *prefix, struct buf *url)
 {
     const char *colon = strrchr(address, ':');
     struct slice host = slice_make(address, colon ? (size_t)(colon - address) : 0);
@@ -204,17 +350,22 @@ client_url(const char *address, struct buf *url)
         buf_addf(url, "127.0.0.1%s", colon ? colon : "");
     else
         buf_adds(url, address);
+    buf_adds(url, prefix ? prefix : "");
 }
 
 static void
 print_banner(struct server *srv, const struct server_opts *o)
 {
     struct buf layout = BUF_INIT, url = BUF_INIT;
+    size_t i;
 
     server_describe(srv, &layout);
-    client_url(o->cfg.address, &url);
+    client_url(o->cfg.address, o->cfg.path_prefix, &url);
     printf("Basalt server\n");
     printf("  endpoint:    %s\n", url.ptr);
+    for (i = 0; i < o->ndomains; i++)
+        printf("  %s BUCKET.%s (virtual-host style)\n", i ? "             " : "domains:   ",
+               o->domains[i]);
     printf("  region:      %s\n", o->cfg.region);
     printf("  access key:  %s\n", o->cfg.root_user);
     if (o->dev_credentials)
@@ -268,15 +419,19 @@ cmd_server(int argc, char **argv)
                                       .idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT } };
     struct endpoint_list drives = ENDPOINT_LIST_INIT;
     struct buf errmsg = BUF_INIT;
+    size_t i;
     int rc;
 
     rc = parse_options(argc, argv, &o);
-    if (rc != 0)
-        return rc > 0 ? 0 : 2;
+    if (rc != 0) {
+        rc = rc > 0 ? 0 : 2;
+        goto out;
+    }
     if (optind >= argc) {
         fprintf(stderr, "basalt server: no DRIVE given\n\n");
         usage(stderr);
-        return 2;
+        rc = 2;
+        goto out;
     }
     if (endpoint_expand_all(argc - optind, argv + optind, &drives, &errmsg) < 0) {
         fprintf(stderr, "basalt server: %s\n", errmsg.ptr);
@@ -289,8 +444,15 @@ cmd_server(int argc, char **argv)
     }
     o.cfg.drives = (const char *const *)drives.items;
     o.cfg.ndrives = drives.n;
+    o.cfg.domains = (const char *const *)o.domains;
+    o.cfg.ndomains = o.ndomains;
+    o.cfg.path_prefix = o.path_prefix;
     rc = run(&o);
 out:
+    for (i = 0; i < o.ndomains; i++)
+        free(o.domains[i]);
+    free(o.domains);
+    free(o.path_prefix);
     endpoint_list_release(&drives);
     buf_release(&errmsg);
     return rc;

@@ -3,6 +3,11 @@
  * of buckets in its index; a bucket exists when read quorum of the drives of
  * the first set hold it (all sets are written together), and missing entries
  * are recreated by healing.
+ *
+ * Names that start with a dot are the layer's own (the reserved bucket of
+ * bucketconfig.c; no S3 bucket name starts with one): objlayer_bucket_list
+ * leaves them out. Deleting a bucket removes its configuration documents
+ * first, so a bucket made again under the same name starts with none.
  */
 #include "util/base.h"
 
@@ -118,6 +123,9 @@ objlayer_bucket_delete(struct objlayer *ol, const char *bucket)
         return -ERR_NOT_EMPTY;
     if (rc < 0)
         return rc;
+    rc = objlayer_bucket_config_delete(ol, bucket, NULL);
+    if (rc < 0)
+        return rc;
     for (s = 0; s < ol->nsets; s++) {
         struct eset *set = &ol->sets[s];
         int rcs[OBJ_MAX_SET];
@@ -167,7 +175,7 @@ objlayer_bucket_list(struct objlayer *ol, struct bucket_ent **out, size_t *n)
     for (i = 0; i < nall; i += run) {
         for (run = 1; i + run < nall && !strcmp(all[i].name, all[i + run].name); run++)
             ;
-        if (run >= set->k)
+        if (run >= set->k && all[i].name[0] != '.')
             res[nres++] = all[i];
     }
     free(all);

@@ -1,13 +1,17 @@
 /*
  * s3/router.c: the entry of the S3 layer. s3_handle() runs on the headers of
- * each request: it splits the path into bucket and key, picks the operation
+ * each request: it finds bucket and key from the Host header and the path
+ * (s3_target_split: virtual-host style, path prefix), picks the operation
  * from method, path and query (s3_route, a pure function), authenticates,
- * checks the operation against what is built, and calls it.
+ * adds the bucket's CORS headers when the request has an Origin, and calls
+ * the operation.
  *
- * Anything S3 defines but Basalt does not build yet (a subresource such as
- * ?acl or ?versioning) answers 501 NotImplemented
- * with the S3 error document, never a wrong success; a method S3 does not
- * know answers 405.
+ * Anything S3 defines but Basalt does not build yet answers 501
+ * NotImplemented with the S3 error document, never a wrong success: a
+ * subresource such as ?acl or ?versioning, and on writes a header that asks
+ * for something Basalt would otherwise silently not do (server-side
+ * encryption, object lock, a canned ACL other than private, grants, a website
+ * redirect, appends). A method S3 does not know answers 405.
  */
 #include "util/base.h"
 
@@ -31,8 +35,34 @@ static const char *const unbuilt_subresources[] = {
     "replication",  "requestPayment",
     "restore",      "retention",
     "select",       "torrent",
-    "versionId",    "versioning",
-    "versions",     "website",
+    "versioning",   "versions",
+    "website",      "session",
+    "metadataTable", "metadataConfiguration",
+    "renameObject",
+};
+
+/* Request headers of a write that ask for something not built: any value means 501. */
+static const char *const unbuilt_headers[] = {
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-customer-algorithm",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-object-lock-mode",
+    "x-amz-object-lock-retain-until-date",
+    "x-amz-object-lock-legal-hold",
+    "x-amz-website-redirect-location",
+    "x-amz-write-offset-bytes",
+    "x-amz-grant-full-control",
+    "x-amz-grant-read",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write",
+    "x-amz-grant-write-acp",
+};
+
+/* Canned ACLs that change nothing for a single-owner store (the default, private). */
+static const char *const harmless_acls[] = {
+    "private",
+    "bucket-owner-full-control",
+    "bucket-owner-read",
 };
 
 static const char *const op_names[] = {
@@ -106,15 +136,173 @@ s3_path_split(struct arena *a, struct slice raw_path, char **bucket, char **key,
     return 0;
 }
 
+/*
+ * Subresources not built. ?versionId=null names the only version an
+ * unversioned bucket has (S3 accepts it there), so it is served; any other
+ * version id needs versioning.
+ */
+/* ---- addressing ---- */
+
+void
+s3__router_init(struct s3 *s, const char *const *domains, size_t ndomains,
+                const char *path_prefix)
+{
+    struct s3_addressing *ad = &s->addr;
+    const char *p = path_prefix ? path_prefix : "";
+    size_t i, j;
+
+    ad->ndomains = ndomains;
+    ad->domains = xcalloc(ndomains ? ndomains : 1, sizeof(*ad->domains));
+    for (i = 0; i < ndomains; i++) {
+        ad->domains[i] = xstrdup(domains[i]);
+        for (j = 0; ad->domains[i][j]; j++)
+            if (ad->domains[i][j] >= 'A' && ad->domains[i][j] <= 'Z')
+                ad->domains[i][j] += 'a' - 'A';
+    }
+    ad->prefix_len = strlen(p);
+    while (ad->prefix_len && p[ad->prefix_len - 1] == '/')
+        ad->prefix_len--; /* "/" alone, or a trailing slash: the same prefix without it */
+    ad->path_prefix = xstrndup(p, ad->prefix_len);
+    s->cors_cache = s3__cors_cache_new();
+}
+
+void
+s3__router_release(struct s3 *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->addr.ndomains; i++)
+        free(s->addr.domains[i]);
+    free(s->addr.domains);
+    free(s->addr.path_prefix);
+    s3__cors_cache_free(s->cors_cache);
+    memset(&s->addr, 0, sizeof(s->addr));
+    s->cors_cache = NULL;
+}
+
+/* The host of a Host header without its port; empty for an IPv6 literal ("[::1]:9000"). */
+static struct slice
+host_name(struct slice host)
+{
+    size_t i;
+
+    host = slice_trim(host);
+    if (host.len && host.ptr[0] == '[')
+        return SLICE_NULL;
+    for (i = host.len; i > 0; i--) {
+        if (host.ptr[i - 1] == ':')
+            return slice_make(host.ptr, i - 1);
+        if (host.ptr[i - 1] < '0' || host.ptr[i - 1] > '9')
+            break;
+    }
+    if (host.len && host.ptr[host.len - 1] == '.') /* a fully qualified "b.example.com." */
+        host.len--;
+    return host;
+}
+
+/*
+ * The bucket a Host names: "<bucket>.<domain>" for the longest configured
+ * domain it ends with. SLICE_NULL for the bare domain, an IP address, or a
+ * host under none of the domains (path style).
+ */
+static struct slice
+vhost_bucket(const struct s3_addressing *ad, struct slice host)
+{
+    struct slice best = SLICE_NULL;
+    size_t i, dlen, best_len = 0;
+
+    host = host_name(host);
+    for (i = 0; i < ad->ndomains; i++) {
+        dlen = strlen(ad->domains[i]);
+        if (host.len < dlen + 2 || dlen <= best_len || host.ptr[host.len - dlen - 1] != '.' ||
+            !slice_case_eq_cstr(slice_make(host.ptr + host.len - dlen, dlen), ad->domains[i]))
+            continue;
+        best = slice_make(host.ptr, host.len - dlen - 1);
+        best_len = dlen;
+    }
+    return best;
+}
+
+/* The path after the prefix ("/storage/b/k" -> "/b/k", "/storage" -> "/"); false outside it. */
+static bool
+strip_prefix(const struct s3_addressing *ad, struct slice raw, struct slice *rest)
+{
+    size_t n = ad->prefix_len;
+
+    if (n == 0) {
+        *rest = raw;
+        return true;
+    }
+    if (raw.len < n || memcmp(raw.ptr, ad->path_prefix, n) != 0 ||
+        (raw.len > n && raw.ptr[n] != '/'))
+        return false;
+    *rest = raw.len == n ? SLICE_LIT("/") : slice_make(raw.ptr + n, raw.len - n);
+    return true;
+}
+
+int
+s3_target_split(const struct s3_addressing *ad, struct arena *a, struct slice host,
+                struct slice raw_path, char **bucket, char **key, size_t *key_len)
+{
+    struct slice rest, vb = SLICE_NULL;
+    struct buf path = BUF_INIT;
+    char *b;
+    size_t i;
+    int rc;
+
+    if (!strip_prefix(ad, raw_path, &rest))
+        return -ERR_NOT_FOUND;
+    if (ad->ndomains && host.ptr)
+        vb = vhost_bucket(ad, host);
+    if (!vb.ptr)
+        return s3_path_split(a, rest, bucket, key, key_len);
+    rc = uri_decode(&path, rest);
+    if (rc < 0 || path.len == 0 || path.ptr[0] != '/') {
+        buf_release(&path);
+        return -ERR_BAD_REQUEST;
+    }
+    b = arena_slicedup(a, vb);
+    for (i = 0; b[i]; i++)
+        if (b[i] >= 'A' && b[i] <= 'Z')
+            b[i] += 'a' - 'A';
+    *bucket = b;
+    *key = path.len > 1 ? arena_slicedup(a, slice_make(path.ptr + 1, path.len - 1)) : NULL;
+    *key_len = path.len - 1;
+    buf_release(&path);
+    return 0;
+}
+
 static bool
 has_unbuilt_subresource(const struct http_req *req)
 {
+    struct slice v;
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(unbuilt_subresources); i++)
         if (http_req_has_param(req, unbuilt_subresources[i]))
             return true;
-    return false;
+    return http_req_param(req, "versionId", &v) && !slice_eq_cstr(v, "null");
+}
+
+/* Headers of a write (PUT, copy, create upload, create bucket) that ask for what is not built. */
+static bool
+has_unbuilt_header(const struct http_req *req)
+{
+    struct slice v;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(unbuilt_headers); i++)
+        if (http_req_header(req, unbuilt_headers[i], &v))
+            return true;
+    if (http_req_header(req, "x-amz-bucket-object-lock-enabled", &v) &&
+        slice_case_eq_cstr(slice_trim(v), "true"))
+        return true;
+    if (!http_req_header(req, "x-amz-acl", &v))
+        return false;
+    for (i = 0; i < ARRAY_SIZE(harmless_acls); i++)
+        if (slice_eq_cstr(slice_trim(v), harmless_acls[i]))
+            return false;
+    return true;
 }
 
 static enum s3_op
@@ -175,7 +363,7 @@ route_bucket(const struct http_req *req, const char *m)
         return S3_OP_NOT_IMPLEMENTED;
     }
     if (!strcmp(m, "PUT"))
-        return S3_OP_CREATE_BUCKET;
+        return has_unbuilt_header(req) ? S3_OP_NOT_IMPLEMENTED : S3_OP_CREATE_BUCKET;
     if (!strcmp(m, "HEAD"))
         return S3_OP_HEAD_BUCKET;
     if (!strcmp(m, "DELETE"))
@@ -196,6 +384,8 @@ route_object(const struct http_req *req, const char *m)
     if (http_req_has_param(req, "tagging"))
         return route_config(m, S3_OP_GET_OBJECT_TAGGING, S3_OP_PUT_OBJECT_TAGGING,
                             S3_OP_DELETE_OBJECT_TAGGING);
+    if ((!strcmp(m, "PUT") || !strcmp(m, "POST")) && has_unbuilt_header(req))
+        return S3_OP_NOT_IMPLEMENTED;
     if (http_req_has_param(req, "uploadId")) {
         if (!strcmp(m, "PUT"))
             return copy ? S3_OP_UPLOAD_PART_COPY : S3_OP_UPLOAD_PART;
@@ -351,6 +541,37 @@ dispatch(struct s3_call *call)
     op_fns[call->op](call);
 }
 
+/*
+ * Bucket and key of the request. Outside the path prefix only the health
+ * endpoints answer (probes of orchestrators and load balancers that talk to
+ * the node directly); everything else gets a 404 naming the prefix.
+ */
+static int
+split_target(struct s3_call *call)
+{
+    struct http_req *req = call->req;
+    const struct s3_addressing *ad = &call->s3->addr;
+    struct slice host = SLICE_NULL;
+    int rc;
+
+    http_req_header(req, "host", &host);
+    rc = s3_target_split(ad, req->arena, host, req->path, &call->bucket, &call->key,
+                         &call->key_len);
+    if (rc == -ERR_NOT_FOUND &&
+        slice_starts_with(req->path, SLICE_LIT("/" S3_RESERVED_BUCKET "/health/")) &&
+        s3_path_split(req->arena, req->path, &call->bucket, &call->key, &call->key_len) == 0)
+        return 0;
+    if (rc == -ERR_NOT_FOUND)
+        s3__send_error_code(call, rc, "NotFound",
+                            arena_printf(req->arena,
+                                         "This server serves the S3 API under the path prefix "
+                                         "%s/.",
+                                         ad->path_prefix));
+    else if (rc < 0)
+        s3__send_error(call, -ERR_BAD_REQUEST, "The request path is not valid.");
+    return rc;
+}
+
 void
 s3_handle(void *arg, struct http_req *req)
 {
@@ -361,10 +582,8 @@ s3_handle(void *arg, struct http_req *req)
     call->req = req;
     req->ctx = call;
     arena_defer(req->arena, clear_auth, &call->auth);
-    if (s3_path_split(req->arena, req->path, &call->bucket, &call->key, &call->key_len) < 0) {
-        s3__send_error(call, -ERR_BAD_REQUEST, "The request path is not valid.");
+    if (split_target(call) < 0)
         return;
-    }
     call->op = s3_route(req, call->bucket, call->key);
     sys_key = call->key ? call->key : "";
     if (call->key && !strcmp(call->bucket, S3_RESERVED_BUCKET))
@@ -391,5 +610,8 @@ s3_handle(void *arg, struct http_req *req)
     if (call->op != S3_OP_CORS_PREFLIGHT && call->op != S3_OP_POST_OBJECT &&
         s3__authenticate(call) < 0)
         return;
+    /* A browser's request (Origin) gets the CORS headers of the matching rule, if any. */
+    if (call->bucket && call->op != S3_OP_CORS_PREFLIGHT)
+        s3__cors_add_headers(call);
     dispatch(call);
 }

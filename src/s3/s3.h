@@ -1,7 +1,14 @@
 /*
- * s3/s3.h: the S3 API (DESIGN.md "s3/"), path-style, plus Basalt's own
- * endpoints under /basalt/ (health, admin). The server builds one `struct s3`
- * and gives s3_handle() to http/ as its request handler.
+ * s3/s3.h: the S3 API (DESIGN.md "s3/"), plus Basalt's own endpoints under
+ * /basalt/ (health, admin). The server builds one `struct s3` and gives
+ * s3_handle() to http/ as its request handler.
+ *
+ * Addressing: path style (/bucket/key) always; virtual-host style
+ * (Host: bucket.<domain>, path /key) for each configured domain; and the
+ * whole API (Basalt's own endpoints too) may live under a path prefix
+ * (/storage/bucket/key), so that a reverse proxy can forward /storage/
+ * without rewriting: signatures stay valid because the canonical URI is the
+ * raw path the client signed, prefix included.
  *
  * Files of the layer: router.c (method + path + query -> operation),
  * auth.c (SigV4 glue), bucket.c, object.c, listing.c, admin.c (operations),
@@ -26,6 +33,19 @@ struct s3_config {
     const char *root_user;     /* copied */
     const char *root_password; /* copied into a buffer zeroed on free */
     uint64_t max_memory;       /* bytes of streaming buffers admitted at once */
+    /*
+     * Virtual-host style: a Host of "<bucket>.<domain>" (any port) names the
+     * bucket; the bare domain, IP addresses and other hosts stay path style.
+     * Lowercase names without port; copied. NULL/0: path style only.
+     */
+    const char *const *domains;
+    size_t ndomains;
+    /*
+     * "/storage": every request must start with it ("/storage/bucket/key");
+     * others answer 404 (the health endpoints /basalt/health/... also answer
+     * without it). Starts with '/', no trailing '/'; copied. NULL or "": none.
+     */
+    const char *path_prefix;
 };
 
 /* Returns a new s3 (never fails: configuration is validated by server/). */

@@ -45,11 +45,15 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
     struct server *srv = xcalloc(1, sizeof(*srv));
     struct objlayer_config oc = { .drives = cfg->drives,
                                   .ndrives = cfg->ndrives,
-                                  .sync = cfg->sync };
+                                  .sync = cfg->sync,
+                                  .stale_upload_ns = cfg->stale_upload_ns };
     struct s3_config sc = { .region = cfg->region,
                             .root_user = cfg->root_user,
                             .root_password = cfg->root_password,
-                            .max_memory = cfg->max_memory };
+                            .max_memory = cfg->max_memory,
+                            .domains = cfg->domains,
+                            .ndomains = cfg->ndomains,
+                            .path_prefix = cfg->path_prefix };
     struct http_config hc = { .address = cfg->address,
                               .idle_timeout = cfg->idle_timeout,
                               .header_limit = SERVER_HEADER_LIMIT };

@@ -93,7 +93,9 @@ TEST(s3_error_document)
 /* The memory budget admits requests up to the limit, and always one at a time. */
 TEST(s3_memory_budget)
 {
-    struct s3_config cfg = { NULL, "us-east-1", "user", "password", 10 };
+    struct s3_config cfg = {
+        .region = "us-east-1", .root_user = "user", .root_password = "password", .max_memory = 10
+    };
     struct s3 *s = s3_new(&cfg);
 
     ASSERT(s3__mem_reserve(s, 4));

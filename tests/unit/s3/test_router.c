@@ -118,3 +118,117 @@ TEST(s3_path_split_keys)
     ASSERT_EQ(s3_path_split(a, SLICE_LIT("b"), &bucket, &key, &n), -ERR_BAD_REQUEST);
     arena_free(a);
 }
+
+/* Splits with an addressing config of `domains` (comma-separated) and `prefix`. */
+struct split {
+    int rc;
+    char *bucket, *key;
+};
+
+static struct split
+split_with(struct arena *a, const char *domains, const char *prefix, const char *host,
+           const char *path)
+{
+    const char *d[4];
+    size_t nd = 0;
+    struct s3 s = { 0 };
+    struct split r = { 0, NULL, NULL };
+    char *list = xstrdup(domains), *p = list, *comma;
+    size_t key_len;
+
+    while (*p && nd < ARRAY_SIZE(d)) {
+        comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        d[nd++] = p;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    s3__router_init(&s, d, nd, prefix);
+    r.rc = s3_target_split(&s.addr, a, host ? slice_cstr(host) : SLICE_NULL, slice_cstr(path),
+                           &r.bucket, &r.key, &key_len);
+    s3__router_release(&s);
+    free(list);
+    return r;
+}
+
+#define ASSERT_SPLIT(r, b, k)                                                                      \
+    do {                                                                                           \
+        struct split _r = (r);                                                                     \
+        ASSERT_OK(_r.rc);                                                                          \
+        if ((b) == NULL)                                                                           \
+            ASSERT(_r.bucket == NULL);                                                             \
+        else                                                                                       \
+            ASSERT_STREQ(_r.bucket, (b));                                                          \
+        if ((k) == NULL)                                                                           \
+            ASSERT(_r.key == NULL);                                                                \
+        else                                                                                       \
+            ASSERT_STREQ(_r.key, (k));                                                             \
+    } while (0)
+
+TEST(s3_target_split_virtual_host)
+{
+    struct arena *a = arena_new(0);
+    const char *dom = "example.com,s3.Example.NET";
+
+    ASSERT_SPLIT(split_with(a, dom, NULL, "b.example.com", "/k/x%20y"), "b", "k/x y");
+    ASSERT_SPLIT(split_with(a, dom, NULL, "b.example.com:9000", "/"), "b", NULL);
+    ASSERT_SPLIT(split_with(a, dom, NULL, "My.Bucket.EXAMPLE.com", "//k"), "my.bucket", "/k");
+    ASSERT_SPLIT(split_with(a, dom, NULL, "b.s3.example.net.", "/k"), "b", "k");
+    /* the bare domain, IP addresses and other hosts: path style */
+    ASSERT_SPLIT(split_with(a, dom, NULL, "example.com", "/b/k"), "b", "k");
+    ASSERT_SPLIT(split_with(a, dom, NULL, "127.0.0.1:9000", "/b/k"), "b", "k");
+    ASSERT_SPLIT(split_with(a, dom, NULL, "[::1]:9000", "/b/k"), "b", "k");
+    ASSERT_SPLIT(split_with(a, dom, NULL, "b.other.com", "/b/k"), "b", "k");
+    ASSERT_SPLIT(split_with(a, dom, NULL, "bexample.com", "/b/k"), "b", "k");
+    ASSERT_SPLIT(split_with(a, dom, NULL, NULL, "/b/k"), "b", "k");
+    /* the longest domain wins: x.s3.example.net is bucket x of s3.example.net */
+    ASSERT_SPLIT(split_with(a, "example.net,s3.example.net", NULL, "x.s3.example.net", "/k"), "x",
+                 "k");
+    /* no domains: always path style */
+    ASSERT_SPLIT(split_with(a, "", NULL, "b.example.com", "/b2/k"), "b2", "k");
+    ASSERT_EQ(split_with(a, dom, NULL, "b.example.com", "/%zz").rc, -ERR_BAD_REQUEST);
+    arena_free(a);
+}
+
+TEST(s3_target_split_path_prefix)
+{
+    struct arena *a = arena_new(0);
+
+    ASSERT_SPLIT(split_with(a, "", "/storage", "h", "/storage/b/k"), "b", "k");
+    ASSERT_SPLIT(split_with(a, "", "/storage/", "h", "/storage/b/"), "b", NULL);
+    ASSERT_SPLIT(split_with(a, "", "/storage", "h", "/storage"), NULL, NULL);
+    ASSERT_SPLIT(split_with(a, "", "/storage", "h", "/storage/"), NULL, NULL);
+    ASSERT_SPLIT(split_with(a, "", "/a/b", "h", "/a/b/basalt/health/live"), "basalt",
+                 "health/live");
+    ASSERT_EQ(split_with(a, "", "/storage", "h", "/b/k").rc, -ERR_NOT_FOUND);
+    ASSERT_EQ(split_with(a, "", "/storage", "h", "/storagex/b").rc, -ERR_NOT_FOUND);
+    ASSERT_EQ(split_with(a, "", "/storage", "h", "/").rc, -ERR_NOT_FOUND);
+    ASSERT_SPLIT(split_with(a, "", "/", "h", "/b/k"), "b", "k"); /* "/" is no prefix */
+    /* both: the prefix first, then the bucket from the host */
+    ASSERT_SPLIT(split_with(a, "example.com", "/storage", "b.example.com", "/storage/k"), "b",
+                 "k");
+    ASSERT_SPLIT(split_with(a, "example.com", "/storage", "b.example.com", "/storage"), "b",
+                 NULL);
+    ASSERT_SPLIT(split_with(a, "example.com", "/storage", "example.com", "/storage/b/k"), "b",
+                 "k");
+    arena_free(a);
+}
+
+TEST(s3_router_unbuilt_headers)
+{
+    ASSERT_EQ(route("PUT", "/bkt/k", "", "x-amz-server-side-encryption"), S3_OP_NOT_IMPLEMENTED);
+    ASSERT_EQ(route("PUT", "/bkt/k", "", "x-amz-object-lock-mode"), S3_OP_NOT_IMPLEMENTED);
+    ASSERT_EQ(route("POST", "/bkt/k", "uploads", "x-amz-server-side-encryption-customer-algorithm"),
+              S3_OP_NOT_IMPLEMENTED);
+    ASSERT_EQ(route("PUT", "/bkt", "", "x-amz-grant-read"), S3_OP_NOT_IMPLEMENTED);
+    ASSERT_EQ(route("PUT", "/bkt/k", "", "x-amz-acl"), S3_OP_NOT_IMPLEMENTED); /* value "x" */
+    ASSERT_EQ(route("PUT", "/bkt/k", "", "x-amz-meta-a"), S3_OP_PUT_OBJECT);
+    /* reads are not refused for such headers */
+    ASSERT_EQ(route("GET", "/bkt/k", "", "x-amz-server-side-encryption"), S3_OP_GET_OBJECT);
+    ASSERT_EQ(route("GET", "/bkt/k", "versionId=null", NULL), S3_OP_GET_OBJECT);
+    ASSERT_EQ(route("GET", "/bkt/k", "versionId=abc", NULL), S3_OP_NOT_IMPLEMENTED);
+    ASSERT_EQ(route("GET", "/bkt", "session", NULL), S3_OP_NOT_IMPLEMENTED);
+    ASSERT_EQ(route("GET", "/bkt", "x-id=ListObjects", NULL), S3_OP_LIST_OBJECTS);
+}

@@ -1,0 +1,214 @@
+"""Object and bucket tagging (issue 3 item 9), x-amz-tagging on PUT, tag
+limits, storage classes, GetObjectAttributes, and 501 for write headers that
+ask for what Basalt does not do (item 10)."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from helpers import Signed, assert_s3_error, err_code, get_bytes, md5hex, rand_bytes
+
+
+def tagset(d):
+    return [{"Key": k, "Value": v} for k, v in d.items()]
+
+
+def tags_of(resp):
+    return {t["Key"]: t["Value"] for t in resp["TagSet"]}
+
+
+def client_error(fn, **kw):
+    with pytest.raises(ClientError) as ei:
+        fn(**kw)
+    return err_code(ei.value)
+
+
+def test_object_tagging_roundtrip_keeps_data(s3, bucket):
+    data = rand_bytes(300 * 1024, seed=5)  # shard files, not inline
+    s3.put_object(Bucket=bucket, Key="k", Body=data)
+    before = s3.head_object(Bucket=bucket, Key="k")
+    assert tags_of(s3.get_object_tagging(Bucket=bucket, Key="k")) == {}
+    want = {"project": "basalt", "a b": "x & y", "empty": "", "é": "€"}
+    s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": tagset(want)})
+    assert tags_of(s3.get_object_tagging(Bucket=bucket, Key="k")) == want
+    after = s3.head_object(Bucket=bucket, Key="k")
+    assert after["ETag"] == before["ETag"] == f'"{md5hex(data)}"'
+    assert after["LastModified"] == before["LastModified"]
+    assert after["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "4"
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert got["TagCount"] == 4
+    assert "x-amz-tagging" not in got["ResponseMetadata"]["HTTPHeaders"]
+    assert got["Body"].read() == data
+    # replace, then delete
+    s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": tagset({"one": "1"})})
+    assert tags_of(s3.get_object_tagging(Bucket=bucket, Key="k")) == {"one": "1"}
+    s3.delete_object_tagging(Bucket=bucket, Key="k")
+    assert tags_of(s3.get_object_tagging(Bucket=bucket, Key="k")) == {}
+    assert "TagCount" not in s3.get_object(Bucket=bucket, Key="k")
+    assert get_bytes(s3, bucket, "k") == data
+
+
+def test_tagging_header_on_put(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="small", Body=b"x", Tagging="a=1&b%20c=2+3")
+    assert tags_of(s3.get_object_tagging(Bucket=bucket, Key="small")) == {"a": "1",
+                                                                          "b c": "2 3"}
+    assert s3.head_object(Bucket=bucket, Key="small")["ResponseMetadata"]["HTTPHeaders"][
+        "x-amz-tagging-count"] == "2"
+    # an object PUT again without tags has none
+    s3.put_object(Bucket=bucket, Key="small", Body=b"y")
+    assert tags_of(s3.get_object_tagging(Bucket=bucket, Key="small")) == {}
+
+
+def test_object_tag_limits(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    bad = [
+        {f"k{i}": "v" for i in range(11)},  # 11 tags
+        {"k" * 129: "v"},
+        {"k": "v" * 257},
+        {"aws:reserved": "v"},
+    ]
+    for tags in bad:
+        assert client_error(s3.put_object_tagging, Bucket=bucket, Key="k",
+                            Tagging={"TagSet": tagset(tags)}) == "InvalidTag", tags
+    assert client_error(s3.put_object_tagging, Bucket=bucket, Key="k",
+                        Tagging={"TagSet": [{"Key": "a", "Value": "1"},
+                                            {"Key": "a", "Value": "2"}]}) == "InvalidTag"
+    ok = {f"k{i}": "v" * 256 for i in range(9)}
+    ok["é" * 128] = "€" * 256  # characters, not bytes
+    s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": tagset(ok)})
+    assert tags_of(s3.get_object_tagging(Bucket=bucket, Key="k")) == ok
+    assert client_error(s3.put_object, Bucket=bucket, Key="k2", Body=b"x",
+                        Tagging="a=1&a=2") == "InvalidTag"
+    assert client_error(s3.head_object, Bucket=bucket, Key="k2") == "404"
+    assert client_error(s3.get_object_tagging, Bucket=bucket, Key="nokey") == "NoSuchKey"
+    assert client_error(s3.put_object_tagging, Bucket=bucket, Key="nokey",
+                        Tagging={"TagSet": []}) == "NoSuchKey"
+    assert client_error(s3.get_object_tagging, Bucket="no-such-bucket-tag-e2e",
+                        Key="k") == "NoSuchBucket"
+
+
+def test_bucket_tagging(s3, new_bucket):
+    b = new_bucket()
+    assert client_error(s3.get_bucket_tagging, Bucket=b) == "NoSuchTagSet"
+    want = {f"t{i}": str(i) for i in range(50)}
+    s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": tagset(want)})
+    assert tags_of(s3.get_bucket_tagging(Bucket=b)) == want
+    want51 = dict(want, extra="x")
+    assert client_error(s3.put_bucket_tagging, Bucket=b,
+                        Tagging={"TagSet": tagset(want51)}) == "InvalidTag"
+    assert tags_of(s3.get_bucket_tagging(Bucket=b)) == want
+    s3.delete_bucket_tagging(Bucket=b)
+    assert client_error(s3.get_bucket_tagging, Bucket=b) == "NoSuchTagSet"
+    s3.delete_bucket_tagging(Bucket=b)  # none: still fine
+    # the reserved bucket of configuration documents is never listed
+    s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": tagset({"k": "v"})})
+    names = [x["Name"] for x in s3.list_buckets()["Buckets"]]
+    assert b in names and not [n for n in names if n.startswith(".")]
+    # deleting the bucket drops its documents: made again, it has none
+    s3.delete_bucket(Bucket=b)
+    s3.create_bucket(Bucket=b)
+    assert client_error(s3.get_bucket_tagging, Bucket=b) == "NoSuchTagSet"
+    assert client_error(s3.get_bucket_tagging, Bucket="no-such-bucket-tag-e2e") == "NoSuchBucket"
+
+
+def test_tagging_with_aws_cli(aws_cli, s3, bucket, tmp_path):
+    s3.put_object(Bucket=bucket, Key="cli", Body=b"cli data")
+    aws_cli("s3api", "put-object-tagging", "--bucket", bucket, "--key", "cli", "--tagging",
+            json.dumps({"TagSet": [{"Key": "env", "Value": "test"}]}))
+    r = aws_cli("s3api", "get-object-tagging", "--bucket", bucket, "--key", "cli")
+    assert json.loads(r.stdout)["TagSet"] == [{"Key": "env", "Value": "test"}]
+    aws_cli("s3api", "put-bucket-tagging", "--bucket", bucket, "--tagging",
+            json.dumps({"TagSet": [{"Key": "team", "Value": "storage"}]}))
+    r = aws_cli("s3api", "get-bucket-tagging", "--bucket", bucket)
+    assert json.loads(r.stdout)["TagSet"] == [{"Key": "team", "Value": "storage"}]
+    aws_cli("s3api", "delete-object-tagging", "--bucket", bucket, "--key", "cli")
+    r = aws_cli("s3api", "get-object-tagging", "--bucket", bucket, "--key", "cli")
+    assert json.loads(r.stdout)["TagSet"] == []
+    assert get_bytes(s3, bucket, "cli") == b"cli data"
+
+
+def test_tagging_bad_bodies(server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    sig = Signed(server)
+    r = sig.request("PUT", f"/{bucket}/k", query=[("tagging", "")], body=b"<Tagging><TagSet>")
+    assert_s3_error(r, 400, "MalformedXML")
+    r = sig.request("PUT", f"/{bucket}/k", query=[("tagging", "")],
+                    body=b"<Tagging><TagSet/></Tagging>", headers={"Content-MD5": "AAAA"})
+    assert_s3_error(r, 400, "InvalidDigest")
+    r = sig.request("PUT", f"/{bucket}", query=[("tagging", "")], body=b"<Other/>")
+    assert_s3_error(r, 400, "MalformedXML")
+
+
+def test_storage_class(s3, bucket):
+    data = rand_bytes(200 * 1024, seed=9)
+    s3.put_object(Bucket=bucket, Key="rr", Body=data, StorageClass="REDUCED_REDUNDANCY")
+    s3.put_object(Bucket=bucket, Key="std", Body=data, StorageClass="STANDARD")
+    s3.put_object(Bucket=bucket, Key="none", Body=data)
+    assert s3.head_object(Bucket=bucket, Key="rr")["StorageClass"] == "REDUCED_REDUNDANCY"
+    assert s3.get_object(Bucket=bucket, Key="rr")["StorageClass"] == "REDUCED_REDUNDANCY"
+    for k in ("std", "none"):  # S3 sends the header only for other classes
+        assert "StorageClass" not in s3.head_object(Bucket=bucket, Key=k)
+    assert get_bytes(s3, bucket, "rr") == data
+    for cls in ("GLACIER", "DEEP_ARCHIVE", "bogus"):
+        assert client_error(s3.put_object, Bucket=bucket, Key="x", Body=b"x",
+                            StorageClass=cls) == "InvalidStorageClass"
+    assert client_error(s3.head_object, Bucket=bucket, Key="x") == "404"
+
+
+def test_get_object_attributes(s3, bucket):
+    data = rand_bytes(5000, seed=2)
+    s3.put_object(Bucket=bucket, Key="a", Body=data, StorageClass="REDUCED_REDUNDANCY")
+    r = s3.get_object_attributes(Bucket=bucket, Key="a",
+                                 ObjectAttributes=["ETag", "ObjectSize", "StorageClass"])
+    assert r["ETag"] == md5hex(data)
+    assert r["ObjectSize"] == 5000
+    assert r["StorageClass"] == "REDUCED_REDUNDANCY"
+    assert r["LastModified"] == s3.head_object(Bucket=bucket, Key="a")["LastModified"]
+    r = s3.get_object_attributes(Bucket=bucket, Key="a", ObjectAttributes=["ObjectParts"])
+    assert "ObjectParts" not in r and "ETag" not in r  # not a multipart object
+    assert client_error(s3.get_object_attributes, Bucket=bucket, Key="nokey",
+                        ObjectAttributes=["ETag"]) == "NoSuchKey"
+
+
+def test_get_object_attributes_bad_header(server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="a", Body=b"x")
+    sig = Signed(server)
+    r = sig.request("GET", f"/{bucket}/a", query=[("attributes", "")],
+                    headers={"x-amz-object-attributes": "ETag,Bogus"})
+    assert_s3_error(r, 400, "InvalidArgument")
+    r = sig.request("GET", f"/{bucket}/a", query=[("attributes", "")])
+    assert_s3_error(r, 400, "InvalidArgument")
+
+
+def test_unbuilt_write_headers_answer_501(server, s3, bucket):
+    assert client_error(s3.put_object, Bucket=bucket, Key="enc", Body=b"x",
+                        ServerSideEncryption="AES256") == "NotImplemented"
+    assert client_error(s3.put_object, Bucket=bucket, Key="enc", Body=b"x",
+                        ACL="public-read") == "NotImplemented"
+    assert client_error(s3.head_object, Bucket=bucket, Key="enc") == "404"
+    s3.put_object(Bucket=bucket, Key="priv", Body=b"x", ACL="private")  # the default: fine
+    r = Signed(server).request("GET", f"/{bucket}/priv", query=[("versionId", "null")])
+    assert r.status_code == 200 and r.content == b"x"
+    r = Signed(server).request("GET", f"/{bucket}/priv", query=[("versionId", "3HL4kqtJlcpXroDTDmJ")])
+    assert_s3_error(r, 501, "NotImplemented")
+
+
+def test_get_object_attributes_multipart(s3, bucket):
+    part = rand_bytes(5 * 1024 * 1024 + 3, seed=11)  # all but the last >= 5 MiB
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp")
+    etags = [s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=n,
+                            Body=part[: len(part) - n])["ETag"] for n in (1, 2, 3)]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e}
+                                                            for n, e in zip((1, 2, 3), etags)]})
+    r = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts"],
+                                 MaxParts=2)
+    op = r["ObjectParts"]
+    assert op["TotalPartsCount"] == 3 and op["IsTruncated"] is True
+    assert [(p["PartNumber"], p["Size"]) for p in op["Parts"]] == [(1, len(part) - 1),
+                                                                  (2, len(part) - 2)]
+    r = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts"],
+                                 PartNumberMarker=op["NextPartNumberMarker"])
+    assert [p["PartNumber"] for p in r["ObjectParts"]["Parts"]] == [3]
+    assert r["ObjectParts"]["IsTruncated"] is False
