@@ -1,0 +1,348 @@
+"""Browser POST uploads (issue 3 item 5): forms signed by boto3's
+generate_presigned_post, posted with requests as a browser would
+(multipart/form-data, the file last), with the policy's conditions;
+then every kind of bad form: expired, tampered, failing conditions, missing
+fields, malformed or truncated bodies. A failed POST commits nothing: the
+object is not visible and the answer is an S3 XML error document."""
+
+import base64
+import hmac
+import json
+import socket
+import time
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from helpers import (REGION, assert_s3_error, get_bytes, http_status, make_client, md5hex,
+                     rand_bytes, sha, signing_key, wait_until, TIME_SCALE)
+
+TIMEOUT = 60 * TIME_SCALE
+
+
+def post(presigned, data, filename="upload.bin", extra=None, drop=(), **kw):
+    """POSTs the presigned form with `data` as the file (last), as a browser does."""
+    fields = dict(presigned["fields"])
+    fields.update(extra or {})
+    for k in drop:
+        fields.pop(k, None)
+    return requests.post(presigned["url"], data=fields, files={"file": (filename, data)},
+                         allow_redirects=False, timeout=TIMEOUT, **kw)
+
+
+def assert_absent(s3, bucket, key):
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key=key)
+    assert http_status(e.value) == 404
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def assert_stored(s3, bucket, key, data, resp):
+    assert resp.headers["ETag"] == f'"{md5hex(data)}"'
+    got = get_bytes(s3, bucket, key)
+    assert sha(got) == sha(data)
+
+
+# --------------------------------------------------------------------------
+# Uploads that succeed
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 10 * 1024, 3 * 1024 * 1024])
+def test_post_sizes(server, s3, bucket, size):
+    data = rand_bytes(size, seed=size + 1)
+    key = f"post/obj-{size}"
+    p = s3.generate_presigned_post(bucket, key, ExpiresIn=600)
+    r = post(p, data)
+    assert r.status_code == 204, r.text
+    assert r.headers["Location"] == f"{server.endpoint}/{bucket}/post/obj-{size}"
+    assert_stored(s3, bucket, key, data, r)
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentType"] == "binary/octet-stream"
+
+
+def test_post_conditions_and_201(server, s3, bucket):
+    data = rand_bytes(100_000, seed=7)
+    fields = {"Content-Type": "image/png", "x-amz-meta-color": "red",
+              "Cache-Control": "max-age=60", "success_action_status": "201"}
+    conditions = [["content-length-range", 1, 1 << 20], ["starts-with", "$key", "uploads/"],
+                  {"Content-Type": "image/png"}, ["starts-with", "$x-amz-meta-color", ""],
+                  {"Cache-Control": "max-age=60"}, {"success_action_status": "201"}]
+    p = s3.generate_presigned_post(bucket, "uploads/${filename}", Fields=fields,
+                                   Conditions=conditions, ExpiresIn=600)
+    r = post(p, data, filename="photo é.png")
+    assert r.status_code == 201, r.text
+    root = ET.fromstring(r.content)
+    assert root.tag == "PostResponse"
+    got = {c.tag: c.text for c in root}
+    assert got["Bucket"] == bucket
+    assert got["Key"] == "uploads/photo é.png"
+    assert got["ETag"] == f'"{md5hex(data)}"'
+    quoted = urllib.parse.quote("uploads/photo é.png")
+    assert got["Location"] == f"{server.endpoint}/{bucket}/{quoted}"
+    assert r.headers["Location"] == got["Location"]
+    assert_stored(s3, bucket, "uploads/photo é.png", data, r)
+    h = s3.head_object(Bucket=bucket, Key="uploads/photo é.png")
+    assert h["ContentType"] == "image/png"
+    assert h["CacheControl"] == "max-age=60"
+    assert h["Metadata"] == {"color": "red"}
+
+
+def test_post_status_200_and_fields_after_file_ignored(s3, bucket):
+    data = b"hello post"
+    p = s3.generate_presigned_post(bucket, "a/b c", Fields={"success_action_status": "200"},
+                                   Conditions=[{"success_action_status": "200"}])
+    # A field after the file (a browser's submit button) is ignored, as S3 does.
+    fields = list(p["fields"].items()) + [("file", ("x.txt", data)), ("submit", (None, "Upload"))]
+    r = requests.post(p["url"], files=fields, timeout=TIMEOUT)
+    assert r.status_code == 200, r.text
+    assert r.content == b""
+    assert_stored(s3, bucket, "a/b c", data, r)
+
+
+def test_post_redirect(s3, bucket):
+    data = rand_bytes(5000, seed=3)
+    target = "https://example.com/done?from=basalt"
+    p = s3.generate_presigned_post(bucket, "red/${filename}",
+                                   Fields={"success_action_redirect": target},
+                                   Conditions=[{"success_action_redirect": target}])
+    r = post(p, data, filename="f.bin")
+    assert r.status_code == 303, r.text
+    loc = urllib.parse.urlsplit(r.headers["Location"])
+    assert (loc.scheme, loc.netloc, loc.path) == ("https", "example.com", "/done")
+    q = dict(urllib.parse.parse_qsl(loc.query))
+    assert q == {"from": "basalt", "bucket": bucket, "key": "red/f.bin",
+                 "etag": f'"{md5hex(data)}"'}
+    assert_stored(s3, bucket, "red/f.bin", data, r)
+
+
+def test_post_overwrites_and_filename_substitution(s3, bucket):
+    p = s3.generate_presigned_post(bucket, "dir/${filename}")
+    for data in (b"first", b"second version"):
+        r = post(p, data, filename="same.txt")
+        assert r.status_code == 204, r.text
+        assert_stored(s3, bucket, "dir/same.txt", data, r)
+
+
+# --------------------------------------------------------------------------
+# Bad input: nothing is committed
+# --------------------------------------------------------------------------
+
+
+def test_post_expired_policy(s3, bucket):
+    p = s3.generate_presigned_post(bucket, "k", ExpiresIn=-60)
+    e = assert_s3_error(post(p, b"data"), 403, "AccessDenied")
+    assert "expired" in e["Message"]
+    assert_absent(s3, bucket, "k")
+
+
+def test_post_tampered_policy(s3, bucket):
+    p = s3.generate_presigned_post(bucket, "k", Conditions=[["content-length-range", 0, 10]])
+    doc = json.loads(base64.b64decode(p["fields"]["policy"]))
+    doc["conditions"] = [c for c in doc["conditions"]
+                         if not (isinstance(c, list) and c[0] == "content-length-range")]
+    forged = base64.b64encode(json.dumps(doc).encode()).decode()
+    assert_s3_error(post(p, b"x" * 100, extra={"policy": forged}), 403, "SignatureDoesNotMatch")
+    assert_absent(s3, bucket, "k")
+
+
+def test_post_tampered_signature(s3, bucket):
+    p = s3.generate_presigned_post(bucket, "k")
+    sig = p["fields"]["x-amz-signature"]
+    bad = ("0" if sig[0] != "0" else "1") + sig[1:]
+    assert_s3_error(post(p, b"data", extra={"x-amz-signature": bad}), 403,
+                    "SignatureDoesNotMatch")
+    assert_absent(s3, bucket, "k")
+
+
+def test_post_wrong_secret_and_unknown_key(server, bucket, s3):
+    wrong = make_client(server.endpoint, server.access_key, "not-the-secret")
+    assert_s3_error(post(wrong.generate_presigned_post(bucket, "k"), b"d"), 403,
+                    "SignatureDoesNotMatch")
+    unknown = make_client(server.endpoint, "nobody", server.secret_key)
+    assert_s3_error(post(unknown.generate_presigned_post(bucket, "k"), b"d"), 403,
+                    "InvalidAccessKeyId")
+    other_region = make_client(server.endpoint, server.access_key, server.secret_key,
+                               region="eu-west-1")
+    assert REGION != "eu-west-1"
+    assert_s3_error(post(other_region.generate_presigned_post(bucket, "k"), b"d"), 400,
+                    "AuthorizationHeaderMalformed")
+    assert_absent(s3, bucket, "k")
+
+
+def test_post_key_outside_starts_with(s3, bucket):
+    p = s3.generate_presigned_post(bucket, "uploads/${filename}")
+    e = assert_s3_error(post(p, b"data", extra={"key": "elsewhere/x"}), 403, "AccessDenied")
+    assert "Policy Condition failed" in e["Message"] and "$key" in e["Message"]
+    assert_absent(s3, bucket, "elsewhere/x")
+
+
+def test_post_failing_field_conditions(s3, bucket):
+    p = s3.generate_presigned_post(bucket, "k", Fields={"Content-Type": "image/png"},
+                                   Conditions=[["starts-with", "$Content-Type", "image/"]])
+    assert_s3_error(post(p, b"d", extra={"Content-Type": "text/html"}), 403, "AccessDenied")
+    # A field no condition covers is refused, as S3 does.
+    e = assert_s3_error(post(p, b"d", extra={"x-amz-meta-extra": "1"}), 403, "AccessDenied")
+    assert "Extra input fields: x-amz-meta-extra" in e["Message"]
+    assert_absent(s3, bucket, "k")
+
+
+def test_post_too_large(s3, bucket):
+    p = s3.generate_presigned_post(bucket, "big", Conditions=[["content-length-range", 1, 1000]])
+    assert_s3_error(post(p, rand_bytes(1001)), 400, "EntityTooLarge")
+    # far past the limit, with the body streaming in many blocks
+    assert_s3_error(post(p, rand_bytes(3 << 20)), 400, "EntityTooLarge")
+    assert_absent(s3, bucket, "big")
+    data = rand_bytes(1000)
+    r = post(p, data)
+    assert r.status_code == 204, r.text
+    assert_stored(s3, bucket, "big", data, r)
+
+
+def test_post_too_small(s3, bucket):
+    p = s3.generate_presigned_post(bucket, "small",
+                                   Conditions=[["content-length-range", 100, 1000]])
+    assert_s3_error(post(p, b"x" * 99), 400, "EntityTooSmall")
+    assert_s3_error(post(p, b""), 400, "EntityTooSmall")
+    assert_absent(s3, bucket, "small")
+
+
+@pytest.mark.parametrize("missing,status,code", [
+    ("x-amz-signature", 400, "InvalidArgument"),
+    ("x-amz-credential", 400, "InvalidArgument"),
+    ("policy", 400, "InvalidArgument"),
+    ("key", 400, "InvalidArgument"),
+])
+def test_post_missing_fields(s3, bucket, missing, status, code):
+    p = s3.generate_presigned_post(bucket, "k")
+    assert_s3_error(post(p, b"data", drop=(missing,)), status, code)
+    assert_absent(s3, bucket, "k")
+
+
+def test_post_anonymous_and_no_file(server, s3, bucket):
+    r = requests.post(f"{server.endpoint}/{bucket}", files={"key": (None, "k"),
+                                                          "file": ("f", b"data")},
+                      timeout=TIMEOUT)
+    assert_s3_error(r, 403, "AccessDenied")
+    p = s3.generate_presigned_post(bucket, "k")
+    r = requests.post(p["url"], files={k: (None, v) for k, v in p["fields"].items()},
+                      timeout=TIMEOUT)
+    assert_s3_error(r, 400, "InvalidArgument")
+    assert_absent(s3, bucket, "k")
+
+
+def test_post_not_multipart(server, s3, bucket):
+    p = s3.generate_presigned_post(bucket, "k")
+    r = requests.post(p["url"], data=p["fields"], timeout=TIMEOUT)  # urlencoded
+    assert_s3_error(r, 400, "MalformedPOSTRequest")
+    r = requests.post(p["url"], data=b"x", timeout=TIMEOUT,
+                      headers={"Content-Type": "multipart/form-data"})  # no boundary
+    assert_s3_error(r, 400, "MalformedPOSTRequest")
+    assert_absent(s3, bucket, "k")
+
+
+def _signed_policy(server, p, policy_text):
+    """The form `p` with its policy replaced by `policy_text`, signed with the right key."""
+    f = p["fields"]
+    b64 = base64.b64encode(policy_text.encode()).decode()
+    date = f["x-amz-credential"].split("/")[1]
+    key = signing_key(server.secret_key, date)
+    return {"policy": b64, "x-amz-signature": hmac.new(key, b64.encode(), "sha256").hexdigest()}
+
+
+def test_post_bad_policy_document(s3, bucket, server):
+    p = s3.generate_presigned_post(bucket, "k")
+    assert_s3_error(post(p, b"d", extra={"policy": "not base64 at all!"}), 403,
+                    "SignatureDoesNotMatch")
+    for text in ("not json", '{"conditions": []}', '{"expiration": "tomorrow", "conditions": []}',
+                 '{"expiration": "2099-01-01T00:00:00Z", "conditions": [["ends-with", "$key", "k"]]}'):
+        e = assert_s3_error(post(p, b"d", extra=_signed_policy(server, p, text)), 400,
+                            "InvalidPolicyDocument")
+        assert e["Message"].startswith("Invalid Policy: ")
+    # a signed, well-formed policy that covers nothing: every field is extra
+    e = assert_s3_error(post(p, b"d", extra=_signed_policy(
+        server, p, '{"expiration": "2099-01-01T00:00:00Z", "conditions": []}')), 403,
+        "AccessDenied")
+    assert "Extra input fields" in e["Message"]
+    assert_absent(s3, bucket, "k")
+
+
+def _form_body(p, data):
+    req = requests.Request("POST", p["url"], data=p["fields"],
+                           files={"file": ("f.bin", data)}).prepare()
+    return req.headers["Content-Type"], req.body
+
+
+def test_post_no_closing_boundary(server, s3, bucket):
+    p = s3.generate_presigned_post(bucket, "k")
+    data = rand_bytes(200_000, seed=11)
+    ctype, body = _form_body(p, data)
+    boundary = ctype.split("boundary=")[1].encode()
+    assert body.endswith(b"\r\n--" + boundary + b"--\r\n")
+    for cut in (b"--" + boundary + b"--\r\n", b"--\r\n"):
+        r = requests.post(p["url"], data=body[: -len(cut)],
+                          headers={"Content-Type": ctype}, timeout=TIMEOUT)
+        assert_s3_error(r, 400, "MalformedPOSTRequest")
+    # the file's bytes without any delimiter after them
+    r = requests.post(p["url"], data=body[: body.rindex(b"\r\n--")],
+                      headers={"Content-Type": ctype}, timeout=TIMEOUT)
+    assert_s3_error(r, 400, "MalformedPOSTRequest")
+    assert_absent(s3, bucket, "k")
+
+
+def test_post_truncated_body(server, s3, bucket):
+    """The client goes away mid-file: nothing becomes visible, no temporary file stays."""
+    p = s3.generate_presigned_post(bucket, "k")
+    data = rand_bytes(3 << 20, seed=5)
+    ctype, body = _form_body(p, data)
+    u = urllib.parse.urlsplit(p["url"])
+    head = (f"POST {u.path} HTTP/1.1\r\nHost: {u.netloc}\r\nContent-Type: {ctype}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection((u.hostname, u.port), timeout=TIMEOUT) as sock:
+        sock.sendall(head + body[: len(body) // 2])
+        time.sleep(0.2)
+    time.sleep(0.5)
+    assert_absent(s3, bucket, "k")
+    wait_until(lambda: not server.tmp_leftovers(), 10 * TIME_SCALE, what="tmp files removed")
+    # the same form, sent whole, still works
+    r = requests.post(p["url"], data=body, headers={"Content-Type": ctype}, timeout=TIMEOUT)
+    assert r.status_code == 204, r.text
+    assert_stored(s3, bucket, "k", data, r)
+
+
+TAGGING = ("<Tagging><TagSet><Tag><Key>team</Key><Value>web ui</Value></Tag>"
+           "<Tag><Key>env</Key><Value>prod</Value></Tag></TagSet></Tagging>")
+
+
+def test_post_tagging_and_storage_class(s3, bucket):
+    data = rand_bytes(20_000, seed=9)
+    fields = {"tagging": TAGGING, "x-amz-storage-class": "REDUCED_REDUNDANCY"}
+    p = s3.generate_presigned_post(bucket, "tagged", Fields=fields,
+                                   Conditions=[{k: v} for k, v in fields.items()])
+    r = post(p, data)
+    assert r.status_code == 204, r.text
+    assert_stored(s3, bucket, "tagged", data, r)
+    tags = s3.get_object_tagging(Bucket=bucket, Key="tagged")["TagSet"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("env", "prod"), ("team", "web ui")]
+    assert s3.head_object(Bucket=bucket, Key="tagged").get("StorageClass") == "REDUCED_REDUNDANCY"
+
+
+@pytest.mark.parametrize("field,value,status,code", [
+    ("tagging", "<Tagging><TagSet>", 400, "MalformedXML"),
+    ("tagging", "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag>"
+                "<Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>", 400, "InvalidTag"),
+    ("x-amz-storage-class", "GLACIER", 400, "InvalidStorageClass"),
+    ("x-amz-server-side-encryption", "AES256", 501, "NotImplemented"),
+])
+def test_post_bad_options(s3, bucket, field, value, status, code):
+    p = s3.generate_presigned_post(bucket, "k", Fields={field: value},
+                                   Conditions=[{field: value}])
+    assert_s3_error(post(p, b"d"), status, code)
+    assert_absent(s3, bucket, "k")
+
+
+def test_post_no_such_bucket(server, s3):
+    p = s3.generate_presigned_post("no-such-bucket-post", "k")
+    assert_s3_error(post(p, b"d"), 404, "NoSuchBucket")
