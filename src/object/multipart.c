@@ -379,7 +379,7 @@ check_parts(struct complete *c, const struct obj_meta *up)
         objmeta_add_part(&c->meta, &part);
         c->meta.size += part.size;
     }
-    return 0;
+    return c->meta.size > OBJ_MP_MAX_SIZE ? -ERR_TOO_LARGE : 0;
 }
 
 /* Deletes the upload record and every part record the scan found (after completion or abort). */

@@ -178,6 +178,7 @@ int objlayer_list(struct objlayer *ol, const char *bucket, struct slice prefix, 
  * lowercase hex characters; any other answers -ERR_NO_SUCH_UPLOAD.
  */
 #define OBJ_MP_MIN_PART (5u << 20) /* every part but the last: at least 5 MiB */
+#define OBJ_MP_MAX_SIZE (5ull << 40) /* a multipart object: at most 5 TiB (S3) */
 
 /* -ERR_BUCKET_NOT_FOUND, -ERR_QUORUM. `opts->headers` and storage class are kept for the object. */
 int objlayer_mp_create(struct objlayer *ol, const char *bucket, const char *key,
@@ -208,7 +209,7 @@ struct obj_mp_part {
  * is returned; nothing changes). On success fills `info` (ETag "<md5 of the
  * parts' md5s>-<n>"). -ERR_NO_SUCH_UPLOAD, -ERR_INVALID_PART_ORDER,
  * -ERR_INVALID_PART, -ERR_ENTITY_TOO_SMALL, -ERR_INVAL (no parts, too many),
- * -ERR_QUORUM.
+ * -ERR_TOO_LARGE (over OBJ_MP_MAX_SIZE), -ERR_QUORUM.
  */
 struct obj_complete_opts {
     objlayer_edit_fn *edit;

@@ -2,7 +2,9 @@
  * s3/auth.c: the glue between S3 requests and auth/sigv4: builds the
  * struct sigv4_req from the raw request, looks up the root credentials,
  * checks that the credential scope names this server's region, and verifies
- * the payload hash (x-amz-content-sha256) while the body streams.
+ * the payload hash (x-amz-content-sha256) of small bodies (XML documents)
+ * while they stream. Uploads (PutObject, UploadPart, POST) go through
+ * s3/body.c instead, which also decodes aws-chunked bodies and checksums.
  *
  * Also the s3 state itself (s3_new/s3_free) and the memory budget that
  * admits streaming requests (DESIGN.md: 503 SlowDown past the budget).
@@ -30,6 +32,7 @@ s3_new(const struct s3_config *cfg)
     buf_adds(&s->root_secret, cfg->root_password);
     s->max_memory = cfg->max_memory;
     atomic_init(&s->mem_used, 0);
+    s3__router_init(s, cfg->domains, cfg->ndomains, cfg->path_prefix);
     return s;
 }
 
@@ -38,6 +41,7 @@ s3_free(struct s3 *s)
 {
     if (!s)
         return;
+    s3__router_release(s);
     free(s->root_user);
     buf_release_secure(&s->root_secret);
     free(s);
@@ -60,8 +64,8 @@ s3__mem_release(struct s3 *s, uint64_t n)
     atomic_fetch_sub_explicit(&s->mem_used, n, memory_order_relaxed);
 }
 
-static int
-lookup_root(void *arg, struct slice access_key, struct buf *secret)
+int
+s3__lookup_secret(void *arg, struct slice access_key, struct buf *secret)
 {
     struct s3 *s = arg;
 
@@ -106,7 +110,7 @@ s3__authenticate(struct s3_call *call)
     int rc;
 
     fill_sigv4_req(call, &r);
-    rc = sigv4_verify(&r, lookup_root, call->s3, &call->auth, &msg);
+    rc = sigv4_verify(&r, s3__lookup_secret, call->s3, &call->auth, &msg);
     if (rc == 0 && strcmp(call->auth.region, call->s3->region) != 0) {
         buf_clear(&msg);
         buf_addf(&msg,

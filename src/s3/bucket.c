@@ -197,6 +197,8 @@ s3__delete_bucket(struct s3_call *call)
         s3__send_error(call, rc, NULL);
         return;
     }
+    /* Uploads in progress do not keep a bucket (S3): they go with it. */
+    objlayer_mp_drop_bucket(call->s3->ol, call->bucket);
     http_resp_empty(call->req, 204);
 }
 

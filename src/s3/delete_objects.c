@@ -1,11 +1,155 @@
-/* s3/delete_objects.c: not built yet; answers 501 NotImplemented. */
+/*
+ * s3/delete_objects.c: DeleteObjects (POST /bucket?delete).
+ *
+ * The body, a <Delete> document of at most 1,000 keys, must carry an
+ * integrity header as S3 requires: Content-MD5 or an x-amz-checksum-<algo>
+ * header, checked against the body before anything is deleted. Each key is
+ * deleted with delete quorum; a key that does not exist counts as deleted
+ * (S3); a key that cannot be deleted gets its own <Error> entry while the
+ * others go on. Quiet mode reports only the errors.
+ */
 #include "util/base.h"
 
 #include "s3/internal.h"
+#include "s3/xml.h"
+#include "util/checksum.h"
 #include "util/err.h"
+
+#define S3_MAX_DELETE_KEYS 1000
+/* 1,000 keys of 1,024 bytes, each character possibly escaped as a 6-byte entity */
+#define S3_MAX_DELETE_BODY (8u << 20)
+
+struct del_key {
+    char *key; /* in the request's arena */
+    size_t len;
+};
+
+struct del_parse {
+    struct arena *a;
+    struct del_key *keys;
+    size_t n;
+    bool quiet;
+    bool has_key; /* the current <Object> has a <Key> */
+    struct slice cur;
+};
+
+static int
+del_elem(void *arg, unsigned depth, const char *name, struct slice text)
+{
+    struct del_parse *d = arg;
+
+    if (depth == 2 && !strcmp(name, "Quiet")) {
+        if (slice_eq_cstr(text, "true"))
+            d->quiet = true;
+        else if (!slice_eq_cstr(text, "false"))
+            return -ERR_MALFORMED_XML;
+    } else if (depth == 3 && !strcmp(name, "Key")) {
+        d->cur = slice_make(arena_slicedup(d->a, text), text.len);
+        d->has_key = true;
+    } else if (depth == 3 && !strcmp(name, "VersionId")) {
+        if (!slice_eq_cstr(text, "null"))
+            return -ERR_NOT_IMPLEMENTED; /* one version per key: only "null" exists */
+    } else if (depth == 2 && !strcmp(name, "Object")) {
+        if (!d->has_key)
+            return -ERR_MALFORMED_XML;
+        if (d->n == S3_MAX_DELETE_KEYS)
+            return -ERR_MALFORMED_XML; /* S3 answers MalformedXML past 1,000 keys */
+        d->keys[d->n].key = (char *)d->cur.ptr;
+        d->keys[d->n].len = d->cur.len;
+        d->n++;
+        d->has_key = false;
+    }
+    return 0;
+}
+
+/*
+ * The integrity header S3 requires on DeleteObjects: Content-MD5 (checked by
+ * the small-body reader) or x-amz-checksum-<algo> (checked here).
+ */
+static int
+check_integrity(const struct http_req *req, struct slice body)
+{
+    char got[CHECKSUM_B64_SIZE];
+    enum checksum_algo algo;
+    struct slice v;
+    size_t i;
+
+    if (http_req_header(req, "content-md5", &v))
+        return 0;
+    for (i = 0; i < req->nheaders; i++) {
+        struct slice n = req->headers[i].name;
+
+        if (n.len <= 15 || !slice_case_eq(slice_make(n.ptr, 15), SLICE_LIT("x-amz-checksum-")))
+            continue;
+        if (checksum_algo_parse(n, &algo) < 0)
+            continue; /* x-amz-checksum-mode and the like */
+        checksum_b64(algo, body.ptr, body.len, got);
+        return slice_eq_cstr(slice_trim(req->headers[i].value), got) ? 0
+                                                                     : -ERR_CHECKSUM_MISMATCH;
+    }
+    return -ERR_INVALID_REQUEST;
+}
+
+static void
+add_error(struct buf *x, struct slice key, int err)
+{
+    const struct s3_error *e = s3_error_lookup(err);
+
+    xml_open(x, "Error");
+    xml_elem(x, "Key", key);
+    xml_elem_str(x, "Code", e->code);
+    xml_elem_str(x, "Message", e->message);
+    xml_close(x, "Error");
+}
+
+static void
+delete_done(struct s3_call *call, int rc, struct slice body)
+{
+    struct http_req *req = call->req;
+    struct del_parse d = { .a = req->arena };
+    struct buf x = BUF_INIT;
+    size_t i;
+
+    if (rc == 0)
+        rc = check_integrity(req, body);
+    if (rc == 0) {
+        d.keys = arena_alloc(req->arena, S3_MAX_DELETE_KEYS * sizeof(*d.keys));
+        rc = xml_read(body, "Delete", del_elem, &d);
+    }
+    if (rc == 0)
+        rc = objlayer_bucket_stat(call->s3->ol, call->bucket, NULL);
+    if (rc < 0) {
+        s3__send_error(call, rc == -ERR_NOT_FOUND ? -ERR_BUCKET_NOT_FOUND : rc,
+                       rc == -ERR_INVALID_REQUEST
+                           ? "Missing required header for this request: Content-MD5"
+                           : NULL);
+        return;
+    }
+    xml_declaration(&x);
+    xml_open_ns(&x, "DeleteResult");
+    for (i = 0; i < d.n; i++) {
+        struct slice key = slice_make(d.keys[i].key, d.keys[i].len);
+
+        rc = s3_key_check(key);
+        if (rc == 0)
+            rc = objlayer_delete(call->s3->ol, call->bucket, d.keys[i].key);
+        if (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_NOT_FOUND)
+            rc = 0; /* deleting what is not there succeeds, as in S3 */
+        if (rc < 0) {
+            add_error(&x, key, rc);
+        } else if (!d.quiet) {
+            xml_open(&x, "Deleted");
+            xml_elem(&x, "Key", key);
+            xml_close(&x, "Deleted");
+        }
+    }
+    xml_close(&x, "DeleteResult");
+    s3__send_xml(call, &x);
+    buf_release(&x);
+}
 
 void
 s3__delete_objects(struct s3_call *call)
 {
-    s3__send_error(call, -ERR_NOT_IMPLEMENTED, NULL);
+    s3__expect_small_body_max(call, S3_MAX_DELETE_BODY, delete_done);
 }

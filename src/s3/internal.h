@@ -28,6 +28,16 @@
 #define S3_OWNER_ID "02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4"
 #define S3_RESERVED_BUCKET "basalt" /* /basalt/... is Basalt's own API */
 
+/* Virtual-host domains and path prefix (router.c), from struct s3_config. */
+struct s3_addressing {
+    char **domains; /* lowercase */
+    size_t ndomains;
+    char *path_prefix; /* "" for none, else "/storage" */
+    size_t prefix_len;
+};
+
+struct s3_cors_cache; /* cors.c */
+
 struct s3 {
     struct objlayer *ol;
     char region[64];
@@ -35,6 +45,8 @@ struct s3 {
     struct buf root_secret; /* zeroed on free */
     uint64_t max_memory;
     atomic_uint_fast64_t mem_used; /* reserved streaming memory; relaxed counter */
+    struct s3_addressing addr;             /* read-only after s3_new */
+    struct s3_cors_cache *cors_cache;      /* has its own lock (cors.c) */
 };
 
 enum s3_op {
@@ -105,6 +117,20 @@ int s3_path_split(struct arena *a, struct slice raw_path, char **bucket, char **
 /* The operation of a request (method, decoded bucket and key, query, headers). */
 enum s3_op s3_route(const struct http_req *req, const char *bucket, const char *key);
 const char *s3_op_name(enum s3_op op);
+/*
+ * Addressing (s3.h): splits a request into bucket and key from its Host
+ * header (virtual-host style) and raw path (prefix removed). 0; -ERR_BAD_REQUEST
+ * on a malformed escape; -ERR_NOT_FOUND for a path outside the prefix.
+ */
+int s3_target_split(const struct s3_addressing *ad, struct arena *a, struct slice host,
+                    struct slice raw_path, char **bucket, char **key, size_t *key_len);
+/*
+ * Copies the addressing config (struct s3_config's domains and path_prefix)
+ * and makes the CORS cache; s3_new and s3_free call these.
+ */
+void s3__router_init(struct s3 *s, const char *const *domains, size_t ndomains,
+                     const char *path_prefix);
+void s3__router_release(struct s3 *s);
 
 /* ---- error.c ---- */
 struct s3_error {
@@ -160,6 +186,12 @@ void s3__list_objects(struct s3_call *call); /* V1 and V2 */
 void s3__delete_objects(struct s3_call *call);     /* delete_objects.c */
 void s3__copy_object(struct s3_call *call);        /* copy.c */
 void s3__post_object(struct s3_call *call);        /* post.c */
+/*
+ * auth.c: the secret of `access_key` (the root credentials), the
+ * sigv4_lookup_fn of header and query authentication and of the POST
+ * policy's signature. 0, or -ERR_INVALID_ACCESS_KEY.
+ */
+int s3__lookup_secret(void *arg, struct slice access_key, struct buf *secret);
 void s3__create_multipart(struct s3_call *call);   /* multipart.c */
 void s3__upload_part(struct s3_call *call);        /* multipart.c (and UploadPartCopy) */
 void s3__complete_multipart(struct s3_call *call); /* multipart.c */
@@ -173,6 +205,123 @@ void s3__cors_preflight(struct s3_call *call);     /* cors.c: OPTIONS */
 void s3__get_object_attributes(struct s3_call *call); /* attributes.c */
 void s3__admin_heal(struct s3_call *call);
 void s3__admin_info(struct s3_call *call);
+
+/* ---- tagging.c ---- */
+#define S3_OBJECT_TAGS_MAX 10
+#define S3_BUCKET_TAGS_MAX 50
+struct s3_tag {
+    struct slice key, value; /* in the arena */
+};
+struct s3_tagset {
+    struct s3_tag *tags;
+    size_t n;
+};
+/*
+ * A tag set from the query form ("k=v&k2=v2", form-encoded: x-amz-tagging)
+ * or a Tagging XML document, into `a`, checked against the S3 limits with
+ * at most `max` tags. 0 and `*out`; -ERR_INVALID_TAG (reason in `msg` if not
+ * NULL), -ERR_MALFORMED_XML.
+ */
+int s3_tagging_parse_query(struct arena *a, struct slice q, unsigned max, struct s3_tagset *out,
+                           struct buf *msg);
+int s3_tagging_parse_xml(struct arena *a, struct slice body, unsigned max, struct s3_tagset *out,
+                         struct buf *msg);
+/* The query form (URI-encoded keys and values), as stored; the Tagging document. */
+void s3_tagging_encode(const struct s3_tagset *t, struct buf *out);
+void s3_tagging_xml(const struct s3_tagset *t, struct buf *out);
+/*
+ * PutObject: a valid x-amz-tagging header becomes the stored header
+ * "x-amz-tagging" appended to `headers` ("name\0value\0"). 0 (also when
+ * absent), or -ERR_INVALID_TAG with the reason in `msg` (not answered).
+ */
+int s3__tagging_from_request(struct s3_call *call, struct buf *headers, struct buf *msg);
+/* GET/HEAD: stored headers that are not returned as they are (x-amz-tagging). */
+bool s3__is_internal_header(const char *name);
+/* GET/HEAD: x-amz-tagging-count when the object has tags. */
+void s3__tagging_count_header(struct http_req *req, const struct obj_meta *info);
+/*
+ * Reads a small body (at most S3_MAX_XML_BODY; configuration documents),
+ * checking the signed payload hash and Content-MD5 when sent, then calls
+ * `done` with 0 or the error to answer. `done` must answer.
+ */
+typedef void s3_body_done_fn(struct s3_call *call, int rc, struct slice body);
+void s3__expect_small_body(struct s3_call *call, s3_body_done_fn *done);
+/* The same for larger documents (DeleteObjects, CompleteMultipartUpload): at most `max` bytes. */
+void s3__expect_small_body_max(struct s3_call *call, size_t max, s3_body_done_fn *done);
+
+/* ---- cors.c ---- */
+#define S3_CORS_MAX_HEADERS 8
+struct s3_cors_config; /* immutable, refcounted */
+/* 0 and a new config (one reference), or -ERR_MALFORMED_XML / -ERR_INVALID_REQUEST (+ msg). */
+int s3_cors_parse(struct slice body, struct s3_cors_config **out, struct buf *errmsg);
+void s3_cors_config_unref(struct s3_cors_config *c);
+/* The canonical CORSConfiguration document. */
+void s3_cors_xml(const struct s3_cors_config *c, struct buf *out);
+/* One '*' in `pattern` matches any run of characters; case-insensitive. */
+bool s3_cors_wildcard_match(const char *pattern, struct slice s);
+/* Index of the first rule allowing origin, method and every requested header; -1 if none. */
+ssize_t s3_cors_match(const struct s3_cors_config *c, struct slice origin, struct slice method,
+                      struct slice req_headers);
+/* The response headers for rule `rule` (-1: only Vary) into `out` (values in `a`); the count. */
+size_t s3_cors_headers(struct arena *a, const struct s3_cors_config *c, ssize_t rule,
+                       struct slice origin, bool preflight, struct slice req_headers,
+                       struct http_header out[S3_CORS_MAX_HEADERS]);
+struct s3_cors_cache *s3__cors_cache_new(void);
+void s3__cors_cache_free(struct s3_cors_cache *cc);
+/* Adds the CORS headers of the bucket's matching rule when the request has an Origin. */
+void s3__cors_add_headers(struct s3_call *call);
+
+/* ---- attributes.c ---- */
+/* "STANDARD" -> false, "REDUCED_REDUNDANCY" -> true; else -ERR_INVALID_ARGUMENT. */
+int s3_storage_class_parse(struct slice v, bool *reduced);
+/*
+ * PutObject (CopyObject, CreateMultipartUpload): the x-amz-storage-class
+ * header. 0 with `*reduced` set (and, for REDUCED_REDUNDANCY, the stored
+ * header appended to `headers` when not NULL); or -ERR_INVALID_STORAGE_CLASS
+ * (400 InvalidStorageClass) for the caller to answer.
+ */
+int s3__storage_class_check(struct s3_call *call, bool *reduced, struct buf *headers);
+/* The storage class of an object (listings, attributes): "STANDARD" unless stored otherwise. */
+const char *s3__storage_class(const struct obj_meta *info);
+/* The GetObjectAttributesResponse document for the attribute bits of attributes.c. */
+void s3_object_attributes_xml(struct buf *x, const struct obj_meta *info, unsigned attrs,
+                              uint64_t max_parts, uint64_t part_marker);
+
+/* ---- conditional.c ---- */
+/*
+ * If-None-Match: * and If-Match on a write (PutObject, CopyObject,
+ * CompleteMultipartUpload): the condition for the object layer to check at the
+ * commit (`*fn` NULL when the request has none). 0, or -ERR_NOT_IMPLEMENTED
+ * (If-None-Match other than "*", as S3).
+ */
+int s3__write_conditions(struct s3_call *call, objlayer_cond_fn **fn, void **arg);
+
+/* ---- multipart.c ---- */
+/*
+ * GET/HEAD with ?partNumber=N: the bytes of part N (206, Content-Range,
+ * x-amz-mp-parts-count). 0 when the request has no partNumber, 1 when
+ * `off`/`len`/`status` are set, or a negative error already answered.
+ */
+int s3__part_number_range(struct s3_call *call, const struct obj_meta *info, uint64_t *off,
+                          uint64_t *len, unsigned *status);
+
+/* ---- copy.c ---- */
+/* UploadPartCopy, from s3__upload_part (the part number and upload id checked there). */
+void s3__upload_part_copy(struct s3_call *call, const char *upload_id, unsigned number);
+
+/* ---- object.c: what every write of an object shares ---- */
+/*
+ * The headers a new object stores, from the request (PutObject,
+ * CreateMultipartUpload, CopyObject with REPLACE): Content-Type (default
+ * binary/octet-stream) and the other stored headers, x-amz-meta-* (at most
+ * 2 KiB, -ERR_METADATA_TOO_LARGE), x-amz-tagging (-ERR_INVALID_TAG with the
+ * reason in `msg`), x-amz-storage-class (-ERR_INVALID_STORAGE_CLASS; sets
+ * opts->reduced_redundancy), appended to `h` as "name\0value\0" pairs.
+ */
+int s3__object_headers(struct s3_call *call, struct buf *h, struct obj_put_opts *opts,
+                       struct buf *msg);
+/* Content-MD5: base64 of 16 bytes into `md5`, or -ERR_INVALID_DIGEST. */
+int s3__parse_content_md5(struct slice v, uint8_t md5[16]);
 
 /* Answers 200 with an XML body (Content-Type application/xml); takes `body`'s bytes. */
 void s3__send_xml(struct s3_call *call, struct buf *body);

@@ -5,11 +5,19 @@
  *
  * PutObject streams: the headers are checked and objlayer_put_begin()
  * called on the first call (so a bad request is refused before its body is
- * read), each body piece goes to obj_put_write() and to the SHA-256 of a
- * signed payload, and the end of the body either commits (obj_put_finish)
- * or aborts (digest mismatch). A PUT that never reaches its end (client
- * gone, timeout) is aborted by the cleanup registered on the request's
- * arena: nothing becomes visible.
+ * read), each raw body piece goes through the body decoder (s3/body.c:
+ * aws-chunked framing and chunk signatures, payload SHA-256, flexible
+ * checksums), whose payload bytes go to obj_put_write(), and the end of the
+ * body either commits (obj_put_finish) or aborts (a signature, digest or
+ * checksum mismatch). A PUT that never reaches its end (client gone,
+ * timeout) is aborted by the cleanup registered on the request's arena:
+ * nothing becomes visible.
+ *
+ * Flexible checksums: the value (x-amz-checksum-<algo>, from a header or a
+ * trailer, or computed when only x-amz-sdk-checksum-algorithm was sent) is
+ * stored with the object as the header "x-amz-checksum-<algo>", answered on
+ * the PUT, and on GET/HEAD only with x-amz-checksum-mode: ENABLED and not for
+ * a range (it covers the whole object).
  *
  * GetObject streams the other way: the response body is read from
  * obj_get_read() by libmicrohttpd's connection thread, block by block.
@@ -18,6 +26,7 @@
  */
 #include "util/base.h"
 
+#include "s3/body.h"
 #include "s3/internal.h"
 #include "util/clock.h"
 #include "util/enc.h"
@@ -182,8 +191,8 @@ object_err(int rc)
 struct put_state {
     struct s3_call *call;
     struct obj_put *put; /* NULL once finished or aborted */
+    struct s3_body *body;
     uint64_t mem;
-    uint64_t received;
     int rc; /* sticky body error */
 };
 
@@ -208,6 +217,32 @@ add_stored(struct buf *h, const char *name, struct slice value)
     buf_addch(h, '\0');
 }
 
+/*
+ * Content-Encoding without "aws-chunked" (S3 does not store it: it describes
+ * the request, not the object); false if nothing is left.
+ */
+static bool
+strip_aws_chunked(struct arena *a, struct slice v, struct slice *out)
+{
+    struct buf b = BUF_INIT;
+    struct slice rest = v, one;
+    bool any = false;
+
+    while (rest.ptr) {
+        rest = slice_split(rest, ',', &one);
+        one = slice_trim(one);
+        if (one.len == 0 || slice_case_eq_cstr(one, "aws-chunked"))
+            continue;
+        if (b.len)
+            buf_addch(&b, ',');
+        buf_addslice(&b, one);
+        any = true;
+    }
+    *out = slice_cstr(arena_strdup(a, b.ptr));
+    buf_release(&b);
+    return any;
+}
+
 /* The headers to store: "name\0value\0..." with lowercase names. */
 static void
 collect_headers(const struct http_req *req, struct buf *h)
@@ -216,10 +251,14 @@ collect_headers(const struct http_req *req, struct buf *h)
     size_t i, j;
 
     for (i = 0; i < ARRAY_SIZE(stored_headers); i++) {
-        if (http_req_header(req, stored_headers[i], &v))
+        if (http_req_header(req, stored_headers[i], &v)) {
+            if (!strcmp(stored_headers[i], "content-encoding") &&
+                !strip_aws_chunked(req->arena, v, &v))
+                continue;
             add_stored(h, stored_headers[i], v);
-        else if (i == 0)
+        } else if (i == 0) {
             add_stored(h, "content-type", SLICE_LIT("binary/octet-stream"));
+        }
     }
     for (i = 0; i < req->nheaders; i++) {
         struct slice n = req->headers[i].name;
@@ -264,24 +303,47 @@ meta_bytes(const struct http_req *req)
     return n;
 }
 
-/* Checks what can be checked from the headers alone. */
+int
+s3__parse_content_md5(struct slice v, uint8_t md5[16])
+{
+    return parse_content_md5(v, md5);
+}
+
+int
+s3__object_headers(struct s3_call *call, struct buf *h, struct obj_put_opts *opts,
+                   struct buf *msg)
+{
+    int rc;
+
+    if (meta_bytes(call->req) > S3_MAX_META_BYTES)
+        return -ERR_METADATA_TOO_LARGE;
+    collect_headers(call->req, h);
+    rc = s3__tagging_from_request(call, h, msg);
+    if (rc == 0)
+        rc = s3__storage_class_check(call, &opts->reduced_redundancy, h);
+    return rc;
+}
+
+/* Checks what can be checked from the headers alone; sets up the body decoder. */
 static int
-put_check_headers(struct s3_call *call, struct obj_put_opts *opts, uint8_t md5[16])
+put_check_headers(struct s3_call *call, struct put_state *st, struct obj_put_opts *opts,
+                  uint8_t md5[16])
 {
     struct http_req *req = call->req;
     struct slice v;
     int rc;
 
-    rc = s3__payload_begin(call);
+    rc = s3_body_begin(call, &st->body);
     if (rc < 0)
         return rc;
     if (req->content_length < 0 && !http_req_header(req, "transfer-encoding", &v))
         return -ERR_MISSING_LENGTH;
-    if (req->content_length > (int64_t)S3_MAX_PUT_SIZE)
+    /* aws-chunked: Content-Length counts the framing; the decoder bounds the payload. */
+    if (!s3_body_is_chunked(st->body) && req->content_length > (int64_t)S3_MAX_PUT_SIZE)
         return -ERR_TOO_LARGE;
     if (meta_bytes(req) > S3_MAX_META_BYTES)
         return -ERR_METADATA_TOO_LARGE;
-    opts->size = req->content_length;
+    opts->size = s3_body_size(st->body);
     if (http_req_header(req, "content-md5", &v)) {
         rc = parse_content_md5(v, md5);
         if (rc < 0)
@@ -291,21 +353,37 @@ put_check_headers(struct s3_call *call, struct obj_put_opts *opts, uint8_t md5[1
     return 0;
 }
 
+/* The decoder's sink: payload bytes into the object. */
+static int
+put_sink(void *arg, const void *data, size_t n)
+{
+    struct put_state *st = arg;
+
+    return obj_put_write(st->put, data, n);
+}
+
 static int
 put_body(struct http_req *req, const void *data, size_t n)
 {
     struct s3_call *call = req->ctx;
     struct put_state *st = call->state;
-    int rc;
+    int rc = s3_body_feed(st->body, data, n, put_sink, st);
 
-    st->received += n;
-    if (st->received > S3_MAX_PUT_SIZE)
-        return st->rc = -ERR_TOO_LARGE;
-    s3__payload_update(call, data, n);
-    rc = obj_put_write(st->put, data, n);
     if (rc < 0)
         st->rc = rc;
     return rc;
+}
+
+/* The body's checksum to store, "x-amz-checksum-<algo>" in `*name`; false if none. */
+static bool
+put_checksum(struct put_state *st, const char **name, const char **b64)
+{
+    const char *algo;
+
+    if (!s3_body_checksum(st->body, &algo, b64))
+        return false;
+    *name = arena_printf(st->call->req->arena, "x-amz-checksum-%s", algo);
+    return true;
 }
 
 static void
@@ -315,24 +393,29 @@ put_end(struct http_req *req)
     struct put_state *st = call->state;
     struct obj_meta info;
     struct obj_put *p = st->put;
+    const char *ck_name = NULL, *ck_b64 = NULL;
     int rc = st->rc;
-    char *etag;
 
     if (rc == 0)
-        rc = s3__payload_check(call);
+        rc = s3_body_finish(st->body);
     st->put = NULL;
     if (rc < 0) {
         obj_put_abort(p);
         s3__send_error(call, rc, NULL);
         return;
     }
+    if (put_checksum(st, &ck_name, &ck_b64))
+        obj_put_add_header(p, ck_name, slice_cstr(ck_b64));
     objmeta_init(&info);
     rc = obj_put_finish(p, &info);
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
     } else {
-        etag = arena_printf(req->arena, "\"%s\"", info.etag);
-        http_resp_header(req, "ETag", etag);
+        http_resp_header(req, "ETag", arena_printf(req->arena, "\"%s\"", info.etag));
+        if (ck_name) {
+            http_resp_header(req, ck_name, ck_b64);
+            http_resp_header(req, "x-amz-checksum-type", "FULL_OBJECT");
+        }
         http_resp_empty(req, 200);
     }
     objmeta_release(&info);
@@ -344,16 +427,16 @@ s3__put_object(struct s3_call *call)
     struct http_req *req = call->req;
     struct put_state *st = arena_zalloc(req->arena, sizeof(*st));
     struct obj_put_opts opts = { .size = -1 };
-    struct buf headers = BUF_INIT;
+    struct buf headers = BUF_INIT, msg = BUF_INIT;
     uint8_t md5[16];
     int rc;
 
     if (check_key(call) < 0)
         return;
-    rc = put_check_headers(call, &opts, md5);
+    st->call = call;
+    rc = put_check_headers(call, st, &opts, md5);
     if (rc < 0)
         goto out_error;
-    st->call = call;
     call->state = st;
     arena_defer(req->arena, put_cleanup, st);
     st->mem = objlayer_stream_mem(call->s3->ol);
@@ -362,16 +445,21 @@ s3__put_object(struct s3_call *call)
         rc = -ERR_BUSY;
         goto out_error;
     }
-    collect_headers(req, &headers);
+    rc = s3__object_headers(call, &headers, &opts, &msg);
+    if (rc == 0)
+        rc = s3__write_conditions(call, &opts.cond, &opts.cond_arg);
     opts.headers = buf_slice(&headers);
-    rc = objlayer_put_begin(call->s3->ol, call->bucket, call->key, &opts, &st->put);
+    if (rc == 0)
+        rc = objlayer_put_begin(call->s3->ol, call->bucket, call->key, &opts, &st->put);
     buf_release(&headers);
     if (rc < 0)
         goto out_error;
     http_req_expect_body(req, put_body, put_end);
+    buf_release(&msg);
     return;
 out_error:
-    s3__send_error(call, rc, NULL);
+    s3__send_error(call, rc, msg.len ? msg.ptr : NULL);
+    buf_release(&msg);
 }
 
 /* ---- GetObject / HeadObject ---- */
@@ -424,12 +512,33 @@ override(const struct http_req *req, const char *name)
     return NULL;
 }
 
+/*
+ * Stored x-amz-checksum-* headers go out only when the client asked
+ * (x-amz-checksum-mode: ENABLED) for the whole object: a range has another
+ * checksum, and clients verify what they get.
+ */
+static bool
+wants_checksum(const struct http_req *req, unsigned status)
+{
+    struct slice v;
+
+    return status != 206 && http_req_header(req, "x-amz-checksum-mode", &v) &&
+           slice_case_eq_cstr(slice_trim(v), "ENABLED");
+}
+
+static bool
+is_checksum_header(const char *name)
+{
+    return !strncmp(name, "x-amz-checksum-", 15);
+}
+
 static void
-add_object_headers(struct http_req *req, const struct obj_meta *info)
+add_object_headers(struct http_req *req, const struct obj_meta *info, unsigned status)
 {
     struct buf date = BUF_INIT;
     const char *name, *value, *o;
     size_t pos = 0, i;
+    bool checksums = wants_checksum(req, status), sent_checksum = false;
 
     http_resp_header(req, "ETag", arena_printf(req->arena, "\"%s\"", info->etag));
     clock_fmt_rfc1123(&date, (time_t)(info->mtime_ns / 1000000000));
@@ -439,6 +548,15 @@ add_object_headers(struct http_req *req, const struct obj_meta *info)
     while (objmeta_header_next(info, &pos, &name, &value)) {
         const char *out_name = name;
 
+        if (is_checksum_header(name)) {
+            if (checksums)
+                http_resp_header(req, name, value);
+            sent_checksum |= checksums && strcmp(name, "x-amz-checksum-type") != 0 &&
+                             strcmp(name, "x-amz-checksum-algorithm") != 0;
+            continue;
+        }
+        if (s3__is_internal_header(name))
+            continue;
         for (i = 0; i < ARRAY_SIZE(stored_headers); i++)
             if (!strcmp(name, stored_headers[i]))
                 out_name = stored_header_names[i];
@@ -448,16 +566,23 @@ add_object_headers(struct http_req *req, const struct obj_meta *info)
     for (i = 0; i < ARRAY_SIZE(stored_headers); i++)
         if (!objmeta_header(info, stored_headers[i]) && (o = override(req, stored_headers[i])))
             http_resp_header(req, stored_header_names[i], o);
+    s3__tagging_count_header(req, info);
+    if (sent_checksum && !objmeta_header(info, "x-amz-checksum-type"))
+        http_resp_header(req, "x-amz-checksum-type", "FULL_OBJECT");
 }
 
 /* Decides 200/206/416 from the Range header; 0 or an error already answered. */
 static int
-apply_range(struct s3_call *call, uint64_t size, uint64_t *off, uint64_t *len, unsigned *status)
+apply_range(struct s3_call *call, const struct obj_meta *info, uint64_t *off, uint64_t *len,
+            unsigned *status)
 {
     struct http_req *req = call->req;
+    uint64_t size = info->size;
     struct slice v;
-    int rc = 0;
+    int rc = s3__part_number_range(call, info, off, len, status);
 
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     *off = 0;
     *len = size;
     *status = 200;
@@ -493,9 +618,9 @@ head_object(struct s3_call *call)
         s3__send_error(call, object_err(rc), NULL);
         goto out;
     }
-    if (check_conditions(call, &info) < 0 || apply_range(call, info.size, &off, &len, &status) < 0)
+    if (check_conditions(call, &info) < 0 || apply_range(call, &info, &off, &len, &status) < 0)
         goto out;
-    add_object_headers(call->req, &info);
+    add_object_headers(call->req, &info, status);
     http_resp_stream(call->req, status, len, NULL, NULL, NULL);
 out:
     objmeta_release(&info);
@@ -528,10 +653,10 @@ s3__get_object(struct s3_call *call)
     rc = objlayer_get_open(call->s3->ol, call->bucket, call->key, &gs->g, &info);
     if (rc < 0)
         goto out_error;
-    if (check_conditions(call, &info) < 0 || apply_range(call, info.size, &off, &len, &status) < 0)
+    if (check_conditions(call, &info) < 0 || apply_range(call, &info, &off, &len, &status) < 0)
         goto out_free;
     gs->off = off;
-    add_object_headers(call->req, &info);
+    add_object_headers(call->req, &info, status);
     http_resp_stream(call->req, status, len, get_read, get_free, gs);
     objmeta_release(&info);
     return;

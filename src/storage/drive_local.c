@@ -6,7 +6,8 @@
  *   <path>/.basalt/index.db             SQLite, WAL: buckets and object records
  *   <path>/.basalt/data/<vid>/part.<n>  committed shard files
  *   <path>/.basalt/tmp/<vid>/part.<n>   shard files being written
- *   <path>/.basalt/multipart/           parts of uploads in progress (later)
+ *   <path>/.basalt/multipart/           unused (uploads are records of a system bucket:
+ *                                       object/multipart.c)
  *
  * File names are built only from a version id (checked: 32 lowercase hex
  * characters) and a part number; an object key is only ever a BLOB in the

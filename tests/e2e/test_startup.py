@@ -94,3 +94,11 @@ def test_bad_address(tmp_path):
     assert rc not in (None, 0), out
     rc, out = _run(["--bogus-flag", f"{tmp_path}/d{{1...4}}"])
     assert rc not in (None, 0), out
+
+
+@pytest.mark.parametrize("value", ["0", "-5m", "24x", "h", "99999d", ""])
+def test_bad_stale_upload_age(tmp_path, value):
+    rc, out = _run(["--stale-uploads-after", value, "--address", f"127.0.0.1:{helpers.free_port()}",
+                    f"{tmp_path}/d{{1...4}}"])
+    assert rc not in (None, 0), out
+    assert "--stale-uploads-after" in out
