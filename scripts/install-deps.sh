@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that building, running, testing and benchmarking Basalt need.
-# Idempotent: installs only what is missing, runs `apt-get update` at most once per call.
+# Installs every Debian 12 package that building, running, testing and benchmarking Basalt need,
+# and the JavaScript S3 clients of the end-to-end tests (tests/clients/js, `npm ci` from its
+# committed package-lock.json).
+# Idempotent: installs only what is missing, runs `apt-get update` at most once per call, and runs
+# `npm ci` only when tests/clients/js/node_modules does not match the lock file.
 # Usage: scripts/install-deps.sh [--quiet]
 set -euo pipefail
+
+QUIET=0
+[ "${1:-}" = "--quiet" ] && QUIET=1
+say() { [ "$QUIET" = 1 ] || echo "install-deps: $*"; }
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+JS_DIR="$ROOT/tests/clients/js"
 
 PKGS=(
   # build
@@ -10,9 +20,16 @@ PKGS=(
   libmicrohttpd-dev libisal-dev libxxhash-dev libsqlite3-dev libssl-dev
   libcurl4-openssl-dev libexpat1-dev libjansson-dev
   # tests and benchmarks
-  python3 python3-pytest python3-boto3 python3-requests awscli s3cmd
+  python3 python3-pytest python3-boto3 python3-requests awscli s3cmd rclone
   wrk nginx-light curl procps psmisc e2fsprogs util-linux
 )
+# Node.js and npm for the JavaScript clients: the machine's own when it has them (any origin);
+# Debian's packages otherwise.
+if ! command -v node >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  PKGS+=(npm)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -22,18 +39,30 @@ for p in "${PKGS[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  [ "${1:-}" = "--quiet" ] || echo "install-deps: all ${#PKGS[@]} packages present"
-  exit 0
-fi
-
-if [ "$(id -u)" -ne 0 ]; then
+  say "all ${#PKGS[@]} packages present"
+elif [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: missing packages: ${missing[*]}" >&2
   echo "install-deps: run as root (or: sudo $0) to install them" >&2
   exit 1
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done"
+# JavaScript clients: npm ci into tests/clients/js when node_modules is missing or was installed
+# from another lock file or another Node.js (the stamp holds the hash of both).
+if [ -f "$JS_DIR/package-lock.json" ]; then
+  stamp="$JS_DIR/node_modules/.basalt-stamp"
+  want="$(sha256sum "$JS_DIR/package-lock.json" | cut -d' ' -f1) node-$(node -v)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    say "tests/clients/js: node_modules matches package-lock.json"
+  else
+    echo "install-deps: npm ci in tests/clients/js"
+    (cd "$JS_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$want" > "$stamp"
+    echo "install-deps: tests/clients/js installed"
+  fi
+fi
