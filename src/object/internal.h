@@ -56,6 +56,7 @@ struct objlayer {
     char deployment_id[37];
     uint64_t drives_formatted;
 
+    struct workq *hashq; /* hashing workers (a PUT's MD5 off the request thread) */
     pthread_mutex_t codec_mu; /* protects codecs */
     struct erasure *codecs[ERASURE_MAX_SHARDS + 1][ERASURE_MAX_SHARDS + 1];
 

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "obs/log.h"
 #include "object/internal.h"
@@ -488,6 +489,11 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
         return rc;
     }
     build_sets(ol);
+    {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+        ol->hashq = workq_new("hash", (unsigned)MAX(2, MIN(ncpu, 16)));
+    }
     ol->stale_upload_ns = cfg->stale_upload_ns > 0 ? cfg->stale_upload_ns : OBJ_STALE_UPLOAD_NS;
     object__mp_init(ol);
     if (ol->drives_formatted)
@@ -525,6 +531,8 @@ objlayer_close(struct objlayer *ol)
     for (s = 0; ol->sets && s < ol->nsets; s++)
         for (j = 0; j < ol->sets[s].n; j++)
             workq_free(ol->sets[s].queues[j]);
+    if (ol->hashq)
+        workq_free(ol->hashq);
     for (i = 0; i < ol->ndrives; i++)
         if (ol->drives[i])
             drive_close(ol->drives[i]);

@@ -31,7 +31,8 @@
 struct stripe {
     uint8_t *shards[OBJ_MAX_SET]; /* hash + shard bytes, indexed by shard number */
     size_t cap;
-    size_t len; /* S of the block it holds */
+    size_t len;      /* S of the block it holds */
+    size_t data_len; /* bytes of object data in it (the block's length) */
 };
 
 struct obj_put {
@@ -55,6 +56,17 @@ struct obj_put {
     struct stripe stripes[2];
     unsigned cur;           /* the stripe encode_block() fills next */
     struct set_batch batch; /* appends of stripes[cur ^ 1] in flight */
+    /*
+     * The MD5 (ETag) of the block in flight, on a hashing worker
+     * (ol->hashq) while this thread receives the next block: MD5 costs more
+     * CPU than everything else a PUT does, and a single stream then uses
+     * two cores. Blocks are hashed in order: the job of a block is waited
+     * for with its appends, before the next one is submitted.
+     */
+    struct work md5_work;
+    struct latch md5_latch;
+    const struct stripe *md5_stripe;
+    bool md5_pending;
     int batch_rcs[OBJ_MAX_SET];
     bool batch_mask[OBJ_MAX_SET];
     bool streaming;   /* shard files opened */
@@ -186,6 +198,7 @@ encode_block(struct obj_put *p)
     for (i = 0; i < n; i++)
         ptrs[i] = st->shards[i] + ERASURE_HASH_LEN;
     erasure_split(k, p->block, p->block_len, ptrs);
+    st->data_len = p->block_len;
     erasure_encode(p->codec, ptrs, S);
     for (i = 0; i < n; i++)
         bitrot_hash(ptrs[i], S, st->shards[i]);
@@ -243,10 +256,61 @@ note_results(struct obj_put *p, const bool *mask, const int *rcs, bool abort_wri
     return 0;
 }
 
-/* Waits for the appends in flight, if any, and takes their results. */
+/* MD5 of a stripe's object data: its data shards, without the padding of the last. */
+static void
+md5_stripe(struct obj_put *p, const struct stripe *st)
+{
+    size_t i, off = 0;
+
+    for (i = 0; i < p->meta.k && off < st->data_len; i++) {
+        size_t n = MIN(st->len, st->data_len - off);
+
+        EVP_DigestUpdate(p->md5, st->shards[i] + ERASURE_HASH_LEN, n);
+        off += n;
+    }
+}
+
+static void
+md5_run(struct work *w)
+{
+    struct obj_put *p = container_of(w, struct obj_put, md5_work);
+
+    md5_stripe(p, p->md5_stripe);
+}
+
+static void
+md5_done(struct work *w)
+{
+    struct obj_put *p = container_of(w, struct obj_put, md5_work);
+
+    latch_count_down(&p->md5_latch);
+}
+
+static void
+md5_start(struct obj_put *p, const struct stripe *st)
+{
+    p->md5_stripe = st;
+    p->md5_work = (struct work){ .fn = md5_run, .done = md5_done };
+    latch_init(&p->md5_latch, 1);
+    p->md5_pending = true;
+    workq_submit(p->ol->hashq, &p->md5_work);
+}
+
+static void
+md5_wait(struct obj_put *p)
+{
+    if (!p->md5_pending)
+        return;
+    latch_wait(&p->md5_latch);
+    latch_release(&p->md5_latch);
+    p->md5_pending = false;
+}
+
+/* Waits for the appends (and the MD5) in flight, if any, and takes their results. */
 static int
 append_wait(struct obj_put *p)
 {
+    md5_wait(p);
     if (p->batch.n == 0)
         return 0;
     object__wait(&p->batch);
@@ -288,6 +352,7 @@ flush_block(struct obj_put *p)
     for (j = 0; j < p->set->n; j++)
         p->batch_mask[j] = p->wrc[j] == 0;
     p->cur ^= 1;
+    md5_start(p, &p->stripes[p->cur ^ 1]);
     object__start(p->set, p->batch_mask, append_job, p, p->batch_rcs, &p->batch);
     return 0;
 }
@@ -302,7 +367,6 @@ obj_put_write(struct obj_put *p, const void *data, size_t n)
         return p->rc;
     if (p->expect_size >= 0 && p->total + n > (uint64_t)p->expect_size)
         return p->rc = -ERR_TOO_LARGE;
-    EVP_DigestUpdate(p->md5, data, n);
     p->total += n;
     while (n) {
         size_t take;
@@ -345,6 +409,7 @@ encode_inline(struct obj_put *p)
 
     if (p->total == 0)
         return;
+    EVP_DigestUpdate(p->md5, p->block, p->block_len);
     encode_block(p);
     for (j = 0; j < p->set->n; j++)
         buf_add(&p->inl[j], p->stripes[p->cur].shards[p->meta.dist[j]],
@@ -592,13 +657,11 @@ commit(struct obj_put *p)
 }
 
 static int
-check_body(struct obj_put *p)
+check_digest(struct obj_put *p)
 {
     uint8_t md5[16];
     unsigned len = 0;
 
-    if (p->expect_size >= 0 && p->total != (uint64_t)p->expect_size)
-        return -ERR_INCOMPLETE_BODY;
     EVP_DigestFinal_ex(p->md5, md5, &len);
     hex_encode_to(p->meta.etag, md5, sizeof(md5));
     if (p->has_md5 && memcmp(md5, p->md5_expect, 16) != 0)
@@ -611,8 +674,8 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
 {
     int rc = p->rc;
 
-    if (rc == 0)
-        rc = check_body(p);
+    if (rc == 0 && p->expect_size >= 0 && p->total != (uint64_t)p->expect_size)
+        rc = -ERR_INCOMPLETE_BODY;
     if (rc == 0) {
         p->meta.size = p->total;
         p->meta.is_inline = !p->no_inline && !p->streaming && p->total <= OBJ_INLINE_MAX;
@@ -631,6 +694,9 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
                 rc = run_alive(p, finish_job);
         }
     }
+    /* every block went through the MD5 (inline: above; else: the last wait) */
+    if (rc == 0)
+        rc = check_digest(p);
     if (rc == 0)
         rc = commit(p);
     if (rc == 0 && info)
@@ -682,6 +748,7 @@ obj_put_abort(struct obj_put *p)
     bool any = false;
 
     object__wait(&p->batch); /* no job may still use a writer or a stripe */
+    md5_wait(p);
     for (j = 0; j < OBJ_MAX_SET; j++) {
         if (p->w[j]) {
             drive_shard_abort(p->w[j]);
