@@ -521,8 +521,10 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
     rc = object__commit_staged(ol, bucket, key, &c.meta, c.staged, opts ? opts->cond : NULL,
                                opts ? opts->cond_arg : NULL);
     if (rc < 0) {
-        log_warn(&(struct log_ctx){ .bucket = bucket, .key = key },
-                 "multipart completion failed on %u linked drives: %s", linked, err_name(rc));
+        if (rc != -ERR_PRECONDITION_FAILED && rc != -ERR_KEY_NOT_FOUND) /* not a client's condition */
+            log_warn(&(struct log_ctx){ .bucket = bucket, .key = key },
+                     "multipart completion failed on %u linked drives: %s", linked,
+                     err_name(rc));
         goto out;
     }
     drop_upload(c.set, ukey, &c.ps);

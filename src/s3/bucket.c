@@ -3,9 +3,10 @@
  * GetBucketLocation.
  *
  * CreateBucket reads an optional CreateBucketConfiguration body of at most
- * S3_MAX_XML_BODY bytes: a larger Content-Length is refused before the body,
- * and a chunked body is counted and refused past the limit without keeping
- * more than the limit in memory.
+ * S3_MAX_XML_BODY bytes through s3__expect_small_body() (tagging.c): a
+ * larger Content-Length is refused before the body, and a chunked body is
+ * counted and refused past the limit without keeping more than the limit in
+ * memory.
  */
 #include "util/base.h"
 
@@ -64,33 +65,6 @@ s3__list_buckets(struct s3_call *call)
 
 /* ---- CreateBucket ---- */
 
-struct create_state {
-    struct buf body;
-    uint64_t received;
-};
-
-static void
-create_cleanup(void *arg)
-{
-    struct create_state *st = arg;
-
-    buf_release(&st->body);
-}
-
-static int
-create_body(struct http_req *req, const void *data, size_t n)
-{
-    struct s3_call *call = req->ctx;
-    struct create_state *st = call->state;
-
-    st->received += n;
-    if (st->received > S3_MAX_XML_BODY)
-        return -ERR_MALFORMED_XML; /* not kept: http/ discards the rest, refused at the end */
-    s3__payload_update(call, data, n);
-    buf_add(&st->body, data, n);
-    return 0;
-}
-
 /*
  * The LocationConstraint a client may send: the server's region, or none
  * (the bucket goes to the server's region, as MinIO does). For us-east-1 also
@@ -108,16 +82,12 @@ location_ok(const struct s3 *s, const char *loc)
 }
 
 static void
-create_end(struct http_req *req)
+create_done(struct s3_call *call, int rc, struct slice body)
 {
-    struct s3_call *call = req->ctx;
-    struct create_state *st = call->state;
     struct buf loc = BUF_INIT;
-    int rc;
 
-    rc = st->received > S3_MAX_XML_BODY ? -ERR_MALFORMED_XML : s3__payload_check(call);
     if (rc == 0)
-        rc = s3_parse_create_bucket(buf_slice(&st->body), &loc);
+        rc = s3_parse_create_bucket(body, &loc);
     if (rc == 0 && !location_ok(call->s3, loc.ptr))
         rc = -ERR_INVALID_LOCATION;
     if (rc == 0)
@@ -127,8 +97,8 @@ create_end(struct http_req *req)
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
     } else {
-        http_resp_header(req, "Location", arena_printf(req->arena, "/%s", call->bucket));
-        http_resp_empty(req, 200);
+        http_resp_header(call->req, "Location", arena_printf(call->req->arena, "/%s", call->bucket));
+        http_resp_empty(call->req, 200);
     }
     buf_release(&loc);
 }
@@ -136,26 +106,15 @@ create_end(struct http_req *req)
 void
 s3__create_bucket(struct s3_call *call)
 {
-    struct http_req *req = call->req;
-    struct create_state *st;
-    int rc;
+    int rc = s3_bucket_name_check(slice_cstr(call->bucket));
 
-    rc = s3_bucket_name_check(slice_cstr(call->bucket));
     if (rc == 0 && !strcmp(call->bucket, S3_RESERVED_BUCKET))
         rc = -ERR_INVALID_BUCKET_NAME;
-    if (rc == 0)
-        rc = s3__payload_begin(call);
-    if (rc == 0 && req->content_length > (int64_t)S3_MAX_XML_BODY)
-        rc = -ERR_MALFORMED_XML;
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
         return;
     }
-    st = arena_zalloc(req->arena, sizeof(*st));
-    buf_init(&st->body, 0);
-    arena_defer(req->arena, create_cleanup, st);
-    call->state = st;
-    http_req_expect_body(req, create_body, create_end);
+    s3__expect_small_body(call, create_done);
 }
 
 /* ---- HeadBucket, DeleteBucket, GetBucketLocation ---- */

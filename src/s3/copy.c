@@ -254,20 +254,17 @@ add_pair(struct buf *h, const char *name, const char *value)
     buf_addch(h, '\0');
 }
 
-/* Removes header `name` from the "name\0value\0" list `h`. */
+/* Removes the x-amz-tagging pair from the "name\0value\0" list `h`. */
 static void
-drop_pair(struct buf *h, const char *name)
+drop_tagging(struct buf *h)
 {
     struct obj_meta tmp;
-    const char *n, *v;
-    size_t pos = 0;
 
     objmeta_init(&tmp);
-    buf_addslice(&tmp.headers, buf_slice(h));
-    buf_clear(h);
-    while (objmeta_header_next(&tmp, &pos, &n, &v))
-        if (strcmp(n, name) != 0)
-            add_pair(h, n, v);
+    tmp.headers = *h; /* borrowed for the call, handed back after */
+    objmeta_remove_header(&tmp, "x-amz-tagging");
+    *h = tmp.headers;
+    buf_init(&tmp.headers, 0);
     objmeta_release(&tmp);
 }
 
@@ -297,7 +294,7 @@ copy_headers(struct s3_call *call, const struct obj_meta *src, bool replace_meta
     }
     if (rc < 0)
         return rc;
-    drop_pair(h, "x-amz-tagging");
+    drop_tagging(h);
     if (replace_tags)
         return s3__tagging_from_request(call, h, msg);
     if ((value = objmeta_header(src, "x-amz-tagging")))

@@ -320,8 +320,27 @@ void s3__upload_part_copy(struct s3_call *call, const char *upload_id, unsigned 
  */
 int s3__object_headers(struct s3_call *call, struct buf *h, struct obj_put_opts *opts,
                        struct buf *msg);
-/* Content-MD5: base64 of 16 bytes into `md5`, or -ERR_INVALID_DIGEST. */
-int s3__parse_content_md5(struct slice v, uint8_t md5[16]);
+/*
+ * The stored headers and x-amz-meta-* of a new object from name/value pairs
+ * (the request's headers, or a POST form's fields), appended to `h`:
+ * Content-Type (default binary/octet-stream), Content-Encoding without
+ * aws-chunked, the other stored headers, metadata names in lowercase.
+ * -ERR_METADATA_TOO_LARGE past 2 KiB of metadata (not answered).
+ */
+int s3__stored_headers(struct arena *a, const struct http_header *pairs, size_t n, struct buf *h);
+/*
+ * The streaming body of an upload (PutObject, UploadPart). begin: the body
+ * decoder from the request's headers (body.h), opts->size and Content-MD5
+ * (into `md5`, which must outlive the upload), the memory reservation (503
+ * SlowDown past the budget), released with the request; 0 and `*out`, or an
+ * error for the caller to answer. stream: takes `put` and receives the body
+ * into it, answering at the end (ETag and the body's checksum, or the error;
+ * nothing is committed unless the whole body checked out).
+ */
+struct s3_upload;
+int s3__upload_begin(struct s3_call *call, struct obj_put_opts *opts, uint8_t md5[16],
+                     struct s3_upload **out);
+void s3__upload_stream(struct s3_upload *u, struct obj_put *put, bool part);
 
 /* Answers 200 with an XML body (Content-Type application/xml); takes `body`'s bytes. */
 void s3__send_xml(struct s3_call *call, struct buf *body);

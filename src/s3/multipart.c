@@ -3,9 +3,10 @@
  * copy.c), CompleteMultipartUpload, AbortMultipartUpload, ListParts and
  * ListMultipartUploads, over object/multipart.c.
  *
- * UploadPart streams like PutObject: the body decoder (body.c: aws-chunked,
- * signatures, checksums) feeds obj_put_write(), and nothing is committed
- * unless the whole body checked out. A part's checksum (x-amz-checksum-*,
+ * UploadPart streams exactly like PutObject (s3__upload_begin/_stream in
+ * object.c: body.c decodes aws-chunked bodies and checks signatures and
+ * checksums; nothing is committed unless the whole body checked out); a part
+ * is at most 5 GiB, like a PUT. A part's checksum (x-amz-checksum-*,
  * header or trailer) is kept with the part; CompleteMultipartUpload turns the
  * parts' checksums into the object's (composite "<checksum of the checksums>-N",
  * or a full-object CRC for the CRC algorithms when asked), as S3 does.
@@ -20,7 +21,6 @@
 #include "util/enc.h"
 #include "util/err.h"
 
-#define S3_MAX_PART_SIZE (5ull << 30)    /* a part: 5 GiB, as S3 */
 #define S3_MAX_COMPLETE_BODY (16u << 20) /* 10,000 parts with checksums fit */
 
 static const char *
@@ -144,79 +144,6 @@ out:
 
 /* ---- UploadPart ---- */
 
-struct part_state {
-    struct s3_call *call;
-    struct s3_body *body;
-    struct obj_put *put; /* NULL once finished or aborted */
-    uint64_t mem;
-    int rc;
-};
-
-static void
-part_cleanup(void *arg)
-{
-    struct part_state *st = arg;
-
-    if (st->put)
-        obj_put_abort(st->put);
-    st->put = NULL;
-    if (st->mem)
-        s3__mem_release(st->call->s3, st->mem);
-}
-
-static int
-part_sink(void *arg, const void *data, size_t n)
-{
-    return obj_put_write(arg, data, n);
-}
-
-static int
-part_body(struct http_req *req, const void *data, size_t n)
-{
-    struct s3_call *call = req->ctx;
-    struct part_state *st = call->state;
-
-    if (st->rc == 0)
-        st->rc = s3_body_feed(st->body, data, n, part_sink, st->put);
-    return st->rc;
-}
-
-static void
-part_end(struct http_req *req)
-{
-    struct s3_call *call = req->ctx;
-    struct part_state *st = call->state;
-    struct obj_put *p = st->put;
-    const char *algo, *b64;
-    struct obj_meta info;
-    bool has_sum;
-    int rc = st->rc;
-
-    if (rc == 0)
-        rc = s3_body_finish(st->body);
-    st->put = NULL;
-    if (rc < 0) {
-        obj_put_abort(p);
-        s3__send_error(call, rc, NULL);
-        return;
-    }
-    has_sum = s3_body_checksum(st->body, &algo, &b64);
-    if (has_sum)
-        obj_put_add_header(p, arena_printf(req->arena, "x-amz-checksum-%s", algo),
-                           slice_cstr(b64));
-    objmeta_init(&info);
-    rc = obj_put_finish(p, &info);
-    if (rc < 0) {
-        s3__send_error(call, rc, NULL);
-    } else {
-        http_resp_header(req, "ETag", arena_printf(req->arena, "\"%s\"", info.etag));
-        if (has_sum)
-            http_resp_header(req, arena_printf(req->arena, "x-amz-checksum-%s", algo), b64);
-        http_resp_empty(req, 200);
-    }
-    objmeta_release(&info);
-}
-
 /* partNumber: 1 .. 10,000, or -ERR_INVALID_ARGUMENT. */
 static int
 part_number(const struct s3_call *call, unsigned *out)
@@ -274,13 +201,13 @@ s3__upload_part(struct s3_call *call)
 {
     struct http_req *req = call->req;
     struct obj_put_opts opts = { .size = -1 };
-    struct part_state *st;
+    struct s3_upload *u = NULL;
+    struct obj_put *put = NULL;
     struct obj_meta up;
     uint8_t md5[16];
     const char *id = upload_id_param(call);
     enum checksum_algo algo = CHECKSUM_NONE;
     unsigned number;
-    struct slice v;
     int rc;
 
     if (check_key(call) < 0)
@@ -293,48 +220,28 @@ s3__upload_part(struct s3_call *call)
         s3__upload_part_copy(call, id, number);
         return;
     }
-    st = arena_zalloc(req->arena, sizeof(*st));
-    st->call = call;
-    call->state = st;
-    arena_defer(req->arena, part_cleanup, st);
     objmeta_init(&up);
     rc = objlayer_mp_stat(call->s3->ol, call->bucket, call->key, id, &up);
     if (rc == 0)
         algo = upload_algo(&up);
     objmeta_release(&up);
-    if (rc == 0)
-        rc = s3_body_begin(call, &st->body);
-    if (rc == 0 && (opts.size = s3_body_size(st->body)) < 0 &&
-        !http_req_header(req, "transfer-encoding", &v))
-        rc = -ERR_MISSING_LENGTH;
-    if (rc == 0 && opts.size > (int64_t)S3_MAX_PART_SIZE)
-        rc = -ERR_TOO_LARGE;
-    if (rc == 0 && http_req_header(req, "content-md5", &v)) {
-        rc = s3__parse_content_md5(v, md5);
-        opts.content_md5 = md5;
-    }
     if (rc == 0 && algo != CHECKSUM_NONE && !part_checksum_ok(req, algo))
         rc = -ERR_INVALID_REQUEST; /* the upload's algorithm, or none: as S3 */
-    if (rc == 0) {
-        st->mem = objlayer_stream_mem(call->s3->ol);
-        if (!s3__mem_reserve(call->s3, st->mem)) {
-            st->mem = 0;
-            rc = -ERR_BUSY;
-        }
-    }
+    if (rc == 0)
+        rc = s3__upload_begin(call, &opts, md5, &u);
     if (rc == 0)
         rc = objlayer_mp_part_begin(call->s3->ol, call->bucket, call->key, id, number, &opts,
-                                    &st->put);
-    if (rc < 0) {
-        s3__send_error(call, rc, rc == -ERR_INVALID_REQUEST
-                                     ? arena_printf(req->arena,
-                                                    "Checksum Type mismatch occurred, expected "
-                                                    "checksum Type: %s",
-                                                    checksum_algo_lower(algo))
-                                     : NULL);
+                                    &put);
+    if (rc == 0) {
+        s3__upload_stream(u, put, true);
         return;
     }
-    http_req_expect_body(req, part_body, part_end);
+    s3__send_error(call, rc, rc == -ERR_INVALID_REQUEST
+                                 ? arena_printf(req->arena,
+                                                "Checksum Type mismatch occurred, expected "
+                                                "checksum Type: %s",
+                                                checksum_algo_lower(algo))
+                                 : NULL);
 }
 
 /* ---- CompleteMultipartUpload ---- */
@@ -394,23 +301,6 @@ struct complete_edit {
     char value[CHECKSUM_B64_SIZE + 8]; /* the object's checksum, for the answer */
 };
 
-/* Drops header `name` from `m`. */
-static void
-drop_header(struct obj_meta *m, const char *name)
-{
-    struct obj_meta tmp;
-    const char *n, *v;
-    size_t pos = 0;
-
-    objmeta_init(&tmp);
-    while (objmeta_header_next(m, &pos, &n, &v))
-        if (strcmp(n, name) != 0)
-            objmeta_add_header(&tmp, n, slice_cstr(v));
-    buf_clear(&m->headers);
-    buf_addslice(&m->headers, buf_slice(&tmp.headers));
-    objmeta_release(&tmp);
-}
-
 /*
  * The object's checksum from its parts' (S3): COMPOSITE is the checksum of
  * the parts' raw checksums followed by "-<parts>"; FULL_OBJECT (CRCs only)
@@ -429,7 +319,7 @@ complete_edit(void *arg, struct obj_meta *m)
     uint64_t crc = 0;
     size_t i, n = objmeta_nparts(m), ll;
 
-    drop_header(m, MP_ALGO_HEADER);
+    objmeta_remove_header(m, MP_ALGO_HEADER);
     if (e->algo == CHECKSUM_NONE)
         return 0;
     ll = strlen(lower);

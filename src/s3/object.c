@@ -188,24 +188,30 @@ object_err(int rc)
 
 /* ---- PutObject ---- */
 
-struct put_state {
+/*
+ * The streaming body of an upload (PutObject, UploadPart): the decoder, the
+ * write in progress and its memory reservation, released by the cleanup on
+ * the request's arena whatever happens to the request.
+ */
+struct s3_upload {
     struct s3_call *call;
     struct obj_put *put; /* NULL once finished or aborted */
     struct s3_body *body;
     uint64_t mem;
-    int rc; /* sticky body error */
+    bool part; /* UploadPart: no x-amz-checksum-type in the answer */
+    int rc;    /* sticky body error */
 };
 
 static void
-put_cleanup(void *arg)
+upload_cleanup(void *arg)
 {
-    struct put_state *st = arg;
+    struct s3_upload *u = arg;
 
-    if (st->put)
-        obj_put_abort(st->put);
-    st->put = NULL;
-    if (st->mem)
-        s3__mem_release(st->call->s3, st->mem);
+    if (u->put)
+        obj_put_abort(u->put);
+    u->put = NULL;
+    if (u->mem)
+        s3__mem_release(u->call->s3, u->mem);
 }
 
 static void
@@ -243,34 +249,49 @@ strip_aws_chunked(struct arena *a, struct slice v, struct slice *out)
     return any;
 }
 
-/* The headers to store: "name\0value\0..." with lowercase names. */
-static void
-collect_headers(const struct http_req *req, struct buf *h)
+/* The pair named `name` (any case), or NULL. */
+static const struct http_header *
+pair_find(const struct http_header *pairs, size_t n, const char *name)
 {
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (slice_case_eq_cstr(pairs[i].name, name))
+            return &pairs[i];
+    return NULL;
+}
+
+int
+s3__stored_headers(struct arena *a, const struct http_header *pairs, size_t n, struct buf *h)
+{
+    const struct http_header *p;
     struct slice v;
-    size_t i, j;
+    size_t i, j, meta = 0;
 
     for (i = 0; i < ARRAY_SIZE(stored_headers); i++) {
-        if (http_req_header(req, stored_headers[i], &v)) {
-            if (!strcmp(stored_headers[i], "content-encoding") &&
-                !strip_aws_chunked(req->arena, v, &v))
+        if ((p = pair_find(pairs, n, stored_headers[i])) != NULL) {
+            v = p->value;
+            if (!strcmp(stored_headers[i], "content-encoding") && !strip_aws_chunked(a, v, &v))
                 continue;
             add_stored(h, stored_headers[i], v);
         } else if (i == 0) {
             add_stored(h, "content-type", SLICE_LIT("binary/octet-stream"));
         }
     }
-    for (i = 0; i < req->nheaders; i++) {
-        struct slice n = req->headers[i].name;
+    for (i = 0; i < n; i++) {
+        struct slice name = pairs[i].name;
         char *lower;
 
-        if (!(n.len > 11 && slice_case_eq(slice_make(n.ptr, 11), SLICE_LIT("x-amz-meta-"))))
+        if (!(name.len > 11 && slice_case_eq(slice_make(name.ptr, 11), SLICE_LIT("x-amz-meta-"))))
             continue;
-        lower = arena_slicedup(req->arena, n);
-        for (j = 0; j < n.len; j++)
+        meta += name.len - 11 + pairs[i].value.len;
+        lower = arena_slicedup(a, name);
+        for (j = 0; j < name.len; j++)
             lower[j] = (char)((lower[j] >= 'A' && lower[j] <= 'Z') ? lower[j] + 32 : lower[j]);
-        add_stored(h, lower, req->headers[i].value);
+        add_stored(h, lower, pairs[i].value);
     }
+    /* S3 counts names without the x-amz-meta- prefix, and values */
+    return meta > S3_MAX_META_BYTES ? -ERR_METADATA_TOO_LARGE : 0;
 }
 
 /* Content-MD5: base64 of 16 bytes, or -ERR_INVALID_DIGEST. */
@@ -288,123 +309,107 @@ parse_content_md5(struct slice v, uint8_t md5[16])
     return rc;
 }
 
-/* Bytes of user metadata (names without the x-amz-meta- prefix, and values), as S3 counts. */
-static size_t
-meta_bytes(const struct http_req *req)
-{
-    size_t i, n = 0;
-
-    for (i = 0; i < req->nheaders; i++) {
-        struct slice name = req->headers[i].name;
-
-        if (name.len > 11 && slice_case_eq(slice_make(name.ptr, 11), SLICE_LIT("x-amz-meta-")))
-            n += name.len - 11 + req->headers[i].value.len;
-    }
-    return n;
-}
-
-int
-s3__parse_content_md5(struct slice v, uint8_t md5[16])
-{
-    return parse_content_md5(v, md5);
-}
-
 int
 s3__object_headers(struct s3_call *call, struct buf *h, struct obj_put_opts *opts,
                    struct buf *msg)
 {
     int rc;
 
-    if (meta_bytes(call->req) > S3_MAX_META_BYTES)
-        return -ERR_METADATA_TOO_LARGE;
-    collect_headers(call->req, h);
-    rc = s3__tagging_from_request(call, h, msg);
+    rc = s3__stored_headers(call->req->arena, call->req->headers, call->req->nheaders, h);
+    if (rc == 0)
+        rc = s3__tagging_from_request(call, h, msg);
     if (rc == 0)
         rc = s3__storage_class_check(call, &opts->reduced_redundancy, h);
     return rc;
 }
 
-/* Checks what can be checked from the headers alone; sets up the body decoder. */
-static int
-put_check_headers(struct s3_call *call, struct put_state *st, struct obj_put_opts *opts,
-                  uint8_t md5[16])
+int
+s3__upload_begin(struct s3_call *call, struct obj_put_opts *opts, uint8_t md5[16],
+                 struct s3_upload **out)
 {
     struct http_req *req = call->req;
+    struct s3_upload *u = arena_zalloc(req->arena, sizeof(*u));
     struct slice v;
     int rc;
 
-    rc = s3_body_begin(call, &st->body);
+    u->call = call;
+    rc = s3_body_begin(call, &u->body);
     if (rc < 0)
         return rc;
     if (req->content_length < 0 && !http_req_header(req, "transfer-encoding", &v))
         return -ERR_MISSING_LENGTH;
     /* aws-chunked: Content-Length counts the framing; the decoder bounds the payload. */
-    if (!s3_body_is_chunked(st->body) && req->content_length > (int64_t)S3_MAX_PUT_SIZE)
+    if (!s3_body_is_chunked(u->body) && req->content_length > (int64_t)S3_MAX_PUT_SIZE)
         return -ERR_TOO_LARGE;
-    if (meta_bytes(req) > S3_MAX_META_BYTES)
-        return -ERR_METADATA_TOO_LARGE;
-    opts->size = s3_body_size(st->body);
+    opts->size = s3_body_size(u->body);
     if (http_req_header(req, "content-md5", &v)) {
         rc = parse_content_md5(v, md5);
         if (rc < 0)
             return rc;
         opts->content_md5 = md5;
     }
+    arena_defer(req->arena, upload_cleanup, u);
+    u->mem = objlayer_stream_mem(call->s3->ol);
+    if (!s3__mem_reserve(call->s3, u->mem)) {
+        u->mem = 0;
+        return -ERR_BUSY;
+    }
+    *out = u;
     return 0;
 }
 
 /* The decoder's sink: payload bytes into the object. */
 static int
-put_sink(void *arg, const void *data, size_t n)
+upload_sink(void *arg, const void *data, size_t n)
 {
-    struct put_state *st = arg;
+    struct s3_upload *u = arg;
 
-    return obj_put_write(st->put, data, n);
+    return obj_put_write(u->put, data, n);
 }
 
 static int
-put_body(struct http_req *req, const void *data, size_t n)
+upload_body(struct http_req *req, const void *data, size_t n)
 {
     struct s3_call *call = req->ctx;
-    struct put_state *st = call->state;
-    int rc = s3_body_feed(st->body, data, n, put_sink, st);
+    struct s3_upload *u = call->state;
+    int rc = s3_body_feed(u->body, data, n, upload_sink, u);
 
     if (rc < 0)
-        st->rc = rc;
+        u->rc = rc;
     return rc;
 }
 
 /* The body's checksum to store, "x-amz-checksum-<algo>" in `*name`; false if none. */
 static bool
-put_checksum(struct put_state *st, const char **name, const char **b64)
+upload_checksum(struct s3_upload *u, const char **name, const char **b64)
 {
     const char *algo;
 
-    if (!s3_body_checksum(st->body, &algo, b64))
+    if (!s3_body_checksum(u->body, &algo, b64))
         return false;
-    *name = arena_printf(st->call->req->arena, "x-amz-checksum-%s", algo);
+    *name = arena_printf(u->call->req->arena, "x-amz-checksum-%s", algo);
     return true;
 }
 
 static void
-put_end(struct http_req *req)
+upload_end(struct http_req *req)
 {
     struct s3_call *call = req->ctx;
-    struct put_state *st = call->state;
+    struct s3_upload *u = call->state;
     struct obj_meta info;
-    struct obj_put *p = st->put;
+    struct obj_put *p = u->put;
     const char *ck_name = NULL, *ck_b64 = NULL;
-    int rc = st->rc;
+    int rc = u->rc;
 
     if (rc == 0)
-        rc = s3_body_finish(st->body);
-    st->put = NULL;
+        rc = s3_body_finish(u->body);
+    u->put = NULL;
     if (rc < 0) {
         obj_put_abort(p);
         s3__send_error(call, rc, NULL);
         return;
     }
-    if (put_checksum(st, &ck_name, &ck_b64))
+    if (upload_checksum(u, &ck_name, &ck_b64))
         obj_put_add_header(p, ck_name, slice_cstr(ck_b64));
     objmeta_init(&info);
     rc = obj_put_finish(p, &info);
@@ -414,7 +419,8 @@ put_end(struct http_req *req)
         http_resp_header(req, "ETag", arena_printf(req->arena, "\"%s\"", info.etag));
         if (ck_name) {
             http_resp_header(req, ck_name, ck_b64);
-            http_resp_header(req, "x-amz-checksum-type", "FULL_OBJECT");
+            if (!u->part)
+                http_resp_header(req, "x-amz-checksum-type", "FULL_OBJECT");
         }
         http_resp_empty(req, 200);
     }
@@ -422,43 +428,39 @@ put_end(struct http_req *req)
 }
 
 void
+s3__upload_stream(struct s3_upload *u, struct obj_put *put, bool part)
+{
+    u->put = put;
+    u->part = part;
+    u->call->state = u;
+    http_req_expect_body(u->call->req, upload_body, upload_end);
+}
+
+void
 s3__put_object(struct s3_call *call)
 {
-    struct http_req *req = call->req;
-    struct put_state *st = arena_zalloc(req->arena, sizeof(*st));
     struct obj_put_opts opts = { .size = -1 };
     struct buf headers = BUF_INIT, msg = BUF_INIT;
+    struct s3_upload *u = NULL;
+    struct obj_put *put = NULL;
     uint8_t md5[16];
     int rc;
 
     if (check_key(call) < 0)
         return;
-    st->call = call;
-    rc = put_check_headers(call, st, &opts, md5);
-    if (rc < 0)
-        goto out_error;
-    call->state = st;
-    arena_defer(req->arena, put_cleanup, st);
-    st->mem = objlayer_stream_mem(call->s3->ol);
-    if (!s3__mem_reserve(call->s3, st->mem)) {
-        st->mem = 0;
-        rc = -ERR_BUSY;
-        goto out_error;
-    }
-    rc = s3__object_headers(call, &headers, &opts, &msg);
+    rc = s3__upload_begin(call, &opts, md5, &u);
+    if (rc == 0)
+        rc = s3__object_headers(call, &headers, &opts, &msg);
     if (rc == 0)
         rc = s3__write_conditions(call, &opts.cond, &opts.cond_arg);
     opts.headers = buf_slice(&headers);
     if (rc == 0)
-        rc = objlayer_put_begin(call->s3->ol, call->bucket, call->key, &opts, &st->put);
+        rc = objlayer_put_begin(call->s3->ol, call->bucket, call->key, &opts, &put);
+    if (rc == 0)
+        s3__upload_stream(u, put, false);
+    else
+        s3__send_error(call, rc, msg.len ? msg.ptr : NULL);
     buf_release(&headers);
-    if (rc < 0)
-        goto out_error;
-    http_req_expect_body(req, put_body, put_end);
-    buf_release(&msg);
-    return;
-out_error:
-    s3__send_error(call, rc, msg.len ? msg.ptr : NULL);
     buf_release(&msg);
 }
 

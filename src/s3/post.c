@@ -36,12 +36,6 @@
 /* The largest body worth reading: the largest object plus room for the fields. */
 #define POST_MAX_BODY (S3_MAX_PUT_SIZE + (1u << 20))
 
-/* Fields stored as headers of the object, as PutObject stores the request's headers. */
-static const char *const stored_fields[] = {
-    "content-type",     "content-encoding", "content-disposition",
-    "content-language", "cache-control",    "expires",
-};
-
 enum post_phase {
     PH_FIELDS, /* between parts, before the file */
     PH_FIELD,  /* inside a field before the file */
@@ -292,34 +286,21 @@ add_stored(struct buf *h, const char *name, struct slice value)
     buf_addch(h, '\0');
 }
 
-/* "name\0value\0..." of the stored fields and x-amz-meta-*, names in lowercase. */
+/* The stored fields and x-amz-meta-* as the object's headers, as PutObject takes them. */
 static int
 collect_headers(struct post_state *st, struct buf *h)
 {
-    struct arena *a = st->call->req->arena;
-    size_t i, j, meta = 0;
-    struct slice v;
-    char *lower;
+    struct http_header *pairs = arena_alloc(st->call->req->arena,
+                                            (st->nfields + 1) * sizeof(*pairs));
+    size_t i;
+    int rc;
 
-    for (i = 0; i < ARRAY_SIZE(stored_fields); i++) {
-        v = field_value(st, stored_fields[i]);
-        if (v.ptr)
-            add_stored(h, stored_fields[i], v);
-        else if (i == 0)
-            add_stored(h, "content-type", SLICE_LIT("binary/octet-stream"));
-    }
     for (i = 0; i < st->nfields; i++) {
-        struct slice n = st->fields[i].name;
-
-        if (!(n.len > 11 && has_prefix_ci(n, "x-amz-meta-")))
-            continue;
-        meta += n.len - 11 + st->fields[i].value.len;
-        lower = arena_slicedup(a, n);
-        for (j = 0; j < n.len; j++)
-            lower[j] = (char)((lower[j] >= 'A' && lower[j] <= 'Z') ? lower[j] + 32 : lower[j]);
-        add_stored(h, lower, st->fields[i].value);
+        pairs[i].name = st->fields[i].name;
+        pairs[i].value = st->fields[i].value;
     }
-    return meta > S3_MAX_META_BYTES ? fail(st, -ERR_METADATA_TOO_LARGE, NULL, NULL) : 0;
+    rc = s3__stored_headers(st->call->req->arena, pairs, st->nfields, h);
+    return rc < 0 ? fail(st, rc, NULL, NULL) : 0;
 }
 
 /*

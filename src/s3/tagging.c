@@ -367,19 +367,9 @@ s3__expect_small_body_max(struct s3_call *call, size_t max, s3_body_done_fn *don
 static void
 meta_set_header(struct obj_meta *m, const char *name, const char *value)
 {
-    struct obj_meta tmp;
-    const char *n, *v;
-    size_t pos = 0;
-
-    objmeta_init(&tmp);
-    while (objmeta_header_next(m, &pos, &n, &v))
-        if (strcmp(n, name) != 0)
-            objmeta_add_header(&tmp, n, slice_cstr(v));
+    objmeta_remove_header(m, name);
     if (value)
-        objmeta_add_header(&tmp, name, slice_cstr(value));
-    buf_clear(&m->headers);
-    buf_addslice(&m->headers, buf_slice(&tmp.headers));
-    objmeta_release(&tmp);
+        objmeta_add_header(m, name, slice_cstr(value));
 }
 
 static int

@@ -103,6 +103,24 @@ objmeta_add_header(struct obj_meta *m, const char *name, struct slice value)
     buf_addch(&m->headers, '\0');
 }
 
+void
+objmeta_remove_header(struct obj_meta *m, const char *name)
+{
+    size_t pos = 0, start;
+    const char *n, *v;
+
+    for (;;) {
+        start = pos;
+        if (!objmeta_header_next(m, &pos, &n, &v))
+            return;
+        if (strcmp(n, name) != 0)
+            continue;
+        memmove(m->headers.ptr + start, m->headers.ptr + pos, m->headers.len - pos);
+        m->headers.len -= pos - start;
+        pos = start;
+    }
+}
+
 bool
 objmeta_header_next(const struct obj_meta *m, size_t *pos, const char **name, const char **value)
 {

@@ -95,6 +95,8 @@ int objmeta_decode(struct slice rec, struct obj_meta *out);
 
 /* Adds a header pair (name lowercased by the caller). */
 void objmeta_add_header(struct obj_meta *m, const char *name, struct slice value);
+/* Removes every pair named `name` (no-op when absent). */
+void objmeta_remove_header(struct obj_meta *m, const char *name);
 /* The value of header `name`, borrowed from `m`, or NULL if absent. */
 const char *objmeta_header(const struct obj_meta *m, const char *name);
 /*

@@ -274,3 +274,32 @@ TEST(storage_objmeta_parts_range_checks)
     buf_release(&rec);
     objmeta_release(&got);
 }
+
+TEST(storage_objmeta_remove_header)
+{
+    struct obj_meta m;
+    size_t pos = 0;
+    const char *n, *v;
+    int count = 0;
+
+    objmeta_init(&m);
+    objmeta_add_header(&m, "a", SLICE_LIT("1"));
+    objmeta_add_header(&m, "x-amz-tagging", SLICE_LIT("k=v"));
+    objmeta_add_header(&m, "b", SLICE_LIT(""));
+    objmeta_add_header(&m, "x-amz-tagging", SLICE_LIT("again"));
+    objmeta_remove_header(&m, "x-amz-tagging");
+    objmeta_remove_header(&m, "absent");
+    ASSERT(objmeta_header(&m, "x-amz-tagging") == NULL);
+    ASSERT_STREQ(objmeta_header(&m, "a"), "1");
+    ASSERT_STREQ(objmeta_header(&m, "b"), "");
+    while (objmeta_header_next(&m, &pos, &n, &v))
+        count++;
+    ASSERT_EQ(count, 2);
+    ASSERT_OK(objmeta_validate(&(struct obj_meta){ .vid = "0123456789abcdef0123456789abcdef",
+                                                   .k = 1,
+                                                   .headers = m.headers }));
+    objmeta_remove_header(&m, "a");
+    objmeta_remove_header(&m, "b");
+    ASSERT_EQ(m.headers.len, 0);
+    objmeta_release(&m);
+}
