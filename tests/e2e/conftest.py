@@ -209,7 +209,7 @@ class S3cmd:
             "signature_v2 = False\n"
             f"bucket_location = {helpers.REGION}\n"
             "check_ssl_certificate = False\n"
-            "enable_multipart = False\n"
+            "enable_multipart = True\n"
             "socket_timeout = 60\n"
             "max_retries = 1\n"
             "progress_meter = False\n")

@@ -167,3 +167,37 @@ def test_aws_cli_without_any_region_config(server, s3, tmp_path, request):
     assert r.returncode == 0 and b in r.stdout.decode(), r.stderr.decode(errors="replace")
     r = run("s3", "rb", f"s3://{b}")
     assert r.returncode == 0, r.stderr.decode(errors="replace")
+
+
+def test_s3cmd_multipart_sync_and_recursive_delete(server, s3, s3cmd, tmp_path, request):
+    """s3cmd with its defaults: multipart for a 23 MiB file (5 MiB chunks), sync both ways with
+    --delete-removed, and del --recursive."""
+    b = bucket_name(request.node.name)
+    s3cmd("mb", f"s3://{b}")
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    big = rand_bytes(23 * 1024 * 1024 + 5, seed=71)
+    (src / "big.bin").write_bytes(big)
+    for i in range(5):
+        (src / "sub" / f"f{i}.txt").write_bytes(b"file %d\n" % i * (i + 1))
+    s3cmd("put", "--multipart-chunk-size-mb=5", str(src / "big.bin"), f"s3://{b}/big.bin")
+    h = s3.head_object(Bucket=b, Key="big.bin")
+    assert h["ContentLength"] == len(big) and h["ETag"].endswith('-5"'), h["ETag"]
+    assert get_bytes(s3, b, "big.bin") == big
+    # sync up, remove a local file, sync again with --delete-removed
+    s3cmd("sync", "--multipart-chunk-size-mb=5", str(src) + "/", f"s3://{b}/tree/")
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=b, Prefix="tree/")["Contents"])
+    assert keys == ["tree/big.bin"] + [f"tree/sub/f{i}.txt" for i in range(5)]
+    (src / "sub" / "f0.txt").unlink()
+    s3cmd("sync", "--delete-removed", str(src) + "/", f"s3://{b}/tree/")
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=b, Prefix="tree/")["Contents"])
+    assert "tree/sub/f0.txt" not in keys and len(keys) == 5
+    # sync down into an empty folder: byte-identical
+    down = tmp_path / "down"
+    down.mkdir()
+    s3cmd("sync", f"s3://{b}/tree/", str(down) + "/")
+    assert file_sha(down / "big.bin") == file_sha(src / "big.bin")
+    for i in range(1, 5):
+        assert (down / "sub" / f"f{i}.txt").read_bytes() == (src / "sub" / f"f{i}.txt").read_bytes()
+    s3cmd("del", "--recursive", "--force", f"s3://{b}/tree/")
+    assert s3.list_objects_v2(Bucket=b, Prefix="tree/").get("KeyCount") == 0
