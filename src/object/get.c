@@ -313,7 +313,15 @@ object__load_block(struct obj_get *g, unsigned part, uint64_t blk, bool all)
     while (good < k) {
         if (!choose(g, tried, mask, k - good))
             return -ERR_QUORUM;
-        object__run(g->set, mask, fetch_job, g, rcs);
+        /*
+         * An inline object's shards are in the records already read: copy
+         * and verify them here; a hand-off to the drives' I/O threads and
+         * back would cost more than the work (context switches per GET).
+         */
+        if (m->is_inline)
+            object__run_meta(g->set, mask, fetch_job, g, rcs);
+        else
+            object__run(g->set, mask, fetch_job, g, rcs);
         note_failures(g, mask, rcs, present, &good);
     }
     for (i = 0; i < k + m->m; i++)
