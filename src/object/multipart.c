@@ -56,6 +56,7 @@ bool
 object__mp_owner(const char *bucket, const char *key, struct slice *ob, struct slice *ok)
 {
     const char *b, *slash, *end;
+    unsigned seps;
 
     if (strcmp(bucket, OBJ_MP_BUCKET) != 0 || !(key[0] == 'u' || key[0] == 'p') || key[1] != '/')
         return false;
@@ -63,8 +64,15 @@ object__mp_owner(const char *bucket, const char *key, struct slice *ob, struct s
     slash = strchr(b, '/');
     if (!slash)
         return false;
-    end = strchr(slash + 1, SEP);
-    if (!end)
+    /*
+     * From the end: the object key itself may contain the separator. An
+     * upload's key ends in SEP <id>, a part's in SEP <id> SEP <number>.
+     */
+    seps = key[0] == 'u' ? 1 : 2;
+    for (end = key + strlen(key); end > slash + 1;)
+        if (*--end == SEP && --seps == 0)
+            break;
+    if (seps != 0)
         return false;
     *ob = slice_make(b, (size_t)(slash - b));
     *ok = slice_make(slash + 1, (size_t)(end - slash - 1));

@@ -459,3 +459,41 @@ TEST(object_conditional_writes_checked_at_commit)
     ASSERT_OK(object_test_check_read(ol, "k", (const uint8_t *)"three", 5));
     objlayer_close(ol);
 }
+
+/*
+ * Two erasure sets: uploads and parts must land in the set of the object
+ * to be, also for keys containing the byte the system keys use as separator.
+ */
+TEST(object_mp_two_sets_and_odd_keys)
+{
+    struct drive *drives[8];
+    struct objlayer_config cfg = { .ndrives = 8, .sync = true, .set_size = 4, .prebuilt = drives };
+    struct obj_put_opts opts = { .size = -1 };
+    static const char *const keys[] = { "plain", "a\x01" "b", "\x01", "x\x01y\x01z", "dir/\x01/k" };
+    struct buf err = BUF_INIT;
+    struct objlayer *ol;
+    size_t i;
+
+    for (i = 0; i < 8; i++) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "mem:%zu", i);
+        drives[i] = drive_mem_new(name);
+    }
+    if (objlayer_open(&cfg, &ol, &err) < 0)
+        harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
+    buf_release(&err);
+    ASSERT_OK(objlayer_bucket_make(ol, "b"));
+    for (i = 0; i < ARRAY_SIZE(keys); i++) {
+        char id[OBJMETA_VID_LEN + 1];
+        struct obj_mp_part part = { 1, "" };
+        uint8_t data[300];
+
+        object_test_fill(data, sizeof(data), (unsigned)i);
+        ASSERT_OK(objlayer_mp_create(ol, "b", keys[i], &opts, id));
+        ASSERT_OK(put_part(ol, keys[i], id, 1, data, sizeof(data), part.etag));
+        ASSERT_OK(objlayer_mp_complete(ol, "b", keys[i], id, &part, 1, NULL, NULL));
+        ASSERT_OK(object_test_check_read(ol, keys[i], data, sizeof(data)));
+    }
+    objlayer_close(ol);
+}
