@@ -24,6 +24,7 @@
 
 #include "object/objlayer.h"
 
+#include <malloc.h>
 #include <time.h>
 
 #include "obs/log.h"
@@ -699,6 +700,12 @@ object__monitor_main(void *arg)
         if (formatted)
             object__heal_enqueue(ol, NULL, NULL);
         mp_cleanup_tick(ol);
+        /*
+         * Give memory freed by finished requests back to the system: glibc
+         * keeps it in per-thread arenas otherwise (idle RSS after 16 x 1 GiB
+         * uploads: 75 MiB without, see docs/benchmarks.md).
+         */
+        malloc_trim(0);
         pthread_mutex_lock(&ol->heal_mu);
     }
     pthread_mutex_unlock(&ol->heal_mu);
