@@ -453,18 +453,65 @@ rollback_job(struct eset *set, unsigned j, void *arg)
     return drive_meta_delete(set->drives[j], a->p->bucket, a->p->key, a->p->meta.vid);
 }
 
-struct commit_wait {
-    struct latch *latch;
-    int *rc;
+/*
+ * Inline commits handed to the drives' group committers. The request waits
+ * until write quorum committed (or every drive answered), not for the
+ * slowest drive: a drive's commit still in flight then completes on its own
+ * (in order with later commits of the same drive, which are queued behind
+ * it), queues the object for healing if it fails, and the last one to finish
+ * frees the records it borrowed.
+ */
+struct commit_async {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned pending, ok;
+    bool done[OBJ_MAX_SET];
+    bool detached; /* the request went on: the callbacks own this */
+    struct commit_arg *a;
+    struct objlayer *ol;
+    char *bucket, *key;
+    int rcs[OBJ_MAX_SET];
+    struct commit_async_cb {
+        struct commit_async *ca;
+        unsigned j;
+    } cbs[OBJ_MAX_SET];
 };
+
+static void commit_arg_free(struct commit_arg *a);
+
+static void
+commit_async_free(struct commit_async *ca)
+{
+    pthread_mutex_destroy(&ca->mu);
+    pthread_cond_destroy(&ca->cv);
+    if (ca->a)
+        commit_arg_free(ca->a);
+    free(ca->bucket);
+    free(ca->key);
+    free(ca);
+}
 
 static void
 commit_done(void *arg, int rc)
 {
-    struct commit_wait *w = arg;
+    struct commit_async_cb *cb = arg;
+    struct commit_async *ca = cb->ca;
+    bool last, heal;
 
-    *w->rc = rc;
-    latch_count_down(w->latch);
+    pthread_mutex_lock(&ca->mu);
+    ca->rcs[cb->j] = rc;
+    ca->done[cb->j] = true;
+    ca->pending--;
+    if (rc >= 0)
+        ca->ok++;
+    heal = ca->detached && rc < 0;
+    last = ca->detached && ca->pending == 0;
+    pthread_cond_signal(&ca->cv);
+    pthread_mutex_unlock(&ca->mu);
+    if (heal)
+        object__heal_enqueue(ca->ol, ca->bucket, ca->key);
+    if (last)
+        commit_async_free(ca);
 }
 
 /*
@@ -472,35 +519,61 @@ commit_done(void *arg, int rc)
  * file work, so it is handed straight to each drive's group committer from
  * this thread (drive_meta_commit_async) and no I/O thread sits waiting on a
  * group commit; records with shard files go through the I/O queues, where
- * the rename and the folder fsync run in parallel.
+ * the rename and the folder fsync run in parallel. Returns true when `a` was
+ * handed to commits still in flight (the caller must not free it); their
+ * rcs[] read as 0 (they count for quorum and heal themselves if they fail).
  */
-static void
+static bool
 commit_all(struct commit_arg *a, const bool *mask, int *rcs)
 {
     struct eset *set = a->p->set;
-    struct commit_wait w[OBJ_MAX_SET];
-    struct latch latch;
+    struct commit_async *ca;
     unsigned j, n = 0;
+    bool detached;
 
     if (!a->p->meta.is_inline) {
         object__run(set, mask, commit_job, a, rcs);
-        return;
+        return false;
     }
+    ca = xcalloc(1, sizeof(*ca));
+    pthread_mutex_init(&ca->mu, NULL);
+    pthread_cond_init(&ca->cv, NULL);
+    ca->a = a;
+    ca->ol = a->p->ol;
+    /* the drives borrow bucket and key until their callbacks: copies that outlive the request */
+    ca->bucket = xstrdup(a->p->bucket);
+    ca->key = xstrdup(a->p->key);
     for (j = 0; j < set->n; j++) {
-        rcs[j] = -ERR_OFFLINE;
+        ca->rcs[j] = -ERR_OFFLINE;
         n += mask[j];
     }
-    latch_init(&latch, n);
+    ca->pending = n;
     for (j = 0; j < set->n; j++) {
         if (!mask[j])
             continue;
-        a->had_prev[j] = drive_meta_read(set->drives[j], a->p->bucket, a->p->key, &a->prev[j]) == 0;
-        w[j] = (struct commit_wait){ &latch, &rcs[j] };
-        drive_meta_commit_async(set->drives[j], a->p->bucket, a->p->key, &a->metas[j], commit_done,
-                                &w[j]);
+        a->had_prev[j] = drive_meta_read(set->drives[j], ca->bucket, ca->key, &a->prev[j]) == 0;
+        ca->cbs[j] = (struct commit_async_cb){ ca, j };
+        drive_meta_commit_async(set->drives[j], ca->bucket, ca->key, &a->metas[j], commit_done,
+                                &ca->cbs[j]);
     }
-    latch_wait(&latch);
-    latch_release(&latch);
+    pthread_mutex_lock(&ca->mu);
+    while (ca->pending > 0 && ca->ok < a->p->wq)
+        pthread_cond_wait(&ca->cv, &ca->mu);
+    for (j = 0; j < set->n; j++)
+        rcs[j] = ca->rcs[j];
+    detached = ca->pending > 0;
+    if (detached) {
+        for (j = 0; j < set->n; j++)
+            if (mask[j] && !ca->done[j])
+                rcs[j] = 0; /* still in flight: it heals the object itself if it fails */
+        ca->detached = true;
+    }
+    pthread_mutex_unlock(&ca->mu);
+    if (!detached) {
+        ca->a = NULL;
+        commit_async_free(ca);
+    }
+    return detached;
 }
 
 static int
@@ -604,7 +677,7 @@ static int
 commit(struct obj_put *p)
 {
     pthread_mutex_t *lock = object__name_lock(p->ol, p->bucket, p->key);
-    bool mask[OBJ_MAX_SET];
+    bool mask[OBJ_MAX_SET], detached;
     struct commit_arg *a = commit_arg_new(p, mask);
     int rcs[OBJ_MAX_SET];
     unsigned j, ok = 0;
@@ -619,7 +692,7 @@ commit(struct obj_put *p)
     p->meta.mtime_ns = clock_now_ns();
     for (j = 0; j < p->set->n; j++)
         a->metas[j].mtime_ns = p->meta.mtime_ns;
-    commit_all(a, mask, rcs);
+    detached = commit_all(a, mask, rcs);
     for (j = 0; j < p->set->n; j++) {
         if (rcs[j] >= 0)
             ok++;
@@ -652,7 +725,8 @@ commit(struct obj_put *p)
             mask[j] = !mask[j];
         object__run(p->set, mask, tmp_remove_job, p, rcs);
     }
-    commit_arg_free(a);
+    if (!detached)
+        commit_arg_free(a);
     return rc;
 }
 

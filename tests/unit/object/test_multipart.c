@@ -469,7 +469,7 @@ TEST(object_mp_two_sets_and_odd_keys)
     struct drive *drives[8];
     struct objlayer_config cfg = { .ndrives = 8, .sync = true, .set_size = 4, .prebuilt = drives };
     struct obj_put_opts opts = { .size = -1 };
-    static const char *const keys[] = { "plain", "a\x01" "b", "\x01", "x\x01y\x01z", "dir/\x01/k" };
+    static const char *const keys[] = { "plain", "a\001b", "\001", "x\001y\001z", "dir/\001/k" };
     struct buf err = BUF_INIT;
     struct objlayer *ol;
     size_t i;
