@@ -47,6 +47,20 @@ def url_for(srv, c, op, params):
     return url
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds (/proc/PID/stat fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(srv, fn, *args):
+    """(seconds, server CPU cores used on average) of fn(*args)."""
+    c0 = cpu_seconds(srv.pid)
+    t = fn(*args)
+    return t, (cpu_seconds(srv.pid) - c0) / t
+
+
 def run_single(srv, c, bucket, src):
     url = url_for(srv, c, "put_object", {"Bucket": bucket, "Key": "single"})
     t0 = time.monotonic()
@@ -101,19 +115,26 @@ def main():
                 parts.append(p)
         c = srv.client()
         c.create_bucket(Bucket="bench-mp")
-        single, multi = [], []
+        single, multi, s_cpu, m_cpu = [], [], [], []
         for r in range(a.runs):
-            single.append(size / MiB / run_single(srv, c, "bench-mp", src))
-            multi.append(size / MiB / run_multipart(srv, c, "bench-mp", parts))
-            bench.log(f"run {r + 1}: single {single[-1]:.0f} MiB/s, multipart {multi[-1]:.0f} MiB/s")
+            subprocess.run(["sync"], check=False)  # start each phase with no writeback pending
+            t, cores = timed(srv, run_single, srv, c, "bench-mp", src)
+            single.append(size / MiB / t)
+            s_cpu.append(cores)
+            subprocess.run(["sync"], check=False)
+            t, cores = timed(srv, run_multipart, srv, c, "bench-mp", parts)
+            multi.append(size / MiB / t)
+            m_cpu.append(cores)
+            bench.log(f"run {r + 1}: single {single[-1]:.0f} MiB/s ({s_cpu[-1]:.2f} cores), "
+                      f"multipart {multi[-1]:.0f} MiB/s ({m_cpu[-1]:.2f} cores)")
         cores = os.cpu_count() or 1
         par = min(a.parts, cores)
         s_med, m_med = statistics.median(single), statistics.median(multi)
         target = 0.8 * s_med * par
         verdict = "reached" if m_med >= target else "NOT reached"
         lines = [
-            f"| single PUT {a.size_mib} MiB, 1 stream | {s_med:,.0f} MiB/s | runs {', '.join(f'{x:.0f}' for x in single)} |",
-            f"| multipart {a.size_mib} MiB, {a.parts} parts at once | {m_med:,.0f} MiB/s | runs {', '.join(f'{x:.0f}' for x in multi)} |",
+            f"| single PUT {a.size_mib} MiB, 1 stream | {s_med:,.0f} MiB/s | runs {', '.join(f'{x:.0f}' for x in single)}; server CPU {statistics.median(s_cpu):.2f} cores |",
+            f"| multipart {a.size_mib} MiB, {a.parts} parts at once | {m_med:,.0f} MiB/s | runs {', '.join(f'{x:.0f}' for x in multi)}; server CPU {statistics.median(m_cpu):.2f} cores |",
             f"| target: 80% of single x {par} (cores {cores}) | {target:,.0f} MiB/s | {verdict} |",
         ]
         print("\n".join(lines))
