@@ -28,6 +28,7 @@
 #include "s3/internal.h"
 #include "s3/post_form.h"
 #include "s3/xml.h"
+#include "util/checksum.h"
 #include "util/enc.h"
 #include "util/err.h"
 
@@ -61,6 +62,11 @@ struct post_state {
     bool has_file;
     bool has_range;
     uint64_t min, max;
+    /* an x-amz-checksum-<algo> field: the file's checksum, checked at the end */
+    bool has_sum;
+    struct checksum sum;
+    const char *sum_name; /* the header to store, lowercase */
+    struct slice sum_want;
     /* the error to answer at the end of the body */
     int rc;
     const char *code; /* an S3 code other than the table's, or NULL */
@@ -130,6 +136,8 @@ post_cleanup(void *arg)
     st->form = NULL;
     post_policy_free(st->policy);
     st->policy = NULL;
+    if (st->has_sum)
+        checksum_release(&st->sum);
     buf_release(&st->cur);
 }
 
@@ -341,6 +349,31 @@ add_options(struct post_state *st, struct obj_put_opts *opts, struct buf *h)
     return rc;
 }
 
+/*
+ * An x-amz-checksum-<algo> field (at most one): the file's checksum, computed
+ * while it streams and compared at the end (BadDigest, nothing committed),
+ * then stored with the object as for PutObject.
+ */
+static int
+checksum_field(struct post_state *st)
+{
+    enum checksum_algo algo;
+    size_t i;
+
+    for (i = 0; i < st->nfields; i++) {
+        if (checksum_algo_parse(st->fields[i].name, &algo) < 0 ||
+            !has_prefix_ci(st->fields[i].name, "x-amz-checksum-"))
+            continue;
+        if (st->has_sum)
+            return -ERR_INVALID_CHECKSUM;
+        st->has_sum = true;
+        checksum_init(&st->sum, algo);
+        st->sum_name = checksum_header_name(algo);
+        st->sum_want = slice_trim(st->fields[i].value);
+    }
+    return 0;
+}
+
 static int
 begin_put(struct post_state *st)
 {
@@ -355,7 +388,9 @@ begin_put(struct post_state *st)
     if (rc < 0)
         goto out;
     opts.headers = buf_slice(&headers);
-    rc = objlayer_put_begin(call->s3->ol, call->bucket, st->key, &opts, &st->put);
+    rc = checksum_field(st);
+    if (rc == 0)
+        rc = objlayer_put_begin(call->s3->ol, call->bucket, st->key, &opts, &st->put);
     if (rc < 0)
         fail(st, rc, NULL, NULL);
 out:
@@ -398,6 +433,8 @@ file_data(struct post_state *st, struct slice data)
                     "Your proposed upload exceeds the maximum allowed size");
     if (st->received > S3_MAX_PUT_SIZE)
         return fail(st, -ERR_TOO_LARGE, NULL, NULL);
+    if (st->has_sum)
+        checksum_update(&st->sum, data.ptr, data.len);
     rc = obj_put_write(st->put, data.ptr, data.len);
     return rc < 0 ? fail(st, rc, NULL, NULL) : 0;
 }
@@ -556,6 +593,17 @@ post_end(struct http_req *req)
             obj_put_abort(p);
         s3__send_error_code(call, rc, st->code, st->msg);
         return;
+    }
+    if (st->has_sum) {
+        char got[CHECKSUM_B64_SIZE];
+
+        checksum_final_b64(&st->sum, got);
+        if (!slice_eq_cstr(st->sum_want, got)) {
+            obj_put_abort(p);
+            s3__send_error(call, -ERR_CHECKSUM_MISMATCH, NULL);
+            return;
+        }
+        obj_put_add_header(p, st->sum_name, st->sum_want);
     }
     objmeta_init(&info);
     rc = obj_put_finish(p, &info);

@@ -346,3 +346,23 @@ def test_post_bad_options(s3, bucket, field, value, status, code):
 def test_post_no_such_bucket(server, s3):
     p = s3.generate_presigned_post("no-such-bucket-post", "k")
     assert_s3_error(post(p, b"d"), 404, "NoSuchBucket")
+
+
+def test_post_checksum_field(server, s3, bucket):
+    """An x-amz-checksum-crc32 field is checked against the file and stored; a wrong one stores
+    nothing (BadDigest)."""
+    import zlib
+
+    data = rand_bytes(300_000, seed=91)
+    good = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    for value, status in ((base64.b64encode(b"\0\0\0\0").decode(), 400), (good, 204)):
+        p = s3.generate_presigned_post(bucket, "ck/obj", Fields={"x-amz-checksum-crc32": value},
+                                       Conditions=[{"x-amz-checksum-crc32": value}], ExpiresIn=600)
+        r = post(p, data)
+        assert r.status_code == status, r.text
+        if status == 400:
+            assert_s3_error(r, 400, "BadDigest")
+            assert_absent(s3, bucket, "ck/obj")
+    assert_stored(s3, bucket, "ck/obj", data, r)
+    h = s3.head_object(Bucket=bucket, Key="ck/obj", ChecksumMode="ENABLED")
+    assert h.get("ChecksumCRC32") == good
