@@ -469,12 +469,17 @@ on_form(void *arg, enum post_form_event ev, const struct post_form_part *part, s
 
 /* ---- the answer ---- */
 
-/* http(s)://host/bucket/key, as S3 gives in Location. */
+/*
+ * The object's URL, as S3 gives in Location, addressed as the client
+ * addressed the bucket: the form was posted to the bucket's own URL
+ * (http://host[/prefix]/bucket, or http://bucket.domain[/prefix] with
+ * --domain), so the key goes after that path.
+ */
 static char *
 object_url(struct post_state *st)
 {
     struct http_req *req = st->call->req;
-    struct slice host = SLICE_LIT("localhost"), proto;
+    struct slice host = SLICE_LIT("localhost"), proto, path = req->path;
     struct buf url = BUF_INIT;
     char *out;
 
@@ -484,8 +489,9 @@ object_url(struct post_state *st)
     else
         buf_adds(&url, "http://");
     buf_addslice(&url, host);
-    buf_addch(&url, '/');
-    uri_encode(&url, slice_cstr(st->call->bucket), false);
+    while (path.len && path.ptr[path.len - 1] == '/')
+        path.len--;
+    buf_addslice(&url, path); /* raw: already encoded as the client sent it */
     buf_addch(&url, '/');
     uri_encode(&url, slice_make(st->key, st->key_len), true);
     out = arena_strdup(req->arena, url.ptr);

@@ -173,3 +173,17 @@ def test_server_refuses_bad_flags(tmp_path):
         s = Server(tmp_path / "bad", extra_args=args, name="bad")
         r = __import__("subprocess").run(s.args(), env=s.env(), capture_output=True, timeout=30)
         assert r.returncode == 2, (args, r.returncode, r.stderr)
+
+
+def test_post_upload_location_under_path_prefix(addr_server):
+    """A browser POST under the prefix: Location names the object under the same prefix."""
+    c = prefixed(addr_server)
+    c.create_bucket(Bucket="postpre")
+    p = c.generate_presigned_post("postpre", "up/${filename}", ExpiresIn=600)
+    assert p["url"].endswith(f"{PREFIX}/postpre")
+    r = requests.post(p["url"], data=p["fields"], files={"file": ("f 1.txt", b"posted")},
+                      allow_redirects=False, timeout=30)
+    assert r.status_code == 204, r.text
+    assert r.headers["Location"] == f"{addr_server.endpoint}{PREFIX}/postpre/up/f%201.txt"
+    assert requests.get(r.headers["Location"], timeout=10).status_code == 403  # unsigned: denied
+    assert get_bytes(c, "postpre", "up/f 1.txt") == b"posted"
