@@ -23,6 +23,7 @@ struct list_row {
     char etag[72];
     uint64_t size;
     int64_t mtime_ns;
+    bool reduced;
 };
 
 struct cursor {
@@ -53,6 +54,7 @@ page_cb(void *arg, const struct drive_list_ent *e)
     snprintf(r->etag, sizeof(r->etag), "%s", e->etag ? e->etag : "");
     r->size = e->size;
     r->mtime_ns = e->mtime_ns;
+    r->reduced = e->reduced;
     return 0;
 }
 
@@ -267,6 +269,7 @@ object__list(struct objlayer *ol, const char *bucket, struct slice prefix, struc
                 .size = row.size,
                 .mtime_ns = row.mtime_ns,
                 .etag = row.etag,
+                .reduced = row.reduced,
             };
 
             emitted++;

@@ -509,6 +509,7 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
     buf_add(&c.meta.headers, up.headers.ptr, up.headers.len);
     c.meta.k = up.k;
     c.meta.m = up.m;
+    c.meta.reduced = up.reduced;
     c.meta.block_size = up.block_size;
     memcpy(c.meta.dist, up.dist, sizeof(c.meta.dist));
     if (opts && opts->edit) {

@@ -164,6 +164,7 @@ struct obj_list_ent {
     uint64_t size;
     int64_t mtime_ns;
     const char *etag;
+    bool reduced; /* written with reduced redundancy (storage class) */
 };
 typedef int obj_list_fn(void *arg, const struct obj_list_ent *ent);
 int objlayer_list(struct objlayer *ol, const char *bucket, struct slice prefix, struct slice after,

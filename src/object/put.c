@@ -155,6 +155,7 @@ object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
         plan_layout(p, opts->reduced_redundancy);
     p->codec = object__codec(ol, p->meta.k, p->meta.m);
     p->expect_size = opts->size;
+    p->meta.reduced = opts->reduced_redundancy;
     p->cond = opts->cond;
     p->cond_arg = opts->cond_arg;
     if (opts->content_md5) {

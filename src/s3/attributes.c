@@ -90,9 +90,7 @@ s3__storage_class_check(struct s3_call *call, bool *reduced, struct buf *headers
 const char *
 s3__storage_class(const struct obj_meta *info)
 {
-    const char *v = objmeta_header(info, STORAGE_CLASS_HEADER);
-
-    return v && *v ? v : "STANDARD";
+    return info->reduced ? "REDUCED_REDUNDANCY" : "STANDARD";
 }
 
 /* ---- GetObjectAttributes ---- */

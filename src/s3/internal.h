@@ -383,6 +383,7 @@ struct s3_list_item {
     uint64_t size;
     int64_t mtime_ns;
     char *etag;
+    bool reduced;   /* storage class REDUCED_REDUNDANCY */
     bool is_prefix; /* a CommonPrefix */
 };
 

@@ -48,6 +48,7 @@ emit(struct page_ctx *c, struct slice key, const struct obj_list_ent *ent, bool 
     it->size = ent->size;
     it->mtime_ns = ent->mtime_ns;
     it->etag = arena_strdup(c->a, ent->etag ? ent->etag : "");
+    it->reduced = ent->reduced;
     c->out->nkeys++;
 }
 
@@ -253,7 +254,7 @@ write_item(struct buf *x, const struct s3_call *call, const struct list_req *lr,
         xml_elem_str(x, "DisplayName", call->s3->root_user);
         xml_close(x, "Owner");
     }
-    xml_elem_str(x, "StorageClass", "STANDARD");
+    xml_elem_str(x, "StorageClass", it->reduced ? "REDUCED_REDUNDANCY" : "STANDARD");
     xml_close(x, "Contents");
     buf_release(&t);
 }

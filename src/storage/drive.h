@@ -56,6 +56,7 @@ struct drive_list_ent {
     uint64_t size;
     int64_t mtime_ns;
     const char *etag;
+    bool reduced; /* struct obj_meta's `reduced` */
 };
 
 /*

@@ -4,7 +4,7 @@
  *
  *   buckets(name TEXT PRIMARY KEY, created_ns INTEGER)
  *   objects(bucket TEXT, key BLOB, vid TEXT, size INTEGER, mtime_ns INTEGER,
- *           etag TEXT, rec BLOB, PRIMARY KEY(bucket, key)) WITHOUT ROWID
+ *           etag TEXT, rec BLOB, reduced INTEGER, PRIMARY KEY(bucket, key)) WITHOUT ROWID
  *
  * Keys are BLOBs, so they compare and list in byte order whatever they hold;
  * `rec` is objmeta_encode() of the version (with its inline data), the other
@@ -82,21 +82,22 @@ static const char *const sql_text[ST__COUNT] = {
     [ST_BUCKET_HAS_OBJ] = "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1",
     [ST_BUCKET_CLEAR] = "DELETE FROM objects WHERE bucket = ?1",
     [ST_OBJ_VID] = "SELECT vid FROM objects WHERE bucket = ?1 AND key = ?2",
-    [ST_OBJ_PUT] = "INSERT OR REPLACE INTO objects(bucket, key, vid, size, mtime_ns, etag, rec) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_OBJ_PUT] = "INSERT OR REPLACE INTO objects(bucket, key, vid, size, mtime_ns, etag, rec, "
+                   "reduced) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_REC] = "SELECT rec FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_VID_USED] = "SELECT 1 FROM objects WHERE vid = ?1 LIMIT 1",
-    [ST_LIST] = "SELECT key, vid, size, mtime_ns, etag FROM objects "
+    [ST_LIST] = "SELECT key, vid, size, mtime_ns, etag, reduced FROM objects "
                 "WHERE bucket = ?1 AND key >= ?2 ORDER BY key LIMIT ?3",
-    [ST_LIST_UPPER] = "SELECT key, vid, size, mtime_ns, etag FROM objects "
+    [ST_LIST_UPPER] = "SELECT key, vid, size, mtime_ns, etag, reduced FROM objects "
                       "WHERE bucket = ?1 AND key >= ?2 AND key < ?4 ORDER BY key LIMIT ?3",
 };
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS buckets(name TEXT PRIMARY KEY, created_ns INTEGER);"
     "CREATE TABLE IF NOT EXISTS objects(bucket TEXT, key BLOB, vid TEXT, size INTEGER,"
-    " mtime_ns INTEGER, etag TEXT, rec BLOB, PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
+    " mtime_ns INTEGER, etag TEXT, rec BLOB, reduced INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
     /* for the orphan scan at open (invariant 5) */
     "CREATE INDEX IF NOT EXISTS objects_vid ON objects(vid);";
 
@@ -162,6 +163,28 @@ conn_exec(struct drive_local *l, struct conn *c, const char *sql)
     return src == SQLITE_OK ? 0 : sql_fail(l, c->db, src, sql);
 }
 
+/*
+ * Indexes made before a column existed get it (SQLite adds a column with its
+ * default in place): `reduced` came with storage classes.
+ */
+static int
+schema_upgrade(struct drive_local *l, struct conn *c)
+{
+    sqlite3_stmt *st = NULL;
+    bool has = false;
+    int src;
+
+    static const char q[] = "SELECT 1 FROM pragma_table_info('objects') WHERE name = 'reduced'";
+
+    src = sqlite3_prepare_v2(c->db, q, -1, &st, NULL);
+    if (src != SQLITE_OK)
+        return sql_fail(l, c->db, src, q);
+    has = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return has ? 0
+               : conn_exec(l, c, "ALTER TABLE objects ADD COLUMN reduced INTEGER NOT NULL DEFAULT 0");
+}
+
 /* Opens a connection to index.db: the writer creates it and sets WAL and the schema. */
 static int
 conn_open(struct drive_local *l, bool writer, struct conn **out)
@@ -193,6 +216,8 @@ conn_open(struct drive_local *l, bool writer, struct conn **out)
         rc = conn_exec(l, c, l->sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF");
     if (rc == 0)
         rc = conn_exec(l, c, schema_sql);
+    if (rc == 0)
+        rc = schema_upgrade(l, c);
 out_close:
     if (rc < 0)
         conn_close(c);
@@ -459,6 +484,7 @@ apply_meta_put(struct drive_local *l, struct conn *c, struct drive_local_req *r)
     sqlite3_bind_int64(st, 5, r->m->mtime_ns);
     bind_str(st, 6, r->m->etag);
     sqlite3_bind_blob64(st, 7, r->rec.ptr, r->rec.len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 8, r->m->reduced);
     return st_step(l, c, st);
 }
 
@@ -779,6 +805,7 @@ list_rows(struct drive_local *l, struct conn *c, sqlite3_stmt *st, drive_list_fn
         ent.size = (uint64_t)sqlite3_column_int64(st, 2);
         ent.mtime_ns = sqlite3_column_int64(st, 3);
         ent.etag = col_str(st, 4);
+        ent.reduced = sqlite3_column_int(st, 5) != 0;
         rc = cb(arg, &ent);
         if (rc != 0) {
             sqlite3_reset(st);

@@ -672,6 +672,7 @@ page_add(struct mem_page *pg, const struct mem_obj *o)
     e->size = o->meta.size;
     e->mtime_ns = o->meta.mtime_ns;
     e->etag = xstrdup(o->meta.etag);
+    e->reduced = o->meta.reduced;
 }
 
 static void

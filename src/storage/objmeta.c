@@ -13,7 +13,7 @@
  *   u32 headers length    ... "name\0value\0" pairs
  *   u8  k  u8 m  u32 block_size  u8 shard_idx
  *   k+m bytes of dist
- *   u8  flags (bit 0: inline; other bits must be 0)
+ *   u8  flags (bit 0: inline, bit 1: reduced redundancy; other bits must be 0)
  *   u32 inline length     ... inline bytes (0 unless inline)
  *   (version 2 only) u32 parts, then per part:
  *       u32 number  u64 size  u8 etag length, etag  u8 checksum length, checksum
@@ -41,6 +41,7 @@
 #define REC_VERSION 1
 #define REC_VERSION_PARTS 2
 #define REC_F_INLINE 0x01
+#define REC_F_REDUCED 0x02
 #define REC_SUM_LEN 8
 
 void
@@ -299,7 +300,7 @@ objmeta_encode(const struct obj_meta *m, struct buf *out)
     put_u32(out, m->block_size);
     put_u8(out, m->shard_idx);
     buf_add(out, m->dist, n);
-    put_u8(out, m->is_inline ? REC_F_INLINE : 0);
+    put_u8(out, (m->is_inline ? REC_F_INLINE : 0) | (m->reduced ? REC_F_REDUCED : 0));
     put_u32(out, (uint32_t)m->inline_data.len);
     buf_add(out, m->inline_data.ptr, m->inline_data.len);
     if (nparts) {
@@ -440,9 +441,10 @@ decode_fields(struct cursor *c, struct obj_meta *out)
     if (p)
         memcpy(out->dist, p, n);
     flags = (unsigned)get_le(c, 1);
-    if (flags & ~REC_F_INLINE)
+    if (flags & ~(REC_F_INLINE | REC_F_REDUCED))
         return -ERR_CORRUPT;
     out->is_inline = flags & REC_F_INLINE;
+    out->reduced = flags & REC_F_REDUCED;
     get_into_buf(c, get_le(c, 4), &out->inline_data);
     if (version == REC_VERSION_PARTS && decode_parts(c, out) < 0)
         return -ERR_CORRUPT;

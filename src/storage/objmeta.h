@@ -57,6 +57,12 @@ struct obj_meta {
     bool is_inline;
     struct buf inline_data;
     /*
+     * Written with reduced redundancy (one parity shard fewer than the set's
+     * default: S3's REDUCED_REDUNDANCY storage class). Kept in the drives'
+     * listing index, so listings can show the class without reading records.
+     */
+    bool reduced;
+    /*
      * Multipart objects: an array of struct obj_part (objmeta_nparts(),
      * objmeta_part()), empty for an object written by one PUT (one shard file,
      * part 1). The sizes add up to `size`; numbers ascend.

@@ -154,6 +154,28 @@ def test_storage_class(s3, bucket):
         assert client_error(s3.put_object, Bucket=bucket, Key="x", Body=b"x",
                             StorageClass=cls) == "InvalidStorageClass"
     assert client_error(s3.head_object, Bucket=bucket, Key="x") == "404"
+    # listings show each object's class, V1 and V2
+    for listing in (s3.list_objects_v2(Bucket=bucket)["Contents"],
+                    s3.list_objects(Bucket=bucket)["Contents"]):
+        assert {o["Key"]: o["StorageClass"] for o in listing} == {
+            "none": "STANDARD", "rr": "REDUCED_REDUNDANCY", "std": "STANDARD"}
+
+
+def test_reduced_redundancy_multipart_and_parity(s3, server, bucket):
+    """A REDUCED_REDUNDANCY multipart object keeps its class (HEAD and listings) and its bytes
+    (the layout, 3 data + 1 parity, is checked by the unit test object_reduced_redundancy)."""
+    parts = [rand_bytes(5 << 20, seed=3), b"end"]
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp-rr",
+                                     StorageClass="REDUCED_REDUNDANCY")["UploadId"]
+    done = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=bucket, Key="mp-rr", UploadId=uid,
+                                                     PartNumber=n, Body=p)["ETag"]}
+            for n, p in enumerate(parts, 1)]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp-rr", UploadId=uid,
+                                 MultipartUpload={"Parts": done})
+    assert s3.head_object(Bucket=bucket, Key="mp-rr")["StorageClass"] == "REDUCED_REDUNDANCY"
+    got = {o["Key"]: o["StorageClass"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert got["mp-rr"] == "REDUCED_REDUNDANCY"
+    assert get_bytes(s3, bucket, "mp-rr") == b"".join(parts)
 
 
 def test_get_object_attributes(s3, bucket):

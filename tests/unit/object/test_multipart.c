@@ -497,3 +497,53 @@ TEST(object_mp_two_sets_and_odd_keys)
     }
     objlayer_close(ol);
 }
+
+static int
+class_cb(void *arg, const struct obj_list_ent *e)
+{
+    struct buf *b = arg;
+
+    buf_addf(b, "%.*s:%d|", (int)e->key.len, e->key.ptr, e->reduced);
+    return 0;
+}
+
+/* REDUCED_REDUNDANCY: one parity shard (3+1 on 4 drives), kept in records and listings. */
+TEST(object_reduced_redundancy)
+{
+    struct objlayer *ol;
+    struct drive *drives[NDRIVES];
+    struct obj_put_opts rr = { .size = 200000, .reduced_redundancy = true };
+    struct obj_put_opts std = { .size = 200000 };
+    struct obj_meta info;
+    struct buf listed = BUF_INIT;
+    struct obj_put *p;
+    uint8_t *data = xmalloc(200000);
+
+    object_test_open_mem(&ol, drives, NDRIVES);
+    ASSERT_OK(objlayer_bucket_make(ol, "b"));
+    object_test_fill(data, 200000, 4);
+    ASSERT_OK(objlayer_put_begin(ol, "b", "rr", &rr, &p));
+    ASSERT_OK(obj_put_write(p, data, 200000));
+    ASSERT_OK(obj_put_finish(p, NULL));
+    ASSERT_OK(objlayer_put_begin(ol, "b", "std", &std, &p));
+    ASSERT_OK(obj_put_write(p, data, 200000));
+    ASSERT_OK(obj_put_finish(p, NULL));
+    objmeta_init(&info);
+    ASSERT_OK(objlayer_head(ol, "b", "rr", &info));
+    ASSERT_EQ(info.k, 3);
+    ASSERT_EQ(info.m, 1);
+    ASSERT(info.reduced);
+    objmeta_release(&info);
+    ASSERT_OK(objlayer_head(ol, "b", "std", &info));
+    ASSERT_EQ(info.m, 2);
+    ASSERT(!info.reduced);
+    objmeta_release(&info);
+    ASSERT_OK(objlayer_list(ol, "b", SLICE_NULL, SLICE_NULL, 0, class_cb, &listed));
+    ASSERT_STREQ(listed.ptr, "rr:1|std:0|");
+    /* one drive lost: the reduced object still reads (k = 3 of 4) */
+    ASSERT_OK(drive_reset(drives[2]));
+    ASSERT_OK(object_test_check_read(ol, "rr", data, 200000));
+    buf_release(&listed);
+    free(data);
+    objlayer_close(ol);
+}

@@ -347,4 +347,37 @@ common_shard_link(struct drive *d)
     objmeta_release(&m);
 }
 
+static int
+common_reduced_cb(void *arg, const struct drive_list_ent *e)
+{
+    struct buf *b = arg;
+
+    buf_addf(b, "%.*s:%d|", (int)e->key_len, e->key, e->reduced);
+    return 0;
+}
+
+/* The reduced-redundancy flag of a record comes back in listings. */
+static UNUSED void
+common_reduced_listed(struct drive *d)
+{
+    char vid[OBJMETA_VID_LEN + 1];
+    struct buf b = BUF_INIT;
+    struct obj_meta m;
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    objmeta_new_vid(vid);
+    common_write_shard(d, vid, "rr");
+    common_meta(&m, vid, 2);
+    m.reduced = true;
+    ASSERT_OK(drive_meta_commit(d, "b", "a-rr", &m));
+    objmeta_release(&m);
+    common_put(d, "b", "b-std", "std", vid);
+    ASSERT_OK(drive_list(d, "b", SLICE_NULL, SLICE_NULL, 0, common_reduced_cb, &b));
+    ASSERT_STREQ(b.ptr, "a-rr:1|b-std:0|");
+    ASSERT_OK(drive_meta_read(d, "b", "a-rr", &m));
+    ASSERT(m.reduced);
+    objmeta_release(&m);
+    buf_release(&b);
+}
+
 #endif

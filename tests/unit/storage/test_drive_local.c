@@ -6,6 +6,7 @@
 #include "util/base.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,6 +65,7 @@ LOCAL_TEST(inline)
 LOCAL_TEST(meta_delete)
 LOCAL_TEST(listing)
 LOCAL_TEST(shard_link)
+LOCAL_TEST(reduced_listed)
 
 TEST(storage_local_layout)
 {
@@ -375,5 +377,31 @@ TEST(storage_local_check_replaced_index)
     make_file(from);
     ASSERT_EQ(drive_check(d), -ERR_OFFLINE);
     ASSERT(!drive_is_online(d));
+    drive_close(d);
+}
+
+/* An index made before the `reduced` column existed gets it at open, its rows as standard. */
+TEST(storage_local_index_upgrade)
+{
+    struct drive *d = open_local(true);
+    char vid[OBJMETA_VID_LEN + 1];
+    struct buf b = BUF_INIT;
+    sqlite3 *db;
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_put(d, "b", "old", "data", vid);
+    drive_close(d);
+    ASSERT_EQ(sqlite3_open(bpath("%s", "index.db"), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE objects DROP COLUMN reduced", NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(db);
+    d = open_local(true);
+    ASSERT_OK(drive_list(d, "b", SLICE_NULL, SLICE_NULL, 0, common_reduced_cb, &b));
+    ASSERT_STREQ(b.ptr, "old:0|");
+    common_put(d, "b", "new", "data", vid);
+    buf_clear(&b);
+    ASSERT_OK(drive_list(d, "b", SLICE_NULL, SLICE_NULL, 0, common_reduced_cb, &b));
+    ASSERT_STREQ(b.ptr, "new:0|old:0|");
+    buf_release(&b);
     drive_close(d);
 }

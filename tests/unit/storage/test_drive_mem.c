@@ -24,6 +24,7 @@ MEM_TEST(inline)
 MEM_TEST(meta_delete)
 MEM_TEST(listing)
 MEM_TEST(shard_link)
+MEM_TEST(reduced_listed)
 
 TEST(storage_mem_info_offline_reset)
 {

@@ -21,6 +21,7 @@ sample(struct obj_meta *m, bool with_inline)
     m->block_size = 1 << 20;
     m->shard_idx = 5;
     memcpy(m->dist, (const uint8_t[]){ 3, 4, 5, 0, 1, 2 }, 6);
+    m->reduced = !with_inline; /* both values of the flag are round-tripped */
     if (with_inline) {
         size_t i;
 
@@ -45,6 +46,7 @@ assert_same(const struct obj_meta *a, const struct obj_meta *b)
     ASSERT_EQ(a->shard_idx, b->shard_idx);
     ASSERT_MEMEQ(a->dist, b->dist, sizeof(a->dist));
     ASSERT_EQ(a->is_inline, b->is_inline);
+    ASSERT_EQ(a->reduced, b->reduced);
     ASSERT_EQ(a->inline_data.len, b->inline_data.len);
     ASSERT_MEMEQ(a->inline_data.ptr, b->inline_data.ptr, a->inline_data.len);
     ASSERT_EQ(a->parts.len, b->parts.len);
