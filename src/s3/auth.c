@@ -101,6 +101,64 @@ fill_sigv4_req(struct s3_call *call, struct sigv4_req *r)
     r->now = time(NULL);
 }
 
+/* The SignedHeaders list of the request: from the Authorization header or X-Amz-SignedHeaders. */
+static struct slice
+signed_headers(const struct http_req *req)
+{
+    struct slice v, rest, one;
+
+    if (http_req_param(req, "X-Amz-SignedHeaders", &v))
+        return v;
+    if (!http_req_header(req, "authorization", &v))
+        return SLICE_NULL;
+    rest = v;
+    while (rest.ptr) {
+        rest = slice_split(rest, ',', &one);
+        one = slice_trim(one);
+        if (slice_starts_with(one, SLICE_LIT("SignedHeaders=")))
+            return slice_make(one.ptr + 14, one.len - 14);
+    }
+    return SLICE_NULL;
+}
+
+static bool
+list_has(struct slice list, struct slice name)
+{
+    struct slice rest = list, one;
+
+    while (rest.ptr) {
+        rest = slice_split(rest, ';', &one);
+        if (slice_case_eq(slice_trim(one), name))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Every x-amz-* header must be signed, as S3 requires: otherwise the holder
+ * of a presigned URL could add x-amz-copy-source, x-amz-tagging, metadata...
+ * that its signer never allowed. x-amz-content-sha256 is tolerated unsigned,
+ * as S3 does. The first unsigned header's name goes into `msg`.
+ */
+static int
+check_unsigned_amz(const struct http_req *req, struct buf *msg)
+{
+    struct slice list = signed_headers(req);
+    size_t i;
+
+    for (i = 0; i < req->nheaders; i++) {
+        struct slice n = req->headers[i].name;
+
+        if (n.len < 6 || !slice_case_eq(slice_make(n.ptr, 6), SLICE_LIT("x-amz-")) ||
+            slice_case_eq(n, SLICE_LIT("x-amz-content-sha256")) || list_has(list, n))
+            continue;
+        buf_addf(msg, "There were headers present in the request which were not signed: %.*s",
+                 (int)n.len, n.ptr);
+        return -ERR_ACCESS_DENIED;
+    }
+    return 0;
+}
+
 int
 s3__authenticate(struct s3_call *call)
 {
@@ -119,6 +177,8 @@ s3__authenticate(struct s3_call *call)
                  call->auth.region, call->s3->region);
         rc = -ERR_AUTH_MALFORMED;
     }
+    if (rc == 0)
+        rc = check_unsigned_amz(call->req, &msg);
     if (rc < 0) {
         if (rc == -ERR_AUTH_MALFORMED && is_presigned(call->req))
             code = "AuthorizationQueryParametersError";

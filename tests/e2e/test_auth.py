@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 import helpers
 from helpers import (BIN, DEV_KEY, Signed, UNSIGNED, amz_now, assert_s3_error, err_code,
                      get_bytes, http_status, make_client, md5hex, presign, rand_bytes, sha,
-                     sign_headers, TIME_SCALE)
+                     sign_headers, xml_error, TIME_SCALE)
 
 
 def test_own_signer_matches_botocore():
@@ -258,3 +258,29 @@ def test_refuses_weak_credentials(tmp_path, user, password):
     rc, out = _run_server(["--address", f"127.0.0.1:{port}", f"{tmp_path}/d{{1...4}}"],
                           {"BASALT_ROOT_USER": user, "BASALT_ROOT_PASSWORD": password})
     assert rc not in (None, 0), f"status {rc}, output:\n{out}"
+
+
+def test_unsigned_amz_headers_refused(server, s3, bucket):
+    """S3 refuses x-amz-* headers left out of the signature: a presigned PUT URL's holder
+    cannot add tags, metadata or a copy source its signer never allowed."""
+    s3.put_object(Bucket=bucket, Key="secret", Body=b"not for the URL holder")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "up"},
+                                    ExpiresIn=300)
+    for extra in ({"x-amz-copy-source": f"/{bucket}/secret"}, {"x-amz-tagging": "a=1"},
+                  {"x-amz-meta-owner": "mallory"}, {"X-Amz-Storage-Class": "REDUCED_REDUNDANCY"}):
+        r = requests.put(url, data=b"payload", headers=extra, timeout=30)
+        assert_s3_error(r, 403, "AccessDenied")
+        assert "not signed" in xml_error(r.content)["Message"]
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="up")
+    # x-amz-content-sha256 may stay unsigned, as in S3
+    r = requests.put(url, data=b"payload", headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"},
+                     timeout=30)
+    assert r.status_code == 200, r.text
+    assert get_bytes(s3, bucket, "up") == b"payload"
+    # header authentication: a header added after signing
+    r = Signed(server).request("PUT", f"/{bucket}/hdr", body=b"x",
+                               send_headers={"x-amz-meta-late": "1"})
+    assert_s3_error(r, 403, "AccessDenied")
+    r = Signed(server).request("PUT", f"/{bucket}/hdr", body=b"x", headers={"x-amz-meta-ok": "1"})
+    assert r.status_code == 200, r.text
