@@ -39,10 +39,11 @@ request_ex(int port, const char *method, const char *path, const char *query, co
            bool sign, const char *sha, const char *extra, struct buf *out)
 {
     struct buf host = BUF_INIT, date = BUF_INIT, auth = BUF_INIT, req = BUF_INIT;
-    struct sigv4_header h[3];
+    struct sigv4_header h[3 + 8];
     struct sigv4_req r = {
         slice_cstr(method), slice_cstr(path), slice_cstr(query), h, 3, time(NULL)
     };
+    struct slice rest = slice_cstr(extra), line;
     char chunk[4096];
     ssize_t n;
     int fd;
@@ -52,6 +53,18 @@ request_ex(int port, const char *method, const char *path, const char *query, co
     h[0] = (struct sigv4_header){ SLICE_LIT("host"), buf_slice(&host) };
     h[1] = (struct sigv4_header){ SLICE_LIT("x-amz-date"), buf_slice(&date) };
     h[2] = (struct sigv4_header){ SLICE_LIT("x-amz-content-sha256"), slice_cstr(sha) };
+    /* the extra headers are signed too ("Name: value\r\n" lines), as clients sign theirs */
+    while (rest.len && r.nheaders < ARRAY_SIZE(h)) {
+        struct slice value;
+        ssize_t nl = slice_find(rest, '\n');
+
+        line = slice_make(rest.ptr, nl < 0 ? rest.len : (size_t)nl);
+        rest = nl < 0 ? slice_make(rest.ptr + rest.len, 0)
+                      : slice_make(rest.ptr + nl + 1, rest.len - (size_t)nl - 1);
+        value = slice_split(slice_trim(line), ':', &line);
+        if (value.ptr)
+            h[r.nheaders++] = (struct sigv4_header){ slice_trim(line), slice_trim(value) };
+    }
     buf_addf(&req, "%s %s%s%s HTTP/1.1\r\nHost: %s\r\nx-amz-date: %s\r\n", method, path,
              query[0] ? "?" : "", query, host.ptr, date.ptr);
     buf_addf(&req, "x-amz-content-sha256: %s\r\nConnection: close\r\n%s", sha, extra);
