@@ -320,18 +320,6 @@ check_chunk_sig(struct s3_body *b)
 
 /* ---- lines ---- */
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "<hex>[;ext...]": the size (at most 16 digits) and the rest in `ext`. */
 static int
 parse_hex_size(struct slice line, uint64_t *size, struct slice *ext)
@@ -339,8 +327,8 @@ parse_hex_size(struct slice line, uint64_t *size, struct slice *ext)
     uint64_t n = 0;
     size_t i;
 
-    for (i = 0; i < line.len && hexval(line.ptr[i]) >= 0; i++)
-        n = n << 4 | (uint64_t)hexval(line.ptr[i]);
+    for (i = 0; i < line.len && hex_digit_value(line.ptr[i]) >= 0; i++)
+        n = n << 4 | (uint64_t)hex_digit_value(line.ptr[i]);
     if (i == 0 || i > 16)
         return -ERR_INVALID_CHUNK;
     *size = n;

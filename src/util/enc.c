@@ -28,8 +28,8 @@ hex_encode(struct buf *out, const void *p, size_t n)
     buf_setlen(out, out->len + 2 * n);
 }
 
-static int
-hexval(char c)
+int
+hex_digit_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -49,7 +49,7 @@ hex_decode(struct slice s, void *dst, size_t n)
     if (s.len != 2 * n)
         return -ERR_INVAL;
     for (i = 0; i < n; i++) {
-        int hi = hexval(s.ptr[2 * i]), lo = hexval(s.ptr[2 * i + 1]);
+        int hi = hex_digit_value(s.ptr[2 * i]), lo = hex_digit_value(s.ptr[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             return -ERR_INVAL;
@@ -164,7 +164,7 @@ uri_decode(struct buf *out, struct slice s)
         if (i + 2 >= s.len)
             return -ERR_INVAL;
         {
-            int hi = hexval(s.ptr[i + 1]), lo = hexval(s.ptr[i + 2]);
+            int hi = hex_digit_value(s.ptr[i + 1]), lo = hex_digit_value(s.ptr[i + 2]);
 
             if (hi < 0 || lo < 0)
                 return -ERR_INVAL;

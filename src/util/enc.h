@@ -14,6 +14,8 @@
 void hex_encode(struct buf *out, const void *p, size_t n);
 /* Writes 2*n lowercase hex digits and a NUL into `dst` (2*n+1 bytes). */
 void hex_encode_to(char *dst, const void *p, size_t n);
+/* The value of one hex digit (either case), or -1. */
+int hex_digit_value(char c);
 /* Decodes exactly `n` bytes from 2*n hex digits; -ERR_INVAL if malformed. */
 int hex_decode(struct slice s, void *dst, size_t n);
 
