@@ -73,3 +73,21 @@ object_test_fill(uint8_t *p, size_t n, unsigned seed)
         p[i] = (uint8_t)(x >> 16);
     }
 }
+
+int
+object_test_put(struct objlayer *ol, const char *key, const void *data, size_t n,
+                struct slice headers)
+{
+    struct obj_put_opts opts = { .size = (int64_t)n, .headers = headers };
+    struct obj_put *p;
+    int rc = objlayer_put_begin(ol, "b", key, &opts, &p);
+
+    if (rc < 0)
+        return rc;
+    rc = obj_put_write(p, data, n);
+    if (rc < 0) {
+        obj_put_abort(p);
+        return rc;
+    }
+    return obj_put_finish(p, NULL);
+}

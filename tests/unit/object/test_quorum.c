@@ -46,23 +46,6 @@ pattern(uint8_t *p, size_t n, unsigned seed)
         p[i] = (uint8_t)(i * 31 + seed * 7 + (i >> 11));
 }
 
-static int
-put_all(struct objlayer *ol, const char *key, const uint8_t *data, size_t n)
-{
-    struct obj_put_opts opts = { .size = (int64_t)n };
-    struct obj_put *p;
-    int rc = objlayer_put_begin(ol, "b", key, &opts, &p);
-
-    if (rc < 0)
-        return rc;
-    rc = obj_put_write(p, data, n);
-    if (rc < 0) {
-        obj_put_abort(p);
-        return rc;
-    }
-    return obj_put_finish(p, NULL);
-}
-
 TEST(object_bitrot_on_one_drive_still_reads)
 {
     struct ffixture f;
@@ -72,7 +55,7 @@ TEST(object_bitrot_on_one_drive_still_reads)
 
     ffixture_open(&f);
     pattern(data, n, 1);
-    ASSERT_OK(put_all(f.ol, "k", data, n));
+    ASSERT_OK(object_test_put(f.ol, "k", data, n, SLICE_NULL));
     for (d = 0; d < NDRIVES; d++) {
         drive_faulty_flip_bits_on_read(f.drives[d], true);
         ASSERT_OK(object_test_check_read(f.ol, "k", data, n));
@@ -99,7 +82,7 @@ TEST(object_full_drive_write_succeeds_with_quorum_and_heals)
     ffixture_open(&f);
     pattern(data, n, 2);
     drive_faulty_enospc(f.drives[2], true);
-    ASSERT_OK(put_all(f.ol, "k", data, n));
+    ASSERT_OK(object_test_put(f.ol, "k", data, n, SLICE_NULL));
     ASSERT_OK(object_test_check_read(f.ol, "k", data, n));
     drive_faulty_enospc(f.drives[2], false);
     ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
@@ -123,7 +106,7 @@ TEST(object_two_full_drives_fail_cleanly)
     pattern(data, n, 3);
     drive_faulty_enospc(f.drives[0], true);
     drive_faulty_enospc(f.drives[1], true);
-    ASSERT_EQ(put_all(f.ol, "k", data, n), -ERR_QUORUM);
+    ASSERT_EQ(object_test_put(f.ol, "k", data, n, SLICE_NULL), -ERR_QUORUM);
     drive_faulty_enospc(f.drives[0], false);
     drive_faulty_enospc(f.drives[1], false);
     ASSERT_EQ(object_test_check_read(f.ol, "k", data, n), -ERR_KEY_NOT_FOUND);
@@ -139,10 +122,10 @@ TEST(object_commit_below_quorum_rolls_back_to_old_version)
     ffixture_open(&f);
     pattern(v1, sizeof(v1), 4);
     pattern(v2, sizeof(v2), 5);
-    ASSERT_OK(put_all(f.ol, "k", v1, sizeof(v1)));
+    ASSERT_OK(object_test_put(f.ol, "k", v1, sizeof(v1), SLICE_NULL));
     drive_faulty_fail_after(f.drives[1], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
     drive_faulty_fail_after(f.drives[2], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
-    ASSERT_EQ(put_all(f.ol, "k", v2, sizeof(v2)), -ERR_QUORUM);
+    ASSERT_EQ(object_test_put(f.ol, "k", v2, sizeof(v2), SLICE_NULL), -ERR_QUORUM);
     drive_faulty_clear(f.drives[1]);
     drive_faulty_clear(f.drives[2]);
     ASSERT_OK(object_test_check_read(f.ol, "k", v1, sizeof(v1)));
@@ -157,15 +140,15 @@ TEST(object_offline_drives)
 
     ffixture_open(&f);
     pattern(data, sizeof(data), 6);
-    ASSERT_OK(put_all(f.ol, "before", data, sizeof(data)));
+    ASSERT_OK(object_test_put(f.ol, "before", data, sizeof(data), SLICE_NULL));
     drive_faulty_go_offline(f.drives[3]);
     /* One of four offline: writes reach 3 = write quorum of 2+2. */
-    ASSERT_OK(put_all(f.ol, "one-down", data, sizeof(data)));
+    ASSERT_OK(object_test_put(f.ol, "one-down", data, sizeof(data), SLICE_NULL));
     ASSERT_OK(object_test_check_read(f.ol, "one-down", data, sizeof(data)));
     drive_faulty_go_offline(f.drives[0]);
     /* Two offline: reads still work, writes refuse. */
     ASSERT_OK(object_test_check_read(f.ol, "before", data, sizeof(data)));
     ASSERT_OK(object_test_check_read(f.ol, "one-down", data, sizeof(data)));
-    ASSERT_EQ(put_all(f.ol, "two-down", data, sizeof(data)), -ERR_QUORUM);
+    ASSERT_EQ(object_test_put(f.ol, "two-down", data, sizeof(data), SLICE_NULL), -ERR_QUORUM);
     objlayer_close(f.ol);
 }

@@ -39,23 +39,7 @@ fixture_open(struct fixture *f, bool faulty)
     buf_release(&err);
 }
 
-static int
-put(struct objlayer *ol, const char *key, const uint8_t *data, size_t n)
-{
-    struct obj_put_opts opts = { .size = (int64_t)n,
-                                 .headers = SLICE_LIT("content-type\0text/x\0x-amz-meta-a\0b\0") };
-    struct obj_put *p;
-    int rc = objlayer_put_begin(ol, "b", key, &opts, &p);
-
-    if (rc < 0)
-        return rc;
-    rc = obj_put_write(p, data, n);
-    if (rc < 0) {
-        obj_put_abort(p);
-        return rc;
-    }
-    return obj_put_finish(p, NULL);
-}
+#define HEADERS SLICE_LIT("content-type\0text/x\0x-amz-meta-a\0b\0")
 
 /* Adds "x-amz-tagging: <arg>" (an edit that keeps the other headers). */
 static int
@@ -97,7 +81,7 @@ TEST(object_update_meta_keeps_data_and_version)
         fill(data, sizes[i]);
         objmeta_init(&before);
         objmeta_init(&after);
-        ASSERT_OK(put(f.ol, "k", data, sizes[i]));
+        ASSERT_OK(object_test_put(f.ol, "k", data, sizes[i], HEADERS));
         ASSERT_OK(objlayer_head(f.ol, "b", "k", &before));
         ASSERT_OK(objlayer_update_meta(f.ol, "b", "k", add_tag, tags_ab));
         ASSERT_OK(objlayer_head(f.ol, "b", "k", &after));
@@ -126,7 +110,7 @@ TEST(object_update_meta_errors)
     ASSERT_EQ(objlayer_update_meta(f.ol, "nope", "k", add_tag, tag_a), -ERR_BUCKET_NOT_FOUND);
     ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
     ASSERT_EQ(objlayer_update_meta(f.ol, "b", "k", add_tag, tag_a), -ERR_KEY_NOT_FOUND);
-    ASSERT_OK(put(f.ol, "k", (const uint8_t *)"abc", 3));
+    ASSERT_OK(object_test_put(f.ol, "k", (const uint8_t *)"abc", 3, HEADERS));
     ASSERT_EQ(objlayer_update_meta(f.ol, "b", "k", refuse, NULL), -ERR_INVALID_TAG);
     ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
     ASSERT(objmeta_header(&m, "x-amz-tagging") == NULL);
@@ -143,7 +127,7 @@ TEST(object_update_meta_with_a_drive_offline_then_back)
     fixture_open(&f, true);
     objmeta_init(&m);
     ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
-    ASSERT_OK(put(f.ol, "k", (const uint8_t *)"hello", 5));
+    ASSERT_OK(object_test_put(f.ol, "k", (const uint8_t *)"hello", 5, HEADERS));
     /* Drive 0 misses the edit: it keeps the older record of the same version. */
     drive_faulty_fail_after(f.drives[0], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
     ASSERT_OK(objlayer_update_meta(f.ol, "b", "k", add_tag, tag_t));
@@ -169,7 +153,7 @@ TEST(object_update_meta_below_quorum_rolls_back)
     fixture_open(&f, true);
     objmeta_init(&m);
     ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
-    ASSERT_OK(put(f.ol, "k", (const uint8_t *)"hello", 5));
+    ASSERT_OK(object_test_put(f.ol, "k", (const uint8_t *)"hello", 5, HEADERS));
     /* EC 2+2: write quorum 3; two failed commits leave 2. */
     drive_faulty_fail_after(f.drives[0], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
     drive_faulty_fail_after(f.drives[1], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
