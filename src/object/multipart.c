@@ -164,6 +164,19 @@ objlayer_mp_stat(struct objlayer *ol, const char *bucket, const char *key, const
     return rc;
 }
 
+/* 0 if the upload exists, else objlayer_mp_stat()'s error. */
+static int
+upload_exists(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id)
+{
+    struct obj_meta up;
+    int rc;
+
+    objmeta_init(&up);
+    rc = objlayer_mp_stat(ol, bucket, key, upload_id, &up);
+    objmeta_release(&up);
+    return rc;
+}
+
 int
 objlayer_mp_part_begin(struct objlayer *ol, const char *bucket, const char *key,
                        const char *upload_id, unsigned number, const struct obj_put_opts *opts,
@@ -554,13 +567,10 @@ objlayer_mp_abort(struct objlayer *ol, const char *bucket, const char *key, cons
 {
     struct eset *set = object__pick_set(ol, bucket, key);
     struct part_scan ps;
-    struct obj_meta up;
     char *ukey, *prefix;
     int rc;
 
-    objmeta_init(&up);
-    rc = objlayer_mp_stat(ol, bucket, key, upload_id, &up);
-    objmeta_release(&up);
+    rc = upload_exists(ol, bucket, key, upload_id);
     if (rc < 0)
         return rc;
     ukey = upload_key(bucket, key, upload_id);
@@ -610,14 +620,11 @@ objlayer_mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
                        void *arg)
 {
     struct parts_list pl = { 0 };
-    struct obj_meta up;
     struct buf after_key = BUF_INIT;
     char *prefix;
     int rc;
 
-    objmeta_init(&up);
-    rc = objlayer_mp_stat(ol, bucket, key, upload_id, &up);
-    objmeta_release(&up);
+    rc = upload_exists(ol, bucket, key, upload_id);
     if (rc < 0)
         return rc;
     prefix = part_key(bucket, key, upload_id, 0);

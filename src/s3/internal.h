@@ -310,6 +310,8 @@ int s3__part_number_range(struct s3_call *call, const struct obj_meta *info, uin
 void s3__upload_part_copy(struct s3_call *call, const char *upload_id, unsigned number);
 
 /* ---- object.c: what every write of an object shares ---- */
+/* The request's key is valid (s3_key_check); else answers the error and returns it. */
+int s3__check_key(struct s3_call *call);
 /*
  * The headers a new object stores, from the request (PutObject,
  * CreateMultipartUpload, CopyObject with REPLACE): Content-Type (default

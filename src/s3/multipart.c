@@ -33,16 +33,6 @@ upload_id_param(const struct s3_call *call)
     return arena_slicedup(call->req->arena, v);
 }
 
-static int
-check_key(struct s3_call *call)
-{
-    int rc = s3_key_check(slice_make(call->key, call->key_len));
-
-    if (rc < 0)
-        s3__send_error(call, rc, NULL);
-    return rc;
-}
-
 /* Internal header of an upload's record: the checksum algorithm its parts use. */
 #define MP_ALGO_HEADER "x-basalt-checksum-algorithm"
 #define CHECKSUM_TYPE_HEADER "x-amz-checksum-type"
@@ -115,7 +105,7 @@ s3__create_multipart(struct s3_call *call)
     char id[OBJMETA_VID_LEN + 1];
     int rc;
 
-    if (check_key(call) < 0)
+    if (s3__check_key(call) < 0)
         return;
     rc = s3__object_headers(call, &headers, &opts, &msg);
     if (rc == 0)
@@ -210,7 +200,7 @@ s3__upload_part(struct s3_call *call)
     unsigned number;
     int rc;
 
-    if (check_key(call) < 0)
+    if (s3__check_key(call) < 0)
         return;
     if (part_number(call, &number) < 0) {
         s3__send_error(call, -ERR_INVALID_ARGUMENT, part_number_msg);
@@ -412,7 +402,7 @@ out:
 void
 s3__complete_multipart(struct s3_call *call)
 {
-    if (check_key(call) < 0)
+    if (s3__check_key(call) < 0)
         return;
     s3__expect_small_body_max(call, S3_MAX_COMPLETE_BODY, complete_done);
 }
@@ -424,7 +414,7 @@ s3__abort_multipart(struct s3_call *call)
 {
     int rc;
 
-    if (check_key(call) < 0)
+    if (s3__check_key(call) < 0)
         return;
     rc = objlayer_mp_abort(call->s3->ol, call->bucket, call->key, upload_id_param(call));
     if (rc < 0) {
@@ -490,7 +480,7 @@ s3__list_parts(struct s3_call *call)
     uint64_t max, marker;
     int rc;
 
-    if (check_key(call) < 0)
+    if (s3__check_key(call) < 0)
         return;
     objmeta_init(&up);
     rc = param_u64(call, "max-parts", 1000, &max);

@@ -169,8 +169,8 @@ check_conditions(struct s3_call *call, const struct obj_meta *info)
 
 /* ---- shared ---- */
 
-static int
-check_key(struct s3_call *call)
+int
+s3__check_key(struct s3_call *call)
 {
     int rc = s3_key_check(slice_make(call->key, call->key_len));
 
@@ -446,7 +446,7 @@ s3__put_object(struct s3_call *call)
     uint8_t md5[16];
     int rc;
 
-    if (check_key(call) < 0)
+    if (s3__check_key(call) < 0)
         return;
     rc = s3__upload_begin(call, &opts, md5, &u);
     if (rc == 0)
@@ -637,7 +637,7 @@ s3__get_object(struct s3_call *call)
     unsigned status;
     int rc;
 
-    if (check_key(call) < 0)
+    if (s3__check_key(call) < 0)
         return;
     if (call->req->is_head) {
         head_object(call);
@@ -676,7 +676,7 @@ s3__delete_object(struct s3_call *call)
 {
     int rc;
 
-    if (check_key(call) < 0)
+    if (s3__check_key(call) < 0)
         return;
     rc = objlayer_delete(call->s3->ol, call->bucket, call->key);
     if (rc < 0 && rc != -ERR_KEY_NOT_FOUND && rc != -ERR_NOT_FOUND) {
