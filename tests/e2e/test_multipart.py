@@ -377,3 +377,20 @@ def test_presigned_upload_part_and_head_delete(s3, bucket):
     delete = s3.generate_presigned_url("delete_object", Params={"Bucket": bucket, "Key": "pre"})
     assert requests.delete(delete, timeout=30).status_code == 204
     assert requests.head(head, timeout=30).status_code == 404
+
+
+def test_create_with_bad_checksum_choice(server, bucket):
+    """x-amz-checksum-algorithm / -type combinations S3 refuses, on CreateMultipartUpload."""
+    sig = Signed(server)
+    for headers, code in (({"x-amz-checksum-algorithm": "MD4"}, "InvalidRequest"),
+                          ({"x-amz-checksum-algorithm": "CRC32", "x-amz-checksum-type": "BOGUS"},
+                           "InvalidRequest"),
+                          ({"x-amz-checksum-algorithm": "SHA256", "x-amz-checksum-type": "FULL_OBJECT"},
+                           "InvalidRequest"),
+                          ({"x-amz-checksum-algorithm": "CRC64NVME", "x-amz-checksum-type": "COMPOSITE"},
+                           "InvalidRequest"),
+                          ({"x-amz-checksum-type": "COMPOSITE"}, "InvalidRequest")):
+        r = sig.request("POST", f"/{bucket}/bad", query=[("uploads", "")], headers=headers)
+        assert_s3_error(r, 400, code)
+    r = sig.request("GET", f"/{bucket}", query=[("uploads", "")])
+    assert "<Upload>" not in r.text
