@@ -56,7 +56,7 @@ struct objlayer {
     char deployment_id[37];
     uint64_t drives_formatted;
 
-    struct workq *hashq; /* hashing workers (a PUT's MD5 off the request thread) */
+    struct workq *hashq; /* hashing workers (PUTs' MD5, in batches: object__md5_batch) */
     pthread_mutex_t codec_mu; /* protects codecs */
     struct erasure *codecs[ERASURE_MAX_SHARDS + 1][ERASURE_MAX_SHARDS + 1];
 
@@ -160,6 +160,8 @@ int object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
 int object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
                           const struct obj_meta *meta, const bool *staged,
                           objlayer_cond_fn *cond, void *cond_arg);
+/* The batch function of ol->hashq: MD5 of the blocks of several PUTs at once. */
+void object__md5_batch(struct work **w, unsigned n);
 
 /* multipart.c: the system bucket of uploads and parts, and placement of its keys. */
 #define OBJ_MP_BUCKET ".basalt.multipart"

@@ -23,6 +23,7 @@
 #include "obs/log.h"
 #include "object/internal.h"
 #include "util/enc.h"
+#include "util/md5.h"
 
 static void
 new_uuid(char out[37])
@@ -492,7 +493,9 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
     {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-        ol->hashq = workq_new("hash", (unsigned)MAX(2, MIN(ncpu, 16)));
+        /* one worker per 4 cores: each hashes up to 8 PUTs at ~2.8 GB/s (util/md5.h) */
+        ol->hashq = workq_new_batch("hash", (unsigned)MAX(1, MIN(ncpu / 4, 8)), MD5_LANES,
+                                    object__md5_batch);
     }
     ol->stale_upload_ns = cfg->stale_upload_ns > 0 ? cfg->stale_upload_ns : OBJ_STALE_UPLOAD_NS;
     object__mp_init(ol);

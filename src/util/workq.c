@@ -7,15 +7,38 @@
 #include "util/workq.h"
 
 struct workq {
-    pthread_mutex_t mu; /* protects jobs, depth, stopping */
+    pthread_mutex_t mu; /* protects jobs, queued, depth, producers, nudged, stopping */
     pthread_cond_t cv;
     struct list_node jobs;
-    unsigned depth;
+    unsigned queued; /* jobs in `jobs` */
+    unsigned depth;  /* queued and running */
     bool stopping;
     unsigned nthreads;
+    unsigned max_batch;   /* 1, or the most jobs `batch` takes at once */
+    work_batch_fn *batch; /* NULL: each job's fn */
+    unsigned producers;   /* batch queues: workq_producer() count */
+    bool nudged;          /* batch queues: a producer waits, run what is queued */
     pthread_t *threads;
     char name[16];
 };
+
+/*
+ * Whether a worker should take jobs now. A batch queue gathers one job per
+ * producer (up to max_batch; workq_producer()) before it runs them, unless
+ * a producer waits for its job (workq_nudge()) or the queue is stopping.
+ */
+static bool
+ready(const struct workq *q)
+{
+    unsigned want;
+
+    if (q->queued == 0)
+        return false;
+    if (!q->batch || q->nudged || q->stopping)
+        return true;
+    want = MIN(MAX(q->producers / q->nthreads, 1u), q->max_batch);
+    return q->queued >= want;
+}
 
 static void *
 worker_main(void *arg)
@@ -25,22 +48,33 @@ worker_main(void *arg)
     pthread_setname_np(pthread_self(), q->name);
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        struct list_node *n = list_pop(&q->jobs);
-        struct work *w;
+        struct work *w[WORKQ_MAX_BATCH];
+        struct list_node *n;
+        unsigned i, k = 0;
 
-        if (!n) {
-            if (q->stopping)
+        if (!ready(q)) {
+            if (q->stopping && q->queued == 0)
                 break;
             pthread_cond_wait(&q->cv, &q->mu);
             continue;
         }
+        while (k < q->max_batch && (n = list_pop(&q->jobs)) != NULL) {
+            w[k] = container_of(n, struct work, link);
+            w[k++]->_queued = false;
+        }
+        q->queued -= k;
+        if (q->queued == 0)
+            q->nudged = false;
         pthread_mutex_unlock(&q->mu);
-        w = container_of(n, struct work, link);
-        w->fn(w);
-        if (w->done)
-            w->done(w);
+        if (q->batch)
+            q->batch(w, k);
+        else
+            w[0]->fn(w[0]);
+        for (i = 0; i < k; i++)
+            if (w[i]->done)
+                w[i]->done(w[i]);
         pthread_mutex_lock(&q->mu);
-        q->depth--;
+        q->depth -= k;
     }
     pthread_mutex_unlock(&q->mu);
     return NULL;
@@ -49,9 +83,18 @@ worker_main(void *arg)
 struct workq *
 workq_new(const char *name, unsigned nthreads)
 {
+    return workq_new_batch(name, nthreads, 1, NULL);
+}
+
+struct workq *
+workq_new_batch(const char *name, unsigned nthreads, unsigned max, work_batch_fn *batch)
+{
     struct workq *q = xcalloc(1, sizeof(*q));
     unsigned i;
 
+    BUG_ON(max == 0 || max > WORKQ_MAX_BATCH || (max > 1 && !batch));
+    q->max_batch = max;
+    q->batch = batch;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     list_init(&q->jobs);
@@ -88,8 +131,33 @@ workq_submit(struct workq *q, struct work *w)
 {
     pthread_mutex_lock(&q->mu);
     list_add_tail(&q->jobs, &w->link);
+    w->_queued = true;
+    q->queued++;
     q->depth++;
-    pthread_cond_signal(&q->cv);
+    if (ready(q))
+        pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void
+workq_producer(struct workq *q, int delta)
+{
+    pthread_mutex_lock(&q->mu);
+    BUG_ON(delta < 0 && q->producers < (unsigned)-delta);
+    q->producers = (unsigned)((int)q->producers + delta);
+    if (ready(q))
+        pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void
+workq_nudge(struct workq *q, struct work *w)
+{
+    pthread_mutex_lock(&q->mu);
+    if (w->_queued) {
+        q->nudged = true;
+        pthread_cond_broadcast(&q->cv);
+    }
     pthread_mutex_unlock(&q->mu);
 }
 

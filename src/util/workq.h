@@ -25,12 +25,34 @@ struct work {
     struct list_node link;
     work_fn *fn;   /* runs on a worker of the queue */
     work_fn *done; /* runs on the worker right after fn; may be NULL */
+    bool _queued;  /* submitted, not yet taken by a worker (protected by the queue's mutex) */
 };
 
 struct workq;
 
 /* Starts `nthreads` workers named `name` (for ps/gdb). */
 struct workq *workq_new(const char *name, unsigned nthreads);
+
+#define WORKQ_MAX_BATCH 16
+typedef void work_batch_fn(struct work **w, unsigned n);
+/*
+ * A queue whose workers each take up to `max` (<= WORKQ_MAX_BATCH) queued
+ * jobs at once and run `batch` on them together, then each job's `done`:
+ * for work that costs less done together (util/md5's SIMD lanes). The
+ * jobs' `fn` is not used.
+ */
+struct workq *workq_new_batch(const char *name, unsigned nthreads, unsigned max,
+                              work_batch_fn *batch);
+/*
+ * Batch queues gather: a producer (a client that submits one job at a time
+ * and later waits for it) registers with workq_producer(q, +1) and leaves
+ * with -1; the workers then wait for a job from each producer (up to `max`
+ * per worker) before they run a batch. A producer about to wait for its job
+ * calls workq_nudge(q, w), which makes the workers run what is queued now if
+ * `w` is still among it: no job waits longer than its producer can.
+ */
+void workq_producer(struct workq *q, int delta);
+void workq_nudge(struct workq *q, struct work *w);
 /* Lets queued work finish, joins the workers, frees the queue. */
 void workq_free(struct workq *q);
 void workq_submit(struct workq *q, struct work *w);

@@ -5,6 +5,7 @@
  */
 #include "util/base.h"
 
+#include <pthread.h>
 
 #include "harness.h"
 #include "object_test.h"
@@ -180,6 +181,64 @@ TEST(object_roundtrip_sizes)
         ASSERT_EQ(info.is_inline, sizes[i] <= 128 * 1024);
         objmeta_release(&info);
         free(data);
+    }
+    objlayer_close(f.ol);
+}
+
+/*
+ * PUTs at once, each MD5 (ETag) computed by the hashing worker in batches
+ * of several PUTs (object__md5_batch): every ETag is its own object's MD5.
+ */
+#define CONCURRENT_PUTS 10
+
+struct concurrent_put {
+    struct objlayer *ol;
+    unsigned i;
+    uint8_t *data;
+    size_t n;
+    int rc;
+};
+
+static void *
+concurrent_put_main(void *arg)
+{
+    struct concurrent_put *c = arg;
+    char key[16];
+
+    snprintf(key, sizeof(key), "c%u", c->i);
+    c->rc = put(c->ol, "b", key, c->data, c->n, 100000 + c->i);
+    return NULL;
+}
+
+TEST(object_concurrent_puts_each_get_their_md5)
+{
+    struct fixture f;
+    struct concurrent_put c[CONCURRENT_PUTS];
+    pthread_t t[CONCURRENT_PUTS];
+    unsigned i;
+
+    fixture_open(&f);
+    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    for (i = 0; i < CONCURRENT_PUTS; i++) {
+        c[i] = (struct concurrent_put){ .ol = f.ol, .i = i, .n = 4 * 1024 * 1024 + 4097 * i };
+        c[i].data = xmalloc(c[i].n);
+        fill(c[i].data, c[i].n, 100 + i);
+        ASSERT_EQ(pthread_create(&t[i], NULL, concurrent_put_main, &c[i]), 0);
+    }
+    for (i = 0; i < CONCURRENT_PUTS; i++) {
+        char key[16], md5[33];
+        struct obj_meta info;
+
+        ASSERT_EQ(pthread_join(t[i], NULL), 0);
+        ASSERT_OK(c[i].rc);
+        snprintf(key, sizeof(key), "c%u", i);
+        objmeta_init(&info);
+        ASSERT_OK(objlayer_head(f.ol, "b", key, &info));
+        object_test_md5_hex(c[i].data, c[i].n, md5);
+        ASSERT_STREQ(info.etag, md5);
+        objmeta_release(&info);
+        assert_object(f.ol, "b", key, c[i].data, c[i].n);
+        free(c[i].data);
     }
     objlayer_close(f.ol);
 }
