@@ -6,6 +6,7 @@
  *   <path>/.basalt/index.db             SQLite, WAL: buckets and object records
  *   <path>/.basalt/data/<vid>/part.<n>  committed shard files
  *   <path>/.basalt/tmp/<vid>/part.<n>   shard files being written
+ *   <path>/.basalt/trash/<vid>/         replaced versions' data, removed in the background
  *   <path>/.basalt/multipart/           unused (uploads are records of a system bucket:
  *                                       object/multipart.c)
  *
@@ -26,11 +27,15 @@
  *      SQLite's WAL fsync makes it durable. Only now is the version visible,
  *      and only now is the writer answered.
  *   4. If the record replaced a version with another vid, data/<old vid> is
- *      removed after the transaction. A crash before that leaves an orphan.
+ *      renamed to trash/<old vid> after the transaction (one rename: the
+ *      writer does not wait for the files to be freed, which takes as long
+ *      as the object is large), and the drive's trash thread removes it. A
+ *      crash before the rename leaves an orphan; after it, trash/ garbage.
  *   5. On open, everything under tmp/ is removed (invariant 1) and every
- *      data/<vid> that no index record names is removed (2 and 4). So after
- *      any crash, the index and data/ agree again, and every committed record
- *      of a non-inline version has its data folder.
+ *      data/<vid> that no index record names is removed (2 and 4); the trash
+ *      thread empties trash/. So after any crash, the index and data/ agree
+ *      again, and every committed record of a non-inline version has its
+ *      data folder.
  *   6. An I/O error (EIO and the like) on a write or fsync takes the drive
  *      offline (sticky, STYLE 2.4): after a failed fsync the page cache may
  *      not match the disk, so nothing more is trusted until drive_reset().
@@ -251,7 +256,7 @@ for_each_entry(struct drive_local *l, const char *dir, dir_entry_fn *fn)
 static int
 tree_make(struct drive_local *l)
 {
-    static const char *const subs[] = { "data", "tmp", "multipart" };
+    static const char *const subs[] = { "data", "tmp", "multipart", "trash" };
     char p[PATH_MAX];
     size_t i;
     int rc;
@@ -268,17 +273,108 @@ tree_make(struct drive_local *l)
     return rc;
 }
 
-/* Removes the data folders of versions the index no longer names (DESIGN invariant 4). */
+/*
+ * Moves the data folders of versions the index no longer names to trash/,
+ * for the trash thread (DESIGN invariant 4). Callers hold `life` shared,
+ * or are the committer (which a reset stops first).
+ */
 void
 drive_local__remove_old_vids(struct drive_local *l, const struct buf *vids)
 {
-    char p[PATH_MAX];
+    char p[PATH_MAX], t[PATH_MAX];
+    bool moved = false;
     size_t i;
 
     for (i = 0; i + OBJMETA_VID_LEN <= vids->len; i += OBJMETA_VID_LEN) {
         drive_local__path(l, p, "data/%.*s", OBJMETA_VID_LEN, vids->ptr + i);
-        rm_tree(l, p, 0); /* logged; a leftover is an orphan removed at next open */
+        drive_local__path(l, t, "trash/%.*s", OBJMETA_VID_LEN, vids->ptr + i);
+        if (rename(p, t) == 0)
+            moved = true;
+        else if (errno != ENOENT)
+            rm_tree(l, p, 0); /* logged; a leftover is an orphan removed at next open */
     }
+    if (moved) {
+        pthread_mutex_lock(&l->trash_mu);
+        l->trash_pending = true;
+        pthread_cond_signal(&l->trash_cv);
+        pthread_mutex_unlock(&l->trash_mu);
+    }
+}
+
+/* ---- the trash thread: removes what drive_local__remove_old_vids() moved ---- */
+
+static bool
+trash_stopping(struct drive_local *l)
+{
+    bool stop;
+
+    pthread_mutex_lock(&l->trash_mu);
+    stop = l->trash_stop;
+    pthread_mutex_unlock(&l->trash_mu);
+    return stop;
+}
+
+static int
+remove_trash_entry(struct drive_local *l, const char *dir, const char *name)
+{
+    char p[PATH_MAX];
+
+    if (trash_stopping(l))
+        return -ERR_OFFLINE; /* ends the sweep; the rest waits for the next start */
+    drive_local__path(l, p, "trash/%s", name);
+    rm_tree(l, p, 0); /* logged; tried again at the next sweep */
+    return 0;
+}
+
+static void *
+trash_main(void *arg)
+{
+    struct drive_local *l = arg;
+    char p[PATH_MAX];
+
+    pthread_setname_np(pthread_self(), "basalt-trash");
+    drive_local__path(l, p, "trash");
+    for (;;) {
+        pthread_mutex_lock(&l->trash_mu);
+        while (!l->trash_pending && !l->trash_stop)
+            pthread_cond_wait(&l->trash_cv, &l->trash_mu);
+        l->trash_pending = false;
+        if (l->trash_stop) {
+            pthread_mutex_unlock(&l->trash_mu);
+            break;
+        }
+        pthread_mutex_unlock(&l->trash_mu);
+        pthread_rwlock_rdlock(&l->life);
+        if (drive_is_online(&l->base))
+            for_each_entry(l, p, remove_trash_entry);
+        pthread_rwlock_unlock(&l->life);
+    }
+    return NULL;
+}
+
+/* Starts the trash thread with a first sweep (what a crash or an earlier run left). */
+static void
+trash_start(struct drive_local *l)
+{
+    l->trash_stop = false;
+    l->trash_pending = true;
+    if (pthread_create(&l->trash_thread, NULL, trash_main, l))
+        die("cannot start the trash thread of %s", l->path);
+    l->trash_running = true;
+}
+
+/* Stops and joins the trash thread; call without holding `life`. */
+static void
+trash_stop(struct drive_local *l)
+{
+    if (!l->trash_running)
+        return;
+    pthread_mutex_lock(&l->trash_mu);
+    l->trash_stop = true;
+    pthread_cond_signal(&l->trash_cv);
+    pthread_mutex_unlock(&l->trash_mu);
+    pthread_join(l->trash_thread, NULL);
+    l->trash_running = false;
 }
 
 /* ---- open, recovery, close ---- */
@@ -349,6 +445,8 @@ local_start(struct drive_local *l)
     rc = recover(l);
     if (rc == 0)
         rc = drive_local__index_start(l);
+    if (rc == 0)
+        trash_start(l);
     return rc;
 }
 
@@ -362,12 +460,15 @@ local_stop(struct drive_local *l)
 static void
 local_free(struct drive_local *l)
 {
+    trash_stop(l);
     local_stop(l);
     pthread_rwlock_destroy(&l->life);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     pthread_cond_destroy(&l->done_cv);
     pthread_mutex_destroy(&l->pool_mu);
+    pthread_mutex_destroy(&l->trash_mu);
+    pthread_cond_destroy(&l->trash_cv);
     drive__release(&l->base);
     free(l->path);
     free(l);
@@ -394,6 +495,8 @@ drive_local_open(const char *path, const struct drive_local_opts *opts, struct d
     pthread_cond_init(&l->cv, NULL);
     pthread_cond_init(&l->done_cv, NULL);
     pthread_mutex_init(&l->pool_mu, NULL);
+    pthread_mutex_init(&l->trash_mu, NULL);
+    pthread_cond_init(&l->trash_cv, NULL);
     list_init(&l->queue);
     atomic_init(&l->ntxn, 0);
     rc = local_start(l);
@@ -454,6 +557,7 @@ local_reset(struct drive *d)
     char p[PATH_MAX];
     int rc;
 
+    trash_stop(l); /* it takes `life` shared */
     pthread_rwlock_wrlock(&l->life);
     local_stop(l);
     drive_local__path(l, p, "%s", "");

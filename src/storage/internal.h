@@ -162,6 +162,13 @@ struct drive_local {
     pthread_mutex_t pool_mu; /* protects pool, npool */
     struct conn *pool;
     unsigned npool;
+
+    pthread_mutex_t trash_mu; /* protects trash_pending, trash_stop */
+    pthread_cond_t trash_cv;  /* trash_pending or trash_stop */
+    bool trash_pending;       /* something was moved to trash/ since the last sweep */
+    bool trash_stop;
+    bool trash_running; /* open/reset/close only */
+    pthread_t trash_thread;
 };
 
 /* Logs errno `e` once, converts it; takes the drive offline on -ERR_IO. Any thread. */

@@ -48,6 +48,20 @@ exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* Whether trash/<vid> is gone within 5 s (the trash thread removes it in the background). */
+static bool
+trash_emptied(const char *vid)
+{
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        if (!exists(bpath("trash/%s", vid)))
+            return true;
+        usleep(10 * 1000);
+    }
+    return false;
+}
+
 #define LOCAL_TEST(name)                                                                           \
     TEST(storage_local_##name)                                                                     \
     {                                                                                              \
@@ -77,6 +91,7 @@ TEST(storage_local_layout)
     ASSERT(exists(bpath("%s", "data")));
     ASSERT(exists(bpath("%s", "tmp")));
     ASSERT(exists(bpath("%s", "multipart")));
+    ASSERT(exists(bpath("%s", "trash")));
     ASSERT_OK(drive_bucket_make(d, "b", 1));
     objmeta_new_vid(vid1);
     common_write_shard(d, vid1, "abc");
@@ -91,6 +106,7 @@ TEST(storage_local_layout)
     common_put(d, "b", "k", "def", vid2);
     ASSERT(!exists(bpath("data/%s", vid1))); /* the replaced version's folder is removed */
     ASSERT(exists(bpath("data/%s/part.1", vid2)));
+    ASSERT(trash_emptied(vid1)); /* in the background */
     ASSERT_OK(drive_format_write(d, SLICE_LIT("{}")));
     ASSERT(exists(bpath("%s", "format.json")));
     ASSERT(!exists(bpath("%s", "format.json.tmp")));
@@ -208,6 +224,31 @@ make_file(const char *path)
     ASSERT(f != NULL);
     fputs("junk", f);
     fclose(f);
+}
+
+TEST(storage_local_replaced_data_goes_to_trash)
+{
+    struct drive *d = open_local(true);
+    char vid1[OBJMETA_VID_LEN + 1], vid2[OBJMETA_VID_LEN + 1], left[OBJMETA_VID_LEN + 1];
+    char rd[8];
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_put(d, "b", "k", "old", vid1);
+    common_put(d, "b", "k", "new", vid2);
+    ASSERT(!exists(bpath("data/%s", vid1)));
+    ASSERT(trash_emptied(vid1));
+    ASSERT_EQ(drive_shard_read(d, vid2, 1, 0, rd, sizeof(rd)), 3);
+    ASSERT_MEMEQ(rd, "new", 3);
+    drive_close(d);
+    /* a crash after the move to trash/, before its removal: emptied after the next open */
+    objmeta_new_vid(left);
+    ASSERT_EQ(mkdir(bpath("trash/%s", left), 0755), 0);
+    make_file(bpath("trash/%s/part.1", left));
+    d = open_local(true);
+    ASSERT(trash_emptied(left));
+    ASSERT(exists(bpath("data/%s/part.1", vid2)));
+    common_put(d, "b", "k2", "x", vid1); /* and the drive goes on */
+    drive_close(d);
 }
 
 TEST(storage_local_crash_recovery)
