@@ -468,6 +468,19 @@ heal_drive(struct objlayer *ol, size_t i)
         rc = 0;
         goto out_unlock;
     }
+    if (object__not_mounted(ol, i)) {
+        if (!ol->not_mounted_said[i]) {
+            ctx.event = "drive_not_mounted";
+            log_error(&ctx, "drive folder is empty and not a mount point while other drives are: "
+                            "a disk that did not mount, or was unmounted? Not formatting it; it "
+                            "stays offline until a disk is mounted there (a new, empty one to "
+                            "replace it)");
+            ol->not_mounted_said[i] = true;
+        }
+        rc = 0;
+        goto out_unlock;
+    }
+    ol->not_mounted_said[i] = false;
     rc = drive_reset(d);
     if (rc == 0)
         rc = object__format_back(ol, i);

@@ -62,6 +62,7 @@ struct objlayer {
 
     pthread_mutex_t name_locks[OBJ_NAME_LOCKS];
     pthread_mutex_t drive_mu;    /* serializes checking and formatting back replaced drives */
+    bool *not_mounted_said;      /* per drive: drive_not_mounted logged (protected by drive_mu) */
     pthread_mutex_t heal_obj_mu; /* one object heal at a time (heal.c) */
 
     pthread_mutex_t heal_mu; /* protects heal_queue, heal_len, stopping */
@@ -236,6 +237,13 @@ uint64_t object__stream_size(const struct obj_meta *m, unsigned part);
 
 /* Rewrites the format.json of drive `pos` (command-line order) from another drive's. */
 int object__format_back(struct objlayer *ol, size_t pos);
+/*
+ * Whether drive `pos` looks like a disk that did not mount: its folder is
+ * not a mount point while another drive's folder is. Such an empty folder
+ * belongs to the file system underneath (often the root one); formatting
+ * it would send the drive's data there. Never formatted while this holds.
+ */
+bool object__not_mounted(struct objlayer *ol, size_t pos);
 
 /* Heal queue. */
 void object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key);

@@ -308,6 +308,22 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
                      "order of the drives on the command line)",
                      ep, fmts[i].this_id, ref.ids[i]);
             rc = -ERR_INVAL;
+        } else if (have[i] == 0 && object__not_mounted(ol, i)) {
+            if (nfmt == 0) {
+                buf_addf(errmsg,
+                         "drive %s is not a mount point while other drives are: a disk that did "
+                         "not mount? Not formatting a new deployment onto the file system "
+                         "underneath; mount it (or give a folder of its own file system)",
+                         ep);
+                rc = -ERR_INVAL;
+            } else {
+                log_error(&(struct log_ctx){ .drive = ep, .event = "drive_not_mounted" },
+                          "drive folder is empty and not a mount point while other drives are: "
+                          "a disk that did not mount? It stays offline, unformatted; mount a "
+                          "disk there (a new, empty one to replace it)");
+                ol->not_mounted_said[i] = true;
+                drive_set_offline(ol->drives[i], -ERR_OFFLINE);
+            }
         } else if (have[i] == 0) {
             rc = format_write_one(ol->drives[i], &ref, i);
             if (rc < 0) {
@@ -340,6 +356,20 @@ out:
     return rc;
 }
 
+
+bool
+object__not_mounted(struct objlayer *ol, size_t pos)
+{
+    struct drive_info info;
+    size_t j;
+
+    if (drive_info(ol->drives[pos], &info) < 0 || info.mount_point)
+        return false;
+    for (j = 0; j < ol->ndrives; j++)
+        if (j != pos && drive_info(ol->drives[j], &info) == 0 && info.mount_point)
+            return true;
+    return false;
+}
 
 int
 object__format_back(struct objlayer *ol, size_t pos)
@@ -379,6 +409,7 @@ open_drives(struct objlayer *ol, const struct objlayer_config *cfg, struct buf *
 
     ol->ndrives = cfg->ndrives;
     ol->drives = xcalloc(cfg->ndrives, sizeof(*ol->drives));
+    ol->not_mounted_said = xcalloc(cfg->ndrives, sizeof(*ol->not_mounted_said));
     for (i = 0; i < cfg->ndrives; i++) {
         if (cfg->prebuilt) {
             ol->drives[i] = cfg->prebuilt[i];
@@ -551,6 +582,7 @@ objlayer_close(struct objlayer *ol)
             erasure_free(ol->codecs[k][m]);
     free(ol->sets);
     free(ol->drives);
+    free(ol->not_mounted_said);
     free(ol);
 }
 

@@ -98,7 +98,7 @@ drive_reset(struct drive *d)
 int
 drive_info(struct drive *d, struct drive_info *out)
 {
-    struct drive_info info = { 0, 0, false };
+    struct drive_info info = { 0 };
     int rc;
 
     rc = d->ops->info(d, &info);

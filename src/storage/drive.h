@@ -41,6 +41,12 @@ struct drive_info {
     uint64_t total_bytes;
     uint64_t free_bytes;
     bool online;
+    /*
+     * The drive folder is the root of a mounted file system (another device
+     * than its parent folder): a disk mounted there. False for drives that
+     * are not folders.
+     */
+    bool mount_point;
 };
 
 struct bucket_ent {

@@ -572,12 +572,26 @@ local_reset(struct drive *d)
     return rc;
 }
 
+/* Whether `path` is the root of a mounted file system: another device than its parent, or "/". */
+static bool
+is_mount_point(const char *path)
+{
+    char parent[PATH_MAX];
+    struct stat a, b;
+
+    if (snprintf(parent, sizeof(parent), "%s/..", path) >= (int)sizeof(parent) ||
+        stat(path, &a) < 0 || stat(parent, &b) < 0)
+        return false;
+    return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
 static int
 local_info(struct drive *d, struct drive_info *out)
 {
     struct drive_local *l = to_local(d);
     struct statvfs sv;
 
+    out->mount_point = is_mount_point(l->path);
     if (statvfs(l->path, &sv) < 0)
         return drive_local__sys_fail(l, errno, "statvfs", l->path);
     out->total_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;

@@ -1,0 +1,83 @@
+"""Drives on mounted disks: a disk that did not mount, or is unmounted while
+the server runs, leaves an empty folder of the file system underneath; that
+folder must not be formatted (the drive's data would go to the wrong disk,
+often the root one). Mounting a disk there brings the drive back.
+
+Needs root (mount -t tmpfs); each drive is a small tmpfs standing for a disk.
+"""
+import subprocess
+import time
+
+import pytest
+
+from helpers import get_bytes, rand_bytes, sha, wait_until
+
+MiB = 1 << 20
+
+
+def mount(path):
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64M", "tmpfs", str(path)],
+                       capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs (need root): {r.stderr.decode().strip()}")
+
+
+def umount(path, lazy=False):
+    subprocess.run(["umount", *(["-l"] if lazy else []), str(path)], check=True)
+
+
+def is_mounted(path):
+    return str(path) in {line.split()[1] for line in open("/proc/mounts")}
+
+
+@pytest.fixture
+def disks(tmp_path):
+    paths = [tmp_path / f"disk{i}" for i in range(1, 5)]
+    for p in paths:
+        p.mkdir()
+        mount(p)
+    yield paths
+    for p in paths:
+        while is_mounted(p):
+            umount(p, lazy=True)
+
+
+def test_unmounted_disk_is_not_formatted(disks, fresh_server):
+    srv = fresh_server(drives=disks)
+    c = srv.client()
+    c.create_bucket(Bucket="mnt")
+    data = rand_bytes(3 * MiB + 5, seed=1)
+    c.put_object(Bucket="mnt", Key="big", Body=data)
+    c.put_object(Bucket="mnt", Key="small", Body=b"small")
+    srv.stop()
+
+    # disk 3 did not mount at boot: its mount point is an empty folder of the parent file system
+    umount(disks[2])
+    assert not is_mounted(disks[2]) and list(disks[2].iterdir()) == []
+    srv.start()
+    c = srv.client()
+    assert "drive_not_mounted" in srv.log_text(), srv.log_tail()
+    assert not (disks[2] / ".basalt" / "format.json").exists(), "formatted the bare mount point"
+    assert sha(get_bytes(c, "mnt", "big")) == sha(data)  # 3 of 4 drives serve
+    assert get_bytes(c, "mnt", "small") == b"small"
+    c.put_object(Bucket="mnt", Key="while-missing", Body=b"x" * 1000)  # write quorum 3 of 4
+    time.sleep(3)  # a monitor tick (2 s) must not format it either
+    assert not (disks[2] / ".basalt" / "format.json").exists()
+
+    # a new, empty disk is mounted there: formatted back and healed while the server runs
+    mount(disks[2])
+    wait_until(lambda: (disks[2] / ".basalt" / "format.json").exists(), 20, 0.2,
+               "the newly mounted disk formatted back")
+    wait_until(lambda: any((disks[2] / ".basalt" / "data").iterdir()), 30, 0.5,
+               "big's shard healed onto the new disk")
+
+    # disk 2 is unmounted under the running server (lazily: the server holds files open)
+    umount(disks[1], lazy=True)
+    assert not is_mounted(disks[1])
+    wait_until(lambda: srv.log_text().count("drive_not_mounted") >= 2, 10, 0.2,
+               "drive_not_mounted for the unmounted disk")
+    time.sleep(3)
+    assert list(disks[1].iterdir()) == [], "wrote into the bare mount point"
+    assert sha(get_bytes(c, "mnt", "big")) == sha(data)
+    assert get_bytes(c, "mnt", "while-missing") == b"x" * 1000
+    assert srv.alive(), srv.log_tail()
