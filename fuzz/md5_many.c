@@ -4,8 +4,8 @@
  * Input layout: byte 0 gives the number of streams (1 + b % 12); then, per
  * stream, a byte `pre` (bytes fed by md5_update() first, pre % 100) and a
  * byte with the number of segments (b % 5), each segment a byte `len` and
- * a byte `skew`: `len * 37 + skew` bytes of the remaining input, wrapping
- * around. Every stream gets its segments through one md5_update_many()
+ * a byte `skew`: `len * 37 + skew` bytes of a 64 KiB pool derived from the
+ * input. Every stream gets its segments through one md5_update_many()
  * call over all streams; each digest must equal OpenSSL's MD5 of the same
  * bytes.
  */
@@ -53,9 +53,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         md5_init(&ctx[s]);
         md5_update(&ctx[s], pool + off, pre);
         for (g = 0; g < nseg; g++) {
-            size_t len = (size_t)take(&p, end) * 37 + take(&p, end);
-            size_t at = (off + 7919 * (g + 1)) % (sizeof(pool) - len);
+            size_t len = (size_t)take(&p, end) * 37, at;
 
+            len += take(&p, end);
+            at = (off + 7919 * (g + 1)) % (sizeof(pool) - len);
             iov[s][g] = (struct iovec){ .iov_base = pool + at, .iov_len = len };
             memcpy(whole[s] + wlen[s], pool + at, len);
             wlen[s] += len;

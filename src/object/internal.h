@@ -239,7 +239,8 @@ uint64_t object__stream_size(const struct obj_meta *m, unsigned part);
 int object__format_back(struct objlayer *ol, size_t pos);
 /*
  * Whether drive `pos` looks like a disk that did not mount: its folder is
- * not a mount point while another drive's folder is. Such an empty folder
+ * not a mount point, and it is on the file system another drive's disk is
+ * mounted onto (the parent of that drive's folder). Such an empty folder
  * belongs to the file system underneath (often the root one); formatting
  * it would send the drive's data there. Never formatted while this holds.
  */

@@ -311,16 +311,17 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
         } else if (have[i] == 0 && object__not_mounted(ol, i)) {
             if (nfmt == 0) {
                 buf_addf(errmsg,
-                         "drive %s is not a mount point while other drives are: a disk that did "
-                         "not mount? Not formatting a new deployment onto the file system "
-                         "underneath; mount it (or give a folder of its own file system)",
+                         "drive %s is not a mount point but lies on the file system other drives' "
+                         "disks are mounted onto: a disk that did not mount? Not formatting a new "
+                         "deployment onto it; mount its disk first",
                          ep);
                 rc = -ERR_INVAL;
             } else {
                 log_error(&(struct log_ctx){ .drive = ep, .event = "drive_not_mounted" },
-                          "drive folder is empty and not a mount point while other drives are: "
-                          "a disk that did not mount? It stays offline, unformatted; mount a "
-                          "disk there (a new, empty one to replace it)");
+                          "drive folder is empty, not a mount point, and on the file system other "
+                          "drives' disks are mounted onto: a disk that did not mount? It stays "
+                          "offline, unformatted. Mount a new, empty disk there to replace it (no "
+                          "restart needed), or mount the old one and restart");
                 ol->not_mounted_said[i] = true;
                 drive_set_offline(ol->drives[i], -ERR_OFFLINE);
             }
@@ -356,17 +357,18 @@ out:
     return rc;
 }
 
-
 bool
 object__not_mounted(struct objlayer *ol, size_t pos)
 {
-    struct drive_info info;
+    struct drive_info me, other;
     size_t j;
 
-    if (drive_info(ol->drives[pos], &info) < 0 || info.mount_point)
+    if (drive_info(ol->drives[pos], &me) < 0 || me.mount_point || me.fs_id == 0)
         return false;
+    /* on the very file system another drive's disk is mounted onto */
     for (j = 0; j < ol->ndrives; j++)
-        if (j != pos && drive_info(ol->drives[j], &info) == 0 && info.mount_point)
+        if (j != pos && drive_info(ol->drives[j], &other) == 0 && other.mount_point &&
+            other.parent_fs_id == me.fs_id)
             return true;
     return false;
 }
@@ -524,9 +526,12 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
     {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-        /* one worker per 4 cores: each hashes up to 8 PUTs at ~2.8 GB/s (util/md5.h) */
-        ol->hashq = workq_new_batch("hash", (unsigned)MAX(1, MIN(ncpu / 4, 8)), MD5_LANES,
-                                    object__md5_batch);
+        if (md5_simd_available()) /* one worker per 4 cores, each 8 PUTs at once (util/md5.h) */
+            ol->hashq = workq_new_batch("hash", (unsigned)MAX(1, MIN(ncpu / 4, 8)), MD5_LANES,
+                                        object__md5_batch);
+        else /* one PUT at a time per worker: one worker per core */
+            ol->hashq =
+                workq_new_batch("hash", (unsigned)MAX(2, MIN(ncpu, 16)), 1, object__md5_batch);
     }
     ol->stale_upload_ns = cfg->stale_upload_ns > 0 ? cfg->stale_upload_ns : OBJ_STALE_UPLOAD_NS;
     object__mp_init(ol);

@@ -315,6 +315,17 @@ md5_wait(struct obj_put *p)
     p->md5_pending = false;
 }
 
+/* After the last block: this PUT no longer sends blocks for the hashing workers to gather. */
+static void
+md5_leave(struct obj_put *p)
+{
+    BUG_ON(p->md5_pending);
+    if (p->md5_producer) {
+        p->md5_producer = false;
+        workq_producer(p->ol->hashq, -1);
+    }
+}
+
 /* Waits for the appends (and the MD5) in flight, if any, and takes their results. */
 static int
 append_wait(struct obj_put *p)
@@ -772,6 +783,8 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
             }
             if (rc == 0)
                 rc = append_wait(p);
+            md5_wait(p);
+            md5_leave(p); /* not a producer while its files are finished and committed */
             if (rc == 0)
                 rc = run_alive(p, finish_job);
         }
@@ -831,8 +844,7 @@ obj_put_abort(struct obj_put *p)
 
     object__wait(&p->batch); /* no job may still use a writer or a stripe */
     md5_wait(p);
-    if (p->md5_producer)
-        workq_producer(p->ol->hashq, -1);
+    md5_leave(p);
     for (j = 0; j < OBJ_MAX_SET; j++) {
         if (p->w[j]) {
             drive_shard_abort(p->w[j]);

@@ -43,10 +43,13 @@ struct drive_info {
     bool online;
     /*
      * The drive folder is the root of a mounted file system (another device
-     * than its parent folder): a disk mounted there. False for drives that
-     * are not folders.
+     * than its parent folder): a disk mounted there. fs_id and parent_fs_id
+     * identify the file systems of the folder and of its parent (st_dev).
+     * All 0 for drives that are not folders.
      */
     bool mount_point;
+    uint64_t fs_id;
+    uint64_t parent_fs_id;
 };
 
 struct bucket_ent {

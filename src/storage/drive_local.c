@@ -290,7 +290,7 @@ drive_local__remove_old_vids(struct drive_local *l, const struct buf *vids)
         drive_local__path(l, t, "trash/%.*s", OBJMETA_VID_LEN, vids->ptr + i);
         if (rename(p, t) == 0)
             moved = true;
-        else if (errno != ENOENT)
+        else if (errno != ENOENT || access(p, F_OK) == 0) /* (ENOENT: trash/ itself missing) */
             rm_tree(l, p, 0); /* logged; a leftover is an orphan removed at next open */
     }
     if (moved) {
@@ -322,7 +322,8 @@ remove_trash_entry(struct drive_local *l, const char *dir, const char *name)
     if (trash_stopping(l))
         return -ERR_OFFLINE; /* ends the sweep; the rest waits for the next start */
     drive_local__path(l, p, "trash/%s", name);
-    rm_tree(l, p, 0); /* logged; tried again at the next sweep */
+    if (rm_tree(l, p, 0) == 0) /* else logged; tried again at the next sweep */
+        atomic_fetch_add(&l->trash_removed, 1);
     return 0;
 }
 
@@ -499,6 +500,7 @@ drive_local_open(const char *path, const struct drive_local_opts *opts, struct d
     pthread_cond_init(&l->trash_cv, NULL);
     list_init(&l->queue);
     atomic_init(&l->ntxn, 0);
+    atomic_init(&l->trash_removed, 0);
     rc = local_start(l);
     if (rc < 0) {
         if (errmsg)
@@ -520,6 +522,12 @@ uint64_t
 drive_local__ntxn(struct drive *d)
 {
     return atomic_load(&to_local(d)->ntxn);
+}
+
+uint64_t
+drive_local__trash_removed(struct drive *d)
+{
+    return atomic_load(&to_local(d)->trash_removed);
 }
 
 /* ---- check, reset, info ---- */
@@ -572,17 +580,19 @@ local_reset(struct drive *d)
     return rc;
 }
 
-/* Whether `path` is the root of a mounted file system: another device than its parent, or "/". */
-static bool
-is_mount_point(const char *path)
+/* The file systems of `path` and its parent; a mount point is on another device than its parent. */
+static void
+mount_info(const char *path, struct drive_info *out)
 {
     char parent[PATH_MAX];
     struct stat a, b;
 
     if (snprintf(parent, sizeof(parent), "%s/..", path) >= (int)sizeof(parent) ||
         stat(path, &a) < 0 || stat(parent, &b) < 0)
-        return false;
-    return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+        return;
+    out->fs_id = (uint64_t)a.st_dev;
+    out->parent_fs_id = (uint64_t)b.st_dev;
+    out->mount_point = a.st_dev != b.st_dev || a.st_ino == b.st_ino;
 }
 
 static int
@@ -591,7 +601,7 @@ local_info(struct drive *d, struct drive_info *out)
     struct drive_local *l = to_local(d);
     struct statvfs sv;
 
-    out->mount_point = is_mount_point(l->path);
+    mount_info(l->path, out);
     if (statvfs(l->path, &sv) < 0)
         return drive_local__sys_fail(l, errno, "statvfs", l->path);
     out->total_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;

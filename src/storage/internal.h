@@ -169,6 +169,7 @@ struct drive_local {
     bool trash_stop;
     bool trash_running; /* open/reset/close only */
     pthread_t trash_thread;
+    _Atomic uint64_t trash_removed; /* entries removed by the trash thread */
 };
 
 /* Logs errno `e` once, converts it; takes the drive offline on -ERR_IO. Any thread. */
@@ -219,5 +220,7 @@ int drive_local__index_list(struct drive_local *l, const char *bucket, struct sl
  * drive. Any thread.
  */
 uint64_t drive_local__ntxn(struct drive *d);
+/* Entries of trash/ the trash thread has removed since open (for tests). */
+uint64_t drive_local__trash_removed(struct drive *d);
 
 #endif

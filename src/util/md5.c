@@ -108,6 +108,8 @@ md5_update(struct md5 *c, const void *data, size_t n)
 {
     const uint8_t *p = data;
 
+    if (n == 0)
+        return; /* `data` may be NULL */
     c->_len += n;
     if (c->_nbuf) {
         size_t take = MIN(n, 64 - c->_nbuf);
@@ -248,6 +250,22 @@ cursor_init(struct cursor *cu, const struct md5_input *in)
     cu->done = in->iovcnt == 0;
 }
 
+/* The rest of one input, alone. */
+static void
+cursor_finish(struct cursor *cu)
+{
+    const struct md5_input *in = cu->in;
+    unsigned i;
+
+    if (cu->done)
+        return;
+    md5_update(in->ctx, cu->p, cu->left);
+    for (i = cu->idx + 1; i < in->iovcnt; i++)
+        md5_update(in->ctx, in->iov[i].iov_base, in->iov[i].iov_len);
+    cu->done = true;
+}
+
+#ifdef MD5_HAVE_X86
 /*
  * Feeds bytes through md5_update() until the stream's buffer is empty and
  * at least one whole block lies at `p` (or the input is used up): what is
@@ -277,22 +295,6 @@ cursor_settle(struct cursor *cu)
     }
 }
 
-/* The rest of one input, alone. */
-static void
-cursor_finish(struct cursor *cu)
-{
-    const struct md5_input *in = cu->in;
-    unsigned i;
-
-    if (cu->done)
-        return;
-    md5_update(in->ctx, cu->p, cu->left);
-    for (i = cu->idx + 1; i < in->iovcnt; i++)
-        md5_update(in->ctx, in->iov[i].iov_base, in->iov[i].iov_len);
-    cu->done = true;
-}
-
-#ifdef MD5_HAVE_X86
 /* Up to MD5_LANES inputs together: whole blocks in the lanes, the rest one by one. */
 static void
 update_lanes(const struct md5_input *in, unsigned n)

@@ -65,6 +65,8 @@ worker_main(void *arg)
         q->queued -= k;
         if (q->queued == 0)
             q->nudged = false;
+        else if (ready(q))
+            pthread_cond_signal(&q->cv); /* more than one batch is ready: another worker */
         pthread_mutex_unlock(&q->mu);
         if (q->batch)
             q->batch(w, k);

@@ -81,3 +81,16 @@ def test_unmounted_disk_is_not_formatted(disks, fresh_server):
     assert sha(get_bytes(c, "mnt", "big")) == sha(data)
     assert get_bytes(c, "mnt", "while-missing") == b"x" * 1000
     assert srv.alive(), srv.log_tail()
+
+
+def test_folders_inside_mounted_disks_are_formatted(disks, fresh_server):
+    """Only a folder on the file system the disks are mounted onto is suspect: a drive folder
+    inside a mounted disk (not itself a mount point) is formatted as usual."""
+    drives = [disks[0], disks[1] / "basalt", disks[2], disks[3] / "a" / "b"]
+    srv = fresh_server(drives=drives)
+    assert all((d / ".basalt" / "format.json").exists() for d in drives)
+    assert "drive_not_mounted" not in srv.log_text()
+    c = srv.client()
+    c.create_bucket(Bucket="inside")
+    c.put_object(Bucket="inside", Key="k", Body=b"v" * 3000)
+    assert get_bytes(c, "inside", "k") == b"v" * 3000

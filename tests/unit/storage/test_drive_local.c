@@ -62,6 +62,17 @@ trash_emptied(const char *vid)
     return false;
 }
 
+/* Waits up to 5 s for the trash thread's count of removed entries to reach `n`; fails past it. */
+static void
+wait_until_trash_removed(struct drive *d, uint64_t n)
+{
+    int i;
+
+    for (i = 0; i < 500 && drive_local__trash_removed(d) < n; i++)
+        usleep(10 * 1000);
+    ASSERT_EQ(drive_local__trash_removed(d), n);
+}
+
 #define LOCAL_TEST(name)                                                                           \
     TEST(storage_local_##name)                                                                     \
     {                                                                                              \
@@ -234,9 +245,11 @@ TEST(storage_local_replaced_data_goes_to_trash)
 
     ASSERT_OK(drive_bucket_make(d, "b", 1));
     common_put(d, "b", "k", "old", vid1);
+    wait_until_trash_removed(d, 0); /* the first sweep at open: nothing */
     common_put(d, "b", "k", "new", vid2);
     ASSERT(!exists(bpath("data/%s", vid1)));
     ASSERT(trash_emptied(vid1));
+    wait_until_trash_removed(d, 1); /* removed by the trash thread, not by the writer */
     ASSERT_EQ(drive_shard_read(d, vid2, 1, 0, rd, sizeof(rd)), 3);
     ASSERT_MEMEQ(rd, "new", 3);
     drive_close(d);
@@ -246,6 +259,7 @@ TEST(storage_local_replaced_data_goes_to_trash)
     make_file(bpath("trash/%s/part.1", left));
     d = open_local(true);
     ASSERT(trash_emptied(left));
+    wait_until_trash_removed(d, 1);
     ASSERT(exists(bpath("data/%s/part.1", vid2)));
     common_put(d, "b", "k2", "x", vid1); /* and the drive goes on */
     drive_close(d);
