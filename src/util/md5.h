@@ -5,12 +5,12 @@
  * Why by hand, next to OpenSSL: MD5 is the largest CPU cost of a PUT (one
  * core hashes about 0.65 GB/s), and S3 makes it the ETag of every object
  * and part, so it cannot be skipped. Eight streams hashed together in the
- * eight 32-bit lanes of AVX2 registers cost a quarter of eight streams
- * hashed one after the other (bench/md5.c; docs/benchmarks.md). OpenSSL
+ * eight 32-bit lanes of AVX2 registers cost less than a quarter of eight
+ * streams hashed one after the other (bench/md5.c; docs/benchmarks.md). OpenSSL
  * has no multi-stream MD5; the library that does (Intel's isa-l_crypto,
  * md5_mb) is not packaged in Debian 12, and libipsec-mb only hashes whole
- * messages as HMAC-MD5. The one-stream code is plain C, within 10% of
- * OpenSSL's assembly. Tests compare every path with OpenSSL's MD5.
+ * messages as HMAC-MD5. The one-stream code is plain C, as fast as
+ * OpenSSL's assembly here. Tests compare every path with OpenSSL's MD5.
  *
  * MD5 is no security here: it is the checksum S3 clients expect.
  *
