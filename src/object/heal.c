@@ -469,14 +469,7 @@ heal_drive(struct objlayer *ol, size_t i)
         goto out_unlock;
     }
     if (object__not_mounted(ol, i)) {
-        if (!ol->not_mounted_said[i]) {
-            ctx.event = "drive_not_mounted";
-            log_error(&ctx, "drive folder is empty, not a mount point, and on the file system "
-                            "other drives' disks are mounted onto: a disk that did not mount, or "
-                            "was unmounted? Not formatting it; it stays offline. Mount a new, "
-                            "empty disk there to replace it, or mount the old one and restart");
-            ol->not_mounted_said[i] = true;
-        }
+        object__say_not_mounted(ol, i);
         rc = 0;
         goto out_unlock;
     }

@@ -245,6 +245,8 @@ int object__format_back(struct objlayer *ol, size_t pos);
  * it would send the drive's data there. Never formatted while this holds.
  */
 bool object__not_mounted(struct objlayer *ol, size_t pos);
+/* Logs drive_not_mounted for drive `pos`, once until it is formatted back (holding drive_mu). */
+void object__say_not_mounted(struct objlayer *ol, size_t pos);
 
 /* Heal queue. */
 void object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key);

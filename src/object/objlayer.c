@@ -274,6 +274,16 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
             rc = -ERR_OFFLINE;
             goto out;
         }
+        /* Checked before any format.json is written: a refused start leaves nothing formatted. */
+        if (object__not_mounted(ol, i)) {
+            buf_addf(errmsg,
+                     "drive %s is not a mount point but lies on the file system other drives' "
+                     "disks are mounted onto: a disk that did not mount? Not formatting a new "
+                     "deployment onto it; mount its disk first",
+                     drive_endpoint(ol->drives[i]));
+            rc = -ERR_INVAL;
+            goto out;
+        }
     }
     if (nfmt == 0) {
         ref.set_size = set_size;
@@ -309,22 +319,8 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
                      ep, fmts[i].this_id, ref.ids[i]);
             rc = -ERR_INVAL;
         } else if (have[i] == 0 && object__not_mounted(ol, i)) {
-            if (nfmt == 0) {
-                buf_addf(errmsg,
-                         "drive %s is not a mount point but lies on the file system other drives' "
-                         "disks are mounted onto: a disk that did not mount? Not formatting a new "
-                         "deployment onto it; mount its disk first",
-                         ep);
-                rc = -ERR_INVAL;
-            } else {
-                log_error(&(struct log_ctx){ .drive = ep, .event = "drive_not_mounted" },
-                          "drive folder is empty, not a mount point, and on the file system other "
-                          "drives' disks are mounted onto: a disk that did not mount? It stays "
-                          "offline, unformatted. Mount a new, empty disk there to replace it (no "
-                          "restart needed), or mount the old one and restart");
-                ol->not_mounted_said[i] = true;
-                drive_set_offline(ol->drives[i], -ERR_OFFLINE);
-            }
+            object__say_not_mounted(ol, i);
+            drive_set_offline(ol->drives[i], -ERR_OFFLINE);
         } else if (have[i] == 0) {
             rc = format_write_one(ol->drives[i], &ref, i);
             if (rc < 0) {
@@ -371,6 +367,21 @@ object__not_mounted(struct objlayer *ol, size_t pos)
             other.parent_fs_id == me.fs_id)
             return true;
     return false;
+}
+
+void
+object__say_not_mounted(struct objlayer *ol, size_t pos)
+{
+    struct log_ctx ctx = { .drive = drive_endpoint(ol->drives[pos]), .event = "drive_not_mounted" };
+
+    if (ol->not_mounted_said[pos])
+        return;
+    ol->not_mounted_said[pos] = true;
+    log_error(&ctx,
+              "drive folder is empty, not a mount point, and on the file system other drives' "
+              "disks are mounted onto: a disk that did not mount, or was unmounted? Not "
+              "formatting it; it stays offline. Mount a new, empty disk there to replace it (no "
+              "restart needed), or mount the old one and restart");
 }
 
 int

@@ -94,3 +94,15 @@ def test_folders_inside_mounted_disks_are_formatted(disks, fresh_server):
     c.create_bucket(Bucket="inside")
     c.put_object(Bucket="inside", Key="k", Body=b"v" * 3000)
     assert get_bytes(c, "inside", "k") == b"v" * 3000
+
+
+def test_first_start_refuses_an_unmounted_disk(disks, fresh_server):
+    """A new deployment is not formatted onto a bare mount point: start-up stops with a message
+    naming the drive, and nothing is formatted anywhere."""
+    umount(disks[2])
+    srv = fresh_server(drives=disks, start=False)
+    with pytest.raises(AssertionError, match="exited with status"):
+        srv.start(timeout=20)
+    log = srv.log_text()
+    assert str(disks[2]) in log and "not a mount point" in log, srv.log_tail()
+    assert not any((d / ".basalt" / "format.json").exists() for d in disks)
