@@ -57,9 +57,9 @@ struct obj_put {
     struct set_batch batch; /* appends of stripes[cur ^ 1] in flight */
     /*
      * The MD5 (ETag) of the block in flight, on a hashing worker
-     * (ol->hashq) while this thread receives the next block: MD5 costs more
-     * CPU than everything else a PUT does. The worker hashes the blocks of
-     * up to eight PUTs at once in SIMD lanes (util/md5.h). Blocks are hashed
+     * (ol->hashq) while this thread receives the next block: MD5 is the
+     * largest CPU cost of a PUT. The worker hashes the blocks of up to
+     * eight PUTs at once in SIMD lanes (util/md5.h). Blocks are hashed
      * in order: the job of a block is waited for with its appends, before
      * the next one is submitted.
      */

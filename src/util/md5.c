@@ -10,7 +10,7 @@
  * k is added to a first, F is d ^ (b & (c ^ d)), and G, whose two terms
  * never have a bit in common, is (b & d) + (c & ~d), the second term
  * computed before b is known (one stream 627 -> 698 MB/s, eight 2,554 ->
- * 3,005 MB/s, make bench-md5).
+ * 2,929 MB/s, make bench-md5; docs/benchmarks.md).
  */
 #include "util/base.h"
 
