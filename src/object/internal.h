@@ -28,6 +28,7 @@
 #define OBJ_INLINE_MAX (128 * 1024) /* objects up to this size live in the index */
 #define OBJ_IO_THREADS 12           /* I/O workers per drive (commits wait on group commit) */
 #define OBJ_NAME_LOCKS 256          /* striped name locks, held for commits, not data I/O */
+#define OBJ_PUT_STRIPES 3           /* shard buffers per streaming PUT (put.c flush_block) */
 #define OBJ_HEAL_QUEUE_MAX 10000
 #define OBJ_STALE_UPLOAD_NS (24 * 3600 * 1000000000LL) /* default age of stale uploads */
 

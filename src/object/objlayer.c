@@ -615,13 +615,13 @@ objlayer_stream_mem(struct objlayer *ol)
     unsigned n = ol->sets[0].n, k = n - n / 2;
 
     /*
-     * The block buffer, plus two stripes (a PUT encodes one while the drives
-     * write the other) of one shard buffer with its hash per drive, for the
-     * smallest k an object can have (parity raised to half the set while
-     * drives were offline), whose shards are the largest.
+     * A PUT's stripes (it receives a block into one while the drives write
+     * another and the MD5 of a third may still run; put.c) of one shard
+     * buffer with its hash per drive, for the smallest k an object can have
+     * (parity raised to half the set while drives were offline), whose
+     * shards are the largest.
      */
-    return ERASURE_BLOCK_SIZE +
-           2 * n * (erasure_shard_len(k, ERASURE_BLOCK_SIZE) + ERASURE_HASH_LEN);
+    return OBJ_PUT_STRIPES * n * (erasure_shard_len(k, ERASURE_BLOCK_SIZE) + ERASURE_HASH_LEN);
 }
 
 bool

@@ -266,12 +266,13 @@ int objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *ke
                          struct heal_report *r);
 
 /*
- * Bytes of buffer memory one streaming GET or PUT holds at most (a block and
- * its shards): s3/ reserves this much from the server's memory budget per
- * request, and answers 503 SlowDown when the budget is spent.
+ * Bytes of buffer memory one streaming PUT holds (its stripes of shard
+ * buffers; a body of unknown length also copies its last block once): s3/
+ * reserves this much from the server's memory budget per request, and
+ * answers 503 SlowDown when the budget is spent.
  */
 size_t objlayer_stream_mem(struct objlayer *ol);
-/* The same for a streaming GET, which holds one stripe (a PUT holds two). */
+/* The same for a streaming GET, which holds a block and one stripe. */
 size_t objlayer_get_mem(struct objlayer *ol);
 
 /*

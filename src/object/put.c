@@ -27,12 +27,28 @@
 #include "util/enc.h"
 #include "util/md5.h"
 
+struct obj_put;
+
+/* One block's shard buffers, and the MD5 job of its data. */
 struct stripe {
     uint8_t *shards[OBJ_MAX_SET]; /* hash + shard bytes, indexed by shard number */
     size_t cap;
-    size_t len;      /* S of the block it holds */
-    size_t data_len; /* bytes of object data in it (the block's length) */
+    size_t len;      /* S: the shard length its block is laid out for */
+    size_t data_len; /* bytes of object data in it (the block's length), once encoded */
+    struct obj_put *put;
+    struct work md5_work;
+    struct latch md5_latch;
+    struct iovec md5_iov[OBJ_MAX_SET]; /* the block's data in its data shards */
+    unsigned md5_iovcnt;
+    bool md5_pending; /* started (md5_start), not yet waited for (md5_wait) */
 };
+
+/*
+ * Stripes per PUT (OBJ_PUT_STRIPES): block N is received into one while the
+ * drives write block N-1 and a hashing worker may still be on the MD5 of
+ * N-2 (flush_block). objlayer_stream_mem() counts them.
+ */
+#define PUT_STRIPES OBJ_PUT_STRIPES
 
 struct obj_put {
     struct objlayer *ol;
@@ -44,41 +60,40 @@ struct obj_put {
     int64_t expect_size;
     uint8_t md5_expect[16];
     bool has_md5;
-    struct md5 md5; /* the ETag */
-    uint8_t *block;
-    size_t block_len, block_cap;
-    uint64_t total;
+    struct md5 md5;    /* the ETag */
+    size_t block_len;  /* bytes of the current block, received into stripes[cur] */
+    size_t block_want; /* the length its shards are laid out for; 0: no block begun */
+    uint64_t total;    /* bytes received */
+    uint64_t flushed;  /* bytes of the blocks before the current one */
+    struct stripe stripes[PUT_STRIPES];
+    unsigned cur;           /* the stripe the bytes received go into */
+    unsigned inflight;      /* the stripe whose appends are in `batch` */
+    struct set_batch batch; /* appends of stripes[inflight] in flight */
     /*
-     * Two stripes of shard buffers: the drives write one while this thread
-     * receives, hashes and encodes the next block into the other.
+     * The MD5 (ETag) of a block runs on a hashing worker (ol->hashq) while
+     * this thread receives the next blocks: MD5 is the largest CPU cost of
+     * a PUT. A worker hashes the blocks of up to eight PUTs at once in SIMD
+     * lanes (util/md5.h), and gathers a block from each PUT streaming
+     * before it runs them; a block's MD5 need only be done two blocks
+     * later, so the workers can wait for fuller batches. A PUT's blocks are
+     * hashed in order, one at a time: while one is queued or running
+     * (md5_busy), the next waits in md5_next and its done callback submits
+     * it.
      */
-    struct stripe stripes[2];
-    unsigned cur;           /* the stripe encode_block() fills next */
-    struct set_batch batch; /* appends of stripes[cur ^ 1] in flight */
-    /*
-     * The MD5 (ETag) of the block in flight, on a hashing worker
-     * (ol->hashq) while this thread receives the next block: MD5 is the
-     * largest CPU cost of a PUT. The worker hashes the blocks of up to
-     * eight PUTs at once in SIMD lanes (util/md5.h). Blocks are hashed
-     * in order: the job of a block is waited for with its appends, before
-     * the next one is submitted.
-     */
-    struct work md5_work;
-    struct latch md5_latch;
-    struct iovec md5_iov[OBJ_MAX_SET]; /* the block's data in its data shards */
-    unsigned md5_iovcnt;
-    bool md5_pending;
+    pthread_mutex_t md5_mu; /* protects md5_busy, md5_next (the workers' done callbacks) */
+    bool md5_busy;
+    struct stripe *md5_next;
     bool md5_producer; /* registered with ol->hashq (workq_producer) */
     int batch_rcs[OBJ_MAX_SET];
     bool batch_mask[OBJ_MAX_SET];
-    bool streaming;   /* shard files opened */
-    bool no_inline;   /* a multipart part: always shard files (they become the object's) */
+    bool streaming;         /* shard files opened */
+    bool no_inline;         /* a multipart part: always shard files (they become the object's) */
     objlayer_cond_fn *cond; /* conditional write: checked under the name lock */
     void *cond_arg;
     struct shard_writer *w[OBJ_MAX_SET];
-    int wrc[OBJ_MAX_SET];      /* per drive: 0, or the sticky error */
+    int wrc[OBJ_MAX_SET];        /* per drive: 0, or the sticky error */
     struct buf inl[OBJ_MAX_SET]; /* inline shard data per drive */
-    int rc;                    /* sticky error of the whole PUT */
+    int rc;                      /* sticky error of the whole PUT */
 };
 
 static unsigned
@@ -142,6 +157,7 @@ object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
     if (rc < 0)
         return rc;
     p = xcalloc(1, sizeof(*p));
+    pthread_mutex_init(&p->md5_mu, NULL);
     p->ol = ol;
     p->set = object__pick_set(ol, bucket, key);
     p->bucket = xstrdup(bucket);
@@ -180,14 +196,17 @@ objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
     return object__put_begin(ol, bucket, key, opts, NULL, out);
 }
 
-/* Splits, encodes and hashes the current block into stripes[cur]. */
+/*
+ * Begins a block in stripes[cur], laid out for `want` bytes: the block's
+ * bytes go straight into the data shards as they arrive (shard i holds
+ * bytes [i * S, (i + 1) * S)), so no block buffer is copied into them.
+ */
 static void
-encode_block(struct obj_put *p)
+begin_block(struct obj_put *p, size_t want)
 {
     struct stripe *st = &p->stripes[p->cur];
-    unsigned k = p->meta.k, n = p->meta.k + p->meta.m, i;
-    size_t S = erasure_shard_len(k, p->block_len);
-    uint8_t *ptrs[OBJ_MAX_SET];
+    unsigned n = p->meta.k + p->meta.m, i;
+    size_t S = erasure_shard_len(p->meta.k, want);
 
     if (S + ERASURE_HASH_LEN > st->cap) {
         for (i = 0; i < n; i++) {
@@ -196,14 +215,61 @@ encode_block(struct obj_put *p)
         }
         st->cap = S + ERASURE_HASH_LEN;
     }
+    st->len = S;
+    p->block_want = want;
+}
+
+/* The object bytes of stripe `st` (its block of `len` bytes) as iovecs over its data shards. */
+static unsigned
+block_iov(const struct obj_put *p, const struct stripe *st, size_t len, struct iovec *iov)
+{
+    size_t off = 0;
+    unsigned i;
+
+    for (i = 0; i < p->meta.k && off < len; i++) {
+        iov[i].iov_base = st->shards[i] + ERASURE_HASH_LEN;
+        iov[i].iov_len = MIN(st->len, len - off);
+        off += iov[i].iov_len;
+    }
+    return i;
+}
+
+/*
+ * Encodes and hashes the current block in stripes[cur]. A block shorter than
+ * its layout (the last one of a body of unknown length) is laid out again
+ * for its length first, as erasure_split() would have split it.
+ */
+static void
+encode_block(struct obj_put *p)
+{
+    struct stripe *st = &p->stripes[p->cur];
+    unsigned k = p->meta.k, n = p->meta.k + p->meta.m, i;
+    size_t S = erasure_shard_len(k, p->block_len);
+    uint8_t *ptrs[OBJ_MAX_SET];
+
     for (i = 0; i < n; i++)
         ptrs[i] = st->shards[i] + ERASURE_HASH_LEN;
-    erasure_split(k, p->block, p->block_len, ptrs);
+    if (S != st->len) {
+        struct iovec iov[OBJ_MAX_SET];
+        unsigned cnt = block_iov(p, st, p->block_len, iov);
+        uint8_t *tmp = xmalloc(MAX(p->block_len, 1)), *q = tmp;
+
+        for (i = 0; i < cnt; i++)
+            q = mempcpy(q, iov[i].iov_base, iov[i].iov_len);
+        erasure_split(k, tmp, p->block_len, ptrs);
+        free(tmp);
+        st->len = S;
+    } else {
+        for (i = 0; i < k; i++) { /* zero the data shards past the block's end */
+            size_t at = (size_t)i * S, have = at < p->block_len ? MIN(S, p->block_len - at) : 0;
+
+            memset(ptrs[i] + have, 0, S - have);
+        }
+    }
     st->data_len = p->block_len;
     erasure_encode(p->codec, ptrs, S);
     for (i = 0; i < n; i++)
         bitrot_hash(ptrs[i], S, st->shards[i]);
-    st->len = S;
 }
 
 static int
@@ -218,8 +284,7 @@ static int
 append_job(struct eset *set, unsigned j, void *arg)
 {
     struct obj_put *p = arg;
-
-    const struct stripe *st = &p->stripes[p->cur ^ 1]; /* the stripe in flight */
+    const struct stripe *st = &p->stripes[p->inflight];
 
     return drive_shard_append(p->w[j], st->shards[p->meta.dist[j]], st->len + ERASURE_HASH_LEN);
 }
@@ -265,9 +330,11 @@ object__md5_batch(struct work **w, unsigned n)
     unsigned i;
 
     for (i = 0; i < n; i++) {
-        struct obj_put *p = container_of(w[i], struct obj_put, md5_work);
+        struct stripe *st = container_of(w[i], struct stripe, md5_work);
 
-        in[i] = (struct md5_input){ .ctx = &p->md5, .iov = p->md5_iov, .iovcnt = p->md5_iovcnt };
+        in[i] = (struct md5_input){ .ctx = &st->put->md5,
+                                    .iov = st->md5_iov,
+                                    .iovcnt = st->md5_iovcnt };
     }
     md5_update_many(in, n);
 }
@@ -275,62 +342,88 @@ object__md5_batch(struct work **w, unsigned n)
 static void
 md5_done(struct work *w)
 {
-    struct obj_put *p = container_of(w, struct obj_put, md5_work);
+    struct stripe *st = container_of(w, struct stripe, md5_work);
+    struct obj_put *p = st->put;
+    struct stripe *next;
 
-    latch_count_down(&p->md5_latch);
+    pthread_mutex_lock(&p->md5_mu);
+    next = p->md5_next;
+    p->md5_next = NULL;
+    p->md5_busy = next != NULL;
+    pthread_mutex_unlock(&p->md5_mu);
+    if (next)
+        workq_submit(p->ol->hashq, &next->md5_work);
+    latch_count_down(&st->md5_latch);
 }
 
 static void
-md5_start(struct obj_put *p, const struct stripe *st)
+md5_start(struct obj_put *p, struct stripe *st)
 {
-    size_t off = 0;
+    bool later;
 
-    /* a stripe's object data: its data shards, without the padding of the last */
-    for (p->md5_iovcnt = 0; p->md5_iovcnt < p->meta.k && off < st->data_len; p->md5_iovcnt++) {
-        size_t n = MIN(st->len, st->data_len - off);
-        struct iovec *v = &p->md5_iov[p->md5_iovcnt];
-
-        v->iov_base = st->shards[p->md5_iovcnt] + ERASURE_HASH_LEN;
-        v->iov_len = n;
-        off += n;
-    }
-    p->md5_work = (struct work){ .done = md5_done };
+    st->md5_iovcnt = block_iov(p, st, st->data_len, st->md5_iov);
+    st->put = p;
+    st->md5_work = (struct work){ .done = md5_done };
     if (!p->md5_producer) {
         p->md5_producer = true;
         workq_producer(p->ol->hashq, +1);
     }
-    latch_init(&p->md5_latch, 1);
-    p->md5_pending = true;
-    workq_submit(p->ol->hashq, &p->md5_work);
+    latch_init(&st->md5_latch, 1);
+    st->md5_pending = true;
+    pthread_mutex_lock(&p->md5_mu);
+    later = p->md5_busy;
+    if (later) {
+        BUG_ON(p->md5_next);
+        p->md5_next = st;
+    }
+    p->md5_busy = true;
+    pthread_mutex_unlock(&p->md5_mu);
+    if (!later)
+        workq_submit(p->ol->hashq, &st->md5_work);
 }
 
+/*
+ * Waits for the MD5 of the block in `st`. Blocks are waited for oldest
+ * first, and a block's done callback submits the next block's job before it
+ * counts down, so the job waited for is never still in md5_next: it is
+ * queued, running or done, and the nudge reaches it.
+ */
 static void
-md5_wait(struct obj_put *p)
+md5_wait(struct obj_put *p, struct stripe *st)
 {
-    if (!p->md5_pending)
+    if (!st->md5_pending)
         return;
-    workq_nudge(p->ol->hashq, &p->md5_work);
-    latch_wait(&p->md5_latch);
-    latch_release(&p->md5_latch);
-    p->md5_pending = false;
+    workq_nudge(p->ol->hashq, &st->md5_work);
+    latch_wait(&st->md5_latch);
+    latch_release(&st->md5_latch);
+    st->md5_pending = false;
+}
+
+/* Every block's MD5, oldest first. */
+static void
+md5_wait_all(struct obj_put *p)
+{
+    unsigned i;
+
+    for (i = 1; i <= PUT_STRIPES; i++)
+        md5_wait(p, &p->stripes[(p->cur + i) % PUT_STRIPES]);
 }
 
 /* After the last block: this PUT no longer sends blocks for the hashing workers to gather. */
 static void
 md5_leave(struct obj_put *p)
 {
-    BUG_ON(p->md5_pending);
+    BUG_ON(p->md5_busy);
     if (p->md5_producer) {
         p->md5_producer = false;
         workq_producer(p->ol->hashq, -1);
     }
 }
 
-/* Waits for the appends (and the MD5) in flight, if any, and takes their results. */
+/* Waits for the appends in flight, if any, and takes their results. */
 static int
 append_wait(struct obj_put *p)
 {
-    md5_wait(p);
     if (p->batch.n == 0)
         return 0;
     object__wait(&p->batch);
@@ -364,15 +457,20 @@ flush_block(struct obj_put *p)
         if (rc < 0)
             return rc;
     }
-    encode_block(p); /* into stripes[cur], while the drives write the other one */
+    encode_block(p); /* block N, in stripes[cur], while the drives write N-1 */
+    p->flushed += p->block_len;
     p->block_len = 0;
+    p->block_want = 0;
     rc = append_wait(p);
     if (rc < 0)
         return rc;
+    /* the MD5 of block N-2: its stripe receives block N+1 next */
+    md5_wait(p, &p->stripes[(p->cur + 1) % PUT_STRIPES]);
     for (j = 0; j < p->set->n; j++)
         p->batch_mask[j] = p->wrc[j] == 0;
-    p->cur ^= 1;
-    md5_start(p, &p->stripes[p->cur ^ 1]);
+    p->inflight = p->cur;
+    md5_start(p, &p->stripes[p->cur]);
+    p->cur = (p->cur + 1) % PUT_STRIPES;
     object__start(p->set, p->batch_mask, append_job, p, p->batch_rcs, &p->batch);
     return 0;
 }
@@ -389,20 +487,20 @@ obj_put_write(struct obj_put *p, const void *data, size_t n)
         return p->rc = -ERR_TOO_LARGE;
     p->total += n;
     while (n) {
-        size_t take;
+        struct stripe *st = &p->stripes[p->cur];
+        size_t take, off;
 
-        if (!p->block_cap) {
-            p->block_cap = ERASURE_BLOCK_SIZE;
-            if (p->expect_size >= 0 && (uint64_t)p->expect_size < ERASURE_BLOCK_SIZE)
-                p->block_cap = (size_t)MAX(p->expect_size, 1);
-            p->block = xmalloc(p->block_cap);
+        if (!p->block_want) { /* the block's length, if the body's is known */
+            size_t want = ERASURE_BLOCK_SIZE;
+
+            if (p->expect_size >= 0)
+                want = (size_t)MIN((uint64_t)want, MAX((uint64_t)p->expect_size - p->flushed, 1));
+            begin_block(p, want);
         }
-        if (p->block_len == p->block_cap && p->block_cap < ERASURE_BLOCK_SIZE) {
-            p->block_cap = ERASURE_BLOCK_SIZE;
-            p->block = xrealloc(p->block, p->block_cap);
-        }
-        take = MIN(n, p->block_cap - p->block_len);
-        memcpy(p->block + p->block_len, src, take);
+        off = p->block_len % st->len;
+        take = MIN(MIN(n, st->len - off), p->block_want - p->block_len);
+        BUG_ON(take == 0); /* a body longer than expect_size was refused above */
+        memcpy(st->shards[p->block_len / st->len] + ERASURE_HASH_LEN + off, src, take);
         p->block_len += take;
         src += take;
         n -= take;
@@ -425,11 +523,14 @@ obj_put_add_header(struct obj_put *p, const char *name, struct slice value)
 static void
 encode_inline(struct obj_put *p)
 {
-    unsigned j;
+    struct iovec iov[OBJ_MAX_SET];
+    unsigned cnt, i, j;
 
     if (p->total == 0)
         return;
-    md5_update(&p->md5, p->block, p->block_len);
+    cnt = block_iov(p, &p->stripes[p->cur], p->block_len, iov);
+    for (i = 0; i < cnt; i++)
+        md5_update(&p->md5, iov[i].iov_base, iov[i].iov_len);
     encode_block(p);
     for (j = 0; j < p->set->n; j++)
         buf_add(&p->inl[j], p->stripes[p->cur].shards[p->meta.dist[j]],
@@ -783,7 +884,7 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
             }
             if (rc == 0)
                 rc = append_wait(p);
-            md5_wait(p);
+            md5_wait_all(p);
             md5_leave(p); /* not a producer while its files are finished and committed */
             if (rc == 0)
                 rc = run_alive(p, finish_job);
@@ -815,6 +916,7 @@ object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
     unsigned j;
     int rc;
 
+    pthread_mutex_init(&p->md5_mu, NULL);
     p->ol = ol;
     p->set = object__pick_set(ol, bucket, key);
     p->bucket = xstrdup(bucket);
@@ -839,11 +941,11 @@ object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
 void
 obj_put_abort(struct obj_put *p)
 {
-    unsigned j;
+    unsigned i, j;
     bool any = false;
 
     object__wait(&p->batch); /* no job may still use a writer or a stripe */
-    md5_wait(p);
+    md5_wait_all(p);
     md5_leave(p);
     for (j = 0; j < OBJ_MAX_SET; j++) {
         if (p->w[j]) {
@@ -852,8 +954,8 @@ obj_put_abort(struct obj_put *p)
             any = true;
         }
         buf_release(&p->inl[j]);
-        free(p->stripes[0].shards[j]);
-        free(p->stripes[1].shards[j]);
+        for (i = 0; i < PUT_STRIPES; i++)
+            free(p->stripes[i].shards[j]);
     }
     if (p->streaming || any) {
         int rcs[OBJ_MAX_SET];
@@ -861,7 +963,7 @@ obj_put_abort(struct obj_put *p)
         object__run(p->set, NULL, tmp_remove_job, p, rcs);
     }
     objmeta_release(&p->meta);
-    free(p->block);
+    pthread_mutex_destroy(&p->md5_mu);
     free(p->bucket);
     free(p->key);
     free(p);

@@ -142,12 +142,14 @@ TEST(object_review_set_layouts)
     }
 }
 
-/* Bytes a streaming request may hold must cover objects of raised parity (smallest k). */
+/*
+ * Bytes a streaming PUT may hold must cover its three stripes for objects of
+ * raised parity (smallest k).
+ */
 TEST(object_review_stream_mem_covers_raised_parity)
 {
     struct rfix f;
-    size_t want =
-        ERASURE_BLOCK_SIZE + 16 * (erasure_shard_len(8, ERASURE_BLOCK_SIZE) + ERASURE_HASH_LEN);
+    size_t want = 3 * 16 * (erasure_shard_len(8, ERASURE_BLOCK_SIZE) + ERASURE_HASH_LEN);
 
     rfix_open_cfg(&f, 16, 0, 0);
     ASSERT(objlayer_stream_mem(f.ol) >= want);
