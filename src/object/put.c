@@ -3,17 +3,19 @@
  *
  *   objlayer_put_begin   pick the set, raise parity for offline drives,
  *                        choose the shard rotation and a new version id
- *   obj_put_write        fill a 1 MiB block; on each full block: split into
- *                        k data shards, compute m parity shards, hash each,
- *                        append hash + shard to every drive's temporary shard
- *                        file in parallel (the first full block opens them)
+ *   obj_put_write        copy the bytes into the k data shards of a 1 MiB
+ *                        block; on each full block: compute m parity
+ *                        shards, hash each, append hash + shard to every
+ *                        drive's temporary shard file in parallel (the first
+ *                        full block opens them), and hand the block to a
+ *                        hashing worker for the MD5 (the ETag)
  *   obj_put_finish       objects <= 128 KiB are encoded into the index
  *                        records (inline); others flush the last block and
  *                        fsync their shard files; then, under the name lock,
  *                        commit the record on every drive; answer once write
  *                        quorum committed, else roll back what committed
  *
- * Memory: one block buffer and k+m shard buffers, whatever the object size.
+ * Memory: three stripes of k+m shard buffers, whatever the object size.
  * A drive that fails a write is dropped from this PUT (sticky) and the object
  * is queued for healing; the PUT goes on while write quorum remains.
  */
@@ -237,7 +239,7 @@ block_iov(const struct obj_put *p, const struct stripe *st, size_t len, struct i
 /*
  * Encodes and hashes the current block in stripes[cur]. A block shorter than
  * its layout (the last one of a body of unknown length) is laid out again
- * for its length first, as erasure_split() would have split it.
+ * for its length first, as erasure_split() would have split it, in place.
  */
 static void
 encode_block(struct obj_put *p)
@@ -250,14 +252,28 @@ encode_block(struct obj_put *p)
     for (i = 0; i < n; i++)
         ptrs[i] = st->shards[i] + ERASURE_HASH_LEN;
     if (S != st->len) {
-        struct iovec iov[OBJ_MAX_SET];
-        unsigned cnt = block_iov(p, st, p->block_len, iov);
-        uint8_t *tmp = xmalloc(MAX(p->block_len, 1)), *q = tmp;
+        /*
+         * In place, last shard first: byte x of the block moves from old
+         * shard x / st->len to new shard x / S (S < st->len), so a new shard
+         * takes bytes only from old shards at or before its own, which are
+         * still unchanged. Its own old bytes move up (memmove), then the
+         * ones before them come from earlier shards, then the padding.
+         */
+        size_t old = st->len, L = p->block_len;
 
-        for (i = 0; i < cnt; i++)
-            q = mempcpy(q, iov[i].iov_base, iov[i].iov_len);
-        erasure_split(k, tmp, p->block_len, ptrs);
-        free(tmp);
+        for (i = k; i-- > 0;) {
+            size_t lo = MIN(i * S, L), hi = MIN(lo + S, L), own = MAX(lo, i * old), x;
+
+            if (hi > own)
+                memmove(ptrs[i] + (own - lo), ptrs[i] + (own - i * old), hi - own);
+            for (x = lo; x < MIN(hi, own);) {
+                size_t off = x % old, c = MIN(old - off, MIN(hi, own) - x);
+
+                memcpy(ptrs[i] + (x - lo), ptrs[x / old] + off, c);
+                x += c;
+            }
+            memset(ptrs[i] + (hi - lo), 0, S - (hi - lo));
+        }
         st->len = S;
     } else {
         for (i = 0; i < k; i++) { /* zero the data shards past the block's end */
@@ -405,7 +421,9 @@ md5_wait_all(struct obj_put *p)
 {
     unsigned i;
 
-    for (i = 1; i <= PUT_STRIPES; i++)
+    /* the stripe receiving is never hashing: cur + 1 is the oldest block, cur + 2 the newest */
+    BUG_ON(p->stripes[p->cur].md5_pending);
+    for (i = 1; i < PUT_STRIPES; i++)
         md5_wait(p, &p->stripes[(p->cur + i) % PUT_STRIPES]);
 }
 
