@@ -448,12 +448,45 @@ objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *key,
 /* ---- drives and buckets ---- */
 
 /*
- * Formats back a drive found empty (replaced); returns 1 if it did. Only a
- * drive whose folder is present and empty (-ERR_NOT_FOUND) is reset: a drive
- * that is merely offline (an earlier I/O error, a folder gone with its disk)
- * still holds data, and drive_reset() would wipe it. Serialized by drive_mu,
- * so the monitor and a heal cannot both see the drive empty and reset it
- * twice (the second reset would wipe what was written after the first).
+ * A drive taken offline when its disk was found unmounted, whose folder is a
+ * mount point again: if the disk mounted there is this drive's (its
+ * format.json: this deployment, this position), the drive is opened on it
+ * and back online (2); the writes it missed are healed by the caller. Any
+ * other disk leaves it offline, said once.
+ */
+static int
+reattach_drive(struct objlayer *ol, size_t i)
+{
+    struct drive *d = ol->drives[i];
+    struct format_check c = { .ol = ol, .pos = i, .why = BUF_INIT };
+    struct log_ctx ctx = { .drive = drive_endpoint(d), .event = "drive_reattached" };
+    int rc = drive_reopen(d, object__format_is_drive, &c);
+
+    if (rc == 0) {
+        ol->not_mounted_said[i] = false;
+        ol->reattach_said[i] = false;
+        log_warn(&ctx, "the drive's disk is mounted again: back online, healing queued");
+        rc = 2;
+    } else if (!ol->reattach_said[i]) {
+        ol->reattach_said[i] = true;
+        ctx.event = "drive_not_reattached";
+        log_error(&ctx,
+                  "a disk is mounted on this drive's folder, but not this drive's: %s; "
+                  "it stays offline",
+                  c.why.len ? c.why.ptr : err_msg(rc));
+    }
+    buf_release(&c.why);
+    return rc < 0 ? 0 : rc;
+}
+
+/*
+ * Formats back a drive found empty (replaced); returns 1 if it did, 2 if it
+ * took back the drive's own disk (reattach_drive). Only a drive whose folder
+ * is present and empty (-ERR_NOT_FOUND) is reset: a drive that is merely
+ * offline (an earlier I/O error, a folder gone with its disk) still holds
+ * data, and drive_reset() would wipe it. Serialized by drive_mu, so the
+ * monitor and a heal cannot both see the drive empty and reset it twice (the
+ * second reset would wipe what was written after the first).
  */
 static int
 heal_drive(struct objlayer *ol, size_t i)
@@ -464,6 +497,10 @@ heal_drive(struct objlayer *ol, size_t i)
 
     pthread_mutex_lock(&ol->drive_mu);
     rc = drive_check(d);
+    if (rc == -ERR_OFFLINE && ol->not_mounted_said[i] && !object__not_mounted(ol, i)) {
+        rc = reattach_drive(ol, i);
+        goto out_unlock;
+    }
     if (rc != -ERR_NOT_FOUND) {
         rc = 0;
         goto out_unlock;
@@ -692,7 +729,7 @@ object__monitor_main(void *arg)
     while (!ol->stopping) {
         struct timespec ts;
         size_t i;
-        bool formatted = false;
+        bool changed = false;
 
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 2;
@@ -701,9 +738,9 @@ object__monitor_main(void *arg)
             break;
         pthread_mutex_unlock(&ol->heal_mu);
         for (i = 0; i < ol->ndrives; i++)
-            if (heal_drive(ol, i) == 1)
-                formatted = true;
-        if (formatted)
+            if (heal_drive(ol, i) > 0) /* formatted back, or its disk taken back */
+                changed = true;
+        if (changed)
             object__heal_enqueue(ol, NULL, NULL);
         mp_cleanup_tick(ol);
         /*

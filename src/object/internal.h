@@ -64,6 +64,7 @@ struct objlayer {
     pthread_mutex_t name_locks[OBJ_NAME_LOCKS];
     pthread_mutex_t drive_mu;    /* serializes checking and formatting back replaced drives */
     bool *not_mounted_said;      /* per drive: drive_not_mounted logged (protected by drive_mu) */
+    bool *reattach_said;         /* per drive: drive_not_reattached logged (drive_mu) */
     pthread_mutex_t heal_obj_mu; /* one object heal at a time (heal.c) */
 
     pthread_mutex_t heal_mu; /* protects heal_queue, heal_len, stopping */
@@ -238,6 +239,16 @@ uint64_t object__stream_size(const struct obj_meta *m, unsigned part);
 
 /* Rewrites the format.json of drive `pos` (command-line order) from another drive's. */
 int object__format_back(struct objlayer *ol, size_t pos);
+/*
+ * drive_accept_fn for drive_reopen(): 0 if the format.json `text` is drive
+ * `pos` of this deployment, else an error and the reason in `why`.
+ */
+struct format_check {
+    struct objlayer *ol;
+    size_t pos;
+    struct buf why;
+};
+int object__format_is_drive(void *arg, struct slice text);
 /*
  * Whether drive `pos` looks like a disk that did not mount: its folder is
  * not a mount point, and it is on the file system another drive's disk is

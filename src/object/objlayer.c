@@ -380,30 +380,62 @@ object__say_not_mounted(struct objlayer *ol, size_t pos)
     log_error(&ctx,
               "drive folder is empty, not a mount point, and on the file system other drives' "
               "disks are mounted onto: a disk that did not mount, or was unmounted? Not "
-              "formatting it; it stays offline. Mount a new, empty disk there to replace it (no "
-              "restart needed), or mount the old one and restart");
+              "formatting it; it stays offline. Mount its disk there again, or a new, empty disk "
+              "to replace it: either is taken back without a restart");
+}
+
+/* The format another drive than `pos` holds (the deployment's); false if none answers. */
+static bool
+format_reference(struct objlayer *ol, size_t pos, struct format *ref)
+{
+    size_t i;
+
+    for (i = 0; i < ol->ndrives; i++) {
+        struct buf text = BUF_INIT, why = BUF_INIT;
+        bool ok = i != pos && drive_format_read(ol->drives[i], &text) == 0 &&
+                  format_parse(buf_slice(&text), ref, &why) == 0;
+
+        buf_release(&text);
+        buf_release(&why);
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+int
+object__format_is_drive(void *arg, struct slice text)
+{
+    struct format_check *c = arg;
+    struct format got = { 0 }, ref = { 0 };
+    int rc = -ERR_INVAL;
+
+    if (format_parse(text, &got, &c->why) < 0)
+        return -ERR_CORRUPT;
+    if (strcmp(got.deployment_id, c->ol->deployment_id) != 0) {
+        buf_addf(&c->why, "it belongs to another deployment (%s, not %s)", got.deployment_id,
+                 c->ol->deployment_id);
+    } else if (!format_reference(c->ol, c->pos, &ref)) {
+        buf_adds(&c->why, "no other drive answers with this deployment's format");
+        rc = -ERR_QUORUM;
+    } else if (strcmp(got.this_id, ref.ids[c->pos]) != 0) {
+        buf_addf(&c->why, "it is drive %s of this deployment, this position holds %s", got.this_id,
+                 ref.ids[c->pos]);
+    } else {
+        rc = 0;
+    }
+    format_release(&got);
+    format_release(&ref);
+    return rc;
 }
 
 int
 object__format_back(struct objlayer *ol, size_t pos)
 {
     struct format ref = { 0 };
-    size_t i;
     int rc = -ERR_QUORUM;
 
-    for (i = 0; i < ol->ndrives; i++) {
-        struct buf text = BUF_INIT, why = BUF_INIT;
-
-        if (i != pos && drive_format_read(ol->drives[i], &text) == 0 &&
-            format_parse(buf_slice(&text), &ref, &why) == 0) {
-            buf_release(&text);
-            buf_release(&why);
-            break;
-        }
-        buf_release(&text);
-        buf_release(&why);
-    }
-    if (i == ol->ndrives)
+    if (!format_reference(ol, pos, &ref))
         return rc;
     rc = format_write_one(ol->drives[pos], &ref, pos);
     format_release(&ref);
@@ -423,6 +455,7 @@ open_drives(struct objlayer *ol, const struct objlayer_config *cfg, struct buf *
     ol->ndrives = cfg->ndrives;
     ol->drives = xcalloc(cfg->ndrives, sizeof(*ol->drives));
     ol->not_mounted_said = xcalloc(cfg->ndrives, sizeof(*ol->not_mounted_said));
+    ol->reattach_said = xcalloc(cfg->ndrives, sizeof(*ol->reattach_said));
     for (i = 0; i < cfg->ndrives; i++) {
         if (cfg->prebuilt) {
             ol->drives[i] = cfg->prebuilt[i];
@@ -599,6 +632,7 @@ objlayer_close(struct objlayer *ol)
     free(ol->sets);
     free(ol->drives);
     free(ol->not_mounted_said);
+    free(ol->reattach_said);
     free(ol);
 }
 

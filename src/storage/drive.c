@@ -96,6 +96,14 @@ drive_reset(struct drive *d)
 }
 
 int
+drive_reopen(struct drive *d, drive_accept_fn *accept, void *arg)
+{
+    if (!d->ops->reopen)
+        return -ERR_NOT_IMPLEMENTED;
+    return d->ops->reopen(d, accept, arg);
+}
+
+int
 drive_info(struct drive *d, struct drive_info *out)
 {
     struct drive_info info = { 0 };

@@ -122,6 +122,19 @@ int drive_check(struct drive *d);
  * it must not be called from a drive_list() callback of the same drive.
  */
 int drive_reset(struct drive *d);
+/*
+ * Opens the drive again on what its folder holds now, if `accept(arg,
+ * text)` returns 0 for the format.json found there (read before anything of
+ * the folder is opened or changed): for a drive taken offline when its disk
+ * was found unmounted, once a disk with a format.json is mounted there again.
+ * Then the drive is back online and this returns 0; else it stays offline
+ * and as it was, and this returns accept's error, -ERR_NOT_FOUND (no
+ * format.json) or the error of reading it or of opening the drive.
+ * -ERR_NOT_IMPLEMENTED for drives that cannot (in-memory, remote). Same
+ * waiting rules as drive_reset().
+ */
+typedef int drive_accept_fn(void *arg, struct slice format_json);
+int drive_reopen(struct drive *d, drive_accept_fn *accept, void *arg);
 
 /* Sizes from statvfs (local); answers when offline too, with `online` false. */
 int drive_info(struct drive *d, struct drive_info *out);

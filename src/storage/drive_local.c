@@ -580,6 +580,35 @@ local_reset(struct drive *d)
     return rc;
 }
 
+static int format_read_locked(struct drive_local *l, struct buf *out);
+
+static int
+local_reopen(struct drive *d, drive_accept_fn *accept, void *arg)
+{
+    struct drive_local *l = to_local(d);
+    struct buf text = BUF_INIT;
+    int rc;
+
+    trash_stop(l); /* it takes `life` shared */
+    pthread_rwlock_wrlock(&l->life);
+    rc = format_read_locked(l, &text);
+    if (rc == 0)
+        rc = accept(arg, buf_slice(&text));
+    if (rc == 0) {
+        local_stop(l);
+        rc = local_start(l); /* starts the trash thread again */
+        if (rc == 0)
+            drive__set_online(d);
+        else
+            drive_set_offline(d, rc);
+    } else {
+        trash_start(l);
+    }
+    pthread_rwlock_unlock(&l->life);
+    buf_release(&text);
+    return rc;
+}
+
 /* The file systems of `path` and its parent; a mount point is on another device than its parent. */
 static void
 mount_info(const char *path, struct drive_info *out)
@@ -1111,6 +1140,7 @@ static const struct drive_ops local_ops = {
     .close = local_close,
     .check = local_check,
     .reset = local_reset,
+    .reopen = local_reopen,
     .info = local_info,
     .format_read = local_format_read,
     .format_write = local_format_write,

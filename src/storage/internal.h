@@ -26,8 +26,9 @@
 
 /*
  * One function per drive.h operation. The wrappers of drive.c have already
- * checked that the drive is online, except for close, check, reset, info and
- * shard_abort, which run whatever the state. Every op is mandatory.
+ * checked that the drive is online, except for close, check, reset, reopen,
+ * info and shard_abort, which run whatever the state. Every op is mandatory
+ * but reopen (drive_reopen() answers -ERR_NOT_IMPLEMENTED without it).
  */
 struct drive_ops {
     const char *name; /* "local", "mem", "faulty" */
@@ -40,6 +41,7 @@ struct drive_ops {
     void (*close)(struct drive *d);
     int (*check)(struct drive *d);
     int (*reset)(struct drive *d);
+    int (*reopen)(struct drive *d, drive_accept_fn *accept, void *arg);
     int (*info)(struct drive *d, struct drive_info *out);
     int (*format_read)(struct drive *d, struct buf *out);
     int (*format_write)(struct drive *d, struct slice json);

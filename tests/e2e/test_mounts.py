@@ -106,3 +106,72 @@ def test_first_start_refuses_an_unmounted_disk(disks, fresh_server):
     log = srv.log_text()
     assert str(disks[2]) in log and "not a mount point" in log, srv.log_tail()
     assert not any((d / ".basalt" / "format.json").exists() for d in disks)
+
+
+def names(folder):
+    return {p.name for p in folder.iterdir()}
+
+
+@pytest.fixture
+def bound_disks(tmp_path):
+    """Drive folders bind-mounted from tmpfs "disks" kept elsewhere, so that a disk can be
+    unmounted from its drive folder and mounted there again with its content."""
+    stores = [tmp_path / f"store{i}" for i in range(1, 5)]
+    paths = [tmp_path / f"disk{i}" for i in range(1, 5)]
+    for s, p in zip(stores, paths):
+        s.mkdir()
+        p.mkdir()
+        mount(s)
+        subprocess.run(["mount", "--bind", str(s), str(p)], check=True)
+    yield stores, paths
+    for p in paths + stores:
+        while is_mounted(p):
+            umount(p, lazy=True)
+
+
+def test_remounted_disk_is_taken_back(bound_disks, fresh_server):
+    """A disk unmounted under the running server and mounted again is taken back without a
+    restart: the same format, its data kept, the writes it missed healed onto it. A disk that
+    is not the drive's (here: drive 1's format.json) is left alone and the drive stays
+    offline."""
+    stores, disks = bound_disks
+    srv = fresh_server(drives=disks)
+    c = srv.client()
+    c.create_bucket(Bucket="back")
+    data = rand_bytes(3 * MiB + 5, seed=2)
+    c.put_object(Bucket="back", Key="before", Body=data)
+    fmt = (stores[1] / ".basalt" / "format.json").read_bytes()
+    held = names(stores[1] / ".basalt" / "data")
+    assert held, "the disk holds a shard of 'before'"
+
+    umount(disks[1], lazy=True)
+    wait_until(lambda: "drive_not_mounted" in srv.log_text(), 10, 0.2, "drive_not_mounted")
+    missed = rand_bytes(2 * MiB + 9, seed=3)
+    c.put_object(Bucket="back", Key="missed", Body=missed)  # write quorum 3 of 4
+    assert names(stores[1] / ".basalt" / "data") == held
+
+    subprocess.run(["mount", "--bind", str(stores[1]), str(disks[1])], check=True)
+    wait_until(lambda: "drive_reattached" in srv.log_text(), 20, 0.2, "drive_reattached")
+    assert (disks[1] / ".basalt" / "format.json").read_bytes() == fmt, "formatted again"
+    assert held <= names(disks[1] / ".basalt" / "data"), "its data is kept"
+    wait_until(lambda: len(names(disks[1] / ".basalt" / "data")) > len(held), 30, 0.5,
+               "the shard of 'missed' healed onto the disk taken back")
+    assert sha(get_bytes(c, "back", "before")) == sha(data)
+    assert sha(get_bytes(c, "back", "missed")) == sha(missed)
+
+    # another disk, holding drive 1's identity, mounted on drive 4's folder
+    umount(disks[3], lazy=True)
+    wait_until(lambda: srv.log_text().count("drive_not_mounted") >= 2, 10, 0.2,
+               "drive_not_mounted for drive 4")
+    mount(disks[3])
+    (disks[3] / ".basalt").mkdir()
+    (disks[3] / ".basalt" / "format.json").write_bytes(
+        (stores[0] / ".basalt" / "format.json").read_bytes())
+    wait_until(lambda: "drive_not_reattached" in srv.log_text(), 20, 0.2, "drive_not_reattached")
+    time.sleep(2.5)  # another monitor tick
+    assert sorted(p.name for p in (disks[3] / ".basalt").iterdir()) == ["format.json"], \
+        "wrote to a disk that is not the drive's"
+    assert srv.log_text().count("drive_not_reattached") == 1, "said once"
+    c.put_object(Bucket="back", Key="after", Body=b"a" * 5000)  # drives 1-3
+    assert get_bytes(c, "back", "after") == b"a" * 5000
+    assert srv.alive(), srv.log_tail()

@@ -435,6 +435,61 @@ TEST(storage_local_check_replaced_index)
     drive_close(d);
 }
 
+struct accept_arg {
+    int answer;
+    unsigned calls;
+    char seen[64];
+};
+
+static int
+accept_cb(void *arg, struct slice format_json)
+{
+    struct accept_arg *a = arg;
+
+    a->calls++;
+    snprintf(a->seen, sizeof(a->seen), "%.*s", (int)format_json.len, format_json.ptr);
+    return a->answer;
+}
+
+/*
+ * drive_reopen(): the format.json is read and offered first; refused, the
+ * drive stays offline and its folder as it was (a file in tmp/ survives,
+ * where opening would have removed it); accepted, the drive is opened again
+ * (tmp/ cleaned) and online, its data kept. No format.json: -ERR_NOT_FOUND
+ * without asking.
+ */
+TEST(storage_local_reopen_after_remount)
+{
+    struct drive *d = open_local(true);
+    struct accept_arg a = { .answer = -ERR_INVAL };
+    char vid[OBJMETA_VID_LEN + 1], tmpfile[4200];
+    struct obj_meta m;
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_put(d, "b", "k", "abc", vid);
+    drive_set_offline(d, -ERR_OFFLINE);
+    ASSERT_EQ(drive_reopen(d, accept_cb, &a), -ERR_NOT_FOUND);
+    ASSERT_EQ(a.calls, 0);
+    make_file(bpath("%s", "format.json")); /* what a disk mounted there holds */
+    snprintf(tmpfile, sizeof(tmpfile), "%s", bpath("%s", "tmp/leftover"));
+    make_file(tmpfile);
+    ASSERT_EQ(drive_reopen(d, accept_cb, &a), -ERR_INVAL);
+    ASSERT_EQ(a.calls, 1);
+    ASSERT_STREQ(a.seen, "junk");
+    ASSERT(!drive_is_online(d));
+    ASSERT(exists(tmpfile));
+    a.answer = 0;
+    ASSERT_OK(drive_reopen(d, accept_cb, &a));
+    ASSERT(drive_is_online(d));
+    ASSERT_OK(drive_check(d));
+    ASSERT(!exists(tmpfile));
+    objmeta_init(&m);
+    ASSERT_OK(drive_meta_read(d, "b", "k", &m));
+    ASSERT_STREQ(m.vid, vid);
+    objmeta_release(&m);
+    drive_close(d);
+}
+
 /* An index made before the `reduced` column existed gets it at open, its rows as standard. */
 TEST(storage_local_index_upgrade)
 {
