@@ -65,6 +65,7 @@ struct objlayer {
     pthread_mutex_t drive_mu;    /* serializes checking and formatting back replaced drives */
     bool *not_mounted_said;      /* per drive: drive_not_mounted logged (protected by drive_mu) */
     bool *reattach_said;         /* per drive: drive_not_reattached logged (drive_mu) */
+    bool *deferred;              /* per drive: not opened at start-up (looked not mounted) */
     pthread_mutex_t heal_obj_mu; /* one object heal at a time (heal.c) */
 
     pthread_mutex_t heal_mu; /* protects heal_queue, heal_len, stopping */

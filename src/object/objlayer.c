@@ -243,7 +243,8 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
     for (i = 0; i < ol->ndrives; i++) {
         struct buf text = BUF_INIT, why = BUF_INIT;
 
-        rc = drive_format_read(ol->drives[i], &text);
+        /* a drive not opened (a disk that did not mount) holds no format */
+        rc = ol->deferred[i] ? -ERR_NOT_FOUND : drive_format_read(ol->drives[i], &text);
         if (rc == 0 && format_parse(buf_slice(&text), &fmts[i], &why) == 0) {
             have[i] = 1;
             if (!nfmt++)
@@ -275,7 +276,7 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
             goto out;
         }
         /* Checked before any format.json is written: a refused start leaves nothing formatted. */
-        if (object__not_mounted(ol, i)) {
+        if (ol->deferred[i] || object__not_mounted(ol, i)) {
             buf_addf(errmsg,
                      "drive %s is not a mount point but lies on the file system other drives' "
                      "disks are mounted onto: a disk that did not mount? Not formatting a new "
@@ -318,7 +319,7 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
                      "order of the drives on the command line)",
                      ep, fmts[i].this_id, ref.ids[i]);
             rc = -ERR_INVAL;
-        } else if (have[i] == 0 && object__not_mounted(ol, i)) {
+        } else if (have[i] == 0 && (ol->deferred[i] || object__not_mounted(ol, i))) {
             object__say_not_mounted(ol, i);
             drive_set_offline(ol->drives[i], -ERR_OFFLINE);
         } else if (have[i] == 0) {
@@ -353,20 +354,34 @@ out:
     return rc;
 }
 
+/* object__not_mounted() from the drives' mount information `info[0..n)`. */
+static bool
+not_mounted_in(const struct drive_info *info, size_t n, size_t pos)
+{
+    size_t j;
+
+    if (info[pos].mount_point || info[pos].fs_id == 0)
+        return false;
+    /* on the very file system another drive's disk is mounted onto */
+    for (j = 0; j < n; j++)
+        if (j != pos && info[j].mount_point && info[j].parent_fs_id == info[pos].fs_id)
+            return true;
+    return false;
+}
+
 bool
 object__not_mounted(struct objlayer *ol, size_t pos)
 {
-    struct drive_info me, other;
+    struct drive_info *info = xcalloc(ol->ndrives, sizeof(*info));
     size_t j;
+    bool yes;
 
-    if (drive_info(ol->drives[pos], &me) < 0 || me.mount_point || me.fs_id == 0)
-        return false;
-    /* on the very file system another drive's disk is mounted onto */
     for (j = 0; j < ol->ndrives; j++)
-        if (j != pos && drive_info(ol->drives[j], &other) == 0 && other.mount_point &&
-            other.parent_fs_id == me.fs_id)
-            return true;
-    return false;
+        if (drive_info(ol->drives[j], &info[j]) < 0)
+            memset(&info[j], 0, sizeof(info[j]));
+    yes = not_mounted_in(info, ol->ndrives, pos);
+    free(info);
+    return yes;
 }
 
 void
@@ -452,15 +467,24 @@ open_drives(struct objlayer *ol, const struct objlayer_config *cfg, struct buf *
     size_t i;
     int rc;
 
+    struct drive_info *info = xcalloc(cfg->ndrives, sizeof(*info));
+    bool *formatted = xcalloc(cfg->ndrives, sizeof(*formatted));
+
     ol->ndrives = cfg->ndrives;
     ol->drives = xcalloc(cfg->ndrives, sizeof(*ol->drives));
     ol->not_mounted_said = xcalloc(cfg->ndrives, sizeof(*ol->not_mounted_said));
     ol->reattach_said = xcalloc(cfg->ndrives, sizeof(*ol->reattach_said));
+    ol->deferred = xcalloc(cfg->ndrives, sizeof(*ol->deferred));
+    for (i = 0; i < cfg->ndrives && !cfg->prebuilt; i++)
+        drive_local_mount_info(cfg->drives[i], &info[i], &formatted[i]);
     for (i = 0; i < cfg->ndrives; i++) {
         if (cfg->prebuilt) {
             ol->drives[i] = cfg->prebuilt[i];
             continue;
         }
+        /* a disk that did not mount: nothing is created in the folder underneath */
+        opts.deferred = !formatted[i] && not_mounted_in(info, cfg->ndrives, i);
+        ol->deferred[i] = opts.deferred;
         rc = drive_local_open(cfg->drives[i], &opts, &ol->drives[i], &why);
         if (rc < 0) {
             /* One dead drive must not keep the server down: it stays offline
@@ -473,6 +497,8 @@ open_drives(struct objlayer *ol, const struct objlayer_config *cfg, struct buf *
         buf_clear(&why);
     }
     buf_release(&why);
+    free(info);
+    free(formatted);
     (void)errmsg;
     return 0;
 }
@@ -633,6 +659,7 @@ objlayer_close(struct objlayer *ol)
     free(ol->drives);
     free(ol->not_mounted_said);
     free(ol->reattach_said);
+    free(ol->deferred);
     free(ol);
 }
 

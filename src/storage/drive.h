@@ -76,6 +76,12 @@ typedef int drive_list_fn(void *arg, const struct drive_list_ent *ent);
 
 struct drive_local_opts {
     bool sync; /* fsync on commit (default true); false only for benchmarks (--sync=off) */
+    /*
+     * Open nothing yet: nothing in the folder is created, read or changed,
+     * and the drive is offline until drive_reset() or drive_reopen() opens
+     * it (for a folder that looks like a disk that did not mount).
+     */
+    bool deferred;
 };
 
 /*
@@ -86,6 +92,13 @@ struct drive_local_opts {
  */
 int drive_local_open(const char *path, const struct drive_local_opts *opts, struct drive **out,
                      struct buf *errmsg);
+/*
+ * What drive_info() says of the file systems of a local drive folder
+ * (mount_point, fs_id, parent_fs_id; zeros if it cannot be read), from its
+ * path alone, and whether it holds a .basalt/format.json: before any drive
+ * is opened.
+ */
+void drive_local_mount_info(const char *path, struct drive_info *out, bool *formatted);
 /* An in-memory drive for tests: same semantics as a local drive, nothing on disk. */
 struct drive *drive_mem_new(const char *name);
 

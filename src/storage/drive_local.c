@@ -501,6 +501,11 @@ drive_local_open(const char *path, const struct drive_local_opts *opts, struct d
     list_init(&l->queue);
     atomic_init(&l->ntxn, 0);
     atomic_init(&l->trash_removed, 0);
+    if (opts && opts->deferred) {
+        atomic_store(&l->base.online, false); /* the caller says why */
+        *out = &l->base;
+        return 0;
+    }
     rc = local_start(l);
     if (rc < 0) {
         if (errmsg)
@@ -622,6 +627,17 @@ mount_info(const char *path, struct drive_info *out)
     out->fs_id = (uint64_t)a.st_dev;
     out->parent_fs_id = (uint64_t)b.st_dev;
     out->mount_point = a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+void
+drive_local_mount_info(const char *path, struct drive_info *out, bool *formatted)
+{
+    char p[PATH_MAX];
+
+    memset(out, 0, sizeof(*out));
+    mount_info(path, out);
+    *formatted = snprintf(p, sizeof(p), "%s/.basalt/format.json", path) < (int)sizeof(p) &&
+                 access(p, F_OK) == 0;
 }
 
 static int

@@ -57,12 +57,12 @@ def test_unmounted_disk_is_not_formatted(disks, fresh_server):
     srv.start()
     c = srv.client()
     assert "drive_not_mounted" in srv.log_text(), srv.log_tail()
-    assert not (disks[2] / ".basalt" / "format.json").exists(), "formatted the bare mount point"
+    assert list(disks[2].iterdir()) == [], "wrote into the bare mount point"
     assert sha(get_bytes(c, "mnt", "big")) == sha(data)  # 3 of 4 drives serve
     assert get_bytes(c, "mnt", "small") == b"small"
     c.put_object(Bucket="mnt", Key="while-missing", Body=b"x" * 1000)  # write quorum 3 of 4
     time.sleep(3)  # a monitor tick (2 s) must not format it either
-    assert not (disks[2] / ".basalt" / "format.json").exists()
+    assert list(disks[2].iterdir()) == []
 
     # a new, empty disk is mounted there: formatted back and healed while the server runs
     mount(disks[2])
@@ -106,6 +106,8 @@ def test_first_start_refuses_an_unmounted_disk(disks, fresh_server):
     log = srv.log_text()
     assert str(disks[2]) in log and "not a mount point" in log, srv.log_tail()
     assert not any((d / ".basalt" / "format.json").exists() for d in disks)
+    assert list(disks[2].iterdir()) == [], "wrote into the bare mount point"
+
 
 
 def names(folder):
@@ -174,4 +176,32 @@ def test_remounted_disk_is_taken_back(bound_disks, fresh_server):
     assert srv.log_text().count("drive_not_reattached") == 1, "said once"
     c.put_object(Bucket="back", Key="after", Body=b"a" * 5000)  # drives 1-3
     assert get_bytes(c, "back", "after") == b"a" * 5000
+    assert srv.alive(), srv.log_tail()
+
+
+def test_disk_missing_at_start_then_mounted_is_taken_back(bound_disks, fresh_server):
+    """A disk that did not mount at start-up: nothing is created in the bare folder, and once
+    the disk is mounted there, the drive is opened on it, its data as it was."""
+    stores, disks = bound_disks
+    srv = fresh_server(drives=disks)
+    c = srv.client()
+    c.create_bucket(Bucket="boot")
+    data = rand_bytes(3 * MiB + 7, seed=4)
+    c.put_object(Bucket="boot", Key="k", Body=data)
+    held = names(stores[2] / ".basalt" / "data")
+    srv.stop()
+
+    umount(disks[2])
+    srv.start()
+    c = srv.client()
+    assert "drive_not_mounted" in srv.log_text(), srv.log_tail()
+    assert list(disks[2].iterdir()) == [], "wrote into the bare mount point"
+    assert sha(get_bytes(c, "boot", "k")) == sha(data)
+
+    subprocess.run(["mount", "--bind", str(stores[2]), str(disks[2])], check=True)
+    wait_until(lambda: "drive_reattached" in srv.log_text(), 20, 0.2, "drive_reattached")
+    assert names(disks[2] / ".basalt" / "data") >= held
+    c.put_object(Bucket="boot", Key="after", Body=b"b" * 300000)
+    assert get_bytes(c, "boot", "after") == b"b" * 300000
+    assert sha(get_bytes(c, "boot", "k")) == sha(data)
     assert srv.alive(), srv.log_tail()

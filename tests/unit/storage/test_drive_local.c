@@ -490,6 +490,32 @@ TEST(storage_local_reopen_after_remount)
     drive_close(d);
 }
 
+/*
+ * A deferred open (a folder that looks like a disk that did not mount)
+ * creates nothing and is offline; drive_check() sees an empty folder;
+ * drive_reset() then opens it (a new, empty disk mounted there).
+ */
+TEST(storage_local_deferred_open_creates_nothing)
+{
+    struct drive_local_opts opts = { .sync = true, .deferred = true };
+    struct drive *d = NULL;
+    struct drive_info info;
+    char vid[OBJMETA_VID_LEN + 1];
+
+    ASSERT_OK(drive_local_open(harness_tmpdir(), &opts, &d, NULL));
+    ASSERT(!drive_is_online(d));
+    ASSERT(!exists(bpath("%s", "")));
+    ASSERT_OK(drive_info(d, &info));
+    ASSERT(info.fs_id != 0);
+    ASSERT_EQ(drive_check(d), -ERR_NOT_FOUND);
+    ASSERT(!exists(bpath("%s", "")));
+    ASSERT_OK(drive_reset(d));
+    ASSERT(drive_is_online(d));
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_put(d, "b", "k", "abc", vid);
+    drive_close(d);
+}
+
 /* An index made before the `reduced` column existed gets it at open, its rows as standard. */
 TEST(storage_local_index_upgrade)
 {
