@@ -2,9 +2,10 @@
  * tests/unit/object/test_put_pipeline.c: the streaming PUT's pipeline under
  * load (object/put.c): many PUTs at once on sets of 4, 6 and 16 drives, of
  * every size class, with the body's length told or not, in pieces of random
- * sizes, some aborted part way: every finished PUT's ETag is its MD5 (the
- * hashing workers batch blocks of several PUTs, a PUT's blocks chained in
- * order behind each other), and no abort leaves a job running; then appends
+ * sizes, some aborted part way: every finished PUT reads back and its ETag
+ * is its MD5 (the hashing workers batch blocks of several PUTs, a PUT's
+ * blocks chained in order behind each other), and no abort leaves a job
+ * running; then appends
  * failing on two of four drives after 1 to 6 blocks, followed by an abort,
  * a finish, or a body of unknown length. Run under TSan and ASan too.
  */
@@ -45,18 +46,6 @@ pfix_open(struct pfix *f, unsigned n)
         harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
     buf_release(&err);
     ASSERT_OK(objlayer_bucket_make(f->ol, "b"));
-}
-
-static void
-pfill(uint8_t *p, size_t n, unsigned seed)
-{
-    uint32_t x = seed * 2654435761u + 7;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        x = x * 1103515245u + 12345u;
-        p[i] = (uint8_t)(x >> 16);
-    }
 }
 
 struct worker {
@@ -100,7 +89,7 @@ worker_main(void *arg)
         char key[32];
         int rc;
 
-        pfill(data, n, w->id * 1000 + it);
+        object_test_fill(data, n, w->id * 1000 + it);
         snprintf(key, sizeof(key), "w%u-%u", w->id, it);
         rc = objlayer_put_begin(w->ol, "b", key, &opts, &p);
         if (rc < 0) {
@@ -130,6 +119,8 @@ worker_main(void *arg)
                 if (strcmp(info.etag, md5) != 0)
                     harness_fail(__FILE__, __LINE__, "etag mismatch %s n=%zu unknown=%d", key, n,
                                  unknown);
+                if (object_test_check_read(w->ol, key, data, n) != 0)
+                    harness_fail(__FILE__, __LINE__, "read back differs %s n=%zu", key, n);
             } else {
                 w->fails++;
             }
@@ -192,7 +183,7 @@ TEST(object_put_pipeline_quorum_lost_midway)
             int rc = 0;
 
             pfix_open(&f, 4);
-            pfill(data, n, after);
+            object_test_fill(data, n, after);
             drive_faulty_fail_after(f.drives[0], DRIVE_FAULTY_OP_SHARD_APPEND, after, -ERR_IO);
             drive_faulty_fail_after(f.drives[2], DRIVE_FAULTY_OP_SHARD_APPEND, after, -ERR_IO);
             ASSERT_OK(objlayer_put_begin(f.ol, "b", "k", &opts, &p));
