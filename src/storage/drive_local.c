@@ -592,11 +592,23 @@ local_reopen(struct drive *d, drive_accept_fn *accept, void *arg)
 {
     struct drive_local *l = to_local(d);
     struct buf text = BUF_INIT;
+    bool trash_was_running = l->trash_running;
     int rc;
 
+    /* Asked first, with nothing stopped: a refused disk (asked every monitor tick) costs a read. */
+    pthread_rwlock_rdlock(&l->life);
+    rc = format_read_locked(l, &text);
+    pthread_rwlock_unlock(&l->life);
+    if (rc == 0)
+        rc = accept(arg, buf_slice(&text));
+    if (rc < 0) {
+        buf_release(&text);
+        return rc;
+    }
     trash_stop(l); /* it takes `life` shared */
     pthread_rwlock_wrlock(&l->life);
-    rc = format_read_locked(l, &text);
+    buf_clear(&text);
+    rc = format_read_locked(l, &text); /* asked again: the disk may have changed meanwhile */
     if (rc == 0)
         rc = accept(arg, buf_slice(&text));
     if (rc == 0) {
@@ -606,7 +618,7 @@ local_reopen(struct drive *d, drive_accept_fn *accept, void *arg)
             drive__set_online(d);
         else
             drive_set_offline(d, rc);
-    } else {
+    } else if (trash_was_running) {
         trash_start(l);
     }
     pthread_rwlock_unlock(&l->life);
