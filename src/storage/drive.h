@@ -143,8 +143,10 @@ int drive_reset(struct drive *d);
  * Then the drive is back online and this returns 0; else it stays offline
  * and as it was, and this returns accept's error, -ERR_NOT_FOUND (no
  * format.json) or the error of reading it or of opening the drive.
- * -ERR_NOT_IMPLEMENTED for drives that cannot (in-memory, remote). Same
- * waiting rules as drive_reset().
+ * -ERR_NOT_IMPLEMENTED for drives that cannot (in-memory, remote). The
+ * format is asked about first with nothing stopped; only an accepted disk
+ * waits, as drive_reset() does, for the calls in flight on `d` (it may be
+ * asked twice).
  */
 typedef int drive_accept_fn(void *arg, struct slice format_json);
 int drive_reopen(struct drive *d, drive_accept_fn *accept, void *arg);
