@@ -276,7 +276,7 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
             goto out;
         }
         /* Checked before any format.json is written: a refused start leaves nothing formatted. */
-        if (ol->deferred[i] || object__not_mounted(ol, i)) {
+        if (ol->deferred[i]) { /* open_drives(): no format.json and looks not mounted */
             buf_addf(errmsg,
                      "drive %s is not a mount point but lies on the file system other drives' "
                      "disks are mounted onto: a disk that did not mount? Not formatting a new "
@@ -319,7 +319,7 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
                      "order of the drives on the command line)",
                      ep, fmts[i].this_id, ref.ids[i]);
             rc = -ERR_INVAL;
-        } else if (have[i] == 0 && (ol->deferred[i] || object__not_mounted(ol, i))) {
+        } else if (have[i] == 0 && ol->deferred[i]) {
             object__say_not_mounted(ol, i);
             drive_set_offline(ol->drives[i], -ERR_OFFLINE);
         } else if (have[i] == 0) {
