@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "storage/drive.h"
+#include "storage/drive_faulty.h"
 #include "util/enc.h"
 #include "util/err.h"
 
@@ -44,8 +45,8 @@ object_test_check_read(struct objlayer *ol, const char *key, const uint8_t *want
     return rc;
 }
 
-void
-object_test_open_mem(struct objlayer **ol, struct drive **drives, unsigned n)
+static void
+open_mem(struct objlayer **ol, struct drive **drives, unsigned n, bool faulty)
 {
     struct objlayer_config cfg = { .ndrives = n, .sync = true, .prebuilt = drives };
     struct buf err = BUF_INIT;
@@ -56,10 +57,24 @@ object_test_open_mem(struct objlayer **ol, struct drive **drives, unsigned n)
 
         snprintf(name, sizeof(name), "mem:%u", i);
         drives[i] = drive_mem_new(name);
+        if (faulty)
+            drives[i] = drive_faulty_new(drives[i]);
     }
     if (objlayer_open(&cfg, ol, &err) < 0)
         harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
     buf_release(&err);
+}
+
+void
+object_test_open_mem(struct objlayer **ol, struct drive **drives, unsigned n)
+{
+    open_mem(ol, drives, n, false);
+}
+
+void
+object_test_open_faulty(struct objlayer **ol, struct drive **drives, unsigned n)
+{
+    open_mem(ol, drives, n, true);
 }
 
 void

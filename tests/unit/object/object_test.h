@@ -19,6 +19,8 @@ int object_test_check_read(struct objlayer *ol, const char *key, const uint8_t *
 /* Opens an object layer over `n` new in-memory drives (kept in drives[]); fails the test on error. */
 struct drive;
 void object_test_open_mem(struct objlayer **ol, struct drive **drives, unsigned n);
+/* The same, each in-memory drive wrapped in a fault-injecting one (storage/drive_faulty.h). */
+void object_test_open_faulty(struct objlayer **ol, struct drive **drives, unsigned n);
 /*
  * PUTs `n` bytes in one write as bucket "b" key `key`, storing `headers`
  * ("name\0value\0..."); the rc of begin, write or finish.

@@ -23,19 +23,7 @@ struct fixture {
 static void
 fixture_open_n(struct fixture *f, unsigned n)
 {
-    struct objlayer_config cfg = { .ndrives = n, .sync = true, .prebuilt = f->drives };
-    struct buf err = BUF_INIT;
-    unsigned i;
-
-    for (i = 0; i < n; i++) {
-        char name[16];
-
-        snprintf(name, sizeof(name), "mem:%u", i);
-        f->drives[i] = drive_mem_new(name);
-    }
-    if (objlayer_open(&cfg, &f->ol, &err) < 0)
-        harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
-    buf_release(&err);
+    object_test_open_mem(&f->ol, f->drives, n);
 }
 
 static void

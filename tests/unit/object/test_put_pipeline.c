@@ -30,21 +30,9 @@ struct pfix {
 static void
 pfix_open(struct pfix *f, unsigned n)
 {
-    struct objlayer_config cfg = { .ndrives = n, .sync = true, .prebuilt = f->drives };
-    struct buf err = BUF_INIT;
-    unsigned i;
-
     memset(f, 0, sizeof(*f));
     f->n = n;
-    for (i = 0; i < n; i++) {
-        char name[16];
-
-        snprintf(name, sizeof(name), "mem:%u", i);
-        f->drives[i] = drive_faulty_new(drive_mem_new(name));
-    }
-    if (objlayer_open(&cfg, &f->ol, &err) < 0)
-        harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
-    buf_release(&err);
+    object_test_open_faulty(&f->ol, f->drives, n);
     ASSERT_OK(objlayer_bucket_make(f->ol, "b"));
 }
 
