@@ -10,8 +10,20 @@
  *                       (signed: check the chunk's signature) --> SIZE_LINE
  *
  * Lines (sizes, trailers) are gathered in one bounded buffer; data bytes are
- * never copied. The chunk signature is checked when the chunk's "\r\n" has
- * arrived, the trailer signature and the checksums in s3_body_finish().
+ * never copied. The trailer signature and the checksums are checked in
+ * s3_body_finish().
+ *
+ * Chunk signatures: while it parses one s3_body_feed() call's bytes, the
+ * machine notes where each chunk's data lies in them and the signature it
+ * claims (struct chunk_rec). At the end of the call, hash_chunks() hashes
+ * the chunks two at a time where the CPU allows (util/sha256: two chunks
+ * together cost about half of two one after the other), then checks every
+ * chunk whose "\r\n" has arrived, in order, each signature chained from
+ * the one before. A chunk still arriving keeps its hash state in its lane
+ * for the next call. So a bad chunk is refused at the end of the call that
+ * brought its end, before s3_body_feed() returns, and nothing is committed
+ * before s3_body_finish() anyway. Without the SHA extensions the same
+ * records are hashed with OpenSSL, one after the other.
  */
 #include "util/base.h"
 
@@ -24,9 +36,29 @@
 #include "util/checksum.h"
 #include "util/enc.h"
 #include "util/err.h"
+#include "util/sha256.h"
 
 #define CHUNK_SIG_EXT ";chunk-signature="
 #define TRAILER_SIG_NAME "x-amz-trailer-signature"
+
+#define CHUNK_RECS 16 /* chunk records per hash_chunks() pass */
+
+bool s3_body_test_no_sha_ni;
+
+/* One chunk's data in the current s3_body_feed() call, hashed at its end. */
+struct chunk_rec {
+    const uint8_t *p; /* its bytes in this call (borrowed from the caller) */
+    size_t n;
+    bool done; /* its end was seen: `sig` holds the signature it claims */
+    char sig[65];
+    uint8_t hash[32];
+};
+
+/* A chunk hash in progress: util/sha256 (b->ni) or OpenSSL. */
+struct chunk_lane {
+    struct sha256 ni;
+    EVP_MD_CTX *evp;
+};
 
 enum body_state {
     ST_SIZE_LINE,
@@ -62,9 +94,14 @@ struct s3_body {
     char line[S3_BODY_LINE_MAX];
     size_t line_len;
     uint64_t chunk_left;
-    EVP_MD_CTX *chunk_md;
     char chunk_sig[65]; /* the signature the current chunk claims */
     char prev_sig[65];  /* the last verified signature (the seed at first) */
+    /* chunk hashes (signed chunks) */
+    bool ni; /* util/sha256, two chunks at a time */
+    struct chunk_lane lane[2];
+    int open_lane; /* lane of the chunk an earlier call began, or -1 */
+    struct chunk_rec rec[CHUNK_RECS];
+    unsigned nrec;
     /* trailer */
     char trailer[S3_BODY_TRAILER_MAX]; /* canonical "name:value\n" lines, for its signature */
     size_t trailer_len;
@@ -140,7 +177,12 @@ parse_mode(struct s3_body *b, struct arena *a)
     if (b->signed_chunks) {
         BUG_ON(strlen(b->call->auth.seed_signature) != 64);
         memcpy(b->prev_sig, b->call->auth.seed_signature, 65);
-        b->chunk_md = sha256_new(a);
+        b->ni = sha256_ni_available() && !s3_body_test_no_sha_ni;
+        if (!b->ni) {
+            b->lane[0].evp = sha256_new(a);
+            b->lane[1].evp = sha256_new(a);
+        }
+        b->open_lane = -1;
     }
     return 0;
 }
@@ -294,27 +336,175 @@ emit(struct s3_body *b, const uint8_t *p, size_t n, s3_body_sink_fn *sink, void 
     b->fed += n;
     if (b->payload_md)
         EVP_DigestUpdate(b->payload_md, p, n);
-    if (b->chunk_md)
-        EVP_DigestUpdate(b->chunk_md, p, n);
     if (b->algo != CHECKSUM_NONE)
         checksum_update(&b->ck, p, n);
     return sink ? sink(arg, p, n) : 0;
 }
 
-/* Checks the signature the current chunk claims against the chain; resets the chunk hash. */
-static int
-check_chunk_sig(struct s3_body *b)
+/* ---- chunk signatures ---- */
+
+static void
+lane_init(struct s3_body *b, int l)
 {
-    uint8_t hash[32];
+    if (b->ni)
+        sha256_init(&b->lane[l].ni);
+    else
+        BUG_ON(EVP_DigestInit_ex(b->lane[l].evp, EVP_sha256(), NULL) != 1);
+}
+
+static void
+lane_update(struct s3_body *b, int l, const uint8_t *p, size_t n)
+{
+    if (b->ni)
+        sha256_update(&b->lane[l].ni, p, n);
+    else
+        EVP_DigestUpdate(b->lane[l].evp, p, n);
+}
+
+/* `n` bytes into each lane. */
+static void
+lanes_update(struct s3_body *b, const uint8_t *p0, const uint8_t *p1, size_t n)
+{
+    if (b->ni) {
+        sha256_update2(&b->lane[0].ni, p0, n, &b->lane[1].ni, p1, n);
+    } else {
+        EVP_DigestUpdate(b->lane[0].evp, p0, n);
+        EVP_DigestUpdate(b->lane[1].evp, p1, n);
+    }
+}
+
+static void
+lane_final(struct s3_body *b, int l, uint8_t out[32])
+{
     unsigned len = 0;
+
+    if (b->ni)
+        sha256_final(&b->lane[l].ni, out);
+    else
+        EVP_DigestFinal_ex(b->lane[l].evp, out, &len);
+}
+
+/*
+ * Lane `l` has hashed all of record cur[l]: finishes it and takes the next
+ * record, until one with bytes left. The last record, if its chunk goes on
+ * in the next call, stays in its lane (b->open_lane).
+ */
+static void
+lane_next(struct s3_body *b, int l, int cur[2], size_t off[2], unsigned *next)
+{
+    while (cur[l] >= 0 && off[l] == b->rec[cur[l]].n) {
+        struct chunk_rec *r = &b->rec[cur[l]];
+
+        if (!r->done) {
+            BUG_ON((unsigned)cur[l] != b->nrec - 1);
+            b->open_lane = l;
+            cur[l] = -1;
+            return;
+        }
+        lane_final(b, l, r->hash);
+        cur[l] = -1;
+        if (*next < b->nrec) {
+            cur[l] = (int)(*next)++;
+            off[l] = 0;
+            lane_init(b, l);
+        }
+    }
+}
+
+/*
+ * Hashes this call's records, two lanes at a time, then checks the
+ * signatures of the chunks that ended, in order. Empties the records.
+ */
+static int
+hash_chunks(struct s3_body *b)
+{
+    int cur[2] = { -1, -1 }, l;
+    size_t off[2] = { 0, 0 }, n;
+    unsigned next = 0, i;
     char want[65];
 
-    EVP_DigestFinal_ex(b->chunk_md, hash, &len);
-    BUG_ON(EVP_DigestInit_ex(b->chunk_md, EVP_sha256(), NULL) != 1);
-    sigv4_chunk_sign(&b->call->auth, b->prev_sig, hash, want);
-    if (!ct_equal(want, b->chunk_sig, 64))
-        return -ERR_CHUNK_SIG_MISMATCH;
-    memcpy(b->prev_sig, want, 65);
+    if (b->open_lane >= 0) /* record 0 goes on with the chunk an earlier call began */
+        cur[b->open_lane] = (int)next++;
+    b->open_lane = -1;
+    for (l = 0; l < 2; l++) {
+        if (cur[l] < 0 && next < b->nrec) {
+            cur[l] = (int)next++;
+            lane_init(b, l);
+        }
+    }
+    for (;;) {
+        lane_next(b, 0, cur, off, &next);
+        lane_next(b, 1, cur, off, &next);
+        if (cur[0] >= 0 && cur[1] >= 0) {
+            n = MIN(b->rec[cur[0]].n - off[0], b->rec[cur[1]].n - off[1]);
+            lanes_update(b, b->rec[cur[0]].p + off[0], b->rec[cur[1]].p + off[1], n);
+            off[0] += n;
+            off[1] += n;
+        } else if (cur[0] >= 0 || cur[1] >= 0) {
+            l = cur[0] >= 0 ? 0 : 1;
+            lane_update(b, l, b->rec[cur[l]].p + off[l], b->rec[cur[l]].n - off[l]);
+            off[l] = b->rec[cur[l]].n;
+        } else {
+            break;
+        }
+    }
+    n = b->nrec;
+    b->nrec = 0;
+    for (i = 0; i < n && b->rec[i].done; i++) {
+        sigv4_chunk_sign(&b->call->auth, b->prev_sig, b->rec[i].hash, want);
+        if (!ct_equal(want, b->rec[i].sig, 64))
+            return -ERR_CHUNK_SIG_MISMATCH;
+        memcpy(b->prev_sig, want, 65);
+    }
+    return 0;
+}
+
+/* The record of the current chunk, begun here if need be (a full set is hashed first). */
+static int
+chunk_rec(struct s3_body *b, struct chunk_rec **out)
+{
+    int rc;
+
+    if (b->nrec && !b->rec[b->nrec - 1].done) {
+        *out = &b->rec[b->nrec - 1];
+        return 0;
+    }
+    if (b->nrec == CHUNK_RECS && (rc = hash_chunks(b)) < 0)
+        return rc;
+    *out = &b->rec[b->nrec++];
+    (*out)->p = NULL;
+    (*out)->n = 0;
+    (*out)->done = false;
+    return 0;
+}
+
+/* The current chunk's data p[0..n) in this call. */
+static int
+chunk_data(struct s3_body *b, const uint8_t *p, size_t n)
+{
+    struct chunk_rec *r;
+    int rc = chunk_rec(b, &r);
+
+    if (rc < 0)
+        return rc;
+    if (r->n == 0)
+        r->p = p;
+    BUG_ON(r->p + r->n != p); /* a chunk's bytes in one call are contiguous */
+    r->n += n;
+    return 0;
+}
+
+/* The current chunk ended: its signature is checked at the end of the call. */
+static int
+chunk_end(struct s3_body *b)
+{
+    struct chunk_rec *r;
+    int rc = chunk_rec(b, &r);
+
+    if (rc < 0)
+        return rc;
+    r->done = true;
+    memcpy(r->sig, b->chunk_sig, 65);
     return 0;
 }
 
@@ -358,7 +548,7 @@ size_line(struct s3_body *b, struct slice line)
         return -ERR_INVALID_CHUNK; /* unsigned: extensions are ignored */
     }
     if (size == 0) { /* the final chunk */
-        if (b->signed_chunks && (rc = check_chunk_sig(b)) < 0)
+        if (b->signed_chunks && (rc = chunk_end(b)) < 0)
             return rc;
         b->st = b->trailer_mode ? ST_TRAILER : ST_END_LINE;
         return 0;
@@ -489,6 +679,8 @@ feed_chunked(struct s3_body *b, const uint8_t *p, size_t n, s3_body_sink_fn *sin
     case ST_DATA:
         take = (size_t)MIN((uint64_t)n, b->chunk_left);
         rc = emit(b, p, take, sink, arg);
+        if (rc == 0 && b->signed_chunks)
+            rc = chunk_data(b, p, take);
         if (rc < 0)
             return rc;
         b->chunk_left -= take;
@@ -504,7 +696,7 @@ feed_chunked(struct s3_body *b, const uint8_t *p, size_t n, s3_body_sink_fn *sin
         if (p[0] != '\n')
             return -ERR_INVALID_CHUNK;
         b->st = ST_SIZE_LINE;
-        return b->signed_chunks && (rc = check_chunk_sig(b)) < 0 ? rc : 1;
+        return b->signed_chunks && (rc = chunk_end(b)) < 0 ? rc : 1;
     case ST_DONE:
         return -ERR_INVALID_CHUNK; /* bytes after the end */
     default:
@@ -517,6 +709,7 @@ s3_body_feed(struct s3_body *b, const void *raw, size_t n, s3_body_sink_fn *sink
 {
     const uint8_t *p = raw;
     ssize_t used;
+    int rc;
 
     if (b->rc < 0)
         return b->rc;
@@ -526,12 +719,17 @@ s3_body_feed(struct s3_body *b, const void *raw, size_t n, s3_body_sink_fn *sink
     }
     while (n) {
         used = feed_chunked(b, p, n, sink, arg);
-        if (used < 0)
-            return b->rc = (int)used;
+        if (used < 0) {
+            b->rc = (int)used;
+            break;
+        }
         p += used;
         n -= (size_t)used;
     }
-    return 0;
+    /* A bad signature of a chunk before the error is the error. */
+    if (b->signed_chunks && b->nrec && (rc = hash_chunks(b)) < 0)
+        b->rc = rc;
+    return b->rc;
 }
 
 /* ---- the end ---- */

@@ -81,4 +81,11 @@ int s3_body_finish(struct s3_body *b);
  */
 bool s3_body_checksum(const struct s3_body *b, const char **algo, const char **b64);
 
+/*
+ * Tests only: when set before s3_body_begin(), chunk hashes are computed
+ * with OpenSSL one chunk after the other, as on a CPU without the SHA
+ * extensions (see body.c).
+ */
+extern bool s3_body_test_no_sha_ni;
+
 #endif
