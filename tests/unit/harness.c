@@ -56,6 +56,25 @@ harness_tmpdir(void)
     return tmpdir;
 }
 
+uint64_t
+harness_rand(uint64_t *state)
+{
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return *state * 0x2545F4914F6CDD1Dull;
+}
+
+void
+harness_fill_random(uint64_t *state, void *p, size_t n)
+{
+    uint8_t *b = p;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        b[i] = (uint8_t)(harness_rand(state) >> 56);
+}
+
 static bool
 selected(const char *name, int argc, char **argv)
 {

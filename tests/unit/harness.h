@@ -76,4 +76,9 @@ void harness_fail(const char *file, int line, const char *fmt, ...) PRINTF_LIKE(
 /* A fresh empty directory under $TMPDIR for this test; removed after the run. */
 const char *harness_tmpdir(void);
 
+/* xorshift64*: the next pseudo-random number from `*state` (not 0), for repeatable test data. */
+uint64_t harness_rand(uint64_t *state);
+/* `n` pseudo-random bytes from `*state` (the top byte of each harness_rand()). */
+void harness_fill_random(uint64_t *state, void *p, size_t n);
+
 #endif

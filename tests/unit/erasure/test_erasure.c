@@ -11,20 +11,6 @@
 #include "erasure/erasure.h"
 #include "harness.h"
 
-/* Deterministic pseudo-random bytes (xorshift64*), so failures reproduce. */
-static void
-fill_random(uint64_t *state, uint8_t *p, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        *state ^= *state >> 12;
-        *state ^= *state << 25;
-        *state ^= *state >> 27;
-        p[i] = (uint8_t)((*state * 2685821657736338717ULL) >> 56);
-    }
-}
-
 /* k + m shards of `len` bytes in one allocation; the caller frees shards[0]. */
 static void
 alloc_shards(unsigned n, size_t len, uint8_t **shards)
@@ -65,7 +51,7 @@ check_against_ref(unsigned k, unsigned m, size_t len, uint64_t *rng)
     ASSERT(e != NULL);
     alloc_shards(k + m, len, a);
     alloc_shards(k + m, len, b);
-    fill_random(rng, a[0], k * len);
+    harness_fill_random(rng, a[0], k * len);
     memcpy(b[0], a[0], k * len);
     erasure_encode(e, a, len);
     erasure_ref_encode(k, m, b, len);
@@ -104,7 +90,7 @@ check_every_loss(unsigned k, unsigned m, size_t len)
     uint64_t rng = 42 + k * 100 + m;
 
     alloc_shards(n, len, shards);
-    fill_random(&rng, shards[0], k * len);
+    harness_fill_random(&rng, shards[0], k * len);
     erasure_encode(e, shards, len);
     want = xmemdup(shards[0], n * len);
     for (mask = 0; mask < (1U << n); mask++) {
@@ -160,7 +146,7 @@ TEST(erasure_decode_too_few_is_corrupt)
     size_t len = 100;
 
     alloc_shards(6, len, shards);
-    fill_random(&rng, shards[0], 4 * len);
+    harness_fill_random(&rng, shards[0], 4 * len);
     erasure_encode(e, shards, len);
     want = xmemdup(shards[0], 6 * len);
     ASSERT_EQ(erasure_decode(e, shards, present, len), -ERR_CORRUPT);
@@ -203,7 +189,7 @@ decode_thread(void *arg)
     size_t len = 1000;
 
     alloc_shards(12, len, shards);
-    fill_random(&rng, shards[0], 8 * len);
+    harness_fill_random(&rng, shards[0], 8 * len);
     erasure_encode(job->e, shards, len);
     want = xmemdup(shards[0], 12 * len);
     job->ok = true;
@@ -247,7 +233,7 @@ TEST(bitrot_every_bit_flip)
     uint64_t rng = 1234;
     size_t bit;
 
-    fill_random(&rng, block, sizeof(block));
+    harness_fill_random(&rng, block, sizeof(block));
     bitrot_hash(block, sizeof(block), hash);
     ASSERT(bitrot_verify(block, sizeof(block), hash));
     for (bit = 0; bit < sizeof(block) * 8; bit++) {
@@ -371,7 +357,7 @@ check_split_join(unsigned k, size_t len, uint64_t *rng)
     uint8_t *shards[ERASURE_MAX_SHARDS], *flat;
     unsigned i;
 
-    fill_random(rng, block, len);
+    harness_fill_random(rng, block, len);
     alloc_shards(k, s, shards);
     memset(shards[0], 0xee, (size_t)k * s);
     erasure_split(k, block, len, shards);

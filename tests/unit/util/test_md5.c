@@ -12,24 +12,6 @@
 #include "util/enc.h"
 #include "util/md5.h"
 
-static uint64_t
-next_rand(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
-}
-
-static void
-fill(uint64_t *s, uint8_t *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        p[i] = (uint8_t)(next_rand(s) >> 56);
-}
-
 static void
 openssl_md5(const void *p, size_t n, uint8_t out[MD5_SIZE])
 {
@@ -76,16 +58,16 @@ TEST(md5_pieces_match_openssl)
     uint8_t *data = xmalloc(70000);
     unsigned round;
 
-    fill(&rng, data, 70000);
+    harness_fill_random(&rng, data, 70000);
     for (round = 0; round < 300; round++) {
         /* every length around the padding edges first, then random ones */
-        size_t n = round < 200 ? round : (size_t)(next_rand(&rng) % 70000), off = 0;
+        size_t n = round < 200 ? round : (size_t)(harness_rand(&rng) % 70000), off = 0;
         struct md5 c;
         uint8_t got[MD5_SIZE], want[MD5_SIZE];
 
         md5_init(&c);
         while (off < n) {
-            size_t want_len = (size_t)(next_rand(&rng) % 200), take = MIN(n - off, want_len);
+            size_t want_len = (size_t)(harness_rand(&rng) % 200), take = MIN(n - off, want_len);
 
             md5_update(&c, data + off, take);
             off += take;
@@ -117,29 +99,29 @@ many_round(uint64_t *rng, uint8_t *data, size_t datalen, unsigned n, bool equal)
     unsigned s, g;
 
     if (equal) /* the PUT's case: every stream has the same lengths, whole blocks */
-        seglen = 64 * (1 + next_rand(rng) % 40);
+        seglen = 64 * (1 + harness_rand(rng) % 40);
     for (s = 0; s < MANY; s++) {
-        size_t pre = equal ? 0 : next_rand(rng) % 130, off;
-        unsigned nseg = equal ? 2 : (unsigned)(next_rand(rng) % (SEGS + 1));
+        size_t pre = equal ? 0 : harness_rand(rng) % 130, off;
+        unsigned nseg = equal ? 2 : (unsigned)(harness_rand(rng) % (SEGS + 1));
         uint8_t *cur;
 
         whole[s] = xmalloc(pre + 100 + SEGS * 5000 + 1);
         cur = whole[s];
-        off = next_rand(rng) % (datalen - 5000);
+        off = harness_rand(rng) % (datalen - 5000);
         memcpy(cur, data + off, pre);
         cur += pre;
         md5_init(&ctx[s]);
         md5_update(&ctx[s], data + off, pre);
         for (g = 0; g < nseg; g++) {
-            size_t len = equal ? seglen : next_rand(rng) % 5 == 0 ? 0 : next_rand(rng) % 5000;
-            size_t at = next_rand(rng) % (datalen - len); /* any alignment */
+            size_t len = equal ? seglen : harness_rand(rng) % 5 == 0 ? 0 : harness_rand(rng) % 5000;
+            size_t at = harness_rand(rng) % (datalen - len); /* any alignment */
 
             iov[s][g] = (struct iovec){ .iov_base = data + at, .iov_len = len };
             memcpy(cur, data + at, len);
             cur += len;
         }
         in[s] = (struct md5_input){ .ctx = &ctx[s], .iov = iov[s], .iovcnt = nseg };
-        post[s] = next_rand(rng) % 100;
+        post[s] = harness_rand(rng) % 100;
         memcpy(cur, data + off, post[s]);
         wlen[s] = (size_t)(cur - whole[s]) + post[s];
     }
@@ -166,7 +148,7 @@ TEST(md5_many_streams_match_openssl)
     uint8_t *data = xmalloc(datalen);
     unsigned round;
 
-    fill(&rng, data, datalen);
+    harness_fill_random(&rng, data, datalen);
     for (round = 0; round < 400; round++)
         many_round(&rng, data, datalen, 1 + round % MANY, round % 4 == 0);
     free(data);
@@ -183,7 +165,7 @@ TEST(md5_many_streams_long)
     struct md5_input in[8];
     unsigned s;
 
-    fill(&rng, data, 8 * 2 * half);
+    harness_fill_random(&rng, data, 8 * 2 * half);
     for (s = 0; s < 8; s++) {
         md5_init(&ctx[s]);
         iov[s][0] = (struct iovec){ data + s * 2 * half, half };

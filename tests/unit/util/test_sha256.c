@@ -14,24 +14,6 @@
 #include "util/enc.h"
 #include "util/sha256.h"
 
-static uint64_t
-next_rand(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
-}
-
-static void
-fill(uint64_t *s, uint8_t *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        p[i] = (uint8_t)(next_rand(s) >> 56);
-}
-
 static void
 openssl_sha256(const void *p, size_t n, uint8_t out[SHA256_SIZE])
 {
@@ -101,15 +83,15 @@ TEST(sha256_one_stream_matches_openssl)
         free(data);
         return;
     }
-    fill(&rng, data, datalen);
+    harness_fill_random(&rng, data, datalen);
     for (round = 0; round < 600; round++) {
         struct sha256 c;
         uint8_t got[SHA256_SIZE], want[SHA256_SIZE];
 
-        n = round <= 300 ? round : (size_t)(next_rand(&rng) % datalen);
+        n = round <= 300 ? round : (size_t)(harness_rand(&rng) % datalen);
         sha256_init(&c);
         for (off = 0; off < n; off += piece) {
-            piece = (size_t)(next_rand(&rng) % (round % 2 ? 200 : 9000));
+            piece = (size_t)(harness_rand(&rng) % (round % 2 ? 200 : 9000));
             piece = MIN(n - off, piece);
             sha256_update(&c, data + off, piece);
         }
@@ -137,7 +119,7 @@ TEST(sha256_two_streams_match_openssl)
         free(data);
         return;
     }
-    fill(&rng, data, datalen);
+    harness_fill_random(&rng, data, datalen);
     for (round = 0; round < 500; round++) {
         struct sha256 c[2];
         const uint8_t *base[2] = { data, data + datalen / 2 };
@@ -146,23 +128,23 @@ TEST(sha256_two_streams_match_openssl)
         unsigned s;
 
         for (s = 0; s < 2; s++) {
-            len[s] = (size_t)(next_rand(&rng) % (round % 3 ? 70000 : 300));
+            len[s] = (size_t)(harness_rand(&rng) % (round % 3 ? 70000 : 300));
             sha256_init(&c[s]);
-            off[s] = (size_t)(next_rand(&rng) % 130);
+            off[s] = (size_t)(harness_rand(&rng) % 130);
             off[s] = MIN(len[s], off[s]);
             sha256_update(&c[s], base[s], off[s]);
         }
         while (off[0] < len[0] || off[1] < len[1]) {
             for (s = 0; s < 2; s++) {
-                uint64_t r = next_rand(&rng);
+                uint64_t r = harness_rand(&rng);
 
                 piece[s] = r % 5 == 0 ? 0 : (size_t)(r % (round % 2 ? 20000 : 700));
                 piece[s] = MIN(piece[s], len[s] - off[s]);
             }
-            if (next_rand(&rng) % 8 == 0) {
+            if (harness_rand(&rng) % 8 == 0) {
                 sha256_update(&c[0], base[0] + off[0], piece[0]);
                 sha256_update(&c[1], base[1] + off[1], piece[1]);
-            } else if (next_rand(&rng) % 2) {
+            } else if (harness_rand(&rng) % 2) {
                 sha256_update2(&c[0], base[0] + off[0], piece[0], &c[1], base[1] + off[1],
                                piece[1]);
             } else {
@@ -194,7 +176,7 @@ TEST(sha256_two_streams_long)
         free(data);
         return;
     }
-    fill(&rng, data, 2 * n);
+    harness_fill_random(&rng, data, 2 * n);
     sha256_init(&a);
     sha256_init(&b);
     sha256_update2(&a, data, n, &b, data + n, n);
