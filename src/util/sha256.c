@@ -153,16 +153,32 @@ blocks2(uint32_t ha[8], const uint8_t *pa, uint32_t hb[8], const uint8_t *pb, si
 }
 #endif
 
-bool
-sha256_ni_available(void)
-{
 #ifdef SHA256_HAVE_X86
+static bool
+cpu_has_sha(void)
+{
     unsigned a, b, c, d;
 
     /* SHA: leaf 7 EBX bit 29; SSSE3 and SSE4.1: leaf 1 ECX bits 9 and 19 */
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19)))
         return false;
     return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+}
+#endif
+
+bool
+sha256_ni_available(void)
+{
+#ifdef SHA256_HAVE_X86
+    /* Asked once: cpuid is slow, and a VM exit under a hypervisor. 0 unknown, 1 no, 2 yes. */
+    static int known;
+    int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+    if (v == 0) {
+        v = cpu_has_sha() ? 2 : 1;
+        __atomic_store_n(&known, v, __ATOMIC_RELAXED);
+    }
+    return v == 2;
 #else
     return false;
 #endif

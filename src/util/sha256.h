@@ -7,8 +7,8 @@
  * hash is most of what it costs over an unsigned one. The CPU's SHA-256
  * round instruction waits for the one before it, so one stream leaves half
  * the unit idle: two streams interleaved in one loop run at about 1.8 times
- * the speed of one (OpenSSL's, or this file's one-stream code; make
- * bench-sha256, docs/benchmarks.md). The chunks of an aws-chunked body are
+ * the speed of one (OpenSSL's, or this file's one-stream code;
+ * build-release/bench/sigv4_chunk, docs/benchmarks.md). The chunks of an aws-chunked body are
  * independent messages, so two of them can be hashed together. OpenSSL keeps
  * its two-stream code internal (for TLS record batches); Intel's
  * isa-l_crypto is not packaged in Debian 12; libipsec-mb's multi-buffer
