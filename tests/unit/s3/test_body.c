@@ -707,6 +707,15 @@ TEST(s3_body_bad_chunk_after_many)
     build(&raw, SIGNED, 5000, &o);
     chunk_at(&raw, 43)[1] = '5';
     check_bad(SIGNED, NULL, buf_slice(&raw), 5000, -ERR_INVALID_CHUNK);
+    /* The final, empty chunk with a signature that is not the chain's. */
+    build(&raw, SIGNED, 5000, &o);
+    {
+        char *fin = memmem(raw.ptr, raw.len, "\r\n0;chunk-signature=", 20);
+
+        BUG_ON(!fin);
+        fin[20] = fin[20] == '0' ? '1' : '0';
+    }
+    check_bad(SIGNED, NULL, buf_slice(&raw), 5000, -ERR_CHUNK_SIG_MISMATCH);
     buf_release(&raw);
 }
 

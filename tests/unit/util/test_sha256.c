@@ -76,13 +76,12 @@ TEST(sha256_one_stream_matches_openssl)
 {
     uint64_t rng = 0x13198a2e03707344ull;
     size_t datalen = 1 << 16, n, off, piece;
-    uint8_t *data = xmalloc(datalen);
+    uint8_t *data;
     unsigned round;
 
-    if (!have_ni()) {
-        free(data);
+    if (!have_ni())
         return;
-    }
+    data = xmalloc(datalen);
     harness_fill_random(&rng, data, datalen);
     for (round = 0; round < 600; round++) {
         struct sha256 c;
@@ -112,13 +111,12 @@ TEST(sha256_two_streams_match_openssl)
 {
     uint64_t rng = 0xa4093822299f31d0ull;
     size_t datalen = 1 << 18; /* two halves, each longer than the longest stream */
-    uint8_t *data = xmalloc(datalen);
+    uint8_t *data;
     unsigned round;
 
-    if (!have_ni()) {
-        free(data);
+    if (!have_ni())
         return;
-    }
+    data = xmalloc(datalen);
     harness_fill_random(&rng, data, datalen);
     for (round = 0; round < 500; round++) {
         struct sha256 c[2];
@@ -168,14 +166,13 @@ TEST(sha256_two_streams_long)
 {
     uint64_t rng = 3;
     size_t n = 64 * 1024;
-    uint8_t *data = xmalloc(2 * n);
+    uint8_t *data;
     struct sha256 a, b;
     uint8_t got[SHA256_SIZE], want[SHA256_SIZE];
 
-    if (!have_ni()) {
-        free(data);
+    if (!have_ni())
         return;
-    }
+    data = xmalloc(2 * n);
     harness_fill_random(&rng, data, 2 * n);
     sha256_init(&a);
     sha256_init(&b);
