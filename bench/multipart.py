@@ -13,6 +13,10 @@ space; `curl` runs one curl process per stream (about 0.3 cores at these
 rates):
 
   single     one PUT of the whole object, one stream;
+  single, 1 CPU
+             the same with every server thread pinned to one CPU (the client
+             is not pinned: it can run on another CPU, so the server has its
+             CPU to itself);
   multipart  CreateMultipartUpload, the object as `--parts` parts uploaded all
              at once, CompleteMultipartUpload; timed from the create to the
              answer of the complete.
@@ -26,12 +30,14 @@ CompleteMultipartUpload alone is timed (an overwrite: the old version's
 data goes to the trash).
 
 Target (issue 3): multipart >= 80% of single x P, where P is the parallelism
-the cores allow. Both readings of P are reported:
-  literal   P = min(parts, cores);
-  by CPU    P = min(parts, cores / the cores one stream keeps busy, server
-            and curl together): one stream already runs on more than one
-            core (the request thread, the hashing worker, the drives' I/O
-            threads), so the cores leave room for fewer than `cores` streams.
+the cores allow. One stream already runs on more than one core (the request
+thread, the hashing worker, the drives' I/O threads), so "single x cores"
+counts the cores twice. Three readings are reported:
+  literal   single x min(parts, cores), single on the whole machine;
+  per CPU   single on 1 CPU x min(parts, cores): what one stream gets from
+            one core, times the cores;
+  by CPU    single x min(parts, cores / the cores one stream keeps busy,
+            server and client together).
 Server CPU is read from /proc/PID/stat; the client's from getrusage()
 (this process, which runs the sendfile threads and the SDK calls, plus its
 curl children).
@@ -57,7 +63,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 import bench  # noqa: E402
-import presign  # noqa: E402
 
 MiB = 1 << 20
 
@@ -131,6 +136,15 @@ def timed(srv, fn, *args):
     return t, (cpu_seconds(srv.pid) - c0) / t, (client_cpu() - k0) / t
 
 
+def pin(pid, cpus):
+    """Pins every thread of process `pid` to `cpus` (threads it starts later inherit it)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:  # the thread ended meanwhile
+            pass
+
+
 def run_single(srv, c, bucket, key, src, client):
     url = url_for(srv, c, "put_object", {"Bucket": bucket, "Key": key})
     t0 = time.monotonic()
@@ -200,7 +214,17 @@ def main():
         c.create_bucket(Bucket="bench-mp")
         drives = [work / "srv" / f"d{i}" for i in range(1, 5)]
         single, multi, s_cpu, m_cpu, s_cli, m_cli = [], [], [], [], [], []
+        single1, all_cpus = [], os.sched_getaffinity(0)
         for r in range(a.runs):
+            if r:
+                c.delete_object(Bucket="bench-mp", Key=f"single1-{r - 1}")
+            settle(drives)
+            pin(srv.pid, {min(all_cpus)})
+            try:
+                t = run_single(srv, c, "bench-mp", f"single1-{r}", src, a.client)
+            finally:
+                pin(srv.pid, all_cpus)
+            single1.append(size / MiB / t)
             if r:
                 c.delete_object(Bucket="bench-mp", Key=f"single-{r - 1}")
             settle(drives)
@@ -218,18 +242,20 @@ def main():
             m_cpu.append(cores)
             m_cli.append(client)
             bench.log(f"run {r + 1}: single {single[-1]:.0f} MiB/s ({s_cpu[-1]:.2f} + "
-                      f"{s_cli[-1]:.2f} cores), multipart {multi[-1]:.0f} MiB/s "
-                      f"({m_cpu[-1]:.2f} + {m_cli[-1]:.2f} cores)")
+                      f"{s_cli[-1]:.2f} cores), single on 1 CPU {single1[-1]:.0f} MiB/s, "
+                      f"multipart {multi[-1]:.0f} MiB/s ({m_cpu[-1]:.2f} + {m_cli[-1]:.2f} cores)")
         settle(drives)
         run_multipart(srv, c, "bench-mp", f"mp-{a.runs - 1}", parts, a.client)  # an overwrite
         overwrite_ms = COMPLETE_MS.pop()
         cores = os.cpu_count() or 1
         par = min(a.parts, cores)
         s_med, m_med = statistics.median(single), statistics.median(multi)
+        s1_med = statistics.median(single1)
         one_stream = statistics.median(s_cpu) + statistics.median(s_cli)
         par_cpu = min(a.parts, cores / one_stream)
         cli = "client" if a.client == "sendfile" else "curl"
         target, target_cpu = 0.8 * s_med * par, 0.8 * s_med * par_cpu
+        target_1 = 0.8 * s1_med * par
 
         def verdict(t):
             return "reached" if m_med >= t else "NOT reached"
@@ -240,6 +266,8 @@ def main():
         lines = [
             f"| single PUT {a.size_mib} MiB, 1 stream | {s_med:,.0f} MiB/s | runs {runs(single)}; "
             f"CPU {statistics.median(s_cpu):.2f} cores server + {statistics.median(s_cli):.2f} {cli} |",
+            f"| single PUT {a.size_mib} MiB, 1 stream, server on 1 CPU | {s1_med:,.0f} MiB/s | runs "
+            f"{runs(single1)} |",
             f"| multipart {a.size_mib} MiB, {a.parts} parts at once | {m_med:,.0f} MiB/s | runs "
             f"{runs(multi)}; CPU {statistics.median(m_cpu):.2f} cores server + "
             f"{statistics.median(m_cli):.2f} {cli}; CompleteMultipartUpload "
@@ -247,6 +275,8 @@ def main():
             f"{overwrite_ms:.0f} ms |",
             f"| target, literal: 80% of single x {par} (min(parts, {cores} cores)) | {target:,.0f} MiB/s "
             f"| {verdict(target)} ({m_med / s_med:.2f}x single; needs {0.8 * par:.2f}x) |",
+            f"| target, per CPU: 80% of single on 1 CPU x {par} | {target_1:,.0f} MiB/s | "
+            f"{verdict(target_1)} ({m_med / s1_med:.2f}x single on 1 CPU) |",
             f"| target, by CPU: 80% of single x {par_cpu:.2f} ({cores} cores / {one_stream:.2f} per "
             f"stream) | {target_cpu:,.0f} MiB/s | {verdict(target_cpu)} |",
         ]
