@@ -1,7 +1,8 @@
 /*
  * object/delete.c: DeleteObject with delete quorum (half the set plus one).
  * Under the name lock, so a delete and a PUT commit of the same key do not
- * interleave drive by drive.
+ * interleave drive by drive, and the condition of a conditional delete
+ * (If-Match) holds for the version that is deleted.
  */
 #include "util/base.h"
 
@@ -24,6 +25,13 @@ delete_job(struct eset *set, unsigned j, void *arg)
 int
 objlayer_delete(struct objlayer *ol, const char *bucket, const char *key)
 {
+    return objlayer_delete_if(ol, bucket, key, NULL, NULL);
+}
+
+int
+objlayer_delete_if(struct objlayer *ol, const char *bucket, const char *key, objlayer_cond_fn *cond,
+                   void *cond_arg)
+{
     struct eset *set = object__pick_set(ol, bucket, key);
     pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
     struct delete_arg a = { bucket, key };
@@ -34,6 +42,13 @@ objlayer_delete(struct objlayer *ol, const char *bucket, const char *key)
     if (rc < 0)
         return rc;
     pthread_mutex_lock(lock);
+    if (cond) {
+        rc = object__check_cond(set, bucket, key, cond, cond_arg);
+        if (rc < 0) {
+            pthread_mutex_unlock(lock);
+            return rc;
+        }
+    }
     object__run(set, NULL, delete_job, &a, rcs);
     pthread_mutex_unlock(lock);
     for (j = 0; j < set->n; j++) {

@@ -151,6 +151,13 @@ int object__reduce(const int *rcs, unsigned n, unsigned quorum, unsigned notfoun
 int object__read_metas(struct eset *set, const char *bucket, const char *key,
                        struct obj_meta *metas, int *rcs, bool *agree);
 bool object__same_version(const struct obj_meta *a, const struct obj_meta *b);
+/*
+ * The condition of a conditional write or delete on the current version of
+ * bucket/key (NULL to `cond` when there is none); the caller holds the key's
+ * name lock. Its result, or the read's error (-ERR_QUORUM...).
+ */
+int object__check_cond(struct eset *set, const char *bucket, const char *key,
+                       objlayer_cond_fn *cond, void *cond_arg);
 
 /*
  * put.c, for multipart uploads: a PUT with the layout of `layout` (k, m,

@@ -152,6 +152,13 @@ int objlayer_bucket_config_delete(struct objlayer *ol, const char *bucket, const
 
 /* Deletes `key` with delete quorum; -ERR_KEY_NOT_FOUND if absent, -ERR_BUCKET_NOT_FOUND. */
 int objlayer_delete(struct objlayer *ol, const char *bucket, const char *key);
+/*
+ * The same, if `cond` (checked under the key's lock on the current version,
+ * as for a conditional write) returns 0; else its error, and nothing is
+ * deleted. A NULL `cond` is objlayer_delete().
+ */
+int objlayer_delete_if(struct objlayer *ol, const char *bucket, const char *key,
+                       objlayer_cond_fn *cond, void *cond_arg);
 
 /*
  * Listing: keys of `bucket` that start with `prefix` and sort strictly after

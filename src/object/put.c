@@ -783,29 +783,6 @@ rollback_loses_old(const struct commit_arg *a, const bool *committed, unsigned n
     return false;
 }
 
-/* The condition of a conditional write, on the current version (name lock held). */
-static int
-check_condition(struct obj_put *p)
-{
-    struct obj_meta metas[OBJ_MAX_SET];
-    int rcs[OBJ_MAX_SET], best, rc;
-    bool agree[OBJ_MAX_SET];
-    unsigned j;
-
-    for (j = 0; j < OBJ_MAX_SET; j++)
-        objmeta_init(&metas[j]);
-    best = object__read_metas(p->set, p->bucket, p->key, metas, rcs, agree);
-    if (best >= 0)
-        rc = p->cond(p->cond_arg, &metas[best]);
-    else if (best == -ERR_KEY_NOT_FOUND || best == -ERR_NOT_FOUND)
-        rc = p->cond(p->cond_arg, NULL);
-    else
-        rc = best;
-    for (j = 0; j < OBJ_MAX_SET; j++)
-        objmeta_release(&metas[j]);
-    return rc;
-}
-
 /*
  * Commits the record on every drive still in the PUT; rolls back below
  * quorum (unless that loses the old version too). The modification time is taken and the rollback done under the
@@ -823,7 +800,7 @@ commit(struct obj_put *p)
     int rc = 0;
 
     pthread_mutex_lock(lock);
-    if (p->cond && (rc = check_condition(p)) < 0) {
+    if (p->cond && (rc = object__check_cond(p->set, p->bucket, p->key, p->cond, p->cond_arg)) < 0) {
         pthread_mutex_unlock(lock);
         commit_arg_free(a);
         return rc;

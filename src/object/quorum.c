@@ -185,3 +185,26 @@ object__read_metas(struct eset *set, const char *bucket, const char *key,
                                                           : -ERR_KEY_NOT_FOUND;
     return -ERR_QUORUM;
 }
+
+int
+object__check_cond(struct eset *set, const char *bucket, const char *key, objlayer_cond_fn *cond,
+                   void *cond_arg)
+{
+    struct obj_meta metas[OBJ_MAX_SET];
+    int rcs[OBJ_MAX_SET], best, rc;
+    bool agree[OBJ_MAX_SET];
+    unsigned j;
+
+    for (j = 0; j < OBJ_MAX_SET; j++)
+        objmeta_init(&metas[j]);
+    best = object__read_metas(set, bucket, key, metas, rcs, agree);
+    if (best >= 0)
+        rc = cond(cond_arg, &metas[best]);
+    else if (best == -ERR_KEY_NOT_FOUND || best == -ERR_NOT_FOUND)
+        rc = cond(cond_arg, NULL);
+    else
+        rc = best;
+    for (j = 0; j < OBJ_MAX_SET; j++)
+        objmeta_release(&metas[j]);
+    return rc;
+}

@@ -1,8 +1,10 @@
 /*
  * s3/conditional.c: conditional writes (If-None-Match: * to create only, If-Match: "<etag>" to
  * replace only that version) on PutObject, CompleteMultipartUpload and CopyObject, as S3 has
- * them since 2024. The condition travels to the object layer, which checks it under the key's
- * lock at the commit (objlayer_cond_fn), so two writers racing on the same key cannot both win.
+ * them since 2024, and conditional deletes (If-Match on DeleteObject, <ETag> in DeleteObjects,
+ * since 2025). The condition travels to the object layer, which checks it under the key's lock at
+ * the commit or the delete (objlayer_cond_fn), so two writers racing on the same key cannot both
+ * win, and a delete cannot remove a version that replaced the one the condition names.
  */
 #include "util/base.h"
 
@@ -67,5 +69,32 @@ s3__write_conditions(struct s3_call *call, objlayer_cond_fn **fn, void **arg)
     c->if_none_match_star = has_inm;
     *fn = write_cond_check;
     *arg = c;
+    return 0;
+}
+
+void
+s3__if_match(struct arena *a, struct slice etags, objlayer_cond_fn **fn, void **arg)
+{
+    struct write_cond *c = arena_zalloc(a, sizeof(*c));
+
+    c->if_match = slice_trim(etags);
+    *fn = write_cond_check;
+    *arg = c;
+}
+
+int
+s3__delete_conditions(struct s3_call *call, objlayer_cond_fn **fn, void **arg)
+{
+    struct http_req *req = call->req;
+    struct slice v;
+
+    *fn = NULL;
+    *arg = NULL;
+    /* S3 has these two for directory buckets only */
+    if (http_req_header(req, "x-amz-if-match-last-modified-time", &v) ||
+        http_req_header(req, "x-amz-if-match-size", &v))
+        return -ERR_NOT_IMPLEMENTED;
+    if (http_req_header(req, "if-match", &v))
+        s3__if_match(req->arena, v, fn, arg);
     return 0;
 }

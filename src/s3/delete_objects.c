@@ -6,13 +6,15 @@
  * header, checked against the body before anything is deleted. Each key is
  * deleted with delete quorum; a key that does not exist counts as deleted
  * (S3); a key that cannot be deleted gets its own <Error> entry while the
- * others go on. Quiet mode reports only the errors.
+ * others go on. Quiet mode reports only the errors. An <ETag> in an <Object>
+ * makes its delete conditional, as If-Match on DeleteObject: a key whose
+ * current version has another ETag (PreconditionFailed) or that does not
+ * exist (NoSuchKey) is an <Error> and is not deleted.
  */
 #include "util/base.h"
 
 #include "s3/internal.h"
 #include "s3/xml.h"
-#include "util/checksum.h"
 #include "util/err.h"
 
 #define S3_MAX_DELETE_KEYS 1000
@@ -22,6 +24,7 @@
 struct del_key {
     char *key; /* in the request's arena */
     size_t len;
+    struct slice etag; /* SLICE_NULL, or the <ETag> the current version must have */
 };
 
 struct del_parse {
@@ -30,7 +33,7 @@ struct del_parse {
     size_t n;
     bool quiet;
     bool has_key; /* the current <Object> has a <Key> */
-    struct slice cur;
+    struct slice cur, cur_etag;
 };
 
 static int
@@ -49,6 +52,10 @@ del_elem(void *arg, unsigned depth, const char *name, struct slice text)
     } else if (depth == 3 && !strcmp(name, "VersionId")) {
         if (!slice_eq_cstr(text, "null"))
             return -ERR_NOT_IMPLEMENTED; /* one version per key: only "null" exists */
+    } else if (depth == 3 && !strcmp(name, "ETag")) {
+        d->cur_etag = slice_make(arena_slicedup(d->a, text), text.len);
+    } else if (depth == 3 && (!strcmp(name, "LastModifiedTime") || !strcmp(name, "Size"))) {
+        return -ERR_NOT_IMPLEMENTED; /* S3 has these conditions for directory buckets only */
     } else if (depth == 2 && !strcmp(name, "Object")) {
         if (!d->has_key)
             return -ERR_MALFORMED_XML;
@@ -56,8 +63,10 @@ del_elem(void *arg, unsigned depth, const char *name, struct slice text)
             return -ERR_MALFORMED_XML; /* S3 answers MalformedXML past 1,000 keys */
         d->keys[d->n].key = (char *)d->cur.ptr;
         d->keys[d->n].len = d->cur.len;
+        d->keys[d->n].etag = d->cur_etag;
         d->n++;
         d->has_key = false;
+        d->cur_etag = SLICE_NULL;
     }
     return 0;
 }
@@ -69,25 +78,12 @@ del_elem(void *arg, unsigned depth, const char *name, struct slice text)
 static int
 check_integrity(const struct http_req *req, struct slice body)
 {
-    char got[CHECKSUM_B64_SIZE];
-    enum checksum_algo algo;
     struct slice v;
-    size_t i;
+    int rc = s3__body_checksum_check(req, body);
 
-    if (http_req_header(req, "content-md5", &v))
-        return 0;
-    for (i = 0; i < req->nheaders; i++) {
-        struct slice n = req->headers[i].name;
-
-        if (n.len <= 15 || !slice_case_eq(slice_make(n.ptr, 15), SLICE_LIT("x-amz-checksum-")))
-            continue;
-        if (checksum_algo_parse(n, &algo) < 0)
-            continue; /* x-amz-checksum-mode and the like */
-        checksum_b64(algo, body.ptr, body.len, got);
-        return slice_eq_cstr(slice_trim(req->headers[i].value), got) ? 0
-                                                                     : -ERR_CHECKSUM_MISMATCH;
-    }
-    return -ERR_INVALID_REQUEST;
+    if (rc < 0)
+        return rc;
+    return rc > 0 || http_req_header(req, "content-md5", &v) ? 0 : -ERR_INVALID_REQUEST;
 }
 
 static void
@@ -130,10 +126,15 @@ delete_done(struct s3_call *call, int rc, struct slice body)
     for (i = 0; i < d.n; i++) {
         struct slice key = slice_make(d.keys[i].key, d.keys[i].len);
 
+        objlayer_cond_fn *cond = NULL;
+        void *cond_arg = NULL;
+
+        if (d.keys[i].etag.ptr)
+            s3__if_match(req->arena, d.keys[i].etag, &cond, &cond_arg);
         rc = s3_key_check(key);
         if (rc == 0)
-            rc = objlayer_delete(call->s3->ol, call->bucket, d.keys[i].key);
-        if (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_NOT_FOUND)
+            rc = objlayer_delete_if(call->s3->ol, call->bucket, d.keys[i].key, cond, cond_arg);
+        if (!cond && (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_NOT_FOUND))
             rc = 0; /* deleting what is not there succeeds, as in S3 */
         if (rc < 0) {
             add_error(&x, key, rc);

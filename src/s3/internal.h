@@ -241,13 +241,24 @@ bool s3__is_internal_header(const char *name);
 void s3__tagging_count_header(struct http_req *req, const struct obj_meta *info);
 /*
  * Reads a small body (at most S3_MAX_XML_BODY; configuration documents),
- * checking the signed payload hash and Content-MD5 when sent, then calls
+ * checking the signed payload hash, Content-MD5 and an x-amz-checksum-<algo>
+ * header when sent (-ERR_BAD_DIGEST, -ERR_CHECKSUM_MISMATCH), then calls
  * `done` with 0 or the error to answer. `done` must answer.
  */
 typedef void s3_body_done_fn(struct s3_call *call, int rc, struct slice body);
 void s3__expect_small_body(struct s3_call *call, s3_body_done_fn *done);
-/* The same for larger documents (DeleteObjects, CompleteMultipartUpload): at most `max` bytes. */
+/*
+ * The same for larger documents (DeleteObjects, CompleteMultipartUpload): at
+ * most `max` bytes, and no x-amz-checksum-<algo> check (on
+ * CompleteMultipartUpload that header is the object's checksum, not the
+ * body's; DeleteObjects checks it with s3__body_checksum_check()).
+ */
 void s3__expect_small_body_max(struct s3_call *call, size_t max, s3_body_done_fn *done);
+/*
+ * The request's first x-amz-checksum-<algo> header against `body`: 1 if it
+ * matches, 0 if the request has none, -ERR_CHECKSUM_MISMATCH.
+ */
+int s3__body_checksum_check(const struct http_req *req, struct slice body);
 
 /* ---- cors.c ---- */
 #define S3_CORS_MAX_HEADERS 8
@@ -295,6 +306,17 @@ void s3_object_attributes_xml(struct buf *x, const struct obj_meta *info, unsign
  * (If-None-Match other than "*", as S3).
  */
 int s3__write_conditions(struct s3_call *call, objlayer_cond_fn **fn, void **arg);
+/*
+ * If-Match on DeleteObject ("*": the key exists; else one of the ETags is the
+ * current version's): the condition for objlayer_delete_if(), `*fn` NULL when
+ * the request has none. A failed condition deletes nothing: -ERR_PRECONDITION_FAILED,
+ * or -ERR_KEY_NOT_FOUND when there is no current version. 0, or
+ * -ERR_NOT_IMPLEMENTED for S3's directory-bucket conditions
+ * (x-amz-if-match-last-modified-time, x-amz-if-match-size).
+ */
+int s3__delete_conditions(struct s3_call *call, objlayer_cond_fn **fn, void **arg);
+/* The same condition from an If-Match value or a DeleteObjects <ETag>, allocated in `a`. */
+void s3__if_match(struct arena *a, struct slice etags, objlayer_cond_fn **fn, void **arg);
 
 /* ---- multipart.c ---- */
 /*

@@ -674,12 +674,17 @@ out_free:
 void
 s3__delete_object(struct s3_call *call)
 {
+    objlayer_cond_fn *cond;
+    void *cond_arg;
     int rc;
 
     if (s3__check_key(call) < 0)
         return;
-    rc = objlayer_delete(call->s3->ol, call->bucket, call->key);
-    if (rc < 0 && rc != -ERR_KEY_NOT_FOUND && rc != -ERR_NOT_FOUND) {
+    rc = s3__delete_conditions(call, &cond, &cond_arg);
+    if (rc == 0)
+        rc = objlayer_delete_if(call->s3->ol, call->bucket, call->key, cond, cond_arg);
+    /* deleting what is not there succeeds, unless If-Match asked for it to be there */
+    if (rc < 0 && (cond || (rc != -ERR_KEY_NOT_FOUND && rc != -ERR_NOT_FOUND))) {
         s3__send_error(call, rc, NULL);
         return;
     }

@@ -14,7 +14,8 @@
  * and not starting with "aws:" (reserved for AWS). Breaking one answers
  * 400 InvalidTag.
  *
- * Also the small-body reader of the configuration PUTs (s3__expect_small_body).
+ * Also the small-body reader of the configuration PUTs (s3__expect_small_body), which checks
+ * the integrity headers the SDKs send with them: Content-MD5 and x-amz-checksum-<algo>.
  */
 #include "util/base.h"
 
@@ -22,6 +23,7 @@
 
 #include "s3/internal.h"
 #include "s3/xml.h"
+#include "util/checksum.h"
 #include "util/enc.h"
 #include "util/err.h"
 
@@ -273,6 +275,7 @@ struct body_state {
     struct buf body;
     uint64_t received;
     uint64_t max; /* bytes of body accepted */
+    bool checksum; /* an x-amz-checksum-<algo> header is the body's, to verify */
     s3_body_done_fn *done;
 };
 
@@ -321,6 +324,26 @@ check_md5(struct http_req *req, struct slice body)
     return rc;
 }
 
+int
+s3__body_checksum_check(const struct http_req *req, struct slice body)
+{
+    char got[CHECKSUM_B64_SIZE];
+    enum checksum_algo algo;
+    size_t i;
+
+    for (i = 0; i < req->nheaders; i++) {
+        struct slice n = req->headers[i].name;
+
+        if (n.len <= 15 || !slice_case_eq(slice_make(n.ptr, 15), SLICE_LIT("x-amz-checksum-")))
+            continue;
+        if (checksum_algo_parse(n, &algo) < 0)
+            continue; /* x-amz-checksum-mode and the like */
+        checksum_b64(algo, body.ptr, body.len, got);
+        return slice_eq_cstr(slice_trim(req->headers[i].value), got) ? 1 : -ERR_CHECKSUM_MISMATCH;
+    }
+    return 0;
+}
+
 static void
 body_end(struct http_req *req)
 {
@@ -330,17 +353,27 @@ body_end(struct http_req *req)
 
     if (rc == 0)
         rc = check_md5(req, buf_slice(&st->body));
+    if (rc == 0 && st->checksum)
+        rc = MIN(s3__body_checksum_check(req, buf_slice(&st->body)), 0);
     st->done(call, rc, buf_slice(&st->body));
 }
+
+static void expect_body(struct s3_call *call, size_t max, bool checksum, s3_body_done_fn *done);
 
 void
 s3__expect_small_body(struct s3_call *call, s3_body_done_fn *done)
 {
-    s3__expect_small_body_max(call, S3_MAX_XML_BODY, done);
+    expect_body(call, S3_MAX_XML_BODY, true, done);
 }
 
 void
 s3__expect_small_body_max(struct s3_call *call, size_t max, s3_body_done_fn *done)
+{
+    expect_body(call, max, false, done);
+}
+
+static void
+expect_body(struct s3_call *call, size_t max, bool checksum, s3_body_done_fn *done)
 {
     struct http_req *req = call->req;
     struct body_state *st;
@@ -355,6 +388,7 @@ s3__expect_small_body_max(struct s3_call *call, size_t max, s3_body_done_fn *don
     st = arena_zalloc(req->arena, sizeof(*st));
     buf_init(&st->body, 0);
     st->max = max;
+    st->checksum = checksum;
     st->done = done;
     arena_defer(req->arena, body_cleanup, st);
     call->state = st;

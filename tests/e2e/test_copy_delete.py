@@ -3,6 +3,7 @@ on PutObject (item 4): boto3 and raw signed requests, with their bad input."""
 
 import base64
 import hashlib
+import re
 import time
 import zlib
 
@@ -189,6 +190,79 @@ def test_delete_objects_per_key_errors(s3, server, bucket):
     with pytest.raises(ClientError) as ei:
         s3.delete_objects(Bucket="no-such-bucket-del", Delete={"Objects": [{"Key": "a"}]})
     assert err_code(ei.value) == "NoSuchBucket"
+
+
+# ---- conditional deletes (If-Match on DeleteObject, <ETag> in DeleteObjects) ----
+
+def test_delete_if_match(s3, server, bucket):
+    sig = Signed(server)
+    s3.put_object(Bucket=bucket, Key="cd", Body=b"v1")
+    etag = '"%s"' % md5hex(b"v1")
+    r = sig.request("DELETE", f"/{bucket}/cd", headers={"If-Match": '"%s"' % md5hex(b"v0")})
+    assert_s3_error(r, 412, "PreconditionFailed")
+    assert get_bytes(s3, bucket, "cd") == b"v1"             # a failed condition deletes nothing
+    r = sig.request("DELETE", f"/{bucket}/cd", headers={"x-amz-if-match-size": "2"})
+    assert_s3_error(r, 501, "NotImplemented")               # directory buckets only, in S3
+    assert get_bytes(s3, bucket, "cd") == b"v1"
+    r = sig.request("DELETE", f"/{bucket}/cd", headers={"If-Match": etag})
+    assert r.status_code == 204, r.text
+    with pytest.raises(ClientError) as ei:
+        s3.head_object(Bucket=bucket, Key="cd")
+    assert http_status(ei.value) == 404
+    # If-Match asks for the key to be there: absent is 404, whatever the value
+    for v in (etag, "*"):
+        r = sig.request("DELETE", f"/{bucket}/cd", headers={"If-Match": v})
+        assert_s3_error(r, 404, "NoSuchKey")
+    r = sig.request("DELETE", f"/{bucket}/cd")              # without it, absent is fine
+    assert r.status_code == 204, r.text
+    # "*": the key exists, whatever its ETag; a list of ETags, one matching
+    s3.put_object(Bucket=bucket, Key="cd", Body=b"v2")
+    r = sig.request("DELETE", f"/{bucket}/cd", headers={"If-Match": "*"})
+    assert r.status_code == 204, r.text
+    s3.put_object(Bucket=bucket, Key="cd", Body=b"v3")
+    r = sig.request("DELETE", f"/{bucket}/cd",
+                    headers={"If-Match": '"%s", "%s"' % (md5hex(b"x"), md5hex(b"v3"))})
+    assert r.status_code == 204, r.text
+    assert "cd" not in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+def test_delete_if_match_replaced_between(s3, server, bucket):
+    """The ETag a client read is stale once the key is overwritten: the delete must not go on."""
+    sig = Signed(server)
+    s3.put_object(Bucket=bucket, Key="cd2", Body=b"read")
+    seen = s3.head_object(Bucket=bucket, Key="cd2")["ETag"]
+    s3.put_object(Bucket=bucket, Key="cd2", Body=b"newer")
+    r = sig.request("DELETE", f"/{bucket}/cd2", headers={"If-Match": seen})
+    assert_s3_error(r, 412, "PreconditionFailed")
+    assert get_bytes(s3, bucket, "cd2") == b"newer"
+
+
+def test_delete_objects_with_etags(s3, server, bucket):
+    sig = Signed(server)
+    for k, v in (("e/match", b"m"), ("e/stale", b"s"), ("e/plain", b"p")):
+        s3.put_object(Bucket=bucket, Key=k, Body=v)
+    objs = [("e/match", '"%s"' % md5hex(b"m")), ("e/stale", '"%s"' % md5hex(b"old")),
+            ("e/gone", md5hex(b"g")), ("e/never", None), ("e/plain", None)]
+    body = ("<Delete>" + "".join(
+        f"<Object><Key>{k}</Key>" + (f"<ETag>{e.replace(chr(34), '&quot;')}</ETag>" if e else "") +
+        "</Object>" for k, e in objs) + "</Delete>").encode()
+    crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+    r = sig.request("POST", f"/{bucket}", query=[("delete", "")], body=body,
+                    headers={"x-amz-checksum-crc32": crc})
+    assert r.status_code == 200, r.text
+    deleted = sorted(re.findall(r"<Deleted><Key>([^<]*)</Key></Deleted>", r.text))
+    errors = dict(re.findall(r"<Error><Key>([^<]*)</Key><Code>([^<]*)</Code>", r.text))
+    assert deleted == ["e/match", "e/never", "e/plain"], r.text
+    assert errors == {"e/stale": "PreconditionFailed", "e/gone": "NoSuchKey"}, r.text
+    left = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="e/").get("Contents", [])]
+    assert left == ["e/stale"]
+    assert get_bytes(s3, bucket, "e/stale") == b"s"
+    for cond in ("<Size>1</Size>", "<LastModifiedTime>2026-01-01T00:00:00Z</LastModifiedTime>"):
+        body = f"<Delete><Object><Key>e/stale</Key>{cond}</Object></Delete>".encode()
+        r = sig.request("POST", f"/{bucket}", query=[("delete", "")], body=body,
+                        headers={"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()})
+        assert_s3_error(r, 501, "NotImplemented")
+    assert get_bytes(s3, bucket, "e/stale") == b"s"
 
 
 # ---- conditional writes on PutObject ----

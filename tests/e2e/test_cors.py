@@ -2,7 +2,9 @@
 preflight OPTIONS answered from the rules (no credentials), and the CORS
 headers on normal responses to browsers."""
 
+import base64
 import json
+import zlib
 
 import pytest
 import requests
@@ -75,6 +77,24 @@ def test_cors_configuration_checks(server, s3, bucket):
         r = sig.request("PUT", f"/{bucket}", query=[("cors", "")], body=body)
         assert_s3_error(r, 400, "MalformedXML")
     assert len(s3.get_bucket_cors(Bucket=bucket)["CORSRules"]) == 100
+
+
+def test_cors_configuration_checksum_header(server, s3, bucket):
+    """PutBucketCors with x-amz-checksum-crc32 (what current SDKs send): checked against the body."""
+    sig = Signed(server)
+    body = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
+            b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
+    crc = zlib.crc32(body).to_bytes(4, "big")
+    wrong = zlib.crc32(body + b" ").to_bytes(4, "big")
+    r = sig.request("PUT", f"/{bucket}", query=[("cors", "")], body=body,
+                    headers={"x-amz-checksum-crc32": base64.b64encode(wrong).decode()})
+    assert_s3_error(r, 400, "BadDigest")
+    assert client_error(s3.get_bucket_cors, Bucket=bucket) == "NoSuchCORSConfiguration"
+    r = sig.request("PUT", f"/{bucket}", query=[("cors", "")], body=body,
+                    headers={"x-amz-checksum-crc32": base64.b64encode(crc).decode()})
+    assert r.status_code == 200, r.text
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"][0]["AllowedMethods"] == ["GET"]
+    s3.delete_bucket_cors(Bucket=bucket)
 
 
 def test_preflight(server, s3, bucket):

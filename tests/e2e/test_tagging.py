@@ -2,7 +2,10 @@
 limits, storage classes, GetObjectAttributes, and 501 for write headers that
 ask for what Basalt does not do (item 10)."""
 
+import base64
+import hashlib
 import json
+import zlib
 
 import pytest
 from botocore.exceptions import ClientError
@@ -138,6 +141,32 @@ def test_tagging_bad_bodies(server, s3, bucket):
     assert_s3_error(r, 400, "InvalidDigest")
     r = sig.request("PUT", f"/{bucket}", query=[("tagging", "")], body=b"<Other/>")
     assert_s3_error(r, 400, "MalformedXML")
+
+
+def test_configuration_bodies_checksum_headers(server, s3, bucket):
+    """An x-amz-checksum-<algo> header on a configuration PUT is the body's: a wrong one is
+    BadDigest and changes nothing; the right one (what current SDKs send) is accepted."""
+    s3.put_object(Bucket=bucket, Key="ck", Body=b"x")
+    sig = Signed(server)
+    body = (b"<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>")
+    good = {"x-amz-checksum-crc32": base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()}
+    sha = {"x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(body).digest()).decode()}
+    bad = {"x-amz-checksum-crc32": base64.b64encode(b"\0\0\0\0").decode()}
+    for path in (f"/{bucket}/ck", f"/{bucket}"):
+        r = sig.request("PUT", path, query=[("tagging", "")], body=body, headers=bad)
+        assert_s3_error(r, 400, "BadDigest")
+        r = sig.request("PUT", path, query=[("tagging", "")], body=body,
+                        headers={"x-amz-checksum-sha256": sha["x-amz-checksum-sha256"][:-4] + "AAA="})
+        assert_s3_error(r, 400, "BadDigest")
+    assert s3.get_object_tagging(Bucket=bucket, Key="ck")["TagSet"] == []
+    with pytest.raises(ClientError):
+        s3.get_bucket_tagging(Bucket=bucket)
+    for path, h in ((f"/{bucket}/ck", good), (f"/{bucket}", sha)):
+        r = sig.request("PUT", path, query=[("tagging", "")], body=body, headers=h)
+        assert r.status_code in (200, 204), r.text
+    assert tags_of(s3.get_object_tagging(Bucket=bucket, Key="ck")) == {"a": "1"}
+    assert tags_of(s3.get_bucket_tagging(Bucket=bucket)) == {"a": "1"}
+    s3.delete_bucket_tagging(Bucket=bucket)
 
 
 def test_storage_class(s3, bucket):

@@ -160,6 +160,57 @@ TEST(object_buckets)
     objlayer_close(f.ol);
 }
 
+/* A delete condition that records what it saw and answers `rc`. */
+struct seen_cond {
+    int calls, rc;
+    bool had_cur;
+    char etag[72];
+};
+
+static int
+seen_cond(void *arg, const struct obj_meta *cur)
+{
+    struct seen_cond *c = arg;
+
+    c->calls++;
+    c->had_cur = cur != NULL;
+    if (cur)
+        snprintf(c->etag, sizeof(c->etag), "%s", cur->etag);
+    return c->rc;
+}
+
+TEST(object_delete_if_checks_the_current_version)
+{
+    struct seen_cond c = { .rc = -ERR_PRECONDITION_FAILED };
+    struct fixture f;
+    char md5[33];
+
+    fixture_open(&f);
+    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(put(f.ol, "b", "k", (const uint8_t *)"abc", 3, 3));
+    object_test_md5_hex((const uint8_t *)"abc", 3, md5);
+    /* the condition fails: its error, and the object stays */
+    ASSERT_EQ(objlayer_delete_if(f.ol, "b", "k", seen_cond, &c), -ERR_PRECONDITION_FAILED);
+    ASSERT_EQ(c.calls, 1);
+    ASSERT(c.had_cur);
+    ASSERT_STREQ(c.etag, md5);
+    assert_object(f.ol, "b", "k", (const uint8_t *)"abc", 3);
+    /* it holds: deleted */
+    c.rc = 0;
+    ASSERT_OK(objlayer_delete_if(f.ol, "b", "k", seen_cond, &c));
+    ASSERT_EQ(c.calls, 2);
+    ASSERT_EQ(objlayer_delete(f.ol, "b", "k"), -ERR_KEY_NOT_FOUND);
+    /* no current version: the condition sees NULL, and its answer is the result */
+    c.rc = -ERR_KEY_NOT_FOUND;
+    ASSERT_EQ(objlayer_delete_if(f.ol, "b", "k", seen_cond, &c), -ERR_KEY_NOT_FOUND);
+    ASSERT_EQ(c.calls, 3);
+    ASSERT(!c.had_cur);
+    /* a missing bucket is found before any condition */
+    ASSERT_EQ(objlayer_delete_if(f.ol, "nope", "k", seen_cond, &c), -ERR_BUCKET_NOT_FOUND);
+    ASSERT_EQ(c.calls, 3);
+    objlayer_close(f.ol);
+}
+
 TEST(object_roundtrip_sizes)
 {
     static const size_t sizes[] = { 0,           1,           4096,           128 * 1024,
