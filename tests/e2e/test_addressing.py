@@ -14,8 +14,8 @@ import requests
 from botocore.exceptions import ClientError
 
 import helpers
-from helpers import (Server, assert_s3_error, err_code, get_bytes, make_client, md5hex,
-                     rand_bytes)
+from helpers import (Server, TIME_SCALE, amz_now, assert_s3_error, err_code, get_bytes,
+                     make_client, md5hex, rand_bytes, sha, sign_headers, uri_encode)
 
 DOMAIN = "s3.basalt-e2e.test"
 PREFIX = "/storage"
@@ -24,11 +24,17 @@ PREFIX = "/storage"
 @pytest.fixture(scope="module")
 def addr_server(tmp_path_factory):
     s = Server(tmp_path_factory.mktemp("addressing"), name="addressing",
-               extra_args=["--domain", f"other.test,{DOMAIN}", "--path-prefix", PREFIX + "/"])
+               extra_args=["--domain", f"{OTHER_DOMAIN},{DOMAIN}", "--path-prefix", PREFIX + "/"])
     s.start()
     yield s
     s.close()
     assert not s.sanitizer_reports(), "\n".join(s.sanitizer_reports()[:20])
+
+
+# Names (and their subdomains) that the fixture below resolves to 127.0.0.1.
+OTHER_DOMAIN = "other.test"
+PLAIN_DOMAIN = "plain.basalt-e2e.test"  # for a server without a path prefix
+TEST_DOMAINS = (DOMAIN, OTHER_DOMAIN, PLAIN_DOMAIN)
 
 
 @pytest.fixture
@@ -36,7 +42,8 @@ def resolve_test_domain(monkeypatch):
     real = socket.getaddrinfo
 
     def fake(host, *args, **kw):
-        if isinstance(host, str) and (host == DOMAIN or host.endswith("." + DOMAIN)):
+        if isinstance(host, str) and any(host == d or host.endswith("." + d)
+                                         for d in TEST_DOMAINS):
             host = "127.0.0.1"
         return real(host, *args, **kw)
 
@@ -187,3 +194,210 @@ def test_post_upload_location_under_path_prefix(addr_server):
     assert r.headers["Location"] == f"{addr_server.endpoint}{PREFIX}/postpre/up/f%201.txt"
     assert requests.get(r.headers["Location"], timeout=10).status_code == 403  # unsigned: denied
     assert get_bytes(c, "postpre", "up/f 1.txt") == b"posted"
+
+
+# --------------------------------------------------------------------------
+# Signed virtual-host requests on each domain; a server without a prefix;
+# aws-chunked uploads and CORS preflights under the prefix
+# --------------------------------------------------------------------------
+
+
+def virtual_client(server, domain, prefix=""):
+    return make_client(f"http://{domain}:{server.port}{prefix}", server.access_key,
+                       server.secret_key, s3={"addressing_style": "virtual"})
+
+
+def record_urls(client):
+    """The URL of every request `client` sends, in order."""
+    urls = []
+    client.meta.events.register("before-send.s3.*", lambda request, **kw: urls.append(request.url))
+    return urls
+
+
+def signed_raw(server, method, host, path, body=b"", headers=None):
+    """A request to the server's address with any Host header, signed for that host."""
+    h = sign_headers(method, host, path, [], headers or {}, sha(body), server.access_key,
+                     server.secret_key)
+    return requests.request(method, f"http://127.0.0.1:{server.port}{uri_encode(path, True)}",
+                            headers=h, data=body, timeout=30 * TIME_SCALE)
+
+
+def test_signed_virtual_host_on_each_domain(addr_server, resolve_test_domain):
+    """boto3 in virtual-host style against each configured domain: the same bucket under
+    both, an object written through one read back through the other and path style."""
+    port = addr_server.port
+    pc = prefixed(addr_server)
+    pc.create_bucket(Bucket="twodom")
+    datas = {}
+    for i, domain in enumerate((DOMAIN, OTHER_DOMAIN)):
+        vc = virtual_client(addr_server, domain, PREFIX)
+        urls = record_urls(vc)
+        key = f"via/{domain}/obj"
+        data = datas[domain] = rand_bytes(100_000 + i * 333_333, seed=60 + i)
+        r = vc.put_object(Bucket="twodom", Key=key, Body=data)
+        assert urls[-1] == f"http://twodom.{domain}:{port}{PREFIX}/via/{domain}/obj", urls
+        assert r["ETag"] == f'"{md5hex(data)}"'
+        g = vc.get_object(Bucket="twodom", Key=key)
+        assert urls[-1].startswith(f"http://twodom.{domain}:{port}{PREFIX}/")
+        assert sha(g["Body"].read()) == sha(data)
+        assert vc.head_object(Bucket="twodom", Key=key)["ContentLength"] == len(data)
+        url = vc.generate_presigned_url("get_object", Params={"Bucket": "twodom", "Key": key})
+        assert url.startswith(f"http://twodom.{domain}:{port}{PREFIX}/")
+        r = requests.get(url, timeout=30)
+        assert r.status_code == 200 and sha(r.content) == sha(data)
+    for domain in (DOMAIN, OTHER_DOMAIN):
+        vc = virtual_client(addr_server, domain, PREFIX)
+        for written_via, data in datas.items():
+            assert sha(get_bytes(vc, "twodom", f"via/{written_via}/obj")) == sha(data)
+        keys = [o["Key"] for o in vc.list_objects_v2(Bucket="twodom")["Contents"]]
+        assert keys == sorted(f"via/{d}/obj" for d in datas)
+    for written_via, data in datas.items():
+        assert sha(get_bytes(pc, "twodom", f"via/{written_via}/obj")) == sha(data)
+    # a signature made for one domain's Host does not pass on the other's
+    h = sign_headers("GET", f"twodom.{DOMAIN}:{port}", f"{PREFIX}/via/{DOMAIN}/obj", [], {},
+                     sha(b""), addr_server.access_key, addr_server.secret_key)
+    h["host"] = f"twodom.{OTHER_DOMAIN}:{port}"
+    r = requests.get(f"http://127.0.0.1:{port}{PREFIX}/via/{DOMAIN}/obj", headers=h, timeout=30)
+    assert_s3_error(r, 403, "SignatureDoesNotMatch")
+    for d in datas:
+        pc.delete_object(Bucket="twodom", Key=f"via/{d}/obj")
+    pc.delete_bucket(Bucket="twodom")
+
+
+def test_virtual_host_without_path_prefix(fresh_server, resolve_test_domain):
+    s = fresh_server(name="noprefix", extra_args=["--domain", PLAIN_DOMAIN])
+    port = s.port
+    vc = virtual_client(s, PLAIN_DOMAIN)
+    urls = record_urls(vc)
+    vc.create_bucket(Bucket="plainv")
+    assert urls[-1] in (f"http://plainv.{PLAIN_DOMAIN}:{port}/",
+                        f"http://plainv.{PLAIN_DOMAIN}:{port}"), urls
+    data = rand_bytes(1024 * 1024 + 7, seed=61)
+    vc.put_object(Bucket="plainv", Key="d/k 1", Body=data)
+    assert urls[-1] == f"http://plainv.{PLAIN_DOMAIN}:{port}/d/k%201", urls
+    assert sha(get_bytes(vc, "plainv", "d/k 1")) == sha(data)
+    assert [o["Key"] for o in vc.list_objects_v2(Bucket="plainv")["Contents"]] == ["d/k 1"]
+    # the same object path style: by address and by the bare domain
+    assert sha(get_bytes(s.client(), "plainv", "d/k 1")) == sha(data)
+    bare = make_client(f"http://{PLAIN_DOMAIN}:{port}", s.access_key, s.secret_key)
+    assert sha(get_bytes(bare, "plainv", "d/k 1")) == sha(data)
+    url = vc.generate_presigned_url("get_object", Params={"Bucket": "plainv", "Key": "d/k 1"})
+    assert url.startswith(f"http://plainv.{PLAIN_DOMAIN}:{port}/d/k%201?")
+    r = requests.get(url, timeout=30)
+    assert r.status_code == 200 and sha(r.content) == sha(data)
+    # Host decides: a subdomain of the configured domain names the bucket; any other
+    # name (or the bare domain) is path style
+    r = signed_raw(s, "GET", f"plainv.{PLAIN_DOMAIN}:{port}", "/d/k 1")
+    assert r.status_code == 200 and sha(r.content) == sha(data)
+    r = signed_raw(s, "GET", f"plainv.{PLAIN_DOMAIN}:{port}", "/plainv/d/k 1")
+    assert_s3_error(r, 404, "NoSuchKey")  # key "plainv/d/k 1" in bucket plainv
+    r = signed_raw(s, "GET", f"plainv.unconfigured.test:{port}", "/plainv/d/k 1")
+    assert r.status_code == 200 and sha(r.content) == sha(data)
+    r = signed_raw(s, "GET", f"{PLAIN_DOMAIN}:{port}", "/plainv/d/k 1")
+    assert r.status_code == 200 and sha(r.content) == sha(data)
+    # not under a prefix: the root is the API (ListBuckets), not a NotFound
+    assert "plainv" in [b["Name"] for b in s.client().list_buckets()["Buckets"]]
+    with pytest.raises(ClientError) as ei:
+        vc.get_object(Bucket="plainv", Key="missing")
+    assert err_code(ei.value) == "NoSuchKey"
+    vc.delete_object(Bucket="plainv", Key="d/k 1")
+    vc.delete_bucket(Bucket="plainv")
+    assert "plainv" not in [b["Name"] for b in s.client().list_buckets()["Buckets"]]
+
+
+def chunked_put_raw(server, host, path, data, chunk=65536, mutate=None):
+    """A PUT of `data` as a signed aws-chunked body (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)."""
+    from test_chunked import SIGNED, Chunker
+
+    amzdate = amz_now()
+    h = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data))}
+    signed = sign_headers("PUT", host, path, [], h, SIGNED, server.access_key,
+                          server.secret_key, amzdate=amzdate)
+    seed = signed["authorization"].rsplit("Signature=", 1)[1]
+    body = Chunker(server.secret_key, amzdate, seed).body(data, chunk=chunk)
+    assert len(body) > len(data)  # chunk headers and signatures around the data
+    if mutate:
+        body = mutate(body)
+    return requests.put(f"http://127.0.0.1:{server.port}{uri_encode(path, True)}",
+                        headers=signed, data=body, timeout=60 * TIME_SCALE)
+
+
+def test_aws_chunked_upload_under_path_prefix(addr_server, resolve_test_domain):
+    c = prefixed(addr_server)
+    c.create_bucket(Bucket="chunkpre")
+    port = addr_server.port
+    data = rand_bytes(3 * 65536 + 1234, seed=62)
+    r = chunked_put_raw(addr_server, f"127.0.0.1:{port}", f"{PREFIX}/chunkpre/a/b.bin", data)
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] == f'"{md5hex(data)}"'
+    assert sha(get_bytes(c, "chunkpre", "a/b.bin")) == sha(data)
+    h = c.head_object(Bucket="chunkpre", Key="a/b.bin")
+    assert h["ContentLength"] == len(data)
+    assert h.get("ContentEncoding") in (None, "")  # aws-chunked is not stored
+    # virtual-host style under the prefix too
+    vdata = rand_bytes(100_000, seed=63)
+    r = chunked_put_raw(addr_server, f"chunkpre.{DOMAIN}:{port}", f"{PREFIX}/v.bin", vdata,
+                        chunk=8192)
+    assert r.status_code == 200, r.text
+    assert sha(get_bytes(c, "chunkpre", "v.bin")) == sha(vdata)
+    # a chunk changed in flight: refused, and nothing stored
+    def flip(body):
+        i = body.index(b"\r\n", body.index(b"chunk-signature=")) + 2 + 100
+        return body[:i] + bytes([body[i] ^ 1]) + body[i + 1:]
+
+    r = chunked_put_raw(addr_server, f"127.0.0.1:{port}", f"{PREFIX}/chunkpre/bad.bin", data,
+                        mutate=flip)
+    assert_s3_error(r, 403, "SignatureDoesNotMatch")
+    with pytest.raises(ClientError) as ei:
+        c.head_object(Bucket="chunkpre", Key="bad.bin")
+    assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    for k in ("a/b.bin", "v.bin"):
+        c.delete_object(Bucket="chunkpre", Key=k)
+    c.delete_bucket(Bucket="chunkpre")
+
+
+def test_cors_preflight_under_path_prefix(addr_server):
+    c = prefixed(addr_server)
+    c.create_bucket(Bucket="corspre")
+    port = addr_server.port
+    origin = "https://app.example.com"
+
+    def preflight(path, method="PUT", host=None, origin=origin):
+        h = {"Origin": origin, "Access-Control-Request-Method": method,
+             "Access-Control-Request-Headers": "content-type, x-amz-date"}
+        if host:
+            h["Host"] = host
+        return requests.options(f"http://127.0.0.1:{port}{path}", headers=h, timeout=10)
+
+    r = preflight(f"{PREFIX}/corspre/up/k")
+    assert_s3_error(r, 403, "AccessForbidden")  # no configuration yet
+    c.put_bucket_cors(Bucket="corspre", CORSConfiguration={"CORSRules": [{
+        "AllowedOrigins": [origin], "AllowedMethods": ["PUT", "GET"],
+        "AllowedHeaders": ["content-type", "x-amz-*"], "ExposeHeaders": ["ETag"],
+        "MaxAgeSeconds": 120}]})
+    for path, host in ((f"{PREFIX}/corspre/up/k", None), (f"{PREFIX}/corspre", None),
+                       (f"{PREFIX}/up/k", f"corspre.{DOMAIN}:{port}")):
+        r = preflight(path, host=host)
+        assert r.status_code == 200, (path, host, r.status_code, r.text)
+        assert r.headers["Access-Control-Allow-Origin"] == origin
+        assert r.headers["Access-Control-Allow-Methods"] == "PUT, GET"
+        assert r.headers["Access-Control-Allow-Headers"] == "content-type, x-amz-date"
+        assert r.headers["Access-Control-Expose-Headers"] == "ETag"
+        assert r.headers["Access-Control-Max-Age"] == "120"
+    # the rules still decide under the prefix
+    assert_s3_error(preflight(f"{PREFIX}/corspre/up/k", method="DELETE"), 403, "AccessForbidden")
+    assert_s3_error(preflight(f"{PREFIX}/corspre/up/k", origin="https://evil.example.net"), 403,
+                    "AccessForbidden")
+    # outside the prefix there is no API, so no preflight either
+    r = preflight("/corspre/up/k")
+    assert_s3_error(r, 404, "NotFound")
+    assert "Access-Control-Allow-Origin" not in r.headers
+    # and a browser's real request under the prefix gets the CORS headers
+    c.put_object(Bucket="corspre", Key="up/k", Body=b"cors body")
+    url = c.generate_presigned_url("get_object", Params={"Bucket": "corspre", "Key": "up/k"})
+    r = requests.get(url, headers={"Origin": origin}, timeout=10)
+    assert r.status_code == 200 and r.content == b"cors body"
+    assert r.headers["Access-Control-Allow-Origin"] == origin
+    c.delete_object(Bucket="corspre", Key="up/k")
+    c.delete_bucket_cors(Bucket="corspre")
+    c.delete_bucket(Bucket="corspre")

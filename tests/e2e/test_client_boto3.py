@@ -7,20 +7,28 @@
 - the newest boto3 the machine has besides (a `python3` on PATH other than Debian's, when one
   has a newer boto3), run as a subprocess: since 1.36 it sends CRC32 checksums by default
   (over plain HTTP as an `x-amz-checksum-crc32` header; multipart parts carry one each).
+  put/get/list/delete, CopyObject (same and other bucket, the managed multipart copy),
+  `upload_file`/`download_file` of 200 MiB (26 parts, 10 threads), presigned URLs and
+  `generate_presigned_post` (the requests made here with `requests`). Its presigned URLs and
+  forms are Signature Version 2 unless `signature_version="s3v4"` is set (botocore's default
+  for S3 presigning): the tests check that those are refused, then presign with s3v4.
 """
 
+import base64
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+import zlib
 
 import boto3
 import pytest
 import requests
 
-from helpers import TIME_SCALE, md5hex, rand_bytes, sha
+from helpers import (TIME_SCALE, assert_s3_error, get_bytes, md5hex, rand_bytes, sha,
+                     xml_error)
 
 MiB = 1024 * 1024
 
@@ -216,10 +224,20 @@ import hashlib, io, json, sys
 import boto3
 from botocore.config import Config
 a = json.loads(sys.argv[1])
-c = boto3.client("s3", endpoint_url=a["endpoint"], aws_access_key_id=a["ak"],
-                 aws_secret_access_key=a["sk"], region_name="us-east-1",
-                 config=Config(s3={"addressing_style": "path"},
-                               retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def client(**cfg):
+    return boto3.client("s3", endpoint_url=a["endpoint"], aws_access_key_id=a["ak"],
+                        aws_secret_access_key=a["sk"], region_name="us-east-1",
+                        config=Config(s3={"addressing_style": "path"},
+                                      retries={"max_attempts": 1, "mode": "standard"}, **cfg))
+
+
+def get_sha(bucket, key):
+    return hashlib.sha256(c.get_object(Bucket=bucket, Key=key)["Body"].read()).hexdigest()
+
+
+c = client()
 out = {"version": boto3.__version__}
 b = a["bucket"]
 if a["op"] == "small":
@@ -227,7 +245,7 @@ if a["op"] == "small":
     r = c.put_object(Bucket=b, Key="n/put", Body=data)
     out["put_etag"] = r["ETag"]
     c.upload_fileobj(io.BytesIO(data), b, "n/fileobj")
-    out["get"] = hashlib.sha256(c.get_object(Bucket=b, Key="n/put")["Body"].read()).hexdigest()
+    out["get"] = get_sha(b, "n/put")
     buf = io.BytesIO()
     c.download_fileobj(b, "n/fileobj", buf)
     out["download"] = hashlib.sha256(buf.getvalue()).hexdigest()
@@ -237,12 +255,57 @@ if a["op"] == "small":
                                  c.list_objects_v2(Bucket=b, Prefix="n/").get("Contents", []))
 elif a["op"] == "upload_file":
     c.upload_file(a["file"], b, "n/multipart")
-    out["etag"] = c.head_object(Bucket=b, Key="n/multipart")["ETag"]
-    c.download_file(b, "n/multipart", a["file"] + ".down")
-    h = hashlib.sha256()
-    with open(a["file"] + ".down", "rb") as f:
-        h.update(f.read())
-    out["download"] = h.hexdigest()
+    h = c.head_object(Bucket=b, Key="n/multipart", ChecksumMode="ENABLED")
+    out["head"] = {k: h.get(k) for k in ("ETag", "ContentLength", "ChecksumCRC32",
+                                         "ChecksumType")}
+    c.download_file(b, "n/multipart", a["down"])
+elif a["op"] == "copy":
+    b2 = a["bucket2"]
+    with open(a["file"], "rb") as f:
+        c.put_object(Bucket=b, Key="nc/src", Body=f, ContentType="x/src", Metadata={"a": "1"})
+    r = c.copy_object(Bucket=b, Key="nc/same", CopySource={"Bucket": b, "Key": "nc/src"})
+    out["same_etag"] = r["CopyObjectResult"]["ETag"]
+    r = c.copy_object(Bucket=b2, Key="nc/other", CopySource=f"{b}/nc/src",
+                      MetadataDirective="REPLACE", ContentType="x/new", Metadata={"b": "2"})
+    out["other_etag"] = r["CopyObjectResult"]["ETag"]
+    # the managed copy: above 8 MiB, a multipart upload of UploadPartCopy ranges
+    c.copy({"Bucket": b, "Key": "nc/src"}, b2, "nc/managed")
+    out["managed_etag"] = c.head_object(Bucket=b2, Key="nc/managed")["ETag"]
+    for name, bk, k in (("same", b, "nc/same"), ("other", b2, "nc/other"),
+                        ("managed", b2, "nc/managed")):
+        o = c.get_object(Bucket=bk, Key=k)
+        out[name] = {"sha": hashlib.sha256(o["Body"].read()).hexdigest(),
+                     "type": o["ContentType"], "meta": o["Metadata"]}
+elif a["op"] == "presign":
+    with open(a["file"], "rb") as f:
+        out["put_etag"] = c.put_object(Bucket=b, Key="np/get", Body=f)["ETag"]
+    v4 = client(signature_version="s3v4")
+
+    def url(op, key, cl=v4, **params):
+        return cl.generate_presigned_url(op, Params={"Bucket": b, "Key": key, **params},
+                                         ExpiresIn=600)
+
+    out["default_get"] = url("get_object", "np/get", cl=c)
+    out["get"] = url("get_object", "np/get")
+    out["get_disposition"] = url("get_object", "np/get",
+                                 ResponseContentDisposition='attachment; filename="x.bin"')
+    out["put"] = url("put_object", "np/put")
+    out["head"] = url("head_object", "np/put")
+    out["delete"] = url("delete_object", "np/put")
+    uid = c.create_multipart_upload(Bucket=b, Key="np/mp")["UploadId"]
+    out["parts"] = [url("upload_part", "np/mp", UploadId=uid, PartNumber=n) for n in (1, 2)]
+    out["complete"] = url("complete_multipart_upload", "np/mp", UploadId=uid)
+    out["get_mp"] = url("get_object", "np/mp")
+elif a["op"] == "post":
+    v4 = client(signature_version="s3v4")
+    out["default"] = c.generate_presigned_post(b, "npost/default", ExpiresIn=600)
+    out["form"] = v4.generate_presigned_post(
+        b, "npost/${filename}", Fields={"Content-Type": "x/posted", "x-amz-meta-k": "v"},
+        Conditions=[{"Content-Type": "x/posted"}, {"x-amz-meta-k": "v"},
+                    ["content-length-range", 1, 4 << 20]],
+        ExpiresIn=600)
+    out["small"] = v4.generate_presigned_post(
+        b, "npost/small", Conditions=[["content-length-range", 1, 1000]], ExpiresIn=600)
 print(json.dumps(out))
 """
 
@@ -294,11 +357,163 @@ def test_newest_boto3_defaults(server, s3, bucket, newest_boto3_python, tmp_path
     assert sha(s3.get_object(Bucket=bucket, Key="n/fileobj")["Body"].read()) == sha(data)
 
 
+def multipart_digests(path, part_size):
+    """What an upload of `path` in `part_size` parts must come out as: the multipart ETag (MD5
+    of the parts' MD5s, then "-N") and the COMPOSITE CRC32 (base64 of the CRC32 of the parts'
+    big-endian CRC32s, then "-N"). Reads the file one part at a time."""
+    md5s, crcs = [], []
+    with open(path, "rb") as f:
+        for part in iter(lambda: f.read(part_size), b""):
+            md5s.append(hashlib.md5(part).digest())
+            crcs.append(zlib.crc32(part).to_bytes(4, "big"))
+    n = len(md5s)
+    crc = base64.b64encode(zlib.crc32(b"".join(crcs)).to_bytes(4, "big")).decode()
+    return f'"{hashlib.md5(b"".join(md5s)).hexdigest()}-{n}"', f"{crc}-{n}"
+
+
 def test_newest_boto3_upload_file_multipart(server, s3, bucket, newest_boto3_python, tmp_path):
-    """upload_file of 24 MiB + 1 byte: 4 parts (3 of 8 MiB, then 1 byte), each with its CRC32."""
-    p = tmp_path / "n24.bin"
-    digest, _ = write_rand_file(p, 24 * MiB + 1, seed=24)
-    out = run_newest(newest_boto3_python, server, op="upload_file", bucket=bucket, file=str(p))
-    assert out["etag"].endswith('-4"'), out
-    assert out["download"] == digest
-    assert file_sha(p) == digest
+    """upload_file / download_file of 200 MiB + 5 bytes with the default TransferConfig: 26
+    parts (25 of 8 MiB, then 5 bytes) on 10 threads, each with its CRC32; no ChecksumType is
+    asked, so the object's CRC32 is the COMPOSITE of the parts' (HEAD with checksum mode);
+    then parallel ranged GETs on the way down, the file hashed here."""
+    size = 200 * MiB + 5
+    p, down = tmp_path / "n200.bin", tmp_path / "n200.down"
+    digest, _ = write_rand_file(p, size, seed=201)
+    etag, crc32 = multipart_digests(p, 8 * MiB)
+    try:
+        out = run_newest(newest_boto3_python, server, op="upload_file", bucket=bucket,
+                         file=str(p), down=str(down))
+        h = out["head"]
+        assert h["ETag"].endswith('-26"') and h["ETag"] == etag, out
+        assert h["ContentLength"] == size, out
+        assert h["ChecksumType"] == "COMPOSITE" and h["ChecksumCRC32"] == crc32, out
+        assert file_sha(down) == digest
+    finally:
+        p.unlink()
+        down.unlink(missing_ok=True)
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_newest_boto3_copy_object(server, s3, new_bucket, newest_boto3_python, tmp_path):
+    """CopyObject within the bucket (metadata copied) and to a second bucket (metadata
+    replaced), and the managed copy of the 9 MiB source (a multipart upload of two
+    UploadPartCopy ranges, 8 MiB and the rest); every copy read back by both boto3s and
+    compared by hash."""
+    b1, b2 = new_bucket(), new_bucket()
+    data = rand_bytes(9 * MiB + 7, seed=16)
+    p = tmp_path / "src.bin"
+    p.write_bytes(data)
+    out = run_newest(newest_boto3_python, server, op="copy", bucket=b1, bucket2=b2, file=str(p))
+    assert out["same_etag"] == out["other_etag"] == f'"{md5hex(data)}"', out
+    part_md5s = b"".join(hashlib.md5(x).digest() for x in (data[:8 * MiB], data[8 * MiB:]))
+    assert out["managed_etag"] == f'"{md5hex(part_md5s)}-2"', out
+    assert out["same"] == {"sha": sha(data), "type": "x/src", "meta": {"a": "1"}}, out
+    assert out["other"] == {"sha": sha(data), "type": "x/new", "meta": {"b": "2"}}, out
+    assert out["managed"]["sha"] == sha(data), out
+    for b, k in ((b1, "nc/src"), (b1, "nc/same"), (b2, "nc/other"), (b2, "nc/managed")):
+        assert sha(get_bytes(s3, b, k)) == sha(data), (b, k)
+    assert s3.list_multipart_uploads(Bucket=b2).get("Uploads", []) == []
+
+
+def test_newest_boto3_presigned_urls(server, s3, bucket, newest_boto3_python, tmp_path):
+    """Presigned URLs made by the newest boto3, fetched with requests. At its defaults
+    botocore still presigns S3 URLs with Signature Version 2, which Basalt does not build:
+    refused with an S3 error document, never the object. With signature_version="s3v4": GET
+    (whole, a range, response-content-disposition), PUT, HEAD, DELETE, and a multipart upload
+    (created by the newest boto3 at its defaults) whose parts are PUT to presigned UploadPart
+    URLs and completed by a POST to a presigned CompleteMultipartUpload URL."""
+    data = rand_bytes(2 * MiB + 9, seed=17)
+    p = tmp_path / "get.bin"
+    p.write_bytes(data)
+    u = run_newest(newest_boto3_python, server, op="presign", bucket=bucket, file=str(p))
+    assert u["put_etag"] == f'"{md5hex(data)}"', u
+    get = lambda url, **kw: requests.get(url, timeout=60 * TIME_SCALE, **kw)  # noqa: E731
+
+    r = get(u["default_get"])
+    if "X-Amz-Signature=" in u["default_get"]:  # a botocore that presigns with SigV4 by default
+        assert r.status_code == 200 and sha(r.content) == sha(data), r.status_code
+    else:  # SigV2 (AWSAccessKeyId, Signature, Expires): not a signature Basalt knows
+        assert_s3_error(r, 403, "AccessDenied")
+
+    r = get(u["get"])
+    assert r.status_code == 200 and sha(r.content) == sha(data), r.status_code
+    r = get(u["get"], headers={"Range": "bytes=1048570-1048589"})
+    assert r.status_code == 206 and r.content == data[1048570:1048590], r.status_code
+    r = get(u["get_disposition"])
+    assert r.status_code == 200 and sha(r.content) == sha(data), r.status_code
+    assert r.headers["Content-Disposition"] == 'attachment; filename="x.bin"'
+
+    up = rand_bytes(300_001, seed=18)
+    r = requests.put(u["put"], data=up, timeout=60 * TIME_SCALE)
+    assert r.status_code == 200 and r.headers["ETag"] == f'"{md5hex(up)}"', r.text
+    assert sha(get_bytes(s3, bucket, "np/put")) == sha(up)
+    r = requests.head(u["head"], timeout=60 * TIME_SCALE)
+    assert r.status_code == 200 and int(r.headers["Content-Length"]) == len(up)
+    assert r.headers["ETag"] == f'"{md5hex(up)}"'
+    r = requests.delete(u["delete"], timeout=60 * TIME_SCALE)
+    assert r.status_code == 204, r.text
+    assert requests.head(u["head"], timeout=60 * TIME_SCALE).status_code == 404
+    assert sha(get(u["get"]).content) == sha(data)  # the other object is untouched
+
+    parts = [rand_bytes(5 * MiB + 1, seed=19), rand_bytes(1000, seed=20)]
+    etags = []
+    for url, part in zip(u["parts"], parts):
+        r = requests.put(url, data=part, timeout=60 * TIME_SCALE)
+        assert r.status_code == 200 and r.headers["ETag"] == f'"{md5hex(part)}"', r.text
+        etags.append(r.headers["ETag"])
+    body = "<CompleteMultipartUpload>" + "".join(
+        f"<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>"
+        for n, e in enumerate(etags, 1)) + "</CompleteMultipartUpload>"
+    r = requests.post(u["complete"], data=body, timeout=60 * TIME_SCALE)
+    assert r.status_code == 200, r.text
+    doc = ET.fromstring(r.content)
+    assert doc.tag.split("}")[-1] == "CompleteMultipartUploadResult", r.text
+    want = f'"{md5hex(b"".join(hashlib.md5(x).digest() for x in parts))}-2"'
+    assert {c.tag.split("}")[-1]: c.text for c in doc}["ETag"] == want, r.text
+    r = get(u["get_mp"])
+    assert r.status_code == 200 and sha(r.content) == sha(b"".join(parts)), r.status_code
+    assert r.headers["ETag"] == want
+
+
+def test_newest_boto3_presigned_post(server, s3, bucket, newest_boto3_python):
+    """generate_presigned_post of the newest boto3, the form posted with requests
+    (multipart/form-data, the file last). At its defaults botocore signs the form with
+    Signature Version 2: 501 NotImplemented. With signature_version="s3v4": the object read
+    back and compared by hash; a file past content-length-range, or a key outside the policy,
+    is refused with an S3 error and stores nothing."""
+    f = run_newest(newest_boto3_python, server, op="post", bucket=bucket)
+
+    def post(form, data, filename="up.bin", **extra):
+        return requests.post(form["url"], data={**form["fields"], **extra},
+                             files={"file": (filename, data)}, timeout=60 * TIME_SCALE)
+
+    def absent(key):
+        assert s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0) == 0, key
+
+    data = rand_bytes(1 * MiB + 3, seed=21)
+    r = post(f["default"], data)
+    if "x-amz-signature" in f["default"]["fields"]:  # a botocore that signs with SigV4
+        assert r.status_code == 204, r.text
+        assert sha(get_bytes(s3, bucket, "npost/default")) == sha(data)
+    else:
+        # src/s3/post.c documents 501 NotImplemented for a Version 2 form; one with a policy
+        # (as botocore makes) gets 400 InvalidArgument (no x-amz-algorithm field). Either
+        # refuses it; nothing is stored.
+        assert (r.status_code, xml_error(r.content)["Code"]) in (
+            (501, "NotImplemented"), (400, "InvalidArgument")), r.text
+        absent("npost/default")
+
+    r = post(f["form"], data, filename="posted.bin")
+    assert r.status_code == 204 and r.headers["ETag"] == f'"{md5hex(data)}"', r.text
+    o = s3.get_object(Bucket=bucket, Key="npost/posted.bin")
+    assert sha(o["Body"].read()) == sha(data)
+    assert o["ContentType"] == "x/posted" and o["Metadata"] == {"k": "v"}
+
+    e = assert_s3_error(post(f["form"], data, key="elsewhere/x"), 403, "AccessDenied")
+    assert "$key" in e["Message"], e
+    absent("elsewhere/")
+    assert_s3_error(post(f["small"], data[:1001]), 400, "EntityTooLarge")
+    absent("npost/small")
+    r = post(f["small"], data[:1000])
+    assert r.status_code == 204, r.text
+    assert sha(get_bytes(s3, bucket, "npost/small")) == sha(data[:1000])

@@ -464,3 +464,186 @@ def test_conditional_get(server, s3, bucket):
     assert_s3_error(r, 412, "PreconditionFailed")
     for r in [sig.request("HEAD", f"/{bucket}/cond", headers={"If-None-Match": etag})]:
         assert r.status_code == 304
+
+
+# --------------------------------------------------------------------------
+# response-* query overrides (GetObject; HeadObject has them too in S3)
+# --------------------------------------------------------------------------
+
+OVERRIDES = {
+    "response-content-type": ("Content-Type", "application/x-override; charset=latin1"),
+    "response-content-language": ("Content-Language", "de-AT"),
+    "response-expires": ("Expires", "Thu, 01 Dec 2033 16:00:00 GMT"),
+    "response-cache-control": ("Cache-Control", "no-store, max-age=0"),
+    "response-content-disposition": ("Content-Disposition",
+                                     'attachment; filename="report 2024 & more.csv"'),
+    "response-content-encoding": ("Content-Encoding", "x-custom-enc"),
+}
+
+
+@pytest.fixture
+def stored_headers_object(s3, bucket):
+    """An object with every overridable header stored, and a bare one with none."""
+    data = rand_bytes(150_000, seed=321)
+    s3.put_object(Bucket=bucket, Key="full", Body=data, ContentType="text/plain",
+                  ContentLanguage="en", Expires="Wed, 21 Oct 2037 07:28:00 GMT",
+                  CacheControl="max-age=60", ContentDisposition="inline",
+                  ContentEncoding="identity")
+    s3.put_object(Bucket=bucket, Key="bare", Body=data)
+    return bucket, data
+
+
+def test_get_response_overrides_signed(server, stored_headers_object):
+    bucket, data = stored_headers_object
+    sig = Signed(server)
+    query = [(p, v) for p, (_, v) in OVERRIDES.items()]
+    for key in ("full", "bare"):
+        # as stored, first: the overrides below must change something
+        r = sig.request("GET", f"/{bucket}/{key}")
+        assert r.status_code == 200
+        for _, (header, value) in OVERRIDES.items():
+            assert r.headers.get(header) != value, (key, header)
+        # every override at once, on an object with and without the stored headers:
+        # each replaces the stored value (one header, not two)
+        r = sig.request("GET", f"/{bucket}/{key}", query=query)
+        assert r.status_code == 200, r.text[:300]
+        for param, (header, value) in OVERRIDES.items():
+            assert r.headers.get(header) == value, (key, param, r.headers.get(header))
+        assert int(r.headers["Content-Length"]) == len(data)
+        assert r.headers["ETag"] == f'"{md5hex(data)}"'
+        assert sha(r.content) == sha(data)
+    # one at a time: only the named header changes
+    r = sig.request("GET", f"/{bucket}/full", query=[("response-content-language", "nl")])
+    assert r.status_code == 200 and sha(r.content) == sha(data)
+    assert r.headers["Content-Language"] == "nl"
+    assert r.headers["Content-Type"] == "text/plain"
+    assert r.headers["Cache-Control"] == "max-age=60"
+    assert r.headers["Content-Disposition"] == "inline"
+    # the overrides do not persist
+    r = sig.request("GET", f"/{bucket}/full")
+    assert r.headers["Content-Type"] == "text/plain" and r.headers["Content-Language"] == "en"
+    assert sha(r.content) == sha(data)
+
+
+def test_get_response_overrides_presigned(server, s3, stored_headers_object):
+    bucket, data = stored_headers_object
+    ctype, disp = "image/x-override", 'attachment; filename="dl name.bin"'
+    url = s3.generate_presigned_url("get_object", Params={
+        "Bucket": bucket, "Key": "full", "ResponseContentType": ctype,
+        "ResponseContentDisposition": disp})
+    assert "response-content-type=" in url and "response-content-disposition=" in url
+    r = requests.get(url, timeout=30)
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["Content-Type"] == ctype
+    assert r.headers["Content-Disposition"] == disp
+    assert r.headers["Content-Language"] == "en"  # not overridden: as stored
+    assert sha(r.content) == sha(data)
+    # the override parameters are signed: changing one breaks the signature
+    forged = url.replace("response-content-type=image%2Fx-override",
+                         "response-content-type=text%2Fhtml")
+    assert forged != url
+    r = requests.get(forged, timeout=30)
+    assert_s3_error(r, 403, "SignatureDoesNotMatch")
+    assert r.headers.get("Content-Type") != "text/html"
+
+
+def test_head_response_overrides(server, stored_headers_object):
+    """S3's HeadObject takes the same response-* parameters (no body either way)."""
+    bucket, data = stored_headers_object
+    query = [(p, v) for p, (_, v) in OVERRIDES.items()]
+    r = Signed(server).request("HEAD", f"/{bucket}/full", query=query)
+    assert r.status_code == 200 and r.content == b""
+    for param, (header, value) in OVERRIDES.items():
+        assert r.headers.get(header) == value, (param, r.headers.get(header))
+    assert int(r.headers["Content-Length"]) == len(data)
+    assert r.headers["ETag"] == f'"{md5hex(data)}"'
+
+
+def test_response_overrides_not_on_errors(server, stored_headers_object):
+    """Overrides go out only with the object (S3: only on a 200), never on an error
+    document or a 304; an anonymous request is refused (S3: they need a signed request)."""
+    bucket, data = stored_headers_object
+    sig = Signed(server)
+    q = [("response-content-type", "text/x-override"), ("response-cache-control", "no-cache")]
+    r = sig.request("GET", f"/{bucket}/missing", query=q)
+    assert_s3_error(r, 404, "NoSuchKey")
+    assert r.headers.get("Content-Type") != "text/x-override"
+    assert r.headers.get("Cache-Control") != "no-cache"
+    etag = f'"{md5hex(data)}"'
+    r = sig.request("GET", f"/{bucket}/full", query=q, headers={"If-Match": '"0123"'})
+    assert_s3_error(r, 412, "PreconditionFailed")
+    assert r.headers.get("Content-Type") != "text/x-override"
+    r = sig.request("GET", f"/{bucket}/full", query=q, headers={"If-None-Match": etag})
+    assert r.status_code == 304 and r.content == b""
+    assert r.headers.get("Content-Type") != "text/x-override"
+    assert r.headers.get("Cache-Control") != "no-cache"
+    # anonymous, as a plain URL
+    url = f"{server.endpoint}/{bucket}/full?response-content-type=text%2Fx-override"
+    r = requests.get(url, timeout=30)
+    assert_s3_error(r, 403, "AccessDenied")
+    assert r.headers.get("Content-Type") != "text/x-override"
+    r = requests.head(url, timeout=30)
+    assert r.status_code == 403 and r.content == b""
+    assert r.headers.get("Content-Type") != "text/x-override"
+
+
+# --------------------------------------------------------------------------
+# Conditional HEAD (the same rules as GET, RFC 7232 with S3's precedence)
+# --------------------------------------------------------------------------
+
+def test_conditional_head(server, s3, bucket):
+    data = rand_bytes(7000, seed=45)
+    etag = s3.put_object(Bucket=bucket, Key="ch", Body=data)["ETag"]
+    sig = Signed(server)
+    path = f"/{bucket}/ch"
+    plain = sig.request("HEAD", path)
+    assert plain.status_code == 200 and plain.content == b""
+    lm = plain.headers["Last-Modified"]  # the object's own date: "not modified since" it
+    past, future = "Wed, 01 Jan 2020 00:00:00 GMT", "Fri, 01 Jan 2100 00:00:00 GMT"
+    now = email.utils.formatdate(time.time(), usegmt=True)
+
+    def head(**hdrs):
+        r = sig.request("HEAD", path, headers={k.replace("_", "-"): v for k, v in hdrs.items()})
+        assert r.content == b"", r.content[:200]  # HEAD: never a body
+        return r
+
+    def ok(r):
+        assert r.status_code == 200, (r.status_code, r.headers)
+        assert r.headers["ETag"] == etag
+        assert int(r.headers["Content-Length"]) == len(data)
+
+    def precondition_failed(r):
+        assert_s3_error(r, 412, "PreconditionFailed")
+
+    def not_modified(r):
+        assert r.status_code == 304, (r.status_code, r.headers)
+        assert r.headers.get("ETag") == etag
+
+    # If-Match
+    ok(head(If_Match=etag))
+    ok(head(If_Match=f'"0123", {etag}'))
+    ok(head(If_Match="*"))
+    precondition_failed(head(If_Match='"0123"'))
+    # If-Unmodified-Since
+    precondition_failed(head(If_Unmodified_Since=past))
+    ok(head(If_Unmodified_Since=future))
+    ok(head(If_Unmodified_Since=lm))
+    # If-Modified-Since
+    not_modified(head(If_Modified_Since=future))
+    not_modified(head(If_Modified_Since=now))
+    not_modified(head(If_Modified_Since=lm))
+    ok(head(If_Modified_Since=past))
+    # If-None-Match
+    not_modified(head(If_None_Match=etag))
+    ok(head(If_None_Match='"0123"'))
+    # S3's precedence: If-Match true + If-Unmodified-Since false -> 200
+    ok(head(If_Match=etag, If_Unmodified_Since=past))
+    # ...but If-Match false stays 412 whatever the date
+    precondition_failed(head(If_Match='"0123"', If_Unmodified_Since=future))
+    # If-None-Match false + If-Modified-Since true -> 304
+    not_modified(head(If_None_Match=etag, If_Modified_Since=past))
+    # RFC 7232 section 6: If-Match is evaluated first, its 412 wins over a 304
+    precondition_failed(head(If_Match='"0123"', If_None_Match=etag))
+    # a missing key is 404 whatever the conditions
+    r = sig.request("HEAD", f"/{bucket}/nope", headers={"If-None-Match": etag})
+    assert r.status_code == 404 and r.content == b""

@@ -118,6 +118,81 @@ def test_post_redirect(s3, bucket):
     assert_stored(s3, bucket, "red/f.bin", data, r)
 
 
+def test_post_legacy_redirect_field(server, s3, bucket):
+    """The legacy `redirect` field works as success_action_redirect: 303 to the URL with
+    bucket, key and etag added to its query (the key encoded)."""
+    data = rand_bytes(12_345, seed=31)
+    target = "http://example.org/uploaded"
+    p = s3.generate_presigned_post(bucket, "legacy/${filename}", Fields={"redirect": target},
+                                   Conditions=[{"redirect": target}], ExpiresIn=600)
+    r = post(p, data, filename="a b&c=d+e.txt")
+    assert r.status_code == 303, r.text
+    assert r.content == b""
+    loc = r.headers["Location"]
+    assert loc.startswith(target + "?"), loc
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query, keep_blank_values=True)
+    assert q == {"bucket": [bucket], "key": ["legacy/a b&c=d+e.txt"],
+                 "etag": [f'"{md5hex(data)}"']}, loc
+    assert_stored(s3, bucket, "legacy/a b&c=d+e.txt", data, r)
+
+
+def test_post_unusable_redirect_ignored(server, s3, bucket):
+    """A redirect that is not an http(s) URL is ignored: S3 answers as success_action_status
+    says instead (here 201 and its XML document)."""
+    data = b"no redirect for this one"
+    fields = {"redirect": "not a url", "success_action_status": "201"}
+    p = s3.generate_presigned_post(bucket, "k", Fields=fields,
+                                   Conditions=[{k: v} for k, v in fields.items()])
+    r = post(p, data)
+    assert r.status_code == 201, r.text
+    root = ET.fromstring(r.content)
+    assert root.tag == "PostResponse" and root.find("Key").text == "k"
+    assert r.headers["Location"] == f"{server.endpoint}/{bucket}/k"  # the object, no redirect
+    assert_stored(s3, bucket, "k", data, r)
+
+
+def test_post_metadata_condition_fails(s3, bucket):
+    """["eq", "$x-amz-meta-tag", "a"] with the form sending "b" (or nothing): 403, nothing
+    stored; with "a" the upload goes through and keeps the metadata."""
+    p = s3.generate_presigned_post(bucket, "meta/k", Fields={"x-amz-meta-tag": "a"},
+                                   Conditions=[["eq", "$x-amz-meta-tag", "a"]], ExpiresIn=600)
+    want = 'Policy Condition failed: ["eq", "$x-amz-meta-tag", "a"]'
+    e = assert_s3_error(post(p, b"data", extra={"x-amz-meta-tag": "b"}), 403, "AccessDenied")
+    assert e["Message"] == "Invalid according to Policy: " + want, e
+    e = assert_s3_error(post(p, b"data", drop=("x-amz-meta-tag",)), 403, "AccessDenied")
+    assert want in e["Message"], e
+    e = assert_s3_error(post(p, b"data", extra={"x-amz-meta-tag": "ab"}), 403, "AccessDenied")
+    assert want in e["Message"], e
+    assert_absent(s3, bucket, "meta/k")
+    data = rand_bytes(3000, seed=12)
+    r = post(p, data)
+    assert r.status_code == 204, r.text
+    assert_stored(s3, bucket, "meta/k", data, r)
+    assert s3.head_object(Bucket=bucket, Key="meta/k")["Metadata"] == {"tag": "a"}
+
+
+def test_post_bucket_condition_fails(s3, new_bucket):
+    """A form signed for one bucket (boto3 adds {"bucket": ...} to the policy) posted to
+    another bucket's URL is refused, and so is a form whose bucket field names another."""
+    signed_for, other = new_bucket(), new_bucket()
+    p = s3.generate_presigned_post(signed_for, "k", ExpiresIn=600)
+    assert {"bucket": signed_for} in json.loads(base64.b64decode(p["fields"]["policy"]))[
+        "conditions"]
+    elsewhere = dict(p, url=p["url"].rsplit("/", 1)[0] + "/" + other)
+    assert elsewhere["url"] != p["url"]
+    e = assert_s3_error(post(elsewhere, b"data"), 403, "AccessDenied")
+    assert f'Policy Condition failed: ["eq", "$bucket", "{signed_for}"]' in e["Message"], e
+    e = assert_s3_error(post(p, b"data", extra={"bucket": other}), 403, "AccessDenied")
+    assert f'["eq", "$bucket", "{signed_for}"]' in e["Message"], e
+    assert_absent(s3, other, "k")
+    assert_absent(s3, signed_for, "k")
+    # the same form, to its own bucket, works
+    r = post(p, b"data")
+    assert r.status_code == 204, r.text
+    assert_stored(s3, signed_for, "k", b"data", r)
+    assert_absent(s3, other, "k")
+
+
 def test_post_overwrites_and_filename_substitution(s3, bucket):
     p = s3.generate_presigned_post(bucket, "dir/${filename}")
     for data in (b"first", b"second version"):
