@@ -8,6 +8,8 @@
 
 #include "auth/post_policy.h"
 
+#include "auth/sigv2.h"
+
 #include <jansson.h>
 #include <strings.h>
 
@@ -358,7 +360,8 @@ static bool
 is_exempt(struct slice name)
 {
     return slice_case_eq_cstr(name, "x-amz-signature") || slice_case_eq_cstr(name, "file") ||
-           slice_case_eq_cstr(name, "policy") ||
+           slice_case_eq_cstr(name, "policy") || slice_case_eq_cstr(name, "awsaccesskeyid") ||
+           slice_case_eq_cstr(name, "signature") ||
            (name.len >= 9 && slice_case_eq(slice_make(name.ptr, 9), SLICE_LIT("x-ignore-")));
 }
 
@@ -572,5 +575,42 @@ post_policy_verify(struct slice policy_b64, const struct post_sig *sig, const ch
 out:
     buf_release_secure(&secret);
     sigv4_auth_clear(&a);
+    return rc;
+}
+
+int
+post_policy_verify_v2(struct slice policy_b64, struct slice access_key, struct slice signature,
+                      sigv4_lookup_fn *lookup, void *lookup_arg, struct sigv4_auth *out,
+                      struct buf *errmsg)
+{
+    struct buf secret = BUF_INIT;
+    struct slice got = slice_trim(signature);
+    char want[29];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    access_key = slice_trim(access_key);
+    if (access_key.len == 0 || access_key.len >= sizeof(out->access_key)) {
+        set_msg(errmsg, "The AWS Access Key Id you provided does not exist in our records.", NULL);
+        return -ERR_INVALID_ACCESS_KEY;
+    }
+    rc = lookup(lookup_arg, access_key, &secret);
+    if (rc < 0) {
+        set_msg(errmsg, "The AWS Access Key Id you provided does not exist in our records.", NULL);
+        goto out;
+    }
+    sigv2_sign(buf_slice(&secret), policy_b64, want);
+    if (got.len != 28 || !ct_equal(want, got.ptr, 28)) {
+        set_msg(errmsg,
+                "The request signature we calculated does not match the signature you "
+                "provided. Check your key and signing method.",
+                NULL);
+        rc = -ERR_SIG_MISMATCH;
+        goto out;
+    }
+    memcpy(out->access_key, access_key.ptr, access_key.len);
+    snprintf(out->payload_hash, sizeof(out->payload_hash), "%s", SIGV4_UNSIGNED_PAYLOAD);
+out:
+    buf_release_secure(&secret);
     return rc;
 }

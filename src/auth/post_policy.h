@@ -100,6 +100,16 @@ int post_policy_verify(struct slice policy_b64, const struct post_sig *sig, cons
                        struct buf *errmsg);
 
 /*
+ * A Signature Version 2 form (AWSAccessKeyId, signature, policy): the
+ * signature is base64(HMAC-SHA1(secret, policy_b64)). 0 and `out` (access
+ * key), -ERR_INVALID_ACCESS_KEY, -ERR_SIG_MISMATCH, or an error of `lookup`.
+ * Compared in constant time.
+ */
+int post_policy_verify_v2(struct slice policy_b64, struct slice access_key, struct slice signature,
+                          sigv4_lookup_fn *lookup, void *lookup_arg, struct sigv4_auth *out,
+                          struct buf *errmsg);
+
+/*
  * Signs `policy_b64` as a client does: writes 64 hex digits and a NUL into
  * `sig_hex`. `date` is the scope's YYYYMMDD.
  */

@@ -343,9 +343,8 @@ out:
     return rc;
 }
 
-/* The first header named `name`; returns how many there are. */
-static size_t
-find_header(const struct sigv4_header *h, size_t n, const char *name, struct slice *val)
+size_t
+sigv4_find_header(const struct sigv4_header *h, size_t n, const char *name, struct slice *val)
 {
     size_t i, count = 0;
 
@@ -358,9 +357,8 @@ find_header(const struct sigv4_header *h, size_t n, const char *name, struct sli
     return count;
 }
 
-/* The raw value of the first query parameter named `name`; returns how many there are. */
-static size_t
-find_param(struct slice q, const char *name, struct slice *val)
+size_t
+sigv4_find_param(struct slice q, const char *name, struct slice *val)
 {
     size_t count = 0;
 
@@ -455,13 +453,13 @@ sigv4_sign(const struct sigv4_req *r, const char *access_key, const char *secret
     in.nheaders = r->nheaders;
     in.region = slice_cstr(region);
     /* The same defaults as the verifier: x-amz-date, else Date; an empty payload. */
-    if (find_header(r->headers, r->nheaders, "x-amz-date", &v))
+    if (sigv4_find_header(r->headers, r->nheaders, "x-amz-date", &v))
         clock_parse_amz(slice_trim(v), &t);
-    else if (find_header(r->headers, r->nheaders, "date", &v))
+    else if (sigv4_find_header(r->headers, r->nheaders, "date", &v))
         clock_parse_http(slice_trim(v), &t);
     set_input_time(&in, t, day);
     in.payload_hash = SLICE_LIT(SIGV4_EMPTY_SHA256);
-    if (find_header(r->headers, r->nheaders, "x-amz-content-sha256", &v))
+    if (sigv4_find_header(r->headers, r->nheaders, "x-amz-content-sha256", &v))
         in.payload_hash = slice_trim(v);
     all_header_names(r->headers, r->nheaders, &names);
     in.signed_headers = buf_slice(&names);
@@ -668,9 +666,10 @@ header_request_time(const struct sigv4_req *r, time_t *t, struct buf *errmsg)
 {
     struct slice v;
 
-    if (find_header(r->headers, r->nheaders, "x-amz-date", &v))
+    if (sigv4_find_header(r->headers, r->nheaders, "x-amz-date", &v))
         return parse_amz_date(slice_trim(v), t, errmsg);
-    if (find_header(r->headers, r->nheaders, "date", &v) && clock_parse_http(slice_trim(v), t) == 0)
+    if (sigv4_find_header(r->headers, r->nheaders, "date", &v) &&
+        clock_parse_http(slice_trim(v), t) == 0)
         return 0;
     errmsg_add(errmsg, "the request needs a valid x-amz-date or Date header");
     return -ERR_AUTH_MALFORMED;
@@ -821,7 +820,7 @@ verify_header(const struct sigv4_req *r, struct slice authz, sigv4_lookup_fn *lo
     if (rc < 0)
         return rc;
     /* As MinIO: without x-amz-content-sha256 the payload is signed as empty. */
-    if (find_header(r->headers, r->nheaders, "x-amz-content-sha256", &v))
+    if (sigv4_find_header(r->headers, r->nheaders, "x-amz-content-sha256", &v))
         v = slice_trim(v);
     rc = check_payload_hash(v, errmsg);
     if (rc < 0)
@@ -859,7 +858,7 @@ static int
 get_param(struct slice q, const char *name, bool optional, struct buf *dst, struct buf *errmsg)
 {
     struct slice v = SLICE_NULL;
-    size_t n = find_param(q, name, &v);
+    size_t n = sigv4_find_param(q, name, &v);
 
     if (n == 0 && optional)
         return 0;
@@ -930,7 +929,7 @@ presign_payload(const struct sigv4_req *r, const struct presign_params *pp, stru
 
     if (pp->content_sha256.len)
         v = buf_slice(&pp->content_sha256);
-    else if (find_header(r->headers, r->nheaders, "x-amz-content-sha256", &v))
+    else if (sigv4_find_header(r->headers, r->nheaders, "x-amz-content-sha256", &v))
         v = slice_trim(v);
     *out = v;
     return check_payload_hash(v, errmsg);
@@ -978,8 +977,9 @@ has_presign_params(struct slice q)
 {
     struct slice v;
 
-    return find_param(q, "X-Amz-Signature", &v) || find_param(q, "X-Amz-Algorithm", &v) ||
-           find_param(q, "X-Amz-Credential", &v);
+    return sigv4_find_param(q, "X-Amz-Signature", &v) ||
+           sigv4_find_param(q, "X-Amz-Algorithm", &v) ||
+           sigv4_find_param(q, "X-Amz-Credential", &v);
 }
 
 bool
@@ -987,7 +987,7 @@ sigv4_is_signed(const struct sigv4_req *r)
 {
     struct slice v;
 
-    return find_header(r->headers, r->nheaders, "authorization", &v) ||
+    return sigv4_find_header(r->headers, r->nheaders, "authorization", &v) ||
            has_presign_params(r->query);
 }
 
@@ -996,7 +996,7 @@ sigv4_verify(const struct sigv4_req *r, sigv4_lookup_fn *lookup, void *lookup_ar
              struct sigv4_auth *out, struct buf *errmsg)
 {
     struct slice authz = SLICE_NULL;
-    size_t nauthz = find_header(r->headers, r->nheaders, "authorization", &authz);
+    size_t nauthz = sigv4_find_header(r->headers, r->nheaders, "authorization", &authz);
     bool presigned = has_presign_params(r->query);
 
     if (nauthz == 0 && !presigned)

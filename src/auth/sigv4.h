@@ -135,6 +135,12 @@ void sigv4_trailer_sign(const struct sigv4_auth *a, const char *prev_sig,
 void sigv4_auth_for_signing(struct sigv4_auth *a, const char *access_key, const char *secret_key,
                             const char *region, time_t t, const char *seed_signature);
 
+/* The first header named `name` (any case) into `*val`; returns how many there are. */
+size_t sigv4_find_header(const struct sigv4_header *h, size_t n, const char *name,
+                         struct slice *val);
+/* The raw value of the first query parameter named `name`; returns how many there are. */
+size_t sigv4_find_param(struct slice q, const char *name, struct slice *val);
+
 /* Hash helpers (OpenSSL libcrypto). */
 void sha256_hex(const void *p, size_t n, char out[65]);
 void hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n, uint8_t out[32]);

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <time.h>
 
+#include "auth/sigv2.h"
 #include "s3/internal.h"
 #include "util/enc.h"
 #include "util/err.h"
@@ -159,6 +160,81 @@ check_unsigned_amz(const struct http_req *req, struct buf *msg)
     return 0;
 }
 
+/*
+ * SigV2 (auth/sigv2.h): the resource is the path as received or, behind the
+ * path prefix or on a virtual host, the path-style path without the prefix.
+ */
+static int
+authenticate_v2(struct s3_call *call, const struct sigv4_req *r, struct buf *msg)
+{
+    struct slice res[4], host = SLICE_NULL, ps;
+    size_t n = 0, m, i;
+    char *p;
+
+    http_req_header(call->req, "host", &host);
+    ps = s3_path_style_path(&call->s3->addr, call->req->arena, host, r->path);
+    res[n++] = r->path;
+    if (!slice_eq(ps, r->path))
+        res[n++] = ps;
+    /* a bucket's own resource is "/bucket/" (S3, botocore), whether or not the path ends in '/' */
+    for (i = 0, m = n; i < m; i++) {
+        struct slice s = res[i];
+
+        if (s.len < 2 || s.ptr[s.len - 1] == '/' || memchr(s.ptr + 1, '/', s.len - 1))
+            continue;
+        p = arena_alloc(call->req->arena, s.len + 2);
+        memcpy(p, s.ptr, s.len);
+        p[s.len] = '/';
+        p[s.len + 1] = '\0';
+        res[n++] = slice_make(p, s.len + 1);
+    }
+    return sigv2_verify(r, res, n, s3__lookup_secret, call->s3, &call->auth, msg);
+}
+
+/*
+ * A SigV2 presigned URL may carry Content-Type, Content-MD5 and x-amz-*
+ * headers as query parameters (botocore puts a presigned PUT's metadata
+ * there); once the signature covering them is verified they count as the
+ * request's headers, unless it sent the header itself.
+ */
+static void
+query_headers_v2(struct http_req *req)
+{
+    struct slice q = req->query, seg, name, val;
+    struct http_header *h;
+    size_t extra = 0, n = req->nheaders;
+    struct buf tmp = BUF_INIT;
+
+    while (q.ptr) {
+        q = slice_split(q, '&', &seg);
+        extra++;
+    }
+    h = arena_alloc(req->arena, (n + extra) * sizeof(*h));
+    memcpy(h, req->headers, n * sizeof(*h));
+    q = req->query;
+    while (q.ptr) {
+        struct slice v;
+
+        q = slice_split(q, '&', &seg);
+        val = slice_split(seg, '=', &name);
+        if (!(name.len > 6 && slice_case_eq(slice_make(name.ptr, 6), SLICE_LIT("x-amz-"))) &&
+            !slice_case_eq(name, SLICE_LIT("content-type")) &&
+            !slice_case_eq(name, SLICE_LIT("content-md5")))
+            continue;
+        if (http_req_header(req, arena_slicedup(req->arena, name), &v))
+            continue;
+        buf_clear(&tmp);
+        if (!val.ptr || uri_decode(&tmp, val) < 0)
+            continue;
+        h[n].name = slice_make(arena_slicedup(req->arena, name), name.len);
+        h[n].value = slice_make(arena_slicedup(req->arena, buf_slice(&tmp)), tmp.len);
+        n++;
+    }
+    buf_release(&tmp);
+    req->headers = h;
+    req->nheaders = n;
+}
+
 int
 s3__authenticate(struct s3_call *call)
 {
@@ -168,6 +244,15 @@ s3__authenticate(struct s3_call *call)
     int rc;
 
     fill_sigv4_req(call, &r);
+    if (sigv2_is_signed(&r)) {
+        rc = authenticate_v2(call, &r, &msg);
+        if (rc == 0 && call->auth.presigned)
+            query_headers_v2(call->req);
+        if (rc < 0)
+            s3__send_error_code(call, rc, NULL, msg.len && rc != -ERR_EXPIRED ? msg.ptr : NULL);
+        buf_release(&msg);
+        return rc;
+    }
     rc = sigv4_verify(&r, s3__lookup_secret, call->s3, &call->auth, &msg);
     if (rc == 0 && strcmp(call->auth.region, call->s3->region) != 0) {
         buf_clear(&msg);

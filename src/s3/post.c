@@ -16,9 +16,12 @@
  * a failed condition or a size out of range leaves nothing behind (the
  * cleanup on the request's arena aborts the write).
  *
+ * Signature Version 2 forms (AWSAccessKeyId, signature: what botocore's
+ * generate_presigned_post makes by default) are verified too (auth/sigv2.h);
+ * the policy and its conditions are the same.
+ *
  * Not built: server-side encryption fields answer 501 NotImplemented;
- * `acl` is accepted and ignored, as PutObject ignores x-amz-acl. Signature
- * Version 2 forms (AWSAccessKeyId, signature) answer 501 as well.
+ * `acl` is accepted and ignored, as PutObject ignores x-amz-acl.
  */
 #include "util/base.h"
 
@@ -191,32 +194,38 @@ field_end(struct post_state *st)
 
 /* ---- judging the form when the file begins ---- */
 
-/* Signature Version 4 fields present, or the error answered for the form. */
+/* A Signature Version 2 form: AWSAccessKeyId and no x-amz-signature. */
+static bool
+is_v2(struct post_state *st)
+{
+    return field(st, "awsaccesskeyid") && !field(st, "x-amz-signature");
+}
+
+/* Signature Version 4 (or 2) fields present, or the error answered for the form. */
 static int
 check_auth_fields(struct post_state *st)
 {
     static const char *const required[] = { "x-amz-algorithm", "x-amz-credential", "x-amz-date",
                                             "x-amz-signature" };
+    static const char *const required_v2[] = { "awsaccesskeyid", "signature" };
+    bool v2 = is_v2(st);
+    const char *const *req = v2 ? required_v2 : required;
+    size_t nreq = v2 ? ARRAY_SIZE(required_v2) : ARRAY_SIZE(required);
     char *msg;
     size_t i;
 
-    if (!field(st, "policy") && !field(st, "x-amz-signature")) {
-        if (field(st, "awsaccesskeyid") || field(st, "signature"))
-            return fail(st, -ERR_NOT_IMPLEMENTED, NULL,
-                        "Signature Version 2 POST uploads are not supported; use "
-                        "AWS4-HMAC-SHA256.");
+    if (!field(st, "policy") && !field(st, "x-amz-signature") && !field(st, "signature"))
         return fail(st, -ERR_ACCESS_DENIED, NULL, "Anonymous POST uploads are not allowed.");
-    }
     if (!field(st, "policy"))
         return fail(st, -ERR_INVALID_ARGUMENT, NULL,
                     "Bucket POST must contain a field named 'policy'.");
-    for (i = 0; i < ARRAY_SIZE(required); i++) {
-        if (field(st, required[i]))
+    for (i = 0; i < nreq; i++) {
+        if (field(st, req[i]))
             continue;
         msg = arena_printf(st->call->req->arena,
                            "Bucket POST must contain a field named '%s'.  If it is specified, "
                            "please check the order of the fields.",
-                           required[i]);
+                           req[i]);
         return fail(st, -ERR_INVALID_ARGUMENT, NULL, msg);
     }
     return 0;
@@ -240,8 +249,13 @@ verify_policy(struct post_state *st)
     rc = check_auth_fields(st);
     if (rc < 0)
         return rc;
-    rc = post_policy_verify(policy, &sig, call->s3->region, s3__lookup_secret, call->s3,
-                            &call->auth, &msg);
+    if (is_v2(st))
+        rc = post_policy_verify_v2(policy, field_value(st, "awsaccesskeyid"),
+                                   field_value(st, "signature"), s3__lookup_secret, call->s3,
+                                   &call->auth, &msg);
+    else
+        rc = post_policy_verify(policy, &sig, call->s3->region, s3__lookup_secret, call->s3,
+                                &call->auth, &msg);
     if (rc < 0) {
         fail(st, rc, NULL, rc == -ERR_AUTH_MALFORMED && msg.len ? msg.ptr : NULL);
         goto out;

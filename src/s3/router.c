@@ -240,6 +240,27 @@ strip_prefix(const struct s3_addressing *ad, struct slice raw, struct slice *res
     return true;
 }
 
+struct slice
+s3_path_style_path(const struct s3_addressing *ad, struct arena *a, struct slice host,
+                   struct slice raw_path)
+{
+    struct slice rest, vb = SLICE_NULL;
+    char *p;
+
+    if (!strip_prefix(ad, raw_path, &rest))
+        return raw_path;
+    if (ad->ndomains && host.ptr)
+        vb = vhost_bucket(ad, host);
+    if (!vb.ptr)
+        return rest;
+    p = arena_alloc(a, vb.len + rest.len + 2);
+    p[0] = '/';
+    memcpy(p + 1, vb.ptr, vb.len);
+    memcpy(p + 1 + vb.len, rest.ptr, rest.len);
+    p[1 + vb.len + rest.len] = '\0';
+    return slice_make(p, 1 + vb.len + rest.len);
+}
+
 int
 s3_target_split(const struct s3_addressing *ad, struct arena *a, struct slice host,
                 struct slice raw_path, char **bucket, char **key, size_t *key_len)

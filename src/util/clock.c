@@ -87,7 +87,9 @@ int
 clock_parse_http(struct slice s, time_t *out)
 {
     static const char *const fmts[] = { "%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
-                                        "%a %b %e %H:%M:%S %Y" };
+                                        "%a %b %e %H:%M:%S %Y",
+                                        /* the numeric UTC zone of S3's SigV2 examples */
+                                        "%a, %d %b %Y %H:%M:%S +0000" };
     char tmp[64];
     size_t i;
 

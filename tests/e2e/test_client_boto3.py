@@ -11,7 +11,8 @@
   `upload_file`/`download_file` of 200 MiB (26 parts, 10 threads), presigned URLs and
   `generate_presigned_post` (the requests made here with `requests`). Its presigned URLs and
   forms are Signature Version 2 unless `signature_version="s3v4"` is set (botocore's default
-  for S3 presigning): the tests check that those are refused, then presign with s3v4.
+  for S3 presigning): both are used; and every request signed with SigV2
+  (`signature_version="s3"`): tagging, a managed multipart upload.
 """
 
 import base64
@@ -27,8 +28,7 @@ import boto3
 import pytest
 import requests
 
-from helpers import (TIME_SCALE, assert_s3_error, get_bytes, md5hex, rand_bytes, sha,
-                     xml_error)
+from helpers import TIME_SCALE, assert_s3_error, get_bytes, md5hex, rand_bytes, sha
 
 MiB = 1024 * 1024
 
@@ -296,6 +296,16 @@ elif a["op"] == "presign":
     out["parts"] = [url("upload_part", "np/mp", UploadId=uid, PartNumber=n) for n in (1, 2)]
     out["complete"] = url("complete_multipart_upload", "np/mp", UploadId=uid)
     out["get_mp"] = url("get_object", "np/mp")
+elif a["op"] == "sigv2":
+    v2 = client(signature_version="s3")
+    v2.put_object_tagging(Bucket=b, Key="n2/seed", Tagging={"TagSet": [{"Key": "t", "Value": "2"}]})
+    out["tags"] = v2.get_object_tagging(Bucket=b, Key="n2/seed")["TagSet"]
+    v2.upload_file(a["file"], b, "n2/multipart")
+    out["etag"] = v2.head_object(Bucket=b, Key="n2/multipart")["ETag"]
+    out["sha"] = hashlib.sha256(v2.get_object(Bucket=b, Key="n2/multipart")["Body"].read()).hexdigest()
+    out["keys"] = [o["Key"] for o in v2.list_objects_v2(Bucket=b, Prefix="n2/")["Contents"]]
+    v2.delete_object(Bucket=b, Key="n2/multipart")
+    out["after"] = [o["Key"] for o in v2.list_objects_v2(Bucket=b, Prefix="n2/")["Contents"]]
 elif a["op"] == "post":
     v4 = client(signature_version="s3v4")
     out["default"] = c.generate_presigned_post(b, "npost/default", ExpiresIn=600)
@@ -429,11 +439,8 @@ def test_newest_boto3_presigned_urls(server, s3, bucket, newest_boto3_python, tm
     assert u["put_etag"] == f'"{md5hex(data)}"', u
     get = lambda url, **kw: requests.get(url, timeout=60 * TIME_SCALE, **kw)  # noqa: E731
 
-    r = get(u["default_get"])
-    if "X-Amz-Signature=" in u["default_get"]:  # a botocore that presigns with SigV4 by default
-        assert r.status_code == 200 and sha(r.content) == sha(data), r.status_code
-    else:  # SigV2 (AWSAccessKeyId, Signature, Expires): not a signature Basalt knows
-        assert_s3_error(r, 403, "AccessDenied")
+    r = get(u["default_get"])  # SigV2 (AWSAccessKeyId, Signature, Expires) or, later, SigV4
+    assert r.status_code == 200 and sha(r.content) == sha(data), r.status_code
 
     r = get(u["get"])
     assert r.status_code == 200 and sha(r.content) == sha(data), r.status_code
@@ -491,17 +498,9 @@ def test_newest_boto3_presigned_post(server, s3, bucket, newest_boto3_python):
         assert s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0) == 0, key
 
     data = rand_bytes(1 * MiB + 3, seed=21)
-    r = post(f["default"], data)
-    if "x-amz-signature" in f["default"]["fields"]:  # a botocore that signs with SigV4
-        assert r.status_code == 204, r.text
-        assert sha(get_bytes(s3, bucket, "npost/default")) == sha(data)
-    else:
-        # src/s3/post.c documents 501 NotImplemented for a Version 2 form; one with a policy
-        # (as botocore makes) gets 400 InvalidArgument (no x-amz-algorithm field). Either
-        # refuses it; nothing is stored.
-        assert (r.status_code, xml_error(r.content)["Code"]) in (
-            (501, "NotImplemented"), (400, "InvalidArgument")), r.text
-        absent("npost/default")
+    r = post(f["default"], data)  # a SigV2 form (AWSAccessKeyId, signature) at the defaults
+    assert r.status_code == 204, r.text
+    assert sha(get_bytes(s3, bucket, "npost/default")) == sha(data)
 
     r = post(f["form"], data, filename="posted.bin")
     assert r.status_code == 204 and r.headers["ETag"] == f'"{md5hex(data)}"', r.text
@@ -517,3 +516,17 @@ def test_newest_boto3_presigned_post(server, s3, bucket, newest_boto3_python):
     r = post(f["small"], data[:1000])
     assert r.status_code == 204, r.text
     assert sha(get_bytes(s3, bucket, "npost/small")) == sha(data[:1000])
+
+
+def test_newest_boto3_sigv2_requests(server, s3, bucket, newest_boto3_python, tmp_path):
+    """Every request signed with Signature Version 2 (signature_version="s3"): tagging and a
+    managed multipart upload (17 MiB + 3: three parts, threads), read back by hash."""
+    s3.put_object(Bucket=bucket, Key="n2/seed", Body=b"seed")
+    p = tmp_path / "v2.bin"
+    digest, _ = write_rand_file(p, 17 * MiB + 3, seed=41)
+    out = run_newest(newest_boto3_python, server, op="sigv2", bucket=bucket, file=str(p))
+    assert out["tags"] == [{"Key": "t", "Value": "2"}], out
+    assert out["etag"].endswith('-3"') and out["sha"] == digest, out
+    assert out["keys"] == ["n2/multipart", "n2/seed"] and out["after"] == ["n2/seed"], out
+    assert s3.get_object_tagging(Bucket=bucket, Key="n2/seed")["TagSet"] == [
+        {"Key": "t", "Value": "2"}]

@@ -396,3 +396,37 @@ TEST(post_policy_expiration_forms_and_ranges)
     post_policy_free(p);
     buf_release(&msg);
 }
+
+/*
+ * A Signature Version 2 form (botocore's default): signature =
+ * base64(HMAC-SHA1(secret, policy as sent)); computed with Python's hmac.
+ */
+#define V2_POLICY                                                                                  \
+    "eyJleHBpcmF0aW9uIjogIjIwMDctMTItMDFUMTI6MDA6MDAuMDAwWiIsICJjb25kaXRpb25zIjogW3siYnVja2V0Ijog" \
+    "ImpvaG5zbWl0aCJ9XX0="
+#define V2_SIG "CfxLnKyftmMZcwAleE5orcJZ14w="
+
+TEST(post_policy_v2_signature)
+{
+    struct sigv4_auth a;
+
+    ASSERT_OK(post_policy_verify_v2(SLICE_LIT(V2_POLICY), SLICE_LIT(AK), SLICE_LIT(V2_SIG), lookup,
+                                    NULL, &a, NULL));
+    ASSERT_STREQ(a.access_key, AK);
+    ASSERT_EQ(post_policy_verify_v2(SLICE_LIT(V2_POLICY "x"), SLICE_LIT(AK), SLICE_LIT(V2_SIG),
+                                    lookup, NULL, &a, NULL),
+              -ERR_SIG_MISMATCH);
+    ASSERT_EQ(post_policy_verify_v2(SLICE_LIT(V2_POLICY), SLICE_LIT(AK),
+                                    SLICE_LIT("CfxLnKyftmMZcwAleE5orcJZ14W="), lookup, NULL, &a,
+                                    NULL),
+              -ERR_SIG_MISMATCH);
+    ASSERT_EQ(post_policy_verify_v2(SLICE_LIT(V2_POLICY), SLICE_LIT(AK), SLICE_LIT(""), lookup,
+                                    NULL, &a, NULL),
+              -ERR_SIG_MISMATCH);
+    ASSERT_EQ(post_policy_verify_v2(SLICE_LIT(V2_POLICY), SLICE_LIT("NOPE"), SLICE_LIT(V2_SIG),
+                                    lookup, NULL, &a, NULL),
+              -ERR_INVALID_ACCESS_KEY);
+    ASSERT_EQ(post_policy_verify_v2(SLICE_LIT(V2_POLICY), SLICE_LIT(""), SLICE_LIT(V2_SIG), lookup,
+                                    NULL, &a, NULL),
+              -ERR_INVALID_ACCESS_KEY);
+}
