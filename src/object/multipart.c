@@ -132,7 +132,7 @@ objlayer_mp_create(struct objlayer *ol, const char *bucket, const char *key,
 
     if (rc < 0)
         return rc;
-    objmeta_new_vid(upload_id);
+    objmeta_new_sorted_vid(upload_id, clock_now_ns());
     ukey = upload_key(bucket, key, upload_id);
     o.size = 0;
     o.content_md5 = NULL;
@@ -449,14 +449,28 @@ scan_parts(struct eset *set, struct part_scan *ps, const char *prefix)
     object__run(set, NULL, scan_job, ps, ps->rcs);
 }
 
+/* The stored x-amz-checksum-<algo> of `m` as "<algo>:<value>" into `out` (empty if none). */
+static void
+checksum_of(const struct obj_meta *m, char *out, size_t cap)
+{
+    const char *name, *value;
+    size_t pos = 0;
+
+    out[0] = '\0';
+    while (objmeta_header_next(m, &pos, &name, &value)) {
+        if (!strncmp(name, "x-amz-checksum-", 15) && strcmp(name, "x-amz-checksum-type") != 0) {
+            snprintf(out, cap, "%s:%s", name + 15, value);
+            return;
+        }
+    }
+}
+
 /* The part's stored x-amz-checksum-<algo> as "<algo>:<value>" into `out` (empty if none). */
 static void
 read_part_checksum(struct complete *c, size_t i, char *out, size_t cap)
 {
     unsigned number = c->parts[i].number, j;
     struct obj_meta m;
-    const char *name, *value;
-    size_t pos = 0;
     char *pkey = part_key(c->bucket, c->key, c->upload_id, number);
 
     out[0] = '\0';
@@ -470,12 +484,8 @@ read_part_checksum(struct complete *c, size_t i, char *out, size_t cap)
             break;
         objmeta_release(&m);
     }
-    while (j < c->set->n && objmeta_header_next(&m, &pos, &name, &value)) {
-        if (!strncmp(name, "x-amz-checksum-", 15) && strcmp(name, "x-amz-checksum-type") != 0) {
-            snprintf(out, cap, "%s:%s", name + 15, value);
-            break;
-        }
-    }
+    if (j < c->set->n)
+        checksum_of(&m, out, cap);
     objmeta_release(&m);
     free(pkey);
 }
@@ -586,6 +596,9 @@ objlayer_mp_abort(struct objlayer *ol, const char *bucket, const char *key, cons
 /* ---- listings ---- */
 
 struct parts_list {
+    struct objlayer *ol;
+    const char *prefix; /* of the parts' keys */
+    bool checksums;     /* read each part's record for its checksum */
     size_t prefix_len;
     unsigned after, limit, count;
     obj_part_fn *cb;
@@ -610,14 +623,25 @@ parts_cb(void *arg, const struct obj_list_ent *e)
     part.number = (uint32_t)number;
     part.size = e->size;
     snprintf(part.etag, sizeof(part.etag), "%s", e->etag ? e->etag : "");
+    if (pl->checksums) {
+        struct obj_meta m;
+        struct buf pkey = BUF_INIT;
+
+        objmeta_init(&m);
+        buf_addf(&pkey, "%s%05u", pl->prefix, part.number);
+        if (objlayer_head(pl->ol, OBJ_MP_BUCKET, pkey.ptr, &m) == 0 && m.size == part.size)
+            checksum_of(&m, part.checksum, sizeof(part.checksum));
+        objmeta_release(&m);
+        buf_release(&pkey);
+    }
     pl->count++;
     return pl->cb(pl->arg, &part, e->mtime_ns);
 }
 
 int
 objlayer_mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
-                       const char *upload_id, unsigned after, unsigned limit, obj_part_fn *cb,
-                       void *arg)
+                       const char *upload_id, unsigned after, unsigned limit, bool checksums,
+                       obj_part_fn *cb, void *arg)
 {
     struct parts_list pl = { 0 };
     struct buf after_key = BUF_INIT;
@@ -628,6 +652,9 @@ objlayer_mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
     if (rc < 0)
         return rc;
     prefix = part_key(bucket, key, upload_id, 0);
+    pl.ol = ol;
+    pl.prefix = prefix;
+    pl.checksums = checksums;
     pl.prefix_len = strlen(prefix);
     pl.after = after;
     pl.limit = limit;
@@ -664,7 +691,7 @@ uploads_cb(void *arg, const struct obj_list_ent *e)
     id[OBJMETA_VID_LEN] = '\0';
     if (!valid_id(id))
         return 0;
-    return ul->cb(ul->arg, slice_make(rest.ptr, (size_t)sep), id, e->mtime_ns);
+    return ul->cb(ul->arg, slice_make(rest.ptr, (size_t)sep), id, e->mtime_ns, e->reduced);
 }
 
 int
@@ -712,7 +739,7 @@ struct collect {
 };
 
 static int
-collect_cb(void *arg, struct slice key, const char *upload_id, int64_t initiated_ns)
+collect_cb(void *arg, struct slice key, const char *upload_id, int64_t initiated_ns, bool reduced)
 {
     struct collect *c = arg;
 

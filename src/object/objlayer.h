@@ -231,17 +231,24 @@ int objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *ke
 /* Removes the upload and its parts. -ERR_NO_SUCH_UPLOAD. */
 int objlayer_mp_abort(struct objlayer *ol, const char *bucket, const char *key,
                       const char *upload_id);
-/* Parts of an upload numbered above `after`, ascending, at most `limit` (0: all). */
+/*
+ * Parts of an upload numbered above `after`, ascending, at most `limit` (0:
+ * all). With `checksums`, each part's record is read for its checksum
+ * (part->checksum; one metadata read per part), else part->checksum is empty.
+ */
 typedef int obj_part_fn(void *arg, const struct obj_part *part, int64_t mtime_ns);
 int objlayer_mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
-                           const char *upload_id, unsigned after, unsigned limit, obj_part_fn *cb,
-                           void *arg);
+                           const char *upload_id, unsigned after, unsigned limit, bool checksums,
+                           obj_part_fn *cb, void *arg);
 /*
  * Uploads in progress in `bucket` whose key starts with `prefix`, ordered by
- * key then upload id, after (`after_key`, `after_id`): an empty `after_id`
- * skips every upload of `after_key`. `cb` returns 0 to go on, 1 to stop.
+ * key then upload id (upload ids begin with their creation time, so this is
+ * S3's order: by key, then by initiation time), after (`after_key`,
+ * `after_id`): an empty `after_id` skips every upload of `after_key`. `cb`
+ * gets the upload's storage class (`reduced`) and returns 0 to go on, 1 to stop.
  */
-typedef int obj_upload_fn(void *arg, struct slice key, const char *upload_id, int64_t initiated_ns);
+typedef int obj_upload_fn(void *arg, struct slice key, const char *upload_id, int64_t initiated_ns,
+                          bool reduced);
 int objlayer_mp_list_uploads(struct objlayer *ol, const char *bucket, struct slice prefix,
                              struct slice after_key, const char *after_id, obj_upload_fn *cb,
                              void *arg);

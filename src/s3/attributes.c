@@ -164,8 +164,8 @@ add_checksum(struct buf *x, const struct obj_meta *info)
 }
 
 /* A part's checksum, "<algo>:<base64>", as its Checksum<ALGO> element. */
-static void
-add_part_checksum(struct buf *x, const char *cs)
+void
+s3__add_part_checksum(struct buf *x, const char *cs)
 {
     const char *colon = strchr(cs, ':');
     char tag[32] = "Checksum";
@@ -208,7 +208,7 @@ add_parts(struct buf *x, const struct obj_meta *info, uint64_t max_parts, uint64
         xml_elem_u64(x, "PartNumber", p->number);
         xml_elem_u64(x, "Size", p->size);
         if (p->checksum[0])
-            add_part_checksum(x, p->checksum);
+            s3__add_part_checksum(x, p->checksum);
         xml_close(x, "Part");
         next = p->number;
         listed++;

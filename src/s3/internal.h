@@ -301,6 +301,8 @@ int s3_storage_class_parse(struct slice v, bool *reduced);
 int s3__storage_class_check(struct s3_call *call, bool *reduced, struct buf *headers);
 /* The storage class of an object (listings, attributes): "STANDARD" unless stored otherwise. */
 const char *s3__storage_class(const struct obj_meta *info);
+/* A part's stored checksum ("<algo>:<base64>") as its <Checksum<ALGO>> element. */
+void s3__add_part_checksum(struct buf *x, const char *cs);
 /* The GetObjectAttributesResponse document for the attribute bits of attributes.c. */
 void s3_object_attributes_xml(struct buf *x, const struct obj_meta *info, unsigned attrs,
                               uint64_t max_parts, uint64_t part_marker);

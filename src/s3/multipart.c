@@ -451,6 +451,8 @@ part_item(void *arg, const struct obj_part *part, int64_t mtime_ns)
     buf_addf(&date, "\"%s\"", part->etag);
     xml_elem_str(pp->x, "ETag", date.ptr);
     xml_elem_u64(pp->x, "Size", part->size);
+    if (part->checksum[0])
+        s3__add_part_checksum(pp->x, part->checksum);
     xml_close(pp->x, "Part");
     buf_release(&date);
     pp->n++;
@@ -495,7 +497,7 @@ s3__list_parts(struct s3_call *call)
     if (rc == 0)
         rc = objlayer_mp_list_parts(call->s3->ol, call->bucket, call->key, id,
                                     (unsigned)MIN(marker, OBJMETA_MAX_PARTS), pp.max + 1,
-                                    part_item, &pp);
+                                    upload_algo(&up) != CHECKSUM_NONE, part_item, &pp);
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
         goto out;
@@ -565,7 +567,7 @@ find_str(struct slice s, struct slice needle)
 }
 
 static int
-upload_item(void *arg, struct slice key, const char *upload_id, int64_t initiated_ns)
+upload_item(void *arg, struct slice key, const char *upload_id, int64_t initiated_ns, bool reduced)
 {
     struct uploads_page *up = arg;
     struct buf date = BUF_INIT;
@@ -605,7 +607,7 @@ upload_item(void *arg, struct slice key, const char *upload_id, int64_t initiate
     xml_elem_str(up->x, "UploadId", upload_id);
     add_owner(up->x, up->call->s3, "Initiator");
     add_owner(up->x, up->call->s3, "Owner");
-    xml_elem_str(up->x, "StorageClass", "STANDARD");
+    xml_elem_str(up->x, "StorageClass", reduced ? "REDUCED_REDUNDANCY" : "STANDARD");
     clock_fmt_iso8601(&date, initiated_ns);
     xml_elem_str(up->x, "Initiated", date.ptr);
     xml_close(up->x, "Upload");

@@ -172,6 +172,20 @@ objmeta_new_vid(char vid[OBJMETA_VID_LEN + 1])
     hex_encode_to(vid, raw, sizeof(raw));
 }
 
+void
+objmeta_new_sorted_vid(char vid[OBJMETA_VID_LEN + 1], int64_t ns)
+{
+    char rnd[OBJMETA_VID_LEN + 1];
+    unsigned char t[8];
+    unsigned i;
+
+    objmeta_new_vid(rnd);
+    for (i = 0; i < 8; i++)
+        t[i] = (unsigned char)((uint64_t)ns >> (56 - 8 * i));
+    hex_encode_to(vid, t, 8);
+    memcpy(vid + 16, rnd + 16, OBJMETA_VID_LEN - 16 + 1); /* the random half and the NUL */
+}
+
 bool
 objmeta_vid_is_valid(const char *vid)
 {

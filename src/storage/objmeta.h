@@ -119,5 +119,11 @@ void objmeta_add_part(struct obj_meta *m, const struct obj_part *p);
 
 /* Writes a new random version id (32 lowercase hex chars + NUL) into `vid`. */
 void objmeta_new_vid(char vid[OBJMETA_VID_LEN + 1]);
+/*
+ * The same, its first 16 characters the time `ns` (big-endian hex) and the
+ * other 16 random: ids made later sort after (multipart upload ids, which S3
+ * lists by initiation time).
+ */
+void objmeta_new_sorted_vid(char vid[OBJMETA_VID_LEN + 1], int64_t ns);
 
 #endif

@@ -1,17 +1,20 @@
 """Multipart uploads (issue 3, item 1): boto3 calls one by one, the transfer
-manager, checksums of parts and of the whole object, the client's mistakes,
-ListParts / ListMultipartUploads paging, GetObject with partNumber, stale
+manager, checksums of parts and of the whole object (every algorithm, composite
+and full-object), the client's mistakes, part number 10,000, ListParts /
+ListMultipartUploads paging and markers, GetObject with partNumber, stale
 uploads, and drives wiped under a multipart object."""
 
 import base64
+import functools
 import hashlib
 import time
+import xml.etree.ElementTree as ET
 import zlib
 
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import (Signed, assert_s3_error, err_code, get_bytes, http_status, md5hex,
+from helpers import (S3NS, Signed, assert_s3_error, err_code, get_bytes, http_status, md5hex,
                      rand_bytes, wait_until)
 
 MiB = 1 << 20
@@ -176,6 +179,24 @@ def test_abort_and_list_uploads_paging(s3, bucket):
     assert ids["a"][0] not in left and ids["a"][1] in left
 
 
+def test_list_uploads_order_and_storage_class(s3, bucket):
+    """S3 lists the uploads of one key by initiation time (upload ids are not random order),
+    each with its storage class."""
+    made = [s3.create_multipart_upload(Bucket=bucket, Key="same")["UploadId"] for _ in range(6)]
+    rr = s3.create_multipart_upload(Bucket=bucket, Key="rr",
+                                    StorageClass="REDUCED_REDUNDANCY")["UploadId"]
+    r = s3.list_multipart_uploads(Bucket=bucket)
+    assert [u["UploadId"] for u in r["Uploads"] if u["Key"] == "same"] == made
+    initiated = [u["Initiated"] for u in r["Uploads"] if u["Key"] == "same"]
+    assert initiated == sorted(initiated)
+    classes = {u["UploadId"]: u["StorageClass"] for u in r["Uploads"]}
+    assert classes[rr] == "REDUCED_REDUNDANCY"
+    assert {classes[i] for i in made} == {"STANDARD"}
+    # the marker of the third upload pages to the fourth
+    r = s3.list_multipart_uploads(Bucket=bucket, KeyMarker="same", UploadIdMarker=made[2])
+    assert [u["UploadId"] for u in r["Uploads"]] == made[3:]
+
+
 def test_list_parts_paging(s3, bucket):
     uid = s3.create_multipart_upload(Bucket=bucket, Key="lp")["UploadId"]
     for n in range(1, 8):
@@ -189,6 +210,87 @@ def test_list_parts_paging(s3, bucket):
         marker = r["NextPartNumberMarker"]
     assert seen == list(range(1, 8))
     s3.abort_multipart_upload(Bucket=bucket, Key="lp", UploadId=uid)
+
+
+def test_part_number_10000(s3, bucket):
+    """10,000, the highest part number, is a part like any other: listed, completed after part 1,
+    read back. (0 and 10,001 are refused: test_client_mistakes.)"""
+    first, last = rand_bytes(5 * MiB, seed=91), rand_bytes(321, seed=92)
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="pn10k")["UploadId"]
+    e1 = s3.upload_part(Bucket=bucket, Key="pn10k", UploadId=uid, PartNumber=1, Body=first)["ETag"]
+    e2 = s3.upload_part(Bucket=bucket, Key="pn10k", UploadId=uid, PartNumber=10000,
+                        Body=last)["ETag"]
+    assert e2 == '"%s"' % md5hex(last)
+    lp = s3.list_parts(Bucket=bucket, Key="pn10k", UploadId=uid)["Parts"]
+    assert [(x["PartNumber"], x["Size"], x["ETag"]) for x in lp] == \
+        [(1, len(first), e1), (10000, len(last), e2)]
+    lp = s3.list_parts(Bucket=bucket, Key="pn10k", UploadId=uid, PartNumberMarker=1)["Parts"]
+    assert [x["PartNumber"] for x in lp] == [10000]
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="pn10k", UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 10000, "ETag": e2}]})
+    assert r["ETag"] == mp_etag([first, last])
+    got = get_bytes(s3, bucket, "pn10k")
+    assert len(got) == len(first) + len(last)
+    assert hashlib.sha256(got).hexdigest() == hashlib.sha256(first + last).hexdigest()
+    h = s3.head_object(Bucket=bucket, Key="pn10k")
+    assert h["ContentLength"] == len(first) + len(last) and h["ETag"] == mp_etag([first, last])
+    r = s3.get_object(Bucket=bucket, Key="pn10k", Range="bytes=%d-" % (5 * MiB - 3))
+    assert r["Body"].read() == first[-3:] + last
+
+
+def test_list_uploads_key_marker(s3, bucket):
+    """ListMultipartUploads markers (S3: key-marker alone lists the keys strictly after it; with
+    upload-id-marker, that key's uploads after the id too; upload-id-marker alone is ignored)
+    and paging with max-uploads over several keys of several uploads each."""
+    keys = ("a", "b", "b/1", "ba", "c")
+    ids = {k: sorted(s3.create_multipart_upload(Bucket=bucket, Key=k)["UploadId"]
+                     for _ in range(3)) for k in keys}
+    want = [(k, i) for k in sorted(keys) for i in ids[k]]
+
+    def listing(**kw):
+        r = s3.list_multipart_uploads(Bucket=bucket, **kw)
+        return r, [(u["Key"], u["UploadId"]) for u in r.get("Uploads", [])]
+
+    _, got = listing()
+    assert got == want
+    for marker in ("0", "a", "b", "b/", "b/1", "b0", "c", "d"):
+        r, got = listing(KeyMarker=marker)
+        assert got == [x for x in want if x[0] > marker], marker
+        assert r["KeyMarker"] == marker and r["IsTruncated"] is False
+    for k in keys:
+        for i in ids[k]:
+            r, got = listing(KeyMarker=k, UploadIdMarker=i)
+            assert got == [x for x in want if x > (k, i)], (k, i)
+            assert r["KeyMarker"] == k and r["UploadIdMarker"] == i
+    _, got = listing(UploadIdMarker=ids["b"][1])
+    assert got == want
+    for max_uploads in (1, 2, 4, 5, 7):
+        seen, kw, pages = [], {}, 0
+        while True:
+            r, got = listing(MaxUploads=max_uploads, **kw)
+            pages += 1
+            assert r["MaxUploads"] == max_uploads
+            seen += got
+            if not r["IsTruncated"]:
+                assert len(got) <= max_uploads
+                break
+            assert len(got) == max_uploads
+            assert (r["NextKeyMarker"], r["NextUploadIdMarker"]) == got[-1]
+            kw = {"KeyMarker": r["NextKeyMarker"], "UploadIdMarker": r["NextUploadIdMarker"]}
+        assert seen == want, max_uploads
+        assert pages == -(-len(want) // max_uploads), max_uploads  # no empty last page
+    # paging by key only (a client that keeps NextKeyMarker alone): the rest of a key's
+    # uploads are skipped, as S3 documents for key-marker alone
+    r, got = listing(MaxUploads=4)
+    assert got == want[:4] and r["NextKeyMarker"] == "b"
+    _, got = listing(MaxUploads=4, KeyMarker=r["NextKeyMarker"])
+    assert got == [x for x in want if x[0] > "b"][:4]
+    # with a prefix
+    r, got = listing(Prefix="b", MaxUploads=5)
+    assert got == [x for x in want if x[0].startswith("b")][:5] and r["IsTruncated"] is True
+    _, got = listing(Prefix="b", KeyMarker=r["NextKeyMarker"],
+                     UploadIdMarker=r["NextUploadIdMarker"])
+    assert got == [x for x in want if x[0].startswith("b")][5:]
 
 
 def test_transfer_manager_upload_download(s3, bucket, tmp_path):
@@ -211,6 +313,131 @@ def _crc32_b64(b):
     return base64.b64encode(zlib.crc32(b).to_bytes(4, "big")).decode()
 
 
+# The CRCs of S3's flexible checksums, computed here independently of the server: CRC32 is
+# zlib's; CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) and CRC-64/NVME (reflected
+# polynomial 0x9A6C9329AC4BC9B5), both with initial value and final XOR all ones, use a table
+# built bit by bit from the polynomial; `_crc_bitwise` is the plain definition, to check it.
+def _crc_bitwise(data, poly, width):
+    mask = (1 << width) - 1
+    c = mask
+    for b in data:
+        c ^= b
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+    return c ^ mask
+
+
+def _crc_table(poly):
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+_CRC_SPEC = {"CRC32": (0xEDB88320, 32), "CRC32C": (0x82F63B78, 32),
+             "CRC64NVME": (0x9A6C9329AC4BC9B5, 64)}
+_CRC_TABLES = {name: _crc_table(poly) for name, (poly, _) in _CRC_SPEC.items()}
+
+
+def _crc(algo, data, crc=0):
+    """CRC `algo` of `data`, continuing from `crc` (the CRC of the bytes before)."""
+    if algo == "CRC32":
+        return zlib.crc32(data, crc)
+    width = _CRC_SPEC[algo][1]
+    table, mask = _CRC_TABLES[algo], (1 << width) - 1
+    c = crc ^ mask
+    for b in data:
+        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ mask
+
+
+# Check values (the CRC of b"123456789", from the CRC catalogue) of the definition, of the table
+# and, for CRC32, of zlib: a wrong implementation stops the module here instead of blaming the
+# server. A CRC continued over a second piece must equal the CRC of both pieces at once.
+for _algo, _want in (("CRC32", 0xCBF43926), ("CRC32C", 0xE3069283),
+                     ("CRC64NVME", 0xAE8B14860A799888)):
+    _poly, _width = _CRC_SPEC[_algo]
+    if not (_crc_bitwise(b"123456789", _poly, _width) == _crc(_algo, b"123456789") == _want):
+        raise RuntimeError(f"the test's own {_algo} is wrong")
+    if _crc(_algo, b"6789", _crc(_algo, b"12345")) != _want:
+        raise RuntimeError(f"the test's own {_algo} does not continue")
+
+
+@functools.lru_cache(maxsize=32)
+def _raw_sum(algo, data):
+    """Raw big-endian checksum bytes of `data`, as S3 base64-encodes them."""
+    if algo in _CRC_SPEC:
+        return _crc(algo, data).to_bytes(_CRC_SPEC[algo][1] // 8, "big")
+    return hashlib.new(algo.lower(), data).digest()
+
+
+def _b64_sum(algo, data):
+    return base64.b64encode(_raw_sum(algo, data)).decode()
+
+
+def _wrong_b64(algo, data):
+    """A well-formed checksum of the right size that is not `data`'s (its first byte flipped)."""
+    raw = _raw_sum(algo, data)
+    return base64.b64encode(bytes([raw[0] ^ 0xFF]) + raw[1:]).decode()
+
+
+def _full_object_crc_b64(algo, parts):
+    """The CRC of the concatenated parts: the first part's (cached), continued over the others."""
+    crc = int.from_bytes(_raw_sum(algo, parts[0]), "big")
+    for p in parts[1:]:
+        crc = _crc(algo, p, crc)
+    return base64.b64encode(crc.to_bytes(_CRC_SPEC[algo][1] // 8, "big")).decode()
+
+
+def _composite_b64(algo, parts):
+    """S3's COMPOSITE checksum: the checksum of the parts' raw checksums, then "-<parts>"."""
+    return "%s-%d" % (_b64_sum(algo, b"".join(_raw_sum(algo, p) for p in parts)), len(parts))
+
+
+def _xml_text(resp, tag):
+    """Text of the first element `tag` (any depth) of an S3 XML answer, or None."""
+    e = ET.fromstring(resp.content).find(f".//{S3NS}{tag}")
+    return None if e is None else (e.text or "")
+
+
+def _create_upload(sig, bucket, key, headers):
+    r = sig.request("POST", f"/{bucket}/{key}", query=[("uploads", "")], headers=headers)
+    assert r.status_code == 200, r.text
+    return r, _xml_text(r, "UploadId")
+
+
+def _complete_doc(parts):
+    """parts: (number, etag, {"ChecksumX": value, ...}) -> a CompleteMultipartUpload document."""
+    return ("<CompleteMultipartUpload>" + "".join(
+        f"<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag>" +
+        "".join(f"<{k}>{v}</{k}>" for k, v in sums.items()) + "</Part>"
+        for n, e, sums in parts) + "</CompleteMultipartUpload>").encode()
+
+
+# The same two parts (5 MiB and a short last part) for every checksum test: their checksums are
+# computed once (_raw_sum's cache).
+CK_PARTS = (rand_bytes(5 * MiB, seed=71), rand_bytes(1234, seed=72))
+
+
+def _check_read_back(sig, bucket, key, data, algo, want, ctype):
+    """HEAD and GET with x-amz-checksum-mode: ENABLED give the stored checksum and its type;
+    without the mode no checksum is sent."""
+    name = "x-amz-checksum-" + algo.lower()
+    h = sig.request("HEAD", f"/{bucket}/{key}", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert h.status_code == 200
+    assert h.headers.get(name) == want, dict(h.headers)
+    assert h.headers.get("x-amz-checksum-type") == ctype, dict(h.headers)
+    g = sig.request("GET", f"/{bucket}/{key}", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert g.status_code == 200
+    assert hashlib.sha256(g.content).digest() == hashlib.sha256(data).digest()
+    assert g.headers.get(name) == want and g.headers.get("x-amz-checksum-type") == ctype
+    plain = sig.request("HEAD", f"/{bucket}/{key}")
+    assert plain.status_code == 200 and name not in plain.headers
+
+
 def test_part_checksums_composite(server, bucket):
     """Parts with x-amz-checksum-crc32; completion gives S3's composite checksum."""
     sig = Signed(server)
@@ -223,7 +450,8 @@ def test_part_checksums_composite(server, bucket):
     etags = []
     for n, p in enumerate(parts, 1):
         q = [("partNumber", str(n)), ("uploadId", uid)]
-        # a part without a checksum, or another algorithm: refused (the upload says CRC32)
+        # a part with another algorithm's checksum: refused (the upload says CRC32); a part
+        # without any checksum: test_part_without_checksum_in_checksum_upload
         bad = sig.request("PUT", f"/{bucket}/ck", query=q, body=p,
                           headers={"x-amz-checksum-sha1": base64.b64encode(hashlib.sha1(p).digest()).decode()})
         assert_s3_error(bad, 400, "InvalidRequest")
@@ -250,26 +478,126 @@ def test_part_checksums_composite(server, bucket):
     assert g.headers.get("x-amz-checksum-type") == "COMPOSITE"
 
 
-def test_full_object_crc(server, bucket):
-    """FULL_OBJECT CRC32: the CRC of the whole object, combined from the parts'."""
+@pytest.mark.parametrize("algo", ["CRC32C", "SHA1", "SHA256"])
+def test_part_checksums_composite_every_algorithm(server, bucket, algo):
+    """COMPOSITE checksums of the other algorithms (CRC32 above): each part checked on upload,
+    the part checksums checked again on completion, the object's checksum is the checksum of
+    the parts' raw checksums followed by -N, read back with x-amz-checksum-mode."""
     sig = Signed(server)
-    parts = [rand_bytes(5 * MiB, seed=41), rand_bytes(999, seed=42)]
-    r = sig.request("POST", f"/{bucket}/fo", query=[("uploads", "")],
-                    headers={"x-amz-checksum-algorithm": "CRC32", "x-amz-checksum-type": "FULL_OBJECT"})
-    assert r.status_code == 200, r.text
-    uid = r.text.split("<UploadId>")[1].split("<")[0]
-    doc = "<CompleteMultipartUpload>"
-    for n, p in enumerate(parts, 1):
-        r = sig.request("PUT", f"/{bucket}/fo", query=[("partNumber", str(n)), ("uploadId", uid)],
-                        body=p, headers={"x-amz-checksum-crc32": _crc32_b64(p)})
+    lower = algo.lower()
+    elem = "Checksum" + algo
+    r, uid = _create_upload(sig, bucket, "ck", {"x-amz-checksum-algorithm": algo})
+    assert r.headers.get("x-amz-checksum-algorithm") == algo
+    assert r.headers.get("x-amz-checksum-type") == "COMPOSITE"
+    etags = []
+    for n, p in enumerate(CK_PARTS, 1):
+        q = [("partNumber", str(n)), ("uploadId", uid)]
+        wrong = sig.request("PUT", f"/{bucket}/ck", query=q, body=p,
+                            headers={"x-amz-checksum-" + lower: _wrong_b64(algo, p)})
+        assert_s3_error(wrong, 400, "BadDigest")
+        r = sig.request("PUT", f"/{bucket}/ck", query=q, body=p,
+                        headers={"x-amz-checksum-" + lower: _b64_sum(algo, p)})
         assert r.status_code == 200, r.text
-        doc += f"<Part><PartNumber>{n}</PartNumber><ETag>{r.headers['ETag']}</ETag></Part>"
-    r = sig.request("POST", f"/{bucket}/fo", query=[("uploadId", uid)],
-                    body=(doc + "</CompleteMultipartUpload>").encode())
+        assert r.headers.get("x-amz-checksum-" + lower) == _b64_sum(algo, p)
+        etags.append(r.headers["ETag"])
+    lp = sig.request("GET", f"/{bucket}/ck", query=[("uploadId", uid)])
+    assert lp.status_code == 200, lp.text
+    assert _xml_text(lp, "ChecksumAlgorithm") == algo
+    assert _xml_text(lp, "ChecksumType") == "COMPOSITE"
+    # each part's own checksum, as S3's ListParts gives it
+    listed = [{c.tag.split("}")[-1]: c.text for c in part}
+              for part in ET.fromstring(lp.content) if part.tag.endswith("Part")]
+    assert [x.get(elem) for x in listed] == [_b64_sum(algo, p) for p in CK_PARTS], lp.text
+    # a completion that lists another checksum for part 2 than the one it was uploaded with
+    bad = _complete_doc([(1, etags[0], {elem: _b64_sum(algo, CK_PARTS[0])}),
+                         (2, etags[1], {elem: _b64_sum(algo, CK_PARTS[0])})])
+    r = sig.request("POST", f"/{bucket}/ck", query=[("uploadId", uid)], body=bad)
+    assert_s3_error(r, 400, "InvalidPart")
+    assert sig.request("HEAD", f"/{bucket}/ck").status_code == 404
+    good = _complete_doc([(n, e, {elem: _b64_sum(algo, p)})
+                          for n, (e, p) in enumerate(zip(etags, CK_PARTS), 1)])
+    r = sig.request("POST", f"/{bucket}/ck", query=[("uploadId", uid)], body=good)
     assert r.status_code == 200, r.text
-    want = _crc32_b64(b"".join(parts))
-    assert f"<ChecksumCRC32>{want}</ChecksumCRC32>" in r.text
-    assert "<ChecksumType>FULL_OBJECT</ChecksumType>" in r.text
+    want = _composite_b64(algo, CK_PARTS)
+    assert _xml_text(r, elem) == want
+    assert _xml_text(r, "ChecksumType") == "COMPOSITE"
+    assert _xml_text(r, "ETag") == mp_etag(CK_PARTS)
+    _check_read_back(sig, bucket, "ck", b"".join(CK_PARTS), algo, want, "COMPOSITE")
+
+
+@pytest.mark.parametrize("algo,ctype", [("CRC32", "FULL_OBJECT"), ("CRC32C", "FULL_OBJECT"),
+                                        ("CRC64NVME", None), ("CRC64NVME", "FULL_OBJECT")])
+def test_full_object_crc(server, bucket, algo, ctype):
+    """FULL_OBJECT CRCs: the CRC of the whole object, combined from the parts'. CRC64NVME is
+    full-object without asking (S3 has no composite CRC64NVME)."""
+    sig = Signed(server)
+    lower = algo.lower()
+    headers = {"x-amz-checksum-algorithm": algo}
+    if ctype:
+        headers["x-amz-checksum-type"] = ctype
+    r, uid = _create_upload(sig, bucket, "fo", headers)
+    assert r.headers.get("x-amz-checksum-type") == "FULL_OBJECT"
+    parts = CK_PARTS
+    done = []
+    for n, p in enumerate(parts, 1):
+        q = [("partNumber", str(n)), ("uploadId", uid)]
+        wrong = sig.request("PUT", f"/{bucket}/fo", query=q, body=p,
+                            headers={"x-amz-checksum-" + lower: _wrong_b64(algo, p)})
+        assert_s3_error(wrong, 400, "BadDigest")
+        r = sig.request("PUT", f"/{bucket}/fo", query=q, body=p,
+                        headers={"x-amz-checksum-" + lower: _b64_sum(algo, p)})
+        assert r.status_code == 200, r.text
+        assert r.headers.get("x-amz-checksum-" + lower) == _b64_sum(algo, p)
+        done.append((n, r.headers["ETag"]))
+    # part 1 listed with part 2's CRC: refused, nothing created
+    bad = _complete_doc([(1, done[0][1], {"Checksum" + algo: _b64_sum(algo, parts[1])}),
+                         (2, done[1][1], {})])
+    r = sig.request("POST", f"/{bucket}/fo", query=[("uploadId", uid)], body=bad)
+    assert_s3_error(r, 400, "InvalidPart")
+    assert sig.request("HEAD", f"/{bucket}/fo").status_code == 404
+    r = sig.request("POST", f"/{bucket}/fo", query=[("uploadId", uid)],
+                    body=_complete_doc([(n, e, {}) for n, e in done]))
+    assert r.status_code == 200, r.text
+    want = _full_object_crc_b64(algo, parts)
+    assert _xml_text(r, "Checksum" + algo) == want
+    assert _xml_text(r, "ChecksumType") == "FULL_OBJECT"
+    _check_read_back(sig, bucket, "fo", b"".join(parts), algo, want, "FULL_OBJECT")
+
+
+@pytest.mark.parametrize("algo,ctype", [("SHA256", "COMPOSITE"), ("CRC64NVME", "FULL_OBJECT")])
+def test_part_without_checksum_in_checksum_upload(server, bucket, algo, ctype):
+    """An upload created with a checksum algorithm gets a part without any checksum. S3's API
+    reference and user guide do not say what S3 answers (UploadPart only says the parts' algorithm
+    must be the upload's); this is what Basalt does: the part is stored without a checksum, and a
+    completion naming it is an InvalidPart, whether or not it lists the part's checksum, so no
+    object ever claims a checksum that does not cover all its bytes. The same part uploaded
+    again with its checksum completes."""
+    sig = Signed(server)
+    lower, elem = algo.lower(), "Checksum" + algo
+    p = rand_bytes(3000, seed=73)
+    _, uid = _create_upload(sig, bucket, "nc", {"x-amz-checksum-algorithm": algo,
+                                                 "x-amz-checksum-type": ctype})
+    q = [("partNumber", "1"), ("uploadId", uid)]
+    r = sig.request("PUT", f"/{bucket}/nc", query=q, body=p)
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] == '"%s"' % md5hex(p)
+    assert "x-amz-checksum-" + lower not in r.headers  # nothing computed for it
+    lp = sig.request("GET", f"/{bucket}/nc", query=[("uploadId", uid)])
+    assert _xml_text(lp, "PartNumber") == "1" and _xml_text(lp, "ETag") == r.headers["ETag"]
+    for sums in ({}, {elem: _b64_sum(algo, p)}):
+        c = sig.request("POST", f"/{bucket}/nc", query=[("uploadId", uid)],
+                        body=_complete_doc([(1, r.headers["ETag"], sums)]))
+        assert_s3_error(c, 400, "InvalidPart")
+    assert sig.request("HEAD", f"/{bucket}/nc").status_code == 404
+    r = sig.request("PUT", f"/{bucket}/nc", query=q, body=p,
+                    headers={"x-amz-checksum-" + lower: _b64_sum(algo, p)})
+    assert r.status_code == 200, r.text
+    c = sig.request("POST", f"/{bucket}/nc", query=[("uploadId", uid)],
+                    body=_complete_doc([(1, r.headers["ETag"], {elem: _b64_sum(algo, p)})]))
+    assert c.status_code == 200, c.text
+    want = _composite_b64(algo, [p]) if ctype == "COMPOSITE" else _b64_sum(algo, p)
+    assert _xml_text(c, elem) == want and _xml_text(c, "ChecksumType") == ctype
+    _check_read_back(sig, bucket, "nc", p, algo, want, ctype)
 
 
 def test_conditional_complete(s3, server, bucket):
@@ -333,6 +661,44 @@ def test_stale_uploads_removed(fresh_server):
     with pytest.raises(ClientError) as ei:
         s3.list_parts(Bucket="stale", Key="k", UploadId=uid)
     assert err_code(ei.value) == "NoSuchUpload"
+
+
+def test_stale_cleanup_keeps_young_uploads(fresh_server):
+    """--stale-uploads-after: a cleanup pass aborts the uploads initiated longer ago than the age
+    and keeps the younger ones, of the same key. The server is down while the old upload ages,
+    and started again about a second before it becomes stale: the first pass after the restart
+    (the drive monitor's first tick, ~2 s) finds it stale, and the upload created right after
+    the restart, before that pass, about 2 s old."""
+    age = 6
+    srv = fresh_server(extra_args=["--stale-uploads-after", f"{age}s"])
+    s3 = srv.client()
+    s3.create_bucket(Bucket="stale")
+    t_old = time.time()
+    old = s3.create_multipart_upload(Bucket="stale", Key="k")["UploadId"]
+    s3.upload_part(Bucket="stale", Key="k", UploadId=old, PartNumber=1, Body=b"o" * 1000)
+    srv.stop()
+    time.sleep(max(0.0, t_old + age - 1.0 - time.time()))
+    srv.start()
+    t_young = time.time()
+    young = s3.create_multipart_upload(Bucket="stale", Key="k")["UploadId"]
+    s3.upload_part(Bucket="stale", Key="k", UploadId=young, PartNumber=1, Body=b"y" * 1000)
+
+    def listed():
+        return {u["UploadId"] for u in s3.list_multipart_uploads(Bucket="stale").get("Uploads", [])}
+
+    wait_until(lambda: old not in listed(), 15, 0.1, "the stale upload to be removed")
+    left, t_seen = listed(), time.time()
+    # a correct server may drop `young` only once it is `age` old: not yet
+    assert t_seen < t_young + age, "no cleanup pass within the stale age after the restart"
+    assert left == {young}
+    with pytest.raises(ClientError) as ei:
+        s3.list_parts(Bucket="stale", Key="k", UploadId=old)
+    assert err_code(ei.value) == "NoSuchUpload"
+    assert [p["Size"] for p in
+            s3.list_parts(Bucket="stale", Key="k", UploadId=young)["Parts"]] == [1000]
+    # and once it is old enough, it goes too
+    wait_until(lambda: listed() == set(), age + 10, 0.2, "the second upload to become stale")
+    assert time.time() >= t_young + age - 0.5
 
 
 def test_multipart_object_survives_wiped_drives(fresh_server):

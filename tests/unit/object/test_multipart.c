@@ -94,10 +94,10 @@ TEST(object_mp_roundtrip)
     ASSERT_OK(put_part(ol, "dir/obj", id, 2, wrong, sizes[1], NULL));
     ASSERT_OK(put_part(ol, "dir/obj", id, 1, data, sizes[0], etags[0]));
     ASSERT_OK(put_part(ol, "dir/obj", id, 2, data + sizes[0], sizes[1], etags[1]));
-    ASSERT_OK(objlayer_mp_list_parts(ol, "b", "dir/obj", id, 0, 0, count_part_cb, &listed));
+    ASSERT_OK(objlayer_mp_list_parts(ol, "b", "dir/obj", id, 0, 0, false, count_part_cb, &listed));
     ASSERT_STREQ(listed.ptr, "1:5242880|2:5242887|3:123|");
     buf_clear(&listed);
-    ASSERT_OK(objlayer_mp_list_parts(ol, "b", "dir/obj", id, 1, 1, count_part_cb, &listed));
+    ASSERT_OK(objlayer_mp_list_parts(ol, "b", "dir/obj", id, 1, 1, true, count_part_cb, &listed));
     ASSERT_STREQ(listed.ptr, "2:5242887|");
     /* nothing is visible before completion */
     objmeta_init(&info);
@@ -247,7 +247,7 @@ struct upload_names {
 };
 
 static int
-upload_cb(void *arg, struct slice key, const char *upload_id, int64_t initiated_ns)
+upload_cb(void *arg, struct slice key, const char *upload_id, int64_t initiated_ns, bool reduced)
 {
     struct upload_names *u = arg;
 
