@@ -288,6 +288,7 @@ struct complete_edit {
     enum checksum_algo algo;
     bool full;
     const struct complete_parse *c;
+    struct slice want; /* the object's checksum the client sent (x-amz-checksum-<algo>), or NULL */
     char value[CHECKSUM_B64_SIZE + 8]; /* the object's checksum, for the answer */
 };
 
@@ -341,7 +342,41 @@ complete_edit(void *arg, struct obj_meta *m)
         snprintf(e->value, sizeof(e->value), "%s-%zu", b64, n);
     }
     checksum_release(&cs);
+    /* the whole object's checksum, when the client sent it: with or without "-N" if composite */
+    if (e->want.ptr && !slice_eq_cstr(e->want, e->value) &&
+        (e->full || !slice_eq(e->want, slice_make(e->value, strlen(b64)))))
+        return -ERR_CHECKSUM_MISMATCH;
     objmeta_add_header(m, checksum_header_name(e->algo), slice_cstr(e->value));
+    return 0;
+}
+
+/*
+ * The checksum headers of a CompleteMultipartUpload: x-amz-checksum-type, if
+ * sent, must be the upload's (S3: BadDigest); an x-amz-checksum-<algo> is the
+ * whole object's checksum, checked by complete_edit(), and must be of the
+ * upload's algorithm.
+ */
+static int
+complete_checksum_headers(const struct http_req *req, struct complete_edit *e)
+{
+    enum checksum_algo a;
+    struct slice v;
+    size_t i;
+
+    if (http_req_header(req, CHECKSUM_TYPE_HEADER, &v) &&
+        (e->algo == CHECKSUM_NONE ||
+         !slice_eq_cstr(slice_trim(v), e->full ? "FULL_OBJECT" : "COMPOSITE")))
+        return -ERR_CHECKSUM_MISMATCH;
+    for (i = 0; i < req->nheaders; i++) {
+        struct slice n = req->headers[i].name;
+
+        if (n.len <= 15 || !slice_case_eq(slice_make(n.ptr, 15), SLICE_LIT("x-amz-checksum-")) ||
+            checksum_algo_parse(n, &a) < 0)
+            continue;
+        if (a != e->algo)
+            return -ERR_INVALID_REQUEST; /* not the algorithm the upload was created with */
+        e->want = slice_trim(req->headers[i].value);
+    }
     return 0;
 }
 
@@ -365,6 +400,8 @@ complete_done(struct s3_call *call, int rc, struct slice body)
         type = objmeta_header(&up, CHECKSUM_TYPE_HEADER);
         e.full = type && !strcmp(type, "FULL_OBJECT");
     }
+    if (rc == 0)
+        rc = complete_checksum_headers(req, &e);
     if (rc == 0) {
         rc = xml_read(body, "CompleteMultipartUpload", complete_elem, &c);
         if (rc == 0 && c.n == 0)

@@ -516,9 +516,15 @@ def test_part_checksums_composite_every_algorithm(server, bucket, algo):
     assert sig.request("HEAD", f"/{bucket}/ck").status_code == 404
     good = _complete_doc([(n, e, {elem: _b64_sum(algo, p)})
                           for n, (e, p) in enumerate(zip(etags, CK_PARTS), 1)])
-    r = sig.request("POST", f"/{bucket}/ck", query=[("uploadId", uid)], body=good)
-    assert r.status_code == 200, r.text
     want = _composite_b64(algo, CK_PARTS)
+    # the object's checksum in a header must be this one; a FULL_OBJECT type is not the upload's
+    for h in ({"x-amz-checksum-" + lower: _b64_sum(algo, b"".join(CK_PARTS))},
+              {"x-amz-checksum-type": "FULL_OBJECT"}):
+        r = sig.request("POST", f"/{bucket}/ck", query=[("uploadId", uid)], body=good, headers=h)
+        assert_s3_error(r, 400, "BadDigest")
+    r = sig.request("POST", f"/{bucket}/ck", query=[("uploadId", uid)], body=good,
+                    headers={"x-amz-checksum-" + lower: want})
+    assert r.status_code == 200, r.text
     assert _xml_text(r, elem) == want
     assert _xml_text(r, "ChecksumType") == "COMPOSITE"
     assert _xml_text(r, "ETag") == mp_etag(CK_PARTS)
@@ -555,10 +561,20 @@ def test_full_object_crc(server, bucket, algo, ctype):
     r = sig.request("POST", f"/{bucket}/fo", query=[("uploadId", uid)], body=bad)
     assert_s3_error(r, 400, "InvalidPart")
     assert sig.request("HEAD", f"/{bucket}/fo").status_code == 404
-    r = sig.request("POST", f"/{bucket}/fo", query=[("uploadId", uid)],
-                    body=_complete_doc([(n, e, {}) for n, e in done]))
-    assert r.status_code == 200, r.text
     want = _full_object_crc_b64(algo, parts)
+    doc = _complete_doc([(n, e, {}) for n, e in done])
+    # the whole object's checksum, when the client sends it, must be the object's; the type,
+    # when sent, the upload's; a checksum of another algorithm is not this upload's
+    other = "sha1" if algo != "SHA1" else "sha256"
+    for h, code in (({"x-amz-checksum-" + lower: _wrong_b64(algo, b"".join(parts))}, "BadDigest"),
+                    ({"x-amz-checksum-type": "COMPOSITE"}, "BadDigest"),
+                    ({"x-amz-checksum-" + other: "AAAA"}, "InvalidRequest")):
+        r = sig.request("POST", f"/{bucket}/fo", query=[("uploadId", uid)], body=doc, headers=h)
+        assert_s3_error(r, 400, code)
+        assert sig.request("HEAD", f"/{bucket}/fo").status_code == 404
+    r = sig.request("POST", f"/{bucket}/fo", query=[("uploadId", uid)], body=doc,
+                    headers={"x-amz-checksum-" + lower: want, "x-amz-checksum-type": "FULL_OBJECT"})
+    assert r.status_code == 200, r.text
     assert _xml_text(r, "Checksum" + algo) == want
     assert _xml_text(r, "ChecksumType") == "FULL_OBJECT"
     _check_read_back(sig, bucket, "fo", b"".join(parts), algo, want, "FULL_OBJECT")
