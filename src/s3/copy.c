@@ -24,7 +24,8 @@
 #include "util/err.h"
 
 #define COPY_PIECE (1u << 20)
-#define S3_MAX_COPY_SIZE (5ull << 30)
+
+uint64_t s3_copy_max_size = S3_MAX_COPY_SIZE;
 
 struct copy_src {
     char *bucket, *key; /* decoded, in the request's arena */
@@ -165,7 +166,7 @@ copy_src_open(struct s3_call *call, struct copy_src *src, bool part)
         src->off = 0;
         src->len = src->info.size;
     }
-    if (rc == 0 && src->len > S3_MAX_COPY_SIZE)
+    if (rc == 0 && src->len > s3_copy_max_size)
         rc = -ERR_COPY_SOURCE_TOO_LARGE;
     if (rc < 0) {
         if (rc == -ERR_INVALID_RANGE)

@@ -307,6 +307,14 @@ void s3__add_part_checksum(struct buf *x, const char *cs);
 void s3_object_attributes_xml(struct buf *x, const struct obj_meta *info, unsigned attrs,
                               uint64_t max_parts, uint64_t part_marker);
 
+/* ---- copy.c ---- */
+#define S3_MAX_COPY_SIZE (5ull << 30) /* S3 copies at most 5 GiB in one request */
+/*
+ * The largest source CopyObject and UploadPartCopy take: S3_MAX_COPY_SIZE.
+ * Tests lower it to check the refusal without writing 5 GiB.
+ */
+extern uint64_t s3_copy_max_size;
+
 /* ---- conditional.c ---- */
 /*
  * If-None-Match: * and If-Match on a write (PutObject, CopyObject,

@@ -13,6 +13,7 @@
 
 #include "auth/sigv4.h"
 #include "harness.h"
+#include "s3/internal.h"
 #include "server/server.h"
 #include "util/clock.h"
 
@@ -128,6 +129,63 @@ check_meta_and_range(int port)
     buf_release(&r);
 }
 
+/*
+ * CopyObject and UploadPartCopy refuse a source over the copy limit (S3's
+ * 5 GiB; lowered to 10 bytes here) before reading it, and copy one at the limit.
+ */
+static void
+check_copy_limit(int port)
+{
+    struct buf r = BUF_INIT;
+
+    ASSERT_EQ(s3_copy_max_size, S3_MAX_COPY_SIZE);
+    ASSERT_EQ(S3_MAX_COPY_SIZE, 5368709120ull);
+    s3_copy_max_size = 10;
+    request(port, "PUT", "/bkt/c10", "", "0123456789", true, &r);
+    ASSERT(strstr(r.ptr, "HTTP/1.1 200"));
+    buf_clear(&r);
+    request(port, "PUT", "/bkt/c11", "", "0123456789A", true, &r);
+    ASSERT(strstr(r.ptr, "HTTP/1.1 200"));
+    buf_clear(&r);
+    request_ex(port, "PUT", "/bkt/copy11", "", "", true, "UNSIGNED-PAYLOAD",
+               "x-amz-copy-source: /bkt/c11\r\n", &r);
+    ASSERT(strstr(r.ptr, "HTTP/1.1 400"));
+    ASSERT(strstr(r.ptr, "<Code>InvalidRequest</Code>"));
+    buf_clear(&r);
+    request(port, "HEAD", "/bkt/copy11", "", "", true, &r);
+    ASSERT(strstr(r.ptr, "HTTP/1.1 404"));
+    buf_clear(&r);
+    request_ex(port, "PUT", "/bkt/copy10", "", "", true, "UNSIGNED-PAYLOAD",
+               "x-amz-copy-source: /bkt/c10\r\n", &r);
+    ASSERT(strstr(r.ptr, "HTTP/1.1 200"));
+    buf_clear(&r);
+    request(port, "GET", "/bkt/copy10", "", "", true, &r);
+    ASSERT(strstr(r.ptr, "\r\n\r\n0123456789"));
+    buf_clear(&r);
+    /* UploadPartCopy: the whole 11-byte source, then a range of it within the limit */
+    request(port, "POST", "/bkt/mp", "uploads", "", true, &r);
+    ASSERT(strstr(r.ptr, "HTTP/1.1 200"));
+    {
+        const char *id = strstr(r.ptr, "<UploadId>");
+        char q[128];
+
+        ASSERT(id);
+        snprintf(q, sizeof(q), "partNumber=1&uploadId=%.32s", id + 10);
+        buf_clear(&r);
+        request_ex(port, "PUT", "/bkt/mp", q, "", true, "UNSIGNED-PAYLOAD",
+                   "x-amz-copy-source: /bkt/c11\r\n", &r);
+        ASSERT(strstr(r.ptr, "HTTP/1.1 400"));
+        ASSERT(strstr(r.ptr, "<Code>InvalidRequest</Code>"));
+        buf_clear(&r);
+        request_ex(port, "PUT", "/bkt/mp", q, "", true, "UNSIGNED-PAYLOAD",
+                   "x-amz-copy-source: /bkt/c11\r\nx-amz-copy-source-range: bytes=1-10\r\n", &r);
+        ASSERT(strstr(r.ptr, "HTTP/1.1 200"));
+        ASSERT(strstr(r.ptr, "<CopyPartResult"));
+    }
+    s3_copy_max_size = S3_MAX_COPY_SIZE;
+    buf_release(&r);
+}
+
 TEST(server_end_to_end)
 {
     const char *dir = harness_tmpdir();
@@ -169,6 +227,7 @@ TEST(server_end_to_end)
     buf_release(&r);
     check_sha_mismatch(port);
     check_meta_and_range(port);
+    check_copy_limit(port);
     buf_release(&err);
     server_close(srv);
 }
