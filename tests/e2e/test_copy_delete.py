@@ -83,6 +83,30 @@ def test_copy_bad_sources(s3, server, bucket):
     assert_s3_error(r, 404, "NoSuchKey")
 
 
+def test_copy_source_outside_reach(s3, server, bucket):
+    """The server's own buckets (bucket configurations, uploads in progress) are no client's:
+    not as a copy source (CopyObject, UploadPartCopy), whatever key is named."""
+    sig = Signed(server)
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "t", "Value": "v"}]})
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=1, Body=b"part")
+    # buckets/<bucket>/tagging exists in .basalt.sys (object/bucketconfig.c)
+    for src in (f"/.basalt.sys/buckets/{bucket}/tagging", "/.basalt.sys/",
+                f"/.basalt.multipart/u/{bucket}/mp", "/%2Ebasalt.sys/x", "/.BASALT.SYS/x"):
+        r = sig.request("PUT", f"/{bucket}/stolen", headers={"x-amz-copy-source": src})
+        assert r.status_code in (400, 403, 404), (src, r.status_code, r.text)
+        assert "<Error>" in r.text and "<CopyObjectResult" not in r.text, r.text
+        r = sig.request("PUT", f"/{bucket}/mp", query=[("partNumber", "2"), ("uploadId", uid)],
+                        headers={"x-amz-copy-source": src})
+        assert r.status_code in (400, 403, 404), (src, r.status_code, r.text)
+    with pytest.raises(ClientError) as ei:
+        s3.head_object(Bucket=bucket, Key="stolen")
+    assert http_status(ei.value) == 404
+    parts = s3.list_parts(Bucket=bucket, Key="mp", UploadId=uid)["Parts"]
+    assert [p["PartNumber"] for p in parts] == [1]
+    s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid)
+
+
 def test_copy_url_encoded_source(s3, bucket):
     key = "dir with spaces/ünï+cødé?&.txt"
     s3.put_object(Bucket=bucket, Key=key, Body=b"odd")
