@@ -161,21 +161,25 @@ check_unsigned_amz(const struct http_req *req, struct buf *msg)
 }
 
 /*
- * SigV2 (auth/sigv2.h): the resource is the path as received or, behind the
- * path prefix or on a virtual host, the path-style path without the prefix.
+ * SigV2 (auth/sigv2.h): the resource is the path-style path without the
+ * prefix ("/bucket/key") or, for a path-style request, the path as received
+ * (prefix included). Never the raw path of a virtual-host request: "/k" on
+ * host b.domain is the object b/k, while a signature over "/k" is one for the
+ * bucket k.
  */
 static int
 authenticate_v2(struct s3_call *call, const struct sigv4_req *r, struct buf *msg)
 {
     struct slice res[4], host = SLICE_NULL, ps;
     size_t n = 0, m, i;
+    bool vhost;
     char *p;
 
     http_req_header(call->req, "host", &host);
-    ps = s3_path_style_path(&call->s3->addr, call->req->arena, host, r->path);
-    res[n++] = r->path;
-    if (!slice_eq(ps, r->path))
-        res[n++] = ps;
+    ps = s3_path_style_path(&call->s3->addr, call->req->arena, host, r->path, &vhost);
+    res[n++] = ps;
+    if (!vhost && !slice_eq(ps, r->path))
+        res[n++] = r->path;
     /* a bucket's own resource is "/bucket/" (S3, botocore), whether or not the path ends in '/' */
     for (i = 0, m = n; i < m; i++) {
         struct slice s = res[i];

@@ -127,10 +127,10 @@ int s3_target_split(const struct s3_addressing *ad, struct arena *a, struct slic
 /*
  * The raw path as a path-style request without the prefix would have it:
  * "/storage/b/k" -> "/b/k"; on a virtual host "/k" -> "/<bucket>/k" (the
- * bucket as in the Host). The raw path itself outside the prefix.
+ * bucket as in the Host; `*vhost` set). The raw path itself outside the prefix.
  */
 struct slice s3_path_style_path(const struct s3_addressing *ad, struct arena *a, struct slice host,
-                                struct slice raw_path);
+                                struct slice raw_path, bool *vhost);
 /*
  * Copies the addressing config (struct s3_config's domains and path_prefix)
  * and makes the CORS cache; s3_new and s3_free call these.

@@ -242,17 +242,19 @@ strip_prefix(const struct s3_addressing *ad, struct slice raw, struct slice *res
 
 struct slice
 s3_path_style_path(const struct s3_addressing *ad, struct arena *a, struct slice host,
-                   struct slice raw_path)
+                   struct slice raw_path, bool *vhost)
 {
     struct slice rest, vb = SLICE_NULL;
     char *p;
 
+    *vhost = false;
     if (!strip_prefix(ad, raw_path, &rest))
         return raw_path;
     if (ad->ndomains && host.ptr)
         vb = vhost_bucket(ad, host);
     if (!vb.ptr)
         return rest;
+    *vhost = true;
     p = arena_alloc(a, vb.len + rest.len + 2);
     p[0] = '/';
     memcpy(p + 1, vb.ptr, vb.len);

@@ -401,3 +401,76 @@ def test_cors_preflight_under_path_prefix(addr_server):
     c.delete_object(Bucket="corspre", Key="up/k")
     c.delete_bucket_cors(Bucket="corspre")
     c.delete_bucket(Bucket="corspre")
+
+
+def test_sigv2_under_path_prefix_and_virtual_host(addr_server, resolve_test_domain):
+    """boto3's default (SigV2) presigned URLs and forms under the prefix, path style and
+    virtual-host style; SigV2 header signing too. A signature over one resource does not
+    carry over to another that the Host makes look alike: a presigned ListObjects of bucket
+    "vkey" (resource "/vkey/") replayed on host <bucket>.<domain> as "/vkey" (the object
+    <bucket>/vkey) is refused."""
+    from botocore.config import Config
+    import boto3
+
+    def v2(endpoint, style, **cfg):
+        return boto3.client("s3", endpoint_url=endpoint, region_name=helpers.REGION,
+                            aws_access_key_id=addr_server.access_key,
+                            aws_secret_access_key=addr_server.secret_key,
+                            config=Config(s3={"addressing_style": style},
+                                          retries={"max_attempts": 1}, **cfg))
+
+    c = prefixed(addr_server)
+    c.create_bucket(Bucket="v2pre")
+    c.create_bucket(Bucket="vkey")
+    data = rand_bytes(70_000, seed=44)
+    c.put_object(Bucket="v2pre", Key="a b", Body=data)
+    c.put_object(Bucket="v2pre", Key="vkey", Body=b"the object v2pre/vkey")
+    path_c = v2(addr_server.endpoint + PREFIX, "path")
+    vhost_c = v2(f"http://{DOMAIN}:{addr_server.port}{PREFIX}", "virtual")
+    for cl, where in ((path_c, f":{addr_server.port}{PREFIX}/v2pre/"),
+                      (vhost_c, f"v2pre.{DOMAIN}:{addr_server.port}{PREFIX}/")):
+        u = cl.generate_presigned_url("get_object", Params={"Bucket": "v2pre", "Key": "a b"})
+        assert "AWSAccessKeyId=" in u and where in u, u
+        r = requests.get(u, timeout=10)
+        assert r.status_code == 200 and sha(r.content) == sha(data), r.text[:300]
+        form = cl.generate_presigned_post("v2pre", "posted")
+        r = requests.post(form["url"], data=form["fields"], files={"file": ("f", data)},
+                          timeout=10)
+        assert r.status_code == 204, r.text
+        assert get_bytes(c, "v2pre", "posted") == data
+        c.delete_object(Bucket="v2pre", Key="posted")
+    hdr = v2(addr_server.endpoint + PREFIX, "path", signature_version="s3")
+    assert get_bytes(hdr, "v2pre", "a b") == data
+    hdr.put_object(Bucket="v2pre", Key="by-header", Body=b"h")
+    assert get_bytes(c, "v2pre", "by-header") == b"h"
+    # the replay: a presigned ListObjects of bucket "vkey", path style
+    u = path_c.generate_presigned_url("list_objects", Params={"Bucket": "vkey"})
+    assert requests.get(u, timeout=10).status_code == 200
+    q = u.split("?", 1)[1]
+    r = requests.get(f"http://v2pre.{DOMAIN}:{addr_server.port}{PREFIX}/vkey?{q}", timeout=10)
+    assert_s3_error(r, 403, "SignatureDoesNotMatch")
+    assert b"the object v2pre/vkey" not in r.content
+
+
+def test_sigv2_resource_is_not_the_raw_virtual_host_path(fresh_server, resolve_test_domain):
+    """Without a prefix: boto3 signs a bucket's resource as "/vkey/"; the same URL sent to
+    host v2b.<domain> reads as the object v2b/"vkey/", a resource nobody signed."""
+    from botocore.config import Config
+    import boto3
+
+    s = fresh_server(name="v2noprefix", extra_args=["--domain", PLAIN_DOMAIN])
+    c = s.client()
+    c.create_bucket(Bucket="vkey")
+    c.create_bucket(Bucket="v2b")
+    c.put_object(Bucket="v2b", Key="vkey/", Body=b"secret of v2b")
+    v2 = boto3.client("s3", endpoint_url=s.endpoint, region_name=helpers.REGION,
+                      aws_access_key_id=s.access_key, aws_secret_access_key=s.secret_key,
+                      config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    u = v2.generate_presigned_url("list_objects", Params={"Bucket": "vkey"})
+    assert "AWSAccessKeyId=" in u
+    assert requests.get(u, timeout=10).status_code == 200
+    q = u.split("?", 1)[1]
+    for path in ("/vkey/", "/vkey"):
+        r = requests.get(f"http://v2b.{PLAIN_DOMAIN}:{s.port}{path}?{q}", timeout=10)
+        assert_s3_error(r, 403, "SignatureDoesNotMatch")
+        assert b"secret of v2b" not in r.content
