@@ -18,6 +18,11 @@
 #include "util/err.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
+/* S3's wording */
+#define MSG_NO_SUCH_KEY "The AWS Access Key Id you provided does not exist in our records."
+#define MSG_SIG_MISMATCH                                                                           \
+    "The request signature we calculated does not match the signature you provided. Check your "   \
+    "key and signing method."
 
 enum cond_op {
     COND_EQ,
@@ -556,17 +561,14 @@ post_policy_verify(struct slice policy_b64, const struct post_sig *sig, const ch
         goto out;
     rc = lookup(lookup_arg, slice_cstr(a.access_key), &secret);
     if (rc < 0) {
-        set_msg(errmsg, "The AWS Access Key Id you provided does not exist in our records.", NULL);
+        set_msg(errmsg, MSG_NO_SUCH_KEY, NULL);
         goto out;
     }
     derive_key(buf_slice(&secret), a.date, a.region, a.signing_key);
     hmac_sha256(a.signing_key, sizeof(a.signing_key), policy_b64.ptr, policy_b64.len, mac);
     hex_encode_to(hex, mac, sizeof(mac));
     if (got.len != 64 || !ct_equal(hex, got.ptr, 64)) {
-        set_msg(errmsg,
-                "The request signature we calculated does not match the signature you "
-                "provided. Check your key and signing method.",
-                NULL);
+        set_msg(errmsg, MSG_SIG_MISMATCH, NULL);
         rc = -ERR_SIG_MISMATCH;
         goto out;
     }
@@ -591,20 +593,17 @@ post_policy_verify_v2(struct slice policy_b64, struct slice access_key, struct s
     memset(out, 0, sizeof(*out));
     access_key = slice_trim(access_key);
     if (access_key.len == 0 || access_key.len >= sizeof(out->access_key)) {
-        set_msg(errmsg, "The AWS Access Key Id you provided does not exist in our records.", NULL);
+        set_msg(errmsg, MSG_NO_SUCH_KEY, NULL);
         return -ERR_INVALID_ACCESS_KEY;
     }
     rc = lookup(lookup_arg, access_key, &secret);
     if (rc < 0) {
-        set_msg(errmsg, "The AWS Access Key Id you provided does not exist in our records.", NULL);
+        set_msg(errmsg, MSG_NO_SUCH_KEY, NULL);
         goto out;
     }
     sigv2_sign(buf_slice(&secret), policy_b64, want);
     if (got.len != 28 || !ct_equal(want, got.ptr, 28)) {
-        set_msg(errmsg,
-                "The request signature we calculated does not match the signature you "
-                "provided. Check your key and signing method.",
-                NULL);
+        set_msg(errmsg, MSG_SIG_MISMATCH, NULL);
         rc = -ERR_SIG_MISMATCH;
         goto out;
     }

@@ -422,6 +422,24 @@ def _complete_doc(parts):
 CK_PARTS = (rand_bytes(5 * MiB, seed=71), rand_bytes(1234, seed=72))
 
 
+def _upload_checked_parts(sig, bucket, key, uid, algo, parts):
+    """Uploads parts 1..N with their `algo` checksum, after each one sent with a wrong checksum
+    (BadDigest); returns the ETags."""
+    lower = algo.lower()
+    etags = []
+    for n, p in enumerate(parts, 1):
+        q = [("partNumber", str(n)), ("uploadId", uid)]
+        wrong = sig.request("PUT", f"/{bucket}/{key}", query=q, body=p,
+                            headers={"x-amz-checksum-" + lower: _wrong_b64(algo, p)})
+        assert_s3_error(wrong, 400, "BadDigest")
+        r = sig.request("PUT", f"/{bucket}/{key}", query=q, body=p,
+                        headers={"x-amz-checksum-" + lower: _b64_sum(algo, p)})
+        assert r.status_code == 200, r.text
+        assert r.headers.get("x-amz-checksum-" + lower) == _b64_sum(algo, p)
+        etags.append(r.headers["ETag"])
+    return etags
+
+
 def _check_read_back(sig, bucket, key, data, algo, want, ctype):
     """HEAD and GET with x-amz-checksum-mode: ENABLED give the stored checksum and its type;
     without the mode no checksum is sent."""
@@ -489,17 +507,7 @@ def test_part_checksums_composite_every_algorithm(server, bucket, algo):
     r, uid = _create_upload(sig, bucket, "ck", {"x-amz-checksum-algorithm": algo})
     assert r.headers.get("x-amz-checksum-algorithm") == algo
     assert r.headers.get("x-amz-checksum-type") == "COMPOSITE"
-    etags = []
-    for n, p in enumerate(CK_PARTS, 1):
-        q = [("partNumber", str(n)), ("uploadId", uid)]
-        wrong = sig.request("PUT", f"/{bucket}/ck", query=q, body=p,
-                            headers={"x-amz-checksum-" + lower: _wrong_b64(algo, p)})
-        assert_s3_error(wrong, 400, "BadDigest")
-        r = sig.request("PUT", f"/{bucket}/ck", query=q, body=p,
-                        headers={"x-amz-checksum-" + lower: _b64_sum(algo, p)})
-        assert r.status_code == 200, r.text
-        assert r.headers.get("x-amz-checksum-" + lower) == _b64_sum(algo, p)
-        etags.append(r.headers["ETag"])
+    etags = _upload_checked_parts(sig, bucket, "ck", uid, algo, CK_PARTS)
     lp = sig.request("GET", f"/{bucket}/ck", query=[("uploadId", uid)])
     assert lp.status_code == 200, lp.text
     assert _xml_text(lp, "ChecksumAlgorithm") == algo
@@ -544,17 +552,7 @@ def test_full_object_crc(server, bucket, algo, ctype):
     r, uid = _create_upload(sig, bucket, "fo", headers)
     assert r.headers.get("x-amz-checksum-type") == "FULL_OBJECT"
     parts = CK_PARTS
-    done = []
-    for n, p in enumerate(parts, 1):
-        q = [("partNumber", str(n)), ("uploadId", uid)]
-        wrong = sig.request("PUT", f"/{bucket}/fo", query=q, body=p,
-                            headers={"x-amz-checksum-" + lower: _wrong_b64(algo, p)})
-        assert_s3_error(wrong, 400, "BadDigest")
-        r = sig.request("PUT", f"/{bucket}/fo", query=q, body=p,
-                        headers={"x-amz-checksum-" + lower: _b64_sum(algo, p)})
-        assert r.status_code == 200, r.text
-        assert r.headers.get("x-amz-checksum-" + lower) == _b64_sum(algo, p)
-        done.append((n, r.headers["ETag"]))
+    done = list(enumerate(_upload_checked_parts(sig, bucket, "fo", uid, algo, parts), 1))
     # part 1 listed with part 2's CRC: refused, nothing created
     bad = _complete_doc([(1, done[0][1], {"Checksum" + algo: _b64_sum(algo, parts[1])}),
                          (2, done[1][1], {})])
