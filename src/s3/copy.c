@@ -127,7 +127,7 @@ source_range(struct s3_call *call, struct copy_src *src)
     if (!last.ptr || parse_u64(first, &a) < 0 || parse_u64(last, &b) < 0 || b < a)
         return -ERR_INVALID_ARGUMENT;
     if (b >= src->info.size)
-        return -ERR_INVALID_RANGE;
+        return -ERR_INVALID_RANGE; /* answered as S3 does: InvalidArgument, with the size */
     src->off = a;
     src->len = b - a + 1;
     return 0;
@@ -169,9 +169,12 @@ copy_src_open(struct s3_call *call, struct copy_src *src, bool part)
     if (rc == 0 && src->len > s3_copy_max_size)
         rc = -ERR_COPY_SOURCE_TOO_LARGE;
     if (rc < 0) {
-        if (rc == -ERR_INVALID_RANGE)
-            s3__send_error(call, rc, "The x-amz-copy-source-range value must be of the form "
-                                     "bytes=first-last where first and last are within the object");
+        if (rc == -ERR_INVALID_RANGE) /* S3: 400 InvalidArgument, not 416 */
+            s3__send_error(call, -ERR_INVALID_ARGUMENT,
+                           arena_printf(call->req->arena,
+                                        "Range specified is not valid for source object of "
+                                        "size: %llu",
+                                        (unsigned long long)src->info.size));
         else
             s3__send_error(call, rc, rc == -ERR_INVALID_ARGUMENT
                                          ? "The x-amz-copy-source-range value must be of the "
