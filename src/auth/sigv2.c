@@ -58,6 +58,8 @@ static const char *const subresources[] = {
     "website",
 };
 
+#define SIGV2_MAX_SUBRESOURCES 64
+
 static void
 errmsg_add(struct buf *errmsg, const char *msg)
 {
@@ -111,19 +113,98 @@ param_decoded(struct slice q, const char *name, struct buf *out)
     return true;
 }
 
+/*
+ * The query's parameters with their names and values decoded, as the router
+ * sees them (http_parse_query decodes names too): "%75ploadId" is uploadId, a
+ * sub-resource, whatever its spelling on the wire.
+ */
+struct qparam {
+    struct buf name, value;
+    bool has_value;
+};
+
+struct qlist {
+    struct qparam *v;
+    size_t n;
+};
+
+static void
+decode_into(struct buf *out, struct slice s)
+{
+    if (uri_decode(out, s) < 0) {
+        buf_clear(out);
+        buf_addslice(out, s);
+    }
+}
+
+static void
+qlist_parse(struct slice q, struct qlist *l)
+{
+    l->v = NULL;
+    l->n = 0;
+    while (q.ptr) {
+        struct slice seg, name, val;
+        struct qparam *p;
+
+        q = slice_split(q, '&', &seg);
+        if (seg.len == 0)
+            continue;
+        val = slice_split(seg, '=', &name);
+        l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+        p = &l->v[l->n++];
+        buf_init(&p->name, 0);
+        buf_init(&p->value, 0);
+        decode_into(&p->name, name);
+        p->has_value = val.ptr != NULL;
+        if (val.ptr)
+            decode_into(&p->value, val);
+    }
+}
+
+static void
+qlist_release(struct qlist *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        buf_release(&l->v[i].name);
+        buf_release(&l->v[i].value);
+    }
+    free(l->v);
+}
+
+static bool
+is_amz(struct slice name)
+{
+    return name.len > 6 && slice_case_eq(slice_make(name.ptr, 6), SLICE_LIT("x-amz-"));
+}
+
+/* A parameter a presigned URL may carry for a header: Content-Type, Content-MD5, x-amz-*. */
+static bool
+is_header_param(struct slice name)
+{
+    return is_amz(name) || slice_case_eq(name, SLICE_LIT("content-type")) ||
+           slice_case_eq(name, SLICE_LIT("content-md5"));
+}
+
 /* A standard header line: the header, else (presigned) the query parameter, else "". */
 static void
-add_standard(const struct sigv4_req *r, const char *name, bool from_query, struct buf *sts)
+add_standard(const struct sigv4_req *r, const struct qlist *l, const char *name, struct buf *sts)
 {
-    struct buf tmp = BUF_INIT;
     struct slice v;
+    size_t i;
 
-    if (sigv4_find_header(r->headers, r->nheaders, name, &v))
+    if (sigv4_find_header(r->headers, r->nheaders, name, &v)) {
         buf_addslice(sts, slice_trim(v));
-    else if (from_query && param_decoded(r->query, name, &tmp))
-        buf_addslice(sts, slice_trim(buf_slice(&tmp)));
+    } else {
+        for (i = 0; l && i < l->n; i++) {
+            if (slice_case_eq_cstr(buf_slice(&l->v[i].name), name)) {
+                buf_addslice(sts, slice_trim(buf_slice(&l->v[i].value)));
+                break;
+            }
+        }
+    }
     buf_addch(sts, '\n');
-    buf_release(&tmp);
 }
 
 /* One x-amz-* header or parameter: lowercase name, trimmed value. */
@@ -162,43 +243,26 @@ amz_add(struct amz **v, size_t *n, struct slice name, struct slice value)
     (*n)++;
 }
 
-static bool
-is_amz(struct slice name)
-{
-    return name.len > 6 && slice_case_eq(slice_make(name.ptr, 6), SLICE_LIT("x-amz-"));
-}
-
 static void
-add_amz_headers(const struct sigv4_req *r, bool from_query, struct buf *sts)
+add_amz_headers(const struct sigv4_req *r, const struct qlist *l, struct buf *sts)
 {
     struct amz *v = NULL;
-    struct buf tmp = BUF_INIT;
-    struct slice q = r->query;
-    size_t n = 0, nhdr, i;
+    size_t n = 0, nhdr, i, j;
 
     for (i = 0; i < r->nheaders; i++)
         if (is_amz(r->headers[i].name))
             amz_add(&v, &n, r->headers[i].name, r->headers[i].value);
     nhdr = n;
-    while (from_query && q.ptr) {
-        struct slice seg, name, val;
+    for (j = 0; l && j < l->n; j++) {
+        struct slice name = buf_slice(&l->v[j].name);
         bool dup = false;
 
-        q = slice_split(q, '&', &seg);
-        val = slice_split(seg, '=', &name);
         if (!is_amz(name))
             continue;
         for (i = 0; i < nhdr; i++)
             dup = dup || slice_case_eq_cstr(name, v[i].name.ptr);
-        if (dup)
-            continue; /* the request's own header wins */
-        buf_clear(&tmp);
-        if (!val.ptr || uri_decode(&tmp, val) < 0) {
-            buf_clear(&tmp);
-            if (val.ptr)
-                buf_addslice(&tmp, val);
-        }
-        amz_add(&v, &n, name, buf_slice(&tmp));
+        if (!dup) /* the request's own header wins */
+            amz_add(&v, &n, name, buf_slice(&l->v[j].value));
     }
     if (n)
         qsort(v, n, sizeof(*v), amz_cmp);
@@ -210,56 +274,72 @@ add_amz_headers(const struct sigv4_req *r, bool from_query, struct buf *sts)
         buf_release(&v[i].value);
     }
     free(v);
-    buf_release(&tmp);
 }
 
-/* "?a&b=v..." of the sub-resources in the query, sorted by name (stable), values decoded. */
+/* "?a&b=v..." of the sub-resources in the query, sorted by name (stable), names and values decoded.
+ */
 static void
-add_subresources(struct slice q, struct buf *sts)
+add_subresources(const struct qlist *l, struct buf *sts)
 {
-    struct slice names[64], values[64];
-    bool has_value[64];
-    struct buf tmp = BUF_INIT;
+    const struct qparam *sel[SIGV2_MAX_SUBRESOURCES];
     size_t n = 0, i, j;
 
-    while (q.ptr && n < ARRAY_SIZE(names)) {
-        struct slice seg, name, val;
+    for (i = 0; i < l->n && n < ARRAY_SIZE(sel); i++) {
+        const struct qparam *p = &l->v[i];
 
-        q = slice_split(q, '&', &seg);
-        val = slice_split(seg, '=', &name);
-        if (!is_subresource(name))
+        if (!is_subresource(buf_slice(&p->name)))
             continue;
         /* insertion sort, stable: same names keep their order */
-        for (j = n; j > 0; j--) {
-            struct slice p = names[j - 1];
-            size_t m = MIN(p.len, name.len);
-            int c = memcmp(p.ptr, name.ptr, m);
-
-            if (c < 0 || (c == 0 && p.len <= name.len))
-                break;
-            names[j] = names[j - 1];
-            values[j] = values[j - 1];
-            has_value[j] = has_value[j - 1];
-        }
-        names[j] = name;
-        values[j] = val;
-        has_value[j] = val.ptr != NULL;
+        for (j = n; j > 0 && strcmp(sel[j - 1]->name.ptr, p->name.ptr) > 0; j--)
+            sel[j] = sel[j - 1];
+        sel[j] = p;
         n++;
     }
     for (i = 0; i < n; i++) {
         buf_addch(sts, i ? '&' : '?');
-        buf_addslice(sts, names[i]);
-        if (!has_value[i])
+        buf_addslice(sts, buf_slice(&sel[i]->name));
+        if (!sel[i]->has_value)
             continue;
         buf_addch(sts, '=');
-        buf_clear(&tmp);
-        if (uri_decode(&tmp, values[i]) < 0) {
-            buf_clear(&tmp);
-            buf_addslice(&tmp, values[i]);
-        }
-        buf_addslice(sts, buf_slice(&tmp));
+        buf_addslice(sts, buf_slice(&sel[i]->value));
     }
-    buf_release(&tmp);
+}
+
+/*
+ * What the string to sign and the request must agree on: at most
+ * SIGV2_MAX_SUBRESOURCES sub-resources (past them a parameter would be
+ * routed but not signed); and for a presigned URL, each header parameter
+ * (Content-Type, Content-MD5, x-amz-*, any case) at most once and without a
+ * control character (they become the request's headers once verified).
+ */
+static int
+check_query(const struct qlist *l, bool is_presigned, struct buf *errmsg)
+{
+    size_t i, j, nsub = 0;
+
+    for (i = 0; i < l->n; i++) {
+        struct slice name = buf_slice(&l->v[i].name), value = buf_slice(&l->v[i].value);
+
+        if (is_subresource(name) && ++nsub > SIGV2_MAX_SUBRESOURCES) {
+            errmsg_add(errmsg, "too many sub-resources in the query");
+            return -ERR_AUTH_MALFORMED;
+        }
+        if (!is_presigned || !is_header_param(name))
+            continue;
+        for (j = 0; j < i; j++) {
+            if (slice_case_eq(name, buf_slice(&l->v[j].name))) {
+                errmsg_add(errmsg, "a header parameter appears twice in the query");
+                return -ERR_AUTH_MALFORMED;
+            }
+        }
+        for (j = 0; j < value.len; j++) {
+            if (value.ptr[j] == '\0' || value.ptr[j] == '\r' || value.ptr[j] == '\n') {
+                errmsg_add(errmsg, "a header parameter holds a control character");
+                return -ERR_AUTH_MALFORMED;
+            }
+        }
+    }
+    return 0;
 }
 
 void
@@ -267,16 +347,19 @@ sigv2_string_to_sign(const struct sigv4_req *r, struct slice resource, struct sl
                      struct buf *out)
 {
     bool q = presigned(r);
+    struct qlist l;
 
+    qlist_parse(r->query, &l);
     buf_addslice(out, r->method);
     buf_addch(out, '\n');
-    add_standard(r, "content-md5", q, out);
-    add_standard(r, "content-type", q, out);
+    add_standard(r, q ? &l : NULL, "content-md5", out);
+    add_standard(r, q ? &l : NULL, "content-type", out);
     buf_addslice(out, date);
     buf_addch(out, '\n');
-    add_amz_headers(r, q, out);
+    add_amz_headers(r, q ? &l : NULL, out);
     buf_addslice(out, resource);
-    add_subresources(r->query, out);
+    add_subresources(&l, out);
+    qlist_release(&l);
 }
 
 void
@@ -386,6 +469,15 @@ sigv2_verify(const struct sigv4_req *r, const struct slice *resources, size_t nr
             dates[ndates++] = SLICE_LIT("");
         if (sigv4_find_header(r->headers, r->nheaders, "date", &dv))
             dates[ndates++] = slice_trim(dv);
+    }
+    {
+        struct qlist l;
+
+        qlist_parse(r->query, &l);
+        rc = check_query(&l, is_presigned, errmsg);
+        qlist_release(&l);
+        if (rc < 0)
+            goto out;
     }
     rc = lookup(lookup_arg, buf_slice(&key), &secret);
     if (rc < 0)

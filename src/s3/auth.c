@@ -161,6 +161,20 @@ check_unsigned_amz(const struct http_req *req, struct buf *msg)
 }
 
 /*
+ * Whether `bucket` is the first segment of the path prefix: "/storage/b/k"
+ * is then both the object b/k (prefix stripped) and the resource of the
+ * object "b/k" of the bucket "storage", which SigV2 cannot tell apart.
+ */
+static bool
+prefix_names_bucket(const struct s3_addressing *ad, const char *bucket)
+{
+    size_t n = strlen(bucket);
+
+    return ad->prefix_len > n && !strncmp(ad->path_prefix + 1, bucket, n) &&
+           (ad->path_prefix[n + 1] == '/' || ad->path_prefix[n + 1] == '\0');
+}
+
+/*
  * SigV2 (auth/sigv2.h): the resource is the path-style path without the
  * prefix ("/bucket/key") or, for a path-style request, the path as received
  * (prefix included). Never the raw path of a virtual-host request: "/k" on
@@ -176,6 +190,11 @@ authenticate_v2(struct s3_call *call, const struct sigv4_req *r, struct buf *msg
     char *p;
 
     http_req_header(call->req, "host", &host);
+    if (call->bucket && prefix_names_bucket(&call->s3->addr, call->bucket)) {
+        buf_adds(msg, "Signature Version 2 cannot tell this bucket from the path prefix; sign "
+                      "with AWS4-HMAC-SHA256");
+        return -ERR_ACCESS_DENIED;
+    }
     ps = s3_path_style_path(&call->s3->addr, call->req->arena, host, r->path, &vhost);
     res[n++] = ps;
     if (!vhost && !slice_eq(ps, r->path))
@@ -199,15 +218,19 @@ authenticate_v2(struct s3_call *call, const struct sigv4_req *r, struct buf *msg
  * A SigV2 presigned URL may carry Content-Type, Content-MD5 and x-amz-*
  * headers as query parameters (botocore puts a presigned PUT's metadata
  * there); once the signature covering them is verified they count as the
- * request's headers, unless it sent the header itself.
+ * request's headers, unless it sent the header itself. Names and values are
+ * decoded as sigv2.c decoded them for the string to sign, which also refused
+ * a parameter given twice or holding a control character. Returns whether any
+ * header was added (the request is then routed again: x-amz-copy-source makes
+ * a PUT a copy).
  */
-static void
+static bool
 query_headers_v2(struct http_req *req)
 {
     struct slice q = req->query, seg, name, val;
     struct http_header *h;
-    size_t extra = 0, n = req->nheaders;
-    struct buf tmp = BUF_INIT;
+    size_t extra = 0, n = req->nheaders, n0 = req->nheaders;
+    struct buf dn = BUF_INIT, dv = BUF_INIT;
 
     while (q.ptr) {
         q = slice_split(q, '&', &seg);
@@ -221,22 +244,26 @@ query_headers_v2(struct http_req *req)
 
         q = slice_split(q, '&', &seg);
         val = slice_split(seg, '=', &name);
+        buf_clear(&dn);
+        buf_clear(&dv);
+        if (!val.ptr || uri_decode(&dn, name) < 0 || uri_decode(&dv, val) < 0)
+            continue;
+        name = buf_slice(&dn);
         if (!(name.len > 6 && slice_case_eq(slice_make(name.ptr, 6), SLICE_LIT("x-amz-"))) &&
             !slice_case_eq(name, SLICE_LIT("content-type")) &&
             !slice_case_eq(name, SLICE_LIT("content-md5")))
             continue;
-        if (http_req_header(req, arena_slicedup(req->arena, name), &v))
-            continue;
-        buf_clear(&tmp);
-        if (!val.ptr || uri_decode(&tmp, val) < 0)
+        if (http_req_header(req, dn.ptr, &v))
             continue;
         h[n].name = slice_make(arena_slicedup(req->arena, name), name.len);
-        h[n].value = slice_make(arena_slicedup(req->arena, buf_slice(&tmp)), tmp.len);
+        h[n].value = slice_make(arena_slicedup(req->arena, buf_slice(&dv)), dv.len);
         n++;
     }
-    buf_release(&tmp);
+    buf_release(&dn);
+    buf_release(&dv);
     req->headers = h;
     req->nheaders = n;
+    return n > n0;
 }
 
 int
@@ -250,8 +277,8 @@ s3__authenticate(struct s3_call *call)
     fill_sigv4_req(call, &r);
     if (sigv2_is_signed(&r)) {
         rc = authenticate_v2(call, &r, &msg);
-        if (rc == 0 && call->auth.presigned)
-            query_headers_v2(call->req);
+        if (rc == 0 && call->auth.presigned && query_headers_v2(call->req))
+            call->rerouted = true;
         if (rc < 0)
             s3__send_error_code(call, rc, NULL, msg.len && rc != -ERR_EXPIRED ? msg.ptr : NULL);
         buf_release(&msg);

@@ -107,7 +107,8 @@ struct s3_call {
     size_t key_len; /* bytes of `key` (a %00 would be inside) */
     struct sigv4_auth auth;
     struct s3_payload payload;
-    void *state; /* the operation's own state */
+    bool rerouted; /* authentication added headers (SigV2 presigned): route again */
+    void *state;   /* the operation's own state */
 };
 
 /* ---- router.c ---- */

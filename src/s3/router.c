@@ -599,7 +599,7 @@ void
 s3_handle(void *arg, struct http_req *req)
 {
     struct s3_call *call = arena_zalloc(req->arena, sizeof(*call));
-    const char *sys_key;
+    const char *sys_key, *route_bucket, *route_key;
 
     call->s3 = arg;
     call->req = req;
@@ -608,6 +608,8 @@ s3_handle(void *arg, struct http_req *req)
     if (split_target(call) < 0)
         return;
     call->op = s3_route(req, call->bucket, call->key);
+    route_bucket = call->bucket;
+    route_key = call->key;
     sys_key = call->key ? call->key : "";
     if (call->key && !strcmp(call->bucket, S3_RESERVED_BUCKET))
         call->bucket = call->key = NULL; /* Basalt's own API: not a bucket and key */
@@ -633,6 +635,8 @@ s3_handle(void *arg, struct http_req *req)
     if (call->op != S3_OP_CORS_PREFLIGHT && call->op != S3_OP_POST_OBJECT &&
         s3__authenticate(call) < 0)
         return;
+    if (call->rerouted) /* headers from a SigV2 presigned URL's query (s3/auth.c) */
+        call->op = s3_route(req, route_bucket, route_key);
     /* A browser's request (Origin) gets the CORS headers of the matching rule, if any. */
     if (call->bucket && call->op != S3_OP_CORS_PREFLIGHT)
         s3__cors_add_headers(call);

@@ -474,3 +474,26 @@ def test_sigv2_resource_is_not_the_raw_virtual_host_path(fresh_server, resolve_t
         r = requests.get(f"http://v2b.{PLAIN_DOMAIN}:{s.port}{path}?{q}", timeout=10)
         assert_s3_error(r, 403, "SignatureDoesNotMatch")
         assert b"secret of v2b" not in r.content
+
+
+def test_sigv2_refused_for_the_bucket_named_like_the_prefix(addr_server):
+    """Under --path-prefix /storage, "/storage/b/k" is the object b/k, and also the resource a
+    SigV2 signer computes for the object "b/k" of a bucket named "storage": SigV2 requests for
+    that bucket are refused (SigV4 signs the whole path and is not ambiguous)."""
+    from botocore.config import Config
+    import boto3
+
+    c = prefixed(addr_server)
+    name = PREFIX.strip("/")
+    c.create_bucket(Bucket=name)
+    c.put_object(Bucket=name, Key="b/k", Body=b"in the bucket named like the prefix")
+    v2 = boto3.client("s3", endpoint_url=addr_server.endpoint + PREFIX, region_name=helpers.REGION,
+                      aws_access_key_id=addr_server.access_key,
+                      aws_secret_access_key=addr_server.secret_key,
+                      config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    u = v2.generate_presigned_url("get_object", Params={"Bucket": name, "Key": "b/k"})
+    r = requests.get(u, timeout=10)
+    assert_s3_error(r, 403, "AccessDenied")
+    assert get_bytes(c, name, "b/k") == b"in the bucket named like the prefix"  # SigV4 reads it
+    c.delete_object(Bucket=name, Key="b/k")
+    c.delete_bucket(Bucket=name)

@@ -16,8 +16,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from helpers import (REGION, TIME_SCALE, assert_s3_error, err_code, get_bytes, md5hex,
-                     rand_bytes, sha)
+from helpers import (REGION, TIME_SCALE, assert_s3_error, err_code, get_bytes, http_status,
+                     md5hex, rand_bytes, sha)
 
 MiB = 1 << 20
 
@@ -221,3 +221,79 @@ def test_sigv2_header_dates(server, s3, bucket):
     r = requests.put(server.endpoint + f"/{bucket}/v2d", data=b"newer", headers=h, timeout=30)
     assert_s3_error(r, 403, "SignatureDoesNotMatch")
     assert get_bytes(s3, bucket, "v2d") == b"new"
+
+
+def _raw(method, url, data=b""):
+    """Sends `url`'s path and query exactly as written (requests would re-encode them)."""
+    import http.client
+
+    sp = urllib.parse.urlsplit(url)
+    c = http.client.HTTPConnection(sp.hostname, sp.port, timeout=30)
+    c.request(method, sp.path + "?" + sp.query, body=data)
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, body, dict(r.getheaders())
+
+
+def test_presigned_v2_cannot_become_another_operation(server, s3, bucket):
+    """A sub-resource spelled with escapes ("%75ploadId") is the sub-resource the router sees: it
+    is part of the signed resource, so adding one to a URL breaks the signature instead of
+    turning a DELETE into an abort, a PUT into PutObjectTagging, a CreateBucket into
+    PutBucketCors, a GET into ListParts or overriding the response's Content-Type."""
+    c = v2_client(server)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"keep me", ContentType="text/plain")
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    tag = b"<Tagging><TagSet><Tag><Key>evil</Key><Value>1</Value></Tag></TagSet></Tagging>"
+    cors = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
+            b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
+    cases = [
+        ("DELETE", presign(c, "delete_object", Bucket=bucket, Key="k") + "&%75ploadId=" + uid, b""),
+        ("PUT", presign(c, "put_object", Bucket=bucket, Key="k") + "&%74agging", tag),
+        ("PUT", presign(c, "create_bucket", Bucket=bucket) + "&%63ors", cors),
+        ("GET", presign(c, "get_object", Bucket=bucket, Key="k") + "&%75ploadId=" + uid, b""),
+        ("GET", presign(c, "get_object", Bucket=bucket, Key="k").replace(
+            "?", "?%72esponse-content-type=text%2Fhtml&", 1), b""),
+    ]
+    for method, url, body in cases:
+        status, text, _ = _raw(method, url, body)
+        assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in text, (url, status, text)
+    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [uid]
+    assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == []
+    with pytest.raises(ClientError) as ei:
+        s3.get_bucket_cors(Bucket=bucket)
+    assert err_code(ei.value) == "NoSuchCORSConfiguration"
+    o = s3.get_object(Bucket=bucket, Key="k")
+    assert o["Body"].read() == b"keep me" and o["ContentType"] == "text/plain"
+    s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=uid)
+
+
+def test_presigned_v2_header_parameters(server, s3, bucket):
+    """Content-Type and x-amz-* in a presigned URL's query are signed and become headers: a
+    second spelling ("Content-Type" next to the signed "content-type"), or a value with a
+    control character, is refused; a presigned CopyObject (x-amz-copy-source in the query) is a
+    copy, not a PUT of an empty body over the destination."""
+    c = v2_client(server)
+    u = presign(c, "put_object", Bucket=bucket, Key="img", ContentType="image/png")
+    base, q = u.split("?", 1)
+    for extra in ("Content-Type=text%2Fhtml&", "CONTENT-TYPE=text%2Fhtml&"):
+        status, text, _ = _raw("PUT", f"{base}?{extra}{q}", b"<script>1</script>")
+        assert status in (400, 403) and b"<Error>" in text, (extra, status, text)
+    u = presign(c, "put_object", Bucket=bucket, Key="nul")
+    base, q = u.split("?", 1)
+    for extra in ("Content-Type=text%2Fplain%00x-amz-meta-i%00yes&",
+                  "Content-Type=text%2Fhtml%0D%0ASet-Cookie%3A%20a%3Db&"):
+        status, text, _ = _raw("PUT", f"{base}?{extra}{q}", b"hi")
+        assert status in (400, 403) and b"<Error>" in text, (extra, status, text)
+    for k in ("img", "nul"):
+        with pytest.raises(ClientError) as ei:
+            s3.head_object(Bucket=bucket, Key=k)
+        assert http_status(ei.value) == 404
+    s3.put_object(Bucket=bucket, Key="src", Body=b"source data", Metadata={"m": "1"})
+    s3.put_object(Bucket=bucket, Key="dst", Body=b"old")
+    u = presign(c, "copy_object", Bucket=bucket, Key="dst", CopySource=f"{bucket}/src")
+    assert "x-amz-copy-source=" in u
+    r = requests.put(u, timeout=30)
+    assert r.status_code == 200 and "<CopyObjectResult" in r.text, r.text
+    o = s3.get_object(Bucket=bucket, Key="dst")
+    assert o["Body"].read() == b"source data" and o["Metadata"] == {"m": "1"}

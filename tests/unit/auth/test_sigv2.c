@@ -230,3 +230,45 @@ TEST(sigv2_subresources_in_resource)
     ASSERT_STREQ(sts.ptr, "GET\n\n\nD\n/b/k?response-content-type=a/b&tagging");
     buf_release(&sts);
 }
+
+TEST(sigv2_query_names_decoded_and_checked)
+{
+    struct treq t;
+    struct sigv4_auth a;
+    struct buf sts = BUF_INIT, q = BUF_INIT;
+    int i;
+
+    /* an escaped sub-resource name is the sub-resource the router sees: it is signed */
+    treq_init(&t, "DELETE", "/b/k", "%75ploadId=u1&x=%74agging", 0);
+    sigv2_string_to_sign(&t.r, SLICE_LIT("/b/k"), SLICE_LIT("D"), &sts);
+    ASSERT_STREQ(sts.ptr, "DELETE\n\n\nD\n/b/k?uploadId=u1");
+    buf_clear(&sts);
+    /* presigned: a header parameter in another case is the same parameter, once only */
+    treq_init(&t, "PUT", "/b/k",
+              "AWSAccessKeyId=" AK "&Expires=1175029600&Signature=x&content-type=a&Content-Type=b",
+              0);
+    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_AUTH_MALFORMED);
+    treq_init(&t, "PUT", "/b/k",
+              "AWSAccessKeyId=" AK "&Expires=1175029600&Signature=x&X-Amz-Meta-A=1&x-amz-meta-a=2",
+              0);
+    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_AUTH_MALFORMED);
+    /* and without control characters (they would split the stored header records) */
+    treq_init(&t, "PUT", "/b/k",
+              "AWSAccessKeyId=" AK "&Expires=1175029600&Signature=x&Content-Type=a%00b", 0);
+    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_AUTH_MALFORMED);
+    treq_init(&t, "PUT", "/b/k",
+              "AWSAccessKeyId=" AK "&Expires=1175029600&Signature=x&x-amz-meta-a=a%0D%0Ab", 0);
+    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_AUTH_MALFORMED);
+    /* a header parameter once, as botocore writes it, is signed: mismatch, not malformed */
+    treq_init(&t, "PUT", "/b/k",
+              "AWSAccessKeyId=" AK "&Expires=1175029600&Signature=x&Content-Type=text%2Fplain", 0);
+    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_SIG_MISMATCH);
+    /* more sub-resources than are signed: refused, not cut short */
+    buf_adds(&q, "AWSAccessKeyId=" AK "&Expires=1175029600&Signature=x");
+    for (i = 0; i < 65; i++)
+        buf_adds(&q, "&acl");
+    treq_init(&t, "GET", "/b/k", q.ptr, 0);
+    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_AUTH_MALFORMED);
+    buf_release(&q);
+    buf_release(&sts);
+}
