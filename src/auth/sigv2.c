@@ -499,7 +499,22 @@ sigv2_verify(const struct sigv4_req *r, const struct slice *resources, size_t nr
         goto out;
     }
     snprintf(out->access_key, sizeof(out->access_key), "%.*s", (int)key.len, key.ptr);
-    snprintf(out->payload_hash, sizeof(out->payload_hash), "%s", SIGV4_UNSIGNED_PAYLOAD);
+    {
+        /*
+         * x-amz-content-sha256, when sent, is signed (every x-amz-* header is)
+         * and says what the body is: a hash to check, or aws-chunked framing
+         * (the SigV4-signed kinds then fail their chunk signatures: there is
+         * no SigV4 signing key). Otherwise the body is unsigned.
+         */
+        struct slice h;
+
+        if (sigv4_find_header(r->headers, r->nheaders, "x-amz-content-sha256", &h) &&
+            slice_trim(h).len < sizeof(out->payload_hash))
+            snprintf(out->payload_hash, sizeof(out->payload_hash), "%.*s", (int)slice_trim(h).len,
+                     slice_trim(h).ptr);
+        else
+            snprintf(out->payload_hash, sizeof(out->payload_hash), "%s", SIGV4_UNSIGNED_PAYLOAD);
+    }
     out->request_time = t;
     out->presigned = is_presigned;
 out:

@@ -41,7 +41,8 @@ bool sigv2_is_signed(const struct sigv4_req *r);
  * Verifies a SigV2 request against the `nres` candidate resource paths
  * (raw, percent-encoded, without the query). On success returns 0 and fills
  * `*out`: access_key, request_time, presigned, payload_hash
- * "UNSIGNED-PAYLOAD" (SigV2 signs no payload hash; Content-MD5 still applies);
+ * "UNSIGNED-PAYLOAD" (SigV2 signs no payload hash; Content-MD5 still applies) unless
+ * the request carries x-amz-content-sha256 (signed, as every x-amz-* header);
  * region stays empty (SigV2 has none). Errors as sigv4_verify():
  * -ERR_AUTH_MALFORMED (a presigned URL without its three parameters, an
  * unparsable header), -ERR_ACCESS_DENIED (no usable date), -ERR_TIME_SKEWED,

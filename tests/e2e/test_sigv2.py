@@ -212,6 +212,13 @@ def test_sigv2_header_dates(server, s3, bucket):
     old = email.utils.formatdate(time.time() - 20 * 60, usegmt=True)
     assert_s3_error(raw_v2(server, "GET", f"/{bucket}/v2d", old), 403, "RequestTimeTooSkewed")
     assert_s3_error(raw_v2(server, "GET", f"/{bucket}/v2d", "soon"), 403, "AccessDenied")
+    # x-amz-content-sha256, signed as every x-amz-* header, is checked against the body
+    r = raw_v2(server, "PUT", f"/{bucket}/v2sha", now, body=b"body",
+               headers={"x-amz-content-sha256": hashlib.sha256(b"other").hexdigest()})
+    assert_s3_error(r, 400, "XAmzContentSHA256Mismatch")
+    r = raw_v2(server, "PUT", f"/{bucket}/v2sha", now, body=b"body",
+               headers={"x-amz-content-sha256": hashlib.sha256(b"body").hexdigest()})
+    assert r.status_code == 200 and get_bytes(s3, bucket, "v2sha") == b"body", r.text
     # x-amz-* headers are signed: one added afterwards breaks the signature
     r = raw_v2(server, "PUT", f"/{bucket}/v2d", now, body=b"new",
                headers={"x-amz-meta-a": "1"})
