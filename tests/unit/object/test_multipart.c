@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "object_test.h"
+#include "object/internal.h"
 #include "object/objlayer.h"
 #include "storage/drive.h"
 #include "util/clock.h"
@@ -294,6 +295,9 @@ TEST(object_mp_abort_list_and_cleanup)
     ASSERT_EQ(objlayer_mp_abort(ol, "b", "a/x", a1), -ERR_NO_SUCH_UPLOAD);
     objmeta_init(&st);
     ASSERT_EQ(objlayer_mp_stat(ol, "b", "a/x", a1, &st), -ERR_NO_SUCH_UPLOAD);
+    /* the age when the server is given none (--stale-uploads-after): 24 hours */
+    ASSERT_EQ(ol->stale_upload_ns, OBJ_STALE_UPLOAD_NS);
+    ASSERT_EQ(OBJ_STALE_UPLOAD_NS, 86400LL * 1000000000LL);
     /* cleanup by age: nothing is older than an hour ago; everything older than now + 1 s */
     ASSERT_EQ(objlayer_mp_cleanup(ol, clock_now_ns() - 3600 * 1000000000LL), 0);
     ASSERT_OK(objlayer_mp_stat(ol, "b", "a/x", a2, &st));
