@@ -284,6 +284,23 @@ parse_sdk_algorithm(struct s3_body *b)
     return 0;
 }
 
+enum checksum_algo
+s3_body_algo(const struct s3_body *b)
+{
+    return b->algo;
+}
+
+void
+s3_body_compute(struct s3_body *b, enum checksum_algo algo)
+{
+    BUG_ON(b->fed != 0);
+    if (b->algo != CHECKSUM_NONE || algo == CHECKSUM_NONE)
+        return;
+    b->algo = algo;
+    checksum_init(&b->ck, algo);
+    arena_defer(b->call->req->arena, ck_free, &b->ck);
+}
+
 int
 s3_body_begin(struct s3_call *call, struct s3_body **out)
 {

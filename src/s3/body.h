@@ -43,6 +43,8 @@
 
 #include "util/base.h"
 
+#include "util/checksum.h"
+
 struct s3_call;
 struct s3_body; /* in the request's arena */
 
@@ -60,6 +62,15 @@ typedef int s3_body_sink_fn(void *arg, const void *data, size_t n);
  * for the caller to answer (`*out` untouched).
  */
 int s3_body_begin(struct s3_call *call, struct s3_body **out);
+/*
+ * The checksum algorithm the request names (header, trailer or
+ * x-amz-sdk-checksum-algorithm), CHECKSUM_NONE if none; and, right after
+ * s3_body_begin() and before any byte, computing `algo` when the request
+ * names none (a part of a FULL_OBJECT multipart upload: its CRC is needed to
+ * combine the object's).
+ */
+enum checksum_algo s3_body_algo(const struct s3_body *b);
+void s3_body_compute(struct s3_body *b, enum checksum_algo algo);
 /* Payload size when known (x-amz-decoded-content-length, or Content-Length), else -1. */
 int64_t s3_body_size(const struct s3_body *b);
 /* True if the body is aws-chunked (Content-Encoding's "aws-chunked" is then not stored). */

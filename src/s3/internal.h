@@ -382,6 +382,8 @@ int s3__stored_headers(struct arena *a, const struct http_header *pairs, size_t 
 struct s3_upload;
 int s3__upload_begin(struct s3_call *call, struct obj_put_opts *opts, uint8_t md5[16],
                      struct s3_upload **out);
+/* The upload's body decoder (s3/body.h), between begin and stream. */
+struct s3_body *s3__upload_body(struct s3_upload *u);
 void s3__upload_stream(struct s3_upload *u, struct obj_put *put, bool part);
 
 /* Answers 200 with an XML body (Content-Type application/xml); takes `body`'s bytes. */

@@ -163,9 +163,12 @@ upload_algo(const struct obj_meta *up)
     return a;
 }
 
-/* A part's checksum, when it has one, must be of the upload's algorithm (S3). */
+/*
+ * A part's checksum, when it has one, must be of the upload's algorithm (S3);
+ * `*actual` names the one it has instead.
+ */
 static bool
-part_checksum_ok(const struct http_req *req, enum checksum_algo algo)
+part_checksum_ok(const struct http_req *req, enum checksum_algo algo, const char **actual)
 {
     enum checksum_algo a;
     struct slice v;
@@ -176,13 +179,19 @@ part_checksum_ok(const struct http_req *req, enum checksum_algo algo)
 
         if (n.len > 15 && slice_case_eq(slice_make(n.ptr, 15), SLICE_LIT("x-amz-checksum-")) &&
             !slice_case_eq(n, SLICE_LIT("x-amz-checksum-mode"))) {
-            if (checksum_algo_parse(n, &a) < 0 || a != algo)
+            a = CHECKSUM_NONE;
+            if (checksum_algo_parse(n, &a) < 0 || a != algo) {
+                *actual = a != CHECKSUM_NONE ? checksum_algo_lower(a) : "unknown";
                 return false;
+            }
         }
     }
+    a = CHECKSUM_NONE;
     if (http_req_header(req, "x-amz-sdk-checksum-algorithm", &v) &&
-        (checksum_algo_parse(slice_trim(v), &a) < 0 || a != algo))
+        (checksum_algo_parse(slice_trim(v), &a) < 0 || a != algo)) {
+        *actual = a != CHECKSUM_NONE ? checksum_algo_lower(a) : "unknown";
         return false;
+    }
     return true;
 }
 
@@ -197,6 +206,8 @@ s3__upload_part(struct s3_call *call)
     uint8_t md5[16];
     const char *id = upload_id_param(call);
     enum checksum_algo algo = CHECKSUM_NONE;
+    const char *type, *actual = "null";
+    bool full = false;
     unsigned number;
     int rc;
 
@@ -212,13 +223,28 @@ s3__upload_part(struct s3_call *call)
     }
     objmeta_init(&up);
     rc = objlayer_mp_stat(call->s3->ol, call->bucket, call->key, id, &up);
-    if (rc == 0)
+    if (rc == 0) {
         algo = upload_algo(&up);
+        type = objmeta_header(&up, CHECKSUM_TYPE_HEADER);
+        full = type && !strcmp(type, "FULL_OBJECT");
+    }
     objmeta_release(&up);
-    if (rc == 0 && algo != CHECKSUM_NONE && !part_checksum_ok(req, algo))
+    if (rc == 0 && algo != CHECKSUM_NONE && !part_checksum_ok(req, algo, &actual))
         rc = -ERR_INVALID_REQUEST; /* the upload's algorithm, or none: as S3 */
     if (rc == 0)
         rc = s3__upload_begin(call, &opts, md5, &u);
+    /*
+     * A part that names no checksum: of a FULL_OBJECT upload, its CRC is
+     * computed here (the object's is combined from the parts'); of a
+     * COMPOSITE one, it is refused, as S3 does (the object's checksum needs
+     * the client's checksum of every part).
+     */
+    if (rc == 0 && algo != CHECKSUM_NONE && s3_body_algo(s3__upload_body(u)) == CHECKSUM_NONE) {
+        if (full)
+            s3_body_compute(s3__upload_body(u), algo);
+        else
+            rc = -ERR_INVALID_REQUEST;
+    }
     if (rc == 0)
         rc = objlayer_mp_part_begin(call->s3->ol, call->bucket, call->key, id, number, &opts,
                                     &put);
@@ -226,12 +252,13 @@ s3__upload_part(struct s3_call *call)
         s3__upload_stream(u, put, true);
         return;
     }
-    s3__send_error(call, rc, rc == -ERR_INVALID_REQUEST
-                                 ? arena_printf(req->arena,
-                                                "Checksum Type mismatch occurred, expected "
-                                                "checksum Type: %s",
-                                                checksum_algo_lower(algo))
-                                 : NULL);
+    s3__send_error(call, rc,
+                   rc == -ERR_INVALID_REQUEST
+                       ? arena_printf(req->arena,
+                                      "Checksum Type mismatch occurred, expected "
+                                      "checksum Type: %s, actual checksum Type: %s",
+                                      checksum_algo_lower(algo), actual)
+                       : NULL);
 }
 
 /* ---- CompleteMultipartUpload ---- */

@@ -358,6 +358,12 @@ s3__upload_begin(struct s3_call *call, struct obj_put_opts *opts, uint8_t md5[16
     return 0;
 }
 
+struct s3_body *
+s3__upload_body(struct s3_upload *u)
+{
+    return u->body;
+}
+
 /* The decoder's sink: payload bytes into the object. */
 static int
 upload_sink(void *arg, const void *data, size_t n)

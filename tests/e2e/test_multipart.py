@@ -580,12 +580,12 @@ def test_full_object_crc(server, bucket, algo, ctype):
 
 @pytest.mark.parametrize("algo,ctype", [("SHA256", "COMPOSITE"), ("CRC64NVME", "FULL_OBJECT")])
 def test_part_without_checksum_in_checksum_upload(server, bucket, algo, ctype):
-    """An upload created with a checksum algorithm gets a part without any checksum. S3's API
-    reference and user guide do not say what S3 answers (UploadPart only says the parts' algorithm
-    must be the upload's); this is what Basalt does: the part is stored without a checksum, and a
-    completion naming it is an InvalidPart, whether or not it lists the part's checksum, so no
-    object ever claims a checksum that does not cover all its bytes. The same part uploaded
-    again with its checksum completes."""
+    """An upload created with a checksum algorithm gets a part that names no checksum. In a
+    COMPOSITE upload it is refused at once, as S3 does ("Checksum Type mismatch occurred,
+    expected checksum Type: sha256, actual checksum Type: null"): the object's checksum is made
+    of the client's part checksums. In a FULL_OBJECT upload the server computes the part's CRC
+    (the object's CRC is combined from the parts'), answers it, and the upload completes with
+    the right whole-object CRC, whether or not the completion lists it."""
     sig = Signed(server)
     lower, elem = algo.lower(), "Checksum" + algo
     p = rand_bytes(3000, seed=73)
@@ -593,21 +593,21 @@ def test_part_without_checksum_in_checksum_upload(server, bucket, algo, ctype):
                                                  "x-amz-checksum-type": ctype})
     q = [("partNumber", "1"), ("uploadId", uid)]
     r = sig.request("PUT", f"/{bucket}/nc", query=q, body=p)
+    if ctype == "COMPOSITE":
+        assert_s3_error(r, 400, "InvalidRequest")
+        assert "expected checksum Type: %s, actual checksum Type: null" % lower in r.text, r.text
+        lp = sig.request("GET", f"/{bucket}/nc", query=[("uploadId", uid)])
+        assert "<Part>" not in lp.text, lp.text  # nothing stored
+        r = sig.request("PUT", f"/{bucket}/nc", query=q, body=p,
+                        headers={"x-amz-checksum-" + lower: _b64_sum(algo, p)})
     assert r.status_code == 200, r.text
     assert r.headers["ETag"] == '"%s"' % md5hex(p)
-    assert "x-amz-checksum-" + lower not in r.headers  # nothing computed for it
+    assert r.headers.get("x-amz-checksum-" + lower) == _b64_sum(algo, p)
     lp = sig.request("GET", f"/{bucket}/nc", query=[("uploadId", uid)])
-    assert _xml_text(lp, "PartNumber") == "1" and _xml_text(lp, "ETag") == r.headers["ETag"]
-    for sums in ({}, {elem: _b64_sum(algo, p)}):
-        c = sig.request("POST", f"/{bucket}/nc", query=[("uploadId", uid)],
-                        body=_complete_doc([(1, r.headers["ETag"], sums)]))
-        assert_s3_error(c, 400, "InvalidPart")
-    assert sig.request("HEAD", f"/{bucket}/nc").status_code == 404
-    r = sig.request("PUT", f"/{bucket}/nc", query=q, body=p,
-                    headers={"x-amz-checksum-" + lower: _b64_sum(algo, p)})
-    assert r.status_code == 200, r.text
+    assert _xml_text(lp, elem) == _b64_sum(algo, p), lp.text
+    sums = {elem: _b64_sum(algo, p)} if ctype == "COMPOSITE" else {}
     c = sig.request("POST", f"/{bucket}/nc", query=[("uploadId", uid)],
-                    body=_complete_doc([(1, r.headers["ETag"], {elem: _b64_sum(algo, p)})]))
+                    body=_complete_doc([(1, r.headers["ETag"], sums)]))
     assert c.status_code == 200, c.text
     want = _composite_b64(algo, [p]) if ctype == "COMPOSITE" else _b64_sum(algo, p)
     assert _xml_text(c, elem) == want and _xml_text(c, "ChecksumType") == ctype
