@@ -731,3 +731,40 @@ TEST(s3_body_signed_chunks_without_sha_ni)
     test_s3_body_bad_chunk_after_many();
     s3_body_test_no_sha_ni = false;
 }
+
+/* s3_body_compute(): the checksum of an algorithm the request did not name (FULL_OBJECT parts). */
+TEST(s3_body_compute_when_none_named)
+{
+    uint8_t data[5000];
+    char b64[CHECKSUM_B64_SIZE];
+    struct tcall t;
+    struct s3_body *b;
+    const char *algo, *v;
+
+    pattern(data, sizeof(data));
+    checksum_b64(CHECKSUM_CRC32C, data, sizeof(data), b64);
+    tcall_init(&t, SIGV4_UNSIGNED_PAYLOAD);
+    ASSERT_OK(s3_body_begin(&t.call, &b));
+    ASSERT_EQ(s3_body_algo(b), CHECKSUM_NONE);
+    s3_body_compute(b, CHECKSUM_CRC32C);
+    ASSERT_EQ(s3_body_algo(b), CHECKSUM_CRC32C);
+    ASSERT_OK(s3_body_feed(b, data, 1234, sink, &t.out));
+    ASSERT_OK(s3_body_feed(b, data + 1234, sizeof(data) - 1234, sink, &t.out));
+    ASSERT_OK(s3_body_finish(b));
+    ASSERT(s3_body_checksum(b, &algo, &v));
+    ASSERT_STREQ(algo, "crc32c");
+    ASSERT_STREQ(v, b64);
+    tcall_release(&t);
+    /* a request that names one keeps it */
+    checksum_b64(CHECKSUM_SHA1, data, sizeof(data), b64);
+    tcall_init(&t, SIGV4_UNSIGNED_PAYLOAD);
+    tcall_header(&t, "x-amz-checksum-sha1", b64);
+    ASSERT_OK(s3_body_begin(&t.call, &b));
+    s3_body_compute(b, CHECKSUM_CRC32C);
+    ASSERT_EQ(s3_body_algo(b), CHECKSUM_SHA1);
+    ASSERT_OK(s3_body_feed(b, data, sizeof(data), sink, &t.out));
+    ASSERT_OK(s3_body_finish(b));
+    ASSERT(s3_body_checksum(b, &algo, &v));
+    ASSERT_STREQ(algo, "sha1");
+    tcall_release(&t);
+}
