@@ -78,23 +78,21 @@ is_subresource(struct slice name)
     return false;
 }
 
-bool
-sigv2_is_signed(const struct sigv4_req *r)
-{
-    struct slice v;
-
-    if (sigv4_find_header(r->headers, r->nheaders, "authorization", &v) &&
-        slice_starts_with(slice_trim(v), SLICE_LIT("AWS ")))
-        return true;
-    return sigv4_find_param(r->query, "AWSAccessKeyId", &v) > 0;
-}
-
 static bool
 presigned(const struct sigv4_req *r)
 {
     struct slice v;
 
     return sigv4_find_param(r->query, "AWSAccessKeyId", &v) > 0;
+}
+
+bool
+sigv2_is_signed(const struct sigv4_req *r)
+{
+    struct slice v;
+
+    return presigned(r) || (sigv4_find_header(r->headers, r->nheaders, "authorization", &v) &&
+                            slice_starts_with(slice_trim(v), SLICE_LIT("AWS ")));
 }
 
 /* The decoded value of query parameter `name` into `out` (cleared); false if absent. */
@@ -187,23 +185,37 @@ is_header_param(struct slice name)
            slice_case_eq(name, SLICE_LIT("content-md5"));
 }
 
+/*
+ * Header `name`: the request's, else (a presigned URL's query list `l`, or
+ * NULL) the query parameter of that name in any case; trimmed. False if neither.
+ */
+static bool
+header_or_param(const struct sigv4_req *r, const struct qlist *l, const char *name,
+                struct slice *out)
+{
+    size_t i;
+
+    if (sigv4_find_header(r->headers, r->nheaders, name, out)) {
+        *out = slice_trim(*out);
+        return true;
+    }
+    for (i = 0; l && i < l->n; i++) {
+        if (slice_case_eq_cstr(buf_slice(&l->v[i].name), name)) {
+            *out = slice_trim(buf_slice(&l->v[i].value));
+            return true;
+        }
+    }
+    return false;
+}
+
 /* A standard header line: the header, else (presigned) the query parameter, else "". */
 static void
 add_standard(const struct sigv4_req *r, const struct qlist *l, const char *name, struct buf *sts)
 {
     struct slice v;
-    size_t i;
 
-    if (sigv4_find_header(r->headers, r->nheaders, name, &v)) {
-        buf_addslice(sts, slice_trim(v));
-    } else {
-        for (i = 0; l && i < l->n; i++) {
-            if (slice_case_eq_cstr(buf_slice(&l->v[i].name), name)) {
-                buf_addslice(sts, slice_trim(buf_slice(&l->v[i].value)));
-                break;
-            }
-        }
-    }
+    if (header_or_param(r, l, name, &v))
+        buf_addslice(sts, v);
     buf_addch(sts, '\n');
 }
 
@@ -342,23 +354,52 @@ check_query(const struct qlist *l, bool is_presigned, struct buf *errmsg)
     return 0;
 }
 
+/* The string to sign, with the query already parsed into `l`. */
+static void
+string_to_sign(const struct sigv4_req *r, const struct qlist *l, struct slice resource,
+               struct slice date, struct buf *out)
+{
+    const struct qlist *hq = presigned(r) ? l : NULL; /* header parameters count if presigned */
+
+    buf_addslice(out, r->method);
+    buf_addch(out, '\n');
+    add_standard(r, hq, "content-md5", out);
+    add_standard(r, hq, "content-type", out);
+    buf_addslice(out, date);
+    buf_addch(out, '\n');
+    add_amz_headers(r, hq, out);
+    buf_addslice(out, resource);
+    add_subresources(l, out);
+}
+
 void
 sigv2_string_to_sign(const struct sigv4_req *r, struct slice resource, struct slice date,
                      struct buf *out)
 {
-    bool q = presigned(r);
     struct qlist l;
 
     qlist_parse(r->query, &l);
-    buf_addslice(out, r->method);
-    buf_addch(out, '\n');
-    add_standard(r, q ? &l : NULL, "content-md5", out);
-    add_standard(r, q ? &l : NULL, "content-type", out);
-    buf_addslice(out, date);
-    buf_addch(out, '\n');
-    add_amz_headers(r, q ? &l : NULL, out);
-    buf_addslice(out, resource);
-    add_subresources(&l, out);
+    string_to_sign(r, &l, resource, date, out);
+    qlist_release(&l);
+}
+
+void
+sigv2_query_headers(const struct sigv4_req *r, sigv2_header_fn *fn, void *arg)
+{
+    struct qlist l;
+    struct slice v;
+    size_t i;
+
+    if (!presigned(r))
+        return;
+    qlist_parse(r->query, &l);
+    for (i = 0; i < l.n; i++) {
+        struct slice name = buf_slice(&l.v[i].name);
+
+        if (is_header_param(name) &&
+            !sigv4_find_header(r->headers, r->nheaders, l.v[i].name.ptr, &v))
+            fn(arg, name, buf_slice(&l.v[i].value));
+    }
     qlist_release(&l);
 }
 
@@ -420,7 +461,8 @@ sigv2_verify(const struct sigv4_req *r, const struct slice *resources, size_t nr
 {
     struct buf key = BUF_INIT, sig = BUF_INIT, expires = BUF_INIT, secret = BUF_INIT;
     struct buf sts = BUF_INIT;
-    struct slice authz, dates[2], k, s;
+    struct slice authz, dates[2], k, s, h;
+    struct qlist l;
     size_t ndates = 0, i, j;
     bool is_presigned = presigned(r), ok = false;
     uint64_t exp = 0;
@@ -428,6 +470,7 @@ sigv2_verify(const struct sigv4_req *r, const struct slice *resources, size_t nr
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
+    qlist_parse(r->query, &l);
     if (is_presigned) {
         struct slice v;
 
@@ -470,15 +513,9 @@ sigv2_verify(const struct sigv4_req *r, const struct slice *resources, size_t nr
         if (sigv4_find_header(r->headers, r->nheaders, "date", &dv))
             dates[ndates++] = slice_trim(dv);
     }
-    {
-        struct qlist l;
-
-        qlist_parse(r->query, &l);
-        rc = check_query(&l, is_presigned, errmsg);
-        qlist_release(&l);
-        if (rc < 0)
-            goto out;
-    }
+    rc = check_query(&l, is_presigned, errmsg);
+    if (rc < 0)
+        goto out;
     rc = lookup(lookup_arg, buf_slice(&key), &secret);
     if (rc < 0)
         goto out;
@@ -487,7 +524,7 @@ sigv2_verify(const struct sigv4_req *r, const struct slice *resources, size_t nr
             char want[29];
 
             buf_clear(&sts);
-            sigv2_string_to_sign(r, resources[i], dates[j], &sts);
+            string_to_sign(r, &l, resources[i], dates[j], &sts);
             sigv2_sign(buf_slice(&secret), buf_slice(&sts), want);
             ok = sig.len == 28 && ct_equal(want, sig.ptr, 28);
         }
@@ -499,25 +536,22 @@ sigv2_verify(const struct sigv4_req *r, const struct slice *resources, size_t nr
         goto out;
     }
     snprintf(out->access_key, sizeof(out->access_key), "%.*s", (int)key.len, key.ptr);
-    {
-        /*
-         * x-amz-content-sha256, when sent, is signed (every x-amz-* header is)
-         * and says what the body is: a hash to check, or aws-chunked framing
-         * (the SigV4-signed kinds then fail their chunk signatures: there is
-         * no SigV4 signing key). Otherwise the body is unsigned.
-         */
-        struct slice h;
-
-        if (sigv4_find_header(r->headers, r->nheaders, "x-amz-content-sha256", &h) &&
-            slice_trim(h).len < sizeof(out->payload_hash))
-            snprintf(out->payload_hash, sizeof(out->payload_hash), "%.*s", (int)slice_trim(h).len,
-                     slice_trim(h).ptr);
-        else
-            snprintf(out->payload_hash, sizeof(out->payload_hash), "%s", SIGV4_UNSIGNED_PAYLOAD);
-    }
+    /*
+     * x-amz-content-sha256, when sent (as a header, or a presigned URL's
+     * parameter), is signed as every x-amz-* header is, and says what the body
+     * is: a hash to check, or aws-chunked framing (the SigV4-signed kinds then
+     * fail their chunk signatures: there is no SigV4 signing key). Otherwise
+     * the body is unsigned.
+     */
+    if (header_or_param(r, is_presigned ? &l : NULL, "x-amz-content-sha256", &h) &&
+        h.len < sizeof(out->payload_hash))
+        snprintf(out->payload_hash, sizeof(out->payload_hash), "%.*s", (int)h.len, h.ptr);
+    else
+        snprintf(out->payload_hash, sizeof(out->payload_hash), "%s", SIGV4_UNSIGNED_PAYLOAD);
     out->request_time = t;
     out->presigned = is_presigned;
 out:
+    qlist_release(&l);
     buf_release_secure(&secret);
     buf_release(&key);
     buf_release(&sig);

@@ -61,6 +61,17 @@ int sigv2_verify(const struct sigv4_req *r, const struct slice *resources, size_
 void sigv2_string_to_sign(const struct sigv4_req *r, struct slice resource, struct slice date,
                           struct buf *out);
 
+/*
+ * The header parameters of a presigned URL's query (Content-Type,
+ * Content-MD5, x-amz-*, any case; names and values decoded as for the string
+ * to sign) that the request did not send as headers: `fn(arg, name, value)`
+ * for each. After sigv2_verify() they are signed, given once each and free
+ * of control characters, and count as the request's headers. Nothing for a
+ * request that is not presigned.
+ */
+typedef void sigv2_header_fn(void *arg, struct slice name, struct slice value);
+void sigv2_query_headers(const struct sigv4_req *r, sigv2_header_fn *fn, void *arg);
+
 /* base64(HMAC-SHA1(secret, msg)): 28 characters and a NUL. */
 void sigv2_sign(struct slice secret, struct slice msg, char out[29]);
 

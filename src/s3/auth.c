@@ -214,56 +214,34 @@ authenticate_v2(struct s3_call *call, const struct sigv4_req *r, struct buf *msg
     return sigv2_verify(r, res, n, s3__lookup_secret, call->s3, &call->auth, msg);
 }
 
+/* Adds one header from a SigV2 presigned URL's query (sigv2_query_headers()). */
+static void
+add_query_header(void *arg, struct slice name, struct slice value)
+{
+    struct http_req *req = arg;
+    struct http_header *h = arena_alloc(req->arena, (req->nheaders + 1) * sizeof(*h));
+
+    memcpy(h, req->headers, req->nheaders * sizeof(*h));
+    h[req->nheaders].name = slice_make(arena_slicedup(req->arena, name), name.len);
+    h[req->nheaders].value = slice_make(arena_slicedup(req->arena, value), value.len);
+    req->headers = h;
+    req->nheaders++;
+}
+
 /*
  * A SigV2 presigned URL may carry Content-Type, Content-MD5 and x-amz-*
  * headers as query parameters (botocore puts a presigned PUT's metadata
- * there); once the signature covering them is verified they count as the
- * request's headers, unless it sent the header itself. Names and values are
- * decoded as sigv2.c decoded them for the string to sign, which also refused
- * a parameter given twice or holding a control character. Returns whether any
- * header was added (the request is then routed again: x-amz-copy-source makes
- * a PUT a copy).
+ * there); once verified they count as the request's headers. Returns whether
+ * any was added: the request is then routed again (x-amz-copy-source makes a
+ * PUT a copy).
  */
 static bool
-query_headers_v2(struct http_req *req)
+query_headers_v2(struct http_req *req, const struct sigv4_req *r)
 {
-    struct slice q = req->query, seg, name, val;
-    struct http_header *h;
-    size_t extra = 0, n = req->nheaders, n0 = req->nheaders;
-    struct buf dn = BUF_INIT, dv = BUF_INIT;
+    size_t n0 = req->nheaders;
 
-    while (q.ptr) {
-        q = slice_split(q, '&', &seg);
-        extra++;
-    }
-    h = arena_alloc(req->arena, (n + extra) * sizeof(*h));
-    memcpy(h, req->headers, n * sizeof(*h));
-    q = req->query;
-    while (q.ptr) {
-        struct slice v;
-
-        q = slice_split(q, '&', &seg);
-        val = slice_split(seg, '=', &name);
-        buf_clear(&dn);
-        buf_clear(&dv);
-        if (!val.ptr || uri_decode(&dn, name) < 0 || uri_decode(&dv, val) < 0)
-            continue;
-        name = buf_slice(&dn);
-        if (!(name.len > 6 && slice_case_eq(slice_make(name.ptr, 6), SLICE_LIT("x-amz-"))) &&
-            !slice_case_eq(name, SLICE_LIT("content-type")) &&
-            !slice_case_eq(name, SLICE_LIT("content-md5")))
-            continue;
-        if (http_req_header(req, dn.ptr, &v))
-            continue;
-        h[n].name = slice_make(arena_slicedup(req->arena, name), name.len);
-        h[n].value = slice_make(arena_slicedup(req->arena, buf_slice(&dv)), dv.len);
-        n++;
-    }
-    buf_release(&dn);
-    buf_release(&dv);
-    req->headers = h;
-    req->nheaders = n;
-    return n > n0;
+    sigv2_query_headers(r, add_query_header, req);
+    return req->nheaders > n0;
 }
 
 int
@@ -277,7 +255,7 @@ s3__authenticate(struct s3_call *call)
     fill_sigv4_req(call, &r);
     if (sigv2_is_signed(&r)) {
         rc = authenticate_v2(call, &r, &msg);
-        if (rc == 0 && call->auth.presigned && query_headers_v2(call->req))
+        if (rc == 0 && call->auth.presigned && query_headers_v2(call->req, &r))
             call->rerouted = true;
         if (rc < 0)
             s3__send_error_code(call, rc, NULL, msg.len && rc != -ERR_EXPIRED ? msg.ptr : NULL);
