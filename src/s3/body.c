@@ -209,9 +209,8 @@ parse_size(struct s3_body *b)
     return 0;
 }
 
-/* True for x-amz-checksum-* headers that are not values (mode, type, algorithm). */
-static bool
-is_checksum_value_header(struct slice name)
+bool
+s3_checksum_value_header(struct slice name)
 {
     struct slice prefix = SLICE_LIT("x-amz-checksum-");
 
@@ -234,7 +233,7 @@ parse_checksum_headers(struct s3_body *b)
         struct slice name = req->headers[i].name;
         enum checksum_algo algo;
 
-        if (!is_checksum_value_header(name))
+        if (!s3_checksum_value_header(name))
             continue;
         if (checksum_algo_parse(name, &algo) < 0 || b->algo != CHECKSUM_NONE)
             return -ERR_INVALID_CHECKSUM; /* unknown, or several */

@@ -71,6 +71,11 @@ int s3_body_begin(struct s3_call *call, struct s3_body **out);
  */
 enum checksum_algo s3_body_algo(const struct s3_body *b);
 void s3_body_compute(struct s3_body *b, enum checksum_algo algo);
+/*
+ * True for a header that carries a checksum value, x-amz-checksum-<algo> (any
+ * case; <algo> possibly unknown), not x-amz-checksum-mode, -type or -algorithm.
+ */
+bool s3_checksum_value_header(struct slice name);
 /* Payload size when known (x-amz-decoded-content-length, or Content-Length), else -1. */
 int64_t s3_body_size(const struct s3_body *b);
 /* True if the body is aws-chunked (Content-Encoding's "aws-chunked" is then not stored). */

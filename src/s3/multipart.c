@@ -177,8 +177,7 @@ part_checksum_ok(const struct http_req *req, enum checksum_algo algo, const char
     for (i = 0; i < req->nheaders; i++) {
         struct slice n = req->headers[i].name;
 
-        if (n.len > 15 && slice_case_eq(slice_make(n.ptr, 15), SLICE_LIT("x-amz-checksum-")) &&
-            !slice_case_eq(n, SLICE_LIT("x-amz-checksum-mode"))) {
+        if (s3_checksum_value_header(n)) {
             a = CHECKSUM_NONE;
             if (checksum_algo_parse(n, &a) < 0 || a != algo) {
                 *actual = a != CHECKSUM_NONE ? checksum_algo_lower(a) : "unknown";
@@ -397,8 +396,7 @@ complete_checksum_headers(const struct http_req *req, struct complete_edit *e)
     for (i = 0; i < req->nheaders; i++) {
         struct slice n = req->headers[i].name;
 
-        if (n.len <= 15 || !slice_case_eq(slice_make(n.ptr, 15), SLICE_LIT("x-amz-checksum-")) ||
-            checksum_algo_parse(n, &a) < 0)
+        if (!s3_checksum_value_header(n) || checksum_algo_parse(n, &a) < 0)
             continue;
         if (a != e->algo)
             return -ERR_INVALID_REQUEST; /* not the algorithm the upload was created with */

@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "s3/body.h"
 #include "s3/internal.h"
 #include "s3/xml.h"
 #include "util/checksum.h"
@@ -334,10 +335,8 @@ s3__body_checksum_check(const struct http_req *req, struct slice body)
     for (i = 0; i < req->nheaders; i++) {
         struct slice n = req->headers[i].name;
 
-        if (n.len <= 15 || !slice_case_eq(slice_make(n.ptr, 15), SLICE_LIT("x-amz-checksum-")))
+        if (!s3_checksum_value_header(n) || checksum_algo_parse(n, &algo) < 0)
             continue;
-        if (checksum_algo_parse(n, &algo) < 0)
-            continue; /* x-amz-checksum-mode and the like */
         checksum_b64(algo, body.ptr, body.len, got);
         return slice_eq_cstr(slice_trim(req->headers[i].value), got) ? 1 : -ERR_CHECKSUM_MISMATCH;
     }
