@@ -485,9 +485,10 @@ sigv2_verify(const struct sigv4_req *r, const struct slice *resources, size_t nr
             !param_decoded(r->query, "Signature", &sig) ||
             !param_decoded(r->query, "Expires", &expires) || key.len == 0 ||
             parse_u64(buf_slice(&expires), &exp) < 0 || exp > (uint64_t)INT64_MAX) {
+            /* S3's answer: 403 AccessDenied with this message */
             errmsg_add(errmsg, "Query-string authentication requires the Signature, Expires and "
                                "AWSAccessKeyId parameters");
-            rc = -ERR_AUTH_MALFORMED;
+            rc = -ERR_ACCESS_DENIED;
             goto out;
         }
         t = (time_t)exp;

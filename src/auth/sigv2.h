@@ -44,8 +44,9 @@ bool sigv2_is_signed(const struct sigv4_req *r);
  * "UNSIGNED-PAYLOAD" (SigV2 signs no payload hash; Content-MD5 still applies) unless
  * the request carries x-amz-content-sha256 (signed, as every x-amz-* header);
  * region stays empty (SigV2 has none). Errors as sigv4_verify():
- * -ERR_AUTH_MALFORMED (a presigned URL without its three parameters, an
- * unparsable header), -ERR_ACCESS_DENIED (no usable date), -ERR_TIME_SKEWED,
+ * -ERR_AUTH_MALFORMED (an unparsable header, a query that cannot be signed
+ * safely), -ERR_ACCESS_DENIED (a presigned URL without its three parameters,
+ * no usable date), -ERR_TIME_SKEWED,
  * -ERR_EXPIRED, -ERR_INVALID_ACCESS_KEY, -ERR_SIG_MISMATCH. Constant-time
  * comparison; `errmsg` as in sigv4_verify().
  */

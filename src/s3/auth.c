@@ -257,8 +257,10 @@ s3__authenticate(struct s3_call *call)
         rc = authenticate_v2(call, &r, &msg);
         if (rc == 0 && call->auth.presigned && query_headers_v2(call->req, &r))
             call->rerouted = true;
+        if (rc == -ERR_AUTH_MALFORMED && http_req_has_param(call->req, "AWSAccessKeyId"))
+            code = "AuthorizationQueryParametersError"; /* as for a SigV4 presigned URL */
         if (rc < 0)
-            s3__send_error_code(call, rc, NULL, msg.len && rc != -ERR_EXPIRED ? msg.ptr : NULL);
+            s3__send_error_code(call, rc, code, msg.len && rc != -ERR_EXPIRED ? msg.ptr : NULL);
         buf_release(&msg);
         return rc;
     }

@@ -152,11 +152,11 @@ TEST(sigv2_presigned_errors)
     struct sigv4_auth a;
 
     treq_init(&t, "GET", "/b/k", "AWSAccessKeyId=" AK "&Expires=1175029600", 0);
-    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_AUTH_MALFORMED); /* no Signature */
+    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_ACCESS_DENIED); /* no Signature: S3's AccessDenied */
     treq_init(&t, "GET", "/b/k", "AWSAccessKeyId=" AK "&Signature=x&Expires=soon", 0);
-    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_AUTH_MALFORMED);
+    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_ACCESS_DENIED);
     treq_init(&t, "GET", "/b/k", "AWSAccessKeyId=&Signature=x&Expires=1", 0);
-    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_AUTH_MALFORMED);
+    ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_ACCESS_DENIED);
     treq_init(&t, "GET", "/b/k",
               "AWSAccessKeyId=" AK "&Signature=x&Expires=1175029600&X-Amz-Signature=y", 0);
     ASSERT_EQ(verify1(&t, "/b/k", &a), -ERR_AUTH_MALFORMED); /* two mechanisms */
