@@ -4,7 +4,6 @@ on PutObject (item 4): boto3 and raw signed requests, with their bad input."""
 import base64
 import hashlib
 import re
-import time
 import zlib
 
 import pytest
