@@ -138,6 +138,9 @@ objlayer_bucket_delete(struct objlayer *ol, const char *bucket)
     return rc;
 }
 
+_Static_assert(sizeof(((struct obj_bucket *)0)->name) == sizeof(((struct bucket_ent *)0)->name),
+               "bucket names copy whole");
+
 static int
 cmp_bucket(const void *a, const void *b)
 {
@@ -145,10 +148,11 @@ cmp_bucket(const void *a, const void *b)
 }
 
 int
-objlayer_bucket_list(struct objlayer *ol, struct bucket_ent **out, size_t *n)
+objlayer_bucket_list(struct objlayer *ol, struct obj_bucket **out, size_t *n)
 {
     struct eset *set = &ol->sets[0];
-    struct bucket_ent *all = NULL, *res;
+    struct bucket_ent *all = NULL;
+    struct obj_bucket *res;
     size_t nall = 0, nres = 0, i, run;
     unsigned j, online = 0;
 
@@ -175,8 +179,10 @@ objlayer_bucket_list(struct objlayer *ol, struct bucket_ent **out, size_t *n)
     for (i = 0; i < nall; i += run) {
         for (run = 1; i + run < nall && !strcmp(all[i].name, all[i + run].name); run++)
             ;
-        if (run >= set->k && all[i].name[0] != '.')
-            res[nres++] = all[i];
+        if (run >= set->k && all[i].name[0] != '.') {
+            memcpy(res[nres].name, all[i].name, sizeof(res[nres].name));
+            res[nres++].created_ns = all[i].created_ns;
+        }
     }
     free(all);
     *out = res;

@@ -66,12 +66,12 @@ objlayer_bucket_config_get(struct objlayer *ol, const char *bucket, const char *
 {
     struct buf key = BUF_INIT;
     struct obj_get *g = NULL;
-    struct obj_meta info;
+    struct obj_info info;
     int rc = objlayer_bucket_stat(ol, bucket, NULL);
 
     if (rc < 0)
         return rc;
-    objmeta_init(&info);
+    obj_info_init(&info);
     config_key(&key, bucket, name);
     rc = objlayer_get_open(ol, SYS_BUCKET, key.ptr, &g, &info);
     if (rc == -ERR_BUCKET_NOT_FOUND || rc == -ERR_KEY_NOT_FOUND)
@@ -80,7 +80,7 @@ objlayer_bucket_config_get(struct objlayer *ol, const char *bucket, const char *
         rc = read_all(g, info.size, out);
         obj_get_close(g);
     }
-    objmeta_release(&info);
+    obj_info_release(&info);
     buf_release(&key);
     return rc;
 }

@@ -25,12 +25,12 @@ delete_job(struct eset *set, unsigned j, void *arg)
 int
 objlayer_delete(struct objlayer *ol, const char *bucket, const char *key)
 {
-    return objlayer_delete_if(ol, bucket, key, NULL, NULL);
+    return objlayer_delete_if(ol, bucket, key, NULL);
 }
 
 int
-objlayer_delete_if(struct objlayer *ol, const char *bucket, const char *key, objlayer_cond_fn *cond,
-                   void *cond_arg)
+objlayer_delete_if(struct objlayer *ol, const char *bucket, const char *key,
+                   const struct obj_cond *cond)
 {
     struct eset *set = object__pick_set(ol, bucket, key);
     pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
@@ -43,7 +43,7 @@ objlayer_delete_if(struct objlayer *ol, const char *bucket, const char *key, obj
         return rc;
     pthread_mutex_lock(lock);
     if (cond) {
-        rc = object__check_cond(set, bucket, key, cond, cond_arg);
+        rc = object__check_cond(set, bucket, key, cond);
         if (rc < 0) {
             pthread_mutex_unlock(lock);
             return rc;

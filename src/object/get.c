@@ -78,18 +78,32 @@ object__get_open_meta(struct obj_get *g)
 }
 
 int
-objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *info)
+object__head(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *out)
 {
     struct obj_get *g = object__get_new(ol, bucket, key);
     int rc = object__get_open_meta(g);
 
     if (rc == 0) {
-        objmeta_copy(info, g->m);
-        buf_release(&info->inline_data);
+        objmeta_copy(out, g->m);
+        buf_release(&out->inline_data);
         if (g->heal)
             object__heal_enqueue(ol, bucket, key);
     }
     object__get_free(g);
+    return rc;
+}
+
+int
+objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct obj_info *info)
+{
+    struct obj_meta m;
+    int rc;
+
+    objmeta_init(&m);
+    rc = object__head(ol, bucket, key, &m);
+    if (rc == 0)
+        object__info_from_meta(info, &m);
+    objmeta_release(&m);
     return rc;
 }
 
@@ -184,7 +198,7 @@ open_version(struct obj_get *g)
 
 int
 objlayer_get_open(struct objlayer *ol, const char *bucket, const char *key,
-                  struct obj_get **out, struct obj_meta *info)
+                  struct obj_get **out, struct obj_info *info)
 {
     struct obj_get *g = object__get_new(ol, bucket, key);
     int rc = open_version(g);
@@ -198,8 +212,7 @@ objlayer_get_open(struct objlayer *ol, const char *bucket, const char *key,
         object__get_free(g);
         return -ERR_CORRUPT;
     }
-    objmeta_copy(info, g->m);
-    buf_release(&info->inline_data);
+    object__info_from_meta(info, g->m);
     *out = g;
     return 0;
 }

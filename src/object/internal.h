@@ -81,6 +81,11 @@ struct objlayer {
     bool threads_started;
 };
 
+/* HEAD with the record itself (without inline data): objlayer_head()'s errors. */
+int object__head(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *out);
+/* The view of record `m` for upper layers (objinfo.c); `dst` initialized. */
+void object__info_from_meta(struct obj_info *dst, const struct obj_meta *m);
+
 /* The codec for k+m (built on first use, then shared). */
 struct erasure *object__codec(struct objlayer *ol, unsigned k, unsigned m);
 /* The set that owns bucket/key (stable hash). */
@@ -153,11 +158,11 @@ int object__read_metas(struct eset *set, const char *bucket, const char *key,
 bool object__same_version(const struct obj_meta *a, const struct obj_meta *b);
 /*
  * The condition of a conditional write or delete on the current version of
- * bucket/key (NULL to `cond` when there is none); the caller holds the key's
- * name lock. Its result, or the read's error (-ERR_QUORUM...).
+ * bucket/key; the caller holds the key's name lock. obj_cond_check()'s
+ * result, or the read's error (-ERR_QUORUM...).
  */
 int object__check_cond(struct eset *set, const char *bucket, const char *key,
-                       objlayer_cond_fn *cond, void *cond_arg);
+                       const struct obj_cond *cond);
 
 /*
  * put.c, for multipart uploads: a PUT with the layout of `layout` (k, m,
@@ -170,7 +175,7 @@ int object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
                       struct obj_put **out);
 int object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
                           const struct obj_meta *meta, const bool *staged,
-                          objlayer_cond_fn *cond, void *cond_arg);
+                          const struct obj_cond *cond);
 /* The batch function of ol->hashq: MD5 of the blocks of several PUTs at once. */
 void object__md5_batch(struct work **w, unsigned n);
 

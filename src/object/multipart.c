@@ -147,9 +147,10 @@ objlayer_mp_create(struct objlayer *ol, const char *bucket, const char *key,
     return rc == -ERR_BUCKET_NOT_FOUND ? -ERR_QUORUM : rc;
 }
 
-int
-objlayer_mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id,
-                 struct obj_meta *out)
+/* The upload's record (its layout and headers); objlayer_mp_stat()'s errors. */
+static int
+mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id,
+        struct obj_meta *out)
 {
     char *ukey;
     int rc;
@@ -157,14 +158,29 @@ objlayer_mp_stat(struct objlayer *ol, const char *bucket, const char *key, const
     if (!valid_id(upload_id))
         return -ERR_NO_SUCH_UPLOAD;
     ukey = upload_key(bucket, key, upload_id);
-    rc = objlayer_head(ol, OBJ_MP_BUCKET, ukey, out);
+    rc = object__head(ol, OBJ_MP_BUCKET, ukey, out);
     free(ukey);
     if (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_NOT_FOUND || rc == -ERR_BUCKET_NOT_FOUND)
         return -ERR_NO_SUCH_UPLOAD;
     return rc;
 }
 
-/* 0 if the upload exists, else objlayer_mp_stat()'s error. */
+int
+objlayer_mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id,
+                 struct obj_info *out)
+{
+    struct obj_meta m;
+    int rc;
+
+    objmeta_init(&m);
+    rc = mp_stat(ol, bucket, key, upload_id, &m);
+    if (rc == 0)
+        object__info_from_meta(out, &m);
+    objmeta_release(&m);
+    return rc;
+}
+
+/* 0 if the upload exists, else mp_stat()'s error. */
 static int
 upload_exists(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id)
 {
@@ -172,7 +188,7 @@ upload_exists(struct objlayer *ol, const char *bucket, const char *key, const ch
     int rc;
 
     objmeta_init(&up);
-    rc = objlayer_mp_stat(ol, bucket, key, upload_id, &up);
+    rc = mp_stat(ol, bucket, key, upload_id, &up);
     objmeta_release(&up);
     return rc;
 }
@@ -189,7 +205,7 @@ objlayer_mp_part_begin(struct objlayer *ol, const char *bucket, const char *key,
     if (number < 1 || number > OBJMETA_MAX_PARTS)
         return -ERR_INVAL;
     objmeta_init(&up);
-    rc = objlayer_mp_stat(ol, bucket, key, upload_id, &up);
+    rc = mp_stat(ol, bucket, key, upload_id, &up);
     if (rc == 0) {
         pkey = part_key(bucket, key, upload_id, number);
         rc = object__put_begin(ol, OBJ_MP_BUCKET, pkey, opts, &up, out);
@@ -490,10 +506,35 @@ read_part_checksum(struct complete *c, size_t i, char *out, size_t cap)
     free(pkey);
 }
 
+/*
+ * The caller's edit of the new version (its checksum from the parts'), on a
+ * view with each part's checksum: only the headers it changes are kept.
+ */
+static int
+run_edit(struct complete *c, const struct obj_complete_opts *opts)
+{
+    struct obj_part *pp = (struct obj_part *)(void *)c->meta.parts.ptr;
+    struct obj_info view;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < c->n; i++)
+        read_part_checksum(c, i, pp[i].checksum, sizeof(pp[i].checksum));
+    obj_info_init(&view);
+    object__info_from_meta(&view, &c->meta);
+    rc = opts->edit(opts->edit_arg, &view);
+    if (rc == 0) {
+        buf_clear(&c->meta.headers);
+        buf_addslice(&c->meta.headers, buf_slice(&view.headers));
+    }
+    obj_info_release(&view);
+    return rc;
+}
+
 int
 objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
                      const char *upload_id, const struct obj_mp_part *parts, size_t n,
-                     const struct obj_complete_opts *opts, struct obj_meta *info)
+                     const struct obj_complete_opts *opts, struct obj_info *info)
 {
     struct complete c;
     struct obj_meta up;
@@ -507,7 +548,7 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
     memset(&c, 0, sizeof(c));
     objmeta_init(&c.meta);
     objmeta_init(&up);
-    rc = objlayer_mp_stat(ol, bucket, key, upload_id, &up);
+    rc = mp_stat(ol, bucket, key, upload_id, &up);
     if (rc < 0)
         goto out;
     c.ol = ol;
@@ -536,12 +577,7 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
     c.meta.block_size = up.block_size;
     memcpy(c.meta.dist, up.dist, sizeof(c.meta.dist));
     if (opts && opts->edit) {
-        struct obj_part *pp = (struct obj_part *)(void *)c.meta.parts.ptr;
-        size_t i;
-
-        for (i = 0; i < n; i++)
-            read_part_checksum(&c, i, pp[i].checksum, sizeof(pp[i].checksum));
-        rc = opts->edit(opts->edit_arg, &c.meta);
+        rc = run_edit(&c, opts);
         if (rc < 0)
             goto out;
     }
@@ -550,8 +586,7 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
         c.staged[j] = rcs[j] == 0;
         linked += c.staged[j];
     }
-    rc = object__commit_staged(ol, bucket, key, &c.meta, c.staged, opts ? opts->cond : NULL,
-                               opts ? opts->cond_arg : NULL);
+    rc = object__commit_staged(ol, bucket, key, &c.meta, c.staged, opts ? opts->cond : NULL);
     if (rc < 0) {
         if (rc != -ERR_PRECONDITION_FAILED && rc != -ERR_KEY_NOT_FOUND) /* not a client's condition */
             log_warn(&(struct log_ctx){ .bucket = bucket, .key = key },
@@ -561,7 +596,7 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
     }
     drop_upload(c.set, ukey, &c.ps);
     if (info)
-        objmeta_copy(info, &c.meta);
+        object__info_from_meta(info, &c.meta);
 out:
     scan_release(&c.ps);
     free(c.chosen);
@@ -610,7 +645,7 @@ static int
 parts_cb(void *arg, const struct obj_list_ent *e)
 {
     struct parts_list *pl = arg;
-    struct obj_part part;
+    struct obj_info_part part;
     uint64_t number;
 
     if (e->key.len != pl->prefix_len + 5 ||
@@ -629,7 +664,7 @@ parts_cb(void *arg, const struct obj_list_ent *e)
 
         objmeta_init(&m);
         buf_addf(&pkey, "%s%05u", pl->prefix, part.number);
-        if (objlayer_head(pl->ol, OBJ_MP_BUCKET, pkey.ptr, &m) == 0 && m.size == part.size)
+        if (object__head(pl->ol, OBJ_MP_BUCKET, pkey.ptr, &m) == 0 && m.size == part.size)
             checksum_of(&m, part.checksum, sizeof(part.checksum));
         objmeta_release(&m);
         buf_release(&pkey);
@@ -820,7 +855,7 @@ orphan_cb(void *arg, const struct obj_list_ent *e)
     buf_add(&ukey, k.ptr + 1, (size_t)sep - 1); /* "u/<bucket>/<key>\x01<id>" */
     if (strcmp(ukey.ptr, o->last_ukey_checked) != 0) {
         objmeta_init(&m);
-        o->last_exists = objlayer_head(o->ol, OBJ_MP_BUCKET, ukey.ptr, &m) != -ERR_KEY_NOT_FOUND;
+        o->last_exists = object__head(o->ol, OBJ_MP_BUCKET, ukey.ptr, &m) != -ERR_KEY_NOT_FOUND;
         objmeta_release(&m);
         snprintf(o->last_ukey_checked, sizeof(o->last_ukey_checked), "%s", ukey.ptr);
     }
@@ -841,7 +876,7 @@ delete_record_job(struct eset *set, unsigned j, void *arg)
 int
 objlayer_mp_cleanup(struct objlayer *ol, int64_t before_ns)
 {
-    struct bucket_ent *buckets = NULL;
+    struct obj_bucket *buckets = NULL;
     struct orphans o = { .ol = ol, .before_ns = before_ns };
     size_t nb = 0, i, pos;
     int removed = 0, rc;

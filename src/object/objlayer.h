@@ -17,14 +17,14 @@
 
 #include "util/base.h"
 
-#include "storage/drive.h"
-#include "storage/objmeta.h"
+#include "object/objinfo.h"
 #include "util/buf.h"
 #include "util/slice.h"
 
 struct objlayer;
 struct obj_put;
 struct obj_get;
+struct drive; /* storage/drive.h: only tests pass drives in (objlayer_config.prebuilt) */
 
 struct objlayer_config {
     const char *const *drives; /* drive folders, in the order given on the command line */
@@ -56,26 +56,44 @@ int objlayer_bucket_make(struct objlayer *ol, const char *bucket);   /* -ERR_BUC
 int objlayer_bucket_delete(struct objlayer *ol, const char *bucket); /* -ERR_BUCKET_NOT_FOUND, -ERR_NOT_EMPTY */
 int objlayer_bucket_stat(struct objlayer *ol, const char *bucket, int64_t *created_ns);
 /* All buckets sorted by name; `*out` malloc'd. */
-int objlayer_bucket_list(struct objlayer *ol, struct bucket_ent **out, size_t *n);
+struct obj_bucket {
+    char name[64];
+    int64_t created_ns;
+};
+int objlayer_bucket_list(struct objlayer *ol, struct obj_bucket **out, size_t *n);
 
 /*
  * PUT, streaming (push): begin, write the body in pieces of any size, finish.
  * Memory is bounded by a block per shard, whatever the object size.
  */
 /*
- * A condition on the current version of the key, checked at the commit under
- * the key's lock (conditional writes: If-None-Match, If-Match): `cur` is the
- * current version, or NULL if there is none. 0 lets the write commit; an
- * error fails it (nothing changes) with that error.
+ * A condition on the current version of the key (conditional writes and
+ * deletes), checked by the object layer under the key's lock at the commit
+ * or the delete. It is data, not a callback: no caller's code runs while the
+ * lock is held (DESIGN.md "Locks"). obj_cond_check() says what it gives.
  */
-typedef int objlayer_cond_fn(void *arg, const struct obj_meta *cur);
+struct obj_cond {
+    bool if_none_match; /* If-None-Match: *: the key must not exist */
+    /*
+     * If-Match: the current version's ETag must be in this list (ETags
+     * separated by commas, each quoted or bare, or "*" for any); SLICE_NULL
+     * when absent. Borrowed until the call returns.
+     */
+    struct slice if_match;
+};
+/*
+ * Evaluates `c` against the current version's ETag (`etag`, hex without
+ * quotes; NULL when the key does not exist): 0, -ERR_PRECONDITION_FAILED
+ * (exists with If-None-Match, or an ETag not in the If-Match list), or
+ * -ERR_KEY_NOT_FOUND (If-Match on a key that does not exist). A NULL `c` is 0.
+ */
+int obj_cond_check(const struct obj_cond *c, const char *etag);
 
 struct obj_put_opts {
     int64_t size;             /* Content-Length, or -1 if unknown (chunked) */
-    objlayer_cond_fn *cond;   /* NULL, or the condition of a conditional write */
-    void *cond_arg;
+    const struct obj_cond *cond; /* NULL, or the condition of a conditional write */
     const uint8_t *content_md5; /* 16 bytes expected (Content-MD5), or NULL */
-    /* Headers to store, "name\0value\0..." (see struct obj_meta); copied. */
+    /* Headers to store, "name\0value\0..." (util/hdrs.h); copied. */
     struct slice headers;
     /*
      * Storage class REDUCED_REDUNDANCY: one parity shard instead of the set's
@@ -100,7 +118,7 @@ void obj_put_add_header(struct obj_put *p, const char *name, struct slice value)
  * what did commit rolled back). On success fills `info` (size, etag, mtime,
  * headers) if non-NULL. Frees `p` in every case.
  */
-int obj_put_finish(struct obj_put *p, struct obj_meta *info);
+int obj_put_finish(struct obj_put *p, struct obj_info *info);
 /* Drops the write: nothing becomes visible, temporary files are removed. Frees `p`. */
 void obj_put_abort(struct obj_put *p);
 
@@ -112,7 +130,7 @@ void obj_put_abort(struct obj_put *p);
  * -ERR_QUORUM.
  */
 int objlayer_get_open(struct objlayer *ol, const char *bucket, const char *key,
-                      struct obj_get **out, struct obj_meta *info);
+                      struct obj_get **out, struct obj_info *info);
 /*
  * Reads up to `n` bytes at `off` (any offset; sequential reads are fast).
  * Returns the bytes read (0 at the end), or -ERR_QUORUM / -ERR_CORRUPT when
@@ -122,20 +140,23 @@ ssize_t obj_get_read(struct obj_get *g, uint64_t off, void *dst, size_t n);
 void obj_get_close(struct obj_get *g);
 
 /* HEAD: metadata by quorum. */
-int objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *info);
+int objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct obj_info *info);
 
 /*
- * Changes what is stored about the current version of `key` without touching
- * its data (object tagging): reads the version by quorum, calls
- * `edit(arg, meta)` once on a copy of the chosen record (it may change
- * `headers` only; a non-zero return cancels with that error), then rewrites
- * every holding drive's own record with the new headers, keeping the version
- * id. Returns 0 once write quorum rewrote it; -ERR_KEY_NOT_FOUND,
- * -ERR_BUCKET_NOT_FOUND, -ERR_QUORUM. Implemented in object/update.c.
+ * Changes stored headers of the current version of `key` without touching
+ * its data (object tagging): each edit replaces header `name` with `value`,
+ * or removes it (`value` NULL). Under the key's lock, reads the version by
+ * quorum and rewrites every holding drive's own record with the new headers,
+ * keeping the version id. Returns 0 once write quorum rewrote it;
+ * -ERR_KEY_NOT_FOUND, -ERR_BUCKET_NOT_FOUND, -ERR_QUORUM. Implemented in
+ * object/update.c.
  */
-typedef int objlayer_edit_fn(void *arg, struct obj_meta *meta);
-int objlayer_update_meta(struct objlayer *ol, const char *bucket, const char *key,
-                         objlayer_edit_fn *edit, void *arg);
+struct obj_header_edit {
+    const char *name;  /* lowercase */
+    const char *value; /* NULL: remove */
+};
+int objlayer_update_headers(struct objlayer *ol, const char *bucket, const char *key,
+                            const struct obj_header_edit *edits, size_t n);
 
 /*
  * Bucket configuration documents (CORS, tagging; later policy, lifecycle,
@@ -153,12 +174,12 @@ int objlayer_bucket_config_delete(struct objlayer *ol, const char *bucket, const
 /* Deletes `key` with delete quorum; -ERR_KEY_NOT_FOUND if absent, -ERR_BUCKET_NOT_FOUND. */
 int objlayer_delete(struct objlayer *ol, const char *bucket, const char *key);
 /*
- * The same, if `cond` (checked under the key's lock on the current version,
- * as for a conditional write) returns 0; else its error, and nothing is
- * deleted. A NULL `cond` is objlayer_delete().
+ * The same, if `cond` holds (checked under the key's lock on the current
+ * version, as for a conditional write); else its error (obj_cond_check), and
+ * nothing is deleted. A NULL `cond` is objlayer_delete().
  */
 int objlayer_delete_if(struct objlayer *ol, const char *bucket, const char *key,
-                       objlayer_cond_fn *cond, void *cond_arg);
+                       const struct obj_cond *cond);
 
 /*
  * Listing: keys of `bucket` that start with `prefix` and sort strictly after
@@ -187,10 +208,11 @@ int objlayer_list(struct objlayer *ol, const char *bucket, struct slice prefix, 
  */
 #define OBJ_MP_MIN_PART (5u << 20) /* every part but the last: at least 5 MiB */
 #define OBJ_MP_MAX_SIZE (5ull << 40) /* a multipart object: at most 5 TiB (S3) */
+#define OBJ_MP_MAX_PARTS 10000       /* part numbers 1 .. 10,000 (S3) */
 
 /* -ERR_BUCKET_NOT_FOUND, -ERR_QUORUM. `opts->headers` and storage class are kept for the object. */
 int objlayer_mp_create(struct objlayer *ol, const char *bucket, const char *key,
-                       const struct obj_put_opts *opts, char upload_id[OBJMETA_VID_LEN + 1]);
+                       const struct obj_put_opts *opts, char upload_id[OBJ_VID_LEN + 1]);
 /*
  * Starts part `number` (1 .. 10,000) of an upload: then obj_put_write() and
  * obj_put_finish() as for a PUT (info->etag is the part's MD5). Uploading a
@@ -201,7 +223,7 @@ int objlayer_mp_part_begin(struct objlayer *ol, const char *bucket, const char *
                            struct obj_put **out);
 /* The upload's record (headers, initiation time in mtime_ns). -ERR_NO_SUCH_UPLOAD. */
 int objlayer_mp_stat(struct objlayer *ol, const char *bucket, const char *key,
-                     const char *upload_id, struct obj_meta *out);
+                     const char *upload_id, struct obj_info *out);
 /* A part the client names in CompleteMultipartUpload. */
 struct obj_mp_part {
     unsigned number;
@@ -211,23 +233,24 @@ struct obj_mp_part {
  * Completes the upload with `parts` (ascending numbers, each uploaded with
  * that ETag, all but the last >= OBJ_MP_MIN_PART): the object becomes the
  * new version of `key`; the upload and its parts are removed. Before the
- * commit, `opts->edit(edit_arg, meta)` (if `opts` and `edit` are not NULL) sees the new version's record, with
- * each part's `checksum` taken from the part record's x-amz-checksum-<algo>
- * header ("<algo>:<value>"), and may change its headers or refuse (its error
- * is returned; nothing changes). On success fills `info` (ETag "<md5 of the
+ * commit, and before any lock is taken, `opts->edit(edit_arg, info)` (if
+ * `opts` and `edit` are not NULL) sees the new version, with each part's
+ * `checksum` taken from the part record's x-amz-checksum-<algo> header
+ * ("<algo>:<value>"), and may change its headers (only them) or refuse (its
+ * error is returned; nothing changes). On success fills `info` (ETag "<md5 of the
  * parts' md5s>-<n>"). -ERR_NO_SUCH_UPLOAD, -ERR_INVALID_PART_ORDER,
  * -ERR_INVALID_PART, -ERR_ENTITY_TOO_SMALL, -ERR_INVAL (no parts, too many),
  * -ERR_TOO_LARGE (over OBJ_MP_MAX_SIZE), -ERR_QUORUM.
  */
+typedef int objlayer_edit_fn(void *arg, struct obj_info *info);
 struct obj_complete_opts {
     objlayer_edit_fn *edit;
     void *edit_arg;
-    objlayer_cond_fn *cond; /* as in struct obj_put_opts */
-    void *cond_arg;
+    const struct obj_cond *cond; /* as in struct obj_put_opts */
 };
 int objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
                          const char *upload_id, const struct obj_mp_part *parts, size_t n,
-                         const struct obj_complete_opts *opts, struct obj_meta *info);
+                         const struct obj_complete_opts *opts, struct obj_info *info);
 /* Removes the upload and its parts. -ERR_NO_SUCH_UPLOAD. */
 int objlayer_mp_abort(struct objlayer *ol, const char *bucket, const char *key,
                       const char *upload_id);
@@ -236,7 +259,7 @@ int objlayer_mp_abort(struct objlayer *ol, const char *bucket, const char *key,
  * all). With `checksums`, each part's record is read for its checksum
  * (part->checksum; one metadata read per part), else part->checksum is empty.
  */
-typedef int obj_part_fn(void *arg, const struct obj_part *part, int64_t mtime_ns);
+typedef int obj_part_fn(void *arg, const struct obj_info_part *part, int64_t mtime_ns);
 int objlayer_mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
                            const char *upload_id, unsigned after, unsigned limit, bool checksums,
                            obj_part_fn *cb, void *arg);

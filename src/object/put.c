@@ -90,8 +90,7 @@ struct obj_put {
     bool batch_mask[OBJ_MAX_SET];
     bool streaming;         /* shard files opened */
     bool no_inline;         /* a multipart part: always shard files (they become the object's) */
-    objlayer_cond_fn *cond; /* conditional write: checked under the name lock */
-    void *cond_arg;
+    const struct obj_cond *cond; /* conditional write: checked under the name lock */
     struct shard_writer *w[OBJ_MAX_SET];
     int wrc[OBJ_MAX_SET];        /* per drive: 0, or the sticky error */
     struct buf inl[OBJ_MAX_SET]; /* inline shard data per drive */
@@ -177,7 +176,6 @@ object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
     p->expect_size = opts->size;
     p->meta.reduced = opts->reduced_redundancy;
     p->cond = opts->cond;
-    p->cond_arg = opts->cond_arg;
     if (opts->content_md5) {
         memcpy(p->md5_expect, opts->content_md5, 16);
         p->has_md5 = true;
@@ -563,16 +561,12 @@ struct commit_arg {
     bool had_prev[OBJ_MAX_SET];
 };
 
-/*
- * Commits drive j's record, keeping the record it replaces: a rollback puts
- * it back, since the drive alone cannot tell an old version from a new one.
- */
+/* Commits drive j's record (the record it replaces was read before: read_prev()). */
 static int
 commit_job(struct eset *set, unsigned j, void *arg)
 {
     struct commit_arg *a = arg;
 
-    a->had_prev[j] = drive_meta_read(set->drives[j], a->p->bucket, a->p->key, &a->prev[j]) == 0;
     return drive_meta_commit(set->drives[j], a->p->bucket, a->p->key, &a->metas[j]);
 }
 
@@ -690,7 +684,6 @@ commit_all(struct commit_arg *a, const bool *mask, int *rcs)
     for (j = 0; j < set->n; j++) {
         if (!mask[j])
             continue;
-        a->had_prev[j] = drive_meta_read(set->drives[j], ca->bucket, ca->key, &a->prev[j]) == 0;
         ca->cbs[j] = (struct commit_async_cb){ ca, j };
         drive_meta_commit_async(set->drives[j], ca->bucket, ca->key, &a->metas[j], commit_done,
                                 &ca->cbs[j]);
@@ -784,10 +777,50 @@ rollback_loses_old(const struct commit_arg *a, const bool *committed, unsigned n
 }
 
 /*
+ * Under the name lock: reads every drive's current record of the key (kept
+ * in a->prev: a rollback puts it back, since a drive alone cannot tell an
+ * old version from a new one), checks the condition of a conditional write
+ * on the version they make current, and dates the new version. Its time is
+ * the wall clock, but at least 1 ns after every version any drive holds: a
+ * node whose clock runs behind (or a clock stepped back) can never make a
+ * new version sort before the one it replaces. Returns 0 or the condition's
+ * (or the read's) error.
+ */
+static int
+read_prev(struct commit_arg *a)
+{
+    struct obj_put *p = a->p;
+    int rcs[OBJ_MAX_SET], best, rc = 0;
+    bool agree[OBJ_MAX_SET];
+    int64_t t = clock_now_ns();
+    unsigned j;
+
+    best = object__read_metas(p->set, p->bucket, p->key, a->prev, rcs, agree);
+    if (p->cond) {
+        if (best >= 0)
+            rc = obj_cond_check(p->cond, a->prev[best].etag);
+        else if (best == -ERR_KEY_NOT_FOUND || best == -ERR_NOT_FOUND)
+            rc = obj_cond_check(p->cond, NULL);
+        else
+            rc = best;
+    }
+    for (j = 0; j < p->set->n; j++) {
+        a->had_prev[j] = rcs[j] >= 0;
+        if (a->had_prev[j] && a->prev[j].mtime_ns >= t)
+            t = a->prev[j].mtime_ns + 1;
+    }
+    p->meta.mtime_ns = t;
+    for (j = 0; j < p->set->n; j++)
+        a->metas[j].mtime_ns = t;
+    return rc;
+}
+
+/*
  * Commits the record on every drive still in the PUT; rolls back below
- * quorum (unless that loses the old version too). The modification time is taken and the rollback done under the
- * name lock: mtimes then follow the order of commits (the newest version is
- * the last one committed), and a rollback cannot undo a later PUT's commit.
+ * quorum (unless that loses the old version too). The modification time is
+ * taken and the rollback done under the name lock: mtimes then follow the
+ * order of commits (the newest version is the last one committed), and a
+ * rollback cannot undo a later PUT's commit.
  */
 static int
 commit(struct obj_put *p)
@@ -800,14 +833,12 @@ commit(struct obj_put *p)
     int rc = 0;
 
     pthread_mutex_lock(lock);
-    if (p->cond && (rc = object__check_cond(p->set, p->bucket, p->key, p->cond, p->cond_arg)) < 0) {
+    rc = read_prev(a);
+    if (rc < 0) {
         pthread_mutex_unlock(lock);
         commit_arg_free(a);
         return rc;
     }
-    p->meta.mtime_ns = clock_now_ns();
-    for (j = 0; j < p->set->n; j++)
-        a->metas[j].mtime_ns = p->meta.mtime_ns;
     detached = commit_all(a, mask, rcs);
     for (j = 0; j < p->set->n; j++) {
         if (rcs[j] >= 0)
@@ -859,7 +890,7 @@ check_digest(struct obj_put *p)
 }
 
 int
-obj_put_finish(struct obj_put *p, struct obj_meta *info)
+obj_put_finish(struct obj_put *p, struct obj_info *info)
 {
     int rc = p->rc;
 
@@ -891,7 +922,7 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
     if (rc == 0)
         rc = commit(p);
     if (rc == 0 && info)
-        objmeta_copy(info, &p->meta);
+        object__info_from_meta(info, &p->meta);
     if (rc < 0) {
         p->rc = rc;
         obj_put_abort(p);
@@ -904,8 +935,8 @@ obj_put_finish(struct obj_put *p, struct obj_meta *info)
 
 int
 object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
-                      const struct obj_meta *meta, const bool *staged, objlayer_cond_fn *cond,
-                      void *cond_arg)
+                      const struct obj_meta *meta, const bool *staged,
+                      const struct obj_cond *cond)
 {
     struct obj_put *p = xcalloc(1, sizeof(*p));
     unsigned j;
@@ -924,7 +955,6 @@ object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
     }
     p->wq = object__write_quorum(meta->k, meta->m);
     p->cond = cond;
-    p->cond_arg = cond_arg;
     p->streaming = true; /* the staged files are in tmp until committed */
     rc = alive(p) < p->wq ? -ERR_QUORUM : commit(p);
     if (rc == 0)

@@ -186,9 +186,42 @@ object__read_metas(struct eset *set, const char *bucket, const char *key,
     return -ERR_QUORUM;
 }
 
+/* True if `etag` (hex, no quotes) is in the If-Match list ("*", quoted or bare ETags). */
+static bool
+etag_matches(struct slice list, const char *etag)
+{
+    struct slice rest = list, one;
+
+    while (rest.ptr) {
+        rest = slice_split(rest, ',', &one);
+        one = slice_trim(one);
+        if (one.len >= 2 && one.ptr[0] == '"' && one.ptr[one.len - 1] == '"')
+            one = slice_make(one.ptr + 1, one.len - 2);
+        if (slice_eq_cstr(one, "*") || slice_eq_cstr(one, etag))
+            return true;
+    }
+    return false;
+}
+
 int
-object__check_cond(struct eset *set, const char *bucket, const char *key, objlayer_cond_fn *cond,
-                   void *cond_arg)
+obj_cond_check(const struct obj_cond *c, const char *etag)
+{
+    if (!c)
+        return 0;
+    if (c->if_none_match && etag)
+        return -ERR_PRECONDITION_FAILED;
+    if (c->if_match.ptr) {
+        if (!etag)
+            return -ERR_KEY_NOT_FOUND;
+        if (!etag_matches(c->if_match, etag))
+            return -ERR_PRECONDITION_FAILED;
+    }
+    return 0;
+}
+
+int
+object__check_cond(struct eset *set, const char *bucket, const char *key,
+                   const struct obj_cond *cond)
 {
     struct obj_meta metas[OBJ_MAX_SET];
     int rcs[OBJ_MAX_SET], best, rc;
@@ -199,9 +232,9 @@ object__check_cond(struct eset *set, const char *bucket, const char *key, objlay
         objmeta_init(&metas[j]);
     best = object__read_metas(set, bucket, key, metas, rcs, agree);
     if (best >= 0)
-        rc = cond(cond_arg, &metas[best]);
+        rc = obj_cond_check(cond, metas[best].etag);
     else if (best == -ERR_KEY_NOT_FOUND || best == -ERR_NOT_FOUND)
-        rc = cond(cond_arg, NULL);
+        rc = obj_cond_check(cond, NULL);
     else
         rc = best;
     for (j = 0; j < OBJ_MAX_SET; j++)

@@ -1,12 +1,14 @@
 /*
- * object/update.c: objlayer_update_meta, a change of what is stored about the
- * current version of an object without touching its data (object tagging).
+ * object/update.c: objlayer_update_headers, a change of what is stored about
+ * the current version of an object without touching its data (object
+ * tagging).
  *
  * Under the name lock (so no PUT, DELETE or heal commit interleaves), the
- * records are read by quorum (object__read_metas), the caller edits a copy of
- * the chosen one, and every drive that holds the version gets its own record
- * back with the new headers: same version id, same shard index, same inline
- * data, so a drive_meta_commit() of it moves no shard file.
+ * records are read by quorum (object__read_metas), the caller's header edits
+ * (data, not code: nothing of the caller runs under the lock) are applied to
+ * a copy of the chosen one, and every drive that holds the version gets its
+ * own record back with the new headers: same version id, same shard index,
+ * same inline data, so a drive_meta_commit() of it moves no shard file.
  *
  * The rewritten records carry the modification time plus one nanosecond.
  * That is invisible to clients (Last-Modified has seconds, listings
@@ -22,6 +24,7 @@
 
 #include "obs/log.h"
 #include "object/internal.h"
+#include "util/hdrs.h"
 
 struct update_arg {
     const char *bucket, *key;
@@ -55,28 +58,27 @@ prepare(struct eset *set, const struct obj_meta *edited, struct obj_meta *old,
 
 static int
 update_locked(struct objlayer *ol, struct eset *set, const char *bucket, const char *key,
-              objlayer_edit_fn *edit, void *arg, struct obj_meta *old, struct obj_meta *neu)
+              const struct obj_header_edit *edits, size_t nedits, struct obj_meta *old,
+              struct obj_meta *neu)
 {
     struct update_arg a = { bucket, key, neu };
     struct obj_meta edited;
     int rcs[OBJ_MAX_SET];
     bool agree[OBJ_MAX_SET], mask[OBJ_MAX_SET];
     unsigned j, ok = 0, wq;
-    int best, rc;
+    size_t i;
+    int best;
 
     best = object__read_metas(set, bucket, key, old, rcs, agree);
     if (best < 0)
         return best;
     objmeta_init(&edited);
     objmeta_copy(&edited, &old[best]);
-    rc = edit(arg, &edited);
-    if (rc == 0) {
-        edited.mtime_ns = old[best].mtime_ns + 1;
-        prepare(set, &edited, old, neu, agree);
-    }
+    for (i = 0; i < nedits; i++)
+        hdrs_set(&edited.headers, edits[i].name, edits[i].value);
+    edited.mtime_ns = old[best].mtime_ns + 1;
+    prepare(set, &edited, old, neu, agree);
     objmeta_release(&edited);
-    if (rc != 0)
-        return rc < 0 ? rc : -ERR_INTERNAL;
     object__run(set, agree, commit_job, &a, rcs);
     for (j = 0; j < set->n; j++) {
         mask[j] = agree[j] && rcs[j] >= 0;
@@ -95,8 +97,8 @@ update_locked(struct objlayer *ol, struct eset *set, const char *bucket, const c
 }
 
 int
-objlayer_update_meta(struct objlayer *ol, const char *bucket, const char *key,
-                     objlayer_edit_fn *edit, void *arg)
+objlayer_update_headers(struct objlayer *ol, const char *bucket, const char *key,
+                        const struct obj_header_edit *edits, size_t n)
 {
     struct eset *set = object__pick_set(ol, bucket, key);
     pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
@@ -107,7 +109,7 @@ objlayer_update_meta(struct objlayer *ol, const char *bucket, const char *key,
     for (j = 0; j < 2 * OBJ_MAX_SET; j++)
         objmeta_init(&old[j]);
     pthread_mutex_lock(lock);
-    rc = update_locked(ol, set, bucket, key, edit, arg, old, neu);
+    rc = update_locked(ol, set, bucket, key, edits, n, old, neu);
     pthread_mutex_unlock(lock);
     for (j = 0; j < 2 * OBJ_MAX_SET; j++)
         objmeta_release(&old[j]);

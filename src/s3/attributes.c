@@ -79,16 +79,13 @@ s3__storage_class_check(struct s3_call *call, bool *reduced, struct buf *headers
         return -ERR_INVALID_STORAGE_CLASS;
     *reduced = rr;
     if (rr && headers) {
-        buf_adds(headers, STORAGE_CLASS_HEADER);
-        buf_addch(headers, '\0');
-        buf_adds(headers, "REDUCED_REDUNDANCY");
-        buf_addch(headers, '\0');
+        hdrs_add(headers, STORAGE_CLASS_HEADER, SLICE_LIT("REDUCED_REDUNDANCY"));
     }
     return 0;
 }
 
 const char *
-s3__storage_class(const struct obj_meta *info)
+s3__storage_class(const struct obj_info *info)
 {
     return info->reduced ? "REDUCED_REDUNDANCY" : "STANDARD";
 }
@@ -140,14 +137,14 @@ header_u64(const struct http_req *req, const char *name, uint64_t def, uint64_t 
 }
 
 static void
-add_checksum(struct buf *x, const struct obj_meta *info)
+add_checksum(struct buf *x, const struct obj_info *info)
 {
-    const char *v, *type = objmeta_header(info, "x-amz-checksum-type");
+    const char *v, *type = obj_info_header(info, "x-amz-checksum-type");
     bool any = false;
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(checksum_elems); i++) {
-        v = objmeta_header(info, checksum_elems[i][0]);
+        v = obj_info_header(info, checksum_elems[i][0]);
         if (!v)
             continue;
         if (!any)
@@ -184,9 +181,9 @@ s3__add_part_checksum(struct buf *x, const char *cs)
  * numbered after `marker`, at most `max_parts`, as S3 pages them.
  */
 static void
-add_parts(struct buf *x, const struct obj_meta *info, uint64_t max_parts, uint64_t marker)
+add_parts(struct buf *x, const struct obj_info *info, uint64_t max_parts, uint64_t marker)
 {
-    size_t n = objmeta_nparts(info), i, listed = 0;
+    size_t n = obj_info_nparts(info), i, listed = 0;
     uint64_t next = marker;
     bool truncated = false;
 
@@ -196,7 +193,7 @@ add_parts(struct buf *x, const struct obj_meta *info, uint64_t max_parts, uint64
     xml_elem_u64(x, "PartsCount", n); /* TotalPartsCount in the SDKs */
     xml_elem_u64(x, "PartNumberMarker", marker);
     for (i = 0; i < n; i++) {
-        const struct obj_part *p = objmeta_part(info, i);
+        const struct obj_info_part *p = obj_info_part(info, i);
 
         if (p->number <= marker)
             continue;
@@ -220,7 +217,7 @@ add_parts(struct buf *x, const struct obj_meta *info, uint64_t max_parts, uint64
 }
 
 void
-s3_object_attributes_xml(struct buf *x, const struct obj_meta *info, unsigned attrs,
+s3_object_attributes_xml(struct buf *x, const struct obj_info *info, unsigned attrs,
                          uint64_t max_parts, uint64_t part_marker)
 {
     xml_declaration(x);
@@ -243,12 +240,12 @@ s3__get_object_attributes(struct s3_call *call)
 {
     struct http_req *req = call->req;
     struct buf x = BUF_INIT, date = BUF_INIT;
-    struct obj_meta info;
+    struct obj_info info;
     uint64_t max_parts, marker;
     unsigned attrs = 0;
     int rc;
 
-    objmeta_init(&info);
+    obj_info_init(&info);
     rc = s3_key_check(slice_make(call->key, call->key_len));
     if (rc == 0 && parse_attributes(req, &attrs) < 0) {
         s3__send_error(call, -ERR_INVALID_ARGUMENT, "Invalid attribute name specified.");
@@ -271,5 +268,5 @@ s3__get_object_attributes(struct s3_call *call)
 out:
     buf_release(&x);
     buf_release(&date);
-    objmeta_release(&info);
+    obj_info_release(&info);
 }

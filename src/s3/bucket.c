@@ -33,7 +33,7 @@ add_owner(struct buf *x, const struct s3 *s)
 void
 s3__list_buckets(struct s3_call *call)
 {
-    struct bucket_ent *ents = NULL;
+    struct obj_bucket *ents = NULL;
     struct buf x = BUF_INIT, date = BUF_INIT;
     size_t n = 0, i;
     int rc;

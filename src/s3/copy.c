@@ -30,7 +30,7 @@ uint64_t s3_copy_max_size = S3_MAX_COPY_SIZE;
 struct copy_src {
     char *bucket, *key; /* decoded, in the request's arena */
     struct obj_get *g;
-    struct obj_meta info;
+    struct obj_info info;
     uint64_t off, len; /* the bytes to copy */
     uint64_t mem;      /* reserved from the memory budget */
 };
@@ -41,7 +41,7 @@ copy_src_close(struct s3_call *call, struct copy_src *src)
     if (src->g)
         obj_get_close(src->g);
     src->g = NULL;
-    objmeta_release(&src->info);
+    obj_info_release(&src->info);
     if (src->mem)
         s3__mem_release(call->s3, src->mem);
     src->mem = 0;
@@ -95,7 +95,7 @@ parse_source(struct s3_call *call, struct copy_src *src, const char **msg)
 
 /* x-amz-copy-source-if-*: any condition that fails is 412 for a copy. */
 static int
-source_conditions(struct s3_call *call, const struct obj_meta *info)
+source_conditions(struct s3_call *call, const struct obj_info *info)
 {
     struct http_req *req = call->req;
     struct s3_conditions c = { SLICE_NULL, SLICE_NULL, SLICE_NULL, SLICE_NULL };
@@ -143,7 +143,7 @@ copy_src_open(struct s3_call *call, struct copy_src *src, bool part)
     const char *msg = NULL;
     int rc;
 
-    objmeta_init(&src->info);
+    obj_info_init(&src->info);
     rc = parse_source(call, src, &msg);
     if (rc < 0) {
         s3__send_error(call, rc, msg);
@@ -212,7 +212,7 @@ copy_stream(struct copy_src *src, struct obj_put *p, struct checksum *cs)
 
 /* The copy result document (CopyObjectResult / CopyPartResult). */
 static void
-send_result(struct s3_call *call, const char *root, const struct obj_meta *info,
+send_result(struct s3_call *call, const char *root, const struct obj_info *info,
             const char *sum_elem, const char *sum)
 {
     struct buf x = BUF_INIT, date = BUF_INIT;
@@ -249,28 +249,6 @@ directive(struct s3_call *call, const char *header, bool *replace)
     return 0;
 }
 
-static void
-add_pair(struct buf *h, const char *name, const char *value)
-{
-    buf_adds(h, name);
-    buf_addch(h, '\0');
-    buf_adds(h, value);
-    buf_addch(h, '\0');
-}
-
-/* Removes the x-amz-tagging pair from the "name\0value\0" list `h`. */
-static void
-drop_tagging(struct buf *h)
-{
-    struct obj_meta tmp;
-
-    objmeta_init(&tmp);
-    tmp.headers = *h; /* borrowed for the call, handed back after */
-    objmeta_remove_header(&tmp, "x-amz-tagging");
-    *h = tmp.headers;
-    buf_init(&tmp.headers, 0);
-    objmeta_release(&tmp);
-}
 
 /*
  * The headers of the copy: the source's (COPY) or the request's (REPLACE),
@@ -280,7 +258,7 @@ drop_tagging(struct buf *h)
  * 0, or an error to answer (with `msg`).
  */
 static int
-copy_headers(struct s3_call *call, const struct obj_meta *src, bool replace_meta,
+copy_headers(struct s3_call *call, const struct obj_info *src, bool replace_meta,
              bool replace_tags, struct obj_put_opts *opts, struct buf *h, struct buf *msg)
 {
     const char *name, *value;
@@ -290,19 +268,19 @@ copy_headers(struct s3_call *call, const struct obj_meta *src, bool replace_meta
     if (replace_meta) {
         rc = s3__object_headers(call, h, opts, msg);
     } else {
-        while (objmeta_header_next(src, &pos, &name, &value))
+        while (obj_info_header_next(src, &pos, &name, &value))
             if (strncmp(name, "x-amz-checksum-", 15) != 0 && strcmp(name, "x-amz-tagging") != 0 &&
                 strcmp(name, "x-amz-storage-class") != 0)
-                add_pair(h, name, value);
+                hdrs_add(h, name, slice_cstr(value));
         rc = s3__storage_class_check(call, &opts->reduced_redundancy, h);
     }
     if (rc < 0)
         return rc;
-    drop_tagging(h);
+    hdrs_remove(h, "x-amz-tagging");
     if (replace_tags)
         return s3__tagging_from_request(call, h, msg);
-    if ((value = objmeta_header(src, "x-amz-tagging")))
-        add_pair(h, "x-amz-tagging", value);
+    if ((value = obj_info_header(src, "x-amz-tagging")))
+        hdrs_add(h, "x-amz-tagging", slice_cstr(value));
     return 0;
 }
 
@@ -317,12 +295,12 @@ s3__copy_object(struct s3_call *call)
     enum checksum_algo algo = CHECKSUM_NONE;
     struct checksum cs;
     char sum[CHECKSUM_B64_SIZE] = "";
-    struct obj_meta info;
+    struct obj_info info;
     struct obj_put *p = NULL;
     struct slice v;
     int rc;
 
-    objmeta_init(&info);
+    obj_info_init(&info);
     rc = s3_key_check(slice_make(call->key, call->key_len));
     if (rc == 0 && (directive(call, "x-amz-metadata-directive", &replace_meta) < 0 ||
                     directive(call, "x-amz-tagging-directive", &replace_tags) < 0))
@@ -331,7 +309,7 @@ s3__copy_object(struct s3_call *call)
         checksum_algo_parse(slice_trim(v), &algo) < 0)
         rc = -ERR_INVALID_CHECKSUM;
     if (rc == 0)
-        rc = s3__write_conditions(call, &opts.cond, &opts.cond_arg);
+        rc = s3__write_conditions(call, &opts.cond);
     if (rc < 0) {
         s3__send_error(call, rc, rc == -ERR_INVALID_ARGUMENT ? "Unknown metadata or tagging directive" : NULL);
         goto out;
@@ -378,7 +356,7 @@ s3__copy_object(struct s3_call *call)
                                       : NULL,
                 sum);
 out:
-    objmeta_release(&info);
+    obj_info_release(&info);
     buf_release(&headers);
     buf_release(&msg);
 }
@@ -390,11 +368,11 @@ s3__upload_part_copy(struct s3_call *call, const char *upload_id, unsigned numbe
 {
     struct obj_put_opts opts = { .size = -1 };
     struct copy_src src = { 0 };
-    struct obj_meta info;
+    struct obj_info info;
     struct obj_put *p;
     int rc;
 
-    objmeta_init(&info);
+    obj_info_init(&info);
     if (copy_src_open(call, &src, true) < 0)
         return;
     opts.size = (int64_t)src.len;
@@ -412,5 +390,5 @@ s3__upload_part_copy(struct s3_call *call, const char *upload_id, unsigned numbe
         s3__send_error(call, rc, NULL);
     else
         send_result(call, "CopyPartResult", &info, NULL, NULL);
-    objmeta_release(&info);
+    obj_info_release(&info);
 }

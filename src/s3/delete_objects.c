@@ -125,15 +125,13 @@ delete_done(struct s3_call *call, int rc, struct slice body)
     xml_open_ns(&x, "DeleteResult");
     for (i = 0; i < d.n; i++) {
         struct slice key = slice_make(d.keys[i].key, d.keys[i].len);
-
-        objlayer_cond_fn *cond = NULL;
-        void *cond_arg = NULL;
+        const struct obj_cond *cond = NULL;
 
         if (d.keys[i].etag.ptr)
-            s3__if_match(req->arena, d.keys[i].etag, &cond, &cond_arg);
+            cond = s3__if_match(req->arena, d.keys[i].etag);
         rc = s3_key_check(key);
         if (rc == 0)
-            rc = objlayer_delete_if(call->s3->ol, call->bucket, d.keys[i].key, cond, cond_arg);
+            rc = objlayer_delete_if(call->s3->ol, call->bucket, d.keys[i].key, cond);
         if (!cond && (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_NOT_FOUND))
             rc = 0; /* deleting what is not there succeeds, as in S3 */
         if (rc < 0) {

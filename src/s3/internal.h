@@ -16,6 +16,7 @@
 #include "s3/s3.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/hdrs.h"
 #include "util/slice.h"
 
 #define S3_MAX_PUT_SIZE (5ull << 30) /* single PUT: 5 GiB */
@@ -246,7 +247,7 @@ int s3__tagging_from_request(struct s3_call *call, struct buf *headers, struct b
 /* GET/HEAD: stored headers that are not returned as they are (x-amz-tagging). */
 bool s3__is_internal_header(const char *name);
 /* GET/HEAD: x-amz-tagging-count when the object has tags. */
-void s3__tagging_count_header(struct http_req *req, const struct obj_meta *info);
+void s3__tagging_count_header(struct http_req *req, const struct obj_info *info);
 /*
  * Reads a small body (at most S3_MAX_XML_BODY; configuration documents),
  * checking the signed payload hash, Content-MD5 and an x-amz-checksum-<algo>
@@ -301,11 +302,11 @@ int s3_storage_class_parse(struct slice v, bool *reduced);
  */
 int s3__storage_class_check(struct s3_call *call, bool *reduced, struct buf *headers);
 /* The storage class of an object (listings, attributes): "STANDARD" unless stored otherwise. */
-const char *s3__storage_class(const struct obj_meta *info);
+const char *s3__storage_class(const struct obj_info *info);
 /* A part's stored checksum ("<algo>:<base64>") as its <Checksum<ALGO>> element. */
 void s3__add_part_checksum(struct buf *x, const char *cs);
 /* The GetObjectAttributesResponse document for the attribute bits of attributes.c. */
-void s3_object_attributes_xml(struct buf *x, const struct obj_meta *info, unsigned attrs,
+void s3_object_attributes_xml(struct buf *x, const struct obj_info *info, unsigned attrs,
                               uint64_t max_parts, uint64_t part_marker);
 
 /* ---- copy.c ---- */
@@ -320,21 +321,21 @@ extern uint64_t s3_copy_max_size;
 /*
  * If-None-Match: * and If-Match on a write (PutObject, CopyObject,
  * CompleteMultipartUpload): the condition for the object layer to check at the
- * commit (`*fn` NULL when the request has none). 0, or -ERR_NOT_IMPLEMENTED
- * (If-None-Match other than "*", as S3).
+ * commit, in the request's arena (`*out` NULL when the request has none). 0,
+ * or -ERR_NOT_IMPLEMENTED (If-None-Match other than "*", as S3).
  */
-int s3__write_conditions(struct s3_call *call, objlayer_cond_fn **fn, void **arg);
+int s3__write_conditions(struct s3_call *call, const struct obj_cond **out);
 /*
  * If-Match on DeleteObject ("*": the key exists; else one of the ETags is the
- * current version's): the condition for objlayer_delete_if(), `*fn` NULL when
+ * current version's): the condition for objlayer_delete_if(), `*out` NULL when
  * the request has none. A failed condition deletes nothing: -ERR_PRECONDITION_FAILED,
  * or -ERR_KEY_NOT_FOUND when there is no current version. 0, or
  * -ERR_NOT_IMPLEMENTED for S3's directory-bucket conditions
  * (x-amz-if-match-last-modified-time, x-amz-if-match-size).
  */
-int s3__delete_conditions(struct s3_call *call, objlayer_cond_fn **fn, void **arg);
+int s3__delete_conditions(struct s3_call *call, const struct obj_cond **out);
 /* The same condition from an If-Match value or a DeleteObjects <ETag>, allocated in `a`. */
-void s3__if_match(struct arena *a, struct slice etags, objlayer_cond_fn **fn, void **arg);
+const struct obj_cond *s3__if_match(struct arena *a, struct slice etags);
 
 /* ---- multipart.c ---- */
 /*
@@ -342,7 +343,7 @@ void s3__if_match(struct arena *a, struct slice etags, objlayer_cond_fn **fn, vo
  * x-amz-mp-parts-count). 0 when the request has no partNumber, 1 when
  * `off`/`len`/`status` are set, or a negative error already answered.
  */
-int s3__part_number_range(struct s3_call *call, const struct obj_meta *info, uint64_t *off,
+int s3__part_number_range(struct s3_call *call, const struct obj_info *info, uint64_t *off,
                           uint64_t *len, unsigned *status);
 
 /* ---- copy.c ---- */

@@ -84,14 +84,8 @@ checksum_choice(struct s3_call *call, struct buf *headers)
         return -ERR_INVALID_REQUEST; /* full-object checksums exist for the CRCs only */
     if (!full && a == CHECKSUM_CRC64NVME)
         return -ERR_INVALID_REQUEST;
-    buf_adds(headers, MP_ALGO_HEADER);
-    buf_addch(headers, '\0');
-    buf_adds(headers, checksum_algo_name(a));
-    buf_addch(headers, '\0');
-    buf_adds(headers, CHECKSUM_TYPE_HEADER);
-    buf_addch(headers, '\0');
-    buf_adds(headers, full ? "FULL_OBJECT" : "COMPOSITE");
-    buf_addch(headers, '\0');
+    hdrs_add(headers, MP_ALGO_HEADER, slice_cstr(checksum_algo_name(a)));
+    hdrs_add(headers, CHECKSUM_TYPE_HEADER, slice_cstr(full ? "FULL_OBJECT" : "COMPOSITE"));
     http_resp_header(call->req, "x-amz-checksum-algorithm", checksum_algo_name(a));
     http_resp_header(call->req, "x-amz-checksum-type", full ? "FULL_OBJECT" : "COMPOSITE");
     return 0;
@@ -102,7 +96,7 @@ s3__create_multipart(struct s3_call *call)
 {
     struct obj_put_opts opts = { .size = 0 };
     struct buf headers = BUF_INIT, x = BUF_INIT, msg = BUF_INIT;
-    char id[OBJMETA_VID_LEN + 1];
+    char id[OBJ_VID_LEN + 1];
     int rc;
 
     if (s3__check_key(call) < 0)
@@ -142,7 +136,7 @@ part_number(const struct s3_call *call, unsigned *out)
     uint64_t n;
 
     if (!http_req_param(call->req, "partNumber", &v) || parse_u64(v, &n) < 0 || n < 1 ||
-        n > OBJMETA_MAX_PARTS)
+        n > OBJ_MP_MAX_PARTS)
         return -ERR_INVALID_ARGUMENT;
     *out = (unsigned)n;
     return 0;
@@ -153,9 +147,9 @@ static const char *const part_number_msg =
 
 /* The checksum algorithm the upload was created with, or CHECKSUM_NONE. */
 static enum checksum_algo
-upload_algo(const struct obj_meta *up)
+upload_algo(const struct obj_info *up)
 {
-    const char *name = objmeta_header(up, MP_ALGO_HEADER);
+    const char *name = obj_info_header(up, MP_ALGO_HEADER);
     enum checksum_algo a = CHECKSUM_NONE;
 
     if (name)
@@ -201,7 +195,7 @@ s3__upload_part(struct s3_call *call)
     struct obj_put_opts opts = { .size = -1 };
     struct s3_upload *u = NULL;
     struct obj_put *put = NULL;
-    struct obj_meta up;
+    struct obj_info up;
     uint8_t md5[16];
     const char *id = upload_id_param(call);
     enum checksum_algo algo = CHECKSUM_NONE;
@@ -220,14 +214,14 @@ s3__upload_part(struct s3_call *call)
         s3__upload_part_copy(call, id, number);
         return;
     }
-    objmeta_init(&up);
+    obj_info_init(&up);
     rc = objlayer_mp_stat(call->s3->ol, call->bucket, call->key, id, &up);
     if (rc == 0) {
         algo = upload_algo(&up);
-        type = objmeta_header(&up, CHECKSUM_TYPE_HEADER);
+        type = obj_info_header(&up, CHECKSUM_TYPE_HEADER);
         full = type && !strcmp(type, "FULL_OBJECT");
     }
-    objmeta_release(&up);
+    obj_info_release(&up);
     if (rc == 0 && algo != CHECKSUM_NONE && !part_checksum_ok(req, algo, &actual))
         rc = -ERR_INVALID_REQUEST; /* the upload's algorithm, or none: as S3 */
     if (rc == 0)
@@ -281,7 +275,7 @@ complete_elem(void *arg, unsigned depth, const char *name, struct slice text)
     uint64_t n;
 
     if (depth == 3 && !strcmp(name, "PartNumber")) {
-        if (parse_u64(text, &n) < 0 || n < 1 || n > OBJMETA_MAX_PARTS)
+        if (parse_u64(text, &n) < 0 || n < 1 || n > OBJ_MP_MAX_PARTS)
             return c->rc = -ERR_INVALID_PART;
         c->cur_number = (unsigned)n;
         c->has_number = true;
@@ -292,7 +286,7 @@ complete_elem(void *arg, unsigned depth, const char *name, struct slice text)
     } else if (depth == 2 && !strcmp(name, "Part")) {
         if (!c->has_number)
             return -ERR_MALFORMED_XML;
-        if (c->n == OBJMETA_MAX_PARTS)
+        if (c->n == OBJ_MP_MAX_PARTS)
             return -ERR_INVALID_ARGUMENT;
         if (c->n == c->cap) {
             c->cap = c->cap ? 2 * c->cap : 16;
@@ -326,7 +320,7 @@ struct complete_edit {
  * differs from the one the client lists, is an InvalidPart.
  */
 static int
-complete_edit(void *arg, struct obj_meta *m)
+complete_edit(void *arg, struct obj_info *m)
 {
     struct complete_edit *e = arg;
     const char *lower = checksum_algo_lower(e->algo);
@@ -334,15 +328,15 @@ complete_edit(void *arg, struct obj_meta *m)
     char b64[CHECKSUM_B64_SIZE];
     struct checksum cs;
     uint64_t crc = 0;
-    size_t i, n = objmeta_nparts(m), ll;
+    size_t i, n = obj_info_nparts(m), ll;
 
-    objmeta_remove_header(m, MP_ALGO_HEADER);
+    obj_info_set_header(m, MP_ALGO_HEADER, NULL);
     if (e->algo == CHECKSUM_NONE)
         return 0;
     ll = strlen(lower);
     checksum_init(&cs, e->algo);
     for (i = 0; i < n; i++) {
-        const struct obj_part *p = objmeta_part(m, i);
+        const struct obj_info_part *p = obj_info_part(m, i);
         const char *sum = p->checksum + ll + 1;
 
         if (strncmp(p->checksum, lower, ll) != 0 || p->checksum[ll] != ':' ||
@@ -372,7 +366,7 @@ complete_edit(void *arg, struct obj_meta *m)
     if (e->want.ptr && !slice_eq_cstr(e->want, e->value) &&
         (e->full || !slice_eq(e->want, slice_make(e->value, strlen(b64)))))
         return -ERR_CHECKSUM_MISMATCH;
-    objmeta_add_header(m, checksum_header_name(e->algo), slice_cstr(e->value));
+    obj_info_set_header(m, checksum_header_name(e->algo), e->value);
     return 0;
 }
 
@@ -413,16 +407,16 @@ complete_done(struct s3_call *call, int rc, struct slice body)
     struct complete_edit e = { .c = &c };
     struct obj_complete_opts co = { .edit = complete_edit, .edit_arg = &e };
     struct buf x = BUF_INIT;
-    struct obj_meta info, up;
+    struct obj_info info, up;
     const char *id = upload_id_param(call), *type;
 
-    objmeta_init(&info);
-    objmeta_init(&up);
+    obj_info_init(&info);
+    obj_info_init(&up);
     if (rc == 0)
         rc = objlayer_mp_stat(call->s3->ol, call->bucket, call->key, id, &up);
     if (rc == 0 && (e.algo = upload_algo(&up)) != CHECKSUM_NONE) {
         c.algo_elem = checksum_elem(req->arena, e.algo);
-        type = objmeta_header(&up, CHECKSUM_TYPE_HEADER);
+        type = obj_info_header(&up, CHECKSUM_TYPE_HEADER);
         e.full = type && !strcmp(type, "FULL_OBJECT");
     }
     if (rc == 0)
@@ -433,7 +427,7 @@ complete_done(struct s3_call *call, int rc, struct slice body)
             rc = -ERR_MALFORMED_XML; /* S3: "You must specify at least one part" */
     }
     if (rc == 0)
-        rc = s3__write_conditions(call, &co.cond, &co.cond_arg);
+        rc = s3__write_conditions(call, &co.cond);
     if (rc == 0)
         rc = objlayer_mp_complete(call->s3->ol, call->bucket, call->key, id, c.parts, c.n, &co,
                                   &info);
@@ -457,8 +451,8 @@ out:
     free(c.parts);
     free(c.sums);
     buf_release(&x);
-    objmeta_release(&info);
-    objmeta_release(&up);
+    obj_info_release(&info);
+    obj_info_release(&up);
 }
 
 void
@@ -496,7 +490,7 @@ struct parts_page {
 };
 
 static int
-part_item(void *arg, const struct obj_part *part, int64_t mtime_ns)
+part_item(void *arg, const struct obj_info_part *part, int64_t mtime_ns)
 {
     struct parts_page *pp = arg;
     struct buf date = BUF_INIT;
@@ -540,13 +534,13 @@ s3__list_parts(struct s3_call *call)
     struct buf x = BUF_INIT, parts = BUF_INIT, date = BUF_INIT;
     struct parts_page pp = { .x = &parts };
     const char *id = upload_id_param(call);
-    struct obj_meta up;
+    struct obj_info up;
     uint64_t max, marker;
     int rc;
 
     if (s3__check_key(call) < 0)
         return;
-    objmeta_init(&up);
+    obj_info_init(&up);
     rc = param_u64(call, "max-parts", 1000, &max);
     if (rc == 0)
         rc = param_u64(call, "part-number-marker", 0, &marker);
@@ -558,7 +552,7 @@ s3__list_parts(struct s3_call *call)
     rc = objlayer_mp_stat(call->s3->ol, call->bucket, call->key, id, &up);
     if (rc == 0)
         rc = objlayer_mp_list_parts(call->s3->ol, call->bucket, call->key, id,
-                                    (unsigned)MIN(marker, OBJMETA_MAX_PARTS), pp.max + 1,
+                                    (unsigned)MIN(marker, OBJ_MP_MAX_PARTS), pp.max + 1,
                                     upload_algo(&up) != CHECKSUM_NONE, part_item, &pp);
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
@@ -579,13 +573,13 @@ s3__list_parts(struct s3_call *call)
     xml_elem_bool(&x, "IsTruncated", pp.truncated);
     if (upload_algo(&up) != CHECKSUM_NONE) {
         xml_elem_str(&x, "ChecksumAlgorithm", checksum_algo_name(upload_algo(&up)));
-        xml_elem_str(&x, "ChecksumType", objmeta_header(&up, CHECKSUM_TYPE_HEADER));
+        xml_elem_str(&x, "ChecksumType", obj_info_header(&up, CHECKSUM_TYPE_HEADER));
     }
     buf_addslice(&x, buf_slice(&parts));
     xml_close(&x, "ListPartsResult");
     s3__send_xml(call, &x);
 out:
-    objmeta_release(&up);
+    obj_info_release(&up);
     buf_release(&x);
     buf_release(&parts);
     buf_release(&date);
@@ -758,11 +752,11 @@ out:
 /* ---- GetObject / HeadObject with partNumber ---- */
 
 int
-s3__part_number_range(struct s3_call *call, const struct obj_meta *info, uint64_t *off,
+s3__part_number_range(struct s3_call *call, const struct obj_info *info, uint64_t *off,
                       uint64_t *len, unsigned *status)
 {
     struct http_req *req = call->req;
-    size_t nparts = objmeta_nparts(info), i;
+    size_t nparts = obj_info_nparts(info), i;
     unsigned number;
     struct slice v;
 
@@ -790,8 +784,8 @@ s3__part_number_range(struct s3_call *call, const struct obj_meta *info, uint64_
     }
     *off = 0;
     for (i = 0; i + 1 < number; i++)
-        *off += objmeta_part(info, i)->size;
-    *len = objmeta_part(info, number - 1)->size;
+        *off += obj_info_part(info, i)->size;
+    *len = obj_info_part(info, number - 1)->size;
     *status = 206;
     http_resp_header(req, "x-amz-mp-parts-count", arena_printf(req->arena, "%zu", nparts));
     if (*len)

@@ -142,7 +142,7 @@ s3_conditions_eval(const struct s3_conditions *c, const char *etag, time_t mtime
 
 /* 0, or an error already answered (412 document, or a bare 304 with the validators). */
 static int
-check_conditions(struct s3_call *call, const struct obj_meta *info)
+check_conditions(struct s3_call *call, const struct obj_info *info)
 {
     struct http_req *req = call->req;
     struct s3_conditions c = { SLICE_NULL, SLICE_NULL, SLICE_NULL, SLICE_NULL };
@@ -214,14 +214,6 @@ upload_cleanup(void *arg)
         s3__mem_release(u->call->s3, u->mem);
 }
 
-static void
-add_stored(struct buf *h, const char *name, struct slice value)
-{
-    buf_adds(h, name);
-    buf_addch(h, '\0');
-    buf_addslice(h, value);
-    buf_addch(h, '\0');
-}
 
 /*
  * Content-Encoding without "aws-chunked" (S3 does not store it: it describes
@@ -273,9 +265,9 @@ s3__stored_headers(struct arena *a, const struct http_header *pairs, size_t n, s
             v = p->value;
             if (!strcmp(stored_headers[i], "content-encoding") && !strip_aws_chunked(a, v, &v))
                 continue;
-            add_stored(h, stored_headers[i], v);
+            hdrs_add(h, stored_headers[i], v);
         } else if (i == 0) {
-            add_stored(h, "content-type", SLICE_LIT("binary/octet-stream"));
+            hdrs_add(h, "content-type", SLICE_LIT("binary/octet-stream"));
         }
     }
     for (i = 0; i < n; i++) {
@@ -288,7 +280,7 @@ s3__stored_headers(struct arena *a, const struct http_header *pairs, size_t n, s
         lower = arena_slicedup(a, name);
         for (j = 0; j < name.len; j++)
             lower[j] = (char)((lower[j] >= 'A' && lower[j] <= 'Z') ? lower[j] + 32 : lower[j]);
-        add_stored(h, lower, pairs[i].value);
+        hdrs_add(h, lower, pairs[i].value);
     }
     /* S3 counts names without the x-amz-meta- prefix, and values */
     return meta > S3_MAX_META_BYTES ? -ERR_METADATA_TOO_LARGE : 0;
@@ -402,7 +394,7 @@ upload_end(struct http_req *req)
 {
     struct s3_call *call = req->ctx;
     struct s3_upload *u = call->state;
-    struct obj_meta info;
+    struct obj_info info;
     struct obj_put *p = u->put;
     const char *ck_name = NULL, *ck_b64 = NULL;
     int rc = u->rc;
@@ -417,7 +409,7 @@ upload_end(struct http_req *req)
     }
     if (upload_checksum(u, &ck_name, &ck_b64))
         obj_put_add_header(p, ck_name, slice_cstr(ck_b64));
-    objmeta_init(&info);
+    obj_info_init(&info);
     rc = obj_put_finish(p, &info);
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
@@ -430,7 +422,7 @@ upload_end(struct http_req *req)
         }
         http_resp_empty(req, 200);
     }
-    objmeta_release(&info);
+    obj_info_release(&info);
 }
 
 void
@@ -458,7 +450,7 @@ s3__put_object(struct s3_call *call)
     if (rc == 0)
         rc = s3__object_headers(call, &headers, &opts, &msg);
     if (rc == 0)
-        rc = s3__write_conditions(call, &opts.cond, &opts.cond_arg);
+        rc = s3__write_conditions(call, &opts.cond);
     opts.headers = buf_slice(&headers);
     if (rc == 0)
         rc = objlayer_put_begin(call->s3->ol, call->bucket, call->key, &opts, &put);
@@ -541,7 +533,7 @@ is_checksum_header(const char *name)
 }
 
 static void
-add_object_headers(struct http_req *req, const struct obj_meta *info, unsigned status)
+add_object_headers(struct http_req *req, const struct obj_info *info, unsigned status)
 {
     struct buf date = BUF_INIT;
     const char *name, *value, *o;
@@ -553,7 +545,7 @@ add_object_headers(struct http_req *req, const struct obj_meta *info, unsigned s
     http_resp_header(req, "Last-Modified", date.ptr);
     buf_release(&date);
     http_resp_header(req, "Accept-Ranges", "bytes");
-    while (objmeta_header_next(info, &pos, &name, &value)) {
+    while (obj_info_header_next(info, &pos, &name, &value)) {
         const char *out_name = name;
 
         if (is_checksum_header(name)) {
@@ -572,16 +564,16 @@ add_object_headers(struct http_req *req, const struct obj_meta *info, unsigned s
         http_resp_header(req, out_name, o ? o : value);
     }
     for (i = 0; i < ARRAY_SIZE(stored_headers); i++)
-        if (!objmeta_header(info, stored_headers[i]) && (o = override(req, stored_headers[i])))
+        if (!obj_info_header(info, stored_headers[i]) && (o = override(req, stored_headers[i])))
             http_resp_header(req, stored_header_names[i], o);
     s3__tagging_count_header(req, info);
-    if (sent_checksum && !objmeta_header(info, "x-amz-checksum-type"))
+    if (sent_checksum && !obj_info_header(info, "x-amz-checksum-type"))
         http_resp_header(req, "x-amz-checksum-type", "FULL_OBJECT");
 }
 
 /* Decides 200/206/416 from the Range header; 0 or an error already answered. */
 static int
-apply_range(struct s3_call *call, const struct obj_meta *info, uint64_t *off, uint64_t *len,
+apply_range(struct s3_call *call, const struct obj_info *info, uint64_t *off, uint64_t *len,
             unsigned *status)
 {
     struct http_req *req = call->req;
@@ -615,12 +607,12 @@ apply_range(struct s3_call *call, const struct obj_meta *info, uint64_t *off, ui
 static void
 head_object(struct s3_call *call)
 {
-    struct obj_meta info;
+    struct obj_info info;
     uint64_t off, len;
     unsigned status;
     int rc;
 
-    objmeta_init(&info);
+    obj_info_init(&info);
     rc = objlayer_head(call->s3->ol, call->bucket, call->key, &info);
     if (rc < 0) {
         s3__send_error(call, object_err(rc), NULL);
@@ -631,14 +623,14 @@ head_object(struct s3_call *call)
     add_object_headers(call->req, &info, status);
     http_resp_stream(call->req, status, len, NULL, NULL, NULL);
 out:
-    objmeta_release(&info);
+    obj_info_release(&info);
 }
 
 void
 s3__get_object(struct s3_call *call)
 {
     struct get_stream *gs;
-    struct obj_meta info;
+    struct obj_info info;
     uint64_t off, len;
     unsigned status;
     int rc;
@@ -651,7 +643,7 @@ s3__get_object(struct s3_call *call)
     }
     gs = xcalloc(1, sizeof(*gs));
     gs->s3 = call->s3;
-    objmeta_init(&info);
+    obj_info_init(&info);
     gs->mem = objlayer_get_mem(call->s3->ol);
     if (!s3__mem_reserve(call->s3, gs->mem)) {
         gs->mem = 0;
@@ -666,13 +658,13 @@ s3__get_object(struct s3_call *call)
     gs->off = off;
     add_object_headers(call->req, &info, status);
     http_resp_stream(call->req, status, len, get_read, get_free, gs);
-    objmeta_release(&info);
+    obj_info_release(&info);
     return;
 out_error:
     s3__send_error(call, object_err(rc), NULL);
 out_free:
     get_free(gs);
-    objmeta_release(&info);
+    obj_info_release(&info);
 }
 
 /* ---- DeleteObject ---- */
@@ -680,15 +672,14 @@ out_free:
 void
 s3__delete_object(struct s3_call *call)
 {
-    objlayer_cond_fn *cond;
-    void *cond_arg;
+    const struct obj_cond *cond;
     int rc;
 
     if (s3__check_key(call) < 0)
         return;
-    rc = s3__delete_conditions(call, &cond, &cond_arg);
+    rc = s3__delete_conditions(call, &cond);
     if (rc == 0)
-        rc = objlayer_delete_if(call->s3->ol, call->bucket, call->key, cond, cond_arg);
+        rc = objlayer_delete_if(call->s3->ol, call->bucket, call->key, cond);
     /* deleting what is not there succeeds, unless If-Match asked for it to be there */
     if (rc < 0 && (cond || (rc != -ERR_KEY_NOT_FOUND && rc != -ERR_NOT_FOUND))) {
         s3__send_error(call, rc, NULL);

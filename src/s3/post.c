@@ -299,14 +299,6 @@ build_key(struct post_state *st, struct slice filename)
     return rc < 0 ? fail(st, rc, NULL, NULL) : 0;
 }
 
-static void
-add_stored(struct buf *h, const char *name, struct slice value)
-{
-    buf_adds(h, name);
-    buf_addch(h, '\0');
-    buf_addslice(h, value);
-    buf_addch(h, '\0');
-}
 
 /* The stored fields and x-amz-meta-* as the object's headers, as PutObject takes them. */
 static int
@@ -348,7 +340,7 @@ add_options(struct post_state *st, struct obj_put_opts *opts, struct buf *h)
     if (v.ptr && s3_storage_class_parse(slice_trim(v), &opts->reduced_redundancy) < 0)
         return fail(st, -ERR_INVALID_STORAGE_CLASS, NULL, NULL);
     if (opts->reduced_redundancy)
-        add_stored(h, "x-amz-storage-class", SLICE_LIT("REDUCED_REDUNDANCY"));
+        hdrs_add(h, "x-amz-storage-class", SLICE_LIT("REDUCED_REDUNDANCY"));
     v = field_value(st, "tagging");
     if (v.ptr)
         rc = s3_tagging_parse_xml(a, v, S3_OBJECT_TAGS_MAX, &tags, &msg);
@@ -356,7 +348,7 @@ add_options(struct post_state *st, struct obj_put_opts *opts, struct buf *h)
         fail(st, rc, NULL, msg.len ? msg.ptr : NULL);
     } else if (v.ptr && tags.n > 0) {
         s3_tagging_encode(&tags, &enc);
-        add_stored(h, "x-amz-tagging", buf_slice(&enc));
+        hdrs_add(h, "x-amz-tagging", buf_slice(&enc));
     }
     buf_release(&enc);
     buf_release(&msg);
@@ -604,7 +596,7 @@ post_end(struct http_req *req)
     struct s3_call *call = req->ctx;
     struct post_state *st = call->state;
     struct obj_put *p = st->put;
-    struct obj_meta info;
+    struct obj_info info;
     int rc = end_error(st);
 
     st->put = NULL;
@@ -625,13 +617,13 @@ post_end(struct http_req *req)
         }
         obj_put_add_header(p, st->sum_name, st->sum_want);
     }
-    objmeta_init(&info);
+    obj_info_init(&info);
     rc = obj_put_finish(p, &info);
     if (rc < 0)
         s3__send_error(call, rc == -ERR_NOT_FOUND ? -ERR_BUCKET_NOT_FOUND : rc, NULL);
     else
         send_success(st, info.etag);
-    objmeta_release(&info);
+    obj_info_release(&info);
 }
 
 void

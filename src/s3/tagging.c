@@ -6,7 +6,7 @@
  * A tag set is kept in its query form, "k1=v1&k2=v2" with keys and values
  * URI-encoded (the form of the x-amz-tagging header): for an object as the
  * stored header "x-amz-tagging" of its record (rewritten in place by
- * objlayer_update_meta: data, ETag and Last-Modified stay), for a bucket as
+ * objlayer_update_headers: data, ETag and Last-Modified stay), for a bucket as
  * the bucket document "tagging" (object/bucketconfig.c).
  *
  * Limits as S3: at most 10 tags per object and 50 per bucket; keys of 1 to
@@ -243,10 +243,7 @@ s3__tagging_from_request(struct s3_call *call, struct buf *headers, struct buf *
     if (rc < 0 || t.n == 0)
         return rc;
     s3_tagging_encode(&t, &enc);
-    buf_adds(headers, TAGGING_HEADER);
-    buf_addch(headers, '\0');
-    buf_addslice(headers, buf_slice(&enc));
-    buf_addch(headers, '\0');
+    hdrs_add(headers, TAGGING_HEADER, buf_slice(&enc));
     buf_release(&enc);
     return 0;
 }
@@ -258,9 +255,9 @@ s3__is_internal_header(const char *name)
 }
 
 void
-s3__tagging_count_header(struct http_req *req, const struct obj_meta *info)
+s3__tagging_count_header(struct http_req *req, const struct obj_info *info)
 {
-    const char *v = objmeta_header(info, TAGGING_HEADER);
+    const char *v = obj_info_header(info, TAGGING_HEADER);
     size_t n = 1;
 
     if (!v || !*v)
@@ -396,20 +393,13 @@ expect_body(struct s3_call *call, size_t max, bool checksum, s3_body_done_fn *do
 
 /* ---- object tagging ---- */
 
-/* Replaces (value non-NULL) or removes header `name` of `m`. */
-static void
-meta_set_header(struct obj_meta *m, const char *name, const char *value)
-{
-    objmeta_remove_header(m, name);
-    if (value)
-        objmeta_add_header(m, name, slice_cstr(value));
-}
-
+/* Replaces (a tag set, encoded) or removes (NULL) the object's tags. */
 static int
-set_tagging(void *arg, struct obj_meta *m)
+set_tagging(struct s3_call *call, const char *encoded)
 {
-    meta_set_header(m, TAGGING_HEADER, arg);
-    return 0;
+    struct obj_header_edit e = { TAGGING_HEADER, encoded };
+
+    return objlayer_update_headers(call->s3->ol, call->bucket, call->key, &e, 1);
 }
 
 static int
@@ -423,13 +413,13 @@ get_object_tagging(struct s3_call *call)
 {
     struct s3_tagset t = { NULL, 0 };
     struct buf x = BUF_INIT;
-    struct obj_meta info;
+    struct obj_info info;
     const char *v;
     int rc;
 
-    objmeta_init(&info);
+    obj_info_init(&info);
     rc = objlayer_head(call->s3->ol, call->bucket, call->key, &info);
-    v = rc == 0 ? objmeta_header(&info, TAGGING_HEADER) : NULL;
+    v = rc == 0 ? obj_info_header(&info, TAGGING_HEADER) : NULL;
     if (v) /* stored by us: parses; checked again for the limits anyway */
         rc = s3_tagging_parse_query(call->req->arena, slice_cstr(v), UINT_MAX, &t, NULL);
     if (rc < 0) {
@@ -439,7 +429,7 @@ get_object_tagging(struct s3_call *call)
         s3__send_xml(call, &x);
     }
     buf_release(&x);
-    objmeta_release(&info);
+    obj_info_release(&info);
 }
 
 static void
@@ -452,8 +442,7 @@ put_object_tagging_done(struct s3_call *call, int rc, struct slice body)
         rc = s3_tagging_parse_xml(call->req->arena, body, S3_OBJECT_TAGS_MAX, &t, &msg);
     if (rc == 0) {
         s3_tagging_encode(&t, &enc);
-        rc = objlayer_update_meta(call->s3->ol, call->bucket, call->key, set_tagging,
-                                  t.n ? enc.ptr : NULL);
+        rc = set_tagging(call, t.n ? enc.ptr : NULL);
     }
     if (rc < 0)
         s3__send_error(call, object_err(rc), msg.len ? msg.ptr : NULL);
@@ -482,7 +471,7 @@ s3__object_tagging(struct s3_call *call)
         s3__expect_small_body(call, put_object_tagging_done);
         return;
     default:
-        rc = objlayer_update_meta(call->s3->ol, call->bucket, call->key, set_tagging, NULL);
+        rc = set_tagging(call, NULL);
         if (rc < 0)
             s3__send_error(call, object_err(rc), NULL);
         else

@@ -35,6 +35,7 @@
 #include <xxhash.h>
 
 #include "util/enc.h"
+#include "util/hdrs.h"
 #include "util/err.h"
 
 #define REC_MAGIC 0xb5
@@ -99,59 +100,25 @@ objmeta_add_part(struct obj_meta *m, const struct obj_part *p)
 void
 objmeta_add_header(struct obj_meta *m, const char *name, struct slice value)
 {
-    buf_add(&m->headers, name, strlen(name) + 1);
-    buf_addslice(&m->headers, value);
-    buf_addch(&m->headers, '\0');
+    hdrs_add(&m->headers, name, value);
 }
 
 void
 objmeta_remove_header(struct obj_meta *m, const char *name)
 {
-    size_t pos = 0, start;
-    const char *n, *v;
-
-    for (;;) {
-        start = pos;
-        if (!objmeta_header_next(m, &pos, &n, &v))
-            return;
-        if (strcmp(n, name) != 0)
-            continue;
-        memmove(m->headers.ptr + start, m->headers.ptr + pos, m->headers.len - pos);
-        m->headers.len -= pos - start;
-        pos = start;
-    }
+    hdrs_remove(&m->headers, name);
 }
 
 bool
 objmeta_header_next(const struct obj_meta *m, size_t *pos, const char **name, const char **value)
 {
-    size_t p = *pos;
-    const char *n, *v;
-
-    if (p >= m->headers.len)
-        return false;
-    n = m->headers.ptr + p;
-    p += strlen(n) + 1;
-    if (p >= m->headers.len)
-        return false; /* a name without a value: never produced, never decoded */
-    v = m->headers.ptr + p;
-    p += strlen(v) + 1;
-    *name = n;
-    *value = v;
-    *pos = p;
-    return true;
+    return hdrs_next(&m->headers, pos, name, value);
 }
 
 const char *
 objmeta_header(const struct obj_meta *m, const char *name)
 {
-    size_t pos = 0;
-    const char *n, *v;
-
-    while (objmeta_header_next(m, &pos, &n, &v))
-        if (strcmp(n, name) == 0)
-            return v;
-    return NULL;
+    return hdrs_get(&m->headers, name);
 }
 
 void

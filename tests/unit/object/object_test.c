@@ -24,13 +24,13 @@ object_test_md5_hex(const void *p, size_t n, char out[33])
 int
 object_test_check_read(struct objlayer *ol, const char *key, const uint8_t *want, size_t n)
 {
-    struct obj_meta info;
+    struct obj_info info;
     struct obj_get *g;
     uint8_t *buf = xmalloc(n + 1);
     ssize_t got;
     int rc;
 
-    objmeta_init(&info);
+    obj_info_init(&info);
     rc = objlayer_get_open(ol, "b", key, &g, &info);
     if (rc == 0) {
         got = obj_get_read(g, 0, buf, n + 1);
@@ -40,7 +40,7 @@ object_test_check_read(struct objlayer *ol, const char *key, const uint8_t *want
         else if ((size_t)got != n || info.size != n || memcmp(buf, want, n) != 0)
             rc = -ERR_CORRUPT;
     }
-    objmeta_release(&info);
+    obj_info_release(&info);
     free(buf);
     return rc;
 }
@@ -105,4 +105,10 @@ object_test_put(struct objlayer *ol, const char *key, const void *data, size_t n
         return rc;
     }
     return obj_put_finish(p, NULL);
+}
+
+void
+object_test_record(struct drive *d, const char *bucket, const char *key, struct obj_meta *out)
+{
+    ASSERT_OK(drive_meta_read(d, bucket, key, out));
 }

@@ -27,6 +27,14 @@ void object_test_open_faulty(struct objlayer **ol, struct drive **drives, unsign
  */
 int object_test_put(struct objlayer *ol, const char *key, const void *data, size_t n,
                     struct slice headers);
+/*
+ * Drive `d`'s own record of `bucket`/`key` (the storage detail behind the
+ * layer's view: inline or not, shard layout); fails the test if unreadable.
+ * `out` initialized by the caller.
+ */
+struct obj_meta;
+void object_test_record(struct drive *d, const char *bucket, const char *key,
+                        struct obj_meta *out);
 /* Deterministic pseudo-random bytes. */
 void object_test_fill(uint8_t *p, size_t n, unsigned seed);
 

@@ -24,7 +24,7 @@ put_part(struct objlayer *ol, const char *key, const char *id, unsigned number, 
          size_t n, char etag[36])
 {
     struct obj_put_opts opts = { .size = (int64_t)n };
-    struct obj_meta info;
+    struct obj_info info;
     struct obj_put *put;
     int rc = objlayer_mp_part_begin(ol, "b", key, id, number, &opts, &put);
 
@@ -35,11 +35,11 @@ put_part(struct objlayer *ol, const char *key, const char *id, unsigned number, 
         obj_put_abort(put);
         return rc;
     }
-    objmeta_init(&info);
+    obj_info_init(&info);
     rc = obj_put_finish(put, &info);
     if (rc == 0 && etag)
         snprintf(etag, 36, "%.35s", info.etag);
-    objmeta_release(&info);
+    obj_info_release(&info);
     return rc;
 }
 
@@ -59,7 +59,7 @@ mp_etag(const char *const *etags, size_t n, char out[72])
 }
 
 static int
-count_part_cb(void *arg, const struct obj_part *part, int64_t mtime_ns)
+count_part_cb(void *arg, const struct obj_info_part *part, int64_t mtime_ns)
 {
     struct buf *b = arg;
 
@@ -76,7 +76,7 @@ TEST(object_mp_roundtrip)
     size_t sizes[3] = { 5 * MiB, 5 * MiB + 7, 123 }, total = 0, i;
     struct obj_put_opts opts = { .headers = SLICE_LIT("content-type\0image/png\0") };
     struct obj_mp_part parts[3];
-    struct obj_meta info, st;
+    struct obj_info info, st;
     struct buf listed = BUF_INIT;
     uint8_t *data, *wrong;
 
@@ -101,7 +101,7 @@ TEST(object_mp_roundtrip)
     ASSERT_OK(objlayer_mp_list_parts(ol, "b", "dir/obj", id, 1, 1, true, count_part_cb, &listed));
     ASSERT_STREQ(listed.ptr, "2:5242887|");
     /* nothing is visible before completion */
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_EQ(objlayer_head(ol, "b", "dir/obj", &info), -ERR_KEY_NOT_FOUND);
     for (i = 0; i < 3; i++) {
         parts[i].number = (unsigned)i + 1;
@@ -111,20 +111,20 @@ TEST(object_mp_roundtrip)
     mp_etag(e, 3, want);
     ASSERT_STREQ(info.etag, want);
     ASSERT(info.size == total);
-    objmeta_release(&info);
+    obj_info_release(&info);
     ASSERT_OK(object_test_check_read(ol, "dir/obj", data, total));
     ASSERT_OK(objlayer_head(ol, "b", "dir/obj", &info));
-    ASSERT_EQ(objmeta_nparts(&info), 3);
-    ASSERT_EQ(objmeta_part(&info, 1)->number, 2);
-    ASSERT(objmeta_part(&info, 1)->size == sizes[1]);
-    ASSERT_STREQ(objmeta_header(&info, "content-type"), "image/png");
+    ASSERT_EQ(obj_info_nparts(&info), 3);
+    ASSERT_EQ(obj_info_part(&info, 1)->number, 2);
+    ASSERT(obj_info_part(&info, 1)->size == sizes[1]);
+    ASSERT_STREQ(obj_info_header(&info, "content-type"), "image/png");
     ASSERT_STREQ(info.etag, want);
-    objmeta_release(&info);
+    obj_info_release(&info);
     /* the upload is gone */
-    objmeta_init(&st);
+    obj_info_init(&st);
     ASSERT_EQ(objlayer_mp_stat(ol, "b", "dir/obj", id, &st), -ERR_NO_SUCH_UPLOAD);
     ASSERT_EQ(objlayer_mp_complete(ol, "b", "dir/obj", id, parts, 3, NULL, NULL), -ERR_NO_SUCH_UPLOAD);
-    objmeta_release(&st);
+    obj_info_release(&st);
     buf_release(&listed);
     free(data);
     free(wrong);
@@ -135,16 +135,16 @@ TEST(object_mp_roundtrip)
 static void
 assert_range(struct objlayer *ol, const char *key, const uint8_t *want, uint64_t off, size_t n)
 {
-    struct obj_meta info;
+    struct obj_info info;
     struct obj_get *g;
     uint8_t *buf = xmalloc(n);
 
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_OK(objlayer_get_open(ol, "b", key, &g, &info));
     ASSERT_EQ(obj_get_read(g, off, buf, n), (ssize_t)n);
     ASSERT(memcmp(buf, want + off, n) == 0);
     obj_get_close(g);
-    objmeta_release(&info);
+    obj_info_release(&info);
     free(buf);
 }
 
@@ -265,7 +265,7 @@ TEST(object_mp_abort_list_and_cleanup)
     char a1[OBJMETA_VID_LEN + 1], a2[OBJMETA_VID_LEN + 1], b1[OBJMETA_VID_LEN + 1];
     char c1[OBJMETA_VID_LEN + 1];
     struct upload_names u;
-    struct obj_meta st;
+    struct obj_info st;
     uint8_t data[100];
 
     object_test_open_mem(&ol, drives, NDRIVES);
@@ -293,7 +293,7 @@ TEST(object_mp_abort_list_and_cleanup)
     /* abort: the upload and its part go */
     ASSERT_OK(objlayer_mp_abort(ol, "b", "a/x", a1));
     ASSERT_EQ(objlayer_mp_abort(ol, "b", "a/x", a1), -ERR_NO_SUCH_UPLOAD);
-    objmeta_init(&st);
+    obj_info_init(&st);
     ASSERT_EQ(objlayer_mp_stat(ol, "b", "a/x", a1, &st), -ERR_NO_SUCH_UPLOAD);
     /* the age when the server is given none (--stale-uploads-after): 24 hours */
     ASSERT_EQ(ol->stale_upload_ns, OBJ_STALE_UPLOAD_NS);
@@ -308,7 +308,7 @@ TEST(object_mp_abort_list_and_cleanup)
     ASSERT_OK(objlayer_mp_create(ol, "other", "z", &opts, c1));
     ASSERT_OK(objlayer_mp_drop_bucket(ol, "other"));
     ASSERT_EQ(objlayer_mp_stat(ol, "other", "z", c1, &st), -ERR_NO_SUCH_UPLOAD);
-    objmeta_release(&st);
+    obj_info_release(&st);
     buf_release(&u.out);
     objlayer_close(ol);
 }
@@ -353,17 +353,17 @@ struct edit_seen {
 };
 
 static int
-edit_cb(void *arg, struct obj_meta *m)
+edit_cb(void *arg, struct obj_info *m)
 {
     struct edit_seen *e = arg;
     size_t i;
 
     e->calls++;
-    for (i = 0; i < objmeta_nparts(m) && i < 2; i++)
-        snprintf(e->sums[i], sizeof(e->sums[i]), "%s", objmeta_part(m, i)->checksum);
+    for (i = 0; i < obj_info_nparts(m) && i < 2; i++)
+        snprintf(e->sums[i], sizeof(e->sums[i]), "%s", obj_info_part(m, i)->checksum);
     if (e->refuse)
         return e->refuse;
-    objmeta_add_header(m, "x-amz-checksum-crc32", SLICE_LIT("whole-2"));
+    obj_info_set_header(m, "x-amz-checksum-crc32", "whole-2");
     return 0;
 }
 
@@ -377,7 +377,7 @@ TEST(object_mp_complete_edit_hook)
     char id[OBJMETA_VID_LEN + 1];
     struct edit_seen seen = { .refuse = -ERR_BAD_DIGEST };
     struct obj_complete_opts eo = { .edit = edit_cb, .edit_arg = &seen };
-    struct obj_meta info, st;
+    struct obj_info info, st;
     uint8_t *data = xmalloc(5 * MiB + 1);
     unsigned i;
 
@@ -392,50 +392,40 @@ TEST(object_mp_complete_edit_hook)
         ASSERT_OK(obj_put_write(p, data + i * 5 * MiB, i ? 1 : 5 * MiB));
         if (i == 0) /* a checksum known only at the end of the body (a trailer) */
             obj_put_add_header(p, "x-amz-checksum-crc32", SLICE_LIT("AAAAAA=="));
-        objmeta_init(&info);
+        obj_info_init(&info);
         ASSERT_OK(obj_put_finish(p, &info));
         parts[i].number = i + 1;
         snprintf(parts[i].etag, sizeof(parts[i].etag), "%.35s", info.etag);
-        objmeta_release(&info);
+        obj_info_release(&info);
     }
     ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, parts, 2, &eo, NULL),
               -ERR_BAD_DIGEST);
     ASSERT_STREQ(seen.sums[0], "crc32:AAAAAA==");
     ASSERT_STREQ(seen.sums[1], "");
-    objmeta_init(&st);
+    obj_info_init(&st);
     ASSERT_OK(objlayer_mp_stat(ol, "b", "k", id, &st)); /* refused: the upload stays */
-    objmeta_release(&st);
+    obj_info_release(&st);
     seen.refuse = 0;
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, parts, 2, &eo, &info));
     ASSERT_EQ(seen.calls, 2);
-    objmeta_release(&info);
+    obj_info_release(&info);
     ASSERT_OK(objlayer_head(ol, "b", "k", &info));
-    ASSERT_STREQ(objmeta_header(&info, "x-amz-checksum-crc32"), "whole-2");
-    ASSERT_STREQ(objmeta_part(&info, 0)->checksum, "crc32:AAAAAA==");
-    objmeta_release(&info);
+    ASSERT_STREQ(obj_info_header(&info, "x-amz-checksum-crc32"), "whole-2");
+    ASSERT_STREQ(obj_info_part(&info, 0)->checksum, "crc32:AAAAAA==");
+    obj_info_release(&info);
     ASSERT_OK(object_test_check_read(ol, "k", data, 5 * MiB + 1));
     free(data);
     objlayer_close(ol);
-}
-
-/* If-None-Match: * as an object-layer condition: refuse when a version exists. */
-static int
-absent_only(void *arg, const struct obj_meta *cur)
-{
-    int *seen = arg;
-
-    (*seen)++;
-    return cur ? -ERR_PRECONDITION_FAILED : 0;
 }
 
 TEST(object_conditional_writes_checked_at_commit)
 {
     struct objlayer *ol;
     struct drive *drives[NDRIVES];
-    int seen = 0;
-    struct obj_put_opts opts = { .size = 3, .cond = absent_only, .cond_arg = &seen };
-    struct obj_complete_opts co = { .cond = absent_only, .cond_arg = &seen };
+    struct obj_cond absent_only = { .if_none_match = true };
+    struct obj_put_opts opts = { .size = 3, .cond = &absent_only };
+    struct obj_complete_opts co = { .cond = &absent_only };
     struct obj_mp_part part = { 1, "" };
     char id[OBJMETA_VID_LEN + 1];
     struct obj_put *p;
@@ -457,7 +447,6 @@ TEST(object_conditional_writes_checked_at_commit)
     ASSERT_EQ(objlayer_mp_complete(ol, "b", "k", id, &part, 1, &co, NULL),
               -ERR_PRECONDITION_FAILED);
     ASSERT_OK(object_test_check_read(ol, "k", (const uint8_t *)"one", 3));
-    ASSERT_EQ(seen, 3);
     ASSERT_OK(objlayer_delete(ol, "b", "k"));
     ASSERT_OK(objlayer_mp_complete(ol, "b", "k", id, &part, 1, &co, NULL));
     ASSERT_OK(object_test_check_read(ol, "k", (const uint8_t *)"three", 5));
@@ -518,7 +507,7 @@ TEST(object_reduced_redundancy)
     struct drive *drives[NDRIVES];
     struct obj_put_opts rr = { .size = 200000, .reduced_redundancy = true };
     struct obj_put_opts std = { .size = 200000 };
-    struct obj_meta info;
+    struct obj_info info;
     struct buf listed = BUF_INIT;
     struct obj_put *p;
     uint8_t *data = xmalloc(200000);
@@ -532,16 +521,16 @@ TEST(object_reduced_redundancy)
     ASSERT_OK(objlayer_put_begin(ol, "b", "std", &std, &p));
     ASSERT_OK(obj_put_write(p, data, 200000));
     ASSERT_OK(obj_put_finish(p, NULL));
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_OK(objlayer_head(ol, "b", "rr", &info));
     ASSERT_EQ(info.k, 3);
     ASSERT_EQ(info.m, 1);
     ASSERT(info.reduced);
-    objmeta_release(&info);
+    obj_info_release(&info);
     ASSERT_OK(objlayer_head(ol, "b", "std", &info));
     ASSERT_EQ(info.m, 2);
     ASSERT(!info.reduced);
-    objmeta_release(&info);
+    obj_info_release(&info);
     ASSERT_OK(objlayer_list(ol, "b", SLICE_NULL, SLICE_NULL, 0, class_cb, &listed));
     ASSERT_STREQ(listed.ptr, "rr:1|std:0|");
     /* one drive lost: the reduced object still reads (k = 3 of 4) */

@@ -78,7 +78,7 @@ fill(uint8_t *p, size_t n, unsigned seed)
 /* PUTs `n` bytes in pieces of `piece`; size -1 sends it as of unknown length. */
 static int
 put_sized(struct objlayer *ol, const char *key, const uint8_t *data, size_t n, size_t piece,
-          int64_t size, struct obj_meta *info)
+          int64_t size, struct obj_info *info)
 {
     struct obj_put_opts opts = { .size = size };
     struct obj_put *p;
@@ -327,7 +327,7 @@ TEST(object_review_concurrent_puts_same_key)
     struct rfix f;
     struct putter t[6];
     pthread_t th[6];
-    struct obj_meta info;
+    struct obj_info info;
     struct obj_get *g;
     uint8_t *buf;
     char md5[33], vid0[OBJMETA_VID_LEN + 1], vid[OBJMETA_VID_LEN + 1];
@@ -341,7 +341,7 @@ TEST(object_review_concurrent_puts_same_key)
     }
     for (i = 0; i < 6; i++)
         pthread_join(th[i], NULL);
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_OK(objlayer_get_open(f.ol, "b", "same", &g, &info));
     buf = xmalloc(info.size + 1);
     ASSERT_EQ(obj_get_read(g, 0, buf, info.size + 1), (ssize_t)info.size);
@@ -361,7 +361,7 @@ TEST(object_review_concurrent_puts_same_key)
     }
     ASSERT_EQ(list_check(f.ol, NULL, NULL, 0), 1);
     free(buf);
-    objmeta_release(&info);
+    obj_info_release(&info);
     objlayer_close(f.ol);
 }
 
@@ -435,7 +435,7 @@ TEST(object_review_heal_keeps_raised_parity_copies)
 {
     struct rfix f;
     struct heal_report r = { 0 };
-    struct obj_meta info;
+    struct obj_info info;
     size_t n = 2 * MiB + 3;
     uint8_t *data = xmalloc(n);
     unsigned i;
@@ -445,11 +445,11 @@ TEST(object_review_heal_keeps_raised_parity_copies)
     fill(data, n, 3);
     drive_faulty_go_offline(f.drives[6]);
     drive_faulty_go_offline(f.drives[7]);
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_OK(put_sized(f.ol, "r", data, n, MiB, (int64_t)n, &info));
     ASSERT_EQ(info.k, 4);
     ASSERT_EQ(info.m, 4);
-    objmeta_release(&info);
+    obj_info_release(&info);
     /*
      * The PUT queued "r" for healing (two drives missed it): let the heal
      * thread do its no-op while 6 and 7 are still offline, or it would
@@ -575,7 +575,7 @@ TEST(object_review_heal_report_counts)
 TEST(object_review_rollback_restores_previous_inline_version)
 {
     struct rfix f;
-    struct obj_meta info;
+    struct obj_info info;
     uint8_t v1[2000], v2[2000];
     char vid[OBJMETA_VID_LEN + 1];
     unsigned i;
@@ -583,7 +583,7 @@ TEST(object_review_rollback_restores_previous_inline_version)
     rfix_open(&f, 4);
     fill(v1, sizeof(v1), 7);
     fill(v2, sizeof(v2), 8);
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_OK(put_sized(f.ol, "k", v1, sizeof(v1), 700, sizeof(v1), &info));
     drive_faulty_fail_after(f.drives[1], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
     drive_faulty_fail_after(f.drives[2], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
@@ -595,7 +595,7 @@ TEST(object_review_rollback_restores_previous_inline_version)
         ASSERT_STREQ(vid, info.vid);
     }
     ASSERT_OK(object_test_check_read(f.ol, "k", v1, sizeof(v1)));
-    objmeta_release(&info);
+    obj_info_release(&info);
     objlayer_close(f.ol);
 }
 
@@ -667,20 +667,24 @@ TEST(object_review_sizes_around_limits)
         for (p = 0; p < ARRAY_SIZE(pieces) * 2; p++) {
             size_t n = sizes[i];
             int64_t size = p >= ARRAY_SIZE(pieces) ? -1 : (int64_t)n;
-            struct obj_meta info;
+            struct obj_info info;
+            struct obj_meta rec;
             struct obj_get *g;
             char md5[33];
             uint64_t b;
 
-            objmeta_init(&info);
+            obj_info_init(&info);
             ASSERT_OK(put_sized(f.ol, "s", data, n, pieces[p % ARRAY_SIZE(pieces)], size, &info));
             object_test_md5_hex(data, n, md5);
             ASSERT_STREQ(info.etag, md5);
-            ASSERT_EQ(info.is_inline, n <= 128 * KiB);
-            objmeta_release(&info);
+            obj_info_release(&info);
+            objmeta_init(&rec);
+            object_test_record(f.inner[0], "b", "s", &rec);
+            ASSERT_EQ(rec.is_inline, n <= 128 * KiB);
+            objmeta_release(&rec);
             ASSERT_OK(object_test_check_read(f.ol, "s", data, n));
             /* Reads that straddle each block boundary. */
-            objmeta_init(&info);
+            obj_info_init(&info);
             ASSERT_OK(objlayer_get_open(f.ol, "b", "s", &g, &info));
             for (b = MiB; b <= n + 100; b += MiB) {
                 uint64_t off = b - 150;
@@ -691,7 +695,7 @@ TEST(object_review_sizes_around_limits)
             }
             ASSERT_EQ(obj_get_read(g, n, out, 1), 0);
             obj_get_close(g);
-            objmeta_release(&info);
+            obj_info_release(&info);
         }
     }
     free(data);
@@ -737,7 +741,7 @@ TEST(object_review_put_delete_heal_race)
     struct racer rs[4];
     pthread_t th[4];
     struct heal_report rep = { 0 };
-    struct obj_meta info;
+    struct obj_info info;
     char vid0[OBJMETA_VID_LEN + 1], vid[OBJMETA_VID_LEN + 1];
     unsigned i;
     int rc;
@@ -751,7 +755,7 @@ TEST(object_review_put_delete_heal_race)
         pthread_join(th[i], NULL);
     objlayer_heal_object(f.ol, "b", "hot", &rep);
     ASSERT_EQ(rep.objects_failed, 0);
-    objmeta_init(&info);
+    obj_info_init(&info);
     rc = objlayer_head(f.ol, "b", "hot", &info);
     inner_vid(&f, 0, "hot", vid0);
     if (rc == -ERR_KEY_NOT_FOUND) {
@@ -763,8 +767,8 @@ TEST(object_review_put_delete_heal_race)
 
         ASSERT_OK(rc);
         ASSERT_STREQ(vid0, info.vid);
-        objmeta_release(&info);
-        objmeta_init(&info);
+        obj_info_release(&info);
+        obj_info_init(&info);
         ASSERT_OK(objlayer_get_open(f.ol, "b", "hot", &g, &info));
         buf = xmalloc(info.size + 1);
         ASSERT_EQ(obj_get_read(g, 0, buf, info.size), (ssize_t)info.size);
@@ -777,7 +781,7 @@ TEST(object_review_put_delete_heal_race)
         inner_vid(&f, i, "hot", vid);
         ASSERT_STREQ(vid, vid0);
     }
-    objmeta_release(&info);
+    obj_info_release(&info);
     objlayer_close(f.ol);
 }
 
@@ -818,7 +822,7 @@ TEST(object_review_replaced_local_drive_is_formatted_back_and_healed)
     size_t n = 3 * MiB + 1;
     uint8_t *data = xmalloc(n);
     struct obj_get *g;
-    struct obj_meta info;
+    struct obj_info info;
     unsigned i;
 
     for (i = 0; i < 4; i++) {
@@ -843,7 +847,7 @@ TEST(object_review_replaced_local_drive_is_formatted_back_and_healed)
     /* Drives 0 and 1 go: 2 and 3 alone must hold everything. */
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'/.basalt '%s'/.basalt", paths[0], paths[1]);
     ASSERT_EQ(system(cmd), 0);
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_OK(objlayer_get_open(ol, "b", "big", &g, &info));
     {
         uint8_t *buf = xmalloc(n);
@@ -853,7 +857,7 @@ TEST(object_review_replaced_local_drive_is_formatted_back_and_healed)
         free(buf);
     }
     obj_get_close(g);
-    objmeta_release(&info);
+    obj_info_release(&info);
     ASSERT_OK(object_test_check_read(ol, "small", data, 100));
     objlayer_close(ol);
     buf_release(&err);
@@ -864,7 +868,8 @@ TEST(object_review_replaced_local_drive_is_formatted_back_and_healed)
 TEST(object_review_bad_block_size_is_corrupt)
 {
     struct rfix f;
-    struct obj_meta m, info;
+    struct obj_meta m;
+    struct obj_info info;
     struct obj_get *g;
     unsigned i;
 
@@ -877,9 +882,9 @@ TEST(object_review_bad_block_size_is_corrupt)
         ASSERT_OK(drive_meta_commit(f.inner[i], "b", "z", &m));
         objmeta_release(&m);
     }
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_EQ(objlayer_get_open(f.ol, "b", "z", &g, &info), -ERR_CORRUPT);
-    objmeta_release(&info);
+    obj_info_release(&info);
     objlayer_close(f.ol);
 }
 
@@ -921,11 +926,11 @@ TEST(object_review_drive_flapping_while_reading_never_hangs)
     fl = (struct flapper){ .d = f.drives[3] };
     ASSERT_EQ(pthread_create(&th, NULL, flapper_main, &fl), 0);
     for (i = 0; i < 3000; i++) {
-        struct obj_meta info;
+        struct obj_info info;
 
-        objmeta_init(&info);
+        obj_info_init(&info);
         ASSERT_OK(objlayer_head(f.ol, "b", "k", &info));
-        objmeta_release(&info);
+        obj_info_release(&info);
     }
     __atomic_store_n(&fl.stop, true, __ATOMIC_RELEASE);
     pthread_join(th, NULL);

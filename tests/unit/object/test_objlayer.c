@@ -81,17 +81,17 @@ put(struct objlayer *ol, const char *bucket, const char *key, const uint8_t *dat
 static uint8_t *
 get(struct objlayer *ol, const char *bucket, const char *key, size_t *n, int *rcp)
 {
-    struct obj_meta info;
+    struct obj_info info;
     struct obj_get *g;
     uint8_t *buf;
     ssize_t got;
     int rc;
 
-    objmeta_init(&info);
+    obj_info_init(&info);
     rc = objlayer_get_open(ol, bucket, key, &g, &info);
     *rcp = rc;
     if (rc < 0) {
-        objmeta_release(&info);
+        obj_info_release(&info);
         return NULL;
     }
     buf = xmalloc(info.size + 1);
@@ -103,7 +103,7 @@ get(struct objlayer *ol, const char *bucket, const char *key, size_t *n, int *rc
         free(buf);
         buf = NULL;
     }
-    objmeta_release(&info);
+    obj_info_release(&info);
     return buf;
 }
 
@@ -137,7 +137,7 @@ TEST(object_open_describes_layout)
 TEST(object_buckets)
 {
     struct fixture f;
-    struct bucket_ent *l;
+    struct obj_bucket *l;
     size_t n;
 
     fixture_open(&f);
@@ -160,55 +160,46 @@ TEST(object_buckets)
     objlayer_close(f.ol);
 }
 
-/* A delete condition that records what it saw and answers `rc`. */
-struct seen_cond {
-    int calls, rc;
-    bool had_cur;
-    char etag[72];
-};
-
-static int
-seen_cond(void *arg, const struct obj_meta *cur)
-{
-    struct seen_cond *c = arg;
-
-    c->calls++;
-    c->had_cur = cur != NULL;
-    if (cur)
-        snprintf(c->etag, sizeof(c->etag), "%s", cur->etag);
-    return c->rc;
-}
-
 TEST(object_delete_if_checks_the_current_version)
 {
-    struct seen_cond c = { .rc = -ERR_PRECONDITION_FAILED };
+    struct obj_cond other = { .if_match = SLICE_LIT("\"0123\", 4567") };
+    struct obj_cond mine = { 0 }, any = { .if_match = SLICE_LIT("*") };
     struct fixture f;
-    char md5[33];
+    char md5[33], quoted[48];
 
     fixture_open(&f);
     ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
     ASSERT_OK(put(f.ol, "b", "k", (const uint8_t *)"abc", 3, 3));
     object_test_md5_hex((const uint8_t *)"abc", 3, md5);
     /* the condition fails: its error, and the object stays */
-    ASSERT_EQ(objlayer_delete_if(f.ol, "b", "k", seen_cond, &c), -ERR_PRECONDITION_FAILED);
-    ASSERT_EQ(c.calls, 1);
-    ASSERT(c.had_cur);
-    ASSERT_STREQ(c.etag, md5);
+    ASSERT_EQ(objlayer_delete_if(f.ol, "b", "k", &other), -ERR_PRECONDITION_FAILED);
     assert_object(f.ol, "b", "k", (const uint8_t *)"abc", 3);
-    /* it holds: deleted */
-    c.rc = 0;
-    ASSERT_OK(objlayer_delete_if(f.ol, "b", "k", seen_cond, &c));
-    ASSERT_EQ(c.calls, 2);
+    /* it holds (the ETag, quoted, among others): deleted */
+    snprintf(quoted, sizeof(quoted), "\"x\" , \"%s\"", md5);
+    mine.if_match = slice_cstr(quoted);
+    ASSERT_OK(objlayer_delete_if(f.ol, "b", "k", &mine));
     ASSERT_EQ(objlayer_delete(f.ol, "b", "k"), -ERR_KEY_NOT_FOUND);
-    /* no current version: the condition sees NULL, and its answer is the result */
-    c.rc = -ERR_KEY_NOT_FOUND;
-    ASSERT_EQ(objlayer_delete_if(f.ol, "b", "k", seen_cond, &c), -ERR_KEY_NOT_FOUND);
-    ASSERT_EQ(c.calls, 3);
-    ASSERT(!c.had_cur);
+    /* no current version: If-Match answers NoSuchKey, even "*" */
+    ASSERT_EQ(objlayer_delete_if(f.ol, "b", "k", &any), -ERR_KEY_NOT_FOUND);
     /* a missing bucket is found before any condition */
-    ASSERT_EQ(objlayer_delete_if(f.ol, "nope", "k", seen_cond, &c), -ERR_BUCKET_NOT_FOUND);
-    ASSERT_EQ(c.calls, 3);
+    ASSERT_EQ(objlayer_delete_if(f.ol, "nope", "k", &any), -ERR_BUCKET_NOT_FOUND);
     objlayer_close(f.ol);
+}
+
+TEST(object_cond_check_rules)
+{
+    struct obj_cond none_match = { .if_none_match = true };
+    struct obj_cond bare = { .if_match = SLICE_LIT("abc") };
+    struct obj_cond list = { .if_match = SLICE_LIT(" \"x\",\"abc\" ") };
+
+    ASSERT_OK(obj_cond_check(NULL, "abc"));
+    ASSERT_OK(obj_cond_check(&none_match, NULL));
+    ASSERT_EQ(obj_cond_check(&none_match, "abc"), -ERR_PRECONDITION_FAILED);
+    ASSERT_OK(obj_cond_check(&bare, "abc"));
+    ASSERT_EQ(obj_cond_check(&bare, "abd"), -ERR_PRECONDITION_FAILED);
+    ASSERT_EQ(obj_cond_check(&bare, NULL), -ERR_KEY_NOT_FOUND);
+    ASSERT_OK(obj_cond_check(&list, "abc"));
+    ASSERT_EQ(obj_cond_check(&list, "ab"), -ERR_PRECONDITION_FAILED);
 }
 
 TEST(object_roundtrip_sizes)
@@ -223,20 +214,24 @@ TEST(object_roundtrip_sizes)
     for (i = 0; i < ARRAY_SIZE(sizes); i++) {
         uint8_t *data = xmalloc(sizes[i] + 1);
         char key[32], md5[33];
-        struct obj_meta info;
+        struct obj_info info;
+        struct obj_meta rec;
 
         fill(data, sizes[i], (unsigned)i);
         snprintf(key, sizeof(key), "obj-%zu", sizes[i]);
         ASSERT_OK(put(f.ol, "b", key, data, sizes[i], 65536 + 3));
         assert_object(f.ol, "b", key, data, sizes[i]);
-        objmeta_init(&info);
+        obj_info_init(&info);
         ASSERT_OK(objlayer_head(f.ol, "b", key, &info));
         object_test_md5_hex(data, sizes[i], md5);
         ASSERT_STREQ(info.etag, md5);
         ASSERT_EQ(info.size, sizes[i]);
-        ASSERT_STREQ(objmeta_header(&info, "content-type"), "text/x");
-        ASSERT_EQ(info.is_inline, sizes[i] <= 128 * 1024);
-        objmeta_release(&info);
+        ASSERT_STREQ(obj_info_header(&info, "content-type"), "text/x");
+        obj_info_release(&info);
+        objmeta_init(&rec);
+        object_test_record(f.drives[0], "b", key, &rec);
+        ASSERT_EQ(rec.is_inline, sizes[i] <= 128 * 1024);
+        objmeta_release(&rec);
         free(data);
     }
     objlayer_close(f.ol);
@@ -270,18 +265,18 @@ TEST(object_roundtrip_unknown_length_and_wide_sets)
             for (unknown = 0; unknown < 2; unknown++) {
                 uint8_t *data = xmalloc(sizes[i]);
                 char key[48], md5[33];
-                struct obj_meta info;
+                struct obj_info info;
 
                 fill(data, sizes[i], 7 * i + unknown + d);
                 snprintf(key, sizeof(key), "o-%zu-%u", sizes[i], unknown);
                 ASSERT_OK(put_as(f.ol, "b", key, data, sizes[i], 65536 + 3 + 1000 * i, unknown));
                 assert_object(f.ol, "b", key, data, sizes[i]);
-                objmeta_init(&info);
+                obj_info_init(&info);
                 ASSERT_OK(objlayer_head(f.ol, "b", key, &info));
                 object_test_md5_hex(data, sizes[i], md5);
                 ASSERT_STREQ(info.etag, md5);
                 ASSERT_EQ(info.size, sizes[i]);
-                objmeta_release(&info);
+                obj_info_release(&info);
                 free(data);
             }
         }
@@ -300,25 +295,29 @@ TEST(object_short_last_block_is_padded_with_zeros)
     struct fixture f;
     size_t n = 3 * 1024 * 1024 + 17;
     uint8_t *data = xmalloc(n), b = 1;
-    struct obj_meta info;
+    struct obj_info info;
+    struct obj_meta rec;
     unsigned j;
 
     fixture_open(&f);
     ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
     memset(data, 0xab, n);
     ASSERT_OK(put(f.ol, "b", "k", data, n, 65536));
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_OK(objlayer_head(f.ol, "b", "k", &info));
     ASSERT_EQ(info.k, 2);
-    for (j = 0; j < NDRIVES && info.dist[j] != 1; j++)
+    objmeta_init(&rec);
+    object_test_record(f.drives[0], "b", "k", &rec);
+    for (j = 0; j < NDRIVES && rec.dist[j] != 1; j++)
         ;
+    objmeta_release(&rec);
     ASSERT(j < NDRIVES);
     /* block 3 of shard 1: after three blocks of (hash, 512 KiB), its hash and 8 data bytes */
     ASSERT_EQ(drive_shard_read(f.drives[j], info.vid, 1, 3 * (16 + 512 * 1024) + 16 + 8, &b, 1), 1);
     ASSERT_EQ(b, 0);
     ASSERT_EQ(drive_shard_read(f.drives[j], info.vid, 1, 3 * (16 + 512 * 1024) + 16 + 7, &b, 1), 1);
     ASSERT_EQ(b, 0xab);
-    objmeta_release(&info);
+    obj_info_release(&info);
     free(data);
     objlayer_close(f.ol);
 }
@@ -394,16 +393,16 @@ TEST(object_concurrent_puts_each_get_their_md5)
     }
     for (i = 0; i < CONCURRENT_PUTS; i++) {
         char key[16], md5[33];
-        struct obj_meta info;
+        struct obj_info info;
 
         ASSERT_EQ(pthread_join(t[i], NULL), 0);
         ASSERT_OK(c[i].rc);
         snprintf(key, sizeof(key), "c%u", i);
-        objmeta_init(&info);
+        obj_info_init(&info);
         ASSERT_OK(objlayer_head(f.ol, "b", key, &info));
         object_test_md5_hex(c[i].data, c[i].n, md5);
         ASSERT_STREQ(info.etag, md5);
-        objmeta_release(&info);
+        obj_info_release(&info);
         assert_object(f.ol, "b", key, c[i].data, c[i].n);
         free(c[i].data);
     }
@@ -415,14 +414,14 @@ TEST(object_random_offsets)
     struct fixture f;
     size_t n = 2 * 1024 * 1024 + 999, i;
     uint8_t *data = xmalloc(n), out[5000];
-    struct obj_meta info;
+    struct obj_info info;
     struct obj_get *g;
 
     fixture_open(&f);
     ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
     fill(data, n, 7);
     ASSERT_OK(put(f.ol, "b", "big", data, n, n));
-    objmeta_init(&info);
+    obj_info_init(&info);
     ASSERT_OK(objlayer_get_open(f.ol, "b", "big", &g, &info));
     for (i = 0; i < 200; i++) {
         uint64_t off = (i * 7919 * 131) % n;
@@ -433,7 +432,7 @@ TEST(object_random_offsets)
     }
     ASSERT_EQ(obj_get_read(g, n, out, 10), 0);
     obj_get_close(g);
-    objmeta_release(&info);
+    obj_info_release(&info);
     free(data);
     objlayer_close(f.ol);
 }
@@ -554,5 +553,39 @@ TEST(object_three_wiped_drives_fail_cleanly)
     ASSERT_OK(drive_reset(f.drives[2]));
     ASSERT(get(f.ol, "b", "k", &n, &rc) == NULL);
     ASSERT(rc < 0);
+    objlayer_close(f.ol);
+}
+
+/*
+ * Version order does not trust the wall clock: a version written by a node
+ * whose clock ran 10 minutes ahead (its records dated in the future) is
+ * still replaced by the next write, which dates itself after it.
+ */
+TEST(object_new_version_sorts_after_a_future_dated_one)
+{
+    const int64_t ahead = 600 * 1000000000LL;
+    struct obj_info info;
+    struct obj_meta rec;
+    struct fixture f;
+    int64_t future = 0;
+    unsigned j;
+
+    fixture_open(&f);
+    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(put(f.ol, "b", "k", (const uint8_t *)"old", 3, 3));
+    for (j = 0; j < NDRIVES; j++) { /* as written by a node whose clock is 10 minutes ahead */
+        objmeta_init(&rec);
+        object_test_record(f.drives[j], "b", "k", &rec);
+        rec.mtime_ns += ahead;
+        future = rec.mtime_ns;
+        ASSERT_OK(drive_meta_commit(f.drives[j], "b", "k", &rec));
+        objmeta_release(&rec);
+    }
+    ASSERT_OK(put(f.ol, "b", "k", (const uint8_t *)"newer", 5, 5));
+    assert_object(f.ol, "b", "k", (const uint8_t *)"newer", 5);
+    obj_info_init(&info);
+    ASSERT_OK(objlayer_head(f.ol, "b", "k", &info));
+    ASSERT(info.mtime_ns > future);
+    obj_info_release(&info);
     objlayer_close(f.ol);
 }

@@ -97,10 +97,10 @@ worker_main(void *arg)
                 w->fails++; /* no write may fail here */
             obj_put_abort(p);
         } else {
-            struct obj_meta info;
+            struct obj_info info;
             char md5[33];
 
-            objmeta_init(&info);
+            obj_info_init(&info);
             rc = obj_put_finish(p, &info);
             if (rc == 0) {
                 object_test_md5_hex(data, n, md5);
@@ -112,7 +112,7 @@ worker_main(void *arg)
             } else {
                 w->fails++;
             }
-            objmeta_release(&info);
+            obj_info_release(&info);
         }
         free(data);
     }

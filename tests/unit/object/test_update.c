@@ -1,5 +1,5 @@
 /*
- * tests/unit/object/test_update.c: objlayer_update_meta (headers of the
+ * tests/unit/object/test_update.c: objlayer_update_headers (headers of the
  * current version rewritten in place, data untouched, quorum and rollback)
  * and the bucket configuration documents of object/bucketconfig.c, over
  * in-memory drives (some wrapped in drive_faulty).
@@ -41,21 +41,16 @@ fixture_open(struct fixture *f, bool faulty)
 
 #define HEADERS SLICE_LIT("content-type\0text/x\0x-amz-meta-a\0b\0")
 
-/* Adds "x-amz-tagging: <arg>" (an edit that keeps the other headers). */
+/* Sets "x-amz-tagging: <value>" (an edit that keeps the other headers). */
 static int
-add_tag(void *arg, struct obj_meta *m)
+add_tag(struct objlayer *ol, const char *bucket, const char *key, const char *value)
 {
-    objmeta_add_header(m, "x-amz-tagging", slice_cstr(arg));
-    return 0;
+    struct obj_header_edit e = { "x-amz-tagging", value };
+
+    return objlayer_update_headers(ol, bucket, key, &e, 1);
 }
 
-static char tags_ab[] = "a=1&b=2", tag_a[] = "a=1", tag_t[] = "t=1";
-
-static int
-refuse(void *arg, struct obj_meta *m)
-{
-    return -ERR_INVALID_TAG;
-}
+static const char tags_ab[] = "a=1&b=2", tag_a[] = "a=1", tag_t[] = "t=1";
 
 static void
 fill(uint8_t *p, size_t n)
@@ -76,94 +71,99 @@ TEST(object_update_meta_keeps_data_and_version)
     ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
     for (i = 0; i < ARRAY_SIZE(sizes); i++) {
         uint8_t *data = xmalloc(sizes[i]);
-        struct obj_meta before, after;
+        struct obj_info before, after;
 
         fill(data, sizes[i]);
-        objmeta_init(&before);
-        objmeta_init(&after);
+        obj_info_init(&before);
+        obj_info_init(&after);
         ASSERT_OK(object_test_put(f.ol, "k", data, sizes[i], HEADERS));
         ASSERT_OK(objlayer_head(f.ol, "b", "k", &before));
-        ASSERT_OK(objlayer_update_meta(f.ol, "b", "k", add_tag, tags_ab));
+        ASSERT_OK(add_tag(f.ol, "b", "k", tags_ab));
         ASSERT_OK(objlayer_head(f.ol, "b", "k", &after));
         ASSERT_STREQ(after.vid, before.vid);
         ASSERT_STREQ(after.etag, before.etag);
         ASSERT_EQ(after.size, before.size);
         ASSERT(after.mtime_ns - before.mtime_ns == 1); /* invisible: Last-Modified stays */
-        ASSERT_STREQ(objmeta_header(&after, "x-amz-tagging"), "a=1&b=2");
-        ASSERT_STREQ(objmeta_header(&after, "x-amz-meta-a"), "b");
-        ASSERT_STREQ(objmeta_header(&after, "content-type"), "text/x");
+        ASSERT_STREQ(obj_info_header(&after, "x-amz-tagging"), "a=1&b=2");
+        ASSERT_STREQ(obj_info_header(&after, "x-amz-meta-a"), "b");
+        ASSERT_STREQ(obj_info_header(&after, "content-type"), "text/x");
         ASSERT_OK(object_test_check_read(f.ol, "k", data, sizes[i]));
-        objmeta_release(&before);
-        objmeta_release(&after);
+        obj_info_release(&before);
+        obj_info_release(&after);
         free(data);
     }
     objlayer_close(f.ol);
 }
 
-TEST(object_update_meta_errors)
+TEST(object_update_headers_errors_and_removal)
 {
     struct fixture f;
-    struct obj_meta m;
+    struct obj_info m;
 
     fixture_open(&f, false);
-    objmeta_init(&m);
-    ASSERT_EQ(objlayer_update_meta(f.ol, "nope", "k", add_tag, tag_a), -ERR_BUCKET_NOT_FOUND);
+    obj_info_init(&m);
+    ASSERT_EQ(add_tag(f.ol, "nope", "k", tag_a), -ERR_BUCKET_NOT_FOUND);
     ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
-    ASSERT_EQ(objlayer_update_meta(f.ol, "b", "k", add_tag, tag_a), -ERR_KEY_NOT_FOUND);
+    ASSERT_EQ(add_tag(f.ol, "b", "k", tag_a), -ERR_KEY_NOT_FOUND);
     ASSERT_OK(object_test_put(f.ol, "k", (const uint8_t *)"abc", 3, HEADERS));
-    ASSERT_EQ(objlayer_update_meta(f.ol, "b", "k", refuse, NULL), -ERR_INVALID_TAG);
+    /* set, then removed (value NULL): the other headers stay */
+    ASSERT_OK(add_tag(f.ol, "b", "k", tag_a));
     ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
-    ASSERT(objmeta_header(&m, "x-amz-tagging") == NULL);
-    objmeta_release(&m);
+    ASSERT_STREQ(obj_info_header(&m, "x-amz-tagging"), tag_a);
+    ASSERT_OK(add_tag(f.ol, "b", "k", NULL));
+    ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
+    ASSERT(obj_info_header(&m, "x-amz-tagging") == NULL);
+    ASSERT_STREQ(obj_info_header(&m, "x-amz-meta-a"), "b");
+    obj_info_release(&m);
     objlayer_close(f.ol);
 }
 
 TEST(object_update_meta_with_a_drive_offline_then_back)
 {
     struct fixture f;
-    struct obj_meta m;
+    struct obj_info m;
     struct heal_report r = { 0 };
 
     fixture_open(&f, true);
-    objmeta_init(&m);
+    obj_info_init(&m);
     ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
     ASSERT_OK(object_test_put(f.ol, "k", (const uint8_t *)"hello", 5, HEADERS));
     /* Drive 0 misses the edit: it keeps the older record of the same version. */
     drive_faulty_fail_after(f.drives[0], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
-    ASSERT_OK(objlayer_update_meta(f.ol, "b", "k", add_tag, tag_t));
+    ASSERT_OK(add_tag(f.ol, "b", "k", tag_t));
     drive_faulty_fail_after(f.drives[0], 0, 0, 0);
     ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
-    ASSERT_STREQ(objmeta_header(&m, "x-amz-tagging"), "t=1");
+    ASSERT_STREQ(obj_info_header(&m, "x-amz-tagging"), "t=1");
     ASSERT_OK(objlayer_heal_object(f.ol, "b", "k", &r));
     /* Now the three others can go one by one: drive 0 was brought up to date. */
     drive_faulty_go_offline(f.drives[1]);
     drive_faulty_go_offline(f.drives[2]);
     ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
-    ASSERT_STREQ(objmeta_header(&m, "x-amz-tagging"), "t=1");
+    ASSERT_STREQ(obj_info_header(&m, "x-amz-tagging"), "t=1");
     ASSERT_OK(object_test_check_read(f.ol, "k", (const uint8_t *)"hello", 5));
-    objmeta_release(&m);
+    obj_info_release(&m);
     objlayer_close(f.ol);
 }
 
 TEST(object_update_meta_below_quorum_rolls_back)
 {
     struct fixture f;
-    struct obj_meta m;
+    struct obj_info m;
 
     fixture_open(&f, true);
-    objmeta_init(&m);
+    obj_info_init(&m);
     ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
     ASSERT_OK(object_test_put(f.ol, "k", (const uint8_t *)"hello", 5, HEADERS));
     /* EC 2+2: write quorum 3; two failed commits leave 2. */
     drive_faulty_fail_after(f.drives[0], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
     drive_faulty_fail_after(f.drives[1], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
-    ASSERT_EQ(objlayer_update_meta(f.ol, "b", "k", add_tag, tag_t), -ERR_QUORUM);
+    ASSERT_EQ(add_tag(f.ol, "b", "k", tag_t), -ERR_QUORUM);
     drive_faulty_fail_after(f.drives[0], 0, 0, 0);
     drive_faulty_fail_after(f.drives[1], 0, 0, 0);
     ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
-    ASSERT(objmeta_header(&m, "x-amz-tagging") == NULL);
+    ASSERT(obj_info_header(&m, "x-amz-tagging") == NULL);
     ASSERT_OK(object_test_check_read(f.ol, "k", (const uint8_t *)"hello", 5));
-    objmeta_release(&m);
+    obj_info_release(&m);
     objlayer_close(f.ol);
 }
 
@@ -171,7 +171,7 @@ TEST(object_bucket_config_documents)
 {
     struct fixture f;
     struct buf doc = BUF_INIT;
-    struct bucket_ent *l;
+    struct obj_bucket *l;
     size_t n;
 
     fixture_open(&f, false);
