@@ -448,11 +448,12 @@ objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *key,
 /* ---- drives and buckets ---- */
 
 /*
- * A drive taken offline when its disk was found unmounted, whose folder is a
- * mount point again: if the disk mounted there is this drive's (its
- * format.json: this deployment, this position), the drive is opened on it
- * and back online (2); the writes it missed are healed by the caller. Any
- * other disk leaves it offline, said once.
+ * A drive taken offline when its disk was found unmounted (the drive judges
+ * that, drive_reopen() answers at once otherwise): if a disk is mounted there
+ * again and it is this drive's (its format.json: this deployment, this
+ * position), the drive is opened on it and back online (2); the writes it
+ * missed are healed by the caller. Any other disk leaves it offline, said
+ * once.
  */
 static int
 reattach_drive(struct objlayer *ol, size_t i)
@@ -462,8 +463,9 @@ reattach_drive(struct objlayer *ol, size_t i)
     struct log_ctx ctx = { .drive = drive_endpoint(d), .event = "drive_reattached" };
     int rc = drive_reopen(d, object__format_is_drive, &c);
 
-    if (rc == 0) {
-        ol->not_mounted_said[i] = false;
+    if (rc == -ERR_OFFLINE || rc == -ERR_NOT_MOUNTED || rc == -ERR_NOT_IMPLEMENTED) {
+        rc = 0; /* not a remounted disk */
+    } else if (rc == 0) {
         ol->reattach_said[i] = false;
         log_warn(&ctx, "the drive's disk is mounted again: back online, healing queued");
         rc = 2;
@@ -481,12 +483,15 @@ reattach_drive(struct objlayer *ol, size_t i)
 
 /*
  * Formats back a drive found empty (replaced); returns 1 if it did, 2 if it
- * took back the drive's own disk (reattach_drive). Only a drive whose folder
- * is present and empty (-ERR_NOT_FOUND) is reset: a drive that is merely
+ * took back the drive's own disk (reattach_drive). Only a drive the drive
+ * itself calls present, empty and safe to format (drive_check() answers
+ * -ERR_NOT_FOUND, not -ERR_NOT_MOUNTED) is reset: a drive that is merely
  * offline (an earlier I/O error, a folder gone with its disk) still holds
- * data, and drive_reset() would wipe it. Serialized by drive_mu, so the
- * monitor and a heal cannot both see the drive empty and reset it twice (the
- * second reset would wipe what was written after the first).
+ * data, and drive_reset() would wipe it. A node does this only for its own
+ * drives (a remote drive is the business of the node that owns it).
+ * Serialized by drive_mu, so the monitor and a heal cannot both see the
+ * drive empty and reset it twice (the second reset would wipe what was
+ * written after the first).
  */
 static int
 heal_drive(struct objlayer *ol, size_t i)
@@ -495,9 +500,11 @@ heal_drive(struct objlayer *ol, size_t i)
     struct log_ctx ctx = { .drive = drive_endpoint(d), .event = "drive_formatted" };
     int rc;
 
+    if (drive_is_remote(d))
+        return 0;
     pthread_mutex_lock(&ol->drive_mu);
     rc = drive_check(d);
-    if (rc == -ERR_OFFLINE && ol->not_mounted_said[i] && !object__not_mounted(ol, i)) {
+    if (rc == -ERR_OFFLINE || rc == -ERR_NOT_MOUNTED) {
         rc = reattach_drive(ol, i);
         goto out_unlock;
     }
@@ -505,12 +512,6 @@ heal_drive(struct objlayer *ol, size_t i)
         rc = 0;
         goto out_unlock;
     }
-    if (object__not_mounted(ol, i)) {
-        object__say_not_mounted(ol, i);
-        rc = 0;
-        goto out_unlock;
-    }
-    ol->not_mounted_said[i] = false;
     rc = drive_reset(d);
     if (rc == 0)
         rc = object__format_back(ol, i);

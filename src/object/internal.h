@@ -63,9 +63,7 @@ struct objlayer {
 
     pthread_mutex_t name_locks[OBJ_NAME_LOCKS];
     pthread_mutex_t drive_mu;    /* serializes checking and formatting back replaced drives */
-    bool *not_mounted_said;      /* per drive: drive_not_mounted logged (protected by drive_mu) */
     bool *reattach_said;         /* per drive: drive_not_reattached logged (drive_mu) */
-    bool *deferred;              /* per drive: not opened at start-up (looked not mounted) */
     pthread_mutex_t heal_obj_mu; /* one object heal at a time (heal.c) */
 
     pthread_mutex_t heal_mu; /* protects heal_queue, heal_len, stopping */
@@ -262,17 +260,6 @@ struct format_check {
     struct buf why;
 };
 int object__format_is_drive(void *arg, struct slice text);
-/*
- * Whether drive `pos` looks like a disk that did not mount: its folder is
- * not a mount point, and it is on the file system another drive's disk is
- * mounted onto (the parent of that drive's folder). Such an empty folder
- * belongs to the file system underneath (often the root one); formatting
- * it would send the drive's data there. Never formatted while this holds.
- */
-bool object__not_mounted(struct objlayer *ol, size_t pos);
-/* Logs drive_not_mounted for drive `pos`, once until it is formatted back (holding drive_mu). */
-void object__say_not_mounted(struct objlayer *ol, size_t pos);
-
 /* Heal queue. */
 void object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key);
 void *object__heal_main(void *arg);

@@ -243,8 +243,10 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
     for (i = 0; i < ol->ndrives; i++) {
         struct buf text = BUF_INIT, why = BUF_INIT;
 
-        /* a drive not opened (a disk that did not mount) holds no format */
-        rc = ol->deferred[i] ? -ERR_NOT_FOUND : drive_format_read(ol->drives[i], &text);
+        rc = drive_format_read(ol->drives[i], &text);
+        /* a drive not opened (its disk did not mount) holds no format, and is never formatted */
+        if (rc == -ERR_OFFLINE && drive_check(ol->drives[i]) == -ERR_NOT_MOUNTED)
+            rc = -ERR_NOT_MOUNTED;
         if (rc == 0 && format_parse(buf_slice(&text), &fmts[i], &why) == 0) {
             have[i] = 1;
             if (!nfmt++)
@@ -253,6 +255,9 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
             buf_addf(errmsg, "drive %s: %s", drive_endpoint(ol->drives[i]), why.ptr);
             rc = -ERR_CORRUPT;
         } else if (rc == -ERR_NOT_FOUND) {
+            rc = 0;
+        } else if (rc == -ERR_NOT_MOUNTED) {
+            have[i] = -2;
             rc = 0;
         } else {
             log_warn(&(struct log_ctx){ .drive = drive_endpoint(ol->drives[i]) },
@@ -276,7 +281,7 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
             goto out;
         }
         /* Checked before any format.json is written: a refused start leaves nothing formatted. */
-        if (ol->deferred[i]) { /* open_drives(): no format.json and looks not mounted */
+        if (have[i] == -2) { /* no format.json and looks not mounted (drive_local_open) */
             buf_addf(errmsg,
                      "drive %s is not a mount point but lies on the file system other drives' "
                      "disks are mounted onto: a disk that did not mount? Not formatting a new "
@@ -319,9 +324,6 @@ agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf
                      "order of the drives on the command line)",
                      ep, fmts[i].this_id, ref.ids[i]);
             rc = -ERR_INVAL;
-        } else if (have[i] == 0 && ol->deferred[i]) {
-            object__say_not_mounted(ol, i);
-            drive_set_offline(ol->drives[i], -ERR_OFFLINE);
         } else if (have[i] == 0) {
             rc = format_write_one(ol->drives[i], &ref, i);
             if (rc < 0) {
@@ -352,51 +354,6 @@ out:
     free(fmts);
     free(have);
     return rc;
-}
-
-/* object__not_mounted() from the drives' mount information `info[0..n)`. */
-static bool
-not_mounted_in(const struct drive_info *info, size_t n, size_t pos)
-{
-    size_t j;
-
-    if (info[pos].mount_point || info[pos].fs_id == 0)
-        return false;
-    /* on the very file system another drive's disk is mounted onto */
-    for (j = 0; j < n; j++)
-        if (j != pos && info[j].mount_point && info[j].parent_fs_id == info[pos].fs_id)
-            return true;
-    return false;
-}
-
-bool
-object__not_mounted(struct objlayer *ol, size_t pos)
-{
-    struct drive_info *info = xcalloc(ol->ndrives, sizeof(*info));
-    size_t j;
-    bool yes;
-
-    for (j = 0; j < ol->ndrives; j++)
-        if (drive_info(ol->drives[j], &info[j]) < 0)
-            memset(&info[j], 0, sizeof(info[j]));
-    yes = not_mounted_in(info, ol->ndrives, pos);
-    free(info);
-    return yes;
-}
-
-void
-object__say_not_mounted(struct objlayer *ol, size_t pos)
-{
-    struct log_ctx ctx = { .drive = drive_endpoint(ol->drives[pos]), .event = "drive_not_mounted" };
-
-    if (ol->not_mounted_said[pos])
-        return;
-    ol->not_mounted_said[pos] = true;
-    log_error(&ctx,
-              "drive folder is empty, not a mount point, and on the file system other drives' "
-              "disks are mounted onto: a disk that did not mount, or was unmounted? Not "
-              "formatting it; it stays offline. Mount its disk there again, or a new, empty disk "
-              "to replace it: either is taken back without a restart");
 }
 
 /* The format another drive than `pos` holds (the deployment's); false if none answers. */
@@ -462,29 +419,22 @@ object__format_back(struct objlayer *ol, size_t pos)
 static int
 open_drives(struct objlayer *ol, const struct objlayer_config *cfg, struct buf *errmsg)
 {
-    struct drive_local_opts opts = { .sync = cfg->sync };
+    /* every drive knows its siblings, to tell a disk that did not mount (drive_local_open) */
+    struct drive_local_opts opts = { .sync = cfg->sync,
+                                     .siblings = cfg->drives,
+                                     .nsiblings = cfg->ndrives };
     struct buf why = BUF_INIT;
     size_t i;
     int rc;
 
-    struct drive_info *info = xcalloc(cfg->ndrives, sizeof(*info));
-    bool *formatted = xcalloc(cfg->ndrives, sizeof(*formatted));
-
     ol->ndrives = cfg->ndrives;
     ol->drives = xcalloc(cfg->ndrives, sizeof(*ol->drives));
-    ol->not_mounted_said = xcalloc(cfg->ndrives, sizeof(*ol->not_mounted_said));
     ol->reattach_said = xcalloc(cfg->ndrives, sizeof(*ol->reattach_said));
-    ol->deferred = xcalloc(cfg->ndrives, sizeof(*ol->deferred));
-    for (i = 0; i < cfg->ndrives && !cfg->prebuilt; i++)
-        drive_local_mount_info(cfg->drives[i], &info[i], &formatted[i]);
     for (i = 0; i < cfg->ndrives; i++) {
         if (cfg->prebuilt) {
             ol->drives[i] = cfg->prebuilt[i];
             continue;
         }
-        /* a disk that did not mount: nothing is created in the folder underneath */
-        opts.deferred = !formatted[i] && not_mounted_in(info, cfg->ndrives, i);
-        ol->deferred[i] = opts.deferred;
         rc = drive_local_open(cfg->drives[i], &opts, &ol->drives[i], &why);
         if (rc < 0) {
             /* One dead drive must not keep the server down: it stays offline
@@ -497,8 +447,6 @@ open_drives(struct objlayer *ol, const struct objlayer_config *cfg, struct buf *
         buf_clear(&why);
     }
     buf_release(&why);
-    free(info);
-    free(formatted);
     (void)errmsg;
     return 0;
 }
@@ -657,9 +605,7 @@ objlayer_close(struct objlayer *ol)
             erasure_free(ol->codecs[k][m]);
     free(ol->sets);
     free(ol->drives);
-    free(ol->not_mounted_said);
     free(ol->reattach_said);
-    free(ol->deferred);
     free(ol);
 }
 

@@ -77,11 +77,11 @@ typedef int drive_list_fn(void *arg, const struct drive_list_ent *ent);
 struct drive_local_opts {
     bool sync; /* fsync on commit (default true); false only for benchmarks (--sync=off) */
     /*
-     * Open nothing yet: nothing in the folder is created, read or changed,
-     * and the drive is offline until drive_reset() or drive_reopen() opens
-     * it (for a folder that looks like a disk that did not mount).
+     * The folders of the node's other local drives, to tell a disk that did
+     * not mount (below): borrowed for the call to drive_local_open() only.
      */
-    bool deferred;
+    const char *const *siblings;
+    size_t nsiblings;
 };
 
 /*
@@ -89,16 +89,20 @@ struct drive_local_opts {
  * An unformatted drive opens fine: drive_format_read() then answers
  * -ERR_NOT_FOUND until drive_format_write(). Starts the drive's index
  * committer thread. Returns 0 and `*out`, or -ERR_IO with a reason in `errmsg`.
+ *
+ * A disk that did not mount leaves an empty folder of the file system
+ * underneath (often the root one), and writing there would send the drive's
+ * data to the wrong disk. The local drive judges that itself: a folder that
+ * is not a mount point, holds no .basalt/format.json, and lies on the very
+ * file system that a sibling's disk is mounted onto (the parent of a sibling
+ * folder that is a mount point) "looks not mounted". Such a drive opens
+ * deferred: nothing in the folder is created, read or changed, it is offline,
+ * logs event drive_not_mounted once, and drive_check() answers
+ * -ERR_NOT_MOUNTED until a disk is mounted there (drive_reopen() of a disk
+ * holding a format.json, drive_reset() of an empty one).
  */
 int drive_local_open(const char *path, const struct drive_local_opts *opts, struct drive **out,
                      struct buf *errmsg);
-/*
- * What drive_info() says of the file systems of a local drive folder
- * (mount_point, fs_id, parent_fs_id; zeros if it cannot be read), from its
- * path alone, and whether it holds a .basalt/format.json: before any drive
- * is opened.
- */
-void drive_local_mount_info(const char *path, struct drive_info *out, bool *formatted);
 /* An in-memory drive for tests: same semantics as a local drive, nothing on disk. */
 struct drive *drive_mem_new(const char *name);
 
@@ -122,10 +126,13 @@ void drive_set_offline(struct drive *d, int err);
 /*
  * Checks that the drive is usable (folder and index present, same identity as
  * when opened). If the folder was removed or replaced by an empty one, the
- * drive goes offline and this returns -ERR_OFFLINE, or -ERR_NOT_FOUND when the
- * folder exists but is empty (ready to be formatted back by drive_reset()).
- * A drive taken offline by an earlier error also answers -ERR_OFFLINE.
- * Runs whatever the drive's state (not refused when offline).
+ * drive goes offline and this returns -ERR_OFFLINE; -ERR_NOT_FOUND when the
+ * folder exists, is empty and is safe to format (a replaced disk: ready to be
+ * formatted back by drive_reset() by the node that owns the drive);
+ * -ERR_NOT_MOUNTED when it is empty but looks like a disk that did not mount
+ * or was unmounted (see drive_local_open; never to be reset). A drive taken
+ * offline by an earlier error also answers -ERR_OFFLINE. Runs whatever the
+ * drive's state (not refused when offline).
  */
 int drive_check(struct drive *d);
 /*
@@ -142,7 +149,10 @@ int drive_reset(struct drive *d);
  * was found unmounted, once a disk with a format.json is mounted there again.
  * Then the drive is back online and this returns 0; else it stays offline
  * and as it was, and this returns accept's error, -ERR_NOT_FOUND (no
- * format.json) or the error of reading it or of opening the drive.
+ * format.json) or the error of reading it or of opening the drive. Cheap to
+ * call on every monitor tick: a drive offline for another reason than an
+ * unmounted disk answers -ERR_OFFLINE, one whose folder still looks not
+ * mounted -ERR_NOT_MOUNTED, without reading anything or asking `accept`.
  * -ERR_NOT_IMPLEMENTED for drives that cannot (in-memory, remote). The
  * format is asked about first with nothing stopped; only an accepted disk
  * waits, as drive_reset() does, for the calls in flight on `d` (it may be

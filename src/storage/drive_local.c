@@ -458,9 +458,82 @@ local_stop(struct drive_local *l)
     drive_local__index_close(l);
 }
 
+/* The file systems of `path` and its parent; a mount point is on another device than its parent. */
+static void
+mount_info(const char *path, struct drive_info *out)
+{
+    char parent[PATH_MAX];
+    struct stat a, b;
+
+    if (snprintf(parent, sizeof(parent), "%s/..", path) >= (int)sizeof(parent) ||
+        stat(path, &a) < 0 || stat(parent, &b) < 0)
+        return;
+    out->fs_id = (uint64_t)a.st_dev;
+    out->parent_fs_id = (uint64_t)b.st_dev;
+    out->mount_point = a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+bool
+drive_local__not_mounted_in(const struct drive_info *info, size_t n, size_t pos)
+{
+    size_t j;
+
+    if (info[pos].mount_point || info[pos].fs_id == 0)
+        return false;
+    for (j = 0; j < n; j++)
+        if (j != pos && info[j].mount_point && info[j].parent_fs_id == info[pos].fs_id)
+            return true;
+    return false;
+}
+
+/* Whether the drive's folder looks like a disk that did not mount (drive_local_open). */
+static bool
+looks_not_mounted(const struct drive_local *l)
+{
+    struct drive_info *info = xcalloc(l->nsiblings + 1, sizeof(*info));
+    size_t j;
+    bool yes;
+
+    mount_info(l->path, &info[0]);
+    for (j = 0; j < l->nsiblings; j++)
+        mount_info(l->siblings[j], &info[j + 1]);
+    yes = drive_local__not_mounted_in(info, l->nsiblings + 1, 0);
+    free(info);
+    return yes;
+}
+
+/* Takes the drive offline as a disk that did not mount, and says so once per episode. */
+static void
+set_not_mounted(struct drive_local *l)
+{
+    struct log_ctx ctx = { .drive = l->path, .event = "drive_not_mounted" };
+
+    atomic_store(&l->base.online, false);
+    l->not_mounted = true;
+    if (l->not_mounted_said)
+        return;
+    l->not_mounted_said = true;
+    log_error(&ctx,
+              "drive folder is empty, not a mount point, and on the file system other drives' "
+              "disks are mounted onto: a disk that did not mount, or was unmounted? Not "
+              "formatting it; it stays offline. Mount its disk there again, or a new, empty disk "
+              "to replace it: either is taken back without a restart");
+}
+
+static bool
+has_format(const struct drive_local *l)
+{
+    char p[PATH_MAX];
+
+    drive_local__path(l, p, "format.json");
+    return access(p, F_OK) == 0;
+}
+
 static void
 local_free(struct drive_local *l)
 {
+    size_t i;
+
     trash_stop(l);
     local_stop(l);
     pthread_rwlock_destroy(&l->life);
@@ -471,6 +544,9 @@ local_free(struct drive_local *l)
     pthread_mutex_destroy(&l->trash_mu);
     pthread_cond_destroy(&l->trash_cv);
     drive__release(&l->base);
+    for (i = 0; i < l->nsiblings; i++)
+        free(l->siblings[i]);
+    free(l->siblings);
     free(l->path);
     free(l);
 }
@@ -501,8 +577,16 @@ drive_local_open(const char *path, const struct drive_local_opts *opts, struct d
     list_init(&l->queue);
     atomic_init(&l->ntxn, 0);
     atomic_init(&l->trash_removed, 0);
-    if (opts && opts->deferred) {
-        atomic_store(&l->base.online, false); /* the caller says why */
+    if (opts && opts->nsiblings) {
+        size_t i;
+
+        l->siblings = xcalloc(opts->nsiblings, sizeof(*l->siblings));
+        for (i = 0; i < opts->nsiblings; i++)
+            l->siblings[i] = xstrdup(opts->siblings[i]);
+        l->nsiblings = opts->nsiblings;
+    }
+    if (!has_format(l) && looks_not_mounted(l)) {
+        set_not_mounted(l); /* nothing is created in the folder underneath */
         *out = &l->base;
         return 0;
     }
@@ -556,11 +640,18 @@ local_check(struct drive *d)
         drive_set_offline(d, -ERR_IO);
         return -ERR_OFFLINE;
     }
-    drive_set_offline(d, -ERR_NOT_FOUND);
     drive_local__path(l, p, "%s", "");
-    if (stat(l->path, &st) == 0 && S_ISDIR(st.st_mode) && stat(p, &st) < 0 && errno == ENOENT)
-        return -ERR_NOT_FOUND; /* folder present without .basalt: replaced by an empty one */
-    return -ERR_OFFLINE;
+    if (!(stat(l->path, &st) == 0 && S_ISDIR(st.st_mode) && stat(p, &st) < 0 && errno == ENOENT)) {
+        drive_set_offline(d, -ERR_NOT_FOUND);
+        return -ERR_OFFLINE;
+    }
+    /* folder present without .basalt: replaced by an empty disk, or a disk gone from under it */
+    if (looks_not_mounted(l)) {
+        set_not_mounted(l);
+        return -ERR_NOT_MOUNTED;
+    }
+    drive_set_offline(d, -ERR_NOT_FOUND);
+    return -ERR_NOT_FOUND;
 }
 
 static int
@@ -577,10 +668,12 @@ local_reset(struct drive *d)
     /* the old tree may be gone with the folder; rm_tree errors would be about the old disk */
     rm_tree(l, p, 0);
     rc = local_start(l);
-    if (rc == 0)
+    if (rc == 0) {
+        l->not_mounted = l->not_mounted_said = false;
         drive__set_online(d);
-    else
+    } else {
         drive_set_offline(d, rc);
+    }
     pthread_rwlock_unlock(&l->life);
     return rc;
 }
@@ -595,6 +688,10 @@ local_reopen(struct drive *d, drive_accept_fn *accept, void *arg)
     bool trash_was_running = l->trash_running;
     int rc;
 
+    if (drive_is_online(d) || !l->not_mounted)
+        return -ERR_OFFLINE; /* online, or offline after an error: it still holds data */
+    if (looks_not_mounted(l))
+        return -ERR_NOT_MOUNTED;
     /* Asked first, with nothing stopped: a refused disk (asked every monitor tick) costs a read. */
     pthread_rwlock_rdlock(&l->life);
     rc = format_read_locked(l, &text);
@@ -614,42 +711,18 @@ local_reopen(struct drive *d, drive_accept_fn *accept, void *arg)
     if (rc == 0) {
         local_stop(l);
         rc = local_start(l); /* starts the trash thread again */
-        if (rc == 0)
+        if (rc == 0) {
+            l->not_mounted = l->not_mounted_said = false;
             drive__set_online(d);
-        else
+        } else {
             drive_set_offline(d, rc);
+        }
     } else if (trash_was_running) {
         trash_start(l);
     }
     pthread_rwlock_unlock(&l->life);
     buf_release(&text);
     return rc;
-}
-
-/* The file systems of `path` and its parent; a mount point is on another device than its parent. */
-static void
-mount_info(const char *path, struct drive_info *out)
-{
-    char parent[PATH_MAX];
-    struct stat a, b;
-
-    if (snprintf(parent, sizeof(parent), "%s/..", path) >= (int)sizeof(parent) ||
-        stat(path, &a) < 0 || stat(parent, &b) < 0)
-        return;
-    out->fs_id = (uint64_t)a.st_dev;
-    out->parent_fs_id = (uint64_t)b.st_dev;
-    out->mount_point = a.st_dev != b.st_dev || a.st_ino == b.st_ino;
-}
-
-void
-drive_local_mount_info(const char *path, struct drive_info *out, bool *formatted)
-{
-    char p[PATH_MAX];
-
-    memset(out, 0, sizeof(*out));
-    mount_info(path, out);
-    *formatted = snprintf(p, sizeof(p), "%s/.basalt/format.json", path) < (int)sizeof(p) &&
-                 access(p, F_OK) == 0;
 }
 
 static int

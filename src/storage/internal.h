@@ -147,6 +147,17 @@ struct drive_local {
     struct drive base;
     char *path; /* the drive folder */
     bool sync;
+    char **siblings; /* the node's other local drive folders (drive_local_opts) */
+    size_t nsiblings;
+    /*
+     * The drive is offline because its folder looked like a disk that did
+     * not mount (at open, or when drive_check() found it emptied): only then
+     * may drive_reopen() take a disk mounted there. `not_mounted_said`: the
+     * drive_not_mounted event was logged for this episode. Both written by
+     * open, check and reopen (the drive monitor: one thread) only.
+     */
+    bool not_mounted;
+    bool not_mounted_said;
     pthread_rwlock_t life; /* shared: every op; exclusive: reset */
     dev_t index_dev;       /* identity of index.db when opened (drive_check) */
     ino_t index_ino;
@@ -173,6 +184,14 @@ struct drive_local {
     pthread_t trash_thread;
     _Atomic uint64_t trash_removed; /* entries removed by the trash thread */
 };
+
+/*
+ * Whether a folder whose mount information is info[pos] looks like a disk
+ * that did not mount: not a mount point, and on the very file system that
+ * another folder's disk (info[j], a mount point) is mounted onto. Pure, for
+ * tests. info[] as drive_info() fills it (zeros: unknown, never "not mounted").
+ */
+bool drive_local__not_mounted_in(const struct drive_info *info, size_t n, size_t pos);
 
 /* Logs errno `e` once, converts it; takes the drive offline on -ERR_IO. Any thread. */
 int drive_local__sys_fail(struct drive_local *l, int e, const char *what, const char *path);
