@@ -36,12 +36,12 @@ struct sigv4_header {
 };
 
 struct sigv4_req {
-    struct slice method;     /* "GET" */
-    struct slice path;       /* raw, as sent: "/bucket/my%20key" */
-    struct slice query;      /* raw, without '?': "list-type=2&prefix=a%2F" */
+    struct slice method; /* "GET" */
+    struct slice path;   /* raw, as sent: "/bucket/my%20key" */
+    struct slice query;  /* raw, without '?': "list-type=2&prefix=a%2F" */
     const struct sigv4_header *headers;
     size_t nheaders;
-    time_t now;              /* the server's clock */
+    time_t now; /* the server's clock */
 };
 
 /*
@@ -53,8 +53,8 @@ typedef int sigv4_lookup_fn(void *arg, struct slice access_key, struct buf *secr
 struct sigv4_auth {
     char access_key[128];
     char region[64];
-    char date[9];             /* YYYYMMDD of the credential scope */
-    time_t request_time;      /* X-Amz-Date */
+    char date[9];        /* YYYYMMDD of the credential scope */
+    time_t request_time; /* X-Amz-Date */
     bool presigned;
     /*
      * The value of x-amz-content-sha256: a 64-char lowercase hex SHA-256 the

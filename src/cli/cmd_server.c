@@ -136,8 +136,7 @@ is_valid_domain(struct slice d)
     bool alpha = false;
     size_t i;
 
-    if (d.len == 0 || d.len > 253 || d.ptr[0] == '.' || d.ptr[d.len - 1] == '.' ||
-        d.ptr[0] == '-')
+    if (d.len == 0 || d.len > 253 || d.ptr[0] == '.' || d.ptr[d.len - 1] == '.' || d.ptr[0] == '-')
         return false;
     for (i = 0; i < d.len; i++) {
         char c = d.ptr[i];
@@ -163,8 +162,8 @@ add_domains(struct server_opts *o, const char *arg)
         rest = slice_split(rest, ',', &one);
         one = slice_trim(one);
         if (!is_valid_domain(one)) {
-            fprintf(stderr, "basalt server: --domain: '%.*s' is not a domain name\n",
-                    (int)one.len, one.ptr);
+            fprintf(stderr, "basalt server: --domain: '%.*s' is not a domain name\n", (int)one.len,
+                    one.ptr);
             return -ERR_INVAL;
         }
         o->domains = xrealloc(o->domains, (o->ndomains + 1) * sizeof(*o->domains));
@@ -364,8 +363,8 @@ print_banner(struct server *srv, const struct server_opts *o)
     printf("Basalt server\n");
     printf("  endpoint:    %s\n", url.ptr);
     for (i = 0; i < o->ndomains; i++)
-        printf("  %s BUCKET.%s (virtual-host style)\n", i ? "             " : "domains:   ",
-               o->domains[i]);
+        printf("  %s BUCKET.%s (virtual-host style)\n",
+               i ? "             " : "domains:   ", o->domains[i]);
     printf("  region:      %s\n", o->cfg.region);
     printf("  access key:  %s\n", o->cfg.root_user);
     if (o->dev_credentials)

@@ -141,8 +141,7 @@ make_decode_row(const struct erasure *e, const uint8_t *inv, unsigned idx, uint8
 }
 
 int
-erasure_decode(const struct erasure *e, uint8_t *const *shards, const bool *present,
-               size_t len)
+erasure_decode(const struct erasure *e, uint8_t *const *shards, const bool *present, size_t len)
 {
     uint8_t inv[MATRIX_MAX], rows[MATRIX_MAX];
     uint8_t tables[TABLES_LEN(ERASURE_MAX_SHARDS, ERASURE_MAX_SHARDS)];
@@ -273,12 +272,18 @@ struct selftest_vector {
 };
 
 static const struct selftest_vector selftest_vectors[] = {
-    { 2, 2, { 0x48, 0x43, 0x37, 0x20, 0xfe, 0x3a, 0xee, 0x5e,
-              0xab, 0xc6, 0x55, 0xd6, 0xec, 0xcc, 0xba, 0xbb } },
-    { 4, 2, { 0x55, 0x9a, 0xda, 0x43, 0xf7, 0x1c, 0xc2, 0x63,
-              0x5f, 0x31, 0x21, 0xa6, 0x99, 0x8b, 0xc8, 0xf3 } },
-    { 8, 4, { 0xba, 0x0a, 0xb7, 0xeb, 0x62, 0xf8, 0x87, 0xf7,
-              0x91, 0xa9, 0x27, 0xe8, 0x5e, 0xd9, 0xa7, 0xcf } },
+    { 2,
+      2,
+      { 0x48, 0x43, 0x37, 0x20, 0xfe, 0x3a, 0xee, 0x5e, 0xab, 0xc6, 0x55, 0xd6, 0xec, 0xcc, 0xba,
+        0xbb } },
+    { 4,
+      2,
+      { 0x55, 0x9a, 0xda, 0x43, 0xf7, 0x1c, 0xc2, 0x63, 0x5f, 0x31, 0x21, 0xa6, 0x99, 0x8b, 0xc8,
+        0xf3 } },
+    { 8,
+      4,
+      { 0xba, 0x0a, 0xb7, 0xeb, 0x62, 0xf8, 0x87, 0xf7, 0x91, 0xa9, 0x27, 0xe8, 0x5e, 0xd9, 0xa7,
+        0xcf } },
 };
 
 static void
@@ -295,8 +300,7 @@ fill_pattern(uint8_t *p, size_t len)
 
 /* Drops the shards in `lost` (a bit mask), decodes, compares with `want`. */
 static int
-selftest_decode(const struct erasure *e, uint8_t *const *shards, const uint8_t *want,
-                unsigned lost)
+selftest_decode(const struct erasure *e, uint8_t *const *shards, const uint8_t *want, unsigned lost)
 {
     bool present[ERASURE_MAX_SHARDS];
     unsigned i, n = e->k + e->m;
@@ -384,8 +388,8 @@ erasure_selftest(void)
     for (i = 0; i < ARRAY_SIZE(selftest_vectors); i++) {
         rc = selftest_geometry(&selftest_vectors[i]);
         if (rc < 0) {
-            log_error(&ctx, "erasure codec %u+%u gives wrong known answers",
-                      selftest_vectors[i].k, selftest_vectors[i].m);
+            log_error(&ctx, "erasure codec %u+%u gives wrong known answers", selftest_vectors[i].k,
+                      selftest_vectors[i].m);
             return rc;
         }
     }

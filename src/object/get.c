@@ -18,7 +18,6 @@
 #include "obs/log.h"
 #include "object/internal.h"
 
-
 void
 object__get_free(struct obj_get *g)
 {
@@ -197,8 +196,8 @@ open_version(struct obj_get *g)
 }
 
 int
-objlayer_get_open(struct objlayer *ol, const char *bucket, const char *key,
-                  struct obj_get **out, struct obj_info *info)
+objlayer_get_open(struct objlayer *ol, const char *bucket, const char *key, struct obj_get **out,
+                  struct obj_info *info)
 {
     struct obj_get *g = object__get_new(ol, bucket, key);
     int rc = open_version(g);
@@ -232,8 +231,7 @@ fetch_job(struct eset *set, unsigned j, void *arg)
         memcpy(dst, dm->inline_data.ptr + g->fetch_off, g->fetch_len);
     } else {
         if (!g->readers[j]) {
-            int rc = drive_shard_open(set->drives[j], g->m->vid, g->fetch_part + 1,
-                                      &g->readers[j]);
+            int rc = drive_shard_open(set->drives[j], g->m->vid, g->fetch_part + 1, &g->readers[j]);
 
             if (rc < 0)
                 return rc;
@@ -284,7 +282,8 @@ note_failures(struct obj_get *g, const bool *mask, const int *rcs, bool *present
         }
         g->bad[j] = true;
         g->heal = true;
-        log_warn(&(struct log_ctx){ .bucket = g->bucket, .key = g->key,
+        log_warn(&(struct log_ctx){ .bucket = g->bucket,
+                                    .key = g->key,
                                     .drive = drive_endpoint(g->set->drives[j]),
                                     .event = "shard_read_failed" },
                  "shard read failed: %s; reading another shard", err_name(rcs[j]));
@@ -383,7 +382,8 @@ obj_get_read(struct obj_get *g, uint64_t off, void *dst, size_t n)
         if (blk != g->cur_blk || part != g->cur_part) {
             rc = object__load_block(g, part, blk, false);
             if (rc < 0) {
-                log_error(&(struct log_ctx){ .bucket = g->bucket, .key = g->key,
+                log_error(&(struct log_ctx){ .bucket = g->bucket,
+                                             .key = g->key,
                                              .event = "read_quorum_lost" },
                           "fewer than %u good shards: %s", m->k, err_name(rc));
                 return rc;

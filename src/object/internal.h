@@ -35,8 +35,8 @@
 /* An erasure set: a fixed group of drives that store whole objects together. */
 struct eset {
     unsigned idx;
-    unsigned n;       /* drives in the set */
-    unsigned k, m;    /* default data and parity shards */
+    unsigned n;    /* drives in the set */
+    unsigned k, m; /* default data and parity shards */
     struct drive *drives[OBJ_MAX_SET];
     struct workq *queues[OBJ_MAX_SET]; /* one I/O queue per drive */
     struct objlayer *ol;
@@ -57,7 +57,7 @@ struct objlayer {
     char deployment_id[37];
     uint64_t drives_formatted;
 
-    struct workq *hashq; /* hashing workers (PUTs' MD5, in batches: object__md5_batch) */
+    struct workq *hashq;      /* hashing workers (PUTs' MD5, in batches: object__md5_batch) */
     pthread_mutex_t codec_mu; /* protects codecs */
     struct erasure *codecs[ERASURE_MAX_SHARDS + 1][ERASURE_MAX_SHARDS + 1];
 
@@ -74,7 +74,7 @@ struct objlayer {
     bool stopping;
     pthread_t heal_thread;
     pthread_t monitor_thread;
-    int64_t stale_upload_ns;   /* multipart uploads older than this are aborted */
+    int64_t stale_upload_ns;    /* multipart uploads older than this are aborted */
     int64_t next_mp_cleanup_ns; /* monitor thread only */
     bool threads_started;
 };

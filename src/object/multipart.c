@@ -588,10 +588,10 @@ objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
     }
     rc = object__commit_staged(ol, bucket, key, &c.meta, c.staged, opts ? opts->cond : NULL);
     if (rc < 0) {
-        if (rc != -ERR_PRECONDITION_FAILED && rc != -ERR_KEY_NOT_FOUND) /* not a client's condition */
+        if (rc != -ERR_PRECONDITION_FAILED &&
+            rc != -ERR_KEY_NOT_FOUND) /* not a client's condition */
             log_warn(&(struct log_ctx){ .bucket = bucket, .key = key },
-                     "multipart completion failed on %u linked drives: %s", linked,
-                     err_name(rc));
+                     "multipart completion failed on %u linked drives: %s", linked, err_name(rc));
         goto out;
     }
     drop_upload(c.set, ukey, &c.ps);
@@ -731,8 +731,7 @@ uploads_cb(void *arg, const struct obj_list_ent *e)
 
 int
 objlayer_mp_list_uploads(struct objlayer *ol, const char *bucket, struct slice prefix,
-                         struct slice after_key, const char *after_id, obj_upload_fn *cb,
-                         void *arg)
+                         struct slice after_key, const char *after_id, obj_upload_fn *cb, void *arg)
 {
     struct uploads_list ul = { 0 };
     struct buf p = BUF_INIT, after = BUF_INIT;
@@ -887,8 +886,7 @@ objlayer_mp_cleanup(struct objlayer *ol, int64_t before_ns)
     for (i = 0; i < nb; i++) {
         struct collect c = { .bucket = buckets[i].name, .before_ns = before_ns };
 
-        objlayer_mp_list_uploads(ol, buckets[i].name, SLICE_NULL, SLICE_NULL, NULL, collect_cb,
-                                 &c);
+        objlayer_mp_list_uploads(ol, buckets[i].name, SLICE_NULL, SLICE_NULL, NULL, collect_cb, &c);
         removed += abort_collected(ol, &c);
     }
     free(buckets);
@@ -898,8 +896,8 @@ objlayer_mp_cleanup(struct objlayer *ol, int64_t before_ns)
         const char *key = o.dead.ptr + pos;
         int rcs[OBJ_MAX_SET];
 
-        object__run(object__pick_set(ol, OBJ_MP_BUCKET, key), NULL, delete_record_job,
-                    (void *)key, rcs);
+        object__run(object__pick_set(ol, OBJ_MP_BUCKET, key), NULL, delete_record_job, (void *)key,
+                    rcs);
     }
     buf_release(&o.dead);
     if (removed)

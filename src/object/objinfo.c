@@ -52,8 +52,7 @@ obj_info_header(const struct obj_info *i, const char *name)
 }
 
 bool
-obj_info_header_next(const struct obj_info *i, size_t *pos, const char **name,
-                     const char **value)
+obj_info_header_next(const struct obj_info *i, size_t *pos, const char **name, const char **value)
 {
     return hdrs_next(&i->headers, pos, name, value);
 }

@@ -33,8 +33,8 @@ struct obj_info {
      * cache-control, expires, x-amz-meta-*, x-amz-tagging, checksums.
      */
     struct buf headers;
-    bool reduced;    /* written with reduced redundancy (storage class) */
-    uint8_t k, m;    /* erasure layout: data and parity shards */
+    bool reduced;     /* written with reduced redundancy (storage class) */
+    uint8_t k, m;     /* erasure layout: data and parity shards */
     struct buf parts; /* array of struct obj_info_part, in object order; empty: one PUT */
 };
 

@@ -154,8 +154,9 @@ format_parse(struct slice text, struct format *f, struct buf *errmsg)
     int rc = -ERR_CORRUPT;
 
     memset(f, 0, sizeof(*f));
-    if (!root || json_unpack(root, "{s:s, s:s, s:i, s:i, s:o}", "deployment_id", &dep, "this", &me,
-                             "set_size", &f->set_size, "parity", &f->parity, "sets", &sets) < 0 ||
+    if (!root ||
+        json_unpack(root, "{s:s, s:s, s:i, s:i, s:o}", "deployment_id", &dep, "this", &me,
+                    "set_size", &f->set_size, "parity", &f->parity, "sets", &sets) < 0 ||
         !json_is_array(sets) || strlen(dep) != 36 || strlen(me) != 36 || f->set_size < 2 ||
         f->set_size > OBJ_MAX_SET || f->parity > f->set_size / 2 || json_array_size(sets) == 0) {
         buf_addf(errmsg, "format.json is not valid");

@@ -29,13 +29,13 @@ struct drive; /* storage/drive.h: only tests pass drives in (objlayer_config.pre
 struct objlayer_config {
     const char *const *drives; /* drive folders, in the order given on the command line */
     size_t ndrives;
-    bool sync;                 /* fsync before acknowledging (default true) */
-    unsigned set_size;         /* 0: choose (the largest of 16..2 that divides ndrives) */
-    unsigned parity;           /* 0: default for the set size (2: 1, 4-5: 2, 6-7: 3, 8+: 4) */
+    bool sync;         /* fsync before acknowledging (default true) */
+    unsigned set_size; /* 0: choose (the largest of 16..2 that divides ndrives) */
+    unsigned parity;   /* 0: default for the set size (2: 1, 4-5: 2, 6-7: 3, 8+: 4) */
     /* Multipart uploads untouched for this long are aborted (0: 24 hours). */
     int64_t stale_upload_ns;
     /* Tests may pass drives already opened (drive_mem_new, drive_faulty_new): */
-    struct drive **prebuilt;   /* NULL, or ndrives drives; ownership passes to the layer */
+    struct drive **prebuilt; /* NULL, or ndrives drives; ownership passes to the layer */
 };
 
 /*
@@ -52,8 +52,9 @@ void objlayer_close(struct objlayer *ol);
 void objlayer_describe(struct objlayer *ol, struct buf *out);
 
 /* Buckets. Names are validated by s3/ before these are called. */
-int objlayer_bucket_make(struct objlayer *ol, const char *bucket);   /* -ERR_BUCKET_EXISTS */
-int objlayer_bucket_delete(struct objlayer *ol, const char *bucket); /* -ERR_BUCKET_NOT_FOUND, -ERR_NOT_EMPTY */
+int objlayer_bucket_make(struct objlayer *ol, const char *bucket); /* -ERR_BUCKET_EXISTS */
+int objlayer_bucket_delete(struct objlayer *ol,
+                           const char *bucket); /* -ERR_BUCKET_NOT_FOUND, -ERR_NOT_EMPTY */
 int objlayer_bucket_stat(struct objlayer *ol, const char *bucket, int64_t *created_ns);
 /* All buckets sorted by name; `*out` malloc'd. */
 struct obj_bucket {
@@ -90,9 +91,9 @@ struct obj_cond {
 int obj_cond_check(const struct obj_cond *c, const char *etag);
 
 struct obj_put_opts {
-    int64_t size;             /* Content-Length, or -1 if unknown (chunked) */
+    int64_t size;                /* Content-Length, or -1 if unknown (chunked) */
     const struct obj_cond *cond; /* NULL, or the condition of a conditional write */
-    const uint8_t *content_md5; /* 16 bytes expected (Content-MD5), or NULL */
+    const uint8_t *content_md5;  /* 16 bytes expected (Content-MD5), or NULL */
     /* Headers to store, "name\0value\0..." (util/hdrs.h); copied. */
     struct slice headers;
     /*
@@ -206,7 +207,7 @@ int objlayer_list(struct objlayer *ol, const char *bucket, struct slice prefix, 
  * (drive_shard_link), then commits it like a PUT. Upload ids are 32
  * lowercase hex characters; any other answers -ERR_NO_SUCH_UPLOAD.
  */
-#define OBJ_MP_MIN_PART (5u << 20) /* every part but the last: at least 5 MiB */
+#define OBJ_MP_MIN_PART (5u << 20)   /* every part but the last: at least 5 MiB */
 #define OBJ_MP_MAX_SIZE (5ull << 40) /* a multipart object: at most 5 TiB (S3) */
 #define OBJ_MP_MAX_PARTS 10000       /* part numbers 1 .. 10,000 (S3) */
 

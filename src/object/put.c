@@ -88,8 +88,8 @@ struct obj_put {
     bool md5_producer; /* registered with ol->hashq (workq_producer) */
     int batch_rcs[OBJ_MAX_SET];
     bool batch_mask[OBJ_MAX_SET];
-    bool streaming;         /* shard files opened */
-    bool no_inline;         /* a multipart part: always shard files (they become the object's) */
+    bool streaming; /* shard files opened */
+    bool no_inline; /* a multipart part: always shard files (they become the object's) */
     const struct obj_cond *cond; /* conditional write: checked under the name lock */
     struct shard_writer *w[OBJ_MAX_SET];
     int wrc[OBJ_MAX_SET];        /* per drive: 0, or the sticky error */
@@ -327,7 +327,8 @@ note_results(struct obj_put *p, const bool *mask, const int *rcs, bool abort_wri
             drive_shard_abort(p->w[j]);
             p->w[j] = NULL;
         }
-        log_warn(&(struct log_ctx){ .bucket = p->bucket, .key = p->key,
+        log_warn(&(struct log_ctx){ .bucket = p->bucket,
+                                    .key = p->key,
                                     .drive = drive_endpoint(p->set->drives[j]) },
                  "shard write failed: %s", err_name(rcs[j]));
     }
@@ -852,13 +853,15 @@ commit(struct obj_put *p)
          * one (readable, healed to full width later). The client still hears
          * that the write failed, as S3 allows for a 5xx.
          */
-        log_warn(&(struct log_ctx){ .bucket = p->bucket, .key = p->key, .event = "write_quorum_lost" },
-                 "only %u of %u drives committed (quorum %u): kept, the old version is gone", ok,
-                 p->set->n, p->wq);
+        log_warn(
+            &(struct log_ctx){ .bucket = p->bucket, .key = p->key, .event = "write_quorum_lost" },
+            "only %u of %u drives committed (quorum %u): kept, the old version is gone", ok,
+            p->set->n, p->wq);
         rc = -ERR_QUORUM;
     } else if (ok < p->wq) {
-        log_warn(&(struct log_ctx){ .bucket = p->bucket, .key = p->key, .event = "write_quorum_lost" },
-                 "only %u of %u drives committed (quorum %u): rolling back", ok, p->set->n, p->wq);
+        log_warn(
+            &(struct log_ctx){ .bucket = p->bucket, .key = p->key, .event = "write_quorum_lost" },
+            "only %u of %u drives committed (quorum %u): rolling back", ok, p->set->n, p->wq);
         object__run(p->set, mask, rollback_job, a, rcs);
         rc = -ERR_QUORUM;
     }
@@ -935,8 +938,7 @@ obj_put_finish(struct obj_put *p, struct obj_info *info)
 
 int
 object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
-                      const struct obj_meta *meta, const bool *staged,
-                      const struct obj_cond *cond)
+                      const struct obj_meta *meta, const bool *staged, const struct obj_cond *cond)
 {
     struct obj_put *p = xcalloc(1, sizeof(*p));
     unsigned j;

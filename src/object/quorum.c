@@ -54,7 +54,12 @@ object__start(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int
             continue;
         b->jobs[j] = (struct set_job){
             .w = { .fn = job_run, .done = job_done },
-            .set = set, .j = j, .fn = fn, .arg = arg, .rc = &rcs[j], .latch = &b->latch,
+            .set = set,
+            .j = j,
+            .fn = fn,
+            .arg = arg,
+            .rc = &rcs[j],
+            .latch = &b->latch,
         };
         workq_submit(set->queues[j], &b->jobs[j].w);
     }
@@ -153,7 +158,8 @@ pick_version(const struct eset *set, const struct obj_meta *metas, const int *rc
         if (count < metas[i].k)
             continue;
         if (best < 0 || metas[i].mtime_ns > metas[best].mtime_ns ||
-            (metas[i].mtime_ns == metas[best].mtime_ns && strcmp(metas[i].vid, metas[best].vid) > 0))
+            (metas[i].mtime_ns == metas[best].mtime_ns &&
+             strcmp(metas[i].vid, metas[best].vid) > 0))
             best = (int)i;
     }
     for (j = 0; j < set->n; j++)
@@ -162,8 +168,8 @@ pick_version(const struct eset *set, const struct obj_meta *metas, const int *rc
 }
 
 int
-object__read_metas(struct eset *set, const char *bucket, const char *key,
-                   struct obj_meta *metas, int *rcs, bool *agree)
+object__read_metas(struct eset *set, const char *bucket, const char *key, struct obj_meta *metas,
+                   int *rcs, bool *agree)
 {
     struct meta_read_arg a = { bucket, key, metas };
     unsigned j, found = 0, notfound = 0;
@@ -182,7 +188,7 @@ object__read_metas(struct eset *set, const char *bucket, const char *key,
     /* Not readable: absent if it could never reach read quorum, else too few drives. */
     if (notfound > set->n - set->k || (found == 0 && notfound > 0 && notfound + found >= set->k))
         return object__bucket_check(set->ol, bucket) < 0 ? -ERR_BUCKET_NOT_FOUND
-                                                          : -ERR_KEY_NOT_FOUND;
+                                                         : -ERR_KEY_NOT_FOUND;
     return -ERR_QUORUM;
 }
 

@@ -41,8 +41,8 @@ commit_job(struct eset *set, unsigned j, void *arg)
 
 /* The records to write: each drive's own, with the edited headers and mtime. */
 static void
-prepare(struct eset *set, const struct obj_meta *edited, struct obj_meta *old,
-        struct obj_meta *neu, const bool *agree)
+prepare(struct eset *set, const struct obj_meta *edited, struct obj_meta *old, struct obj_meta *neu,
+        const bool *agree)
 {
     unsigned j;
 

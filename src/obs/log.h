@@ -24,8 +24,8 @@ void log_set_level(enum log_level level);
 /* When quiet, INFO and DEBUG lines are dropped (unit tests). */
 void log_set_quiet(bool quiet);
 
-void log_write(enum log_level level, const char *file, int line, int err,
-               const struct log_ctx *ctx, const char *fmt, ...) PRINTF_LIKE(6, 7);
+void log_write(enum log_level level, const char *file, int line, int err, const struct log_ctx *ctx,
+               const char *fmt, ...) PRINTF_LIKE(6, 7);
 void log_write_errno(const char *file, int line, const struct log_ctx *ctx, int err,
                      const char *fmt, ...) PRINTF_LIKE(5, 6);
 

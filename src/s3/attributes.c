@@ -74,8 +74,7 @@ s3__storage_class_check(struct s3_call *call, bool *reduced, struct buf *headers
     struct slice v;
     bool rr = false;
 
-    if (http_req_header(call->req, STORAGE_CLASS_HEADER, &v) &&
-        s3_storage_class_parse(v, &rr) < 0)
+    if (http_req_header(call->req, STORAGE_CLASS_HEADER, &v) && s3_storage_class_parse(v, &rr) < 0)
         return -ERR_INVALID_STORAGE_CLASS;
     *reduced = rr;
     if (rr && headers) {
@@ -123,8 +122,7 @@ parse_attributes(const struct http_req *req, unsigned *out)
 
 /* A numeric header, absent -> `def`. -ERR_INVALID_ARGUMENT if not a number in range. */
 static int
-header_u64(const struct http_req *req, const char *name, uint64_t def, uint64_t max,
-           uint64_t *out)
+header_u64(const struct http_req *req, const char *name, uint64_t def, uint64_t max, uint64_t *out)
 {
     struct slice v;
 

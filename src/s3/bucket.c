@@ -97,7 +97,8 @@ create_done(struct s3_call *call, int rc, struct slice body)
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
     } else {
-        http_resp_header(call->req, "Location", arena_printf(call->req->arena, "/%s", call->bucket));
+        http_resp_header(call->req, "Location",
+                         arena_printf(call->req->arena, "/%s", call->bucket));
         http_resp_empty(call->req, 200);
     }
     buf_release(&loc);

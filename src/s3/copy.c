@@ -176,10 +176,11 @@ copy_src_open(struct s3_call *call, struct copy_src *src, bool part)
                                         "size: %llu",
                                         (unsigned long long)src->info.size));
         else
-            s3__send_error(call, rc, rc == -ERR_INVALID_ARGUMENT
-                                         ? "The x-amz-copy-source-range value must be of the "
-                                           "form bytes=first-last"
-                                         : NULL);
+            s3__send_error(call, rc,
+                           rc == -ERR_INVALID_ARGUMENT
+                               ? "The x-amz-copy-source-range value must be of the "
+                                 "form bytes=first-last"
+                               : NULL);
         copy_src_close(call, src);
     }
     return rc;
@@ -249,7 +250,6 @@ directive(struct s3_call *call, const char *header, bool *replace)
     return 0;
 }
 
-
 /*
  * The headers of the copy: the source's (COPY) or the request's (REPLACE),
  * the storage class always the request's, tags by the tagging directive.
@@ -258,8 +258,8 @@ directive(struct s3_call *call, const char *header, bool *replace)
  * 0, or an error to answer (with `msg`).
  */
 static int
-copy_headers(struct s3_call *call, const struct obj_info *src, bool replace_meta,
-             bool replace_tags, struct obj_put_opts *opts, struct buf *h, struct buf *msg)
+copy_headers(struct s3_call *call, const struct obj_info *src, bool replace_meta, bool replace_tags,
+             struct obj_put_opts *opts, struct buf *h, struct buf *msg)
 {
     const char *name, *value;
     size_t pos = 0;
@@ -311,13 +311,15 @@ s3__copy_object(struct s3_call *call)
     if (rc == 0)
         rc = s3__write_conditions(call, &opts.cond);
     if (rc < 0) {
-        s3__send_error(call, rc, rc == -ERR_INVALID_ARGUMENT ? "Unknown metadata or tagging directive" : NULL);
+        s3__send_error(
+            call, rc, rc == -ERR_INVALID_ARGUMENT ? "Unknown metadata or tagging directive" : NULL);
         goto out;
     }
     if (copy_src_open(call, &src, false) < 0)
         goto out;
     if (!strcmp(src.bucket, call->bucket) && !strcmp(src.key, call->key) && !replace_meta &&
-        !replace_tags && algo == CHECKSUM_NONE && !http_req_header(req, "x-amz-storage-class", &v)) {
+        !replace_tags && algo == CHECKSUM_NONE &&
+        !http_req_header(req, "x-amz-storage-class", &v)) {
         rc = -ERR_INVALID_REQUEST;
         buf_adds(&msg, "This copy request is illegal because it is trying to copy an object to "
                        "itself without changing the object's metadata, storage class, website "
@@ -352,8 +354,9 @@ s3__copy_object(struct s3_call *call)
         goto out;
     }
     send_result(call, "CopyObjectResult", &info,
-                algo != CHECKSUM_NONE ? arena_printf(req->arena, "Checksum%s", checksum_algo_name(algo))
-                                      : NULL,
+                algo != CHECKSUM_NONE
+                    ? arena_printf(req->arena, "Checksum%s", checksum_algo_name(algo))
+                    : NULL,
                 sum);
 out:
     obj_info_release(&info);
@@ -376,8 +379,8 @@ s3__upload_part_copy(struct s3_call *call, const char *upload_id, unsigned numbe
     if (copy_src_open(call, &src, true) < 0)
         return;
     opts.size = (int64_t)src.len;
-    rc = objlayer_mp_part_begin(call->s3->ol, call->bucket, call->key, upload_id, number, &opts,
-                                &p);
+    rc =
+        objlayer_mp_part_begin(call->s3->ol, call->bucket, call->key, upload_id, number, &opts, &p);
     if (rc == 0) {
         rc = copy_stream(&src, p, NULL);
         if (rc < 0)

@@ -57,7 +57,7 @@ struct strlist {
 struct cors_rule {
     char *id; /* NULL when absent */
     struct strlist origins, headers, expose;
-    unsigned methods;   /* enum cors_method bits */
+    unsigned methods;                                /* enum cors_method bits */
     unsigned method_order[ARRAY_SIZE(method_names)]; /* as given, for GetBucketCors */
     unsigned nmethods;
     int64_t max_age; /* -1: absent */
@@ -384,8 +384,8 @@ add_header(struct http_header *out, size_t *n, const char *name, const char *val
 }
 
 size_t
-s3_cors_headers(struct arena *a, const struct s3_cors_config *c, ssize_t rule,
-                struct slice origin, bool preflight, struct slice req_headers,
+s3_cors_headers(struct arena *a, const struct s3_cors_config *c, ssize_t rule, struct slice origin,
+                bool preflight, struct slice req_headers,
                 struct http_header out[S3_CORS_MAX_HEADERS])
 {
     const struct cors_rule *r;
@@ -395,8 +395,7 @@ s3_cors_headers(struct arena *a, const struct s3_cors_config *c, ssize_t rule,
     if (rule >= 0) {
         r = &c->rules[rule];
         any = r->origins.n == 1 && !strcmp(r->origins.v[0], "*");
-        add_header(out, &n, "Access-Control-Allow-Origin",
-                   any ? "*" : arena_slicedup(a, origin));
+        add_header(out, &n, "Access-Control-Allow-Origin", any ? "*" : arena_slicedup(a, origin));
         if (!any)
             add_header(out, &n, "Access-Control-Allow-Credentials", "true");
         add_header(out, &n, "Access-Control-Allow-Methods", join_methods(a, r));
@@ -480,7 +479,8 @@ cache_invalidate(struct s3_cors_cache *cc, const char *bucket)
     s3_cors_config_unref(old);
 }
 
-/* The bucket's configuration read from the object layer: 0 and `*out` (NULL: none), or the error. */
+/* The bucket's configuration read from the object layer: 0 and `*out` (NULL: none), or the error.
+ */
 static int
 cors_fetch(struct s3 *s3, const char *bucket, struct s3_cors_config **out)
 {
@@ -560,8 +560,8 @@ s3__cors_add_headers(struct s3_call *call)
     if (cors_lookup(call->s3, call->bucket, &cfg) < 0 || !cfg)
         return;
     rule = s3_cors_match(cfg, slice_trim(origin), req->method, SLICE_NULL);
-    set_headers(req, h, s3_cors_headers(req->arena, cfg, rule, slice_trim(origin), false,
-                                        SLICE_NULL, h));
+    set_headers(req, h,
+                s3_cors_headers(req->arena, cfg, rule, slice_trim(origin), false, SLICE_NULL, h));
     s3_cors_config_unref(cfg);
 }
 
@@ -593,7 +593,8 @@ s3__cors_preflight(struct s3_call *call)
         return;
     }
     if (!cfg) {
-        s3__send_error(call, -ERR_CORS_DENIED, "CORSResponse: CORS is not enabled for this bucket.");
+        s3__send_error(call, -ERR_CORS_DENIED,
+                       "CORSResponse: CORS is not enabled for this bucket.");
         return;
     }
     rule = s3_cors_match(cfg, slice_trim(origin), slice_trim(method), hdrs);
@@ -604,8 +605,8 @@ s3__cors_preflight(struct s3_call *call)
                        "or Access-Control-Request-Headers are not whitelisted by the resource's "
                        "CORS spec.");
     } else {
-        set_headers(req, h, s3_cors_headers(req->arena, cfg, rule, slice_trim(origin), true, hdrs,
-                                            h));
+        set_headers(req, h,
+                    s3_cors_headers(req->arena, cfg, rule, slice_trim(origin), true, hdrs, h));
         http_resp_empty(req, 200);
     }
     s3_cors_config_unref(cfg);

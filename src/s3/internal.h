@@ -45,9 +45,9 @@ struct s3 {
     char *root_user;
     struct buf root_secret; /* zeroed on free */
     uint64_t max_memory;
-    atomic_uint_fast64_t mem_used; /* reserved streaming memory; relaxed counter */
-    struct s3_addressing addr;             /* read-only after s3_new */
-    struct s3_cors_cache *cors_cache;      /* has its own lock (cors.c) */
+    atomic_uint_fast64_t mem_used;    /* reserved streaming memory; relaxed counter */
+    struct s3_addressing addr;        /* read-only after s3_new */
+    struct s3_cors_cache *cors_cache; /* has its own lock (cors.c) */
 };
 
 enum s3_op {
@@ -191,26 +191,26 @@ void s3__get_bucket_location(struct s3_call *call);
 void s3__put_object(struct s3_call *call);
 void s3__get_object(struct s3_call *call); /* GET and HEAD */
 void s3__delete_object(struct s3_call *call);
-void s3__list_objects(struct s3_call *call); /* V1 and V2 */
-void s3__delete_objects(struct s3_call *call);     /* delete_objects.c */
-void s3__copy_object(struct s3_call *call);        /* copy.c */
-void s3__post_object(struct s3_call *call);        /* post.c */
+void s3__list_objects(struct s3_call *call);   /* V1 and V2 */
+void s3__delete_objects(struct s3_call *call); /* delete_objects.c */
+void s3__copy_object(struct s3_call *call);    /* copy.c */
+void s3__post_object(struct s3_call *call);    /* post.c */
 /*
  * auth.c: the secret of `access_key` (the root credentials), the
  * sigv4_lookup_fn of header and query authentication and of the POST
  * policy's signature. 0, or -ERR_INVALID_ACCESS_KEY.
  */
 int s3__lookup_secret(void *arg, struct slice access_key, struct buf *secret);
-void s3__create_multipart(struct s3_call *call);   /* multipart.c */
-void s3__upload_part(struct s3_call *call);        /* multipart.c (and UploadPartCopy) */
-void s3__complete_multipart(struct s3_call *call); /* multipart.c */
-void s3__abort_multipart(struct s3_call *call);    /* multipart.c */
-void s3__list_parts(struct s3_call *call);         /* multipart.c */
-void s3__list_uploads(struct s3_call *call);       /* multipart.c */
-void s3__object_tagging(struct s3_call *call);     /* tagging.c: Get/Put/DeleteObjectTagging */
-void s3__bucket_tagging(struct s3_call *call);     /* tagging.c: Get/Put/DeleteBucketTagging */
-void s3__bucket_cors(struct s3_call *call);        /* cors.c: Get/Put/DeleteBucketCors */
-void s3__cors_preflight(struct s3_call *call);     /* cors.c: OPTIONS */
+void s3__create_multipart(struct s3_call *call);      /* multipart.c */
+void s3__upload_part(struct s3_call *call);           /* multipart.c (and UploadPartCopy) */
+void s3__complete_multipart(struct s3_call *call);    /* multipart.c */
+void s3__abort_multipart(struct s3_call *call);       /* multipart.c */
+void s3__list_parts(struct s3_call *call);            /* multipart.c */
+void s3__list_uploads(struct s3_call *call);          /* multipart.c */
+void s3__object_tagging(struct s3_call *call);        /* tagging.c: Get/Put/DeleteObjectTagging */
+void s3__bucket_tagging(struct s3_call *call);        /* tagging.c: Get/Put/DeleteBucketTagging */
+void s3__bucket_cors(struct s3_call *call);           /* cors.c: Get/Put/DeleteBucketCors */
+void s3__cors_preflight(struct s3_call *call);        /* cors.c: OPTIONS */
 void s3__get_object_attributes(struct s3_call *call); /* attributes.c */
 void s3__admin_heal(struct s3_call *call);
 void s3__admin_info(struct s3_call *call);

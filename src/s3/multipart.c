@@ -239,8 +239,7 @@ s3__upload_part(struct s3_call *call)
             rc = -ERR_INVALID_REQUEST;
     }
     if (rc == 0)
-        rc = objlayer_mp_part_begin(call->s3->ol, call->bucket, call->key, id, number, &opts,
-                                    &put);
+        rc = objlayer_mp_part_begin(call->s3->ol, call->bucket, call->key, id, number, &opts, &put);
     if (rc == 0) {
         s3__upload_stream(u, put, true);
         return;
@@ -695,7 +694,8 @@ s3__list_uploads(struct s3_call *call)
     http_req_param(req, "upload-id-marker", &id_marker);
     if (http_req_param(req, "encoding-type", &v)) {
         if (!slice_eq_cstr(v, "url")) {
-            s3__send_error(call, -ERR_INVALID_ARGUMENT, "Invalid Encoding Method specified in Request");
+            s3__send_error(call, -ERR_INVALID_ARGUMENT,
+                           "Invalid Encoding Method specified in Request");
             goto out;
         }
         up.url = true;
@@ -710,12 +710,10 @@ s3__list_uploads(struct s3_call *call)
         up.truncated = false;
         rc = objlayer_bucket_stat(call->s3->ol, call->bucket, NULL);
     } else {
-        rc = objlayer_mp_list_uploads(call->s3->ol, call->bucket, up.prefix,
-                                      key_marker.len ? key_marker : SLICE_NULL,
-                                      key_marker.len && id_marker.len
-                                          ? arena_slicedup(req->arena, id_marker)
-                                          : "",
-                                      upload_item, &up);
+        rc = objlayer_mp_list_uploads(
+            call->s3->ol, call->bucket, up.prefix, key_marker.len ? key_marker : SLICE_NULL,
+            key_marker.len && id_marker.len ? arena_slicedup(req->arena, id_marker) : "",
+            upload_item, &up);
     }
     if (rc < 0) {
         s3__send_error(call, rc == -ERR_NOT_FOUND ? -ERR_BUCKET_NOT_FOUND : rc, NULL);

@@ -214,7 +214,6 @@ upload_cleanup(void *arg)
         s3__mem_release(u->call->s3, u->mem);
 }
 
-
 /*
  * Content-Encoding without "aws-chunked" (S3 does not store it: it describes
  * the request, not the object); false if nothing is left.
@@ -302,8 +301,7 @@ parse_content_md5(struct slice v, uint8_t md5[16])
 }
 
 int
-s3__object_headers(struct s3_call *call, struct buf *h, struct obj_put_opts *opts,
-                   struct buf *msg)
+s3__object_headers(struct s3_call *call, struct buf *h, struct obj_put_opts *opts, struct buf *msg)
 {
     int rc;
 

@@ -299,13 +299,12 @@ build_key(struct post_state *st, struct slice filename)
     return rc < 0 ? fail(st, rc, NULL, NULL) : 0;
 }
 
-
 /* The stored fields and x-amz-meta-* as the object's headers, as PutObject takes them. */
 static int
 collect_headers(struct post_state *st, struct buf *h)
 {
-    struct http_header *pairs = arena_alloc(st->call->req->arena,
-                                            (st->nfields + 1) * sizeof(*pairs));
+    struct http_header *pairs =
+        arena_alloc(st->call->req->arena, (st->nfields + 1) * sizeof(*pairs));
     size_t i;
     int rc;
 

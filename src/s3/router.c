@@ -24,20 +24,34 @@
 
 /* Subresources S3 defines that are not built yet: their presence means 501. */
 static const char *const unbuilt_subresources[] = {
-    "accelerate",   "acl",
-    "analytics",    "encryption",
-    "intelligent-tiering", "inventory",
-    "legal-hold",   "lifecycle",
-    "logging",      "metrics",
-    "notification", "object-lock",
-    "ownershipControls", "policy",
-    "policyStatus", "publicAccessBlock",
-    "replication",  "requestPayment",
-    "restore",      "retention",
-    "select",       "torrent",
-    "versioning",   "versions",
-    "website",      "session",
-    "metadataTable", "metadataConfiguration",
+    "accelerate",
+    "acl",
+    "analytics",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "torrent",
+    "versioning",
+    "versions",
+    "website",
+    "session",
+    "metadataTable",
+    "metadataConfiguration",
     "renameObject",
 };
 
@@ -144,8 +158,7 @@ s3_path_split(struct arena *a, struct slice raw_path, char **bucket, char **key,
 /* ---- addressing ---- */
 
 void
-s3__router_init(struct s3 *s, const char *const *domains, size_t ndomains,
-                const char *path_prefix)
+s3__router_init(struct s3 *s, const char *const *domains, size_t ndomains, const char *path_prefix)
 {
     struct s3_addressing *ad = &s->addr;
     const char *p = path_prefix ? path_prefix : "";
@@ -578,8 +591,8 @@ split_target(struct s3_call *call)
     int rc;
 
     http_req_header(req, "host", &host);
-    rc = s3_target_split(ad, req->arena, host, req->path, &call->bucket, &call->key,
-                         &call->key_len);
+    rc =
+        s3_target_split(ad, req->arena, host, req->path, &call->bucket, &call->key, &call->key_len);
     if (rc == -ERR_NOT_FOUND &&
         slice_starts_with(req->path, SLICE_LIT("/" S3_RESERVED_BUCKET "/health/")) &&
         s3_path_split(req->arena, req->path, &call->bucket, &call->key, &call->key_len) == 0)

@@ -58,8 +58,9 @@ check_tags(const struct s3_tagset *t, unsigned max, struct buf *msg)
     size_t i, j;
 
     if (t->n > max)
-        return tag_fail(msg, max == S3_OBJECT_TAGS_MAX ? "Object tags cannot be greater than 10"
-                                                       : "Bucket tag count cannot be greater than 50");
+        return tag_fail(msg, max == S3_OBJECT_TAGS_MAX
+                                 ? "Object tags cannot be greater than 10"
+                                 : "Bucket tag count cannot be greater than 50");
     for (i = 0; i < t->n; i++) {
         struct slice k = t->tags[i].key, v = t->tags[i].value;
 
@@ -272,7 +273,7 @@ s3__tagging_count_header(struct http_req *req, const struct obj_info *info)
 struct body_state {
     struct buf body;
     uint64_t received;
-    uint64_t max; /* bytes of body accepted */
+    uint64_t max;  /* bytes of body accepted */
     bool checksum; /* an x-amz-checksum-<algo> header is the body's, to verify */
     s3_body_done_fn *done;
 };
@@ -515,8 +516,7 @@ put_bucket_tagging_done(struct s3_call *call, int rc, struct slice body)
     if (rc == 0) {
         s3_tagging_encode(&t, &enc);
         if (t.n)
-            rc = objlayer_bucket_config_put(call->s3->ol, call->bucket, "tagging",
-                                            buf_slice(&enc));
+            rc = objlayer_bucket_config_put(call->s3->ol, call->bucket, "tagging", buf_slice(&enc));
         else /* an empty set is no set (GetBucketTagging answers NoSuchTagSet) */
             rc = objlayer_bucket_config_delete(call->s3->ol, call->bucket, "tagging");
     }

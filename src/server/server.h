@@ -35,8 +35,8 @@ struct server_config {
     const char *root_password;
     const char *const *domains; /* virtual-host style domains (s3_config) */
     size_t ndomains;
-    const char *path_prefix;    /* "" or "/storage" (s3_config) */
-    int64_t stale_upload_ns;    /* multipart uploads older than this are aborted (0: 24 h) */
+    const char *path_prefix; /* "" or "/storage" (s3_config) */
+    int64_t stale_upload_ns; /* multipart uploads older than this are aborted (0: 24 h) */
 };
 
 /*

@@ -236,8 +236,8 @@ int drive_tmp_remove(struct drive *d, const char *vid);
  * (rename, then fsync of the parent folder); then writes the index record
  * (through the drive's group committer: returns once it is on stable storage,
  * when sync is on). Committing a version whose data folder already exists
- * (healing a corrupt copy) swaps the new folder in atomically. The record replaces the key's previous version, whose
- * data folder is then removed. -ERR_NOT_FOUND if the bucket is missing, or
+ * (healing a corrupt copy) swaps the new folder in atomically. The record replaces the key's
+ * previous version, whose data folder is then removed. -ERR_NOT_FOUND if the bucket is missing, or
  * if `m` is not inline and `vid` has neither shards in tmp nor committed ones
  * (committing the same version twice is fine). -ERR_INVAL if `m` fails
  * objmeta_validate(). On failure the shards stay in tmp (drive_tmp_remove()).

@@ -182,7 +182,8 @@ schema_upgrade(struct drive_local *l, struct conn *c)
     has = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     return has ? 0
-               : conn_exec(l, c, "ALTER TABLE objects ADD COLUMN reduced INTEGER NOT NULL DEFAULT 0");
+               : conn_exec(l, c,
+                           "ALTER TABLE objects ADD COLUMN reduced INTEGER NOT NULL DEFAULT 0");
 }
 
 /* Opens a connection to index.db: the writer creates it and sets WAL and the schema. */

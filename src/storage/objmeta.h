@@ -80,7 +80,8 @@ void objmeta_copy(struct obj_meta *dst, const struct obj_meta *src);
  * characters, etag shorter than its array, k >= 1, k + m <= 16,
  * shard_idx < k + m, dist[j] < k + m for j < k + m, inline_data empty unless
  * is_inline; parts: at most 10,000, not inline, numbers ascending in
- * 1 .. 10,000, NUL-terminated strings, sizes adding up to `size`. Returns 0 or -ERR_INVAL. drive_meta_commit() calls it.
+ * 1 .. 10,000, NUL-terminated strings, sizes adding up to `size`. Returns 0 or -ERR_INVAL.
+ * drive_meta_commit() calls it.
  */
 int objmeta_validate(const struct obj_meta *m);
 /* True if `vid` is exactly OBJMETA_VID_LEN lowercase hex characters then a NUL. */

@@ -23,7 +23,10 @@ struct buf {
 };
 
 extern char buf__empty[];
-#define BUF_INIT { buf__empty, 0, 0 }
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        buf__empty, 0, 0                                                                           \
+    }
 
 void buf_init(struct buf *b, size_t hint);
 /* Frees the bytes and re-initializes `b` to empty. */

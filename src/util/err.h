@@ -16,7 +16,8 @@ enum err {
 const char *err_name(int e);
 /* The one-line meaning from errors.def. */
 const char *err_msg(int e);
-/* Converts an errno value: ENOENT -> -ERR_NOT_FOUND, ENOSPC/EDQUOT -> -ERR_NO_SPACE, else -ERR_IO. */
+/* Converts an errno value: ENOENT -> -ERR_NOT_FOUND, ENOSPC/EDQUOT -> -ERR_NO_SPACE, else -ERR_IO.
+ */
 int err_from_errno(int e);
 
 #endif
