@@ -64,11 +64,11 @@ count_rc(const int *rcs, unsigned n, int want)
 int
 object__bucket_check(struct objlayer *ol, const char *bucket)
 {
-    return objlayer_bucket_stat(ol, bucket, NULL);
+    return object__bucket_stat(ol, bucket, NULL);
 }
 
 int
-objlayer_bucket_stat(struct objlayer *ol, const char *bucket, int64_t *created_ns)
+object__bucket_stat(struct objlayer *ol, const char *bucket, int64_t *created_ns)
 {
     struct eset *set = &ol->sets[0];
     struct bucket_arg a = { .bucket = bucket };
@@ -89,13 +89,13 @@ objlayer_bucket_stat(struct objlayer *ol, const char *bucket, int64_t *created_n
 
 /* Quorum is per set: a total over the sets could hide a set that missed it. */
 int
-objlayer_bucket_make(struct objlayer *ol, const char *bucket)
+object__bucket_make(struct objlayer *ol, const char *bucket)
 {
     struct bucket_arg a = { .bucket = bucket, .created_ns = clock_now_ns() };
     unsigned s;
     int rc = 0;
 
-    if (objlayer_bucket_stat(ol, bucket, NULL) == 0)
+    if (object__bucket_stat(ol, bucket, NULL) == 0)
         return -ERR_BUCKET_EXISTS;
     for (s = 0; s < ol->nsets; s++) {
         struct eset *set = &ol->sets[s];
@@ -110,11 +110,11 @@ objlayer_bucket_make(struct objlayer *ol, const char *bucket)
 }
 
 int
-objlayer_bucket_delete(struct objlayer *ol, const char *bucket)
+object__bucket_delete(struct objlayer *ol, const char *bucket)
 {
     struct bucket_arg a = { .bucket = bucket, .force = true };
     unsigned s;
-    int rc = objlayer_bucket_stat(ol, bucket, NULL);
+    int rc = object__bucket_stat(ol, bucket, NULL);
 
     if (rc < 0)
         return rc;
@@ -123,7 +123,7 @@ objlayer_bucket_delete(struct objlayer *ol, const char *bucket)
         return -ERR_NOT_EMPTY;
     if (rc < 0)
         return rc;
-    rc = objlayer_bucket_config_delete(ol, bucket, NULL);
+    rc = object__bucket_config_delete(ol, bucket, NULL);
     if (rc < 0)
         return rc;
     for (s = 0; s < ol->nsets; s++) {
@@ -148,7 +148,7 @@ cmp_bucket(const void *a, const void *b)
 }
 
 int
-objlayer_bucket_list(struct objlayer *ol, struct obj_bucket **out, size_t *n)
+object__bucket_list(struct objlayer *ol, struct obj_bucket **out, size_t *n)
 {
     struct eset *set = &ol->sets[0];
     struct bucket_ent *all = NULL;

@@ -10,7 +10,7 @@
  * put of a document. Bucket names hold no '/', so "buckets/<bucket>/" is the
  * prefix of exactly one bucket's documents.
  *
- * objlayer_bucket_config_delete() with a NULL name removes every document of
+ * object__bucket_config_delete() with a NULL name removes every document of
  * the bucket, without checking that the bucket exists: objlayer_bucket_delete
  * calls it before removing the bucket, so a bucket created again later under
  * the same name starts with no configuration.
@@ -33,10 +33,10 @@ config_key(struct buf *k, const char *bucket, const char *name)
 static int
 ensure_sys_bucket(struct objlayer *ol)
 {
-    int rc = objlayer_bucket_stat(ol, SYS_BUCKET, NULL);
+    int rc = object__bucket_stat(ol, SYS_BUCKET, NULL);
 
     if (rc == -ERR_BUCKET_NOT_FOUND)
-        rc = objlayer_bucket_make(ol, SYS_BUCKET);
+        rc = object__bucket_make(ol, SYS_BUCKET);
     return rc == -ERR_BUCKET_EXISTS || rc == -ERR_EXISTS ? 0 : rc;
 }
 
@@ -61,19 +61,19 @@ read_all(struct obj_get *g, uint64_t size, struct buf *out)
 }
 
 int
-objlayer_bucket_config_get(struct objlayer *ol, const char *bucket, const char *name,
-                           struct buf *out)
+object__bucket_config_get(struct objlayer *ol, const char *bucket, const char *name,
+                          struct buf *out)
 {
     struct buf key = BUF_INIT;
     struct obj_get *g = NULL;
     struct obj_info info;
-    int rc = objlayer_bucket_stat(ol, bucket, NULL);
+    int rc = object__bucket_stat(ol, bucket, NULL);
 
     if (rc < 0)
         return rc;
     obj_info_init(&info);
     config_key(&key, bucket, name);
-    rc = objlayer_get_open(ol, SYS_BUCKET, key.ptr, &g, &info);
+    rc = object__get_open(ol, SYS_BUCKET, key.ptr, &g, &info);
     if (rc == -ERR_BUCKET_NOT_FOUND || rc == -ERR_KEY_NOT_FOUND)
         rc = -ERR_NOT_FOUND;
     if (rc == 0) {
@@ -86,13 +86,13 @@ objlayer_bucket_config_get(struct objlayer *ol, const char *bucket, const char *
 }
 
 int
-objlayer_bucket_config_put(struct objlayer *ol, const char *bucket, const char *name,
-                           struct slice doc)
+object__bucket_config_put(struct objlayer *ol, const char *bucket, const char *name,
+                          struct slice doc)
 {
     struct obj_put_opts opts = { .size = (int64_t)doc.len };
     struct buf key = BUF_INIT;
     struct obj_put *p;
-    int rc = objlayer_bucket_stat(ol, bucket, NULL);
+    int rc = object__bucket_stat(ol, bucket, NULL);
 
     if (rc == 0 && doc.len > CONFIG_MAX)
         rc = -ERR_TOO_LARGE;
@@ -101,7 +101,7 @@ objlayer_bucket_config_put(struct objlayer *ol, const char *bucket, const char *
     if (rc < 0)
         return rc;
     config_key(&key, bucket, name);
-    rc = objlayer_put_begin(ol, SYS_BUCKET, key.ptr, &opts, &p);
+    rc = object__put_begin(ol, SYS_BUCKET, key.ptr, &opts, NULL, &p);
     if (rc == 0) {
         rc = obj_put_write(p, doc.ptr, doc.len);
         if (rc == 0)
@@ -139,14 +139,14 @@ drop_all(struct objlayer *ol, const char *bucket)
     int rc;
 
     config_key(&prefix, bucket, NULL);
-    rc = objlayer_list(ol, SYS_BUCKET, buf_slice(&prefix), SLICE_NULL, 0, collect_key, &c);
+    rc = object__list_bucket(ol, SYS_BUCKET, buf_slice(&prefix), SLICE_NULL, 0, collect_key, &c);
     if (rc == -ERR_BUCKET_NOT_FOUND)
         rc = 0;
     for (i = 0; rc == 0 && i < c.n; i++) {
         const char *k = c.keys.ptr + pos;
 
         pos += strlen(k) + 1;
-        rc = objlayer_delete(ol, SYS_BUCKET, k);
+        rc = object__delete(ol, SYS_BUCKET, k);
         if (rc == -ERR_KEY_NOT_FOUND)
             rc = 0;
     }
@@ -156,18 +156,18 @@ drop_all(struct objlayer *ol, const char *bucket)
 }
 
 int
-objlayer_bucket_config_delete(struct objlayer *ol, const char *bucket, const char *name)
+object__bucket_config_delete(struct objlayer *ol, const char *bucket, const char *name)
 {
     struct buf key = BUF_INIT;
     int rc;
 
     if (!name)
         return drop_all(ol, bucket);
-    rc = objlayer_bucket_stat(ol, bucket, NULL);
+    rc = object__bucket_stat(ol, bucket, NULL);
     if (rc < 0)
         return rc;
     config_key(&key, bucket, name);
-    rc = objlayer_delete(ol, SYS_BUCKET, key.ptr);
+    rc = object__delete(ol, SYS_BUCKET, key.ptr);
     if (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_BUCKET_NOT_FOUND)
         rc = 0;
     buf_release(&key);

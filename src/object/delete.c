@@ -23,21 +23,21 @@ delete_job(struct eset *set, unsigned j, void *arg)
 }
 
 int
-objlayer_delete(struct objlayer *ol, const char *bucket, const char *key)
+object__delete(struct objlayer *ol, const char *bucket, const char *key)
 {
-    return objlayer_delete_if(ol, bucket, key, NULL);
+    return object__delete_if(ol, bucket, key, NULL);
 }
 
 int
-objlayer_delete_if(struct objlayer *ol, const char *bucket, const char *key,
-                   const struct obj_cond *cond)
+object__delete_if(struct objlayer *ol, const char *bucket, const char *key,
+                  const struct obj_cond *cond)
 {
     struct eset *set = object__pick_set(ol, bucket, key);
     pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
     struct delete_arg a = { bucket, key };
     int rcs[OBJ_MAX_SET];
     unsigned j, ok = 0, notfound = 0, dq = object__delete_quorum(set->n);
-    int rc = objlayer_bucket_stat(ol, bucket, NULL);
+    int rc = object__bucket_stat(ol, bucket, NULL);
 
     if (rc < 0)
         return rc;

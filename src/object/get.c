@@ -41,6 +41,7 @@ object__get_new(struct objlayer *ol, const char *bucket, const char *key)
     unsigned j;
 
     g->ol = ol;
+    g->ctx = reqctx_current();
     g->set = object__pick_set(ol, bucket, key);
     g->bucket = xstrdup(bucket);
     g->key = xstrdup(key);
@@ -77,7 +78,7 @@ object__get_open_meta(struct obj_get *g)
 }
 
 int
-object__head(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *out)
+object__head_meta(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *out)
 {
     struct obj_get *g = object__get_new(ol, bucket, key);
     int rc = object__get_open_meta(g);
@@ -93,13 +94,13 @@ object__head(struct objlayer *ol, const char *bucket, const char *key, struct ob
 }
 
 int
-objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct obj_info *info)
+object__head(struct objlayer *ol, const char *bucket, const char *key, struct obj_info *info)
 {
     struct obj_meta m;
     int rc;
 
     objmeta_init(&m);
-    rc = object__head(ol, bucket, key, &m);
+    rc = object__head_meta(ol, bucket, key, &m);
     if (rc == 0)
         object__info_from_meta(info, &m);
     objmeta_release(&m);
@@ -196,8 +197,8 @@ open_version(struct obj_get *g)
 }
 
 int
-objlayer_get_open(struct objlayer *ol, const char *bucket, const char *key, struct obj_get **out,
-                  struct obj_info *info)
+object__get_open(struct objlayer *ol, const char *bucket, const char *key, struct obj_get **out,
+                 struct obj_info *info)
 {
     struct obj_get *g = object__get_new(ol, bucket, key);
     int rc = open_version(g);
@@ -366,8 +367,8 @@ find_part(const struct obj_meta *m, uint64_t pos, uint64_t *in_part)
     return n ? (unsigned)MIN(i, n - 1) : 0;
 }
 
-ssize_t
-obj_get_read(struct obj_get *g, uint64_t off, void *dst, size_t n)
+static ssize_t
+get_read(struct obj_get *g, uint64_t off, void *dst, size_t n)
 {
     const struct obj_meta *m = g->m;
     size_t done = 0;
@@ -394,6 +395,17 @@ obj_get_read(struct obj_get *g, uint64_t off, void *dst, size_t n)
         done += take;
     }
     return (ssize_t)done;
+}
+
+/* Reads under the request context of the call that opened the GET (util/reqctx.h). */
+ssize_t
+obj_get_read(struct obj_get *g, uint64_t off, void *dst, size_t n)
+{
+    const struct reqctx *prev = reqctx_enter(g->ctx);
+    ssize_t rc = get_read(g, off, dst, n);
+
+    reqctx_leave(prev);
+    return rc;
 }
 
 void

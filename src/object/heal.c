@@ -184,7 +184,7 @@ stage(struct heal_ctx *h, const bool *mask)
         buf_clear(&h->recs[j].inline_data);
         h->recs[j].shard_idx = h->g->m->dist[j];
     }
-    if (objlayer_bucket_stat(set->ol, h->g->bucket, &h->bucket_created_ns) < 0)
+    if (object__bucket_stat(set->ol, h->g->bucket, &h->bucket_created_ns) < 0)
         return -ERR_BUCKET_NOT_FOUND;
     object__run(set, mask, prepare_job, h, rcs);
     for (j = 0; j < set->n; j++)
@@ -419,8 +419,7 @@ out:
 }
 
 int
-objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *key,
-                     struct heal_report *r)
+object__heal_object(struct objlayer *ol, const char *bucket, const char *key, struct heal_report *r)
 {
     bool changed = false;
     unsigned attempt;
@@ -569,7 +568,7 @@ heal_bucket(struct objlayer *ol, const struct bucket_ent *b, struct heal_report 
     bool made = false;
 
     r->buckets_scanned++;
-    if (objlayer_bucket_stat(ol, b->name, NULL) < 0)
+    if (object__bucket_stat(ol, b->name, NULL) < 0)
         return;
     for (i = 0; i < ol->ndrives; i++) {
         int64_t created;
@@ -594,13 +593,13 @@ heal_key_cb(void *arg, const struct obj_list_ent *e)
     struct heal_walk *w = arg;
     char *key = slice_dup(e->key);
 
-    objlayer_heal_object(w->ol, w->bucket, key, w->r);
+    object__heal_object(w->ol, w->bucket, key, w->r);
     free(key);
     return 0;
 }
 
 int
-objlayer_heal(struct objlayer *ol, const char *bucket, struct slice prefix, struct heal_report *r)
+object__heal(struct objlayer *ol, const char *bucket, struct slice prefix, struct heal_report *r)
 {
     struct bucket_ent *names;
     size_t i, n;
@@ -616,14 +615,14 @@ objlayer_heal(struct objlayer *ol, const char *bucket, struct slice prefix, stru
         if (bucket && strcmp(bucket, names[i].name) != 0)
             continue;
         heal_bucket(ol, &names[i], r);
-        if (objlayer_bucket_stat(ol, names[i].name, NULL) < 0)
+        if (object__bucket_stat(ol, names[i].name, NULL) < 0)
             continue;
         rc = object__list(ol, names[i].name, prefix, SLICE_NULL, 0, 1, heal_key_cb, &w);
         if (rc < 0)
             break;
     }
     free(names);
-    if (bucket && rc == 0 && objlayer_bucket_stat(ol, bucket, NULL) < 0)
+    if (bucket && rc == 0 && object__bucket_stat(ol, bucket, NULL) < 0)
         rc = -ERR_BUCKET_NOT_FOUND;
     return rc < 0 ? rc : 0;
 }
@@ -665,9 +664,9 @@ heal_item_run(struct objlayer *ol, struct heal_item *it)
     struct heal_report r = { 0 };
 
     if (it->key)
-        objlayer_heal_object(ol, it->bucket, it->key, &r);
+        object__heal_object(ol, it->bucket, it->key, &r);
     else
-        objlayer_heal(ol, it->bucket, SLICE_NULL, &r);
+        object__heal(ol, it->bucket, SLICE_NULL, &r);
     if (r.objects_healed || r.objects_dangling_removed || r.buckets_healed)
         log_info(&(struct log_ctx){ .bucket = it->bucket, .key = it->key, .event = "healed" },
                  "healed %llu objects (%llu shards), %llu buckets, %llu dangling removed",
@@ -717,7 +716,7 @@ mp_cleanup_tick(struct objlayer *ol)
     if (now < ol->next_mp_cleanup_ns)
         return;
     ol->next_mp_cleanup_ns = now + every;
-    objlayer_mp_cleanup(ol, now - ol->stale_upload_ns);
+    object__mp_cleanup(ol, now - ol->stale_upload_ns);
 }
 
 void *

@@ -22,6 +22,7 @@
 #include "storage/drive.h"
 #include "util/err.h"
 #include "util/list.h"
+#include "util/reqctx.h"
 #include "util/workq.h"
 
 #define OBJ_MAX_SET 16
@@ -80,7 +81,57 @@ struct objlayer {
 };
 
 /* HEAD with the record itself (without inline data): objlayer_head()'s errors. */
-int object__head(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *out);
+int object__head_meta(struct objlayer *ol, const char *bucket, const char *key,
+                      struct obj_meta *out);
+/*
+ * The operations behind the public entry points of objlayer.h, one each,
+ * with the same contracts (see there); object/api.c scopes the caller's
+ * request context around them. Called directly inside the layer.
+ */
+int object__bucket_stat(struct objlayer *ol, const char *bucket, int64_t *created_ns);
+int object__bucket_make(struct objlayer *ol, const char *bucket);
+int object__bucket_delete(struct objlayer *ol, const char *bucket);
+int object__bucket_list(struct objlayer *ol, struct obj_bucket **out, size_t *n);
+int object__bucket_config_get(struct objlayer *ol, const char *bucket, const char *name,
+                              struct buf *out);
+int object__bucket_config_put(struct objlayer *ol, const char *bucket, const char *name,
+                              struct slice doc);
+int object__bucket_config_delete(struct objlayer *ol, const char *bucket, const char *name);
+int object__delete(struct objlayer *ol, const char *bucket, const char *key);
+int object__delete_if(struct objlayer *ol, const char *bucket, const char *key,
+                      const struct obj_cond *cond);
+int object__head(struct objlayer *ol, const char *bucket, const char *key, struct obj_info *info);
+int object__get_open(struct objlayer *ol, const char *bucket, const char *key, struct obj_get **out,
+                     struct obj_info *info);
+int object__heal_object(struct objlayer *ol, const char *bucket, const char *key,
+                        struct heal_report *r);
+int object__heal(struct objlayer *ol, const char *bucket, struct slice prefix,
+                 struct heal_report *r);
+int object__list_bucket(struct objlayer *ol, const char *bucket, struct slice prefix,
+                        struct slice after, unsigned limit, obj_list_fn *cb, void *arg);
+int object__mp_create(struct objlayer *ol, const char *bucket, const char *key,
+                      const struct obj_put_opts *opts, char upload_id[OBJ_VID_LEN + 1]);
+int object__mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id,
+                    struct obj_info *out);
+int object__mp_part_begin(struct objlayer *ol, const char *bucket, const char *key,
+                          const char *upload_id, unsigned number, const struct obj_put_opts *opts,
+                          struct obj_put **out);
+int object__mp_complete(struct objlayer *ol, const char *bucket, const char *key,
+                        const char *upload_id, const struct obj_mp_part *parts, size_t n,
+                        const struct obj_complete_opts *opts, struct obj_info *info);
+int object__mp_abort(struct objlayer *ol, const char *bucket, const char *key,
+                     const char *upload_id);
+int object__mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
+                          const char *upload_id, unsigned after, unsigned limit, bool checksums,
+                          obj_part_fn *cb, void *arg);
+int object__mp_list_uploads(struct objlayer *ol, const char *bucket, struct slice prefix,
+                            struct slice after_key, const char *after_id, obj_upload_fn *cb,
+                            void *arg);
+int object__mp_drop_bucket(struct objlayer *ol, const char *bucket);
+int object__mp_cleanup(struct objlayer *ol, int64_t before_ns);
+int object__update_headers(struct objlayer *ol, const char *bucket, const char *key,
+                           const struct obj_header_edit *edits, size_t n);
+
 /* The view of record `m` for upper layers (objinfo.c); `dst` initialized. */
 void object__info_from_meta(struct obj_info *dst, const struct obj_meta *m);
 
@@ -107,6 +158,7 @@ void object__run(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, 
 /* One drive's job of a parallel run, on that drive's I/O queue. */
 struct set_job {
     struct work w;
+    const struct reqctx *ctx; /* the submitter's, entered around fn on the worker */
     struct eset *set;
     unsigned j;
     set_job_fn *fn;
@@ -201,6 +253,7 @@ int object__list(struct objlayer *ol, const char *bucket, struct slice prefix, s
 /* A GET in progress (get.c); heal.c reuses it to read good shards. */
 struct obj_get {
     struct objlayer *ol;
+    const struct reqctx *ctx; /* of the call that opened it (borrowed; util/reqctx.h) */
     struct eset *set;
     struct erasure *codec;
     char *bucket, *key;

@@ -286,10 +286,10 @@ object__list(struct objlayer *ol, const char *bucket, struct slice prefix, struc
 }
 
 int
-objlayer_list(struct objlayer *ol, const char *bucket, struct slice prefix, struct slice after,
-              unsigned limit, obj_list_fn *cb, void *arg)
+object__list_bucket(struct objlayer *ol, const char *bucket, struct slice prefix,
+                    struct slice after, unsigned limit, obj_list_fn *cb, void *arg)
 {
-    int rc = objlayer_bucket_stat(ol, bucket, NULL);
+    int rc = object__bucket_stat(ol, bucket, NULL);
 
     if (rc < 0)
         return rc;

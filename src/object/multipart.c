@@ -122,13 +122,13 @@ valid_id(const char *id)
 }
 
 int
-objlayer_mp_create(struct objlayer *ol, const char *bucket, const char *key,
-                   const struct obj_put_opts *opts, char upload_id[OBJMETA_VID_LEN + 1])
+object__mp_create(struct objlayer *ol, const char *bucket, const char *key,
+                  const struct obj_put_opts *opts, char upload_id[OBJMETA_VID_LEN + 1])
 {
     struct obj_put_opts o = *opts;
     struct obj_put *p;
     char *ukey;
-    int rc = objlayer_bucket_stat(ol, bucket, NULL);
+    int rc = object__bucket_stat(ol, bucket, NULL);
 
     if (rc < 0)
         return rc;
@@ -147,7 +147,7 @@ objlayer_mp_create(struct objlayer *ol, const char *bucket, const char *key,
     return rc == -ERR_BUCKET_NOT_FOUND ? -ERR_QUORUM : rc;
 }
 
-/* The upload's record (its layout and headers); objlayer_mp_stat()'s errors. */
+/* The upload's record (its layout and headers); object__mp_stat()'s errors. */
 static int
 mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id,
         struct obj_meta *out)
@@ -158,7 +158,7 @@ mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *up
     if (!valid_id(upload_id))
         return -ERR_NO_SUCH_UPLOAD;
     ukey = upload_key(bucket, key, upload_id);
-    rc = object__head(ol, OBJ_MP_BUCKET, ukey, out);
+    rc = object__head_meta(ol, OBJ_MP_BUCKET, ukey, out);
     free(ukey);
     if (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_NOT_FOUND || rc == -ERR_BUCKET_NOT_FOUND)
         return -ERR_NO_SUCH_UPLOAD;
@@ -166,8 +166,8 @@ mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *up
 }
 
 int
-objlayer_mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id,
-                 struct obj_info *out)
+object__mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id,
+                struct obj_info *out)
 {
     struct obj_meta m;
     int rc;
@@ -194,9 +194,9 @@ upload_exists(struct objlayer *ol, const char *bucket, const char *key, const ch
 }
 
 int
-objlayer_mp_part_begin(struct objlayer *ol, const char *bucket, const char *key,
-                       const char *upload_id, unsigned number, const struct obj_put_opts *opts,
-                       struct obj_put **out)
+object__mp_part_begin(struct objlayer *ol, const char *bucket, const char *key,
+                      const char *upload_id, unsigned number, const struct obj_put_opts *opts,
+                      struct obj_put **out)
 {
     struct obj_meta up;
     char *pkey;
@@ -532,9 +532,9 @@ run_edit(struct complete *c, const struct obj_complete_opts *opts)
 }
 
 int
-objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
-                     const char *upload_id, const struct obj_mp_part *parts, size_t n,
-                     const struct obj_complete_opts *opts, struct obj_info *info)
+object__mp_complete(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id,
+                    const struct obj_mp_part *parts, size_t n, const struct obj_complete_opts *opts,
+                    struct obj_info *info)
 {
     struct complete c;
     struct obj_meta up;
@@ -608,7 +608,7 @@ out:
 }
 
 int
-objlayer_mp_abort(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id)
+object__mp_abort(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id)
 {
     struct eset *set = object__pick_set(ol, bucket, key);
     struct part_scan ps;
@@ -664,7 +664,7 @@ parts_cb(void *arg, const struct obj_list_ent *e)
 
         objmeta_init(&m);
         buf_addf(&pkey, "%s%05u", pl->prefix, part.number);
-        if (object__head(pl->ol, OBJ_MP_BUCKET, pkey.ptr, &m) == 0 && m.size == part.size)
+        if (object__head_meta(pl->ol, OBJ_MP_BUCKET, pkey.ptr, &m) == 0 && m.size == part.size)
             checksum_of(&m, part.checksum, sizeof(part.checksum));
         objmeta_release(&m);
         buf_release(&pkey);
@@ -674,9 +674,9 @@ parts_cb(void *arg, const struct obj_list_ent *e)
 }
 
 int
-objlayer_mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
-                       const char *upload_id, unsigned after, unsigned limit, bool checksums,
-                       obj_part_fn *cb, void *arg)
+object__mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
+                      const char *upload_id, unsigned after, unsigned limit, bool checksums,
+                      obj_part_fn *cb, void *arg)
 {
     struct parts_list pl = { 0 };
     struct buf after_key = BUF_INIT;
@@ -730,12 +730,12 @@ uploads_cb(void *arg, const struct obj_list_ent *e)
 }
 
 int
-objlayer_mp_list_uploads(struct objlayer *ol, const char *bucket, struct slice prefix,
-                         struct slice after_key, const char *after_id, obj_upload_fn *cb, void *arg)
+object__mp_list_uploads(struct objlayer *ol, const char *bucket, struct slice prefix,
+                        struct slice after_key, const char *after_id, obj_upload_fn *cb, void *arg)
 {
     struct uploads_list ul = { 0 };
     struct buf p = BUF_INIT, after = BUF_INIT;
-    int rc = objlayer_bucket_stat(ol, bucket, NULL);
+    int rc = object__bucket_stat(ol, bucket, NULL);
 
     if (rc < 0)
         return rc;
@@ -799,7 +799,7 @@ abort_collected(struct objlayer *ol, struct collect *c)
     int n = 0;
 
     for (i = 0; i < c->n; i++) {
-        if (objlayer_mp_abort(ol, c->v[i].bucket, c->v[i].key, c->v[i].id) == 0)
+        if (object__mp_abort(ol, c->v[i].bucket, c->v[i].key, c->v[i].id) == 0)
             n++;
         free(c->v[i].bucket);
         free(c->v[i].key);
@@ -811,7 +811,7 @@ abort_collected(struct objlayer *ol, struct collect *c)
 }
 
 int
-objlayer_mp_drop_bucket(struct objlayer *ol, const char *bucket)
+object__mp_drop_bucket(struct objlayer *ol, const char *bucket)
 {
     struct collect c = { .bucket = bucket };
     struct buf p = BUF_INIT;
@@ -854,7 +854,8 @@ orphan_cb(void *arg, const struct obj_list_ent *e)
     buf_add(&ukey, k.ptr + 1, (size_t)sep - 1); /* "u/<bucket>/<key>\x01<id>" */
     if (strcmp(ukey.ptr, o->last_ukey_checked) != 0) {
         objmeta_init(&m);
-        o->last_exists = object__head(o->ol, OBJ_MP_BUCKET, ukey.ptr, &m) != -ERR_KEY_NOT_FOUND;
+        o->last_exists =
+            object__head_meta(o->ol, OBJ_MP_BUCKET, ukey.ptr, &m) != -ERR_KEY_NOT_FOUND;
         objmeta_release(&m);
         snprintf(o->last_ukey_checked, sizeof(o->last_ukey_checked), "%s", ukey.ptr);
     }
@@ -873,20 +874,20 @@ delete_record_job(struct eset *set, unsigned j, void *arg)
 }
 
 int
-objlayer_mp_cleanup(struct objlayer *ol, int64_t before_ns)
+object__mp_cleanup(struct objlayer *ol, int64_t before_ns)
 {
     struct obj_bucket *buckets = NULL;
     struct orphans o = { .ol = ol, .before_ns = before_ns };
     size_t nb = 0, i, pos;
     int removed = 0, rc;
 
-    rc = objlayer_bucket_list(ol, &buckets, &nb);
+    rc = object__bucket_list(ol, &buckets, &nb);
     if (rc < 0)
         return rc;
     for (i = 0; i < nb; i++) {
         struct collect c = { .bucket = buckets[i].name, .before_ns = before_ns };
 
-        objlayer_mp_list_uploads(ol, buckets[i].name, SLICE_NULL, SLICE_NULL, NULL, collect_cb, &c);
+        object__mp_list_uploads(ol, buckets[i].name, SLICE_NULL, SLICE_NULL, NULL, collect_cb, &c);
         removed += abort_collected(ol, &c);
     }
     free(buckets);

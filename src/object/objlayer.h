@@ -18,6 +18,7 @@
 #include "util/base.h"
 
 #include "object/objinfo.h"
+#include "util/reqctx.h"
 #include "util/buf.h"
 #include "util/slice.h"
 
@@ -52,16 +53,19 @@ void objlayer_close(struct objlayer *ol);
 void objlayer_describe(struct objlayer *ol, struct buf *out);
 
 /* Buckets. Names are validated by s3/ before these are called. */
-int objlayer_bucket_make(struct objlayer *ol, const char *bucket); /* -ERR_BUCKET_EXISTS */
-int objlayer_bucket_delete(struct objlayer *ol,
+int objlayer_bucket_make(struct objlayer *ol, const struct reqctx *ctx,
+                         const char *bucket); /* -ERR_BUCKET_EXISTS */
+int objlayer_bucket_delete(struct objlayer *ol, const struct reqctx *ctx,
                            const char *bucket); /* -ERR_BUCKET_NOT_FOUND, -ERR_NOT_EMPTY */
-int objlayer_bucket_stat(struct objlayer *ol, const char *bucket, int64_t *created_ns);
+int objlayer_bucket_stat(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                         int64_t *created_ns);
 /* All buckets sorted by name; `*out` malloc'd. */
 struct obj_bucket {
     char name[64];
     int64_t created_ns;
 };
-int objlayer_bucket_list(struct objlayer *ol, struct obj_bucket **out, size_t *n);
+int objlayer_bucket_list(struct objlayer *ol, const struct reqctx *ctx, struct obj_bucket **out,
+                         size_t *n);
 
 /*
  * PUT, streaming (push): begin, write the body in pieces of any size, finish.
@@ -103,8 +107,8 @@ struct obj_put_opts {
     bool reduced_redundancy;
 };
 /* -ERR_BUCKET_NOT_FOUND, -ERR_QUORUM (too few drives online to write). */
-int objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
-                       const struct obj_put_opts *opts, struct obj_put **out);
+int objlayer_put_begin(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                       const char *key, const struct obj_put_opts *opts, struct obj_put **out);
 /* Sticky: after an error, only obj_put_abort() is allowed. */
 int obj_put_write(struct obj_put *p, const void *data, size_t n);
 /*
@@ -130,8 +134,8 @@ void obj_put_abort(struct obj_put *p);
  * shard is missing or corrupt. -ERR_BUCKET_NOT_FOUND, -ERR_KEY_NOT_FOUND,
  * -ERR_QUORUM.
  */
-int objlayer_get_open(struct objlayer *ol, const char *bucket, const char *key,
-                      struct obj_get **out, struct obj_info *info);
+int objlayer_get_open(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                      const char *key, struct obj_get **out, struct obj_info *info);
 /*
  * Reads up to `n` bytes at `off` (any offset; sequential reads are fast).
  * Returns the bytes read (0 at the end), or -ERR_QUORUM / -ERR_CORRUPT when
@@ -141,7 +145,8 @@ ssize_t obj_get_read(struct obj_get *g, uint64_t off, void *dst, size_t n);
 void obj_get_close(struct obj_get *g);
 
 /* HEAD: metadata by quorum. */
-int objlayer_head(struct objlayer *ol, const char *bucket, const char *key, struct obj_info *info);
+int objlayer_head(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                  const char *key, struct obj_info *info);
 
 /*
  * Changes stored headers of the current version of `key` without touching
@@ -156,8 +161,8 @@ struct obj_header_edit {
     const char *name;  /* lowercase */
     const char *value; /* NULL: remove */
 };
-int objlayer_update_headers(struct objlayer *ol, const char *bucket, const char *key,
-                            const struct obj_header_edit *edits, size_t n);
+int objlayer_update_headers(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                            const char *key, const struct obj_header_edit *edits, size_t n);
 
 /*
  * Bucket configuration documents (CORS, tagging; later policy, lifecycle,
@@ -166,21 +171,23 @@ int objlayer_update_headers(struct objlayer *ol, const char *bucket, const char 
  * removed with their bucket. get: -ERR_NOT_FOUND when the bucket has none,
  * -ERR_BUCKET_NOT_FOUND. Implemented in object/bucketconfig.c.
  */
-int objlayer_bucket_config_get(struct objlayer *ol, const char *bucket, const char *name,
-                               struct buf *out);
-int objlayer_bucket_config_put(struct objlayer *ol, const char *bucket, const char *name,
-                               struct slice doc);
-int objlayer_bucket_config_delete(struct objlayer *ol, const char *bucket, const char *name);
+int objlayer_bucket_config_get(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                               const char *name, struct buf *out);
+int objlayer_bucket_config_put(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                               const char *name, struct slice doc);
+int objlayer_bucket_config_delete(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                                  const char *name);
 
 /* Deletes `key` with delete quorum; -ERR_KEY_NOT_FOUND if absent, -ERR_BUCKET_NOT_FOUND. */
-int objlayer_delete(struct objlayer *ol, const char *bucket, const char *key);
+int objlayer_delete(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                    const char *key);
 /*
  * The same, if `cond` holds (checked under the key's lock on the current
  * version, as for a conditional write); else its error (obj_cond_check), and
  * nothing is deleted. A NULL `cond` is objlayer_delete().
  */
-int objlayer_delete_if(struct objlayer *ol, const char *bucket, const char *key,
-                       const struct obj_cond *cond);
+int objlayer_delete_if(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                       const char *key, const struct obj_cond *cond);
 
 /*
  * Listing: keys of `bucket` that start with `prefix` and sort strictly after
@@ -196,8 +203,9 @@ struct obj_list_ent {
     bool reduced; /* written with reduced redundancy (storage class) */
 };
 typedef int obj_list_fn(void *arg, const struct obj_list_ent *ent);
-int objlayer_list(struct objlayer *ol, const char *bucket, struct slice prefix, struct slice after,
-                  unsigned limit, obj_list_fn *cb, void *arg);
+int objlayer_list(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                  struct slice prefix, struct slice after, unsigned limit, obj_list_fn *cb,
+                  void *arg);
 
 /*
  * Multipart uploads (object/multipart.c). An upload fixes the erasure set and
@@ -212,19 +220,20 @@ int objlayer_list(struct objlayer *ol, const char *bucket, struct slice prefix, 
 #define OBJ_MP_MAX_PARTS 10000       /* part numbers 1 .. 10,000 (S3) */
 
 /* -ERR_BUCKET_NOT_FOUND, -ERR_QUORUM. `opts->headers` and storage class are kept for the object. */
-int objlayer_mp_create(struct objlayer *ol, const char *bucket, const char *key,
-                       const struct obj_put_opts *opts, char upload_id[OBJ_VID_LEN + 1]);
+int objlayer_mp_create(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                       const char *key, const struct obj_put_opts *opts,
+                       char upload_id[OBJ_VID_LEN + 1]);
 /*
  * Starts part `number` (1 .. 10,000) of an upload: then obj_put_write() and
  * obj_put_finish() as for a PUT (info->etag is the part's MD5). Uploading a
  * part number again replaces it. -ERR_NO_SUCH_UPLOAD, -ERR_QUORUM.
  */
-int objlayer_mp_part_begin(struct objlayer *ol, const char *bucket, const char *key,
-                           const char *upload_id, unsigned number, const struct obj_put_opts *opts,
-                           struct obj_put **out);
+int objlayer_mp_part_begin(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                           const char *key, const char *upload_id, unsigned number,
+                           const struct obj_put_opts *opts, struct obj_put **out);
 /* The upload's record (headers, initiation time in mtime_ns). -ERR_NO_SUCH_UPLOAD. */
-int objlayer_mp_stat(struct objlayer *ol, const char *bucket, const char *key,
-                     const char *upload_id, struct obj_info *out);
+int objlayer_mp_stat(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                     const char *key, const char *upload_id, struct obj_info *out);
 /* A part the client names in CompleteMultipartUpload. */
 struct obj_mp_part {
     unsigned number;
@@ -249,21 +258,21 @@ struct obj_complete_opts {
     void *edit_arg;
     const struct obj_cond *cond; /* as in struct obj_put_opts */
 };
-int objlayer_mp_complete(struct objlayer *ol, const char *bucket, const char *key,
-                         const char *upload_id, const struct obj_mp_part *parts, size_t n,
-                         const struct obj_complete_opts *opts, struct obj_info *info);
+int objlayer_mp_complete(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                         const char *key, const char *upload_id, const struct obj_mp_part *parts,
+                         size_t n, const struct obj_complete_opts *opts, struct obj_info *info);
 /* Removes the upload and its parts. -ERR_NO_SUCH_UPLOAD. */
-int objlayer_mp_abort(struct objlayer *ol, const char *bucket, const char *key,
-                      const char *upload_id);
+int objlayer_mp_abort(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                      const char *key, const char *upload_id);
 /*
  * Parts of an upload numbered above `after`, ascending, at most `limit` (0:
  * all). With `checksums`, each part's record is read for its checksum
  * (part->checksum; one metadata read per part), else part->checksum is empty.
  */
 typedef int obj_part_fn(void *arg, const struct obj_info_part *part, int64_t mtime_ns);
-int objlayer_mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
-                           const char *upload_id, unsigned after, unsigned limit, bool checksums,
-                           obj_part_fn *cb, void *arg);
+int objlayer_mp_list_parts(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                           const char *key, const char *upload_id, unsigned after, unsigned limit,
+                           bool checksums, obj_part_fn *cb, void *arg);
 /*
  * Uploads in progress in `bucket` whose key starts with `prefix`, ordered by
  * key then upload id (upload ids begin with their creation time, so this is
@@ -273,17 +282,17 @@ int objlayer_mp_list_parts(struct objlayer *ol, const char *bucket, const char *
  */
 typedef int obj_upload_fn(void *arg, struct slice key, const char *upload_id, int64_t initiated_ns,
                           bool reduced);
-int objlayer_mp_list_uploads(struct objlayer *ol, const char *bucket, struct slice prefix,
-                             struct slice after_key, const char *after_id, obj_upload_fn *cb,
-                             void *arg);
+int objlayer_mp_list_uploads(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                             struct slice prefix, struct slice after_key, const char *after_id,
+                             obj_upload_fn *cb, void *arg);
 /* Aborts the uploads of `bucket` (all of them when the bucket is deleted). */
-int objlayer_mp_drop_bucket(struct objlayer *ol, const char *bucket);
+int objlayer_mp_drop_bucket(struct objlayer *ol, const struct reqctx *ctx, const char *bucket);
 /*
  * Aborts uploads initiated before `before_ns` and removes parts left by
  * uploads that no longer exist; the drive monitor runs it periodically with
  * the configured age. Returns the number of uploads removed.
  */
-int objlayer_mp_cleanup(struct objlayer *ol, int64_t before_ns);
+int objlayer_mp_cleanup(struct objlayer *ol, const struct reqctx *ctx, int64_t before_ns);
 
 /*
  * Healing (on demand): for every bucket (or `bucket`), every object under
@@ -297,11 +306,11 @@ struct heal_report {
     uint64_t shards_missing, shards_corrupt, shards_fixed;
     uint64_t drives_formatted; /* replaced drives formatted back at start-up or during heal */
 };
-int objlayer_heal(struct objlayer *ol, const char *bucket, struct slice prefix,
-                  struct heal_report *r);
+int objlayer_heal(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                  struct slice prefix, struct heal_report *r);
 /* Heals one object (same as above, for one key). */
-int objlayer_heal_object(struct objlayer *ol, const char *bucket, const char *key,
-                         struct heal_report *r);
+int objlayer_heal_object(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                         const char *key, struct heal_report *r);
 
 /*
  * Bytes of buffer memory one streaming PUT holds (its stripes of shard

@@ -95,6 +95,7 @@ struct obj_put {
     int wrc[OBJ_MAX_SET];        /* per drive: 0, or the sticky error */
     struct buf inl[OBJ_MAX_SET]; /* inline shard data per drive */
     int rc;                      /* sticky error of the whole PUT */
+    const struct reqctx *ctx;    /* of the call that began it (borrowed; util/reqctx.h) */
 };
 
 static unsigned
@@ -146,6 +147,8 @@ use_layout(struct obj_put *p, const struct obj_meta *layout)
     p->no_inline = true;
 }
 
+static void put_abort(struct obj_put *p);
+
 int
 object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
                   const struct obj_put_opts *opts, const struct obj_meta *layout,
@@ -153,13 +156,14 @@ object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
 {
     struct obj_put *p;
     unsigned j;
-    int rc = objlayer_bucket_stat(ol, bucket, NULL);
+    int rc = object__bucket_stat(ol, bucket, NULL);
 
     if (rc < 0)
         return rc;
     p = xcalloc(1, sizeof(*p));
     pthread_mutex_init(&p->md5_mu, NULL);
     p->ol = ol;
+    p->ctx = reqctx_current();
     p->set = object__pick_set(ol, bucket, key);
     p->bucket = xstrdup(bucket);
     p->key = xstrdup(key);
@@ -182,18 +186,11 @@ object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
     }
     md5_init(&p->md5);
     if (alive(p) < p->wq || !p->codec) {
-        obj_put_abort(p);
+        put_abort(p);
         return -ERR_QUORUM;
     }
     *out = p;
     return 0;
-}
-
-int
-objlayer_put_begin(struct objlayer *ol, const char *bucket, const char *key,
-                   const struct obj_put_opts *opts, struct obj_put **out)
-{
-    return object__put_begin(ol, bucket, key, opts, NULL, out);
 }
 
 /*
@@ -492,8 +489,8 @@ flush_block(struct obj_put *p)
     return 0;
 }
 
-int
-obj_put_write(struct obj_put *p, const void *data, size_t n)
+static int
+put_write(struct obj_put *p, const void *data, size_t n)
 {
     const uint8_t *src = data;
     int rc;
@@ -892,8 +889,8 @@ check_digest(struct obj_put *p)
     return 0;
 }
 
-int
-obj_put_finish(struct obj_put *p, struct obj_info *info)
+static int
+put_finish(struct obj_put *p, struct obj_info *info)
 {
     int rc = p->rc;
 
@@ -928,11 +925,11 @@ obj_put_finish(struct obj_put *p, struct obj_info *info)
         object__info_from_meta(info, &p->meta);
     if (rc < 0) {
         p->rc = rc;
-        obj_put_abort(p);
+        put_abort(p);
         return rc;
     }
     p->streaming = false; /* committed: nothing left in tmp to remove */
-    obj_put_abort(p);
+    put_abort(p);
     return 0;
 }
 
@@ -946,6 +943,7 @@ object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
 
     pthread_mutex_init(&p->md5_mu, NULL);
     p->ol = ol;
+    p->ctx = reqctx_current();
     p->set = object__pick_set(ol, bucket, key);
     p->bucket = xstrdup(bucket);
     p->key = xstrdup(key);
@@ -961,12 +959,12 @@ object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
     rc = alive(p) < p->wq ? -ERR_QUORUM : commit(p);
     if (rc == 0)
         p->streaming = false;
-    obj_put_abort(p);
+    put_abort(p);
     return rc;
 }
 
-void
-obj_put_abort(struct obj_put *p)
+static void
+put_abort(struct obj_put *p)
 {
     unsigned i, j;
     bool any = false;
@@ -994,4 +992,37 @@ obj_put_abort(struct obj_put *p)
     free(p->bucket);
     free(p->key);
     free(p);
+}
+
+/*
+ * The public methods of a PUT: each runs under the request context of the
+ * call that began it (util/reqctx.h), so the drive jobs carry it.
+ */
+int
+obj_put_write(struct obj_put *p, const void *data, size_t n)
+{
+    const struct reqctx *prev = reqctx_enter(p->ctx);
+    int rc = put_write(p, data, n);
+
+    reqctx_leave(prev);
+    return rc;
+}
+
+int
+obj_put_finish(struct obj_put *p, struct obj_info *info)
+{
+    const struct reqctx *prev = reqctx_enter(p->ctx);
+    int rc = put_finish(p, info);
+
+    reqctx_leave(prev);
+    return rc;
+}
+
+void
+obj_put_abort(struct obj_put *p)
+{
+    const struct reqctx *prev = reqctx_enter(p->ctx);
+
+    put_abort(p);
+    reqctx_leave(prev);
 }

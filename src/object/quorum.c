@@ -16,8 +16,10 @@ static void
 job_run(struct work *w)
 {
     struct set_job *job = container_of(w, struct set_job, w);
+    const struct reqctx *prev = reqctx_enter(job->ctx);
 
     *job->rc = job->fn(job->set, job->j, job->arg);
+    reqctx_leave(prev);
 }
 
 static void
@@ -54,6 +56,7 @@ object__start(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int
             continue;
         b->jobs[j] = (struct set_job){
             .w = { .fn = job_run, .done = job_done },
+            .ctx = reqctx_current(),
             .set = set,
             .j = j,
             .fn = fn,

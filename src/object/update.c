@@ -97,8 +97,8 @@ update_locked(struct objlayer *ol, struct eset *set, const char *bucket, const c
 }
 
 int
-objlayer_update_headers(struct objlayer *ol, const char *bucket, const char *key,
-                        const struct obj_header_edit *edits, size_t n)
+object__update_headers(struct objlayer *ol, const char *bucket, const char *key,
+                       const struct obj_header_edit *edits, size_t n)
 {
     struct eset *set = object__pick_set(ol, bucket, key);
     pthread_mutex_t *lock = object__name_lock(ol, bucket, key);

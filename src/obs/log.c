@@ -11,8 +11,17 @@
 
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/reqctx.h"
 
 static _Atomic int log_level = LOG_LEVEL_INFO;
+/* This node's name on every line ("127.0.0.2:9000"); set once at start-up, before any thread. */
+static char log_node[128];
+
+void
+log_set_node(const char *node)
+{
+    snprintf(log_node, sizeof(log_node), "%s", node ? node : "");
+}
 
 void
 log_set_level(enum log_level level)
@@ -68,9 +77,16 @@ log_vwrite(enum log_level level, const char *file, int line, int err, const stru
     json_str(&b, msg.ptr);
     if (err)
         field(&b, "error", strerror(err));
+    if (ctx && ctx->node)
+        field(&b, "node", ctx->node);
+    else if (log_node[0])
+        field(&b, "node", log_node);
+    if (ctx && ctx->request_id)
+        field(&b, "request_id", ctx->request_id);
+    else if (reqctx_current() && reqctx_current()->id[0])
+        field(&b, "request_id", reqctx_current()->id);
     if (ctx) {
         field(&b, "event", ctx->event);
-        field(&b, "request_id", ctx->request_id);
         field(&b, "bucket", ctx->bucket);
         field(&b, "key", ctx->key);
         field(&b, "drive", ctx->drive);

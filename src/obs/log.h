@@ -12,7 +12,9 @@
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 struct log_ctx {
+    /* NULL: the request id of the thread's request context (util/reqctx.h), if any */
     const char *request_id;
+    const char *node; /* NULL: this node (log_set_node); for lines about another node's work */
     const char *bucket;
     const char *key;
     const char *drive;
@@ -21,6 +23,11 @@ struct log_ctx {
 
 /* Lines above `level` are dropped. Default INFO. Set once at start-up. */
 void log_set_level(enum log_level level);
+/*
+ * This node's name (its endpoint "HOST:PORT"), written on every line. Set
+ * once at start-up, before any thread starts.
+ */
+void log_set_node(const char *node);
 /* When quiet, INFO and DEBUG lines are dropped (unit tests). */
 void log_set_quiet(bool quiet);
 

@@ -45,7 +45,7 @@ s3__admin_heal(struct s3_call *call)
         s3__send_error(call, -ERR_INVALID_ARGUMENT, "A prefix needs a bucket.");
         return;
     }
-    rc = objlayer_heal(call->s3->ol, b, prefix, &r);
+    rc = objlayer_heal(call->s3->ol, &call->ctx, b, prefix, &r);
     if (rc < 0) {
         s3__send_error(call, rc == -ERR_NOT_FOUND ? -ERR_BUCKET_NOT_FOUND : rc, NULL);
         return;

@@ -254,7 +254,7 @@ s3__get_object_attributes(struct s3_call *call)
     if (rc == 0)
         rc = header_u64(req, "x-amz-part-number-marker", 0, 10000, &marker);
     if (rc == 0)
-        rc = objlayer_head(call->s3->ol, call->bucket, call->key, &info);
+        rc = objlayer_head(call->s3->ol, &call->ctx, call->bucket, call->key, &info);
     if (rc < 0) {
         s3__send_error(call, rc == -ERR_NOT_FOUND ? -ERR_KEY_NOT_FOUND : rc, NULL);
         goto out;

@@ -38,7 +38,7 @@ s3__list_buckets(struct s3_call *call)
     size_t n = 0, i;
     int rc;
 
-    rc = objlayer_bucket_list(call->s3->ol, &ents, &n);
+    rc = objlayer_bucket_list(call->s3->ol, &call->ctx, &ents, &n);
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
         return;
@@ -91,7 +91,7 @@ create_done(struct s3_call *call, int rc, struct slice body)
     if (rc == 0 && !location_ok(call->s3, loc.ptr))
         rc = -ERR_INVALID_LOCATION;
     if (rc == 0)
-        rc = objlayer_bucket_make(call->s3->ol, call->bucket);
+        rc = objlayer_bucket_make(call->s3->ol, &call->ctx, call->bucket);
     if (rc == -ERR_EXISTS)
         rc = -ERR_BUCKET_EXISTS;
     if (rc < 0) {
@@ -129,7 +129,7 @@ stat_bucket(struct s3_call *call)
     if (s3_bucket_name_check(slice_cstr(call->bucket)) < 0)
         rc = -ERR_BUCKET_NOT_FOUND;
     else
-        rc = bucket_err(objlayer_bucket_stat(call->s3->ol, call->bucket, &created));
+        rc = bucket_err(objlayer_bucket_stat(call->s3->ol, &call->ctx, call->bucket, &created));
     if (rc < 0)
         s3__send_error(call, rc, NULL);
     return rc;
@@ -152,13 +152,13 @@ s3__delete_bucket(struct s3_call *call)
     if (s3_bucket_name_check(slice_cstr(call->bucket)) < 0)
         rc = -ERR_BUCKET_NOT_FOUND;
     else
-        rc = bucket_err(objlayer_bucket_delete(call->s3->ol, call->bucket));
+        rc = bucket_err(objlayer_bucket_delete(call->s3->ol, &call->ctx, call->bucket));
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
         return;
     }
     /* Uploads in progress do not keep a bucket (S3): they go with it. */
-    objlayer_mp_drop_bucket(call->s3->ol, call->bucket);
+    objlayer_mp_drop_bucket(call->s3->ol, &call->ctx, call->bucket);
     http_resp_empty(call->req, 204);
 }
 

@@ -155,7 +155,7 @@ copy_src_open(struct s3_call *call, struct copy_src *src, bool part)
         s3__send_error(call, -ERR_BUSY, NULL);
         return -ERR_BUSY;
     }
-    rc = objlayer_get_open(call->s3->ol, src->bucket, src->key, &src->g, &src->info);
+    rc = objlayer_get_open(call->s3->ol, &call->ctx, src->bucket, src->key, &src->g, &src->info);
     if (rc == -ERR_NOT_FOUND)
         rc = -ERR_KEY_NOT_FOUND;
     if (rc == 0)
@@ -330,7 +330,7 @@ s3__copy_object(struct s3_call *call)
     if (rc == 0) {
         opts.size = (int64_t)src.len;
         opts.headers = buf_slice(&headers);
-        rc = objlayer_put_begin(call->s3->ol, call->bucket, call->key, &opts, &p);
+        rc = objlayer_put_begin(call->s3->ol, &call->ctx, call->bucket, call->key, &opts, &p);
     }
     if (rc == 0) {
         if (algo != CHECKSUM_NONE)
@@ -379,8 +379,8 @@ s3__upload_part_copy(struct s3_call *call, const char *upload_id, unsigned numbe
     if (copy_src_open(call, &src, true) < 0)
         return;
     opts.size = (int64_t)src.len;
-    rc =
-        objlayer_mp_part_begin(call->s3->ol, call->bucket, call->key, upload_id, number, &opts, &p);
+    rc = objlayer_mp_part_begin(call->s3->ol, &call->ctx, call->bucket, call->key, upload_id,
+                                number, &opts, &p);
     if (rc == 0) {
         rc = copy_stream(&src, p, NULL);
         if (rc < 0)

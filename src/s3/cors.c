@@ -486,7 +486,7 @@ cors_fetch(struct s3 *s3, const char *bucket, struct s3_cors_config **out)
 {
     struct s3_cors_config *cfg = NULL;
     struct buf doc = BUF_INIT;
-    int rc = objlayer_bucket_config_get(s3->ol, bucket, "cors", &doc);
+    int rc = objlayer_bucket_config_get(s3->ol, reqctx_current(), bucket, "cors", &doc);
 
     if (rc == 0 && s3_cors_parse(buf_slice(&doc), &cfg, NULL) < 0)
         cfg = NULL; /* a document we wrote that does not parse: as none */
@@ -624,7 +624,8 @@ put_cors_done(struct s3_call *call, int rc, struct slice body)
         rc = s3_cors_parse(body, &cfg, &msg);
     if (rc == 0) {
         s3_cors_xml(cfg, &doc);
-        rc = objlayer_bucket_config_put(call->s3->ol, call->bucket, "cors", buf_slice(&doc));
+        rc = objlayer_bucket_config_put(call->s3->ol, &call->ctx, call->bucket, "cors",
+                                        buf_slice(&doc));
     }
     cache_invalidate(call->s3->cors_cache, call->bucket);
     if (rc < 0)
@@ -640,7 +641,7 @@ static void
 get_cors(struct s3_call *call)
 {
     struct buf doc = BUF_INIT;
-    int rc = objlayer_bucket_config_get(call->s3->ol, call->bucket, "cors", &doc);
+    int rc = objlayer_bucket_config_get(call->s3->ol, &call->ctx, call->bucket, "cors", &doc);
 
     if (rc == -ERR_NOT_FOUND)
         rc = -ERR_NO_SUCH_CORS;
@@ -668,7 +669,7 @@ s3__bucket_cors(struct s3_call *call)
         s3__expect_small_body(call, put_cors_done);
         return;
     default:
-        rc = objlayer_bucket_config_delete(call->s3->ol, call->bucket, "cors");
+        rc = objlayer_bucket_config_delete(call->s3->ol, &call->ctx, call->bucket, "cors");
         cache_invalidate(call->s3->cors_cache, call->bucket);
         if (rc < 0)
             s3__send_error(call, rc, NULL);

@@ -113,7 +113,7 @@ delete_done(struct s3_call *call, int rc, struct slice body)
         rc = xml_read(body, "Delete", del_elem, &d);
     }
     if (rc == 0)
-        rc = objlayer_bucket_stat(call->s3->ol, call->bucket, NULL);
+        rc = objlayer_bucket_stat(call->s3->ol, &call->ctx, call->bucket, NULL);
     if (rc < 0) {
         s3__send_error(call, rc == -ERR_NOT_FOUND ? -ERR_BUCKET_NOT_FOUND : rc,
                        rc == -ERR_INVALID_REQUEST
@@ -131,7 +131,7 @@ delete_done(struct s3_call *call, int rc, struct slice body)
             cond = s3__if_match(req->arena, d.keys[i].etag);
         rc = s3_key_check(key);
         if (rc == 0)
-            rc = objlayer_delete_if(call->s3->ol, call->bucket, d.keys[i].key, cond);
+            rc = objlayer_delete_if(call->s3->ol, &call->ctx, call->bucket, d.keys[i].key, cond);
         if (!cond && (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_NOT_FOUND))
             rc = 0; /* deleting what is not there succeeds, as in S3 */
         if (rc < 0) {

@@ -108,8 +108,9 @@ struct s3_call {
     size_t key_len; /* bytes of `key` (a %00 would be inside) */
     struct sigv4_auth auth;
     struct s3_payload payload;
-    bool rerouted; /* authentication added headers (SigV2 presigned): route again */
-    void *state;   /* the operation's own state */
+    bool rerouted;     /* authentication added headers (SigV2 presigned): route again */
+    struct reqctx ctx; /* passed to the object layer: request id, caller */
+    void *state;       /* the operation's own state */
 };
 
 /* ---- router.c ---- */

@@ -147,6 +147,7 @@ s3_list_page(struct arena *a, s3_list_src_fn *src, void *src_arg, const struct s
 
 struct ol_src {
     struct objlayer *ol;
+    const struct reqctx *ctx;
     const char *bucket;
 };
 
@@ -156,7 +157,7 @@ ol_list(void *arg, struct slice prefix, struct slice after, unsigned limit, obj_
 {
     struct ol_src *s = arg;
 
-    return objlayer_list(s->ol, s->bucket, prefix, after, limit, cb, cb_arg);
+    return objlayer_list(s->ol, s->ctx, s->bucket, prefix, after, limit, cb, cb_arg);
 }
 
 struct list_req {
@@ -316,7 +317,7 @@ write_page(struct buf *x, const struct s3_call *call, const struct list_req *lr,
 void
 s3__list_objects(struct s3_call *call)
 {
-    struct ol_src src = { call->s3->ol, call->bucket };
+    struct ol_src src = { call->s3->ol, &call->ctx, call->bucket };
     struct list_req lr = { 0 };
     struct s3_list_params p = { 0 };
     struct s3_list_page pg;

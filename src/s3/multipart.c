@@ -106,7 +106,7 @@ s3__create_multipart(struct s3_call *call)
         rc = checksum_choice(call, &headers);
     if (rc == 0) {
         opts.headers = buf_slice(&headers);
-        rc = objlayer_mp_create(call->s3->ol, call->bucket, call->key, &opts, id);
+        rc = objlayer_mp_create(call->s3->ol, &call->ctx, call->bucket, call->key, &opts, id);
     }
     if (rc < 0) {
         s3__send_error(call, rc == -ERR_NOT_FOUND ? -ERR_BUCKET_NOT_FOUND : rc,
@@ -215,7 +215,7 @@ s3__upload_part(struct s3_call *call)
         return;
     }
     obj_info_init(&up);
-    rc = objlayer_mp_stat(call->s3->ol, call->bucket, call->key, id, &up);
+    rc = objlayer_mp_stat(call->s3->ol, &call->ctx, call->bucket, call->key, id, &up);
     if (rc == 0) {
         algo = upload_algo(&up);
         type = obj_info_header(&up, CHECKSUM_TYPE_HEADER);
@@ -239,7 +239,8 @@ s3__upload_part(struct s3_call *call)
             rc = -ERR_INVALID_REQUEST;
     }
     if (rc == 0)
-        rc = objlayer_mp_part_begin(call->s3->ol, call->bucket, call->key, id, number, &opts, &put);
+        rc = objlayer_mp_part_begin(call->s3->ol, &call->ctx, call->bucket, call->key, id, number,
+                                    &opts, &put);
     if (rc == 0) {
         s3__upload_stream(u, put, true);
         return;
@@ -412,7 +413,7 @@ complete_done(struct s3_call *call, int rc, struct slice body)
     obj_info_init(&info);
     obj_info_init(&up);
     if (rc == 0)
-        rc = objlayer_mp_stat(call->s3->ol, call->bucket, call->key, id, &up);
+        rc = objlayer_mp_stat(call->s3->ol, &call->ctx, call->bucket, call->key, id, &up);
     if (rc == 0 && (e.algo = upload_algo(&up)) != CHECKSUM_NONE) {
         c.algo_elem = checksum_elem(req->arena, e.algo);
         type = obj_info_header(&up, CHECKSUM_TYPE_HEADER);
@@ -428,8 +429,8 @@ complete_done(struct s3_call *call, int rc, struct slice body)
     if (rc == 0)
         rc = s3__write_conditions(call, &co.cond);
     if (rc == 0)
-        rc = objlayer_mp_complete(call->s3->ol, call->bucket, call->key, id, c.parts, c.n, &co,
-                                  &info);
+        rc = objlayer_mp_complete(call->s3->ol, &call->ctx, call->bucket, call->key, id, c.parts,
+                                  c.n, &co, &info);
     if (rc < 0) {
         s3__send_error(call, rc == -ERR_INVAL ? -ERR_MALFORMED_XML : rc, NULL);
         goto out;
@@ -471,7 +472,8 @@ s3__abort_multipart(struct s3_call *call)
 
     if (s3__check_key(call) < 0)
         return;
-    rc = objlayer_mp_abort(call->s3->ol, call->bucket, call->key, upload_id_param(call));
+    rc =
+        objlayer_mp_abort(call->s3->ol, &call->ctx, call->bucket, call->key, upload_id_param(call));
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
         return;
@@ -548,9 +550,9 @@ s3__list_parts(struct s3_call *call)
         goto out;
     }
     pp.max = (unsigned)MIN(max, 1000);
-    rc = objlayer_mp_stat(call->s3->ol, call->bucket, call->key, id, &up);
+    rc = objlayer_mp_stat(call->s3->ol, &call->ctx, call->bucket, call->key, id, &up);
     if (rc == 0)
-        rc = objlayer_mp_list_parts(call->s3->ol, call->bucket, call->key, id,
+        rc = objlayer_mp_list_parts(call->s3->ol, &call->ctx, call->bucket, call->key, id,
                                     (unsigned)MIN(marker, OBJ_MP_MAX_PARTS), pp.max + 1,
                                     upload_algo(&up) != CHECKSUM_NONE, part_item, &pp);
     if (rc < 0) {
@@ -708,10 +710,11 @@ s3__list_uploads(struct s3_call *call)
     up.max = (unsigned)MIN(max, 1000);
     if (up.max == 0) {
         up.truncated = false;
-        rc = objlayer_bucket_stat(call->s3->ol, call->bucket, NULL);
+        rc = objlayer_bucket_stat(call->s3->ol, &call->ctx, call->bucket, NULL);
     } else {
         rc = objlayer_mp_list_uploads(
-            call->s3->ol, call->bucket, up.prefix, key_marker.len ? key_marker : SLICE_NULL,
+            call->s3->ol, &call->ctx, call->bucket, up.prefix,
+            key_marker.len ? key_marker : SLICE_NULL,
             key_marker.len && id_marker.len ? arena_slicedup(req->arena, id_marker) : "",
             upload_item, &up);
     }

@@ -451,7 +451,7 @@ s3__put_object(struct s3_call *call)
         rc = s3__write_conditions(call, &opts.cond);
     opts.headers = buf_slice(&headers);
     if (rc == 0)
-        rc = objlayer_put_begin(call->s3->ol, call->bucket, call->key, &opts, &put);
+        rc = objlayer_put_begin(call->s3->ol, &call->ctx, call->bucket, call->key, &opts, &put);
     if (rc == 0)
         s3__upload_stream(u, put, false);
     else
@@ -611,7 +611,7 @@ head_object(struct s3_call *call)
     int rc;
 
     obj_info_init(&info);
-    rc = objlayer_head(call->s3->ol, call->bucket, call->key, &info);
+    rc = objlayer_head(call->s3->ol, &call->ctx, call->bucket, call->key, &info);
     if (rc < 0) {
         s3__send_error(call, object_err(rc), NULL);
         goto out;
@@ -648,7 +648,7 @@ s3__get_object(struct s3_call *call)
         rc = -ERR_BUSY;
         goto out_error;
     }
-    rc = objlayer_get_open(call->s3->ol, call->bucket, call->key, &gs->g, &info);
+    rc = objlayer_get_open(call->s3->ol, &call->ctx, call->bucket, call->key, &gs->g, &info);
     if (rc < 0)
         goto out_error;
     if (check_conditions(call, &info) < 0 || apply_range(call, &info, &off, &len, &status) < 0)
@@ -677,7 +677,7 @@ s3__delete_object(struct s3_call *call)
         return;
     rc = s3__delete_conditions(call, &cond);
     if (rc == 0)
-        rc = objlayer_delete_if(call->s3->ol, call->bucket, call->key, cond);
+        rc = objlayer_delete_if(call->s3->ol, &call->ctx, call->bucket, call->key, cond);
     /* deleting what is not there succeeds, unless If-Match asked for it to be there */
     if (rc < 0 && (cond || (rc != -ERR_KEY_NOT_FOUND && rc != -ERR_NOT_FOUND))) {
         s3__send_error(call, rc, NULL);

@@ -395,7 +395,7 @@ begin_put(struct post_state *st)
     opts.headers = buf_slice(&headers);
     rc = checksum_field(st);
     if (rc == 0)
-        rc = objlayer_put_begin(call->s3->ol, call->bucket, st->key, &opts, &st->put);
+        rc = objlayer_put_begin(call->s3->ol, &call->ctx, call->bucket, st->key, &opts, &st->put);
     if (rc < 0)
         fail(st, rc, NULL, NULL);
 out:

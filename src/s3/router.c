@@ -617,6 +617,8 @@ s3_handle(void *arg, struct http_req *req)
     call->s3 = arg;
     call->req = req;
     req->ctx = call;
+    /* no deadline for the request as a whole (uploads stream for minutes): each step has its own */
+    snprintf(call->ctx.id, sizeof(call->ctx.id), "%s", req->id);
     arena_defer(req->arena, clear_auth, &call->auth);
     if (split_target(call) < 0)
         return;
@@ -648,6 +650,8 @@ s3_handle(void *arg, struct http_req *req)
     if (call->op != S3_OP_CORS_PREFLIGHT && call->op != S3_OP_POST_OBJECT &&
         s3__authenticate(call) < 0)
         return;
+    if (call->auth.access_key[0])
+        call->ctx.access_key = call->auth.access_key;
     if (call->rerouted) /* headers from a SigV2 presigned URL's query (s3/auth.c) */
         call->op = s3_route(req, route_bucket, route_key);
     /* A browser's request (Origin) gets the CORS headers of the matching rule, if any. */

@@ -400,7 +400,7 @@ set_tagging(struct s3_call *call, const char *encoded)
 {
     struct obj_header_edit e = { TAGGING_HEADER, encoded };
 
-    return objlayer_update_headers(call->s3->ol, call->bucket, call->key, &e, 1);
+    return objlayer_update_headers(call->s3->ol, &call->ctx, call->bucket, call->key, &e, 1);
 }
 
 static int
@@ -419,7 +419,7 @@ get_object_tagging(struct s3_call *call)
     int rc;
 
     obj_info_init(&info);
-    rc = objlayer_head(call->s3->ol, call->bucket, call->key, &info);
+    rc = objlayer_head(call->s3->ol, &call->ctx, call->bucket, call->key, &info);
     v = rc == 0 ? obj_info_header(&info, TAGGING_HEADER) : NULL;
     if (v) /* stored by us: parses; checked again for the limits anyway */
         rc = s3_tagging_parse_query(call->req->arena, slice_cstr(v), UINT_MAX, &t, NULL);
@@ -487,7 +487,7 @@ get_bucket_tagging(struct s3_call *call)
 {
     struct s3_tagset t = { NULL, 0 };
     struct buf doc = BUF_INIT, x = BUF_INIT;
-    int rc = objlayer_bucket_config_get(call->s3->ol, call->bucket, "tagging", &doc);
+    int rc = objlayer_bucket_config_get(call->s3->ol, &call->ctx, call->bucket, "tagging", &doc);
 
     if (rc == -ERR_NOT_FOUND)
         rc = -ERR_NO_SUCH_TAG_SET;
@@ -516,9 +516,10 @@ put_bucket_tagging_done(struct s3_call *call, int rc, struct slice body)
     if (rc == 0) {
         s3_tagging_encode(&t, &enc);
         if (t.n)
-            rc = objlayer_bucket_config_put(call->s3->ol, call->bucket, "tagging", buf_slice(&enc));
+            rc = objlayer_bucket_config_put(call->s3->ol, &call->ctx, call->bucket, "tagging",
+                                            buf_slice(&enc));
         else /* an empty set is no set (GetBucketTagging answers NoSuchTagSet) */
-            rc = objlayer_bucket_config_delete(call->s3->ol, call->bucket, "tagging");
+            rc = objlayer_bucket_config_delete(call->s3->ol, &call->ctx, call->bucket, "tagging");
     }
     if (rc < 0)
         s3__send_error(call, rc, msg.len ? msg.ptr : NULL);
@@ -545,7 +546,7 @@ s3__bucket_tagging(struct s3_call *call)
         s3__expect_small_body(call, put_bucket_tagging_done);
         return;
     default:
-        rc = objlayer_bucket_config_delete(call->s3->ol, call->bucket, "tagging");
+        rc = objlayer_bucket_config_delete(call->s3->ol, &call->ctx, call->bucket, "tagging");
         if (rc < 0)
             s3__send_error(call, rc, NULL);
         else

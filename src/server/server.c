@@ -59,6 +59,7 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                               .header_limit = SERVER_HEADER_LIMIT };
     int rc;
 
+    log_set_node(cfg->address); /* before any thread: every log line names this node */
     /* Bind first: a busy port is reported before the drives are touched. */
     rc = http_server_listen(&hc, &srv->http, errmsg);
     if (rc < 0)

@@ -15,15 +15,20 @@
 
 #include "storage/internal.h"
 #include "util/err.h"
+#include "util/reqctx.h"
 
 struct drive_faulty {
     struct drive base;
     struct drive *inner; /* owned */
-    pthread_mutex_t mu;  /* protects fail_mask, fail_n, fail_count, fail_err */
+    pthread_mutex_t mu;  /* protects the fields up to hang_cv */
     unsigned fail_mask;
     uint64_t fail_n;
     uint64_t fail_count;
     int fail_err;
+    unsigned hang_mask; /* calls of these ops block until cleared */
+    unsigned hanging;   /* calls blocked now */
+    pthread_cond_t hang_cv;
+    char last_request[REQCTX_ID_LEN + 1]; /* request id of the last call (reqctx_current) */
     _Atomic bool flip;
     _Atomic bool short_io;
     _Atomic bool enospc;
@@ -44,13 +49,22 @@ to_faulty(struct drive *d)
     return container_of(d, struct drive_faulty, base);
 }
 
-/* Counts a call of `op`; returns the error to inject, or 0. */
+/* Counts a call of `op` (blocking while it is set to hang); returns the error to inject, or 0. */
 static int
 fault(struct drive_faulty *f, unsigned op)
 {
+    const struct reqctx *ctx = reqctx_current();
     int rc = 0;
 
     pthread_mutex_lock(&f->mu);
+    snprintf(f->last_request, sizeof(f->last_request), "%s", ctx ? ctx->id : "");
+    if (f->hang_mask & op) {
+        f->hanging++;
+        pthread_cond_broadcast(&f->hang_cv);
+        while (f->hang_mask & op)
+            pthread_cond_wait(&f->hang_cv, &f->mu);
+        f->hanging--;
+    }
     if (f->fail_mask & op) {
         f->fail_count++;
         if (f->fail_count >= f->fail_n)
@@ -68,7 +82,41 @@ drive_faulty_new(struct drive *inner)
     drive__init(&f->base, &faulty_ops, drive_endpoint(inner));
     f->inner = inner;
     pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->hang_cv, NULL);
     return &f->base;
+}
+
+void
+drive_faulty_hang(struct drive *d, unsigned op_mask)
+{
+    struct drive_faulty *f = to_faulty(d);
+
+    pthread_mutex_lock(&f->mu);
+    f->hang_mask = op_mask;
+    pthread_cond_broadcast(&f->hang_cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+unsigned
+drive_faulty_hanging(struct drive *d)
+{
+    struct drive_faulty *f = to_faulty(d);
+    unsigned n;
+
+    pthread_mutex_lock(&f->mu);
+    n = f->hanging;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
+void
+drive_faulty_last_request(struct drive *d, char out[REQCTX_ID_LEN + 1])
+{
+    struct drive_faulty *f = to_faulty(d);
+
+    pthread_mutex_lock(&f->mu);
+    memcpy(out, f->last_request, REQCTX_ID_LEN + 1);
+    pthread_mutex_unlock(&f->mu);
 }
 
 void
@@ -122,6 +170,7 @@ drive_faulty_clear(struct drive *d)
     drive_faulty_short_io(d, false);
     drive_faulty_enospc(d, false);
     drive_faulty_fail_fsync(d, false);
+    drive_faulty_hang(d, 0);
 }
 
 static void
@@ -131,6 +180,7 @@ faulty_close(struct drive *d)
 
     drive_close(f->inner);
     pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->hang_cv);
     drive__release(d);
     free(f);
 }

@@ -13,6 +13,7 @@
 #include "util/base.h"
 
 #include "storage/drive.h"
+#include "util/reqctx.h"
 
 /* Operations for drive_faulty_fail_after(), or'ed into a mask. */
 enum drive_faulty_op {
@@ -58,6 +59,16 @@ void drive_faulty_enospc(struct drive *d, bool on);
 void drive_faulty_fail_fsync(struct drive *d, bool on);
 /* Takes the drive offline: every op returns -ERR_OFFLINE until drive_reset(). */
 void drive_faulty_go_offline(struct drive *d);
+/*
+ * Calls of the ops in `op_mask` block (a hung disk: an fsync that does not
+ * return) until the mask is changed to leave them out (0: none hangs);
+ * drive_faulty_hanging() says how many calls are blocked now. The drive
+ * must not be closed while calls hang.
+ */
+void drive_faulty_hang(struct drive *d, unsigned op_mask);
+unsigned drive_faulty_hanging(struct drive *d);
+/* The request id (util/reqctx.h) the last call ran under; "" for none. */
+void drive_faulty_last_request(struct drive *d, char out[REQCTX_ID_LEN + 1]);
 /* Clears every fault above (drive_reset() does too). Does not bring the drive back online. */
 void drive_faulty_clear(struct drive *d);
 

@@ -31,7 +31,7 @@ object_test_check_read(struct objlayer *ol, const char *key, const uint8_t *want
     int rc;
 
     obj_info_init(&info);
-    rc = objlayer_get_open(ol, "b", key, &g, &info);
+    rc = objlayer_get_open(ol, NULL, "b", key, &g, &info);
     if (rc == 0) {
         got = obj_get_read(g, 0, buf, n + 1);
         obj_get_close(g);
@@ -95,7 +95,7 @@ object_test_put(struct objlayer *ol, const char *key, const void *data, size_t n
 {
     struct obj_put_opts opts = { .size = (int64_t)n, .headers = headers };
     struct obj_put *p;
-    int rc = objlayer_put_begin(ol, "b", key, &opts, &p);
+    int rc = objlayer_put_begin(ol, NULL, "b", key, &opts, &p);
 
     if (rc < 0)
         return rc;

@@ -60,7 +60,7 @@ static void
 rfix_open(struct rfix *f, unsigned n)
 {
     rfix_open_cfg(f, n, 0, 0);
-    ASSERT_OK(objlayer_bucket_make(f->ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f->ol, NULL, "b"));
 }
 
 static void
@@ -83,7 +83,7 @@ put_sized(struct objlayer *ol, const char *key, const uint8_t *data, size_t n, s
     struct obj_put_opts opts = { .size = size };
     struct obj_put *p;
     size_t off;
-    int rc = objlayer_put_begin(ol, "b", key, &opts, &p);
+    int rc = objlayer_put_begin(ol, NULL, "b", key, &opts, &p);
 
     if (rc < 0)
         return rc;
@@ -196,7 +196,7 @@ list_check(struct objlayer *ol, const char *prefix, const char *after, unsigned 
     struct slice as = after ? slice_make(after, strlen(after)) : SLICE_NULL;
     size_t i, n;
 
-    ASSERT_OK(objlayer_list(ol, "b", ps, as, limit, keylist_cb, &l));
+    ASSERT_OK(objlayer_list(ol, NULL, "b", ps, as, limit, keylist_cb, &l));
     for (i = 0; i < l.n; i++) {
         if (i > 0)
             ASSERT(strcmp(l.keys[i - 1], l.keys[i]) < 0);
@@ -221,7 +221,7 @@ TEST(object_review_list_many_pages)
         unsigned i;
 
         rfix_open_cfg(&f, cfgs[c][0], cfgs[c][1], 0);
-        ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+        ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
         for (i = 0; i < 1300; i++) {
             char key[32];
 
@@ -283,8 +283,8 @@ TEST(object_review_list_fails_when_drives_fail_listing)
     ASSERT_OK(put(f.ol, "x", (const uint8_t *)"xxxx", 4));
     for (i = 0; i < 3; i++)
         drive_faulty_fail_after(f.drives[i], DRIVE_FAULTY_OP_LIST, 1, -ERR_IO);
-    ASSERT_EQ(objlayer_list(f.ol, "b", SLICE_NULL, SLICE_NULL, 0, keylist_cb, NULL), -ERR_QUORUM);
-    ASSERT(objlayer_bucket_delete(f.ol, "b") < 0);
+    ASSERT_EQ(objlayer_list(f.ol, NULL, "b", SLICE_NULL, SLICE_NULL, 0, keylist_cb, NULL), -ERR_QUORUM);
+    ASSERT(objlayer_bucket_delete(f.ol, NULL, "b") < 0);
     for (i = 0; i < 3; i++)
         drive_faulty_clear(f.drives[i]);
     /* One failing drive of four leaves k = 2: still a full answer. */
@@ -342,7 +342,7 @@ TEST(object_review_concurrent_puts_same_key)
     for (i = 0; i < 6; i++)
         pthread_join(th[i], NULL);
     obj_info_init(&info);
-    ASSERT_OK(objlayer_get_open(f.ol, "b", "same", &g, &info));
+    ASSERT_OK(objlayer_get_open(f.ol, NULL, "b", "same", &g, &info));
     buf = xmalloc(info.size + 1);
     ASSERT_EQ(obj_get_read(g, 0, buf, info.size + 1), (ssize_t)info.size);
     obj_get_close(g);
@@ -377,9 +377,9 @@ TEST(object_review_delete_then_heal_does_not_resurrect)
     fill(data, sizeof(data), 1);
     ASSERT_OK(put(f.ol, "k", data, sizeof(data)));
     drive_faulty_fail_after(f.drives[3], DRIVE_FAULTY_OP_META_DELETE, 1, -ERR_IO);
-    ASSERT_OK(objlayer_delete(f.ol, "b", "k")); /* 3 of 4 = delete quorum */
+    ASSERT_OK(objlayer_delete(f.ol, NULL, "b", "k")); /* 3 of 4 = delete quorum */
     drive_faulty_clear(f.drives[3]);
-    ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
+    ASSERT_OK(objlayer_heal(f.ol, NULL, "b", SLICE_NULL, &r));
     ASSERT_EQ(r.objects_failed, 0);
     ASSERT_EQ(r.objects_healed, 0);
     inner_vid(&f, 3, "k", vid);
@@ -407,11 +407,11 @@ TEST(object_review_heal_removes_dangling)
         ASSERT_OK(drive_meta_delete(f.inner[i], "b", "small", NULL));
         ASSERT_OK(drive_meta_delete(f.inner[i], "b", "big", NULL));
     }
-    ASSERT_OK(objlayer_heal_object(f.ol, "b", "small", &r));
+    ASSERT_OK(objlayer_heal_object(f.ol, NULL, "b", "small", &r));
     ASSERT_EQ(r.objects_dangling_removed, 1);
     ASSERT_EQ(r.objects_scanned, 1);
     memset(&r, 0, sizeof(r));
-    ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
+    ASSERT_OK(objlayer_heal(f.ol, NULL, "b", SLICE_NULL, &r));
     ASSERT_EQ(r.objects_dangling_removed, 1);
     ASSERT_EQ(r.objects_scanned, 2); /* big (dangling), keep */
     ASSERT_EQ(r.objects_healed, 0);
@@ -441,7 +441,7 @@ TEST(object_review_heal_keeps_raised_parity_copies)
     unsigned i;
 
     rfix_open_cfg(&f, 8, 8, 2);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     fill(data, n, 3);
     drive_faulty_go_offline(f.drives[6]);
     drive_faulty_go_offline(f.drives[7]);
@@ -461,7 +461,7 @@ TEST(object_review_heal_keeps_raised_parity_copies)
     ASSERT_OK(drive_meta_delete(f.inner[5], "b", "r", NULL));
     for (i = 0; i < 3; i++)
         drive_faulty_fail_after(f.drives[i], DRIVE_FAULTY_OP_META_READ, 1, -ERR_IO);
-    objlayer_heal_object(f.ol, "b", "r", &r);
+    objlayer_heal_object(f.ol, NULL, "b", "r", &r);
     ASSERT_EQ(r.objects_dangling_removed, 0);
     for (i = 0; i < 3; i++)
         drive_faulty_clear(f.drives[i]);
@@ -485,7 +485,7 @@ TEST(object_review_put_survives_drive_failing_mid_stream)
     ASSERT_OK(put(f.ol, "k", data, n));
     drive_faulty_clear(f.drives[1]);
     ASSERT_OK(object_test_check_read(f.ol, "k", data, n));
-    ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
+    ASSERT_OK(objlayer_heal(f.ol, NULL, "b", SLICE_NULL, &r));
     ASSERT_EQ(r.objects_failed, 0);
     inner_vid(&f, 0, "k", vid0);
     inner_vid(&f, 1, "k", vid1);
@@ -516,7 +516,7 @@ TEST(object_review_heal_fixes_corrupt_inline_copy)
     buf_add(&saved, m.inline_data.ptr, m.inline_data.len);
     m.inline_data.ptr[m.inline_data.len / 2] ^= 0x40;
     ASSERT_OK(drive_meta_commit(f.inner[2], "b", "s", &m));
-    ASSERT_OK(objlayer_heal_object(f.ol, "b", "s", &r));
+    ASSERT_OK(objlayer_heal_object(f.ol, NULL, "b", "s", &r));
     ASSERT_EQ(r.objects_scanned, 1);
     ASSERT_EQ(r.objects_healed, 1);
     ASSERT_EQ(r.shards_corrupt, 1);
@@ -549,7 +549,7 @@ TEST(object_review_heal_report_counts)
     ASSERT_OK(put(f.ol, "c", data, 2 * MiB)); /* rotting on drive 3 */
     ASSERT_OK(drive_meta_delete(f.inner[1], "b", "b", NULL));
     drive_faulty_flip_bits_on_read(f.drives[3], true);
-    ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
+    ASSERT_OK(objlayer_heal(f.ol, NULL, "b", SLICE_NULL, &r));
     drive_faulty_flip_bits_on_read(f.drives[3], false);
     ASSERT_EQ(r.buckets_scanned, 1);
     ASSERT_EQ(r.objects_scanned, 3);
@@ -611,7 +611,7 @@ TEST(object_review_heal_leaves_offline_drive_alone)
     fill(data, sizeof(data), 9);
     ASSERT_OK(put(f.ol, "k", data, sizeof(data)));
     drive_faulty_go_offline(f.drives[3]);
-    ASSERT_OK(objlayer_heal(f.ol, NULL, SLICE_NULL, &r));
+    ASSERT_OK(objlayer_heal(f.ol, NULL, NULL, SLICE_NULL, &r));
     ASSERT_EQ(r.drives_formatted, 0);
     ASSERT(!drive_is_online(f.drives[3]));
     inner_vid(&f, 3, "k", vid);
@@ -627,10 +627,10 @@ TEST(object_review_bucket_make_quorum_per_set)
     rfix_open_cfg(&f, 8, 4, 0);
     drive_faulty_fail_after(f.drives[4], DRIVE_FAULTY_OP_BUCKET, 1, -ERR_IO);
     drive_faulty_fail_after(f.drives[5], DRIVE_FAULTY_OP_BUCKET, 1, -ERR_IO);
-    ASSERT_EQ(objlayer_bucket_make(f.ol, "nb"), -ERR_QUORUM);
+    ASSERT_EQ(objlayer_bucket_make(f.ol, NULL, "nb"), -ERR_QUORUM);
     drive_faulty_clear(f.drives[4]);
     drive_faulty_clear(f.drives[5]);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "ok"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "ok"));
     objlayer_close(f.ol);
 }
 
@@ -642,10 +642,10 @@ TEST(object_review_delete_quorum)
     ASSERT_OK(put(f.ol, "a", (const uint8_t *)"a", 1));
     ASSERT_OK(put(f.ol, "b", (const uint8_t *)"b", 1));
     drive_faulty_go_offline(f.drives[3]);
-    ASSERT_OK(objlayer_delete(f.ol, "b", "a")); /* 3 of 4 */
-    ASSERT_EQ(objlayer_delete(f.ol, "b", "a"), -ERR_KEY_NOT_FOUND);
+    ASSERT_OK(objlayer_delete(f.ol, NULL, "b", "a")); /* 3 of 4 */
+    ASSERT_EQ(objlayer_delete(f.ol, NULL, "b", "a"), -ERR_KEY_NOT_FOUND);
     drive_faulty_go_offline(f.drives[2]);
-    ASSERT_EQ(objlayer_delete(f.ol, "b", "b"), -ERR_QUORUM); /* 2 of 4 < 3 */
+    ASSERT_EQ(objlayer_delete(f.ol, NULL, "b", "b"), -ERR_QUORUM); /* 2 of 4 < 3 */
     objlayer_close(f.ol);
 }
 
@@ -685,7 +685,7 @@ TEST(object_review_sizes_around_limits)
             ASSERT_OK(object_test_check_read(f.ol, "s", data, n));
             /* Reads that straddle each block boundary. */
             obj_info_init(&info);
-            ASSERT_OK(objlayer_get_open(f.ol, "b", "s", &g, &info));
+            ASSERT_OK(objlayer_get_open(f.ol, NULL, "b", "s", &g, &info));
             for (b = MiB; b <= n + 100; b += MiB) {
                 uint64_t off = b - 150;
                 ssize_t got = obj_get_read(g, off, out, sizeof(out));
@@ -723,10 +723,10 @@ racer_main(void *arg)
             put(r->f->ol, "hot", data, i % 2 ? MiB + 100 : 3000);
             break;
         case 1:
-            objlayer_delete(r->f->ol, "b", "hot");
+            objlayer_delete(r->f->ol, NULL, "b", "hot");
             break;
         default:
-            objlayer_heal_object(r->f->ol, "b", "hot", &rep);
+            objlayer_heal_object(r->f->ol, NULL, "b", "hot", &rep);
             break;
         }
     }
@@ -753,10 +753,10 @@ TEST(object_review_put_delete_heal_race)
     }
     for (i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
-    objlayer_heal_object(f.ol, "b", "hot", &rep);
+    objlayer_heal_object(f.ol, NULL, "b", "hot", &rep);
     ASSERT_EQ(rep.objects_failed, 0);
     obj_info_init(&info);
-    rc = objlayer_head(f.ol, "b", "hot", &info);
+    rc = objlayer_head(f.ol, NULL, "b", "hot", &info);
     inner_vid(&f, 0, "hot", vid0);
     if (rc == -ERR_KEY_NOT_FOUND) {
         ASSERT_STREQ(vid0, "");
@@ -769,7 +769,7 @@ TEST(object_review_put_delete_heal_race)
         ASSERT_STREQ(vid0, info.vid);
         obj_info_release(&info);
         obj_info_init(&info);
-        ASSERT_OK(objlayer_get_open(f.ol, "b", "hot", &g, &info));
+        ASSERT_OK(objlayer_get_open(f.ol, NULL, "b", "hot", &g, &info));
         buf = xmalloc(info.size + 1);
         ASSERT_EQ(obj_get_read(g, 0, buf, info.size), (ssize_t)info.size);
         obj_get_close(g);
@@ -831,24 +831,24 @@ TEST(object_review_replaced_local_drive_is_formatted_back_and_healed)
     }
     if (objlayer_open(&cfg, &ol, &err) < 0)
         harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
-    ASSERT_OK(objlayer_bucket_make(ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "b"));
     fill(data, n, 11);
     ASSERT_OK(put(ol, "big", data, n));
     ASSERT_OK(put(ol, "small", data, 100));
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'/.basalt '%s'/.basalt", paths[2], paths[3]);
     ASSERT_EQ(system(cmd), 0);
-    ASSERT_OK(objlayer_heal(ol, NULL, SLICE_NULL, &r));
+    ASSERT_OK(objlayer_heal(ol, NULL, NULL, SLICE_NULL, &r));
     /* The drive monitor may have formatted some back first; together, both. */
     ASSERT(r.drives_formatted <= 2);
     memset(&r, 0, sizeof(r));
-    ASSERT_OK(objlayer_heal(ol, NULL, SLICE_NULL, &r));
+    ASSERT_OK(objlayer_heal(ol, NULL, NULL, SLICE_NULL, &r));
     ASSERT_EQ(r.drives_formatted, 0);
     ASSERT_EQ(r.objects_failed, 0);
     /* Drives 0 and 1 go: 2 and 3 alone must hold everything. */
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'/.basalt '%s'/.basalt", paths[0], paths[1]);
     ASSERT_EQ(system(cmd), 0);
     obj_info_init(&info);
-    ASSERT_OK(objlayer_get_open(ol, "b", "big", &g, &info));
+    ASSERT_OK(objlayer_get_open(ol, NULL, "b", "big", &g, &info));
     {
         uint8_t *buf = xmalloc(n);
 
@@ -883,7 +883,7 @@ TEST(object_review_bad_block_size_is_corrupt)
         objmeta_release(&m);
     }
     obj_info_init(&info);
-    ASSERT_EQ(objlayer_get_open(f.ol, "b", "z", &g, &info), -ERR_CORRUPT);
+    ASSERT_EQ(objlayer_get_open(f.ol, NULL, "b", "z", &g, &info), -ERR_CORRUPT);
     obj_info_release(&info);
     objlayer_close(f.ol);
 }
@@ -929,7 +929,7 @@ TEST(object_review_drive_flapping_while_reading_never_hangs)
         struct obj_info info;
 
         obj_info_init(&info);
-        ASSERT_OK(objlayer_head(f.ol, "b", "k", &info));
+        ASSERT_OK(objlayer_head(f.ol, NULL, "b", "k", &info));
         obj_info_release(&info);
     }
     __atomic_store_n(&fl.stop, true, __ATOMIC_RELEASE);
@@ -961,7 +961,7 @@ TEST(object_review_failed_overwrite_never_loses_both_versions)
     drive_faulty_clear(f.drives[3]);
     ASSERT(object_test_check_read(f.ol, "k", v1, sizeof(v1)) == 0 ||
            object_test_check_read(f.ol, "k", v2, sizeof(v2)) == 0);
-    ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
+    ASSERT_OK(objlayer_heal(f.ol, NULL, "b", SLICE_NULL, &r));
     ASSERT(object_test_check_read(f.ol, "k", v1, sizeof(v1)) == 0 ||
            object_test_check_read(f.ol, "k", v2, sizeof(v2)) == 0);
     objlayer_close(f.ol);

@@ -56,7 +56,7 @@ put_as(struct objlayer *ol, const char *bucket, const char *key, const uint8_t *
                                  .headers = SLICE_LIT("content-type\0text/x\0") };
     struct obj_put *p;
     size_t off;
-    int rc = objlayer_put_begin(ol, bucket, key, &opts, &p);
+    int rc = objlayer_put_begin(ol, NULL, bucket, key, &opts, &p);
 
     if (rc < 0)
         return rc;
@@ -88,7 +88,7 @@ get(struct objlayer *ol, const char *bucket, const char *key, size_t *n, int *rc
     int rc;
 
     obj_info_init(&info);
-    rc = objlayer_get_open(ol, bucket, key, &g, &info);
+    rc = objlayer_get_open(ol, NULL, bucket, key, &g, &info);
     *rcp = rc;
     if (rc < 0) {
         obj_info_release(&info);
@@ -141,21 +141,21 @@ TEST(object_buckets)
     size_t n;
 
     fixture_open(&f);
-    ASSERT_EQ(objlayer_bucket_stat(f.ol, "b1", NULL), -ERR_BUCKET_NOT_FOUND);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b2"));
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b1"));
-    ASSERT_EQ(objlayer_bucket_make(f.ol, "b1"), -ERR_BUCKET_EXISTS);
-    ASSERT_OK(objlayer_bucket_list(f.ol, &l, &n));
+    ASSERT_EQ(objlayer_bucket_stat(f.ol, NULL, "b1", NULL), -ERR_BUCKET_NOT_FOUND);
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b2"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b1"));
+    ASSERT_EQ(objlayer_bucket_make(f.ol, NULL, "b1"), -ERR_BUCKET_EXISTS);
+    ASSERT_OK(objlayer_bucket_list(f.ol, NULL, &l, &n));
     ASSERT_EQ(n, 2);
     ASSERT_STREQ(l[0].name, "b1");
     ASSERT_STREQ(l[1].name, "b2");
     free(l);
     ASSERT_OK(put(f.ol, "b1", "k", (const uint8_t *)"x", 1, 1));
-    ASSERT_EQ(objlayer_bucket_delete(f.ol, "b1"), -ERR_NOT_EMPTY);
-    ASSERT_OK(objlayer_delete(f.ol, "b1", "k"));
-    ASSERT_EQ(objlayer_delete(f.ol, "b1", "k"), -ERR_KEY_NOT_FOUND);
-    ASSERT_OK(objlayer_bucket_delete(f.ol, "b1"));
-    ASSERT_EQ(objlayer_bucket_delete(f.ol, "b1"), -ERR_BUCKET_NOT_FOUND);
+    ASSERT_EQ(objlayer_bucket_delete(f.ol, NULL, "b1"), -ERR_NOT_EMPTY);
+    ASSERT_OK(objlayer_delete(f.ol, NULL, "b1", "k"));
+    ASSERT_EQ(objlayer_delete(f.ol, NULL, "b1", "k"), -ERR_KEY_NOT_FOUND);
+    ASSERT_OK(objlayer_bucket_delete(f.ol, NULL, "b1"));
+    ASSERT_EQ(objlayer_bucket_delete(f.ol, NULL, "b1"), -ERR_BUCKET_NOT_FOUND);
     ASSERT_EQ(put(f.ol, "nope", "k", (const uint8_t *)"x", 1, 1), -ERR_BUCKET_NOT_FOUND);
     objlayer_close(f.ol);
 }
@@ -168,21 +168,21 @@ TEST(object_delete_if_checks_the_current_version)
     char md5[33], quoted[48];
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     ASSERT_OK(put(f.ol, "b", "k", (const uint8_t *)"abc", 3, 3));
     object_test_md5_hex((const uint8_t *)"abc", 3, md5);
     /* the condition fails: its error, and the object stays */
-    ASSERT_EQ(objlayer_delete_if(f.ol, "b", "k", &other), -ERR_PRECONDITION_FAILED);
+    ASSERT_EQ(objlayer_delete_if(f.ol, NULL, "b", "k", &other), -ERR_PRECONDITION_FAILED);
     assert_object(f.ol, "b", "k", (const uint8_t *)"abc", 3);
     /* it holds (the ETag, quoted, among others): deleted */
     snprintf(quoted, sizeof(quoted), "\"x\" , \"%s\"", md5);
     mine.if_match = slice_cstr(quoted);
-    ASSERT_OK(objlayer_delete_if(f.ol, "b", "k", &mine));
-    ASSERT_EQ(objlayer_delete(f.ol, "b", "k"), -ERR_KEY_NOT_FOUND);
+    ASSERT_OK(objlayer_delete_if(f.ol, NULL, "b", "k", &mine));
+    ASSERT_EQ(objlayer_delete(f.ol, NULL, "b", "k"), -ERR_KEY_NOT_FOUND);
     /* no current version: If-Match answers NoSuchKey, even "*" */
-    ASSERT_EQ(objlayer_delete_if(f.ol, "b", "k", &any), -ERR_KEY_NOT_FOUND);
+    ASSERT_EQ(objlayer_delete_if(f.ol, NULL, "b", "k", &any), -ERR_KEY_NOT_FOUND);
     /* a missing bucket is found before any condition */
-    ASSERT_EQ(objlayer_delete_if(f.ol, "nope", "k", &any), -ERR_BUCKET_NOT_FOUND);
+    ASSERT_EQ(objlayer_delete_if(f.ol, NULL, "nope", "k", &any), -ERR_BUCKET_NOT_FOUND);
     objlayer_close(f.ol);
 }
 
@@ -210,7 +210,7 @@ TEST(object_roundtrip_sizes)
     size_t i;
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     for (i = 0; i < ARRAY_SIZE(sizes); i++) {
         uint8_t *data = xmalloc(sizes[i] + 1);
         char key[32], md5[33];
@@ -222,7 +222,7 @@ TEST(object_roundtrip_sizes)
         ASSERT_OK(put(f.ol, "b", key, data, sizes[i], 65536 + 3));
         assert_object(f.ol, "b", key, data, sizes[i]);
         obj_info_init(&info);
-        ASSERT_OK(objlayer_head(f.ol, "b", key, &info));
+        ASSERT_OK(objlayer_head(f.ol, NULL, "b", key, &info));
         object_test_md5_hex(data, sizes[i], md5);
         ASSERT_STREQ(info.etag, md5);
         ASSERT_EQ(info.size, sizes[i]);
@@ -260,7 +260,7 @@ TEST(object_roundtrip_unknown_length_and_wide_sets)
         struct fixture f;
 
         fixture_open_n(&f, nds[d]);
-        ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+        ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
         for (i = 0; i < ARRAY_SIZE(sizes); i++) {
             for (unknown = 0; unknown < 2; unknown++) {
                 uint8_t *data = xmalloc(sizes[i]);
@@ -272,7 +272,7 @@ TEST(object_roundtrip_unknown_length_and_wide_sets)
                 ASSERT_OK(put_as(f.ol, "b", key, data, sizes[i], 65536 + 3 + 1000 * i, unknown));
                 assert_object(f.ol, "b", key, data, sizes[i]);
                 obj_info_init(&info);
-                ASSERT_OK(objlayer_head(f.ol, "b", key, &info));
+                ASSERT_OK(objlayer_head(f.ol, NULL, "b", key, &info));
                 object_test_md5_hex(data, sizes[i], md5);
                 ASSERT_STREQ(info.etag, md5);
                 ASSERT_EQ(info.size, sizes[i]);
@@ -300,11 +300,11 @@ TEST(object_short_last_block_is_padded_with_zeros)
     unsigned j;
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     memset(data, 0xab, n);
     ASSERT_OK(put(f.ol, "b", "k", data, n, 65536));
     obj_info_init(&info);
-    ASSERT_OK(objlayer_head(f.ol, "b", "k", &info));
+    ASSERT_OK(objlayer_head(f.ol, NULL, "b", "k", &info));
     ASSERT_EQ(info.k, 2);
     objmeta_init(&rec);
     object_test_record(f.drives[0], "b", "k", &rec);
@@ -337,9 +337,9 @@ TEST(object_abort_midstream_then_put_again)
     int rc;
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     fill(data, n, 42);
-    ASSERT_OK(objlayer_put_begin(f.ol, "b", "k", &opts, &p));
+    ASSERT_OK(objlayer_put_begin(f.ol, NULL, "b", "k", &opts, &p));
     for (off = 0; off < 5 * 1024 * 1024 + 3; off += 100003)
         ASSERT_OK(obj_put_write(p, data + off, 100003));
     obj_put_abort(p);
@@ -384,7 +384,7 @@ TEST(object_concurrent_puts_each_get_their_md5)
     unsigned i;
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     for (i = 0; i < CONCURRENT_PUTS; i++) {
         c[i] = (struct concurrent_put){ .ol = f.ol, .i = i, .n = 4 * 1024 * 1024 + 4097 * i };
         c[i].data = xmalloc(c[i].n);
@@ -399,7 +399,7 @@ TEST(object_concurrent_puts_each_get_their_md5)
         ASSERT_OK(c[i].rc);
         snprintf(key, sizeof(key), "c%u", i);
         obj_info_init(&info);
-        ASSERT_OK(objlayer_head(f.ol, "b", key, &info));
+        ASSERT_OK(objlayer_head(f.ol, NULL, "b", key, &info));
         object_test_md5_hex(c[i].data, c[i].n, md5);
         ASSERT_STREQ(info.etag, md5);
         obj_info_release(&info);
@@ -418,11 +418,11 @@ TEST(object_random_offsets)
     struct obj_get *g;
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     fill(data, n, 7);
     ASSERT_OK(put(f.ol, "b", "big", data, n, n));
     obj_info_init(&info);
-    ASSERT_OK(objlayer_get_open(f.ol, "b", "big", &g, &info));
+    ASSERT_OK(objlayer_get_open(f.ol, NULL, "b", "big", &g, &info));
     for (i = 0; i < 200; i++) {
         uint64_t off = (i * 7919 * 131) % n;
         ssize_t got = obj_get_read(g, off, out, sizeof(out));
@@ -447,13 +447,13 @@ TEST(object_bad_digest_and_short_body_leave_nothing)
     int rc;
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     opts.content_md5 = wrong;
-    ASSERT_OK(objlayer_put_begin(f.ol, "b", "k", &opts, &p));
+    ASSERT_OK(objlayer_put_begin(f.ol, NULL, "b", "k", &opts, &p));
     ASSERT_OK(obj_put_write(p, "0123456789", 10));
     ASSERT_EQ(obj_put_finish(p, NULL), -ERR_BAD_DIGEST);
     opts.content_md5 = NULL;
-    ASSERT_OK(objlayer_put_begin(f.ol, "b", "k", &opts, &p));
+    ASSERT_OK(objlayer_put_begin(f.ol, NULL, "b", "k", &opts, &p));
     ASSERT_OK(obj_put_write(p, "01234", 5));
     ASSERT_EQ(obj_put_finish(p, NULL), -ERR_INCOMPLETE_BODY);
     ASSERT(get(f.ol, "b", "k", &n, &rc) == NULL);
@@ -483,17 +483,17 @@ TEST(object_list_merges_in_byte_order)
     size_t i;
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     for (i = 0; i < ARRAY_SIZE(keys); i++)
         ASSERT_OK(put(f.ol, "b", keys[i], (const uint8_t *)"v", 1, 1));
-    ASSERT_OK(objlayer_list(f.ol, "b", SLICE_NULL, SLICE_NULL, 0, collect_cb, &c));
+    ASSERT_OK(objlayer_list(f.ol, NULL, "b", SLICE_NULL, SLICE_NULL, 0, collect_cb, &c));
     ASSERT_EQ(c.n, ARRAY_SIZE(keys));
     ASSERT_STREQ(c.keys[0], " sp");
     ASSERT_STREQ(c.keys[1], "a");
     ASSERT_STREQ(c.keys[2], "a/");
     ASSERT_STREQ(c.keys[7], "\xc3\xa9");
     c.n = 0;
-    ASSERT_OK(objlayer_list(f.ol, "b", SLICE_LIT("a/"), SLICE_LIT("a/"), 1, collect_cb, &c));
+    ASSERT_OK(objlayer_list(f.ol, NULL, "b", SLICE_LIT("a/"), SLICE_LIT("a/"), 1, collect_cb, &c));
     ASSERT_EQ(c.n, 1);
     ASSERT_STREQ(c.keys[0], "a/b");
     objlayer_close(f.ol);
@@ -507,7 +507,7 @@ TEST(object_reads_survive_two_wiped_drives_and_heal_restores)
     struct heal_report r = { 0 };
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     for (i = 0; i < 2; i++) {
         char key[16];
 
@@ -521,7 +521,7 @@ TEST(object_reads_survive_two_wiped_drives_and_heal_restores)
     ASSERT_OK(drive_reset(f.drives[1]));
     assert_object(f.ol, "b", "k0", data[0], sizes[0]);
     assert_object(f.ol, "b", "k1", data[1], sizes[1]);
-    ASSERT_OK(objlayer_heal(f.ol, NULL, SLICE_NULL, &r));
+    ASSERT_OK(objlayer_heal(f.ol, NULL, NULL, SLICE_NULL, &r));
     /* The reads above queued both objects for healing: the heal thread may
      * have been first, so count what both did through the final state. */
     ASSERT_EQ(r.objects_scanned, 2);
@@ -545,7 +545,7 @@ TEST(object_three_wiped_drives_fail_cleanly)
     uint8_t data[5000];
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     fill(data, sizeof(data), 3);
     ASSERT_OK(put(f.ol, "b", "k", data, sizeof(data), 777));
     ASSERT_OK(drive_reset(f.drives[0]));
@@ -571,7 +571,7 @@ TEST(object_new_version_sorts_after_a_future_dated_one)
     unsigned j;
 
     fixture_open(&f);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     ASSERT_OK(put(f.ol, "b", "k", (const uint8_t *)"old", 3, 3));
     for (j = 0; j < NDRIVES; j++) { /* as written by a node whose clock is 10 minutes ahead */
         objmeta_init(&rec);
@@ -584,7 +584,7 @@ TEST(object_new_version_sorts_after_a_future_dated_one)
     ASSERT_OK(put(f.ol, "b", "k", (const uint8_t *)"newer", 5, 5));
     assert_object(f.ol, "b", "k", (const uint8_t *)"newer", 5);
     obj_info_init(&info);
-    ASSERT_OK(objlayer_head(f.ol, "b", "k", &info));
+    ASSERT_OK(objlayer_head(f.ol, NULL, "b", "k", &info));
     ASSERT(info.mtime_ns > future);
     obj_info_release(&info);
     objlayer_close(f.ol);

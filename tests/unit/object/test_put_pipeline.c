@@ -33,7 +33,7 @@ pfix_open(struct pfix *f, unsigned n)
     memset(f, 0, sizeof(*f));
     f->n = n;
     object_test_open_faulty(&f->ol, f->drives, n);
-    ASSERT_OK(objlayer_bucket_make(f->ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f->ol, NULL, "b"));
 }
 
 struct worker {
@@ -79,7 +79,7 @@ worker_main(void *arg)
 
         object_test_fill(data, n, w->id * 1000 + it);
         snprintf(key, sizeof(key), "w%u-%u", w->id, it);
-        rc = objlayer_put_begin(w->ol, "b", key, &opts, &p);
+        rc = objlayer_put_begin(w->ol, NULL, "b", key, &opts, &p);
         if (rc < 0) {
             w->fails++;
             free(data);
@@ -174,7 +174,7 @@ TEST(object_put_pipeline_quorum_lost_midway)
             object_test_fill(data, n, after);
             drive_faulty_fail_after(f.drives[0], DRIVE_FAULTY_OP_SHARD_APPEND, after, -ERR_IO);
             drive_faulty_fail_after(f.drives[2], DRIVE_FAULTY_OP_SHARD_APPEND, after, -ERR_IO);
-            ASSERT_OK(objlayer_put_begin(f.ol, "b", "k", &opts, &p));
+            ASSERT_OK(objlayer_put_begin(f.ol, NULL, "b", "k", &opts, &p));
             for (off = 0; off < n; off += 65536 + 7) {
                 rc = obj_put_write(p, data + off, MIN(65536 + 7, n - off));
                 if (rc < 0)

@@ -34,7 +34,7 @@ ffixture_open(struct ffixture *f)
     if (objlayer_open(&cfg, &f->ol, &err) < 0)
         harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
     buf_release(&err);
-    ASSERT_OK(objlayer_bucket_make(f->ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f->ol, NULL, "b"));
 }
 
 static void
@@ -85,7 +85,7 @@ TEST(object_full_drive_write_succeeds_with_quorum_and_heals)
     ASSERT_OK(object_test_put(f.ol, "k", data, n, SLICE_NULL));
     ASSERT_OK(object_test_check_read(f.ol, "k", data, n));
     drive_faulty_enospc(f.drives[2], false);
-    ASSERT_OK(objlayer_heal(f.ol, "b", SLICE_NULL, &r));
+    ASSERT_OK(objlayer_heal(f.ol, NULL, "b", SLICE_NULL, &r));
     ASSERT_EQ(r.objects_failed, 0);
     /* Whoever healed it (the heal queue or this call), drive 2 now holds
      * its shard: with drives 0 and 1 rotting, 2 and 3 must answer. */
@@ -151,4 +151,37 @@ TEST(object_offline_drives)
     ASSERT_OK(object_test_check_read(f.ol, "one-down", data, sizeof(data)));
     ASSERT_EQ(object_test_put(f.ol, "two-down", data, sizeof(data), SLICE_NULL), -ERR_QUORUM);
     objlayer_close(f.ol);
+}
+
+/*
+ * The request context follows the work: a PUT and a GET under a context
+ * reach every drive (their I/O workers, or the request thread for cheap
+ * lookups) with that context's request id; internal work has none.
+ */
+TEST(object_request_context_reaches_the_drives)
+{
+    struct reqctx ctx = { .id = "0123456789ABCDEF" };
+    struct obj_put_opts opts = { .size = 300000 };
+    struct objlayer *ol;
+    struct drive *drives[4];
+    uint8_t *data = xcalloc(1, 300000);
+    char seen[REQCTX_ID_LEN + 1];
+    struct obj_put *p;
+    unsigned j;
+
+    object_test_open_faulty(&ol, drives, 4);
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "b"));
+    ASSERT_OK(objlayer_put_begin(ol, &ctx, "b", "k", &opts, &p));
+    ASSERT_OK(obj_put_write(p, data, 300000));
+    ASSERT_OK(obj_put_finish(p, NULL));
+    for (j = 0; j < 4; j++) {
+        drive_faulty_last_request(drives[j], seen);
+        ASSERT_STREQ(seen, ctx.id); /* the commit on the drive's I/O worker */
+    }
+    ASSERT(reqctx_current() == NULL); /* left as it was */
+    ASSERT_OK(objlayer_bucket_stat(ol, NULL, "b", NULL));
+    drive_faulty_last_request(drives[0], seen);
+    ASSERT_STREQ(seen, "");
+    free(data);
+    objlayer_close(ol);
 }

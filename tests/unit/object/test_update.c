@@ -47,7 +47,7 @@ add_tag(struct objlayer *ol, const char *bucket, const char *key, const char *va
 {
     struct obj_header_edit e = { "x-amz-tagging", value };
 
-    return objlayer_update_headers(ol, bucket, key, &e, 1);
+    return objlayer_update_headers(ol, NULL, bucket, key, &e, 1);
 }
 
 static const char tags_ab[] = "a=1&b=2", tag_a[] = "a=1", tag_t[] = "t=1";
@@ -68,7 +68,7 @@ TEST(object_update_meta_keeps_data_and_version)
     size_t i;
 
     fixture_open(&f, false);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     for (i = 0; i < ARRAY_SIZE(sizes); i++) {
         uint8_t *data = xmalloc(sizes[i]);
         struct obj_info before, after;
@@ -77,9 +77,9 @@ TEST(object_update_meta_keeps_data_and_version)
         obj_info_init(&before);
         obj_info_init(&after);
         ASSERT_OK(object_test_put(f.ol, "k", data, sizes[i], HEADERS));
-        ASSERT_OK(objlayer_head(f.ol, "b", "k", &before));
+        ASSERT_OK(objlayer_head(f.ol, NULL, "b", "k", &before));
         ASSERT_OK(add_tag(f.ol, "b", "k", tags_ab));
-        ASSERT_OK(objlayer_head(f.ol, "b", "k", &after));
+        ASSERT_OK(objlayer_head(f.ol, NULL, "b", "k", &after));
         ASSERT_STREQ(after.vid, before.vid);
         ASSERT_STREQ(after.etag, before.etag);
         ASSERT_EQ(after.size, before.size);
@@ -103,15 +103,15 @@ TEST(object_update_headers_errors_and_removal)
     fixture_open(&f, false);
     obj_info_init(&m);
     ASSERT_EQ(add_tag(f.ol, "nope", "k", tag_a), -ERR_BUCKET_NOT_FOUND);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     ASSERT_EQ(add_tag(f.ol, "b", "k", tag_a), -ERR_KEY_NOT_FOUND);
     ASSERT_OK(object_test_put(f.ol, "k", (const uint8_t *)"abc", 3, HEADERS));
     /* set, then removed (value NULL): the other headers stay */
     ASSERT_OK(add_tag(f.ol, "b", "k", tag_a));
-    ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
+    ASSERT_OK(objlayer_head(f.ol, NULL, "b", "k", &m));
     ASSERT_STREQ(obj_info_header(&m, "x-amz-tagging"), tag_a);
     ASSERT_OK(add_tag(f.ol, "b", "k", NULL));
-    ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
+    ASSERT_OK(objlayer_head(f.ol, NULL, "b", "k", &m));
     ASSERT(obj_info_header(&m, "x-amz-tagging") == NULL);
     ASSERT_STREQ(obj_info_header(&m, "x-amz-meta-a"), "b");
     obj_info_release(&m);
@@ -126,19 +126,19 @@ TEST(object_update_meta_with_a_drive_offline_then_back)
 
     fixture_open(&f, true);
     obj_info_init(&m);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     ASSERT_OK(object_test_put(f.ol, "k", (const uint8_t *)"hello", 5, HEADERS));
     /* Drive 0 misses the edit: it keeps the older record of the same version. */
     drive_faulty_fail_after(f.drives[0], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
     ASSERT_OK(add_tag(f.ol, "b", "k", tag_t));
     drive_faulty_fail_after(f.drives[0], 0, 0, 0);
-    ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
+    ASSERT_OK(objlayer_head(f.ol, NULL, "b", "k", &m));
     ASSERT_STREQ(obj_info_header(&m, "x-amz-tagging"), "t=1");
-    ASSERT_OK(objlayer_heal_object(f.ol, "b", "k", &r));
+    ASSERT_OK(objlayer_heal_object(f.ol, NULL, "b", "k", &r));
     /* Now the three others can go one by one: drive 0 was brought up to date. */
     drive_faulty_go_offline(f.drives[1]);
     drive_faulty_go_offline(f.drives[2]);
-    ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
+    ASSERT_OK(objlayer_head(f.ol, NULL, "b", "k", &m));
     ASSERT_STREQ(obj_info_header(&m, "x-amz-tagging"), "t=1");
     ASSERT_OK(object_test_check_read(f.ol, "k", (const uint8_t *)"hello", 5));
     obj_info_release(&m);
@@ -152,7 +152,7 @@ TEST(object_update_meta_below_quorum_rolls_back)
 
     fixture_open(&f, true);
     obj_info_init(&m);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
     ASSERT_OK(object_test_put(f.ol, "k", (const uint8_t *)"hello", 5, HEADERS));
     /* EC 2+2: write quorum 3; two failed commits leave 2. */
     drive_faulty_fail_after(f.drives[0], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
@@ -160,7 +160,7 @@ TEST(object_update_meta_below_quorum_rolls_back)
     ASSERT_EQ(add_tag(f.ol, "b", "k", tag_t), -ERR_QUORUM);
     drive_faulty_fail_after(f.drives[0], 0, 0, 0);
     drive_faulty_fail_after(f.drives[1], 0, 0, 0);
-    ASSERT_OK(objlayer_head(f.ol, "b", "k", &m));
+    ASSERT_OK(objlayer_head(f.ol, NULL, "b", "k", &m));
     ASSERT(obj_info_header(&m, "x-amz-tagging") == NULL);
     ASSERT_OK(object_test_check_read(f.ol, "k", (const uint8_t *)"hello", 5));
     obj_info_release(&m);
@@ -175,32 +175,32 @@ TEST(object_bucket_config_documents)
     size_t n;
 
     fixture_open(&f, false);
-    ASSERT_EQ(objlayer_bucket_config_get(f.ol, "b", "cors", &doc), -ERR_BUCKET_NOT_FOUND);
-    ASSERT_EQ(objlayer_bucket_config_put(f.ol, "b", "cors", SLICE_LIT("x")),
+    ASSERT_EQ(objlayer_bucket_config_get(f.ol, NULL, "b", "cors", &doc), -ERR_BUCKET_NOT_FOUND);
+    ASSERT_EQ(objlayer_bucket_config_put(f.ol, NULL, "b", "cors", SLICE_LIT("x")),
               -ERR_BUCKET_NOT_FOUND);
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
-    ASSERT_EQ(objlayer_bucket_config_get(f.ol, "b", "cors", &doc), -ERR_NOT_FOUND);
-    ASSERT_OK(objlayer_bucket_config_delete(f.ol, "b", "cors")); /* none: fine */
-    ASSERT_OK(objlayer_bucket_config_put(f.ol, "b", "cors", SLICE_LIT("<CORS/>")));
-    ASSERT_OK(objlayer_bucket_config_put(f.ol, "b", "tagging", SLICE_LIT("a=1")));
-    ASSERT_OK(objlayer_bucket_config_get(f.ol, "b", "cors", &doc));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
+    ASSERT_EQ(objlayer_bucket_config_get(f.ol, NULL, "b", "cors", &doc), -ERR_NOT_FOUND);
+    ASSERT_OK(objlayer_bucket_config_delete(f.ol, NULL, "b", "cors")); /* none: fine */
+    ASSERT_OK(objlayer_bucket_config_put(f.ol, NULL, "b", "cors", SLICE_LIT("<CORS/>")));
+    ASSERT_OK(objlayer_bucket_config_put(f.ol, NULL, "b", "tagging", SLICE_LIT("a=1")));
+    ASSERT_OK(objlayer_bucket_config_get(f.ol, NULL, "b", "cors", &doc));
     ASSERT_STREQ(doc.ptr, "<CORS/>");
     buf_clear(&doc);
-    ASSERT_OK(objlayer_bucket_config_put(f.ol, "b", "cors", SLICE_LIT("<CORS2/>")));
-    ASSERT_OK(objlayer_bucket_config_get(f.ol, "b", "cors", &doc));
+    ASSERT_OK(objlayer_bucket_config_put(f.ol, NULL, "b", "cors", SLICE_LIT("<CORS2/>")));
+    ASSERT_OK(objlayer_bucket_config_get(f.ol, NULL, "b", "cors", &doc));
     ASSERT_STREQ(doc.ptr, "<CORS2/>");
     buf_clear(&doc);
     /* The reserved bucket is not listed; the client bucket is still empty. */
-    ASSERT_OK(objlayer_bucket_list(f.ol, &l, &n));
+    ASSERT_OK(objlayer_bucket_list(f.ol, NULL, &l, &n));
     ASSERT_EQ(n, 1);
     ASSERT_STREQ(l[0].name, "b");
     free(l);
-    ASSERT_OK(objlayer_bucket_config_delete(f.ol, "b", "cors"));
-    ASSERT_EQ(objlayer_bucket_config_get(f.ol, "b", "cors", &doc), -ERR_NOT_FOUND);
+    ASSERT_OK(objlayer_bucket_config_delete(f.ol, NULL, "b", "cors"));
+    ASSERT_EQ(objlayer_bucket_config_get(f.ol, NULL, "b", "cors", &doc), -ERR_NOT_FOUND);
     /* Deleting the bucket drops its documents: a new bucket of that name has none. */
-    ASSERT_OK(objlayer_bucket_delete(f.ol, "b"));
-    ASSERT_OK(objlayer_bucket_make(f.ol, "b"));
-    ASSERT_EQ(objlayer_bucket_config_get(f.ol, "b", "tagging", &doc), -ERR_NOT_FOUND);
+    ASSERT_OK(objlayer_bucket_delete(f.ol, NULL, "b"));
+    ASSERT_OK(objlayer_bucket_make(f.ol, NULL, "b"));
+    ASSERT_EQ(objlayer_bucket_config_get(f.ol, NULL, "b", "tagging", &doc), -ERR_NOT_FOUND);
     buf_release(&doc);
     objlayer_close(f.ol);
 }
