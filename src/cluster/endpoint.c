@@ -252,7 +252,10 @@ endpoint_has_ellipsis(const char *arg)
 /* ---- parsing one endpoint ---- */
 
 /* Like fail(), for a sentence with printf arguments after the quoted argument. */
-static int PRINTF_LIKE(3, 4) failf(struct buf *errmsg, const char *arg, const char *fmt, ...)
+static int failf(struct buf *errmsg, const char *arg, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static int
+failf(struct buf *errmsg, const char *arg, const char *fmt, ...)
 {
     va_list ap;
 

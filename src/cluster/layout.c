@@ -44,7 +44,11 @@ struct layout {
     int local_node; /* -1 until layout_mark_local() */
 };
 
-static int PRINTF_LIKE(2, 3) failf(struct buf *errmsg, const char *fmt, ...)
+/* Appends a sentence to `errmsg` (when non-NULL); returns -ERR_INVAL. */
+static int failf(struct buf *errmsg, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static int
+failf(struct buf *errmsg, const char *fmt, ...)
 {
     va_list ap;
 
