@@ -504,7 +504,10 @@ read_pool(struct layout_pool *pool, int argc, char *const *argv, const struct la
     return rc;
 }
 
-/* Every argument with an ellipsis (one pool each) or none (one pool); else -ERR_INVAL. */
+/*
+ * URLs: every argument with an ellipsis (one pool each) or none (one pool);
+ * else -ERR_INVAL. Folders: one pool.
+ */
 static int
 count_pools(int argc, char *const *argv, size_t *npools, struct buf *errmsg)
 {
@@ -523,6 +526,11 @@ count_pools(int argc, char *const *argv, size_t *npools, struct buf *errmsg)
             with = with < 0 ? i : with;
         else
             without = without < 0 ? i : without;
+    }
+    /* Folder mode (one node) is one pool, as single-node deployments were formatted. */
+    if (!endpoint_looks_like_url(argv[0])) {
+        *npools = 1;
+        return 0;
     }
     if (with >= 0 && without >= 0)
         return failf(errmsg,

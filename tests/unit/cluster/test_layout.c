@@ -114,6 +114,26 @@ TEST(layout_pools_with_ellipses)
     layout_free(l);
 }
 
+/* Folder mode is one pool whatever the ellipses: a single-node deployment's one set of 8. */
+TEST(layout_folders_are_one_pool)
+{
+    struct layout *l = build_ok("/srv/d{1...4} /srv/e{1...4}", NULL);
+    const struct endpoint *e;
+    size_t n;
+
+    ASSERT(!layout_is_cluster(l));
+    ASSERT_EQ(layout_pool_count(l), 1);
+    e = layout_pool_drives(l, 0, &n);
+    ASSERT_EQ(n, 8);
+    ASSERT_STREQ(e[4].path, "/srv/e1");
+    ASSERT_EQ(layout_set_size(l, 0), 8);
+    layout_free(l);
+    l = build_ok("/srv/d{1...4} /srv/x /srv/y", NULL); /* with and without ellipses */
+    ASSERT_EQ(layout_pool_count(l), 1);
+    ASSERT_EQ(layout_set_size(l, 0), 6);
+    layout_free(l);
+}
+
 /* For an ellipsis argument the round-robin rule gives the expansion order itself. */
 TEST(layout_ellipsis_order_is_expansion_order)
 {
@@ -195,9 +215,10 @@ TEST(layout_folder_mode)
     expect_texts(l, 0, given);
     layout_free(l);
 
-    l = build_ok("/srv/a{1...4} /srv/b{1...6}", NULL);
-    ASSERT_EQ(layout_pool_count(l), 2);
-    ASSERT_EQ(layout_set_size(l, 1), 6);
+    l = build_ok("/srv/a{1...4} /srv/b{1...6}",
+                 NULL); /* folders: one pool, whatever the ellipses */
+    ASSERT_EQ(layout_pool_count(l), 1);
+    ASSERT_EQ(layout_set_size(l, 0), 10);
     layout_free(l);
 }
 
@@ -301,7 +322,7 @@ TEST(layout_set_size_fallback_and_overrides)
     ASSERT_EQ(layout_set_size(l, 0), 8);
     ASSERT_EQ(layout_parity(l, 0), 1);
     layout_free(l);
-    l = build_ok("/d{1...4} /e{1...6}", &both);
+    l = build_ok("http://h:1/d{1...4} http://h:1/e{1...6}", &both);
     ASSERT_EQ(layout_set_size(l, 0), 2);
     ASSERT_EQ(layout_set_size(l, 1), 2);
     ASSERT_EQ(layout_parity(l, 1), 1);
