@@ -195,3 +195,9 @@ objlayer_put_begin(struct objlayer *ol, const struct reqctx *ctx, const char *bu
 {
     return SCOPED(ctx, object__put_begin(ol, bucket, key, opts, NULL, out));
 }
+
+void
+objlayer_bucket_changed(struct objlayer *ol, const char *bucket)
+{
+    object__bucket_changed(ol, bucket, false);
+}

@@ -60,17 +60,31 @@ read_all(struct obj_get *g, uint64_t size, struct buf *out)
     return 0;
 }
 
+/* Kinds of documents kept in the bucket snapshot (bucket.c), by index. */
+static const char *const doc_names[OBJ_BUCKET_DOCS] = { "cors", "tagging", "policy", "versioning",
+                                                        "lifecycle", "object-lock", "encryption",
+                                                        "notification" };
+
 int
-object__bucket_config_get(struct objlayer *ol, const char *bucket, const char *name,
-                          struct buf *out)
+object__doc_index(const char *name)
+{
+    unsigned i;
+
+    for (i = 0; i < OBJ_BUCKET_DOCS; i++)
+        if (doc_names[i] && !strcmp(doc_names[i], name))
+            return (int)i;
+    return -1;
+}
+
+/* The document from its system object: 0 and `out`, -ERR_NOT_FOUND, or an error. */
+static int
+read_doc(struct objlayer *ol, const char *bucket, const char *name, struct buf *out)
 {
     struct buf key = BUF_INIT;
     struct obj_get *g = NULL;
     struct obj_info info;
-    int rc = object__bucket_stat(ol, bucket, NULL);
+    int rc;
 
-    if (rc < 0)
-        return rc;
     obj_info_init(&info);
     config_key(&key, bucket, name);
     rc = object__get_open(ol, SYS_BUCKET, key.ptr, &g, &info);
@@ -82,6 +96,44 @@ object__bucket_config_get(struct objlayer *ol, const char *bucket, const char *n
     }
     obj_info_release(&info);
     buf_release(&key);
+    return rc;
+}
+
+/*
+ * From the snapshot when it holds the document (or knows there is none), else
+ * read from its system object and kept there: a bucket's configuration is
+ * read on every request that needs it (CORS for each browser request, later
+ * policies for each request), so it must cost no I/O.
+ */
+int
+object__bucket_config_get(struct objlayer *ol, const char *bucket, const char *name,
+                          struct buf *out)
+{
+    int idx = object__doc_index(name), rc = object__bucket_stat(ol, bucket, NULL);
+    struct bucket_snap *s;
+    const struct bucket_rec *r;
+    uint64_t gen;
+
+    if (rc < 0 || idx < 0)
+        return rc < 0 ? rc : read_doc(ol, bucket, name, out);
+    s = object__snap_get(ol);
+    r = object__snap_find(s, bucket);
+    if (r && r->doc_state[idx] != OBJ_DOC_UNKNOWN) {
+        rc = r->doc_state[idx] == OBJ_DOC_NONE ? -ERR_NOT_FOUND : 0;
+        if (rc == 0)
+            buf_add(out, r->docs[idx]->text, r->docs[idx]->len);
+        object__snap_unref(s);
+        return rc;
+    }
+    object__snap_unref(s);
+    gen = atomic_load(&ol->bucket_gen); /* before the read: a change meanwhile drops it */
+    rc = read_doc(ol, bucket, name, out);
+    if (rc == 0 || rc == -ERR_NOT_FOUND) {
+        struct bucket_doc *d = rc == 0 ? object__doc_new(buf_slice(out)) : NULL;
+
+        object__snap_set_doc(ol, bucket, (unsigned)idx, d, gen);
+        object__doc_unref(d);
+    }
     return rc;
 }
 
@@ -110,6 +162,7 @@ object__bucket_config_put(struct objlayer *ol, const char *bucket, const char *n
             obj_put_abort(p);
     }
     buf_release(&key);
+    object__bucket_changed(ol, bucket, true); /* even on failure: it may have half happened */
     return rc;
 }
 
@@ -171,5 +224,6 @@ object__bucket_config_delete(struct objlayer *ol, const char *bucket, const char
     if (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_BUCKET_NOT_FOUND)
         rc = 0;
     buf_release(&key);
+    object__bucket_changed(ol, bucket, true);
     return rc;
 }

@@ -719,6 +719,18 @@ mp_cleanup_tick(struct objlayer *ol)
     object__mp_cleanup(ol, now - ol->stale_upload_ns);
 }
 
+/* The bucket snapshot's safety net: the list read again every OBJ_BUCKET_REFRESH_NS. */
+static void
+bucket_refresh_tick(struct objlayer *ol)
+{
+    int64_t now = clock_mono_ns();
+
+    if (now < ol->next_bucket_refresh_ns)
+        return;
+    ol->next_bucket_refresh_ns = now + OBJ_BUCKET_REFRESH_NS;
+    object__bucket_refresh(ol);
+}
+
 void *
 object__monitor_main(void *arg)
 {
@@ -743,6 +755,7 @@ object__monitor_main(void *arg)
         if (changed)
             object__heal_enqueue(ol, NULL, NULL);
         mp_cleanup_tick(ol);
+        bucket_refresh_tick(ol);
         /*
          * Give memory freed by finished requests back to the system: glibc
          * keeps it in per-thread arenas otherwise (idle RSS after 16 x 1 GiB

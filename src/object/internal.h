@@ -16,6 +16,7 @@
 #include "util/base.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "erasure/erasure.h"
 #include "object/objlayer.h"
@@ -43,6 +44,36 @@ struct eset {
     struct objlayer *ol;
 };
 
+/*
+ * Bucket metadata in memory (bucket.c): documents and snapshots. A document
+ * (a bucket configuration: CORS, tagging, ...) is immutable and refcounted,
+ * shared by the snapshots that hold it.
+ */
+#define OBJ_BUCKET_DOCS 8                               /* kinds of documents: object__doc_index() */
+#define OBJ_BUCKET_REFRESH_NS (10 * 1000000000LL)       /* safety-net reread of the list and docs */
+enum obj_doc_state { OBJ_DOC_UNKNOWN = 0, OBJ_DOC_NONE, OBJ_DOC_LOADED };
+
+struct bucket_doc {
+    _Atomic unsigned refs;
+    size_t len;
+    char text[]; /* len bytes, then a NUL */
+};
+
+struct bucket_rec {
+    char name[64];
+    int64_t created_ns;
+    struct bucket_doc *docs[OBJ_BUCKET_DOCS]; /* OBJ_DOC_LOADED: the document */
+    uint8_t doc_state[OBJ_BUCKET_DOCS];       /* enum obj_doc_state */
+    int64_t doc_read_ns[OBJ_BUCKET_DOCS];     /* CLOCK_MONOTONIC, when read */
+};
+
+/* The buckets known to exist, sorted by name; immutable once published. */
+struct bucket_snap {
+    _Atomic unsigned refs;
+    size_t n;
+    struct bucket_rec recs[];
+};
+
 struct heal_item {
     struct list_node link;
     char *bucket;
@@ -57,6 +88,15 @@ struct objlayer {
     bool sync;
     char deployment_id[37];
     uint64_t drives_formatted;
+
+    /* bucket metadata (bucket.c) */
+    pthread_mutex_t bucket_mu;      /* serializes snapshot writers */
+    pthread_mutex_t bucket_snap_mu; /* protects the pointer, for the load and reference only */
+    struct bucket_snap *bucket_snap;
+    _Atomic uint64_t bucket_gen; /* bumped by every change heard of (stale reads are dropped) */
+    int64_t next_bucket_refresh_ns; /* monitor thread only */
+    objlayer_notify_fn *notify;     /* objlayer_config's: tells the other nodes */
+    void *notify_arg;
 
     struct workq *hashq;      /* hashing workers (PUTs' MD5, in batches: object__md5_batch) */
     pthread_mutex_t codec_mu; /* protects codecs */
@@ -242,6 +282,36 @@ void object__mp_init(struct objlayer *ol);
 
 /* Whether a bucket exists (on read quorum of the drives of set 0... of any set). */
 int object__bucket_check(struct objlayer *ol, const char *bucket);
+
+/* bucket.c: the bucket snapshot. */
+void object__buckets_init(struct objlayer *ol);
+void object__buckets_release(struct objlayer *ol);
+/* The current snapshot: a new reference (object__snap_unref). Any thread, no I/O. */
+struct bucket_snap *object__snap_get(struct objlayer *ol);
+void object__snap_unref(struct bucket_snap *s);
+/* Bucket `bucket`'s record in `s`, borrowed from `s`, or NULL. */
+const struct bucket_rec *object__snap_find(const struct bucket_snap *s, const char *bucket);
+/* A document of `text` (copied), one reference; unref NULL is fine. */
+struct bucket_doc *object__doc_new(struct slice text);
+void object__doc_unref(struct bucket_doc *d);
+/*
+ * Records document kind `doc` of `bucket` as `d` (NULL: the bucket has none),
+ * read when the change counter was `gen`: kept only if nothing changed since
+ * (else a concurrent change could be overwritten by what was read before
+ * it). Borrows `d` (the snapshot takes its own reference).
+ */
+void object__snap_set_doc(struct objlayer *ol, const char *bucket, unsigned doc,
+                          struct bucket_doc *d, uint64_t gen);
+/*
+ * Bucket `bucket` changed (made, deleted, a document put or deleted): it is
+ * dropped from the snapshot and read again on next use; with `tell_peers`
+ * the other nodes hear of it (objlayer_config.notify).
+ */
+void object__bucket_changed(struct objlayer *ol, const char *bucket, bool tell_peers);
+/* Reads the bucket list from the drives into the snapshot (the monitor's safety net). */
+void object__bucket_refresh(struct objlayer *ol);
+/* The index of a document kind ("cors", "tagging", ...), or -1 for one that is not cached. */
+int object__doc_index(const char *name);
 
 /*
  * Merged listing over all drives of all sets; keys present on at least

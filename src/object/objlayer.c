@@ -533,7 +533,10 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
     }
     ol = xcalloc(1, sizeof(*ol));
     ol->sync = cfg->sync;
+    ol->notify = cfg->notify;
+    ol->notify_arg = cfg->notify_arg;
     init_locks(ol);
+    object__buckets_init(ol);
     rc = open_drives(ol, cfg, errmsg);
     if (rc == 0)
         rc = agree_format(ol, set_size, parity, errmsg);
@@ -604,6 +607,7 @@ objlayer_close(struct objlayer *ol)
     for (k = 0; k <= ERASURE_MAX_SHARDS; k++)
         for (m = 0; m <= ERASURE_MAX_SHARDS; m++)
             erasure_free(ol->codecs[k][m]);
+    object__buckets_release(ol);
     free(ol->sets);
     free(ol->drives);
     free(ol->reattach_said);

@@ -27,6 +27,14 @@ struct obj_put;
 struct obj_get;
 struct drive; /* storage/drive.h: only tests pass drives in (objlayer_config.prebuilt) */
 
+/*
+ * Tells the other nodes of a cluster that something changed (`topic`
+ * "bucket", `name` the bucket): they call objlayer_bucket_changed(). Called
+ * after the change is on the drives, on the thread that made it; must not
+ * block for long (a bounded broadcast).
+ */
+typedef void objlayer_notify_fn(void *arg, const char *topic, const char *name);
+
 struct objlayer_config {
     const char *const *drives; /* drive folders, in the order given on the command line */
     size_t ndrives;
@@ -35,6 +43,8 @@ struct objlayer_config {
     unsigned parity;   /* 0: default for the set size (2: 1, 4-5: 2, 6-7: 3, 8+: 4) */
     /* Multipart uploads untouched for this long are aborted (0: 24 hours). */
     int64_t stale_upload_ns;
+    objlayer_notify_fn *notify; /* NULL: one node, nobody to tell */
+    void *notify_arg;
     /* Tests may pass drives already opened (drive_mem_new, drive_faulty_new): */
     struct drive **prebuilt; /* NULL, or ndrives drives; ownership passes to the layer */
 };
@@ -177,6 +187,13 @@ int objlayer_bucket_config_put(struct objlayer *ol, const struct reqctx *ctx, co
                                const char *name, struct slice doc);
 int objlayer_bucket_config_delete(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
                                   const char *name);
+
+/*
+ * Another node changed bucket `bucket` (objlayer_notify_fn): what this node
+ * knows of it is dropped and read again from the drives on next use. Any
+ * thread; no I/O.
+ */
+void objlayer_bucket_changed(struct objlayer *ol, const char *bucket);
 
 /* Deletes `key` with delete quorum; -ERR_KEY_NOT_FOUND if absent, -ERR_BUCKET_NOT_FOUND. */
 int objlayer_delete(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,

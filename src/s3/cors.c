@@ -17,11 +17,10 @@
  * Access-Control-Request-Headers matches one of its AllowedHeader patterns.
  * The first matching rule answers, as in S3.
  *
- * Requests with an Origin need the bucket's rules on every request: parsed
- * configurations are cached (struct s3_cors_cache), shared by reference, and
- * dropped on PutBucketCors / DeleteBucketCors on this node. Entries expire
- * after CORS_CACHE_TTL_NS, which bounds how long another node of a cluster
- * (or a bucket deleted and made again) can serve an older configuration.
+ * Requests with an Origin need the bucket's rules on every request: the
+ * document comes from the object layer's bucket snapshot (in memory, kept
+ * current on every node by notifications: object/bucket.c) and is parsed
+ * for the request.
  */
 #include "util/base.h"
 
@@ -35,8 +34,6 @@
 
 #define CORS_MAX_RULES 100
 #define CORS_MAX_ID 255
-#define CORS_CACHE_SLOTS 512
-#define CORS_CACHE_TTL_NS (5 * 1000000000ll)
 
 enum cors_method {
     CORS_GET = 1u << 0,
@@ -112,14 +109,6 @@ s3_cors_config_unref(struct s3_cors_config *c)
         rule_release(&c->rules[i]);
     free(c->rules);
     free(c);
-}
-
-static struct s3_cors_config *
-config_ref(struct s3_cors_config *c)
-{
-    if (c)
-        atomic_fetch_add(&c->refs, 1);
-    return c;
 }
 
 static int
@@ -413,124 +402,24 @@ s3_cors_headers(struct arena *a, const struct s3_cors_config *c, ssize_t rule, s
     return n;
 }
 
-/* ---- cache ---- */
-
-struct cors_slot {
-    char bucket[64];
-    struct s3_cors_config *cfg; /* NULL: the bucket has none */
-    int64_t fetched_ns;         /* 0: empty slot */
-};
-
-struct s3_cors_cache {
-    pthread_mutex_t mu; /* protects slots */
-    struct cors_slot slots[CORS_CACHE_SLOTS];
-};
-
-struct s3_cors_cache *
-s3__cors_cache_new(void)
-{
-    struct s3_cors_cache *cc = xcalloc(1, sizeof(*cc));
-
-    pthread_mutex_init(&cc->mu, NULL);
-    return cc;
-}
-
-void
-s3__cors_cache_free(struct s3_cors_cache *cc)
-{
-    size_t i;
-
-    if (!cc)
-        return;
-    for (i = 0; i < CORS_CACHE_SLOTS; i++)
-        s3_cors_config_unref(cc->slots[i].cfg);
-    pthread_mutex_destroy(&cc->mu);
-    free(cc);
-}
-
-static struct cors_slot *
-slot_of(struct s3_cors_cache *cc, const char *bucket)
-{
-    uint64_t h = 1469598103934665603ull;
-    const char *p;
-
-    for (p = bucket; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return &cc->slots[h % CORS_CACHE_SLOTS];
-}
-
-static void
-cache_invalidate(struct s3_cors_cache *cc, const char *bucket)
-{
-    struct cors_slot *s;
-    struct s3_cors_config *old = NULL;
-
-    if (!cc)
-        return;
-    s = slot_of(cc, bucket);
-    pthread_mutex_lock(&cc->mu);
-    if (!strcmp(s->bucket, bucket)) {
-        old = s->cfg;
-        s->cfg = NULL;
-        s->fetched_ns = 0;
-        s->bucket[0] = '\0';
-    }
-    pthread_mutex_unlock(&cc->mu);
-    s3_cors_config_unref(old);
-}
-
-/* The bucket's configuration read from the object layer: 0 and `*out` (NULL: none), or the error.
+/*
+ * The bucket's configuration, parsed: 0 and `*out` (NULL: none, or no such
+ * bucket), or the object layer's error. The document comes from the object
+ * layer's bucket snapshot (no I/O once read: object/bucket.c), which every
+ * node keeps current.
  */
 static int
-cors_fetch(struct s3 *s3, const char *bucket, struct s3_cors_config **out)
+cors_lookup(struct s3_call *call, struct s3_cors_config **out)
 {
     struct s3_cors_config *cfg = NULL;
     struct buf doc = BUF_INIT;
-    int rc = objlayer_bucket_config_get(s3->ol, reqctx_current(), bucket, "cors", &doc);
+    int rc = objlayer_bucket_config_get(call->s3->ol, &call->ctx, call->bucket, "cors", &doc);
 
     if (rc == 0 && s3_cors_parse(buf_slice(&doc), &cfg, NULL) < 0)
         cfg = NULL; /* a document we wrote that does not parse: as none */
     buf_release(&doc);
     if (rc < 0 && rc != -ERR_NOT_FOUND && rc != -ERR_BUCKET_NOT_FOUND)
         return rc;
-    *out = cfg;
-    return 0;
-}
-
-/*
- * The bucket's configuration: 0 with `*out` a new reference (NULL when the
- * bucket has none or does not exist), or the object layer's error. Without
- * a cache (an s3 made without s3__router_init), every call reads it.
- */
-static int
-cors_lookup(struct s3 *s3, const char *bucket, struct s3_cors_config **out)
-{
-    struct s3_cors_cache *cc = s3->cors_cache;
-    struct cors_slot *s;
-    struct s3_cors_config *cfg = NULL, *old = NULL;
-    int64_t now = clock_now_ns();
-    int rc;
-
-    if (!cc)
-        return cors_fetch(s3, bucket, out);
-    s = slot_of(cc, bucket);
-    pthread_mutex_lock(&cc->mu);
-    if (s->fetched_ns && !strcmp(s->bucket, bucket) && now - s->fetched_ns < CORS_CACHE_TTL_NS) {
-        *out = config_ref(s->cfg);
-        pthread_mutex_unlock(&cc->mu);
-        return 0;
-    }
-    pthread_mutex_unlock(&cc->mu);
-    rc = cors_fetch(s3, bucket, &cfg);
-    if (rc < 0)
-        return rc;
-    pthread_mutex_lock(&cc->mu);
-    old = s->cfg;
-    snprintf(s->bucket, sizeof(s->bucket), "%s", bucket);
-    s->cfg = config_ref(cfg);
-    s->fetched_ns = now;
-    pthread_mutex_unlock(&cc->mu);
-    s3_cors_config_unref(old);
     *out = cfg;
     return 0;
 }
@@ -557,7 +446,7 @@ s3__cors_add_headers(struct s3_call *call)
 
     if (!http_req_header(req, "origin", &origin) || s3_bucket_name_check(slice_cstr(call->bucket)))
         return;
-    if (cors_lookup(call->s3, call->bucket, &cfg) < 0 || !cfg)
+    if (cors_lookup(call, &cfg) < 0 || !cfg)
         return;
     rule = s3_cors_match(cfg, slice_trim(origin), req->method, SLICE_NULL);
     set_headers(req, h,
@@ -587,7 +476,7 @@ s3__cors_preflight(struct s3_call *call)
     http_req_header(req, "access-control-request-headers", &hdrs);
     rc = s3_bucket_name_check(slice_cstr(call->bucket));
     if (rc == 0)
-        rc = cors_lookup(call->s3, call->bucket, &cfg);
+        rc = cors_lookup(call, &cfg);
     if (rc < 0 && rc != -ERR_INVALID_BUCKET_NAME) {
         s3__send_error(call, rc, NULL);
         return;
@@ -627,7 +516,6 @@ put_cors_done(struct s3_call *call, int rc, struct slice body)
         rc = objlayer_bucket_config_put(call->s3->ol, &call->ctx, call->bucket, "cors",
                                         buf_slice(&doc));
     }
-    cache_invalidate(call->s3->cors_cache, call->bucket);
     if (rc < 0)
         s3__send_error(call, rc, msg.len ? msg.ptr : NULL);
     else
@@ -670,8 +558,7 @@ s3__bucket_cors(struct s3_call *call)
         return;
     default:
         rc = objlayer_bucket_config_delete(call->s3->ol, &call->ctx, call->bucket, "cors");
-        cache_invalidate(call->s3->cors_cache, call->bucket);
-        if (rc < 0)
+            if (rc < 0)
             s3__send_error(call, rc, NULL);
         else
             http_resp_empty(call->req, 204);

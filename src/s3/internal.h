@@ -37,7 +37,6 @@ struct s3_addressing {
     size_t prefix_len;
 };
 
-struct s3_cors_cache; /* cors.c */
 
 struct s3 {
     struct objlayer *ol;
@@ -47,7 +46,6 @@ struct s3 {
     uint64_t max_memory;
     atomic_uint_fast64_t mem_used;    /* reserved streaming memory; relaxed counter */
     struct s3_addressing addr;        /* read-only after s3_new */
-    struct s3_cors_cache *cors_cache; /* has its own lock (cors.c) */
 };
 
 enum s3_op {
@@ -136,7 +134,7 @@ struct slice s3_path_style_path(const struct s3_addressing *ad, struct arena *a,
                                 struct slice raw_path, bool *vhost);
 /*
  * Copies the addressing config (struct s3_config's domains and path_prefix)
- * and makes the CORS cache; s3_new and s3_free call these.
+ * s3_new and s3_free call these.
  */
 void s3__router_init(struct s3 *s, const char *const *domains, size_t ndomains,
                      const char *path_prefix);
@@ -287,8 +285,6 @@ ssize_t s3_cors_match(const struct s3_cors_config *c, struct slice origin, struc
 size_t s3_cors_headers(struct arena *a, const struct s3_cors_config *c, ssize_t rule,
                        struct slice origin, bool preflight, struct slice req_headers,
                        struct http_header out[S3_CORS_MAX_HEADERS]);
-struct s3_cors_cache *s3__cors_cache_new(void);
-void s3__cors_cache_free(struct s3_cors_cache *cc);
 /* Adds the CORS headers of the bucket's matching rule when the request has an Origin. */
 void s3__cors_add_headers(struct s3_call *call);
 

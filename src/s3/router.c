@@ -176,7 +176,6 @@ s3__router_init(struct s3 *s, const char *const *domains, size_t ndomains, const
     while (ad->prefix_len && p[ad->prefix_len - 1] == '/')
         ad->prefix_len--; /* "/" alone, or a trailing slash: the same prefix without it */
     ad->path_prefix = xstrndup(p, ad->prefix_len);
-    s->cors_cache = s3__cors_cache_new();
 }
 
 void
@@ -188,9 +187,7 @@ s3__router_release(struct s3 *s)
         free(s->addr.domains[i]);
     free(s->addr.domains);
     free(s->addr.path_prefix);
-    s3__cors_cache_free(s->cors_cache);
     memset(&s->addr, 0, sizeof(s->addr));
-    s->cors_cache = NULL;
 }
 
 /* The host of a Host header without its port; empty for an IPv6 literal ("[::1]:9000"). */

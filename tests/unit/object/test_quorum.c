@@ -166,6 +166,7 @@ TEST(object_request_context_reaches_the_drives)
     struct drive *drives[4];
     uint8_t *data = xcalloc(1, 300000);
     char seen[REQCTX_ID_LEN + 1];
+    struct obj_info info;
     struct obj_put *p;
     unsigned j;
 
@@ -179,7 +180,9 @@ TEST(object_request_context_reaches_the_drives)
         ASSERT_STREQ(seen, ctx.id); /* the commit on the drive's I/O worker */
     }
     ASSERT(reqctx_current() == NULL); /* left as it was */
-    ASSERT_OK(objlayer_bucket_stat(ol, NULL, "b", NULL));
+    obj_info_init(&info);
+    ASSERT_OK(objlayer_head(ol, NULL, "b", "k", &info));
+    obj_info_release(&info);
     drive_faulty_last_request(drives[0], seen);
     ASSERT_STREQ(seen, "");
     free(data);
