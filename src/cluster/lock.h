@@ -137,7 +137,7 @@ struct lock_quorum_config {
 /*
  * The quorum service. Returns NULL for an invalid `cfg` (n out of range, self
  * >= n, a missing transport function, a negative lease or call timeout, a
- * call timeout not below lease/3).
+ * lease above LOCK_TABLE_LEASE_MAX, a call timeout not below lease/3).
  *
  * DESIGN: a write lock needs n/2+1 grants, a read lock n - (n/2+1) + 1, so
  * every read quorum meets every write quorum and two write quorums always

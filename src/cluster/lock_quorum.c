@@ -52,6 +52,7 @@
 #include <time.h>
 
 #include "cluster/lock_internal.h"
+#include "cluster/lock_table.h"
 #include "obs/log.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -543,7 +544,9 @@ config_valid(const struct lock_quorum_config *cfg, int64_t lease_ns, int64_t cal
         return false;
     if (!tr->try_lock || !tr->refresh || !tr->release)
         return false;
-    return lease_ns > 0 && call_ns > 0 && call_ns < lease_ns / 3;
+    if (lease_ns <= 0 || lease_ns > LOCK_TABLE_LEASE_MAX)
+        return false; /* every lock table would refuse it */
+    return call_ns > 0 && call_ns < lease_ns / 3;
 }
 
 struct lock_service *

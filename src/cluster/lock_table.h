@@ -12,12 +12,13 @@
  * table runs periodically (the server, every few seconds) to return memory.
  *
  * Memory bound: at most `max_grants` grants live at once (a try beyond is
- * refused with -ERR_BUSY after a sweep of expired grants). A grant costs about
- * 100 bytes and each resource with grants one entry of about 64 bytes plus
- * its name (at most LOCK_RESOURCE_MAX), so the table stays under
- * max_grants * (100 + 64 + LOCK_RESOURCE_MAX) bytes, about 55 MiB for the
- * default 32,768 grants and long names, a few MiB for usual ones; plus a
- * fixed 32 KiB of hash chains.
+ * refused with -ERR_BUSY after a sweep of expired grants). A grant costs 96
+ * bytes (up to 192 with the slack of its entry's doubling array) and each
+ * resource with grants one entry of about 64 bytes plus its name (at most
+ * LOCK_RESOURCE_MAX), so the table stays under
+ * max_grants * (192 + 64 + LOCK_RESOURCE_MAX) bytes: about 58 MiB for the
+ * default 32,768 grants on names of the longest kind, a few MiB for usual
+ * ones; plus a fixed 32 KiB of hash chains.
  *
  * Thread safety: every function may be called from any thread; the table is
  * striped (one mutex per stripe of names), and lock_table_drop_owner() and

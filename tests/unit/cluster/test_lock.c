@@ -354,25 +354,33 @@ TEST(lock_table_idempotent_grants)
 TEST(lock_table_leases_expire)
 {
     struct lock_table *t = lock_table_new(0);
+    int64_t before, after;
 
-    ASSERT_OK(lock_table_try(t, "k", LOCK_WRITE, "old", 1, 60 * MS));
-    ASSERT_OK(lock_table_try(t, "kept", LOCK_WRITE, "long", 1, 10000 * MS));
-    sleep_ms(40);
-    ASSERT_OK(lock_table_refresh(t, "k", "old")); /* 60 ms from now again */
-    sleep_ms(40);
-    ASSERT_EQ(lock_table_try(t, "k", LOCK_WRITE, "new", 2, 60 * MS), -ERR_BUSY);
-    sleep_ms(40);
-    /* Expired: lost for its holder, free for others (lazily, on access). */
+    /* Lazily, on access: an expired grant is lost for its holder and free for others. */
+    ASSERT_OK(lock_table_try(t, "k", LOCK_WRITE, "old", 1, 30 * MS));
+    ASSERT_EQ(lock_table_try(t, "k", LOCK_WRITE, "new", 2, 30 * MS), -ERR_BUSY);
+    sleep_ms(50);
     ASSERT_EQ(lock_table_refresh(t, "k", "old"), -ERR_NOT_FOUND);
-    ASSERT_OK(lock_table_try(t, "k", LOCK_WRITE, "new", 2, 60 * MS));
-    ASSERT_EQ(lock_table_count(t), 2);
-    /* The sweep removes what nobody touches. */
-    ASSERT_EQ(lock_table_expire(t, clock_mono_ns()), 0);
-    ASSERT_EQ(lock_table_expire(t, clock_mono_ns() + 100 * MS), 1);
-    ASSERT_EQ(lock_table_count(t), 1);
-    ASSERT_EQ(lock_table_expire(t, clock_mono_ns() + 20000 * MS), 1);
+    ASSERT_OK(lock_table_try(t, "k", LOCK_WRITE, "new", 2, 30 * MS));
+    ASSERT_OK(lock_table_release(t, "k", "new"));
     ASSERT_EQ(lock_table_count(t), 0);
-    ASSERT_OK(lock_table_try(t, "kept", LOCK_WRITE, "other", 3, 60 * MS));
+    /* A refresh moves the end of the lease to a lease from now (bounds, not sleeps). */
+    ASSERT_OK(lock_table_try(t, "r", LOCK_WRITE, "u", 1, 1000 * MS));
+    sleep_ms(5);
+    before = clock_mono_ns();
+    ASSERT_OK(lock_table_refresh(t, "r", "u"));
+    after = clock_mono_ns();
+    ASSERT_EQ(lock_table_expire(t, before + 999 * MS), 0); /* would end the unrefreshed lease */
+    ASSERT_EQ(lock_table_count(t), 1);
+    ASSERT_EQ(lock_table_expire(t, after + 1000 * MS), 1);
+    ASSERT_EQ(lock_table_count(t), 0);
+    ASSERT_EQ(lock_table_refresh(t, "r", "u"), -ERR_NOT_FOUND);
+    /* The sweep takes only what has ended. */
+    ASSERT_OK(lock_table_try(t, "a", LOCK_READ, "u", 1, 100 * MS));
+    ASSERT_OK(lock_table_try(t, "b", LOCK_READ, "u", 1, 10000 * MS));
+    ASSERT_EQ(lock_table_expire(t, clock_mono_ns() + 5000 * MS), 1);
+    ASSERT_EQ(lock_table_try(t, "b", LOCK_WRITE, "w", 2, 30 * MS), -ERR_BUSY);
+    ASSERT_OK(lock_table_try(t, "a", LOCK_WRITE, "w", 2, 30 * MS));
     lock_table_free(t);
 }
 
@@ -408,15 +416,15 @@ TEST(lock_table_memory_bound)
 
     for (i = 0; i < 4; i++) {
         snprintf(name, sizeof(name), "k%u", i);
-        ASSERT_OK(lock_table_try(t, name, LOCK_READ, "u", 1, 50 * MS));
+        ASSERT_OK(lock_table_try(t, name, LOCK_READ, "u", 1, 300 * MS));
     }
-    ASSERT_EQ(lock_table_try(t, "k9", LOCK_READ, "u", 1, 50 * MS), -ERR_BUSY);
-    ASSERT_EQ(lock_table_try(t, "k0", LOCK_READ, "u2", 1, 50 * MS), -ERR_BUSY);
-    ASSERT_OK(lock_table_try(t, "k0", LOCK_READ, "u", 1, 50 * MS)); /* a renewal needs no room */
+    ASSERT_EQ(lock_table_try(t, "k9", LOCK_READ, "u", 1, 300 * MS), -ERR_BUSY);
+    ASSERT_EQ(lock_table_try(t, "k0", LOCK_READ, "u2", 1, 300 * MS), -ERR_BUSY);
+    ASSERT_OK(lock_table_try(t, "k0", LOCK_READ, "u", 1, 300 * MS)); /* a renewal needs no room */
     ASSERT_EQ(lock_table_count(t), 4);
-    sleep_ms(70);
+    sleep_ms(350);
     /* Full of expired grants: the try sweeps them first. */
-    ASSERT_OK(lock_table_try(t, "k9", LOCK_READ, "u", 1, 50 * MS));
+    ASSERT_OK(lock_table_try(t, "k9", LOCK_READ, "u", 1, 300 * MS));
     ASSERT_EQ(lock_table_count(t), 1);
     lock_table_free(t);
 }
@@ -614,6 +622,12 @@ TEST(lock_quorum_config_checked)
     cfg.call_timeout_ns = 100 * MS; /* not below lease/3 */
     ASSERT(lock_service_quorum_new(&cfg) == NULL);
     cfg.lease_ns = -1;
+    ASSERT(lock_service_quorum_new(&cfg) == NULL);
+    cfg.lease_ns = LOCK_TABLE_LEASE_MAX + 3; /* no lock table would grant it */
+    cfg.call_timeout_ns = 1000 * MS;
+    ASSERT(lock_service_quorum_new(&cfg) == NULL);
+    cfg.lease_ns = 3000 * MS;
+    cfg.call_timeout_ns = -1;
     ASSERT(lock_service_quorum_new(&cfg) == NULL);
     cfg.lease_ns = 0; /* the defaults: 30 s and 1 s */
     cfg.call_timeout_ns = 0;
