@@ -36,6 +36,13 @@
  * Responses are not authenticated (transport security comes with TLS,
  * another issue).
  *
+ * Outcome not known: libcurl resends a call once on a fresh connection when a
+ * pooled one dies before any byte of the answer; if the peer had run the
+ * first copy, the second is refused as a replay (-ERR_REPLAY). A peer that
+ * refuses a stream while its body is being sent may close before the refusal
+ * is read: the stream then fails with -ERR_IO. Callers treat both as "the
+ * call may or may not have run", as they must any -ERR_TIMEOUT.
+ *
  * Threads: any thread may call rpc_call(), rpc_upload_begin() and
  * rpc_download_begin() on any peer concurrently. An upload or download is
  * used by one thread at a time (any thread). rpc_client_free() requires that

@@ -980,6 +980,16 @@ fake_start(struct fake_peer *fp, int mode)
         BUG_ON(pthread_create(&fp->thread, NULL, fake_main, fp) != 0);
 }
 
+/* Stops accepting (accept() then fails), joins the thread, closes the socket. */
+static void
+fake_stop(struct fake_peer *fp)
+{
+    shutdown(fp->fd, SHUT_RDWR);
+    if (fp->mode != 0)
+        pthread_join(fp->thread, NULL);
+    close(fp->fd);
+}
+
 static struct rpc_peer *
 fake_peer(struct fixture *f, struct fake_peer *fp, int mode)
 {
@@ -1043,9 +1053,9 @@ TEST(rpc_fake_peers)
     ASSERT_OK(call_simple(f.peer, "POST", "/echo", NULL, SLICE_NULL, 3000 * MS, &resp));
     rpc_resp_release(&resp);
     fixture_stop(&f);
-    close(silent.fd);
-    shutdown(garbage.fd, SHUT_RDWR);
-    shutdown(half.fd, SHUT_RDWR);
+    fake_stop(&silent);
+    fake_stop(&garbage);
+    fake_stop(&half);
 }
 
 TEST(rpc_upload_to_silent_peer_times_out)
@@ -1075,5 +1085,5 @@ TEST(rpc_upload_to_silent_peer_times_out)
     rpc_upload_abort(up);
     free(piece);
     fixture_stop(&f);
-    close(silent.fd);
+    fake_stop(&silent);
 }
