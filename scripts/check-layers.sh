@@ -35,5 +35,17 @@ for f in src/*/*.c src/*/*.h; do
     esac
   done < <(grep -oE '^#include "[a-z0-9_]+/[^"]+"' "$f" | sed -E 's/#include "([^"]+)"/\1/')
 done
+# The floor of object/ (src/object/internal.h): placement, quorum, the heal queue, bucket metadata
+# and the view of a version. The operations (put, get, delete, list, heal, ...) use it; it never
+# calls them back, so a floor file may call only object__ functions that floor files define.
+floor="src/object/placement.c src/object/quorum.c src/object/healq.c src/object/bucketmeta.c src/object/objinfo.c"
+floor_defs=$(grep -hoE '^object__[a-z0-9_]+\(' $floor | sort -u)
+for f in $floor; do
+  for call in $(grep -oE '\bobject__[a-z0-9_]+\(' "$f" | sort -u); do
+    if ! grep -qxF "$call" <<<"$floor_defs"; then
+      echo "check-layers: $f calls ${call%(}, which is not in the floor of object/ ($floor)"; bad=1
+    fi
+  done
+done
 [ $bad -eq 0 ] && echo "check-layers: ok"
 exit $bad

@@ -15,8 +15,9 @@
  * arguments together are one pool; mixing arguments with and without
  * ellipses is an error. In folder mode all the arguments are one pool,
  * ellipses or not (a single node: as single-node deployments have always
- * been formatted, `/srv/d{1...4} /srv/e{1...4}` one set of 8). Pools keep the order of the arguments. A drive (same
- * canonical endpoint text, cluster/endpoint.h) may appear only once in all.
+ * been formatted, `/srv/d{1...4} /srv/e{1...4}` one set of 8). Pools keep the order of the
+ * arguments. A drive (same canonical endpoint text, cluster/endpoint.h) may appear only once in
+ * all.
  *
  * Nodes. The distinct HOST:PORT values of the endpoints, numbered from 0 in
  * order of first appearance over the whole command line (after expansion);

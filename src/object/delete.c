@@ -33,24 +33,25 @@ object__delete_if(struct objlayer *ol, const char *bucket, const char *key,
                   const struct obj_cond *cond)
 {
     struct eset *set = object__pick_set(ol, bucket, key);
-    pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
+    struct lock_held *lock = NULL;
     struct delete_arg a = { bucket, key };
     int rcs[OBJ_MAX_SET];
     unsigned j, ok = 0, notfound = 0, dq = object__delete_quorum(set->n);
     int rc = object__bucket_stat(ol, bucket, NULL);
 
+    if (rc == 0)
+        rc = object__lock(ol, bucket, key, &lock);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(lock);
-    if (cond) {
+    if (cond)
         rc = object__check_cond(set, bucket, key, cond);
-        if (rc < 0) {
-            pthread_mutex_unlock(lock);
-            return rc;
-        }
-    }
-    object__run(set, NULL, delete_job, &a, rcs);
-    pthread_mutex_unlock(lock);
+    if (rc == 0)
+        rc = object__lock_check(lock);
+    if (rc == 0)
+        object__run(set, NULL, delete_job, &a, rcs);
+    object__unlock(lock);
+    if (rc < 0)
+        return rc;
     for (j = 0; j < set->n; j++) {
         if (rcs[j] >= 0)
             ok++;

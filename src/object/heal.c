@@ -284,16 +284,25 @@ may_be_readable(const struct obj_get *g, unsigned j)
  * k, while a version written with raised parity has a smaller k.
  */
 static int
+dangling_job(struct eset *set, unsigned j, void *arg)
+{
+    struct obj_get *g = arg;
+
+    return drive_meta_delete(set->drives[j], g->bucket, g->key, g->metas[j].vid);
+}
+
+static int
 heal_dangling(struct obj_get *g, struct heal_report *r)
 {
+    bool mask[OBJ_MAX_SET];
+    int rcs[OBJ_MAX_SET];
     unsigned j, removed = 0;
 
-    for (j = 0; j < g->set->n; j++) {
-        if (g->rcs[j] < 0 || may_be_readable(g, j))
-            continue;
-        if (drive_meta_delete(g->set->drives[j], g->bucket, g->key, g->metas[j].vid) == 0)
-            removed++;
-    }
+    for (j = 0; j < g->set->n; j++)
+        mask[j] = g->rcs[j] >= 0 && !may_be_readable(g, j);
+    object__run_meta(g->set, mask, dangling_job, g, rcs);
+    for (j = 0; j < g->set->n; j++)
+        removed += mask[j] && rcs[j] == 0;
     if (removed) {
         r->objects_dangling_removed++;
         log_warn(&(struct log_ctx){ .bucket = g->bucket, .key = g->key, .event = "heal_dangling" },
@@ -337,15 +346,17 @@ static int
 heal_dangling_locked(struct objlayer *ol, const char *bucket, const char *key,
                      struct heal_report *r)
 {
-    pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
-    struct obj_get *g = object__get_new(ol, bucket, key);
-    int rc;
+    struct obj_get *g;
+    struct lock_held *lock;
+    int rc = object__lock(ol, bucket, key, &lock);
 
-    pthread_mutex_lock(lock);
+    if (rc < 0)
+        return rc;
+    g = object__get_new(ol, bucket, key);
     rc = object__get_open_meta(g);
     if (rc == -ERR_KEY_NOT_FOUND)
-        rc = heal_dangling(g, r);
-    pthread_mutex_unlock(lock);
+        rc = object__lock_check(lock) < 0 ? -ERR_BUSY : heal_dangling(g, r);
+    object__unlock(lock);
     object__get_free(g);
     return rc < 0 && rc != -ERR_KEY_NOT_FOUND ? rc : 0;
 }
@@ -361,15 +372,15 @@ add_counts(struct heal_report *r, const struct heal_report *c)
 
 /*
  * One attempt: reads, verifies and rebuilds without the name lock (a large
- * object takes minutes; the lock is striped and would stall every write of
- * its stripe), then takes the lock only to check that nothing changed and
- * commit. Sets `*changed` when a PUT or DELETE got there first.
+ * object takes minutes, and writes of the key would wait that long), then
+ * takes the lock only to check that nothing changed and commit. Sets `*changed` when a PUT or
+ * DELETE got there first.
  */
 static int
 heal_once(struct objlayer *ol, const char *bucket, const char *key, struct heal_report *r,
           bool *changed)
 {
-    pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
+    struct lock_held *lock = NULL;
     struct heal_report c = { 0 };
     struct heal_ctx h;
     unsigned j, nbad;
@@ -391,11 +402,16 @@ heal_once(struct objlayer *ol, const char *bucket, const char *key, struct heal_
     if (nbad == 0)
         goto out;
     rc = stage(&h, h.bad);
-    pthread_mutex_lock(lock);
-    *changed = !is_unchanged(&h);
-    if (!*changed && rc == 0)
-        rc = publish(&h, h.bad);
-    pthread_mutex_unlock(lock);
+    if (rc == 0)
+        rc = object__lock(ol, bucket, key, &lock);
+    if (rc == 0) {
+        *changed = !is_unchanged(&h);
+        if (!*changed)
+            rc = object__lock_check(lock);
+        if (!*changed && rc == 0)
+            rc = publish(&h, h.bad);
+        object__unlock(lock);
+    }
     if ((*changed || rc < 0) && !h.g->m->is_inline) {
         int rcs[OBJ_MAX_SET];
 
@@ -492,8 +508,8 @@ reattach_drive(struct objlayer *ol, size_t i)
  * drive empty and reset it twice (the second reset would wipe what was
  * written after the first).
  */
-static int
-heal_drive(struct objlayer *ol, size_t i)
+int
+object__heal_drive(struct objlayer *ol, size_t i)
 {
     struct drive *d = ol->drives[i];
     struct log_ctx ctx = { .drive = drive_endpoint(d), .event = "drive_formatted" };
@@ -526,6 +542,19 @@ out_unlock:
     return rc;
 }
 
+struct bucket_lists {
+    struct bucket_ent *l[OBJ_MAX_SET];
+    size_t n[OBJ_MAX_SET];
+};
+
+static int
+bucket_list_job(struct eset *set, unsigned j, void *arg)
+{
+    struct bucket_lists *bl = arg;
+
+    return drive_bucket_list(set->drives[j], &bl->l[j], &bl->n[j]);
+}
+
 static int
 cmp_name(const void *a, const void *b)
 {
@@ -538,18 +567,23 @@ all_bucket_names(struct objlayer *ol, size_t *n)
 {
     struct bucket_ent *all = NULL;
     size_t nall = 0, i, out = 0;
+    unsigned s, j;
 
-    for (i = 0; i < ol->ndrives; i++) {
-        struct bucket_ent *l = NULL;
-        size_t ln = 0;
+    for (s = 0; s < ol->nsets; s++) {
+        struct bucket_lists bl = { 0 };
+        int rcs[OBJ_MAX_SET];
 
-        if (drive_bucket_list(ol->drives[i], &l, &ln) < 0)
-            continue;
-        all = xrealloc(all, (nall + ln + 1) * sizeof(*all));
-        if (ln) /* an empty drive may answer NULL: memcpy from NULL is undefined */
-            memcpy(all + nall, l, ln * sizeof(*l));
-        nall += ln;
-        free(l);
+        /* the drives of a set at once (each may be another node's) */
+        object__run_meta(&ol->sets[s], NULL, bucket_list_job, &bl, rcs);
+        for (j = 0; j < ol->sets[s].n; j++) {
+            if (rcs[j] < 0)
+                continue;
+            all = xrealloc(all, (nall + bl.n[j] + 1) * sizeof(*all));
+            if (bl.n[j]) /* an empty drive may answer NULL: memcpy from NULL is undefined */
+                memcpy(all + nall, bl.l[j], bl.n[j] * sizeof(*all));
+            nall += bl.n[j];
+            free(bl.l[j]);
+        }
     }
     if (nall)
         qsort(all, nall, sizeof(*all), cmp_name);
@@ -560,22 +594,35 @@ all_bucket_names(struct objlayer *ol, size_t *n)
     return all;
 }
 
+/* Drive j makes bucket b if it lacks it: 1 if it made it, 0 if it had it, or the error. */
+static int
+bucket_heal_job(struct eset *set, unsigned j, void *arg)
+{
+    const struct bucket_ent *b = arg;
+    int64_t created;
+    int rc = drive_bucket_stat(set->drives[j], b->name, &created);
+
+    if (rc == -ERR_NOT_FOUND)
+        rc = drive_bucket_make(set->drives[j], b->name, b->created_ns) == 0 ? 1 : rc;
+    return rc;
+}
+
 /* Recreates a bucket on the drives that lack it, when a quorum holds it. */
 static void
 heal_bucket(struct objlayer *ol, const struct bucket_ent *b, struct heal_report *r)
 {
-    size_t i;
+    unsigned s, j;
     bool made = false;
 
     r->buckets_scanned++;
     if (object__bucket_stat(ol, b->name, NULL) < 0)
         return;
-    for (i = 0; i < ol->ndrives; i++) {
-        int64_t created;
+    for (s = 0; s < ol->nsets; s++) {
+        int rcs[OBJ_MAX_SET];
 
-        if (drive_bucket_stat(ol->drives[i], b->name, &created) == -ERR_NOT_FOUND &&
-            drive_bucket_make(ol->drives[i], b->name, b->created_ns) == 0)
-            made = true;
+        object__run_meta(&ol->sets[s], NULL, bucket_heal_job, (void *)b, rcs);
+        for (j = 0; j < ol->sets[s].n; j++)
+            made |= rcs[j] == 1;
     }
     if (made)
         r->buckets_healed++;
@@ -606,7 +653,7 @@ object__heal(struct objlayer *ol, const char *bucket, struct slice prefix, struc
     int rc = 0;
 
     for (i = 0; i < ol->ndrives; i++)
-        if (heal_drive(ol, i) == 1)
+        if (object__heal_drive(ol, i) == 1)
             r->drives_formatted++;
     names = all_bucket_names(ol, &n);
     for (i = 0; i < n; i++) {
@@ -627,36 +674,7 @@ object__heal(struct objlayer *ol, const char *bucket, struct slice prefix, struc
     return rc < 0 ? rc : 0;
 }
 
-/* ---- the heal queue and the drive monitor ---- */
-
-void
-object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key)
-{
-    struct heal_item *it;
-
-    pthread_mutex_lock(&ol->heal_mu);
-    if (ol->heal_len >= OBJ_HEAL_QUEUE_MAX || ol->stopping) {
-        bool full = !ol->stopping;
-
-        pthread_mutex_unlock(&ol->heal_mu);
-        /* Dropped work is found again by `basalt admin heal`; say so, at most once a minute. */
-        if (full && clock_mono_ns() - __atomic_load_n(&ol->heal_full_logged_ns, __ATOMIC_RELAXED) >
-                        60 * 1000000000LL) {
-            __atomic_store_n(&ol->heal_full_logged_ns, clock_mono_ns(), __ATOMIC_RELAXED);
-            log_warn(&(struct log_ctx){ .bucket = bucket, .key = key, .event = "heal_queue_full" },
-                     "heal queue full (%d items): dropped; run basalt admin heal",
-                     OBJ_HEAL_QUEUE_MAX);
-        }
-        return;
-    }
-    it = xcalloc(1, sizeof(*it));
-    it->bucket = bucket ? xstrdup(bucket) : NULL;
-    it->key = key ? xstrdup(key) : NULL;
-    list_add_tail(&ol->heal_queue, &it->link);
-    ol->heal_len++;
-    pthread_cond_broadcast(&ol->heal_cv);
-    pthread_mutex_unlock(&ol->heal_mu);
-}
+/* ---- the heal worker ---- */
 
 static void
 heal_item_run(struct objlayer *ol, struct heal_item *it)
@@ -680,90 +698,12 @@ object__heal_main(void *arg)
 {
     struct objlayer *ol = arg;
 
+    struct heal_item *it;
+
     pthread_setname_np(pthread_self(), "heal");
-    pthread_mutex_lock(&ol->heal_mu);
-    while (!ol->stopping) {
-        struct list_node *n = list_pop(&ol->heal_queue);
-        struct heal_item *it;
-
-        if (!n) {
-            pthread_cond_wait(&ol->heal_cv, &ol->heal_mu);
-            continue;
-        }
-        ol->heal_len--;
-        pthread_mutex_unlock(&ol->heal_mu);
-        it = container_of(n, struct heal_item, link);
+    while ((it = object__heal_dequeue(ol)) != NULL) {
         heal_item_run(ol, it);
-        free(it->bucket);
-        free(it->key);
-        free(it);
-        pthread_mutex_lock(&ol->heal_mu);
+        object__heal_item_free(it);
     }
-    pthread_mutex_unlock(&ol->heal_mu);
-    return NULL;
-}
-
-/*
- * Stale multipart uploads: checked every hour, or every half of the stale
- * age when that is shorter (tests set a few seconds); never more often than
- * the monitor's tick.
- */
-static void
-mp_cleanup_tick(struct objlayer *ol)
-{
-    int64_t now = clock_now_ns(), every = MIN(ol->stale_upload_ns / 2, 3600 * 1000000000LL);
-
-    if (now < ol->next_mp_cleanup_ns)
-        return;
-    ol->next_mp_cleanup_ns = now + every;
-    object__mp_cleanup(ol, now - ol->stale_upload_ns);
-}
-
-/* The bucket snapshot's safety net: the list read again every OBJ_BUCKET_REFRESH_NS. */
-static void
-bucket_refresh_tick(struct objlayer *ol)
-{
-    int64_t now = clock_mono_ns();
-
-    if (now < ol->next_bucket_refresh_ns)
-        return;
-    ol->next_bucket_refresh_ns = now + OBJ_BUCKET_REFRESH_NS;
-    object__bucket_refresh(ol);
-}
-
-void *
-object__monitor_main(void *arg)
-{
-    struct objlayer *ol = arg;
-
-    pthread_setname_np(pthread_self(), "drive-monitor");
-    pthread_mutex_lock(&ol->heal_mu);
-    while (!ol->stopping) {
-        struct timespec ts;
-        size_t i;
-        bool changed = false;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 2;
-        pthread_cond_timedwait(&ol->heal_cv, &ol->heal_mu, &ts);
-        if (ol->stopping)
-            break;
-        pthread_mutex_unlock(&ol->heal_mu);
-        for (i = 0; i < ol->ndrives; i++)
-            if (heal_drive(ol, i) > 0) /* formatted back, or its disk taken back */
-                changed = true;
-        if (changed)
-            object__heal_enqueue(ol, NULL, NULL);
-        mp_cleanup_tick(ol);
-        bucket_refresh_tick(ol);
-        /*
-         * Give memory freed by finished requests back to the system: glibc
-         * keeps it in per-thread arenas otherwise (idle RSS after 16 x 1 GiB
-         * uploads: 75 MiB without, see docs/benchmarks.md).
-         */
-        malloc_trim(0);
-        pthread_mutex_lock(&ol->heal_mu);
-    }
-    pthread_mutex_unlock(&ol->heal_mu);
     return NULL;
 }

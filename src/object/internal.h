@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "cluster/lock.h"
 #include "erasure/erasure.h"
 #include "object/objlayer.h"
 #include "storage/drive.h"
@@ -29,8 +30,8 @@
 #define OBJ_MAX_SET 16
 #define OBJ_INLINE_MAX (128 * 1024) /* objects up to this size live in the index */
 #define OBJ_IO_THREADS 12           /* I/O workers per drive (commits wait on group commit) */
-#define OBJ_NAME_LOCKS 256          /* striped name locks, held for commits, not data I/O */
-#define OBJ_PUT_STRIPES 3           /* shard buffers per streaming PUT (put.c flush_block) */
+#define OBJ_LOCK_WAIT_NS (10 * 1000000000LL) /* longest wait for a name lock: then SlowDown */
+#define OBJ_PUT_STRIPES 3 /* shard buffers per streaming PUT (put.c flush_block) */
 #define OBJ_HEAL_QUEUE_MAX 10000
 #define OBJ_STALE_UPLOAD_NS (24 * 3600 * 1000000000LL) /* default age of stale uploads */
 
@@ -49,8 +50,8 @@ struct eset {
  * (a bucket configuration: CORS, tagging, ...) is immutable and refcounted,
  * shared by the snapshots that hold it.
  */
-#define OBJ_BUCKET_DOCS 8                               /* kinds of documents: object__doc_index() */
-#define OBJ_BUCKET_REFRESH_NS (10 * 1000000000LL)       /* safety-net reread of the list and docs */
+#define OBJ_BUCKET_DOCS 8                         /* kinds of documents: object__doc_index() */
+#define OBJ_BUCKET_REFRESH_NS (10 * 1000000000LL) /* safety-net reread of the list and docs */
 enum obj_doc_state { OBJ_DOC_UNKNOWN = 0, OBJ_DOC_NONE, OBJ_DOC_LOADED };
 
 struct bucket_doc {
@@ -93,7 +94,7 @@ struct objlayer {
     pthread_mutex_t bucket_mu;      /* serializes snapshot writers */
     pthread_mutex_t bucket_snap_mu; /* protects the pointer, for the load and reference only */
     struct bucket_snap *bucket_snap;
-    _Atomic uint64_t bucket_gen; /* bumped by every change heard of (stale reads are dropped) */
+    _Atomic uint64_t bucket_gen;    /* bumped by every change heard of (stale reads are dropped) */
     int64_t next_bucket_refresh_ns; /* monitor thread only */
     objlayer_notify_fn *notify;     /* objlayer_config's: tells the other nodes */
     void *notify_arg;
@@ -102,7 +103,8 @@ struct objlayer {
     pthread_mutex_t codec_mu; /* protects codecs */
     struct erasure *codecs[ERASURE_MAX_SHARDS + 1][ERASURE_MAX_SHARDS + 1];
 
-    pthread_mutex_t name_locks[OBJ_NAME_LOCKS];
+    struct lock_service *locks;  /* name locks (cluster/lock.h): local, or quorum in a cluster */
+    bool own_locks;              /* made by objlayer_open (none was given): freed by close */
     pthread_mutex_t drive_mu;    /* serializes checking and formatting back replaced drives */
     bool *reattach_said;         /* per drive: drive_not_reattached logged (drive_mu) */
     pthread_mutex_t heal_obj_mu; /* one object heal at a time (heal.c) */
@@ -181,7 +183,21 @@ struct erasure *object__codec(struct objlayer *ol, unsigned k, unsigned m);
 struct eset *object__pick_set(struct objlayer *ol, const char *bucket, const char *key);
 /* A stable 64-bit hash of bucket/key, also used for the shard rotation. */
 uint64_t object__hash(const char *bucket, const char *key);
-pthread_mutex_t *object__name_lock(struct objlayer *ol, const char *bucket, const char *key);
+/*
+ * The name lock of bucket/key (a write lock of the lock service), held for a
+ * commit, a delete, a metadata update or a heal's commit, never across data
+ * I/O; of the bucket itself when `key` is NULL (making and deleting it): 0
+ * and `*out`, or -ERR_BUSY (not granted within OBJ_LOCK_WAIT_NS or the
+ * request's deadline: 503 SlowDown). Release with object__unlock().
+ */
+int object__lock(struct objlayer *ol, const char *bucket, const char *key, struct lock_held **out);
+/*
+ * Before a commit under the lock: -ERR_BUSY if the lock service says the
+ * lock may have been lost meanwhile (a quorum lock cut off by a partition),
+ * else 0.
+ */
+int object__lock_check(const struct lock_held *h);
+void object__unlock(struct lock_held *h);
 
 /* Quorum sizes of a set for an object with k data and m parity shards. */
 unsigned object__write_quorum(unsigned k, unsigned m);
@@ -228,6 +244,8 @@ void object__wait(struct set_batch *b);
  * to an I/O thread and back costs more (two context switches per drive).
  */
 void object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs);
+/* Whether a drive of `set` is another node's (drive_is_remote). */
+bool object__set_has_remote(const struct eset *set);
 
 /*
  * The one reduction of per-drive results (STYLE 2.4): returns 0 when at least
@@ -235,6 +253,8 @@ void object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *
  * answered not found; else -ERR_QUORUM.
  */
 int object__reduce(const int *rcs, unsigned n, unsigned quorum, unsigned notfound_quorum);
+/* How many of rcs[0..n) succeeded (`want` 0) or answered exactly `want` (an -ERR_*). */
+unsigned object__count_rc(const int *rcs, unsigned n, int want);
 
 /*
  * Reads the metadata of bucket/key from every drive of `set` into metas[]
@@ -271,6 +291,7 @@ void object__md5_batch(struct work **w, unsigned n);
 
 /* multipart.c: the system bucket of uploads and parts, and placement of its keys. */
 #define OBJ_MP_BUCKET ".basalt.multipart"
+#define OBJ_MP_SEP '\x01' /* between key, upload id and part number in OBJ_MP_BUCKET's keys */
 /*
  * For a key of OBJ_MP_BUCKET ("u/<bucket>/<key>\x01..." or
  * "p/<bucket>/<key>\x01..."), the bucket and key of the object it belongs
@@ -308,6 +329,18 @@ void object__snap_set_doc(struct objlayer *ol, const char *bucket, unsigned doc,
  * the other nodes hear of it (objlayer_config.notify).
  */
 void object__bucket_changed(struct objlayer *ol, const char *bucket, bool tell_peers);
+/*
+ * Every bucket read quorum of set 0's drives hold, sorted, system buckets
+ * included (`*out` malloc'd); -ERR_QUORUM.
+ */
+int object__bucket_read_list(struct objlayer *ol, struct obj_bucket **out, size_t *n);
+/*
+ * Replaces the snapshot by a list read from the drives (the change counter
+ * `gen` read before it: dropped if anything changed meanwhile).
+ */
+void object__snap_rebuild(struct objlayer *ol, const struct obj_bucket *b, size_t n, uint64_t gen);
+/* The bucket on the drives (quorum of set 0), added to the snapshot when found. */
+int object__bucket_stat_drives(struct objlayer *ol, const char *bucket, int64_t *created_ns);
 /* Reads the bucket list from the drives into the snapshot (the monitor's safety net). */
 void object__bucket_refresh(struct objlayer *ol);
 /* The index of a document kind ("cors", "tagging", ...), or -1 for one that is not cached. */
@@ -371,6 +404,13 @@ int object__load_block(struct obj_get *g, unsigned part, uint64_t blk, bool all)
 unsigned object__nstreams(const struct obj_meta *m);
 uint64_t object__stream_size(const struct obj_meta *m, unsigned part);
 
+/*
+ * format.c: reads every drive's format.json, formats a fresh deployment or
+ * drives found empty, checks every drive's slot; fills ol->nsets and the
+ * sets' geometry. 0, or an error with the reason in `errmsg`.
+ */
+int object__agree_format(struct objlayer *ol, unsigned set_size, unsigned parity,
+                         struct buf *errmsg);
 /* Rewrites the format.json of drive `pos` (command-line order) from another drive's. */
 int object__format_back(struct objlayer *ol, size_t pos);
 /*
@@ -383,8 +423,19 @@ struct format_check {
     struct buf why;
 };
 int object__format_is_drive(void *arg, struct slice text);
-/* Heal queue. */
+/*
+ * healq.c: the heal queue. Enqueue: a key to heal (NULL key: everything of
+ * `bucket`, or of every bucket with a NULL bucket). Dequeue: blocks until an
+ * item comes (free it with object__heal_item_free) or the layer stops (NULL).
+ */
 void object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key);
+struct heal_item *object__heal_dequeue(struct objlayer *ol);
+void object__heal_item_free(struct heal_item *it);
+/*
+ * heal.c: a replaced drive of this node (position `pos`) formatted back (1),
+ * its own disk remounted and taken back (2), or nothing to do (0).
+ */
+int object__heal_drive(struct objlayer *ol, size_t pos);
 void *object__heal_main(void *arg);
 void *object__monitor_main(void *arg);
 

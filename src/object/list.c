@@ -107,7 +107,55 @@ struct merge {
     unsigned min_count;
     unsigned *listed;     /* per set: cursors that have not failed */
     struct cursor **hits; /* scratch: the cursors holding the key being merged */
+    struct cursor **at;   /* cursor of drive j of set s at [s * OBJ_MAX_SET + j], or NULL */
 };
+
+static bool
+needs_page(const struct cursor *c)
+{
+    return c->pos == c->nrows && !c->eof;
+}
+
+static int
+fill_job(struct eset *set, unsigned j, void *arg)
+{
+    struct merge *mg = arg;
+
+    return cursor_fill(mg->at[set->idx * OBJ_MAX_SET + j], mg->bucket, mg->prefix);
+}
+
+/*
+ * Fetches the next page of every cursor that has run out, the drives of a
+ * set at once (they run out together: they hold mostly the same keys, and
+ * each may be another node's drive, a round trip each). A failure counts as
+ * in cursor_head().
+ */
+static int
+prefill(struct merge *mg)
+{
+    unsigned s, j;
+
+    for (s = 0; s < mg->ol->nsets; s++) {
+        struct eset *set = &mg->ol->sets[s];
+        bool mask[OBJ_MAX_SET];
+        int rcs[OBJ_MAX_SET];
+        unsigned want = 0;
+
+        for (j = 0; j < set->n; j++) {
+            struct cursor *c = mg->at[s * OBJ_MAX_SET + j];
+
+            mask[j] = c && needs_page(c);
+            want += mask[j];
+        }
+        if (want < 2) /* one: cursor_head() fetches it as it goes */
+            continue;
+        object__run_meta(set, mask, fill_job, mg, rcs);
+        for (j = 0; j < set->n; j++)
+            if (mask[j] && rcs[j] < 0 && --mg->listed[s] < set->k)
+                return -ERR_QUORUM;
+    }
+    return 0;
+}
 
 /*
  * The head row of cursor c, fetching a page when needed. A drive that fails
@@ -119,7 +167,7 @@ static int
 cursor_head(struct merge *mg, struct cursor *c, struct list_row **out)
 {
     *out = NULL;
-    if (c->pos == c->nrows && !c->eof && cursor_fill(c, mg->bucket, mg->prefix) < 0 &&
+    if (needs_page(c) && cursor_fill(c, mg->bucket, mg->prefix) < 0 &&
         --mg->listed[c->set] < mg->ol->sets[c->set].k)
         return -ERR_QUORUM;
     if (c->pos < c->nrows)
@@ -172,8 +220,10 @@ merge_step(struct merge *mg, struct list_row *out)
     struct list_row *min = NULL, *h;
     const struct list_row *best;
     size_t i, nhits = 0;
-    int rc;
+    int rc = prefill(mg);
 
+    if (rc < 0)
+        return rc;
     for (i = 0; i < mg->nc; i++) {
         rc = cursor_head(mg, &mg->cs[i], &h);
         if (rc < 0)
@@ -210,6 +260,7 @@ merge_release(struct merge *mg)
     free(mg->cs);
     free(mg->listed);
     free(mg->hits);
+    free(mg->at);
 }
 
 static int
@@ -223,6 +274,7 @@ merge_init(struct merge *mg, struct objlayer *ol, const char *bucket, struct sli
     mg->cs = xcalloc(ol->ndrives, sizeof(*mg->cs));
     mg->hits = xcalloc(ol->ndrives, sizeof(*mg->hits));
     mg->listed = xcalloc(ol->nsets, sizeof(*mg->listed));
+    mg->at = xcalloc((size_t)ol->nsets * OBJ_MAX_SET, sizeof(*mg->at));
     for (s = 0; s < ol->nsets; s++) {
         struct eset *set = &ol->sets[s];
 
@@ -234,6 +286,7 @@ merge_init(struct merge *mg, struct objlayer *ol, const char *bucket, struct sli
             mg->listed[s]++;
             c->drive = set->drives[j];
             c->set = s;
+            mg->at[s * OBJ_MAX_SET + j] = c;
             c->rows = xcalloc(LIST_PAGE, sizeof(*c->rows));
             buf_init(&c->last, 0);
             buf_addslice(&c->last, after);

@@ -38,8 +38,6 @@
 #include "util/clock.h"
 #include "util/enc.h"
 
-#define SEP '\x01'
-
 /* The position of the last `c` in `s`, or -1. */
 static ssize_t
 last_of(struct slice s, char c)
@@ -52,45 +50,24 @@ last_of(struct slice s, char c)
     return -1;
 }
 
-bool
-object__mp_owner(const char *bucket, const char *key, struct slice *ob, struct slice *ok)
+static int
+mp_bucket_job(struct eset *set, unsigned j, void *arg)
 {
-    const char *b, *slash, *end;
-    unsigned seps;
+    int64_t created;
+    int rc = drive_bucket_stat(set->drives[j], OBJ_MP_BUCKET, &created);
 
-    if (strcmp(bucket, OBJ_MP_BUCKET) != 0 || !(key[0] == 'u' || key[0] == 'p') || key[1] != '/')
-        return false;
-    b = key + 2;
-    slash = strchr(b, '/');
-    if (!slash)
-        return false;
-    /*
-     * From the end: the object key itself may contain the separator. An
-     * upload's key ends in SEP <id>, a part's in SEP <id> SEP <number>.
-     */
-    seps = key[0] == 'u' ? 1 : 2;
-    for (end = key + strlen(key); end > slash + 1;)
-        if (*--end == SEP && --seps == 0)
-            break;
-    if (seps != 0)
-        return false;
-    *ob = slice_make(b, (size_t)(slash - b));
-    *ok = slice_make(slash + 1, (size_t)(end - slash - 1));
-    return true;
+    return rc == -ERR_NOT_FOUND ? drive_bucket_make(set->drives[j], OBJ_MP_BUCKET, clock_now_ns())
+                                : rc;
 }
 
 void
 object__mp_init(struct objlayer *ol)
 {
-    size_t i;
-    int64_t created;
+    int rcs[OBJ_MAX_SET];
+    unsigned s;
 
-    for (i = 0; i < ol->ndrives; i++) {
-        struct drive *d = ol->drives[i];
-
-        if (drive_is_online(d) && drive_bucket_stat(d, OBJ_MP_BUCKET, &created) == -ERR_NOT_FOUND)
-            drive_bucket_make(d, OBJ_MP_BUCKET, clock_now_ns());
-    }
+    for (s = 0; s < ol->nsets; s++)
+        object__run_meta(&ol->sets[s], NULL, mp_bucket_job, NULL, rcs);
 }
 
 /* "u/<bucket>/<key>\x01<id>" */
@@ -99,7 +76,7 @@ upload_key(const char *bucket, const char *key, const char *id)
 {
     struct buf b = BUF_INIT;
 
-    buf_addf(&b, "u/%s/%s%c%s", bucket, key, SEP, id);
+    buf_addf(&b, "u/%s/%s%c%s", bucket, key, OBJ_MP_SEP, id);
     return buf_detach(&b, NULL);
 }
 
@@ -109,7 +86,7 @@ part_key(const char *bucket, const char *key, const char *id, unsigned number)
 {
     struct buf b = BUF_INIT;
 
-    buf_addf(&b, "p/%s/%s%c%s%c", bucket, key, SEP, id, SEP);
+    buf_addf(&b, "p/%s/%s%c%s%c", bucket, key, OBJ_MP_SEP, id, OBJ_MP_SEP);
     if (number)
         buf_addf(&b, "%05u", number);
     return buf_detach(&b, NULL);
@@ -481,29 +458,85 @@ checksum_of(const struct obj_meta *m, char *out, size_t cap)
     }
 }
 
-/* The part's stored x-amz-checksum-<algo> as "<algo>:<value>" into `out` (empty if none). */
-static void
-read_part_checksum(struct complete *c, size_t i, char *out, size_t cap)
+/* Whether drive j holds part i of the completion in its chosen version. */
+static bool
+holds_chosen(const struct complete *c, unsigned j, size_t i)
 {
-    unsigned number = c->parts[i].number, j;
+    const struct part_row *r = c->ps.rows[j] ? &c->ps.rows[j][c->parts[i].number] : NULL;
+
+    return c->ps.rcs[j] == 0 && r && r->present && !strcmp(r->vid, c->chosen[i]->vid);
+}
+
+/*
+ * The parts' stored x-amz-checksum-<algo> as "<algo>:<value>" (empty if
+ * none). Each part's record is read from one drive that holds it, the parts
+ * spread over the drives (a job per drive, all in parallel: 10,000 parts are
+ * not 10,000 round trips to another node one after the other); a part whose
+ * drive failed is asked of the others after.
+ */
+struct csum_run {
+    struct complete *c;
+    unsigned *from; /* per part: the drive to ask */
+    bool *done;
+};
+
+static bool
+read_checksum(struct complete *c, unsigned j, size_t i, char *out, size_t cap)
+{
+    char *pkey = part_key(c->bucket, c->key, c->upload_id, c->parts[i].number);
     struct obj_meta m;
-    char *pkey = part_key(c->bucket, c->key, c->upload_id, number);
+    bool ok;
 
-    out[0] = '\0';
     objmeta_init(&m);
-    for (j = 0; j < c->set->n; j++) {
-        const struct part_row *r = c->ps.rows[j] ? &c->ps.rows[j][number] : NULL;
-
-        if (c->ps.rcs[j] == 0 && r && r->present && !strcmp(r->vid, c->chosen[i]->vid) &&
-            drive_meta_read(c->set->drives[j], OBJ_MP_BUCKET, pkey, &m) == 0 &&
-            !strcmp(m.vid, r->vid))
-            break;
-        objmeta_release(&m);
-    }
-    if (j < c->set->n)
+    ok = drive_meta_read(c->set->drives[j], OBJ_MP_BUCKET, pkey, &m) == 0 &&
+         !strcmp(m.vid, c->chosen[i]->vid);
+    if (ok)
         checksum_of(&m, out, cap);
     objmeta_release(&m);
     free(pkey);
+    return ok;
+}
+
+static int
+csum_job(struct eset *set, unsigned j, void *arg)
+{
+    struct csum_run *r = arg;
+    struct obj_part *pp = (struct obj_part *)(void *)r->c->meta.parts.ptr;
+    size_t i;
+
+    for (i = 0; i < r->c->n; i++)
+        if (r->from[i] == j)
+            r->done[i] = read_checksum(r->c, j, i, pp[i].checksum, sizeof(pp[i].checksum));
+    return 0;
+}
+
+static void
+read_part_checksums(struct complete *c)
+{
+    struct obj_part *pp = (struct obj_part *)(void *)c->meta.parts.ptr;
+    struct csum_run r = { c, xcalloc(c->n, sizeof(unsigned)), xcalloc(c->n, sizeof(bool)) };
+    bool mask[OBJ_MAX_SET] = { false };
+    int rcs[OBJ_MAX_SET];
+    unsigned j, k;
+    size_t i;
+
+    for (i = 0; i < c->n; i++) {
+        r.from[i] = UINT_MAX;
+        for (k = 0; k < c->set->n && r.from[i] == UINT_MAX; k++) {
+            j = (unsigned)((i + k) % c->set->n); /* spread: part i starts at drive i mod n */
+            if (holds_chosen(c, j, i))
+                r.from[i] = j;
+        }
+        if (r.from[i] != UINT_MAX)
+            mask[r.from[i]] = true;
+    }
+    object__run_meta(c->set, mask, csum_job, &r, rcs);
+    for (i = 0; i < c->n; i++)
+        for (j = 0; j < c->set->n && !r.done[i]; j++)
+            if (j != r.from[i] && holds_chosen(c, j, i))
+                r.done[i] = read_checksum(c, j, i, pp[i].checksum, sizeof(pp[i].checksum));
+    free(r.from);
+    free(r.done);
 }
 
 /*
@@ -513,13 +546,10 @@ read_part_checksum(struct complete *c, size_t i, char *out, size_t cap)
 static int
 run_edit(struct complete *c, const struct obj_complete_opts *opts)
 {
-    struct obj_part *pp = (struct obj_part *)(void *)c->meta.parts.ptr;
     struct obj_info view;
-    size_t i;
     int rc;
 
-    for (i = 0; i < c->n; i++)
-        read_part_checksum(c, i, pp[i].checksum, sizeof(pp[i].checksum));
+    read_part_checksums(c);
     obj_info_init(&view);
     object__info_from_meta(&view, &c->meta);
     rc = opts->edit(opts->edit_arg, &view);
@@ -717,7 +747,7 @@ uploads_cb(void *arg, const struct obj_list_ent *e)
 {
     struct uploads_list *ul = arg;
     struct slice rest = slice_make(e->key.ptr + ul->prefix_len, e->key.len - ul->prefix_len);
-    ssize_t sep = last_of(rest, SEP);
+    ssize_t sep = last_of(rest, OBJ_MP_SEP);
     char id[OBJMETA_VID_LEN + 1];
 
     if (sep < 0 || rest.len - (size_t)sep - 1 != OBJMETA_VID_LEN)
@@ -747,7 +777,7 @@ object__mp_list_uploads(struct objlayer *ol, const char *bucket, struct slice pr
         buf_addslice(&after, buf_slice(&p));
         buf_addslice(&after, after_key);
         /* after every upload of the key, or after the one named */
-        buf_addch(&after, after_id && after_id[0] ? SEP : (char)(SEP + 1));
+        buf_addch(&after, after_id && after_id[0] ? OBJ_MP_SEP : (char)(OBJ_MP_SEP + 1));
         if (after_id && after_id[0])
             buf_adds(&after, after_id);
     }
@@ -844,7 +874,7 @@ orphan_cb(void *arg, const struct obj_list_ent *e)
 {
     struct orphans *o = arg;
     struct slice k = e->key;
-    ssize_t sep = last_of(k, SEP);
+    ssize_t sep = last_of(k, OBJ_MP_SEP);
     struct buf ukey = BUF_INIT;
     struct obj_meta m;
 

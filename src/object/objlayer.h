@@ -25,7 +25,8 @@
 struct objlayer;
 struct obj_put;
 struct obj_get;
-struct drive; /* storage/drive.h: only tests pass drives in (objlayer_config.prebuilt) */
+struct drive;        /* storage/drive.h: only tests pass drives in (objlayer_config.prebuilt) */
+struct lock_service; /* cluster/lock.h */
 
 /*
  * Tells the other nodes of a cluster that something changed (`topic`
@@ -43,6 +44,11 @@ struct objlayer_config {
     unsigned parity;   /* 0: default for the set size (2: 1, 4-5: 2, 6-7: 3, 8+: 4) */
     /* Multipart uploads untouched for this long are aborted (0: 24 hours). */
     int64_t stale_upload_ns;
+    /*
+     * The lock service of the name locks (cluster/lock.h), borrowed: the
+     * cluster's quorum service. NULL: the layer makes a local one.
+     */
+    struct lock_service *locks;
     objlayer_notify_fn *notify; /* NULL: one node, nobody to tell */
     void *notify_arg;
     /* Tests may pass drives already opened (drive_mem_new, drive_faulty_new): */

@@ -662,7 +662,8 @@ commit_all(struct commit_arg *a, const bool *mask, int *rcs)
     unsigned j, n = 0;
     bool detached;
 
-    if (!a->p->meta.is_inline) {
+    /* shard files, or drives of other nodes (whose commits do not run asynchronously) */
+    if (!a->p->meta.is_inline || object__set_has_remote(set)) {
         object__run(set, mask, commit_job, a, rcs);
         return false;
     }
@@ -823,17 +824,21 @@ read_prev(struct commit_arg *a)
 static int
 commit(struct obj_put *p)
 {
-    pthread_mutex_t *lock = object__name_lock(p->ol, p->bucket, p->key);
+    struct lock_held *lock = NULL;
     bool mask[OBJ_MAX_SET], detached;
-    struct commit_arg *a = commit_arg_new(p, mask);
+    struct commit_arg *a;
     int rcs[OBJ_MAX_SET];
     unsigned j, ok = 0;
-    int rc = 0;
+    int rc = object__lock(p->ol, p->bucket, p->key, &lock);
 
-    pthread_mutex_lock(lock);
+    if (rc < 0)
+        return rc;
+    a = commit_arg_new(p, mask);
     rc = read_prev(a);
+    if (rc == 0)
+        rc = object__lock_check(lock);
     if (rc < 0) {
-        pthread_mutex_unlock(lock);
+        object__unlock(lock);
         commit_arg_free(a);
         return rc;
     }
@@ -862,7 +867,7 @@ commit(struct obj_put *p)
         object__run(p->set, mask, rollback_job, a, rcs);
         rc = -ERR_QUORUM;
     }
-    pthread_mutex_unlock(lock);
+    object__unlock(lock);
     /* Below quorum, the old version may have lost copies that could not be restored. */
     if (ok < p->set->n)
         object__heal_enqueue(p->ol, p->bucket, p->key);

@@ -87,15 +87,23 @@ object__run(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *
     object__wait(&b);
 }
 
-void
-object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
+bool
+object__set_has_remote(const struct eset *set)
 {
     unsigned j;
 
     for (j = 0; j < set->n; j++)
         if (drive_is_remote(set->drives[j]))
-            break;
-    if (j < set->n) {
+            return true;
+    return false;
+}
+
+void
+object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
+{
+    unsigned j;
+
+    if (object__set_has_remote(set)) {
         object__run(set, mask, fn, arg, rcs);
         return;
     }
@@ -249,4 +257,27 @@ object__check_cond(struct eset *set, const char *bucket, const char *key,
     for (j = 0; j < OBJ_MAX_SET; j++)
         objmeta_release(&metas[j]);
     return rc;
+}
+
+unsigned
+object__write_quorum(unsigned k, unsigned m)
+{
+    return k == m ? k + 1 : k;
+}
+
+unsigned
+object__delete_quorum(unsigned n)
+{
+    return n / 2 + 1;
+}
+
+unsigned
+object__count_rc(const int *rcs, unsigned n, int want)
+{
+    unsigned j, c = 0;
+
+    for (j = 0; j < n; j++)
+        if (want == 0 ? rcs[j] >= 0 : rcs[j] == want)
+            c++;
+    return c;
 }

@@ -59,7 +59,7 @@ prepare(struct eset *set, const struct obj_meta *edited, struct obj_meta *old, s
 static int
 update_locked(struct objlayer *ol, struct eset *set, const char *bucket, const char *key,
               const struct obj_header_edit *edits, size_t nedits, struct obj_meta *old,
-              struct obj_meta *neu)
+              struct obj_meta *neu, const struct lock_held *lock)
 {
     struct update_arg a = { bucket, key, neu };
     struct obj_meta edited;
@@ -79,6 +79,8 @@ update_locked(struct objlayer *ol, struct eset *set, const char *bucket, const c
     edited.mtime_ns = old[best].mtime_ns + 1;
     prepare(set, &edited, old, neu, agree);
     objmeta_release(&edited);
+    if (object__lock_check(lock) < 0)
+        return -ERR_BUSY;
     object__run(set, agree, commit_job, &a, rcs);
     for (j = 0; j < set->n; j++) {
         mask[j] = agree[j] && rcs[j] >= 0;
@@ -101,16 +103,19 @@ object__update_headers(struct objlayer *ol, const char *bucket, const char *key,
                        const struct obj_header_edit *edits, size_t n)
 {
     struct eset *set = object__pick_set(ol, bucket, key);
-    pthread_mutex_t *lock = object__name_lock(ol, bucket, key);
-    struct obj_meta *old = xcalloc(2 * OBJ_MAX_SET, sizeof(*old)), *neu = old + OBJ_MAX_SET;
+    struct lock_held *lock;
+    struct obj_meta *old, *neu;
     unsigned j;
-    int rc;
+    int rc = object__lock(ol, bucket, key, &lock);
 
+    if (rc < 0)
+        return rc;
+    old = xcalloc(2 * OBJ_MAX_SET, sizeof(*old));
+    neu = old + OBJ_MAX_SET;
     for (j = 0; j < 2 * OBJ_MAX_SET; j++)
         objmeta_init(&old[j]);
-    pthread_mutex_lock(lock);
-    rc = update_locked(ol, set, bucket, key, edits, n, old, neu);
-    pthread_mutex_unlock(lock);
+    rc = update_locked(ol, set, bucket, key, edits, n, old, neu, lock);
+    object__unlock(lock);
     for (j = 0; j < 2 * OBJ_MAX_SET; j++)
         objmeta_release(&old[j]);
     free(old);

@@ -558,7 +558,7 @@ s3__bucket_cors(struct s3_call *call)
         return;
     default:
         rc = objlayer_bucket_config_delete(call->s3->ol, &call->ctx, call->bucket, "cors");
-            if (rc < 0)
+        if (rc < 0)
             s3__send_error(call, rc, NULL);
         else
             http_resp_empty(call->req, 204);

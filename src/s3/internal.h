@@ -37,15 +37,14 @@ struct s3_addressing {
     size_t prefix_len;
 };
 
-
 struct s3 {
     struct objlayer *ol;
     char region[64];
     char *root_user;
     struct buf root_secret; /* zeroed on free */
     uint64_t max_memory;
-    atomic_uint_fast64_t mem_used;    /* reserved streaming memory; relaxed counter */
-    struct s3_addressing addr;        /* read-only after s3_new */
+    atomic_uint_fast64_t mem_used; /* reserved streaming memory; relaxed counter */
+    struct s3_addressing addr;     /* read-only after s3_new */
 };
 
 enum s3_op {

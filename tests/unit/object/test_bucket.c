@@ -30,11 +30,9 @@ notify_cb(void *arg, const char *topic, const char *name)
 static struct objlayer *
 open_layer(struct drive **drives, struct told *t)
 {
-    struct objlayer_config cfg = { .ndrives = NDRIVES,
-                                   .sync = true,
-                                   .prebuilt = drives,
-                                   .notify = notify_cb,
-                                   .notify_arg = t };
+    struct objlayer_config cfg = {
+        .ndrives = NDRIVES, .sync = true, .prebuilt = drives, .notify = notify_cb, .notify_arg = t
+    };
     struct objlayer *ol = NULL;
     struct buf err = BUF_INIT;
     unsigned i;

@@ -95,10 +95,12 @@ TEST(object_mp_roundtrip)
     ASSERT_OK(put_part(ol, "dir/obj", id, 2, wrong, sizes[1], NULL));
     ASSERT_OK(put_part(ol, "dir/obj", id, 1, data, sizes[0], etags[0]));
     ASSERT_OK(put_part(ol, "dir/obj", id, 2, data + sizes[0], sizes[1], etags[1]));
-    ASSERT_OK(objlayer_mp_list_parts(ol, NULL, "b", "dir/obj", id, 0, 0, false, count_part_cb, &listed));
+    ASSERT_OK(
+        objlayer_mp_list_parts(ol, NULL, "b", "dir/obj", id, 0, 0, false, count_part_cb, &listed));
     ASSERT_STREQ(listed.ptr, "1:5242880|2:5242887|3:123|");
     buf_clear(&listed);
-    ASSERT_OK(objlayer_mp_list_parts(ol, NULL, "b", "dir/obj", id, 1, 1, true, count_part_cb, &listed));
+    ASSERT_OK(
+        objlayer_mp_list_parts(ol, NULL, "b", "dir/obj", id, 1, 1, true, count_part_cb, &listed));
     ASSERT_STREQ(listed.ptr, "2:5242887|");
     /* nothing is visible before completion */
     obj_info_init(&info);
@@ -123,7 +125,8 @@ TEST(object_mp_roundtrip)
     /* the upload is gone */
     obj_info_init(&st);
     ASSERT_EQ(objlayer_mp_stat(ol, NULL, "b", "dir/obj", id, &st), -ERR_NO_SUCH_UPLOAD);
-    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "dir/obj", id, parts, 3, NULL, NULL), -ERR_NO_SUCH_UPLOAD);
+    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "dir/obj", id, parts, 3, NULL, NULL),
+              -ERR_NO_SUCH_UPLOAD);
     obj_info_release(&st);
     buf_release(&listed);
     free(data);
@@ -179,9 +182,9 @@ TEST(object_mp_ranges_across_parts_and_heal)
     ASSERT_OK(objlayer_bucket_make(ol, NULL, "b"));
     object_test_fill(data, total, 11);
     make_object(ol, "k", data, sizes, 3);
-    assert_range(ol, "k", data, 5 * MiB - 10, 40);        /* across parts 1 and 2 */
-    assert_range(ol, "k", data, total - 2, 2);            /* the 1-byte last part */
-    assert_range(ol, "k", data, 3 * MiB, 7 * MiB);        /* long, across every block edge */
+    assert_range(ol, "k", data, 5 * MiB - 10, 40); /* across parts 1 and 2 */
+    assert_range(ol, "k", data, total - 2, 2);     /* the 1-byte last part */
+    assert_range(ol, "k", data, 3 * MiB, 7 * MiB); /* long, across every block edge */
     ASSERT_OK(drive_reset(drives[1]));
     ASSERT_OK(drive_reset(drives[2]));
     ASSERT_OK(object_test_check_read(ol, "k", data, total));
@@ -211,8 +214,10 @@ TEST(object_mp_client_mistakes)
     ASSERT_OK(objlayer_mp_create(ol, NULL, "b", "k", &opts, id));
     ASSERT_EQ(objlayer_mp_part_begin(ol, NULL, "b", "k", id, 0, &opts, &p), -ERR_INVAL);
     ASSERT_EQ(objlayer_mp_part_begin(ol, NULL, "b", "k", id, 10001, &opts, &p), -ERR_INVAL);
-    ASSERT_EQ(objlayer_mp_part_begin(ol, NULL, "b", "k", "0123", 1, &opts, &p), -ERR_NO_SUCH_UPLOAD);
-    ASSERT_EQ(objlayer_mp_part_begin(ol, NULL, "b", "other", id, 1, &opts, &p), -ERR_NO_SUCH_UPLOAD);
+    ASSERT_EQ(objlayer_mp_part_begin(ol, NULL, "b", "k", "0123", 1, &opts, &p),
+              -ERR_NO_SUCH_UPLOAD);
+    ASSERT_EQ(objlayer_mp_part_begin(ol, NULL, "b", "other", id, 1, &opts, &p),
+              -ERR_NO_SUCH_UPLOAD);
     ASSERT_OK(put_part(ol, "k", id, 1, data, 10, small));
     ASSERT_OK(put_part(ol, "k", id, 2, data, 5 * MiB, big));
     ASSERT_OK(put_part(ol, "k", id, 3, data, 0, last)); /* an empty last part */
@@ -220,17 +225,21 @@ TEST(object_mp_client_mistakes)
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", big);
     parts[1] = (struct obj_mp_part){ 1, "" };
     snprintf(parts[1].etag, sizeof(parts[1].etag), "%s", small);
-    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 2, NULL, NULL), -ERR_INVALID_PART_ORDER);
+    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 2, NULL, NULL),
+              -ERR_INVALID_PART_ORDER);
     parts[0].number = 1;
     parts[1].number = 2;
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", big); /* the wrong ETag for part 1 */
-    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 2, NULL, NULL), -ERR_INVALID_PART);
+    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 2, NULL, NULL),
+              -ERR_INVALID_PART);
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", small);
     snprintf(parts[1].etag, sizeof(parts[1].etag), "%s", big);
-    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 2, NULL, NULL), -ERR_ENTITY_TOO_SMALL);
+    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 2, NULL, NULL),
+              -ERR_ENTITY_TOO_SMALL);
     parts[0] = (struct obj_mp_part){ 4, "" };
     snprintf(parts[0].etag, sizeof(parts[0].etag), "%s", small); /* never uploaded */
-    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 1, NULL, NULL), -ERR_INVALID_PART);
+    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 1, NULL, NULL),
+              -ERR_INVALID_PART);
     ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 0, NULL, NULL), -ERR_INVAL);
     /* after all those, a valid completion of parts 2 and 3 (an empty last part) */
     parts[0] = (struct obj_mp_part){ 2, "" };
@@ -281,10 +290,12 @@ TEST(object_mp_abort_list_and_cleanup)
     ASSERT_OK(objlayer_mp_list_uploads(ol, NULL, "b", SLICE_NULL, SLICE_NULL, NULL, upload_cb, &u));
     ASSERT_STREQ(u.out.ptr, "a|a/x|a/x|"); /* by key, then upload id; other buckets apart */
     buf_clear(&u.out);
-    ASSERT_OK(objlayer_mp_list_uploads(ol, NULL, "b", SLICE_LIT("a/"), SLICE_NULL, NULL, upload_cb, &u));
+    ASSERT_OK(
+        objlayer_mp_list_uploads(ol, NULL, "b", SLICE_LIT("a/"), SLICE_NULL, NULL, upload_cb, &u));
     ASSERT_STREQ(u.out.ptr, "a/x|a/x|");
     buf_clear(&u.out);
-    ASSERT_OK(objlayer_mp_list_uploads(ol, NULL, "b", SLICE_NULL, SLICE_LIT("a"), "", upload_cb, &u));
+    ASSERT_OK(
+        objlayer_mp_list_uploads(ol, NULL, "b", SLICE_NULL, SLICE_LIT("a"), "", upload_cb, &u));
     ASSERT_STREQ(u.out.ptr, "a/x|a/x|"); /* key-marker alone skips every upload of "a" */
     buf_clear(&u.out);
     ASSERT_OK(objlayer_mp_list_uploads(ol, NULL, "b", SLICE_NULL, SLICE_LIT("a/x"),
@@ -398,8 +409,7 @@ TEST(object_mp_complete_edit_hook)
         snprintf(parts[i].etag, sizeof(parts[i].etag), "%.35s", info.etag);
         obj_info_release(&info);
     }
-    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 2, &eo, NULL),
-              -ERR_BAD_DIGEST);
+    ASSERT_EQ(objlayer_mp_complete(ol, NULL, "b", "k", id, parts, 2, &eo, NULL), -ERR_BAD_DIGEST);
     ASSERT_STREQ(seen.sums[0], "crc32:AAAAAA==");
     ASSERT_STREQ(seen.sums[1], "");
     obj_info_init(&st);

@@ -283,7 +283,8 @@ TEST(object_review_list_fails_when_drives_fail_listing)
     ASSERT_OK(put(f.ol, "x", (const uint8_t *)"xxxx", 4));
     for (i = 0; i < 3; i++)
         drive_faulty_fail_after(f.drives[i], DRIVE_FAULTY_OP_LIST, 1, -ERR_IO);
-    ASSERT_EQ(objlayer_list(f.ol, NULL, "b", SLICE_NULL, SLICE_NULL, 0, keylist_cb, NULL), -ERR_QUORUM);
+    ASSERT_EQ(objlayer_list(f.ol, NULL, "b", SLICE_NULL, SLICE_NULL, 0, keylist_cb, NULL),
+              -ERR_QUORUM);
     ASSERT(objlayer_bucket_delete(f.ol, NULL, "b") < 0);
     for (i = 0; i < 3; i++)
         drive_faulty_clear(f.drives[i]);

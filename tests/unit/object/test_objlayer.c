@@ -10,7 +10,9 @@
 #include "harness.h"
 #include "object_test.h"
 #include "object/objlayer.h"
+#include "cluster/lock.h"
 #include "storage/drive.h"
+#include "util/clock.h"
 
 #define NDRIVES 4
 
@@ -204,8 +206,9 @@ TEST(object_cond_check_rules)
 
 TEST(object_roundtrip_sizes)
 {
-    static const size_t sizes[] = { 0,           1,           4096,           128 * 1024,
-                                    128 * 1024 + 1, 1024 * 1024, 1024 * 1024 + 1, 3 * 1024 * 1024 + 17 };
+    static const size_t sizes[] = {
+        0, 1, 4096, 128 * 1024, 128 * 1024 + 1, 1024 * 1024, 1024 * 1024 + 1, 3 * 1024 * 1024 + 17
+    };
     struct fixture f;
     size_t i;
 
@@ -588,4 +591,52 @@ TEST(object_new_version_sorts_after_a_future_dated_one)
     ASSERT(info.mtime_ns > future);
     obj_info_release(&info);
     objlayer_close(f.ol);
+}
+
+/*
+ * Name locks come from the lock service (cluster/lock.h): a commit waits for
+ * a lock held elsewhere (another node's writer, here the test), gives up at
+ * the request's deadline with -ERR_BUSY (503 SlowDown) and changes nothing;
+ * once the lock is free the same write commits. A bucket has its own lock.
+ */
+TEST(object_commit_waits_for_the_name_lock)
+{
+    struct lock_service *ls = lock_service_local_new();
+    struct drive *drives[NDRIVES];
+    struct objlayer_config cfg = {
+        .ndrives = NDRIVES, .sync = true, .prebuilt = drives, .locks = ls
+    };
+    struct obj_put_opts opts = { .size = 3 };
+    struct reqctx ctx = { .id = "t" };
+    struct objlayer *ol = NULL;
+    struct lock_held *held;
+    struct buf err = BUF_INIT;
+    struct obj_put *p;
+    int64_t t0;
+    unsigned i;
+
+    for (i = 0; i < NDRIVES; i++)
+        drives[i] = drive_mem_new("mem:l");
+    ASSERT_OK(objlayer_open(&cfg, &ol, &err));
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "b"));
+    ASSERT_OK(lock_acquire(ls, "o/b/k", LOCK_WRITE, clock_mono_ns() + 1000000000LL, &held));
+    ctx.deadline_ns = clock_mono_ns() + 200 * 1000000LL;
+    ASSERT_OK(objlayer_put_begin(ol, &ctx, "b", "k", &opts, &p));
+    ASSERT_OK(obj_put_write(p, "one", 3));
+    t0 = clock_mono_ns();
+    ASSERT_EQ(obj_put_finish(p, NULL), -ERR_BUSY);
+    ASSERT(clock_mono_ns() - t0 >= 150 * 1000000LL);
+    ASSERT_EQ(objlayer_head(ol, NULL, "b", "k", &(struct obj_info){ 0 }), -ERR_KEY_NOT_FOUND);
+    ASSERT_EQ(objlayer_delete(ol, &ctx, "b", "k"), -ERR_BUSY);
+    lock_release(held);
+    ASSERT_OK(put(ol, "b", "k", (const uint8_t *)"two", 3, 3));
+    assert_object(ol, "b", "k", (const uint8_t *)"two", 3);
+    ASSERT_OK(lock_acquire(ls, "b/c", LOCK_WRITE, clock_mono_ns() + 1000000000LL, &held));
+    ctx.deadline_ns = clock_mono_ns() + 100 * 1000000LL;
+    ASSERT_EQ(objlayer_bucket_make(ol, &ctx, "c"), -ERR_BUSY);
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "d")); /* another bucket: its own lock */
+    lock_release(held);
+    buf_release(&err);
+    objlayer_close(ol);
+    lock_service_free(ls);
 }
