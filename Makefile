@@ -80,6 +80,7 @@ run: deps
 # there). Each runner ends with its own summary line.
 test: deps
 	@$(MAKE) --no-print-directory check-layers
+	@$(MAKE) --no-print-directory check-format
 	@$(MAKE) --no-print-directory -j2 DEVELOPER=1 all build/unit
 	@$(MAKE) --no-print-directory test-unit test-e2e
 	@$(MAKE) --no-print-directory test-asan
@@ -118,7 +119,8 @@ format:
 	clang-format -i $(LIB_SRCS) $(wildcard src/*/*.h) src/main.c
 
 check-format:
-	clang-format --dry-run --Werror $(LIB_SRCS) $(wildcard src/*/*.h) src/main.c
+	@clang-format --dry-run --Werror $(LIB_SRCS) $(wildcard src/*/*.h) src/main.c && \
+		echo "check-format: ok"
 
 # libFuzzer targets: the library is built with fuzzer-no-link instrumentation
 # into build-fuzzer/, each fuzz/<target>.c links against it.
