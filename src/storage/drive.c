@@ -20,7 +20,7 @@ drive__register_check(const struct drive_ops *ops)
     BUG_ON(!ops->format_read || !ops->format_write);
     BUG_ON(!ops->bucket_make || !ops->bucket_delete || !ops->bucket_stat || !ops->bucket_list);
     BUG_ON(!ops->shard_create || !ops->shard_append || !ops->shard_finish || !ops->shard_abort);
-    BUG_ON(!ops->shard_read || !ops->tmp_remove || !ops->shard_link);
+    BUG_ON(!ops->shard_read || !ops->tmp_remove || !ops->shard_link || !ops->shard_size);
     BUG_ON(!ops->meta_commit || !ops->meta_read || !ops->meta_delete || !ops->list);
 }
 
@@ -295,6 +295,18 @@ drive_shard_pread(struct shard_reader *r, uint64_t off, void *p, size_t n)
     if (d->ops->shard_pread)
         return d->ops->shard_pread(r, off, p, n);
     return d->ops->shard_read(d, r->vid, r->part, off, p, n);
+}
+
+int
+drive_shard_size(struct shard_reader *r, uint64_t *size)
+{
+    struct drive *d = r->drive;
+
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    if (d->ops->shard_reader_size)
+        return d->ops->shard_reader_size(r, size);
+    return d->ops->shard_size(d, r->vid, r->part, size);
 }
 
 void

@@ -107,6 +107,15 @@ int drive_local_open(const char *path, const struct drive_local_opts *opts, stru
 struct drive *drive_mem_new(const char *name);
 
 /*
+ * A drive of another node (drive_remote.c): every call goes over RPC to
+ * `peer` (borrowed: it must outlive the drive), which serves its drive at
+ * `folder` (drive_serve.c). `endpoint` names it in logs ("http://h:p/f").
+ * Never fails; the drive is online until a call finds otherwise.
+ */
+struct rpc_peer;
+struct drive *drive_remote_new(struct rpc_peer *peer, const char *endpoint, const char *folder);
+
+/*
  * A placeholder for a drive that could not be opened at start-up (unreadable
  * index, permission, I/O error): offline from the start and for the life of
  * the process, so the server can still start and serve from the other drives.
@@ -209,6 +218,8 @@ ssize_t drive_shard_read(struct drive *d, const char *vid, unsigned part, uint64
 int drive_shard_open(struct drive *d, const char *vid, unsigned part, struct shard_reader **out);
 /* Reads up to `n` bytes at `off`; the size read (short only at the end), or -ERR_*. */
 ssize_t drive_shard_pread(struct shard_reader *r, uint64_t off, void *p, size_t n);
+/* The size of the file the reader holds: 0 and `*size`, or -ERR_*. */
+int drive_shard_size(struct shard_reader *r, uint64_t *size);
 /* Closes and frees the reader. */
 void drive_shard_close(struct shard_reader *r);
 /*

@@ -328,6 +328,22 @@ faulty_shard_abort(struct shard_writer *sw)
     free(w);
 }
 
+static int
+faulty_shard_size(struct drive *d, const char *vid, unsigned part, uint64_t *size)
+{
+    struct drive_faulty *f = to_faulty(d);
+    struct shard_reader *r;
+    int rc = fault(f, DRIVE_FAULTY_OP_SHARD_READ);
+
+    if (rc == 0)
+        rc = drive_shard_open(f->inner, vid, part, &r);
+    if (rc == 0) {
+        rc = drive_shard_size(r, size);
+        drive_shard_close(r);
+    }
+    return rc;
+}
+
 static ssize_t
 faulty_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, void *p, size_t n)
 {
@@ -414,6 +430,7 @@ static const struct drive_ops faulty_ops = {
     .shard_finish = faulty_shard_finish,
     .shard_abort = faulty_shard_abort,
     .shard_read = faulty_shard_read,
+    .shard_size = faulty_shard_size,
     .shard_link = faulty_shard_link,
     .tmp_remove = faulty_tmp_remove,
     .meta_commit = faulty_meta_commit,

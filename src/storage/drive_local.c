@@ -951,6 +951,20 @@ local_shard_abort(struct shard_writer *sw)
     free(w);
 }
 
+static int
+local_shard_size(struct drive *d, const char *vid, unsigned part, uint64_t *size)
+{
+    struct drive_local *l = to_local(d);
+    char path[PATH_MAX];
+    struct stat st;
+
+    drive_local__path(l, path, "data/%s/part.%u", vid, part);
+    if (stat(path, &st) < 0)
+        return errno == ENOENT ? -ERR_NOT_FOUND : drive_local__sys_fail(l, errno, "stat", path);
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
 static ssize_t
 local_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, void *p, size_t n)
 {
@@ -1006,6 +1020,18 @@ local_shard_pread(struct shard_reader *sr, uint64_t off, void *p, size_t n)
     drive_local__path(l, path, "data/%s/part.%u", sr->vid, sr->part);
     rc = read_at(l, r->fd, off, p, n, path, &got);
     return rc < 0 ? rc : (ssize_t)got;
+}
+
+static int
+local_reader_size(struct shard_reader *sr, uint64_t *size)
+{
+    struct local_reader *r = container_of(sr, struct local_reader, base);
+    struct stat st;
+
+    if (fstat(r->fd, &st) < 0)
+        return drive_local__sys_fail(to_local(sr->drive), errno, "fstat", sr->vid);
+    *size = (uint64_t)st.st_size;
+    return 0;
 }
 
 static void
@@ -1256,6 +1282,8 @@ static const struct drive_ops local_ops = {
     .shard_open = local_shard_open,
     .shard_pread = local_shard_pread,
     .shard_close = local_shard_close,
+    .shard_reader_size = local_reader_size,
+    .shard_size = local_shard_size,
     .shard_read = local_shard_read,
     .shard_link = local_shard_link,
     .tmp_remove = local_tmp_remove,

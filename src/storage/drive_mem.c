@@ -446,6 +446,23 @@ mem_shard_abort(struct shard_writer *sw)
     free(w);
 }
 
+static int
+mem_shard_size(struct drive *d, const char *vid, unsigned part, uint64_t *size)
+{
+    struct drive_mem *dm = to_mem(d);
+    struct mem_shard *s;
+    int rc = -ERR_NOT_FOUND;
+
+    pthread_mutex_lock(&dm->mu);
+    s = shard_find(dm, vid, part, true);
+    if (s) {
+        *size = s->data.len;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&dm->mu);
+    return rc;
+}
+
 static ssize_t
 mem_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, void *p, size_t n)
 {
@@ -755,6 +772,7 @@ static const struct drive_ops mem_ops = {
     .shard_finish = mem_shard_finish,
     .shard_abort = mem_shard_abort,
     .shard_read = mem_shard_read,
+    .shard_size = mem_shard_size,
     .shard_link = mem_shard_link,
     .tmp_remove = mem_tmp_remove,
     .meta_commit = mem_meta_commit,

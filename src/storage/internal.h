@@ -62,6 +62,10 @@ struct drive_ops {
     int (*shard_open)(struct drive *d, const char *vid, unsigned part, struct shard_reader **out);
     ssize_t (*shard_pread)(struct shard_reader *r, uint64_t off, void *p, size_t n);
     void (*shard_close)(struct shard_reader *r); /* frees r */
+    /* Optional with the three above: the size of the file a reader holds. */
+    int (*shard_reader_size)(struct shard_reader *r, uint64_t *size);
+    /* The size of committed shard file `part` of `vid`; -ERR_NOT_FOUND. */
+    int (*shard_size)(struct drive *d, const char *vid, unsigned part, uint64_t *size);
     int (*shard_link)(struct drive *d, const char *dst_vid, const struct drive_link *links,
                       size_t n);
     int (*tmp_remove)(struct drive *d, const char *vid);

@@ -102,9 +102,9 @@ common_buckets(struct drive *d)
     ASSERT_OK(drive_bucket_list(d, &ents, &n));
     ASSERT_EQ(n, 0);
     free(ents);
-    ASSERT_EQ(drive_bucket_make(d, "0123456789012345678901234567890123456789012345678901234567890123",
-                                1),
-              -ERR_INVAL);
+    ASSERT_EQ(
+        drive_bucket_make(d, "0123456789012345678901234567890123456789012345678901234567890123", 1),
+        -ERR_INVAL);
 }
 
 static UNUSED void
@@ -259,8 +259,8 @@ common_stop_cb(void *arg, const struct drive_list_ent *ent)
 static UNUSED void
 common_listing(struct drive *d)
 {
-    static const char *const keys[] = { "a/b", "a", "a/", "\xff\xff", "a\xff", "a\xff\xff",
-                                        "b c", "../x", "a b", "ab", "a/c/d", "\xff" };
+    static const char *const keys[] = { "a/b", "a",    "a/",  "\xff\xff", "a\xff", "a\xff\xff",
+                                        "b c", "../x", "a b", "ab",       "a/c/d", "\xff" };
     size_t i;
     int n = 0;
 
@@ -269,16 +269,15 @@ common_listing(struct drive *d)
         common_put_inline(d, "b", keys[i]);
     common_expect_list(d, SLICE_NULL, SLICE_NULL, 0,
                        "../x|a|a b|a/|a/b|a/c/d|ab|a\xff|a\xff\xff|b c|\xff|\xff\xff|");
-    common_expect_list(d, SLICE_LIT("a"), SLICE_NULL, 0,
-                       "a|a b|a/|a/b|a/c/d|ab|a\xff|a\xff\xff|");
+    common_expect_list(d, SLICE_LIT("a"), SLICE_NULL, 0, "a|a b|a/|a/b|a/c/d|ab|a\xff|a\xff\xff|");
     common_expect_list(d, SLICE_LIT("a/"), SLICE_NULL, 0, "a/|a/b|a/c/d|");
     common_expect_list(d, SLICE_LIT("a/"), SLICE_LIT("a/"), 0, "a/b|a/c/d|");
     common_expect_list(d, SLICE_LIT("a"), SLICE_LIT("a/b"), 2, "a/c/d|ab|");
     common_expect_list(d, SLICE_LIT("a\xff"), SLICE_NULL, 0, "a\xff|a\xff\xff|");
     common_expect_list(d, SLICE_LIT("\xff"), SLICE_NULL, 0, "\xff|\xff\xff|");
     common_expect_list(d, SLICE_LIT("\xff\xff"), SLICE_NULL, 0, "\xff\xff|");
-    common_expect_list(d, SLICE_LIT("a"), SLICE_LIT("0"), 1, "a|");   /* after < prefix */
-    common_expect_list(d, SLICE_LIT("a/"), SLICE_LIT("b"), 0, "");    /* after past the prefix */
+    common_expect_list(d, SLICE_LIT("a"), SLICE_LIT("0"), 1, "a|"); /* after < prefix */
+    common_expect_list(d, SLICE_LIT("a/"), SLICE_LIT("b"), 0, "");  /* after past the prefix */
     common_expect_list(d, SLICE_LIT("zz"), SLICE_NULL, 0, "");
     common_expect_list(d, SLICE_NULL, SLICE_LIT("b c"), 0, "\xff|\xff\xff|");
     common_expect_list(d, SLICE_NULL, SLICE_NULL, 3, "../x|a|a b|");

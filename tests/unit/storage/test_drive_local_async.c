@@ -63,7 +63,7 @@ TEST(storage_async_commit_groups_and_lands)
     struct drive *d = open_drive();
     struct obj_meta *metas = xcalloc(NCOMMITS, sizeof(*metas));
     struct done_arg *args = xcalloc(NCOMMITS, sizeof(*args));
-    char (*keys)[16] = xcalloc(NCOMMITS, sizeof(*keys));
+    char(*keys)[16] = xcalloc(NCOMMITS, sizeof(*keys));
     int *rcs = xcalloc(NCOMMITS, sizeof(*rcs));
     struct latch latch;
     unsigned i;

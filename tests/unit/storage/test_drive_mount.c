@@ -26,7 +26,7 @@
 struct disks {
     char root[4096];
     char sib[4200];             /* the sibling drive's folder, its disk mounted */
-    char dir[4200], disk[4200];     /* the drive under test and its disk */
+    char dir[4200], disk[4200]; /* the drive under test and its disk */
 };
 
 static void
@@ -48,8 +48,8 @@ static void
 bind(const char *from, const char *to)
 {
     if (mount(from, to, NULL, MS_BIND, NULL) < 0)
-        harness_fail(__FILE__, __LINE__, "mount --bind %s %s: %s (the test needs root)", from,
-                     to, strerror(errno));
+        harness_fail(__FILE__, __LINE__, "mount --bind %s %s: %s (the test needs root)", from, to,
+                     strerror(errno));
 }
 
 static void

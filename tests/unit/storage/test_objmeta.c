@@ -153,14 +153,31 @@ TEST(storage_objmeta_range_checks)
     for (c = 0; c < 8; c++) {
         sample(&m, false);
         switch (c) {
-        case 0: m.k = 0; break;
-        case 1: m.k = 10; m.m = 7; break;
-        case 2: m.shard_idx = 6; break;
-        case 3: m.dist[2] = 6; break;
-        case 4: m.vid[3] = 'G'; break;
-        case 5: m.vid[31] = '\0'; break;
-        case 6: buf_add(&m.inline_data, "x", 1); break; /* inline bytes on a non-inline record */
-        case 7: buf_add(&m.headers, "dangling", 8); break;
+        case 0:
+            m.k = 0;
+            break;
+        case 1:
+            m.k = 10;
+            m.m = 7;
+            break;
+        case 2:
+            m.shard_idx = 6;
+            break;
+        case 3:
+            m.dist[2] = 6;
+            break;
+        case 4:
+            m.vid[3] = 'G';
+            break;
+        case 5:
+            m.vid[31] = '\0';
+            break;
+        case 6:
+            buf_add(&m.inline_data, "x", 1);
+            break; /* inline bytes on a non-inline record */
+        case 7:
+            buf_add(&m.headers, "dangling", 8);
+            break;
         }
         ASSERT_EQ(objmeta_validate(&m), -ERR_INVAL);
         buf_clear(&rec);
@@ -258,12 +275,24 @@ TEST(storage_objmeta_parts_range_checks)
         sample_parts(&m);
         p = (struct obj_part *)(void *)m.parts.ptr;
         switch (c) {
-        case 0: m.size++; break;                 /* sizes do not add up */
-        case 1: p[1].number = 1; break;          /* not ascending */
-        case 2: p[2].number = 10001; break;      /* beyond 10,000 */
-        case 3: p[0].number = 0; break;          /* part 0 */
-        case 4: m.is_inline = true; break;       /* parts are never inline */
-        case 5: buf_add(&m.parts, "x", 1); break; /* a partial entry */
+        case 0:
+            m.size++;
+            break; /* sizes do not add up */
+        case 1:
+            p[1].number = 1;
+            break; /* not ascending */
+        case 2:
+            p[2].number = 10001;
+            break; /* beyond 10,000 */
+        case 3:
+            p[0].number = 0;
+            break; /* part 0 */
+        case 4:
+            m.is_inline = true;
+            break; /* parts are never inline */
+        case 5:
+            buf_add(&m.parts, "x", 1);
+            break; /* a partial entry */
         }
         ASSERT_EQ(objmeta_validate(&m), -ERR_INVAL);
         if (c != 5) {
@@ -297,9 +326,8 @@ TEST(storage_objmeta_remove_header)
     while (objmeta_header_next(&m, &pos, &n, &v))
         count++;
     ASSERT_EQ(count, 2);
-    ASSERT_OK(objmeta_validate(&(struct obj_meta){ .vid = "0123456789abcdef0123456789abcdef",
-                                                   .k = 1,
-                                                   .headers = m.headers }));
+    ASSERT_OK(objmeta_validate(&(struct obj_meta){
+        .vid = "0123456789abcdef0123456789abcdef", .k = 1, .headers = m.headers }));
     objmeta_remove_header(&m, "a");
     objmeta_remove_header(&m, "b");
     ASSERT_EQ(m.headers.len, 0);
