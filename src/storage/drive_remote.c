@@ -39,8 +39,8 @@
 #define DRIVE_REMOTE_CALL_NS (5 * 1000000000LL)  /* a small call */
 #define DRIVE_REMOTE_STEP_NS (15 * 1000000000LL) /* each step of a stream */
 #define SHARD_SIZE_HEADER "X-Basalt-Shard-Size"
-#define DRIVE_REMOTE_LIST_PAGE 1000 /* rows per listing call (drive_serve.c answers at most this)  \
-                                     */
+/* Rows per listing call (drive_serve.c answers at most this many). */
+#define DRIVE_REMOTE_LIST_PAGE 1000
 
 struct drive_remote {
     struct drive base;
