@@ -15,6 +15,7 @@
 #include <getopt.h>
 
 #include "cluster/endpoint.h"
+#include "cluster/layout.h"
 #include "server/server.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -40,6 +41,13 @@ usage(FILE *f)
             "Serves the S3 API over DRIVE folders (erasure coded). A DRIVE may use\n"
             "ellipses: /srv/d{1...4} is /srv/d1 /srv/d2 /srv/d3 /srv/d4.\n"
             "\n"
+            "A cluster: every node runs the same command with the same DRIVE URLs,\n"
+            "each with its own --address; a node serves the drives whose HOST:PORT\n"
+            "is its address, and reaches the others over the same port:\n"
+            "  basalt server --address 10.0.0.1:9000 'http://10.0.0.{1...4}:9000/srv/d{1...2}'\n"
+            "Nodes must share BASALT_ROOT_USER/BASALT_ROOT_PASSWORD (or\n"
+            "BASALT_CLUSTER_SECRET, which then keys node-to-node calls).\n"
+            "\n"
             "options:\n"
             "  --address HOST:PORT   listen address (default %s)\n"
             "  --region NAME         S3 region (default us-east-1)\n"
@@ -64,6 +72,8 @@ usage(FILE *f)
             "environment:\n"
             "  BASALT_ROOT_USER      root access key (at least 3 characters)\n"
             "  BASALT_ROOT_PASSWORD  root secret key (at least 8 characters)\n"
+            "  BASALT_CLUSTER_SECRET the key of node-to-node calls (default: derived from\n"
+            "                        the root credentials); the same on every node\n"
             "  Without them the server starts only on a loopback address, with the\n"
             "  development credentials %s / %s.\n",
             SERVER_DEFAULT_ADDRESS, SERVER_DEFAULT_IDLE_TIMEOUT, DEV_USER, DEV_PASSWORD);
@@ -408,6 +418,49 @@ run(struct server_opts *o)
     return 0;
 }
 
+/*
+ * The layout of the drive arguments, marked with this node (--address).
+ * Folders: a single node, every drive local, `drives` the folders in order.
+ * URLs: a cluster node. 0, or 2 (a usage error, said on stderr).
+ */
+static int
+build_layout(int argc, char **argv, struct server_opts *o, struct layout **out,
+             struct endpoint_list *drives)
+{
+    struct layout_opts lo = { 0 };
+    struct buf errmsg = BUF_INIT, host = BUF_INIT, warn = BUF_INIT;
+    const struct endpoint *e;
+    struct layout *l = NULL;
+    uint16_t port = 0;
+    size_t n, i;
+    int rc = endpoint_split_address(o->cfg.address, &host, &port, &errmsg);
+
+    lo.default_port = port;
+    if (rc == 0)
+        rc = layout_from_args(argc, argv, &lo, &l, &errmsg);
+    if (rc == 0)
+        rc = layout_mark_local(l, o->cfg.address, &errmsg);
+    if (rc < 0) {
+        fprintf(stderr, "basalt server: %s\n", errmsg.ptr);
+        layout_free(l);
+        rc = 2;
+        goto out;
+    }
+    if (layout_spread_warnings(l, &warn))
+        fprintf(stderr, "basalt server: warning: %s", warn.ptr);
+    e = layout_pool_drives(l, 0, &n);
+    for (i = 0; i < n && !layout_is_cluster(l); i++) {
+        drives->items = xrealloc(drives->items, (drives->n + 1) * sizeof(*drives->items));
+        drives->items[drives->n++] = xstrdup(e[i].path);
+    }
+    *out = l;
+out:
+    buf_release(&errmsg);
+    buf_release(&host);
+    buf_release(&warn);
+    return rc;
+}
+
 int
 cmd_server(int argc, char **argv)
 {
@@ -417,7 +470,7 @@ cmd_server(int argc, char **argv)
                                       .max_memory = SERVER_DEFAULT_MAX_MEMORY,
                                       .idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT } };
     struct endpoint_list drives = ENDPOINT_LIST_INIT;
-    struct buf errmsg = BUF_INIT;
+    struct layout *layout = NULL;
     size_t i;
     int rc;
 
@@ -432,11 +485,9 @@ cmd_server(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if (endpoint_expand_all(argc - optind, argv + optind, &drives, &errmsg) < 0) {
-        fprintf(stderr, "basalt server: %s\n", errmsg.ptr);
-        rc = 2;
+    rc = build_layout(argc - optind, argv + optind, &o, &layout, &drives);
+    if (rc != 0)
         goto out;
-    }
     if (pick_credentials(&o) < 0) {
         rc = 2;
         goto out;
@@ -446,6 +497,8 @@ cmd_server(int argc, char **argv)
     o.cfg.domains = (const char *const *)o.domains;
     o.cfg.ndomains = o.ndomains;
     o.cfg.path_prefix = o.path_prefix;
+    o.cfg.layout = layout;
+    o.cfg.cluster_secret = getenv("BASALT_CLUSTER_SECRET");
     rc = run(&o);
 out:
     for (i = 0; i < o.ndomains; i++)
@@ -453,6 +506,6 @@ out:
     free(o.domains);
     free(o.path_prefix);
     endpoint_list_release(&drives);
-    buf_release(&errmsg);
+    layout_free(layout);
     return rc;
 }

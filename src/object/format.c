@@ -139,8 +139,32 @@ format_write_one(struct drive *d, const struct format *f, size_t pos)
 }
 
 /* Reads every drive's format; formats fresh or replaced drives; checks slots. */
-int
-object__agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf *errmsg)
+#define AGREE_WAIT 1 /* agree_once(): not yet; `errmsg` says what it waits for */
+
+/*
+ * Writes the format of a fresh deployment to drive `i`. Another node may
+ * have formatted it back from what this node wrote to the others a moment
+ * ago (a fresh cluster read half-way): the same format there is fine.
+ */
+static int
+format_fresh_one(struct objlayer *ol, const struct format *ref, size_t i)
+{
+    struct buf text = BUF_INIT, why = BUF_INIT;
+    struct format got = { 0 };
+    int rc = format_write_one(ol->drives[i], ref, i);
+
+    if (rc == -ERR_EXISTS && drive_format_read(ol->drives[i], &text) == 0 &&
+        format_parse(buf_slice(&text), &got, &why) == 0 &&
+        !strcmp(got.deployment_id, ref->deployment_id) && !strcmp(got.this_id, ref->ids[i]))
+        rc = 0;
+    format_release(&got);
+    buf_release(&text);
+    buf_release(&why);
+    return rc;
+}
+
+static int
+agree_once(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf *errmsg)
 {
     struct format *fmts = xcalloc(ol->ndrives, sizeof(*fmts));
     struct format ref = { 0 };
@@ -185,7 +209,7 @@ object__agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, st
                      "drive %s cannot be read and no other drive is formatted: not formatting "
                      "a new deployment until every drive answers",
                      drive_endpoint(ol->drives[i]));
-            rc = -ERR_OFFLINE;
+            rc = ol->wait ? AGREE_WAIT : -ERR_OFFLINE;
             goto out;
         }
         /* Checked before any format.json is written: a refused start leaves nothing formatted. */
@@ -198,6 +222,13 @@ object__agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, st
             rc = -ERR_INVAL;
             goto out;
         }
+    }
+    if (nfmt == 0 && !ol->format_fresh) {
+        /* Exactly one node formats a fresh cluster (the first): the others adopt its format. */
+        buf_addf(errmsg, "no drive is formatted yet: waiting for %s to format the deployment",
+                 ol->formatter ? ol->formatter : "the first node");
+        rc = ol->wait ? AGREE_WAIT : -ERR_OFFLINE;
+        goto out;
     }
     if (nfmt == 0) {
         ref.set_size = set_size;
@@ -232,8 +263,22 @@ object__agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, st
                      "order of the drives on the command line)",
                      ep, fmts[i].this_id, ref.ids[i]);
             rc = -ERR_INVAL;
+        } else if (have[i] == 0 && nfmt > 0 && drive_is_remote(ol->drives[i])) {
+            /* Another node's empty drive: that node formats it back, never this one. */
+        } else if (have[i] == 0 && nfmt > 0 && !ol->format_fresh && !ol->format_settled &&
+                   ol->wait) {
+            /*
+             * This node's empty drive while others are formatted: replaced, or the
+             * first node formatting a fresh cluster right now? Look again in a moment.
+             */
+            ol->format_settled = true;
+            buf_addf(errmsg,
+                     "drive %s has no format.json yet while others have: looking again "
+                     "before formatting it back",
+                     ep);
+            rc = AGREE_WAIT;
         } else if (have[i] == 0) {
-            rc = format_write_one(ol->drives[i], &ref, i);
+            rc = nfmt ? format_write_one(ol->drives[i], &ref, i) : format_fresh_one(ol, &ref, i);
             if (rc < 0) {
                 buf_addf(errmsg, "drive %s: cannot write format.json: %s", ep, err_msg(rc));
             } else if (nfmt > 0) {
@@ -321,5 +366,39 @@ object__format_back(struct objlayer *ol, size_t pos)
     format_release(&ref);
     if (rc == 0)
         __atomic_add_fetch(&ol->drives_formatted, 1, __ATOMIC_RELAXED);
+    return rc;
+}
+
+/* Asks again, before the next try, the drives that did not answer (another node up since?). */
+static void
+recheck_offline(struct objlayer *ol)
+{
+    size_t i;
+
+    for (i = 0; i < ol->ndrives; i++)
+        if (!drive_is_online(ol->drives[i]))
+            drive_check(ol->drives[i]);
+}
+
+int
+object__agree_format(struct objlayer *ol, unsigned set_size, unsigned parity, struct buf *errmsg)
+{
+    struct buf why = BUF_INIT;
+    int rc;
+
+    for (;;) {
+        buf_clear(&why);
+        rc = agree_once(ol, set_size, parity, &why);
+        if (rc != AGREE_WAIT)
+            break;
+        if (ol->wait(ol->wait_arg, why.ptr) < 0) {
+            rc = -ERR_OFFLINE;
+            break;
+        }
+        recheck_offline(ol);
+    }
+    if (rc < 0)
+        buf_addslice(errmsg, buf_slice(&why));
+    buf_release(&why);
     return rc;
 }

@@ -676,6 +676,27 @@ object__heal(struct objlayer *ol, const char *bucket, struct slice prefix, struc
 
 /* ---- the heal worker ---- */
 
+/* Whether a drive the item is about (its key's set; any, for a whole heal) is offline now. */
+static bool
+item_misses_a_drive(struct objlayer *ol, const struct heal_item *it)
+{
+    size_t i;
+    unsigned j;
+
+    if (it->key) {
+        const struct eset *set = object__pick_set(ol, it->bucket, it->key);
+
+        for (j = 0; j < set->n; j++)
+            if (!drive_is_online(set->drives[j]))
+                return true;
+        return false;
+    }
+    for (i = 0; i < ol->ndrives; i++)
+        if (!drive_is_online(ol->drives[i]))
+            return true;
+    return false;
+}
+
 static void
 heal_item_run(struct objlayer *ol, struct heal_item *it)
 {
@@ -703,7 +724,11 @@ object__heal_main(void *arg)
     pthread_setname_np(pthread_self(), "heal");
     while ((it = object__heal_dequeue(ol)) != NULL) {
         heal_item_run(ol, it);
-        object__heal_item_free(it);
+        /* an offline drive may still miss what the item is about: again when it is back */
+        if (item_misses_a_drive(ol, it))
+            object__heal_park(ol, it);
+        else
+            object__heal_item_free(it);
     }
     return NULL;
 }

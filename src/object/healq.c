@@ -11,11 +11,34 @@
 #include "object/internal.h"
 #include "util/clock.h"
 
+static bool
+set_has_offline(const struct eset *set)
+{
+    unsigned j;
+
+    for (j = 0; j < set->n; j++)
+        if (!drive_is_online(set->drives[j]))
+            return true;
+    return false;
+}
+
 void
 object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key)
 {
     struct heal_item *it;
 
+    /*
+     * A write that missed a drive which is offline now (a node down): there
+     * is nothing to heal until it is back, and healing would only read every
+     * drive for nothing. Parked at once.
+     */
+    if (key && set_has_offline(object__pick_set(ol, bucket, key))) {
+        it = xcalloc(1, sizeof(*it));
+        it->bucket = xstrdup(bucket);
+        it->key = xstrdup(key);
+        object__heal_park(ol, it);
+        return;
+    }
     pthread_mutex_lock(&ol->heal_mu);
     if (ol->heal_len >= OBJ_HEAL_QUEUE_MAX || ol->stopping) {
         bool full = !ol->stopping;
@@ -68,4 +91,37 @@ object__heal_item_free(struct heal_item *it)
     free(it->bucket);
     free(it->key);
     free(it);
+}
+
+void
+object__heal_park(struct objlayer *ol, struct heal_item *it)
+{
+    pthread_mutex_lock(&ol->heal_mu);
+    if (ol->nwaiting < OBJ_HEAL_WAITING_MAX && !ol->stopping) {
+        list_add_tail(&ol->heal_waiting, &it->link);
+        ol->nwaiting++;
+        it = NULL;
+    }
+    pthread_mutex_unlock(&ol->heal_mu);
+    if (it)
+        log_warn(
+            &(struct log_ctx){ .bucket = it->bucket, .key = it->key, .event = "heal_queue_full" },
+            "too many objects wait for offline drives: this one is left to the scanner");
+    object__heal_item_free(it);
+}
+
+void
+object__heal_wake(struct objlayer *ol)
+{
+    pthread_mutex_lock(&ol->heal_mu);
+    if (ol->nwaiting) {
+        log_info(&(struct log_ctx){ .event = "heal_resumed" },
+                 "a drive is back: healing the %zu objects written while it was away",
+                 ol->nwaiting);
+        list_splice_tail(&ol->heal_queue, &ol->heal_waiting);
+        ol->heal_len += ol->nwaiting;
+        ol->nwaiting = 0;
+        pthread_cond_broadcast(&ol->heal_cv);
+    }
+    pthread_mutex_unlock(&ol->heal_mu);
 }

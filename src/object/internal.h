@@ -33,6 +33,7 @@
 #define OBJ_LOCK_WAIT_NS (10 * 1000000000LL) /* longest wait for a name lock: then SlowDown */
 #define OBJ_PUT_STRIPES 3 /* shard buffers per streaming PUT (put.c flush_block) */
 #define OBJ_HEAL_QUEUE_MAX 10000
+#define OBJ_HEAL_WAITING_MAX 100000 /* items parked until an offline drive is back */
 #define OBJ_STALE_UPLOAD_NS (24 * 3600 * 1000000000LL) /* default age of stale uploads */
 
 /* An erasure set: a fixed group of drives that store whole objects together. */
@@ -98,6 +99,11 @@ struct objlayer {
     int64_t next_bucket_refresh_ns; /* monitor thread only */
     objlayer_notify_fn *notify;     /* objlayer_config's: tells the other nodes */
     void *notify_arg;
+    bool format_fresh;      /* objlayer_config's (format.c) */
+    bool format_settled;    /* format.c: looked twice before formatting back */
+    const char *formatter;  /* objlayer_config's, borrowed during open */
+    objlayer_wait_fn *wait; /* objlayer_config's, during open */
+    void *wait_arg;
 
     struct workq *hashq;      /* hashing workers (PUTs' MD5, in batches: object__md5_batch) */
     pthread_mutex_t codec_mu; /* protects codecs */
@@ -109,10 +115,12 @@ struct objlayer {
     bool *reattach_said;         /* per drive: drive_not_reattached logged (drive_mu) */
     pthread_mutex_t heal_obj_mu; /* one object heal at a time (heal.c) */
 
-    pthread_mutex_t heal_mu; /* protects heal_queue, heal_len, stopping */
+    pthread_mutex_t heal_mu; /* protects heal_queue, heal_len, heal_waiting, nwaiting, stopping */
     pthread_cond_t heal_cv;
     struct list_node heal_queue;
     size_t heal_len;
+    struct list_node heal_waiting; /* healed while a drive of the set was offline: again later */
+    size_t nwaiting;
     int64_t heal_full_logged_ns; /* last "heal_queue_full" log line (relaxed atomics) */
     bool stopping;
     pthread_t heal_thread;
@@ -431,6 +439,15 @@ int object__format_is_drive(void *arg, struct slice text);
 void object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key);
 struct heal_item *object__heal_dequeue(struct objlayer *ol);
 void object__heal_item_free(struct heal_item *it);
+/*
+ * Parks an item that was healed while a drive of its set was offline (that
+ * drive may still miss what the item is about): it is queued again, with
+ * every parked item, by object__heal_wake() when a drive comes back. Takes
+ * the item (dropped, and said, past OBJ_HEAL_WAITING_MAX: the scanner finds
+ * it later).
+ */
+void object__heal_park(struct objlayer *ol, struct heal_item *it);
+void object__heal_wake(struct objlayer *ol);
 /*
  * heal.c: a replaced drive of this node (position `pos`) formatted back (1),
  * its own disk remounted and taken back (2), or nothing to do (0).

@@ -41,6 +41,23 @@ bucket_refresh_tick(struct objlayer *ol)
     object__bucket_refresh(ol);
 }
 
+/*
+ * Asks another node's drives that went offline whether they are back (that
+ * node restarted, or the network healed); true if one is.
+ */
+static bool
+recheck_remote(struct objlayer *ol)
+{
+    bool back = false;
+    size_t i;
+
+    for (i = 0; i < ol->ndrives; i++)
+        if (drive_is_remote(ol->drives[i]) && !drive_is_online(ol->drives[i]) &&
+            drive_check(ol->drives[i]) == 0)
+            back = true;
+    return back;
+}
+
 void *
 object__monitor_main(void *arg)
 {
@@ -64,6 +81,8 @@ object__monitor_main(void *arg)
                 changed = true;
         if (changed)
             object__heal_enqueue(ol, NULL, NULL);
+        if (recheck_remote(ol) || changed)
+            object__heal_wake(ol); /* what was healed while a drive was away, again */
         mp_cleanup_tick(ol);
         bucket_refresh_tick(ol);
         /*

@@ -133,6 +133,7 @@ init_locks(struct objlayer *ol)
     pthread_mutex_init(&ol->heal_obj_mu, NULL);
     pthread_cond_init(&ol->heal_cv, NULL);
     list_init(&ol->heal_queue);
+    list_init(&ol->heal_waiting);
 }
 
 int
@@ -153,6 +154,10 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
     ol->sync = cfg->sync;
     ol->notify = cfg->notify;
     ol->notify_arg = cfg->notify_arg;
+    ol->format_fresh = cfg->format_fresh || !cfg->formatter;
+    ol->formatter = cfg->formatter;
+    ol->wait = cfg->wait;
+    ol->wait_arg = cfg->wait_arg;
     ol->locks = cfg->locks;
     if (!ol->locks) {
         ol->locks = lock_service_local_new();
@@ -222,6 +227,8 @@ objlayer_close(struct objlayer *ol)
             drive_close(ol->drives[i]);
     while (!list_is_empty(&ol->heal_queue))
         object__heal_item_free(container_of(list_pop(&ol->heal_queue), struct heal_item, link));
+    while (!list_is_empty(&ol->heal_waiting))
+        object__heal_item_free(container_of(list_pop(&ol->heal_waiting), struct heal_item, link));
     for (k = 0; k <= ERASURE_MAX_SHARDS; k++)
         for (m = 0; m <= ERASURE_MAX_SHARDS; m++)
             erasure_free(ol->codecs[k][m]);
@@ -257,7 +264,7 @@ objlayer_stream_mem(struct objlayer *ol)
 }
 
 bool
-objlayer_has_quorum(struct objlayer *ol, bool for_writes)
+objlayer_has_quorum(struct objlayer *ol, bool for_writes, bool without_this_node)
 {
     unsigned s, j;
 
@@ -266,7 +273,8 @@ objlayer_has_quorum(struct objlayer *ol, bool for_writes)
         unsigned online = 0, need = set->k;
 
         for (j = 0; j < set->n; j++)
-            online += drive_is_online(set->drives[j]);
+            online += drive_is_online(set->drives[j]) &&
+                      (!without_this_node || drive_is_remote(set->drives[j]));
         if (for_writes)
             /* New objects raise parity for offline drives, up to half the set. */
             need = object__write_quorum(set->n - set->n / 2, set->n / 2);

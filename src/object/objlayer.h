@@ -36,6 +36,14 @@ struct lock_service; /* cluster/lock.h */
  */
 typedef void objlayer_notify_fn(void *arg, const char *topic, const char *name);
 
+/*
+ * Called while opening is waiting for other nodes (their drives to answer,
+ * the first node to format a fresh deployment), about once a second with a
+ * sentence saying what for: returns 0 to go on waiting (after a pause of
+ * its own, about a second), < 0 to give up (the open then fails).
+ */
+typedef int objlayer_wait_fn(void *arg, const char *waiting_for);
+
 struct objlayer_config {
     const char *const *drives; /* drive folders, in the order given on the command line */
     size_t ndrives;
@@ -51,6 +59,16 @@ struct objlayer_config {
     struct lock_service *locks;
     objlayer_notify_fn *notify; /* NULL: one node, nobody to tell */
     void *notify_arg;
+    /*
+     * A deployment with no formatted drive: this node formats it
+     * (`format_fresh`: single-node mode, and the first node of a cluster),
+     * or waits for `formatter` (its name, for the message) to do it. A fresh
+     * deployment is formatted only once every drive answers.
+     */
+    bool format_fresh;
+    const char *formatter;
+    objlayer_wait_fn *wait; /* NULL: fail instead of waiting */
+    void *wait_arg;
     /* Tests may pass drives already opened (drive_mem_new, drive_faulty_new): */
     struct drive **prebuilt; /* NULL, or ndrives drives; ownership passes to the layer */
 };
@@ -348,9 +366,11 @@ size_t objlayer_get_mem(struct objlayer *ol);
 /*
  * Health, from the drives' online flags (no I/O): with `for_writes` false,
  * whether every set has read quorum (k drives) online; with true, whether
- * every set has write quorum online for new objects.
+ * every set has write quorum online for new objects. With
+ * `without_this_node`, counting only the other nodes' drives (would the
+ * cluster still have quorum if this node went down for maintenance?).
  */
-bool objlayer_has_quorum(struct objlayer *ol, bool for_writes);
+bool objlayer_has_quorum(struct objlayer *ol, bool for_writes, bool without_this_node);
 
 /* Per-drive state for the admin API: endpoint, online, set index. */
 struct objlayer_drive_state {

@@ -523,25 +523,37 @@ static s3_op_fn *const op_fns[] = {
 };
 
 /*
- * Health, unauthenticated, for load balancers and orchestrators:
+ * Health, unauthenticated, for load balancers and orchestrators (also under
+ * MinIO's paths, /minio/health/..., for compose files and probes written for
+ * MinIO):
  *   live     the process answers (200);
  *   ready    every erasure set has read quorum online: it can serve reads (else 503);
- *   cluster  every set has write quorum online: it can take writes (else 503).
+ *   cluster  every set has write quorum online: it can take writes (else 503);
+ *            with ?maintenance=true, 412 when taking this node down would
+ *            leave a set without write quorum (a rolling restart must wait).
  */
 static void
 send_health(struct s3_call *call, const char *key)
 {
     struct buf body = BUF_INIT;
-    bool ok = true;
+    const char *why = "not enough drives online\n";
+    unsigned status = 200;
+    struct slice v;
 
-    if (!strcmp(key, "health/ready"))
-        ok = objlayer_has_quorum(call->s3->ol, false);
-    else if (!strcmp(key, "health/cluster"))
-        ok = objlayer_has_quorum(call->s3->ol, true);
+    if (!strcmp(key, "health/ready") && !objlayer_has_quorum(call->s3->ol, false, false))
+        status = 503;
+    if (!strcmp(key, "health/cluster") && !objlayer_has_quorum(call->s3->ol, true, false))
+        status = 503;
+    if (status == 200 && !strcmp(key, "health/cluster") &&
+        http_req_param(call->req, "maintenance", &v) && slice_eq_cstr(v, "true") &&
+        !objlayer_has_quorum(call->s3->ol, true, true)) {
+        status = 412;
+        why = "taking this node down would leave an erasure set without write quorum\n";
+    }
     if (!call->req->is_head)
-        buf_adds(&body, ok ? "OK\n" : "not enough drives online\n");
+        buf_adds(&body, status == 200 ? "OK\n" : why);
     http_resp_header(call->req, "Content-Type", "text/plain");
-    http_resp_buf(call->req, ok ? 200 : 503, &body);
+    http_resp_buf(call->req, status, &body);
     buf_release(&body);
 }
 
@@ -594,6 +606,12 @@ split_target(struct s3_call *call)
         slice_starts_with(req->path, SLICE_LIT("/" S3_RESERVED_BUCKET "/health/")) &&
         s3_path_split(req->arena, req->path, &call->bucket, &call->key, &call->key_len) == 0)
         return 0;
+    /* MinIO's health paths, for probes written for MinIO: at the root only */
+    if (slice_starts_with(req->path, SLICE_LIT("/minio/health/")) &&
+        s3_path_split(req->arena, req->path, &call->bucket, &call->key, &call->key_len) == 0) {
+        call->bucket = arena_strdup(req->arena, S3_RESERVED_BUCKET);
+        return 0;
+    }
     if (rc == -ERR_NOT_FOUND)
         s3__send_error_code(call, rc, "NotFound",
                             arena_printf(req->arena,

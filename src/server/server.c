@@ -1,12 +1,24 @@
 /*
- * server/server.c: start-up and shutdown of one server. Order matters:
- * the object layer opens first (formats or checks the drives, self-checks
- * the codec), then the S3 layer over it, then the HTTP listener; shutdown
- * runs the other way, so that no request ever reaches a closed layer.
+ * server/server.c: start-up and shutdown of one server, single node or a
+ * node of a cluster. Order matters:
+ *
+ *   single node  bind -> object layer (formats or checks the drives,
+ *                self-checks the codec) -> S3 layer -> serve
+ *   cluster      bind -> the node (cluster.c: its drives opened, RPC server
+ *                and client, locks) -> serve RPC (the other nodes need this
+ *                node's drives to format and agree; S3 answers 503 until
+ *                ready) -> handshake -> object layer over every node's
+ *                drives (waits, saying what for, until enough of them
+ *                answer) -> S3 layer -> ready
+ *
+ * and shutdown runs the other way, so that no request ever reaches a closed
+ * layer.
  *
  * Threads: libmicrohttpd's polling thread and one thread per connection
  * (request handlers, blocking); the object layer's own I/O workers,
- * committers and heal worker. The main thread only waits for a signal.
+ * committers, heal and monitor threads; in a cluster, the RPC client's
+ * prober, the lock service's call queues and refresher, and the cluster's
+ * maintenance thread. The main thread only waits for a signal.
  */
 #include "util/base.h"
 
@@ -14,17 +26,26 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
 
+#include "cluster/layout.h"
+#include "cluster/rpc_auth.h"
 #include "http/http.h"
 #include "obs/log.h"
 #include "object/objlayer.h"
 #include "s3/s3.h"
+#include "server/cluster.h"
+#include "storage/drive.h"
 #include "util/err.h"
 
 struct server {
     struct objlayer *ol;
     struct s3 *s3;
+    struct s3 *_Atomic serving; /* s3 once ready: until then S3 requests get 503 */
+    struct cluster *cluster;    /* NULL on a single node */
     struct http_server *http;
+    bool stop_asked; /* a signal came while starting (main thread only) */
 };
 
 void
@@ -39,6 +60,140 @@ server_block_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Before the S3 layer is ready (a cluster node starting): alive, not ready. */
+static void
+answer_starting(struct http_req *req)
+{
+    struct buf body = BUF_INIT;
+    bool live = slice_eq_cstr(req->path, "/basalt/health/live") ||
+                slice_eq_cstr(req->path, "/minio/health/live");
+
+    if (!req->is_head)
+        buf_adds(&body, live ? "OK\n" : "starting: waiting for the other nodes\n");
+    http_resp_header(req, "Content-Type", "text/plain");
+    http_resp_header(req, "Retry-After", "1");
+    http_resp_buf(req, live ? 200 : 503, &body);
+    buf_release(&body);
+}
+
+/* The HTTP handler: node-to-node RPC, else S3 (and health, admin) once ready. */
+static void
+handle(void *arg, struct http_req *req)
+{
+    struct server *srv = arg;
+    struct s3 *s3 = atomic_load(&srv->serving);
+
+    if (srv->cluster && slice_starts_with(req->path, SLICE_LIT(RPC_PATH_PREFIX)))
+        cluster_handle_rpc(srv->cluster, req);
+    else if (s3)
+        s3_handle(s3, req);
+    else
+        answer_starting(req);
+}
+
+/*
+ * objlayer_wait_fn while a cluster node starts: says what it waits for
+ * (once, then every 30 s), waits a second for SIGINT/SIGTERM, and gives up
+ * when one comes (the main thread is the one waiting here) or when most
+ * nodes refuse this one (another layout, other credentials).
+ */
+struct start_wait {
+    struct server *srv;
+    unsigned rounds;
+    struct buf said;
+};
+
+static int
+wait_for_nodes(void *arg, const char *what)
+{
+    struct start_wait *w = arg;
+    struct timespec one = { 1, 0 };
+    struct buf why = BUF_INIT;
+    sigset_t set;
+    int rc = 0;
+
+    if (strcmp(w->said.ptr, what) != 0 || w->rounds % 30 == 0)
+        log_warn(&(struct log_ctx){ .event = "cluster_waiting" }, "%s", what);
+    buf_clear(&w->said);
+    buf_adds(&w->said, what);
+    w->rounds++;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (sigtimedwait(&set, NULL, &one) > 0) {
+        w->srv->stop_asked = true;
+        return -1;
+    }
+    if (cluster_handshake(w->srv->cluster, &why) < 0) {
+        log_error(&(struct log_ctx){ .event = "cluster_refused" }, "%s", why.ptr);
+        rc = -1;
+    }
+    buf_release(&why);
+    return rc;
+}
+
+static int
+open_cluster(struct server *srv, const struct server_config *cfg, struct objlayer_config *oc,
+             struct buf *errmsg)
+{
+    struct cluster_config cc = { .layout = cfg->layout,
+                                 .root_user = cfg->root_user,
+                                 .root_password = cfg->root_password,
+                                 .cluster_secret = cfg->cluster_secret,
+                                 .sync = cfg->sync };
+    int rc = cluster_new(&cc, &srv->cluster, errmsg);
+
+    if (rc < 0)
+        return rc;
+    log_set_node(cluster_node_name(srv->cluster));
+    oc->prebuilt = cluster_drives(srv->cluster, &oc->ndrives);
+    oc->locks = cluster_locks(srv->cluster);
+    oc->notify = cluster_notify;
+    oc->notify_arg = srv->cluster;
+    oc->format_fresh = cluster_is_formatter(srv->cluster);
+    oc->formatter = cluster_formatter(srv->cluster);
+    oc->set_size = layout_set_size(cfg->layout, 0);
+    oc->parity = layout_parity(cfg->layout, 0);
+    return 0;
+}
+
+static int
+open_layers(struct server *srv, const struct server_config *cfg, struct objlayer_config *oc,
+            struct buf *errmsg)
+{
+    struct s3_config sc = { .region = cfg->region,
+                            .root_user = cfg->root_user,
+                            .root_password = cfg->root_password,
+                            .max_memory = cfg->max_memory,
+                            .domains = cfg->domains,
+                            .ndomains = cfg->ndomains,
+                            .path_prefix = cfg->path_prefix };
+    struct start_wait w = { .srv = srv, .said = BUF_INIT };
+    int rc;
+
+    if (srv->cluster) {
+        oc->wait = wait_for_nodes;
+        oc->wait_arg = &w;
+        rc = cluster_handshake(srv->cluster, errmsg);
+        if (rc < 0)
+            goto out;
+    }
+    rc = objlayer_open(oc, &srv->ol, errmsg);
+    if (srv->cluster)
+        cluster_drives_given(srv->cluster); /* the layer closes them, even on failure */
+    if (rc < 0)
+        goto out;
+    if (srv->cluster)
+        cluster_set_objlayer(srv->cluster, srv->ol);
+    sc.ol = srv->ol;
+    srv->s3 = s3_new(&sc);
+out:
+    if (rc < 0 && srv->stop_asked)
+        buf_adds(errmsg, " (stopped by a signal while starting)");
+    buf_release(&w.said);
+    return rc;
+}
+
 int
 server_open(const struct server_config *cfg, struct server **out, struct buf *errmsg)
 {
@@ -47,13 +202,6 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                                   .ndrives = cfg->ndrives,
                                   .sync = cfg->sync,
                                   .stale_upload_ns = cfg->stale_upload_ns };
-    struct s3_config sc = { .region = cfg->region,
-                            .root_user = cfg->root_user,
-                            .root_password = cfg->root_password,
-                            .max_memory = cfg->max_memory,
-                            .domains = cfg->domains,
-                            .ndomains = cfg->ndomains,
-                            .path_prefix = cfg->path_prefix };
     struct http_config hc = { .address = cfg->address,
                               .idle_timeout = cfg->idle_timeout,
                               .header_limit = SERVER_HEADER_LIMIT };
@@ -64,14 +212,21 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
     rc = http_server_listen(&hc, &srv->http, errmsg);
     if (rc < 0)
         goto out_free;
-    rc = objlayer_open(&oc, &srv->ol, errmsg);
+    if (cfg->layout && layout_is_cluster(cfg->layout)) {
+        rc = open_cluster(srv, cfg, &oc, errmsg);
+        if (rc == 0)
+            rc = http_server_start(srv->http, handle, srv, errmsg);
+        if (rc < 0)
+            goto out_stop_http;
+    }
+    rc = open_layers(srv, cfg, &oc, errmsg);
     if (rc < 0)
         goto out_stop_http;
-    sc.ol = srv->ol;
-    srv->s3 = s3_new(&sc);
-    rc = http_server_start(srv->http, s3_handle, srv->s3, errmsg);
+    if (!srv->cluster)
+        rc = http_server_start(srv->http, handle, srv, errmsg);
     if (rc < 0)
         goto out_close;
+    atomic_store(&srv->serving, srv->s3);
     *out = srv;
     return 0;
 out_close:
@@ -79,6 +234,7 @@ out_close:
     objlayer_close(srv->ol);
 out_stop_http:
     http_server_stop(srv->http);
+    cluster_free(srv->cluster);
 out_free:
     free(srv);
     return rc;
@@ -118,5 +274,6 @@ server_close(struct server *srv)
     http_server_stop(srv->http);
     s3_free(srv->s3);
     objlayer_close(srv->ol);
+    cluster_free(srv->cluster);
     free(srv);
 }

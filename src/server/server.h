@@ -11,6 +11,8 @@
 
 #include "util/buf.h"
 
+struct layout;
+
 #define SERVER_DEFAULT_ADDRESS "127.0.0.1:9000"
 #define SERVER_DEFAULT_MAX_MEMORY (256ull << 20)
 #define SERVER_DEFAULT_IDLE_TIMEOUT 60
@@ -37,6 +39,14 @@ struct server_config {
     size_t ndomains;
     const char *path_prefix; /* "" or "/storage" (s3_config) */
     int64_t stale_upload_ns; /* multipart uploads older than this are aborted (0: 24 h) */
+    /*
+     * The layout of the drive arguments (cluster/layout.h), marked with this
+     * node: a cluster when its endpoints are URLs (then `drives` is unused),
+     * else single-node folders (`drives` lists them). Borrowed for the
+     * server's life.
+     */
+    struct layout *layout;
+    const char *cluster_secret; /* BASALT_CLUSTER_SECRET, or NULL: the key derives from root's */
 };
 
 /*

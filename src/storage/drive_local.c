@@ -537,6 +537,7 @@ local_free(struct drive_local *l)
     trash_stop(l);
     local_stop(l);
     pthread_rwlock_destroy(&l->life);
+    pthread_mutex_destroy(&l->format_mu);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     pthread_cond_destroy(&l->done_cv);
@@ -568,6 +569,7 @@ drive_local_open(const char *path, const struct drive_local_opts *opts, struct d
     l->path = xstrdup(path);
     l->sync = opts ? opts->sync : true;
     pthread_rwlock_init(&l->life, NULL);
+    pthread_mutex_init(&l->format_mu, NULL);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     pthread_cond_init(&l->done_cv, NULL);
@@ -814,7 +816,10 @@ local_format_write(struct drive *d, struct slice json)
     int rc;
 
     pthread_rwlock_rdlock(&l->life);
+    /* one writer at a time: this node and another (formatting the deployment) may race */
+    pthread_mutex_lock(&l->format_mu);
     rc = format_write_locked(l, json);
+    pthread_mutex_unlock(&l->format_mu);
     pthread_rwlock_unlock(&l->life);
     return rc;
 }

@@ -162,8 +162,9 @@ struct drive_local {
      */
     bool not_mounted;
     bool not_mounted_said;
-    pthread_rwlock_t life; /* shared: every op; exclusive: reset */
-    dev_t index_dev;       /* identity of index.db when opened (drive_check) */
+    pthread_rwlock_t life;     /* shared: every op; exclusive: reset */
+    pthread_mutex_t format_mu; /* one format.json writer at a time */
+    dev_t index_dev;           /* identity of index.db when opened (drive_check) */
     ino_t index_ino;
 
     pthread_mutex_t mu;     /* protects queue, stop, req->done */

@@ -1,0 +1,637 @@
+/*
+ * server/cluster.c: this process as a node of a cluster (cluster.h).
+ *
+ * Routes this node serves to the others (besides the drives', storage/
+ * drive_serve.c, and the RPC layer's own GET /health):
+ *   POST /lock/try, /lock/refresh, /lock/release   this node's lock table
+ *   POST /notify?t=<topic>&n=<name>                 something changed elsewhere
+ *   POST /cluster/hello                             layouts compared both ways
+ *
+ * Locks: the quorum service (cluster/lock.h) asks every node's lock table;
+ * this node's own is called directly, the others' over RPC. A grant belongs
+ * to the node that asked (the RPC layer authenticated it); when a node's
+ * calls come from a new boot, what its previous life held is dropped first
+ * (a restarted node holds nothing).
+ *
+ * Who is wrong when two nodes disagree (another layout, other root
+ * credentials)? The handshake counts: when most of the nodes that answer
+ * refuse this one, it is this one, and it stops with the reason; a minority
+ * that refuses is logged and left out (its calls fail, its drives are
+ * offline) until it is started right.
+ */
+#include "util/base.h"
+
+#include "server/cluster.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "cluster/layout.h"
+#include "cluster/lock.h"
+#include "cluster/lock_table.h"
+#include "cluster/rpc.h"
+#include "cluster/rpc_server.h"
+#include "http/http.h"
+#include "obs/log.h"
+#include "object/objlayer.h"
+#include "storage/drive.h"
+#include "storage/drive_serve.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+#define HELLO_NS (3 * 1000000000LL)  /* a hello's deadline */
+#define NOTIFY_NS (1 * 1000000000LL) /* a notification's */
+#define MAINT_NS (2 * 1000000000LL)  /* the maintenance thread's tick */
+#define BOOT_HEADER "X-Basalt-Rpc-Boot-Id"
+
+struct cluster {
+    struct layout *layout;
+    unsigned self, n; /* this node's index, the node count */
+    struct rpc_key key;
+    struct rpc_identity id;
+    struct rpc_server *srv;
+    struct rpc_client *cli;
+    struct rpc_peer **peers; /* by node; NULL for this one */
+
+    pthread_mutex_t boot_mu; /* protects boots */
+    char (*boots)[64];       /* by node: the boot id of its last lock call ("" none yet) */
+    struct lock_table *table;
+    struct lock_service *locks;
+
+    struct drive **local; /* this node's drives, served to the others */
+    size_t nlocal;
+    struct drive_server *ds;
+    struct drive **drives; /* pool 0 in layout order (this node's and remote ones) */
+    size_t ndrives;
+    bool given; /* the object layer took the drives: it closes them */
+
+    struct objlayer *_Atomic ol;
+    struct buf layout_json; /* layout_encode() of ours */
+
+    pthread_mutex_t maint_mu; /* protects stop */
+    pthread_cond_t maint_cv;
+    bool stop;
+    pthread_t maint;
+    bool maint_started;
+};
+
+/* The index of node `name`, or -1. */
+static int
+node_index(const struct cluster *c, struct slice name)
+{
+    unsigned i;
+
+    for (i = 0; i < c->n; i++)
+        if (slice_eq_cstr(name, layout_node_name(c->layout, i)))
+            return (int)i;
+    return -1;
+}
+
+/* ---- locks ---- */
+
+static int
+peer_call(struct cluster *c, unsigned node, const char *path, struct buf *q, int64_t deadline,
+          struct rpc_resp *resp)
+{
+    struct rpc_call call = {
+        .method = "POST", .path = path, .query = q->ptr, .deadline_ns = deadline
+    };
+    int rc = rpc_call(c->peers[node], &call, resp);
+
+    buf_release(q);
+    if (rc == 0 && resp->err)
+        rc = resp->err;
+    else if (rc == 0 && resp->status != 200)
+        rc = -ERR_IO;
+    return rc;
+}
+
+static void
+lock_query(struct buf *q, const char *resource, const char *uid)
+{
+    buf_init(q, 0);
+    rpc_query_add(q, "r", slice_cstr(resource));
+    rpc_query_add(q, "u", slice_cstr(uid));
+}
+
+static int
+t_try(void *arg, unsigned node, const char *resource, enum lock_mode mode, const char *uid,
+      int64_t lease_ns, int64_t deadline_ns)
+{
+    struct cluster *c = arg;
+    struct rpc_resp resp = RPC_RESP_INIT;
+    char n[24];
+    struct buf q;
+    int rc;
+
+    if (node == c->self)
+        return lock_table_try(c->table, resource, mode, uid, c->self, lease_ns);
+    lock_query(&q, resource, uid);
+    rpc_query_add(&q, "m", slice_cstr(mode == LOCK_WRITE ? "w" : "r"));
+    snprintf(n, sizeof(n), "%lld", (long long)lease_ns);
+    rpc_query_add(&q, "l", slice_cstr(n));
+    rc = peer_call(c, node, "/lock/try", &q, deadline_ns, &resp);
+    rpc_resp_release(&resp);
+    return rc;
+}
+
+static int
+t_refresh(void *arg, unsigned node, const char *resource, const char *uid, int64_t deadline_ns)
+{
+    struct cluster *c = arg;
+    struct rpc_resp resp = RPC_RESP_INIT;
+    struct buf q;
+    int rc;
+
+    if (node == c->self)
+        return lock_table_refresh(c->table, resource, uid);
+    lock_query(&q, resource, uid);
+    rc = peer_call(c, node, "/lock/refresh", &q, deadline_ns, &resp);
+    rpc_resp_release(&resp);
+    return rc;
+}
+
+static int
+t_release(void *arg, unsigned node, const char *resource, const char *uid, int64_t deadline_ns)
+{
+    struct cluster *c = arg;
+    struct rpc_resp resp = RPC_RESP_INIT;
+    struct buf q;
+    int rc;
+
+    if (node == c->self)
+        return lock_table_release(c->table, resource, uid);
+    lock_query(&q, resource, uid);
+    rc = peer_call(c, node, "/lock/release", &q, deadline_ns, &resp);
+    rpc_resp_release(&resp);
+    return rc;
+}
+
+/*
+ * The calling node of a lock route, by index; -1 if it is not one of the
+ * layout's. A call from a new boot of that node first drops every grant its
+ * previous life held here.
+ */
+static int
+lock_caller(struct cluster *c, struct rpc_req *r)
+{
+    int node = node_index(c, r->sender);
+    struct slice boot = SLICE_NULL;
+    bool changed;
+
+    if (node < 0 || (unsigned)node == c->self)
+        return -1;
+    rpc_req_header(r, BOOT_HEADER, &boot);
+    pthread_mutex_lock(&c->boot_mu);
+    changed = c->boots[node][0] && !slice_eq_cstr(boot, c->boots[node]);
+    snprintf(c->boots[node], sizeof(c->boots[node]), "%.*s", (int)MIN(boot.len, 63), boot.ptr);
+    pthread_mutex_unlock(&c->boot_mu);
+    if (changed) {
+        size_t dropped = lock_table_drop_owner(c->table, (unsigned)node);
+
+        log_warn(&(struct log_ctx){ .event = "locks_dropped" },
+                 "node %s restarted: dropped the %zu locks its previous life held here",
+                 layout_node_name(c->layout, (unsigned)node), dropped);
+    }
+    return node;
+}
+
+/* Resource and uid of a lock route; NULL (answered) when malformed or from an unknown node. */
+static const char *
+lock_args(struct cluster *c, struct rpc_req *r, const char **uid, int *node)
+{
+    struct slice res, u;
+
+    *node = lock_caller(c, r);
+    if (*node < 0 || !rpc_req_param(r, "r", &res) || !rpc_req_param(r, "u", &u) ||
+        memchr(res.ptr, 0, res.len) || memchr(u.ptr, 0, u.len)) {
+        rpc_reply_error(r, -ERR_INVAL, NULL);
+        return NULL;
+    }
+    *uid = arena_slicedup(r->arena, u);
+    return arena_slicedup(r->arena, res);
+}
+
+static void
+reply_rc(struct rpc_req *r, int rc)
+{
+    if (rc < 0)
+        rpc_reply_error(r, rc, NULL);
+    else
+        rpc_reply(r, 200, NULL);
+}
+
+static void
+h_lock_try(void *arg, struct rpc_req *r)
+{
+    struct cluster *c = arg;
+    const char *uid, *res;
+    struct slice m, l;
+    uint64_t lease;
+    int node;
+
+    res = lock_args(c, r, &uid, &node);
+    if (!res)
+        return;
+    if (!rpc_req_param(r, "m", &m) || !rpc_req_param(r, "l", &l) || parse_u64(l, &lease) < 0 ||
+        lease > INT64_MAX || !(slice_eq_cstr(m, "w") || slice_eq_cstr(m, "r"))) {
+        rpc_reply_error(r, -ERR_INVAL, NULL);
+        return;
+    }
+    reply_rc(r, lock_table_try(c->table, res, slice_eq_cstr(m, "w") ? LOCK_WRITE : LOCK_READ, uid,
+                               (unsigned)node, (int64_t)lease));
+}
+
+static void
+h_lock_refresh(void *arg, struct rpc_req *r)
+{
+    struct cluster *c = arg;
+    const char *uid, *res;
+    int node;
+
+    res = lock_args(c, r, &uid, &node);
+    if (res)
+        reply_rc(r, lock_table_refresh(c->table, res, uid));
+}
+
+static void
+h_lock_release(void *arg, struct rpc_req *r)
+{
+    struct cluster *c = arg;
+    const char *uid, *res;
+    int node;
+
+    res = lock_args(c, r, &uid, &node);
+    if (res)
+        reply_rc(r, lock_table_release(c->table, res, uid));
+}
+
+/* ---- notifications ---- */
+
+static void
+h_notify(void *arg, struct rpc_req *r)
+{
+    struct cluster *c = arg;
+    struct objlayer *ol = atomic_load(&c->ol);
+    struct slice topic, name;
+
+    if (!rpc_req_param(r, "t", &topic) || !rpc_req_param(r, "n", &name) ||
+        memchr(name.ptr, 0, name.len)) {
+        rpc_reply_error(r, -ERR_INVAL, NULL);
+        return;
+    }
+    if (ol && slice_eq_cstr(topic, "bucket"))
+        objlayer_bucket_changed(ol, arena_slicedup(r->arena, name));
+    rpc_reply(r, 200, NULL); /* not open yet: nothing known to forget */
+}
+
+void
+cluster_notify(void *arg, const char *topic, const char *name)
+{
+    struct cluster *c = arg;
+    unsigned i;
+
+    for (i = 0; i < c->n; i++) {
+        struct rpc_resp resp = RPC_RESP_INIT;
+        struct buf q = BUF_INIT;
+
+        if (i == c->self)
+            continue;
+        rpc_query_add(&q, "t", slice_cstr(topic));
+        rpc_query_add(&q, "n", slice_cstr(name));
+        /* a node that misses it (down) reads everything anew when it starts, and refreshes */
+        peer_call(c, i, "/notify", &q, clock_mono_ns() + NOTIFY_NS, &resp);
+        rpc_resp_release(&resp);
+    }
+}
+
+/* ---- hello ---- */
+
+static void
+h_hello(void *arg, struct rpc_req *r)
+{
+    struct cluster *c = arg;
+    struct layout *theirs = NULL;
+    struct buf why = BUF_INIT, mine = BUF_INIT;
+
+    if (layout_decode(r->body.ptr, r->body.len, &theirs, &why) == 0 &&
+        layout_diff(c->layout, theirs, &why)) {
+        log_error(&(struct log_ctx){ .event = "cluster_layout_mismatch" },
+                  "node %.*s was started with another layout: %s", (int)r->sender.len,
+                  r->sender.ptr, why.ptr);
+        rpc_reply_error(r, -ERR_INVAL, why.ptr);
+    } else if (!theirs) {
+        rpc_reply_error(r, -ERR_INVAL, why.ptr);
+    } else {
+        buf_addslice(&mine, buf_slice(&c->layout_json));
+        rpc_reply(r, 200, &mine);
+    }
+    layout_free(theirs);
+    buf_release(&why);
+    buf_release(&mine);
+}
+
+/* One node's answer to our hello: 0 agrees, 1 does not answer, < 0 refuses (`why` says). */
+static int
+hello_one(struct cluster *c, unsigned node, struct buf *why)
+{
+    struct rpc_call call = { .method = "POST",
+                             .path = "/cluster/hello",
+                             .body = buf_slice(&c->layout_json),
+                             .deadline_ns = clock_mono_ns() + HELLO_NS };
+    struct rpc_resp resp = RPC_RESP_INIT;
+    struct layout *theirs = NULL;
+    const char *name = layout_node_name(c->layout, node);
+    int rc = rpc_call(c->peers[node], &call, &resp);
+
+    if (rc == -ERR_PEER_AUTH) {
+        buf_addf(why,
+                 "node %s refuses our calls: the root credentials or BASALT_CLUSTER_SECRET "
+                 "differ between the nodes",
+                 name);
+    } else if (rc < 0) {
+        rc = 1; /* not up (yet): it says hello when it starts */
+    } else if (resp.err) {
+        buf_addf(why, "node %s says our layout differs from its own: %.*s", name,
+                 (int)resp.body.len, resp.body.ptr);
+        rc = -ERR_INVAL;
+    } else if (resp.status != 200 ||
+               layout_decode(resp.body.ptr, resp.body.len, &theirs, why) < 0) {
+        rc = 1;
+    } else if (layout_diff(c->layout, theirs, why)) {
+        rc = -ERR_INVAL;
+    }
+    layout_free(theirs);
+    rpc_resp_release(&resp);
+    return rc;
+}
+
+int
+cluster_handshake(struct cluster *c, struct buf *errmsg)
+{
+    struct buf first_why = BUF_INIT;
+    unsigned i, answered = 0, refused = 0;
+    int first = 0;
+
+    for (i = 0; i < c->n; i++) {
+        struct buf why = BUF_INIT;
+        int rc;
+
+        if (i == c->self)
+            continue;
+        rc = hello_one(c, i, &why);
+        if (rc != 1)
+            answered++;
+        if (rc < 0) {
+            refused++;
+            log_error(&(struct log_ctx){ .event = "cluster_refused" }, "%s", why.ptr);
+            if (!first) {
+                first = rc;
+                buf_addslice(&first_why, buf_slice(&why));
+            }
+        }
+        buf_release(&why);
+    }
+    /* Most of those that answer refuse this node: it is the one started wrong. */
+    if (refused && 2 * refused > answered)
+        buf_addslice(errmsg, buf_slice(&first_why));
+    else
+        first = 0;
+    buf_release(&first_why);
+    return first;
+}
+
+/* ---- drives ---- */
+
+static int
+open_local(struct cluster *c, const struct cluster_config *cfg, struct buf *errmsg)
+{
+    const struct endpoint *e;
+    const char **paths;
+    struct drive_local_opts opts = { .sync = cfg->sync };
+    struct buf why = BUF_INIT;
+    size_t n, i;
+
+    e = layout_pool_drives(c->layout, 0, &n);
+    paths = xcalloc(n, sizeof(*paths));
+    for (i = 0; i < n; i++)
+        if (e[i].is_local)
+            paths[c->nlocal++] = e[i].path;
+    opts.siblings = paths;
+    opts.nsiblings = c->nlocal;
+    c->local = xcalloc(c->nlocal ? c->nlocal : 1, sizeof(*c->local));
+    c->drives = xcalloc(n, sizeof(*c->drives));
+    c->ndrives = n;
+    c->nlocal = 0;
+    for (i = 0; i < n; i++) {
+        struct drive *d;
+
+        if (!e[i].is_local) {
+            c->drives[i] = drive_remote_new(c->peers[e[i].node], e[i].text, e[i].path);
+            continue;
+        }
+        if (drive_local_open(e[i].path, &opts, &d, &why) < 0) {
+            log_error(&(struct log_ctx){ .drive = e[i].path, .event = "drive_open_failed" },
+                      "cannot open the drive, it stays offline until restart: %s", why.ptr);
+            d = drive_offline_new(e[i].path);
+        }
+        buf_clear(&why);
+        c->drives[i] = c->local[c->nlocal++] = d;
+    }
+    buf_release(&why);
+    free(paths);
+    (void)errmsg;
+    return 0;
+}
+
+struct drive **
+cluster_drives(struct cluster *c, size_t *n)
+{
+    *n = c->ndrives;
+    return c->drives;
+}
+
+void
+cluster_drives_given(struct cluster *c)
+{
+    c->given = true;
+}
+
+/* ---- life ---- */
+
+static void *
+maint_main(void *arg)
+{
+    struct cluster *c = arg;
+
+    /* Spawn site of the cluster's maintenance thread: expires lock grants every MAINT_NS. */
+    pthread_setname_np(pthread_self(), "cluster-maint");
+    pthread_mutex_lock(&c->maint_mu);
+    while (!c->stop) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += MAINT_NS / 1000000000LL;
+        pthread_cond_timedwait(&c->maint_cv, &c->maint_mu, &ts);
+        pthread_mutex_unlock(&c->maint_mu);
+        lock_table_expire(c->table, clock_mono_ns());
+        pthread_mutex_lock(&c->maint_mu);
+    }
+    pthread_mutex_unlock(&c->maint_mu);
+    return NULL;
+}
+
+static void
+on_peer_state(void *arg, struct rpc_peer *p, bool online)
+{
+    /* The RPC layer logs the transition; remote drives find out on their next call or check. */
+    (void)arg;
+    (void)p;
+    (void)online;
+}
+
+static int
+make_rpc(struct cluster *c, const struct cluster_config *cfg, struct buf *errmsg)
+{
+    struct rpc_client_config cc = {
+        .key = &c->key, .self = &c->id, .on_peer_state = on_peer_state, .on_peer_state_arg = c
+    };
+    unsigned i;
+    int rc;
+
+    rpc_key_derive(&c->key, cfg->cluster_secret, cfg->root_user, cfg->root_password);
+    rc = rpc_identity_init(&c->id, layout_node_name(c->layout, c->self));
+    if (rc == 0)
+        rc = rpc_client_new(&cc, &c->cli);
+    for (i = 0; i < c->n && rc == 0; i++) {
+        char url[300];
+
+        if (i == c->self)
+            continue;
+        snprintf(url, sizeof(url), "http://%s", layout_node_name(c->layout, i));
+        rc = rpc_client_add_peer(c->cli, url, &c->peers[i]);
+        if (rc < 0)
+            buf_addf(errmsg, "node %s: not a valid address", layout_node_name(c->layout, i));
+    }
+    if (rc < 0)
+        return rc;
+    c->srv = rpc_server_new(&c->key, &c->id);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/lock/try", h_lock_try, c) < 0);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/lock/refresh", h_lock_refresh, c) < 0);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/lock/release", h_lock_release, c) < 0);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/notify", h_notify, c) < 0);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/cluster/hello", h_hello, c) < 0);
+    return 0;
+}
+
+int
+cluster_new(const struct cluster_config *cfg, struct cluster **out, struct buf *errmsg)
+{
+    struct cluster *c = xcalloc(1, sizeof(*c));
+    struct lock_quorum_config lq = { 0 };
+    int rc;
+
+    c->layout = cfg->layout;
+    c->n = (unsigned)layout_node_count(cfg->layout);
+    c->self = (unsigned)layout_local_node(cfg->layout);
+    c->peers = xcalloc(c->n, sizeof(*c->peers));
+    c->boots = xcalloc(c->n, sizeof(*c->boots));
+    pthread_mutex_init(&c->boot_mu, NULL);
+    pthread_mutex_init(&c->maint_mu, NULL);
+    pthread_cond_init(&c->maint_cv, NULL);
+    buf_init(&c->layout_json, 0);
+    if (layout_pool_count(cfg->layout) != 1) {
+        buf_addf(errmsg, "several pools are not supported yet: give the drives as one pool");
+        rc = -ERR_NOT_IMPLEMENTED;
+        goto fail;
+    }
+    layout_encode(cfg->layout, &c->layout_json);
+    rc = make_rpc(c, cfg, errmsg);
+    if (rc < 0)
+        goto fail;
+    c->table = lock_table_new(0);
+    lq.n = c->n;
+    lq.self = c->self;
+    lq.transport = (struct lock_transport){ t_try, t_refresh, t_release, c };
+    c->locks = lock_service_quorum_new(&lq);
+    BUG_ON(!c->locks);
+    open_local(c, cfg, errmsg);
+    c->ds = drive_serve_new(c->srv, c->local, c->nlocal);
+    if (pthread_create(&c->maint, NULL, maint_main, c))
+        die("cannot start the cluster maintenance thread");
+    c->maint_started = true;
+    *out = c;
+    return 0;
+fail:
+    cluster_free(c);
+    return rc;
+}
+
+void
+cluster_handle_rpc(struct cluster *c, struct http_req *req)
+{
+    rpc_server_handle(c->srv, req);
+}
+
+struct lock_service *
+cluster_locks(struct cluster *c)
+{
+    return c->locks;
+}
+
+bool
+cluster_is_formatter(const struct cluster *c)
+{
+    return c->self == 0;
+}
+
+const char *
+cluster_formatter(const struct cluster *c)
+{
+    return layout_node_name(c->layout, 0);
+}
+
+const char *
+cluster_node_name(const struct cluster *c)
+{
+    return layout_node_name(c->layout, c->self);
+}
+
+void
+cluster_set_objlayer(struct cluster *c, struct objlayer *ol)
+{
+    atomic_store(&c->ol, ol);
+}
+
+void
+cluster_free(struct cluster *c)
+{
+    size_t i;
+
+    if (!c)
+        return;
+    if (c->maint_started) {
+        pthread_mutex_lock(&c->maint_mu);
+        c->stop = true;
+        pthread_cond_broadcast(&c->maint_cv);
+        pthread_mutex_unlock(&c->maint_mu);
+        pthread_join(c->maint, NULL);
+    }
+    for (i = 0; i < c->ndrives && !c->given; i++)
+        drive_close(c->drives[i]);
+    lock_service_free(c->locks);
+    lock_table_free(c->table);
+    drive_serve_free(c->ds);
+    rpc_client_free(c->cli);
+    rpc_server_free(c->srv);
+    buf_release(&c->layout_json);
+    pthread_mutex_destroy(&c->boot_mu);
+    pthread_mutex_destroy(&c->maint_mu);
+    pthread_cond_destroy(&c->maint_cv);
+    free(c->drives);
+    free(c->local);
+    free(c->peers);
+    free(c->boots);
+    free(c);
+}

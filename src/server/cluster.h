@@ -1,0 +1,73 @@
+/*
+ * server/cluster.h: this process as a node of a cluster (DESIGN.md "A
+ * cluster"): the node-to-node RPC server and client, the drives of this node
+ * served to the others and theirs reached as remote drives, the quorum lock
+ * service over every node's lock table, peer notifications, and the
+ * start-up handshake that refuses a peer started with another layout or
+ * other root credentials.
+ *
+ * Life: cluster_new() (binds nothing: the HTTP server is server.c's) ->
+ * HTTP serving, with cluster_handle_rpc() for /basalt/rpc/ ->
+ * cluster_handshake() -> the object layer opened over cluster_drives() with
+ * cluster_locks() and cluster_notify() -> cluster_set_objlayer() -> ...
+ * -> cluster_free() after the HTTP server stopped.
+ */
+#ifndef BASALT_SERVER_CLUSTER_H
+#define BASALT_SERVER_CLUSTER_H
+
+#include "util/base.h"
+
+#include "util/buf.h"
+
+struct cluster;
+struct layout;
+struct http_req;
+struct drive;
+struct objlayer;
+struct lock_service;
+
+struct cluster_config {
+    struct layout *layout;      /* marked (layout_mark_local); borrowed for the cluster's life */
+    const char *root_user;      /* the cluster key derives from these ... */
+    const char *root_password;  /* ... unless a cluster secret is given */
+    const char *cluster_secret; /* BASALT_CLUSTER_SECRET, or NULL */
+    bool sync;                  /* fsync (the local drives' option) */
+};
+
+/*
+ * Opens this node's drives (pool 0's local endpoints), makes the RPC server
+ * with every route (drives, locks, notifications, hello) and the client
+ * with every other node as a peer, and the quorum lock service. Returns 0
+ * and `*out`, or an error with a sentence in `errmsg`.
+ */
+int cluster_new(const struct cluster_config *cfg, struct cluster **out, struct buf *errmsg);
+/* Serves a request under /basalt/rpc/ (the HTTP handler, any connection thread). */
+void cluster_handle_rpc(struct cluster *c, struct http_req *req);
+/*
+ * Says hello to every node that answers: each side compares the other's
+ * layout and answers with its own. Returns 0, or with a sentence in
+ * `errmsg`: -ERR_INVAL when a node has another layout (naming the first
+ * difference), -ERR_PEER_AUTH when a node refuses our calls (root
+ * credentials or BASALT_CLUSTER_SECRET differ). Nodes that do not answer are
+ * not waited for (they say hello when they start).
+ */
+int cluster_handshake(struct cluster *c, struct buf *errmsg);
+/* Every drive of pool 0 in layout order: this node's and the others' (remote). Borrowed. */
+struct drive **cluster_drives(struct cluster *c, size_t *n);
+/* Drops the drives handed to the object layer (it closes them itself). */
+void cluster_drives_given(struct cluster *c);
+struct lock_service *cluster_locks(struct cluster *c);
+/* Whether this node formats a fresh deployment (the first node), and the name of the one that does.
+ */
+bool cluster_is_formatter(const struct cluster *c);
+const char *cluster_formatter(const struct cluster *c);
+/* This node's name ("HOST:PORT"). */
+const char *cluster_node_name(const struct cluster *c);
+/* objlayer_notify_fn: tells every other node (bounded: a second each at most). */
+void cluster_notify(void *arg, const char *topic, const char *name);
+/* The object layer is open: notifications from other nodes go to it from now on. */
+void cluster_set_objlayer(struct cluster *c, struct objlayer *ol);
+/* Stops the client and frees everything but the drives the object layer took. */
+void cluster_free(struct cluster *c);
+
+#endif
