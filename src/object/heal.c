@@ -728,7 +728,7 @@ object__heal_main(void *arg)
         if (item_misses_a_drive(ol, it))
             object__heal_park(ol, it);
         else
-            object__heal_item_free(it);
+            object__heal_done(ol, it);
     }
     return NULL;
 }

@@ -4,6 +4,15 @@
  * object here; the heal worker (heal.c) takes items in order. The queue
  * holds at most OBJ_HEAL_QUEUE_MAX items: past that, new items are dropped
  * (and found again by the next full heal), said at most once a minute.
+ *
+ * Parked items (healed while a drive of their set was offline: that drive
+ * may still miss what they are about) wait until a drive comes back. They
+ * are mirrored in the journal of this node's first drive (drive.h
+ * drive_journal_update: "heal", one item "<bucket>\0<key>" each, "" as the
+ * key for a whole heal), written by the monitor every tick, so a node that
+ * restarts before the drives came back still heals them: object__heal_load()
+ * parks them again at open. A crash loses at most the last tick's changes;
+ * the scanner finds what that leaves below full redundancy.
  */
 #include "util/base.h"
 
@@ -93,10 +102,27 @@ object__heal_item_free(struct heal_item *it)
     free(it);
 }
 
+/* Appends `it` in the journal's item form, length-prefixed, to `b`. */
+static void
+journal_add(struct buf *b, const struct heal_item *it)
+{
+    uint32_t n =
+        (uint32_t)(strlen(it->bucket ? it->bucket : "") + 1 + strlen(it->key ? it->key : ""));
+
+    buf_add(b, &n, sizeof(n));
+    buf_adds(b, it->bucket ? it->bucket : "");
+    buf_addch(b, '\0');
+    buf_adds(b, it->key ? it->key : "");
+}
+
 void
 object__heal_park(struct objlayer *ol, struct heal_item *it)
 {
     pthread_mutex_lock(&ol->heal_mu);
+    if (ol->journal && !it->journaled) {
+        journal_add(&ol->jput, it); /* kept even if dropped from memory below */
+        it->journaled = true;
+    }
     if (ol->nwaiting < OBJ_HEAL_WAITING_MAX && !ol->stopping) {
         list_add_tail(&ol->heal_waiting, &it->link);
         ol->nwaiting++;
@@ -124,4 +150,108 @@ object__heal_wake(struct objlayer *ol)
         pthread_cond_broadcast(&ol->heal_cv);
     }
     pthread_mutex_unlock(&ol->heal_mu);
+}
+
+void
+object__heal_done(struct objlayer *ol, struct heal_item *it)
+{
+    if (it->journaled) {
+        pthread_mutex_lock(&ol->heal_mu);
+        journal_add(&ol->jdel, it);
+        pthread_mutex_unlock(&ol->heal_mu);
+    }
+    object__heal_item_free(it);
+}
+
+/* The items of a gathered change buffer as slices into it; `*n` their count (malloc'd). */
+static struct slice *
+journal_items(const struct buf *b, size_t *n)
+{
+    struct slice *v = NULL;
+    size_t pos = 0, cnt = 0;
+    uint32_t len;
+
+    while (pos + sizeof(len) <= b->len) {
+        memcpy(&len, b->ptr + pos, sizeof(len));
+        pos += sizeof(len);
+        v = xrealloc(v, (cnt + 1) * sizeof(*v));
+        v[cnt++] = slice_make(b->ptr + pos, len);
+        pos += len;
+    }
+    *n = cnt;
+    return v;
+}
+
+void
+object__heal_flush(struct objlayer *ol)
+{
+    struct buf put, del;
+    struct slice *pv, *dv;
+    size_t np, nd;
+    int rc;
+
+    pthread_mutex_lock(&ol->heal_mu);
+    if (ol->jput.len == 0 && ol->jdel.len == 0) {
+        pthread_mutex_unlock(&ol->heal_mu);
+        return;
+    }
+    put = ol->jput;
+    del = ol->jdel;
+    buf_init(&ol->jput, 0);
+    buf_init(&ol->jdel, 0);
+    pthread_mutex_unlock(&ol->heal_mu);
+    pv = journal_items(&put, &np);
+    dv = journal_items(&del, &nd);
+    rc = drive_journal_update(ol->journal, "heal", pv, np, dv, nd);
+    if (rc < 0)
+        log_warn(&(struct log_ctx){ .drive = drive_endpoint(ol->journal),
+                                    .event = "heal_journal_failed" },
+                 "cannot write the heal journal (%zu added, %zu removed): %s; the scanner finds "
+                 "what it would have kept",
+                 np, nd, err_name(rc));
+    free(pv);
+    free(dv);
+    buf_release(&put);
+    buf_release(&del);
+}
+
+static int
+load_item(void *arg, struct slice item)
+{
+    struct objlayer *ol = arg;
+    struct heal_item *it;
+    ssize_t z = slice_find(item, '\0');
+
+    if (z < 0)
+        return 0; /* not ours */
+    it = xcalloc(1, sizeof(*it));
+    it->bucket = z ? xstrndup(item.ptr, (size_t)z) : NULL;
+    it->key =
+        (size_t)z + 1 < item.len ? xstrndup(item.ptr + z + 1, item.len - (size_t)z - 1) : NULL;
+    it->journaled = true;
+    object__heal_park(ol, it);
+    return 0;
+}
+
+static int
+probe_item(void *arg, struct slice item)
+{
+    return 1;
+}
+
+void
+object__heal_load(struct objlayer *ol)
+{
+    size_t i;
+
+    for (i = 0; i < ol->ndrives && !ol->journal; i++)
+        if (!drive_is_remote(ol->drives[i]) && drive_is_online(ol->drives[i]) &&
+            drive_journal_list(ol->drives[i], "heal", SLICE_NULL, 1, probe_item, NULL) == 0)
+            ol->journal = ol->drives[i];
+    if (ol->journal)
+        drive_journal_list(ol->journal, "heal", SLICE_NULL, 0, load_item, ol);
+    if (ol->nwaiting)
+        log_info(&(struct log_ctx){ .event = "heal_journal_loaded" },
+                 "%zu objects written while drives were away are still to heal", ol->nwaiting);
+    object__heal_wake(ol); /* tried now: those whose drives are still away are parked again */
 }

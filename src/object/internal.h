@@ -79,7 +79,8 @@ struct bucket_snap {
 struct heal_item {
     struct list_node link;
     char *bucket;
-    char *key; /* NULL: heal everything (a drive was formatted back) */
+    char *key;      /* NULL: heal everything (a drive was formatted back) */
+    bool journaled; /* parked: in the journal until healed with every drive online */
 };
 
 struct objlayer {
@@ -121,6 +122,14 @@ struct objlayer {
     size_t heal_len;
     struct list_node heal_waiting; /* healed while a drive of the set was offline: again later */
     size_t nwaiting;
+    /*
+     * The journal mirror of the parked items (healq.c), so that a restart
+     * does not forget them: changes gathered here (length-prefixed items,
+     * protected by heal_mu) and written to `journal` (this node's first
+     * drive, NULL if none keeps a journal) by the monitor every tick.
+     */
+    struct buf jput, jdel;
+    struct drive *journal;
     int64_t heal_full_logged_ns; /* last "heal_queue_full" log line (relaxed atomics) */
     bool stopping;
     pthread_t heal_thread;
@@ -448,6 +457,12 @@ void object__heal_item_free(struct heal_item *it);
  */
 void object__heal_park(struct objlayer *ol, struct heal_item *it);
 void object__heal_wake(struct objlayer *ol);
+/* A parked item was healed with every drive online: it leaves the journal. Takes `it`. */
+void object__heal_done(struct objlayer *ol, struct heal_item *it);
+/* Writes the gathered journal changes (the monitor, every tick; and at close). */
+void object__heal_flush(struct objlayer *ol);
+/* At open: picks the journal drive and parks what a previous run had parked. */
+void object__heal_load(struct objlayer *ol);
 /*
  * heal.c: a replaced drive of this node (position `pos`) formatted back (1),
  * its own disk remounted and taken back (2), or nothing to do (0).

@@ -83,6 +83,8 @@ object__monitor_main(void *arg)
             object__heal_enqueue(ol, NULL, NULL);
         if (recheck_remote(ol) || changed)
             object__heal_wake(ol); /* what was healed while a drive was away, again */
+        if (ol->journal)
+            object__heal_flush(ol);
         mp_cleanup_tick(ol);
         bucket_refresh_tick(ol);
         /*

@@ -134,6 +134,8 @@ init_locks(struct objlayer *ol)
     pthread_cond_init(&ol->heal_cv, NULL);
     list_init(&ol->heal_queue);
     list_init(&ol->heal_waiting);
+    buf_init(&ol->jput, 0);
+    buf_init(&ol->jdel, 0);
 }
 
 int
@@ -185,6 +187,7 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
     }
     ol->stale_upload_ns = cfg->stale_upload_ns > 0 ? cfg->stale_upload_ns : OBJ_STALE_UPLOAD_NS;
     object__mp_init(ol);
+    object__heal_load(ol);
     if (ol->drives_formatted)
         object__heal_enqueue(ol, NULL, NULL);
     /*
@@ -217,6 +220,10 @@ objlayer_close(struct objlayer *ol)
         pthread_join(ol->heal_thread, NULL);
         pthread_join(ol->monitor_thread, NULL);
     }
+    if (ol->journal)
+        object__heal_flush(ol); /* what the last tick did not write yet */
+    buf_release(&ol->jput);
+    buf_release(&ol->jdel);
     for (s = 0; ol->sets && s < ol->nsets; s++)
         for (j = 0; j < ol->sets[s].n; j++)
             workq_free(ol->sets[s].queues[j]);

@@ -359,3 +359,32 @@ drive_list(struct drive *d, const char *bucket, struct slice prefix, struct slic
         return -ERR_OFFLINE;
     return d->ops->list(d, bucket, prefix, after, limit, cb, arg);
 }
+
+#define JOURNAL_ITEM_MAX 4096
+
+int
+drive_journal_update(struct drive *d, const char *name, const struct slice *put, size_t nput,
+                     const struct slice *del, size_t ndel)
+{
+    size_t i;
+
+    if (!d->ops->journal_update)
+        return -ERR_NOT_IMPLEMENTED;
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    for (i = 0; i < nput; i++)
+        if (put[i].len > JOURNAL_ITEM_MAX)
+            return -ERR_INVAL;
+    return d->ops->journal_update(d, name, put, nput, del, ndel);
+}
+
+int
+drive_journal_list(struct drive *d, const char *name, struct slice after, unsigned limit,
+                   drive_journal_fn *cb, void *arg)
+{
+    if (!d->ops->journal_list)
+        return -ERR_NOT_IMPLEMENTED;
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    return d->ops->journal_list(d, name, after, limit, cb, arg);
+}

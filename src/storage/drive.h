@@ -285,4 +285,19 @@ int drive_meta_delete(struct drive *d, const char *bucket, const char *key, cons
 int drive_list(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
                unsigned limit, drive_list_fn *cb, void *arg);
 
+/*
+ * The node's journal: small persistent sets of items by name (the heal queue
+ * of what could not be healed yet, the scanner's place), kept on a drive of
+ * this node (local and in-memory drives; others answer -ERR_NOT_IMPLEMENTED).
+ * An update removes the items of `del` (an absent one is fine), then adds
+ * those of `put`, in one transaction, durable when it returns. A listing gives
+ * the items of `name` after `after`, in byte order, at most `limit` (0: all);
+ * `cb` returns 0 to go on, non-zero to stop. Items are at most 4 KiB.
+ */
+typedef int drive_journal_fn(void *arg, struct slice item);
+int drive_journal_update(struct drive *d, const char *name, const struct slice *put, size_t nput,
+                         const struct slice *del, size_t ndel);
+int drive_journal_list(struct drive *d, const char *name, struct slice after, unsigned limit,
+                       drive_journal_fn *cb, void *arg);
+
 #endif

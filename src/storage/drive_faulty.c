@@ -413,6 +413,24 @@ faulty_list(struct drive *d, const char *bucket, struct slice prefix, struct sli
     return rc < 0 ? rc : drive_list(to_faulty(d)->inner, bucket, prefix, after, limit, cb, arg);
 }
 
+static int
+faulty_journal_update(struct drive *d, const char *name, const struct slice *put, size_t nput,
+                      const struct slice *del, size_t ndel)
+{
+    int rc = fault(to_faulty(d), DRIVE_FAULTY_OP_META_COMMIT);
+
+    return rc < 0 ? rc : drive_journal_update(to_faulty(d)->inner, name, put, nput, del, ndel);
+}
+
+static int
+faulty_journal_list(struct drive *d, const char *name, struct slice after, unsigned limit,
+                    drive_journal_fn *cb, void *arg)
+{
+    int rc = fault(to_faulty(d), DRIVE_FAULTY_OP_META_READ);
+
+    return rc < 0 ? rc : drive_journal_list(to_faulty(d)->inner, name, after, limit, cb, arg);
+}
+
 static const struct drive_ops faulty_ops = {
     .name = "faulty",
     .close = faulty_close,
@@ -437,4 +455,6 @@ static const struct drive_ops faulty_ops = {
     .meta_read = faulty_meta_read,
     .meta_delete = faulty_meta_delete,
     .list = faulty_list,
+    .journal_update = faulty_journal_update,
+    .journal_list = faulty_journal_list,
 };

@@ -1267,6 +1267,37 @@ local_list(struct drive *d, const char *bucket, struct slice prefix, struct slic
     return rc;
 }
 
+static int
+local_journal_update(struct drive *d, const char *name, const struct slice *put, size_t nput,
+                     const struct slice *del, size_t ndel)
+{
+    struct drive_local *l = to_local(d);
+    struct drive_local_journal j = { put, del, nput, ndel };
+    struct drive_local_req r;
+    int rc;
+
+    drive_local__req_init(&r, DRIVE_LOCAL_REQ_JOURNAL, name);
+    r.journal = &j;
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_write(l, &r);
+    pthread_rwlock_unlock(&l->life);
+    buf_release(&r.old_vids);
+    return rc;
+}
+
+static int
+local_journal_list(struct drive *d, const char *name, struct slice after, unsigned limit,
+                   drive_journal_fn *cb, void *arg)
+{
+    struct drive_local *l = to_local(d);
+    int rc;
+
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_journal_list(l, name, after, limit, cb, arg);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
 static const struct drive_ops local_ops = {
     .name = "local",
     .close = local_close,
@@ -1297,4 +1328,6 @@ static const struct drive_ops local_ops = {
     .meta_read = local_meta_read,
     .meta_delete = local_meta_delete,
     .list = local_list,
+    .journal_update = local_journal_update,
+    .journal_list = local_journal_list,
 };

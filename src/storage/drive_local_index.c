@@ -64,6 +64,9 @@ enum st {
     ST_VID_USED,
     ST_LIST,
     ST_LIST_UPPER,
+    ST_JOURNAL_PUT,
+    ST_JOURNAL_DELETE,
+    ST_JOURNAL_LIST,
     ST__COUNT
 };
 
@@ -91,6 +94,10 @@ static const char *const sql_text[ST__COUNT] = {
                 "WHERE bucket = ?1 AND key >= ?2 ORDER BY key LIMIT ?3",
     [ST_LIST_UPPER] = "SELECT key, vid, size, mtime_ns, etag, reduced FROM objects "
                       "WHERE bucket = ?1 AND key >= ?2 AND key < ?4 ORDER BY key LIMIT ?3",
+    [ST_JOURNAL_PUT] = "INSERT OR REPLACE INTO journal(name, item) VALUES (?1, ?2)",
+    [ST_JOURNAL_DELETE] = "DELETE FROM journal WHERE name = ?1 AND item = ?2",
+    [ST_JOURNAL_LIST] = "SELECT item FROM journal WHERE name = ?1 AND item > ?2 ORDER BY item "
+                        "LIMIT ?3",
 };
 
 static const char schema_sql[] =
@@ -99,7 +106,10 @@ static const char schema_sql[] =
     " mtime_ns INTEGER, etag TEXT, rec BLOB, reduced INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
     /* for the orphan scan at open (invariant 5) */
-    "CREATE INDEX IF NOT EXISTS objects_vid ON objects(vid);";
+    "CREATE INDEX IF NOT EXISTS objects_vid ON objects(vid);"
+    /* the node's small persistent lists (drive_journal_update): heal queue, scanner place */
+    "CREATE TABLE IF NOT EXISTS journal(name TEXT, item BLOB, PRIMARY KEY(name, item))"
+    " WITHOUT ROWID;";
 
 /* One SQLite connection and its prepared statements; one thread at a time. */
 struct conn {
@@ -512,6 +522,29 @@ apply_meta_delete(struct drive_local *l, struct conn *c, struct drive_local_req 
     return rc;
 }
 
+static int
+apply_journal(struct drive_local *l, struct conn *c, struct drive_local_req *r)
+{
+    const struct drive_local_journal *j = r->journal;
+    sqlite3_stmt *st = NULL;
+    size_t i;
+    int rc = 0;
+
+    /* removals first: an item removed and added again in one update stays */
+    for (i = 0; i < j->nput + j->ndel && rc == 0; i++) {
+        struct slice item = i < j->ndel ? j->del[i] : j->put[i - j->ndel];
+
+        rc = conn_stmt(l, c, i < j->ndel ? ST_JOURNAL_DELETE : ST_JOURNAL_PUT, &st);
+        if (rc < 0)
+            break;
+        bind_str(st, 1, r->bucket); /* the journal's name */
+        sqlite3_bind_blob64(st, 2, item.len ? item.ptr : "", item.len, SQLITE_STATIC);
+        rc = st_step(l, c, st);
+        rc = rc < 0 ? rc : 0;
+    }
+    return rc;
+}
+
 /* Runs one request inside its own savepoint: a failure rolls back only this request. */
 static int
 apply_one(struct drive_local *l, struct conn *c, struct drive_local_req *r)
@@ -533,6 +566,9 @@ apply_one(struct drive_local *l, struct conn *c, struct drive_local_req *r)
         break;
     case DRIVE_LOCAL_REQ_META_DELETE:
         rc = apply_meta_delete(l, c, r);
+        break;
+    case DRIVE_LOCAL_REQ_JOURNAL:
+        rc = apply_journal(l, c, r);
         break;
     }
     if (rc < 0) {
@@ -928,6 +964,44 @@ drive_local__index_list(struct drive_local *l, const char *bucket, struct slice 
     rc = pool_get(l, &c);
     if (rc == 0)
         rc = list_conn(l, c, bucket, prefix, after, limit, cb, arg);
+    pool_put(l, c);
+    return rc;
+}
+
+static int
+journal_list_conn(struct drive_local *l, struct conn *c, const char *name, struct slice after,
+                  unsigned limit, drive_journal_fn *cb, void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = conn_stmt(l, c, ST_JOURNAL_LIST, &st);
+
+    if (rc < 0)
+        return rc;
+    bind_str(st, 1, name);
+    sqlite3_bind_blob64(st, 2, after.len ? after.ptr : "", after.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+    while ((rc = st_step(l, c, st)) == 1) {
+        const void *p = sqlite3_column_blob(st, 0);
+        int n = sqlite3_column_bytes(st, 0);
+
+        rc = cb(arg, slice_make(p ? p : "", (size_t)n));
+        if (rc != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int
+drive_local__index_journal_list(struct drive_local *l, const char *name, struct slice after,
+                                unsigned limit, drive_journal_fn *cb, void *arg)
+{
+    struct conn *c = NULL;
+    int rc;
+
+    rc = pool_get(l, &c);
+    if (rc == 0)
+        rc = journal_list_conn(l, c, name, after, limit, cb, arg);
     pool_put(l, c);
     return rc;
 }

@@ -49,7 +49,14 @@ struct drive_mem {
     size_t nbuckets, abuckets;
     struct mem_shard **shards;
     size_t nshards, ashards;
-    uint64_t used; /* bytes of shard data */
+    uint64_t used;            /* bytes of shard data */
+    struct mem_item *journal; /* sorted by name, then item bytes */
+    size_t njournal;
+};
+
+struct mem_item {
+    char *name;
+    struct buf item;
 };
 
 struct mem_writer {
@@ -210,6 +217,13 @@ mem_clear(struct drive_mem *dm)
         shard_drop(dm, 0);
     free(dm->buckets);
     free(dm->shards);
+    while (dm->njournal > 0) {
+        dm->njournal--;
+        free(dm->journal[dm->njournal].name);
+        buf_release(&dm->journal[dm->njournal].item);
+    }
+    free(dm->journal);
+    dm->journal = NULL;
     dm->buckets = NULL;
     dm->shards = NULL;
     dm->nbuckets = dm->abuckets = dm->nshards = dm->ashards = 0;
@@ -755,6 +769,101 @@ mem_list(struct drive *d, const char *bucket, struct slice prefix, struct slice 
     return rc;
 }
 
+static int
+item_cmp(const struct mem_item *e, const char *name, struct slice item)
+{
+    int c = strcmp(e->name, name);
+
+    return c ? c : slice_cmp(buf_slice(&e->item), item);
+}
+
+/* Position of (name, item) in the journal, and whether it is there (mu held). */
+static size_t
+journal_pos(const struct drive_mem *dm, const char *name, struct slice item, bool *found)
+{
+    size_t i;
+
+    for (i = 0; i < dm->njournal; i++) {
+        int c = item_cmp(&dm->journal[i], name, item);
+
+        if (c >= 0) {
+            *found = c == 0;
+            return i;
+        }
+    }
+    *found = false;
+    return i;
+}
+
+static int
+mem_journal_update(struct drive *d, const char *name, const struct slice *put, size_t nput,
+                   const struct slice *del, size_t ndel)
+{
+    struct drive_mem *dm = to_mem(d);
+    size_t i, at;
+    bool found;
+
+    pthread_mutex_lock(&dm->mu);
+    for (i = 0; i < ndel; i++) {
+        at = journal_pos(dm, name, del[i], &found);
+        if (!found)
+            continue;
+        free(dm->journal[at].name);
+        buf_release(&dm->journal[at].item);
+        memmove(dm->journal + at, dm->journal + at + 1,
+                (dm->njournal - at - 1) * sizeof(*dm->journal));
+        dm->njournal--;
+    }
+    for (i = 0; i < nput; i++) {
+        at = journal_pos(dm, name, put[i], &found);
+        if (found)
+            continue;
+        dm->journal = xrealloc(dm->journal, (dm->njournal + 1) * sizeof(*dm->journal));
+        memmove(dm->journal + at + 1, dm->journal + at, (dm->njournal - at) * sizeof(*dm->journal));
+        dm->journal[at].name = xstrdup(name);
+        buf_init(&dm->journal[at].item, 0);
+        buf_addslice(&dm->journal[at].item, put[i]);
+        dm->njournal++;
+    }
+    pthread_mutex_unlock(&dm->mu);
+    return 0;
+}
+
+static int
+mem_journal_list(struct drive *d, const char *name, struct slice after, unsigned limit,
+                 drive_journal_fn *cb, void *arg)
+{
+    struct drive_mem *dm = to_mem(d);
+    struct buf copy = BUF_INIT;
+    unsigned given = 0;
+    size_t i;
+    int rc = 0;
+
+    /* One item at a time, without the lock while `cb` runs (it may update the journal). */
+    for (;;) {
+        bool found;
+
+        pthread_mutex_lock(&dm->mu);
+        i = journal_pos(dm, name, given ? buf_slice(&copy) : after, &found);
+        if (found)
+            i++; /* strictly after */
+        if (i >= dm->njournal || strcmp(dm->journal[i].name, name) != 0 ||
+            (limit && given >= limit)) {
+            pthread_mutex_unlock(&dm->mu);
+            break;
+        }
+        buf_clear(&copy);
+        buf_addslice(&copy, buf_slice(&dm->journal[i].item));
+        pthread_mutex_unlock(&dm->mu);
+        given++;
+        rc = cb(arg, buf_slice(&copy));
+        if (rc != 0)
+            break;
+    }
+    buf_release(&copy);
+    return rc < 0 ? rc : 0;
+}
+
 static const struct drive_ops mem_ops = {
     .name = "mem",
     .close = mem_close,
@@ -779,4 +888,6 @@ static const struct drive_ops mem_ops = {
     .meta_read = mem_meta_read,
     .meta_delete = mem_meta_delete,
     .list = mem_list,
+    .journal_update = mem_journal_update,
+    .journal_list = mem_journal_list,
 };

@@ -78,6 +78,11 @@ struct drive_ops {
     int (*meta_delete)(struct drive *d, const char *bucket, const char *key, const char *vid);
     int (*list)(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
                 unsigned limit, drive_list_fn *cb, void *arg);
+    /* Optional, both or neither (drive_journal_update() answers -ERR_NOT_IMPLEMENTED). */
+    int (*journal_update)(struct drive *d, const char *name, const struct slice *put, size_t nput,
+                          const struct slice *del, size_t ndel);
+    int (*journal_list)(struct drive *d, const char *name, struct slice after, unsigned limit,
+                        drive_journal_fn *cb, void *arg);
 };
 
 struct drive {
@@ -117,7 +122,14 @@ enum drive_local_req_kind {
     DRIVE_LOCAL_REQ_BUCKET_MAKE,
     DRIVE_LOCAL_REQ_BUCKET_DELETE,
     DRIVE_LOCAL_REQ_META_PUT,
-    DRIVE_LOCAL_REQ_META_DELETE
+    DRIVE_LOCAL_REQ_META_DELETE,
+    DRIVE_LOCAL_REQ_JOURNAL /* `bucket` is the journal's name */
+};
+
+/* The changes of one DRIVE_LOCAL_REQ_JOURNAL request (borrowed). */
+struct drive_local_journal {
+    const struct slice *put, *del;
+    size_t nput, ndel;
 };
 
 /* A write queued for the committer; lives on the waiting writer's stack. */
@@ -131,6 +143,7 @@ struct drive_local_req {
     const char *vid;          /* DRIVE_LOCAL_REQ_META_DELETE: delete only this version; NULL: any */
     int64_t created_ns;       /* DRIVE_LOCAL_REQ_BUCKET_MAKE */
     bool force;               /* DRIVE_LOCAL_REQ_BUCKET_DELETE */
+    const struct drive_local_journal *journal; /* DRIVE_LOCAL_REQ_JOURNAL */
     /* asynchronous requests (drive_meta_commit_async) only, else NULL */
     struct drive_local_async *async;
     /* results, written by the committer before `done` */
@@ -239,6 +252,8 @@ int drive_local__index_meta_read(struct drive_local *l, const char *bucket, cons
                                  struct obj_meta *out);
 int drive_local__index_list(struct drive_local *l, const char *bucket, struct slice prefix,
                             struct slice after, unsigned limit, drive_list_fn *cb, void *arg);
+int drive_local__index_journal_list(struct drive_local *l, const char *name, struct slice after,
+                                    unsigned limit, drive_journal_fn *cb, void *arg);
 
 /*
  * Test hook of drive_local.c: the number of index transactions the committer

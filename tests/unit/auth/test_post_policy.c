@@ -49,7 +49,10 @@ lookup(void *arg, struct slice access_key, struct buf *secret)
     return 0;
 }
 
-#define F(n, v) { SLICE_LIT(n), SLICE_LIT(v) }
+#define F(n, v)                                                                                    \
+    {                                                                                              \
+        SLICE_LIT(n), SLICE_LIT(v)                                                                 \
+    }
 
 /* Parses a JSON policy given in clear text. */
 static int
@@ -66,8 +69,8 @@ parse_json(const char *json, struct post_policy **p, struct buf *msg)
 
 /* Checks `fields` against a JSON policy; returns the rc and leaves the message in `msg`. */
 static int
-check_json(const char *json, const char *bucket, const struct post_field *f, size_t n,
-           time_t now, struct buf *msg)
+check_json(const char *json, const char *bucket, const struct post_field *f, size_t n, time_t now,
+           struct buf *msg)
 {
     struct post_policy *p = NULL;
     int rc = parse_json(json, &p, msg);
@@ -93,8 +96,8 @@ TEST(post_policy_aws_example_signature)
     post_policy_sign(slice_cstr(aws_policy), SK, "20151229", "us-east-1", hex);
     ASSERT_STREQ(hex, AWS_SIG);
     memset(&a, 0, sizeof(a));
-    ASSERT_OK(post_policy_verify(slice_cstr(aws_policy), &sig, "us-east-1", lookup, NULL, &a,
-                                 &msg));
+    ASSERT_OK(
+        post_policy_verify(slice_cstr(aws_policy), &sig, "us-east-1", lookup, NULL, &a, &msg));
     ASSERT_STREQ(a.access_key, AK);
     ASSERT_STREQ(a.region, "us-east-1");
     ASSERT_STREQ(a.date, "20151229");
@@ -132,12 +135,11 @@ TEST(post_policy_aws_example_form)
               -ERR_INVALID_POLICY);
     ASSERT_STREQ(msg.ptr, "Invalid according to Policy: Policy Condition failed: "
                           "[\"eq\", \"$bucket\", \"sigv4examplebucket\"]");
-    ASSERT_EQ(post_policy_check(p, "sigv4examplebucket", form, ARRAY_SIZE(form),
-                                1451476800 + 1, &msg),
-              -ERR_INVALID_POLICY);
+    ASSERT_EQ(
+        post_policy_check(p, "sigv4examplebucket", form, ARRAY_SIZE(form), 1451476800 + 1, &msg),
+        -ERR_INVALID_POLICY);
     ASSERT_STREQ(msg.ptr, "Invalid according to Policy: Policy expired.");
-    ASSERT_OK(post_policy_check(p, "sigv4examplebucket", form, ARRAY_SIZE(form), 1451476800,
-                                &msg));
+    ASSERT_OK(post_policy_check(p, "sigv4examplebucket", form, ARRAY_SIZE(form), 1451476800, &msg));
     post_policy_free(p);
     buf_release(&msg);
 }
@@ -158,8 +160,8 @@ TEST(post_policy_botocore_vector)
     struct post_policy *p = NULL;
     struct buf msg = BUF_INIT;
 
-    ASSERT_OK(post_policy_verify(slice_cstr(boto_policy), &sig, "us-east-1", lookup, NULL, &a,
-                                 &msg));
+    ASSERT_OK(
+        post_policy_verify(slice_cstr(boto_policy), &sig, "us-east-1", lookup, NULL, &a, &msg));
     sigv4_auth_clear(&a);
     ASSERT_OK(post_policy_parse(slice_cstr(boto_policy), &p, &msg));
     ASSERT_OK(post_policy_check(p, "mybucket", form, ARRAY_SIZE(form), NOW, &msg));
@@ -188,9 +190,9 @@ TEST(post_policy_signature_errors)
     ASSERT_EQ(post_policy_verify(slice_cstr(aws_policy), &s, "us-east-1", lookup, NULL, &a, &msg),
               -ERR_SIG_MISMATCH);
     /* the server is in another region */
-    ASSERT_EQ(post_policy_verify(slice_cstr(aws_policy), &good, "eu-west-1", lookup, NULL, &a,
-                                 &msg),
-              -ERR_AUTH_MALFORMED);
+    ASSERT_EQ(
+        post_policy_verify(slice_cstr(aws_policy), &good, "eu-west-1", lookup, NULL, &a, &msg),
+        -ERR_AUTH_MALFORMED);
     s = good;
     s.algorithm = SLICE_LIT("AWS4-HMAC-SHA1");
     ASSERT_EQ(post_policy_verify(slice_cstr(aws_policy), &s, "us-east-1", lookup, NULL, &a, &msg),
@@ -271,15 +273,14 @@ TEST(post_policy_parse_errors)
 
 TEST(post_policy_conditions)
 {
-    static const char json[] =
-        "{" EXP ", \"conditions\": ["
-        "{\"bucket\": \"b1\"},"
-        "[\"starts-with\", \"$key\", \"up/\"],"
-        "[\"eq\", \"$success_action_status\", \"201\"],"
-        "[\"STARTS-WITH\", \"$Content-Type\", \"image/\"],"
-        "{\"x-amz-meta-color\": \"red\", \"x-amz-meta-size\": \"\"},"
-        "[\"starts-with\", \"$x-amz-meta-note\", \"\"],"
-        "[\"content-length-range\", 1, \"1048576\"]]}";
+    static const char json[] = "{" EXP ", \"conditions\": ["
+                               "{\"bucket\": \"b1\"},"
+                               "[\"starts-with\", \"$key\", \"up/\"],"
+                               "[\"eq\", \"$success_action_status\", \"201\"],"
+                               "[\"STARTS-WITH\", \"$Content-Type\", \"image/\"],"
+                               "{\"x-amz-meta-color\": \"red\", \"x-amz-meta-size\": \"\"},"
+                               "[\"starts-with\", \"$x-amz-meta-note\", \"\"],"
+                               "[\"content-length-range\", 1, \"1048576\"]]}";
     struct post_field f[] = {
         F("key", "up/a.png"),
         F("Success_Action_Status", "201"),
@@ -344,7 +345,10 @@ TEST(post_policy_extra_fields)
     static const char json[] = "{" EXP ", \"conditions\": [[\"starts-with\", \"$key\", \"\"],"
                                "[\"content-length-range\", 0, 10]]}";
     const struct post_field ok[] = {
-        F("key", "k"), F("policy", "p"), F("X-Amz-Signature", "s"), F("file", ""),
+        F("key", "k"),
+        F("policy", "p"),
+        F("X-Amz-Signature", "s"),
+        F("file", ""),
         F("x-ignore-submit", "Upload"),
     };
     const struct post_field extra[] = { F("key", "k"), F("x-amz-meta-sneaky", "1") };

@@ -59,10 +59,11 @@ verify_example(bool trailer, struct sigv4_auth *a)
         h[r.nheaders++] = (struct sigv4_header){ SLICE_LIT("Content-Length"), SLICE_LIT("66824") };
         h[r.nheaders++] = (struct sigv4_header){
             SLICE_LIT("Authorization"),
-            SLICE_LIT("AWS4-HMAC-SHA256 Credential=" AK "/20130524/us-east-1/s3/aws4_request,"
-                      "SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;"
-                      "x-amz-date;x-amz-decoded-content-length;x-amz-storage-class,"
-                      "Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9")
+            SLICE_LIT(
+                "AWS4-HMAC-SHA256 Credential=" AK "/20130524/us-east-1/s3/aws4_request,"
+                "SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;"
+                "x-amz-date;x-amz-decoded-content-length;x-amz-storage-class,"
+                "Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9")
         };
     } else {
         h[r.nheaders++] =
@@ -72,10 +73,11 @@ verify_example(bool trailer, struct sigv4_auth *a)
             (struct sigv4_header){ SLICE_LIT("x-amz-trailer"), SLICE_LIT("x-amz-checksum-crc32c") };
         h[r.nheaders++] = (struct sigv4_header){
             SLICE_LIT("Authorization"),
-            SLICE_LIT("AWS4-HMAC-SHA256 Credential=" AK "/20130524/us-east-1/s3/aws4_request,"
-                      "SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;"
-                      "x-amz-decoded-content-length;x-amz-storage-class;x-amz-trailer,"
-                      "Signature=106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e")
+            SLICE_LIT(
+                "AWS4-HMAC-SHA256 Credential=" AK "/20130524/us-east-1/s3/aws4_request,"
+                "SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;"
+                "x-amz-decoded-content-length;x-amz-storage-class;x-amz-trailer,"
+                "Signature=106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e")
         };
     }
     ASSERT_OK(sigv4_verify(&r, lookup, NULL, a, &msg));

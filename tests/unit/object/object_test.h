@@ -16,7 +16,8 @@ void object_test_md5_hex(const void *p, size_t n, char out[33]);
  */
 int object_test_check_read(struct objlayer *ol, const char *key, const uint8_t *want, size_t n);
 
-/* Opens an object layer over `n` new in-memory drives (kept in drives[]); fails the test on error. */
+/* Opens an object layer over `n` new in-memory drives (kept in drives[]); fails the test on error.
+ */
 struct drive;
 void object_test_open_mem(struct objlayer **ol, struct drive **drives, unsigned n);
 /* The same, each in-memory drive wrapped in a fault-injecting one (storage/drive_faulty.h). */
@@ -33,8 +34,7 @@ int object_test_put(struct objlayer *ol, const char *key, const void *data, size
  * `out` initialized by the caller.
  */
 struct obj_meta;
-void object_test_record(struct drive *d, const char *bucket, const char *key,
-                        struct obj_meta *out);
+void object_test_record(struct drive *d, const char *bucket, const char *key, struct obj_meta *out);
 /* Deterministic pseudo-random bytes. */
 void object_test_fill(uint8_t *p, size_t n, unsigned seed);
 

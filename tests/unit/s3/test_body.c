@@ -78,10 +78,10 @@ sha256_raw(const void *p, size_t n, uint8_t out[32])
 
 struct enc_opts {
     bool sign;
-    size_t chunk;          /* bytes per chunk */
-    const char *trailer;   /* "x-amz-checksum-crc32:<b64>" or NULL */
-    bool no_trailer_sig;   /* signed trailer mode without x-amz-trailer-signature */
-    bool no_final;         /* stop before the final chunk */
+    size_t chunk;        /* bytes per chunk */
+    const char *trailer; /* "x-amz-checksum-crc32:<b64>" or NULL */
+    bool no_trailer_sig; /* signed trailer mode without x-amz-trailer-signature */
+    bool no_final;       /* stop before the final chunk */
 };
 
 /* Appends one chunk (size line, data, CRLF); chains `prev`. */
@@ -286,8 +286,7 @@ TEST(s3_body_unsigned_trailer)
     char *tr = trailer_of(CHECKSUM_CRC32, 200000);
 
     o.trailer = tr;
-    check_roundtrip(UNSIGNED_TRAILER, &o, "x-amz-trailer", "x-amz-checksum-crc32", 200000,
-                    "crc32");
+    check_roundtrip(UNSIGNED_TRAILER, &o, "x-amz-trailer", "x-amz-checksum-crc32", 200000, "crc32");
     free(tr);
     tr = trailer_of(CHECKSUM_CRC32, 0);
     o.trailer = tr;
@@ -378,8 +377,7 @@ TEST(s3_body_raw_modes)
     tcall_release(&t);
     tcall_init(&t, SIGV4_UNSIGNED_PAYLOAD);
     tcall_header(&t, "x-amz-checksum-crc32", b64);
-    ASSERT_EQ(run(&t, slice_make(data + 1, sizeof(data) - 1), WHOLE, NULL),
-              -ERR_CHECKSUM_MISMATCH);
+    ASSERT_EQ(run(&t, slice_make(data + 1, sizeof(data) - 1), WHOLE, NULL), -ERR_CHECKSUM_MISMATCH);
     tcall_release(&t);
     tcall_init(&t, SIGV4_UNSIGNED_PAYLOAD);
     t.req.content_length = sizeof(data);
@@ -418,8 +416,7 @@ TEST(s3_body_bad_headers)
                 -ERR_NOT_IMPLEMENTED);
     check_begin("nothex", NULL, NULL, NULL, NULL, -ERR_AUTH_MALFORMED);
     check_begin(SIGNED, "x-amz-decoded-content-length", "12x", NULL, NULL, -ERR_INVALID_ARGUMENT);
-    check_begin(SIGNED, "x-amz-decoded-content-length", "99999999999", NULL, NULL,
-                -ERR_TOO_LARGE);
+    check_begin(SIGNED, "x-amz-decoded-content-length", "99999999999", NULL, NULL, -ERR_TOO_LARGE);
     check_begin("", "x-amz-checksum-crc32", "AAAAAA==", "x-amz-checksum-sha1",
                 "2jmj7l5rSw0yVb/vlWAYkK/YBwk=", -ERR_INVALID_CHECKSUM);
     check_begin("", "x-amz-checksum-md5", "AAAAAA==", NULL, NULL, -ERR_INVALID_CHECKSUM);
@@ -427,8 +424,7 @@ TEST(s3_body_bad_headers)
     check_begin("", "x-amz-checksum-crc32", "AAAAAA==", "x-amz-sdk-checksum-algorithm", "SHA1",
                 -ERR_INVALID_CHECKSUM);
     check_begin("", "x-amz-sdk-checksum-algorithm", "MD5", NULL, NULL, -ERR_INVALID_CHECKSUM);
-    check_begin(SIGNED, "x-amz-trailer", "x-amz-checksum-crc32", NULL, NULL,
-                -ERR_INVALID_REQUEST);
+    check_begin(SIGNED, "x-amz-trailer", "x-amz-checksum-crc32", NULL, NULL, -ERR_INVALID_REQUEST);
     check_begin(UNSIGNED_TRAILER, "x-amz-trailer", "x-amz-checksum-xyz", NULL, NULL,
                 -ERR_INVALID_CHECKSUM);
     check_begin(UNSIGNED_TRAILER, "x-amz-trailer", "x-amz-checksum-crc32", "x-amz-checksum-crc32",
@@ -558,8 +554,7 @@ TEST(s3_body_bad_lines)
     check_bad(UNSIGNED_TRAILER, NULL, SLICE_LIT("00000000000000001\r\nx\r\n0\r\n\r\n"), SIZE_MAX,
               -ERR_INVALID_CHUNK);
     check_bad(UNSIGNED_TRAILER, NULL, SLICE_LIT(";x\r\n"), SIZE_MAX, -ERR_INVALID_CHUNK);
-    check_bad(UNSIGNED_TRAILER, NULL, SLICE_LIT("1\nx\r\n0\r\n\r\n"), SIZE_MAX,
-              -ERR_INVALID_CHUNK);
+    check_bad(UNSIGNED_TRAILER, NULL, SLICE_LIT("1\nx\r\n0\r\n\r\n"), SIZE_MAX, -ERR_INVALID_CHUNK);
     check_bad(UNSIGNED_TRAILER, NULL, SLICE_LIT("1 x\r\nx\r\n0\r\n\r\n"), SIZE_MAX,
               -ERR_INVALID_CHUNK);
     /* A huge chunk with no declared length: over the 5 GiB bound. */
@@ -601,13 +596,11 @@ TEST(s3_body_bad_trailers)
     /* A trailer that x-amz-trailer did not announce; an announced one missing. */
     build(&raw, SIGNED_TRAILER, 2500, &o);
     check_bad(SIGNED_TRAILER, NULL, buf_slice(&raw), 2500, -ERR_INVALID_CHUNK);
-    check_bad(SIGNED_TRAILER, "x-amz-checksum-crc32c", buf_slice(&raw), 2500,
-              -ERR_INVALID_CHUNK);
+    check_bad(SIGNED_TRAILER, "x-amz-checksum-crc32c", buf_slice(&raw), 2500, -ERR_INVALID_CHUNK);
     o.trailer = NULL;
     o.sign = false;
     build(&raw, UNSIGNED_TRAILER, 2500, &o);
-    check_bad(UNSIGNED_TRAILER, "x-amz-checksum-crc32", buf_slice(&raw), 2500,
-              -ERR_INVALID_CHUNK);
+    check_bad(UNSIGNED_TRAILER, "x-amz-checksum-crc32", buf_slice(&raw), 2500, -ERR_INVALID_CHUNK);
     /* A malformed trailer value, and a trailer signature in an unsigned mode. */
     check_bad(UNSIGNED_TRAILER, "x-amz-checksum-crc32",
               SLICE_LIT("0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n"), 0, -ERR_INVALID_CHECKSUM);
@@ -680,8 +673,8 @@ chunk_at(struct buf *raw, int k)
     int i;
 
     for (i = 0; i <= k; i++) {
-        p = memmem(p + (i > 0), raw->len - (size_t)(p + (i > 0) - raw->ptr), "64;chunk-signature=",
-                   19);
+        p = memmem(p + (i > 0), raw->len - (size_t)(p + (i > 0) - raw->ptr),
+                   "64;chunk-signature=", 19);
         BUG_ON(!p);
     }
     return p;

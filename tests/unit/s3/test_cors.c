@@ -4,16 +4,18 @@
 #include "harness.h"
 #include "s3/internal.h"
 
-#define CORS_DOC(rules) "<CORSConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" rules "</CORSConfiguration>"
+#define CORS_DOC(rules)                                                                            \
+    "<CORSConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" rules                  \
+    "</CORSConfiguration>"
 
-static const char doc[] = CORS_DOC(
-    "<CORSRule><ID>web</ID><AllowedOrigin>https://*.example.com</AllowedOrigin>"
-    "<AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod>"
-    "<AllowedHeader>x-amz-*</AllowedHeader><AllowedHeader>Content-Type</AllowedHeader>"
-    "<ExposeHeader>ETag</ExposeHeader><ExposeHeader>x-amz-request-id</ExposeHeader>"
-    "<MaxAgeSeconds>300</MaxAgeSeconds></CORSRule>"
-    "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod>"
-    "<AllowedMethod>GET</AllowedMethod></CORSRule>");
+static const char doc[] =
+    CORS_DOC("<CORSRule><ID>web</ID><AllowedOrigin>https://*.example.com</AllowedOrigin>"
+             "<AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod>"
+             "<AllowedHeader>x-amz-*</AllowedHeader><AllowedHeader>Content-Type</AllowedHeader>"
+             "<ExposeHeader>ETag</ExposeHeader><ExposeHeader>x-amz-request-id</ExposeHeader>"
+             "<MaxAgeSeconds>300</MaxAgeSeconds></CORSRule>"
+             "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>HEAD</AllowedMethod>"
+             "<AllowedMethod>GET</AllowedMethod></CORSRule>");
 
 static int
 parse(const char *s, struct buf *msg)
@@ -121,9 +123,9 @@ TEST(s3_cors_match_and_headers)
     ASSERT_EQ(s3_cors_match(c, SLICE_LIT("https://app.example.com"), SLICE_LIT("PUT"),
                             SLICE_LIT("authorization")),
               -1);
-    ASSERT_EQ(s3_cors_match(c, SLICE_LIT("https://app.example.com"), SLICE_LIT("DELETE"),
-                            SLICE_NULL),
-              -1);
+    ASSERT_EQ(
+        s3_cors_match(c, SLICE_LIT("https://app.example.com"), SLICE_LIT("DELETE"), SLICE_NULL),
+        -1);
     ASSERT_EQ(s3_cors_match(c, SLICE_LIT("https://evil.com"), SLICE_LIT("PUT"), SLICE_NULL), -1);
     /* the first matching rule answers; the second takes any origin for GET and HEAD */
     ASSERT_EQ(s3_cors_match(c, SLICE_LIT("https://evil.com"), SLICE_LIT("GET"), SLICE_NULL), 1);

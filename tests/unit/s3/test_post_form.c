@@ -156,7 +156,8 @@ TEST(post_form_quoted_params)
             "--q\r\nContent-Disposition: form-data; filename=\"a;b\\\"c.txt\"; "
             "name=\"file\"\r\n\r\nX\r\n--q--",
             "[file|a;b\"c.txt|-]X/$");
-    FORM_OK("q", "--q\r\nContent-Disposition: form-data; name=\"e\"; filename=\"\"\r\n\r\n\r\n--q--",
+    FORM_OK("q",
+            "--q\r\nContent-Disposition: form-data; name=\"e\"; filename=\"\"\r\n\r\n\r\n--q--",
             "[e||-]/$");
 }
 
@@ -189,7 +190,8 @@ TEST(post_form_truncated)
     check_form("b", SLICE_LIT(""), "", -ERR_MALFORMED_POST);
     check_form("b", SLICE_LIT("--b\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\ndata"),
                NULL, -ERR_MALFORMED_POST);
-    check_form("b", SLICE_LIT("--b\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\ndata\r\n--b"),
+    check_form("b",
+               SLICE_LIT("--b\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\ndata\r\n--b"),
                NULL, -ERR_MALFORMED_POST);
     check_form("b", SLICE_LIT("--b\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nd\r\n--b-"),
                NULL, -ERR_MALFORMED_POST);

@@ -207,12 +207,9 @@ TEST(s3_target_split_path_prefix)
     ASSERT_EQ(split_with(a, "", "/storage", "h", "/").rc, -ERR_NOT_FOUND);
     ASSERT_SPLIT(split_with(a, "", "/", "h", "/b/k"), "b", "k"); /* "/" is no prefix */
     /* both: the prefix first, then the bucket from the host */
-    ASSERT_SPLIT(split_with(a, "example.com", "/storage", "b.example.com", "/storage/k"), "b",
-                 "k");
-    ASSERT_SPLIT(split_with(a, "example.com", "/storage", "b.example.com", "/storage"), "b",
-                 NULL);
-    ASSERT_SPLIT(split_with(a, "example.com", "/storage", "example.com", "/storage/b/k"), "b",
-                 "k");
+    ASSERT_SPLIT(split_with(a, "example.com", "/storage", "b.example.com", "/storage/k"), "b", "k");
+    ASSERT_SPLIT(split_with(a, "example.com", "/storage", "b.example.com", "/storage"), "b", NULL);
+    ASSERT_SPLIT(split_with(a, "example.com", "/storage", "example.com", "/storage/b/k"), "b", "k");
     arena_free(a);
 }
 

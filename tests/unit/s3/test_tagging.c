@@ -75,12 +75,13 @@ TEST(s3_tagging_limits)
     ASSERT_EQ(parse_q(a, arena_printf(a, "%s&k=1", q), S3_OBJECT_TAGS_MAX, &t), -ERR_INVALID_TAG);
     ASSERT_OK(parse_q(a, arena_printf(a, "%s&k=1", q), S3_BUCKET_TAGS_MAX, &t));
     /* keys up to 128 characters, values up to 256: characters, not bytes */
-    ASSERT_OK(parse_q(a, arena_printf(a, "%s=%s", repeat(a, "k", 128), repeat(a, "v", 256)), 10,
-                      &t));
+    ASSERT_OK(
+        parse_q(a, arena_printf(a, "%s=%s", repeat(a, "k", 128), repeat(a, "v", 256)), 10, &t));
     ASSERT_EQ(parse_q(a, arena_printf(a, "%s=1", repeat(a, "k", 129)), 10, &t), -ERR_INVALID_TAG);
     ASSERT_EQ(parse_q(a, arena_printf(a, "k=%s", repeat(a, "v", 257)), 10, &t), -ERR_INVALID_TAG);
-    ASSERT_OK(parse_q(a, arena_printf(a, "%s=%s", repeat(a, "%C3%A9", 128), repeat(a, "%E2%82%AC", 256)),
-                      10, &t));
+    ASSERT_OK(
+        parse_q(a, arena_printf(a, "%s=%s", repeat(a, "%C3%A9", 128), repeat(a, "%E2%82%AC", 256)),
+                10, &t));
     ASSERT_EQ(t.tags[0].key.len, 256);
     ASSERT_EQ(parse_q(a, arena_printf(a, "%s=1", repeat(a, "%C3%A9", 129)), 10, &t),
               -ERR_INVALID_TAG);
@@ -110,11 +111,12 @@ TEST(s3_tagging_xml)
     ASSERT_EQ(t.n, 0);
     ASSERT_EQ(parse_x(a, "<Tagging></Tagging>", 10, &t), -ERR_MALFORMED_XML);
     ASSERT_EQ(parse_x(a, "<Tags><TagSet/></Tags>", 10, &t), -ERR_MALFORMED_XML);
-    ASSERT_EQ(parse_x(a, "<Tagging><TagSet><Tag><Key>a</Key><Bad/></Tag></TagSet></Tagging>", 10,
-                      &t),
-              -ERR_MALFORMED_XML);
-    ASSERT_EQ(parse_x(a, "<Tagging><TagSet><Tag><Key>a</Key></Tag><Tag><Key>a</Key></Tag>"
-                         "</TagSet></Tagging>",
+    ASSERT_EQ(
+        parse_x(a, "<Tagging><TagSet><Tag><Key>a</Key><Bad/></Tag></TagSet></Tagging>", 10, &t),
+        -ERR_MALFORMED_XML);
+    ASSERT_EQ(parse_x(a,
+                      "<Tagging><TagSet><Tag><Key>a</Key></Tag><Tag><Key>a</Key></Tag>"
+                      "</TagSet></Tagging>",
                       10, &t),
               -ERR_INVALID_TAG);
     ASSERT_EQ(parse_x(a, "<Tagging><TagSet>", 10, &t), -ERR_MALFORMED_XML);

@@ -191,9 +191,15 @@ TEST(server_end_to_end)
     const char *dir = harness_tmpdir();
     char d[4][512];
     const char *drives[4] = { d[0], d[1], d[2], d[3] };
-    struct server_config cfg = { .address = "127.0.0.1:0", .region = "us-east-1", .sync = false,
-                                 .max_memory = 64 << 20, .idle_timeout = 5, .drives = drives,
-                                 .ndrives = 4, .root_user = USER, .root_password = PASS };
+    struct server_config cfg = { .address = "127.0.0.1:0",
+                                 .region = "us-east-1",
+                                 .sync = false,
+                                 .max_memory = 64 << 20,
+                                 .idle_timeout = 5,
+                                 .drives = drives,
+                                 .ndrives = 4,
+                                 .root_user = USER,
+                                 .root_password = PASS };
     struct server *srv = NULL;
     struct buf err = BUF_INIT, r = BUF_INIT;
     int i, port;

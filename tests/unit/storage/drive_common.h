@@ -379,4 +379,44 @@ common_reduced_listed(struct drive *d)
     buf_release(&b);
 }
 
+static UNUSED int
+common_journal_cb(void *arg, struct slice item)
+{
+    struct buf *b = arg;
+    size_t i;
+
+    for (i = 0; i < item.len; i++)
+        buf_addch(b, item.ptr[i] ? item.ptr[i] : '/');
+    buf_addch(b, '|');
+    return 0;
+}
+
+/* The journal: named sets of binary items, updated in one step, listed in byte order. */
+static UNUSED void
+common_journal(struct drive *d)
+{
+    const struct slice a = SLICE_LIT("b\0k2"), b = SLICE_LIT("b\0k1"), c = SLICE_LIT("x");
+    const struct slice put[] = { a, b, c }, del[] = { a, SLICE_LIT("absent") };
+    struct buf got = BUF_INIT;
+
+    ASSERT_OK(drive_journal_list(d, "heal", SLICE_NULL, 0, common_journal_cb, &got));
+    ASSERT_EQ(got.len, 0);
+    ASSERT_OK(drive_journal_update(d, "heal", put, 3, NULL, 0));
+    ASSERT_OK(drive_journal_update(d, "other", &c, 1, NULL, 0));
+    ASSERT_OK(drive_journal_update(d, "heal", &c, 1, NULL, 0)); /* again: still once */
+    ASSERT_OK(drive_journal_list(d, "heal", SLICE_NULL, 0, common_journal_cb, &got));
+    ASSERT_STREQ(got.ptr, "b/k1|b/k2|x|");
+    buf_clear(&got);
+    ASSERT_OK(drive_journal_list(d, "heal", b, 1, common_journal_cb, &got));
+    ASSERT_STREQ(got.ptr, "b/k2|");
+    ASSERT_OK(drive_journal_update(d, "heal", NULL, 0, del, 2));
+    buf_clear(&got);
+    ASSERT_OK(drive_journal_list(d, "heal", SLICE_NULL, 0, common_journal_cb, &got));
+    ASSERT_STREQ(got.ptr, "b/k1|x|");
+    buf_clear(&got);
+    ASSERT_OK(drive_journal_list(d, "other", SLICE_NULL, 0, common_journal_cb, &got));
+    ASSERT_STREQ(got.ptr, "x|");
+    buf_release(&got);
+}
+
 #endif

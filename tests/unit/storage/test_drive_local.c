@@ -91,6 +91,7 @@ LOCAL_TEST(meta_delete)
 LOCAL_TEST(listing)
 LOCAL_TEST(shard_link)
 LOCAL_TEST(reduced_listed)
+LOCAL_TEST(journal)
 
 TEST(storage_local_layout)
 {
@@ -458,5 +459,21 @@ TEST(storage_local_index_upgrade)
     ASSERT_OK(drive_list(d, "b", SLICE_NULL, SLICE_NULL, 0, common_reduced_cb, &b));
     ASSERT_STREQ(b.ptr, "new:0|old:0|");
     buf_release(&b);
+    drive_close(d);
+}
+
+/* The journal survives the drive being closed and opened again (it is what a restart keeps). */
+TEST(storage_local_journal_survives_reopen)
+{
+    struct drive *d = open_local(true);
+    const struct slice item = SLICE_LIT("bucket\0key");
+    struct buf got = BUF_INIT;
+
+    ASSERT_OK(drive_journal_update(d, "heal", &item, 1, NULL, 0));
+    drive_close(d);
+    d = open_local(true);
+    ASSERT_OK(drive_journal_list(d, "heal", SLICE_NULL, 0, common_journal_cb, &got));
+    ASSERT_STREQ(got.ptr, "bucket/key|");
+    buf_release(&got);
     drive_close(d);
 }

@@ -25,6 +25,7 @@ MEM_TEST(meta_delete)
 MEM_TEST(listing)
 MEM_TEST(shard_link)
 MEM_TEST(reduced_listed)
+MEM_TEST(journal)
 
 TEST(storage_mem_info_offline_reset)
 {

@@ -43,8 +43,9 @@ TEST(parse_u64_bounds)
 TEST(base64_roundtrip)
 {
     static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-    static const char *const coded[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-                                         "Zm9vYmFy" }; /* RFC 4648 section 10 */
+    static const char *const coded[] = {
+        "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"
+    }; /* RFC 4648 section 10 */
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(plain); i++) {

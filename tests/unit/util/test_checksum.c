@@ -123,8 +123,7 @@ TEST(checksum_crc_combine)
             ASSERT(checksum_crc_combine(crcs[i], a, b, sizeof(data) - cut) == whole);
         }
         ASSERT(checksum_crc_combine(crcs[i], crc_of(crcs[i], "1234", 4),
-                                    crc_of(crcs[i], "56789", 5),
-                                    5) == crc_of(crcs[i], CHECK, 9));
+                                    crc_of(crcs[i], "56789", 5), 5) == crc_of(crcs[i], CHECK, 9));
     }
 }
 
@@ -167,8 +166,7 @@ TEST(checksum_names_and_raw)
               -ERR_INVALID_CHECKSUM);
     ASSERT_EQ(checksum_b64_decode(CHECKSUM_CRC32, SLICE_LIT("y/Q5J==="), raw),
               -ERR_INVALID_CHECKSUM);
-    ASSERT_EQ(checksum_b64_decode(CHECKSUM_CRC32, SLICE_LIT("y/Q5Jg"), raw),
-              -ERR_INVALID_CHECKSUM);
+    ASSERT_EQ(checksum_b64_decode(CHECKSUM_CRC32, SLICE_LIT("y/Q5Jg"), raw), -ERR_INVALID_CHECKSUM);
     ASSERT_EQ(checksum_b64_decode(CHECKSUM_NONE, SLICE_LIT("AAAAAA=="), raw),
               -ERR_INVALID_CHECKSUM);
 }

@@ -142,7 +142,8 @@ many_round(uint64_t *rng, uint8_t *data, size_t datalen, unsigned n, bool equal)
 TEST(md5_many_streams_match_openssl)
 {
     if (!md5_simd_available())
-        fprintf(stderr, "    note: no AVX2 on this CPU: md5_update_many() runs one stream at a time\n");
+        fprintf(stderr,
+                "    note: no AVX2 on this CPU: md5_update_many() runs one stream at a time\n");
     uint64_t rng = 0x243f6a8885a308d3ull;
     size_t datalen = 1 << 16;
     uint8_t *data = xmalloc(datalen);
