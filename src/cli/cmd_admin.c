@@ -1,9 +1,11 @@
 /*
- * cli/cmd_admin.c: `basalt admin heal [BUCKET[/PREFIX]]` and `basalt admin
- * info`, over the admin API of a running server (client/client.h):
+ * cli/cmd_admin.c: `basalt admin heal [BUCKET[/PREFIX]]`, `basalt admin heal
+ * --status` and `basalt admin info`, over the admin API of a running server
+ * (client/client.h):
  *
  *   POST /basalt/admin/v1/heal?bucket=B&prefix=P  -> {"objects_scanned":N,...}
- *   GET  /basalt/admin/v1/info                    -> {"layout":"...","drives":[...]}
+ *   GET  /basalt/admin/v1/heal/status             -> {"done":B,"nodes":[...]}
+ *   GET  /basalt/admin/v1/info                    -> {"layout":"...","drives":[...],"nodes":[...]}
  *
  * Errors come back as the S3 XML error document with a non-2xx status; its
  * Code and Message are printed. The server and credentials come from the
@@ -19,6 +21,7 @@
 
 #include "client/client.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #define ADMIN_PREFIX "/basalt/admin/v1/"
 #define DEFAULT_ENDPOINT "http://127.0.0.1:9000"
@@ -28,16 +31,21 @@ struct admin_opts {
     const char *sub;    /* "heal" or "info" */
     const char *target; /* heal: BUCKET[/PREFIX], or NULL */
     bool json;
+    bool status; /* heal --status */
 };
 
 static void
 usage(FILE *f)
 {
     fprintf(f, "usage: basalt admin heal [--json] [BUCKET[/PREFIX]]\n"
+               "       basalt admin heal --status [--json]\n"
                "       basalt admin info [--json]\n\n"
-               "  heal   repair missing or corrupt shards (everything, a bucket, or a prefix)\n"
-               "  info   show the layout and the drives\n"
-               "  --json print the server's JSON answer as is\n\n"
+               "  heal           repair missing or corrupt shards (everything, a bucket, or a\n"
+               "                 prefix), and wait for the report\n"
+               "  heal --status  what every node heals in the background, objects below full\n"
+               "                 redundancy, and whether healing is done (exit 0 only then)\n"
+               "  info           show the layout, the nodes and the drives\n"
+               "  --json         print the server's JSON answer as is\n\n"
                "environment: BASALT_ENDPOINT (default " DEFAULT_ENDPOINT "), BASALT_ACCESS_KEY,\n"
                "             BASALT_SECRET_KEY, BASALT_REGION (default " DEFAULT_REGION ")\n");
 }
@@ -62,6 +70,8 @@ parse_args(int argc, char **argv, struct admin_opts *o)
     for (i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) {
             o->json = true;
+        } else if (!strcmp(argv[i], "--status") && !strcmp(o->sub, "heal")) {
+            o->status = true;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return -1;
@@ -216,6 +226,90 @@ out:
     return rc;
 }
 
+static void fmt_bytes(struct buf *out, long long n);
+
+/* "1 h 02 min", "45 s" */
+static void
+fmt_duration(struct buf *out, long long s)
+{
+    if (s >= 3600)
+        buf_addf(out, "%lld h %02lld min", s / 3600, (s % 3600) / 60);
+    else if (s >= 60)
+        buf_addf(out, "%lld min %02lld s", s / 60, s % 60);
+    else
+        buf_addf(out, "%lld s", s);
+}
+
+/* One node's part of heal --status. */
+static void
+print_node_status(const json_t *n, long long now_ms)
+{
+    const json_t *h = json_object_get(n, "heal"), *s = json_object_get(n, "scanner");
+    const char *name = json_string_value(json_object_get(n, "node")), *err;
+    struct buf bytes = BUF_INIT, eta = BUF_INIT;
+    long long scanned = jint(h, "objects_scanned"), est = jint(h, "objects_estimate");
+    long long started = jint(h, "started_ms");
+
+    err = json_string_value(json_object_get(n, "error"));
+    if (err) {
+        printf("%s: not answering (%s)\n", name ? name : "?", err);
+        return;
+    }
+    printf("%s: %s\n", name ? name : "?",
+           json_is_true(json_object_get(n, "done"))      ? "done"
+           : json_is_true(json_object_get(h, "running")) ? "healing"
+           : jint(n, "drives_offline")                   ? "waiting for offline drives"
+                                                         : "checking");
+    if (json_is_true(json_object_get(h, "running"))) {
+        fmt_bytes(&bytes, jint(h, "bytes_scanned"));
+        if (scanned && est > scanned && now_ms > started)
+            fmt_duration(&eta, (est - scanned) * (now_ms - started) / scanned / 1000);
+        printf("  heal: %lld objects (%s) scanned of about %lld, %lld healed, %lld failed%s%s\n",
+               scanned, bytes.ptr, est, jint(h, "objects_healed"), jint(h, "objects_failed"),
+               eta.len ? ", ETA " : "", eta.ptr);
+    }
+    printf("  queued %lld, waiting for offline drives %lld, drives offline %lld\n",
+           jint(n, "queued"), jint(n, "parked"), jint(n, "drives_offline"));
+    printf("  objects below full redundancy: %lld (last scan: %lld of %lld objects)\n",
+           jint(s, "objects_below_redundancy") > jint(s, "last_below_redundancy")
+               ? jint(s, "objects_below_redundancy")
+               : jint(s, "last_below_redundancy"),
+           jint(s, "last_below_redundancy"), jint(s, "last_objects"));
+    if (json_is_true(json_object_get(s, "running")))
+        printf("  scanning: %lld objects so far\n", jint(s, "objects_scanned"));
+    buf_release(&bytes);
+    buf_release(&eta);
+}
+
+static int
+admin_heal_status(struct client *c, const struct admin_opts *o)
+{
+    struct buf body = BUF_INIT;
+    json_t *j = NULL, *n;
+    size_t i;
+    int rc = 1;
+
+    if (admin_call(c, "heal", "GET", ADMIN_PREFIX "heal/status", NULL, &body) < 0)
+        goto out;
+    j = parse_json("heal", &body);
+    if (!j)
+        goto out;
+    if (o->json) {
+        printf("%s%s", body.ptr, body.len && body.ptr[body.len - 1] == '\n' ? "" : "\n");
+    } else {
+        json_array_foreach(json_object_get(j, "nodes"), i, n)
+            print_node_status(n, (long long)(clock_now_ns() / 1000000));
+        printf("healing: %s\n", json_is_true(json_object_get(j, "done"))
+                                    ? "done: nothing below full redundancy"
+                                    : "not done");
+    }
+    rc = json_is_true(json_object_get(j, "done")) ? 0 : 1;
+out:
+    json_decref(j);
+    buf_release(&body);
+    return rc;
+}
+
 /* "1.5 GiB" */
 static void
 fmt_bytes(struct buf *out, long long n)
@@ -248,6 +342,26 @@ print_drive(const json_t *d)
 }
 
 static void
+print_nodes(const json_t *nodes)
+{
+    const json_t *n;
+    size_t i;
+
+    if (json_array_size(nodes) < 2)
+        return; /* a single node */
+    printf("nodes: %zu\n", json_array_size(nodes));
+    json_array_foreach(nodes, i, n)
+    {
+        const char *name = json_string_value(json_object_get(n, "node"));
+        const char *err = json_string_value(json_object_get(n, "error"));
+        const char *ver = json_string_value(json_object_get(n, "version"));
+
+        printf("  %-24s %s%s%s\n", name ? name : "?", err ? "DOWN (" : "up, basalt ",
+               err ? err : (ver ? ver : "?"), err ? ")" : "");
+    }
+}
+
+static void
 print_info(const json_t *j)
 {
     const char *layout = json_string_value(json_object_get(j, "layout"));
@@ -257,6 +371,7 @@ print_info(const json_t *j)
     for (i = 0; i < json_array_size(drives); i++)
         online += json_is_true(json_object_get(json_array_get(drives, i), "online"));
     printf("layout: %s\n", layout ? layout : "?");
+    print_nodes(json_object_get(j, "nodes"));
     printf("drives: %zu (%zu online)\n", json_array_size(drives), online);
     if (json_array_size(drives))
         printf("  %3s  %-7s  %10s / %-10s  %s\n", "SET", "STATE", "USED", "TOTAL", "ENDPOINT");
@@ -302,7 +417,9 @@ cmd_admin(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     if (admin_connect(&c) < 0)
         return 1;
-    if (!strcmp(o.sub, "heal"))
+    if (!strcmp(o.sub, "heal") && o.status)
+        rc = admin_heal_status(c, &o);
+    else if (!strcmp(o.sub, "heal"))
         rc = admin_heal(c, &o);
     else
         rc = admin_info(c, &o);

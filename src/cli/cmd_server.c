@@ -68,6 +68,9 @@ usage(FILE *f)
             "  --stale-uploads-after DURATION\n"
             "                        abort multipart uploads older than DURATION, with a\n"
             "                        unit s, m, h or d (default 24h)\n"
+            "  --scan-every DURATION the background scanner walks every object (heals what\n"
+            "                        is below full redundancy) once every DURATION\n"
+            "                        (default 1h)\n"
             "\n"
             "environment:\n"
             "  BASALT_ROOT_USER      root access key (at least 3 characters)\n"
@@ -278,6 +281,8 @@ parse_option(int c, struct server_opts *o)
         return set_path_prefix(o, optarg);
     case 'U':
         return parse_duration("--stale-uploads-after", optarg, &o->cfg.stale_upload_ns);
+    case 'S':
+        return parse_duration("--scan-every", optarg, &o->cfg.scan_interval_ns);
     default:
         usage(stderr);
         return -ERR_INVAL;
@@ -296,6 +301,7 @@ parse_options(int argc, char **argv, struct server_opts *o)
         { "domain", required_argument, NULL, 'D' },
         { "path-prefix", required_argument, NULL, 'P' },
         { "stale-uploads-after", required_argument, NULL, 'U' },
+        { "scan-every", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };

@@ -49,6 +49,6 @@ cli_main(int argc, char **argv)
 int
 cmd_version(int argc, char **argv)
 {
-    printf("basalt 0.1.0\n");
+    printf("basalt %s\n", BASALT_VERSION);
     return 0;
 }

@@ -12,10 +12,15 @@
 #include "object/internal.h"
 #include "util/reqctx.h"
 
+/* Also counts the calls running, for the scanner to yield to (scanner.c). */
 #define SCOPED(ctx, call)                                                                          \
     ({                                                                                             \
         const struct reqctx *prev_ = reqctx_enter(ctx);                                            \
-        int rc_ = (call);                                                                          \
+        int rc_;                                                                                   \
+                                                                                                   \
+        atomic_fetch_add(&ol->inflight, 1);                                                        \
+        rc_ = (call);                                                                              \
+        atomic_fetch_sub(&ol->inflight, 1);                                                        \
         reqctx_leave(prev_);                                                                       \
         rc_;                                                                                       \
     })

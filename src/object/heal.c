@@ -638,15 +638,63 @@ static int
 heal_key_cb(void *arg, const struct obj_list_ent *e)
 {
     struct heal_walk *w = arg;
+    struct obj_progress *pr = &w->ol->heal_job;
+    uint64_t healed = w->r->objects_healed, failed = w->r->objects_failed;
     char *key = slice_dup(e->key);
 
     object__heal_object(w->ol, w->bucket, key, w->r);
+    atomic_fetch_add(&pr->scanned, 1);
+    atomic_fetch_add(&pr->bytes_scanned, e->size);
+    if (w->r->objects_healed > healed) {
+        atomic_fetch_add(&pr->healed, 1);
+        atomic_fetch_add(&pr->bytes_healed, e->size);
+    }
+    atomic_fetch_add(&pr->failed, w->r->objects_failed - failed);
     free(key);
     return 0;
 }
 
+static int heal_all(struct objlayer *ol, const char *bucket, struct slice prefix,
+                    struct heal_report *r);
+
+/* A whole heal starts: its progress counted from zero (objlayer_status). */
+static void
+job_start(struct objlayer *ol)
+{
+    struct obj_progress *pr = &ol->heal_job;
+
+    if (atomic_fetch_add(&ol->heal_jobs, 1) > 0)
+        return; /* another runs: its counts go on */
+    atomic_store(&pr->scanned, 0);
+    atomic_store(&pr->healed, 0);
+    atomic_store(&pr->failed, 0);
+    atomic_store(&pr->bytes_scanned, 0);
+    atomic_store(&pr->bytes_healed, 0);
+    atomic_store(&pr->started_ns, clock_now_ns());
+}
+
+/* It ended: a scan confirms what is left (heal says done only after one). */
+static void
+job_end(struct objlayer *ol)
+{
+    atomic_store(&ol->heal_job.finished_ns, clock_now_ns());
+    if (atomic_fetch_sub(&ol->heal_jobs, 1) == 1)
+        object__scan_soon(ol);
+}
+
 int
 object__heal(struct objlayer *ol, const char *bucket, struct slice prefix, struct heal_report *r)
+{
+    int rc;
+
+    job_start(ol);
+    rc = heal_all(ol, bucket, prefix, r);
+    job_end(ol);
+    return rc;
+}
+
+static int
+heal_all(struct objlayer *ol, const char *bucket, struct slice prefix, struct heal_report *r)
 {
     struct bucket_ent *names;
     size_t i, n;

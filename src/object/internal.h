@@ -83,6 +83,16 @@ struct heal_item {
     bool journaled; /* parked: in the journal until healed with every drive online */
 };
 
+/* Progress of background work (scanner.c, heal.c): relaxed atomics, read for status. */
+struct obj_progress {
+    _Atomic uint64_t scanned, healed, failed, bytes_scanned, bytes_healed;
+    _Atomic int64_t started_ns;  /* wall clock; 0: not running */
+    _Atomic int64_t finished_ns; /* of the last run */
+};
+
+#define OBJ_SCAN_FIRST_NS (5 * 1000000000LL)       /* the first scan after start */
+#define OBJ_SCAN_INTERVAL_NS (3600 * 1000000000LL) /* between cycles, by default */
+
 struct objlayer {
     unsigned nsets;
     struct eset *sets;
@@ -134,8 +144,22 @@ struct objlayer {
     bool stopping;
     pthread_t heal_thread;
     pthread_t monitor_thread;
-    int64_t stale_upload_ns;    /* multipart uploads older than this are aborted */
-    int64_t next_mp_cleanup_ns; /* monitor thread only */
+    pthread_t scanner_thread;
+
+    /* the scanner (scanner.c); scan_asked and scan_cv under heal_mu */
+    unsigned scan_share, scan_shares; /* this node's share of the keys, of how many */
+    int64_t scan_interval_ns;
+    bool scan_asked;
+    pthread_cond_t scan_cv;
+    struct buf scan_place;    /* scanner thread only: the journal's "bucket\0key" */
+    struct obj_progress scan; /* the current cycle */
+    _Atomic uint64_t scan_below, scan_cycles, scan_last_total, scan_last_below;
+    _Atomic int64_t scan_last_end_ns, scan_last_duration_ns;
+    struct obj_progress heal_job; /* the current or last whole heal (heal.c object__heal) */
+    _Atomic int heal_jobs;        /* whole heals running */
+    _Atomic int inflight;         /* entry points running (api.c): the scanner yields */
+    int64_t stale_upload_ns;      /* multipart uploads older than this are aborted */
+    int64_t next_mp_cleanup_ns;   /* monitor thread only */
     bool threads_started;
 };
 
@@ -440,6 +464,11 @@ struct format_check {
     struct buf why;
 };
 int object__format_is_drive(void *arg, struct slice text);
+/* scanner.c */
+void *object__scanner_main(void *arg);
+/* Starts a scanner cycle soon (after a whole heal: to confirm nothing is left below). */
+void object__scan_soon(struct objlayer *ol);
+
 /*
  * healq.c: the heal queue. Enqueue: a key to heal (NULL key: everything of
  * `bucket`, or of every bucket with a NULL bucket). Dequeue: blocks until an

@@ -132,6 +132,7 @@ init_locks(struct objlayer *ol)
     pthread_mutex_init(&ol->drive_mu, NULL);
     pthread_mutex_init(&ol->heal_obj_mu, NULL);
     pthread_cond_init(&ol->heal_cv, NULL);
+    pthread_cond_init(&ol->scan_cv, NULL);
     list_init(&ol->heal_queue);
     list_init(&ol->heal_waiting);
     buf_init(&ol->jput, 0);
@@ -156,6 +157,10 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
     ol->sync = cfg->sync;
     ol->notify = cfg->notify;
     ol->notify_arg = cfg->notify_arg;
+    ol->scan_share = cfg->scan_share;
+    ol->scan_shares = cfg->scan_shares;
+    ol->scan_interval_ns = cfg->scan_interval_ns > 0 ? cfg->scan_interval_ns : OBJ_SCAN_INTERVAL_NS;
+    buf_init(&ol->scan_place, 0);
     ol->format_fresh = cfg->format_fresh || !cfg->formatter;
     ol->formatter = cfg->formatter;
     ol->wait = cfg->wait;
@@ -192,12 +197,15 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
         object__heal_enqueue(ol, NULL, NULL);
     /*
      * Spawn sites of the heal thread (object__heal_main: the heal queue fed
-     * by reads and writes that met a failing drive) and the drive monitor
+     * by reads and writes that met a failing drive), the drive monitor
      * (object__monitor_main: drive_check() every 2 s, formats back a drive
-     * found empty and queues a full heal).
+     * found empty and queues a full heal) and the scanner
+     * (object__scanner_main: walks every object of this node's share,
+     * heals and counts what is below full redundancy).
      */
     if (pthread_create(&ol->heal_thread, NULL, object__heal_main, ol) ||
-        pthread_create(&ol->monitor_thread, NULL, object__monitor_main, ol))
+        pthread_create(&ol->monitor_thread, NULL, object__monitor_main, ol) ||
+        pthread_create(&ol->scanner_thread, NULL, object__scanner_main, ol))
         die("cannot start the heal threads");
     ol->threads_started = true;
     *out = ol;
@@ -215,15 +223,18 @@ objlayer_close(struct objlayer *ol)
     pthread_mutex_lock(&ol->heal_mu);
     ol->stopping = true;
     pthread_cond_broadcast(&ol->heal_cv);
+    pthread_cond_broadcast(&ol->scan_cv);
     pthread_mutex_unlock(&ol->heal_mu);
     if (ol->threads_started) {
         pthread_join(ol->heal_thread, NULL);
         pthread_join(ol->monitor_thread, NULL);
+        pthread_join(ol->scanner_thread, NULL);
     }
     if (ol->journal)
         object__heal_flush(ol); /* what the last tick did not write yet */
     buf_release(&ol->jput);
     buf_release(&ol->jdel);
+    buf_release(&ol->scan_place);
     for (s = 0; ol->sets && s < ol->nsets; s++)
         for (j = 0; j < ol->sets[s].n; j++)
             workq_free(ol->sets[s].queues[j]);
@@ -311,10 +322,49 @@ objlayer_drives(struct objlayer *ol, struct objlayer_drive_state *out, size_t ma
         out[i] = (struct objlayer_drive_state){
             .endpoint = drive_endpoint(ol->drives[i]),
             .online = drive_is_online(ol->drives[i]),
+            .local = !drive_is_remote(ol->drives[i]),
             .set = (unsigned)(i / ol->sets[0].n),
             .total_bytes = info.total_bytes,
             .free_bytes = info.free_bytes,
         };
     }
     return ol->ndrives;
+}
+
+void
+objlayer_status(struct objlayer *ol, struct objlayer_status *out)
+{
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    out->heal_running = atomic_load(&ol->heal_jobs) > 0;
+    out->heal_scanned = atomic_load(&ol->heal_job.scanned);
+    out->heal_healed = atomic_load(&ol->heal_job.healed);
+    out->heal_failed = atomic_load(&ol->heal_job.failed);
+    out->heal_bytes_scanned = atomic_load(&ol->heal_job.bytes_scanned);
+    out->heal_bytes_healed = atomic_load(&ol->heal_job.bytes_healed);
+    out->heal_started_ns = atomic_load(&ol->heal_job.started_ns);
+    out->heal_finished_ns = atomic_load(&ol->heal_job.finished_ns);
+    /* every node's scanner walks its share: a whole heal walks them all */
+    out->heal_total_estimate =
+        atomic_load(&ol->scan_last_total) * (ol->scan_shares > 1 ? ol->scan_shares : 1);
+    pthread_mutex_lock(&ol->heal_mu);
+    out->queued = ol->heal_len;
+    out->parked = ol->nwaiting;
+    pthread_mutex_unlock(&ol->heal_mu);
+    for (i = 0; i < ol->ndrives; i++)
+        out->drives_offline += !drive_is_online(ol->drives[i]);
+    out->scan_started_ns = atomic_load(&ol->scan.started_ns);
+    out->scan_running = out->scan_started_ns != 0;
+    out->scan_cycles = atomic_load(&ol->scan_cycles);
+    out->scan_scanned = atomic_load(&ol->scan.scanned);
+    out->scan_below = atomic_load(&ol->scan_below);
+    out->scan_bytes = atomic_load(&ol->scan.bytes_scanned);
+    out->last_scan_total = atomic_load(&ol->scan_last_total);
+    out->last_scan_below = atomic_load(&ol->scan_last_below);
+    out->last_scan_end_ns = atomic_load(&ol->scan_last_end_ns);
+    out->last_scan_duration_ns = atomic_load(&ol->scan_last_duration_ns);
+    out->done = !out->heal_running && out->queued == 0 && out->parked == 0 &&
+                out->drives_offline == 0 && out->scan_cycles > 0 && out->last_scan_below == 0 &&
+                out->last_scan_end_ns >= out->heal_finished_ns;
 }

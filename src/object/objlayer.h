@@ -69,6 +69,14 @@ struct objlayer_config {
     const char *formatter;
     objlayer_wait_fn *wait; /* NULL: fail instead of waiting */
     void *wait_arg;
+    /*
+     * The background scanner (object/scanner.c) looks at the keys whose hash
+     * modulo `scan_shares` is `scan_share` (a cluster: this node's index and
+     * the node count; 0 and 0 or 1: all), one cycle every
+     * `scan_interval_ns` (0: an hour).
+     */
+    unsigned scan_share, scan_shares;
+    int64_t scan_interval_ns;
     /* Tests may pass drives already opened (drive_mem_new, drive_faulty_new): */
     struct drive **prebuilt; /* NULL, or ndrives drives; ownership passes to the layer */
 };
@@ -372,10 +380,36 @@ size_t objlayer_get_mem(struct objlayer *ol);
  */
 bool objlayer_has_quorum(struct objlayer *ol, bool for_writes, bool without_this_node);
 
+/*
+ * Background work of this node, for the admin API (basalt admin heal
+ * --status): the whole heal running or last run (a drive formatted back, an
+ * admin heal), the heal queue, the scanner's current and last cycle. `done`
+ * says the deployment is whole as far as this node knows: no whole heal
+ * running, nothing queued or parked for healing, every drive online, and a
+ * scanner cycle that ended after the last heal found nothing below full
+ * redundancy.
+ */
+struct objlayer_status {
+    bool heal_running;
+    uint64_t heal_scanned, heal_healed, heal_failed, heal_bytes_scanned, heal_bytes_healed;
+    int64_t heal_started_ns, heal_finished_ns; /* wall clock; 0: never */
+    uint64_t heal_total_estimate;              /* objects a whole heal walks (the last scans') */
+    size_t queued, parked;
+    unsigned drives_offline;
+    bool scan_running;
+    uint64_t scan_cycles, scan_scanned, scan_below, scan_bytes;
+    int64_t scan_started_ns;
+    uint64_t last_scan_total, last_scan_below;
+    int64_t last_scan_end_ns, last_scan_duration_ns;
+    bool done;
+};
+void objlayer_status(struct objlayer *ol, struct objlayer_status *out);
+
 /* Per-drive state for the admin API: endpoint, online, set index. */
 struct objlayer_drive_state {
     const char *endpoint;
     bool online;
+    bool local; /* this node's (not another node's) */
     unsigned set;
     uint64_t total_bytes, free_bytes;
 };

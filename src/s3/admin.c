@@ -3,7 +3,13 @@
  * like any S3 request (root credentials only, for now):
  *
  *   POST /basalt/admin/v1/heal?bucket=B&prefix=P   heal on demand, JSON report
- *   GET  /basalt/admin/v1/info                     layout and drives, JSON
+ *   GET  /basalt/admin/v1/heal/status              background healing and scanning of
+ *                                                  every node, JSON
+ *   GET  /basalt/admin/v1/info                     layout, nodes and drives, JSON
+ *
+ * In a cluster the answers of status and info gather every node's part
+ * (s3_config.peers): a node that does not answer is listed with an error,
+ * and the rest still answers.
  *
  * Errors use the S3 XML error document, like every other endpoint.
  */
@@ -62,27 +68,130 @@ s3__admin_heal(struct s3_call *call)
                   "drives_formatted", (json_int_t)r.drives_formatted));
 }
 
+static json_t *
+drives_array(struct objlayer *ol)
+{
+    struct objlayer_drive_state *st;
+    json_t *drives = json_array();
+    size_t n, i;
+
+    n = objlayer_drives(ol, NULL, 0);
+    st = xcalloc(n + 1, sizeof(*st));
+    n = MIN(n, objlayer_drives(ol, st, n));
+    for (i = 0; i < n; i++)
+        json_array_append_new(drives, json_pack("{ss sb sI sb sI sI}", "endpoint",
+                                                st[i].endpoint ? st[i].endpoint : "", "online",
+                                                (int)st[i].online, "set", (json_int_t)st[i].set,
+                                                "local", (int)st[i].local, "total_bytes",
+                                                (json_int_t)st[i].total_bytes, "free_bytes",
+                                                (json_int_t)st[i].free_bytes));
+    free(st);
+    return drives;
+}
+
+static void
+dump(json_t *doc, struct buf *out)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+
+    BUG_ON(!text);
+    buf_adds(out, text);
+    free(text);
+    json_decref(doc);
+}
+
+void
+s3_admin_drives_json(struct objlayer *ol, const char *node, struct buf *out)
+{
+    if (!ol) {
+        dump(json_pack("{ss ss}", "node", node, "error", "starting"), out);
+        return;
+    }
+    dump(json_pack("{ss ss so}", "node", node, "version", BASALT_VERSION, "drives",
+                   drives_array(ol)),
+         out);
+}
+
+/* Every other node's answer to `what` (a JSON array), or an empty array on a single node. */
+static json_t *
+peers_json(struct s3_call *call, const char *what)
+{
+    struct buf text = BUF_INIT;
+    json_t *arr = NULL;
+
+    if (call->s3->peers) {
+        call->s3->peers(call->s3->peers_arg, what, &text);
+        arr = json_loadb(text.ptr, text.len, 0, NULL);
+    }
+    buf_release(&text);
+    return json_is_array(arr) ? arr : (json_decref(arr), json_array());
+}
+
 void
 s3__admin_info(struct s3_call *call)
 {
-    struct objlayer_drive_state *st;
-    struct buf layout = BUF_INIT;
-    json_t *doc, *drives;
-    size_t n, i;
+    struct buf layout = BUF_INIT, mine = BUF_INIT;
+    json_t *doc, *nodes = peers_json(call, "info");
 
-    n = objlayer_drives(call->s3->ol, NULL, 0);
-    st = arena_zalloc(call->req->arena, (n + 1) * sizeof(*st));
-    n = MIN(n, objlayer_drives(call->s3->ol, st, n));
     objlayer_describe(call->s3->ol, &layout);
-    drives = json_array();
-    for (i = 0; i < n; i++)
-        json_array_append_new(drives, json_pack("{ss sb sI sI sI}", "endpoint",
-                                                st[i].endpoint ? st[i].endpoint : "", "online",
-                                                (int)st[i].online, "set", (json_int_t)st[i].set,
-                                                "total_bytes", (json_int_t)st[i].total_bytes,
-                                                "free_bytes", (json_int_t)st[i].free_bytes));
-    doc =
-        json_pack("{ss so ss}", "layout", layout.ptr, "drives", drives, "region", call->s3->region);
+    s3_admin_drives_json(call->s3->ol, call->s3->node, &mine);
+    json_array_insert_new(nodes, 0, json_loadb(mine.ptr, mine.len, 0, NULL));
+    json_object_set_new(json_array_get(nodes, 0), "this", json_true());
+    doc = json_pack("{ss so so ss}", "layout", layout.ptr, "drives", drives_array(call->s3->ol),
+                    "nodes", nodes, "region", call->s3->region);
     buf_release(&layout);
+    buf_release(&mine);
     send_json(call, doc);
+}
+
+void
+s3_admin_node_json(struct objlayer *ol, const char *node, struct buf *out)
+{
+    struct objlayer_status st;
+
+    if (!ol) {
+        dump(json_pack("{ss ss}", "node", node, "error", "starting"), out);
+        return;
+    }
+    objlayer_status(ol, &st);
+    dump(
+        json_pack("{ss sb s{sb sI sI sI sI sI sI sI sI} sI sI si s{sb sI sI sI sI sI sI sI sI sI}}",
+                  "node", node, "done", (int)st.done, "heal", "running", (int)st.heal_running,
+                  "objects_scanned", (json_int_t)st.heal_scanned, "objects_healed",
+                  (json_int_t)st.heal_healed, "objects_failed", (json_int_t)st.heal_failed,
+                  "bytes_scanned", (json_int_t)st.heal_bytes_scanned, "bytes_healed",
+                  (json_int_t)st.heal_bytes_healed, "started_ms",
+                  (json_int_t)(st.heal_started_ns / 1000000), "finished_ms",
+                  (json_int_t)(st.heal_finished_ns / 1000000), "objects_estimate",
+                  (json_int_t)st.heal_total_estimate, "queued", (json_int_t)st.queued, "parked",
+                  (json_int_t)st.parked, "drives_offline", (int)st.drives_offline, "scanner",
+                  "running", (int)st.scan_running, "cycles", (json_int_t)st.scan_cycles,
+                  "objects_scanned", (json_int_t)st.scan_scanned, "objects_below_redundancy",
+                  (json_int_t)st.scan_below, "bytes_scanned", (json_int_t)st.scan_bytes,
+                  "started_ms", (json_int_t)(st.scan_started_ns / 1000000), "last_objects",
+                  (json_int_t)st.last_scan_total, "last_below_redundancy",
+                  (json_int_t)st.last_scan_below, "last_end_ms",
+                  (json_int_t)(st.last_scan_end_ns / 1000000), "last_duration_ms",
+                  (json_int_t)(st.last_scan_duration_ns / 1000000)),
+        out);
+}
+
+/*
+ * Every node's background work, and whether the whole deployment is done
+ * healing: every node answered and says it is done. A node that does not
+ * answer makes it not done (its drives may hold what others miss).
+ */
+void
+s3__admin_heal_status(struct s3_call *call)
+{
+    struct buf mine = BUF_INIT;
+    json_t *nodes = peers_json(call, "status"), *n;
+    size_t i;
+    bool done = true;
+
+    s3_admin_node_json(call->s3->ol, call->s3->node, &mine);
+    json_array_insert_new(nodes, 0, json_loadb(mine.ptr, mine.len, 0, NULL));
+    json_array_foreach(nodes, i, n) done &= json_is_true(json_object_get(n, "done"));
+    buf_release(&mine);
+    send_json(call, json_pack("{sb so}", "done", (int)done, "nodes", nodes));
 }

@@ -32,6 +32,9 @@ s3_new(const struct s3_config *cfg)
     buf_init(&s->root_secret, 0);
     buf_adds(&s->root_secret, cfg->root_password);
     s->max_memory = cfg->max_memory;
+    s->peers = cfg->peers;
+    s->peers_arg = cfg->peers_arg;
+    s->node = xstrdup(cfg->node ? cfg->node : "local");
     atomic_init(&s->mem_used, 0);
     s3__router_init(s, cfg->domains, cfg->ndomains, cfg->path_prefix);
     return s;
@@ -44,6 +47,7 @@ s3_free(struct s3 *s)
         return;
     s3__router_release(s);
     free(s->root_user);
+    free(s->node);
     buf_release_secure(&s->root_secret);
     free(s);
 }

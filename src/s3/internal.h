@@ -45,6 +45,9 @@ struct s3 {
     uint64_t max_memory;
     atomic_uint_fast64_t mem_used; /* reserved streaming memory; relaxed counter */
     struct s3_addressing addr;     /* read-only after s3_new */
+    void (*peers)(void *arg, const char *what, struct buf *out); /* s3_config's */
+    void *peers_arg;
+    char *node; /* this node's name in admin answers */
 };
 
 enum s3_op {
@@ -52,6 +55,7 @@ enum s3_op {
     S3_OP_HEALTH,
     S3_OP_ADMIN_HEAL,
     S3_OP_ADMIN_INFO,
+    S3_OP_ADMIN_HEAL_STATUS,
     S3_OP_LIST_BUCKETS,
     S3_OP_CREATE_BUCKET,
     S3_OP_HEAD_BUCKET,
@@ -212,6 +216,7 @@ void s3__cors_preflight(struct s3_call *call);        /* cors.c: OPTIONS */
 void s3__get_object_attributes(struct s3_call *call); /* attributes.c */
 void s3__admin_heal(struct s3_call *call);
 void s3__admin_info(struct s3_call *call);
+void s3__admin_heal_status(struct s3_call *call);
 
 /* ---- tagging.c ---- */
 #define S3_OBJECT_TAGS_MAX 10

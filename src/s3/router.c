@@ -84,6 +84,7 @@ static const char *const op_names[] = {
     [S3_OP_HEALTH] = "Health",
     [S3_OP_ADMIN_HEAL] = "AdminHeal",
     [S3_OP_ADMIN_INFO] = "AdminInfo",
+    [S3_OP_ADMIN_HEAL_STATUS] = "AdminHealStatus",
     [S3_OP_LIST_BUCKETS] = "ListBuckets",
     [S3_OP_CREATE_BUCKET] = "CreateBucket",
     [S3_OP_HEAD_BUCKET] = "HeadBucket",
@@ -350,6 +351,8 @@ route_system(const struct http_req *req, const char *key)
         return slice_eq_cstr(req->method, "POST") ? S3_OP_ADMIN_HEAL : S3_OP_METHOD_NOT_ALLOWED;
     if (!strcmp(key, "admin/v1/info"))
         return get ? S3_OP_ADMIN_INFO : S3_OP_METHOD_NOT_ALLOWED;
+    if (!strcmp(key, "admin/v1/heal/status"))
+        return get ? S3_OP_ADMIN_HEAL_STATUS : S3_OP_METHOD_NOT_ALLOWED;
     return S3_OP_NOT_IMPLEMENTED;
 }
 
@@ -488,6 +491,7 @@ typedef void s3_op_fn(struct s3_call *call);
 static s3_op_fn *const op_fns[] = {
     [S3_OP_ADMIN_HEAL] = s3__admin_heal,
     [S3_OP_ADMIN_INFO] = s3__admin_info,
+    [S3_OP_ADMIN_HEAL_STATUS] = s3__admin_heal_status,
     [S3_OP_LIST_BUCKETS] = s3__list_buckets,
     [S3_OP_CREATE_BUCKET] = s3__create_bucket,
     [S3_OP_HEAD_BUCKET] = s3__head_bucket,

@@ -46,7 +46,25 @@ struct s3_config {
      * without it). Starts with '/', no trailing '/'; copied. NULL or "": none.
      */
     const char *path_prefix;
+    /*
+     * A cluster: appends to `out` a JSON array with what the other nodes
+     * answer to `what` ("status": their s3_admin_node_json(); "info": their
+     * drives), one element per node, {"node":"H:P","error":"..."} for a node
+     * that does not answer. NULL: a single node.
+     */
+    void (*peers)(void *arg, const char *what, struct buf *out);
+    void *peers_arg;
+    const char *node; /* this node's name in admin answers ("H:P", or the address) */
 };
+
+/*
+ * This node's background work (objlayer_status) as a JSON object with its
+ * name, for the admin API and for other nodes asking over RPC; `ol` may be
+ * NULL (still starting).
+ */
+void s3_admin_node_json(struct objlayer *ol, const char *node, struct buf *out);
+/* This node's drives as a JSON object {"node":...,"drives":[...]}, likewise. */
+void s3_admin_drives_json(struct objlayer *ol, const char *node, struct buf *out);
 
 /* Returns a new s3 (never fails: configuration is validated by server/). */
 struct s3 *s3_new(const struct s3_config *cfg);

@@ -35,6 +35,7 @@
 #include "http/http.h"
 #include "obs/log.h"
 #include "object/objlayer.h"
+#include "s3/s3.h"
 #include "storage/drive.h"
 #include "storage/drive_serve.h"
 #include "util/clock.h"
@@ -306,6 +307,57 @@ cluster_notify(void *arg, const char *topic, const char *name)
     }
 }
 
+/* ---- admin ---- */
+
+#define ADMIN_NS (2 * 1000000000LL) /* a node's part of an admin answer */
+
+static void
+h_admin(void *arg, struct rpc_req *r)
+{
+    struct cluster *c = arg;
+    struct objlayer *ol = atomic_load(&c->ol);
+    struct buf out = BUF_INIT;
+
+    if (slice_eq_cstr(r->path, "/admin/status"))
+        s3_admin_node_json(ol, cluster_node_name(c), &out);
+    else
+        s3_admin_drives_json(ol, cluster_node_name(c), &out);
+    rpc_reply(r, 200, &out);
+    buf_release(&out);
+}
+
+void
+cluster_peers(void *arg, const char *what, struct buf *out)
+{
+    struct cluster *c = arg;
+    char path[32];
+    unsigned i;
+    bool first = true;
+
+    snprintf(path, sizeof(path), "/admin/%s", what);
+    buf_addch(out, '[');
+    for (i = 0; i < c->n; i++) {
+        struct rpc_call call = { .method = "POST",
+                                 .path = path,
+                                 .deadline_ns = clock_mono_ns() + ADMIN_NS };
+        struct rpc_resp resp = RPC_RESP_INIT;
+        int rc;
+
+        if (i == c->self)
+            continue;
+        buf_adds(out, first ? "" : ",");
+        first = false;
+        rc = rpc_call(c->peers[i], &call, &resp);
+        if (rc == 0 && resp.status == 200 && resp.body.len && resp.body.ptr[0] == '{')
+            buf_addslice(out, buf_slice(&resp.body));
+        else
+            buf_addf(out, "{\"node\":\"%s\",\"error\":\"%s\"}", layout_node_name(c->layout, i),
+                     rc < 0 ? err_msg(rc) : "bad answer");
+        rpc_resp_release(&resp);
+    }
+    buf_addch(out, ']');
+}
+
 /* ---- hello ---- */
 
 static void
@@ -522,6 +574,8 @@ make_rpc(struct cluster *c, const struct cluster_config *cfg, struct buf *errmsg
     BUG_ON(rpc_server_route(c->srv, "POST", "/lock/release", h_lock_release, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/notify", h_notify, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/cluster/hello", h_hello, c) < 0);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/admin/status", h_admin, c) < 0);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/admin/info", h_admin, c) < 0);
     return 0;
 }
 

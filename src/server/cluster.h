@@ -63,6 +63,12 @@ bool cluster_is_formatter(const struct cluster *c);
 const char *cluster_formatter(const struct cluster *c);
 /* This node's name ("HOST:PORT"). */
 const char *cluster_node_name(const struct cluster *c);
+/*
+ * s3_config.peers: every other node's answer to the admin `what` ("status",
+ * "info") as a JSON array (2 s at most per node; a node that does not answer
+ * is an element with an error).
+ */
+void cluster_peers(void *arg, const char *what, struct buf *out);
 /* objlayer_notify_fn: tells every other node (bounded: a second each at most). */
 void cluster_notify(void *arg, const char *topic, const char *name);
 /* The object layer is open: notifications from other nodes go to it from now on. */

@@ -154,6 +154,8 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
     oc->formatter = cluster_formatter(srv->cluster);
     oc->set_size = layout_set_size(cfg->layout, 0);
     oc->parity = layout_parity(cfg->layout, 0);
+    oc->scan_share = (unsigned)layout_local_node(cfg->layout);
+    oc->scan_shares = (unsigned)layout_node_count(cfg->layout);
     return 0;
 }
 
@@ -167,11 +169,15 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
                             .max_memory = cfg->max_memory,
                             .domains = cfg->domains,
                             .ndomains = cfg->ndomains,
-                            .path_prefix = cfg->path_prefix };
+                            .path_prefix = cfg->path_prefix,
+                            .node = cfg->address };
     struct start_wait w = { .srv = srv, .said = BUF_INIT };
     int rc;
 
     if (srv->cluster) {
+        sc.peers = cluster_peers;
+        sc.peers_arg = srv->cluster;
+        sc.node = cluster_node_name(srv->cluster);
         oc->wait = wait_for_nodes;
         oc->wait_arg = &w;
         rc = cluster_handshake(srv->cluster, errmsg);
@@ -201,7 +207,8 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
     struct objlayer_config oc = { .drives = cfg->drives,
                                   .ndrives = cfg->ndrives,
                                   .sync = cfg->sync,
-                                  .stale_upload_ns = cfg->stale_upload_ns };
+                                  .stale_upload_ns = cfg->stale_upload_ns,
+                                  .scan_interval_ns = cfg->scan_interval_ns };
     struct http_config hc = { .address = cfg->address,
                               .idle_timeout = cfg->idle_timeout,
                               .header_limit = SERVER_HEADER_LIMIT };

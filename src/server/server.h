@@ -37,8 +37,9 @@ struct server_config {
     const char *root_password;
     const char *const *domains; /* virtual-host style domains (s3_config) */
     size_t ndomains;
-    const char *path_prefix; /* "" or "/storage" (s3_config) */
-    int64_t stale_upload_ns; /* multipart uploads older than this are aborted (0: 24 h) */
+    const char *path_prefix;  /* "" or "/storage" (s3_config) */
+    int64_t stale_upload_ns;  /* multipart uploads older than this are aborted (0: 24 h) */
+    int64_t scan_interval_ns; /* between two cycles of the background scanner (0: 1 h) */
     /*
      * The layout of the drive arguments (cluster/layout.h), marked with this
      * node: a cluster when its endpoints are URLs (then `drives` is unused),

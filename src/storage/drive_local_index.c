@@ -32,6 +32,7 @@
 #include "storage/internal.h"
 
 #include <limits.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <sqlite3.h>
 
@@ -593,6 +594,21 @@ fail_all(struct list_node *batch, int rc)
 }
 
 /* Committer thread only: one transaction for the whole batch (group commit). */
+/*
+ * Whether index.db is still the file the drive opened: a folder removed (a
+ * disk gone) leaves SQLite writing happily into an unlinked file, and a
+ * commit there would be acknowledged and lost. One stat per transaction.
+ */
+static bool
+index_is_ours(struct drive_local *l)
+{
+    char p[PATH_MAX];
+    struct stat st;
+
+    drive_local__path(l, p, "index.db");
+    return stat(p, &st) == 0 && st.st_dev == l->index_dev && st.st_ino == l->index_ino;
+}
+
 static void
 run_batch(struct drive_local *l, struct list_node *batch)
 {
@@ -600,6 +616,11 @@ run_batch(struct drive_local *l, struct list_node *batch)
     struct list_node *n;
     int rc;
 
+    if (!index_is_ours(l)) {
+        drive_set_offline(&l->base, -ERR_OFFLINE);
+        fail_all(batch, -ERR_OFFLINE);
+        return;
+    }
     rc = st_run(l, c, ST_BEGIN);
     if (rc < 0) {
         fail_all(batch, rc);

@@ -10,6 +10,8 @@
 #define _GNU_SOURCE 1
 #endif
 
+#define BASALT_VERSION "0.2.0" /* the release: `basalt version`, the admin API */
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>

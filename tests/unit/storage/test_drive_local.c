@@ -477,3 +477,32 @@ TEST(storage_local_journal_survives_reopen)
     buf_release(&got);
     drive_close(d);
 }
+
+/*
+ * The drive's folder removed under it (its disk gone): a commit is refused
+ * and the drive goes offline, rather than being acknowledged into an index
+ * file that no longer exists anywhere.
+ */
+TEST(storage_local_commit_refused_when_the_folder_is_gone)
+{
+    struct drive *d = open_local(true);
+    char cmd[4200];
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_put_inline(d, "b", "before");
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/.basalt'", harness_tmpdir());
+    ASSERT_EQ(system(cmd), 0);
+    {
+        struct obj_meta m;
+        char vid[OBJMETA_VID_LEN + 1];
+
+        objmeta_new_vid(vid);
+        common_meta(&m, vid, 3);
+        m.is_inline = true;
+        buf_add(&m.inline_data, "abc", 3);
+        ASSERT_EQ(drive_meta_commit(d, "b", "after", &m), -ERR_OFFLINE);
+        objmeta_release(&m);
+    }
+    ASSERT(!drive_is_online(d));
+    drive_close(d);
+}
