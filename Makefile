@@ -49,7 +49,7 @@ $(UNIT_OBJS): CFLAGS += -Itests/unit
 BIN       := $(BUILD)/basalt
 UNIT      := $(BUILD)/unit
 
-.PHONY: all deps run test test-asan test-unit test-e2e bench bench-md5 fuzz format check-format check-layers clean
+.PHONY: all deps run cluster cluster-stop test test-asan test-unit test-e2e bench bench-md5 fuzz format check-format check-layers clean
 all: $(BIN)
 
 deps:
@@ -74,6 +74,14 @@ run: deps
 	@$(MAKE) --no-print-directory -j2 RELEASE=1 all
 	@mkdir -p data
 	@exec build-release/basalt server --address 127.0.0.1:9000 'data/d{1...4}'
+
+# A 4-node cluster on 127.0.0.1-4 (scripts/dev-cluster.sh start|status|stop).
+cluster: deps
+	@$(MAKE) --no-print-directory -j2 RELEASE=1 all
+	@scripts/dev-cluster.sh start
+
+cluster-stop:
+	@scripts/dev-cluster.sh stop
 
 # Everything CI runs: layering, the unit tests and the e2e suite on the debug
 # build, then both again under AddressSanitizer + UBSan (slow e2e tests skipped
