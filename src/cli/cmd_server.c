@@ -71,6 +71,11 @@ usage(FILE *f)
             "  --scan-every DURATION the background scanner walks every object (heals what\n"
             "                        is below full redundancy) once every DURATION\n"
             "                        (default 1h)\n"
+            "  --drive-timeout DURATION\n"
+            "                        a call to one of this node's drives that has not\n"
+            "                        returned after DURATION (a dead NFS server, a disk\n"
+            "                        stuck in the kernel) takes the drive offline until\n"
+            "                        its calls return (default 30s)\n"
             "\n"
             "environment:\n"
             "  BASALT_ROOT_USER      root access key (at least 3 characters)\n"
@@ -283,6 +288,8 @@ parse_option(int c, struct server_opts *o)
         return parse_duration("--stale-uploads-after", optarg, &o->cfg.stale_upload_ns);
     case 'S':
         return parse_duration("--scan-every", optarg, &o->cfg.scan_interval_ns);
+    case 'T':
+        return parse_duration("--drive-timeout", optarg, &o->cfg.drive_timeout_ns);
     default:
         usage(stderr);
         return -ERR_INVAL;
@@ -302,6 +309,7 @@ parse_options(int argc, char **argv, struct server_opts *o)
         { "path-prefix", required_argument, NULL, 'P' },
         { "stale-uploads-after", required_argument, NULL, 'U' },
         { "scan-every", required_argument, NULL, 'S' },
+        { "drive-timeout", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };

@@ -92,6 +92,7 @@ struct obj_progress {
 
 #define OBJ_SCAN_FIRST_NS (5 * 1000000000LL)       /* the first scan after start */
 #define OBJ_SCAN_INTERVAL_NS (3600 * 1000000000LL) /* between cycles, by default */
+#define OBJ_DRIVE_TIMEOUT_NS (30 * 1000000000LL)   /* a call older than this: drive hung */
 
 struct objlayer {
     unsigned nsets;
@@ -144,6 +145,10 @@ struct objlayer {
     bool stopping;
     pthread_t heal_thread;
     pthread_t monitor_thread;
+    pthread_t watch_thread;   /* the hung-drive watch (monitor.c) */
+    pthread_cond_t watch_cv;  /* with heal_mu: wakes the watch to stop */
+    int64_t drive_timeout_ns; /* a call older than this: the drive is hung */
+    bool *bypassed;           /* per drive: its I/O queue bypassed (watch thread only) */
     pthread_t scanner_thread;
 
     /* the scanner (scanner.c); scan_asked and scan_cv under heal_mu */
@@ -499,5 +504,6 @@ void object__heal_load(struct objlayer *ol);
 int object__heal_drive(struct objlayer *ol, size_t pos);
 void *object__heal_main(void *arg);
 void *object__monitor_main(void *arg);
+void *object__watch_main(void *arg);
 
 #endif

@@ -4,6 +4,17 @@
  * back: heal.c object__heal_drive), and on their own schedules aborts stale
  * multipart uploads, rereads the bucket list (the snapshot's safety net,
  * bucketmeta.c) and gives freed memory back to the system.
+ *
+ * The hung-drive watch is a thread of its own, since the monitor itself
+ * calls the drives and would hang with one: it never calls a drive, only
+ * reads the start times of the calls in flight (storage/drive.h
+ * drive_watch()). A drive of this node with a call older than the drive
+ * timeout goes offline and its I/O queue is bypassed (util/workq.h), so the
+ * jobs queued behind the stuck workers, and every new request, go on
+ * without it; the requests whose calls are the stuck ones wait for them (a
+ * call cannot be taken back from the kernel). When every call has returned
+ * the drive is back, and what it missed is healed. Drives of other nodes
+ * are not watched here: their calls have RPC deadlines (drive_remote.c).
  */
 #include "util/base.h"
 
@@ -12,6 +23,7 @@
 
 #include "object/internal.h"
 #include "util/clock.h"
+#include "util/workq.h"
 
 /*
  * Stale multipart uploads: checked every hour, or every half of the stale
@@ -58,6 +70,60 @@ recheck_remote(struct objlayer *ol)
     return back;
 }
 
+static void
+watch_tick(struct objlayer *ol)
+{
+    bool back = false;
+    size_t i;
+
+    for (i = 0; i < ol->ndrives; i++) {
+        struct drive *d = ol->drives[i];
+        struct eset *set = &ol->sets[i / ol->sets[0].n];
+        bool want;
+        int st;
+
+        if (drive_is_remote(d))
+            continue;
+        st = drive_watch(d, ol->drive_timeout_ns);
+        want = drive_is_hung(d) || drive_stuck_ns(d) >= ol->drive_timeout_ns;
+        if (want != ol->bypassed[i]) /* on while calls are stuck, whatever the drive's state */
+            workq_bypass(set->queues[i % set->n], want);
+        ol->bypassed[i] = want;
+        back |= st == DRIVE_BACK;
+    }
+    if (back) {
+        object__heal_enqueue(ol, NULL, NULL); /* what it missed while away */
+        object__heal_wake(ol);
+    }
+}
+
+void *
+object__watch_main(void *arg)
+{
+    struct objlayer *ol = arg;
+    int64_t every = MAX(MIN(ol->drive_timeout_ns / 4, 1000000000LL), 10000000LL);
+
+    pthread_setname_np(pthread_self(), "drive-watch");
+    pthread_mutex_lock(&ol->heal_mu);
+    while (!ol->stopping) {
+        struct timespec ts;
+        int64_t at;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        at = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + every;
+        ts.tv_sec = (time_t)(at / 1000000000LL);
+        ts.tv_nsec = (long)(at % 1000000000LL);
+        pthread_cond_timedwait(&ol->watch_cv, &ol->heal_mu, &ts);
+        if (ol->stopping)
+            break;
+        pthread_mutex_unlock(&ol->heal_mu);
+        watch_tick(ol);
+        pthread_mutex_lock(&ol->heal_mu);
+    }
+    pthread_mutex_unlock(&ol->heal_mu);
+    return NULL;
+}
+
 void *
 object__monitor_main(void *arg)
 {
@@ -77,7 +143,8 @@ object__monitor_main(void *arg)
             break;
         pthread_mutex_unlock(&ol->heal_mu);
         for (i = 0; i < ol->ndrives; i++)
-            if (object__heal_drive(ol, i) > 0) /* formatted back, or its disk taken back */
+            if (!drive_is_hung(ol->drives[i]) && /* its checks would hang the monitor too */
+                object__heal_drive(ol, i) > 0)   /* formatted back, or its disk taken back */
                 changed = true;
         if (changed)
             object__heal_enqueue(ol, NULL, NULL);

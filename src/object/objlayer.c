@@ -132,6 +132,7 @@ init_locks(struct objlayer *ol)
     pthread_mutex_init(&ol->drive_mu, NULL);
     pthread_mutex_init(&ol->heal_obj_mu, NULL);
     pthread_cond_init(&ol->heal_cv, NULL);
+    pthread_cond_init(&ol->watch_cv, NULL);
     pthread_cond_init(&ol->scan_cv, NULL);
     list_init(&ol->heal_queue);
     list_init(&ol->heal_waiting);
@@ -190,6 +191,8 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
             ol->hashq =
                 workq_new_batch("hash", (unsigned)MAX(2, MIN(ncpu, 16)), 1, object__md5_batch);
     }
+    ol->drive_timeout_ns = cfg->drive_timeout_ns > 0 ? cfg->drive_timeout_ns : OBJ_DRIVE_TIMEOUT_NS;
+    ol->bypassed = xcalloc(ol->ndrives, sizeof(*ol->bypassed));
     ol->stale_upload_ns = cfg->stale_upload_ns > 0 ? cfg->stale_upload_ns : OBJ_STALE_UPLOAD_NS;
     object__mp_init(ol);
     object__heal_load(ol);
@@ -205,7 +208,8 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
      */
     if (pthread_create(&ol->heal_thread, NULL, object__heal_main, ol) ||
         pthread_create(&ol->monitor_thread, NULL, object__monitor_main, ol) ||
-        pthread_create(&ol->scanner_thread, NULL, object__scanner_main, ol))
+        pthread_create(&ol->scanner_thread, NULL, object__scanner_main, ol) ||
+        pthread_create(&ol->watch_thread, NULL, object__watch_main, ol))
         die("cannot start the heal threads");
     ol->threads_started = true;
     *out = ol;
@@ -224,8 +228,10 @@ objlayer_close(struct objlayer *ol)
     ol->stopping = true;
     pthread_cond_broadcast(&ol->heal_cv);
     pthread_cond_broadcast(&ol->scan_cv);
+    pthread_cond_broadcast(&ol->watch_cv);
     pthread_mutex_unlock(&ol->heal_mu);
     if (ol->threads_started) {
+        pthread_join(ol->watch_thread, NULL);
         pthread_join(ol->heal_thread, NULL);
         pthread_join(ol->monitor_thread, NULL);
         pthread_join(ol->scanner_thread, NULL);
@@ -256,6 +262,7 @@ objlayer_close(struct objlayer *ol)
     free(ol->sets);
     free(ol->drives);
     free(ol->reattach_said);
+    free(ol->bypassed);
     free(ol);
 }
 
@@ -317,11 +324,13 @@ objlayer_drives(struct objlayer *ol, struct objlayer_drive_state *out, size_t ma
 
     for (i = 0; i < ol->ndrives && i < max; i++) {
         struct drive_info info = { 0 };
+        bool hung = drive_is_hung(ol->drives[i]);
 
-        drive_info(ol->drives[i], &info);
+        drive_info(ol->drives[i], &info); /* no sizes if hung: it does not ask */
         out[i] = (struct objlayer_drive_state){
             .endpoint = drive_endpoint(ol->drives[i]),
             .online = drive_is_online(ol->drives[i]),
+            .hung = hung,
             .local = !drive_is_remote(ol->drives[i]),
             .set = (unsigned)(i / ol->sets[0].n),
             .total_bytes = info.total_bytes,

@@ -77,6 +77,12 @@ struct objlayer_config {
      */
     unsigned scan_share, scan_shares;
     int64_t scan_interval_ns;
+    /*
+     * A call to one of this node's drives that has not returned after this
+     * long makes the drive hung: offline until its calls return (0: 30 s;
+     * monitor.c).
+     */
+    int64_t drive_timeout_ns;
     /* Tests may pass drives already opened (drive_mem_new, drive_faulty_new): */
     struct drive **prebuilt; /* NULL, or ndrives drives; ownership passes to the layer */
 };
@@ -409,6 +415,7 @@ void objlayer_status(struct objlayer *ol, struct objlayer_status *out);
 struct objlayer_drive_state {
     const char *endpoint;
     bool online;
+    bool hung;  /* offline because a call to it stopped returning (sizes then 0) */
     bool local; /* this node's (not another node's) */
     unsigned set;
     uint64_t total_bytes, free_bytes;

@@ -208,7 +208,8 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                                   .ndrives = cfg->ndrives,
                                   .sync = cfg->sync,
                                   .stale_upload_ns = cfg->stale_upload_ns,
-                                  .scan_interval_ns = cfg->scan_interval_ns };
+                                  .scan_interval_ns = cfg->scan_interval_ns,
+                                  .drive_timeout_ns = cfg->drive_timeout_ns };
     struct http_config hc = { .address = cfg->address,
                               .idle_timeout = cfg->idle_timeout,
                               .header_limit = SERVER_HEADER_LIMIT };

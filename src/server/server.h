@@ -40,6 +40,7 @@ struct server_config {
     const char *path_prefix;  /* "" or "/storage" (s3_config) */
     int64_t stale_upload_ns;  /* multipart uploads older than this are aborted (0: 24 h) */
     int64_t scan_interval_ns; /* between two cycles of the background scanner (0: 1 h) */
+    int64_t drive_timeout_ns; /* a drive call older than this: the drive is hung (0: 30 s) */
     /*
      * The layout of the drive arguments (cluster/layout.h), marked with this
      * node: a cluster when its endpoints are URLs (then `drives` is unused),

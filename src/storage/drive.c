@@ -3,6 +3,12 @@
  * offline flag (sticky failure, STYLE 2.4: an offline drive answers
  * -ERR_OFFLINE until drive_reset()) and calls through the implementation's
  * `struct drive_ops` (internal.h), as SQLite calls through a VFS.
+ *
+ * Every call is watched: it holds one of the drive's busy slots, stamped
+ * with its start time, for as long as it runs (a commit handed to the group
+ * committer until its `done`). drive_watch() reads the oldest stamp, so a
+ * disk that stops answering (a dead NFS server, a disk stuck in D state) is
+ * found without calling it.
  */
 #include "util/base.h"
 
@@ -10,7 +16,125 @@
 
 #include "obs/log.h"
 #include "storage/internal.h"
+#include "util/clock.h"
 #include "util/err.h"
+
+/* ---- the busy slots ---- */
+
+static _Atomic unsigned next_hint;
+static _Thread_local unsigned hint; /* where this thread starts looking (spreads threads) */
+
+/* Takes a free slot stamped with now; returns its index + 1, or 0 if all are taken. */
+static unsigned
+busy_begin(struct drive *d)
+{
+    int64_t now = clock_mono_ns();
+    unsigned i;
+
+    if (!hint)
+        hint = atomic_fetch_add(&next_hint, 7) + 1;
+    for (i = 0; i < DRIVE_BUSY_SLOTS; i++) {
+        unsigned s = (hint + i) % DRIVE_BUSY_SLOTS;
+        int64_t free_ = 0;
+
+        if (atomic_load_explicit(&d->busy[s], memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_strong(&d->busy[s], &free_, now))
+            return s + 1;
+    }
+    return 0; /* more calls than slots: this one goes unwatched, the others are enough */
+}
+
+static void
+busy_end(struct drive *d, unsigned slot)
+{
+    if (slot)
+        atomic_store(&d->busy[slot - 1], 0);
+}
+
+#define WATCHED(d, call)                                                                           \
+    __extension__({                                                                                \
+        unsigned slot_ = busy_begin(d);                                                            \
+        __typeof__(call) rc_ = (call);                                                             \
+        busy_end((d), slot_);                                                                      \
+        rc_;                                                                                       \
+    })
+
+struct async_watch {
+    struct drive *d;
+    unsigned slot;
+    drive_done_fn *done;
+    void *arg;
+};
+
+static void
+async_watch_done(void *arg, int rc)
+{
+    struct async_watch aw = *(struct async_watch *)arg;
+
+    free(arg);
+    busy_end(aw.d, aw.slot);
+    aw.done(aw.arg, rc);
+}
+
+int64_t
+drive_stuck_ns(struct drive *d)
+{
+    int64_t oldest = 0, now;
+    unsigned i;
+
+    for (i = 0; i < DRIVE_BUSY_SLOTS; i++) {
+        int64_t t = atomic_load_explicit(&d->busy[i], memory_order_relaxed);
+
+        if (t && (!oldest || t < oldest))
+            oldest = t;
+    }
+    if (!oldest)
+        return 0;
+    now = clock_mono_ns();
+    return now > oldest ? now - oldest : 0;
+}
+
+int
+drive_watch(struct drive *d, int64_t hang_ns)
+{
+    struct log_ctx ctx = { .drive = d->endpoint };
+    int64_t stuck = drive_stuck_ns(d);
+    bool expect = true;
+
+    if (stuck >= hang_ns) {
+        if (!atomic_load(&d->online))
+            return atomic_load(&d->hung) ? DRIVE_HUNG : DRIVE_OK;
+        atomic_store(&d->hung, true);
+        if (!atomic_exchange(&d->online, false)) { /* an error took it offline meanwhile */
+            atomic_store(&d->hung, false);
+            return DRIVE_OK;
+        }
+        ctx.event = "drive_hung";
+        log_error(&ctx,
+                  "a call to the drive has not returned for %.2f s: drive taken offline, "
+                  "requests go on without it",
+                  (double)stuck / 1e9);
+        return DRIVE_HUNG_NOW;
+    }
+    if (!atomic_load(&d->hung))
+        return DRIVE_OK;
+    /* every call returned: back, unless an error took it offline since (that cleared hung) */
+    if (!atomic_compare_exchange_strong(&d->hung, &expect, false))
+        return DRIVE_OK;
+    if (atomic_exchange(&d->online, true))
+        return DRIVE_OK;
+    ctx.event = "drive_online";
+    log_warn(&ctx, "the drive answers again: back online");
+    return DRIVE_BACK;
+}
+
+bool
+drive_is_hung(const struct drive *d)
+{
+    return atomic_load(&((struct drive *)d)->hung);
+}
+
+/* ---- the calls ---- */
 
 void
 drive__register_check(const struct drive_ops *ops)
@@ -31,6 +155,9 @@ drive__init(struct drive *d, const struct drive_ops *ops, const char *endpoint)
     d->ops = ops;
     d->endpoint = xstrdup(endpoint);
     atomic_init(&d->online, true);
+    atomic_init(&d->hung, false);
+    for (unsigned i = 0; i < DRIVE_BUSY_SLOTS; i++)
+        atomic_init(&d->busy[i], 0);
 }
 
 void
@@ -45,6 +172,7 @@ drive__set_online(struct drive *d)
 {
     struct log_ctx ctx = { .drive = d->endpoint, .event = "drive_online" };
 
+    atomic_store(&d->hung, false);
     if (!atomic_exchange(&d->online, true))
         log_info(&ctx, "drive back online");
 }
@@ -79,6 +207,8 @@ drive_set_offline(struct drive *d, int err)
 {
     struct log_ctx ctx = { .drive = d->endpoint, .event = "drive_offline" };
 
+    if (err != -ERR_OFFLINE)
+        atomic_store(&d->hung, false); /* a real error: it stays offline when its calls return */
     if (atomic_exchange(&d->online, false))
         log_error(&ctx, "drive taken offline after error %s", err_name(err));
 }
@@ -86,13 +216,15 @@ drive_set_offline(struct drive *d, int err)
 int
 drive_check(struct drive *d)
 {
-    return d->ops->check(d);
+    if (drive_is_hung(d))
+        return -ERR_OFFLINE; /* the check would hang as the calls did */
+    return WATCHED(d, d->ops->check(d));
 }
 
 int
 drive_reset(struct drive *d)
 {
-    return d->ops->reset(d);
+    return WATCHED(d, d->ops->reset(d));
 }
 
 int
@@ -100,7 +232,7 @@ drive_reopen(struct drive *d, drive_accept_fn *accept, void *arg)
 {
     if (!d->ops->reopen)
         return -ERR_NOT_IMPLEMENTED;
-    return d->ops->reopen(d, accept, arg);
+    return WATCHED(d, d->ops->reopen(d, accept, arg));
 }
 
 int
@@ -109,7 +241,11 @@ drive_info(struct drive *d, struct drive_info *out)
     struct drive_info info = { 0 };
     int rc;
 
-    rc = d->ops->info(d, &info);
+    if (drive_is_hung(d)) { /* statvfs would hang as the calls did: no sizes */
+        *out = info;
+        return 0;
+    }
+    rc = WATCHED(d, d->ops->info(d, &info));
     if (rc < 0)
         return rc;
     info.online = drive_is_online(d);
@@ -122,7 +258,7 @@ drive_format_read(struct drive *d, struct buf *out)
 {
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
-    return d->ops->format_read(d, out);
+    return WATCHED(d, d->ops->format_read(d, out));
 }
 
 int
@@ -130,7 +266,7 @@ drive_format_write(struct drive *d, struct slice json)
 {
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
-    return d->ops->format_write(d, json);
+    return WATCHED(d, d->ops->format_write(d, json));
 }
 
 int
@@ -140,7 +276,7 @@ drive_bucket_make(struct drive *d, const char *bucket, int64_t created_ns)
         return -ERR_OFFLINE;
     if (strlen(bucket) >= sizeof(((struct bucket_ent *)NULL)->name))
         return -ERR_INVAL;
-    return d->ops->bucket_make(d, bucket, created_ns);
+    return WATCHED(d, d->ops->bucket_make(d, bucket, created_ns));
 }
 
 int
@@ -148,7 +284,7 @@ drive_bucket_delete(struct drive *d, const char *bucket, bool force)
 {
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
-    return d->ops->bucket_delete(d, bucket, force);
+    return WATCHED(d, d->ops->bucket_delete(d, bucket, force));
 }
 
 int
@@ -156,7 +292,7 @@ drive_bucket_stat(struct drive *d, const char *bucket, int64_t *created_ns)
 {
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
-    return d->ops->bucket_stat(d, bucket, created_ns);
+    return WATCHED(d, d->ops->bucket_stat(d, bucket, created_ns));
 }
 
 int
@@ -164,7 +300,7 @@ drive_bucket_list(struct drive *d, struct bucket_ent **out, size_t *n)
 {
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
-    return d->ops->bucket_list(d, out, n);
+    return WATCHED(d, d->ops->bucket_list(d, out, n));
 }
 
 int
@@ -174,7 +310,7 @@ drive_shard_create(struct drive *d, const char *vid, unsigned part, struct shard
         return -ERR_OFFLINE;
     if (!objmeta_vid_is_valid(vid))
         return -ERR_INVAL;
-    return d->ops->shard_create(d, vid, part, out);
+    return WATCHED(d, d->ops->shard_create(d, vid, part, out));
 }
 
 int
@@ -187,7 +323,7 @@ drive_shard_append(struct shard_writer *w, const void *p, size_t n)
     if (!drive_is_online(w->drive))
         rc = -ERR_OFFLINE;
     else
-        rc = w->drive->ops->shard_append(w, p, n);
+        rc = WATCHED(w->drive, w->drive->ops->shard_append(w, p, n));
     if (rc < 0)
         w->failed = true;
     return rc;
@@ -199,17 +335,24 @@ drive_shard_finish(struct shard_writer *w)
     struct drive *d = w->drive;
 
     if (w->failed || !drive_is_online(d)) {
-        d->ops->shard_abort(w);
+        drive_shard_abort(w);
         return drive_is_online(d) ? -ERR_IO : -ERR_OFFLINE;
     }
-    return d->ops->shard_finish(w);
+    return WATCHED(d, d->ops->shard_finish(w));
 }
 
 void
 drive_shard_abort(struct shard_writer *w)
 {
-    if (w)
-        w->drive->ops->shard_abort(w);
+    struct drive *d;
+    unsigned slot;
+
+    if (!w)
+        return;
+    d = w->drive;
+    slot = busy_begin(d);
+    d->ops->shard_abort(w);
+    busy_end(d, slot);
 }
 
 ssize_t
@@ -219,7 +362,7 @@ drive_shard_read(struct drive *d, const char *vid, unsigned part, uint64_t off, 
         return -ERR_OFFLINE;
     if (!objmeta_vid_is_valid(vid))
         return -ERR_INVAL;
-    return d->ops->shard_read(d, vid, part, off, p, n);
+    return WATCHED(d, d->ops->shard_read(d, vid, part, off, p, n));
 }
 
 int
@@ -234,7 +377,7 @@ drive_shard_link(struct drive *d, const char *dst_vid, const struct drive_link *
     for (i = 0; i < n; i++)
         if (!objmeta_vid_is_valid(links[i].src_vid) || links[i].dst_part == 0)
             return -ERR_INVAL;
-    return d->ops->shard_link(d, dst_vid, links, n);
+    return WATCHED(d, d->ops->shard_link(d, dst_vid, links, n));
 }
 
 int
@@ -244,7 +387,7 @@ drive_tmp_remove(struct drive *d, const char *vid)
         return -ERR_OFFLINE;
     if (!objmeta_vid_is_valid(vid))
         return -ERR_INVAL;
-    return d->ops->tmp_remove(d, vid);
+    return WATCHED(d, d->ops->tmp_remove(d, vid));
 }
 
 int
@@ -257,7 +400,7 @@ drive_meta_commit(struct drive *d, const char *bucket, const char *key, const st
     rc = objmeta_validate(m);
     if (rc < 0)
         return rc;
-    return d->ops->meta_commit(d, bucket, key, m);
+    return WATCHED(d, d->ops->meta_commit(d, bucket, key, m));
 }
 
 int
@@ -272,9 +415,9 @@ drive_shard_open(struct drive *d, const char *vid, unsigned part, struct shard_r
     if (!objmeta_vid_is_valid(vid))
         return -ERR_INVAL;
     if (d->ops->shard_open)
-        return d->ops->shard_open(d, vid, part, out);
+        return WATCHED(d, d->ops->shard_open(d, vid, part, out));
     /* Generic reader: no file to hold, but answer -ERR_NOT_FOUND as a real open would. */
-    n = d->ops->shard_read(d, vid, part, 0, &probe, 1);
+    n = WATCHED(d, d->ops->shard_read(d, vid, part, 0, &probe, 1));
     if (n < 0)
         return (int)n;
     r = xcalloc(1, sizeof(*r));
@@ -293,8 +436,8 @@ drive_shard_pread(struct shard_reader *r, uint64_t off, void *p, size_t n)
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
     if (d->ops->shard_pread)
-        return d->ops->shard_pread(r, off, p, n);
-    return d->ops->shard_read(d, r->vid, r->part, off, p, n);
+        return WATCHED(d, d->ops->shard_pread(r, off, p, n));
+    return WATCHED(d, d->ops->shard_read(d, r->vid, r->part, off, p, n));
 }
 
 int
@@ -305,19 +448,26 @@ drive_shard_size(struct shard_reader *r, uint64_t *size)
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
     if (d->ops->shard_reader_size)
-        return d->ops->shard_reader_size(r, size);
-    return d->ops->shard_size(d, r->vid, r->part, size);
+        return WATCHED(d, d->ops->shard_reader_size(r, size));
+    return WATCHED(d, d->ops->shard_size(d, r->vid, r->part, size));
 }
 
 void
 drive_shard_close(struct shard_reader *r)
 {
+    struct drive *d;
+    unsigned slot;
+
     if (!r)
         return;
-    if (r->drive->ops->shard_close)
-        r->drive->ops->shard_close(r);
-    else
+    d = r->drive;
+    if (!d->ops->shard_close) {
         free(r);
+        return;
+    }
+    slot = busy_begin(d);
+    d->ops->shard_close(r);
+    busy_end(d, slot);
 }
 
 void
@@ -327,11 +477,14 @@ drive_meta_commit_async(struct drive *d, const char *bucket, const char *key,
     int rc = drive_is_online(d) ? objmeta_validate(m) : -ERR_OFFLINE;
 
     if (rc == 0 && d->ops->meta_commit_async) {
-        d->ops->meta_commit_async(d, bucket, key, m, done, arg);
+        struct async_watch *aw = xmalloc(sizeof(*aw));
+
+        *aw = (struct async_watch){ .d = d, .slot = busy_begin(d), .done = done, .arg = arg };
+        d->ops->meta_commit_async(d, bucket, key, m, async_watch_done, aw);
         return;
     }
     if (rc == 0)
-        rc = d->ops->meta_commit(d, bucket, key, m);
+        rc = WATCHED(d, d->ops->meta_commit(d, bucket, key, m));
     done(arg, rc);
 }
 
@@ -340,7 +493,7 @@ drive_meta_read(struct drive *d, const char *bucket, const char *key, struct obj
 {
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
-    return d->ops->meta_read(d, bucket, key, out);
+    return WATCHED(d, d->ops->meta_read(d, bucket, key, out));
 }
 
 int
@@ -348,7 +501,7 @@ drive_meta_delete(struct drive *d, const char *bucket, const char *key, const ch
 {
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
-    return d->ops->meta_delete(d, bucket, key, vid);
+    return WATCHED(d, d->ops->meta_delete(d, bucket, key, vid));
 }
 
 int
@@ -357,7 +510,7 @@ drive_list(struct drive *d, const char *bucket, struct slice prefix, struct slic
 {
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
-    return d->ops->list(d, bucket, prefix, after, limit, cb, arg);
+    return WATCHED(d, d->ops->list(d, bucket, prefix, after, limit, cb, arg));
 }
 
 #define JOURNAL_ITEM_MAX 4096
@@ -375,7 +528,7 @@ drive_journal_update(struct drive *d, const char *name, const struct slice *put,
     for (i = 0; i < nput; i++)
         if (put[i].len > JOURNAL_ITEM_MAX)
             return -ERR_INVAL;
-    return d->ops->journal_update(d, name, put, nput, del, ndel);
+    return WATCHED(d, d->ops->journal_update(d, name, put, nput, del, ndel));
 }
 
 int
@@ -386,5 +539,5 @@ drive_journal_list(struct drive *d, const char *name, struct slice after, unsign
         return -ERR_NOT_IMPLEMENTED;
     if (!drive_is_online(d))
         return -ERR_OFFLINE;
-    return d->ops->journal_list(d, name, after, limit, cb, arg);
+    return WATCHED(d, d->ops->journal_list(d, name, after, limit, cb, arg));
 }

@@ -143,7 +143,7 @@ void drive_set_offline(struct drive *d, int err);
  * offline by an earlier error also answers -ERR_OFFLINE. Runs whatever the
  * drive's state (not refused when offline).
  */
-int drive_check(struct drive *d);
+int drive_check(struct drive *d); /* a hung drive (drive_watch()): -ERR_OFFLINE, not asked */
 /*
  * Re-creates an empty drive in the same folder (new index, no format.json),
  * and brings it back online. For a replaced drive, before it is formatted
@@ -170,7 +170,32 @@ int drive_reset(struct drive *d);
 typedef int drive_accept_fn(void *arg, struct slice format_json);
 int drive_reopen(struct drive *d, drive_accept_fn *accept, void *arg);
 
-/* Sizes from statvfs (local); answers when offline too, with `online` false. */
+/*
+ * Hung drives. A disk can stop answering without failing (a dead NFS
+ * server, a dying disk in D state): its calls never return. drive.c stamps
+ * every call in flight with its start time; drive_stuck_ns() is the age of
+ * the oldest (0: none), and drive_watch(), called by a thread that never
+ * calls the drive itself, judges it:
+ *
+ *   DRIVE_HUNG_NOW  a call is older than `hang_ns`: the drive was just taken
+ *                   offline (event "drive_hung"), new calls answer
+ *                   -ERR_OFFLINE at once; the calls that hang go on hanging
+ *   DRIVE_HUNG      still offline for that reason, calls still stuck
+ *   DRIVE_BACK      it was hung and every call returned: back online (event
+ *                   "drive_online"); what it missed needs healing
+ *   DRIVE_OK        none of these
+ *
+ * An error seen meanwhile (drive_set_offline() with anything but
+ * -ERR_OFFLINE) makes it an ordinary offline drive, which stays offline.
+ * drive_is_hung(): offline because hung (then drive_check() and
+ * drive_info() would hang too: callers skip them).
+ */
+enum { DRIVE_OK, DRIVE_HUNG_NOW, DRIVE_HUNG, DRIVE_BACK };
+int64_t drive_stuck_ns(struct drive *d);
+int drive_watch(struct drive *d, int64_t hang_ns);
+bool drive_is_hung(const struct drive *d);
+
+/* Sizes from statvfs (local); answers when offline too, with `online` false (hung: no sizes). */
 int drive_info(struct drive *d, struct drive_info *out);
 
 /* format.json: -ERR_NOT_FOUND if the drive is not formatted. */

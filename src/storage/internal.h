@@ -85,10 +85,19 @@ struct drive_ops {
                         drive_journal_fn *cb, void *arg);
 };
 
+#define DRIVE_BUSY_SLOTS 64
+
 struct drive {
     const struct drive_ops *ops;
     char *endpoint;      /* malloc'd; drive_endpoint() */
     _Atomic bool online; /* cleared by drive_set_offline(), set by drive__set_online() */
+    /*
+     * Hung-call watch (drive.c): each call in flight holds a slot with the
+     * monotonic time it started (0: free); `hung` is set while the drive is
+     * offline only because a call stopped returning (drive_watch()).
+     */
+    _Atomic int64_t busy[DRIVE_BUSY_SLOTS];
+    _Atomic bool hung;
 };
 
 struct shard_writer {

@@ -18,6 +18,7 @@ struct workq {
     work_batch_fn *batch; /* NULL: each job's fn */
     unsigned producers;   /* batch queues: workq_producer() count */
     bool nudged;          /* batch queues: a producer waits, run what is queued */
+    bool bypass;          /* workq_bypass(): jobs run on their submitter */
     pthread_t *threads;
     char name[16];
 };
@@ -128,10 +129,23 @@ workq_free(struct workq *q)
     free(q);
 }
 
+static void
+run_one(struct work *w)
+{
+    w->fn(w);
+    if (w->done)
+        w->done(w);
+}
+
 void
 workq_submit(struct workq *q, struct work *w)
 {
     pthread_mutex_lock(&q->mu);
+    if (q->bypass) {
+        pthread_mutex_unlock(&q->mu);
+        run_one(w);
+        return;
+    }
     list_add_tail(&q->jobs, &w->link);
     w->_queued = true;
     q->queued++;
@@ -139,6 +153,55 @@ workq_submit(struct workq *q, struct work *w)
     if (ready(q))
         pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
+}
+
+struct drain {
+    struct list_node jobs;
+};
+
+static void *
+drain_main(void *arg)
+{
+    struct drain *dr = arg;
+    struct list_node *n;
+
+    pthread_setname_np(pthread_self(), "workq-drain");
+    while ((n = list_pop(&dr->jobs)) != NULL)
+        run_one(container_of(n, struct work, link));
+    free(dr);
+    return NULL;
+}
+
+void
+workq_bypass(struct workq *q, bool on)
+{
+    struct drain *dr = NULL;
+    pthread_attr_t attr;
+    pthread_t t;
+
+    BUG_ON(q->batch);
+    pthread_mutex_lock(&q->mu);
+    q->bypass = on;
+    if (on && q->queued) {
+        struct list_node *n;
+
+        dr = xcalloc(1, sizeof(*dr));
+        list_init(&dr->jobs);
+        while ((n = list_pop(&q->jobs)) != NULL) {
+            container_of(n, struct work, link)->_queued = false;
+            list_add_tail(&dr->jobs, n);
+        }
+        q->depth -= q->queued;
+        q->queued = 0;
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (!dr)
+        return;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, drain_main, dr))
+        drain_main(dr); /* no thread to be had: run them here */
+    pthread_attr_destroy(&attr);
 }
 
 void

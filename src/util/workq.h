@@ -56,7 +56,16 @@ void workq_nudge(struct workq *q, struct work *w);
 /* Lets queued work finish, joins the workers, frees the queue. */
 void workq_free(struct workq *q);
 void workq_submit(struct workq *q, struct work *w);
-/* Number of jobs queued and running. */
+/*
+ * Bypass, for a queue whose workers may all be stuck (the I/O queue of a
+ * hung drive, storage/drive.h drive_watch()): while on, workq_submit() runs
+ * each job (fn, then done) on the submitting thread instead of queueing it,
+ * and the jobs queued when it is turned on are run, in order, by a thread of
+ * their own: none waits behind the stuck workers. Off again: jobs queue as
+ * before. Not for batch queues.
+ */
+void workq_bypass(struct workq *q, bool on);
+/* Number of jobs queued and running (bypassed ones not counted). */
 unsigned workq_depth(struct workq *q);
 
 /* A countdown latch: latch_wait() returns once the count reaches zero. */

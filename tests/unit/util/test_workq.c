@@ -6,6 +6,7 @@
 #include "util/base.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -166,4 +167,101 @@ TEST(workq_batch_free_runs_what_is_queued)
     workq_free(q); /* stopping: the gathered job still runs */
     ASSERT_EQ(j.runs, 1);
     latch_release(&j.done);
+}
+
+/* ---- bypass ---- */
+
+struct plain {
+    struct work work;
+    struct latch done;
+    pthread_t ran_on;
+    pthread_mutex_t *gate; /* the job holds until it can take this (NULL: runs at once) */
+    _Atomic bool started;
+};
+
+static void
+plain_fn(struct work *w)
+{
+    struct plain *p = container_of(w, struct plain, work);
+
+    p->ran_on = pthread_self();
+    atomic_store(&p->started, true);
+    if (p->gate) {
+        pthread_mutex_lock(p->gate);
+        pthread_mutex_unlock(p->gate);
+    }
+}
+
+static void
+plain_done(struct work *w)
+{
+    latch_count_down(&container_of(w, struct plain, work)->done);
+}
+
+static void
+plain_init(struct plain *p, pthread_mutex_t *gate)
+{
+    *p = (struct plain){ .work = { .fn = plain_fn, .done = plain_done }, .gate = gate };
+    latch_init(&p->done, 1);
+}
+
+static bool
+plain_completed(struct plain *p)
+{
+    bool done;
+
+    pthread_mutex_lock(&p->done._mu);
+    done = p->done._count == 0;
+    pthread_mutex_unlock(&p->done._mu);
+    return done;
+}
+
+TEST(workq_bypass_runs_queued_and_new_jobs_past_stuck_workers)
+{
+    pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+    struct workq *q = workq_new("test-bypass", 1);
+    struct plain stuck, queued[3], inline_job, after;
+    unsigned i, waited;
+
+    pthread_mutex_lock(&gate);
+    plain_init(&stuck, &gate);
+    workq_submit(q, &stuck.work);
+    for (waited = 0; !atomic_load(&stuck.started) && waited < 5000; waited++)
+        usleep(1000);
+    ASSERT(atomic_load(&stuck.started));
+    for (i = 0; i < 3; i++) {
+        plain_init(&queued[i], NULL);
+        workq_submit(q, &queued[i].work);
+    }
+    /* the only worker is stuck: the queued jobs wait */
+    usleep(50 * 1000);
+    for (i = 0; i < 3; i++)
+        ASSERT(!plain_completed(&queued[i]));
+    ASSERT_EQ(workq_depth(q), 4);
+
+    workq_bypass(q, true);
+    for (i = 0; i < 3; i++) {
+        latch_wait(&queued[i].done); /* run by the drain thread, the worker still stuck */
+        ASSERT(!pthread_equal(queued[i].ran_on, stuck.ran_on));
+    }
+    ASSERT(!plain_completed(&stuck));
+    ASSERT_EQ(workq_depth(q), 1);
+    plain_init(&inline_job, NULL);
+    workq_submit(q, &inline_job.work);
+    ASSERT(plain_completed(&inline_job)); /* ran before submit returned, here */
+    ASSERT(pthread_equal(inline_job.ran_on, pthread_self()));
+
+    pthread_mutex_unlock(&gate);
+    latch_wait(&stuck.done);
+    workq_bypass(q, false);
+    plain_init(&after, NULL);
+    workq_submit(q, &after.work);
+    latch_wait(&after.done);
+    ASSERT(pthread_equal(after.ran_on, stuck.ran_on)); /* the worker again */
+    workq_free(q);
+    latch_release(&stuck.done);
+    latch_release(&inline_job.done);
+    latch_release(&after.done);
+    for (i = 0; i < 3; i++)
+        latch_release(&queued[i].done);
 }
