@@ -335,8 +335,10 @@ print_drive(const json_t *d)
     fmt_bytes(&used, t - f);
     fmt_bytes(&total, t);
     printf("  %3lld  %-7s  %10s / %-10s  %s\n", jint(d, "set"),
-           json_is_true(json_object_get(d, "online")) ? "online" : "OFFLINE", used.ptr, total.ptr,
-           ep ? ep : "?");
+           json_is_true(json_object_get(d, "online"))
+               ? "online"
+               : (json_is_true(json_object_get(d, "hung")) ? "HUNG" : "OFFLINE"),
+           used.ptr, total.ptr, ep ? ep : "?");
     buf_release(&used);
     buf_release(&total);
 }

@@ -101,15 +101,22 @@ dump(json_t *doc, struct buf *out)
 }
 
 void
-s3_admin_drives_json(struct objlayer *ol, const char *node, struct buf *out)
+s3_admin_drives_json(struct objlayer *ol, const char *node, struct slice rpc, struct buf *out)
 {
+    json_t *doc, *stats;
+
     if (!ol) {
         dump(json_pack("{ss ss}", "node", node, "error", "starting"), out);
         return;
     }
-    dump(json_pack("{ss ss so}", "node", node, "version", BASALT_VERSION, "drives",
-                   drives_array(ol)),
-         out);
+    doc = json_pack("{ss ss so}", "node", node, "version", BASALT_VERSION, "drives",
+                    drives_array(ol));
+    stats = rpc.len ? json_loadb(rpc.ptr, rpc.len, 0, NULL) : NULL;
+    if (json_is_array(stats))
+        json_object_set_new(doc, "rpc", stats);
+    else
+        json_decref(stats);
+    dump(doc, out);
 }
 
 /* Every other node's answer to `what` (a JSON array), or an empty array on a single node. */
@@ -130,11 +137,14 @@ peers_json(struct s3_call *call, const char *what)
 void
 s3__admin_info(struct s3_call *call)
 {
-    struct buf layout = BUF_INIT, mine = BUF_INIT;
+    struct buf layout = BUF_INIT, mine = BUF_INIT, rpc = BUF_INIT;
     json_t *doc, *nodes = peers_json(call, "info");
 
     objlayer_describe(call->s3->ol, &layout);
-    s3_admin_drives_json(call->s3->ol, call->s3->node, &mine);
+    if (call->s3->rpc_stats)
+        call->s3->rpc_stats(call->s3->peers_arg, &rpc);
+    s3_admin_drives_json(call->s3->ol, call->s3->node, buf_slice(&rpc), &mine);
+    buf_release(&rpc);
     json_array_insert_new(nodes, 0, json_loadb(mine.ptr, mine.len, 0, NULL));
     json_object_set_new(json_array_get(nodes, 0), "this", json_true());
     doc = json_pack("{ss so so ss}", "layout", layout.ptr, "drives", drives_array(call->s3->ol),

@@ -33,6 +33,7 @@ s3_new(const struct s3_config *cfg)
     buf_adds(&s->root_secret, cfg->root_password);
     s->max_memory = cfg->max_memory;
     s->peers = cfg->peers;
+    s->rpc_stats = cfg->rpc_stats;
     s->peers_arg = cfg->peers_arg;
     s->node = xstrdup(cfg->node ? cfg->node : "local");
     atomic_init(&s->mem_used, 0);

@@ -46,6 +46,7 @@ struct s3 {
     atomic_uint_fast64_t mem_used; /* reserved streaming memory; relaxed counter */
     struct s3_addressing addr;     /* read-only after s3_new */
     void (*peers)(void *arg, const char *what, struct buf *out); /* s3_config's */
+    void (*rpc_stats)(void *arg, struct buf *out);               /* s3_config's */
     void *peers_arg;
     char *node; /* this node's name in admin answers */
 };

@@ -53,7 +53,9 @@ struct s3_config {
      * that does not answer. NULL: a single node.
      */
     void (*peers)(void *arg, const char *what, struct buf *out);
-    void *peers_arg;
+    /* A cluster: this node's RPC counters per peer, a JSON array (admin info); NULL: none. */
+    void (*rpc_stats)(void *arg, struct buf *out);
+    void *peers_arg;  /* of both */
     const char *node; /* this node's name in admin answers ("H:P", or the address) */
 };
 
@@ -63,8 +65,11 @@ struct s3_config {
  * NULL (still starting).
  */
 void s3_admin_node_json(struct objlayer *ol, const char *node, struct buf *out);
-/* This node's drives as a JSON object {"node":...,"drives":[...]}, likewise. */
-void s3_admin_drives_json(struct objlayer *ol, const char *node, struct buf *out);
+/*
+ * This node's drives as a JSON object {"node":...,"drives":[...]}, likewise,
+ * with "rpc": `rpc` (a JSON array, cluster_rpc_stats()) when not empty.
+ */
+void s3_admin_drives_json(struct objlayer *ol, const char *node, struct slice rpc, struct buf *out);
 
 /* Returns a new s3 (never fails: configuration is validated by server/). */
 struct s3 *s3_new(const struct s3_config *cfg);

@@ -311,19 +311,47 @@ cluster_notify(void *arg, const char *topic, const char *name)
 
 #define ADMIN_NS (2 * 1000000000LL) /* a node's part of an admin answer */
 
+void
+cluster_rpc_stats(void *arg, struct buf *out)
+{
+    struct cluster *c = arg;
+    unsigned i;
+    bool first = true;
+
+    buf_addch(out, '[');
+    for (i = 0; i < c->n; i++) {
+        struct rpc_peer_stats st;
+
+        if (i == c->self)
+            continue;
+        rpc_peer_stats(c->peers[i], &st);
+        buf_addf(out,
+                 "%s{\"peer\":\"%s\",\"online\":%s,\"calls\":%llu,\"failures\":%llu,"
+                 "\"connects\":%llu}",
+                 first ? "" : ",", layout_node_name(c->layout, i),
+                 rpc_peer_is_online(c->peers[i]) ? "true" : "false", (unsigned long long)st.calls,
+                 (unsigned long long)st.failures, (unsigned long long)st.connects);
+        first = false;
+    }
+    buf_addch(out, ']');
+}
+
 static void
 h_admin(void *arg, struct rpc_req *r)
 {
     struct cluster *c = arg;
     struct objlayer *ol = atomic_load(&c->ol);
-    struct buf out = BUF_INIT;
+    struct buf out = BUF_INIT, rpc = BUF_INIT;
 
-    if (slice_eq_cstr(r->path, "/admin/status"))
+    if (slice_eq_cstr(r->path, "/admin/status")) {
         s3_admin_node_json(ol, cluster_node_name(c), &out);
-    else
-        s3_admin_drives_json(ol, cluster_node_name(c), &out);
+    } else {
+        cluster_rpc_stats(c, &rpc);
+        s3_admin_drives_json(ol, cluster_node_name(c), buf_slice(&rpc), &out);
+    }
     rpc_reply(r, 200, &out);
     buf_release(&out);
+    buf_release(&rpc);
 }
 
 void

@@ -69,6 +69,13 @@ const char *cluster_node_name(const struct cluster *c);
  * is an element with an error).
  */
 void cluster_peers(void *arg, const char *what, struct buf *out);
+/*
+ * This node's view of the others' RPC (s3_config.rpc_stats): a JSON array,
+ * per peer, {"peer","online","calls","failures","connects"} (counters since
+ * start: calls and streams started, those that failed, TCP connections
+ * opened).
+ */
+void cluster_rpc_stats(void *arg, struct buf *out);
 /* objlayer_notify_fn: tells every other node (bounded: a second each at most). */
 void cluster_notify(void *arg, const char *topic, const char *name);
 /* The object layer is open: notifications from other nodes go to it from now on. */

@@ -176,6 +176,7 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
 
     if (srv->cluster) {
         sc.peers = cluster_peers;
+        sc.rpc_stats = cluster_rpc_stats;
         sc.peers_arg = srv->cluster;
         sc.node = cluster_node_name(srv->cluster);
         oc->wait = wait_for_nodes;
