@@ -470,43 +470,107 @@ interleave(const struct layout *l, struct layout_pool *pool)
 
 /* ---- from the command line ---- */
 
+/*
+ * The words of a URL argument: an argument may list a pool's endpoints
+ * separated by white space (spaces are not part of a URL). A folder argument
+ * is one word (a folder name may hold a space). Returns the count; `*words`
+ * malloc'd NUL-separated copies, freed by the caller.
+ */
+static size_t
+split_words(const char *arg, bool urls, char **words)
+{
+    size_t n = 0, len = strlen(arg), i;
+    char *w = xmalloc(len + 1);
+    bool in = false;
+
+    if (!urls) {
+        memcpy(w, arg, len + 1);
+        *words = w;
+        return 1;
+    }
+    for (i = 0; i <= len; i++) {
+        bool space = arg[i] == ' ' || arg[i] == '\t' || arg[i] == '\n' || arg[i] == '\0';
+
+        w[i] = space ? '\0' : arg[i];
+        if (!space && !in)
+            n++;
+        in = !space;
+    }
+    *words = w;
+    return n;
+}
+
+/* The next word of split_words()'s output after `w` (the first: *pos == 0). */
+static const char *
+next_word(const char *w, size_t len, size_t *pos)
+{
+    while (*pos < len && w[*pos] == '\0')
+        (*pos)++;
+    if (*pos >= len)
+        return NULL;
+    w += *pos;
+    *pos += strlen(w);
+    return w;
+}
+
+static bool
+has_space(const char *arg)
+{
+    return strpbrk(arg, " \t\n") != NULL;
+}
+
+/* Expands and parses one word of argument `arg` into `pool`. */
+static int
+read_word(struct layout_pool *pool, const char *word, const char *arg,
+          const struct layout_opts *opts, size_t *total, struct buf *errmsg)
+{
+    struct endpoint_list list = ENDPOINT_LIST_INIT;
+    size_t i;
+    int rc = endpoint_expand(word, &list, errmsg);
+
+    if (rc == 0 && *total + list.n > LAYOUT_MAX_DRIVES)
+        rc = failf(errmsg, "more than %d drives in all (at '%s')", LAYOUT_MAX_DRIVES, arg);
+    if (rc == 0 && list.n)
+        pool->drives = xrealloc(pool->drives, (pool->ndrives + list.n) * sizeof(*pool->drives));
+    for (i = 0; i < list.n && rc == 0; i++) {
+        rc =
+            endpoint_parse(list.items[i], opts->default_port, &pool->drives[pool->ndrives], errmsg);
+        if (rc < 0 && errmsg && strcmp(list.items[i], arg) != 0)
+            buf_addf(errmsg, " (from the argument '%s')", arg);
+        if (rc == 0) {
+            pool->ndrives++;
+            (*total)++;
+        }
+    }
+    endpoint_list_release(&list);
+    return rc;
+}
+
 /* Expands and parses the arguments of one pool into `pool`, in command-line order. */
 static int
 read_pool(struct layout_pool *pool, int argc, char *const *argv, const struct layout_opts *opts,
           size_t *total, struct buf *errmsg)
 {
-    struct endpoint_list list = ENDPOINT_LIST_INIT;
-    size_t alloc = 0;
+    bool urls = argc > 0 && endpoint_looks_like_url(argv[0]);
     int a, rc = 0;
 
     for (a = 0; a < argc && rc == 0; a++) {
-        size_t i;
+        char *words;
+        const char *word;
+        size_t pos = 0, len = strlen(argv[a]);
 
-        rc = endpoint_expand(argv[a], &list, errmsg);
-        if (rc == 0 && *total + list.n > LAYOUT_MAX_DRIVES)
-            rc = failf(errmsg, "more than %d drives in all (at '%s')", LAYOUT_MAX_DRIVES, argv[a]);
-        if (rc == 0 && pool->ndrives + list.n > alloc) {
-            alloc = pool->ndrives + list.n;
-            pool->drives = xrealloc(pool->drives, alloc * sizeof(*pool->drives));
-        }
-        for (i = 0; i < list.n && rc == 0; i++) {
-            rc = endpoint_parse(list.items[i], opts->default_port, &pool->drives[pool->ndrives],
-                                errmsg);
-            if (rc < 0 && errmsg && strcmp(list.items[i], argv[a]) != 0)
-                buf_addf(errmsg, " (from the argument '%s')", argv[a]);
-            if (rc == 0) {
-                pool->ndrives++;
-                (*total)++;
-            }
-        }
-        endpoint_list_release(&list);
+        split_words(argv[a], urls, &words);
+        while (rc == 0 && (word = next_word(words, len, &pos)) != NULL)
+            rc = read_word(pool, word, argv[a], opts, total, errmsg);
+        free(words);
     }
     return rc;
 }
 
 /*
- * URLs: every argument with an ellipsis (one pool each) or none (one pool);
- * else -ERR_INVAL. Folders: one pool.
+ * URLs: every argument with an ellipsis or a list of endpoints separated by
+ * spaces (one pool each), or none (one pool); else -ERR_INVAL. Folders: one
+ * pool.
  */
 static int
 count_pools(int argc, char *const *argv, size_t *npools, struct buf *errmsg)
@@ -516,13 +580,24 @@ count_pools(int argc, char *const *argv, size_t *npools, struct buf *errmsg)
     if (argc <= 0)
         return failf(errmsg, "no drive given");
     for (i = 0; i < argc; i++) {
-        struct endpoint_list scratch = ENDPOINT_LIST_INIT;
+        bool urls = endpoint_looks_like_url(argv[0]);
+        char *words;
+        const char *word;
+        size_t pos = 0, len = strlen(argv[i]);
+        int rc = 0;
 
         /* A malformed ellipsis is reported as such, not as a mix of kinds of arguments. */
-        if (endpoint_expand(argv[i], &scratch, errmsg) < 0)
+        split_words(argv[i], urls, &words);
+        while (rc == 0 && (word = next_word(words, len, &pos)) != NULL) {
+            struct endpoint_list scratch = ENDPOINT_LIST_INIT;
+
+            rc = endpoint_expand(word, &scratch, errmsg);
+            endpoint_list_release(&scratch);
+        }
+        free(words);
+        if (rc < 0)
             return -ERR_INVAL;
-        endpoint_list_release(&scratch);
-        if (endpoint_has_ellipsis(argv[i]))
+        if (endpoint_has_ellipsis(argv[i]) || (urls && has_space(argv[i])))
             with = with < 0 ? i : with;
         else
             without = without < 0 ? i : without;
@@ -534,8 +609,8 @@ count_pools(int argc, char *const *argv, size_t *npools, struct buf *errmsg)
     }
     if (with >= 0 && without >= 0)
         return failf(errmsg,
-                     "arguments with ellipses (each one a pool) and without (all together one "
-                     "pool) cannot be mixed: '%s' and '%s'",
+                     "arguments that are pools (with ellipses, or endpoints separated by spaces) "
+                     "and plain endpoints (all together one pool) cannot be mixed: '%s' and '%s'",
                      argv[with], argv[without]);
     *npools = with >= 0 ? (size_t)argc : 1;
     if (*npools > LAYOUT_MAX_POOLS)

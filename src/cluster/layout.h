@@ -11,9 +11,11 @@
  * is a folder path (single-node mode: one node, named "local", every drive
  * local); a mix is an error. So is a mix of http:// and https://.
  *
- * Pools. With ellipses, each argument is a pool (MinIO); without, all the
- * arguments together are one pool; mixing arguments with and without
- * ellipses is an error. In folder mode all the arguments are one pool,
+ * Pools. With ellipses, each argument is a pool (MinIO); so is an argument
+ * that lists endpoints separated by white space (a URL holds none: for
+ * explicit lists of several pools, e.g. nodes on one machine that need a
+ * folder each); without either, all the arguments together are one pool;
+ * mixing the two kinds of arguments is an error. In folder mode all the arguments are one pool,
  * ellipses or not (a single node: as single-node deployments have always
  * been formatted, `/srv/d{1...4} /srv/e{1...4}` one set of 8). Pools keep the order of the
  * arguments. A drive (same canonical endpoint text, cluster/endpoint.h) may appear only once in

@@ -198,7 +198,7 @@ int
 objlayer_put_begin(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
                    const char *key, const struct obj_put_opts *opts, struct obj_put **out)
 {
-    return SCOPED(ctx, object__put_begin(ol, bucket, key, opts, NULL, out));
+    return SCOPED(ctx, object__put_begin(ol, bucket, key, opts, NULL, NULL, out));
 }
 
 void

@@ -153,7 +153,7 @@ object__bucket_config_put(struct objlayer *ol, const char *bucket, const char *n
     if (rc < 0)
         return rc;
     config_key(&key, bucket, name);
-    rc = object__put_begin(ol, SYS_BUCKET, key.ptr, &opts, NULL, &p);
+    rc = object__put_begin(ol, SYS_BUCKET, key.ptr, &opts, NULL, NULL, &p);
     if (rc == 0) {
         rc = obj_put_write(p, doc.ptr, doc.len);
         if (rc == 0)

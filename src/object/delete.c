@@ -28,42 +28,58 @@ object__delete(struct objlayer *ol, const char *bucket, const char *key)
     return object__delete_if(ol, bucket, key, NULL);
 }
 
+/* Deletes the key from its set in one pool: 1 deleted, 0 absent there, or -ERR_QUORUM. */
+static int
+delete_in(struct objlayer *ol, struct eset *set, struct delete_arg *a)
+{
+    int rcs[OBJ_MAX_SET];
+    unsigned ok, notfound, dq = object__delete_quorum(set->n);
+
+    object__run(set, NULL, delete_job, a, rcs);
+    ok = object__count_rc(rcs, set->n, 0);
+    notfound = object__count_rc(rcs, set->n, -ERR_NOT_FOUND);
+    if (ok == 0 && notfound >= dq)
+        return 0;
+    if (ok + notfound >= dq) {
+        if (ok + notfound < set->n)
+            object__heal_enqueue(ol, a->bucket, a->key);
+        return 1;
+    }
+    return -ERR_QUORUM;
+}
+
 int
 object__delete_if(struct objlayer *ol, const char *bucket, const char *key,
                   const struct obj_cond *cond)
 {
-    struct eset *set = object__pick_set(ol, bucket, key);
     struct lock_held *lock = NULL;
     struct delete_arg a = { bucket, key };
-    int rcs[OBJ_MAX_SET];
-    unsigned j, ok = 0, notfound = 0, dq = object__delete_quorum(set->n);
-    int rc = object__bucket_stat(ol, bucket, NULL);
+    unsigned p, npools = object__roams(ol, bucket) ? ol->npools : 1;
+    int rc = object__bucket_stat(ol, bucket, NULL), deleted = 0, r;
 
     if (rc == 0)
         rc = object__lock(ol, bucket, key, &lock);
     if (rc < 0)
         return rc;
-    if (cond)
-        rc = object__check_cond(set, bucket, key, cond);
+    if (cond) {
+        struct eset *set;
+
+        rc = object__locate(ol, bucket, key, &set);
+        if (rc == 0 || rc == -ERR_KEY_NOT_FOUND)
+            rc = object__check_cond(set, bucket, key, cond);
+    }
     if (rc == 0)
         rc = object__lock_check(lock);
-    if (rc == 0)
-        object__run(set, NULL, delete_job, &a, rcs);
+    /* every pool the key may be in (one, but for a moment after racing creates: put.c) */
+    for (p = 0; p < npools && rc == 0; p++) {
+        r = delete_in(ol, object__pool_set(ol, p, bucket, key), &a);
+        if (r < 0)
+            rc = r;
+        else
+            deleted += r;
+    }
     object__unlock(lock);
     if (rc < 0)
         return rc;
-    for (j = 0; j < set->n; j++) {
-        if (rcs[j] >= 0)
-            ok++;
-        else if (rcs[j] == -ERR_NOT_FOUND)
-            notfound++;
-    }
-    if (ok == 0 && notfound >= dq)
-        return -ERR_KEY_NOT_FOUND;
-    if (ok + notfound >= dq) {
-        if (ok + notfound < set->n)
-            object__heal_enqueue(ol, bucket, key);
-        return 0;
-    }
-    return -ERR_QUORUM;
+    return deleted ? 0 : -ERR_KEY_NOT_FOUND;
 }

@@ -55,9 +55,11 @@ object__get_new(struct objlayer *ol, const char *bucket, const char *key)
 int
 object__get_open_meta(struct obj_get *g)
 {
-    int best = object__read_metas(g->set, g->bucket, g->key, g->metas, g->rcs, g->agree);
+    int best = object__locate(g->ol, g->bucket, g->key, &g->set); /* several pools: which */
     unsigned j;
 
+    if (best == 0)
+        best = object__read_metas(g->set, g->bucket, g->key, g->metas, g->rcs, g->agree);
     if (best < 0)
         return best;
     g->m = &g->metas[best];
@@ -78,7 +80,8 @@ object__get_open_meta(struct obj_get *g)
 }
 
 int
-object__head_meta(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *out)
+object__head_meta_at(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *out,
+                     struct eset **set)
 {
     struct obj_get *g = object__get_new(ol, bucket, key);
     int rc = object__get_open_meta(g);
@@ -88,9 +91,17 @@ object__head_meta(struct objlayer *ol, const char *bucket, const char *key, stru
         buf_release(&out->inline_data);
         if (g->heal)
             object__heal_enqueue(ol, bucket, key);
+        if (set)
+            *set = g->set;
     }
     object__get_free(g);
     return rc;
+}
+
+int
+object__head_meta(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *out)
+{
+    return object__head_meta_at(ol, bucket, key, out, NULL);
 }
 
 int

@@ -244,7 +244,7 @@ is_unchanged(const struct heal_ctx *h)
 {
     const struct obj_get *was = h->g;
     struct obj_get *now = object__get_new(was->ol, was->bucket, was->key);
-    bool same = object__get_open_meta(now) == 0;
+    bool same = object__get_open_meta(now) == 0 && now->set == was->set; /* same pool too */
     unsigned j;
 
     for (j = 0; same && j < was->set->n; j++) {
@@ -341,24 +341,88 @@ classify(struct heal_ctx *h, struct heal_report *r)
     return nbad;
 }
 
-/* Dangling versions are removed under the name lock, from records read under it. */
+/*
+ * Dangling versions are removed under the name lock, from records read
+ * under it: in the key's set of each pool it may live in, where no version
+ * is readable.
+ */
 static int
 heal_dangling_locked(struct objlayer *ol, const char *bucket, const char *key,
                      struct heal_report *r)
 {
-    struct obj_get *g;
     struct lock_held *lock;
+    unsigned p, npools = object__roams(ol, bucket) ? ol->npools : 1;
     int rc = object__lock(ol, bucket, key, &lock);
 
-    if (rc < 0)
-        return rc;
-    g = object__get_new(ol, bucket, key);
-    rc = object__get_open_meta(g);
-    if (rc == -ERR_KEY_NOT_FOUND)
-        rc = object__lock_check(lock) < 0 ? -ERR_BUSY : heal_dangling(g, r);
-    object__unlock(lock);
-    object__get_free(g);
+    for (p = 0; p < npools && rc == 0; p++) {
+        struct obj_get *g = object__get_new(ol, bucket, key);
+
+        g->set = object__pool_set(ol, p, bucket, key);
+        rc = object__read_metas(g->set, bucket, key, g->metas, g->rcs, g->agree);
+        if (rc == -ERR_KEY_NOT_FOUND)
+            rc = object__lock_check(lock) < 0 ? -ERR_BUSY : heal_dangling(g, r);
+        else if (rc >= 0)
+            rc = 0; /* readable there (written since): not dangling */
+        object__get_free(g);
+    }
+    if (lock)
+        object__unlock(lock);
     return rc < 0 && rc != -ERR_KEY_NOT_FOUND ? rc : 0;
+}
+
+static int
+drop_record_job(struct eset *set, unsigned j, void *arg)
+{
+    const char *const *bk = arg;
+
+    return drive_meta_delete(set->drives[j], bk[0], bk[1], NULL);
+}
+
+/*
+ * Several pools: copies of bucket/key in other pools than the one with its
+ * newest version are older versions (a commit removes them, put.c, unless a
+ * drive was away): removed, under the name lock. Nothing is removed when no
+ * pool holds a readable version.
+ */
+static int
+drop_older_pools(struct objlayer *ol, const char *bucket, const char *key, struct heal_report *r)
+{
+    const char *bk[2] = { bucket, key };
+    struct obj_meta newest;
+    struct lock_held *lock = NULL;
+    struct eset *where = NULL;
+    uint64_t holders;
+    unsigned p, removed = 0;
+    int rc, rcs[OBJ_MAX_SET];
+
+    if (!object__roams(ol, bucket))
+        return 0;
+    objmeta_init(&newest);
+    rc = object__lock(ol, bucket, key, &lock);
+    if (rc == 0)
+        rc = object__pools_read(ol, bucket, key, -1, &newest, &where, &holders);
+    if (rc == 0)
+        rc = object__lock_check(lock);
+    for (p = 0; rc == 0 && p < ol->npools; p++) {
+        struct eset *set = object__pool_set(ol, p, bucket, key);
+
+        if (set == where || !(holders & (1ull << p)))
+            continue;
+        object__run_meta(set, NULL, drop_record_job, bk, rcs);
+        removed += object__count_rc(rcs, set->n, 0);
+        if (object__count_rc(rcs, set->n, 0) + object__count_rc(rcs, set->n, -ERR_NOT_FOUND) <
+            set->n)
+            rc = -ERR_QUORUM; /* a drive did not answer: again later */
+    }
+    if (lock)
+        object__unlock(lock);
+    objmeta_release(&newest);
+    if (removed) {
+        r->objects_dangling_removed++;
+        log_warn(&(struct log_ctx){ .bucket = bucket, .key = key, .event = "heal_older_pool" },
+                 "removed %u copies of an older version from another pool", removed);
+    }
+    return rc == -ERR_KEY_NOT_FOUND ? 0 : rc;
 }
 
 static void
@@ -448,6 +512,8 @@ object__heal_object(struct objlayer *ol, const char *bucket, const char *key, st
         if (!changed)
             break;
     }
+    if (rc == 0 && !changed)
+        rc = drop_older_pools(ol, bucket, key, r);
     pthread_mutex_unlock(&ol->heal_obj_mu);
     if (changed)
         object__heal_enqueue(ol, bucket, key); /* busy key: try again later */
@@ -628,6 +694,23 @@ heal_bucket(struct objlayer *ol, const struct bucket_ent *b, struct heal_report 
         r->buckets_healed++;
 }
 
+void
+object__heal_buckets(struct objlayer *ol)
+{
+    struct heal_report r = { 0 };
+    struct bucket_ent *names;
+    size_t n, i;
+
+    names = all_bucket_names(ol, &n);
+    for (i = 0; i < n; i++)
+        heal_bucket(ol, &names[i], &r);
+    free(names);
+    if (r.buckets_healed)
+        log_info(&(struct log_ctx){ .event = "buckets_healed" },
+                 "made %llu buckets on the drives that lacked them",
+                 (unsigned long long)r.buckets_healed);
+}
+
 struct heal_walk {
     struct objlayer *ol;
     const char *bucket;
@@ -729,16 +812,9 @@ static bool
 item_misses_a_drive(struct objlayer *ol, const struct heal_item *it)
 {
     size_t i;
-    unsigned j;
 
-    if (it->key) {
-        const struct eset *set = object__pick_set(ol, it->bucket, it->key);
-
-        for (j = 0; j < set->n; j++)
-            if (!drive_is_online(set->drives[j]))
-                return true;
-        return false;
-    }
+    if (it->key)
+        return object__key_misses_a_drive(ol, it->bucket, it->key);
     for (i = 0; i < ol->ndrives; i++)
         if (!drive_is_online(ol->drives[i]))
             return true;

@@ -20,14 +20,18 @@
 #include "object/internal.h"
 #include "util/clock.h"
 
-static bool
-set_has_offline(const struct eset *set)
+bool
+object__key_misses_a_drive(struct objlayer *ol, const char *bucket, const char *key)
 {
-    unsigned j;
+    unsigned p, j, npools = object__roams(ol, bucket) ? ol->npools : 1;
 
-    for (j = 0; j < set->n; j++)
-        if (!drive_is_online(set->drives[j]))
-            return true;
+    for (p = 0; p < npools; p++) {
+        const struct eset *set = object__pool_set(ol, p, bucket, key);
+
+        for (j = 0; j < set->n; j++)
+            if (!drive_is_online(set->drives[j]))
+                return true;
+    }
     return false;
 }
 
@@ -41,7 +45,7 @@ object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key)
      * is nothing to heal until it is back, and healing would only read every
      * drive for nothing. Parked at once.
      */
-    if (key && set_has_offline(object__pick_set(ol, bucket, key))) {
+    if (key && object__key_misses_a_drive(ol, bucket, key)) {
         it = xcalloc(1, sizeof(*it));
         it->bucket = xstrdup(bucket);
         it->key = xstrdup(key);

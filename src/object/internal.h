@@ -28,6 +28,7 @@
 #include "util/workq.h"
 
 #define OBJ_MAX_SET 16
+#define OBJ_MAX_POOLS 64
 #define OBJ_INLINE_MAX (128 * 1024) /* objects up to this size live in the index */
 #define OBJ_IO_THREADS 12           /* I/O workers per drive (commits wait on group commit) */
 #define OBJ_LOCK_WAIT_NS (10 * 1000000000LL) /* longest wait for a name lock: then SlowDown */
@@ -39,6 +40,7 @@
 /* An erasure set: a fixed group of drives that store whole objects together. */
 struct eset {
     unsigned idx;
+    unsigned pool; /* the pool it belongs to */
     unsigned n;    /* drives in the set */
     unsigned k, m; /* default data and parity shards */
     struct drive *drives[OBJ_MAX_SET];
@@ -94,11 +96,25 @@ struct obj_progress {
 #define OBJ_SCAN_INTERVAL_NS (3600 * 1000000000LL) /* between cycles, by default */
 #define OBJ_DRIVE_TIMEOUT_NS (30 * 1000000000LL)   /* a call older than this: drive hung */
 
+/*
+ * A pool: drives [first_drive, first_drive + ndrives) of the layer, in sets
+ * [first_set, first_set + nsets) of set_size drives (set s holds the pool's
+ * drives (s - first_set) * set_size ...).
+ */
+struct obj_pool {
+    size_t first_drive, ndrives;
+    unsigned first_set, nsets;
+    unsigned set_size, parity;
+    _Atomic uint64_t free_bytes; /* of its online drives, refreshed by the monitor */
+};
+
 struct objlayer {
     unsigned nsets;
-    struct eset *sets;
+    struct eset *sets; /* every pool's, in pool order */
+    unsigned npools;
+    struct obj_pool *pools;
     size_t ndrives;
-    struct drive **drives; /* in command-line order; set s holds drives[s*n .. s*n+n-1] */
+    struct drive **drives; /* in command-line order (pool after pool) */
     bool sync;
     char deployment_id[37];
     uint64_t drives_formatted;
@@ -113,6 +129,7 @@ struct objlayer {
     void *notify_arg;
     bool format_fresh;      /* objlayer_config's (format.c) */
     bool format_settled;    /* format.c: looked twice before formatting back */
+    bool pool_added;        /* format.c: formatted a new pool of a deployment at open */
     const char *formatter;  /* objlayer_config's, borrowed during open */
     objlayer_wait_fn *wait; /* objlayer_config's, during open */
     void *wait_arg;
@@ -171,6 +188,9 @@ struct objlayer {
 /* HEAD with the record itself (without inline data): objlayer_head()'s errors. */
 int object__head_meta(struct objlayer *ol, const char *bucket, const char *key,
                       struct obj_meta *out);
+/* The same, with the set that holds it (several pools: the one found). */
+int object__head_meta_at(struct objlayer *ol, const char *bucket, const char *key,
+                         struct obj_meta *out, struct eset **set);
 /*
  * The operations behind the public entry points of objlayer.h, one each,
  * with the same contracts (see there); object/api.c scopes the caller's
@@ -225,8 +245,45 @@ void object__info_from_meta(struct obj_info *dst, const struct obj_meta *m);
 
 /* The codec for k+m (built on first use, then shared). */
 struct erasure *object__codec(struct objlayer *ol, unsigned k, unsigned m);
-/* The set that owns bucket/key (stable hash). */
+/* Layer drive `i`'s set and its slot in it. */
+void object__drive_pos(const struct objlayer *ol, size_t i, struct eset **set, unsigned *slot);
+/*
+ * Placement over pools (placement.c). object__pool_set: the set of
+ * bucket/key in pool `pool` (stable hash; a multipart record: its object's).
+ * object__pick_set: in pool 0 (with one pool: the object's set, no I/O).
+ */
+struct eset *object__pool_set(struct objlayer *ol, unsigned pool, const char *bucket,
+                              const char *key);
 struct eset *object__pick_set(struct objlayer *ol, const char *bucket, const char *key);
+/* Whether keys of `bucket` may live in any pool (several pools; not a system bucket but uploads).
+ */
+bool object__roams(const struct objlayer *ol, const char *bucket);
+/*
+ * The set holding bucket/key: with one pool (or a system bucket) its set,
+ * without I/O, and 0; with several, a quorum read of its set in each pool:
+ * 0 and the set of the pool with the newest version, else (*out then pool
+ * 0's set) -ERR_KEY_NOT_FOUND, -ERR_BUCKET_NOT_FOUND, or -ERR_QUORUM when a
+ * pool could not tell.
+ */
+int object__locate(struct objlayer *ol, const char *bucket, const char *key, struct eset **out);
+/*
+ * The set a write of bucket/key goes to: the object's, or for a new object
+ * one of a pool picked at random weighted by free space among those whose
+ * set can take it (object__locate's -ERR_QUORUM counts as new: the newest
+ * version wins wherever it is).
+ */
+struct eset *object__place(struct objlayer *ol, const char *bucket, const char *key);
+/*
+ * The newest version of bucket/key in any pool but `skip_pool` (-1: none
+ * skipped), a quorum read of each: 0, its record in `newest` (without inline
+ * data; initialized by the caller) and its set in `*where`; or as
+ * object__locate. `*holders` gets a bit per pool where a drive has a record
+ * of the key, readable or not.
+ */
+int object__pools_read(struct objlayer *ol, const char *bucket, const char *key, int skip_pool,
+                       struct obj_meta *newest, struct eset **where, uint64_t *holders);
+/* Each pool's free space from its online drives (the monitor, every tick; and at open). */
+void object__pools_refresh(struct objlayer *ol);
 /* A stable 64-bit hash of bucket/key, also used for the shard rotation. */
 uint64_t object__hash(const char *bucket, const char *key);
 /*
@@ -324,13 +381,14 @@ int object__check_cond(struct eset *set, const char *bucket, const char *key,
  * put.c, for multipart uploads: a PUT with the layout of `layout` (k, m,
  * dist: the upload's) that always writes shard files (a part); and the commit
  * of `meta` whose shard files were staged in tmp on the drives with
- * staged[j] (drive_shard_link), with a PUT's quorum and rollback rules.
+ * staged[j] (drive_shard_link) of `set`, with a PUT's quorum and rollback
+ * rules. A PUT goes to `set`, or with NULL where object__place() says.
  */
 int object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
                       const struct obj_put_opts *opts, const struct obj_meta *layout,
-                      struct obj_put **out);
+                      struct eset *set, struct obj_put **out);
 int object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
-                          const struct obj_meta *meta, const bool *staged,
+                          const struct obj_meta *meta, const bool *staged, struct eset *set,
                           const struct obj_cond *cond);
 /* The batch function of ol->hashq: MD5 of the blocks of several PUTs at once. */
 void object__md5_batch(struct work **w, unsigned n);
@@ -451,12 +509,12 @@ unsigned object__nstreams(const struct obj_meta *m);
 uint64_t object__stream_size(const struct obj_meta *m, unsigned part);
 
 /*
- * format.c: reads every drive's format.json, formats a fresh deployment or
- * drives found empty, checks every drive's slot; fills ol->nsets and the
- * sets' geometry. 0, or an error with the reason in `errmsg`.
+ * format.c: reads every drive's format.json, formats a fresh deployment, a
+ * fresh pool or drives found empty, checks every drive's pool and slot;
+ * fills each pool's geometry (set size, parity, set count) and the
+ * deployment id. 0, or an error with the reason in `errmsg`.
  */
-int object__agree_format(struct objlayer *ol, unsigned set_size, unsigned parity,
-                         struct buf *errmsg);
+int object__agree_format(struct objlayer *ol, struct buf *errmsg);
 /* Rewrites the format.json of drive `pos` (command-line order) from another drive's. */
 int object__format_back(struct objlayer *ol, size_t pos);
 /*
@@ -480,6 +538,8 @@ void object__scan_soon(struct objlayer *ol);
  * item comes (free it with object__heal_item_free) or the layer stops (NULL).
  */
 void object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *key);
+/* Whether a drive of a set bucket/key may live in (each pool's) is offline: its heal waits. */
+bool object__key_misses_a_drive(struct objlayer *ol, const char *bucket, const char *key);
 struct heal_item *object__heal_dequeue(struct objlayer *ol);
 void object__heal_item_free(struct heal_item *it);
 /*
@@ -502,6 +562,8 @@ void object__heal_load(struct objlayer *ol);
  * its own disk remounted and taken back (2), or nothing to do (0).
  */
 int object__heal_drive(struct objlayer *ol, size_t pos);
+/* Makes every bucket a quorum holds on the drives that lack it (a pool just added). */
+void object__heal_buckets(struct objlayer *ol);
 void *object__heal_main(void *arg);
 void *object__monitor_main(void *arg);
 void *object__watch_main(void *arg);

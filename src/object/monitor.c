@@ -78,16 +78,18 @@ watch_tick(struct objlayer *ol)
 
     for (i = 0; i < ol->ndrives; i++) {
         struct drive *d = ol->drives[i];
-        struct eset *set = &ol->sets[i / ol->sets[0].n];
+        struct eset *set;
+        unsigned slot;
         bool want;
         int st;
 
         if (drive_is_remote(d))
             continue;
+        object__drive_pos(ol, i, &set, &slot);
         st = drive_watch(d, ol->drive_timeout_ns);
         want = drive_is_hung(d) || drive_stuck_ns(d) >= ol->drive_timeout_ns;
         if (want != ol->bypassed[i]) /* on while calls are stuck, whatever the drive's state */
-            workq_bypass(set->queues[i % set->n], want);
+            workq_bypass(set->queues[slot], want);
         ol->bypassed[i] = want;
         back |= st == DRIVE_BACK;
     }
@@ -154,6 +156,8 @@ object__monitor_main(void *arg)
             object__heal_flush(ol);
         mp_cleanup_tick(ol);
         bucket_refresh_tick(ol);
+        if (ol->npools > 1)
+            object__pools_refresh(ol);
         /*
          * Give memory freed by finished requests back to the system: glibc
          * keeps it in per-thread arenas otherwise (idle RSS after 16 x 1 GiB

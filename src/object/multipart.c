@@ -4,9 +4,11 @@
  *
  * Uploads and parts are records of a system bucket, OBJ_MP_BUCKET, that no
  * S3 name can reach (S3 bucket names never start with '.'), placed in the
- * erasure set of the object to be (object__pick_set reads the owner from the
+ * erasure set of the object to be (object__pool_set reads the owner from the
  * key), so that every part's shards sit on the drives that will hold the
- * object:
+ * object. With several pools, the upload goes to the pool the object's
+ * write would (object__place), and is found there again by a lookup in
+ * each pool (mp_stat); its parts and the completed object go to that pool:
  *
  *   u/<bucket>/<key>\x01<upload id>            the upload: an empty inline
  *                                              record with the layout (k, m,
@@ -104,6 +106,7 @@ object__mp_create(struct objlayer *ol, const char *bucket, const char *key,
 {
     struct obj_put_opts o = *opts;
     struct obj_put *p;
+    struct eset *set;
     char *ukey;
     int rc = object__bucket_stat(ol, bucket, NULL);
 
@@ -113,10 +116,12 @@ object__mp_create(struct objlayer *ol, const char *bucket, const char *key,
     ukey = upload_key(bucket, key, upload_id);
     o.size = 0;
     o.content_md5 = NULL;
-    rc = object__put_begin(ol, OBJ_MP_BUCKET, ukey, &o, NULL, &p);
+    /* the object's set (in the pool its write would go to) holds the upload too */
+    set = object__place(ol, bucket, key);
+    rc = object__put_begin(ol, OBJ_MP_BUCKET, ukey, &o, NULL, set, &p);
     if (rc == -ERR_BUCKET_NOT_FOUND) { /* the system bucket is missing on too many drives */
         object__mp_init(ol);
-        rc = object__put_begin(ol, OBJ_MP_BUCKET, ukey, &o, NULL, &p);
+        rc = object__put_begin(ol, OBJ_MP_BUCKET, ukey, &o, NULL, set, &p);
     }
     if (rc == 0)
         rc = obj_put_finish(p, NULL);
@@ -124,10 +129,13 @@ object__mp_create(struct objlayer *ol, const char *bucket, const char *key,
     return rc == -ERR_BUCKET_NOT_FOUND ? -ERR_QUORUM : rc;
 }
 
-/* The upload's record (its layout and headers); object__mp_stat()'s errors. */
+/*
+ * The upload's record (its layout and headers) and its set (NULL: not
+ * wanted); object__mp_stat()'s errors.
+ */
 static int
 mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id,
-        struct obj_meta *out)
+        struct obj_meta *out, struct eset **set)
 {
     char *ukey;
     int rc;
@@ -135,7 +143,7 @@ mp_stat(struct objlayer *ol, const char *bucket, const char *key, const char *up
     if (!valid_id(upload_id))
         return -ERR_NO_SUCH_UPLOAD;
     ukey = upload_key(bucket, key, upload_id);
-    rc = object__head_meta(ol, OBJ_MP_BUCKET, ukey, out);
+    rc = object__head_meta_at(ol, OBJ_MP_BUCKET, ukey, out, set);
     free(ukey);
     if (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_NOT_FOUND || rc == -ERR_BUCKET_NOT_FOUND)
         return -ERR_NO_SUCH_UPLOAD;
@@ -150,22 +158,23 @@ object__mp_stat(struct objlayer *ol, const char *bucket, const char *key, const 
     int rc;
 
     objmeta_init(&m);
-    rc = mp_stat(ol, bucket, key, upload_id, &m);
+    rc = mp_stat(ol, bucket, key, upload_id, &m, NULL);
     if (rc == 0)
         object__info_from_meta(out, &m);
     objmeta_release(&m);
     return rc;
 }
 
-/* 0 if the upload exists, else mp_stat()'s error. */
+/* 0 and its set if the upload exists, else mp_stat()'s error. */
 static int
-upload_exists(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id)
+upload_exists(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id,
+              struct eset **set)
 {
     struct obj_meta up;
     int rc;
 
     objmeta_init(&up);
-    rc = mp_stat(ol, bucket, key, upload_id, &up);
+    rc = mp_stat(ol, bucket, key, upload_id, &up, set);
     objmeta_release(&up);
     return rc;
 }
@@ -176,16 +185,17 @@ object__mp_part_begin(struct objlayer *ol, const char *bucket, const char *key,
                       struct obj_put **out)
 {
     struct obj_meta up;
+    struct eset *set;
     char *pkey;
     int rc;
 
     if (number < 1 || number > OBJMETA_MAX_PARTS)
         return -ERR_INVAL;
     objmeta_init(&up);
-    rc = mp_stat(ol, bucket, key, upload_id, &up);
+    rc = mp_stat(ol, bucket, key, upload_id, &up, &set);
     if (rc == 0) {
         pkey = part_key(bucket, key, upload_id, number);
-        rc = object__put_begin(ol, OBJ_MP_BUCKET, pkey, opts, &up, out);
+        rc = object__put_begin(ol, OBJ_MP_BUCKET, pkey, opts, &up, set, out);
         free(pkey);
     }
     objmeta_release(&up);
@@ -578,14 +588,13 @@ object__mp_complete(struct objlayer *ol, const char *bucket, const char *key, co
     memset(&c, 0, sizeof(c));
     objmeta_init(&c.meta);
     objmeta_init(&up);
-    rc = mp_stat(ol, bucket, key, upload_id, &up);
+    rc = mp_stat(ol, bucket, key, upload_id, &up, &c.set); /* the object's set in its pool */
     if (rc < 0)
         goto out;
     c.ol = ol;
     c.bucket = bucket;
     c.key = key;
     c.upload_id = upload_id;
-    c.set = object__pick_set(ol, bucket, key);
     c.parts = parts;
     c.n = n;
     c.chosen = xcalloc(n, sizeof(*c.chosen));
@@ -616,7 +625,7 @@ object__mp_complete(struct objlayer *ol, const char *bucket, const char *key, co
         c.staged[j] = rcs[j] == 0;
         linked += c.staged[j];
     }
-    rc = object__commit_staged(ol, bucket, key, &c.meta, c.staged, opts ? opts->cond : NULL);
+    rc = object__commit_staged(ol, bucket, key, &c.meta, c.staged, c.set, opts ? opts->cond : NULL);
     if (rc < 0) {
         if (rc != -ERR_PRECONDITION_FAILED &&
             rc != -ERR_KEY_NOT_FOUND) /* not a client's condition */
@@ -640,12 +649,12 @@ out:
 int
 object__mp_abort(struct objlayer *ol, const char *bucket, const char *key, const char *upload_id)
 {
-    struct eset *set = object__pick_set(ol, bucket, key);
+    struct eset *set;
     struct part_scan ps;
     char *ukey, *prefix;
     int rc;
 
-    rc = upload_exists(ol, bucket, key, upload_id);
+    rc = upload_exists(ol, bucket, key, upload_id, &set);
     if (rc < 0)
         return rc;
     ukey = upload_key(bucket, key, upload_id);
@@ -713,7 +722,7 @@ object__mp_list_parts(struct objlayer *ol, const char *bucket, const char *key,
     char *prefix;
     int rc;
 
-    rc = upload_exists(ol, bucket, key, upload_id);
+    rc = upload_exists(ol, bucket, key, upload_id, NULL);
     if (rc < 0)
         return rc;
     prefix = part_key(bucket, key, upload_id, 0);
@@ -926,9 +935,11 @@ object__mp_cleanup(struct objlayer *ol, int64_t before_ns)
     for (pos = 0; pos < o.dead.len; pos += strlen(o.dead.ptr + pos) + 1) {
         const char *key = o.dead.ptr + pos;
         int rcs[OBJ_MAX_SET];
+        unsigned p;
 
-        object__run(object__pick_set(ol, OBJ_MP_BUCKET, key), NULL, delete_record_job, (void *)key,
-                    rcs);
+        for (p = 0; p < ol->npools; p++) /* several pools: it is in one of them */
+            object__run(object__pool_set(ol, p, OBJ_MP_BUCKET, key), NULL, delete_record_job,
+                        (void *)key, rcs);
     }
     buf_release(&o.dead);
     if (removed)

@@ -74,54 +74,118 @@ open_drives(struct objlayer *ol, const struct objlayer_config *cfg, struct buf *
     return 0;
 }
 
+/* The sets of every pool (their sizes agreed in format.c), each drive with its I/O queue. */
 static void
 build_sets(struct objlayer *ol)
 {
-    unsigned s, j;
+    unsigned p, s, j, total = 0;
 
-    for (s = 0; s < ol->nsets; s++) {
-        struct eset *set = &ol->sets[s];
+    for (p = 0; p < ol->npools; p++) {
+        ol->pools[p].first_set = total;
+        total += ol->pools[p].nsets;
+    }
+    ol->nsets = total;
+    ol->sets = xcalloc(total, sizeof(*ol->sets));
+    for (p = 0; p < ol->npools; p++) {
+        const struct obj_pool *pool = &ol->pools[p];
 
-        set->idx = s;
-        set->ol = ol;
-        for (j = 0; j < set->n; j++) {
-            char name[16];
+        for (s = pool->first_set; s < pool->first_set + pool->nsets; s++) {
+            struct eset *set = &ol->sets[s];
 
-            set->drives[j] = ol->drives[s * set->n + j];
-            /*
-             * Spawn site of the per-drive I/O workers (OBJ_IO_THREADS each):
-             * they run the shard appends, reads, fsyncs and commits of
-             * object__run() jobs for this drive only, so a slow drive delays
-             * only its own queue.
-             */
-            snprintf(name, sizeof(name), "io-%u.%u", s % 1000, j % 100);
-            set->queues[j] = workq_new(name, OBJ_IO_THREADS);
+            set->idx = s;
+            set->pool = p;
+            set->ol = ol;
+            set->n = pool->set_size;
+            set->m = pool->parity;
+            set->k = pool->set_size - pool->parity;
+            for (j = 0; j < set->n; j++) {
+                char name[16];
+
+                set->drives[j] =
+                    ol->drives[pool->first_drive + (size_t)(s - pool->first_set) * set->n + j];
+                /*
+                 * Spawn site of the per-drive I/O workers (OBJ_IO_THREADS each):
+                 * they run the shard appends, reads, fsyncs and commits of
+                 * object__run() jobs for this drive only, so a slow drive delays
+                 * only its own queue.
+                 */
+                snprintf(name, sizeof(name), "io-%u.%u", s % 1000, j % 100);
+                set->queues[j] = workq_new(name, OBJ_IO_THREADS);
+            }
         }
     }
 }
 
-static int
-check_config(const struct objlayer_config *cfg, unsigned *set_size, unsigned *parity,
-             struct buf *errmsg)
+void
+object__drive_pos(const struct objlayer *ol, size_t i, struct eset **set, unsigned *slot)
 {
-    if (cfg->ndrives < 2) {
-        buf_addf(errmsg, "at least 2 drives are needed for erasure coding (%zu given)",
-                 cfg->ndrives);
+    unsigned p = 0;
+    size_t off;
+
+    while (p + 1 < ol->npools && i >= ol->pools[p + 1].first_drive)
+        p++;
+    off = i - ol->pools[p].first_drive;
+    *set = &ol->sets[ol->pools[p].first_set + off / ol->pools[p].set_size];
+    *slot = (unsigned)(off % ol->pools[p].set_size);
+}
+
+/* One pool's set size and parity, checked (pool `p` from 0; messages count from 1). */
+static int
+check_pool(const struct objlayer_pool *in, size_t p, size_t npools, struct obj_pool *out,
+           struct buf *errmsg)
+{
+    char which[32] = "";
+
+    if (npools > 1)
+        snprintf(which, sizeof(which), "pool %zu: ", p + 1);
+    if (in->ndrives < 2) {
+        buf_addf(errmsg, "%sat least 2 drives are needed for erasure coding (%zu given)", which,
+                 in->ndrives);
         return -ERR_INVAL;
     }
-    *set_size = cfg->set_size ? cfg->set_size : choose_set_size(cfg->ndrives);
-    if (*set_size < 2 || *set_size > OBJ_MAX_SET || cfg->ndrives % *set_size) {
+    out->ndrives = in->ndrives;
+    out->set_size = in->set_size ? in->set_size : choose_set_size(in->ndrives);
+    if (out->set_size < 2 || out->set_size > OBJ_MAX_SET || in->ndrives % out->set_size) {
         buf_addf(errmsg,
-                 "%zu drives cannot be split into erasure sets of 2 to 16 drives of equal size",
-                 cfg->ndrives);
+                 "%s%zu drives cannot be split into erasure sets of 2 to 16 drives of equal size",
+                 which, in->ndrives);
         return -ERR_INVAL;
     }
-    *parity = cfg->parity ? cfg->parity : default_parity(*set_size);
-    if (*parity > *set_size / 2) {
-        buf_addf(errmsg, "parity %u is more than half the set size %u", *parity, *set_size);
+    out->parity = in->parity ? in->parity : default_parity(out->set_size);
+    if (out->parity > out->set_size / 2) {
+        buf_addf(errmsg, "%sparity %u is more than half the set size %u", which, out->parity,
+                 out->set_size);
         return -ERR_INVAL;
     }
     return 0;
+}
+
+/* The pools of `cfg` into ol->pools (sizes as asked; format.c may find them formatted otherwise).
+ */
+static int
+check_config(const struct objlayer_config *cfg, struct objlayer *ol, struct buf *errmsg)
+{
+    struct objlayer_pool one = { cfg->ndrives, cfg->set_size, cfg->parity };
+    const struct objlayer_pool *in = cfg->pools ? cfg->pools : &one;
+    size_t n = cfg->pools ? cfg->npools : 1, p, first = 0;
+    int rc = 0;
+
+    if (n == 0 || n > OBJ_MAX_POOLS) {
+        buf_addf(errmsg, "%zu pools: 1 to %d are supported", n, OBJ_MAX_POOLS);
+        return -ERR_INVAL;
+    }
+    ol->npools = (unsigned)n;
+    ol->pools = xcalloc(n, sizeof(*ol->pools));
+    for (p = 0; p < n && rc == 0; p++) {
+        rc = check_pool(&in[p], p, n, &ol->pools[p], errmsg);
+        ol->pools[p].first_drive = first;
+        first += in[p].ndrives;
+    }
+    if (rc == 0 && first != cfg->ndrives) {
+        buf_addf(errmsg, "the pools hold %zu drives, %zu were given", first, cfg->ndrives);
+        rc = -ERR_INVAL;
+    }
+    return rc;
 }
 
 static void
@@ -144,17 +208,19 @@ int
 objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct buf *errmsg)
 {
     struct objlayer *ol;
-    unsigned set_size, parity;
     int rc;
 
-    rc = check_config(cfg, &set_size, &parity, errmsg);
-    if (rc < 0)
-        return rc;
     if (erasure_selftest() < 0) {
         buf_addf(errmsg, "the erasure codec failed its self-check: refusing to run");
         return -ERR_CORRUPT;
     }
     ol = xcalloc(1, sizeof(*ol));
+    rc = check_config(cfg, ol, errmsg);
+    if (rc < 0) {
+        free(ol->pools);
+        free(ol);
+        return rc;
+    }
     ol->sync = cfg->sync;
     ol->notify = cfg->notify;
     ol->notify_arg = cfg->notify_arg;
@@ -175,7 +241,7 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
     object__buckets_init(ol);
     rc = open_drives(ol, cfg, errmsg);
     if (rc == 0)
-        rc = object__agree_format(ol, set_size, parity, errmsg);
+        rc = object__agree_format(ol, errmsg);
     if (rc < 0) {
         objlayer_close(ol);
         return rc;
@@ -195,6 +261,10 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
     ol->bypassed = xcalloc(ol->ndrives, sizeof(*ol->bypassed));
     ol->stale_upload_ns = cfg->stale_upload_ns > 0 ? cfg->stale_upload_ns : OBJ_STALE_UPLOAD_NS;
     object__mp_init(ol);
+    if (ol->pool_added)
+        object__heal_buckets(ol); /* the new pool's drives get the deployment's buckets */
+    if (ol->npools > 1)
+        object__pools_refresh(ol); /* where new objects go: by free space */
     object__heal_load(ol);
     if (ol->drives_formatted)
         object__heal_enqueue(ol, NULL, NULL);
@@ -260,6 +330,7 @@ objlayer_close(struct objlayer *ol)
     if (ol->own_locks)
         lock_service_free(ol->locks);
     free(ol->sets);
+    free(ol->pools);
     free(ol->drives);
     free(ol->reattach_said);
     free(ol->bypassed);
@@ -269,14 +340,33 @@ objlayer_close(struct objlayer *ol)
 void
 objlayer_describe(struct objlayer *ol, struct buf *out)
 {
-    buf_addf(out, "%u set%s of %u drives, EC %u+%u", ol->nsets, ol->nsets == 1 ? "" : "s",
-             ol->sets[0].n, ol->sets[0].k, ol->sets[0].m);
+    unsigned p;
+
+    for (p = 0; p < ol->npools; p++) {
+        const struct obj_pool *pool = &ol->pools[p];
+
+        if (ol->npools > 1)
+            buf_addf(out, "%spool %u: ", p ? "; " : "", p + 1);
+        buf_addf(out, "%u set%s of %u drives, EC %u+%u", pool->nsets, pool->nsets == 1 ? "" : "s",
+                 pool->set_size, pool->set_size - pool->parity, pool->parity);
+    }
+}
+
+/* The widest set of any pool (the most shard buffers a request may need). */
+static unsigned
+widest_set(const struct objlayer *ol)
+{
+    unsigned p, n = 0;
+
+    for (p = 0; p < ol->npools; p++)
+        n = MAX(n, ol->pools[p].set_size);
+    return n;
 }
 
 size_t
 objlayer_stream_mem(struct objlayer *ol)
 {
-    unsigned n = ol->sets[0].n, k = n - n / 2;
+    unsigned n = widest_set(ol), k = n - n / 2;
 
     /*
      * A PUT's stripes (it receives a block into one while the drives write
@@ -312,7 +402,7 @@ objlayer_has_quorum(struct objlayer *ol, bool for_writes, bool without_this_node
 size_t
 objlayer_get_mem(struct objlayer *ol)
 {
-    unsigned n = ol->sets[0].n, k = n - n / 2;
+    unsigned n = widest_set(ol), k = n - n / 2;
 
     return ERASURE_BLOCK_SIZE + n * (erasure_shard_len(k, ERASURE_BLOCK_SIZE) + ERASURE_HASH_LEN);
 }
@@ -325,14 +415,18 @@ objlayer_drives(struct objlayer *ol, struct objlayer_drive_state *out, size_t ma
     for (i = 0; i < ol->ndrives && i < max; i++) {
         struct drive_info info = { 0 };
         bool hung = drive_is_hung(ol->drives[i]);
+        struct eset *set;
+        unsigned slot;
 
+        object__drive_pos(ol, i, &set, &slot);
         drive_info(ol->drives[i], &info); /* no sizes if hung: it does not ask */
         out[i] = (struct objlayer_drive_state){
             .endpoint = drive_endpoint(ol->drives[i]),
             .online = drive_is_online(ol->drives[i]),
             .hung = hung,
             .local = !drive_is_remote(ol->drives[i]),
-            .set = (unsigned)(i / ol->sets[0].n),
+            .set = set->idx,
+            .pool = set->pool,
             .total_bytes = info.total_bytes,
             .free_bytes = info.free_bytes,
         };

@@ -44,12 +44,26 @@ typedef void objlayer_notify_fn(void *arg, const char *topic, const char *name);
  */
 typedef int objlayer_wait_fn(void *arg, const char *waiting_for);
 
+/*
+ * A pool: a run of consecutive drives (of `drives` or `prebuilt`) split into
+ * erasure sets of its own size. A deployment grows by adding a pool; every
+ * object lives in one pool (placement.c).
+ */
+struct objlayer_pool {
+    size_t ndrives;
+    unsigned set_size; /* 0: choose (the largest of 16..2 that divides ndrives) */
+    unsigned parity;   /* 0: default for the set size (2: 1, 4-5: 2, 6-7: 3, 8+: 4) */
+};
+
 struct objlayer_config {
     const char *const *drives; /* drive folders, in the order given on the command line */
     size_t ndrives;
     bool sync;         /* fsync before acknowledging (default true) */
-    unsigned set_size; /* 0: choose (the largest of 16..2 that divides ndrives) */
-    unsigned parity;   /* 0: default for the set size (2: 1, 4-5: 2, 6-7: 3, 8+: 4) */
+    unsigned set_size; /* without `pools`: of the one pool of all the drives, as below */
+    unsigned parity;
+    /* The pools, in order, their drive counts adding up to ndrives; NULL: one pool. */
+    const struct objlayer_pool *pools;
+    size_t npools;
     /* Multipart uploads untouched for this long are aborted (0: 24 hours). */
     int64_t stale_upload_ns;
     /*
@@ -415,9 +429,10 @@ void objlayer_status(struct objlayer *ol, struct objlayer_status *out);
 struct objlayer_drive_state {
     const char *endpoint;
     bool online;
-    bool hung;  /* offline because a call to it stopped returning (sizes then 0) */
-    bool local; /* this node's (not another node's) */
-    unsigned set;
+    bool hung;    /* offline because a call to it stopped returning (sizes then 0) */
+    bool local;   /* this node's (not another node's) */
+    unsigned set; /* over all pools */
+    unsigned pool;
     uint64_t total_bytes, free_bytes;
 };
 /* Fills up to `max` entries; returns the number of drives. */

@@ -151,7 +151,7 @@ static void put_abort(struct obj_put *p);
 
 int
 object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
-                  const struct obj_put_opts *opts, const struct obj_meta *layout,
+                  const struct obj_put_opts *opts, const struct obj_meta *layout, struct eset *set,
                   struct obj_put **out)
 {
     struct obj_put *p;
@@ -164,7 +164,7 @@ object__put_begin(struct objlayer *ol, const char *bucket, const char *key,
     pthread_mutex_init(&p->md5_mu, NULL);
     p->ol = ol;
     p->ctx = reqctx_current();
-    p->set = object__pick_set(ol, bucket, key);
+    p->set = set ? set : object__place(ol, bucket, key);
     p->bucket = xstrdup(bucket);
     p->key = xstrdup(key);
     objmeta_init(&p->meta);
@@ -557,6 +557,7 @@ struct commit_arg {
     struct obj_meta metas[OBJ_MAX_SET];
     struct obj_meta prev[OBJ_MAX_SET]; /* the record each drive held before the commit */
     bool had_prev[OBJ_MAX_SET];
+    uint64_t other_pools; /* several pools: those that hold a record of the key (dropped after) */
 };
 
 /* Commits drive j's record (the record it replaces was read before: read_prev()). */
@@ -789,20 +790,36 @@ static int
 read_prev(struct commit_arg *a)
 {
     struct obj_put *p = a->p;
-    int rcs[OBJ_MAX_SET], best, rc = 0;
+    int rcs[OBJ_MAX_SET], best, other = -ERR_KEY_NOT_FOUND, rc = 0;
     bool agree[OBJ_MAX_SET];
     int64_t t = clock_now_ns();
+    const struct obj_meta *cur = NULL;
+    struct obj_meta newest;
+    struct eset *where;
     unsigned j;
 
+    objmeta_init(&newest);
     best = object__read_metas(p->set, p->bucket, p->key, a->prev, rcs, agree);
+    if (best >= 0)
+        cur = &a->prev[best];
+    /* several pools: a version of the key in another one (racing creates, a drive away) */
+    if (object__roams(p->ol, p->bucket) && strcmp(p->bucket, OBJ_MP_BUCKET) != 0)
+        other = object__pools_read(p->ol, p->bucket, p->key, (int)p->set->pool, &newest, &where,
+                                   &a->other_pools);
+    if (other == 0 && (!cur || newest.mtime_ns > cur->mtime_ns))
+        cur = &newest;
+    if (other == 0 && newest.mtime_ns >= t)
+        t = newest.mtime_ns + 1;
     if (p->cond) {
-        if (best >= 0)
-            rc = obj_cond_check(p->cond, a->prev[best].etag);
-        else if (best == -ERR_KEY_NOT_FOUND || best == -ERR_NOT_FOUND)
+        if (cur)
+            rc = obj_cond_check(p->cond, cur->etag);
+        else if ((best == -ERR_KEY_NOT_FOUND || best == -ERR_NOT_FOUND) &&
+                 other == -ERR_KEY_NOT_FOUND)
             rc = obj_cond_check(p->cond, NULL);
         else
-            rc = best;
+            rc = best == -ERR_KEY_NOT_FOUND || best == -ERR_NOT_FOUND ? -ERR_QUORUM : best;
     }
+    objmeta_release(&newest);
     for (j = 0; j < p->set->n; j++) {
         a->had_prev[j] = rcs[j] >= 0;
         if (a->had_prev[j] && a->prev[j].mtime_ns >= t)
@@ -812,6 +829,39 @@ read_prev(struct commit_arg *a)
     for (j = 0; j < p->set->n; j++)
         a->metas[j].mtime_ns = t;
     return rc;
+}
+
+static int
+drop_job(struct eset *set, unsigned j, void *arg)
+{
+    struct obj_put *p = arg;
+
+    return drive_meta_delete(set->drives[j], p->bucket, p->key, NULL);
+}
+
+/*
+ * Several pools, under the name lock, after a commit: the key's records in
+ * the other pools hold older versions (the one just committed is the
+ * newest): removed. A drive that cannot be reached leaves its copy to the
+ * heal (heal.c drop_older_pools).
+ */
+static void
+drop_other_pools(struct commit_arg *a)
+{
+    struct obj_put *p = a->p;
+    int rcs[OBJ_MAX_SET];
+    unsigned q;
+
+    for (q = 0; q < p->ol->npools; q++) {
+        struct eset *set = object__pool_set(p->ol, q, p->bucket, p->key);
+
+        if (q == p->set->pool || !(a->other_pools & (1ull << q)))
+            continue;
+        object__run(set, NULL, drop_job, p, rcs);
+        if (object__count_rc(rcs, set->n, 0) + object__count_rc(rcs, set->n, -ERR_NOT_FOUND) <
+            set->n)
+            object__heal_enqueue(p->ol, p->bucket, p->key);
+    }
 }
 
 /*
@@ -867,6 +917,8 @@ commit(struct obj_put *p)
         object__run(p->set, mask, rollback_job, a, rcs);
         rc = -ERR_QUORUM;
     }
+    if (rc == 0 && a->other_pools)
+        drop_other_pools(a);
     object__unlock(lock);
     /* Below quorum, the old version may have lost copies that could not be restored. */
     if (ok < p->set->n)
@@ -940,7 +992,8 @@ put_finish(struct obj_put *p, struct obj_info *info)
 
 int
 object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
-                      const struct obj_meta *meta, const bool *staged, const struct obj_cond *cond)
+                      const struct obj_meta *meta, const bool *staged, struct eset *set,
+                      const struct obj_cond *cond)
 {
     struct obj_put *p = xcalloc(1, sizeof(*p));
     unsigned j;
@@ -949,7 +1002,7 @@ object__commit_staged(struct objlayer *ol, const char *bucket, const char *key,
     pthread_mutex_init(&p->md5_mu, NULL);
     p->ol = ol;
     p->ctx = reqctx_current();
-    p->set = object__pick_set(ol, bucket, key);
+    p->set = set;
     p->bucket = xstrdup(bucket);
     p->key = xstrdup(key);
     objmeta_init(&p->meta);

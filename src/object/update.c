@@ -102,7 +102,7 @@ int
 object__update_headers(struct objlayer *ol, const char *bucket, const char *key,
                        const struct obj_header_edit *edits, size_t n)
 {
-    struct eset *set = object__pick_set(ol, bucket, key);
+    struct eset *set;
     struct lock_held *lock;
     struct obj_meta *old, *neu;
     unsigned j;
@@ -110,6 +110,11 @@ object__update_headers(struct objlayer *ol, const char *bucket, const char *key,
 
     if (rc < 0)
         return rc;
+    rc = object__locate(ol, bucket, key, &set); /* under the lock: the pool cannot change */
+    if (rc < 0) {
+        object__unlock(lock);
+        return rc;
+    }
     old = xcalloc(2 * OBJ_MAX_SET, sizeof(*old));
     neu = old + OBJ_MAX_SET;
     for (j = 0; j < 2 * OBJ_MAX_SET; j++)

@@ -63,7 +63,7 @@ struct cluster {
     struct drive **local; /* this node's drives, served to the others */
     size_t nlocal;
     struct drive_server *ds;
-    struct drive **drives; /* pool 0 in layout order (this node's and remote ones) */
+    struct drive **drives; /* every pool's in layout order (this node's and remote ones) */
     size_t ndrives;
     bool given; /* the object layer took the drives: it closes them */
 
@@ -487,17 +487,27 @@ cluster_handshake(struct cluster *c, struct buf *errmsg)
 static int
 open_local(struct cluster *c, const struct cluster_config *cfg, struct buf *errmsg)
 {
-    const struct endpoint *e;
+    const struct endpoint **e;
     const char **paths;
     struct drive_local_opts opts = { .sync = cfg->sync };
     struct buf why = BUF_INIT;
-    size_t n, i;
+    size_t n = 0, i, p, k;
 
-    e = layout_pool_drives(c->layout, 0, &n);
+    for (p = 0; p < layout_pool_count(c->layout); p++) { /* every pool's, in order */
+        layout_pool_drives(c->layout, p, &k);
+        n += k;
+    }
+    e = xcalloc(n, sizeof(*e));
+    for (p = 0, i = 0; p < layout_pool_count(c->layout); p++) {
+        const struct endpoint *pe = layout_pool_drives(c->layout, p, &k);
+
+        while (k--)
+            e[i++] = pe++;
+    }
     paths = xcalloc(n, sizeof(*paths));
     for (i = 0; i < n; i++)
-        if (e[i].is_local)
-            paths[c->nlocal++] = e[i].path;
+        if (e[i]->is_local)
+            paths[c->nlocal++] = e[i]->path;
     opts.siblings = paths;
     opts.nsiblings = c->nlocal;
     c->local = xcalloc(c->nlocal ? c->nlocal : 1, sizeof(*c->local));
@@ -507,20 +517,21 @@ open_local(struct cluster *c, const struct cluster_config *cfg, struct buf *errm
     for (i = 0; i < n; i++) {
         struct drive *d;
 
-        if (!e[i].is_local) {
-            c->drives[i] = drive_remote_new(c->peers[e[i].node], e[i].text, e[i].path);
+        if (!e[i]->is_local) {
+            c->drives[i] = drive_remote_new(c->peers[e[i]->node], e[i]->text, e[i]->path);
             continue;
         }
-        if (drive_local_open(e[i].path, &opts, &d, &why) < 0) {
-            log_error(&(struct log_ctx){ .drive = e[i].path, .event = "drive_open_failed" },
+        if (drive_local_open(e[i]->path, &opts, &d, &why) < 0) {
+            log_error(&(struct log_ctx){ .drive = e[i]->path, .event = "drive_open_failed" },
                       "cannot open the drive, it stays offline until restart: %s", why.ptr);
-            d = drive_offline_new(e[i].path);
+            d = drive_offline_new(e[i]->path);
         }
         buf_clear(&why);
         c->drives[i] = c->local[c->nlocal++] = d;
     }
     buf_release(&why);
     free(paths);
+    free(e);
     (void)errmsg;
     return 0;
 }
@@ -623,11 +634,6 @@ cluster_new(const struct cluster_config *cfg, struct cluster **out, struct buf *
     pthread_mutex_init(&c->maint_mu, NULL);
     pthread_cond_init(&c->maint_cv, NULL);
     buf_init(&c->layout_json, 0);
-    if (layout_pool_count(cfg->layout) != 1) {
-        buf_addf(errmsg, "several pools are not supported yet: give the drives as one pool");
-        rc = -ERR_NOT_IMPLEMENTED;
-        goto fail;
-    }
     layout_encode(cfg->layout, &c->layout_json);
     rc = make_rpc(c, cfg, errmsg);
     if (rc < 0)

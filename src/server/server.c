@@ -45,6 +45,8 @@ struct server {
     struct s3 *_Atomic serving; /* s3 once ready: until then S3 requests get 503 */
     struct cluster *cluster;    /* NULL on a single node */
     struct http_server *http;
+    struct objlayer_pool *pools; /* a cluster: the layout's pools, for the object layer */
+    size_t npools;
     bool stop_asked; /* a signal came while starting (main thread only) */
 };
 
@@ -142,6 +144,7 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
                                  .cluster_secret = cfg->cluster_secret,
                                  .sync = cfg->sync };
     int rc = cluster_new(&cc, &srv->cluster, errmsg);
+    size_t p;
 
     if (rc < 0)
         return rc;
@@ -152,8 +155,15 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
     oc->notify_arg = srv->cluster;
     oc->format_fresh = cluster_is_formatter(srv->cluster);
     oc->formatter = cluster_formatter(srv->cluster);
-    oc->set_size = layout_set_size(cfg->layout, 0);
-    oc->parity = layout_parity(cfg->layout, 0);
+    srv->npools = layout_pool_count(cfg->layout);
+    srv->pools = xcalloc(srv->npools, sizeof(*srv->pools));
+    for (p = 0; p < srv->npools; p++) {
+        layout_pool_drives(cfg->layout, p, &srv->pools[p].ndrives);
+        srv->pools[p].set_size = layout_set_size(cfg->layout, p);
+        srv->pools[p].parity = layout_parity(cfg->layout, p);
+    }
+    oc->pools = srv->pools;
+    oc->npools = srv->npools;
     oc->scan_share = (unsigned)layout_local_node(cfg->layout);
     oc->scan_shares = (unsigned)layout_node_count(cfg->layout);
     return 0;
@@ -245,6 +255,7 @@ out_stop_http:
     http_server_stop(srv->http);
     cluster_free(srv->cluster);
 out_free:
+    free(srv->pools);
     free(srv);
     return rc;
 }
@@ -284,5 +295,6 @@ server_close(struct server *srv)
     s3_free(srv->s3);
     objlayer_close(srv->ol);
     cluster_free(srv->cluster);
+    free(srv->pools);
     free(srv);
 }

@@ -114,6 +114,43 @@ TEST(layout_pools_with_ellipses)
     layout_free(l);
 }
 
+/* An argument listing endpoints separated by spaces is a pool (explicit lists of several pools). */
+TEST(layout_pools_as_lists_in_one_argument)
+{
+    static char a0[] = "http://127.0.0.1:9000/c/n1/d1 http://127.0.0.1:9000/c/n1/d2 "
+                       "http://127.0.0.2:9000/c/n2/d1 http://127.0.0.2:9000/c/n2/d2",
+                a1[] = "  http://127.0.0.1:9000/c/n1/d{3...4}\thttp://127.0.0.2:9000/c/n2/d3 "
+                       "http://127.0.0.2:9000/c/n2/d4 ",
+                plain[] = "http://127.0.0.3:9000/c/n3/d1", disk[] = "/srv/my disk";
+    char *argv[2] = { a0, a1 }, *mixed[2] = { a0, plain }, *folders[1] = { disk };
+    struct layout *l = NULL;
+    struct buf msg = BUF_INIT;
+    const struct endpoint *e;
+    size_t n;
+
+    ASSERT_OK(layout_from_args(2, argv, NULL, &l, &msg));
+    ASSERT_EQ(layout_pool_count(l), 2);
+    e = layout_pool_drives(l, 0, &n);
+    ASSERT_EQ(n, 4);
+    ASSERT_STREQ(e[0].text, "http://127.0.0.1:9000/c/n1/d1");
+    ASSERT_STREQ(e[1].text, "http://127.0.0.2:9000/c/n2/d1"); /* round robin over the nodes */
+    e = layout_pool_drives(l, 1, &n);
+    ASSERT_EQ(n, 4);
+    ASSERT_STREQ(e[0].text, "http://127.0.0.1:9000/c/n1/d3");
+    ASSERT_STREQ(e[3].text, "http://127.0.0.2:9000/c/n2/d4");
+    ASSERT_EQ(layout_node_count(l), 2);
+    layout_free(l);
+    l = NULL;
+    ASSERT_EQ(layout_from_args(2, mixed, NULL, &l, &msg), -ERR_INVAL);
+    ASSERT(strstr(msg.ptr, "cannot be mixed") != NULL);
+    ASSERT(l == NULL);
+    buf_clear(&msg);
+    /* a folder name keeps its space: one drive, so too few for a set */
+    ASSERT_EQ(layout_from_args(1, folders, NULL, &l, &msg), -ERR_INVAL);
+    ASSERT(strstr(msg.ptr, "1 drives") != NULL);
+    buf_release(&msg);
+}
+
 /* Folder mode is one pool whatever the ellipses: a single-node deployment's one set of 8. */
 TEST(layout_folders_are_one_pool)
 {
