@@ -40,8 +40,11 @@ struct lock_held; /* one acquired lock */
 /*
  * Waits until `resource` is granted in `mode` or `deadline_ns` passes. On
  * success returns 0 and sets `*out` (release it with lock_release()). Errors:
- * -ERR_TIMEOUT (not granted by the deadline; nothing is held), -ERR_INVAL (an
- * unknown mode, a NULL or longer than LOCK_RESOURCE_MAX resource). `*out` is
+ * -ERR_TIMEOUT (not granted by the deadline; nothing is held), -ERR_QUORUM
+ * (quorum service: twice running, too few nodes answered to make a quorum,
+ * offline or unreachable: answered without waiting for the deadline),
+ * -ERR_INVAL (an unknown mode, a NULL or longer than LOCK_RESOURCE_MAX
+ * resource). `*out` is
  * untouched on error. `resource` is any string ("bucket/key"), copied.
  * A deadline already past makes one attempt that does not wait (local) or
  * answers -ERR_TIMEOUT at once (quorum: there is no time for a round trip).

@@ -285,14 +285,16 @@ qlock_new(struct quorum_service *svc, const char *resource, enum lock_mode mode,
 /*
  * One attempt: a fresh uid tried on every node. Returns 0 and the held lock
  * in `*out`, or -ERR_BUSY (no quorum this time; the grants are being
- * released). `*jitter` receives random bits for the backoff.
+ * released), -ERR_QUORUM when so many nodes failed to answer (offline,
+ * unreachable) that the others could not make a quorum. `*jitter` receives
+ * random bits for the backoff.
  */
 static int
 attempt(struct quorum_service *svc, const char *resource, enum lock_mode mode, int64_t deadline_ns,
         struct qlock **out, uint64_t *jitter)
 {
     struct qlock *lk = qlock_new(svc, resource, mode, jitter);
-    unsigned q = svc->quorum[mode], i;
+    unsigned q = svc->quorum[mode], i, failed = 0;
     int64_t start = clock_mono_ns();
     int64_t round_end = MIN(deadline_ns, start + svc->call_ns);
     bool in_time = true, ok;
@@ -305,10 +307,12 @@ attempt(struct quorum_service *svc, const char *resource, enum lock_mode mode, i
     ok = lk->granted >= q;
     if (!ok)
         abandon_locked(lk);
+    for (i = 0; i < svc->n; i++)
+        failed += lk->state[i] == N_FAILED;
     pthread_mutex_unlock(&lk->mu);
     if (!ok) {
         qlock_put(lk);
-        return -ERR_BUSY;
+        return svc->n - failed < q ? -ERR_QUORUM : -ERR_BUSY;
     }
     atomic_store(&lk->valid_until_ns, start + svc->lease_ns);
     lk->next_refresh_ns = start + svc->interval_ns;
@@ -345,12 +349,19 @@ quorum_acquire(struct lock_service *ls, const char *resource, enum lock_mode mod
     int64_t backoff = BACKOFF_MIN_NS, now;
     struct qlock *lk = NULL;
     uint64_t jitter;
+    unsigned cut_off = 0;
+    int rc;
 
     for (;;) {
         if (clock_mono_ns() >= deadline_ns)
             return -ERR_TIMEOUT;
-        if (attempt(svc, resource, mode, deadline_ns, &lk, &jitter) == 0)
+        rc = attempt(svc, resource, mode, deadline_ns, &lk, &jitter);
+        if (rc == 0)
             break;
+        /* Too few nodes answer, twice running (not a blip): waiting would not help. */
+        cut_off = rc == -ERR_QUORUM ? cut_off + 1 : 0;
+        if (cut_off >= 2)
+            return -ERR_QUORUM;
         /* Randomized and growing, so that competing clients stop colliding. */
         now = clock_mono_ns();
         sleep_until(MIN(deadline_ns, now + backoff / 2 + (int64_t)(jitter % (uint64_t)backoff)));

@@ -636,6 +636,7 @@ prober_main(void *arg)
     struct timespec ts;
     size_t i;
 
+    pthread_setname_np(pthread_self(), "rpc-prober");
     pthread_mutex_lock(&c->lock);
     while (!c->stopping) {
         deadline_in(&ts, c->cfg.probe_interval_ns);

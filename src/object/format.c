@@ -220,8 +220,11 @@ read_pool_formats(struct objlayer *ol, const struct obj_pool *pool, struct forma
             have[l] = -2;
             rc = 0;
         } else {
-            log_warn(&(struct log_ctx){ .drive = drive_endpoint(d) }, "cannot read format.json: %s",
-                     err_name(rc));
+            /* another node's drive: its node is down or starting (the wait says so, once a
+             * second would flood the log) */
+            if (!drive_is_remote(d))
+                log_warn(&(struct log_ctx){ .drive = drive_endpoint(d) },
+                         "cannot read format.json: %s", err_name(rc));
             have[l] = -1; /* offline: left alone */
             rc = 0;
         }

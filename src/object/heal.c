@@ -12,8 +12,14 @@
  *        v  (any bad drive online)
  *   rebuild every block from k good shards (object__load_block, all shards),
  *   write the bad drives' shards to tmp or into their records (inline), then
- *   under the name lock: if no record changed, drop the bad copy
- *   (drive_meta_delete) and commit the new records
+ *   under the name lock: if no record changed, commit the new records over
+ *   the bad ones (the drive drops what a record it replaces held)
+ *   several pools: copies left in another pool than the newest version's
+ *   are removed (drop_older_pools)
+ *
+ * One heal of an object at a time in the deployment: the lock service's
+ * "h/<bucket>/<key>" lock, held for the whole heal (not the name lock, which
+ * writes need).
  *
  * Work arrives from three places: reads and writes that met a failing drive
  * (the heal queue, served by one heal thread), the drive monitor (a drive
@@ -501,12 +507,26 @@ out:
 int
 object__heal_object(struct objlayer *ol, const char *bucket, const char *key, struct heal_report *r)
 {
+    struct lock_held *healing = NULL;
+    struct buf res = BUF_INIT;
     bool changed = false;
     unsigned attempt;
     int rc;
 
-    /* One heal of an object at a time: two would stage into the same tmp/<vid>. */
-    pthread_mutex_lock(&ol->heal_obj_mu);
+    /*
+     * One heal of an object at a time in the whole deployment (the lock
+     * service's "h/" lock, not the name lock: writes go on meanwhile): two
+     * would stage into the same tmp/<vid> of the same drives. Another node's
+     * heal of it: this one is tried again later.
+     */
+    buf_addf(&res, "h/%s/%s", bucket, key);
+    rc = lock_acquire(ol->locks, res.ptr, LOCK_WRITE, clock_mono_ns() + OBJ_HEAL_LOCK_WAIT_NS,
+                      &healing);
+    buf_release(&res);
+    if (rc < 0) {
+        object__heal_enqueue(ol, bucket, key);
+        return 0;
+    }
     for (attempt = 0; attempt < 3; attempt++) {
         rc = heal_once(ol, bucket, key, r, &changed);
         if (!changed)
@@ -514,7 +534,7 @@ object__heal_object(struct objlayer *ol, const char *bucket, const char *key, st
     }
     if (rc == 0 && !changed)
         rc = drop_older_pools(ol, bucket, key, r);
-    pthread_mutex_unlock(&ol->heal_obj_mu);
+    lock_release(healing);
     if (changed)
         object__heal_enqueue(ol, bucket, key); /* busy key: try again later */
     r->objects_scanned++;
@@ -723,8 +743,11 @@ heal_key_cb(void *arg, const struct obj_list_ent *e)
     struct heal_walk *w = arg;
     struct obj_progress *pr = &w->ol->heal_job;
     uint64_t healed = w->r->objects_healed, failed = w->r->objects_failed;
-    char *key = slice_dup(e->key);
+    char *key;
 
+    if (atomic_load(&w->ol->closing))
+        return 1; /* the layer closes: a whole heal stops here (the scanner finds the rest) */
+    key = slice_dup(e->key);
     object__heal_object(w->ol, w->bucket, key, w->r);
     atomic_fetch_add(&pr->scanned, 1);
     atomic_fetch_add(&pr->bytes_scanned, e->size);
@@ -787,7 +810,7 @@ heal_all(struct objlayer *ol, const char *bucket, struct slice prefix, struct he
         if (object__heal_drive(ol, i) == 1)
             r->drives_formatted++;
     names = all_bucket_names(ol, &n);
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && !atomic_load(&ol->closing); i++) {
         struct heal_walk w = { ol, names[i].name, r };
 
         if (bucket && strcmp(bucket, names[i].name) != 0)

@@ -119,10 +119,71 @@ journal_add(struct buf *b, const struct heal_item *it)
     buf_adds(b, it->key ? it->key : "");
 }
 
+#define PARK_TAB 65536 /* chains of the parked items' table (a power of two) */
+
+/*
+ * Whether an item for the same bucket/key is parked already (heal_mu held);
+ * if not, `it` is entered in the table. A whole-heal item (NULL key) is
+ * always parked.
+ */
+static bool
+park_seen(struct objlayer *ol, struct heal_item *it)
+{
+    struct heal_item **chain, *o;
+
+    if (!it->key)
+        return false;
+    if (!ol->park_tab)
+        ol->park_tab = xcalloc(PARK_TAB, sizeof(*ol->park_tab));
+    chain = &ol->park_tab[object__hash(it->bucket, it->key) & (PARK_TAB - 1)];
+    for (o = *chain; o; o = o->park_next)
+        if (strcmp(o->bucket, it->bucket) == 0 && strcmp(o->key, it->key) == 0)
+            return true;
+    it->park_next = *chain;
+    *chain = it;
+    return false;
+}
+
+/* The parked item `it` leaves the table (heal_mu held). */
+static void
+park_forget(struct objlayer *ol, struct heal_item *it)
+{
+    struct heal_item **p;
+
+    if (!it->key || !ol->park_tab)
+        return;
+    for (p = &ol->park_tab[object__hash(it->bucket, it->key) & (PARK_TAB - 1)]; *p;
+         p = &(*p)->park_next)
+        if (*p == it) {
+            *p = it->park_next;
+            it->park_next = NULL;
+            return;
+        }
+}
+
+/* At most once a minute (the heal queue's log line limiter). */
+static bool
+say_full(struct objlayer *ol)
+{
+    int64_t now = clock_mono_ns();
+
+    if (now - __atomic_load_n(&ol->heal_full_logged_ns, __ATOMIC_RELAXED) <= 60 * 1000000000LL)
+        return false;
+    __atomic_store_n(&ol->heal_full_logged_ns, now, __ATOMIC_RELAXED);
+    return true;
+}
+
 void
 object__heal_park(struct objlayer *ol, struct heal_item *it)
 {
+    bool said = false;
+
     pthread_mutex_lock(&ol->heal_mu);
+    if (!ol->stopping && ol->nwaiting < OBJ_HEAL_WAITING_MAX && park_seen(ol, it)) {
+        pthread_mutex_unlock(&ol->heal_mu); /* parked already (the scanner's next cycle...) */
+        object__heal_item_free(it);
+        return;
+    }
     if (ol->journal && !it->journaled) {
         journal_add(&ol->jput, it); /* kept even if dropped from memory below */
         it->journaled = true;
@@ -131,12 +192,16 @@ object__heal_park(struct objlayer *ol, struct heal_item *it)
         list_add_tail(&ol->heal_waiting, &it->link);
         ol->nwaiting++;
         it = NULL;
+    } else {
+        park_forget(ol, it);
+        said = say_full(ol);
     }
     pthread_mutex_unlock(&ol->heal_mu);
-    if (it)
+    if (said)
         log_warn(
             &(struct log_ctx){ .bucket = it->bucket, .key = it->key, .event = "heal_queue_full" },
-            "too many objects wait for offline drives: this one is left to the scanner");
+            "too many objects wait for offline drives (%d): more are left to the scanner",
+            OBJ_HEAL_WAITING_MAX);
     object__heal_item_free(it);
 }
 
@@ -151,6 +216,8 @@ object__heal_wake(struct objlayer *ol)
         list_splice_tail(&ol->heal_queue, &ol->heal_waiting);
         ol->heal_len += ol->nwaiting;
         ol->nwaiting = 0;
+        if (ol->park_tab) /* none parked now: the chains are forgotten with them */
+            memset(ol->park_tab, 0, PARK_TAB * sizeof(*ol->park_tab));
         pthread_cond_broadcast(&ol->heal_cv);
     }
     pthread_mutex_unlock(&ol->heal_mu);

@@ -1,14 +1,26 @@
 /*
  * object/internal.h: structures shared by the files of the object layer.
  *
- *   objlayer.c  open/close, format.json, sets, codecs, drive monitor
- *   quorum.c    per-drive jobs run in parallel, and the one reduction of
- *               per-drive results under the quorum rules (STYLE 2.4)
- *   bucket.c    bucket operations
- *   put.c       streaming PUT: encode, write shards, commit, roll back
- *   get.c       streaming GET/HEAD: quorum metadata, verified shard reads, decode
- *   list.c      listings merged over drives and sets
- *   heal.c      healing of objects, buckets and replaced drives; heal queue
+ * The floor (never calls an operation back; scripts/check-layers.sh):
+ *   placement.c  pools and sets of a key, codecs, name and heal locks
+ *   quorum.c     per-drive jobs run in parallel, and the one reduction of
+ *                per-drive results under the quorum rules (STYLE 2.4)
+ *   healq.c      the heal queue, parked items and their journal
+ *   bucketmeta.c the bucket snapshot (names, configuration documents)
+ *   objinfo.c    struct obj_info from records
+ * The operations:
+ *   api.c        the public entry points (request context around each)
+ *   objlayer.c   open/close, pools and sets, status for the admin API
+ *   bucket.c, bucketconfig.c  buckets and their configuration documents
+ *   put.c        streaming PUT: encode, write shards, commit, roll back
+ *   get.c        streaming GET/HEAD: quorum metadata, verified shard reads, decode
+ *   list.c       listings merged over drives, sets and pools
+ *   delete.c, update.c        DeleteObject; metadata edits (tagging)
+ *   multipart.c  multipart uploads
+ *   format.c     format.json of every pool, agreed at open
+ *   heal.c       healing of objects, buckets and replaced drives
+ *   monitor.c    the drive monitor and the hung-drive watch threads
+ *   scanner.c    the background scanner
  */
 #ifndef BASALT_OBJECT_INTERNAL_H
 #define BASALT_OBJECT_INTERNAL_H
@@ -31,7 +43,8 @@
 #define OBJ_MAX_POOLS 64
 #define OBJ_INLINE_MAX (128 * 1024) /* objects up to this size live in the index */
 #define OBJ_IO_THREADS 12           /* I/O workers per drive (commits wait on group commit) */
-#define OBJ_LOCK_WAIT_NS (10 * 1000000000LL) /* longest wait for a name lock: then SlowDown */
+#define OBJ_LOCK_WAIT_NS (10 * 1000000000LL)     /* longest wait for a name lock: then SlowDown */
+#define OBJ_HEAL_LOCK_WAIT_NS (2 * 1000000000LL) /* for an object's heal lock: then later */
 #define OBJ_PUT_STRIPES 3 /* shard buffers per streaming PUT (put.c flush_block) */
 #define OBJ_HEAL_QUEUE_MAX 10000
 #define OBJ_HEAL_WAITING_MAX 100000 /* items parked until an offline drive is back */
@@ -81,8 +94,9 @@ struct bucket_snap {
 struct heal_item {
     struct list_node link;
     char *bucket;
-    char *key;      /* NULL: heal everything (a drive was formatted back) */
-    bool journaled; /* parked: in the journal until healed with every drive online */
+    char *key;                   /* NULL: heal everything (a drive was formatted back) */
+    bool journaled;              /* parked: in the journal until healed with every drive online */
+    struct heal_item *park_next; /* parked: the next in its chain of ol->park_tab */
 };
 
 /* Progress of background work (scanner.c, heal.c): relaxed atomics, read for status. */
@@ -138,11 +152,10 @@ struct objlayer {
     pthread_mutex_t codec_mu; /* protects codecs */
     struct erasure *codecs[ERASURE_MAX_SHARDS + 1][ERASURE_MAX_SHARDS + 1];
 
-    struct lock_service *locks;  /* name locks (cluster/lock.h): local, or quorum in a cluster */
-    bool own_locks;              /* made by objlayer_open (none was given): freed by close */
-    pthread_mutex_t drive_mu;    /* serializes checking and formatting back replaced drives */
-    bool *reattach_said;         /* per drive: drive_not_reattached logged (drive_mu) */
-    pthread_mutex_t heal_obj_mu; /* one object heal at a time (heal.c) */
+    struct lock_service *locks; /* name locks (cluster/lock.h): local, or quorum in a cluster */
+    bool own_locks;             /* made by objlayer_open (none was given): freed by close */
+    pthread_mutex_t drive_mu;   /* serializes checking and formatting back replaced drives */
+    bool *reattach_said;        /* per drive: drive_not_reattached logged (drive_mu) */
 
     pthread_mutex_t heal_mu; /* protects heal_queue, heal_len, heal_waiting, nwaiting, stopping */
     pthread_cond_t heal_cv;
@@ -150,6 +163,7 @@ struct objlayer {
     size_t heal_len;
     struct list_node heal_waiting; /* healed while a drive of the set was offline: again later */
     size_t nwaiting;
+    struct heal_item **park_tab; /* the parked items by bucket/key hash, each key once */
     /*
      * The journal mirror of the parked items (healq.c), so that a restart
      * does not forget them: changes gathered here (length-prefixed items,
@@ -160,6 +174,7 @@ struct objlayer {
     struct drive *journal;
     int64_t heal_full_logged_ns; /* last "heal_queue_full" log line (relaxed atomics) */
     bool stopping;
+    atomic_bool closing; /* set first by objlayer_close: long loops stop (read without a lock) */
     pthread_t heal_thread;
     pthread_t monitor_thread;
     pthread_t watch_thread;   /* the hung-drive watch (monitor.c) */
@@ -170,6 +185,8 @@ struct objlayer {
 
     /* the scanner (scanner.c); scan_asked and scan_cv under heal_mu */
     unsigned scan_share, scan_shares; /* this node's share of the keys, of how many */
+    objlayer_online_fn *node_online;  /* objlayer_config's: shares of nodes that are down */
+    void *node_online_arg;
     int64_t scan_interval_ns;
     bool scan_asked;
     pthread_cond_t scan_cv;
@@ -291,7 +308,8 @@ uint64_t object__hash(const char *bucket, const char *key);
  * commit, a delete, a metadata update or a heal's commit, never across data
  * I/O; of the bucket itself when `key` is NULL (making and deleting it): 0
  * and `*out`, or -ERR_BUSY (not granted within OBJ_LOCK_WAIT_NS or the
- * request's deadline: 503 SlowDown). Release with object__unlock().
+ * request's deadline: 503 SlowDown), -ERR_QUORUM (a cluster: too few nodes
+ * answer for a majority; said at once, 503). Release with object__unlock().
  */
 int object__lock(struct objlayer *ol, const char *bucket, const char *key, struct lock_held **out);
 /*
@@ -529,6 +547,8 @@ struct format_check {
 int object__format_is_drive(void *arg, struct slice text);
 /* scanner.c */
 void *object__scanner_main(void *arg);
+/* Whether node `node` answers (this one does; objlayer_config.node_online). */
+bool object__node_up(const struct objlayer *ol, unsigned node);
 /* Starts a scanner cycle soon (after a whole heal: to confirm nothing is left below). */
 void object__scan_soon(struct objlayer *ol);
 

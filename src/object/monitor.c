@@ -34,6 +34,12 @@ static void
 mp_cleanup_tick(struct objlayer *ol)
 {
     int64_t now = clock_now_ns(), every = MIN(ol->stale_upload_ns / 2, 3600 * 1000000000LL);
+    unsigned i;
+
+    /* a deployment-wide chore: done by the first node that answers, not by all of them */
+    for (i = 0; i < ol->scan_share; i++)
+        if (object__node_up(ol, i))
+            return;
 
     if (now < ol->next_mp_cleanup_ns)
         return;

@@ -194,7 +194,6 @@ init_locks(struct objlayer *ol)
     pthread_mutex_init(&ol->codec_mu, NULL);
     pthread_mutex_init(&ol->heal_mu, NULL);
     pthread_mutex_init(&ol->drive_mu, NULL);
-    pthread_mutex_init(&ol->heal_obj_mu, NULL);
     pthread_cond_init(&ol->heal_cv, NULL);
     pthread_cond_init(&ol->watch_cv, NULL);
     pthread_cond_init(&ol->scan_cv, NULL);
@@ -226,6 +225,8 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
     ol->notify_arg = cfg->notify_arg;
     ol->scan_share = cfg->scan_share;
     ol->scan_shares = cfg->scan_shares;
+    ol->node_online = cfg->node_online;
+    ol->node_online_arg = cfg->node_online_arg;
     ol->scan_interval_ns = cfg->scan_interval_ns > 0 ? cfg->scan_interval_ns : OBJ_SCAN_INTERVAL_NS;
     buf_init(&ol->scan_place, 0);
     ol->format_fresh = cfg->format_fresh || !cfg->formatter;
@@ -294,6 +295,7 @@ objlayer_close(struct objlayer *ol)
 
     if (!ol)
         return;
+    atomic_store(&ol->closing, true);
     pthread_mutex_lock(&ol->heal_mu);
     ol->stopping = true;
     pthread_cond_broadcast(&ol->heal_cv);
@@ -323,6 +325,7 @@ objlayer_close(struct objlayer *ol)
         object__heal_item_free(container_of(list_pop(&ol->heal_queue), struct heal_item, link));
     while (!list_is_empty(&ol->heal_waiting))
         object__heal_item_free(container_of(list_pop(&ol->heal_waiting), struct heal_item, link));
+    free(ol->park_tab);
     for (k = 0; k <= ERASURE_MAX_SHARDS; k++)
         for (m = 0; m <= ERASURE_MAX_SHARDS; m++)
             erasure_free(ol->codecs[k][m]);

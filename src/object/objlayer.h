@@ -43,6 +43,8 @@ typedef void objlayer_notify_fn(void *arg, const char *topic, const char *name);
  * its own, about a second), < 0 to give up (the open then fails).
  */
 typedef int objlayer_wait_fn(void *arg, const char *waiting_for);
+/* Whether node `node` (of scan_shares) answers now, as this node last saw it. */
+typedef bool objlayer_online_fn(void *arg, unsigned node);
 
 /*
  * A pool: a run of consecutive drives (of `drives` or `prebuilt`) split into
@@ -91,6 +93,14 @@ struct objlayer_config {
      */
     unsigned scan_share, scan_shares;
     int64_t scan_interval_ns;
+    /*
+     * A cluster: whether another node answers. A node that does not has its
+     * share scanned by the next node (in index order, wrapping) that does,
+     * and the deployment-wide chores (stale uploads) are done by the first
+     * node that answers. NULL: every other node counts as up.
+     */
+    objlayer_online_fn *node_online;
+    void *node_online_arg;
     /*
      * A call to one of this node's drives that has not returned after this
      * long makes the drive hung: offline until its calls return (0: 30 s;

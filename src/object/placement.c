@@ -220,10 +220,15 @@ object__lock(struct objlayer *ol, const char *bucket, const char *key, struct lo
         buf_addf(&res, "b/%s", bucket);
     rc = lock_acquire(ol->locks, res.ptr, LOCK_WRITE,
                       reqctx_deadline(reqctx_current(), OBJ_LOCK_WAIT_NS), out);
+    buf_release(&res);
+    if (rc == -ERR_QUORUM) { /* too few nodes answer: a write now could not be safe */
+        log_warn(&(struct log_ctx){ .bucket = bucket, .key = key, .event = "lock_no_quorum" },
+                 "the name lock needs a majority of the nodes; too few answer");
+        return -ERR_QUORUM;
+    }
     if (rc < 0)
         log_warn(&(struct log_ctx){ .bucket = bucket, .key = key, .event = "lock_timeout" },
                  "the name lock was not granted in time: %s", err_name(rc));
-    buf_release(&res);
     return rc < 0 ? -ERR_BUSY : 0;
 }
 

@@ -91,11 +91,28 @@ object__scan_soon(struct objlayer *ol)
     pthread_mutex_unlock(&ol->heal_mu);
 }
 
-/* Whether this node's scanner looks at bucket/key (its share of the placement hash). */
+bool
+object__node_up(const struct objlayer *ol, unsigned node)
+{
+    return node == ol->scan_share || !ol->node_online || ol->node_online(ol->node_online_arg, node);
+}
+
+/*
+ * Whether this node's scanner looks at bucket/key: its share of the
+ * placement hash, and the share of every node that does not answer whose
+ * next answering node (in index order, wrapping) is this one.
+ */
 static bool
 is_mine(const struct objlayer *ol, const char *bucket, const char *key)
 {
-    return ol->scan_shares <= 1 || object__hash(bucket, key) % ol->scan_shares == ol->scan_share;
+    unsigned s, n = ol->scan_shares;
+
+    if (n <= 1)
+        return true;
+    s = (unsigned)(object__hash(bucket, key) % n);
+    while (s != ol->scan_share && !object__node_up(ol, s))
+        s = (s + 1) % n;
+    return s == ol->scan_share;
 }
 
 static void

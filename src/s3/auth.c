@@ -34,6 +34,7 @@ s3_new(const struct s3_config *cfg)
     s->max_memory = cfg->max_memory;
     s->peers = cfg->peers;
     s->rpc_stats = cfg->rpc_stats;
+    s->nodes_majority = cfg->nodes_majority;
     s->peers_arg = cfg->peers_arg;
     s->node = xstrdup(cfg->node ? cfg->node : "local");
     atomic_init(&s->mem_used, 0);

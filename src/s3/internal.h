@@ -47,6 +47,7 @@ struct s3 {
     struct s3_addressing addr;     /* read-only after s3_new */
     void (*peers)(void *arg, const char *what, struct buf *out); /* s3_config's */
     void (*rpc_stats)(void *arg, struct buf *out);               /* s3_config's */
+    bool (*nodes_majority)(void *arg, bool without_this_node);   /* s3_config's */
     void *peers_arg;
     char *node; /* this node's name in admin answers */
 };

@@ -532,9 +532,11 @@ static s3_op_fn *const op_fns[] = {
  * MinIO):
  *   live     the process answers (200);
  *   ready    every erasure set has read quorum online: it can serve reads (else 503);
- *   cluster  every set has write quorum online: it can take writes (else 503);
+ *   cluster  every set has write quorum online, and (a cluster) a majority of
+ *            the nodes answers, for the locks: it can take writes (else 503);
  *            with ?maintenance=true, 412 when taking this node down would
- *            leave a set without write quorum (a rolling restart must wait).
+ *            leave a set without write quorum or the nodes without a majority
+ *            (a rolling restart must wait).
  */
 static void
 send_health(struct s3_call *call, const char *key)
@@ -544,15 +546,26 @@ send_health(struct s3_call *call, const char *key)
     unsigned status = 200;
     struct slice v;
 
+    bool (*majority)(void *, bool) = call->s3->nodes_majority;
+    void *arg = call->s3->peers_arg;
+
     if (!strcmp(key, "health/ready") && !objlayer_has_quorum(call->s3->ol, false, false))
         status = 503;
     if (!strcmp(key, "health/cluster") && !objlayer_has_quorum(call->s3->ol, true, false))
         status = 503;
+    if (status == 200 && !strcmp(key, "health/cluster") && majority && !majority(arg, false)) {
+        status = 503; /* writes take quorum locks: a majority of the nodes */
+        why = "too few nodes answer: writes need a majority of the nodes\n";
+    }
     if (status == 200 && !strcmp(key, "health/cluster") &&
-        http_req_param(call->req, "maintenance", &v) && slice_eq_cstr(v, "true") &&
-        !objlayer_has_quorum(call->s3->ol, true, true)) {
-        status = 412;
-        why = "taking this node down would leave an erasure set without write quorum\n";
+        http_req_param(call->req, "maintenance", &v) && slice_eq_cstr(v, "true")) {
+        if (!objlayer_has_quorum(call->s3->ol, true, true)) {
+            status = 412;
+            why = "taking this node down would leave an erasure set without write quorum\n";
+        } else if (majority && !majority(arg, true)) {
+            status = 412;
+            why = "taking this node down would leave less than a majority of the nodes\n";
+        }
     }
     if (!call->req->is_head)
         buf_adds(&body, status == 200 ? "OK\n" : why);

@@ -55,6 +55,8 @@ struct s3_config {
     void (*peers)(void *arg, const char *what, struct buf *out);
     /* A cluster: this node's RPC counters per peer, a JSON array (admin info); NULL: none. */
     void (*rpc_stats)(void *arg, struct buf *out);
+    /* A cluster: whether a majority of the nodes answers (with this one, or without). */
+    bool (*nodes_majority)(void *arg, bool without_this_node);
     void *peers_arg;  /* of both */
     const char *node; /* this node's name in admin answers ("H:P", or the address) */
 };
@@ -66,7 +68,8 @@ struct s3_config {
  */
 void s3_admin_node_json(struct objlayer *ol, const char *node, struct buf *out);
 /*
- * This node's drives as a JSON object {"node":...,"drives":[...]}, likewise,
+ * The drives as this node sees them (every drive of the deployment, "local"
+ * true for its own) as a JSON object {"node":...,"drives":[...]}, likewise,
  * with "rpc": `rpc` (a JSON array, cluster_rpc_stats()) when not empty.
  */
 void s3_admin_drives_json(struct objlayer *ol, const char *node, struct slice rpc, struct buf *out);

@@ -336,6 +336,26 @@ cluster_rpc_stats(void *arg, struct buf *out)
     buf_addch(out, ']');
 }
 
+bool
+cluster_node_online(void *arg, unsigned node)
+{
+    struct cluster *c = arg;
+
+    return node == c->self || (node < c->n && rpc_peer_is_online(c->peers[node]));
+}
+
+bool
+cluster_has_majority(void *arg, bool without_this_node)
+{
+    struct cluster *c = arg;
+    unsigned i, up = without_this_node ? 0 : 1;
+
+    for (i = 0; i < c->n; i++)
+        if (i != c->self && rpc_peer_is_online(c->peers[i]))
+            up++;
+    return up > c->n / 2;
+}
+
 static void
 h_admin(void *arg, struct rpc_req *r)
 {
@@ -380,7 +400,9 @@ cluster_peers(void *arg, const char *what, struct buf *out)
             buf_addslice(out, buf_slice(&resp.body));
         else
             buf_addf(out, "{\"node\":\"%s\",\"error\":\"%s\"}", layout_node_name(c->layout, i),
-                     rc < 0 ? err_msg(rc) : "bad answer");
+                     rc == -ERR_OFFLINE || rc == -ERR_TIMEOUT ? "the node does not answer"
+                     : rc < 0                                 ? err_msg(rc)
+                                                              : "bad answer");
         rpc_resp_release(&resp);
     }
     buf_addch(out, ']');
@@ -634,6 +656,12 @@ cluster_new(const struct cluster_config *cfg, struct cluster **out, struct buf *
     pthread_mutex_init(&c->maint_mu, NULL);
     pthread_cond_init(&c->maint_cv, NULL);
     buf_init(&c->layout_json, 0);
+    if (layout_pool_drives(cfg->layout, 0, &(size_t){ 0 })[0].tls) {
+        buf_addf(errmsg, "https:// endpoints: nodes do not speak TLS to each other yet; give "
+                         "http:// endpoints on a private network");
+        rc = -ERR_NOT_IMPLEMENTED;
+        goto fail;
+    }
     layout_encode(cfg->layout, &c->layout_json);
     rc = make_rpc(c, cfg, errmsg);
     if (rc < 0)

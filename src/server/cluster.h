@@ -76,6 +76,14 @@ void cluster_peers(void *arg, const char *what, struct buf *out);
  * opened).
  */
 void cluster_rpc_stats(void *arg, struct buf *out);
+/*
+ * Whether more than half of the nodes answer (this one counted unless
+ * `without_this_node`; the others as the RPC layer last saw them): what the
+ * quorum locks of writes need (s3_config.nodes_majority).
+ */
+bool cluster_has_majority(void *arg, bool without_this_node);
+/* Whether node `node` answers (this one does): objlayer_config.node_online. */
+bool cluster_node_online(void *arg, unsigned node);
 /* objlayer_notify_fn: tells every other node (bounded: a second each at most). */
 void cluster_notify(void *arg, const char *topic, const char *name);
 /* The object layer is open: notifications from other nodes go to it from now on. */

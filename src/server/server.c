@@ -67,8 +67,9 @@ static void
 answer_starting(struct http_req *req)
 {
     struct buf body = BUF_INIT;
-    bool live = slice_eq_cstr(req->path, "/basalt/health/live") ||
-                slice_eq_cstr(req->path, "/minio/health/live");
+    /* under a --path-prefix too */
+    bool live = slice_ends_with(req->path, SLICE_LIT("/basalt/health/live")) ||
+                slice_ends_with(req->path, SLICE_LIT("/minio/health/live"));
 
     if (!req->is_head)
         buf_adds(&body, live ? "OK\n" : "starting: waiting for the other nodes\n");
@@ -143,12 +144,11 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
                                  .root_password = cfg->root_password,
                                  .cluster_secret = cfg->cluster_secret,
                                  .sync = cfg->sync };
-    int rc = cluster_new(&cc, &srv->cluster, errmsg);
     size_t p;
+    int rc = cluster_new(&cc, &srv->cluster, errmsg);
 
     if (rc < 0)
         return rc;
-    log_set_node(cluster_node_name(srv->cluster));
     oc->prebuilt = cluster_drives(srv->cluster, &oc->ndrives);
     oc->locks = cluster_locks(srv->cluster);
     oc->notify = cluster_notify;
@@ -166,6 +166,8 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
     oc->npools = srv->npools;
     oc->scan_share = (unsigned)layout_local_node(cfg->layout);
     oc->scan_shares = (unsigned)layout_node_count(cfg->layout);
+    oc->node_online = cluster_node_online;
+    oc->node_online_arg = srv->cluster;
     return 0;
 }
 
@@ -187,6 +189,7 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
     if (srv->cluster) {
         sc.peers = cluster_peers;
         sc.rpc_stats = cluster_rpc_stats;
+        sc.nodes_majority = cluster_has_majority;
         sc.peers_arg = srv->cluster;
         sc.node = cluster_node_name(srv->cluster);
         oc->wait = wait_for_nodes;
@@ -226,7 +229,11 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                               .header_limit = SERVER_HEADER_LIMIT };
     int rc;
 
-    log_set_node(cfg->address); /* before any thread: every log line names this node */
+    /* before any thread: every log line names this node (a cluster's: as the others call it) */
+    if (cfg->layout && layout_is_cluster(cfg->layout))
+        log_set_node(layout_node_name(cfg->layout, (size_t)layout_local_node(cfg->layout)));
+    else
+        log_set_node(cfg->address);
     /* Bind first: a busy port is reported before the drives are touched. */
     rc = http_server_listen(&hc, &srv->http, errmsg);
     if (rc < 0)

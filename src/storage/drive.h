@@ -1,7 +1,7 @@
 /*
  * storage/drive.h: the drive interface (DESIGN.md, STYLE 2.1). The object
  * layer talks to every drive through these functions and never knows whether
- * a drive is local (drive_local.c), on another node (drive_remote.c, later),
+ * a drive is local (drive_local.c), on another node (drive_remote.c),
  * in memory (drive_mem.c, tests) or failing on purpose (drive_faulty.c, tests).
  *
  * A drive holds, for the buckets and objects of its erasure set:

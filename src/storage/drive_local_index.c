@@ -593,7 +593,6 @@ fail_all(struct list_node *batch, int rc)
     }
 }
 
-/* Committer thread only: one transaction for the whole batch (group commit). */
 /*
  * Whether index.db is still the file the drive opened: a folder removed (a
  * disk gone) leaves SQLite writing happily into an unlinked file, and a
@@ -609,6 +608,7 @@ index_is_ours(struct drive_local *l)
     return stat(p, &st) == 0 && st.st_dev == l->index_dev && st.st_ino == l->index_ino;
 }
 
+/* Committer thread only: one transaction for the whole batch (group commit). */
 static void
 run_batch(struct drive_local *l, struct list_node *batch)
 {

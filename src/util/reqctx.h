@@ -13,8 +13,9 @@
  * so storage/ (the remote drive: deadlines and the request id on RPC calls)
  * and obs/log (the request id of a line that names none) read it with
  * reqctx_current() instead of one more parameter on every drive call.
- * Across RPC, the remote drive sends the id and the time left; the serving
- * node makes a context of them.
+ * Across RPC, the remote drive sends the request id (the serving node makes
+ * a context of it, for its log lines); the time left bounds the call's own
+ * deadline on the calling side, it is not sent.
  */
 #ifndef BASALT_UTIL_REQCTX_H
 #define BASALT_UTIL_REQCTX_H

@@ -38,6 +38,13 @@ slice_starts_with(struct slice s, struct slice prefix)
     return s.len >= prefix.len && (prefix.len == 0 || memcmp(s.ptr, prefix.ptr, prefix.len) == 0);
 }
 
+bool
+slice_ends_with(struct slice s, struct slice suffix)
+{
+    return s.len >= suffix.len &&
+           (suffix.len == 0 || memcmp(s.ptr + s.len - suffix.len, suffix.ptr, suffix.len) == 0);
+}
+
 int
 slice_cmp(struct slice a, struct slice b)
 {

@@ -33,6 +33,7 @@ bool slice_eq_cstr(struct slice a, const char *s);
 bool slice_case_eq(struct slice a, struct slice b);
 bool slice_case_eq_cstr(struct slice a, const char *s);
 bool slice_starts_with(struct slice s, struct slice prefix);
+bool slice_ends_with(struct slice s, struct slice suffix);
 /* memcmp order, shorter first on a common prefix. */
 int slice_cmp(struct slice a, struct slice b);
 struct slice slice_trim(struct slice s);

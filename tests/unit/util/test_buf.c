@@ -102,3 +102,13 @@ TEST(clock_formats)
     ASSERT_STREQ(b.ptr, "2013-05-24T00:00:00.123Z");
     buf_release(&b);
 }
+
+TEST(slice_ends_with_suffixes)
+{
+    ASSERT(slice_ends_with(SLICE_LIT("/p/basalt/health/live"), SLICE_LIT("/basalt/health/live")));
+    ASSERT(slice_ends_with(SLICE_LIT("/basalt/health/live"), SLICE_LIT("/basalt/health/live")));
+    ASSERT(slice_ends_with(SLICE_LIT("abc"), SLICE_LIT("")));
+    ASSERT(!slice_ends_with(SLICE_LIT("/basalt/health/lives"), SLICE_LIT("/health/live")));
+    ASSERT(!slice_ends_with(SLICE_LIT("live"), SLICE_LIT("/health/live")));
+    ASSERT(!slice_ends_with(SLICE_NULL, SLICE_LIT("x")));
+}

@@ -1,0 +1,90 @@
+/*
+ * tests/unit/object/test_heal_lock.c: one heal of an object at a time in
+ * the whole deployment. The heal takes the object's "h/<bucket>/<key>" lock
+ * of the lock service (another node's heal would stage into the same tmp
+ * files of the same drives): while someone else holds it the heal leaves the
+ * object alone (and queues it again), and heals it once it is free.
+ */
+#include "util/base.h"
+
+#include "cluster/lock.h"
+#include "harness.h"
+#include "object/internal.h"
+#include "object/objlayer.h"
+#include "object_test.h"
+#include "storage/drive.h"
+#include "storage/drive_faulty.h"
+#include "util/clock.h"
+
+#define NDRIVES 4
+#define SIZE (200 * 1024)
+
+TEST(object_heal_waits_for_another_heal_of_the_object)
+{
+    struct lock_service *locks = lock_service_local_new();
+    struct drive *drives[NDRIVES];
+    struct objlayer_config cfg = {
+        .ndrives = NDRIVES, .sync = true, .prebuilt = drives, .locks = locks
+    };
+    struct objlayer *ol = NULL;
+    struct lock_held *other = NULL;
+    struct heal_report r = { 0 };
+    struct buf err = BUF_INIT;
+    uint8_t *data = xmalloc(SIZE);
+    struct obj_meta m;
+    unsigned i;
+
+    for (i = 0; i < NDRIVES; i++) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "mem:%u", i);
+        drives[i] = drive_faulty_new(drive_mem_new(name));
+    }
+    if (objlayer_open(&cfg, &ol, &err) < 0)
+        harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
+    object_test_fill(data, SIZE, 9);
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "b"));
+    /* another heal of it runs (its lock held), before the heal queue's own attempt can */
+    ASSERT_OK(lock_acquire(locks, "h/b/k", LOCK_WRITE, clock_mono_ns() + 1000000000LL, &other));
+    /* drive 0 misses the object: its commit failed */
+    drive_faulty_fail_after(drives[0], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
+    ASSERT_OK(object_test_put(ol, "k", data, SIZE, SLICE_NULL));
+    drive_faulty_clear(drives[0]);
+    objmeta_init(&m);
+    ASSERT_EQ(drive_meta_read(drives[0], "b", "k", &m), -ERR_NOT_FOUND);
+
+    /* this heal does nothing, fails nothing */
+    ASSERT_OK(objlayer_heal_object(ol, NULL, "b", "k", &r));
+    ASSERT_EQ(r.objects_healed, 0);
+    ASSERT_EQ(r.objects_failed, 0);
+    ASSERT_EQ(drive_meta_read(drives[0], "b", "k", &m), -ERR_NOT_FOUND);
+    lock_release(other);
+
+    /* free: healed (by this call, or by the queue's attempt just before it) */
+    ASSERT_OK(objlayer_heal_object(ol, NULL, "b", "k", &r));
+    ASSERT_EQ(r.objects_failed, 0);
+    ASSERT_OK(drive_meta_read(drives[0], "b", "k", &m));
+    objmeta_release(&m);
+    objlayer_close(ol);
+    lock_service_free(locks);
+    free(data);
+}
+
+/* A key parked for a drive that is away is parked once, however often it is queued. */
+TEST(object_parked_heal_items_are_parked_once)
+{
+    struct drive *drives[NDRIVES];
+    struct objlayer *ol = NULL;
+    struct objlayer_status st;
+    unsigned i;
+
+    object_test_open_faulty(&ol, drives, NDRIVES);
+    drive_faulty_go_offline(drives[0]);
+    for (i = 0; i < 5; i++) {
+        object__heal_enqueue(ol, "b", "k");
+        object__heal_enqueue(ol, "b", "k2");
+    }
+    objlayer_status(ol, &st);
+    ASSERT_EQ(st.parked, 2);
+    objlayer_close(ol);
+}
