@@ -79,10 +79,11 @@ drives_array(struct objlayer *ol)
     st = xcalloc(n + 1, sizeof(*st));
     n = MIN(n, objlayer_drives(ol, st, n));
     for (i = 0; i < n; i++)
-        json_array_append_new(drives, json_pack("{ss sb sb sI sb sI sI}", "endpoint",
+        json_array_append_new(drives, json_pack("{ss sb sb sI sI sb sI sI}", "endpoint",
                                                 st[i].endpoint ? st[i].endpoint : "", "online",
                                                 (int)st[i].online, "hung", (int)st[i].hung, "set",
-                                                (json_int_t)st[i].set, "local", (int)st[i].local,
+                                                (json_int_t)st[i].set, "pool",
+                                                (json_int_t)st[i].pool, "local", (int)st[i].local,
                                                 "total_bytes", (json_int_t)st[i].total_bytes,
                                                 "free_bytes", (json_int_t)st[i].free_bytes));
     free(st);
