@@ -582,16 +582,21 @@ def usage(s0, s1, cl):
 # ---- report ---------------------------------------------------------------------------------
 
 def fmt_ms(v):
-    if v != v:  # NaN
-        return "?"
+    if v != v:  # NaN: not measured, or not meaningful
+        return "-"
     return f"{v:.2f} ms" if v < 10 else f"{v:.0f} ms"
+
+
+def fmt_ops(v):
+    return f"{v:,.1f}" if v < 100 else f"{v:,.0f}"
 
 
 def throughput_table(res):
     rows = ["| figure | deployment | ops/s | MiB/s | p50 | p99 | errors | all runs (ops/s) "
             "| server CPU / request | RPC calls / request | new RPC connections (failed calls) |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    summary = ["| figure | cluster / 1 node | target | reached |", "|---|---|---|---|"]
+    summary = ["| figure | cluster / 1 node | target | reached | server CPU / request, cluster / 1 "
+               "node | extra CPU per RPC call |", "|---|---|---|---|---|---|"]
     for fig, (label, _, _) in FIGS.items():
         meds = {}
         for key, name in (("single", "1 node"), ("cluster", "4 nodes")):
@@ -600,24 +605,31 @@ def throughput_table(res):
                 continue
             ops = median([r["ops"] for r in runs])
             meds[key] = ops
+            meds[key + "_cpu"] = median([r["cpu_ms"] for r in runs])
+            if key == "cluster":
+                meds["rpc"] = median([r["rpc_per_req"] for r in runs])
             errs = sum(r["errors"] for r in runs)
             rpc = conn = "-"
             if key == "cluster":
                 rpc = f"{median([r['rpc_per_req'] for r in runs]):.1f}"
                 conn = ", ".join(f"{r['connects']} ({r['rpc_failures']})" for r in runs)
-            rows.append(f"| {label if key == 'single' else ''} | {name} | {ops:,.0f} "
+            rows.append(f"| {label if key == 'single' else ''} | {name} | {fmt_ops(ops)} "
                         f"| {median([r['mibs'] for r in runs]):,.1f} "
                         f"| {fmt_ms(median([r['p50'] for r in runs]))} "
                         f"| {fmt_ms(median([r['p99'] for r in runs]))} "
                         f"| {errs if errs else 0}{' (flagged)' if errs else ''} "
-                        f"| {', '.join('%.0f' % r['ops'] for r in runs)} "
+                        f"| {', '.join(fmt_ops(r['ops']) for r in runs)} "
                         f"| {fmt_ms(median([r['cpu_ms'] for r in runs]))} | {rpc} | {conn} |")
-        if len(meds) == 2 and meds["single"]:
+        if "single" in meds and "cluster" in meds and meds["single"]:
             ratio = meds["cluster"] / meds["single"]
             errs = sum(r["errors"] for key in ("single", "cluster") for r in res[(fig, key)])
             ok = ratio >= TARGETS[fig] and not errs
+            cpu_x = meds["cluster_cpu"] / meds["single_cpu"] if meds["single_cpu"] else 0
+            per_call = ((meds["cluster_cpu"] - meds["single_cpu"]) / meds["rpc"]
+                        if meds.get("rpc", 0) > 0 and FIGS[fig][2] == SMALL else float("nan"))
             summary.append(f"| {label} | {100 * ratio:.0f}% | >= {100 * TARGETS[fig]:.0f}% "
-                           f"| {'yes' if ok else 'NO'}{' (errors)' if errs else ''} |")
+                           f"| {'yes' if ok else 'NO'}{' (errors)' if errs else ''} "
+                           f"| {cpu_x:.1f}x | {fmt_ms(per_call)} |")
     return "\n".join(rows) + "\n\n" + "\n".join(summary)
 
 
@@ -645,8 +657,10 @@ def heal_table(h):
                 f"an untouched drive {h['du_ref']:,} B; shard bytes alone {h['expected']:,} B |")
     u = h["usage"]
     nodes = ", ".join(f"{100 * c:.0f}%" for _, c in u["nodes"])
-    rows.append(f"| CPU during the heal | nodes 1-4: {nodes} of a core; machine "
-                f"{100 * u['machine_busy']:.0f}% busy (2 cores, other sessions included) |")
+    cpu_obj = sum(c for _, c in u["nodes"]) * u["seconds"] / h["objects"] * 1000
+    rows.append(f"| CPU during the heal | nodes 1-4: {nodes} of a core ({fmt_ms(cpu_obj)} of CPU "
+                f"per object, all nodes); machine {100 * u['machine_busy']:.0f}% busy (2 cores, "
+                "other sessions included) |")
     th = ", ".join(f"{name} {100 * c:.0f}%" for name, _, c in u["threads"][:5])
     no, oc = u["threads_other"]
     rows.append(f"| node 2's threads | {th}; the other {no} threads {100 * oc:.0f}% together; "
