@@ -313,7 +313,8 @@ class Bench:
         self.res.setdefault((fig, key), []).append(r)
         log(f"cluster: {fig} {dep.name}: {r['ops']:,.1f} ops/s, {r['mibs']:,.1f} MiB/s, "
             f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, {r['errors']} errors, server CPU "
-            f"{r['cpu_ms']:.2f} ms/request, wrk {r['wrk_cores']:.2f} cores, machine "
+            f"{r['cpu_ms']:.2f} ms/request ({r['ops'] * r['cpu_ms'] / 1000:.2f} cores), wrk "
+            f"{r['wrk_cores']:.2f} cores, machine "
             f"{100 * r['busy']:.0f}% busy"
             + (f", {r['rpc_per_req']:.1f} RPC calls/request, {r['connects']} connects"
                + f" ({r['rpc_failures']} failed)" if before is not None else ""))
@@ -593,10 +594,12 @@ def fmt_ops(v):
 
 def throughput_table(res):
     rows = ["| figure | deployment | ops/s | MiB/s | p50 | p99 | errors | all runs (ops/s) "
-            "| server CPU / request | RPC calls / request | new RPC connections (failed calls) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| server CPU / request | server cores | RPC calls / request "
+            "| new RPC connections (failed calls) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     summary = ["| figure | cluster / 1 node | target | reached | server CPU / request, cluster / 1 "
-               "node | extra CPU per RPC call |", "|---|---|---|---|---|---|"]
+               "node | cluster / 1 node per CPU second | extra CPU per RPC call |",
+               "|---|---|---|---|---|---|---|"]
     for fig, (label, _, _) in FIGS.items():
         meds = {}
         for key, name in (("single", "1 node"), ("cluster", "4 nodes")):
@@ -619,7 +622,9 @@ def throughput_table(res):
                         f"| {fmt_ms(median([r['p99'] for r in runs]))} "
                         f"| {errs if errs else 0}{' (flagged)' if errs else ''} "
                         f"| {', '.join(fmt_ops(r['ops']) for r in runs)} "
-                        f"| {fmt_ms(median([r['cpu_ms'] for r in runs]))} | {rpc} | {conn} |")
+                        f"| {fmt_ms(median([r['cpu_ms'] for r in runs]))} "
+                        f"| {median([r['ops'] * r['cpu_ms'] / 1000 for r in runs]):.2f} "
+                        f"| {rpc} | {conn} |")
         if "single" in meds and "cluster" in meds and meds["single"]:
             ratio = meds["cluster"] / meds["single"]
             errs = sum(r["errors"] for key in ("single", "cluster") for r in res[(fig, key)])
@@ -629,7 +634,8 @@ def throughput_table(res):
                         if meds.get("rpc", 0) > 0 and FIGS[fig][2] == SMALL else float("nan"))
             summary.append(f"| {label} | {100 * ratio:.0f}% | >= {100 * TARGETS[fig]:.0f}% "
                            f"| {'yes' if ok else 'NO'}{' (errors)' if errs else ''} "
-                           f"| {cpu_x:.1f}x | {fmt_ms(per_call)} |")
+                           f"| {cpu_x:.1f}x | {100 / cpu_x if cpu_x else 0:.0f}% "
+                           f"| {fmt_ms(per_call)} |")
     return "\n".join(rows) + "\n\n" + "\n".join(summary)
 
 
@@ -709,7 +715,9 @@ def method(a, duration, binary, notes):
         "made. New RPC connections and failed calls: the `connects` and `failures` deltas of "
         "each run. Server CPU per request: utime + stime of the deployment's processes "
         "(`/proc/PID/stat`, all 4 nodes for the cluster) over the figure, divided by its "
-        "requests.",
+        "requests; server cores: that CPU per second of load. Under load from other sessions "
+        "the deployment with more runnable threads (the cluster) gets a larger share of the "
+        "cores, which favours it: \"per CPU second\" is the ratio with that taken out.",
         "- Heal: on a fresh 4-node cluster (the two deployments above stopped), 10,000 objects "
         "of 1 GiB / 10,000 (107,374 B) written through presigned PUTs "
         "(16 threads, spread over the nodes); once `basalt admin heal --status` says done, the "
