@@ -170,10 +170,14 @@ def write_paths(path, paths):
     return path
 
 
-def wrk(base_url, paths_file, conns, duration, body_file=None, static=False, timeout="60s"):
+def wrk(base_url, paths_file, conns, duration, body_file=None, static=False, timeout="60s",
+        latency=False):
+    """One wrk run; with latency=True also p50_ms and p99_ms (wrk --latency)."""
     threads = min(2, conns)
     cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--timeout", timeout,
            "-s", str(LUA), base_url, "--", str(paths_file)]
+    if latency:
+        cmd.insert(1, "--latency")
     if body_file:
         cmd += [str(body_file), "static" if static else "dynamic"]
     env = dict(os.environ, WRK_THREADS=str(threads))
@@ -191,8 +195,20 @@ def wrk(base_url, paths_file, conns, duration, body_file=None, static=False, tim
     m3 = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m3:
         errors += sum(int(x) for x in m3.groups())
-    return {"requests": n, "seconds": secs, "rps": n / secs if secs else 0.0, "errors": errors,
-            "raw": out}
+    res = {"requests": n, "seconds": secs, "rps": n / secs if secs else 0.0, "errors": errors,
+           "raw": out}
+    if latency:
+        res["p50_ms"], res["p99_ms"] = wrk_percentile(out, 50), wrk_percentile(out, 99)
+    return res
+
+
+_WRK_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def wrk_percentile(out, pct):
+    """A line of wrk's "Latency Distribution" ("     99%    4.12ms"), in ms (NaN if absent)."""
+    m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+    return float(m.group(1)) * _WRK_UNIT_MS[m.group(2)] if m else float("nan")
 
 
 def upload_file(c, bucket, key, path):
