@@ -58,7 +58,9 @@ object__get_open_meta(struct obj_get *g)
     int best = object__locate(g->ol, g->bucket, g->key, &g->set); /* several pools: which */
     unsigned j;
 
-    if (best == 0)
+    if (best == 0 && g->fast)
+        best = object__read_metas_fast(g->set, g->bucket, g->key, g->metas, g->rcs, g->agree);
+    else if (best == 0)
         best = object__read_metas(g->set, g->bucket, g->key, g->metas, g->rcs, g->agree);
     if (best < 0)
         return best;
@@ -84,8 +86,10 @@ object__head_meta_at(struct objlayer *ol, const char *bucket, const char *key, s
                      struct eset **set)
 {
     struct obj_get *g = object__get_new(ol, bucket, key);
-    int rc = object__get_open_meta(g);
+    int rc;
 
+    g->fast = true;
+    rc = object__get_open_meta(g);
     if (rc == 0) {
         objmeta_copy(out, g->m);
         buf_release(&out->inline_data);
@@ -212,7 +216,10 @@ object__get_open(struct objlayer *ol, const char *bucket, const char *key, struc
                  struct obj_info *info)
 {
     struct obj_get *g = object__get_new(ol, bucket, key);
-    int rc = open_version(g);
+    int rc;
+
+    g->fast = true;
+    rc = open_version(g);
 
     if (rc < 0) {
         object__get_free(g);

@@ -731,33 +731,95 @@ object__heal_buckets(struct objlayer *ol)
                  (unsigned long long)r.buckets_healed);
 }
 
-struct heal_walk {
+/*
+ * A whole heal walks the listing on one thread and heals up to
+ * OBJ_HEAL_PARALLEL objects at once on the heal workers (ol->healq): one
+ * object's heal is mostly round trips (a lock, records, shards, a commit on
+ * every drive), so one at a time leaves the drives and the network idle.
+ */
+struct heal_par {
     struct objlayer *ol;
     const char *bucket;
-    struct heal_report *r;
+    struct heal_report *r; /* the caller's: sums, under mu */
+    pthread_mutex_t mu;    /* protects r and inflight */
+    pthread_cond_t cv;
+    unsigned inflight;
 };
+
+struct heal_job {
+    struct work w;
+    struct heal_par *par;
+    const struct reqctx *ctx;
+    uint64_t size;
+    char key[];
+};
+
+static void
+sum_report(struct heal_report *r, const struct heal_report *c)
+{
+    r->objects_scanned += c->objects_scanned;
+    r->objects_failed += c->objects_failed;
+    r->objects_dangling_removed += c->objects_dangling_removed;
+    add_counts(r, c);
+}
+
+static void
+heal_job_run(struct work *w)
+{
+    struct heal_job *job = container_of(w, struct heal_job, w);
+    struct heal_par *par = job->par;
+    struct obj_progress *pr = &par->ol->heal_job;
+    const struct reqctx *prev = reqctx_enter(job->ctx);
+    struct heal_report r = { 0 };
+
+    object__heal_object(par->ol, par->bucket, job->key, &r);
+    reqctx_leave(prev);
+    atomic_fetch_add(&pr->scanned, 1);
+    atomic_fetch_add(&pr->bytes_scanned, job->size);
+    if (r.objects_healed) {
+        atomic_fetch_add(&pr->healed, 1);
+        atomic_fetch_add(&pr->bytes_healed, job->size);
+    }
+    atomic_fetch_add(&pr->failed, r.objects_failed);
+    pthread_mutex_lock(&par->mu);
+    sum_report(par->r, &r);
+    par->inflight--;
+    pthread_cond_broadcast(&par->cv);
+    pthread_mutex_unlock(&par->mu);
+    free(job);
+}
 
 static int
 heal_key_cb(void *arg, const struct obj_list_ent *e)
 {
-    struct heal_walk *w = arg;
-    struct obj_progress *pr = &w->ol->heal_job;
-    uint64_t healed = w->r->objects_healed, failed = w->r->objects_failed;
-    char *key;
+    struct heal_par *par = arg;
+    struct heal_job *job;
 
-    if (atomic_load(&w->ol->closing))
+    if (atomic_load(&par->ol->closing))
         return 1; /* the layer closes: a whole heal stops here (the scanner finds the rest) */
-    key = slice_dup(e->key);
-    object__heal_object(w->ol, w->bucket, key, w->r);
-    atomic_fetch_add(&pr->scanned, 1);
-    atomic_fetch_add(&pr->bytes_scanned, e->size);
-    if (w->r->objects_healed > healed) {
-        atomic_fetch_add(&pr->healed, 1);
-        atomic_fetch_add(&pr->bytes_healed, e->size);
-    }
-    atomic_fetch_add(&pr->failed, w->r->objects_failed - failed);
-    free(key);
+    job = xcalloc(1, sizeof(*job) + e->key.len + 1);
+    job->w.fn = heal_job_run;
+    job->par = par;
+    job->ctx = reqctx_current();
+    job->size = e->size;
+    memcpy(job->key, e->key.ptr, e->key.len);
+    pthread_mutex_lock(&par->mu);
+    while (par->inflight >= 2 * OBJ_HEAL_PARALLEL) /* the listing waits for the workers */
+        pthread_cond_wait(&par->cv, &par->mu);
+    par->inflight++;
+    pthread_mutex_unlock(&par->mu);
+    workq_submit(par->ol->healq, &job->w);
     return 0;
+}
+
+/* Waits until every object handed to the workers is healed. */
+static void
+heal_par_wait(struct heal_par *par)
+{
+    pthread_mutex_lock(&par->mu);
+    while (par->inflight > 0)
+        pthread_cond_wait(&par->cv, &par->mu);
+    pthread_mutex_unlock(&par->mu);
 }
 
 static int heal_all(struct objlayer *ol, const char *bucket, struct slice prefix,
@@ -803,25 +865,33 @@ static int
 heal_all(struct objlayer *ol, const char *bucket, struct slice prefix, struct heal_report *r)
 {
     struct bucket_ent *names;
+    struct heal_report objs = { 0 };
+    struct heal_par par = { .ol = ol, .r = &objs };
     size_t i, n;
     int rc = 0;
 
     for (i = 0; i < ol->ndrives; i++)
         if (object__heal_drive(ol, i) == 1)
             r->drives_formatted++;
+    pthread_mutex_init(&par.mu, NULL);
+    pthread_cond_init(&par.cv, NULL);
     names = all_bucket_names(ol, &n);
     for (i = 0; i < n && !atomic_load(&ol->closing); i++) {
-        struct heal_walk w = { ol, names[i].name, r };
-
         if (bucket && strcmp(bucket, names[i].name) != 0)
             continue;
         heal_bucket(ol, &names[i], r);
         if (object__bucket_stat(ol, names[i].name, NULL) < 0)
             continue;
-        rc = object__list(ol, names[i].name, prefix, SLICE_NULL, 0, 1, heal_key_cb, &w);
+        heal_par_wait(&par); /* the workers read par.bucket */
+        par.bucket = names[i].name;
+        rc = object__list(ol, names[i].name, prefix, SLICE_NULL, 0, 1, heal_key_cb, &par);
         if (rc < 0)
             break;
     }
+    heal_par_wait(&par);
+    sum_report(r, &objs);
+    pthread_mutex_destroy(&par.mu);
+    pthread_cond_destroy(&par.cv);
     free(names);
     if (bucket && rc == 0 && object__bucket_stat(ol, bucket, NULL) < 0)
         rc = -ERR_BUCKET_NOT_FOUND;

@@ -45,7 +45,8 @@
 #define OBJ_IO_THREADS 12           /* I/O workers per drive (commits wait on group commit) */
 #define OBJ_LOCK_WAIT_NS (10 * 1000000000LL)     /* longest wait for a name lock: then SlowDown */
 #define OBJ_HEAL_LOCK_WAIT_NS (2 * 1000000000LL) /* for an object's heal lock: then later */
-#define OBJ_PUT_STRIPES 3 /* shard buffers per streaming PUT (put.c flush_block) */
+#define OBJ_HEAL_PARALLEL 8 /* objects a whole heal heals at once (heal.c, ol->healq) */
+#define OBJ_PUT_STRIPES 3   /* shard buffers per streaming PUT (put.c flush_block) */
 #define OBJ_HEAL_QUEUE_MAX 10000
 #define OBJ_HEAL_WAITING_MAX 100000 /* items parked until an offline drive is back */
 #define OBJ_STALE_UPLOAD_NS (24 * 3600 * 1000000000LL) /* default age of stale uploads */
@@ -148,8 +149,14 @@ struct objlayer {
     objlayer_wait_fn *wait; /* objlayer_config's, during open */
     void *wait_arg;
 
-    struct workq *hashq;      /* hashing workers (PUTs' MD5, in batches: object__md5_batch) */
-    pthread_mutex_t codec_mu; /* protects codecs */
+    struct workq *hashq;
+    struct workq *healq;
+    /* a whole heal's workers (heal.c): OBJ_HEAL_PARALLEL objects at once */ /* hashing workers
+                                                                                (PUTs' MD5, in
+                                                                                batches:
+                                                                                object__md5_batch)
+                                                                              */
+    pthread_mutex_t codec_mu;                                                /* protects codecs */
     struct erasure *codecs[ERASURE_MAX_SHARDS + 1][ERASURE_MAX_SHARDS + 1];
 
     struct lock_service *locks; /* name locks (cluster/lock.h): local, or quorum in a cluster */
@@ -384,6 +391,16 @@ unsigned object__count_rc(const int *rcs, unsigned n, int want);
  * drive holding it, -ERR_KEY_NOT_FOUND, -ERR_BUCKET_NOT_FOUND or -ERR_QUORUM.
  * `agree[j]` is set for the drives that hold the chosen version.
  */
+/*
+ * The same for a GET or HEAD, asking first only as many drives (this node's,
+ * then others') as a committed version or delete must show on: when they all
+ * hold the same inline version, enough of them, the others are not asked
+ * (their rcs[] say -ERR_OFFLINE; nothing is known to heal there); else the
+ * others are asked too and the full rules apply. Two of a 4+4 set's 6 remote
+ * reads for a small object, instead of 6.
+ */
+int object__read_metas_fast(struct eset *set, const char *bucket, const char *key,
+                            struct obj_meta *metas, int *rcs, bool *agree);
 int object__read_metas(struct eset *set, const char *bucket, const char *key,
                        struct obj_meta *metas, int *rcs, bool *agree);
 bool object__same_version(const struct obj_meta *a, const struct obj_meta *b);
@@ -501,6 +518,7 @@ struct obj_get {
     uint64_t cur_blk;
     size_t cur_len;
     bool heal;
+    bool fast; /* a GET or HEAD: object__read_metas_fast() (not for a heal or the scanner) */
     /* per-fetch state for the jobs */
     unsigned fetch_part;
     uint64_t fetch_off;

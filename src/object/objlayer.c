@@ -258,6 +258,8 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
             ol->hashq =
                 workq_new_batch("hash", (unsigned)MAX(2, MIN(ncpu, 16)), 1, object__md5_batch);
     }
+    /* Spawn site of a whole heal's workers (heal.c heal_key_cb): objects healed at once. */
+    ol->healq = workq_new("heal-w", OBJ_HEAL_PARALLEL);
     ol->drive_timeout_ns = cfg->drive_timeout_ns > 0 ? cfg->drive_timeout_ns : OBJ_DRIVE_TIMEOUT_NS;
     ol->bypassed = xcalloc(ol->ndrives, sizeof(*ol->bypassed));
     ol->stale_upload_ns = cfg->stale_upload_ns > 0 ? cfg->stale_upload_ns : OBJ_STALE_UPLOAD_NS;
@@ -313,6 +315,8 @@ objlayer_close(struct objlayer *ol)
     buf_release(&ol->jput);
     buf_release(&ol->jdel);
     buf_release(&ol->scan_place);
+    if (ol->healq) /* before the I/O queues: its heals use them */
+        workq_free(ol->healq);
     for (s = 0; ol->sets && s < ol->nsets; s++)
         for (j = 0; j < ol->sets[s].n; j++)
             workq_free(ol->sets[s].queues[j]);

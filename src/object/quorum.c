@@ -178,16 +178,14 @@ pick_version(const struct eset *set, const struct obj_meta *metas, const int *rc
     return best;
 }
 
-int
-object__read_metas(struct eset *set, const char *bucket, const char *key, struct obj_meta *metas,
-                   int *rcs, bool *agree)
+/* The version to serve of what every drive answered (object__read_metas()'s result). */
+static int
+read_result(struct eset *set, const char *bucket, struct obj_meta *metas, const int *rcs,
+            bool *agree)
 {
-    struct meta_read_arg a = { bucket, key, metas };
     unsigned j, found = 0, notfound = 0;
-    int best;
+    int best = pick_version(set, metas, rcs, agree);
 
-    object__run_meta(set, NULL, meta_read_job, &a, rcs);
-    best = pick_version(set, metas, rcs, agree);
     if (best >= 0)
         return best;
     for (j = 0; j < set->n; j++) {
@@ -201,6 +199,99 @@ object__read_metas(struct eset *set, const char *bucket, const char *key, struct
         return object__bucket_check(set->ol, bucket) < 0 ? -ERR_BUCKET_NOT_FOUND
                                                          : -ERR_KEY_NOT_FOUND;
     return -ERR_QUORUM;
+}
+
+int
+object__read_metas(struct eset *set, const char *bucket, const char *key, struct obj_meta *metas,
+                   int *rcs, bool *agree)
+{
+    struct meta_read_arg a = { bucket, key, metas };
+
+    object__run_meta(set, NULL, meta_read_job, &a, rcs);
+    return read_result(set, bucket, metas, rcs, agree);
+}
+
+/*
+ * How many drives' records must agree for a read to skip the others: a
+ * committed version is on at least its write quorum of drives, the smallest
+ * of which any layout of the set can have is that of parity raised to half
+ * the set; so any n - wq_min + 1 drives hold at least one copy of it, and a
+ * committed delete leaves at most n - delete quorum copies of what it
+ * removed.
+ */
+static unsigned
+fast_reads(unsigned n)
+{
+    unsigned k = n - n / 2, wq = object__write_quorum(k, n / 2);
+
+    return MAX(n - wq + 1, n - object__delete_quorum(n) + 1);
+}
+
+/*
+ * The drives a fast read asks first: the local ones (no round trip), then
+ * other nodes' from a place the key's hash picks (spreading the load).
+ */
+static unsigned
+fast_mask(const struct eset *set, const char *bucket, const char *key, unsigned want, bool *mask)
+{
+    unsigned j, got = 0, start = (unsigned)(object__hash(bucket, key) % set->n);
+
+    for (j = 0; j < set->n; j++) {
+        mask[j] = !drive_is_remote(set->drives[j]) && drive_is_online(set->drives[j]);
+        got += mask[j];
+    }
+    for (j = 0; j < set->n && got < want; j++) {
+        unsigned d = (start + j) % set->n;
+
+        if (!mask[d] && drive_is_online(set->drives[d])) {
+            mask[d] = true;
+            got++;
+        }
+    }
+    return got;
+}
+
+int
+object__read_metas_fast(struct eset *set, const char *bucket, const char *key,
+                        struct obj_meta *metas, int *rcs, bool *agree)
+{
+    struct meta_read_arg a = { bucket, key, metas };
+    bool mask[OBJ_MAX_SET];
+    unsigned j, want = fast_reads(set->n), asked, agreed = 0, absent = 0;
+    int best;
+
+    if (!object__set_has_remote(set) || want >= set->n ||
+        (asked = fast_mask(set, bucket, key, want, mask)) < want)
+        return object__read_metas(set, bucket, key, metas, rcs, agree);
+    object__run_meta(set, mask, meta_read_job, &a, rcs);
+    best = pick_version(set, metas, rcs, agree);
+    for (j = 0; j < set->n; j++) {
+        agreed += mask[j] && rcs[j] >= 0 && agree[j];
+        absent += mask[j] && rcs[j] == -ERR_NOT_FOUND;
+    }
+    /* every drive asked says not found: no version was committed (it would be on one of them) */
+    if (absent == asked)
+        return object__bucket_check(set->ol, bucket) < 0 ? -ERR_BUCKET_NOT_FOUND
+                                                         : -ERR_KEY_NOT_FOUND;
+    /* every drive asked holds the same version, enough of them, and it is inline */
+    if (best >= 0 && agreed == asked && agreed >= metas[best].k && metas[best].is_inline) {
+        for (j = 0; j < set->n; j++)
+            if (!mask[j])
+                rcs[j] = -ERR_OFFLINE; /* not asked: nothing to heal there as far as we know */
+        return best;
+    }
+    /* else the other drives too, and the full rules */
+    {
+        int rest[OBJ_MAX_SET];
+
+        for (j = 0; j < set->n; j++)
+            mask[j] = !mask[j];
+        object__run_meta(set, mask, meta_read_job, &a, rest);
+        for (j = 0; j < set->n; j++)
+            if (mask[j])
+                rcs[j] = rest[j];
+    }
+    return read_result(set, bucket, metas, rcs, agree);
 }
 
 /* True if `etag` (hex, no quotes) is in the If-Match list ("*", quoted or bare ETags). */

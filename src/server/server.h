@@ -18,10 +18,12 @@ struct layout;
 #define SERVER_DEFAULT_IDLE_TIMEOUT 60
 /*
  * libmicrohttpd's per-connection memory (it answers 431 itself past it, without
- * our headers): well above s3/'s own header limit (64 KiB), which answers
- * with an S3 error document. Pages are only touched as they are used.
+ * our headers): above s3/'s own header limit (64 KiB), which answers with an
+ * S3 error document. libmicrohttpd zeroes the pool between two requests of a
+ * connection, so its size is CPU per request: 96 KiB instead of 256 took a
+ * 4 KiB GET from 84 to 66-76 us of server CPU (docs/benchmarks.md).
  */
-#define SERVER_HEADER_LIMIT (256 * 1024)
+#define SERVER_HEADER_LIMIT (96 * 1024)
 
 struct server;
 

@@ -7,6 +7,7 @@
 #include "util/base.h"
 
 #include "harness.h"
+#include "object/internal.h"
 #include "object/objlayer.h"
 #include "object_test.h"
 #include "storage/drive.h"
@@ -15,6 +16,7 @@
 struct two_nodes {
     struct remote_node *a, *b;
     struct drive *drives[4];
+    struct drive *inner[4]; /* the served drive behind drives[i] (the nodes' own) */
     struct objlayer *ol;
 };
 
@@ -33,6 +35,10 @@ open_two(struct two_nodes *t)
     t->drives[1] = remote_node_drive(t->b, 0);
     t->drives[2] = remote_node_drive(t->a, 1);
     t->drives[3] = remote_node_drive(t->b, 1);
+    t->inner[0] = sa[0];
+    t->inner[1] = sb[0];
+    t->inner[2] = sa[1];
+    t->inner[3] = sb[1];
     if (objlayer_open(&cfg, &t->ol, &err) < 0)
         harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
     buf_release(&err);
@@ -125,5 +131,53 @@ TEST(object_over_remote_drives_one_node_down)
     obj_info_init(&info);
     ASSERT(objlayer_head(t.ol, NULL, "b", "new", &info) < 0);
     obj_info_release(&info);
+    close_two(&t);
+}
+
+/*
+ * A GET asks only half the drives first (object__read_metas_fast): a drive
+ * that missed the last overwrite, or kept a copy a delete removed from the
+ * others, must never make it serve the older version.
+ */
+TEST(object_fast_reads_never_serve_a_stale_or_deleted_version)
+{
+    struct two_nodes t;
+    char key[32], v1[32], v2[32];
+    unsigned i;
+
+    open_two(&t);
+    ASSERT_OK(objlayer_bucket_make(t.ol, NULL, "b"));
+    for (i = 0; i < 36; i++) { /* keys whose fast reads start at every drive */
+        struct drive *stale;
+        struct obj_meta old;
+
+        snprintf(key, sizeof(key), "k%u", i);
+        /* every third key: the drive a fast read asks first (all are remote here) */
+        stale = t.inner[i % 3 == 2 ? object__hash("b", key) % 4 : i % 4];
+        snprintf(v1, sizeof(v1), "one-%u", i);
+        snprintf(v2, sizeof(v2), "two-%u", i);
+        ASSERT_OK(put_data(t.ol, key, (const uint8_t *)v1, strlen(v1)));
+        objmeta_init(&old);
+        ASSERT_OK(drive_meta_read(stale, "b", key, &old));
+        if (i % 3 == 2) {
+            /* one drive missed the write: the others' copies are found all the same */
+            ASSERT_OK(drive_meta_delete(stale, "b", key, NULL));
+            ASSERT_OK(object_test_check_read(t.ol, key, (const uint8_t *)v1, strlen(v1)));
+        } else if (i % 3 == 0) {
+            /* overwritten, but one drive still holds the first version */
+            ASSERT_OK(put_data(t.ol, key, (const uint8_t *)v2, strlen(v2)));
+            ASSERT_OK(drive_meta_commit(stale, "b", key, &old));
+            ASSERT_OK(object_test_check_read(t.ol, key, (const uint8_t *)v2, strlen(v2)));
+        } else {
+            /* deleted, but one drive still holds it */
+            ASSERT_OK(objlayer_delete(t.ol, NULL, "b", key));
+            ASSERT_OK(drive_meta_commit(stale, "b", key, &old));
+            ASSERT_EQ(object_test_check_read(t.ol, key, (const uint8_t *)v1, strlen(v1)),
+                      -ERR_KEY_NOT_FOUND);
+        }
+        objmeta_release(&old);
+    }
+    /* and an absent key is absent, fast */
+    ASSERT_EQ(object_test_check_read(t.ol, "never", (const uint8_t *)"x", 1), -ERR_KEY_NOT_FOUND);
     close_two(&t);
 }
