@@ -459,6 +459,24 @@ remote_shard_open(struct drive *d, const char *vid, unsigned part, struct shard_
     return 0;
 }
 
+/*
+ * Closes the stream; read to its end first when every byte of the file was
+ * read already (only the end of the answer is left): a stream closed before
+ * its end takes its connection with it, one read to the end goes back to the
+ * peer's pool.
+ */
+static void
+stream_close(struct remote_reader *r)
+{
+    char rest[16];
+
+    if (r->dl && r->pos >= r->size)
+        while (rpc_download_read(r->dl, rest, sizeof(rest)) > 0)
+            ;
+    rpc_download_close(r->dl);
+    r->dl = NULL;
+}
+
 static ssize_t
 remote_shard_pread(struct shard_reader *sr, uint64_t off, void *p, size_t n)
 {
@@ -468,8 +486,7 @@ remote_shard_pread(struct shard_reader *sr, uint64_t off, void *p, size_t n)
     int rc;
 
     if (!r->dl || r->pos != off) {
-        rpc_download_close(r->dl);
-        r->dl = NULL;
+        stream_close(r);
         if (off >= r->size)
             return 0;
         rc = reader_start(r, off);
@@ -496,7 +513,7 @@ remote_shard_close(struct shard_reader *sr)
 {
     struct remote_reader *r = container_of(sr, struct remote_reader, base);
 
-    rpc_download_close(r->dl);
+    stream_close(r);
     free(r);
 }
 
