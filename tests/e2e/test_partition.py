@@ -14,6 +14,7 @@ drives and a name lock granted by 3 of the 4 nodes.
 Run as root (namespaces); skipped otherwise, with the reason.
 """
 
+import json
 import time
 
 import pytest
@@ -389,3 +390,86 @@ def test_split_brain_2_2(request, netcluster):  # noqa: F811 - the fixture
     check_state(c, before, {"s1", "s2", "s3", "s4"})
     buckets = c.call(lambda: sorted(b["Name"] for b in c.s3(4).list_buckets()["Buckets"]))
     assert buckets == [BUCKET], f"buckets after the split: {buckets}"
+
+
+# ------------------------------------------------------------------------------------------------
+# heal --status after a partition, with the default --scan-every (1 h)
+# ------------------------------------------------------------------------------------------------
+
+
+class HealStatusNotDone(AssertionError):
+    """`basalt admin heal --status` still says "not done" though nothing is left to heal."""
+
+
+@pytest.mark.xfail(strict=True, raises=HealStatusNotDone, reason=(
+    "server bug: a scan cycle that ends while a node is away counts its objects below full "
+    "redundancy; when the node is back, the parked objects are healed (queued 0, parked 0) but "
+    "no scan is asked for (object__scan_soon() runs only after a whole heal), so that node's "
+    "'done' (objlayer_status: last_scan_below == 0) stays false until its next --scan-every "
+    "cycle (1 h by default) and `basalt admin heal --status` exits 1 meanwhile"))
+def test_heal_status_done_after_partition(request, netcluster):  # noqa: F811 - the fixture
+    c = netcluster(nnodes=4, ndrives=2).start()
+    digests = seed(c, 8)
+    c.partition([4])
+    wait_sides(c, up=[1, 2, 3], down=[4])
+    for idx in range(4):  # parked for node 4's drives
+        key, data = f"p{idx:02d}", body_for(f"p{idx:02d}", 0, 100 + 3000 * idx)
+        c.call(lambda: c.s3(1 + idx % 3).put_object(Bucket=BUCKET, Key=key, Body=data))
+        digests[key] = sha(data)
+    # An operator runs a whole heal during the outage: when it ends, node 1 scans (scan_soon),
+    # and that scan finds the objects below full redundancy (node 4's drives are away).
+    _, doc = c.heal_status(1)
+    cycles = doc["nodes"][0]["scanner"]["cycles"]
+    c.admin(1, "heal", timeout=60)
+
+    def rescanned():
+        _, doc = c.heal_status(1)
+        me = doc["nodes"][0]
+        if me["scanner"]["cycles"] > cycles:
+            return me
+        raise RuntimeError(f"node 1 has not scanned after the heal: {me}")
+
+    me = wait_until(rescanned, 30, interval=0.5, what="node 1's scan after its heal")
+    if me["scanner"]["last_below_redundancy"] == 0:  # a precondition: an error, not the xfail
+        raise RuntimeError(f"node 1's scan during the outage found nothing below full "
+                           f"redundancy: {me}")
+
+    c.heal_partition()
+    c.wait_health("cluster", range(1, 5), 200, 60)
+    t0 = time.monotonic()
+
+    def nothing_left():
+        rc, doc = c.heal_status(1)
+        nodes = doc.get("nodes", [])
+        if len(nodes) == 4 and all(n.get("queued") == 0 and n.get("parked") == 0 and
+                                   n.get("drives_offline") == 0 and
+                                   not n.get("heal", {}).get("running") for n in nodes):
+            return rc, doc
+        raise RuntimeError(f"still healing: {doc}")
+
+    wait_until(nothing_left, 60, interval=0.5, what="queued, parked, offline 0 on every node")
+    check_state(c, digests, set())
+    # nothing is left to heal: the status must say so within a few seconds
+    last = {}
+
+    def done():
+        rc, last["doc"] = c.heal_status(1)
+        return rc == 0
+
+    try:
+        wait_until(done, 30, interval=1, what="heal --status exit 0")
+    except AssertionError:
+        stale = [(n["node"], n["done"], n["scanner"]["last_below_redundancy"],
+                  n["scanner"]["cycles"]) for n in last["doc"].get("nodes", [])]
+        # and a whole heal finds nothing to do (the objects are whole: only the status lags)
+        r = c.admin(3, "heal", "--json", timeout=60)
+        out = r.stdout.decode(errors="replace")
+        report = json.loads(out[out.index("{"):out.rindex("}") + 1])
+        if report.get("objects_healed") != 0:
+            raise AssertionError(f"a whole heal after the partition still healed objects: {out}")
+        raise HealStatusNotDone(
+            f"{time.monotonic() - t0:.0f} s after the partition healed, with nothing queued or "
+            f"parked on any node, heal --status is not done; (node, done, last scan's below "
+            f"full redundancy, scan cycles): {stale}; yet `basalt admin heal` then healed "
+            f"{report.get('objects_healed')} of {report.get('objects_scanned')} objects") from None
+    say(request, f"heal --status done {time.monotonic() - t0:.1f} s after the partition healed")
