@@ -42,8 +42,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from botocore.exceptions import ClientError
+
 import helpers
-from helpers import ACCESS_KEY, BIN, SECRET_KEY, TIME_SCALE, make_client
+from helpers import (ACCESS_KEY, BIN, SECRET_KEY, TIME_SCALE, err_code, http_status, make_client,
+                     sha, wait_until)
 
 CLONE_NEWNET = 0x40000000
 PORT = 9500
@@ -122,7 +125,12 @@ class Node:
         env = dict(os.environ, BASALT_ROOT_USER=ACCESS_KEY, BASALT_ROOT_PASSWORD=SECRET_KEY)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
         if self.faketime:
+            # Only the wall clock moves: deadlines, leases and timed waits use CLOCK_MONOTONIC.
+            # libfaketime turns on its "monotonic fix" by itself on this glibc, which rewrites
+            # the timeouts of pthread_cond_timedwait() on CLOCK_MONOTONIC condition variables:
+            # the node's RPC calls then miss their deadlines even at +0s. Off.
             env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+            env["FAKETIME_FORCE_MONOTONIC_FIX"] = "0"
         with open(self.log_path, "ab") as log:
             log.write(f"\n===== start #{self.starts}: {' '.join(self.args())}\n".encode())
             log.flush()
@@ -389,6 +397,107 @@ def _chain_sigterm():
 
 
 _chain_sigterm()
+
+
+# ------------------------------------------------------------- checks shared by the tests
+
+
+def say(request, msg):
+    """A line on the terminal even when output is captured (timings asked for in the report)."""
+    tr = request.config.pluginmanager.get_plugin("terminalreporter")
+    cm = request.config.pluginmanager.get_plugin("capturemanager")
+    if tr is None or cm is None:
+        print(msg)
+        return
+    with cm.global_and_fixture_disabled():
+        tr.write_line(f"\n[{request.node.name}] {msg}")
+
+
+def listing(c, bucket, node):
+    """[(key, etag, size)] of the bucket through `node`, every page."""
+    out = []
+    pages = c.s3(node).get_paginator("list_objects_v2").paginate(Bucket=bucket, MaxKeys=17)
+    for page in pages:
+        out += [(o["Key"], o["ETag"], o["Size"]) for o in page.get("Contents", [])]
+    return out
+
+
+def wait_converged(request, c, timeout=120, what="partition healed"):
+    """After healing a partition (or a node's return): every node's health/cluster 200, then
+    `basalt admin heal --status` exit 0, within `timeout` s. Says how long it took."""
+    t0 = time.monotonic()
+    c.wait_health("cluster", range(1, c.nnodes + 1), 200, 60)
+    t_health = time.monotonic() - t0
+    last = {}
+
+    def healed():
+        r = c.admin(1, "heal", "--status")
+        last["out"] = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+        return r.returncode == 0
+
+    try:
+        wait_until(healed, timeout, interval=1, what="basalt admin heal --status exit 0")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\nlast heal --status output:\n{last.get('out')}") from None
+    took = time.monotonic() - t0
+    say(request, f"{what}: health/cluster 200 on every node after {t_health:.1f} s, "
+                 f"heal --status done after {took:.1f} s")
+    return took
+
+
+def check_state(c, bucket, expected, absent, nodes=None):
+    """Through every node (or those of `nodes`): in `bucket`, each key of `expected` ({key: sha}) reads back exactly,
+    each key of `absent` is 404, and the listings are identical and hold exactly the expected
+    keys."""
+    problems = []
+
+    def check_node(node):
+        s3 = c.s3(node)
+        bad = []
+        for key, digest in sorted(expected.items()):
+            try:
+                got = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                if sha(got) != digest:
+                    bad.append(f"node {node}: {key}: content {sha(got)[:12]} != {digest[:12]}")
+            except ClientError as e:
+                bad.append(f"node {node}: GET {key}: {http_status(e)} {err_code(e)}")
+        for key in sorted(absent):
+            try:
+                s3.head_object(Bucket=bucket, Key=key)
+                bad.append(f"node {node}: {key} exists but must not")
+            except ClientError as e:
+                if http_status(e) != 404:
+                    bad.append(f"node {node}: HEAD {key}: {http_status(e)} (want 404)")
+        return bad, listing(c, bucket, node)
+
+    nodes = list(nodes or range(1, c.nnodes + 1))
+    results = c.map(check_node, nodes)
+    lists = []
+    for node, (bad, lst) in zip(nodes, results):
+        problems += bad
+        keys = [k for k, _, _ in lst]
+        if keys != sorted(expected):
+            problems.append(f"node {node} lists {len(keys)} keys; extra "
+                            f"{sorted(set(keys) - set(expected))}, missing "
+                            f"{sorted(set(expected) - set(keys))}")
+        lists.append(lst)
+    for node, lst in zip(nodes[1:], lists[1:]):
+        if lst != lists[0]:
+            diff = sorted(set(lst) ^ set(lists[0]))[:10]
+            problems.append(f"node {node}'s listing differs from node {nodes[0]}'s: {diff}")
+    assert not problems, "not converged:\n" + "\n".join(problems[:40])
+
+
+def wait_sides(c, up, down, timeout=30):
+    """Waits until health/cluster is 200 on the nodes `up` and 503 on `down`."""
+    def sides():
+        got = {i: c.health(i) for i in range(1, c.nnodes + 1)}
+        if all(got[i] == 200 for i in up) and all(got[i] == 503 for i in down):
+            return got
+        raise AssertionError(f"health/cluster: {got}")
+
+    return wait_until(sides, timeout, interval=0.3,
+                      what=f"health/cluster 200 on {list(up)}, 503 on {list(down)}")
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
 from helpers import TIME_SCALE, err_code, http_status, rand_bytes, sha, wait_until
+from netns import check_state, say, wait_converged, wait_sides
 from netns import netcluster  # noqa: F401 - the fixture
 
 BUCKET = "partition"
@@ -29,17 +30,6 @@ MIB = 1024 * 1024
 # nothing asks for one after the objects parked during an outage are healed (see
 # test_heal_status_done_after_partition): scan often, so that the status settles.
 SCAN = ["--scan-every", "4s"]
-
-
-def say(request, msg):
-    """A line on the terminal even when output is captured (timings asked for in the report)."""
-    tr = request.config.pluginmanager.get_plugin("terminalreporter")
-    cm = request.config.pluginmanager.get_plugin("capturemanager")
-    if tr is None or cm is None:
-        print(msg)
-        return
-    with cm.global_and_fixture_disabled():
-        tr.write_line(f"\n[{request.node.name}] {msg}")
 
 
 def body_for(key, gen, size):
@@ -113,91 +103,6 @@ def seed(c, n):
         return key, sha(data)
 
     return dict(c.map(write, list(enumerate(sizes.items()))))
-
-
-def listing(c, node):
-    """[(key, etag, size)] of the bucket through `node`, every page."""
-    out = []
-    pages = c.s3(node).get_paginator("list_objects_v2").paginate(Bucket=BUCKET, MaxKeys=17)
-    for page in pages:
-        out += [(o["Key"], o["ETag"], o["Size"]) for o in page.get("Contents", [])]
-    return out
-
-
-def wait_converged(request, c, timeout=120):
-    """After healing the partition: every node's health/cluster 200, then `basalt admin heal
-    --status` exit 0. Returns the seconds it took."""
-    t0 = time.monotonic()
-    c.wait_health("cluster", range(1, c.nnodes + 1), 200, 60)
-    t_health = time.monotonic() - t0
-    last = {}
-
-    def healed():
-        r = c.admin(1, "heal", "--status")
-        last["out"] = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
-        return r.returncode == 0
-
-    try:
-        wait_until(healed, timeout, interval=1, what="basalt admin heal --status exit 0")
-    except AssertionError as e:
-        raise AssertionError(f"{e}\nlast heal --status output:\n{last.get('out')}") from None
-    took = time.monotonic() - t0
-    say(request, f"partition healed: health/cluster 200 on every node after {t_health:.1f} s, "
-                 f"heal --status done after {took:.1f} s")
-    return took
-
-
-def check_state(c, expected, absent):
-    """Through every node: each key of `expected` ({key: sha}) reads back exactly, each key of
-    `absent` is 404, and the listings are identical and hold exactly the expected keys."""
-    problems = []
-
-    def check_node(node):
-        s3 = c.s3(node)
-        bad = []
-        for key, digest in sorted(expected.items()):
-            try:
-                got = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
-                if sha(got) != digest:
-                    bad.append(f"node {node}: {key}: content {sha(got)[:12]} != {digest[:12]}")
-            except ClientError as e:
-                bad.append(f"node {node}: GET {key}: {http_status(e)} {err_code(e)}")
-        for key in sorted(absent):
-            try:
-                s3.head_object(Bucket=BUCKET, Key=key)
-                bad.append(f"node {node}: {key} exists but must not")
-            except ClientError as e:
-                if http_status(e) != 404:
-                    bad.append(f"node {node}: HEAD {key}: {http_status(e)} (want 404)")
-        return bad, listing(c, node)
-
-    results = c.map(check_node, range(1, c.nnodes + 1))
-    lists = []
-    for node, (bad, lst) in zip(range(1, c.nnodes + 1), results):
-        problems += bad
-        keys = [k for k, _, _ in lst]
-        if keys != sorted(expected):
-            problems.append(f"node {node} lists {len(keys)} keys; extra "
-                            f"{sorted(set(keys) - set(expected))}, missing "
-                            f"{sorted(set(expected) - set(keys))}")
-        lists.append(lst)
-    for node, lst in zip(range(2, c.nnodes + 1), lists[1:]):
-        if lst != lists[0]:
-            diff = sorted(set(lst) ^ set(lists[0]))[:10]
-            problems.append(f"node {node}'s listing differs from node 1's: {diff}")
-    assert not problems, "not converged:\n" + "\n".join(problems[:40])
-
-
-def wait_sides(c, up, down, timeout=30):
-    """Waits until health/cluster is 200 on the nodes `up` and 503 on `down`."""
-    def sides():
-        got = {i: c.health(i) for i in range(1, c.nnodes + 1)}
-        if all(got[i] == 200 for i in up) and all(got[i] == 503 for i in down):
-            return got
-        raise AssertionError(f"health/cluster: {got}")
-
-    return wait_until(sides, timeout, interval=0.3,
-                      what=f"health/cluster 200 on {list(up)}, 503 on {list(down)}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -332,7 +237,7 @@ def test_minority_partition(request, netcluster):  # noqa: F811 - the fixture
     live = {k: v for k, v in expected.items() if v is not None}
     absent = {k for k, v in expected.items() if v is None}
     absent |= {"m00", "m01", "m02", "m03", "m-big", "m-copy", "m-mp", pend_key}
-    check_state(c, live, absent)
+    check_state(c, BUCKET, live, absent)
 
     def other_state():
         buckets = sorted(b["Name"] for b in c.s3(2).list_buckets()["Buckets"])
@@ -350,7 +255,6 @@ def test_minority_partition(request, netcluster):  # noqa: F811 - the fixture
 # ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_split_brain_2_2(request, netcluster):  # noqa: F811 - the fixture
     c = netcluster(nnodes=4, ndrives=2, extra_args=SCAN).start()
     before = seed(c, 24)
@@ -387,7 +291,7 @@ def test_split_brain_2_2(request, netcluster):  # noqa: F811 - the fixture
 
     c.heal_partition()
     wait_converged(request, c, timeout=120)
-    check_state(c, before, {"s1", "s2", "s3", "s4"})
+    check_state(c, BUCKET, before, {"s1", "s2", "s3", "s4"})
     buckets = c.call(lambda: sorted(b["Name"] for b in c.s3(4).list_buckets()["Buckets"]))
     assert buckets == [BUCKET], f"buckets after the split: {buckets}"
 
@@ -448,7 +352,7 @@ def test_heal_status_done_after_partition(request, netcluster):  # noqa: F811 - 
         raise RuntimeError(f"still healing: {doc}")
 
     wait_until(nothing_left, 60, interval=0.5, what="queued, parked, offline 0 on every node")
-    check_state(c, digests, set())
+    check_state(c, BUCKET, digests, set())
     # nothing is left to heal: the status must say so within a few seconds
     last = {}
 
