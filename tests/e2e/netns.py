@@ -176,6 +176,14 @@ class Node:
                 out.append(rec)
         return out
 
+    def wait_started(self, since, timeout=60):
+        """Waits for the banner a node prints once started (in its log after byte `since`)."""
+        def banner():
+            if not self.alive():
+                raise AssertionError(f"node {self.i} exited ({self.proc.returncode})")
+            return "Basalt server\n" in self.log_text()[since:]
+        wait_until(banner, timeout, interval=0.2, what=f"node {self.i}'s start-up banner")
+
     def log_size(self):
         try:
             return self.log_path.stat().st_size

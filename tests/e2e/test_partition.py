@@ -361,7 +361,7 @@ def test_heal_status_done_after_partition(request, netcluster):  # noqa: F811 - 
         return rc == 0
 
     try:
-        wait_until(done, 30, interval=1, what="heal --status exit 0")
+        wait_until(done, 20, interval=1, what="heal --status exit 0")
     except AssertionError:
         stale = [(n["node"], n["done"], n["scanner"]["last_below_redundancy"],
                   n["scanner"]["cycles"]) for n in last["doc"].get("nodes", [])]
