@@ -20,8 +20,14 @@ talking to something else. `basalt admin` runs under `ip netns exec <p>-cl`.
 
 `partition(groups)` cuts the nodes into groups with blackhole routes between the groups (each
 side: `ip -n <ns> route add blackhole 10.R.0.J/32`); the client still reaches everyone.
-`heal_partition()` deletes those routes. `close()` (the fixture's finalizer, also atexit) kills
-the nodes and deletes every namespace it made, which also removes the veths.
+`heal_partition()` deletes those routes. `close()` (the fixture's finalizer, also atexit and
+SIGTERM) kills the nodes and deletes every namespace it made, which also removes the veths.
+
+A node's `faketime` (e.g. "+300s") runs it under faketime(1): its wall clock only.
+
+The `netcluster` fixture makes clusters and cleans up; check_state(), wait_converged(),
+wait_sides() and say() are checks and reports shared by test_partition.py and
+test_clock_skew.py.
 
 Everything here is bounded in time.
 """
@@ -116,7 +122,7 @@ class Node:
                     *self.cluster.urls()]
 
     def start(self):
-        """Starts the process (does not wait: see NetCluster.wait_live)."""
+        """Starts the process (does not wait: see NetCluster.wait_health, wait_started)."""
         if not Path(BIN).exists():
             raise AssertionError(f"server binary {BIN} not built (make build/basalt)")
         for d in self.drives:
@@ -144,7 +150,8 @@ class Node:
         return self.proc is not None and self.proc.poll() is None
 
     def kill(self):
-        """SIGKILL (the process group: `ip netns exec` and faketime exec the server)."""
+        """SIGKILL to the process group (`ip netns exec` execs faketime or the server; faketime
+        forks the server and waits)."""
         if self.proc is not None and self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -162,10 +169,19 @@ class Node:
         lines = self.log_text().splitlines()
         return "\n".join(lines[-n:]) if lines else "(no log)"
 
+    def log_from(self, since):
+        """The log from byte offset `since` (see log_size)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
     def log_events(self, event, since=0):
         """The JSON log lines of this node with "event": event (from byte offset `since`)."""
         out = []
-        for ln in self.log_text()[since:].splitlines():
+        for ln in self.log_from(since).splitlines():
             if f'"{event}"' not in ln:
                 continue
             try:
@@ -181,8 +197,14 @@ class Node:
         def banner():
             if not self.alive():
                 raise AssertionError(f"node {self.i} exited ({self.proc.returncode})")
-            return "Basalt server\n" in self.log_text()[since:]
+            return "Basalt server\n" in self.log_from(since)
         wait_until(banner, timeout, interval=0.2, what=f"node {self.i}'s start-up banner")
+
+    def sanitizer_reports(self):
+        """Lines of AddressSanitizer / UBSan / LeakSanitizer reports in the log."""
+        marks = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
+                 "WARNING: ThreadSanitizer")
+        return [ln for ln in self.log_text().splitlines() if any(m in ln for m in marks)]
 
     def log_size(self):
         try:
@@ -454,9 +476,9 @@ def wait_converged(request, c, timeout=120, what="partition healed"):
 
 
 def check_state(c, bucket, expected, absent, nodes=None):
-    """Through every node (or those of `nodes`): in `bucket`, each key of `expected` ({key: sha}) reads back exactly,
-    each key of `absent` is 404, and the listings are identical and hold exactly the expected
-    keys."""
+    """Through every node (or those of `nodes`): in `bucket`, each key of `expected`
+    ({key: sha}) reads back exactly, each key of `absent` is 404, and the listings are
+    identical and hold exactly the expected keys."""
     problems = []
 
     def check_node(node):
@@ -512,8 +534,8 @@ def wait_sides(c, up, down, timeout=30):
 def netcluster(request, tmp_path):
     """Factory: netcluster(nnodes=4, ndrives=2) -> a NetCluster with its network made (call
     .start()). Skips the test when namespaces cannot be made (not root). At teardown: prints
-    the tail of every node's log if the test failed, kills the nodes, deletes the namespaces
-    and checks that none is left."""
+    the tail of every node's log if the test failed, kills the nodes, deletes the namespaces,
+    and fails if one is left or a node's log holds a sanitizer report."""
     reason = netns_unavailable()
     if reason:
         pytest.skip(reason)
@@ -527,11 +549,13 @@ def netcluster(request, tmp_path):
 
     yield make
     rep = getattr(request.node, "rep_call", None)
-    left = []
+    left, san = [], []
     for c in made:
         if rep is not None and rep.failed:
             for n in c.nodes:
                 print(f"\n----- tail of {n.log_path} -----\n{n.log_tail(60)}")
         c.close()
         left += c.leftovers()
+        san += [f"node {n.i}: {ln}" for n in c.nodes for ln in n.sanitizer_reports()[:10]]
     assert not left, f"namespaces left behind: {left}"
+    assert not san, "sanitizer report in a node's log:\n" + "\n".join(san[:20])
