@@ -22,6 +22,7 @@ PKGS=(
   # tests and benchmarks
   python3 python3-pytest python3-boto3 python3-requests awscli s3cmd rclone
   wrk nginx-light curl procps psmisc e2fsprogs util-linux
+  iproute2 faketime
 )
 # Node.js and npm for the JavaScript clients: the machine's own when it has them (any origin);
 # Debian's packages otherwise.
