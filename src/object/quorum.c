@@ -178,27 +178,41 @@ pick_version(const struct eset *set, const struct obj_meta *metas, const int *rc
     return best;
 }
 
-/* The version to serve of what every drive answered (object__read_metas()'s result). */
+/*
+ * The version to serve of what every drive answered (object__read_metas()'s
+ * result). When none is readable: -ERR_QUORUM if one still could be, with
+ * the drives that did not answer (offline, an error, an unreadable record)
+ * holding more copies of it, or holding a committed version none of the
+ * others has (a commit reaches at least the smallest write quorum); else the
+ * key is absent (-ERR_KEY_NOT_FOUND): what copies there are can never be
+ * read (a delete or a write cut off half-way over a copy not healed yet),
+ * and the heal removes them (heal_dangling).
+ */
 static int
 read_result(struct eset *set, const char *bucket, struct obj_meta *metas, const int *rcs,
             bool *agree)
 {
-    unsigned j, found = 0, notfound = 0;
+    unsigned i, j, unknown = 0;
+    unsigned wq_min = object__write_quorum(set->n - set->n / 2, set->n / 2);
     int best = pick_version(set, metas, rcs, agree);
 
     if (best >= 0)
         return best;
-    for (j = 0; j < set->n; j++) {
-        if (rcs[j] >= 0)
-            found++;
-        else if (rcs[j] == -ERR_NOT_FOUND)
-            notfound++;
+    for (j = 0; j < set->n; j++)
+        unknown += rcs[j] < 0 && rcs[j] != -ERR_NOT_FOUND;
+    if (unknown >= wq_min) /* a version none of the others holds may be there */
+        return -ERR_QUORUM;
+    for (i = 0; i < set->n; i++) {
+        unsigned copies = 0;
+
+        if (rcs[i] < 0)
+            continue;
+        for (j = 0; j < set->n; j++)
+            copies += rcs[j] >= 0 && object__same_version(&metas[i], &metas[j]);
+        if (copies + unknown >= metas[i].k)
+            return -ERR_QUORUM;
     }
-    /* Not readable: absent if it could never reach read quorum, else too few drives. */
-    if (notfound > set->n - set->k || (found == 0 && notfound > 0 && notfound + found >= set->k))
-        return object__bucket_check(set->ol, bucket) < 0 ? -ERR_BUCKET_NOT_FOUND
-                                                         : -ERR_KEY_NOT_FOUND;
-    return -ERR_QUORUM;
+    return object__bucket_check(set->ol, bucket) < 0 ? -ERR_BUCKET_NOT_FOUND : -ERR_KEY_NOT_FOUND;
 }
 
 int

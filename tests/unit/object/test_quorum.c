@@ -188,3 +188,40 @@ TEST(object_request_context_reaches_the_drives)
     free(data);
     objlayer_close(ol);
 }
+
+/*
+ * A delete cut off half-way (its coordinator died after 4 of 8 drives) over
+ * a key whose newest version missed 2 drives: 2 copies of the new version, 2
+ * of the old one, 4 drives without. Neither can ever be read: the key is
+ * absent (not 503 for good), and the heal removes the leftovers.
+ */
+TEST(object_unreadable_leftovers_read_as_absent_and_are_healed_away)
+{
+    struct drive *drives[8];
+    struct objlayer *ol = NULL;
+    struct heal_report r = { 0 };
+    struct obj_meta m;
+    unsigned j, left = 0;
+
+    object_test_open_faulty(&ol, drives, 8);
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "b"));
+    ASSERT_OK(object_test_put(ol, "k", "one", 3, SLICE_NULL));
+    for (j = 2; j < 4; j++) /* the new version misses drives 2 and 3 */
+        drive_faulty_fail_after(drives[j], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_IO);
+    ASSERT_OK(object_test_put(ol, "k", "two", 3, SLICE_NULL));
+    for (j = 0; j < 8; j++) /* the delete that reached drives 0, 1, 4, 5 */
+        if (j < 2 || j == 4 || j == 5)
+            ASSERT_OK(drive_meta_delete(drives[j], "b", "k", NULL));
+    for (j = 2; j < 4; j++) /* kept failing until now: the heal queue could not write them */
+        drive_faulty_clear(drives[j]);
+    ASSERT_EQ(object_test_check_read(ol, "k", (const uint8_t *)"two", 3), -ERR_KEY_NOT_FOUND);
+    ASSERT_OK(objlayer_heal_object(ol, NULL, "b", "k", &r)); /* or the heal queue did it */
+    ASSERT_EQ(r.objects_failed, 0);
+    objmeta_init(&m);
+    for (j = 0; j < 8; j++)
+        left += drive_meta_read(drives[j], "b", "k", &m) == 0;
+    objmeta_release(&m);
+    ASSERT_EQ(left, 0);
+    ASSERT_EQ(object_test_check_read(ol, "k", (const uint8_t *)"two", 3), -ERR_KEY_NOT_FOUND);
+    objlayer_close(ol);
+}
