@@ -121,6 +121,23 @@ class Node(Server):
             LIVE_SERVERS.append(self)
         return self
 
+    def log_mark(self):
+        """The current length of the log (for log_since)."""
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_since(self, mark):
+        """(text written to the log since `mark`, the new mark)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(mark)
+                data = f.read()
+        except OSError:
+            return "", mark
+        return data.decode(errors="replace"), mark + len(data)
+
     def health(self, kind="ready", minio=False, query=None, timeout=HEALTH_TIMEOUT):
         """Status of GET /basalt/health/<kind> (or /minio/health/<kind>); 0 if no answer."""
         url = f"{self.endpoint}/{'minio' if minio else 'basalt'}/health/{kind}"
@@ -240,15 +257,17 @@ class Cluster:
     # ---- clients and health ----
 
     def client(self, n, **cfg):
-        """A boto3 client of node n (path style, no retries; cfg: botocore Config
-        overrides, e.g. read_timeout). Clients without cfg are cached."""
-        if cfg:
+        """A boto3 client of node n (path style, exactly one attempt per call:
+        helpers.make_client's max_attempts=1 still retries once; cfg: botocore
+        Config overrides, e.g. read_timeout). Clients without cfg are cached."""
+        cfg.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})
+        if len(cfg) > 1:
             return make_client(self.endpoint(n), helpers.ACCESS_KEY, helpers.SECRET_KEY, **cfg)
         with self._lock:
             c = self._clients.get(n)
             if c is None:
                 c = self._clients[n] = make_client(self.endpoint(n), helpers.ACCESS_KEY,
-                                                   helpers.SECRET_KEY)
+                                                   helpers.SECRET_KEY, **cfg)
             return c
 
     def health(self, n, kind="ready", minio=False, query=None):
@@ -275,6 +294,14 @@ class Cluster:
                 raise AssertionError(f"nodes {pending} did not answer health/{kind} {status} within "
                                      f"{timeout}s (last: {last})\n{self.tails()}")
             time.sleep(0.1)
+
+    def wait_all_seen(self, timeout=30):
+        """Waits until every node answers /basalt/health/cluster?maintenance=true
+        with 200: it sees enough of the others' drives online to let one node go
+        (with 4 nodes x 2 drives: every other drive). Nodes learn that a
+        restarted peer is back within a few seconds, not at once."""
+        self.wait_health(self.all(), kind="cluster", timeout=timeout,
+                         query={"maintenance": "true"})
 
     # ---- drives ----
 
@@ -437,3 +464,54 @@ class RpcSigner:
         h = {f"X-Basalt-Rpc-{n}": v for n, v in zip(RPC_HEADERS, vals)}
         h["X-Basalt-Rpc-Signature"] = hmac.new(self.key, canon, hashlib.sha256).hexdigest()
         return h
+
+
+# --------------------------------------------------------------------------
+# Small helpers of the cluster tests
+# --------------------------------------------------------------------------
+
+
+def list_keys(client, bucket, prefix=""):
+    """Every key of a bucket (ListObjectsV2, all pages)."""
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [o["Key"] for p in pages for o in p.get("Contents", [])]
+
+
+def s3_error(fn, **kw):
+    """The S3 error code of a call that must fail (the HTTP status for HEAD)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        fn(**kw)
+    except ClientError as e:
+        return helpers.err_code(e) or str(helpers.http_status(e))
+    raise AssertionError(f"{fn.__name__}({kw}) succeeded, an error was expected")
+
+
+def get_or_error(client, bucket, key):
+    """The object's bytes, or its S3 error code (a string)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as e:
+        return helpers.err_code(e) or str(helpers.http_status(e))
+
+
+def wait_heal_quiet(c, since, min_wait=5, quiet=2, timeout=60):
+    """Waits until no node has logged heal activity for `quiet` s, at least
+    `min_wait` s after `since` (time.monotonic() of the event healing follows:
+    the monitor looks for returning drives every 2 s). Bounded by `timeout`."""
+    deadline = time.monotonic() + timeout * TIME_SCALE
+    marks = {nd.n: nd.log_mark() for nd in c.nodes}
+    last_activity = time.monotonic()
+    while time.monotonic() < deadline:
+        for nd in c.nodes:
+            text, marks[nd.n] = nd.log_since(marks[nd.n])
+            if '"event":"heal' in text:
+                last_activity = time.monotonic()
+        now = time.monotonic()
+        if now - since >= min_wait * TIME_SCALE and now - last_activity >= quiet * TIME_SCALE:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"healing still busy after {timeout}s\n{c.tails()}")
