@@ -291,8 +291,8 @@ class Cluster:
             if not pending:
                 return
             if time.monotonic() > deadline:
-                raise AssertionError(f"nodes {pending} did not answer health/{kind} {status} within "
-                                     f"{timeout}s (last: {last})\n{self.tails()}")
+                raise AssertionError(f"nodes {pending} did not answer health/{kind} {status} "
+                                     f"within {timeout}s (last: {last})\n{self.tails()}")
             time.sleep(0.1)
 
     def wait_all_seen(self, timeout=30):
