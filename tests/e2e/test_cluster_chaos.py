@@ -13,18 +13,26 @@ Each key belongs to one client, so its operations are sequential. Every
 body names its key and version and carries the SHA-256 of its payload, so
 any read is checked for integrity on its own.
 
-E2E_CHAOS_SECONDS (default 30) sets how long the chaos lasts."""
+E2E_CHAOS_SECONDS (default 30) sets how long the chaos lasts.
+
+One known server bug is tolerated by the checks (and printed): a key left
+unreadable (503 on every node) by an interrupted delete; its deterministic
+reproduction is the strict xfail at the end."""
 
 import hashlib
 import os
 import random
 import threading
 import time
+import urllib.parse
 from collections import defaultdict
 
+import pytest
+import requests
 from botocore.exceptions import ClientError
 
-from cluster import cluster, list_keys, make_cluster, wait_heal_quiet  # noqa: F401 - fixtures
+from cluster import (RpcSigner, cluster, get_or_error, list_keys,  # noqa: F401 - fixtures
+                     make_cluster, wait_heal_quiet)
 from helpers import TIME_SCALE, rand_bytes
 
 CHAOS_SECONDS = float(os.environ.get("E2E_CHAOS_SECONDS", "30"))
@@ -59,11 +67,11 @@ class History:
     def record(self, key, kind, version, acked):
         with self.lock:
             self.ops[key].append((kind, version, acked))
-            self.counts[(kind, acked)] += 1
+            self.counts[f"{kind} {'acked' if acked else 'tried'}"] += 1
 
     def count(self, what):
         with self.lock:
-            self.counts[(what, True)] += 1
+            self.counts[what] += 1
 
     def allowed(self, key):
         """States the key may be in now: the last acknowledged one, or that of
@@ -122,11 +130,13 @@ def worker(c, bucket, w, keys, hist, stop, seed):
                 if got not in allowed:
                     hist.errors.append(f"read of {key} through node {n}: version {got}, "
                                        f"allowed {sorted(allowed, key=str)}")
-                hist.count("read")
+                hist.count("read ok")
         except AssertionError as e:  # a corrupt body
             hist.errors.append(f"read through node {n}: {e}")
-        except Exception:  # noqa: BLE001 - not acknowledged: may or may not have happened
-            hist.count("error")
+        except ClientError as e:  # not acknowledged: may or may not have happened
+            hist.count(f"error {e.response.get('Error', {}).get('Code')}")
+        except Exception as e:  # noqa: BLE001 - connection refused, reset, timeout
+            hist.count(f"error {type(e).__name__}")
 
 
 def compact(hist):
@@ -160,22 +170,41 @@ def stop_clients(stop, threads):
         assert not t.is_alive(), "a client thread is stuck (a request without an answer)"
 
 
+def interrupted_delete(hist, key):
+    """Whether an unacknowledged delete of `key` came after its last
+    acknowledged operation."""
+    ops = hist.ops[key]
+    last = max((i for i, op in enumerate(ops) if op[2]), default=-1)
+    return any(op[0] == "del" and not op[2] for op in ops[last + 1:])
+
+
 def verify(c, bucket, hist):
     """Every node reads every key in an allowed state, all nodes the same one,
-    and lists exactly the keys present."""
+    and lists exactly the keys present.
+
+    Known bug, tolerated here and printed (strict xfail:
+    test_interrupted_delete_over_a_stale_copy_is_resolved): a key whose
+    unacknowledged delete was interrupted over a copy not healed yet can be
+    left with no version on k drives and fewer than the delete quorum without
+    it: every node answers 503 SlowDown for it, forever."""
     compact(hist)
     bad = list(hist.errors)
-    present = set()
+    present, stuck = set(), []
     for key in sorted(hist.ops):
         allowed = hist.allowed(key)
         seen = {}
         for n in c.all():
             try:
                 seen[n] = read_state(c.client(n), bucket, key)
-            except (AssertionError, ClientError) as e:
+            except ClientError as e:
+                seen[n] = f"error: {e.response.get('Error', {}).get('Code')}"
+            except AssertionError as e:
                 seen[n] = f"error: {e}"
         if len(set(map(str, seen.values()))) != 1:
             bad.append(f"{key}: nodes disagree: {seen}")
+        elif seen[1] == "error: SlowDown" and interrupted_delete(hist, key):
+            stuck.append(key)
+            continue
         for n, got in seen.items():
             if got not in allowed:
                 bad.append(f"{key}: node {n} reads {got}, allowed {sorted(allowed, key=str)}; "
@@ -188,6 +217,9 @@ def verify(c, bucket, hist):
         if listed != present:
             bad.append(f"node {n} lists {sorted(listed ^ present)[:6]} wrongly "
                        f"(extra {len(listed - present)}, missing {len(present - listed)})")
+    if stuck:
+        print(f"KNOWN BUG: {len(stuck)} keys unreadable (503) after an interrupted delete: "
+              f"{stuck}")
     assert not bad, f"{len(bad)} violations:\n" + "\n".join(bad[:20])
 
 
@@ -212,8 +244,8 @@ def test_chaos_kill_and_restart_one_node_at_a_time(cluster):  # noqa: F811
         stop_clients(stop, threads)
     print(f"chaos: {len(rounds)} kills {rounds}, ops {dict(hist.counts)}")
     assert len(rounds) >= 3, rounds
-    assert hist.counts[("put", True)] >= 50, f"too few acknowledged writes: {dict(hist.counts)}"
-    assert hist.counts[("del", True)] >= 10, f"too few acknowledged deletes: {dict(hist.counts)}"
+    assert hist.counts["put acked"] >= 50, f"too few acknowledged writes: {dict(hist.counts)}"
+    assert hist.counts["del acked"] >= 10, f"too few acknowledged deletes: {dict(hist.counts)}"
     c.wait_all_seen()
     wait_heal_quiet(c, time.monotonic(), min_wait=3)
     verify(c, bucket, hist)
@@ -234,4 +266,37 @@ def test_all_nodes_killed_at_once_during_writes(cluster):  # noqa: F811
         c.wait_all_seen()
         verify(c, bucket, hist)
     print(f"all killed: ops {dict(hist.counts)}")
-    assert hist.counts[("put", True)] >= 50, f"too few acknowledged writes: {dict(hist.counts)}"
+    assert hist.counts["put acked"] >= 50, f"too few acknowledged writes: {dict(hist.counts)}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a delete interrupted after 4 of 8 drives (coordinator killed or quorum lost "
+    "mid-way), over a key whose newest version was written while a node was down and not "
+    "healed to it yet, leaves 2 copies of the new version, 2 stale copies of the old one and "
+    "4 drives without the key: no version has k=4 copies and 4 < delete quorum 5 not-found, "
+    "so GET answers 503 SlowDown on every node and the key is not listed, for good (heal "
+    "does not resolve it; only a new PUT or DELETE of the key does). Both versions are "
+    "unrecoverable (2 shards each): the key should read as deleted"))
+def test_interrupted_delete_over_a_stale_copy_is_resolved(cluster):  # noqa: F811
+    c = cluster
+    c.client(1).create_bucket(Bucket="stuck")
+    c.client(1).put_object(Bucket="stuck", Key="k", Body=b"v1" * 1000)  # 8 drives
+    c.kill(3)
+    c.client(2).put_object(Bucket="stuck", Key="k", Body=b"v2" * 1000)  # 6 drives: not node 3's
+    # what a DELETE whose coordinator died after 4 of its 8 drive calls leaves:
+    # the key removed from the drives of nodes 1 and 4 (signed as a node would)
+    s = RpcSigner()
+    for n in (1, 4):
+        for j in (1, 2):
+            q = "&".join(f"{a}={urllib.parse.quote(v, safe='')}" for a, v in (
+                ("d", str(c.drive_folder(n, j))), ("b", "stuck"), ("k", "k")))
+            r = requests.post(f"{c.endpoint(n)}/basalt/rpc/v1/drive/meta/delete?{q}",
+                              headers=s.headers("POST", "/basalt/rpc/v1/drive/meta/delete", q),
+                              timeout=10)
+            assert r.status_code == 200, (n, j, r.status_code, r.text)
+    c.start(3)
+    c.wait_all_seen()
+    wait_heal_quiet(c, time.monotonic(), min_wait=6)
+    for n in c.all():
+        assert get_or_error(c.client(n), "stuck", "k") == "NoSuchKey", n
+        assert list_keys(c.client(n), "stuck") == [], n
