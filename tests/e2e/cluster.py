@@ -84,6 +84,9 @@ class Node(Server):
         self.frozen = False
         self.env_extra = {}  # per-node environment overrides (e.g. other credentials)
         self.args_override = None  # per-node drive arguments (misconfiguration tests)
+        self.exit_expected = False  # a refusal to start is the point (not a crash)
+        self.crashes = []  # exits not caused by us, seen before a restart
+        self._noted = None  # the process whose exit note_exit() looked at
         root = cluster.root / f"n{n}"
         super().__init__(root, drives=[root / f"d{j}" for j in range(1, cluster.ndrives + 1)],
                          port=cluster.port, name=f"n{n}", extra_args=cluster.extra_args)
@@ -107,9 +110,8 @@ class Node(Server):
         if not Path(BIN).exists():
             raise AssertionError(f"server binary {BIN} not built (make build/basalt)")
         assert not self.alive(), f"node {self.n} is already running"
+        self.note_exit()
         self.starts += 1
-        for d in self.drives:
-            d.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             log.write(f"\n===== start #{self.starts}: {' '.join(self.args())}\n".encode())
             log.flush()
@@ -120,6 +122,17 @@ class Node(Server):
         if self not in LIVE_SERVERS:
             LIVE_SERVERS.append(self)
         return self
+
+    def note_exit(self):
+        """Records the previous process's exit if it was not ours (SIGKILL,
+        SIGTERM, a clean stop) nor an expected refusal."""
+        if self.proc is None or self.proc.poll() is None or self.proc is self._noted:
+            return
+        self._noted = self.proc
+        if not self.exit_expected and self.proc.returncode not in (0, -signal.SIGTERM,
+                                                                    -signal.SIGKILL):
+            self.crashes.append(f"exit status {self.proc.returncode}; log tail:\n"
+                                f"{self.log_tail(30)}")
 
     def log_mark(self):
         """The current length of the log (for log_since)."""
@@ -200,12 +213,28 @@ class Cluster:
 
     def start(self, *ns, timeout=START_TIMEOUT, wait="ready"):
         """Starts nodes `ns` (default: all) at once, then waits until each answers
-        /basalt/health/<wait> with 200 (wait=None: does not wait)."""
+        /basalt/health/<wait> with 200 (wait=None: does not wait). The first start
+        of all nodes moves to another port if one was taken meanwhile (the range
+        is shared with other test runs)."""
         ns = ns or tuple(self.all())
-        for n in ns:
-            self.node(n).spawn()
-        if wait:
-            self.wait_health(ns, kind=wait, timeout=timeout)
+        fresh = sorted(ns) == self.all() and all(nd.proc is None for nd in self.nodes)
+        for attempt in range(3 if fresh else 1):
+            for n in ns:
+                self.node(n).spawn()
+            try:
+                if wait:
+                    self.wait_health(ns, kind=wait, timeout=timeout)
+                return self
+            except AssertionError:
+                if not fresh or attempt == 2 or not any(
+                        "already in use" in nd.log_text() for nd in self.nodes):
+                    raise
+            self.kill(*ns)
+            self.port = free_cluster_port(self.nnodes)
+            for nd in self.nodes:
+                nd.port = self.port
+            with self._lock:
+                self._clients.clear()
         return self
 
     def kill(self, *ns):
@@ -214,6 +243,8 @@ class Cluster:
             nd = self.node(n)
             if nd.alive():
                 nd.proc.kill()
+            else:
+                nd.note_exit()  # it died before: a crash unless we caused it
         for n in ns:
             nd = self.node(n)
             if nd.proc is not None:
@@ -331,21 +362,20 @@ class Cluster:
             out.append(f"----- node {nd.n} ({state}) {nd.log_path} -----\n{nd.log_tail(lines)}")
         return "\n".join(out)
 
-    def crashed(self, expected_down=()):
-        """Nodes that exited without being asked to (a status other than ours)."""
+    def crashed(self):
+        """[(node, what)] of every exit not caused by the harness (a status other
+        than SIGKILL, SIGTERM or 0, unless the node's exit was expected)."""
         bad = []
         for nd in self.nodes:
-            if nd.proc is None or nd.n in expected_down:
-                continue
-            rc = nd.proc.poll()
-            if rc is not None and rc not in (0, -signal.SIGTERM, -signal.SIGKILL):
-                bad.append((nd.n, rc))
+            nd.note_exit()
+            bad += [(nd.n, what) for what in nd.crashes]
+            nd.crashes = []
         return bad
 
     def close(self):
         """Stops every node (SIGTERM, at once) and returns a list of problems:
         crashes, SIGTERMs not obeyed within 10 s, sanitizer reports."""
-        problems = [f"node {n} exited with status {rc}" for n, rc in self.crashed()]
+        problems = [f"node {n} crashed: {what}" for n, what in self.crashed()]
         self.stop(*[nd.n for nd in self.nodes if nd.alive()])
         for nd in self.nodes:
             if nd.term_timeouts:

@@ -40,7 +40,7 @@ def test_fresh_cluster_formatted_by_exactly_one_node(tmp_path):
             assert not back, f"round {r}: nodes {back} formatted drives back\n{c.tails()}"
         finally:
             c.kill(*c.all())
-            problems = [f"node {n} exited {rc}" for n, rc in c.crashed()]
+            problems = [f"node {n}: {what}" for n, what in c.crashed()]
             c.close()
         assert not problems, problems
 
@@ -88,8 +88,11 @@ def test_node_with_another_configuration_refuses_to_start(make_cluster, how):  #
     else:
         nd.args_override, named = misconfigured(c, how)
         words = ["layout"]
+    nd.exit_expected = True
     nd.spawn()
     rc, out = wait_exit(nd)
+    nd.note_exit()
+    nd.exit_expected = False
     assert rc not in (0, None) and rc > 0, f"{how}: exit status {rc}\n{out}"
     low = out.lower()
     for w in words:
