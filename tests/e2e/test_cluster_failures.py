@@ -419,7 +419,7 @@ def test_frozen_node_does_not_stall_the_others(cluster):  # noqa: F811
 # ----------------------------------------------------------------------------
 
 
-def wait_statuses(c, nodes, want, timeout=15):
+def wait_statuses(c, nodes, want, timeout=20):
     """Waits until every node of `nodes` answers {(kind, minio, maintenance): status}."""
     deadline = time.monotonic() + timeout * TIME_SCALE
     while True:
