@@ -693,25 +693,84 @@ bucket_heal_job(struct eset *set, unsigned j, void *arg)
     return rc;
 }
 
-/* Recreates a bucket on the drives that lack it, when a quorum holds it. */
-static void
-heal_bucket(struct objlayer *ol, const struct bucket_ent *b, struct heal_report *r)
+/* Drive j drops bucket b, and what it still holds, if it has it: 1 if it did, else 0 or the error.
+ */
+static int
+bucket_drop_job(struct eset *set, unsigned j, void *arg)
 {
-    unsigned s, j;
-    bool made = false;
+    const struct bucket_ent *b = arg;
+    int64_t created;
+    int rc = drive_bucket_stat(set->drives[j], b->name, &created);
 
-    r->buckets_scanned++;
-    if (object__bucket_stat(ol, b->name, NULL) < 0)
-        return;
+    if (rc == 0)
+        rc = drive_bucket_delete(set->drives[j], b->name, true) == 0 ? 1 : rc;
+    return rc == -ERR_NOT_FOUND ? 0 : rc;
+}
+
+static int
+bucket_stat_job(struct eset *set, unsigned j, void *arg)
+{
+    const struct bucket_ent *b = arg;
+    int64_t created;
+
+    return drive_bucket_stat(set->drives[j], b->name, &created);
+}
+
+/* Whether the drives that answer disagree about bucket b (some hold it, some not). */
+static bool
+bucket_disputed(struct objlayer *ol, const struct bucket_ent *b)
+{
+    unsigned s, have = 0, lack = 0;
+
     for (s = 0; s < ol->nsets; s++) {
         int rcs[OBJ_MAX_SET];
 
-        object__run_meta(&ol->sets[s], NULL, bucket_heal_job, (void *)b, rcs);
-        for (j = 0; j < ol->sets[s].n; j++)
-            made |= rcs[j] == 1;
+        object__run_meta(&ol->sets[s], NULL, bucket_stat_job, (void *)b, rcs);
+        have += object__count_rc(rcs, ol->sets[s].n, 0);
+        lack += object__count_rc(rcs, ol->sets[s].n, -ERR_NOT_FOUND);
     }
-    if (made)
+    return have && lack;
+}
+
+/*
+ * When the drives disagree about it, under the bucket's name lock (a make or
+ * delete of it in progress is not undone), from what the drives say then: recreates the bucket on
+ * the drives that lack it when a quorum holds it, or, when a quorum says it is gone (deleted while
+ * a drive was away), removes it and what is left in it from the drives that still hold it. System
+ * buckets are only made.
+ */
+static void
+heal_bucket(struct objlayer *ol, const struct bucket_ent *b, struct heal_report *r)
+{
+    struct lock_held *lock;
+    unsigned s, j;
+    bool changed = false, make;
+    int rc;
+
+    r->buckets_scanned++;
+    if (!bucket_disputed(ol, b) || object__lock(ol, b->name, NULL, &lock) < 0)
+        return;
+    rc = object__bucket_stat_drives(ol, b->name, NULL);
+    make = rc == 0;
+    if ((make || (rc == -ERR_BUCKET_NOT_FOUND && b->name[0] != '.')) &&
+        object__lock_check(lock) == 0) {
+        for (s = 0; s < ol->nsets; s++) {
+            int rcs[OBJ_MAX_SET];
+
+            object__run_meta(&ol->sets[s], NULL, make ? bucket_heal_job : bucket_drop_job,
+                             (void *)b, rcs);
+            for (j = 0; j < ol->sets[s].n; j++)
+                changed |= rcs[j] == 1;
+        }
+    }
+    object__unlock(lock);
+    if (changed)
         r->buckets_healed++;
+    if (changed && !make) {
+        object__bucket_changed(ol, b->name, true);
+        log_warn(&(struct log_ctx){ .bucket = b->name, .event = "bucket_dropped" },
+                 "removed a bucket deleted while some of its drives were away");
+    }
 }
 
 void
@@ -727,7 +786,8 @@ object__heal_buckets(struct objlayer *ol)
     free(names);
     if (r.buckets_healed)
         log_info(&(struct log_ctx){ .event = "buckets_healed" },
-                 "made %llu buckets on the drives that lacked them",
+                 "healed %llu buckets (made where a quorum holds them, removed where a "
+                 "quorum deleted them)",
                  (unsigned long long)r.buckets_healed);
 }
 

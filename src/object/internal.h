@@ -600,7 +600,11 @@ void object__heal_load(struct objlayer *ol);
  * its own disk remounted and taken back (2), or nothing to do (0).
  */
 int object__heal_drive(struct objlayer *ol, size_t pos);
-/* Makes every bucket a quorum holds on the drives that lack it (a pool just added). */
+/*
+ * Every bucket any drive holds, healed: made on the drives that lack it when
+ * a quorum holds it (a pool just added), removed from those that still hold
+ * it when a quorum says it was deleted (while they were away).
+ */
 void object__heal_buckets(struct objlayer *ol);
 void *object__heal_main(void *arg);
 void *object__monitor_main(void *arg);

@@ -291,12 +291,6 @@ def test_one_node_down_catches_up(cluster, down):  # noqa: F811
             "cu-main", "cu-new"], n
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a bucket deleted while a node was down stays on that node's drives after it is back "
-    "(heal of its objects fails BUCKET_NOT_FOUND and nothing removes the bucket): with two "
-    "other nodes down, HEAD of the deleted bucket through the returned node answers 503 "
-    "instead of 404 and PutObject into it 503 SlowDown instead of NoSuchBucket; the same "
-    "happens with every node up while the others have not yet seen a restarted node back"))
 def test_bucket_deleted_while_a_node_was_down_is_gone_from_it(cluster):  # noqa: F811
     c = cluster
     c.client(1).create_bucket(Bucket="del-while-down")
@@ -313,11 +307,6 @@ def test_bucket_deleted_while_a_node_was_down_is_gone_from_it(cluster):  # noqa:
                         Body=b"y") == "NoSuchBucket", n
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "heal items parked for an offline drive live only in the memory of the node that "
-    "coordinated the write (object/healq.c heal_waiting); if that node restarts before the "
-    "drive comes back, they are lost and nothing (no persisted queue, no scanner) heals the "
-    "returning node: with two other nodes down its objects read 503 SlowDown"))
 def test_catch_up_after_the_writing_node_restarted(cluster):  # noqa: F811
     c = cluster
     c.client(1).create_bucket(Bucket="lost-heal")

@@ -88,3 +88,31 @@ TEST(object_parked_heal_items_are_parked_once)
     ASSERT_EQ(st.parked, 2);
     objlayer_close(ol);
 }
+
+/*
+ * Buckets changed while a drive was away: one deleted (the drive kept it)
+ * is removed from it, one made is made on it; a heal of the
+ * buckets does both, and the layer's view follows.
+ */
+TEST(object_buckets_deleted_or_made_while_a_drive_was_away_are_healed)
+{
+    struct drive *drives[NDRIVES];
+    struct objlayer *ol = NULL;
+    int64_t created;
+
+    object_test_open_faulty(&ol, drives, NDRIVES);
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "gone"));
+    drive_faulty_fail_after(drives[3], DRIVE_FAULTY_OP_BUCKET | DRIVE_FAULTY_OP_META_DELETE, 1,
+                            -ERR_IO);
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "new"));
+    ASSERT_OK(objlayer_bucket_delete(ol, NULL, "gone"));
+    drive_faulty_clear(drives[3]);
+    ASSERT_OK(drive_bucket_stat(drives[3], "gone", &created)); /* the drive kept it */
+    ASSERT_EQ(drive_bucket_stat(drives[3], "new", &created), -ERR_NOT_FOUND);
+    object__heal_buckets(ol);
+    ASSERT_EQ(drive_bucket_stat(drives[3], "gone", &created), -ERR_NOT_FOUND);
+    ASSERT_OK(drive_bucket_stat(drives[3], "new", &created));
+    ASSERT_EQ(objlayer_bucket_stat(ol, NULL, "gone", NULL), -ERR_BUCKET_NOT_FOUND);
+    ASSERT_OK(objlayer_bucket_stat(ol, NULL, "new", NULL));
+    objlayer_close(ol);
+}
