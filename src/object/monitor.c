@@ -157,7 +157,7 @@ object__monitor_main(void *arg)
         if (changed)
             object__heal_enqueue(ol, NULL, NULL);
         if (recheck_remote(ol) || changed) {
-            object__heal_wake(ol); /* what was healed while a drive was away, again */
+            object__heal_wake(ol);    /* what was healed while a drive was away, again */
             object__heal_buckets(ol); /* buckets made or deleted meanwhile */
             /*
              * and a scan soon: the last cycle may have counted objects below
