@@ -368,7 +368,13 @@ object__bucket_stat_drives(struct objlayer *ol, const char *bucket, int64_t *cre
         pthread_mutex_unlock(&ol->bucket_mu);
         return 0;
     }
-    if (object__count_rc(rcs, set->n, -ERR_NOT_FOUND) > set->n - set->k)
+    /*
+     * A bucket is made on at least a write quorum of drives: when fewer than
+     * that may hold it (those that have it and those that did not answer), it
+     * was never made, or it was deleted while some drives were away.
+     */
+    if (object__count_rc(rcs, set->n, -ERR_NOT_FOUND) >
+        set->n - object__write_quorum(set->k, set->m))
         return -ERR_BUCKET_NOT_FOUND;
     return -ERR_QUORUM;
 }
