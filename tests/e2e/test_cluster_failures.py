@@ -13,6 +13,7 @@ nodes, writes and deletes 3):
 - health endpoints follow the number of nodes up.
 """
 
+import os
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -441,3 +442,62 @@ def test_health_follows_nodes_up(cluster):  # noqa: F811
     wait_statuses(c, [1, 2], health_table(200, 200, 503, 503))
     c.start(3, 4, wait="live")
     wait_statuses(c, [1, 2, 3, 4], health_table(200, 200, 200, 200))
+
+
+# ----------------------------------------------------------------------------
+# A drive wiped while the cluster runs
+# ----------------------------------------------------------------------------
+
+
+def heal_status(c, n):
+    """`basalt admin heal --status --json` through node n: (exit status, document)."""
+    import json
+    import subprocess
+
+    from helpers import ACCESS_KEY, BIN, SECRET_KEY
+    env = dict(os.environ, BASALT_ENDPOINT=c.endpoint(n), BASALT_ACCESS_KEY=ACCESS_KEY,
+               BASALT_SECRET_KEY=SECRET_KEY)
+    r = subprocess.run([BIN, "admin", "heal", "--status", "--json"], env=env,
+                       capture_output=True, timeout=60 * TIME_SCALE)
+    out = r.stdout.decode(errors="replace")
+    return r.returncode, json.loads(out[out.index("{"):out.rindex("}") + 1])
+
+
+def test_drive_wiped_while_running_is_healed_with_progress(cluster):  # noqa: F811
+    """A drive folder emptied under a running node: formatted back by its node,
+    healed, with `heal --status` showing the work and saying done only when
+    the drive holds its shards again (checked by reading with two other nodes
+    down, which needs the healed drive)."""
+    c = cluster
+    c.client(1).create_bucket(Bucket="wiped")
+    want = {}
+    for i in range(120):
+        data = body(f"w{i}", 1, sizes_cycle(i))
+        c.client(1 + i % 4).put_object(Bucket="wiped", Key=f"w{i}", Body=data)
+        want[f"w{i}"] = sha(data)
+    c.wipe_drive(2, 1)
+    c.wipe_drive(2, 2)  # both of node 2's drives: reads with nodes 3 and 4 down need them
+    # the wipe is noticed by node 2's drive monitor (a 2 s tick): the status says so
+    t0 = time.monotonic()
+    while True:
+        rc, doc = heal_status(c, 1)
+        if rc != 0:
+            break
+        assert time.monotonic() - t0 < 15 * TIME_SCALE, f"the wipe was never noticed: {doc}"
+        time.sleep(0.2)
+    seen_progress, done_doc = [], None
+    deadline = time.monotonic() + 120 * TIME_SCALE
+    while time.monotonic() < deadline:
+        rc, doc = heal_status(c, 1)
+        node2 = [x for x in doc["nodes"] if x.get("node", "").startswith("127.0.0.2:")]
+        if node2 and node2[0].get("heal", {}).get("objects_scanned"):
+            seen_progress.append(node2[0]["heal"]["objects_scanned"])
+        if rc == 0:
+            done_doc = doc
+            break
+        time.sleep(0.3)
+    assert done_doc is not None, f"heal --status not done after 120 s: {doc}"
+    assert (c.drive_folder(2, 1) / ".basalt" / "format.json").exists()
+    c.kill(3, 4)  # nodes 1 and 2: 4 drives, every object needs node 2's healed shards
+    assert_state(c, "wiped", want, [1, 2])
+    print(f"heal progress seen (objects scanned): {seen_progress[:5]}...{seen_progress[-3:]}")
