@@ -394,19 +394,28 @@ def test_idle_connections_do_not_block_others(server, s3, bucket):
 
 
 def test_oversized_headers(server, s3, bucket):
-    """Headers past the server's limit: a 4xx S3 error, the server lives on."""
+    """Headers past the server's limit (64 KiB): a 4xx S3 error, the server
+    lives on. Past libmicrohttpd's connection pool (96 KiB: its size is CPU on
+    every request, server/server.h) the answer is its own 431 instead, without
+    an S3 error document."""
     r = Signed(server).request("PUT", f"/{bucket}/bighdr", body=b"x",
-                               headers={"x-amz-meta-big": "v" * 200 * 1024})
+                               headers={"x-amz-meta-big": "v" * 70 * 1024})
     assert r.status_code in (400, 413, 431), r.status_code
+    assert server.alive()
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="bighdr")
+    # x-amz-request-id on every response of the S3 layer, this one too
+    assert r.headers.get("x-amz-request-id"), (r.status_code, r.headers, r.content[:200])
+    assert xml_error(r.content)["Code"] in ("RequestHeaderSectionTooLarge", "MetadataTooLarge",
+                                            "BadRequest", "InvalidRequest")
+    huge = Signed(server).request("PUT", f"/{bucket}/bighdr", body=b"x",
+                                  headers={"x-amz-meta-big": "v" * 200 * 1024})
+    assert huge.status_code == 431, huge.status_code
     assert server.alive()
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bucket, Key="bighdr")
     s3.put_object(Bucket=bucket, Key="ok", Body=b"fine")
     assert get_bytes(s3, bucket, "ok") == b"fine"
-    # x-amz-request-id on every response, this one too
-    assert r.headers.get("x-amz-request-id"), (r.status_code, r.headers, r.content[:200])
-    assert xml_error(r.content)["Code"] in ("RequestHeaderSectionTooLarge", "MetadataTooLarge",
-                                            "BadRequest", "InvalidRequest")
 
 
 def _rss_mib(pid):
