@@ -846,7 +846,14 @@ heal_job_run(struct work *w)
     par->inflight--;
     pthread_cond_broadcast(&par->cv);
     pthread_mutex_unlock(&par->mu);
-    free(job);
+}
+
+/* After heal_job_run, on the same worker (which reads `done` after `fn`: the job lives until here).
+ */
+static void
+heal_job_free(struct work *w)
+{
+    free(container_of(w, struct heal_job, w));
 }
 
 static int
@@ -859,6 +866,7 @@ heal_key_cb(void *arg, const struct obj_list_ent *e)
         return 1; /* the layer closes: a whole heal stops here (the scanner finds the rest) */
     job = xcalloc(1, sizeof(*job) + e->key.len + 1);
     job->w.fn = heal_job_run;
+    job->w.done = heal_job_free;
     job->par = par;
     job->ctx = reqctx_current();
     job->size = e->size;

@@ -846,16 +846,15 @@ drop_job(struct eset *set, unsigned j, void *arg)
  * heal (heal.c drop_older_pools).
  */
 static void
-drop_other_pools(struct commit_arg *a)
+drop_other_pools(struct obj_put *p, uint64_t others)
 {
-    struct obj_put *p = a->p;
     int rcs[OBJ_MAX_SET];
     unsigned q;
 
     for (q = 0; q < p->ol->npools; q++) {
         struct eset *set = object__pool_set(p->ol, q, p->bucket, p->key);
 
-        if (q == p->set->pool || !(a->other_pools & (1ull << q)))
+        if (q == p->set->pool || !(others & (1ull << q)))
             continue;
         object__run(set, NULL, drop_job, p, rcs);
         if (object__count_rc(rcs, set->n, 0) + object__count_rc(rcs, set->n, -ERR_NOT_FOUND) <
@@ -879,6 +878,7 @@ commit(struct obj_put *p)
     struct commit_arg *a;
     int rcs[OBJ_MAX_SET];
     unsigned j, ok = 0;
+    uint64_t others;
     int rc = object__lock(p->ol, p->bucket, p->key, &lock);
 
     if (rc < 0)
@@ -892,6 +892,7 @@ commit(struct obj_put *p)
         commit_arg_free(a);
         return rc;
     }
+    others = a->other_pools; /* `a` may belong to the commits in flight after commit_all() */
     detached = commit_all(a, mask, rcs);
     for (j = 0; j < p->set->n; j++) {
         if (rcs[j] >= 0)
@@ -917,8 +918,8 @@ commit(struct obj_put *p)
         object__run(p->set, mask, rollback_job, a, rcs);
         rc = -ERR_QUORUM;
     }
-    if (rc == 0 && a->other_pools)
-        drop_other_pools(a);
+    if (rc == 0 && others)
+        drop_other_pools(p, others);
     object__unlock(lock);
     /* Below quorum, the old version may have lost copies that could not be restored. */
     if (ok < p->set->n)
