@@ -101,6 +101,11 @@ struct lock_service *lock_service_local_new(void);
  *   refresh: -ERR_NOT_FOUND (the node no longer holds the grant), another
  *     -ERR_* (unknown);
  *   release: any -ERR_* (ignored).
+ *   release_many (optional, NULL: none): the releases of several locks
+ *     queued for `node`, in one call (they are sent in the background, so
+ *     under load they gather while the previous batch is in flight);
+ *     -ERR_NOT_IMPLEMENTED makes the service send them one by one instead
+ *     (a node of an older version); any other -ERR_* is ignored.
  * The server side of each call is the lock table of `node`
  * (lock_table_try(), _refresh(), _release()), with `owner_node` the calling
  * node as the RPC layer authenticated it. A transport may retry a call with
@@ -116,7 +121,10 @@ struct lock_transport {
     int (*release)(void *arg, unsigned node, const char *resource, const char *uid,
                    int64_t deadline_ns);
     void *arg;
+    int (*release_many)(void *arg, unsigned node, const char *const *resources,
+                        const char *const *uids, size_t n, int64_t deadline_ns);
 };
+#define LOCK_RELEASE_BATCH_MAX 256 /* releases in one release_many call at most */
 
 #define LOCK_MAX_NODES 1024
 #define LOCK_DEFAULT_LEASE_NS (30LL * 1000000000)       /* 30 s */

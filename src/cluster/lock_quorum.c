@@ -66,6 +66,23 @@
 enum nstate { N_PENDING, N_GRANTED, N_REFUSED, N_FAILED };
 enum call_kind { CALL_TRY, CALL_REFRESH, CALL_RELEASE };
 
+/* A release waiting to be sent in a batch (release_many). */
+struct rel_item {
+    struct list_node link;
+    char *resource;
+    char uid[2 * UID_BYTES + 1];
+};
+
+/* One node's releases to send: a flush job runs while any are queued. */
+struct rel_queue {
+    pthread_mutex_t mu; /* protects items and flushing */
+    struct list_node items;
+    bool flushing; /* `w` is queued or running */
+    struct work w; /* the flush job, on the node's call queue */
+    struct quorum_service *svc;
+    unsigned node;
+};
+
 struct quorum_service {
     struct lock_service base;
     struct lock_transport tr; /* read-only, as every field up to `mu` */
@@ -73,6 +90,7 @@ struct quorum_service {
     unsigned quorum[2]; /* by enum lock_mode */
     int64_t lease_ns, call_ns, interval_ns;
     struct workq **queues;    /* one per node */
+    struct rel_queue *relq;   /* one per node, when the transport has release_many */
     pthread_condattr_t cattr; /* CLOCK_MONOTONIC */
     pthread_mutex_t mu;       /* protects held, nheld, wake_ns, stopping */
     pthread_cond_t cv;        /* wakes the refresher */
@@ -186,6 +204,72 @@ call_submit(struct qlock *lk, unsigned node, enum call_kind kind, struct qround 
     workq_submit(lk->svc->queues[node], &c->w);
 }
 
+/*
+ * Sends every release queued for the node in batches of at most
+ * LOCK_RELEASE_BATCH_MAX, until none is left (releases queued meanwhile go
+ * in the next batch: under load they gather while a batch is in flight).
+ */
+static void
+rel_flush(struct work *w)
+{
+    struct rel_queue *q = container_of(w, struct rel_queue, w);
+    const struct lock_transport *tr = &q->svc->tr;
+    const char *res[LOCK_RELEASE_BATCH_MAX], *uids[LOCK_RELEASE_BATCH_MAX];
+    struct rel_item *items[LOCK_RELEASE_BATCH_MAX];
+
+    for (;;) {
+        struct list_node *ln;
+        int64_t deadline = clock_mono_ns() + q->svc->call_ns;
+        size_t n = 0, i;
+
+        pthread_mutex_lock(&q->mu);
+        while (n < LOCK_RELEASE_BATCH_MAX && (ln = list_pop(&q->items)) != NULL) {
+            items[n] = container_of(ln, struct rel_item, link);
+            res[n] = items[n]->resource;
+            uids[n] = items[n]->uid;
+            n++;
+        }
+        if (n == 0)
+            q->flushing = false;
+        pthread_mutex_unlock(&q->mu);
+        if (n == 0)
+            return;
+        if (tr->release_many(tr->arg, q->node, res, uids, n, deadline) == -ERR_NOT_IMPLEMENTED)
+            for (i = 0; i < n; i++) /* a node of an older version */
+                tr->release(tr->arg, q->node, res[i], uids[i], deadline);
+        for (i = 0; i < n; i++) {
+            free(items[i]->resource);
+            free(items[i]);
+        }
+    }
+}
+
+/* Releases `lk`'s grant on `node`, in the background (batched when the transport can). */
+static void
+release_send(struct qlock *lk, unsigned node)
+{
+    struct quorum_service *svc = lk->svc;
+    struct rel_queue *q;
+    struct rel_item *it;
+    bool submit;
+
+    if (!svc->relq) {
+        call_submit(lk, node, CALL_RELEASE, NULL, clock_mono_ns() + svc->call_ns);
+        return;
+    }
+    q = &svc->relq[node];
+    it = xcalloc(1, sizeof(*it));
+    it->resource = xstrdup(lk->resource);
+    memcpy(it->uid, lk->uid, sizeof(it->uid));
+    pthread_mutex_lock(&q->mu);
+    list_add_tail(&q->items, &it->link);
+    submit = !q->flushing;
+    q->flushing = true;
+    pthread_mutex_unlock(&q->mu);
+    if (submit)
+        workq_submit(svc->queues[node], &q->w);
+}
+
 /* Marks `lk` abandoned and releases every node that answered with a possible grant. */
 static void
 abandon_locked(struct qlock *lk)
@@ -196,7 +280,7 @@ abandon_locked(struct qlock *lk)
     lk->abandoned = true;
     for (i = 0; i < lk->svc->n; i++)
         if (lk->state[i] == N_GRANTED || lk->state[i] == N_FAILED)
-            call_submit(lk, i, CALL_RELEASE, NULL, clock_mono_ns() + lk->svc->call_ns);
+            release_send(lk, i);
 }
 
 static void
@@ -211,7 +295,7 @@ try_answered(struct qlock *lk, unsigned node, int rc)
     if (st == N_GRANTED)
         lk->granted++;
     if (lk->abandoned && st != N_REFUSED)
-        call_submit(lk, node, CALL_RELEASE, NULL, clock_mono_ns() + lk->svc->call_ns);
+        release_send(lk, node);
     pthread_cond_broadcast(&lk->cv);
     pthread_mutex_unlock(&lk->mu);
 }
@@ -532,6 +616,11 @@ quorum_free(struct lock_service *ls)
     for (i = 0; i < svc->n; i++)
         workq_free(svc->queues[i]);
     free(svc->queues);
+    for (i = 0; svc->relq && i < svc->n; i++) { /* every flush ran to an empty queue */
+        BUG_ON(!list_is_empty(&svc->relq[i].items));
+        pthread_mutex_destroy(&svc->relq[i].mu);
+    }
+    free(svc->relq);
     pthread_mutex_destroy(&svc->mu);
     pthread_cond_destroy(&svc->cv);
     pthread_condattr_destroy(&svc->cattr);
@@ -593,6 +682,18 @@ lock_service_quorum_new(const struct lock_quorum_config *cfg)
 
         snprintf(name, sizeof(name), "lock-%u", i);
         svc->queues[i] = workq_new(name, threads);
+    }
+    if (svc->tr.release_many) {
+        svc->relq = xcalloc(svc->n, sizeof(*svc->relq));
+        for (i = 0; i < svc->n; i++) {
+            struct rel_queue *q = &svc->relq[i];
+
+            pthread_mutex_init(&q->mu, NULL);
+            list_init(&q->items);
+            q->w.fn = rel_flush;
+            q->svc = svc;
+            q->node = i;
+        }
     }
     if (pthread_create(&svc->refresher, NULL, refresher_main, svc))
         die("cannot start the lock refresher thread");

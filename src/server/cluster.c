@@ -38,6 +38,7 @@
 #include "s3/s3.h"
 #include "storage/drive.h"
 #include "storage/drive_serve.h"
+#include "storage/wire.h"
 #include "util/clock.h"
 #include "util/err.h"
 
@@ -170,6 +171,44 @@ t_release(void *arg, unsigned node, const char *resource, const char *uid, int64
 }
 
 /*
+ * Several releases to one node in one call: POST /lock/release-many, the
+ * body (storage/wire.h) a u32 count and per release its resource and uid as
+ * wire bytes.
+ */
+static int
+t_release_many(void *arg, unsigned node, const char *const *res, const char *const *uids, size_t n,
+               int64_t deadline_ns)
+{
+    struct cluster *c = arg;
+    struct rpc_resp resp = RPC_RESP_INIT;
+    struct buf body = BUF_INIT;
+    struct rpc_call call = { .method = "POST", .path = "/lock/release-many" };
+    size_t i;
+    int rc;
+
+    if (node == c->self) {
+        for (i = 0; i < n; i++)
+            lock_table_release(c->table, res[i], uids[i]);
+        return 0;
+    }
+    wire_put_u32(&body, (uint32_t)n);
+    for (i = 0; i < n; i++) {
+        wire_put_bytes(&body, slice_cstr(res[i]));
+        wire_put_bytes(&body, slice_cstr(uids[i]));
+    }
+    call.body = buf_slice(&body);
+    call.deadline_ns = deadline_ns;
+    rc = rpc_call(c->peers[node], &call, &resp);
+    if (rc == 0 && resp.err)
+        rc = resp.err;
+    else if (rc == 0 && resp.status != 200)
+        rc = -ERR_IO;
+    rpc_resp_release(&resp);
+    buf_release(&body);
+    return rc;
+}
+
+/*
  * The calling node of a lock route, by index; -1 if it is not one of the
  * layout's. A call from a new boot of that node first drops every grant its
  * previous life held here.
@@ -266,6 +305,33 @@ h_lock_release(void *arg, struct rpc_req *r)
     res = lock_args(c, r, &uid, &node);
     if (res)
         reply_rc(r, lock_table_release(c->table, res, uid));
+}
+
+static void
+h_lock_release_many(void *arg, struct rpc_req *r)
+{
+    struct cluster *c = arg;
+    struct wire_reader wr;
+    uint32_t n, i;
+    int node = lock_caller(c, r);
+
+    wire_reader_init(&wr, slice_make(r->body.ptr, r->body.len));
+    n = wire_get_u32(&wr);
+    if (node < 0 || !wire_ok(&wr, false) || n > LOCK_RELEASE_BATCH_MAX) {
+        rpc_reply_error(r, -ERR_INVAL, NULL);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        struct slice res = wire_get_bytes(&wr), uid = wire_get_bytes(&wr);
+
+        if (!wire_ok(&wr, false) || memchr(res.ptr, 0, res.len) || memchr(uid.ptr, 0, uid.len))
+            break;
+        lock_table_release(c->table, arena_slicedup(r->arena, res), arena_slicedup(r->arena, uid));
+    }
+    if (i < n || !wire_ok(&wr, true))
+        rpc_reply_error(r, -ERR_INVAL, NULL); /* those before the bad one are released */
+    else
+        rpc_reply(r, 200, NULL);
 }
 
 /* ---- notifications ---- */
@@ -633,6 +699,7 @@ make_rpc(struct cluster *c, const struct cluster_config *cfg, struct buf *errmsg
     BUG_ON(rpc_server_route(c->srv, "POST", "/lock/try", h_lock_try, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/lock/refresh", h_lock_refresh, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/lock/release", h_lock_release, c) < 0);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/lock/release-many", h_lock_release_many, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/notify", h_notify, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/cluster/hello", h_hello, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/admin/status", h_admin, c) < 0);
@@ -669,7 +736,7 @@ cluster_new(const struct cluster_config *cfg, struct cluster **out, struct buf *
     c->table = lock_table_new(0);
     lq.n = c->n;
     lq.self = c->self;
-    lq.transport = (struct lock_transport){ t_try, t_refresh, t_release, c };
+    lq.transport = (struct lock_transport){ t_try, t_refresh, t_release, c, t_release_many };
     c->locks = lock_service_quorum_new(&lq);
     BUG_ON(!c->locks);
     open_local(c, cfg, errmsg);

@@ -9,6 +9,7 @@ The calls are made with cluster.RpcSigner, which signs as rpc_auth.h says
 (HKDF of the root credentials, HMAC over method, path, query and headers)."""
 
 import socket
+import struct
 import time
 import urllib.parse
 
@@ -16,7 +17,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from cluster import RpcSigner, rpc_key, shared_cluster  # noqa: F401 - fixture
+from cluster import RpcSigner, cluster, make_cluster, rpc_key, shared_cluster  # noqa: F401
 from helpers import err_code
 
 V1 = "/basalt/rpc/v1"
@@ -171,3 +172,39 @@ def test_garbage_bytes_on_the_rpc_path(c):
     r = requests.get(f"{c.endpoint(3)}{V1}/health", headers=s.headers("GET", V1 + "/health"),
                      timeout=10)
     assert r.status_code == 200 and r.json()["node"] == f"{host}:{port}", r.text
+
+
+def _wire_bytes(b):
+    return struct.pack("<I", len(b)) + b
+
+
+def test_release_many_bad_bodies_refused(cluster):  # noqa: F811
+    """POST /lock/release-many (batched lock releases): a truncated body, a
+    count over the limit or a NUL in a name is refused (400) and the node
+    goes on; a well-formed batch of locks it never granted answers 200. (A
+    cluster of its own: the calls, signed as node 1 with another boot id,
+    make node 3 drop node 1's grants.)"""
+    c = cluster
+    host1 = f"{c.node(1).host}:{c.port}"
+    s = RpcSigner(node=host1)
+    path = V1 + "/lock/release-many"
+    good = struct.pack("<I", 2) + _wire_bytes(b"o/x/never") + _wire_bytes(b"0" * 32) + \
+        _wire_bytes(b"b/x") + _wire_bytes(b"1" * 32)
+    bodies = {
+        "truncated": struct.pack("<I", 5) + _wire_bytes(b"o/x/y"),
+        "too many": struct.pack("<I", 100000),
+        "NUL in a name": struct.pack("<I", 1) + _wire_bytes(b"o/x\x00y") + _wire_bytes(b"u"),
+        "trailing bytes": good + b"junk",
+    }
+    for what, body in bodies.items():
+        r = post(c, 3, "/lock/release-many", "", headers=s.headers("POST", path, "", body=body),
+                 body=body)
+        assert r.status_code == 400, (what, r.status_code, r.text[:200])
+    r = post(c, 3, "/lock/release-many", "", headers=s.headers("POST", path, "", body=good),
+             body=good)
+    assert r.status_code == 200, (r.status_code, r.text[:200])
+    assert c.node(3).alive(), c.tails()
+    b = f"rel-many-{time.monotonic_ns() % 100000}"
+    c.client(3).create_bucket(Bucket=b)
+    c.client(3).put_object(Bucket=b, Key="k", Body=b"still works")
+    readable(c, b, "k", b"still works")

@@ -449,6 +449,9 @@ struct fclient {
     atomic_bool cut; /* this client can reach no node: it died, as far as they know */
     bool retry;      /* retry a try whose answer was lost, with the same uid */
     struct lock_service *ls;
+    atomic_uint batches; /* release_many calls (fclient_init_batched) */
+    atomic_uint batched; /* releases they carried */
+    bool old_version;    /* release_many answers -ERR_NOT_IMPLEMENTED */
 };
 
 static void
@@ -522,6 +525,25 @@ fake_release(void *arg, unsigned node, const char *resource, const char *uid, in
         return rc;
     rc = lock_table_release(fn->t, resource, uid);
     return atomic_load(&fn->mode) == F_DROP ? -ERR_TIMEOUT : rc;
+}
+
+static int
+fake_release_many(void *arg, unsigned node, const char *const *res, const char *const *uids,
+                  size_t n, int64_t deadline_ns)
+{
+    struct fclient *cl = arg;
+    size_t i;
+    int rc = fault(cl, node, deadline_ns);
+
+    if (rc)
+        return rc;
+    if (cl->old_version)
+        return -ERR_NOT_IMPLEMENTED;
+    atomic_fetch_add(&cl->batches, 1);
+    atomic_fetch_add(&cl->batched, (unsigned)n);
+    for (i = 0; i < n; i++)
+        lock_table_release(cl->c->nodes[node].t, res[i], uids[i]);
+    return 0;
 }
 
 static void
@@ -1001,5 +1023,93 @@ TEST(lock_quorum_single_node)
     lock_release(w);
     lock_service_free(a.ls);
     ASSERT_EQ(fcluster_count(&c), 0);
+    fcluster_release(&c);
+}
+
+/* A client whose transport sends releases in batches (release_many). */
+static void
+fclient_init_batched(struct fclient *cl, struct fcluster *c, unsigned owner, bool old_version)
+{
+    struct lock_quorum_config cfg = {
+        .n = c->n,
+        .self = owner,
+        .lease_ns = 10000 * MS,
+        .call_timeout_ns = 1000 * MS,
+        .threads_per_node = 2,
+        .transport = { fake_try, fake_refresh, fake_release, cl, fake_release_many },
+    };
+
+    memset(cl, 0, sizeof(*cl));
+    cl->c = c;
+    cl->owner = owner;
+    cl->old_version = old_version;
+    atomic_init(&cl->cut, false);
+    cl->ls = lock_service_quorum_new(&cfg);
+    BUG_ON(!cl->ls);
+}
+
+struct churn {
+    struct fclient *cl;
+    unsigned id;
+};
+
+static void *
+churn_main(void *arg)
+{
+    struct churn *ch = arg;
+    char res[32];
+    unsigned i;
+
+    for (i = 0; i < 100; i++) {
+        struct lock_held *h;
+
+        snprintf(res, sizeof(res), "o/b/k%u-%u", ch->id, i % 7);
+        if (lock_acquire(ch->cl->ls, res, LOCK_WRITE, in_ms(5000), &h) == 0)
+            lock_release(h);
+    }
+    return NULL;
+}
+
+/* 8 threads x 100 locks: every grant released, the releases gathered in fewer calls. */
+TEST(lock_quorum_releases_are_batched)
+{
+    struct fcluster c;
+    struct fclient a;
+    struct churn ch[8];
+    pthread_t t[8];
+    unsigned i;
+
+    fcluster_init(&c, 4);
+    fclient_init_batched(&a, &c, 0, false);
+    for (i = 0; i < 8; i++) {
+        ch[i] = (struct churn){ &a, i };
+        ASSERT_EQ(pthread_create(&t[i], NULL, churn_main, &ch[i]), 0);
+    }
+    for (i = 0; i < 8; i++)
+        ASSERT_EQ(pthread_join(t[i], NULL), 0);
+    ASSERT_EQ(fcluster_wait_count(&c, 0, 5000), 0);
+    ASSERT(atomic_load(&a.batched) >= 8 * 100 * 3); /* at least the 3 grants of each lock */
+    ASSERT(atomic_load(&a.batches) < atomic_load(&a.batched));
+    lock_service_free(a.ls);
+    fcluster_release(&c);
+}
+
+/* A node of an older version without release_many: the releases go one by one. */
+TEST(lock_quorum_release_batches_fall_back_one_by_one)
+{
+    struct fcluster c;
+    struct fclient a;
+    struct lock_held *h;
+    unsigned i;
+
+    fcluster_init(&c, 4);
+    fclient_init_batched(&a, &c, 0, true);
+    for (i = 0; i < 20; i++) {
+        ASSERT_OK(lock_acquire(a.ls, "o/b/k", LOCK_WRITE, in_ms(3000), &h));
+        lock_release(h);
+    }
+    ASSERT_EQ(fcluster_wait_count(&c, 0, 5000), 0);
+    ASSERT_EQ(atomic_load(&a.batches), 0);
+    lock_service_free(a.ls);
     fcluster_release(&c);
 }
