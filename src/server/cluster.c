@@ -3,7 +3,7 @@
  *
  * Routes this node serves to the others (besides the drives', storage/
  * drive_serve.c, and the RPC layer's own GET /health):
- *   POST /lock/try, /lock/refresh, /lock/release   this node's lock table
+ *   POST /lock/try, /lock/refresh, /lock/release, /lock/release-many   this node's lock table
  *   POST /notify?t=<topic>&n=<name>                 something changed elsewhere
  *   POST /cluster/hello                             layouts compared both ways
  *
