@@ -339,8 +339,8 @@ finish_drives(struct layout *l, struct buf *errmsg)
 
 /* ---- geometry ---- */
 
-static unsigned
-default_parity(unsigned set_size)
+unsigned
+layout_default_parity(unsigned set_size)
 {
     if (set_size <= 3)
         return 1;
@@ -415,7 +415,7 @@ choose_geometry(struct layout *l, const struct layout_opts *opts, struct buf *er
 
         pool->set_size = opts->set_size ? opts->set_size
                                         : choose_set_size(pool->ndrives, pool_node_count(l, pool));
-        pool->parity = opts->parity ? opts->parity : default_parity(pool->set_size);
+        pool->parity = opts->parity ? opts->parity : layout_default_parity(pool->set_size);
         rc = check_geometry(pool, p, errmsg);
         if (rc < 0)
             return rc;

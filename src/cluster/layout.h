@@ -104,6 +104,8 @@ size_t layout_pool_count(const struct layout *l);
 const struct endpoint *layout_pool_drives(const struct layout *l, size_t pool, size_t *n);
 unsigned layout_set_size(const struct layout *l, size_t pool);
 unsigned layout_parity(const struct layout *l, size_t pool);
+/* The default parity of a set of `set_size` drives (above): the one rule, object/ uses it too. */
+unsigned layout_default_parity(unsigned set_size);
 size_t layout_node_count(const struct layout *l);
 /* "HOST:PORT" of node `node` (< layout_node_count()), "local" in folder mode. */
 const char *layout_node_name(const struct layout *l, size_t node);

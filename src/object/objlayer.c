@@ -11,22 +11,11 @@
 
 #include <unistd.h>
 
+#include "cluster/layout.h"
 #include "obs/log.h"
 #include "object/internal.h"
 #include "util/enc.h"
 #include "util/md5.h"
-
-static unsigned
-default_parity(unsigned set_size)
-{
-    if (set_size <= 3)
-        return 1;
-    if (set_size <= 5)
-        return 2;
-    if (set_size <= 7)
-        return 3;
-    return 4;
-}
 
 static unsigned
 choose_set_size(size_t ndrives)
@@ -151,7 +140,7 @@ check_pool(const struct objlayer_pool *in, size_t p, size_t npools, struct obj_p
                  which, in->ndrives);
         return -ERR_INVAL;
     }
-    out->parity = in->parity ? in->parity : default_parity(out->set_size);
+    out->parity = in->parity ? in->parity : layout_default_parity(out->set_size);
     if (out->parity > out->set_size / 2) {
         buf_addf(errmsg, "%sparity %u is more than half the set size %u", which, out->parity,
                  out->set_size);
