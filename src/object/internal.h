@@ -394,9 +394,10 @@ unsigned object__count_rc(const int *rcs, unsigned n, int want);
 /*
  * The same for a GET or HEAD, asking first only as many drives (this node's,
  * then others') as a committed version or delete must show on: when they all
- * hold the same inline version, enough of them, the others are not asked
- * (their rcs[] say -ERR_OFFLINE; nothing is known to heal there); else the
- * others are asked too and the full rules apply. Two of a 4+4 set's 6 remote
+ * hold the same inline version, k copies of it, the others are not asked
+ * (their rcs[] say -ERR_OFFLINE; nothing is known to heal there); else (a
+ * miss too: a drive formatted back says "not found" to everything) the
+ * others are asked and the full rules apply. Two of a 4+4 set's 6 remote
  * reads for a small object, instead of 6.
  */
 int object__read_metas_fast(struct eset *set, const char *bucket, const char *key,

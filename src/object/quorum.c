@@ -271,7 +271,7 @@ object__read_metas_fast(struct eset *set, const char *bucket, const char *key,
 {
     struct meta_read_arg a = { bucket, key, metas };
     bool mask[OBJ_MAX_SET];
-    unsigned j, want = fast_reads(set->n), asked, agreed = 0, absent = 0;
+    unsigned j, want = fast_reads(set->n), asked, agreed = 0;
     int best;
 
     if (!object__set_has_remote(set) || want >= set->n ||
@@ -279,15 +279,16 @@ object__read_metas_fast(struct eset *set, const char *bucket, const char *key,
         return object__read_metas(set, bucket, key, metas, rcs, agree);
     object__run_meta(set, mask, meta_read_job, &a, rcs);
     best = pick_version(set, metas, rcs, agree);
-    for (j = 0; j < set->n; j++) {
+    for (j = 0; j < set->n; j++)
         agreed += mask[j] && rcs[j] >= 0 && agree[j];
-        absent += mask[j] && rcs[j] == -ERR_NOT_FOUND;
-    }
-    /* every drive asked says not found: no version was committed (it would be on one of them) */
-    if (absent == asked)
-        return object__bucket_check(set->ol, bucket) < 0 ? -ERR_BUCKET_NOT_FOUND
-                                                         : -ERR_KEY_NOT_FOUND;
-    /* every drive asked holds the same version, enough of them, and it is inline */
+    /*
+     * Every drive asked holds the same version, k copies of it, and it is
+     * inline: no newer version can exist (it would be on one of them), and
+     * losing copies (a wiped drive) makes no older one look newer. "Not
+     * found" from the drives asked is no such proof: a version that lost
+     * copies to a drive formatted back may be on k of the others, so a miss
+     * asks them all.
+     */
     if (best >= 0 && agreed == asked && agreed >= metas[best].k && metas[best].is_inline) {
         for (j = 0; j < set->n; j++)
             if (!mask[j])
