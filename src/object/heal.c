@@ -716,6 +716,25 @@ bucket_stat_job(struct eset *set, unsigned j, void *arg)
     return drive_bucket_stat(set->drives[j], b->name, &created);
 }
 
+/*
+ * Whether set `set` may drop bucket b: fewer than its k drives hold it even
+ * counting those that do not answer, so no object of it there can ever be
+ * read (an object needs k records, each on a drive that holds the bucket).
+ * Drives formatted back say "not found" too: the quorum's answer alone
+ * could drop a bucket whose objects are still on k drives.
+ */
+static bool
+bucket_droppable(struct eset *set, const struct bucket_ent *b)
+{
+    int rcs[OBJ_MAX_SET];
+    unsigned holders, unknown;
+
+    object__run_meta(set, NULL, bucket_stat_job, (void *)b, rcs);
+    holders = object__count_rc(rcs, set->n, 0);
+    unknown = set->n - holders - object__count_rc(rcs, set->n, -ERR_NOT_FOUND);
+    return holders + unknown < set->k;
+}
+
 /* Whether the drives that answer disagree about bucket b (some hold it, some not). */
 static bool
 bucket_disputed(struct objlayer *ol, const struct bucket_ent *b)
@@ -734,9 +753,11 @@ bucket_disputed(struct objlayer *ol, const struct bucket_ent *b)
 
 /*
  * When the drives disagree about it, under the bucket's name lock (a make or
- * delete of it in progress is not undone), from what the drives say then: recreates the bucket on
- * the drives that lack it when a quorum holds it, or, when a quorum says it is gone (deleted while
- * a drive was away), removes it and what is left in it from the drives that still hold it. System
+ * delete of it in progress is not undone), from what the drives say then:
+ * recreates the bucket on the drives that lack it when a quorum holds it,
+ * or, when a quorum says it is gone (deleted while a drive was away),
+ * removes it and what is left in it from the drives that still hold it, in
+ * each set where nothing of it could be read (bucket_droppable). System
  * buckets are only made.
  */
 static void
@@ -757,6 +778,8 @@ heal_bucket(struct objlayer *ol, const struct bucket_ent *b, struct heal_report 
         for (s = 0; s < ol->nsets; s++) {
             int rcs[OBJ_MAX_SET];
 
+            if (!make && !bucket_droppable(&ol->sets[s], b))
+                continue;
             object__run_meta(&ol->sets[s], NULL, make ? bucket_heal_job : bucket_drop_job,
                              (void *)b, rcs);
             for (j = 0; j < ol->sets[s].n; j++)

@@ -604,7 +604,8 @@ int object__heal_drive(struct objlayer *ol, size_t pos);
 /*
  * Every bucket any drive holds, healed: made on the drives that lack it when
  * a quorum holds it (a pool just added), removed from those that still hold
- * it when a quorum says it was deleted (while they were away).
+ * it when a quorum says it was deleted (while they were away), in each set
+ * where fewer than k drives may hold it (nothing of it readable there).
  */
 void object__heal_buckets(struct objlayer *ol);
 void *object__heal_main(void *arg);

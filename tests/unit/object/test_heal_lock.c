@@ -116,3 +116,28 @@ TEST(object_buckets_deleted_or_made_while_a_drive_was_away_are_healed)
     ASSERT_OK(objlayer_bucket_stat(ol, NULL, "new", NULL));
     objlayer_close(ol);
 }
+
+/*
+ * A bucket that a quorum of drives says is gone, but that three drives hold
+ * and an offline fourth may hold too: its objects may be on k drives once
+ * that drive is back, so the heal must not remove it (drives formatted back
+ * also say "not found").
+ */
+TEST(object_bucket_heal_never_drops_what_k_drives_may_hold)
+{
+    struct drive *drives[8];
+    struct objlayer *ol = NULL;
+    int64_t created;
+    unsigned j;
+
+    object_test_open_faulty(&ol, drives, 8);
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "b"));
+    ASSERT_OK(object_test_put(ol, "k", "data", 4, SLICE_NULL));
+    for (j = 0; j < 4; j++) /* drives 0-3 formatted back: no bucket, no records */
+        ASSERT_OK(drive_bucket_delete(drives[j], "b", true));
+    drive_faulty_go_offline(drives[4]);
+    object__heal_buckets(ol);
+    for (j = 5; j < 8; j++)
+        ASSERT_OK(drive_bucket_stat(drives[j], "b", &created));
+    objlayer_close(ol);
+}
