@@ -398,6 +398,7 @@ drop_older_pools(struct objlayer *ol, const char *bucket, const char *key, struc
     struct lock_held *lock = NULL;
     struct eset *where = NULL;
     uint64_t holders;
+    bool unsure = false;
     unsigned p, removed = 0;
     int rc, rcs[OBJ_MAX_SET];
 
@@ -406,7 +407,9 @@ drop_older_pools(struct objlayer *ol, const char *bucket, const char *key, struc
     objmeta_init(&newest);
     rc = object__lock(ol, bucket, key, &lock);
     if (rc == 0)
-        rc = object__pools_read(ol, bucket, key, -1, &newest, &where, &holders);
+        rc = object__pools_read(ol, bucket, key, -1, &newest, &where, &holders, &unsure);
+    if (rc == 0 && unsure)
+        rc = -ERR_QUORUM; /* a newer copy may be in the pool that cannot tell: later */
     if (rc == 0)
         rc = object__lock_check(lock);
     for (p = 0; rc == 0 && p < ol->npools; p++) {

@@ -302,10 +302,12 @@ struct eset *object__place(struct objlayer *ol, const char *bucket, const char *
  * skipped), a quorum read of each: 0, its record in `newest` (without inline
  * data; initialized by the caller) and its set in `*where`; or as
  * object__locate. `*holders` gets a bit per pool where a drive has a record
- * of the key, readable or not.
+ * of the key, readable or not; `*any_unsure` (may be NULL) whether a pool
+ * could not tell (below read quorum), even when another had a version.
  */
 int object__pools_read(struct objlayer *ol, const char *bucket, const char *key, int skip_pool,
-                       struct obj_meta *newest, struct eset **where, uint64_t *holders);
+                       struct obj_meta *newest, struct eset **where, uint64_t *holders,
+                       bool *any_unsure);
 /* Each pool's free space from its online drives (the monitor, every tick; and at open). */
 void object__pools_refresh(struct objlayer *ol);
 /* A stable 64-bit hash of bucket/key, also used for the shard rotation. */

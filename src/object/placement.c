@@ -79,7 +79,8 @@ meta_newer(const struct obj_meta *a, const struct obj_meta *b)
 
 int
 object__pools_read(struct objlayer *ol, const char *bucket, const char *key, int skip_pool,
-                   struct obj_meta *newest, struct eset **where, uint64_t *holders)
+                   struct obj_meta *newest, struct eset **where, uint64_t *holders,
+                   bool *any_unsure)
 {
     struct obj_meta metas[OBJ_MAX_SET];
     bool agree[OBJ_MAX_SET], found = false, unsure = false, no_bucket = false;
@@ -109,6 +110,8 @@ object__pools_read(struct objlayer *ol, const char *bucket, const char *key, int
         for (j = 0; j < set->n; j++)
             objmeta_release(&metas[j]);
     }
+    if (any_unsure)
+        *any_unsure = unsure;
     if (found)
         return 0;
     return unsure ? -ERR_QUORUM : no_bucket ? -ERR_BUCKET_NOT_FOUND : -ERR_KEY_NOT_FOUND;
@@ -125,7 +128,7 @@ object__locate(struct objlayer *ol, const char *bucket, const char *key, struct 
     if (!object__roams(ol, bucket))
         return 0;
     objmeta_init(&newest);
-    rc = object__pools_read(ol, bucket, key, -1, &newest, out, &holders);
+    rc = object__pools_read(ol, bucket, key, -1, &newest, out, &holders, NULL);
     objmeta_release(&newest);
     return rc;
 }

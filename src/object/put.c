@@ -791,7 +791,7 @@ read_prev(struct commit_arg *a)
 {
     struct obj_put *p = a->p;
     int rcs[OBJ_MAX_SET], best, other = -ERR_KEY_NOT_FOUND, rc = 0;
-    bool agree[OBJ_MAX_SET];
+    bool agree[OBJ_MAX_SET], unsure = false;
     int64_t t = clock_now_ns();
     const struct obj_meta *cur = NULL;
     struct obj_meta newest;
@@ -805,7 +805,7 @@ read_prev(struct commit_arg *a)
     /* several pools: a version of the key in another one (racing creates, a drive away) */
     if (object__roams(p->ol, p->bucket) && strcmp(p->bucket, OBJ_MP_BUCKET) != 0)
         other = object__pools_read(p->ol, p->bucket, p->key, (int)p->set->pool, &newest, &where,
-                                   &a->other_pools);
+                                   &a->other_pools, &unsure);
     if (other == 0 && (!cur || newest.mtime_ns > cur->mtime_ns))
         cur = &newest;
     if (other == 0 && newest.mtime_ns >= t)
@@ -820,6 +820,12 @@ read_prev(struct commit_arg *a)
             rc = best == -ERR_KEY_NOT_FOUND || best == -ERR_NOT_FOUND ? -ERR_QUORUM : best;
     }
     objmeta_release(&newest);
+    /*
+     * Another pool that cannot tell may hold a newer version (a clock ahead):
+     * this one could then never be read, though acknowledged. Refused.
+     */
+    if (rc == 0 && unsure)
+        rc = -ERR_QUORUM;
     for (j = 0; j < p->set->n; j++) {
         a->had_prev[j] = rcs[j] >= 0;
         if (a->had_prev[j] && a->prev[j].mtime_ns >= t)

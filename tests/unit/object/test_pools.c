@@ -372,3 +372,28 @@ TEST(object_pools_a_pool_added_later)
     buf_release(&err);
     free(data);
 }
+
+/*
+ * Another pool that cannot tell (its set for the key below read quorum) may
+ * hold a newer version of the key: a write elsewhere is refused, not
+ * acknowledged and then hidden by it; once the pool answers, it goes through.
+ */
+TEST(object_pools_write_refused_while_another_pool_cannot_tell)
+{
+    struct drive *drives[2 * PER_POOL];
+    struct objlayer *ol = NULL;
+    unsigned j;
+
+    open_pools(&ol, drives, 2);
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "b"));
+    for (j = 1; j < PER_POOL; j++) /* pool 1: 1 drive of 4 answers (read quorum is 2) */
+        drive_faulty_fail_after(drives[PER_POOL + j], DRIVE_FAULTY_OP_META_READ, 1, -ERR_IO);
+    ASSERT_EQ(put_into(ol, object__pool_set(ol, 0, "b", "k"), "k", (const uint8_t *)"x", 1, NULL),
+              -ERR_QUORUM);
+    ASSERT_EQ(pools_holding(drives, 2, "k"), 0);
+    for (j = 1; j < PER_POOL; j++)
+        drive_faulty_clear(drives[PER_POOL + j]);
+    ASSERT_OK(put_into(ol, object__pool_set(ol, 0, "b", "k"), "k", (const uint8_t *)"x", 1, NULL));
+    ASSERT_EQ(pools_holding(drives, 2, "k"), 1);
+    objlayer_close(ol);
+}
