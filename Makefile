@@ -3,7 +3,7 @@
 #   make RELEASE=1    -O2 -g, debug logs compiled out
 #   make DEVELOPER=1  extra warnings as errors (CI)
 #   make SANITIZER=address|undefined|thread
-#   make run | test | test-unit | test-e2e | bench | bench-cluster | bench-md5 | fuzz | format | check-format | check-layers
+#   make run | test | test-unit | test-e2e | test-s3 | bench | bench-cluster | bench-md5 | fuzz | format | check-format | check-layers
 # Build output goes to build/ (build-release/ with RELEASE=1, build-$(SANITIZER)/ for sanitizers).
 
 PKGS      := libmicrohttpd libisal libxxhash sqlite3 libcrypto libcurl expat jansson
@@ -49,7 +49,7 @@ $(UNIT_OBJS): CFLAGS += -Itests/unit
 BIN       := $(BUILD)/basalt
 UNIT      := $(BUILD)/unit
 
-.PHONY: all deps run cluster cluster-stop test test-asan test-unit test-e2e bench bench-cluster bench-md5 fuzz format check-format check-layers clean
+.PHONY: all deps run cluster cluster-stop test test-asan test-unit test-e2e test-s3 bench bench-cluster bench-md5 fuzz format check-format check-layers clean
 all: $(BIN)
 
 deps:
@@ -83,14 +83,15 @@ cluster: deps
 cluster-stop:
 	@scripts/dev-cluster.sh stop
 
-# Everything CI runs: layering, the unit tests and the e2e suite on the debug
-# build, then both again under AddressSanitizer + UBSan (slow e2e tests skipped
-# there). Each runner ends with its own summary line.
+# Everything CI runs: layering, the unit tests, the e2e suite and Ceph's s3-tests
+# on the debug build, then unit and e2e again under AddressSanitizer + UBSan (slow
+# e2e tests skipped there). Each runner ends with its own summary line.
 test: deps
 	@$(MAKE) --no-print-directory check-layers
 	@$(MAKE) --no-print-directory check-format
 	@$(MAKE) --no-print-directory -j2 DEVELOPER=1 all build/unit
 	@$(MAKE) --no-print-directory test-unit test-e2e
+	@$(MAKE) --no-print-directory test-s3
 	@$(MAKE) --no-print-directory test-asan
 
 test-asan:
@@ -106,6 +107,11 @@ test-unit: $(UNIT)
 
 test-e2e: $(BIN)
 	BASALT_BIN=$(abspath $(BIN)) $(PY) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+# Ceph's s3-tests (../shared/s3-tests) against a fresh server, compared with
+# tests/s3-tests/expected-pass.txt: a listed test that does not pass fails (issue 15).
+test-s3: $(BIN)
+	tests/s3-tests/run.sh $(abspath $(BIN))
 
 bench: deps
 	@$(MAKE) --no-print-directory -j2 RELEASE=1 all

@@ -23,6 +23,10 @@ PKGS=(
   python3 python3-pytest python3-boto3 python3-requests awscli s3cmd rclone
   wrk nginx-light curl procps psmisc e2fsprogs util-linux
   iproute2 faketime
+  # Ceph's s3-tests (tests/s3-tests, ../shared/s3-tests): the suite's Python modules
+  python3-botocore python3-munch python3-isodate python3-gevent python3-lxml python3-tz
+  python3-httplib2 python3-yaml python3-dateutil python3-six python3-pytest-timeout
+  python3-pytest-xdist
 )
 # Node.js and npm for the JavaScript clients: the machine's own when it has them (any origin);
 # Debian's packages otherwise.
@@ -51,6 +55,18 @@ else
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "install-deps: done"
+fi
+
+# Ceph's s3-tests need a newer botocore than Debian 12's (1.29 rejects parameters the suite
+# uses): ../shared/s3-tests/setup.sh unpacks Debian 13's into /var/cache/basalt-s3tests once.
+S3T_SETUP="$ROOT/../shared/s3-tests/setup.sh"
+if [ -x "$S3T_SETUP" ] && [ ! -f /var/cache/basalt-s3tests/boto-trixie/usr/lib/python3/dist-packages/botocore/__init__.py ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: the s3-tests' newer botocore is missing: run $S3T_SETUP as root" >&2
+    exit 1
+  fi
+  echo "install-deps: $S3T_SETUP (boto3/botocore for Ceph's s3-tests)"
+  "$S3T_SETUP" >/dev/null
 fi
 
 # JavaScript clients: npm ci into tests/clients/js when node_modules is missing or was installed
