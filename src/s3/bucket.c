@@ -13,6 +13,7 @@
 #include "s3/internal.h"
 #include "s3/xml.h"
 #include "util/clock.h"
+#include "util/enc.h"
 #include "util/err.h"
 
 static int
@@ -30,15 +31,87 @@ add_owner(struct buf *x, const struct s3 *s)
     xml_close(x, "Owner");
 }
 
+/*
+ * ListBuckets' paging (S3, 2024): max-buckets (1 to 10,000), prefix,
+ * continuation-token and bucket-region. With any of them the answer is a page
+ * of at most max-buckets (default 10,000), and ContinuationToken names where
+ * the next page starts when more buckets match; without them, every bucket.
+ * The token is the base64 of the last name returned. An empty token or prefix
+ * is none. Prefix is echoed when one was given.
+ */
+#define S3_MAX_BUCKETS_PAGE 10000
+
+struct list_buckets_req {
+    struct slice prefix, after;
+    bool has_prefix, other_region;
+    size_t max;
+};
+
+static int
+parse_list_buckets(struct s3_call *call, struct list_buckets_req *lb)
+{
+    const struct http_req *req = call->req;
+    struct slice v;
+    struct buf tok = BUF_INIT;
+    uint64_t n;
+    bool paged = false;
+
+    lb->max = SIZE_MAX;
+    if (http_req_param(req, "max-buckets", &v)) {
+        if (parse_u64(v, &n) < 0 || n < 1 || n > S3_MAX_BUCKETS_PAGE)
+            return -ERR_INVALID_ARGUMENT;
+        lb->max = (size_t)n;
+        paged = true;
+    }
+    if (http_req_param(req, "prefix", &lb->prefix) && lb->prefix.len) {
+        lb->has_prefix = true;
+        paged = true;
+    }
+    if (http_req_param(req, "bucket-region", &v)) {
+        /* every bucket is in the server's region */
+        lb->other_region = v.len && !slice_eq_cstr(v, call->s3->region);
+        paged = true;
+    }
+    if (http_req_param(req, "continuation-token", &v)) {
+        paged = true;
+        if (v.len) {
+            if (base64_decode(&tok, v) < 0 || tok.len == 0 || tok.len > 63) {
+                buf_release(&tok);
+                return -ERR_INVALID_ARGUMENT;
+            }
+            lb->after = slice_make(arena_slicedup(req->arena, buf_slice(&tok)), tok.len);
+            buf_release(&tok);
+        }
+    }
+    if (paged && lb->max == SIZE_MAX)
+        lb->max = S3_MAX_BUCKETS_PAGE;
+    return 0;
+}
+
+static bool
+bucket_matches(const struct list_buckets_req *lb, const char *name)
+{
+    struct slice s = slice_cstr(name);
+
+    if (lb->other_region || !slice_starts_with(s, lb->prefix))
+        return false;
+    return lb->after.len == 0 || slice_cmp(s, lb->after) > 0;
+}
+
 void
 s3__list_buckets(struct s3_call *call)
 {
+    struct list_buckets_req lb = { 0 };
     struct obj_bucket *ents = NULL;
     struct buf x = BUF_INIT, date = BUF_INIT;
-    size_t n = 0, i;
+    const char *last = NULL;
+    size_t n = 0, i, shown = 0;
+    bool more = false;
     int rc;
 
-    rc = objlayer_bucket_list(call->s3->ol, &call->ctx, &ents, &n);
+    rc = parse_list_buckets(call, &lb);
+    if (rc == 0)
+        rc = objlayer_bucket_list(call->s3->ol, &call->ctx, &ents, &n);
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
         return;
@@ -48,14 +121,29 @@ s3__list_buckets(struct s3_call *call)
     add_owner(&x, call->s3);
     xml_open(&x, "Buckets");
     for (i = 0; i < n; i++) {
+        if (!bucket_matches(&lb, ents[i].name))
+            continue;
+        if (shown == lb.max) {
+            more = true;
+            break;
+        }
         xml_open(&x, "Bucket");
         xml_elem_str(&x, "Name", ents[i].name);
         buf_clear(&date);
         clock_fmt_iso8601(&date, ents[i].created_ns);
         xml_elem_str(&x, "CreationDate", date.ptr);
         xml_close(&x, "Bucket");
+        last = ents[i].name;
+        shown++;
     }
     xml_close(&x, "Buckets");
+    if (more) {
+        buf_clear(&date);
+        base64_encode(&date, last, strlen(last));
+        xml_elem(&x, "ContinuationToken", buf_slice(&date));
+    }
+    if (lb.has_prefix)
+        xml_elem(&x, "Prefix", lb.prefix);
     xml_close(&x, "ListAllMyBucketsResult");
     s3__send_xml(call, &x);
     buf_release(&x);
@@ -94,6 +182,14 @@ create_done(struct s3_call *call, int rc, struct slice body)
         rc = objlayer_bucket_make(call->s3->ol, &call->ctx, call->bucket);
     if (rc == -ERR_EXISTS)
         rc = -ERR_BUCKET_EXISTS;
+    /*
+     * S3's legacy rule: in us-east-1, creating a bucket you already own
+     * answers 200 and leaves it as it is (its objects and configuration; S3
+     * resets its ACL, and a Basalt bucket's ACL is always private); in every
+     * other region it is 409 BucketAlreadyOwnedByYou.
+     */
+    if (rc == -ERR_BUCKET_EXISTS && strcmp(call->s3->region, "us-east-1") == 0)
+        rc = 0;
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
     } else {

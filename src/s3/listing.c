@@ -198,7 +198,8 @@ parse_list_req(struct s3_call *call, struct list_req *lr, struct s3_list_params 
     }
     lr->fetch_owner = http_req_param(req, "fetch-owner", &v) && slice_eq_cstr(v, "true");
     http_req_param(req, "prefix", &lr->prefix);
-    lr->has_delimiter = http_req_param(req, "delimiter", &lr->delimiter);
+    /* S3 takes an empty delimiter as none, and does not echo it */
+    lr->has_delimiter = http_req_param(req, "delimiter", &lr->delimiter) && lr->delimiter.len;
     http_req_param(req, "marker", &lr->marker);
     lr->has_start_after = http_req_param(req, "start-after", &lr->start_after);
     lr->has_token = http_req_param(req, "continuation-token", &lr->token);
@@ -209,8 +210,9 @@ parse_list_req(struct s3_call *call, struct list_req *lr, struct s3_list_params 
     p->delimiter = lr->delimiter;
     p->max_keys = lr->max_keys;
     p->after = lr->v2 ? lr->start_after : lr->marker;
-    if (lr->v2 && lr->has_token) {
-        if (lr->token.len == 0 || base64_decode(&tok, lr->token) < 0) {
+    /* an empty continuation-token is no token (it is still echoed, empty) */
+    if (lr->v2 && lr->has_token && lr->token.len) {
+        if (base64_decode(&tok, lr->token) < 0) {
             buf_release(&tok);
             return -ERR_INVALID_ARGUMENT;
         }
@@ -218,6 +220,22 @@ parse_list_req(struct s3_call *call, struct list_req *lr, struct s3_list_params 
         buf_release(&tok);
     }
     return 0;
+}
+
+/* Whether `s` can stand in an XML 1.0 document: valid UTF-8, no control character but tab, LF, CR.
+ */
+static bool
+is_xml_safe(struct slice s)
+{
+    size_t i;
+
+    for (i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+            return false;
+    }
+    return s3_is_valid_utf8(s);
 }
 
 /* A key, prefix or marker, URL-encoded when encoding-type=url. */
@@ -267,7 +285,15 @@ write_head(struct buf *x, const struct s3_call *call, const struct list_req *lr,
     struct buf tok = BUF_INIT;
 
     xml_elem_str(x, "Name", call->bucket);
-    elem_key(x, "Prefix", lr->prefix, lr->url);
+    /*
+     * V1's Prefix is echoed as sent even under encoding-type=url: SDKs
+     * (botocore's decode_list_object) decode Delimiter, Marker, NextMarker and
+     * the keys of a V1 listing but not its Prefix, so an encoded one would
+     * reach the caller changed. Only a prefix that XML 1.0 cannot carry is
+     * still encoded: the client asked for a listing its parser can read. V2's
+     * Prefix is encoded and decoded.
+     */
+    elem_key(x, "Prefix", lr->prefix, lr->url && (lr->v2 || !is_xml_safe(lr->prefix)));
     if (!lr->v2)
         elem_key(x, "Marker", lr->marker, lr->url);
     if (lr->v2 && lr->has_start_after)

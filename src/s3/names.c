@@ -3,8 +3,8 @@
  *
  * Buckets follow S3's rules for new buckets: 3 to 63 characters of
  * lowercase letters, digits, '.' and '-', starting and ending with a letter
- * or digit, not an IPv4 address, no "..", no "xn--" prefix, no "-s3alias"
- * or "--ol-s3" suffix.
+ * or digit, not an IPv4 address, no "..", ".-" or "-.", no "xn--" prefix,
+ * no "-s3alias" or "--ol-s3" suffix.
  *
  * Keys are 1 to 1,024 bytes of valid UTF-8 without NUL. Keys never become
  * paths on a drive (DESIGN.md), so "../", "./" and "//" are ordinary bytes
@@ -65,7 +65,11 @@ s3_bucket_name_check(struct slice name)
 
         if (!is_lower_alnum(c) && c != '.' && c != '-')
             return -ERR_INVALID_BUCKET_NAME;
+        /* "..", ".-" and "-.": each dot-separated label starts and ends with a letter or digit */
         if (c == '.' && i + 1 < name.len && name.ptr[i + 1] == '.')
+            return -ERR_INVALID_BUCKET_NAME;
+        if (i + 1 < name.len &&
+            ((c == '.' && name.ptr[i + 1] == '-') || (c == '-' && name.ptr[i + 1] == '.')))
             return -ERR_INVALID_BUCKET_NAME;
     }
     if (looks_like_ipv4(name) || slice_starts_with(name, SLICE_LIT("xn--")) ||

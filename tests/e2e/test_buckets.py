@@ -51,10 +51,35 @@ def test_list_buckets_xml(server, bucket):
 
 
 def test_create_existing_bucket(s3, bucket):
+    """S3's legacy rule in us-east-1 (the default region here): creating a
+    bucket you already own answers 200 and leaves the bucket as it was, its
+    objects included (the CreateBucket reference: BucketAlreadyOwnedByYou is
+    returned in every region but North Virginia). Before, Basalt answered 409
+    there too."""
+    s3.put_object(Bucket=bucket, Key="keep", Body=b"kept")
+    created = next(b for b in s3.list_buckets()["Buckets"] if b["Name"] == bucket)["CreationDate"]
+    r = s3.create_bucket(Bucket=bucket)
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert get_bytes(s3, bucket, "keep") == b"kept"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["keep"]
+    assert next(b for b in s3.list_buckets()["Buckets"]
+                if b["Name"] == bucket)["CreationDate"] == created
+
+
+def test_create_existing_bucket_other_region(fresh_server, request):
+    """Outside us-east-1, S3 answers 409 BucketAlreadyOwnedByYou to a
+    CreateBucket of a bucket the caller owns, and the bucket is untouched."""
+    srv = fresh_server(region="eu-west-1")
+    c = srv.client(region="eu-west-1")
+    name = bucket_name(request.node.name)
+    cfg = {"LocationConstraint": "eu-west-1"}
+    c.create_bucket(Bucket=name, CreateBucketConfiguration=cfg)
+    c.put_object(Bucket=name, Key="keep", Body=b"kept")
     with pytest.raises(ClientError) as ei:
-        s3.create_bucket(Bucket=bucket)
+        c.create_bucket(Bucket=name, CreateBucketConfiguration=cfg)
     assert err_code(ei.value) == "BucketAlreadyOwnedByYou"
     assert http_status(ei.value) == 409
+    assert get_bytes(c, name, "keep") == b"kept"
 
 
 def test_delete_nonempty_and_missing(s3, bucket):
@@ -148,6 +173,16 @@ def test_invalid_bucket_names(server, name):
     assert f"<Name>{name}</Name>".encode() not in r.content
 
 
+@pytest.mark.parametrize("name", ["foo.-bar", "foo-.bar", "a-.b.c", "a.b.-c"])
+def test_invalid_bucket_names_dot_dash(server, name):
+    """S3 refuses a bucket name with ".-" or "-." (400 InvalidBucketName): each
+    dot-separated label of a name must start and end with a letter or digit."""
+    r = Signed(server).request("PUT", "/" + name)
+    assert_s3_error(r, 400, "InvalidBucketName")
+    r = Signed(server).request("HEAD", "/" + name)
+    assert r.status_code in (400, 404)
+
+
 def test_valid_edge_bucket_names(s3):
     for name in ["abc", "a" * 63, "a.b-c.d9", "0numeric-start"]:
         s3.create_bucket(Bucket=name)
@@ -157,3 +192,81 @@ def test_valid_edge_bucket_names(s3):
             s3.delete_object(Bucket=name, Key="k")
         finally:
             s3.delete_bucket(Bucket=name)
+
+
+def list_buckets_raw(srv, **params):
+    q = [(k.replace("_", "-"), str(v)) for k, v in params.items()]
+    r = Signed(srv).request("GET", "/", query=q)
+    return r, (ET.fromstring(r.content) if r.status_code == 200 else None)
+
+
+def bucket_names(root):
+    return [e.text for e in root.iter(S3NS + "Name")]
+
+
+def test_list_buckets_paginated(fresh_server):
+    """ListBuckets' paging (S3 API reference, ListBuckets): max-buckets (1 to
+    10,000) caps the page; ContinuationToken appears only when more buckets
+    match and, sent back as continuation-token, gives the next page; prefix
+    filters the names and is echoed as Prefix. Without these parameters every
+    bucket is listed, as before. Basalt ignored them all."""
+    srv = fresh_server()
+    c = srv.client()
+    r, root = list_buckets_raw(srv, max_buckets=1)
+    assert r.status_code == 200, r.text
+    assert bucket_names(root) == [] and root.find(S3NS + "ContinuationToken") is None
+    names = ["pg-a1", "pg-a2", "pg-b1", "zz-other"]
+    for n in names:
+        c.create_bucket(Bucket=n)
+    # one page at a time
+    seen, token, pages = [], None, 0
+    while pages < 10:
+        q = dict(max_buckets=1)
+        if token:
+            q["continuation_token"] = token
+        r, root = list_buckets_raw(srv, **q)
+        assert r.status_code == 200, r.text
+        pages += 1
+        got = bucket_names(root)
+        assert len(got) == 1
+        seen += got
+        tok = root.find(S3NS + "ContinuationToken")
+        if tok is None:
+            break
+        token = tok.text
+    assert seen == names and pages == 4
+    # pages of 3, then the rest
+    r, root = list_buckets_raw(srv, max_buckets=3)
+    assert bucket_names(root) == names[:3]
+    token = root.find(S3NS + "ContinuationToken").text
+    r, root = list_buckets_raw(srv, max_buckets=3, continuation_token=token)
+    assert bucket_names(root) == names[3:]
+    assert root.find(S3NS + "ContinuationToken") is None
+    # prefix: filtered and echoed; paged within it
+    r, root = list_buckets_raw(srv, prefix="pg-a")
+    assert bucket_names(root) == ["pg-a1", "pg-a2"]
+    assert root.find(S3NS + "Prefix").text == "pg-a"
+    r, root = list_buckets_raw(srv, prefix="pg-", max_buckets=2)
+    assert bucket_names(root) == ["pg-a1", "pg-a2"]
+    token = root.find(S3NS + "ContinuationToken").text
+    r, root = list_buckets_raw(srv, prefix="pg-", max_buckets=2, continuation_token=token)
+    assert bucket_names(root) == ["pg-b1"] and root.find(S3NS + "ContinuationToken") is None
+    # an exact page: no token
+    r, root = list_buckets_raw(srv, max_buckets=4)
+    assert bucket_names(root) == names and root.find(S3NS + "ContinuationToken") is None
+    # every bucket is in the server's region
+    r, root = list_buckets_raw(srv, bucket_region="us-east-1")
+    assert bucket_names(root) == names
+    r, root = list_buckets_raw(srv, bucket_region="eu-west-1")
+    assert bucket_names(root) == []
+    # no parameters: all, and no Prefix or ContinuationToken
+    r, root = list_buckets_raw(srv)
+    assert bucket_names(root) == names
+    assert root.find(S3NS + "Prefix") is None and root.find(S3NS + "ContinuationToken") is None
+    # out of range or not a number: 400 InvalidArgument
+    for bad in ("0", "10001", "-1", "x"):
+        r, _ = list_buckets_raw(srv, max_buckets=bad)
+        assert_s3_error(r, 400, "InvalidArgument")
+    r, _ = list_buckets_raw(srv, continuation_token="!!!")
+    assert_s3_error(r, 400, "InvalidArgument")
+    assert srv.alive()

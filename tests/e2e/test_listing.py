@@ -113,6 +113,69 @@ def test_v2_paging_with_delimiter(s3, tree):
     assert pages == 4
 
 
+def test_empty_delimiter_is_none(server, s3, tree):
+    """S3 takes `delimiter=` (empty) as no delimiter: every key is listed, no
+    CommonPrefixes, and the response carries no Delimiter element (boto3's
+    ListObjects with Delimiter='' sees no 'Delimiter'), in V1 and V2 alike."""
+    for lt in (1, 2):
+        q = dict(delimiter="")
+        if lt == 2:
+            q["list_type"] = 2
+        root = raw_list(server, tree, **q)
+        assert root.find(S3NS + "Delimiter") is None
+        assert contents(root) == sorted(KEYS) and prefixes(root) == []
+        root = raw_list(server, tree, encoding_type="url", **q)
+        assert root.find(S3NS + "Delimiter") is None
+    r = s3.list_objects(Bucket=tree, Delimiter="")
+    assert "Delimiter" not in r and "CommonPrefixes" not in r
+    assert [o["Key"] for o in r["Contents"]] == sorted(KEYS)
+    r = s3.list_objects_v2(Bucket=tree, Delimiter="")
+    assert "Delimiter" not in r
+    assert [o["Key"] for o in r["Contents"]] == sorted(KEYS)
+
+
+def test_v2_empty_continuation_token_is_none(server, s3, tree):
+    """S3 takes ListObjectsV2's `continuation-token=` (empty) as no token: the
+    listing starts at the beginning, and the empty token is echoed as an empty
+    ContinuationToken (boto3 sees ContinuationToken == '')."""
+    root = raw_list(server, tree, list_type=2, continuation_token="")
+    assert contents(root) == sorted(KEYS)
+    assert txt(root, "ContinuationToken") == ""
+    assert txt(root, "IsTruncated") == "false"
+    r = s3.list_objects_v2(Bucket=tree, ContinuationToken="", MaxKeys=3)
+    assert [o["Key"] for o in r["Contents"]] == sorted(KEYS)[:3]
+    assert r["ContinuationToken"] == "" and r["IsTruncated"] is True
+    # and the token it hands back works as usual
+    r = s3.list_objects_v2(Bucket=tree, ContinuationToken=r["NextContinuationToken"], MaxKeys=3)
+    assert [o["Key"] for o in r["Contents"]] == sorted(KEYS)[3:6]
+
+
+def test_v1_prefix_echoed_as_sent(server, s3, tree):
+    """ListObjects V1 echoes Prefix as the client sent it, even under
+    encoding-type=url: the SDKs (botocore's decode_list_object) URL-decode a V1
+    listing's Delimiter, Marker, NextMarker, keys and common prefixes but not
+    its Prefix, so an encoded Prefix reached boto3 callers as '%0A' for '\n'.
+    V2's Prefix stays encoded there (the SDKs decode it). A prefix that XML 1.0
+    cannot carry (here \\x01) is still encoded under encoding-type=url, so that
+    the listing stays readable by the parser of the client that asked for it."""
+    for pfx in ("\n", "a b", "tab\tcr\r", "a/", "é&<"):
+        root = raw_list(server, tree, prefix=pfx, encoding_type="url")
+        assert txt(root, "Prefix") == pfx
+        root = raw_list(server, tree, prefix=pfx)
+        assert txt(root, "Prefix") == pfx
+        root = raw_list(server, tree, list_type=2, prefix=pfx, encoding_type="url")
+        assert urllib.parse.unquote_plus(txt(root, "Prefix")) == pfx
+    root = raw_list(server, tree, prefix="x\x01y", encoding_type="url")  # well-formed XML
+    assert urllib.parse.unquote_plus(txt(root, "Prefix")) == "x\x01y"
+    r = s3.list_objects(Bucket=tree, Prefix="\n")
+    assert r["Prefix"] == "\n" and "Contents" not in r
+    r = s3.list_objects_v2(Bucket=tree, Prefix="\n")
+    assert r["Prefix"] == "\n" and "Contents" not in r
+    r = s3.list_objects(Bucket=tree, Prefix="a/")
+    assert r["Prefix"] == "a/"
+    assert [o["Key"] for o in r["Contents"]] == ["a/", "a/b", "a/b/c", "a/c"]
+
+
 def test_v2_start_after_and_fetch_owner(server, s3, tree):
     r = s3.list_objects_v2(Bucket=tree, StartAfter="a/b")
     assert [o["Key"] for o in r["Contents"]] == [k for k in sorted(KEYS) if k > "a/b"]

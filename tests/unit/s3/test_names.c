@@ -38,6 +38,8 @@ TEST(s3_bucket_names_bad)
         ".abc",
         "abc.",
         "a..b",
+        "foo.-bar",
+        "foo-.bar",
         "a_b",
         "a b",
         "abc/d",
