@@ -203,7 +203,7 @@ create_done(struct s3_call *call, int rc, struct slice body)
 void
 s3__create_bucket(struct s3_call *call)
 {
-    int rc = s3_bucket_name_check(slice_cstr(call->bucket));
+    int rc = s3_bucket_name_check_new(slice_cstr(call->bucket));
 
     if (rc == 0 && !strcmp(call->bucket, S3_RESERVED_BUCKET))
         rc = -ERR_INVALID_BUCKET_NAME;

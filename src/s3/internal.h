@@ -164,8 +164,10 @@ void s3_error_xml(struct buf *out, const struct s3_error *e, const char *code, c
                   const char *request_id);
 
 /* ---- names.c ---- */
-/* 0, or -ERR_INVALID_BUCKET_NAME. */
+/* 0, or -ERR_INVALID_BUCKET_NAME: the name of an existing bucket. */
 int s3_bucket_name_check(struct slice name);
+/* The same for CreateBucket, which also refuses ".-" and "-." (S3's newer rule). */
+int s3_bucket_name_check_new(struct slice name);
 /* 0, or -ERR_KEY_TOO_LONG, -ERR_INVALID_KEY (empty, invalid UTF-8, NUL). */
 int s3_key_check(struct slice key);
 bool s3_is_valid_utf8(struct slice s);

@@ -4,7 +4,9 @@
  * Buckets follow S3's rules for new buckets: 3 to 63 characters of
  * lowercase letters, digits, '.' and '-', starting and ending with a letter
  * or digit, not an IPv4 address, no "..", ".-" or "-.", no "xn--" prefix,
- * no "-s3alias" or "--ol-s3" suffix.
+ * no "-s3alias" or "--ol-s3" suffix. The ".-" / "-." rule came later than
+ * the others (issue 15): it applies to CreateBucket only, so a bucket made
+ * before it stays reachable.
  *
  * Keys are 1 to 1,024 bytes of valid UTF-8 without NUL. Keys never become
  * paths on a drive (DESIGN.md), so "../", "./" and "//" are ordinary bytes
@@ -51,8 +53,8 @@ ends_with(struct slice s, const char *suffix)
     return s.len >= n && memcmp(s.ptr + s.len - n, suffix, n) == 0;
 }
 
-int
-s3_bucket_name_check(struct slice name)
+static int
+bucket_name_check(struct slice name, bool is_new)
 {
     size_t i;
 
@@ -68,7 +70,7 @@ s3_bucket_name_check(struct slice name)
         /* "..", ".-" and "-.": each dot-separated label starts and ends with a letter or digit */
         if (c == '.' && i + 1 < name.len && name.ptr[i + 1] == '.')
             return -ERR_INVALID_BUCKET_NAME;
-        if (i + 1 < name.len &&
+        if (is_new && i + 1 < name.len &&
             ((c == '.' && name.ptr[i + 1] == '-') || (c == '-' && name.ptr[i + 1] == '.')))
             return -ERR_INVALID_BUCKET_NAME;
     }
@@ -77,6 +79,18 @@ s3_bucket_name_check(struct slice name)
         ends_with(name, "--ol-s3"))
         return -ERR_INVALID_BUCKET_NAME;
     return 0;
+}
+
+int
+s3_bucket_name_check(struct slice name)
+{
+    return bucket_name_check(name, false);
+}
+
+int
+s3_bucket_name_check_new(struct slice name)
+{
+    return bucket_name_check(name, true);
 }
 
 /* Length of the UTF-8 sequence starting with `c`, or 0 if `c` cannot start one. */

@@ -38,8 +38,6 @@ TEST(s3_bucket_names_bad)
         ".abc",
         "abc.",
         "a..b",
-        "foo.-bar",
-        "foo-.bar",
         "a_b",
         "a b",
         "abc/d",
@@ -57,6 +55,21 @@ TEST(s3_bucket_names_bad)
     for (i = 0; i < ARRAY_SIZE(bad); i++)
         if (s3_bucket_name_check(slice_cstr(bad[i])) != -ERR_INVALID_BUCKET_NAME)
             harness_fail(__FILE__, __LINE__, "'%s' should be invalid", bad[i]);
+    for (i = 0; i < ARRAY_SIZE(bad); i++)
+        if (s3_bucket_name_check_new(slice_cstr(bad[i])) != -ERR_INVALID_BUCKET_NAME)
+            harness_fail(__FILE__, __LINE__, "'%s' should be invalid for a new bucket", bad[i]);
+}
+
+/* ".-" and "-." are refused for new buckets only: a bucket made before the rule stays reachable. */
+TEST(s3_bucket_names_dot_dash_new_only)
+{
+    static const char *const names[] = { "foo.-bar", "foo-.bar", "a-.b.-c" };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(names); i++) {
+        ASSERT_EQ(s3_bucket_name_check_new(slice_cstr(names[i])), -ERR_INVALID_BUCKET_NAME);
+        ASSERT_EQ(s3_bucket_name_check(slice_cstr(names[i])), 0);
+    }
 }
 
 TEST(s3_key_rules)
