@@ -89,6 +89,49 @@ def test_get_and_head_with_part_number(s3, bucket):
         s3.get_object(Bucket=bucket, Key="plain", PartNumber=2)
 
 
+def test_complete_retried_after_success(s3, server, bucket):
+    """A CompleteMultipartUpload sent again after it succeeded, with the same parts, answers 200
+    with the same result (ETag, location, checksum), as S3 does: clients retry a completion whose
+    answer they lost. Another list of parts, or an object overwritten since, is NoSuchUpload, and
+    the server's note of the upload is not shown on the object."""
+    parts = [rand_bytes(5 * MiB, seed=61), rand_bytes(100, seed=62)]
+    uid, done = upload(s3, bucket, "again", parts)
+    first = s3.complete_multipart_upload(Bucket=bucket, Key="again", UploadId=uid,
+                                         MultipartUpload={"Parts": done})
+    second = s3.complete_multipart_upload(Bucket=bucket, Key="again", UploadId=uid,
+                                          MultipartUpload={"Parts": done})
+    for k in ("ETag", "Location", "Bucket", "Key"):
+        assert second[k] == first[k], k
+    assert second["ETag"] == mp_etag(parts)
+    assert get_bytes(s3, bucket, "again") == b"".join(parts)
+    h = s3.head_object(Bucket=bucket, Key="again")
+    assert not [n for n in h["ResponseMetadata"]["HTTPHeaders"] if "basalt" in n.lower()]
+    # not the parts it was completed with
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key="again", UploadId=uid,
+                                     MultipartUpload={"Parts": done[:1]})
+    assert err_code(ei.value) == "NoSuchUpload"
+    # the object is another one now
+    s3.put_object(Bucket=bucket, Key="again", Body=b"other")
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key="again", UploadId=uid,
+                                     MultipartUpload={"Parts": done})
+    assert err_code(ei.value) == "NoSuchUpload"
+    # with a checksum: the retry gives the object's checksum and type again
+    sig = Signed(server)
+    _, cuid = _create_upload(sig, bucket, "again-ck", {"x-amz-checksum-algorithm": "SHA256"})
+    etags = _upload_checked_parts(sig, bucket, "again-ck", cuid, "SHA256", CK_PARTS)
+    doc = _complete_doc([(n, e, {"ChecksumSHA256": _b64_sum("SHA256", p)})
+                         for n, (e, p) in enumerate(zip(etags, CK_PARTS), 1)])
+    answers = [sig.request("POST", f"/{bucket}/again-ck", query=[("uploadId", cuid)], body=doc)
+               for _ in range(2)]
+    for r in answers:
+        assert r.status_code == 200, r.text
+        assert _xml_text(r, "ChecksumSHA256") == _composite_b64("SHA256", CK_PARTS)
+        assert _xml_text(r, "ChecksumType") == "COMPOSITE"
+        assert _xml_text(r, "ETag") == mp_etag(CK_PARTS)
+
+
 def test_parts_replaced_out_of_order_and_subset(s3, bucket):
     p = {n: rand_bytes(5 * MiB + n, seed=n) for n in (1, 3, 7)}
     up = s3.create_multipart_upload(Bucket=bucket, Key="k")
