@@ -836,6 +836,29 @@ out:
 
 /* ---- GetObject / HeadObject with partNumber ---- */
 
+/*
+ * With x-amz-checksum-mode: ENABLED, a part's GET/HEAD carries the part's
+ * checksum (as it was uploaded) and the object's checksum type, as S3 does:
+ * the object's own checksum does not describe the part's bytes.
+ */
+static void
+add_part_checksum(struct http_req *req, const struct obj_info *info,
+                  const struct obj_info_part *part)
+{
+    const char *colon = strchr(part->checksum, ':'), *type;
+    struct slice v;
+
+    type = obj_info_header(info, CHECKSUM_TYPE_HEADER); /* none: the object has no checksum */
+    if (!colon || !type || !http_req_header(req, "x-amz-checksum-mode", &v) ||
+        !slice_case_eq_cstr(slice_trim(v), "ENABLED"))
+        return;
+    http_resp_header(req,
+                     arena_printf(req->arena, "x-amz-checksum-%.*s", (int)(colon - part->checksum),
+                                  part->checksum),
+                     colon + 1);
+    http_resp_header(req, CHECKSUM_TYPE_HEADER, type);
+}
+
 int
 s3__part_number_range(struct s3_call *call, const struct obj_info *info, uint64_t *off,
                       uint64_t *len, unsigned *status)
@@ -856,10 +879,9 @@ s3__part_number_range(struct s3_call *call, const struct obj_info *info, uint64_
                        "Cannot specify both Range header and partNumber query parameter");
         return -ERR_INVALID_REQUEST;
     }
-    if (number > MAX(nparts, 1)) {
-        s3__send_error_code(call, -ERR_INVALID_RANGE, "InvalidPartNumber",
-                            "The requested partnumber is not satisfiable");
-        return -ERR_INVALID_RANGE;
+    if (number > MAX(nparts, 1)) { /* S3 now: 400 InvalidPart (once 416 InvalidPartNumber) */
+        s3__send_error(call, -ERR_INVALID_PART, "The requested partnumber is not satisfiable");
+        return -ERR_INVALID_PART;
     }
     if (nparts == 0) { /* a plain object is its one part */
         *off = 0;
@@ -873,6 +895,7 @@ s3__part_number_range(struct s3_call *call, const struct obj_info *info, uint64_
     *len = obj_info_part(info, number - 1)->size;
     *status = 206;
     http_resp_header(req, "x-amz-mp-parts-count", arena_printf(req->arena, "%zu", nparts));
+    add_part_checksum(req, info, obj_info_part(info, number - 1));
     if (*len)
         http_resp_header(req, "Content-Range",
                          arena_printf(req->arena, "bytes %llu-%llu/%llu", (unsigned long long)*off,

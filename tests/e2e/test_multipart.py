@@ -81,12 +81,31 @@ def test_get_and_head_with_part_number(s3, bucket):
         assert h["ContentLength"] == len(p) and h["PartsCount"] == 2
     with pytest.raises(ClientError) as ei:
         s3.get_object(Bucket=bucket, Key="pn", PartNumber=3)
-    assert err_code(ei.value) == "InvalidPartNumber"
+    assert err_code(ei.value) == "InvalidPart"
     # a plain object has one part: itself
     s3.put_object(Bucket=bucket, Key="plain", Body=b"single")
     assert s3.get_object(Bucket=bucket, Key="plain", PartNumber=1)["Body"].read() == b"single"
     with pytest.raises(ClientError):
         s3.get_object(Bucket=bucket, Key="plain", PartNumber=2)
+
+
+def test_part_number_beyond_the_parts_is_invalid_part(s3, server, bucket):
+    """GET/HEAD ?partNumber=N past the object's parts: S3 now answers 400 InvalidPart (it once
+    answered 416 InvalidPartNumber, and clients that read parts stop on the error either way). A
+    plain object is its one part: part 1 is the whole object, part 2 is InvalidPart too."""
+    parts = [rand_bytes(5 * MiB, seed=8), rand_bytes(10, seed=9)]
+    uid, done = upload(s3, bucket, "pn2", parts)
+    s3.complete_multipart_upload(Bucket=bucket, Key="pn2", UploadId=uid,
+                                 MultipartUpload={"Parts": done})
+    s3.put_object(Bucket=bucket, Key="plain2", Body=b"body")
+    sig = Signed(server)
+    for key, n in (("pn2", 3), ("plain2", 2)):
+        assert_s3_error(sig.request("GET", f"/{bucket}/{key}", query=[("partNumber", str(n))]),
+                        400, "InvalidPart")
+        h = sig.request("HEAD", f"/{bucket}/{key}", query=[("partNumber", str(n))])
+        assert h.status_code == 400
+    r = s3.get_object(Bucket=bucket, Key="plain2", PartNumber=1)
+    assert r["Body"].read() == b"body"
 
 
 def test_complete_retried_after_success(s3, server, bucket):
@@ -130,6 +149,32 @@ def test_complete_retried_after_success(s3, server, bucket):
         assert _xml_text(r, "ChecksumSHA256") == _composite_b64("SHA256", CK_PARTS)
         assert _xml_text(r, "ChecksumType") == "COMPOSITE"
         assert _xml_text(r, "ETag") == mp_etag(CK_PARTS)
+
+
+def test_part_get_gives_the_part_checksum(server, bucket):
+    """GET/HEAD ?partNumber=N with x-amz-checksum-mode: ENABLED answers the part's own checksum
+    and the object's checksum type, as S3 does (SDKs check the bytes they get against it; the
+    object's checksum does not describe one part). Without the mode, no checksum."""
+    sig = Signed(server)
+    for algo, ctype in (("SHA256", "COMPOSITE"), ("CRC32", "FULL_OBJECT")):
+        key = "pk-" + algo
+        headers = {"x-amz-checksum-algorithm": algo, "x-amz-checksum-type": ctype}
+        _, uid = _create_upload(sig, bucket, key, headers)
+        etags = _upload_checked_parts(sig, bucket, key, uid, algo, CK_PARTS)
+        doc = _complete_doc([(n, e, {"Checksum" + algo: _b64_sum(algo, p)})
+                             for n, (e, p) in enumerate(zip(etags, CK_PARTS), 1)])
+        r = sig.request("POST", f"/{bucket}/{key}", query=[("uploadId", uid)], body=doc)
+        assert r.status_code == 200, r.text
+        name = "x-amz-checksum-" + algo.lower()
+        for n, p in enumerate(CK_PARTS, 1):
+            for method in ("GET", "HEAD"):
+                g = sig.request(method, f"/{bucket}/{key}", query=[("partNumber", str(n))],
+                                headers={"x-amz-checksum-mode": "ENABLED"})
+                assert g.status_code == 206
+                assert g.headers.get(name) == _b64_sum(algo, p), dict(g.headers)
+                assert g.headers.get("x-amz-checksum-type") == ctype
+            plain = sig.request("HEAD", f"/{bucket}/{key}", query=[("partNumber", str(n))])
+            assert plain.status_code == 206 and name not in plain.headers
 
 
 def test_parts_replaced_out_of_order_and_subset(s3, bucket):
