@@ -254,7 +254,8 @@ s3__upload_part(struct s3_call *call)
                                       "Checksum Type mismatch occurred, expected "
                                       "checksum Type: %s, actual checksum Type: %s",
                                       checksum_algo_lower(algo), actual)
-                       : NULL);
+                   : rc == -ERR_INVALID_CHECKSUM ? s3_checksum_value_msg(req)
+                                                 : NULL);
 }
 
 /* ---- CompleteMultipartUpload ---- */
