@@ -361,13 +361,19 @@ cond_holds(const struct cond *c, const char *bucket, const struct post_field *f,
     return value_holds(c, v);
 }
 
+/*
+ * Fields the policy need not name: the signature's own, the file, x-ignore-*,
+ * and x-amz-checksum-<algo> (the file's checksum, which S3 checks itself
+ * against the file rather than against the policy).
+ */
 static bool
 is_exempt(struct slice name)
 {
     return slice_case_eq_cstr(name, "x-amz-signature") || slice_case_eq_cstr(name, "file") ||
            slice_case_eq_cstr(name, "policy") || slice_case_eq_cstr(name, "awsaccesskeyid") ||
            slice_case_eq_cstr(name, "signature") ||
-           (name.len >= 9 && slice_case_eq(slice_make(name.ptr, 9), SLICE_LIT("x-ignore-")));
+           (name.len >= 9 && slice_case_eq(slice_make(name.ptr, 9), SLICE_LIT("x-ignore-"))) ||
+           (name.len > 15 && slice_case_eq(slice_make(name.ptr, 15), SLICE_LIT("x-amz-checksum-")));
 }
 
 static bool

@@ -221,6 +221,24 @@ s3_checksum_value_header(struct slice name)
            !slice_case_eq_cstr(name, "x-amz-checksum-algorithm");
 }
 
+const char *
+s3_checksum_value_msg(struct http_req *req)
+{
+    uint8_t raw[CHECKSUM_MAX_SIZE];
+    enum checksum_algo algo;
+    size_t i;
+
+    for (i = 0; i < req->nheaders; i++) {
+        struct slice name = req->headers[i].name;
+
+        if (s3_checksum_value_header(name) && checksum_algo_parse(name, &algo) == 0 &&
+            checksum_b64_decode(algo, slice_trim(req->headers[i].value), raw) < 0)
+            return arena_printf(req->arena, "Value for %s header is invalid.",
+                                checksum_header_name(algo));
+    }
+    return NULL;
+}
+
 /* x-amz-checksum-<algo>: <b64> headers; at most one. */
 static int
 parse_checksum_headers(struct s3_body *b)

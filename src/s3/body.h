@@ -45,6 +45,7 @@
 
 #include "util/checksum.h"
 
+struct http_req;
 struct s3_call;
 struct s3_body; /* in the request's arena */
 
@@ -76,6 +77,13 @@ void s3_body_compute(struct s3_body *b, enum checksum_algo algo);
  * case; <algo> possibly unknown), not x-amz-checksum-mode, -type or -algorithm.
  */
 bool s3_checksum_value_header(struct slice name);
+/*
+ * The message S3 gives (with InvalidRequest) for a request whose
+ * x-amz-checksum-<algo> header of a known algorithm has a malformed value
+ * (not base64, or not the algorithm's size): "Value for
+ * x-amz-checksum-sha256 header is invalid."; NULL if it has none such.
+ */
+const char *s3_checksum_value_msg(struct http_req *req);
 /* Payload size when known (x-amz-decoded-content-length, or Content-Length), else -1. */
 int64_t s3_body_size(const struct s3_body *b);
 /* True if the body is aws-chunked (Content-Encoding's "aws-chunked" is then not stored). */

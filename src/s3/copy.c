@@ -270,7 +270,7 @@ copy_headers(struct s3_call *call, const struct obj_info *src, bool replace_meta
     } else {
         while (obj_info_header_next(src, &pos, &name, &value))
             if (strncmp(name, "x-amz-checksum-", 15) != 0 && strcmp(name, "x-amz-tagging") != 0 &&
-                strcmp(name, "x-amz-storage-class") != 0)
+                strcmp(name, "x-amz-storage-class") != 0 && strncmp(name, "x-basalt-", 9) != 0)
                 hdrs_add(h, name, slice_cstr(value));
         rc = s3__storage_class_check(call, &opts->reduced_redundancy, h);
     }

@@ -251,7 +251,7 @@ void s3_tagging_xml(const struct s3_tagset *t, struct buf *out);
  * absent), or -ERR_INVALID_TAG with the reason in `msg` (not answered).
  */
 int s3__tagging_from_request(struct s3_call *call, struct buf *headers, struct buf *msg);
-/* GET/HEAD: stored headers that are not returned as they are (x-amz-tagging). */
+/* GET/HEAD: stored headers that are not returned as they are (x-amz-tagging, x-basalt-*). */
 bool s3__is_internal_header(const char *name);
 /* GET/HEAD: x-amz-tagging-count when the object has tags. */
 void s3__tagging_count_header(struct http_req *req, const struct obj_info *info);

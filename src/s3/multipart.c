@@ -35,6 +35,9 @@ upload_id_param(const struct s3_call *call)
 
 /* Internal header of an upload's record: the checksum algorithm its parts use. */
 #define MP_ALGO_HEADER "x-basalt-checksum-algorithm"
+/* Internal header of a completed object: the upload it was completed from (a retried completion).
+ */
+#define MP_UPLOAD_ID_HEADER "x-basalt-upload-id"
 #define CHECKSUM_TYPE_HEADER "x-amz-checksum-type"
 
 /* "ChecksumCRC32" and friends: the XML element of an algorithm. */
@@ -251,7 +254,8 @@ s3__upload_part(struct s3_call *call)
                                       "Checksum Type mismatch occurred, expected "
                                       "checksum Type: %s, actual checksum Type: %s",
                                       checksum_algo_lower(algo), actual)
-                       : NULL);
+                   : rc == -ERR_INVALID_CHECKSUM ? s3_checksum_value_msg(req)
+                                                 : NULL);
 }
 
 /* ---- CompleteMultipartUpload ---- */
@@ -286,6 +290,13 @@ complete_elem(void *arg, unsigned depth, const char *name, struct slice text)
     } else if (depth == 2 && !strcmp(name, "Part")) {
         if (!c->has_number)
             return -ERR_MALFORMED_XML;
+        /*
+         * A number listed again right after itself: the later entry counts (a
+         * client that sent a part twice may list both answers, the part that
+         * finished last being the one kept), as RGW and s3-tests have it.
+         */
+        if (c->n > 0 && c->parts[c->n - 1].number == c->cur_number)
+            c->n--;
         if (c->n == OBJ_MP_MAX_PARTS)
             return -ERR_INVALID_ARGUMENT;
         if (c->n == c->cap) {
@@ -305,6 +316,7 @@ complete_elem(void *arg, unsigned depth, const char *name, struct slice text)
 
 /* What the completion hook needs: the upload's checksum choice and the client's part sums. */
 struct complete_edit {
+    const char *upload_id;
     enum checksum_algo algo;
     bool full;
     const struct complete_parse *c;
@@ -331,6 +343,7 @@ complete_edit(void *arg, struct obj_info *m)
     size_t i, n = obj_info_nparts(m), ll;
 
     obj_info_set_header(m, MP_ALGO_HEADER, NULL);
+    obj_info_set_header(m, MP_UPLOAD_ID_HEADER, e->upload_id);
     if (e->algo == CHECKSUM_NONE)
         return 0;
     ll = strlen(lower);
@@ -400,31 +413,122 @@ complete_checksum_headers(const struct http_req *req, struct complete_edit *e)
 }
 
 static void
+complete_result(struct s3_call *call, const char *etag, enum checksum_algo algo, const char *value,
+                bool full)
+{
+    struct http_req *req = call->req;
+    struct buf x = BUF_INIT;
+
+    xml_declaration(&x);
+    xml_open_ns(&x, "CompleteMultipartUploadResult");
+    xml_elem_str(&x, "Location", arena_printf(req->arena, "/%s/%s", call->bucket, call->key));
+    xml_elem_str(&x, "Bucket", call->bucket);
+    xml_elem(&x, "Key", slice_make(call->key, call->key_len));
+    xml_elem_str(&x, "ETag", arena_printf(req->arena, "\"%s\"", etag));
+    if (algo != CHECKSUM_NONE) {
+        xml_elem_str(&x, checksum_elem(req->arena, algo), value);
+        xml_elem_str(&x, "ChecksumType", full ? "FULL_OBJECT" : "COMPOSITE");
+    }
+    xml_close(&x, "CompleteMultipartUploadResult");
+    s3__send_xml(call, &x);
+    buf_release(&x);
+}
+
+/* Whether the client's list names exactly the parts (numbers and ETags) of `info`. */
+static bool
+same_parts(const struct complete_parse *c, const struct obj_info *info)
+{
+    size_t i, len;
+
+    if (c->n != obj_info_nparts(info))
+        return false;
+    for (i = 0; i < c->n; i++) {
+        const struct obj_info_part *p = obj_info_part(info, i);
+        const char *etag = c->parts[i].etag;
+
+        len = strlen(etag);
+        if (len >= 2 && etag[0] == '"' && etag[len - 1] == '"') {
+            etag++;
+            len -= 2;
+        }
+        if (c->parts[i].number != p->number || strlen(p->etag) != len ||
+            memcmp(p->etag, etag, len) != 0)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * A completion retried after it succeeded (S3 answers it again: clients
+ * retry a completion whose answer they lost): the upload is gone, but the
+ * object still is the one it made, with the same parts; answered as the
+ * first time. 0 if answered, else NoSuchUpload to answer.
+ */
+static int
+completed_again(struct s3_call *call, const char *id, const struct complete_parse *c)
+{
+    struct obj_info info;
+    const char *name, *value, *done, *sum = NULL, *type;
+    enum checksum_algo algo = CHECKSUM_NONE;
+    size_t pos = 0;
+    int rc;
+
+    obj_info_init(&info);
+    rc = objlayer_head(call->s3->ol, &call->ctx, call->bucket, call->key, &info);
+    done = rc == 0 ? obj_info_header(&info, MP_UPLOAD_ID_HEADER) : NULL;
+    if (!done || strcmp(done, id) != 0 || !same_parts(c, &info)) {
+        obj_info_release(&info);
+        return -ERR_NO_SUCH_UPLOAD;
+    }
+    while (obj_info_header_next(&info, &pos, &name, &value)) {
+        if (!strncmp(name, "x-amz-checksum-", 15) && strcmp(name, CHECKSUM_TYPE_HEADER) != 0 &&
+            checksum_algo_parse(slice_cstr(name), &algo) == 0) {
+            sum = value;
+            break;
+        }
+    }
+    type = obj_info_header(&info, CHECKSUM_TYPE_HEADER);
+    complete_result(call, info.etag, sum ? algo : CHECKSUM_NONE, sum,
+                    type && !strcmp(type, "FULL_OBJECT"));
+    obj_info_release(&info);
+    return 0;
+}
+
+static void
 complete_done(struct s3_call *call, int rc, struct slice body)
 {
     struct http_req *req = call->req;
     struct complete_parse c = { 0 };
-    struct complete_edit e = { .c = &c };
-    struct obj_complete_opts co = { .edit = complete_edit, .edit_arg = &e };
-    struct buf x = BUF_INIT;
-    struct obj_info info, up;
     const char *id = upload_id_param(call), *type;
+    struct complete_edit e = { .upload_id = id, .c = &c };
+    struct obj_complete_opts co = { .edit = complete_edit, .edit_arg = &e };
+    struct obj_info info, up;
+    bool gone = false;
 
     obj_info_init(&info);
     obj_info_init(&up);
     if (rc == 0)
         rc = objlayer_mp_stat(call->s3->ol, &call->ctx, call->bucket, call->key, id, &up);
+    if (rc == -ERR_NO_SUCH_UPLOAD) { /* maybe completed already: its list is read to tell */
+        gone = true;
+        rc = 0;
+    }
     if (rc == 0 && (e.algo = upload_algo(&up)) != CHECKSUM_NONE) {
         c.algo_elem = checksum_elem(req->arena, e.algo);
         type = obj_info_header(&up, CHECKSUM_TYPE_HEADER);
         e.full = type && !strcmp(type, "FULL_OBJECT");
     }
-    if (rc == 0)
+    if (rc == 0 && !gone)
         rc = complete_checksum_headers(req, &e);
     if (rc == 0) {
         rc = xml_read(body, "CompleteMultipartUpload", complete_elem, &c);
         if (rc == 0 && c.n == 0)
             rc = -ERR_MALFORMED_XML; /* S3: "You must specify at least one part" */
+    }
+    if (gone) {
+        rc = rc == 0 ? completed_again(call, id, &c) : -ERR_NO_SUCH_UPLOAD;
+        if (rc == 0)
+            goto out;
     }
     if (rc == 0)
         rc = s3__write_conditions(call, &co.cond);
@@ -435,22 +539,10 @@ complete_done(struct s3_call *call, int rc, struct slice body)
         s3__send_error(call, rc == -ERR_INVAL ? -ERR_MALFORMED_XML : rc, NULL);
         goto out;
     }
-    xml_declaration(&x);
-    xml_open_ns(&x, "CompleteMultipartUploadResult");
-    xml_elem_str(&x, "Location", arena_printf(req->arena, "/%s/%s", call->bucket, call->key));
-    xml_elem_str(&x, "Bucket", call->bucket);
-    xml_elem(&x, "Key", slice_make(call->key, call->key_len));
-    xml_elem_str(&x, "ETag", arena_printf(req->arena, "\"%s\"", info.etag));
-    if (e.algo != CHECKSUM_NONE) {
-        xml_elem_str(&x, checksum_elem(req->arena, e.algo), e.value);
-        xml_elem_str(&x, "ChecksumType", e.full ? "FULL_OBJECT" : "COMPOSITE");
-    }
-    xml_close(&x, "CompleteMultipartUploadResult");
-    s3__send_xml(call, &x);
+    complete_result(call, info.etag, e.algo, e.value, e.full);
 out:
     free(c.parts);
     free(c.sums);
-    buf_release(&x);
     obj_info_release(&info);
     obj_info_release(&up);
 }
@@ -752,6 +844,29 @@ out:
 
 /* ---- GetObject / HeadObject with partNumber ---- */
 
+/*
+ * With x-amz-checksum-mode: ENABLED, a part's GET/HEAD carries the part's
+ * checksum (as it was uploaded) and the object's checksum type, as S3 does:
+ * the object's own checksum does not describe the part's bytes.
+ */
+static void
+add_part_checksum(struct http_req *req, const struct obj_info *info,
+                  const struct obj_info_part *part)
+{
+    const char *colon = strchr(part->checksum, ':'), *type;
+    struct slice v;
+
+    type = obj_info_header(info, CHECKSUM_TYPE_HEADER); /* none: the object has no checksum */
+    if (!colon || !type || !http_req_header(req, "x-amz-checksum-mode", &v) ||
+        !slice_case_eq_cstr(slice_trim(v), "ENABLED"))
+        return;
+    http_resp_header(req,
+                     arena_printf(req->arena, "x-amz-checksum-%.*s", (int)(colon - part->checksum),
+                                  part->checksum),
+                     colon + 1);
+    http_resp_header(req, CHECKSUM_TYPE_HEADER, type);
+}
+
 int
 s3__part_number_range(struct s3_call *call, const struct obj_info *info, uint64_t *off,
                       uint64_t *len, unsigned *status)
@@ -772,10 +887,9 @@ s3__part_number_range(struct s3_call *call, const struct obj_info *info, uint64_
                        "Cannot specify both Range header and partNumber query parameter");
         return -ERR_INVALID_REQUEST;
     }
-    if (number > MAX(nparts, 1)) {
-        s3__send_error_code(call, -ERR_INVALID_RANGE, "InvalidPartNumber",
-                            "The requested partnumber is not satisfiable");
-        return -ERR_INVALID_RANGE;
+    if (number > MAX(nparts, 1)) { /* S3 now: 400 InvalidPart (once 416 InvalidPartNumber) */
+        s3__send_error(call, -ERR_INVALID_PART, "The requested partnumber is not satisfiable");
+        return -ERR_INVALID_PART;
     }
     if (nparts == 0) { /* a plain object is its one part */
         *off = 0;
@@ -789,6 +903,7 @@ s3__part_number_range(struct s3_call *call, const struct obj_info *info, uint64_
     *len = obj_info_part(info, number - 1)->size;
     *status = 206;
     http_resp_header(req, "x-amz-mp-parts-count", arena_printf(req->arena, "%zu", nparts));
+    add_part_checksum(req, info, obj_info_part(info, number - 1));
     if (*len)
         http_resp_header(req, "Content-Range",
                          arena_printf(req->arena, "bytes %llu-%llu/%llu", (unsigned long long)*off,

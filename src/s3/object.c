@@ -454,6 +454,8 @@ s3__put_object(struct s3_call *call)
         rc = objlayer_put_begin(call->s3->ol, &call->ctx, call->bucket, call->key, &opts, &put);
     if (rc == 0)
         s3__upload_stream(u, put, false);
+    else if (rc == -ERR_INVALID_CHECKSUM && !msg.len)
+        s3__send_error(call, rc, s3_checksum_value_msg(call->req));
     else
         s3__send_error(call, rc, msg.len ? msg.ptr : NULL);
     buf_release(&headers);

@@ -252,7 +252,7 @@ s3__tagging_from_request(struct s3_call *call, struct buf *headers, struct buf *
 bool
 s3__is_internal_header(const char *name)
 {
-    return !strcmp(name, TAGGING_HEADER);
+    return !strcmp(name, TAGGING_HEADER) || !strncmp(name, "x-basalt-", 9);
 }
 
 void

@@ -278,6 +278,28 @@ def test_checksum_header_on_plain_put(server, bucket, payload, algo):
     assert r.headers.get(f"x-amz-checksum-{algo}") == checksum_b64(algo, data)
 
 
+@pytest.mark.parametrize("algo", ALGOS)
+def test_malformed_checksum_value_names_its_header(server, bucket, algo):
+    """An x-amz-checksum-<algo> value that is not base64, or not the algorithm's size, on
+    PutObject or UploadPart: S3 answers 400 InvalidRequest "Value for x-amz-checksum-<algo>
+    header is invalid." (not BadDigest, which is for a well-formed value that does not match the
+    data; Ceph's s3-tests expect BadDigest, RGW's answer). Nothing is stored."""
+    data = rand_bytes(1000, seed=12)
+    s = helpers.Signed(server)
+    uid = s.request("POST", f"/{bucket}/mp", query=[("uploads", "")]).text
+    uid = uid.split("<UploadId>")[1].split("<")[0]
+    for bad in ("bad", base64.b64encode(b"\0" * 3).decode()):
+        h = {f"x-amz-checksum-{algo}": bad}
+        for q in ([], [("partNumber", "1"), ("uploadId", uid)]):
+            key = "mp" if q else "m"
+            r = s.request("PUT", f"/{bucket}/{key}", query=q, headers=h, body=data)
+            e = assert_s3_error(r, 400, "InvalidRequest")
+            assert e["Message"] == f"Value for x-amz-checksum-{algo} header is invalid."
+    assert s.request("HEAD", f"/{bucket}/m").status_code == 404
+    lp = s.request("GET", f"/{bucket}/mp", query=[("uploadId", uid)])
+    assert lp.status_code == 200 and "<Part>" not in lp.text
+
+
 def test_content_encoding_aws_chunked_is_not_stored(server, bucket):
     data = b"hello world" * 100
     r = chunked_put(server, bucket, "ce1", data)

@@ -7,6 +7,7 @@ uploads, and drives wiped under a multipart object."""
 import base64
 import functools
 import hashlib
+import socket
 import time
 import xml.etree.ElementTree as ET
 import zlib
@@ -15,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from helpers import (S3NS, Signed, assert_s3_error, err_code, get_bytes, http_status, md5hex,
-                     rand_bytes, wait_until)
+                     rand_bytes, recv_response, wait_until)
 
 MiB = 1 << 20
 
@@ -81,12 +82,129 @@ def test_get_and_head_with_part_number(s3, bucket):
         assert h["ContentLength"] == len(p) and h["PartsCount"] == 2
     with pytest.raises(ClientError) as ei:
         s3.get_object(Bucket=bucket, Key="pn", PartNumber=3)
-    assert err_code(ei.value) == "InvalidPartNumber"
+    assert err_code(ei.value) == "InvalidPart"
     # a plain object has one part: itself
     s3.put_object(Bucket=bucket, Key="plain", Body=b"single")
     assert s3.get_object(Bucket=bucket, Key="plain", PartNumber=1)["Body"].read() == b"single"
     with pytest.raises(ClientError):
         s3.get_object(Bucket=bucket, Key="plain", PartNumber=2)
+
+
+def test_part_number_beyond_the_parts_is_invalid_part(s3, server, bucket):
+    """GET/HEAD ?partNumber=N past the object's parts: S3 now answers 400 InvalidPart (it once
+    answered 416 InvalidPartNumber, and clients that read parts stop on the error either way). A
+    plain object is its one part: part 1 is the whole object, part 2 is InvalidPart too."""
+    parts = [rand_bytes(5 * MiB, seed=8), rand_bytes(10, seed=9)]
+    uid, done = upload(s3, bucket, "pn2", parts)
+    s3.complete_multipart_upload(Bucket=bucket, Key="pn2", UploadId=uid,
+                                 MultipartUpload={"Parts": done})
+    s3.put_object(Bucket=bucket, Key="plain2", Body=b"body")
+    sig = Signed(server)
+    for key, n in (("pn2", 3), ("plain2", 2)):
+        assert_s3_error(sig.request("GET", f"/{bucket}/{key}", query=[("partNumber", str(n))]),
+                        400, "InvalidPart")
+        h = sig.request("HEAD", f"/{bucket}/{key}", query=[("partNumber", str(n))])
+        assert h.status_code == 400
+    r = s3.get_object(Bucket=bucket, Key="plain2", PartNumber=1)
+    assert r["Body"].read() == b"body"
+
+
+def test_complete_retried_after_success(s3, server, bucket):
+    """A CompleteMultipartUpload sent again after it succeeded, with the same parts, answers 200
+    with the same result (ETag, location, checksum), as S3 does: clients retry a completion whose
+    answer they lost. Another list of parts, or an object overwritten since, is NoSuchUpload, and
+    the server's note of the upload is not shown on the object."""
+    parts = [rand_bytes(5 * MiB, seed=61), rand_bytes(100, seed=62)]
+    uid, done = upload(s3, bucket, "again", parts)
+    first = s3.complete_multipart_upload(Bucket=bucket, Key="again", UploadId=uid,
+                                         MultipartUpload={"Parts": done})
+    second = s3.complete_multipart_upload(Bucket=bucket, Key="again", UploadId=uid,
+                                          MultipartUpload={"Parts": done})
+    for k in ("ETag", "Location", "Bucket", "Key"):
+        assert second[k] == first[k], k
+    assert second["ETag"] == mp_etag(parts)
+    assert get_bytes(s3, bucket, "again") == b"".join(parts)
+    h = s3.head_object(Bucket=bucket, Key="again")
+    assert not [n for n in h["ResponseMetadata"]["HTTPHeaders"] if "basalt" in n.lower()]
+    # not the parts it was completed with
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key="again", UploadId=uid,
+                                     MultipartUpload={"Parts": done[:1]})
+    assert err_code(ei.value) == "NoSuchUpload"
+    # the object is another one now
+    s3.put_object(Bucket=bucket, Key="again", Body=b"other")
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key="again", UploadId=uid,
+                                     MultipartUpload={"Parts": done})
+    assert err_code(ei.value) == "NoSuchUpload"
+    # with a checksum: the retry gives the object's checksum and type again
+    sig = Signed(server)
+    _, cuid = _create_upload(sig, bucket, "again-ck", {"x-amz-checksum-algorithm": "SHA256"})
+    etags = _upload_checked_parts(sig, bucket, "again-ck", cuid, "SHA256", CK_PARTS)
+    doc = _complete_doc([(n, e, {"ChecksumSHA256": _b64_sum("SHA256", p)})
+                         for n, (e, p) in enumerate(zip(etags, CK_PARTS), 1)])
+    answers = [sig.request("POST", f"/{bucket}/again-ck", query=[("uploadId", cuid)], body=doc)
+               for _ in range(2)]
+    for r in answers:
+        assert r.status_code == 200, r.text
+        assert _xml_text(r, "ChecksumSHA256") == _composite_b64("SHA256", CK_PARTS)
+        assert _xml_text(r, "ChecksumType") == "COMPOSITE"
+        assert _xml_text(r, "ETag") == mp_etag(CK_PARTS)
+
+
+def test_part_get_gives_the_part_checksum(server, bucket):
+    """GET/HEAD ?partNumber=N with x-amz-checksum-mode: ENABLED answers the part's own checksum
+    and the object's checksum type, as S3 does (SDKs check the bytes they get against it; the
+    object's checksum does not describe one part). Without the mode, no checksum."""
+    sig = Signed(server)
+    for algo, ctype in (("SHA256", "COMPOSITE"), ("CRC32", "FULL_OBJECT")):
+        key = "pk-" + algo
+        headers = {"x-amz-checksum-algorithm": algo, "x-amz-checksum-type": ctype}
+        _, uid = _create_upload(sig, bucket, key, headers)
+        etags = _upload_checked_parts(sig, bucket, key, uid, algo, CK_PARTS)
+        doc = _complete_doc([(n, e, {"Checksum" + algo: _b64_sum(algo, p)})
+                             for n, (e, p) in enumerate(zip(etags, CK_PARTS), 1)])
+        r = sig.request("POST", f"/{bucket}/{key}", query=[("uploadId", uid)], body=doc)
+        assert r.status_code == 200, r.text
+        name = "x-amz-checksum-" + algo.lower()
+        for n, p in enumerate(CK_PARTS, 1):
+            for method in ("GET", "HEAD"):
+                g = sig.request(method, f"/{bucket}/{key}", query=[("partNumber", str(n))],
+                                headers={"x-amz-checksum-mode": "ENABLED"})
+                assert g.status_code == 206
+                assert g.headers.get(name) == _b64_sum(algo, p), dict(g.headers)
+                assert g.headers.get("x-amz-checksum-type") == ctype
+            plain = sig.request("HEAD", f"/{bucket}/{key}", query=[("partNumber", str(n))])
+            assert plain.status_code == 206 and name not in plain.headers
+
+
+def test_part_sent_twice_the_one_finished_last_counts(s3, server, bucket):
+    """Two UploadPart of the same number at once: the one that finished last is the part, even if
+    it began first (S3: a part is replaced when its upload completes). A completion may list the
+    number twice, in the order the answers came: the later entry counts (the client kept both
+    answers; RGW and Ceph's s3-tests have it so). Here A begins, B is sent whole, A ends."""
+    key = "twice"
+    uid = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    a, b = b"A" * 1000, b"B" * 1000
+    q = [("partNumber", "1"), ("uploadId", uid)]
+    head = Signed(server).raw_headers("PUT", f"/{bucket}/{key}", query=q,
+                                      headers={"Content-Length": str(len(a))})
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    try:
+        sock.sendall(head + b"\r\n" + a[:400])
+        time.sleep(0.2)  # A's upload has begun
+        eb = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=1, Body=b)["ETag"]
+        sock.sendall(a[400:])
+        status, _, _ = recv_response(sock, timeout=30)
+        assert status == 200
+    finally:
+        sock.close()
+    ea = '"%s"' % md5hex(a)
+    listed = s3.list_parts(Bucket=bucket, Key=key, UploadId=uid)["Parts"]
+    assert [(x["PartNumber"], x["ETag"]) for x in listed] == [(1, ea)]
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": eb}, {"PartNumber": 1, "ETag": ea}]})
+    assert get_bytes(s3, bucket, key) == a
 
 
 def test_parts_replaced_out_of_order_and_subset(s3, bucket):

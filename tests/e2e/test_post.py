@@ -441,3 +441,23 @@ def test_post_checksum_field(server, s3, bucket):
     assert_stored(s3, bucket, "ck/obj", data, r)
     h = s3.head_object(Bucket=bucket, Key="ck/obj", ChecksumMode="ENABLED")
     assert h.get("ChecksumCRC32") == good
+
+
+def test_post_checksum_field_needs_no_condition(s3, bucket):
+    """An x-amz-checksum-<algo> field that the policy does not name is not an "extra input
+    field": S3 checks it against the file, not against the policy (browsers and SDKs add it to a
+    form signed without it). A malformed one is still refused (400)."""
+    import hashlib
+
+    data = b"x" * 100_000
+    good = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    p = s3.generate_presigned_post(bucket, "ck2/obj", ExpiresIn=600)
+    r = post(p, data, extra={"x-amz-checksum-sha256": good})
+    assert r.status_code == 204, r.text
+    assert_stored(s3, bucket, "ck2/obj", data, r)
+    p = s3.generate_presigned_post(bucket, "ck2/bad", ExpiresIn=600)
+    r = post(p, data, extra={"x-amz-checksum-sha256": "sailorjerry"})
+    assert r.status_code == 400, r.text
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="ck2/bad")
+    assert http_status(e.value) == 404

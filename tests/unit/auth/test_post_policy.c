@@ -350,6 +350,7 @@ TEST(post_policy_extra_fields)
         F("X-Amz-Signature", "s"),
         F("file", ""),
         F("x-ignore-submit", "Upload"),
+        F("x-amz-checksum-sha256", "v"), /* the file's checksum: checked against the file */
     };
     const struct post_field extra[] = { F("key", "k"), F("x-amz-meta-sneaky", "1") };
     const struct post_field range_only[] = { F("key", "k"), F("content-length", "5") };
