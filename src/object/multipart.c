@@ -361,15 +361,18 @@ check_parts(struct complete *c, const struct obj_meta *up)
 
     if (!md5 || !EVP_DigestInit_ex(md5, EVP_md5(), NULL))
         die("MD5 is not available from libcrypto");
+    /* The order first, as S3: a list naming a part twice is InvalidPartOrder, whatever its ETags.
+     */
+    for (i = 1; i < c->n; i++)
+        if (c->parts[i].number <= c->parts[i - 1].number) {
+            EVP_MD_CTX_free(md5);
+            return -ERR_INVALID_PART_ORDER;
+        }
     for (i = 0; i < c->n && rc == 0; i++) {
         const struct obj_mp_part *p = &c->parts[i];
         char want[36];
         int at;
 
-        if (i > 0 && p->number <= c->parts[i - 1].number) {
-            rc = -ERR_INVALID_PART_ORDER;
-            break;
-        }
         if (p->number < 1 || p->number > OBJMETA_MAX_PARTS) {
             rc = -ERR_INVALID_PART;
             break;

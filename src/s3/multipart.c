@@ -290,13 +290,6 @@ complete_elem(void *arg, unsigned depth, const char *name, struct slice text)
     } else if (depth == 2 && !strcmp(name, "Part")) {
         if (!c->has_number)
             return -ERR_MALFORMED_XML;
-        /*
-         * A number listed again right after itself: the later entry counts (a
-         * client that sent a part twice may list both answers, the part that
-         * finished last being the one kept), as RGW and s3-tests have it.
-         */
-        if (c->n > 0 && c->parts[c->n - 1].number == c->cur_number)
-            c->n--;
         if (c->n == OBJ_MP_MAX_PARTS)
             return -ERR_INVALID_ARGUMENT;
         if (c->n == c->cap) {
