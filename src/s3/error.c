@@ -57,9 +57,10 @@ s3_error_xml(struct buf *out, const struct s3_error *e, const char *code, const 
     xml_open(out, "Error");
     xml_elem_str(out, "Code", code ? code : e->code);
     xml_elem_str(out, "Message", msg ? msg : e->message);
-    if (key)
+    /* names that are not UTF-8 (from a header, a form) are left out: the XML must stay UTF-8 */
+    if (key && s3_is_valid_utf8(slice_cstr(key)))
         xml_elem_str(out, "Key", key);
-    if (bucket)
+    if (bucket && s3_is_valid_utf8(slice_cstr(bucket)))
         xml_elem_str(out, "BucketName", bucket);
     xml_elem_str(out, "Resource", resource);
     xml_elem_str(out, "RequestId", request_id);

@@ -637,6 +637,14 @@ split_target(struct s3_call *call)
                                          ad->path_prefix));
     else if (rc < 0)
         s3__send_error(call, -ERR_BAD_REQUEST, "The request path is not valid.");
+    /* a path whose escapes decode to bytes that are not UTF-8: S3's InvalidURI, before anything */
+    if (rc == 0 && ((call->bucket && !s3_is_valid_utf8(slice_cstr(call->bucket))) ||
+                    (call->key && !s3_is_valid_utf8(slice_make(call->key, call->key_len))))) {
+        call->bucket = call->key = NULL; /* not echoed in the error: the XML would not be UTF-8 */
+        call->key_len = 0;
+        s3__send_error(call, -ERR_INVALID_URI, NULL);
+        rc = -ERR_INVALID_URI;
+    }
     return rc;
 }
 

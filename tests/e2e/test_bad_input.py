@@ -6,8 +6,10 @@ end, `a` vs `a/`, paging, encoding-type=url, request ids."""
 import socket
 import time
 import urllib.parse
+import xml.etree.ElementTree as ET
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from helpers import (Signed, TIME_SCALE, assert_s3_error, err_code, get_bytes, http_status,
@@ -258,6 +260,25 @@ def test_invalid_utf8_key(server, s3, bucket):
     r = requests.put(server.endpoint + f"/{bucket}/bad%FF%FEkey", data=b"x", headers=h, timeout=10)
     assert r.status_code == 400, r.text
     assert r.headers.get("x-amz-request-id")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+@pytest.mark.parametrize("path", ["/{bucket}/bad%FF%FEkey", "/{bucket}/%AE%8A-", "/b%FFd/key",
+                                  "/b%C3d"])
+def test_path_not_utf8_is_invalid_uri(server, s3, bucket, path):
+    """A path whose escapes decode to bytes that are not UTF-8 is S3's 400 InvalidURI "Couldn't
+    parse the specified URI." (what S3 answered the old boto's raw-byte keys), and the error
+    document stays well-formed UTF-8 XML: the undecodable name is not echoed in it."""
+    raw = path.format(bucket=bucket)
+    for method in ("GET", "HEAD", "PUT", "DELETE"):
+        r = requests.request(method, server.endpoint + raw, data=b"x" if method == "PUT" else None,
+                             timeout=10)
+        assert r.status_code == 400, (method, raw, r.text)
+        if method != "HEAD":
+            root = ET.fromstring(r.content)  # raises if not well-formed
+            assert root.findtext("Code") == "InvalidURI"
+            assert root.findtext("Message") == "Couldn't parse the specified URI."
+            assert root.find("Key") is None and root.find("BucketName") is None
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
