@@ -78,6 +78,20 @@ def test_metadata_and_headers(s3, bucket):
     assert get_bytes(s3, bucket, "meta") == data
 
 
+def test_metadata_empty_value_kept(s3, bucket):
+    """S3 stores a user metadata entry whose value is empty and returns it,
+    empty, on GET and HEAD (s3-tests test_object_set_get_metadata_none_to_empty
+    and _overwrite_to_empty); an overwrite with an empty value replaces the
+    old one. libmicrohttpd refuses an empty response header value, which
+    dropped the entry."""
+    s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"meta1": "old", "m2": "v"})
+    assert s3.get_object(Bucket=bucket, Key="m")["Metadata"] == {"meta1": "old", "m2": "v"}
+    s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"meta1": "", "m2": "v"})
+    for r in (s3.get_object(Bucket=bucket, Key="m"), s3.head_object(Bucket=bucket, Key="m")):
+        assert r["Metadata"] == {"meta1": "", "m2": "v"}
+        assert r["ResponseMetadata"]["HTTPHeaders"]["x-amz-meta-meta1"] == ""
+
+
 def test_default_content_type_and_dates(server, s3, bucket):
     data = b"x" * 10
     before = time.time()
