@@ -215,29 +215,32 @@ upload_cleanup(void *arg)
 }
 
 /*
- * Content-Encoding without "aws-chunked" (S3 does not store it: it describes
- * the request, not the object); false if nothing is left.
+ * Content-Encoding without its "aws-chunked" tokens (S3 does not store them:
+ * they describe the request, not the object), the rest exactly as sent
+ * ("deflate, gzip" stays so); false if nothing is left.
  */
 static bool
 strip_aws_chunked(struct arena *a, struct slice v, struct slice *out)
 {
     struct buf b = BUF_INIT;
     struct slice rest = v, one;
-    bool any = false;
+    bool chunked = false;
 
     while (rest.ptr) {
         rest = slice_split(rest, ',', &one);
-        one = slice_trim(one);
-        if (one.len == 0 || slice_case_eq_cstr(one, "aws-chunked"))
+        if (slice_case_eq_cstr(slice_trim(one), "aws-chunked")) {
+            chunked = true;
             continue;
+        }
         if (b.len)
             buf_addch(&b, ',');
         buf_addslice(&b, one);
-        any = true;
     }
-    *out = slice_cstr(arena_strdup(a, b.ptr));
+    if (chunked)
+        v = slice_trim(slice_make(b.ptr, b.len));
+    *out = slice_cstr(arena_slicedup(a, v));
     buf_release(&b);
-    return any;
+    return slice_trim(v).len > 0;
 }
 
 /* The pair named `name` (any case), or NULL. */
