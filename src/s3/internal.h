@@ -240,7 +240,8 @@ int s3_tagging_parse_query(struct arena *a, struct slice q, unsigned max, struct
                            struct buf *msg);
 int s3_tagging_parse_xml(struct arena *a, struct slice body, unsigned max, struct s3_tagset *out,
                          struct buf *msg);
-/* The query form (URI-encoded keys and values), as stored; the Tagging document. */
+/* The query form (URI-encoded keys and values), as stored; the Tagging document (tags sorted by
+ * key). */
 void s3_tagging_encode(const struct s3_tagset *t, struct buf *out);
 void s3_tagging_xml(const struct s3_tagset *t, struct buf *out);
 /*
