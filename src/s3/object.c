@@ -605,6 +605,21 @@ apply_range(struct s3_call *call, const struct obj_info *info, uint64_t *off, ui
     return 0;
 }
 
+/*
+ * SSE-C headers on a GET or HEAD name the key of an encrypted object; no
+ * object is encrypted yet, and S3 answers 400 for an object that is not
+ * (router.c checked the headers). 0, or an error already answered.
+ */
+static int
+sse_customer_refused(struct s3_call *call)
+{
+    if (!call->sse_customer)
+        return 0;
+    s3__send_error(call, -ERR_INVALID_REQUEST,
+                   "The encryption parameters are not applicable to this object.");
+    return -ERR_INVALID_REQUEST;
+}
+
 static void
 head_object(struct s3_call *call)
 {
@@ -619,7 +634,8 @@ head_object(struct s3_call *call)
         s3__send_error(call, object_err(rc), NULL);
         goto out;
     }
-    if (check_conditions(call, &info) < 0 || apply_range(call, &info, &off, &len, &status) < 0)
+    if (sse_customer_refused(call) < 0 || check_conditions(call, &info) < 0 ||
+        apply_range(call, &info, &off, &len, &status) < 0)
         goto out;
     add_object_headers(call->req, &info, status);
     http_resp_stream(call->req, status, len, NULL, NULL, NULL);
@@ -654,7 +670,8 @@ s3__get_object(struct s3_call *call)
     rc = objlayer_get_open(call->s3->ol, &call->ctx, call->bucket, call->key, &gs->g, &info);
     if (rc < 0)
         goto out_error;
-    if (check_conditions(call, &info) < 0 || apply_range(call, &info, &off, &len, &status) < 0)
+    if (sse_customer_refused(call) < 0 || check_conditions(call, &info) < 0 ||
+        apply_range(call, &info, &off, &len, &status) < 0)
         goto out_free;
     gs->off = off;
     add_object_headers(call->req, &info, status);
