@@ -533,6 +533,40 @@ is_checksum_header(const char *name)
     return !strncmp(name, "x-amz-checksum-", 15);
 }
 
+/*
+ * A user metadata value as S3 returns it: as stored when all US-ASCII, else
+ * encoded per RFC 2047 ("=?UTF-8?B?...?=", words of at most 75 characters,
+ * each whole UTF-8 characters, separated by spaces) to keep the header
+ * mail-safe (S3's user guide, "User-defined object metadata").
+ */
+static const char *
+meta_value_out(struct arena *a, const char *v)
+{
+    const size_t word_bytes = 45; /* base64 of 45 bytes is 60 characters: a word of 72 */
+    size_t len = strlen(v), i, n;
+    struct buf b = BUF_INIT;
+    const char *out;
+
+    for (i = 0; i < len; i++)
+        if ((unsigned char)v[i] >= 0x80)
+            break;
+    if (i == len)
+        return v;
+    for (i = 0; i < len; i += n) {
+        n = MIN(word_bytes, len - i);
+        while (i + n < len && n > 1 && ((unsigned char)v[i + n] & 0xc0) == 0x80)
+            n--; /* do not split a character */
+        if (b.len)
+            buf_addch(&b, ' ');
+        buf_adds(&b, "=?UTF-8?B?");
+        base64_encode(&b, v + i, n);
+        buf_adds(&b, "?=");
+    }
+    out = arena_strdup(a, b.ptr);
+    buf_release(&b);
+    return out;
+}
+
 static void
 add_object_headers(struct http_req *req, const struct obj_info *info, unsigned status)
 {
@@ -562,6 +596,8 @@ add_object_headers(struct http_req *req, const struct obj_info *info, unsigned s
             if (!strcmp(name, stored_headers[i]))
                 out_name = stored_header_names[i];
         o = override(req, name);
+        if (!o && !strncmp(name, "x-amz-meta-", 11))
+            o = meta_value_out(req->arena, value);
         http_resp_header(req, out_name, o ? o : value);
     }
     for (i = 0; i < ARRAY_SIZE(stored_headers); i++)

@@ -92,6 +92,34 @@ def test_metadata_empty_value_kept(s3, bucket):
         assert r["ResponseMetadata"]["HTTPHeaders"]["x-amz-meta-meta1"] == ""
 
 
+def test_metadata_non_ascii_rfc2047(s3, bucket):
+    """S3 returns a user metadata value that is not all US-ASCII encoded per
+    RFC 2047 (=?UTF-8?B?...?=, words of at most 75 characters) to keep the
+    header mail-safe, and an ASCII one as is (S3 user guide, "User-defined
+    object metadata"); raw UTF-8 bytes went back into the response header.
+    s3-tests test_object_set_get_unicode_metadata expects the raw value, which
+    AWS does not give either."""
+    def raw_meta(**kw):
+        kw["params"]["headers"]["x-amz-meta-u"] = "Hello World\xe9"  # botocore sends UTF-8
+        kw["params"]["headers"]["x-amz-meta-long"] = "é" * 100
+
+    s3.meta.events.register("before-call.s3.PutObject", raw_meta)
+    try:
+        s3.put_object(Bucket=bucket, Key="uni", Body=b"x", Metadata={"plain": "a=?b"})
+    finally:
+        s3.meta.events.unregister("before-call.s3.PutObject", raw_meta)
+    for r in (s3.get_object(Bucket=bucket, Key="uni"), s3.head_object(Bucket=bucket, Key="uni")):
+        m = r["Metadata"]
+        assert m["plain"] == "a=?b"
+        assert m["u"] == "=?UTF-8?B?" + base64.b64encode("Hello World\xe9".encode()).decode() + "?="
+        words = m["long"].split(" ")
+        assert len(words) > 1 and all(len(w) <= 75 for w in words)
+        decoded = b"".join(base64.b64decode(w[len("=?UTF-8?B?"):-2]) for w in words)
+        assert decoded == ("é" * 100).encode()
+        for w in words:  # every word is whole characters
+            base64.b64decode(w[len("=?UTF-8?B?"):-2]).decode("utf-8")
+
+
 def test_default_content_type_and_dates(server, s3, bucket):
     data = b"x" * 10
     before = time.time()
