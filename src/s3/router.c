@@ -80,6 +80,12 @@ static const char *const bucket_sse_headers[] = {
     "x-amz-server-side-encryption-aws-kms-key-id",
 };
 
+/* Every canned ACL S3 knows (x-amz-acl); any other value is refused, 400. */
+static const char *const canned_acls[] = {
+    "private",       "public-read",       "public-read-write",         "authenticated-read",
+    "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write",
+};
+
 /* Canned ACLs that change nothing for a single-owner store (the default, private). */
 static const char *const harmless_acls[] = {
     "private",
@@ -664,10 +670,36 @@ sse_guard(struct s3_call *call)
     return 0;
 }
 
+/*
+ * x-amz-acl on a write (PutObject, CopyObject, CreateMultipartUpload,
+ * CreateBucket, Put{Bucket,Object}Acl) must name a canned ACL: S3 answers
+ * 400 InvalidArgument otherwise, before anything else, even where Basalt
+ * then answers 501 (a grant it does not build, ?acl). 0, or an error
+ * already answered.
+ */
+static int
+canned_acl_check(struct s3_call *call)
+{
+    struct http_req *req = call->req;
+    struct slice v;
+    size_t i;
+
+    if (!slice_eq_cstr(req->method, "PUT") && !slice_eq_cstr(req->method, "POST"))
+        return 0;
+    if (call->op == S3_OP_METHOD_NOT_ALLOWED || call->op == S3_OP_BAD_PATH ||
+        !http_req_header(req, "x-amz-acl", &v))
+        return 0;
+    for (i = 0; i < ARRAY_SIZE(canned_acls); i++)
+        if (slice_eq_cstr(slice_trim(v), canned_acls[i]))
+            return 0;
+    s3__send_error(call, -ERR_INVALID_ARGUMENT, "The canned ACL specified is not valid.");
+    return -ERR_INVALID_ARGUMENT;
+}
+
 static void
 dispatch(struct s3_call *call)
 {
-    if (sse_guard(call) < 0)
+    if (canned_acl_check(call) < 0 || sse_guard(call) < 0)
         return;
     switch (call->op) {
     case S3_OP_BAD_PATH:

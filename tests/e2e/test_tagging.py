@@ -262,6 +262,27 @@ def test_unbuilt_write_headers_answer_501(server, s3, bucket):
     assert_s3_error(r, 501, "NotImplemented")
 
 
+def test_bad_canned_acl_is_400(server, s3, bucket):
+    """x-amz-acl must name one of S3's canned ACLs: any other value is 400
+    InvalidArgument, before the 501 Basalt gives for ACLs it does not build
+    (s3-tests test_bucket_put_bad_canned_acl: PutBucketAcl with
+    "public-ready"); it was 501 NotImplemented. Valid values keep their
+    answers: private is accepted, public-read is 501."""
+    sig = Signed(server)
+    bad = {"x-amz-acl": "public-ready"}
+    assert_s3_error(sig.request("PUT", f"/{bucket}", query=[("acl", "")], headers=bad),
+                    400, "InvalidArgument")
+    assert_s3_error(sig.request("PUT", f"/{bucket}/k", headers=bad, body=b"x"),
+                    400, "InvalidArgument")
+    assert_s3_error(sig.request("POST", f"/{bucket}/k", query=[("uploads", "")], headers=bad),
+                    400, "InvalidArgument")
+    assert_s3_error(sig.request("PUT", f"/{bucket}/k", headers={"x-amz-acl": "public-read"},
+                                body=b"x"), 501, "NotImplemented")
+    assert sig.request("PUT", f"/{bucket}/k", headers={"x-amz-acl": "private"},
+                       body=b"x").status_code == 200
+    assert sig.request("GET", f"/{bucket}/k", headers=bad).status_code == 200  # reads: no ACL
+
+
 SSE_KEY = "pO3upElrwuEXSoFwCfnZPdSsmt/xWeFa0N9KgDijwVs="
 SSE_KEY_MD5 = "DWygnHRtgiJ77HCm+1rvHw=="
 SSE_C = {"x-amz-server-side-encryption-customer-algorithm": "AES256",
