@@ -537,28 +537,33 @@ is_checksum_header(const char *name)
  * A user metadata value as S3 returns it: as stored when all US-ASCII, else
  * encoded per RFC 2047 ("=?UTF-8?B?...?=", words of at most 75 characters,
  * each whole UTF-8 characters, separated by spaces) to keep the header
- * mail-safe (S3's user guide, "User-defined object metadata").
+ * mail-safe (S3's user guide, "User-defined object metadata"). Bytes that
+ * are not UTF-8 were sent as ISO-8859-1, HTTP's historical charset, and are
+ * labelled so.
  */
 static const char *
 meta_value_out(struct arena *a, const char *v)
 {
-    const size_t word_bytes = 45; /* base64 of 45 bytes is 60 characters: a word of 72 */
-    size_t len = strlen(v), i, n;
+    size_t len = strlen(v), i, n, word_bytes;
     struct buf b = BUF_INIT;
-    const char *out;
+    const char *out, *charset;
+    bool utf8;
 
     for (i = 0; i < len; i++)
         if ((unsigned char)v[i] >= 0x80)
             break;
     if (i == len)
         return v;
+    utf8 = s3_is_valid_utf8(slice_make(v, len));
+    charset = utf8 ? "=?UTF-8?B?" : "=?ISO-8859-1?B?";
+    word_bytes = utf8 ? 45 : 42; /* base64 of 60 or 56 characters: words of 72 or 73 */
     for (i = 0; i < len; i += n) {
         n = MIN(word_bytes, len - i);
-        while (i + n < len && n > 1 && ((unsigned char)v[i + n] & 0xc0) == 0x80)
+        while (utf8 && i + n < len && n > 1 && ((unsigned char)v[i + n] & 0xc0) == 0x80)
             n--; /* do not split a character */
         if (b.len)
             buf_addch(&b, ' ');
-        buf_adds(&b, "=?UTF-8?B?");
+        buf_adds(&b, charset);
         base64_encode(&b, v + i, n);
         buf_adds(&b, "?=");
     }

@@ -4,6 +4,7 @@ ETag, Content-MD5, chunked bodies, Expect: 100-continue, keep-alive."""
 import base64
 import email.utils
 import hashlib
+import hmac
 import socket
 import time
 
@@ -11,8 +12,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from helpers import (Signed, UNSIGNED, assert_s3_error, err_code, get_bytes, http_status, md5hex,
-                     rand_bytes, recv_response, sha, TIME_SCALE)
+from helpers import (Signed, UNSIGNED, amz_now, assert_s3_error, err_code, get_bytes, http_status,
+                     md5hex, rand_bytes, recv_response, sha, signing_key, TIME_SCALE)
 
 KiB, MiB = 1024, 1024 * 1024
 
@@ -92,7 +93,7 @@ def test_metadata_empty_value_kept(s3, bucket):
         assert r["ResponseMetadata"]["HTTPHeaders"]["x-amz-meta-meta1"] == ""
 
 
-def test_metadata_non_ascii_rfc2047(s3, bucket):
+def test_metadata_non_ascii_rfc2047(server, s3, bucket):
     """S3 returns a user metadata value that is not all US-ASCII encoded per
     RFC 2047 (=?UTF-8?B?...?=, words of at most 75 characters) to keep the
     header mail-safe, and an ASCII one as is (S3 user guide, "User-defined
@@ -118,6 +119,24 @@ def test_metadata_non_ascii_rfc2047(s3, bucket):
         assert decoded == ("é" * 100).encode()
         for w in words:  # every word is whole characters
             base64.b64decode(w[len("=?UTF-8?B?"):-2]).decode("utf-8")
+    # bytes that are not UTF-8 (ISO-8859-1, signed as sent) are labelled so
+    host, date = f"127.0.0.1:{server.port}", amz_now()
+    h = {"host": host, "x-amz-content-sha256": sha(b"x"), "x-amz-date": date,
+         "x-amz-meta-l": "caf\xe9"}
+    names = sorted(h)
+    creq = "\n".join(["PUT", f"/{bucket}/latin", "", "".join(f"{n}:{h[n]}\n" for n in names),
+                      ";".join(names), sha(b"x")]).encode("latin-1")  # the bytes as sent
+    scope = f"{date[:8]}/us-east-1/s3/aws4_request"
+    sts = "\n".join(["AWS4-HMAC-SHA256", date, scope, hashlib.sha256(creq).hexdigest()])
+    key = signing_key(server.secret_key, date[:8])
+    h["authorization"] = (f"AWS4-HMAC-SHA256 Credential={server.access_key}/{scope}, "
+                          f"SignedHeaders={';'.join(names)}, "
+                          f"Signature={hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()}")
+    r = requests.put(f"{server.endpoint}/{bucket}/latin", data=b"x", timeout=30,
+                     headers={k: v.encode("latin-1") for k, v in h.items()})
+    assert r.status_code == 200, r.text
+    want = "=?ISO-8859-1?B?" + base64.b64encode(b"caf\xe9").decode() + "?="
+    assert s3.head_object(Bucket=bucket, Key="latin")["Metadata"]["l"] == want
 
 
 def test_default_content_type_and_dates(server, s3, bucket):
