@@ -446,7 +446,8 @@ header_time(const struct sigv4_req *r, time_t *t, bool *amz, struct buf *errmsg)
         errmsg_add(errmsg, "AWS authentication requires a valid Date or x-amz-date header");
         return -ERR_ACCESS_DENIED;
     }
-    if (clock_parse_http(slice_trim(v), t) < 0) {
+    /* S3 takes a date before 1970 for no date at all: 403 AccessDenied, not RequestTimeTooSkewed */
+    if (clock_parse_http(slice_trim(v), t) < 0 || *t < 0) {
         errmsg_add(errmsg, "AWS authentication requires a valid Date or x-amz-date header");
         return -ERR_ACCESS_DENIED;
     }

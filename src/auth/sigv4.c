@@ -905,8 +905,19 @@ check_presign_time(const struct sigv4_req *r, time_t t, struct slice expires, st
 {
     uint64_t e;
 
-    if (parse_u64(expires, &e) < 0 || e == 0 || e > SIGV4_MAX_EXPIRES) {
+    /* S3's messages; a negative value is refused as such (400), not as expired (403) */
+    if (expires.len > 1 && expires.ptr[0] == '-' &&
+        parse_u64(slice_make(expires.ptr + 1, expires.len - 1), &e) == 0) {
+        errmsg_add(errmsg, "X-Amz-Expires must be non-negative");
+        return -ERR_AUTH_MALFORMED;
+    }
+    if (parse_u64(expires, &e) < 0 || e == 0) {
         errmsg_add(errmsg, "X-Amz-Expires must be a number of seconds from 1 to 604800");
+        return -ERR_AUTH_MALFORMED;
+    }
+    if (e > SIGV4_MAX_EXPIRES) {
+        errmsg_add(errmsg, "X-Amz-Expires must be less than a week (in seconds) that is 604800 "
+                           "seconds");
         return -ERR_AUTH_MALFORMED;
     }
     if (t > r->now + SIGV4_MAX_SKEW) {

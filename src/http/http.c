@@ -395,8 +395,13 @@ resp_queue(struct MHD_Connection *conn, struct http_req *req)
     MHD_add_response_header(mr, "Server", "Basalt");
     MHD_add_response_header(mr, "x-amz-request-id", req->id);
     MHD_add_response_header(mr, "x-amz-id-2", req->id);
+    /*
+     * libmicrohttpd refuses an empty value; a lone space is optional
+     * whitespace that every HTTP client strips, so the header still arrives,
+     * empty (S3 returns x-amz-meta-* stored with an empty value).
+     */
     for (h = r->headers; h; h = h->next)
-        MHD_add_response_header(mr, h->name, h->value);
+        MHD_add_response_header(mr, h->name, h->value[0] ? h->value : " ");
     ret = MHD_queue_response(conn, r->status, mr);
     MHD_destroy_response(mr);
     return ret;

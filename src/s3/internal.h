@@ -114,6 +114,7 @@ struct s3_call {
     bool rerouted;     /* authentication added headers (SigV2 presigned): route again */
     struct reqctx ctx; /* passed to the object layer: request id, caller */
     void *state;       /* the operation's own state */
+    bool sse_customer; /* a GET or HEAD with valid SSE-C headers (router.c) */
 };
 
 /* ---- router.c ---- */
@@ -222,6 +223,21 @@ void s3__admin_heal(struct s3_call *call);
 void s3__admin_info(struct s3_call *call);
 void s3__admin_heal_status(struct s3_call *call);
 
+/* ---- sse.c ---- */
+#define S3_SSE_MANAGED 1  /* a valid x-amz-server-side-encryption (SSE-S3, SSE-KMS) */
+#define S3_SSE_CUSTOMER 2 /* valid SSE-C headers */
+/*
+ * The server-side encryption headers of request headers `h` as S3 checks
+ * them (on a GET or HEAD when `read`): 0 if there are none, S3_SSE_MANAGED
+ * or S3_SSE_CUSTOMER for a valid request, or -ERR_INVALID_ARGUMENT with the
+ * S3 code (NULL: the table's) in `*code` and the message in `*msg`.
+ */
+int s3_sse_check(const struct http_header *h, size_t n, bool read, const char **code,
+                 const char **msg);
+/* The same for the x-amz-copy-source-server-side-encryption-customer-* headers. */
+int s3_sse_check_copy_source(const struct http_header *h, size_t n, const char **code,
+                             const char **msg);
+
 /* ---- tagging.c ---- */
 #define S3_OBJECT_TAGS_MAX 10
 #define S3_BUCKET_TAGS_MAX 50
@@ -242,7 +258,8 @@ int s3_tagging_parse_query(struct arena *a, struct slice q, unsigned max, struct
                            struct buf *msg);
 int s3_tagging_parse_xml(struct arena *a, struct slice body, unsigned max, struct s3_tagset *out,
                          struct buf *msg);
-/* The query form (URI-encoded keys and values), as stored; the Tagging document. */
+/* The query form (URI-encoded keys and values), as stored; the Tagging document (tags sorted by
+ * key). */
 void s3_tagging_encode(const struct s3_tagset *t, struct buf *out);
 void s3_tagging_xml(const struct s3_tagset *t, struct buf *out);
 /*

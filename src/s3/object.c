@@ -215,29 +215,32 @@ upload_cleanup(void *arg)
 }
 
 /*
- * Content-Encoding without "aws-chunked" (S3 does not store it: it describes
- * the request, not the object); false if nothing is left.
+ * Content-Encoding without its "aws-chunked" tokens (S3 does not store them:
+ * they describe the request, not the object), the rest exactly as sent
+ * ("deflate, gzip" stays so); false if nothing is left.
  */
 static bool
 strip_aws_chunked(struct arena *a, struct slice v, struct slice *out)
 {
     struct buf b = BUF_INIT;
     struct slice rest = v, one;
-    bool any = false;
+    bool chunked = false;
 
     while (rest.ptr) {
         rest = slice_split(rest, ',', &one);
-        one = slice_trim(one);
-        if (one.len == 0 || slice_case_eq_cstr(one, "aws-chunked"))
+        if (slice_case_eq_cstr(slice_trim(one), "aws-chunked")) {
+            chunked = true;
             continue;
+        }
         if (b.len)
             buf_addch(&b, ',');
         buf_addslice(&b, one);
-        any = true;
     }
-    *out = slice_cstr(arena_strdup(a, b.ptr));
+    if (chunked)
+        v = slice_trim(slice_make(b.ptr, b.len));
+    *out = slice_cstr(arena_slicedup(a, v));
     buf_release(&b);
-    return any;
+    return slice_trim(v).len > 0;
 }
 
 /* The pair named `name` (any case), or NULL. */
@@ -532,6 +535,45 @@ is_checksum_header(const char *name)
     return !strncmp(name, "x-amz-checksum-", 15);
 }
 
+/*
+ * A user metadata value as S3 returns it: as stored when all US-ASCII, else
+ * encoded per RFC 2047 ("=?UTF-8?B?...?=", words of at most 75 characters,
+ * each whole UTF-8 characters, separated by spaces) to keep the header
+ * mail-safe (S3's user guide, "User-defined object metadata"). Bytes that
+ * are not UTF-8 were sent as ISO-8859-1, HTTP's historical charset, and are
+ * labelled so.
+ */
+static const char *
+meta_value_out(struct arena *a, const char *v)
+{
+    size_t len = strlen(v), i, n, word_bytes;
+    struct buf b = BUF_INIT;
+    const char *out, *charset;
+    bool utf8;
+
+    for (i = 0; i < len; i++)
+        if ((unsigned char)v[i] >= 0x80)
+            break;
+    if (i == len)
+        return v;
+    utf8 = s3_is_valid_utf8(slice_make(v, len));
+    charset = utf8 ? "=?UTF-8?B?" : "=?ISO-8859-1?B?";
+    word_bytes = utf8 ? 45 : 42; /* base64 of 60 or 56 characters: words of 72 or 73 */
+    for (i = 0; i < len; i += n) {
+        n = MIN(word_bytes, len - i);
+        while (utf8 && i + n < len && n > 1 && ((unsigned char)v[i + n] & 0xc0) == 0x80)
+            n--; /* do not split a character */
+        if (b.len)
+            buf_addch(&b, ' ');
+        buf_adds(&b, charset);
+        base64_encode(&b, v + i, n);
+        buf_adds(&b, "?=");
+    }
+    out = arena_strdup(a, b.ptr);
+    buf_release(&b);
+    return out;
+}
+
 static void
 add_object_headers(struct http_req *req, const struct obj_info *info, unsigned status)
 {
@@ -561,6 +603,8 @@ add_object_headers(struct http_req *req, const struct obj_info *info, unsigned s
             if (!strcmp(name, stored_headers[i]))
                 out_name = stored_header_names[i];
         o = override(req, name);
+        if (!o && !strncmp(name, "x-amz-meta-", 11))
+            o = meta_value_out(req->arena, value);
         http_resp_header(req, out_name, o ? o : value);
     }
     for (i = 0; i < ARRAY_SIZE(stored_headers); i++)
@@ -604,6 +648,21 @@ apply_range(struct s3_call *call, const struct obj_info *info, uint64_t *off, ui
     return 0;
 }
 
+/*
+ * SSE-C headers on a GET or HEAD name the key of an encrypted object; no
+ * object is encrypted yet, and S3 answers 400 for an object that is not
+ * (router.c checked the headers). 0, or an error already answered.
+ */
+static int
+sse_customer_refused(struct s3_call *call)
+{
+    if (!call->sse_customer)
+        return 0;
+    s3__send_error(call, -ERR_INVALID_REQUEST,
+                   "The encryption parameters are not applicable to this object.");
+    return -ERR_INVALID_REQUEST;
+}
+
 static void
 head_object(struct s3_call *call)
 {
@@ -618,7 +677,8 @@ head_object(struct s3_call *call)
         s3__send_error(call, object_err(rc), NULL);
         goto out;
     }
-    if (check_conditions(call, &info) < 0 || apply_range(call, &info, &off, &len, &status) < 0)
+    if (sse_customer_refused(call) < 0 || check_conditions(call, &info) < 0 ||
+        apply_range(call, &info, &off, &len, &status) < 0)
         goto out;
     add_object_headers(call->req, &info, status);
     http_resp_stream(call->req, status, len, NULL, NULL, NULL);
@@ -653,7 +713,8 @@ s3__get_object(struct s3_call *call)
     rc = objlayer_get_open(call->s3->ol, &call->ctx, call->bucket, call->key, &gs->g, &info);
     if (rc < 0)
         goto out_error;
-    if (check_conditions(call, &info) < 0 || apply_range(call, &info, &off, &len, &status) < 0)
+    if (sse_customer_refused(call) < 0 || check_conditions(call, &info) < 0 ||
+        apply_range(call, &info, &off, &len, &status) < 0)
         goto out_free;
     gs->off = off;
     add_object_headers(call->req, &info, status);

@@ -20,7 +20,8 @@
  * generate_presigned_post makes by default) are verified too (auth/sigv2.h);
  * the policy and its conditions are the same.
  *
- * Not built: server-side encryption fields answer 501 NotImplemented;
+ * Not built: server-side encryption fields answer 501 NotImplemented (an
+ * invalid combination of them S3's 400 first, as on PutObject: s3/sse.c);
  * `acl` is accepted and ignored, as PutObject ignores x-amz-acl.
  */
 #include "util/base.h"
@@ -317,6 +318,32 @@ collect_headers(struct post_state *st, struct buf *h)
 }
 
 /*
+ * Server-side encryption fields: checked as PutObject's headers (sse.c), an
+ * invalid combination is S3's 400; any other is 501, not built.
+ */
+static int
+sse_fields(struct post_state *st)
+{
+    struct http_header *pairs =
+        arena_alloc(st->call->req->arena, (st->nfields + 1) * sizeof(*pairs));
+    const char *code, *msg;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < st->nfields; i++) {
+        pairs[i].name = st->fields[i].name;
+        pairs[i].value = st->fields[i].value;
+    }
+    rc = s3_sse_check(pairs, st->nfields, false, &code, &msg);
+    if (rc < 0)
+        return fail(st, rc, code, msg);
+    for (i = 0; i < st->nfields; i++)
+        if (has_prefix_ci(st->fields[i].name, "x-amz-server-side-encryption"))
+            return fail(st, -ERR_NOT_IMPLEMENTED, NULL, "Server-side encryption is not supported.");
+    return 0;
+}
+
+/*
  * The fields that change how the object is stored: tagging (a Tagging XML
  * document, stored in query form as PutObject's x-amz-tagging),
  * x-amz-storage-class. Server-side encryption is not built: 501, never a
@@ -329,12 +356,11 @@ add_options(struct post_state *st, struct obj_put_opts *opts, struct buf *h)
     struct buf msg = BUF_INIT, enc = BUF_INIT;
     struct s3_tagset tags;
     struct slice v;
-    size_t i;
     int rc = 0;
 
-    for (i = 0; i < st->nfields; i++)
-        if (has_prefix_ci(st->fields[i].name, "x-amz-server-side-encryption"))
-            return fail(st, -ERR_NOT_IMPLEMENTED, NULL, "Server-side encryption is not supported.");
+    rc = sse_fields(st);
+    if (rc < 0)
+        return rc;
     v = field_value(st, "x-amz-storage-class");
     if (v.ptr && s3_storage_class_parse(slice_trim(v), &opts->reduced_redundancy) < 0)
         return fail(st, -ERR_INVALID_STORAGE_CLASS, NULL, NULL);

@@ -210,22 +210,37 @@ s3_tagging_encode(const struct s3_tagset *t, struct buf *out)
     }
 }
 
+static int
+tag_cmp(const void *a, const void *b)
+{
+    const struct s3_tag *x = *(const struct s3_tag *const *)a;
+    const struct s3_tag *y = *(const struct s3_tag *const *)b;
+
+    return slice_cmp(x->key, y->key);
+}
+
 void
 s3_tagging_xml(const struct s3_tagset *t, struct buf *out)
 {
+    const struct s3_tag **sorted = xcalloc(t->n ? t->n : 1, sizeof(*sorted));
     size_t i;
 
+    /* S3 answers a tag set sorted by key, whatever order it was given in */
+    for (i = 0; i < t->n; i++)
+        sorted[i] = &t->tags[i];
+    qsort(sorted, t->n, sizeof(*sorted), tag_cmp);
     xml_declaration(out);
     xml_open_ns(out, "Tagging");
     xml_open(out, "TagSet");
     for (i = 0; i < t->n; i++) {
         xml_open(out, "Tag");
-        xml_elem(out, "Key", t->tags[i].key);
-        xml_elem(out, "Value", t->tags[i].value);
+        xml_elem(out, "Key", sorted[i]->key);
+        xml_elem(out, "Value", sorted[i]->value);
         xml_close(out, "Tag");
     }
     xml_close(out, "TagSet");
     xml_close(out, "Tagging");
+    free(sorted);
 }
 
 /* ---- helpers for PutObject, GetObject and HeadObject (object.c) ---- */

@@ -83,14 +83,34 @@ clock_parse_amz(struct slice s, time_t *out)
     return 0;
 }
 
+/* " +hhmm" or " -hhmm" (RFC 2822's numeric zone) at `p`, the whole rest: its offset east of UTC. */
+static bool
+parse_numeric_zone(const char *p, long *east)
+{
+    int i;
+
+    if (p[0] != ' ' || (p[1] != '+' && p[1] != '-'))
+        return false;
+    for (i = 2; i < 6; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+    if (p[6] != '\0' || (p[4] - '0') * 10 + (p[5] - '0') > 59)
+        return false;
+    *east = ((p[2] - '0') * 10 + (p[3] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
+    if (p[1] == '-')
+        *east = -*east;
+    return true;
+}
+
 int
 clock_parse_http(struct slice s, time_t *out)
 {
     static const char *const fmts[] = { "%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
-                                        "%a %b %e %H:%M:%S %Y",
-                                        /* the numeric UTC zone of S3's SigV2 examples */
-                                        "%a, %d %b %Y %H:%M:%S +0000" };
+                                        "%a %b %e %H:%M:%S %Y" };
     char tmp[64];
+    struct tm tm;
+    const char *end;
+    long east;
     size_t i;
 
     if (s.len == 0 || s.len >= sizeof(tmp))
@@ -98,15 +118,22 @@ clock_parse_http(struct slice s, time_t *out)
     memcpy(tmp, s.ptr, s.len);
     tmp[s.len] = '\0';
     for (i = 0; i < ARRAY_SIZE(fmts); i++) {
-        struct tm tm;
-        const char *end;
-
         memset(&tm, 0, sizeof(tm));
         end = strptime(tmp, fmts[i], &tm);
         if (end && *end == '\0') {
             *out = timegm(&tm);
             return 0;
         }
+    }
+    /*
+     * A numeric zone: "+0000" in S3's SigV2 examples, "-0000" from Python's
+     * email.utils.formatdate() (botocore's Date header), any other offset.
+     */
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(tmp, "%a, %d %b %Y %H:%M:%S", &tm);
+    if (end && parse_numeric_zone(end, &east)) {
+        *out = timegm(&tm) - east;
+        return 0;
     }
     return -ERR_INVAL;
 }

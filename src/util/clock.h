@@ -26,7 +26,9 @@ void clock_fmt_iso8601(struct buf *out, int64_t ns);
 
 /* Parses "20261124T042130Z"; -ERR_INVAL if malformed. */
 int clock_parse_amz(struct slice s, time_t *out);
-/* Parses an RFC 1123 date (GMT or +0000; also RFC 850 and asctime forms); -ERR_INVAL if malformed.
+/*
+ * Parses an RFC 1123 date (GMT, or a numeric zone such as +0000 or -0000;
+ * also RFC 850 and asctime forms); -ERR_INVAL if malformed.
  */
 int clock_parse_http(struct slice s, time_t *out);
 

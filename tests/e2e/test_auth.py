@@ -134,6 +134,34 @@ def test_clock_skew(server, s3, bucket, offset, ok):
         assert_s3_error(r, 403, "RequestTimeTooSkewed")
 
 
+def test_sigv4_date_header_numeric_zone(server, s3, bucket):
+    """SigV4 takes the Date header when there is no x-amz-date. botocore,
+    given a Date header (s3-tests test_object_create_date_and_amz_date,
+    _amz_date_and_no_date), replaces it with email.utils.formatdate(), whose
+    zone is "-0000" (UTC per RFC 2822); "+0000" is the form of S3's own
+    examples. Both were refused as malformed (AuthorizationHeaderMalformed)."""
+    def with_date(**kw):
+        kw["params"]["headers"]["Date"] = "placeholder"  # botocore writes its own
+
+    s3.meta.events.register("before-call.s3.PutObject", with_date)
+    try:
+        s3.put_object(Bucket=bucket, Key="dated", Body=b"bar")
+    finally:
+        s3.meta.events.unregister("before-call.s3.PutObject", with_date)
+    assert get_bytes(s3, bucket, "dated") == b"bar"
+    sig = Signed(server)
+    for zone in ("-0000", "+0000"):
+        now = time.gmtime()
+        date = time.strftime("%a, %d %b %Y %H:%M:%S ", now) + zone
+        h = sign_headers("GET", sig.host, f"/{bucket}/dated", [], {"date": date}, UNSIGNED,
+                         sig.ak, sig.sk, amzdate=time.strftime("%Y%m%dT%H%M%SZ", now),
+                         signed=["date", "host", "x-amz-content-sha256"])
+        h["x-amz-date"] = None  # only Date dates the request
+        h = {k: v for k, v in h.items() if v is not None}
+        r = requests.get(f"{server.endpoint}/{bucket}/dated", headers=h, timeout=30)
+        assert r.status_code == 200 and r.content == b"bar", (zone, r.text)
+
+
 def test_presigned_get_put(server, s3, bucket):
     data = rand_bytes(1_200_000, seed=3)
     s3.put_object(Bucket=bucket, Key="pre", Body=data)
@@ -181,6 +209,27 @@ def test_presigned_expires_too_long(server, s3, bucket):
     assert b"payload" not in r.content
     assert helpers.xml_error(r.content)["Code"] in ("AuthorizationQueryParametersError",
                                                      "AccessDenied", "InvalidArgument")
+
+
+def test_presigned_expires_out_of_range_messages(server, s3, bucket):
+    """S3 refuses an X-Amz-Expires out of range before checking the time:
+    400 AuthorizationQueryParametersError, "X-Amz-Expires must be
+    non-negative" for a negative one (what botocore sends for a negative
+    ExpiresIn; s3-tests test_object_raw_put_authenticated_expired expects rgw's
+    403, AWS answers this 400) and "... less than a week ..." past 604800.
+    Both had one generic message."""
+    s3.put_object(Bucket=bucket, Key="pre", Body=b"payload")
+    u = presign("PUT", f"127.0.0.1:{server.port}", f"/{bucket}/pre", server.access_key,
+                server.secret_key, expires=-1000)
+    e = assert_s3_error(requests.put(server.endpoint + u, data=b"other", timeout=10), 400,
+                        "AuthorizationQueryParametersError")
+    assert e["Message"] == "X-Amz-Expires must be non-negative"
+    u = presign("GET", f"127.0.0.1:{server.port}", f"/{bucket}/pre", server.access_key,
+                server.secret_key, expires=609901)
+    e = assert_s3_error(requests.get(server.endpoint + u, timeout=10), 400,
+                        "AuthorizationQueryParametersError")
+    assert "less than a week" in e["Message"]
+    assert get_bytes(s3, bucket, "pre") == b"payload"
 
 
 def test_presigned_tampered(server, s3, bucket):

@@ -313,6 +313,19 @@ def test_content_encoding_aws_chunked_is_not_stored(server, bucket):
     assert r.content == data  # requests undid the gzip the object is stored with
 
 
+@pytest.mark.parametrize("sent,kept", [("gzip", "gzip"), ("deflate, gzip", "deflate, gzip"),
+                                       ("gzip, aws-chunked", "gzip"),
+                                       ("aws-chunked, gzip", "gzip"),
+                                       ("br, aws-chunked, gzip", "br, gzip")])
+def test_content_encoding_kept_as_sent(s3, bucket, sent, kept):
+    """S3 returns Content-Encoding exactly as it was sent, less the aws-chunked
+    token that describes the request (s3-tests
+    test_object_content_encoding_aws_chunked): "deflate, gzip" came back as
+    "deflate,gzip"."""
+    s3.put_object(Bucket=bucket, Key="enc", Body=b"x", ContentEncoding=sent)
+    assert s3.head_object(Bucket=bucket, Key="enc")["ContentEncoding"] == kept
+
+
 # --------------------------------------------------------------------------
 # Bad input: refused, and nothing committed (the previous object stays)
 # --------------------------------------------------------------------------

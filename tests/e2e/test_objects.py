@@ -4,6 +4,7 @@ ETag, Content-MD5, chunked bodies, Expect: 100-continue, keep-alive."""
 import base64
 import email.utils
 import hashlib
+import hmac
 import socket
 import time
 
@@ -11,8 +12,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from helpers import (Signed, UNSIGNED, assert_s3_error, err_code, get_bytes, http_status, md5hex,
-                     rand_bytes, recv_response, sha, TIME_SCALE)
+from helpers import (Signed, UNSIGNED, amz_now, assert_s3_error, err_code, get_bytes, http_status,
+                     md5hex, rand_bytes, recv_response, sha, signing_key, TIME_SCALE)
 
 KiB, MiB = 1024, 1024 * 1024
 
@@ -76,6 +77,66 @@ def test_metadata_and_headers(s3, bucket):
         assert r["Metadata"] == {"color": "blue", "multi-word": "a b  c", "num": "42"}
         assert r["ContentLength"] == len(data)
     assert get_bytes(s3, bucket, "meta") == data
+
+
+def test_metadata_empty_value_kept(s3, bucket):
+    """S3 stores a user metadata entry whose value is empty and returns it,
+    empty, on GET and HEAD (s3-tests test_object_set_get_metadata_none_to_empty
+    and _overwrite_to_empty); an overwrite with an empty value replaces the
+    old one. libmicrohttpd refuses an empty response header value, which
+    dropped the entry."""
+    s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"meta1": "old", "m2": "v"})
+    assert s3.get_object(Bucket=bucket, Key="m")["Metadata"] == {"meta1": "old", "m2": "v"}
+    s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"meta1": "", "m2": "v"})
+    for r in (s3.get_object(Bucket=bucket, Key="m"), s3.head_object(Bucket=bucket, Key="m")):
+        assert r["Metadata"] == {"meta1": "", "m2": "v"}
+        assert r["ResponseMetadata"]["HTTPHeaders"]["x-amz-meta-meta1"] == ""
+
+
+def test_metadata_non_ascii_rfc2047(server, s3, bucket):
+    """S3 returns a user metadata value that is not all US-ASCII encoded per
+    RFC 2047 (=?UTF-8?B?...?=, words of at most 75 characters) to keep the
+    header mail-safe, and an ASCII one as is (S3 user guide, "User-defined
+    object metadata"); raw UTF-8 bytes went back into the response header.
+    s3-tests test_object_set_get_unicode_metadata expects the raw value, which
+    AWS does not give either."""
+    def raw_meta(**kw):
+        kw["params"]["headers"]["x-amz-meta-u"] = "Hello World\xe9"  # botocore sends UTF-8
+        kw["params"]["headers"]["x-amz-meta-long"] = "é" * 100
+
+    s3.meta.events.register("before-call.s3.PutObject", raw_meta)
+    try:
+        s3.put_object(Bucket=bucket, Key="uni", Body=b"x", Metadata={"plain": "a=?b"})
+    finally:
+        s3.meta.events.unregister("before-call.s3.PutObject", raw_meta)
+    for r in (s3.get_object(Bucket=bucket, Key="uni"), s3.head_object(Bucket=bucket, Key="uni")):
+        m = r["Metadata"]
+        assert m["plain"] == "a=?b"
+        assert m["u"] == "=?UTF-8?B?" + base64.b64encode("Hello World\xe9".encode()).decode() + "?="
+        words = m["long"].split(" ")
+        assert len(words) > 1 and all(len(w) <= 75 for w in words)
+        decoded = b"".join(base64.b64decode(w[len("=?UTF-8?B?"):-2]) for w in words)
+        assert decoded == ("é" * 100).encode()
+        for w in words:  # every word is whole characters
+            base64.b64decode(w[len("=?UTF-8?B?"):-2]).decode("utf-8")
+    # bytes that are not UTF-8 (ISO-8859-1, signed as sent) are labelled so
+    host, date = f"127.0.0.1:{server.port}", amz_now()
+    h = {"host": host, "x-amz-content-sha256": sha(b"x"), "x-amz-date": date,
+         "x-amz-meta-l": "caf\xe9"}
+    names = sorted(h)
+    creq = "\n".join(["PUT", f"/{bucket}/latin", "", "".join(f"{n}:{h[n]}\n" for n in names),
+                      ";".join(names), sha(b"x")]).encode("latin-1")  # the bytes as sent
+    scope = f"{date[:8]}/us-east-1/s3/aws4_request"
+    sts = "\n".join(["AWS4-HMAC-SHA256", date, scope, hashlib.sha256(creq).hexdigest()])
+    key = signing_key(server.secret_key, date[:8])
+    h["authorization"] = (f"AWS4-HMAC-SHA256 Credential={server.access_key}/{scope}, "
+                          f"SignedHeaders={';'.join(names)}, "
+                          f"Signature={hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()}")
+    r = requests.put(f"{server.endpoint}/{bucket}/latin", data=b"x", timeout=30,
+                     headers={k: v.encode("latin-1") for k, v in h.items()})
+    assert r.status_code == 200, r.text
+    want = "=?ISO-8859-1?B?" + base64.b64encode(b"caf\xe9").decode() + "?="
+    assert s3.head_object(Bucket=bucket, Key="latin")["Metadata"]["l"] == want
 
 
 def test_default_content_type_and_dates(server, s3, bucket):

@@ -410,6 +410,11 @@ def test_post_tagging_and_storage_class(s3, bucket):
                 "<Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>", 400, "InvalidTag"),
     ("x-amz-storage-class", "GLACIER", 400, "InvalidStorageClass"),
     ("x-amz-server-side-encryption", "AES256", 501, "NotImplemented"),
+    # invalid server-side encryption fields: S3's 400 first, as on PutObject
+    ("x-amz-server-side-encryption", "aes:kms", 400, "InvalidArgument"),
+    ("x-amz-server-side-encryption-aws-kms-key-id", "k1", 400, "InvalidArgument"),
+    ("x-amz-server-side-encryption-customer-algorithm", "AES128", 400,
+     "InvalidEncryptionAlgorithmError"),
 ])
 def test_post_bad_options(s3, bucket, field, value, status, code):
     p = s3.generate_presigned_post(bucket, "k", Fields={field: value},

@@ -245,6 +245,22 @@ def _raw(method, url, data=b""):
     return r.status, body, dict(r.getheaders())
 
 
+def test_sigv2_date_before_epoch_denied(server, s3, bucket):
+    """S3 answers a SigV2 request dated before 1970 (Date or x-amz-date) 403
+    AccessDenied, as a request without a usable date, not RequestTimeTooSkewed
+    (s3-tests test_object_create_bad_date_before_epoch_aws2 and the bucket
+    one); a date long past but after 1970 stays RequestTimeTooSkewed."""
+    s3.put_object(Bucket=bucket, Key="v2e", Body=b"x")
+    old = "Tue, 07 Jul 1950 21:53:04 GMT"
+    assert_s3_error(raw_v2(server, "GET", f"/{bucket}/v2e", old), 403, "AccessDenied")
+    assert_s3_error(raw_v2(server, "GET", f"/{bucket}/v2e", "", headers={"x-amz-date": old}),
+                    403, "AccessDenied")
+    assert_s3_error(raw_v2(server, "PUT", f"/{bucket}/v2e", old, body=b"y"), 403, "AccessDenied")
+    past = "Tue, 07 Jul 2010 21:53:04 GMT"
+    assert_s3_error(raw_v2(server, "GET", f"/{bucket}/v2e", past), 403, "RequestTimeTooSkewed")
+    assert get_bytes(s3, bucket, "v2e") == b"x"
+
+
 def test_presigned_v2_cannot_become_another_operation(server, s3, bucket):
     """A sub-resource spelled with escapes ("%75ploadId") is the sub-resource the router sees: it
     is part of the signed resource, so adding one to a URL breaks the signature instead of

@@ -97,6 +97,20 @@ TEST(clock_formats)
     ASSERT_OK(clock_parse_amz(buf_slice(&b), &t));
     ASSERT_EQ(t, 1369353600);
     ASSERT_EQ(clock_parse_amz(SLICE_LIT("20130524T000000"), &t), -ERR_INVAL);
+    /* numeric zones: S3's SigV2 examples (+0000), Python's formatdate() (-0000), offsets */
+    t = 0;
+    ASSERT_OK(clock_parse_http(SLICE_LIT("Fri, 24 May 2013 00:00:00 +0000"), &t));
+    ASSERT_EQ(t, 1369353600);
+    t = 0;
+    ASSERT_OK(clock_parse_http(SLICE_LIT("Fri, 24 May 2013 00:00:00 -0000"), &t));
+    ASSERT_EQ(t, 1369353600);
+    ASSERT_OK(clock_parse_http(SLICE_LIT("Fri, 24 May 2013 02:30:00 +0230"), &t));
+    ASSERT_EQ(t, 1369353600);
+    ASSERT_OK(clock_parse_http(SLICE_LIT("Thu, 23 May 2013 19:00:00 -0500"), &t));
+    ASSERT_EQ(t, 1369353600);
+    ASSERT_EQ(clock_parse_http(SLICE_LIT("Fri, 24 May 2013 00:00:00 -00"), &t), -ERR_INVAL);
+    ASSERT_EQ(clock_parse_http(SLICE_LIT("Fri, 24 May 2013 00:00:00 +0000x"), &t), -ERR_INVAL);
+    ASSERT_EQ(clock_parse_http(SLICE_LIT("Fri, 24 May 2013 00:00:00 +0099"), &t), -ERR_INVAL);
     buf_clear(&b);
     clock_fmt_iso8601(&b, 1369353600123000000LL);
     ASSERT_STREQ(b.ptr, "2013-05-24T00:00:00.123Z");
