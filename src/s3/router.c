@@ -345,6 +345,10 @@ has_unbuilt_header(const struct http_req *req)
     if (http_req_header(req, "x-amz-bucket-object-lock-enabled", &v) &&
         slice_case_eq_cstr(slice_trim(v), "true"))
         return true;
+    /* Object Ownership: Basalt's buckets are BucketOwnerEnforced (ACLs disabled, S3's default) */
+    if (http_req_header(req, "x-amz-object-ownership", &v) &&
+        !slice_eq_cstr(slice_trim(v), "BucketOwnerEnforced"))
+        return true;
     if (!http_req_header(req, "x-amz-acl", &v))
         return false;
     for (i = 0; i < ARRAY_SIZE(harmless_acls); i++)
@@ -696,10 +700,35 @@ canned_acl_check(struct s3_call *call)
     return -ERR_INVALID_ARGUMENT;
 }
 
+/*
+ * x-amz-object-ownership on CreateBucket must name one of S3's three
+ * settings (400 InvalidArgument otherwise, before the 501 that
+ * ObjectWriter and BucketOwnerPreferred get: they need ACLs). 0, or an
+ * error already answered.
+ */
+static int
+ownership_check(struct s3_call *call)
+{
+    static const char *const settings[] = { "BucketOwnerEnforced", "BucketOwnerPreferred",
+                                            "ObjectWriter" };
+    struct http_req *req = call->req;
+    struct slice v;
+    size_t i;
+
+    if (!slice_eq_cstr(req->method, "PUT") || !call->bucket || call->key ||
+        !http_req_header(req, "x-amz-object-ownership", &v))
+        return 0;
+    for (i = 0; i < ARRAY_SIZE(settings); i++)
+        if (slice_eq_cstr(slice_trim(v), settings[i]))
+            return 0;
+    s3__send_error(call, -ERR_INVALID_ARGUMENT, "Invalid x-amz-object-ownership header.");
+    return -ERR_INVALID_ARGUMENT;
+}
+
 static void
 dispatch(struct s3_call *call)
 {
-    if (canned_acl_check(call) < 0 || sse_guard(call) < 0)
+    if (canned_acl_check(call) < 0 || ownership_check(call) < 0 || sse_guard(call) < 0)
         return;
     switch (call->op) {
     case S3_OP_BAD_PATH:

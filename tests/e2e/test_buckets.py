@@ -183,6 +183,27 @@ def test_invalid_bucket_names_dot_dash(server, name):
     assert r.status_code in (400, 404)
 
 
+@pytest.mark.parametrize("value,status,code", [
+    ("BucketOwnerEnforced", 200, None),
+    ("ObjectWriter", 501, "NotImplemented"),
+    ("BucketOwnerPreferred", 501, "NotImplemented"),
+    ("OwnerOfEverything", 400, "InvalidArgument"),
+])
+def test_create_bucket_object_ownership(server, request, value, status, code):
+    """x-amz-object-ownership on CreateBucket: Basalt's buckets are what S3 calls
+    BucketOwnerEnforced (ACLs disabled, S3's default), so that setting is accepted;
+    ObjectWriter and BucketOwnerPreferred need ACLs, not built: 501, the bucket not made
+    (they were accepted and ignored); a value that is none of the three: 400."""
+    name = bucket_name(request.node.nodeid) + "-own"
+    r = Signed(server).request("PUT", "/" + name, headers={"x-amz-object-ownership": value})
+    if code is None:
+        assert r.status_code == 200, r.text
+        assert Signed(server).request("DELETE", "/" + name).status_code == 204
+    else:
+        assert_s3_error(r, status, code)
+        assert Signed(server).request("HEAD", "/" + name).status_code == 404
+
+
 def test_valid_edge_bucket_names(s3):
     for name in ["abc", "a" * 63, "a.b-c.d9", "0numeric-start"]:
         s3.create_bucket(Bucket=name)
