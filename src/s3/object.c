@@ -238,9 +238,9 @@ strip_aws_chunked(struct arena *a, struct slice v, struct slice *out)
     }
     if (chunked)
         v = slice_trim(slice_make(b.ptr, b.len));
-    *out = slice_cstr(arena_slicedup(a, v));
+    *out = slice_cstr(arena_slicedup(a, v)); /* before `b` goes: `v` may point into it */
     buf_release(&b);
-    return slice_trim(v).len > 0;
+    return slice_trim(*out).len > 0;
 }
 
 /* The pair named `name` (any case), or NULL. */
