@@ -219,9 +219,10 @@ bearer_token(const struct http_req *req, struct slice *token)
     if (!http_req_header(req, "authorization", &v))
         return false;
     v = slice_trim(v);
-    if (v.len < 7 || !slice_case_eq(slice_make(v.ptr, 7), SLICE_LIT("Bearer ")))
+    if (v.len < 6 || !slice_case_eq(slice_make(v.ptr, 6), SLICE_LIT("Bearer")) ||
+        (v.len > 6 && v.ptr[6] != ' '))
         return false;
-    *token = slice_trim(slice_make(v.ptr + 7, v.len - 7));
+    *token = slice_trim(slice_make(v.ptr + 6, v.len - 6)); /* empty: refused by the check */
     return true;
 }
 
