@@ -13,6 +13,7 @@ import hmac
 import json
 import math
 import re
+import shutil
 import time
 
 import requests
@@ -268,3 +269,37 @@ def test_public_switch_minio_alias(fresh_server):
     r = requests.get(s.endpoint + PATH, timeout=30)
     samples, _ = parse(r.text)
     assert get(samples, "basalt_s3_requests_total", api="Metrics", status_class="2xx") == 1
+
+
+def test_drives_down_flip_gauges_and_count_slowdown(fresh_server):
+    """Drive folders removed while serving go offline (the drive monitor notices
+    within seconds) and the next scrape says so; a PUT without write quorum is
+    a 503 SlowDown, counted as such."""
+    s = _public_server(fresh_server, "BASALT_PROMETHEUS_AUTH")
+
+    def scrape_public():
+        r = requests.get(s.endpoint + PATH, timeout=30)
+        assert r.status_code == 200
+        return parse(r.text)[0]
+
+    c = s.client()
+    c.create_bucket(Bucket="metrics-drives")
+    before = scrape_public()
+    assert get(before, "basalt_node_drives_online") == 4
+    shutil.rmtree(s.drives[0])
+    shutil.rmtree(s.drives[1])
+    helpers.wait_until(lambda: get(scrape_public(), "basalt_node_drives_online") == 2, 20, 0.5,
+                       "2 drives offline in the metrics")
+    now = scrape_public()
+    assert get(now, "basalt_drive_online", drive=str(s.drives[0])) == 0
+    assert get(now, "basalt_drive_online", drive=str(s.drives[1])) == 0
+    assert get(now, "basalt_drive_online", drive=str(s.drives[2])) == 1
+    assert get(now, "basalt_node_drives_offline") == 2
+    r = Signed(s).request("PUT", "/metrics-drives/k", body=b"x" * 100)
+    assert_s3_error(r, 503, "SlowDown")
+    after = scrape_public()
+    assert get(after, "basalt_s3_slowdown_total") - get(now, "basalt_s3_slowdown_total") == 1
+    assert get(after, "basalt_s3_errors_total", code="SlowDown") - \
+        get(now, "basalt_s3_errors_total", code="SlowDown") == 1
+    assert get(after, "basalt_s3_requests_total", api="PutObject", status_class="5xx") - \
+        get(now, "basalt_s3_requests_total", api="PutObject", status_class="5xx") == 1
