@@ -7,6 +7,10 @@
  *   GET  /basalt/admin/v1/heal/status             -> {"done":B,"nodes":[...]}
  *   GET  /basalt/admin/v1/info                    -> {"layout":"...","drives":[...],"nodes":[...]}
  *
+ * and `basalt admin prometheus generate [--expiry DURATION]`, which prints a
+ * Prometheus scrape job for /basalt/v1/metrics/node with a bearer token
+ * signed by the secret key (auth/jwt.h), without asking the server.
+ *
  * Errors come back as the S3 XML error document with a non-2xx status; its
  * Code and Message are printed. The server and credentials come from the
  * environment (BASALT_ENDPOINT, BASALT_ACCESS_KEY, BASALT_SECRET_KEY,
@@ -19,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "auth/jwt.h"
 #include "client/client.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -26,12 +31,15 @@
 #define ADMIN_PREFIX "/basalt/admin/v1/"
 #define DEFAULT_ENDPOINT "http://127.0.0.1:9000"
 #define DEFAULT_REGION "us-east-1"
+#define METRICS_NODE_PATH "/basalt/v1/metrics/node"
+#define DEFAULT_TOKEN_EXPIRY (365 * 86400LL) /* seconds */
 
 struct admin_opts {
-    const char *sub;    /* "heal" or "info" */
+    const char *sub;    /* "heal", "info" or "prometheus" */
     const char *target; /* heal: BUCKET[/PREFIX], or NULL */
     bool json;
-    bool status; /* heal --status */
+    bool status;    /* heal --status */
+    int64_t expiry; /* prometheus generate: seconds the token is valid */
 };
 
 static void
@@ -39,15 +47,69 @@ usage(FILE *f)
 {
     fprintf(f, "usage: basalt admin heal [--json] [BUCKET[/PREFIX]]\n"
                "       basalt admin heal --status [--json]\n"
-               "       basalt admin info [--json]\n\n"
+               "       basalt admin info [--json]\n"
+               "       basalt admin prometheus generate [--expiry DURATION]\n\n"
                "  heal           repair missing or corrupt shards (everything, a bucket, or a\n"
                "                 prefix), and wait for the report\n"
                "  heal --status  what every node heals in the background, objects below full\n"
                "                 redundancy, and whether healing is done (exit 0 only then)\n"
                "  info           show the layout, the nodes and the drives\n"
+               "  prometheus generate\n"
+               "                 print a Prometheus scrape job for this node's metrics with a\n"
+               "                 bearer token signed by the secret key, valid for DURATION\n"
+               "                 (90s, 30m, 24h, 7d; default 365d)\n"
                "  --json         print the server's JSON answer as is\n\n"
                "environment: BASALT_ENDPOINT (default " DEFAULT_ENDPOINT "), BASALT_ACCESS_KEY,\n"
                "             BASALT_SECRET_KEY, BASALT_REGION (default " DEFAULT_REGION ")\n");
+}
+
+/* "90s", "30m", "24h", "7d" (a number alone is seconds) into seconds; -1 if not one. */
+static int64_t
+parse_expiry(const char *arg)
+{
+    size_t n = strlen(arg);
+    uint64_t v, unit = 1;
+
+    if (n > 1 && strchr("smhd", arg[n - 1])) {
+        unit = arg[n - 1] == 's' ? 1 : arg[n - 1] == 'm' ? 60 : arg[n - 1] == 'h' ? 3600 : 86400;
+        n--;
+    }
+    if (parse_u64(slice_make(arg, n), &v) < 0 || v == 0 || v > 36500ull * 86400 / unit)
+        return -1;
+    return (int64_t)(v * unit);
+}
+
+/* `prometheus generate [--expiry DURATION]`: 0, 2 on a usage error, -1 after --help. */
+static int
+parse_prometheus_args(int argc, char **argv, struct admin_opts *o)
+{
+    int i;
+
+    o->expiry = DEFAULT_TOKEN_EXPIRY;
+    if (argc < 3 || strcmp(argv[2], "generate")) {
+        fprintf(stderr, "basalt admin prometheus: expected 'generate'\n\n");
+        usage(stderr);
+        return 2;
+    }
+    for (i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return -1;
+        }
+        if (!strcmp(argv[i], "--expiry") && i + 1 < argc) {
+            o->expiry = parse_expiry(argv[++i]);
+            if (o->expiry > 0)
+                continue;
+            fprintf(stderr,
+                    "basalt admin prometheus generate: --expiry: '%s' is not a duration "
+                    "such as 90s, 30m, 24h or 7d (at most 36500d)\n",
+                    argv[i]);
+            return 2;
+        }
+        fprintf(stderr, "basalt admin prometheus generate: unexpected argument '%s'\n", argv[i]);
+        return 2;
+    }
+    return 0;
 }
 
 /* Returns 0, or the exit status of a usage error (2), or -1 after --help. */
@@ -62,6 +124,8 @@ parse_args(int argc, char **argv, struct admin_opts *o)
         return argc < 2 ? 2 : -1;
     }
     o->sub = argv[1];
+    if (!strcmp(o->sub, "prometheus"))
+        return parse_prometheus_args(argc, argv, o);
     if (strcmp(o->sub, "heal") && strcmp(o->sub, "info")) {
         fprintf(stderr, "basalt admin: unknown subcommand '%s'\n\n", o->sub);
         usage(stderr);
@@ -407,6 +471,68 @@ out:
     return rc;
 }
 
+/*
+ * Scheme, "host:port" and path prefix of an endpoint URL
+ * ("https://s3.example.com:9000/storage"). false if it is not one.
+ */
+static bool
+split_endpoint(const char *url, struct buf *scheme, struct buf *host, struct buf *prefix)
+{
+    const char *p = strstr(url, "://"), *slash;
+
+    if (!p || p == url)
+        return false;
+    buf_add(scheme, url, (size_t)(p - url));
+    p += 3;
+    slash = strchr(p, '/');
+    buf_add(host, p, slash ? (size_t)(slash - p) : strlen(p));
+    if (slash)
+        buf_adds(prefix, slash);
+    while (prefix->len && prefix->ptr[prefix->len - 1] == '/')
+        buf_setlen(prefix, prefix->len - 1);
+    return host->len > 0 && !strchr(host->ptr, '\'') && !strchr(prefix->ptr, '\n');
+}
+
+/* Prints the scrape job, MinIO's `mc admin prometheus generate` format. */
+static int
+admin_prometheus_generate(const struct admin_opts *o)
+{
+    const char *ak = env_or("BASALT_ACCESS_KEY", NULL), *sk = env_or("BASALT_SECRET_KEY", NULL);
+    const char *endpoint = env_or("BASALT_ENDPOINT", DEFAULT_ENDPOINT);
+    struct buf token = BUF_INIT, scheme = BUF_INIT, host = BUF_INIT, prefix = BUF_INIT;
+    int rc = 1;
+
+    if (!ak || !sk) {
+        fprintf(stderr, "basalt admin prometheus generate: set BASALT_ACCESS_KEY and "
+                        "BASALT_SECRET_KEY to the root credentials (the token is signed with "
+                        "the secret key)\n");
+        return 1;
+    }
+    if (!split_endpoint(endpoint, &scheme, &host, &prefix)) {
+        fprintf(stderr,
+                "basalt admin prometheus generate: BASALT_ENDPOINT '%s' is not a URL "
+                "such as http://127.0.0.1:9000\n",
+                endpoint);
+        goto out;
+    }
+    jwt_prometheus_sign(slice_cstr(sk), ak, clock_now_ns() / 1000000000LL + o->expiry, &token);
+    printf("scrape_configs:\n"
+           "- job_name: basalt-job\n"
+           "  bearer_token: %s\n"
+           "  metrics_path: %s" METRICS_NODE_PATH "\n"
+           "  scheme: %s\n"
+           "  static_configs:\n"
+           "  - targets: ['%s']\n",
+           token.ptr, prefix.ptr, scheme.ptr, host.ptr);
+    rc = 0;
+out:
+    buf_release_secure(&token);
+    buf_release(&scheme);
+    buf_release(&host);
+    buf_release(&prefix);
+    return rc;
+}
+
 int
 cmd_admin(int argc, char **argv)
 {
@@ -417,6 +543,8 @@ cmd_admin(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if (!strcmp(o.sub, "prometheus"))
+        return admin_prometheus_generate(&o);
     if (admin_connect(&c) < 0)
         return 1;
     if (!strcmp(o.sub, "heal") && o.status)

@@ -82,9 +82,28 @@ usage(FILE *f)
             "  BASALT_ROOT_PASSWORD  root secret key (at least 8 characters)\n"
             "  BASALT_CLUSTER_SECRET the key of node-to-node calls (default: derived from\n"
             "                        the root credentials); the same on every node\n"
+            "  BASALT_PROMETHEUS_AUTH  \"public\": /basalt/v1/metrics/node answers without\n"
+            "                        authentication (default: signed by root, or a bearer\n"
+            "                        token of `basalt admin prometheus generate`);\n"
+            "                        MINIO_PROMETHEUS_AUTH_TYPE is read as an alias\n"
             "  Without them the server starts only on a loopback address, with the\n"
             "  development credentials %s / %s.\n",
             SERVER_DEFAULT_ADDRESS, SERVER_DEFAULT_IDLE_TIMEOUT, DEV_USER, DEV_PASSWORD);
+}
+
+/*
+ * BASALT_PROMETHEUS_AUTH=public, or MinIO's MINIO_PROMETHEUS_AUTH_TYPE=public
+ * (an operator's compose file written for MinIO): metrics without
+ * authentication. Basalt's variable wins when both are set.
+ */
+static bool
+metrics_are_public(void)
+{
+    const char *v = getenv("BASALT_PROMETHEUS_AUTH");
+
+    if (!v || !*v)
+        v = getenv("MINIO_PROMETHEUS_AUTH_TYPE");
+    return v && !strcasecmp(v, "public");
 }
 
 /* "127.0.0.1:9000", "[::1]:9000", "localhost:9000" */
@@ -513,6 +532,7 @@ cmd_server(int argc, char **argv)
     o.cfg.path_prefix = o.path_prefix;
     o.cfg.layout = layout;
     o.cfg.cluster_secret = getenv("BASALT_CLUSTER_SECRET");
+    o.cfg.metrics_public = metrics_are_public();
     rc = run(&o);
 out:
     for (i = 0; i < o.ndomains; i++)

@@ -14,7 +14,7 @@ struct command {
 
 static const struct command commands[] = {
     { "server", cmd_server, 0, "start a server over DRIVE..." },
-    { "admin", cmd_admin, CMD_F_NEEDS_CREDS, "administer a server (heal, info)" },
+    { "admin", cmd_admin, CMD_F_NEEDS_CREDS, "administer a server (heal, info, prometheus)" },
     { "version", cmd_version, 0, "print the version" },
 };
 

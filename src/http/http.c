@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "obs/log.h"
+#include "util/clock.h"
 #include "util/enc.h"
 #include "util/err.h"
 
@@ -58,6 +59,8 @@ struct http_resp {
     http_stream_free_fn *free_fn;
     void *arg;
     void *free_handle; /* arena cleanup that frees `arg` until libmicrohttpd owns it */
+    /* RESP_STREAM: the request's bytes_out; the reader runs only before the request completes */
+    uint64_t *sent;
 };
 
 struct http_server {
@@ -95,6 +98,7 @@ on_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     struct slice raw = slice_cstr(uri), path;
 
     req->arena = a;
+    req->start_ns = clock_mono_ns();
     req->content_length = -1;
     req_make_id(srv, req->id);
     req->query = slice_split(raw, '?', &path);
@@ -203,6 +207,12 @@ http_req_has_param(const struct http_req *req, const char *name)
     struct slice v;
 
     return http_req_param(req, name, &v);
+}
+
+void
+http_req_on_done(struct http_req *req, http_done_fn *fn)
+{
+    req->_on_done = fn;
 }
 
 void
@@ -337,6 +347,8 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     if (n == 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
+    if (r->sent)
+        *r->sent += (uint64_t)n;
     return n;
 }
 
@@ -371,6 +383,7 @@ resp_build(struct http_req *req, struct http_resp *r)
     /* The stream outlives the request's arena: give it its own copy. */
     copy = xmemdup(r, sizeof(*r));
     copy->headers = NULL;
+    copy->sent = &req->_bytes_out;
     /* libmicrohttpd allocates and clears the block for each response: keep it small for
      * small bodies. */
     mr = MHD_create_response_from_callback(r->size,
@@ -439,6 +452,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
     if (!req->_headers_done)
         return first_call(srv, conn, req, method);
     if (*upload_data_size) {
+        req->_bytes_in += *upload_data_size;
         if (req->_body_rc == 0 && req->_on_body && !http_resp_is_set(req))
             req->_body_rc = req->_on_body(req, upload_data, *upload_data_size);
         else
@@ -453,6 +467,22 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 }
 
 static void
+req_done(struct http_req *req, bool ok)
+{
+    struct http_done d = { .completed = ok, .bytes_in = req->_bytes_in };
+
+    if (http_resp_is_set(req)) {
+        d.status = req->_resp->status;
+        if (req->_resp->kind == RESP_STREAM)
+            d.bytes_out = req->is_head ? 0 : req->_bytes_out;
+        else if (ok && !req->is_head)
+            d.bytes_out = req->_resp->body_len;
+    }
+    d.duration_ns = clock_mono_ns() - req->start_ns;
+    req->_on_done(req, &d);
+}
+
+static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
@@ -464,6 +494,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         log_info(&(struct log_ctx){ .request_id = req->id }, "request terminated early (%d)",
                  (int)toe);
+    if (req->_on_done)
+        req_done(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     *con_cls = NULL;
     arena_free(req->arena); /* aborts an unfinished PUT through its cleanup */
     atomic_fetch_sub(&srv->inflight, 1);

@@ -16,7 +16,8 @@
  *      is read and discarded (at most 64 MiB: past that the connection is
  *      closed without an answer).
  *   3. end of body -> on_end(req): must answer (http_resp_*).
- *   4. request complete, or connection closed mid-request -> the request's
+ *   4. request complete, or connection closed mid-request -> the done
+ *      hook (http_req_on_done), if the handler set one, then the request's
  *      arena is freed, running its deferred cleanups: a streaming PUT that
  *      did not finish is aborted there.
  *
@@ -48,6 +49,16 @@ typedef void http_handler_fn(void *arg, struct http_req *req);
 typedef int http_body_fn(struct http_req *req, const void *data, size_t n);
 typedef void http_end_fn(struct http_req *req);
 
+/* What http/ knows of a request when it completes (step 4), for metrics and audit. */
+struct http_done {
+    unsigned status;     /* the response's status; 0 when none was made (connection closed) */
+    bool completed;      /* the response was sent completely */
+    uint64_t bytes_in;   /* body bytes read (chunked encoding removed), discarded ones too */
+    uint64_t bytes_out;  /* body bytes given to the connection (all of them when completed) */
+    int64_t duration_ns; /* from the request line to completion */
+};
+typedef void http_done_fn(struct http_req *req, const struct http_done *done);
+
 /*
  * A streamed response body: read up to `n` bytes at offset `off` of the
  * body into `dst`; returns the bytes read, 0 at the end, < 0 on error (the
@@ -71,7 +82,8 @@ struct http_req {
     bool is_head;
     struct arena *arena; /* freed when the request completes */
     char id[HTTP_REQUEST_ID_LEN + 1];
-    void *ctx; /* the handler's per-request state */
+    int64_t start_ns; /* clock_mono_ns() when the request line arrived */
+    void *ctx;        /* the handler's per-request state */
     /* internal: */
     http_body_fn *_on_body;
     http_end_fn *_on_end;
@@ -80,6 +92,8 @@ struct http_req {
     struct http_resp *_resp;
     bool _headers_done;
     bool _expects_body;
+    http_done_fn *_on_done;
+    uint64_t _bytes_in, _bytes_out;
 };
 
 struct http_config {
@@ -119,6 +133,13 @@ bool http_req_has_param(const struct http_req *req, const char *name);
 
 /* Asks for the body: step 2 and 3 above. Call from the handler only. */
 void http_req_expect_body(struct http_req *req, http_body_fn *on_body, http_end_fn *on_end);
+
+/*
+ * Sets the hook run once when the request completes or its connection
+ * closes (step 4), on the connection thread, before the arena is freed: the
+ * request and its ctx are still valid there. Call from the handler only.
+ */
+void http_req_on_done(struct http_req *req, http_done_fn *fn);
 
 /*
  * The response builder. http_resp_header copies name and value into the

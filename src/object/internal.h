@@ -124,6 +124,7 @@ struct obj_pool {
 };
 
 struct objlayer {
+    struct object_metrics *metrics; /* metrics.c: NULL until objlayer_metrics_register */
     unsigned nsets;
     struct eset *sets; /* every pool's, in pool order */
     unsigned npools;
@@ -613,5 +614,8 @@ void object__heal_buckets(struct objlayer *ol);
 void *object__heal_main(void *arg);
 void *object__monitor_main(void *arg);
 void *object__watch_main(void *arg);
+
+/* metrics.c: frees what objlayer_metrics_register kept (objlayer_close). */
+void object__metrics_free(struct objlayer *ol);
 
 #endif

@@ -330,6 +330,7 @@ objlayer_close(struct objlayer *ol)
     free(ol->drives);
     free(ol->reattach_said);
     free(ol->bypassed);
+    object__metrics_free(ol);
     free(ol);
 }
 

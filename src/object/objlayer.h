@@ -27,6 +27,7 @@ struct obj_put;
 struct obj_get;
 struct drive;        /* storage/drive.h: only tests pass drives in (objlayer_config.prebuilt) */
 struct lock_service; /* cluster/lock.h */
+struct metrics;      /* obs/metrics.h */
 
 /*
  * Tells the other nodes of a cluster that something changed (`topic`
@@ -447,5 +448,12 @@ struct objlayer_drive_state {
 };
 /* Fills up to `max` entries; returns the number of drives. */
 size_t objlayer_drives(struct objlayer *ol, struct objlayer_drive_state *out, size_t max);
+
+/*
+ * Registers the layer's metrics (object/metrics.c: this node's drives,
+ * online, capacity, free and used bytes, read at scrape time) in `m`, which
+ * must not be exposed after objlayer_close. Start-up only, once.
+ */
+void objlayer_metrics_register(struct objlayer *ol, struct metrics *m);
 
 #endif

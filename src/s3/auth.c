@@ -39,6 +39,8 @@ s3_new(const struct s3_config *cfg)
     s->node = xstrdup(cfg->node ? cfg->node : "local");
     atomic_init(&s->mem_used, 0);
     s3__router_init(s, cfg->domains, cfg->ndomains, cfg->path_prefix);
+    s->metrics_public = cfg->metrics_public;
+    s3__metrics_init(s, cfg->metrics);
     return s;
 }
 
@@ -48,6 +50,7 @@ s3_free(struct s3 *s)
     if (!s)
         return;
     s3__router_release(s);
+    s3__metrics_release(s);
     free(s->root_user);
     free(s->node);
     buf_release_secure(&s->root_secret);

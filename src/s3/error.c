@@ -76,6 +76,11 @@ s3__send_error_code(struct s3_call *call, int err, const char *code, const char 
     struct buf body = BUF_INIT;
     char *resource = arena_slicedup(req->arena, req->path);
 
+    if (!http_resp_is_set(req)) { /* the answer (a later one is ignored), for the metrics */
+        call->err = err < 0 ? err : -err;
+        call->err_code = code;
+    }
+
     /* Server-side failures are worth a line; 501 and 503 SlowDown (busy) are expected. */
     if (e->status >= 500 && err != -ERR_NOT_IMPLEMENTED && err != -ERR_BUSY)
         log_warn(

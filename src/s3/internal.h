@@ -49,7 +49,10 @@ struct s3 {
     void (*rpc_stats)(void *arg, struct buf *out);               /* s3_config's */
     bool (*nodes_majority)(void *arg, bool without_this_node);   /* s3_config's */
     void *peers_arg;
-    char *node; /* this node's name in admin answers */
+    char *node;                       /* this node's name in admin answers */
+    struct s3_metrics *metrics;       /* metrics.c; NULL when the server keeps none (tests) */
+    struct metrics *metrics_registry; /* s3_config's, served by the metrics endpoint */
+    bool metrics_public;              /* the metrics endpoint answers without authentication */
 };
 
 enum s3_op {
@@ -58,6 +61,7 @@ enum s3_op {
     S3_OP_ADMIN_HEAL,
     S3_OP_ADMIN_INFO,
     S3_OP_ADMIN_HEAL_STATUS,
+    S3_OP_METRICS, /* GET /basalt/v1/metrics/node */
     S3_OP_LIST_BUCKETS,
     S3_OP_CREATE_BUCKET,
     S3_OP_HEAD_BUCKET,
@@ -93,6 +97,7 @@ enum s3_op {
     S3_OP_NOT_IMPLEMENTED,
     S3_OP_METHOD_NOT_ALLOWED,
     S3_OP_BAD_PATH,
+    S3_OP__COUNT
 };
 
 /* A SHA-256 of the body checked against x-amz-content-sha256 while it streams. */
@@ -111,10 +116,12 @@ struct s3_call {
     size_t key_len; /* bytes of `key` (a %00 would be inside) */
     struct sigv4_auth auth;
     struct s3_payload payload;
-    bool rerouted;     /* authentication added headers (SigV2 presigned): route again */
-    struct reqctx ctx; /* passed to the object layer: request id, caller */
-    void *state;       /* the operation's own state */
-    bool sse_customer; /* a GET or HEAD with valid SSE-C headers (router.c) */
+    bool rerouted;        /* authentication added headers (SigV2 presigned): route again */
+    struct reqctx ctx;    /* passed to the object layer: request id, caller */
+    void *state;          /* the operation's own state */
+    bool sse_customer;    /* a GET or HEAD with valid SSE-C headers (router.c) */
+    int err;              /* the error answered (s3__send_error_code), or 0 */
+    const char *err_code; /* its S3 code when not the table's; static or in the arena */
 };
 
 /* ---- router.c ---- */
@@ -222,6 +229,24 @@ void s3__get_object_attributes(struct s3_call *call); /* attributes.c */
 void s3__admin_heal(struct s3_call *call);
 void s3__admin_info(struct s3_call *call);
 void s3__admin_heal_status(struct s3_call *call);
+
+/* ---- metrics.c ---- */
+/*
+ * Registers the layer's metrics in `m` (NULL: none are kept) and keeps
+ * what counting needs in s->metrics. Start-up only.
+ */
+void s3__metrics_init(struct s3 *s, struct metrics *m);
+void s3__metrics_release(struct s3 *s);
+/* First thing of every request: counts it in flight and hooks its completion. */
+void s3__metrics_begin(struct s3_call *call);
+/*
+ * The metrics endpoint before the signature check: answers when it is
+ * public or the request carries a bearer token (403 if the token is not
+ * good) and returns true; false to go on with the S3 signature check.
+ */
+bool s3__metrics_preauth(struct s3_call *call);
+/* The metrics endpoint once authenticated: this node's metrics, Prometheus text format. */
+void s3__metrics_node(struct s3_call *call);
 
 /* ---- sse.c ---- */
 #define S3_SSE_MANAGED 1  /* a valid x-amz-server-side-encryption (SSE-S3, SSE-KMS) */

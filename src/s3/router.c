@@ -99,6 +99,7 @@ static const char *const op_names[] = {
     [S3_OP_ADMIN_HEAL] = "AdminHeal",
     [S3_OP_ADMIN_INFO] = "AdminInfo",
     [S3_OP_ADMIN_HEAL_STATUS] = "AdminHealStatus",
+    [S3_OP_METRICS] = "Metrics",
     [S3_OP_LIST_BUCKETS] = "ListBuckets",
     [S3_OP_CREATE_BUCKET] = "CreateBucket",
     [S3_OP_HEAD_BUCKET] = "HeadBucket",
@@ -383,6 +384,8 @@ route_system(const struct http_req *req, const char *key)
         return get ? S3_OP_ADMIN_INFO : S3_OP_METHOD_NOT_ALLOWED;
     if (!strcmp(key, "admin/v1/heal/status"))
         return get ? S3_OP_ADMIN_HEAL_STATUS : S3_OP_METHOD_NOT_ALLOWED;
+    if (!strcmp(key, "v1/metrics/node"))
+        return get ? S3_OP_METRICS : S3_OP_METHOD_NOT_ALLOWED;
     return S3_OP_NOT_IMPLEMENTED;
 }
 
@@ -523,6 +526,7 @@ static s3_op_fn *const op_fns[] = {
     [S3_OP_ADMIN_HEAL] = s3__admin_heal,
     [S3_OP_ADMIN_INFO] = s3__admin_info,
     [S3_OP_ADMIN_HEAL_STATUS] = s3__admin_heal_status,
+    [S3_OP_METRICS] = s3__metrics_node,
     [S3_OP_LIST_BUCKETS] = s3__list_buckets,
     [S3_OP_CREATE_BUCKET] = s3__create_bucket,
     [S3_OP_HEAD_BUCKET] = s3__head_bucket,
@@ -804,6 +808,7 @@ s3_handle(void *arg, struct http_req *req)
     call->s3 = arg;
     call->req = req;
     req->ctx = call;
+    s3__metrics_begin(call);
     /* no deadline for the request as a whole (uploads stream for minutes): each step has its own */
     snprintf(call->ctx.id, sizeof(call->ctx.id), "%s", req->id);
     arena_defer(req->arena, clear_auth, &call->auth);
@@ -829,6 +834,9 @@ s3_handle(void *arg, struct http_req *req)
         s3__send_error(call, -ERR_INVALID_ARGUMENT, "A query parameter has a malformed escape.");
         return;
     }
+    /* a scrape: public, or a bearer token (auth/jwt.h), else signed as any request */
+    if (call->op == S3_OP_METRICS && s3__metrics_preauth(call))
+        return;
     /*
      * A CORS preflight is anonymous by definition, and a browser POST upload
      * carries its signature in the form (post.c checks it): both skip the

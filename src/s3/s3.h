@@ -22,6 +22,7 @@
 
 #include "http/http.h"
 #include "object/objlayer.h"
+#include "obs/metrics.h"
 
 #define S3_DEFAULT_REGION "us-east-1"
 
@@ -59,6 +60,13 @@ struct s3_config {
     bool (*nodes_majority)(void *arg, bool without_this_node);
     void *peers_arg;  /* of both */
     const char *node; /* this node's name in admin answers ("H:P", or the address) */
+    /*
+     * The registry the layer's metrics (s3/metrics.c) go to, served at
+     * /basalt/v1/metrics/node; borrowed, outlives the s3. NULL: none kept.
+     */
+    struct metrics *metrics;
+    /* The metrics endpoint answers without authentication (BASALT_PROMETHEUS_AUTH=public). */
+    bool metrics_public;
 };
 
 /*

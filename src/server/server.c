@@ -34,8 +34,10 @@
 #include "http/http.h"
 #include "obs/log.h"
 #include "object/objlayer.h"
+#include "obs/metrics.h"
 #include "s3/s3.h"
 #include "server/cluster.h"
+#include "server/metrics.h"
 #include "storage/drive.h"
 #include "util/err.h"
 
@@ -48,6 +50,9 @@ struct server {
     struct objlayer_pool *pools; /* a cluster: the layout's pools, for the object layer */
     size_t npools;
     bool stop_asked; /* a signal came while starting (main thread only) */
+    /* every layer's metrics, served by s3/ at /basalt/v1/metrics/node; outlives the layers */
+    struct metrics *metrics;
+    struct server_metrics *process; /* metrics.c */
 };
 
 void
@@ -182,7 +187,9 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
                             .domains = cfg->domains,
                             .ndomains = cfg->ndomains,
                             .path_prefix = cfg->path_prefix,
-                            .node = cfg->address };
+                            .node = cfg->address,
+                            .metrics = srv->metrics,
+                            .metrics_public = cfg->metrics_public };
     struct start_wait w = { .srv = srv, .said = BUF_INIT };
     int rc;
 
@@ -205,6 +212,7 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
         goto out;
     if (srv->cluster)
         cluster_set_objlayer(srv->cluster, srv->ol);
+    objlayer_metrics_register(srv->ol, srv->metrics);
     sc.ol = srv->ol;
     srv->s3 = s3_new(&sc);
 out:
@@ -229,6 +237,8 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                               .header_limit = SERVER_HEADER_LIMIT };
     int rc;
 
+    srv->metrics = metrics_new();
+    srv->process = server_metrics_register(srv->metrics);
     /* before any thread: every log line names this node (a cluster's: as the others call it) */
     if (cfg->layout && layout_is_cluster(cfg->layout))
         log_set_node(layout_node_name(cfg->layout, (size_t)layout_local_node(cfg->layout)));
@@ -263,6 +273,8 @@ out_stop_http:
     cluster_free(srv->cluster);
 out_free:
     free(srv->pools);
+    server_metrics_free(srv->process);
+    metrics_free(srv->metrics);
     free(srv);
     return rc;
 }
@@ -303,5 +315,7 @@ server_close(struct server *srv)
     objlayer_close(srv->ol);
     cluster_free(srv->cluster);
     free(srv->pools);
+    server_metrics_free(srv->process);
+    metrics_free(srv->metrics);
     free(srv);
 }

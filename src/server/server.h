@@ -51,6 +51,8 @@ struct server_config {
      */
     struct layout *layout;
     const char *cluster_secret; /* BASALT_CLUSTER_SECRET, or NULL: the key derives from root's */
+    /* /basalt/v1/metrics/node answers without authentication (BASALT_PROMETHEUS_AUTH=public) */
+    bool metrics_public;
 };
 
 /*
