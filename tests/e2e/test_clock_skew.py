@@ -16,6 +16,7 @@ stays true). Checked by hand first: the skewed node's Date header and log times 
   with a true clock, it converges with the others.
 """
 
+import os
 import re
 import shutil
 
@@ -32,8 +33,17 @@ BUCKET = "skew"
 MIB = 1024 * 1024
 SCAN = ["--scan-every", "4s"]  # see test_partition.py: lets heal --status settle after an outage
 
-pytestmark = pytest.mark.skipif(shutil.which("faketime") is None,
-                                reason="faketime(1) not installed (scripts/install-deps.sh)")
+# Under AddressSanitizer (make test-asan) a faked node never starts: ASan's allocator reads
+# CLOCK_MONOTONIC while holding its lock, libfaketime's first clock_gettime() resolves the real
+# one with dlsym(), which mallocs, and the process deadlocks in the allocator (gdb: malloc ->
+# MonotonicNanoTime -> libfaketime clock_gettime -> dlsym -> malloc). The same happens with the
+# build of 12422d6, before issue 15. The debug-build run (make test-e2e) runs these tests.
+pytestmark = [
+    pytest.mark.skipif(shutil.which("faketime") is None,
+                       reason="faketime(1) not installed (scripts/install-deps.sh)"),
+    pytest.mark.skipif(bool(os.environ.get("BASALT_SANITIZER")),
+                       reason="libfaketime deadlocks inside ASan's allocator; run by make test-e2e"),
+]
 
 
 def last_modified(c, node, key):
