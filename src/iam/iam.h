@@ -46,8 +46,8 @@
 #define IAM_NAME_MAX 128
 #define IAM_ACCESS_KEY_MAX 128
 #define IAM_ARN_MAX 256
-#define IAM_STS_MIN_SECONDS 900     /* AssumeRole DurationSeconds: 15 minutes .. */
-#define IAM_STS_MAX_SECONDS 43200   /* .. 12 hours */
+#define IAM_STS_MIN_SECONDS 900   /* AssumeRole DurationSeconds: 15 minutes .. */
+#define IAM_STS_MAX_SECONDS 43200 /* .. 12 hours */
 #define IAM_STS_DEFAULT_SECONDS 3600
 
 struct iam;
@@ -96,7 +96,7 @@ enum iam_principal_type {
 struct iam_identity {
     enum iam_principal_type type;
     char access_key[IAM_ACCESS_KEY_MAX + 1];
-    char user[IAM_NAME_MAX + 1];  /* the user; the parent for service accounts and sessions */
+    char user[IAM_NAME_MAX + 1];   /* the user; the parent for service accounts and sessions */
     char userid[IAM_NAME_MAX + 1]; /* aws:userid: the user's unique id ("AIDA...") */
     char arn[IAM_ARN_MAX + 1];     /* the principal's ARN */
     int64_t expires;               /* unix seconds; 0: never */
@@ -145,7 +145,7 @@ bool iam_policy_is_canned(const char *name);
 
 struct iam_user_view {
     const char *name;
-    const char *id; /* unique id, "AIDA" + 17 characters, kept for the user's life */
+    const char *id;  /* unique id, "AIDA" + 17 characters, kept for the user's life */
     int64_t created; /* unix seconds */
     bool enabled;
     const char *const *policies; /* attached policy names */
@@ -237,19 +237,19 @@ struct iam_key_view {
     bool service_account;
     bool enabled;
     int64_t created;
-    int64_t expires; /* 0: never */
+    int64_t expires;                /* 0: never */
     const char *name, *description; /* service accounts; "" when none */
     const char *policy;             /* a service account's inline policy; NULL: none */
 };
 typedef int iam_key_fn(void *arg, const struct iam_key_view *k);
 
 struct iam_new_key {
-    const char *user;        /* owner; a service account of root: the root user's name */
+    const char *user; /* owner; a service account of root: the root user's name */
     bool service_account;
-    const char *access_key;  /* NULL: generated */
-    const char *secret;      /* NULL: generated */
-    const char *policy;      /* service accounts: inline policy JSON; NULL: none */
-    int64_t expires;         /* service accounts: unix seconds; 0: never */
+    const char *access_key;         /* NULL: generated */
+    const char *secret;             /* NULL: generated */
+    const char *policy;             /* service accounts: inline policy JSON; NULL: none */
+    int64_t expires;                /* service accounts: unix seconds; 0: never */
     const char *name, *description; /* service accounts; NULL: none */
 };
 /*
