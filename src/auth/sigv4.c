@@ -57,6 +57,7 @@ struct sig_input {
     char amz_date[AMZ_DATE_LEN + 1];
     struct slice date; /* YYYYMMDD of the scope */
     struct slice region;
+    struct slice service; /* "s3" (also when empty), "iam", "sts" */
 };
 
 /* The parts of the credential "AKID/20130524/us-east-1/s3/aws4_request". */
@@ -64,6 +65,7 @@ struct credential {
     struct slice access_key;
     struct slice date;
     struct slice region;
+    struct slice service; /* s3, iam or sts */
 };
 
 /* The three parts of an Authorization header. */
@@ -110,7 +112,8 @@ errmsg_add(struct buf *errmsg, const char *msg)
  * intermediate is zeroed.
  */
 static void
-derive_signing_key(struct slice secret, struct slice date, struct slice region, uint8_t key[32])
+derive_signing_key(struct slice secret, struct slice date, struct slice region,
+                   struct slice service, uint8_t key[32])
 {
     struct buf seed = BUF_INIT;
     uint8_t k1[32], k2[32];
@@ -120,7 +123,9 @@ derive_signing_key(struct slice secret, struct slice date, struct slice region, 
     buf_addslice(&seed, secret);
     hmac_sha256(seed.ptr, seed.len, date.ptr, date.len, k1);
     hmac_sha256(k1, sizeof(k1), region.ptr, region.len, k2);
-    hmac_sha256(k2, sizeof(k2), "s3", 2, k1);
+    if (!service.len)
+        service = SLICE_LIT("s3");
+    hmac_sha256(k2, sizeof(k2), service.ptr, service.len, k1);
     hmac_sha256(k1, sizeof(k1), "aws4_request", 12, key);
     secure_zero(k1, sizeof(k1));
     secure_zero(k2, sizeof(k2));
@@ -335,7 +340,9 @@ sign_input(const struct sig_input *in, const uint8_t key[32], uint8_t sig[32], s
     buf_addslice(&sts, in->date);
     buf_addch(&sts, '/');
     buf_addslice(&sts, in->region);
-    buf_addf(&sts, SCOPE_TAIL "\n%s", hash);
+    buf_addch(&sts, '/');
+    buf_addslice(&sts, in->service.len ? in->service : SLICE_LIT("s3"));
+    buf_addf(&sts, "/aws4_request\n%s", hash);
     hmac_sha256(key, 32, sts.ptr, sts.len, sig);
 out:
     buf_release(&creq);
@@ -384,7 +391,7 @@ sign_with_secret(const struct sig_input *in, const char *secret_key, char sig_he
 {
     uint8_t key[32], sig[32];
 
-    derive_signing_key(slice_cstr(secret_key), in->date, in->region, key);
+    derive_signing_key(slice_cstr(secret_key), in->date, in->region, in->service, key);
     if (sign_input(in, key, sig, NULL) < 0)
         memset(sig, 0, sizeof(sig)); /* a header vanished: cannot happen when signing */
     hex_encode_to(sig_hex, sig, sizeof(sig));
@@ -511,18 +518,35 @@ is_digits(struct slice s)
     return s.len > 0;
 }
 
-/* Splits "AKID/20130524/us-east-1/s3/aws4_request" from the right (a key may hold '/'). */
+/*
+ * Splits "AKID/20130524/us-east-1/s3/aws4_request" from the right (a key may
+ * hold '/'). The service is s3, or iam and sts for the AWS IAM and STS query
+ * APIs served on the same endpoint.
+ */
 static int
 parse_credential(struct slice s, struct credential *c, struct buf *errmsg)
 {
-    struct slice tail = SLICE_LIT(SCOPE_TAIL);
+    static const char *const services[] = { "s3", "iam", "sts" };
+    struct slice tail = SLICE_LIT("/aws4_request");
     ssize_t i;
+    size_t j;
 
     if (s.len < tail.len || !slice_eq(slice_make(s.ptr + s.len - tail.len, tail.len), tail)) {
         errmsg_add(errmsg, "the credential scope must end in s3/aws4_request");
         return -ERR_AUTH_MALFORMED;
     }
     s.len -= tail.len;
+    for (i = (ssize_t)s.len - 1; i >= 0 && s.ptr[i] != '/'; i--)
+        ;
+    c->service = slice_make(s.ptr + i + 1, s.len - (size_t)(i + 1));
+    for (j = 0; j < ARRAY_SIZE(services); j++)
+        if (slice_eq_cstr(c->service, services[j]))
+            break;
+    if (i < 0 || j == ARRAY_SIZE(services)) {
+        errmsg_add(errmsg, "the credential scope must end in s3/aws4_request");
+        return -ERR_AUTH_MALFORMED;
+    }
+    s.len = (size_t)i;
     for (i = (ssize_t)s.len - 1; i >= 0 && s.ptr[i] != '/'; i--)
         ;
     c->region = slice_make(s.ptr + i + 1, s.len - (size_t)(i + 1));
@@ -708,6 +732,7 @@ check_scope_date(struct sig_input *in, const struct credential *c, time_t t, cha
     set_input_time(in, t, day);
     in->date = c->date;
     in->region = c->region;
+    in->service = c->service;
     if (!slice_eq(c->date, slice_make(day, 8))) {
         errmsg_add(errmsg, "the credential scope date is not the day of the request date");
         return -ERR_AUTH_MALFORMED;
@@ -748,7 +773,7 @@ check_signature(const struct sig_input *in, const struct credential *c, struct s
             errmsg_add(errmsg, "the access key id does not exist");
         goto out;
     }
-    derive_signing_key(buf_slice(&secret), c->date, c->region, a.signing_key);
+    derive_signing_key(buf_slice(&secret), c->date, c->region, c->service, a.signing_key);
     rc = sign_input(in, a.signing_key, got, errmsg);
     if (rc < 0)
         goto out;
@@ -760,6 +785,7 @@ check_signature(const struct sig_input *in, const struct credential *c, struct s
     }
     copy_slice(a.access_key, sizeof(a.access_key), c->access_key);
     copy_slice(a.region, sizeof(a.region), c->region);
+    copy_slice(a.service, sizeof(a.service), c->service);
     copy_slice(a.date, sizeof(a.date), c->date);
     copy_slice(a.payload_hash, sizeof(a.payload_hash), in->payload_hash);
     hex_encode_to(a.seed_signature, got, sizeof(got));
@@ -1113,7 +1139,7 @@ sigv4_auth_for_signing(struct sigv4_auth *a, const char *access_key, const char 
 
     memset(a, 0, sizeof(*a));
     set_input_time(&in, t, day);
-    derive_signing_key(slice_cstr(secret_key), slice_make(day, 8), slice_cstr(region),
+    derive_signing_key(slice_cstr(secret_key), slice_make(day, 8), slice_cstr(region), SLICE_NULL,
                        a->signing_key);
     copy_slice(a->access_key, sizeof(a->access_key), slice_cstr(access_key));
     copy_slice(a->region, sizeof(a->region), slice_cstr(region));

@@ -53,6 +53,7 @@ typedef int sigv4_lookup_fn(void *arg, struct slice access_key, struct buf *secr
 struct sigv4_auth {
     char access_key[128];
     char region[64];
+    char service[4];     /* of the credential scope: "s3", "iam" or "sts" */
     char date[9];        /* YYYYMMDD of the credential scope */
     time_t request_time; /* X-Amz-Date */
     bool presigned;

@@ -20,6 +20,7 @@
 
 #include "http/http.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -89,6 +90,28 @@ req_make_id(struct http_server *srv, char id[HTTP_REQUEST_ID_LEN + 1])
     snprintf(id, HTTP_REQUEST_ID_LEN + 1, "%016llX", (unsigned long long)v);
 }
 
+/* The connection's peer address as text (IPv4-mapped IPv6 addresses as IPv4). */
+static void
+peer_address(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    out[0] = '\0';
+    if (sa && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)cap);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+        if (IN6_IS_ADDR_V4MAPPED(a6))
+            inet_ntop(AF_INET, &a6->s6_addr[12], out, (socklen_t)cap);
+        else
+            inet_ntop(AF_INET6, a6, out, (socklen_t)cap);
+    }
+}
+
 static void *
 on_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -101,6 +124,7 @@ on_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     req->start_ns = clock_mono_ns();
     req->content_length = -1;
     req_make_id(srv, req->id);
+    peer_address(conn, req->remote, sizeof(req->remote));
     req->query = slice_split(raw, '?', &path);
     req->path = slice_make(arena_slicedup(a, path), path.len);
     req->query = slice_make(arena_slicedup(a, req->query), req->query.len);

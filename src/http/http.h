@@ -83,6 +83,7 @@ struct http_req {
     struct arena *arena; /* freed when the request completes */
     char id[HTTP_REQUEST_ID_LEN + 1];
     int64_t start_ns; /* clock_mono_ns() when the request line arrived */
+    char remote[48];  /* the peer's address ("127.0.0.1", "::1"); "" when unknown */
     void *ctx;        /* the handler's per-request state */
     /* internal: */
     http_body_fn *_on_body;

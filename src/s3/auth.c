@@ -41,6 +41,8 @@ s3_new(const struct s3_config *cfg)
     s3__router_init(s, cfg->domains, cfg->ndomains, cfg->path_prefix);
     s->metrics_public = cfg->metrics_public;
     s3__metrics_init(s, cfg->metrics);
+    s->iam = cfg->iam;
+    s3__authz_init(s);
     return s;
 }
 
@@ -51,6 +53,7 @@ s3_free(struct s3 *s)
         return;
     s3__router_release(s);
     s3__metrics_release(s);
+    s3__authz_release(s);
     free(s->root_user);
     free(s->node);
     buf_release_secure(&s->root_secret);
@@ -77,11 +80,17 @@ s3__mem_release(struct s3 *s, uint64_t n)
 int
 s3__lookup_secret(void *arg, struct slice access_key, struct buf *secret)
 {
-    struct s3 *s = arg;
+    struct s3_call *call = arg;
+    struct s3 *s = call->s3;
 
+    if (s->iam)
+        return iam_authenticate(s->iam, access_key, call->session_token, secret, call->id);
     if (!slice_eq_cstr(access_key, s->root_user))
         return -ERR_INVALID_ACCESS_KEY;
     buf_addslice(secret, buf_slice(&s->root_secret));
+    call->id->type = IAM_ROOT;
+    snprintf(call->id->access_key, sizeof(call->id->access_key), "%s", s->root_user);
+    snprintf(call->id->user, sizeof(call->id->user), "%s", s->root_user);
     return 0;
 }
 
@@ -220,7 +229,7 @@ authenticate_v2(struct s3_call *call, const struct sigv4_req *r, struct buf *msg
         p[s.len + 1] = '\0';
         res[n++] = slice_make(p, s.len + 1);
     }
-    return sigv2_verify(r, res, n, s3__lookup_secret, call->s3, &call->auth, msg);
+    return sigv2_verify(r, res, n, s3__lookup_secret, call, &call->auth, msg);
 }
 
 /* Adds one header from a SigV2 presigned URL's query (sigv2_query_headers()). */
@@ -262,6 +271,11 @@ s3__authenticate(struct s3_call *call)
     int rc;
 
     fill_sigv4_req(call, &r);
+    if (!http_req_header(call->req, "x-amz-security-token", &call->session_token))
+        http_req_param(call->req, "X-Amz-Security-Token", &call->session_token);
+    /* no signature at all: an anonymous request, which only a bucket policy may allow */
+    if (call->s3->iam && !sigv2_is_signed(&r) && !sigv4_is_signed(&r))
+        return 0;
     if (sigv2_is_signed(&r)) {
         rc = authenticate_v2(call, &r, &msg);
         if (rc == 0 && call->auth.presigned && query_headers_v2(call->req, &r))
@@ -273,13 +287,22 @@ s3__authenticate(struct s3_call *call)
         buf_release(&msg);
         return rc;
     }
-    rc = sigv4_verify(&r, s3__lookup_secret, call->s3, &call->auth, &msg);
+    rc = sigv4_verify(&r, s3__lookup_secret, call, &call->auth, &msg);
     if (rc == 0 && strcmp(call->auth.region, call->s3->region) != 0) {
         buf_clear(&msg);
         buf_addf(&msg,
                  "The authorization header is malformed; the region '%s' is wrong; "
                  "expecting '%s'",
                  call->auth.region, call->s3->region);
+        rc = -ERR_AUTH_MALFORMED;
+    }
+    if (rc == 0 && call->auth.service[0] && strcmp(call->auth.service, "s3") != 0 &&
+        call->op != S3_OP_AWS_QUERY) {
+        buf_clear(&msg);
+        buf_addf(&msg,
+                 "The authorization header is malformed; the service '%s' is wrong; expecting "
+                 "'s3'",
+                 call->auth.service);
         rc = -ERR_AUTH_MALFORMED;
     }
     if (rc == 0)

@@ -145,6 +145,10 @@ copy_src_open(struct s3_call *call, struct copy_src *src, bool part)
 
     obj_info_init(&src->info);
     rc = parse_source(call, src, &msg);
+    if (rc == 0 && !s3__is_allowed(call, "s3:GetObject", src->bucket, src->key)) {
+        rc = -ERR_ACCESS_DENIED; /* the source must be readable by the caller too */
+        msg = NULL;
+    }
     if (rc < 0) {
         s3__send_error(call, rc, msg);
         return rc;

@@ -130,6 +130,8 @@ delete_done(struct s3_call *call, int rc, struct slice body)
         if (d.keys[i].etag.ptr)
             cond = s3__if_match(req->arena, d.keys[i].etag);
         rc = s3_key_check(key);
+        if (rc == 0 && !s3__is_allowed(call, "s3:DeleteObject", call->bucket, d.keys[i].key))
+            rc = -ERR_ACCESS_DENIED;
         if (rc == 0)
             rc = objlayer_delete_if(call->s3->ol, &call->ctx, call->bucket, d.keys[i].key, cond);
         if (!cond && (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_NOT_FOUND))

@@ -12,6 +12,7 @@
 
 #include "auth/sigv4.h"
 #include "http/http.h"
+#include "iam/iam.h"
 #include "object/objlayer.h"
 #include "s3/s3.h"
 #include "util/arena.h"
@@ -53,6 +54,8 @@ struct s3 {
     struct s3_metrics *metrics;       /* metrics.c; NULL when the server keeps none (tests) */
     struct metrics *metrics_registry; /* s3_config's, served by the metrics endpoint */
     bool metrics_public;              /* the metrics endpoint answers without authentication */
+    struct iam *iam;                  /* s3_config's; NULL: root is the only identity */
+    struct s3_policy_cache *policies; /* authz.c: compiled bucket policies */
 };
 
 enum s3_op {
@@ -94,6 +97,11 @@ enum s3_op {
     S3_OP_DELETE_BUCKET_CORS,
     S3_OP_CORS_PREFLIGHT, /* OPTIONS, answered from the bucket's CORS configuration */
     S3_OP_GET_OBJECT_ATTRIBUTES,
+    S3_OP_GET_BUCKET_POLICY,
+    S3_OP_PUT_BUCKET_POLICY,
+    S3_OP_DELETE_BUCKET_POLICY,
+    S3_OP_GET_BUCKET_POLICY_STATUS,
+    S3_OP_AWS_QUERY, /* POST / with Action=...: the AWS IAM and STS query APIs (iam_api.c) */
     S3_OP_NOT_IMPLEMENTED,
     S3_OP_METHOD_NOT_ALLOWED,
     S3_OP_BAD_PATH,
@@ -115,6 +123,8 @@ struct s3_call {
     char *key;      /* decoded; NULL when the path has none */
     size_t key_len; /* bytes of `key` (a %00 would be inside) */
     struct sigv4_auth auth;
+    struct iam_identity *id;    /* who signed (authz.c); anonymous until authenticated */
+    struct slice session_token; /* x-amz-security-token (header, query or POST field) */
     struct s3_payload payload;
     bool rerouted;        /* authentication added headers (SigV2 presigned): route again */
     struct reqctx ctx;    /* passed to the object layer: request id, caller */
@@ -229,6 +239,51 @@ void s3__get_object_attributes(struct s3_call *call); /* attributes.c */
 void s3__admin_heal(struct s3_call *call);
 void s3__admin_info(struct s3_call *call);
 void s3__admin_heal_status(struct s3_call *call);
+
+/* ---- authz.c ---- */
+enum s3_authz_kind {
+    S3_AUTHZ_UNSET,    /* no entry: a bug (the table test fails) */
+    S3_AUTHZ_PUBLIC,   /* anyone, unsigned too (health, CORS preflight) */
+    S3_AUTHZ_ANSWERED, /* an error answered before anything is done; anonymous: AccessDenied */
+    S3_AUTHZ_HANDLER,  /* the handler authorizes once it knows what (per key, the form's key) */
+    S3_AUTHZ_ADMIN,    /* an admin: action, no resource */
+    S3_AUTHZ_ALL,      /* resource arn:aws:s3:::* (ListBuckets) */
+    S3_AUTHZ_BUCKET,   /* resource arn:aws:s3:::<bucket> */
+    S3_AUTHZ_OBJECT,   /* resource arn:aws:s3:::<bucket>/<key> */
+};
+struct s3_authz {
+    enum s3_authz_kind kind;
+    const char *action; /* "s3:GetObject"; NULL for PUBLIC and ANSWERED */
+};
+/* The table entry of `op`, or NULL when it has none. */
+const struct s3_authz *s3_op_authz(enum s3_op op);
+void s3__authz_init(struct s3 *s);
+void s3__authz_release(struct s3 *s);
+/*
+ * The front door: whether the caller may do the call's operation (table
+ * above) with the bucket's policy. 0, or an error already answered
+ * (AccessDenied; NoSuchBucket for an anonymous caller and a missing bucket).
+ */
+int s3__authorize(struct s3_call *call);
+/* Whether the caller may do `action` on bucket/key (key NULL: the bucket); answers nothing. */
+bool s3__is_allowed(struct s3_call *call, const char *action, const char *bucket, const char *key);
+/*
+ * The same with an explicit resource ARN (NULL: none, admin actions): 0,
+ * -ERR_ACCESS_DENIED, -ERR_BUCKET_NOT_FOUND (anonymous, missing bucket) or
+ * the object layer's error reading the bucket policy. Answers nothing.
+ */
+int s3__check_access(struct s3_call *call, const char *action, const char *resource,
+                     const char *bucket, const char *key);
+void
+s3__bucket_policy(struct s3_call *call); /* Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus */
+
+/* ---- iam_api.c ---- */
+/*
+ * POST / with a form body (Action=CreateUser&...): the AWS IAM query API
+ * (signed for service iam) and STS (AssumeRole, GetCallerIdentity; service
+ * sts), answered in AWS's XML; each IAM action authorized as iam:<Action>.
+ */
+void s3__aws_query(struct s3_call *call);
 
 /* ---- metrics.c ---- */
 /*

@@ -250,12 +250,13 @@ verify_policy(struct post_state *st)
     rc = check_auth_fields(st);
     if (rc < 0)
         return rc;
+    call->session_token = field_value(st, "x-amz-security-token");
     if (is_v2(st))
         rc = post_policy_verify_v2(policy, field_value(st, "awsaccesskeyid"),
-                                   field_value(st, "signature"), s3__lookup_secret, call->s3,
+                                   field_value(st, "signature"), s3__lookup_secret, call,
                                    &call->auth, &msg);
     else
-        rc = post_policy_verify(policy, &sig, call->s3->region, s3__lookup_secret, call->s3,
+        rc = post_policy_verify(policy, &sig, call->s3->region, s3__lookup_secret, call,
                                 &call->auth, &msg);
     if (rc < 0) {
         fail(st, rc, NULL, rc == -ERR_AUTH_MALFORMED && msg.len ? msg.ptr : NULL);
@@ -449,6 +450,8 @@ file_begin(struct post_state *st, const struct post_form_part *part)
     buf_release(&msg);
     if (rc < 0)
         return rc;
+    if (!s3__is_allowed(st->call, "s3:PutObject", st->call->bucket, st->key))
+        return fail(st, -ERR_ACCESS_DENIED, NULL, NULL);
     st->has_range = post_policy_length_range(st->policy, &st->min, &st->max);
     return begin_put(st);
 }

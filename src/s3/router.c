@@ -37,8 +37,6 @@ static const char *const unbuilt_subresources[] = {
     "notification",
     "object-lock",
     "ownershipControls",
-    "policy",
-    "policyStatus",
     "publicAccessBlock",
     "replication",
     "requestPayment",
@@ -132,6 +130,11 @@ static const char *const op_names[] = {
     [S3_OP_DELETE_BUCKET_CORS] = "DeleteBucketCors",
     [S3_OP_CORS_PREFLIGHT] = "CorsPreflight",
     [S3_OP_GET_OBJECT_ATTRIBUTES] = "GetObjectAttributes",
+    [S3_OP_GET_BUCKET_POLICY] = "GetBucketPolicy",
+    [S3_OP_PUT_BUCKET_POLICY] = "PutBucketPolicy",
+    [S3_OP_DELETE_BUCKET_POLICY] = "DeleteBucketPolicy",
+    [S3_OP_GET_BUCKET_POLICY_STATUS] = "GetBucketPolicyStatus",
+    [S3_OP_AWS_QUERY] = "AwsQuery",
     [S3_OP_NOT_IMPLEMENTED] = "NotImplemented",
     [S3_OP_METHOD_NOT_ALLOWED] = "MethodNotAllowed",
     [S3_OP_BAD_PATH] = "BadPath",
@@ -415,6 +418,11 @@ route_bucket(const struct http_req *req, const char *m)
     if (http_req_has_param(req, "cors"))
         return route_config(m, S3_OP_GET_BUCKET_CORS, S3_OP_PUT_BUCKET_CORS,
                             S3_OP_DELETE_BUCKET_CORS);
+    if (http_req_has_param(req, "policy"))
+        return route_config(m, S3_OP_GET_BUCKET_POLICY, S3_OP_PUT_BUCKET_POLICY,
+                            S3_OP_DELETE_BUCKET_POLICY);
+    if (http_req_has_param(req, "policyStatus"))
+        return !strcmp(m, "GET") ? S3_OP_GET_BUCKET_POLICY_STATUS : S3_OP_METHOD_NOT_ALLOWED;
     if (!strcmp(m, "GET")) {
         if (http_req_has_param(req, "location"))
             return S3_OP_GET_BUCKET_LOCATION;
@@ -511,6 +519,8 @@ s3_route(const struct http_req *req, const char *bucket, const char *key)
             return S3_OP_METHOD_NOT_ALLOWED;
         if (!strcmp(m, "GET"))
             return has_unbuilt_subresource(req) ? S3_OP_NOT_IMPLEMENTED : S3_OP_LIST_BUCKETS;
+        if (!strcmp(m, "POST"))
+            return S3_OP_AWS_QUERY;
         return S3_OP_METHOD_NOT_ALLOWED;
     }
     if (!key)
@@ -559,6 +569,11 @@ static s3_op_fn *const op_fns[] = {
     [S3_OP_DELETE_BUCKET_CORS] = s3__bucket_cors,
     [S3_OP_CORS_PREFLIGHT] = s3__cors_preflight,
     [S3_OP_GET_OBJECT_ATTRIBUTES] = s3__get_object_attributes,
+    [S3_OP_GET_BUCKET_POLICY] = s3__bucket_policy,
+    [S3_OP_PUT_BUCKET_POLICY] = s3__bucket_policy,
+    [S3_OP_DELETE_BUCKET_POLICY] = s3__bucket_policy,
+    [S3_OP_GET_BUCKET_POLICY_STATUS] = s3__bucket_policy,
+    [S3_OP_AWS_QUERY] = s3__aws_query,
 };
 
 /*
@@ -807,6 +822,7 @@ s3_handle(void *arg, struct http_req *req)
 
     call->s3 = arg;
     call->req = req;
+    call->id = arena_zalloc(req->arena, sizeof(*call->id)); /* IAM_ANONYMOUS until signed */
     req->ctx = call;
     s3__metrics_begin(call);
     /* no deadline for the request as a whole (uploads stream for minutes): each step has its own */
@@ -849,6 +865,8 @@ s3_handle(void *arg, struct http_req *req)
         call->ctx.access_key = call->auth.access_key;
     if (call->rerouted) /* headers from a SigV2 presigned URL's query (s3/auth.c) */
         call->op = s3_route(req, route_bucket, route_key);
+    if (s3__authorize(call) < 0)
+        return;
     /* A browser's request (Origin) gets the CORS headers of the matching rule, if any. */
     if (call->bucket && call->op != S3_OP_CORS_PREFLIGHT)
         s3__cors_add_headers(call);

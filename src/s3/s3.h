@@ -27,6 +27,7 @@
 #define S3_DEFAULT_REGION "us-east-1"
 
 struct s3;
+struct iam;
 
 struct s3_config {
     struct objlayer *ol;       /* borrowed; outlives the s3 */
@@ -67,6 +68,11 @@ struct s3_config {
     struct metrics *metrics;
     /* The metrics endpoint answers without authentication (BASALT_PROMETHEUS_AUTH=public). */
     bool metrics_public;
+    /*
+     * Identities and policies (iam/iam.h): borrowed, outlives the s3. NULL:
+     * the root user is the only identity and unsigned requests are refused.
+     */
+    struct iam *iam;
 };
 
 /*

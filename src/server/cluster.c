@@ -33,6 +33,7 @@
 #include "cluster/rpc.h"
 #include "cluster/rpc_server.h"
 #include "http/http.h"
+#include "iam/iam.h"
 #include "obs/log.h"
 #include "object/objlayer.h"
 #include "s3/s3.h"
@@ -69,7 +70,8 @@ struct cluster {
     bool given; /* the object layer took the drives: it closes them */
 
     struct objlayer *_Atomic ol;
-    struct buf layout_json; /* layout_encode() of ours */
+    struct iam *_Atomic iam; /* notified of IAM changes on other nodes */
+    struct buf layout_json;  /* layout_encode() of ours */
 
     pthread_mutex_t maint_mu; /* protects stop */
     pthread_cond_t maint_cv;
@@ -350,6 +352,8 @@ h_notify(void *arg, struct rpc_req *r)
     }
     if (ol && slice_eq_cstr(topic, "bucket"))
         objlayer_bucket_changed(ol, arena_slicedup(r->arena, name));
+    if (slice_eq_cstr(topic, "iam") && atomic_load(&c->iam))
+        iam_changed(atomic_load(&c->iam), arena_slicedup(r->arena, name));
     rpc_reply(r, 200, NULL); /* not open yet: nothing known to forget */
 }
 
@@ -785,6 +789,12 @@ void
 cluster_set_objlayer(struct cluster *c, struct objlayer *ol)
 {
     atomic_store(&c->ol, ol);
+}
+
+void
+cluster_set_iam(struct cluster *c, struct iam *iam)
+{
+    atomic_store(&c->iam, iam);
 }
 
 void

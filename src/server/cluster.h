@@ -88,6 +88,9 @@ bool cluster_node_online(void *arg, unsigned node);
 void cluster_notify(void *arg, const char *topic, const char *name);
 /* The object layer is open: notifications from other nodes go to it from now on. */
 void cluster_set_objlayer(struct cluster *c, struct objlayer *ol);
+/* IAM changes other nodes announce (topic "iam") go to `iam` (NULL: none, while closing). */
+struct iam;
+void cluster_set_iam(struct cluster *c, struct iam *iam);
 /* Stops the client and frees everything but the drives the object layer took. */
 void cluster_free(struct cluster *c);
 

@@ -32,6 +32,7 @@
 #include "cluster/layout.h"
 #include "cluster/rpc_auth.h"
 #include "http/http.h"
+#include "iam/iam.h"
 #include "obs/log.h"
 #include "object/objlayer.h"
 #include "obs/metrics.h"
@@ -44,6 +45,7 @@
 struct server {
     struct objlayer *ol;
     struct s3 *s3;
+    struct iam *iam;
     struct s3 *_Atomic serving; /* s3 once ready: until then S3 requests get 503 */
     struct cluster *cluster;    /* NULL on a single node */
     struct http_server *http;
@@ -190,6 +192,7 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
                             .node = cfg->address,
                             .metrics = srv->metrics,
                             .metrics_public = cfg->metrics_public };
+    struct iam_config ic = { .root_user = cfg->root_user, .root_secret = cfg->root_password };
     struct start_wait w = { .srv = srv, .said = BUF_INIT };
     int rc;
 
@@ -213,7 +216,21 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
     if (srv->cluster)
         cluster_set_objlayer(srv->cluster, srv->ol);
     objlayer_metrics_register(srv->ol, srv->metrics);
+    ic.ol = srv->ol;
+    if (srv->cluster) {
+        ic.notify = cluster_notify;
+        ic.notify_arg = srv->cluster;
+    }
+    rc = iam_open(&ic, &srv->iam, errmsg);
+    if (rc < 0) {
+        objlayer_close(srv->ol);
+        srv->ol = NULL;
+        goto out;
+    }
+    if (srv->cluster)
+        cluster_set_iam(srv->cluster, srv->iam);
     sc.ol = srv->ol;
+    sc.iam = srv->iam;
     srv->s3 = s3_new(&sc);
 out:
     if (rc < 0 && srv->stop_asked)
@@ -267,6 +284,9 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
     return 0;
 out_close:
     s3_free(srv->s3);
+    if (srv->cluster)
+        cluster_set_iam(srv->cluster, NULL);
+    iam_close(srv->iam);
     objlayer_close(srv->ol);
 out_stop_http:
     http_server_stop(srv->http);
@@ -312,6 +332,9 @@ server_close(struct server *srv)
         return;
     http_server_stop(srv->http);
     s3_free(srv->s3);
+    if (srv->cluster)
+        cluster_set_iam(srv->cluster, NULL);
+    iam_close(srv->iam);
     objlayer_close(srv->ol);
     cluster_free(srv->cluster);
     free(srv->pools);
