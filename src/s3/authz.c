@@ -78,6 +78,8 @@ static const struct s3_authz authz_table[S3_OP__COUNT] = {
     [S3_OP_PUT_BUCKET_POLICY] = { S3_AUTHZ_BUCKET, "s3:PutBucketPolicy" },
     [S3_OP_DELETE_BUCKET_POLICY] = { S3_AUTHZ_BUCKET, "s3:DeleteBucketPolicy" },
     [S3_OP_GET_BUCKET_POLICY_STATUS] = { S3_AUTHZ_BUCKET, "s3:GetBucketPolicyStatus" },
+    /* admin:<Action> per endpoint; a user's own service accounts need none (admin_iam.c) */
+    [S3_OP_ADMIN_IAM] = { S3_AUTHZ_HANDLER, NULL },
     /* iam:<Action> per action, sts:AssumeRole; GetCallerIdentity needs no right (iam_api.c) */
     [S3_OP_AWS_QUERY] = { S3_AUTHZ_HANDLER, NULL },
     /* answered with their error before anything is done (signed callers only) */

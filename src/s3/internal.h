@@ -101,6 +101,7 @@ enum s3_op {
     S3_OP_PUT_BUCKET_POLICY,
     S3_OP_DELETE_BUCKET_POLICY,
     S3_OP_GET_BUCKET_POLICY_STATUS,
+    S3_OP_ADMIN_IAM, /* /basalt/admin/v1/users|groups|policies|service-accounts (admin_iam.c) */
     S3_OP_AWS_QUERY, /* POST / with Action=...: the AWS IAM and STS query APIs (iam_api.c) */
     S3_OP_NOT_IMPLEMENTED,
     S3_OP_METHOD_NOT_ALLOWED,
@@ -124,6 +125,7 @@ struct s3_call {
     size_t key_len; /* bytes of `key` (a %00 would be inside) */
     struct sigv4_auth auth;
     struct iam_identity *id;    /* who signed (authz.c); anonymous until authenticated */
+    const char *sys_key;        /* Basalt's own API: the path under /basalt/ ("admin/v1/users") */
     struct slice session_token; /* x-amz-security-token (header, query or POST field) */
     struct s3_payload payload;
     bool rerouted;        /* authentication added headers (SigV2 presigned): route again */
@@ -276,6 +278,12 @@ int s3__check_access(struct s3_call *call, const char *action, const char *resou
                      const char *bucket, const char *key);
 void
 s3__bucket_policy(struct s3_call *call); /* Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus */
+
+/* ---- admin_iam.c ---- */
+/* Whether `key` (the path under /basalt/) is one of the admin API's IAM endpoints. */
+bool s3_admin_iam_path(const char *key);
+/* The admin API's users, groups, policies and service accounts (JSON). */
+void s3__admin_iam(struct s3_call *call);
 
 /* ---- iam_api.c ---- */
 /*

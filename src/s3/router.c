@@ -134,6 +134,7 @@ static const char *const op_names[] = {
     [S3_OP_PUT_BUCKET_POLICY] = "PutBucketPolicy",
     [S3_OP_DELETE_BUCKET_POLICY] = "DeleteBucketPolicy",
     [S3_OP_GET_BUCKET_POLICY_STATUS] = "GetBucketPolicyStatus",
+    [S3_OP_ADMIN_IAM] = "AdminIam",
     [S3_OP_AWS_QUERY] = "AwsQuery",
     [S3_OP_NOT_IMPLEMENTED] = "NotImplemented",
     [S3_OP_METHOD_NOT_ALLOWED] = "MethodNotAllowed",
@@ -387,6 +388,8 @@ route_system(const struct http_req *req, const char *key)
         return get ? S3_OP_ADMIN_INFO : S3_OP_METHOD_NOT_ALLOWED;
     if (!strcmp(key, "admin/v1/heal/status"))
         return get ? S3_OP_ADMIN_HEAL_STATUS : S3_OP_METHOD_NOT_ALLOWED;
+    if (s3_admin_iam_path(key))
+        return S3_OP_ADMIN_IAM;
     if (!strcmp(key, "v1/metrics/node"))
         return get ? S3_OP_METRICS : S3_OP_METHOD_NOT_ALLOWED;
     return S3_OP_NOT_IMPLEMENTED;
@@ -573,6 +576,7 @@ static s3_op_fn *const op_fns[] = {
     [S3_OP_PUT_BUCKET_POLICY] = s3__bucket_policy,
     [S3_OP_DELETE_BUCKET_POLICY] = s3__bucket_policy,
     [S3_OP_GET_BUCKET_POLICY_STATUS] = s3__bucket_policy,
+    [S3_OP_ADMIN_IAM] = s3__admin_iam,
     [S3_OP_AWS_QUERY] = s3__aws_query,
 };
 
@@ -834,6 +838,7 @@ s3_handle(void *arg, struct http_req *req)
     route_bucket = call->bucket;
     route_key = call->key;
     sys_key = call->key ? call->key : "";
+    call->sys_key = sys_key;
     if (call->key && !strcmp(call->bucket, S3_RESERVED_BUCKET))
         call->bucket = call->key = NULL; /* Basalt's own API: not a bucket and key */
     log_debug(&(struct log_ctx){ .request_id = req->id, .bucket = call->bucket, .key = call->key },
