@@ -3,7 +3,7 @@
 #   make RELEASE=1    -O2 -g, debug logs compiled out
 #   make DEVELOPER=1  extra warnings as errors (CI)
 #   make SANITIZER=address|undefined|thread
-#   make run | test | test-unit | test-e2e | test-s3 | bench | bench-cluster | bench-md5 | fuzz | format | check-format | check-layers
+#   make run | test | test-unit | test-e2e | test-s3 | bench | bench-cluster | bench-iam | bench-md5 | fuzz | format | check-format | check-layers
 # Build output goes to build/ (build-release/ with RELEASE=1, build-$(SANITIZER)/ for sanitizers).
 
 PKGS      := libmicrohttpd libisal libxxhash sqlite3 libcrypto libcurl expat jansson
@@ -49,7 +49,7 @@ $(UNIT_OBJS): CFLAGS += -Itests/unit
 BIN       := $(BUILD)/basalt
 UNIT      := $(BUILD)/unit
 
-.PHONY: all deps run cluster cluster-stop test test-asan test-unit test-e2e test-s3 bench bench-cluster bench-md5 fuzz format check-format check-layers clean
+.PHONY: all deps run cluster cluster-stop test test-asan test-unit test-e2e test-s3 bench bench-cluster bench-iam bench-md5 fuzz format check-format check-layers clean
 all: $(BIN)
 
 deps:
@@ -122,6 +122,11 @@ bench: deps
 bench-cluster: deps
 	@$(MAKE) --no-print-directory -j2 RELEASE=1 all
 	BASALT_BIN=$(abspath build-release/basalt) bench/cluster.sh $(BENCH_ARGS)
+
+# Issue 12's figure: 4 KiB GET and PUT of a policy-bound user against root (bench/iam.py).
+bench-iam: deps
+	@$(MAKE) --no-print-directory -j2 RELEASE=1 all
+	BASALT_BIN=$(abspath build-release/basalt) $(PY) bench/iam.py $(BENCH_ARGS)
 
 # C micro-benchmarks (bench/*.c), linked against the library.
 bench-md5:
