@@ -46,6 +46,8 @@
 #define HELLO_NS (3 * 1000000000LL)  /* a hello's deadline */
 #define NOTIFY_NS (1 * 1000000000LL) /* a notification's */
 #define MAINT_NS (2 * 1000000000LL)  /* the maintenance thread's tick */
+/* IAM's safety net: everything read again, for a notification lost while cut off */
+#define IAM_REFRESH_NS (60 * 1000000000LL)
 #define BOOT_HEADER "X-Basalt-Rpc-Boot-Id"
 
 struct cluster {
@@ -70,8 +72,13 @@ struct cluster {
     bool given; /* the object layer took the drives: it closes them */
 
     struct objlayer *_Atomic ol;
-    struct iam *_Atomic iam; /* notified of IAM changes on other nodes */
-    struct buf layout_json;  /* layout_encode() of ours */
+    /*
+     * Told of IAM changes on other nodes, and read again periodically; used
+     * under iam_mu, so that cluster_set_iam(NULL) returns once nobody does.
+     */
+    struct iam *iam;
+    pthread_mutex_t iam_mu;
+    struct buf layout_json; /* layout_encode() of ours */
 
     pthread_mutex_t maint_mu; /* protects stop */
     pthread_cond_t maint_cv;
@@ -352,8 +359,12 @@ h_notify(void *arg, struct rpc_req *r)
     }
     if (ol && slice_eq_cstr(topic, "bucket"))
         objlayer_bucket_changed(ol, arena_slicedup(r->arena, name));
-    if (slice_eq_cstr(topic, "iam") && atomic_load(&c->iam))
-        iam_changed(atomic_load(&c->iam), arena_slicedup(r->arena, name));
+    if (slice_eq_cstr(topic, "iam")) {
+        pthread_mutex_lock(&c->iam_mu);
+        if (c->iam)
+            iam_changed(c->iam, arena_slicedup(r->arena, name));
+        pthread_mutex_unlock(&c->iam_mu);
+    }
     rpc_reply(r, 200, NULL); /* not open yet: nothing known to forget */
 }
 
@@ -647,8 +658,12 @@ static void *
 maint_main(void *arg)
 {
     struct cluster *c = arg;
+    int64_t iam_next = clock_mono_ns() + IAM_REFRESH_NS;
 
-    /* Spawn site of the cluster's maintenance thread: expires lock grants every MAINT_NS. */
+    /*
+     * Spawn site of the cluster's maintenance thread: expires lock grants
+     * every MAINT_NS, reads IAM again every IAM_REFRESH_NS.
+     */
     pthread_setname_np(pthread_self(), "cluster-maint");
     pthread_mutex_lock(&c->maint_mu);
     while (!c->stop) {
@@ -659,6 +674,13 @@ maint_main(void *arg)
         pthread_cond_timedwait(&c->maint_cv, &c->maint_mu, &ts);
         pthread_mutex_unlock(&c->maint_mu);
         lock_table_expire(c->table, clock_mono_ns());
+        if (clock_mono_ns() >= iam_next) {
+            pthread_mutex_lock(&c->iam_mu);
+            if (c->iam)
+                iam_reload(c->iam);
+            pthread_mutex_unlock(&c->iam_mu);
+            iam_next = clock_mono_ns() + IAM_REFRESH_NS;
+        }
         pthread_mutex_lock(&c->maint_mu);
     }
     pthread_mutex_unlock(&c->maint_mu);
@@ -725,6 +747,7 @@ cluster_new(const struct cluster_config *cfg, struct cluster **out, struct buf *
     c->boots = xcalloc(c->n, sizeof(*c->boots));
     pthread_mutex_init(&c->boot_mu, NULL);
     pthread_mutex_init(&c->maint_mu, NULL);
+    pthread_mutex_init(&c->iam_mu, NULL);
     pthread_cond_init(&c->maint_cv, NULL);
     buf_init(&c->layout_json, 0);
     if (layout_pool_drives(cfg->layout, 0, &(size_t){ 0 })[0].tls) {
@@ -794,7 +817,9 @@ cluster_set_objlayer(struct cluster *c, struct objlayer *ol)
 void
 cluster_set_iam(struct cluster *c, struct iam *iam)
 {
-    atomic_store(&c->iam, iam);
+    pthread_mutex_lock(&c->iam_mu);
+    c->iam = iam;
+    pthread_mutex_unlock(&c->iam_mu);
 }
 
 void
@@ -821,6 +846,7 @@ cluster_free(struct cluster *c)
     buf_release(&c->layout_json);
     pthread_mutex_destroy(&c->boot_mu);
     pthread_mutex_destroy(&c->maint_mu);
+    pthread_mutex_destroy(&c->iam_mu);
     pthread_cond_destroy(&c->maint_cv);
     free(c->drives);
     free(c->local);
