@@ -552,11 +552,13 @@ struct xbuf {
 static void
 xbuf_add(struct xbuf *x, const char *s, size_t n)
 {
+    if (n == 0)
+        return;
     if (x->len + n > x->cap) {
         size_t cap = MAX(x->cap * 2, x->len + n);
         char *np = x->heap ? xrealloc(x->p, cap) : xmalloc(cap);
 
-        if (!x->heap)
+        if (!x->heap && x->len)
             memcpy(np, x->p, x->len);
         x->p = np;
         x->cap = cap;
@@ -1466,6 +1468,7 @@ static int
 add_principal(struct parser *ps, struct stmt *st, const char *field, const char *s)
 {
     struct princ *p;
+    struct slice f[6];
     size_t n = strlen(s);
 
     if (strcmp(s, "*") == 0) {
@@ -1476,16 +1479,14 @@ add_principal(struct parser *ps, struct stmt *st, const char *field, const char 
         return fail(ps, field, "empty principal");
     if (strpbrk(s, "*?"))
         return fail(ps, field, "\"%s\": a principal takes no wildcard but \"*\"", s);
+    if (strncmp(s, "arn:", 4) == 0 && !arn_split(s, n, f))
+        return fail(ps, field, "\"%s\" is not an ARN", s);
     st->pr = xrealloc(st->pr, (st->npr + 1) * sizeof(*st->pr));
     p = &st->pr[st->npr++];
     if (is_account_id(s)) {
         p->kind = PRINC_ACCOUNT;
         p->s = xstrdup(s);
     } else if (strncmp(s, "arn:", 4) == 0) {
-        struct slice f[6];
-
-        if (!arn_split(s, n, f))
-            return fail(ps, field, "\"%s\" is not an ARN", s);
         if (slice_eq_cstr(f[5], "root") && f[4].len == 12) {
             p->kind = PRINC_ACCOUNT;
             p->s = slice_dup(f[4]);
@@ -1702,7 +1703,7 @@ parse_condition(struct parser *ps, struct stmt *st, json_t *v)
     st->conds = xcalloc(n, sizeof(*st->conds));
     json_object_foreach(v, op, keys)
     {
-        struct cond proto;
+        struct cond proto = { 0 };
 
         if (!parse_operator(op, &proto))
             return fail(ps, "Condition", "unknown operator \"%s\"", op);
