@@ -555,7 +555,7 @@ user_name(const char *arn)
     return u ? u + 6 : NULL;
 }
 
-TEST(policy_eval_table)
+TEST(iam_policy_eval_table)
 {
     size_t i, failed = 0;
 
@@ -598,7 +598,7 @@ TEST(policy_eval_table)
         buf_release(&msg);
         free(doc);
     }
-    fprintf(stderr, "policy_eval_table: %zu cases\n", ARRAY_SIZE(cases));
+    fprintf(stderr, "iam_policy_eval_table: %zu cases\n", ARRAY_SIZE(cases));
     ASSERT_EQ(failed, 0);
 }
 
@@ -722,7 +722,7 @@ static const struct {
 #undef BADB
 };
 
-TEST(policy_malformed_table)
+TEST(iam_policy_malformed_table)
 {
     size_t i, failed = 0;
 
@@ -743,11 +743,11 @@ TEST(policy_malformed_table)
         buf_release(&msg);
         free(doc);
     }
-    fprintf(stderr, "policy_malformed_table: %zu cases\n", ARRAY_SIZE(bad));
+    fprintf(stderr, "iam_policy_malformed_table: %zu cases\n", ARRAY_SIZE(bad));
     ASSERT_EQ(failed, 0);
 }
 
-TEST(policy_too_large)
+TEST(iam_policy_too_large)
 {
     struct buf doc = BUF_INIT, msg = BUF_INIT;
     struct iam_policy *p = NULL;
@@ -844,7 +844,7 @@ static const struct {
 #undef PUB
 };
 
-TEST(policy_is_public)
+TEST(iam_policy_is_public)
 {
     size_t i;
     struct iam_policy *p;
@@ -866,7 +866,7 @@ TEST(policy_is_public)
     iam_policy_free(p);
 }
 
-TEST(policy_action_is_known)
+TEST(iam_policy_action_is_known)
 {
     static const char *const known[] = {
         "s3:GetObject",
@@ -948,7 +948,7 @@ counting_cond(void *arg, const char *key, struct slice *vals, size_t max)
     return iam_cond_table(&c->t, key, vals, max);
 }
 
-TEST(policy_cond_only_when_matched)
+TEST(iam_policy_cond_only_when_matched)
 {
     static const char doc[] =
         "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:"
@@ -980,7 +980,7 @@ TEST(policy_cond_only_when_matched)
 }
 
 /* A key with more values than fit on the stack, and a huge variable value. */
-TEST(policy_many_values)
+TEST(iam_policy_many_values)
 {
     static const char doc[] =
         "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
@@ -1016,7 +1016,7 @@ TEST(policy_many_values)
 }
 
 /* Evaluation cost of a 20-statement policy with conditions (printed, not asserted). */
-TEST(policy_eval_cost)
+TEST(iam_policy_eval_cost)
 {
     struct buf doc = BUF_INIT;
     struct iam_policy *p;
@@ -1054,7 +1054,7 @@ TEST(policy_eval_cost)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / (double)n;
     fprintf(stderr,
-            "policy_eval_cost: %.0f ns per evaluation (20 statements, 3 conditions on "
+            "iam_policy_eval_cost: %.0f ns per evaluation (20 statements, 3 conditions on "
             "the matching one)\n",
             ns);
     iam_policy_free(p);
