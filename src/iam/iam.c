@@ -508,13 +508,24 @@ iam__snap_publish(struct iam *iam, struct iam_snap *s)
 void
 iam__notify(struct iam *iam, const char *kind, const char *name)
 {
-    struct buf n = BUF_INIT;
-
     if (!iam->notify)
         return;
-    buf_addf(&n, "%s/%s", kind, name);
-    iam->notify(iam->notify_arg, "iam", n.ptr);
-    buf_release(&n);
+    buf_addf(&iam->pending, "%s/%s", kind, name);
+    buf_addch(&iam->pending, '\0');
+}
+
+void
+iam__notify_send(struct iam *iam, struct buf *pending)
+{
+    size_t off = 0;
+
+    while (iam->notify && off < pending->len) {
+        const char *name = pending->ptr + off;
+
+        iam->notify(iam->notify_arg, "iam", name);
+        off += strlen(name) + 1;
+    }
+    buf_release(pending);
 }
 
 /* ---- open, close, reload ---- */
@@ -546,6 +557,7 @@ iam_open(const struct iam_config *cfg, struct iam **out, struct buf *errmsg)
         return -ERR_INVAL;
     }
     iam = xcalloc(1, sizeof(*iam));
+    buf_init(&iam->pending, 0);
     iam->ol = cfg->ol;
     iam->root_user = xstrdup(cfg->root_user);
     iam->root_secret = xstrdup(cfg->root_secret);
@@ -578,6 +590,7 @@ iam_close(struct iam *iam)
     iam__snap_unref(iam->snap);
     iam__sp_cache_free(iam->sp_cache);
     iam__mem_release(iam);
+    buf_release(&iam->pending);
     pthread_mutex_destroy(&iam->mu);
     pthread_mutex_destroy(&iam->snap_mu);
     secure_zero(iam->root_secret, strlen(iam->root_secret));

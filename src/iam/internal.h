@@ -115,6 +115,13 @@ struct iam {
     uint8_t sts_key[IAM_KEY_LEN];     /* seals session tokens */
     iam_notify_fn *notify;
     void *notify_arg;
+    /*
+     * Names of the changes made under `mu` ("user/alice\0key/AK\0"), told to
+     * the other nodes once `mu` is released: a node never waits on another
+     * while holding it (two nodes changing IAM at once would each wait for
+     * the other's notification handler, which waits for their `mu`).
+     */
+    struct buf pending;
 
     pthread_mutex_t mu;      /* serializes changes (management, iam_changed, reload) */
     pthread_mutex_t snap_mu; /* the pointer below, for the load and reference only */
@@ -161,8 +168,10 @@ struct iam_snap *iam__snap_get(struct iam *iam);
 void iam__snap_unref(struct iam_snap *s);
 /* Computes the derived tables of `s` and makes it current. Call with iam->mu held. */
 void iam__snap_publish(struct iam *iam, struct iam_snap *s);
-/* Tells the other nodes (iam_notify_fn) that `kind/name` changed. */
+/* Queues `kind/name` for the other nodes (iam_notify_fn); under `mu`. */
 void iam__notify(struct iam *iam, const char *kind, const char *name);
+/* Sends what iam__notify queued; called right after releasing `mu`, with what was taken. */
+void iam__notify_send(struct iam *iam, struct buf *pending);
 
 /* ---- storage (store.c); call with iam->mu held ---- */
 /* The system object key of a record: "iam/users/<name>.json" ... */

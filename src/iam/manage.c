@@ -174,11 +174,15 @@ begin(struct iam *iam)
 static void
 end(struct iam *iam, struct iam_snap *s, bool changed)
 {
+    struct buf pending = iam->pending;
+
     if (changed)
         iam__snap_publish(iam, s);
     else
         iam__snap_unref(s);
+    buf_init(&iam->pending, 0);
     pthread_mutex_unlock(&iam->mu);
+    iam__notify_send(iam, &pending);
 }
 
 static bool
