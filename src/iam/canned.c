@@ -21,7 +21,7 @@ const struct iam_canned iam__canned[] = {
     { "consoleAdmin",
       "{\"Version\":\"2012-10-17\",\"Statement\":["
       "{\"Effect\":\"Allow\",\"Action\":[\"admin:*\"]},"
-      "{\"Effect\":\"Allow\",\"Action\":[\"iam:*\",\"sts:*\"]},"
+      "{\"Effect\":\"Allow\",\"Action\":[\"iam:*\",\"sts:*\"],\"Resource\":[\"*\"]},"
       "{\"Effect\":\"Allow\",\"Action\":[\"s3:*\"],\"Resource\":[\"arn:aws:s3:::*\"]}]}" },
     { "diagnostics",
       "{\"Version\":\"2012-10-17\",\"Statement\":["
