@@ -460,7 +460,8 @@ route_object(const struct http_req *req, const char *m)
     struct slice v;
     bool copy = http_req_header(req, "x-amz-copy-source", &v);
 
-    if (has_unbuilt_subresource(req))
+    if (has_unbuilt_subresource(req) || http_req_has_param(req, "policy") ||
+        http_req_has_param(req, "policyStatus"))
         return S3_OP_NOT_IMPLEMENTED;
     if (http_req_has_param(req, "tagging"))
         return route_config(m, S3_OP_GET_OBJECT_TAGGING, S3_OP_PUT_OBJECT_TAGGING,

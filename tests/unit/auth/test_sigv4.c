@@ -391,7 +391,7 @@ TEST(sigv4_header_parsing)
         "AWS4-HMAC-SHA256 Credential=" CRED ",SignedHeaders=host;range,Signature=xyz",
         "AWS4-HMAC-SHA256 Credential=" CRED ",SignedHeaders=host;range,Signature=" GET_OBJECT_SIG
         "00",
-        "AWS4-HMAC-SHA256 Credential=" AK "/20130524/us-east-1/iam/aws4_request,"
+        "AWS4-HMAC-SHA256 Credential=" AK "/20130524/us-east-1/ec2/aws4_request,"
         "SignedHeaders=host,Signature=" GET_OBJECT_SIG,
         "AWS4-HMAC-SHA256 Credential=" AK "/20130525/us-east-1/s3/aws4_request,"
         "SignedHeaders=host,Signature=" GET_OBJECT_SIG,

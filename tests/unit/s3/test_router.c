@@ -55,7 +55,7 @@ TEST(s3_router_operations)
 
 TEST(s3_router_not_implemented)
 {
-    static const char *const sub[] = { "acl",       "versioning", "policy",
+    static const char *const sub[] = { "acl",       "versioning", "replication",
                                        "lifecycle", "versions",   "object-lock" };
     size_t i;
 
@@ -66,6 +66,17 @@ TEST(s3_router_not_implemented)
         ASSERT_EQ(route("POST", "/bkt", sub[i], NULL), S3_OP_NOT_IMPLEMENTED);
     }
     ASSERT_EQ(route("POST", "/bkt/k", "", NULL), S3_OP_NOT_IMPLEMENTED);
+    /* bucket policies: a bucket's subresource only */
+    ASSERT_EQ(route("GET", "/bkt", "policy", NULL), S3_OP_GET_BUCKET_POLICY);
+    ASSERT_EQ(route("PUT", "/bkt", "policy", NULL), S3_OP_PUT_BUCKET_POLICY);
+    ASSERT_EQ(route("DELETE", "/bkt", "policy", NULL), S3_OP_DELETE_BUCKET_POLICY);
+    ASSERT_EQ(route("GET", "/bkt", "policyStatus", NULL), S3_OP_GET_BUCKET_POLICY_STATUS);
+    ASSERT_EQ(route("POST", "/bkt", "policy", NULL), S3_OP_METHOD_NOT_ALLOWED);
+    ASSERT_EQ(route("GET", "/bkt/k", "policy", NULL), S3_OP_NOT_IMPLEMENTED);
+    ASSERT_EQ(route("POST", "/", "", NULL), S3_OP_AWS_QUERY);
+    ASSERT_EQ(route("GET", "/basalt/admin/v1/users/alice", "", NULL), S3_OP_ADMIN_IAM);
+    ASSERT_EQ(route("POST", "/basalt/admin/v1/service-accounts", "", NULL), S3_OP_ADMIN_IAM);
+    ASSERT_EQ(route("GET", "/basalt/admin/v1/usersx", "", NULL), S3_OP_NOT_IMPLEMENTED);
     ASSERT_EQ(route("POST", "/bkt", "unknown", NULL), S3_OP_NOT_IMPLEMENTED);
     ASSERT_EQ(route("GET", "/", "acl", NULL), S3_OP_NOT_IMPLEMENTED);
 }
