@@ -376,7 +376,7 @@ policy_arn(struct query *q, const char *policy)
     return arena_printf(q->a, "arn:aws:iam::%s:policy/%s", q->acct, policy);
 }
 
-/* ISO 8601 in UTC, as AWS writes dates: 2024-05-01T10:00:00Z. */
+/* ISO 8601 in UTC, as AWS writes dates: 2024-05-01T10:00:00Z; none for 0 (canned policies). */
 static void
 elem_time(struct buf *x, const char *tag, int64_t t)
 {
@@ -384,6 +384,8 @@ elem_time(struct buf *x, const char *tag, int64_t t)
     struct tm tm;
     char s[32];
 
+    if (t == 0)
+        return;
     gmtime_r(&tt, &tm);
     strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
     xml_elem_str(x, tag, s);
@@ -766,7 +768,6 @@ get_user_action(struct query *q)
         xml_elem_str(&q->res, "Path", "/");
         xml_elem_str(&q->res, "UserId", q->acct);
         xml_elem_str(&q->res, "Arn", arena_printf(q->a, "arn:aws:iam::%s:root", q->acct));
-        elem_time(&q->res, "CreateDate", 0);
     } else {
         rc = get_user(q, q->user, &u);
         if (rc < 0)
