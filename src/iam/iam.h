@@ -49,6 +49,7 @@
 #define IAM_STS_MIN_SECONDS 900   /* AssumeRole DurationSeconds: 15 minutes .. */
 #define IAM_STS_MAX_SECONDS 43200 /* .. 12 hours */
 #define IAM_STS_DEFAULT_SECONDS 3600
+#define IAM_SESSION_POLICY_MAX 2048 /* AWS: a session policy's plain text, in characters */
 
 struct iam;
 struct objlayer; /* object/objlayer.h */
@@ -100,6 +101,12 @@ struct iam_identity {
     char userid[IAM_NAME_MAX + 1]; /* aws:userid: the user's unique id ("AIDA...") */
     char arn[IAM_ARN_MAX + 1];     /* the principal's ARN */
     int64_t expires;               /* unix seconds; 0: never */
+    /*
+     * A session's policy (from its token, so trusted), "" for none: carried
+     * here so that iam_is_allowed needs nothing but the identity (compiled
+     * once per distinct text and cached, not per request).
+     */
+    char session_policy[IAM_SESSION_POLICY_MAX + 1];
 };
 
 /* The anonymous identity (no signature). */

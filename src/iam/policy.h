@@ -32,7 +32,8 @@
  * ${s3:prefix}... (any condition key) in Resource and in condition values of
  * String* and Arn* operators, and the escapes ${*}, ${?}, ${$}; a variable
  * whose key the request does not have makes that resource or value match
- * nothing.
+ * nothing. Only with Version 2012-10-17: under 2008-10-17 (or no Version,
+ * which AWS reads as 2008-10-17) "${...}" is literal text.
  *
  * Evaluation of one document (iam_policy_eval): IAM_DENY if any matching
  * Deny statement; else IAM_ALLOW if any matching Allow statement; else
@@ -108,8 +109,9 @@ struct iam_request {
 /*
  * Evaluates `p` for `r`: IAM_DENY, IAM_ALLOW or IAM_NONE (see above). A
  * statement with no Resource (admin:, sts:) applies to any resource; a
- * request with a NULL resource is matched only by such statements or by a
- * Resource of "*". Thread-safe; no I/O but what `r->cond` does.
+ * request with a NULL resource is matched only by such statements, by a
+ * Resource of "*" or by a NotResource (it is none of the ARNs listed).
+ * Thread-safe; no I/O but what `r->cond` does.
  */
 enum iam_decision iam_policy_eval(const struct iam_policy *p, const struct iam_request *r);
 

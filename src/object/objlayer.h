@@ -252,6 +252,28 @@ int objlayer_bucket_config_delete(struct objlayer *ol, const struct reqctx *ctx,
                                   const char *name);
 
 /*
+ * System objects of upper layers (object/sysobj.c): small documents such as
+ * IAM's users and policies, kept in the reserved bucket as objects of their
+ * own (erasure coded, quorum-read and healed like data; DESIGN.md "A
+ * cluster"). Keys start with "iam/" and have no empty, "." or ".." segment
+ * and no control character, else -ERR_INVAL; a document is at most 1 MiB
+ * (-ERR_TOO_LARGE). get appends the document to `out`; get and delete answer
+ * -ERR_NOT_FOUND when there is none. put replaces any previous document.
+ * list calls `cb` with each key (NUL-terminated, borrowed for the call) that
+ * starts with `prefix` (itself rooted as above, e.g. "iam/users/"), in byte
+ * order, after the listing has ended (so `cb` may call objlayer_sys_get);
+ * `cb` returns 0 to go on, 1 to stop, < 0 to abort with that error.
+ */
+typedef int objlayer_sys_fn(void *arg, const char *key);
+int objlayer_sys_get(struct objlayer *ol, const struct reqctx *ctx, const char *key,
+                     struct buf *out);
+int objlayer_sys_put(struct objlayer *ol, const struct reqctx *ctx, const char *key,
+                     struct slice doc);
+int objlayer_sys_delete(struct objlayer *ol, const struct reqctx *ctx, const char *key);
+int objlayer_sys_list(struct objlayer *ol, const struct reqctx *ctx, const char *prefix,
+                      objlayer_sys_fn *cb, void *arg);
+
+/*
  * Another node changed bucket `bucket` (objlayer_notify_fn): what this node
  * knows of it is dropped and read again from the drives on next use. Any
  * thread; no I/O.
