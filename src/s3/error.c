@@ -86,6 +86,11 @@ s3__send_error_code(struct s3_call *call, int err, const char *code, const char 
         log_warn(
             &(struct log_ctx){ .request_id = req->id, .bucket = call->bucket, .key = call->key },
             "%s %s: %s", s3_op_name(call->op), err_name(err), msg ? msg : e->message);
+    /* the IAM and STS query APIs answer in their own ErrorResponse document */
+    if (call->op == S3_OP_AWS_QUERY) {
+        s3__aws_query_error(call, err, code, msg);
+        return;
+    }
     if (req->is_head) {
         http_resp_empty(req, e->status);
         return;

@@ -292,6 +292,15 @@ void s3__admin_iam(struct s3_call *call);
  * sts), answered in AWS's XML; each IAM action authorized as iam:<Action>.
  */
 void s3__aws_query(struct s3_call *call);
+/*
+ * The error document of the query APIs (AWS's ErrorResponse: Type, Code,
+ * Message, RequestId; the IAM or STS namespace from the credential scope),
+ * with AWS's IAM codes and statuses for the iam/ errors (NoSuchEntity 404,
+ * EntityAlreadyExists 409, ...); `code` overrides the symbol's code
+ * (ValidationError, InvalidInput, InvalidAction...). error.c answers every
+ * error of S3_OP_AWS_QUERY with it.
+ */
+void s3__aws_query_error(struct s3_call *call, int err, const char *code, const char *msg);
 
 /* ---- metrics.c ---- */
 /*

@@ -860,12 +860,14 @@ s3_handle(void *arg, struct http_req *req)
     if (call->op == S3_OP_METRICS && s3__metrics_preauth(call))
         return;
     /*
-     * A CORS preflight is anonymous by definition, and a browser POST upload
-     * carries its signature in the form (post.c checks it): both skip the
-     * header and query authentication.
+     * A CORS preflight is anonymous by definition, a browser POST upload
+     * carries its signature in the form (post.c checks it), and the IAM and
+     * STS query APIs sign their body's hash without sending it (iam_api.c
+     * authenticates once the body is read): they skip the header and query
+     * authentication here.
      */
     if (call->op != S3_OP_CORS_PREFLIGHT && call->op != S3_OP_POST_OBJECT &&
-        s3__authenticate(call) < 0)
+        call->op != S3_OP_AWS_QUERY && s3__authenticate(call) < 0)
         return;
     if (call->auth.access_key[0])
         call->ctx.access_key = call->auth.access_key;
