@@ -1,7 +1,7 @@
 /*
  * client/s3ops.c: S3 operations for the `basalt` client (see s3ops.h).
  *
- * Responses are parsed with expat through one small walker (xml_walk) that
+ * Responses are parsed with expat through one small walker (s3ops_xml_walk) that
  * calls back with the element path ("ListBucketResult/Contents/Key") and the
  * element's text when an element ends; each operation keeps the fields it
  * needs. Multipart uploads of files run `threads` workers, each with its own
@@ -24,12 +24,10 @@
 
 /* ---- XML -------------------------------------------------------------------------------- */
 
-typedef void xml_fn(void *arg, const char *path, struct slice text);
-
 struct xml_walk {
     struct buf path;
     struct buf text;
-    xml_fn *fn;
+    s3ops_xml_fn *fn;
     void *arg;
 };
 
@@ -67,8 +65,8 @@ xml_text(void *ud, const XML_Char *s, int len)
 
 /* Walks `xml`, calling `fn` at the end of every element; -ERR_MALFORMED_XML if it does not parse.
  */
-static int
-xml_walk(struct slice xml, xml_fn *fn, void *arg)
+int
+s3ops_xml_walk(struct slice xml, s3ops_xml_fn *fn, void *arg)
 {
     struct xml_walk w = { BUF_INIT, BUF_INIT, fn, arg };
     XML_Parser p = XML_ParserCreateNS(NULL, '|');
@@ -87,9 +85,8 @@ xml_walk(struct slice xml, xml_fn *fn, void *arg)
     return rc;
 }
 
-/* Appends `s` with the five XML entities escaped. */
-static void
-xml_escape(struct buf *out, const char *s)
+void
+s3ops_xml_escape(struct buf *out, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
@@ -364,7 +361,7 @@ s3ops_list(struct client *c, const char *bucket, const char *prefix, bool recurs
         if (rc < 0)
             break;
         pg.truncated = false;
-        rc = xml_walk(buf_slice(&body), list_cb, &pg);
+        rc = s3ops_xml_walk(buf_slice(&body), list_cb, &pg);
         if (rc < 0) {
             buf_adds(errmsg, "the listing is not valid XML");
             page_emit(&pg, NULL, NULL);
@@ -389,7 +386,7 @@ s3ops_list_buckets(struct client *c, s3ops_list_fn *fn, void *arg, struct buf *e
 
     call.body.fd = -1;
     rc = run(c, &call, errmsg);
-    if (rc == 0 && xml_walk(buf_slice(&body), list_cb, &pg) < 0) {
+    if (rc == 0 && s3ops_xml_walk(buf_slice(&body), list_cb, &pg) < 0) {
         buf_adds(errmsg, "the bucket list is not valid XML");
         rc = -ERR_MALFORMED_XML;
     }
@@ -560,7 +557,8 @@ mpu_create(struct client *c, const char *bucket, const char *key, const char *co
 
     call.body.fd = -1;
     rc = run(c, &call, errmsg);
-    if (rc == 0 && (xml_walk(buf_slice(&body), upload_id_cb, upload_id) < 0 || !upload_id->len)) {
+    if (rc == 0 &&
+        (s3ops_xml_walk(buf_slice(&body), upload_id_cb, upload_id) < 0 || !upload_id->len)) {
         buf_adds(errmsg, "no UploadId in the answer to CreateMultipartUpload");
         rc = -ERR_IO;
     }
@@ -929,7 +927,7 @@ delete_batch(struct client *c, const char *bucket, char *const *keys, size_t n, 
     buf_adds(&doc, "<Delete><Quiet>true</Quiet>");
     for (i = 0; i < n; i++) {
         buf_adds(&doc, "<Object><Key>");
-        xml_escape(&doc, keys[i]);
+        s3ops_xml_escape(&doc, keys[i]);
         buf_adds(&doc, "</Key></Object>");
     }
     buf_adds(&doc, "</Delete>");
@@ -939,7 +937,7 @@ delete_batch(struct client *c, const char *bucket, char *const *keys, size_t n, 
     call.body.fd = -1;
     call.body.mem = buf_slice(&doc);
     rc = run(c, &call, errmsg);
-    if (rc == 0 && xml_walk(buf_slice(&body), delete_cb, &r) < 0) {
+    if (rc == 0 && s3ops_xml_walk(buf_slice(&body), delete_cb, &r) < 0) {
         buf_adds(errmsg, "the DeleteObjects answer is not valid XML");
         rc = -ERR_IO;
     }

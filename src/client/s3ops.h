@@ -139,6 +139,15 @@ int s3ops_put_sub(struct client *c, const char *bucket, const char *key, const c
 int s3ops_delete_sub(struct client *c, const char *bucket, const char *key, const char *sub,
                      struct buf *errmsg);
 
+/* Called at the end of every element with its path ("Tagging/TagSet/Tag/Key") and text. */
+typedef void s3ops_xml_fn(void *arg, const char *path, struct slice text);
+
+/* Walks an XML document (namespaces dropped); -ERR_MALFORMED_XML if it does not parse. */
+int s3ops_xml_walk(struct slice xml, s3ops_xml_fn *fn, void *arg);
+
+/* Appends `s` with the five XML entities escaped. */
+void s3ops_xml_escape(struct buf *out, const char *s);
+
 /* "2024-05-01T10:11:12.000Z" into seconds since the epoch; -ERR_INVAL if not one. */
 int s3ops_parse_time(struct slice s, time_t *out);
 
