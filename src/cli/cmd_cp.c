@@ -144,10 +144,14 @@ copy_tree(struct cp_ctx *x, const struct cli_path *sp, struct client *sc)
             buf_addf(&skey, "%s%s", prefix.ptr, w.v[i].rel);
         else
             buf_addf(&skey, "%s%s%s", src, src[n - 1] == '/' ? "" : "/", w.v[i].rel);
-        if (!target_of(x, rel.ptr, &dst))
-            cli_fail(x->cli, skey.ptr,
+        if (!target_of(x, rel.ptr, &dst)) {
+            struct buf d = BUF_INIT;
+
+            cli_path_display(sp, skey.ptr, &d);
+            cli_fail(x->cli, sp->remote ? d.ptr : skey.ptr,
                      "refusing the key: its name would leave the target folder %s", x->dst.arg);
-        else
+            buf_release(&d);
+        } else
             copy_report(x, sp, sc, skey.ptr, dst.ptr);
         buf_release(&rel);
         buf_release(&dst);

@@ -53,7 +53,7 @@ report(struct cli *cli, const struct rm_opts *o, const struct cli_path *p, const
         cli_json(
             json_pack("{s:s, s:s, s:b}", "status", "success", "key", d.ptr, "dryRun", o->dry_run));
     else
-        printf("%s `%s`\n", o->dry_run ? "Would remove" : "Removed", d.ptr);
+        printf("%s `%s`.\n", o->dry_run ? "Would remove" : "Removed", d.ptr);
     buf_release(&d);
 }
 

@@ -113,8 +113,6 @@ path_join_safe(const char *dir, const char *rel, struct buf *out)
     const char *p = rel;
     size_t added = 0;
 
-    if (*rel == '/')
-        return -ERR_INVAL;
     buf_adds(&tmp, *dir ? dir : ".");
     while (*p) {
         const char *end = strchr(p, '/');

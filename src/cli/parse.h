@@ -36,9 +36,10 @@ void path_split_remote(const char *rest, char **bucket, char **key);
 
 /*
  * Joins the relative path `rel` (an object key, relative to a prefix) under
- * the local folder `dir` into `out`, refusing what would escape `dir`: an
- * absolute `rel`, a ".." segment, an empty result. Empty and "." segments
- * are dropped ("a//./b" -> "a/b"). 0, or -ERR_INVAL with `out` unchanged.
+ * the local folder `dir` into `out`, refusing what would escape `dir`: a
+ * ".." segment, or a name with nothing left. Empty and "." segments are
+ * dropped, leading '/' included ("/a//./b" -> "DIR/a/b": a key is never an
+ * absolute path). 0, or -ERR_INVAL with `out` unchanged.
  */
 int path_join_safe(const char *dir, const char *rel, struct buf *out);
 

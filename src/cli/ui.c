@@ -269,7 +269,8 @@ progress_start(struct progress *p, const struct cli *cli, const char *label, uin
     p->total = total;
     atomic_init(&p->done, 0);
     p->start_ns = clock_mono_ns();
-    atomic_init(&p->next_draw_ns, p->start_ns + 200000000); /* short transfers draw nothing */
+    /* short transfers draw nothing; BASALT_PROGRESS_NOW=1 draws from the start (tests) */
+    atomic_init(&p->next_draw_ns, p->start_ns + (getenv("BASALT_PROGRESS_NOW") ? -1 : 200000000));
     snprintf(p->label, sizeof(p->label), "%s", base && base[1] ? base + 1 : label);
     pthread_mutex_init(&p->lock, NULL);
 }
@@ -325,7 +326,7 @@ progress_add(void *arg, uint64_t delta)
 void
 progress_end(struct progress *p)
 {
-    if (p->on && atomic_load(&p->next_draw_ns) > p->start_ns + 200000000) {
+    if (p->on && atomic_load(&p->next_draw_ns) > p->start_ns + 100000000) {
         fputs("\r\033[K", stderr);
         fflush(stderr);
     }
