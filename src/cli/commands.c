@@ -69,6 +69,11 @@ cli_main(int argc, char **argv)
 int
 cmd_version(int argc, char **argv)
 {
-    printf("basalt %s\n", BASALT_VERSION);
+    if (argc > 1 && !strcmp(argv[1], "--json"))
+        printf("{\"status\":\"success\",\"version\":\"%s\"}\n", BASALT_VERSION);
+    else if (argc > 1)
+        printf("usage: basalt version [--json]\n");
+    else
+        printf("basalt %s\n", BASALT_VERSION);
     return 0;
 }

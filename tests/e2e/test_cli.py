@@ -87,6 +87,7 @@ def test_help_lists_commands_and_flags(cli):
 
 def test_version(cli):
     assert cli.out("version").startswith("basalt ")
+    assert cli.json("version")[0]["version"] == cli.out("version").split()[1]
 
 
 def test_alias_set_list_remove_and_file_mode(cli, server):
