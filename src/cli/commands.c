@@ -15,6 +15,26 @@ struct command {
 static const struct command commands[] = {
     { "server", cmd_server, 0, "start a server over DRIVE..." },
     { "admin", cmd_admin, CMD_F_NEEDS_CREDS, "administer a server (heal, info, prometheus)" },
+    { "alias", cmd_alias, 0, "set, list or remove aliases (endpoints with credentials)" },
+    { "ls", cmd_ls, CMD_F_NEEDS_CREDS, "list buckets and objects" },
+    { "mb", cmd_mb, CMD_F_NEEDS_CREDS, "make buckets" },
+    { "rb", cmd_rb, CMD_F_NEEDS_CREDS, "remove buckets" },
+    { "cp", cmd_cp, CMD_F_NEEDS_CREDS, "copy objects and files" },
+    { "mv", cmd_mv, CMD_F_NEEDS_CREDS, "move objects and files" },
+    { "rm", cmd_rm, CMD_F_NEEDS_CREDS, "remove objects" },
+    { "cat", cmd_cat, CMD_F_NEEDS_CREDS, "write objects to stdout" },
+    { "head", cmd_head, CMD_F_NEEDS_CREDS, "print the first lines of objects" },
+    { "pipe", cmd_pipe, CMD_F_NEEDS_CREDS, "upload stdin to an object" },
+    { "stat", cmd_stat, CMD_F_NEEDS_CREDS, "show an object's details and metadata" },
+    { "tree", cmd_tree, CMD_F_NEEDS_CREDS, "show the folders (and files) under a prefix" },
+    { "du", cmd_du, CMD_F_NEEDS_CREDS, "sum the sizes under a prefix" },
+    { "find", cmd_find, CMD_F_NEEDS_CREDS, "find objects by name, size and age" },
+    { "mirror", cmd_mirror, CMD_F_NEEDS_CREDS, "one-way sync of folders and prefixes" },
+    { "share", cmd_share, CMD_F_NEEDS_CREDS, "presigned download and upload URLs" },
+    { "tag", cmd_tag, CMD_F_NEEDS_CREDS, "set, list or remove tags of buckets and objects" },
+    { "cors", cmd_cors, CMD_F_NEEDS_CREDS, "set, get or remove a bucket's CORS rules" },
+    { "policy", cmd_policy, CMD_F_NEEDS_CREDS, "set, get or remove a bucket's policy" },
+    { "ping", cmd_ping, CMD_F_NEEDS_CREDS, "measure an endpoint's latency" },
     { "version", cmd_version, 0, "print the version" },
 };
 
@@ -49,6 +69,11 @@ cli_main(int argc, char **argv)
 int
 cmd_version(int argc, char **argv)
 {
-    printf("basalt %s\n", BASALT_VERSION);
+    if (argc > 1 && !strcmp(argv[1], "--json"))
+        printf("{\"status\":\"success\",\"version\":\"%s\"}\n", BASALT_VERSION);
+    else if (argc > 1)
+        printf("usage: basalt version [--json]\n");
+    else
+        printf("basalt %s\n", BASALT_VERSION);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth/sigv4.h"
 #include "util/clock.h"
@@ -27,15 +28,20 @@ struct client {
     char *access_key;
     char *secret_key; /* zeroed by client_free */
     char *region;
+    char *scheme; /* "http" or "https" */
+    bool vhost;
     long connect_ms;
     long total_ms;
     CURL *curl;
 };
 
-/* Where the response body goes. */
-struct sink {
-    struct buf *b;
+/* Where the response body goes, and how the request body is read. */
+struct xfer {
+    struct client *c;
+    struct client_call *call;
     bool overflow;
+    uint64_t sent; /* bytes of an fd body read so far */
+    int read_errno;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -93,6 +99,7 @@ client_new(const char *endpoint, const char *access_key, const char *secret_key,
     c->access_key = xstrdup(access_key);
     c->secret_key = xstrdup(secret_key);
     c->region = xstrdup(region);
+    c->scheme = xstrndup(base, (size_t)(strchr(base, ':') - base));
     c->connect_ms = CLIENT_CONNECT_TIMEOUT_MS;
     c->total_ms = CLIENT_TOTAL_TIMEOUT_MS;
     c->curl = curl_easy_init();
@@ -112,6 +119,7 @@ client_free(struct client *c)
     free(c->secret_key);
     free(c->access_key);
     free(c->region);
+    free(c->scheme);
     free(c->host);
     free(c->endpoint);
     free(c);
@@ -140,18 +148,111 @@ client_query_add(struct buf *q, const char *name, const char *value)
     uri_encode(q, slice_cstr(value), false);
 }
 
+void
+client_set_vhost(struct client *c, bool vhost)
+{
+    c->vhost = vhost;
+}
+
+struct client *
+client_dup(const struct client *c)
+{
+    struct client *d = NULL;
+
+    if (client_new(c->endpoint, c->access_key, c->secret_key, c->region, &d, NULL) < 0)
+        die("client_dup: the endpoint of a valid client did not parse");
+    d->vhost = c->vhost;
+    d->connect_ms = c->connect_ms;
+    d->total_ms = c->total_ms;
+    return d;
+}
+
+/* The Host header and the encoded path of bucket/key under the client's addressing. */
+static void
+target(const struct client *c, const char *bucket, const char *key, struct buf *host,
+       struct buf *epath)
+{
+    struct buf raw = BUF_INIT;
+
+    bucket = bucket ? bucket : "";
+    key = key ? key : "";
+    if (c->vhost && *bucket) {
+        buf_addf(host, "%s.%s", bucket, c->host);
+        buf_addf(&raw, "/%s", key);
+    } else {
+        buf_adds(host, c->host);
+        buf_addf(&raw, "/%s%s%s", bucket, *key ? "/" : "", key);
+    }
+    uri_encode(epath, buf_slice(&raw), true);
+    buf_release(&raw);
+}
+
+static bool
+is_2xx(CURL *curl)
+{
+    long status = 0;
+
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    return status >= 200 && status <= 299;
+}
+
 static size_t
 write_cb(char *p, size_t size, size_t n, void *arg)
 {
-    struct sink *s = arg;
+    struct xfer *x = arg;
+    struct client_call *call = x->call;
     size_t len = size * n;
 
-    if (s->b->len + len > CLIENT_MAX_RESPONSE) {
-        s->overflow = true;
-        return 0; /* libcurl stops with CURLE_WRITE_ERROR */
+    if (call->sink && is_2xx(x->c->curl)) {
+        if (!call->sink(call->sink_arg, p, len)) {
+            call->stopped = true;
+            return 0; /* libcurl stops with CURLE_WRITE_ERROR */
+        }
+        if (call->progress)
+            call->progress(call->progress_arg, len);
+        return len;
     }
-    buf_add(s->b, p, len);
+    if (!call->response || call->response->len + len > CLIENT_MAX_RESPONSE) {
+        x->overflow = call->response != NULL;
+        return call->response ? 0 : len;
+    }
+    buf_add(call->response, p, len);
     return len;
+}
+
+static size_t
+header_cb(char *p, size_t size, size_t n, void *arg)
+{
+    struct xfer *x = arg;
+    size_t len = size * n;
+
+    if (len >= 5 && !memcmp(p, "HTTP/", 5))
+        buf_clear(x->call->resp_headers); /* a new response (after 100 Continue) */
+    buf_add(x->call->resp_headers, p, len);
+    return len;
+}
+
+static size_t
+read_cb(char *p, size_t size, size_t n, void *arg)
+{
+    struct xfer *x = arg;
+    struct client_body *b = &x->call->body;
+    size_t want = MIN(size * n, (size_t)(b->len - x->sent));
+    ssize_t got;
+
+    if (want == 0)
+        return 0;
+    do
+        got = pread(b->fd, p, want, (off_t)(b->off + x->sent));
+    while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+        x->read_errno = got < 0 ? errno : EIO; /* a file that shrank under us */
+        return CURL_READFUNC_ABORT;
+    }
+    x->sent += (uint64_t)got;
+    if (x->call->progress)
+        x->call->progress(x->call->progress_arg, (uint64_t)got);
+    return (size_t)got;
 }
 
 static struct curl_slist *
@@ -168,63 +269,90 @@ add_header(struct curl_slist *list, const char *name, const char *value)
     return l;
 }
 
-/* Signs the request and returns the libcurl header list. */
+/* The SHA-256 to sign: of the memory body, or UNSIGNED-PAYLOAD for a file body. */
+static void
+payload_hash(const struct client_body *b, char sha[65])
+{
+    if (b->fd >= 0) {
+        snprintf(sha, 65, "%s", SIGV4_UNSIGNED_PAYLOAD);
+        return;
+    }
+    sha256_hex(b->mem.len ? b->mem.ptr : "", b->mem.len, sha);
+}
+
+/* Signs the request (host, date, payload hash and every extra header) into a header list. */
 static struct curl_slist *
-signed_headers(const struct client *c, const char *method, struct slice path, const char *query,
-               struct slice body)
+signed_headers(const struct client *c, const struct client_call *call, const char *host,
+               struct slice epath, const char *query)
 {
     struct buf date = BUF_INIT, authz = BUF_INIT;
     struct curl_slist *list = NULL;
+    struct sigv4_header *h = xcalloc(3 + call->nheaders, sizeof(*h));
     char sha[65];
-    struct sigv4_header h[3];
-    struct sigv4_req r = { .method = slice_cstr(method),
-                           .path = path,
-                           .query = slice_cstr(query),
-                           .headers = h,
-                           .nheaders = 3 };
+    size_t i, n = 3;
+    struct sigv4_req r = {
+        .method = slice_cstr(call->method), .path = epath, .query = slice_cstr(query), .headers = h
+    };
 
     r.now = time(NULL);
     clock_fmt_amz(&date, r.now);
-    sha256_hex(body.len ? body.ptr : "", body.len, sha);
-    h[0] = (struct sigv4_header){ SLICE_LIT("host"), slice_cstr(c->host) };
+    payload_hash(&call->body, sha);
+    h[0] = (struct sigv4_header){ SLICE_LIT("host"), slice_cstr(host) };
     h[1] = (struct sigv4_header){ SLICE_LIT("x-amz-date"), buf_slice(&date) };
     h[2] = (struct sigv4_header){ SLICE_LIT("x-amz-content-sha256"), slice_cstr(sha) };
+    for (i = 0; i < call->nheaders; i++) {
+        const char *colon = strchr(call->headers[i], ':');
+
+        if (!colon)
+            continue;
+        h[n].name = slice_make(call->headers[i], (size_t)(colon - call->headers[i]));
+        h[n++].value = slice_trim(slice_cstr(colon + 1));
+        list = curl_slist_append(list, call->headers[i]);
+    }
+    r.nheaders = n;
     sigv4_sign(&r, c->access_key, c->secret_key, c->region, &authz);
-    list = add_header(list, "Host", c->host);
+    list = add_header(list, "Host", host);
     list = add_header(list, "x-amz-date", date.ptr);
     list = add_header(list, "x-amz-content-sha256", sha);
     list = add_header(list, "Authorization", authz.ptr);
-    list = curl_slist_append(list, "Expect:");       /* no 100-continue round trip */
-    list = curl_slist_append(list, "Content-Type:"); /* not libcurl's form type */
+    list = curl_slist_append(list, "Expect:"); /* no 100-continue round trip */
+    for (i = 0; i < call->nheaders; i++)
+        if (!strncasecmp(call->headers[i], "content-type:", 13))
+            break;
+    if (i == call->nheaders)
+        list = curl_slist_append(list, "Content-Type:"); /* not libcurl's form type */
     if (!list)
         die("libcurl: out of memory");
+    free(h);
     buf_release(&date);
-    buf_release(&authz);
+    buf_release_secure(&authz);
     return list;
 }
 
 /* Sets the method and the body of the request on the handle. */
 static void
-set_method(CURL *curl, const char *method, struct slice body)
+set_method(CURL *curl, const char *method, const struct client_body *b)
 {
     if (!strcmp(method, "HEAD")) {
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
         return;
     }
-    if (!strcmp(method, "GET") && body.len == 0) {
+    if (b->fd >= 0) {
+        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)b->len);
+    } else if (!strcmp(method, "GET") && b->mem.len == 0) {
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
         return;
-    }
-    if (body.len || !strcmp(method, "PUT") || !strcmp(method, "POST")) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.len ? body.ptr : "");
+    } else if (b->mem.len || !strcmp(method, "PUT") || !strcmp(method, "POST")) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->mem.len);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, b->mem.len ? b->mem.ptr : "");
     }
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 }
 
 /* Turns a libcurl failure into -ERR_* and one sentence naming the endpoint. */
 static int
-transport_error(const struct client *c, CURLcode cc, const char *errbuf, bool overflow,
+transport_error(const struct client *c, CURLcode cc, const char *errbuf, const struct xfer *x,
                 struct buf *errmsg)
 {
     long os_errno = 0;
@@ -238,12 +366,72 @@ transport_error(const struct client *c, CURLcode cc, const char *errbuf, bool ov
         why = "cannot resolve the host name";
     if (cc == CURLE_OPERATION_TIMEDOUT)
         rc = -ERR_TIMEOUT;
-    if (overflow) {
+    if (x->overflow) {
         rc = -ERR_TOO_LARGE;
         why = "the response is larger than 64 MiB";
     }
+    if (x->read_errno) {
+        if (errmsg)
+            buf_addf(errmsg, "cannot read the local file: %s", strerror(x->read_errno));
+        return -ERR_IO;
+    }
     if (errmsg)
         buf_addf(errmsg, "cannot reach %s: %s", c->endpoint, why);
+    return rc;
+}
+
+int
+client_call(struct client *c, struct client_call *call, struct buf *errmsg)
+{
+    struct buf url = BUF_INIT, epath = BUF_INIT, host = BUF_INIT, scratch = BUF_INIT;
+    struct xfer x = { .c = c, .call = call };
+    struct curl_slist *headers;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    const char *query = call->query ? call->query : "";
+    CURLcode cc;
+    int rc = 0;
+
+    if (!call->resp_headers)
+        call->resp_headers = &scratch;
+    call->stopped = false;
+    target(c, call->bucket, call->key, &host, &epath);
+    buf_addf(&url, "%s://%s%s%s%s", c->scheme, host.ptr, epath.ptr, *query ? "?" : "", query);
+    headers = signed_headers(c, call, host.ptr, buf_slice(&epath), query);
+    curl_easy_reset(c->curl);
+    curl_easy_setopt(c->curl, CURLOPT_URL, url.ptr);
+    curl_easy_setopt(c->curl, CURLOPT_PATH_AS_IS, 1L); /* sign and send the same path */
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "basalt-client/" BASALT_VERSION);
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->total_ms);
+    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &x);
+    if (c->vhost) /* bucket.host resolves like host (e.g. bucket.localhost) */
+        curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    if (call->body.fd >= 0) {
+        curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, read_cb);
+        curl_easy_setopt(c->curl, CURLOPT_READDATA, &x);
+    }
+    set_method(c->curl, call->method, &call->body);
+    cc = curl_easy_perform(c->curl);
+    if (cc == CURLE_WRITE_ERROR && call->stopped)
+        cc = CURLE_OK;
+    if (cc != CURLE_OK)
+        rc = transport_error(c, cc, errbuf, &x, errmsg);
+    else
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &call->status);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(headers);
+    if (call->resp_headers == &scratch)
+        call->resp_headers = NULL;
+    buf_release(&scratch);
+    buf_release(&url);
+    buf_release(&epath);
+    buf_release(&host);
     return rc;
 }
 
@@ -252,31 +440,35 @@ client_request(struct client *c, const char *method, const char *path, const cha
                struct slice body, long *status, struct buf *response, struct buf *errmsg)
 {
     struct buf url = BUF_INIT, epath = BUF_INIT;
-    struct sink sink = { response, false };
+    struct xfer x = { .c = c };
+    struct client_call call = { .method = method, .query = query, .response = response };
     struct curl_slist *headers;
     char errbuf[CURL_ERROR_SIZE] = "";
     CURLcode cc;
     int rc = 0;
 
+    x.call = &call;
+    call.body.fd = -1;
+    call.body.mem = body;
     query = query ? query : "";
     uri_encode(&epath, slice_cstr(path && *path ? path : "/"), true);
     buf_addf(&url, "%s%s%s%s", c->endpoint, epath.ptr, *query ? "?" : "", query);
-    headers = signed_headers(c, method, buf_slice(&epath), query, body);
+    headers = signed_headers(c, &call, c->host, buf_slice(&epath), query);
     curl_easy_reset(c->curl);
     curl_easy_setopt(c->curl, CURLOPT_URL, url.ptr);
     curl_easy_setopt(c->curl, CURLOPT_PATH_AS_IS, 1L); /* sign and send the same path */
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "basalt-client/0.1");
+    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "basalt-client/" BASALT_VERSION);
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->total_ms);
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
-    set_method(c->curl, method, body);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
+    set_method(c->curl, method, &call.body);
     cc = curl_easy_perform(c->curl);
     if (cc != CURLE_OK)
-        rc = transport_error(c, cc, errbuf, sink.overflow, errmsg);
+        rc = transport_error(c, cc, errbuf, &x, errmsg);
     else
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
@@ -284,6 +476,37 @@ client_request(struct client *c, const char *method, const char *path, const cha
     buf_release(&url);
     buf_release(&epath);
     return rc;
+}
+
+void
+client_presign(const struct client *c, const char *method, const char *bucket, const char *key,
+               unsigned expires, struct buf *url)
+{
+    struct buf host = BUF_INIT, epath = BUF_INIT, q = BUF_INIT;
+
+    target(c, bucket, key, &host, &epath);
+    sigv4_presign(slice_cstr(method), buf_slice(&epath), SLICE_NULL, buf_slice(&host), time(NULL),
+                  MIN(expires, SIGV4_MAX_EXPIRES), c->access_key, c->secret_key, c->region, &q);
+    buf_addf(url, "%s://%s%s?%s", c->scheme, host.ptr, epath.ptr, q.ptr);
+    buf_release(&host);
+    buf_release(&epath);
+    buf_release(&q);
+}
+
+struct slice
+client_header(const struct buf *resp_headers, const char *name)
+{
+    struct slice rest = buf_slice(resp_headers), line;
+    size_t n = strlen(name);
+
+    while (rest.len) {
+        rest = slice_split(rest, '\n', &line);
+        if (line.len > n && line.ptr[n] == ':' && !strncasecmp(line.ptr, name, n))
+            return slice_trim(slice_make(line.ptr + n + 1, line.len - n - 1));
+        if (!rest.ptr)
+            break;
+    }
+    return SLICE_NULL;
 }
 
 /* Appends the XML text `s` with its five predefined entities unescaped. */

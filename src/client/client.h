@@ -57,6 +57,74 @@ const char *client_endpoint(const struct client *c);
 int client_request(struct client *c, const char *method, const char *path, const char *query,
                    struct slice body, long *status, struct buf *response, struct buf *errmsg);
 
+/* Addressing: path-style ("/bucket/key", the default) or virtual-host ("bucket.host/key"). */
+void client_set_vhost(struct client *c, bool vhost);
+
+/* A new client with the same endpoint, credentials, region and options (for parallel parts). */
+struct client *client_dup(const struct client *c);
+
+/* The request body: bytes in memory, or [off, off + len) of a file read with pread. */
+struct client_body {
+    struct slice mem; /* when fd < 0 */
+    int fd;           /* >= 0: read from this file; the payload is sent UNSIGNED-PAYLOAD */
+    uint64_t off, len;
+};
+
+/*
+ * Where a 2xx response body goes, chunk by chunk; returns false to stop the
+ * transfer early (the call then still returns 0: see client_call.stopped).
+ */
+typedef bool client_sink_fn(void *arg, const void *p, size_t n);
+
+/* Called with the number of body bytes sent or received since the previous call. */
+typedef void client_progress_fn(void *arg, uint64_t delta);
+
+/*
+ * One S3 request. `bucket` and `key` are plain (not encoded; NULL or "" for
+ * none); the client builds the path-style or virtual-host URL. `headers` are
+ * extra "Name: value" strings, all signed. A 2xx body goes to `sink` when
+ * set, else it is appended to `response`; any other body always goes to
+ * `response` (the S3 error document). `resp_headers`, when non-NULL, gets
+ * the raw response header lines.
+ */
+struct client_call {
+    const char *method;
+    const char *bucket;
+    const char *key;
+    const char *query;
+    const char *const *headers;
+    size_t nheaders;
+    struct client_body body;
+    client_sink_fn *sink;
+    void *sink_arg;
+    client_progress_fn *progress;
+    void *progress_arg;
+    struct buf *response;
+    struct buf *resp_headers;
+    long status;  /* out: the HTTP status */
+    bool stopped; /* out: the sink stopped the transfer */
+};
+
+/*
+ * Runs `call` (set `body.fd = -1` for a memory body). Returns 0 once a
+ * response arrived, whatever its status (in call->status), or the transport
+ * errors of client_request with a sentence in `errmsg`.
+ */
+int client_call(struct client *c, struct client_call *call, struct buf *errmsg);
+
+/*
+ * A presigned URL for `method` on bucket/key valid `expires` seconds
+ * (at most 7 days), appended to `url`.
+ */
+void client_presign(const struct client *c, const char *method, const char *bucket, const char *key,
+                    unsigned expires, struct buf *url);
+
+/*
+ * The value of response header `name` (any case) in raw header lines, trimmed,
+ * or a NULL slice. The last response's block wins after redirects or 100s.
+ */
+struct slice client_header(const struct buf *resp_headers, const char *name);
+
 /* Appends "name=value" to the query `q` ('&' first when `q` is not empty), both URI-encoded. */
 void client_query_add(struct buf *q, const char *name, const char *value);
 
