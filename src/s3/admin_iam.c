@@ -205,7 +205,7 @@ jpolicy(json_t *o)
 static void
 users_body(struct s3_call *call, int rc, struct slice body)
 {
-    struct admin_req *ar = call->state;
+    struct admin_req *ar = call->handler_arg;
     struct iam *iam = call->s3->iam;
     struct buf msg = BUF_INIT, ak = BUF_INIT, sk = BUF_INIT;
     struct iam_new_key nk = { .user = ar->name, .access_key = ar->name };
@@ -339,7 +339,7 @@ group_members(struct iam *iam, const char *group, json_t *a, bool add)
 static void
 groups_body(struct s3_call *call, int rc, struct slice body)
 {
-    struct admin_req *ar = call->state;
+    struct admin_req *ar = call->handler_arg;
     struct iam *iam = call->s3->iam;
     struct buf msg = BUF_INIT;
     json_t *o;
@@ -427,7 +427,7 @@ admin_groups(struct s3_call *call, struct admin_req *ar, const char *m)
 static void
 policy_put_body(struct s3_call *call, int rc, struct slice body)
 {
-    struct admin_req *ar = call->state;
+    struct admin_req *ar = call->handler_arg;
     struct buf msg = BUF_INIT;
 
     if (rc == 0)
@@ -439,7 +439,7 @@ policy_put_body(struct s3_call *call, int rc, struct slice body)
 static void
 policy_attach_body(struct s3_call *call, int rc, struct slice body)
 {
-    struct admin_req *ar = call->state;
+    struct admin_req *ar = call->handler_arg;
     bool attach = !strcmp(ar->verb, "attach");
     const char *user, *group;
     json_t *o;
@@ -590,7 +590,7 @@ out:
 static void
 svc_edit_body(struct s3_call *call, int rc, struct slice body)
 {
-    struct admin_req *ar = call->state;
+    struct admin_req *ar = call->handler_arg;
     struct buf msg = BUF_INIT;
     char *policy = NULL;
     json_t *o, *en;
@@ -726,7 +726,7 @@ s3__admin_iam(struct s3_call *call)
         s3__send_error(call, -ERR_BAD_REQUEST, "The admin path is not valid.");
         return;
     }
-    call->state = ar;
+    call->handler_arg = ar;
     m = arena_slicedup(call->req->arena, call->req->method);
     if (!strcmp(ar->kind, "users"))
         admin_users(call, ar, m);

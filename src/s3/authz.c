@@ -38,7 +38,8 @@ static const struct s3_authz authz_table[S3_OP__COUNT] = {
     [S3_OP_ADMIN_INFO] = { S3_AUTHZ_ADMIN, "admin:ServerInfo" },
     [S3_OP_ADMIN_HEAL_STATUS] = { S3_AUTHZ_ADMIN, "admin:Heal" },
     [S3_OP_METRICS] = { S3_AUTHZ_ADMIN, "admin:Prometheus" },
-    [S3_OP_LIST_BUCKETS] = { S3_AUTHZ_ALL, "s3:ListAllMyBuckets" },
+    /* s3:ListAllMyBuckets, or the buckets the caller may list or locate (bucket.c) */
+    [S3_OP_LIST_BUCKETS] = { S3_AUTHZ_HANDLER, "s3:ListAllMyBuckets" },
     [S3_OP_CREATE_BUCKET] = { S3_AUTHZ_BUCKET, "s3:CreateBucket" },
     [S3_OP_HEAD_BUCKET] = { S3_AUTHZ_BUCKET, "s3:ListBucket" },
     [S3_OP_DELETE_BUCKET] = { S3_AUTHZ_BUCKET, "s3:DeleteBucket" },

@@ -106,14 +106,37 @@ s3__list_buckets(struct s3_call *call)
     struct buf x = BUF_INIT, date = BUF_INIT;
     const char *last = NULL;
     size_t n = 0, i, shown = 0;
-    bool more = false;
+    bool more = false, all;
     int rc;
 
+    /*
+     * s3:ListAllMyBuckets lists every bucket (AWS). Without it a signed
+     * caller sees the buckets it may list or locate (MinIO's rule, so that
+     * `aws s3 ls` works for a readonly user), and is refused when there is
+     * none; an anonymous caller is refused.
+     */
+    all = s3__check_access(call, "s3:ListAllMyBuckets", "arn:aws:s3:::*", NULL, NULL) == 0;
+    if (!all && call->id->type == IAM_ANONYMOUS) {
+        s3__send_error(call, -ERR_ACCESS_DENIED, NULL);
+        return;
+    }
     rc = parse_list_buckets(call, &lb);
     if (rc == 0)
         rc = objlayer_bucket_list(call->s3->ol, &call->ctx, &ents, &n);
+    if (rc == 0 && !all) {
+        size_t kept = 0;
+
+        for (i = 0; i < n; i++)
+            if (s3__is_allowed(call, "s3:ListBucket", ents[i].name, NULL) ||
+                s3__is_allowed(call, "s3:GetBucketLocation", ents[i].name, NULL))
+                ents[kept++] = ents[i];
+        n = kept;
+        if (n == 0)
+            rc = -ERR_ACCESS_DENIED;
+    }
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
+        free(ents);
         return;
     }
     xml_declaration(&x);

@@ -130,7 +130,8 @@ struct s3_call {
     struct s3_payload payload;
     bool rerouted;        /* authentication added headers (SigV2 presigned): route again */
     struct reqctx ctx;    /* passed to the object layer: request id, caller */
-    void *state;          /* the operation's own state */
+    void *state;          /* the operation's own state (s3__expect_small_body's while it reads) */
+    void *handler_arg;    /* a handler's data kept across s3__expect_small_body (admin_iam.c) */
     bool sse_customer;    /* a GET or HEAD with valid SSE-C headers (router.c) */
     int err;              /* the error answered (s3__send_error_code), or 0 */
     const char *err_code; /* its S3 code when not the table's; static or in the arena */

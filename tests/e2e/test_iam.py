@@ -139,6 +139,8 @@ def test_readwrite_user_copy_needs_read_on_source(server, s3, admin, new_bucket)
     put_policy(admin, pol, [{"Effect": "Allow", "Action": "s3:*",
                              "Resource": [f"arn:aws:s3:::{dst}", f"arn:aws:s3:::{dst}/*"]}])
     _, _, c = make_user(admin, server, [pol])
+    # no s3:ListAllMyBuckets: the buckets it may list, and only those
+    assert [b["Name"] for b in c.list_buckets()["Buckets"]] == [dst]
     denied(c.copy_object, Bucket=dst, Key="k", CopySource={"Bucket": src, "Key": "k"})
     c.put_object(Bucket=dst, Key="own", Body=b"o")
     c.copy_object(Bucket=dst, Key="copy", CopySource={"Bucket": dst, "Key": "own"})

@@ -49,7 +49,7 @@ TEST(s3_authz_subtle_operations)
     ASSERT_STREQ(s3_op_authz(S3_OP_DELETE_BUCKET_TAGGING)->action, "s3:PutBucketTagging");
     ASSERT_STREQ(s3_op_authz(S3_OP_LIST_MULTIPART_UPLOADS)->action,
                  "s3:ListBucketMultipartUploads");
-    ASSERT_EQ(s3_op_authz(S3_OP_LIST_BUCKETS)->kind, S3_AUTHZ_ALL);
+    ASSERT_EQ(s3_op_authz(S3_OP_LIST_BUCKETS)->kind, S3_AUTHZ_HANDLER);
     ASSERT_EQ(s3_op_authz(S3_OP_HEALTH)->kind, S3_AUTHZ_PUBLIC);
     ASSERT_EQ(s3_op_authz(S3_OP_DELETE_OBJECTS)->kind, S3_AUTHZ_HANDLER);
 }
