@@ -574,9 +574,23 @@ iam_open(const struct iam_config *cfg, struct iam **out, struct buf *errmsg)
     if (rc == 0)
         iam__snap_publish(iam, s);
     pthread_mutex_unlock(&iam->mu);
-    if (rc < 0) {
+    atomic_store(&iam->loaded, rc == 0);
+    if (rc == -ERR_CORRUPT) { /* a secret that does not decrypt: other root credentials */
         iam_close(iam);
         return rc;
+    }
+    if (rc < 0) {
+        /*
+         * Not readable now (a cluster node starting while too few others
+         * answer): only root is served until a reload succeeds (the node's
+         * maintenance retries), rather than a node that cannot start.
+         */
+        log_warn(&(struct log_ctx){ .event = "iam_load_failed" },
+                 "iam: the IAM data cannot be read yet (%s); only the root user is served until "
+                 "they can",
+                 err_name(rc));
+        if (errmsg)
+            buf_clear(errmsg);
     }
     *out = iam;
     return 0;
@@ -601,6 +615,12 @@ iam_close(struct iam *iam)
     free(iam);
 }
 
+bool
+iam_is_loaded(struct iam *iam)
+{
+    return atomic_load(&iam->loaded);
+}
+
 const char *
 iam_account_id(const struct iam *iam)
 {
@@ -619,6 +639,8 @@ iam_reload(struct iam *iam)
     if (rc == 0)
         iam__snap_publish(iam, s);
     pthread_mutex_unlock(&iam->mu);
+    if (rc == 0)
+        atomic_store(&iam->loaded, true);
     if (rc < 0)
         log_warn(&(struct log_ctx){ .event = "iam_reload_failed" }, "iam: reload failed: %s (%s)",
                  err.len ? err.ptr : "", err_name(rc));

@@ -66,9 +66,11 @@ struct iam_config {
 };
 
 /*
- * Reads every IAM object and builds the first snapshot. 0 and `*out`, or an
- * error with the reason in `errmsg` (an IAM object that cannot be decrypted
- * with these root credentials says so).
+ * Reads every IAM object and builds the first snapshot. 0 and `*out`, or
+ * -ERR_CORRUPT with the reason in `errmsg` (an IAM object that cannot be
+ * decrypted with these root credentials). When the data cannot be read now
+ * (-ERR_QUORUM...), it still opens, serving only root (iam_is_loaded()
+ * false) until an iam_reload() succeeds.
  */
 int iam_open(const struct iam_config *cfg, struct iam **out, struct buf *errmsg);
 void iam_close(struct iam *iam);
@@ -82,6 +84,11 @@ const char *iam_account_id(const struct iam *iam);
 int iam_changed(struct iam *iam, const char *name);
 /* Reads everything again (the safety net, and a node's start). */
 int iam_reload(struct iam *iam);
+/*
+ * Whether the IAM data were read (iam_open or a later iam_reload): a node
+ * that starts while too few drives answer serves only root until then.
+ */
+bool iam_is_loaded(struct iam *iam);
 
 /* ---- authentication and authorization (request path: no I/O) ---- */
 

@@ -123,6 +123,7 @@ struct iam {
      */
     struct buf pending;
 
+    atomic_bool loaded;      /* the snapshot holds what the drives hold (a load succeeded) */
     pthread_mutex_t mu;      /* serializes changes (management, iam_changed, reload) */
     pthread_mutex_t snap_mu; /* the pointer below, for the load and reference only */
     struct iam_snap *snap;

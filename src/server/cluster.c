@@ -674,13 +674,13 @@ maint_main(void *arg)
         pthread_cond_timedwait(&c->maint_cv, &c->maint_mu, &ts);
         pthread_mutex_unlock(&c->maint_mu);
         lock_table_expire(c->table, clock_mono_ns());
-        if (clock_mono_ns() >= iam_next) {
-            pthread_mutex_lock(&c->iam_mu);
-            if (c->iam)
-                iam_reload(c->iam);
-            pthread_mutex_unlock(&c->iam_mu);
+        pthread_mutex_lock(&c->iam_mu);
+        /* not read at start (too few nodes answered): retried every tick until it is */
+        if (c->iam && (clock_mono_ns() >= iam_next || !iam_is_loaded(c->iam))) {
+            iam_reload(c->iam);
             iam_next = clock_mono_ns() + IAM_REFRESH_NS;
         }
+        pthread_mutex_unlock(&c->iam_mu);
         pthread_mutex_lock(&c->maint_mu);
     }
     pthread_mutex_unlock(&c->maint_mu);

@@ -401,7 +401,7 @@ def test_not_implemented(s3, server, bucket):
         r = sig.request(method, path, query=q, body=body)
         assert_s3_error(r, 501, "NotImplemented")
     with pytest.raises(ClientError) as ei:
-        s3.get_bucket_policy(Bucket=bucket)
+        s3.get_bucket_replication(Bucket=bucket)
     assert err_code(ei.value) == "NotImplemented"
     assert get_bytes(s3, bucket, "k") == b"data"
 
