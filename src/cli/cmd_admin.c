@@ -11,6 +11,10 @@
  * Prometheus scrape job for /basalt/v1/metrics/node with a bearer token
  * signed by the secret key (auth/jwt.h), without asking the server.
  *
+ * `basalt admin user|group|policy|svcacct ...` are dispatched to their own
+ * files (cmd_admin_<group>.c, sharing cli/admin_run.c): they take an ALIAS
+ * first, as mc admin does, and leave the environment alone.
+ *
  * Errors come back as the S3 XML error document with a non-2xx status; its
  * Code and Message are printed. The server and credentials come from the
  * environment (BASALT_ENDPOINT, BASALT_ACCESS_KEY, BASALT_SECRET_KEY,
@@ -45,10 +49,17 @@ struct admin_opts {
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: basalt admin heal [--json] [BUCKET[/PREFIX]]\n"
+    fprintf(f, "usage: basalt admin user add|list|info|enable|disable|remove ALIAS ...\n"
+               "       basalt admin group add|remove|list|info|enable|disable ALIAS ...\n"
+               "       basalt admin policy create|list|info|attach|detach|remove ALIAS ...\n"
+               "       basalt admin svcacct add|list|info|edit|enable|disable|remove ALIAS ...\n"
+               "       basalt admin heal [--json] [BUCKET[/PREFIX]]\n"
                "       basalt admin heal --status [--json]\n"
                "       basalt admin info [--json]\n"
                "       basalt admin prometheus generate [--expiry DURATION]\n\n"
+               "  user, group, policy, svcacct\n"
+               "                 users, groups, policies and service accounts of the server\n"
+               "                 named by ALIAS ('basalt admin user --help' and so on)\n"
                "  heal           repair missing or corrupt shards (everything, a bucket, or a\n"
                "                 prefix), and wait for the report\n"
                "  heal --status  what every node heals in the background, objects below full\n"
@@ -533,13 +544,27 @@ out:
     return rc;
 }
 
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} identity_cmds[] = {
+    { "user", cmd_admin_user },
+    { "group", cmd_admin_group },
+    { "policy", cmd_admin_policy },
+    { "svcacct", cmd_admin_svcacct },
+};
+
 int
 cmd_admin(int argc, char **argv)
 {
     struct admin_opts o;
     struct client *c = NULL;
+    size_t i;
     int rc;
 
+    for (i = 0; argc > 1 && i < ARRAY_SIZE(identity_cmds); i++)
+        if (!strcmp(argv[1], identity_cmds[i].name))
+            return identity_cmds[i].fn(argc - 1, argv + 1);
     rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;

@@ -13,6 +13,13 @@ int cli_main(int argc, char **argv);
 int cmd_server(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+
+/* basalt admin user|group|policy|svcacct (cmd_admin_<group>.c): argv[0] is the group. */
+int cmd_admin_user(int argc, char **argv);
+int cmd_admin_group(int argc, char **argv);
+int cmd_admin_policy(int argc, char **argv);
+int cmd_admin_svcacct(int argc, char **argv);
+
 int cmd_alias(int argc, char **argv);
 int cmd_mb(int argc, char **argv);
 int cmd_rb(int argc, char **argv);

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <fnmatch.h>
+#include <time.h>
 
 #include "util/err.h"
 
@@ -60,6 +61,60 @@ parse_duration(const char *s, int64_t *secs)
         total += (int64_t)(v * unit);
     }
     *secs = total;
+    return 0;
+}
+
+/* "Z", or "+hh:mm" / "-hhmm" (the whole rest of `p`): its offset east of UTC in seconds. */
+static int
+parse_zone(const char *p, long *east)
+{
+    int h, m, sign = *p == '-' ? -1 : 1;
+
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+        *east = 0;
+        return 0;
+    }
+    if ((*p != '+' && *p != '-') || !isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
+        return -ERR_INVAL;
+    h = (p[1] - '0') * 10 + (p[2] - '0');
+    p += 3 + (p[3] == ':');
+    if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) || p[2] != '\0')
+        return -ERR_INVAL;
+    m = (p[0] - '0') * 10 + (p[1] - '0');
+    if (h > 23 || m > 59)
+        return -ERR_INVAL;
+    *east = (h * 3600L + m * 60L) * sign;
+    return 0;
+}
+
+int
+parse_rfc3339(const char *s, int64_t *t)
+{
+    struct tm tm;
+    const char *end;
+    char tmp[64];
+    long east;
+    size_t i;
+
+    if (strlen(s) >= sizeof(tmp) || strlen(s) < 20)
+        return -ERR_INVAL;
+    for (i = 0; s[i]; i++)
+        tmp[i] = s[i] == 't' ? 'T' : s[i];
+    tmp[i] = '\0';
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(tmp, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end || end - tmp != 19)
+        return -ERR_INVAL;
+    if (*end == '.') {
+        end++;
+        if (!isdigit((unsigned char)*end))
+            return -ERR_INVAL;
+        while (isdigit((unsigned char)*end))
+            end++;
+    }
+    if (parse_zone(end, &east) < 0)
+        return -ERR_INVAL;
+    *t = (int64_t)timegm(&tm) - east;
     return 0;
 }
 

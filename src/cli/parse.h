@@ -17,6 +17,13 @@
 int parse_duration(const char *s, int64_t *secs);
 
 /*
+ * An RFC 3339 time, "2025-01-02T03:04:05Z" (fractions of a second allowed
+ * and dropped, 't'/'z' too, or an offset "+01:00" / "-0530" instead of Z),
+ * into unix seconds. 0 and `*t`, or -ERR_INVAL with `*t` unchanged.
+ */
+int parse_rfc3339(const char *s, int64_t *t);
+
+/*
  * "512", "10K"/"10KiB"/"10KB" (all 1024-based, like mc), M, G, T. 0 and
  * `*bytes`, or -ERR_INVAL.
  */

@@ -32,6 +32,31 @@ TEST(cli_parse_duration)
     ASSERT_EQ(s, 42); /* untouched on error */
 }
 
+TEST(cli_parse_rfc3339)
+{
+    int64_t t = -1;
+
+    ASSERT_OK(parse_rfc3339("1970-01-01T00:00:00Z", &t));
+    ASSERT_EQ(t, 0);
+    ASSERT_OK(parse_rfc3339("2025-01-02T03:04:05Z", &t));
+    ASSERT_EQ(t, 1735787045);
+    ASSERT_OK(parse_rfc3339("2025-01-02t03:04:05.123456z", &t));
+    ASSERT_EQ(t, 1735787045);
+    ASSERT_OK(parse_rfc3339("2025-01-02T04:04:05+01:00", &t));
+    ASSERT_EQ(t, 1735787045);
+    ASSERT_OK(parse_rfc3339("2025-01-01T21:34:05-0530", &t));
+    ASSERT_EQ(t, 1735787045);
+    t = 42;
+    ASSERT_EQ(parse_rfc3339("2025-01-02T03:04:05", &t), -ERR_INVAL);   /* no zone */
+    ASSERT_EQ(parse_rfc3339("2025-01-02 03:04:05Z", &t), -ERR_INVAL);  /* no T */
+    ASSERT_EQ(parse_rfc3339("2025-01-02T03:04:05.Z", &t), -ERR_INVAL); /* empty fraction */
+    ASSERT_EQ(parse_rfc3339("2025-01-02T03:04:05+24:00", &t), -ERR_INVAL);
+    ASSERT_EQ(parse_rfc3339("2025-01-02T03:04:05Zjunk", &t), -ERR_INVAL);
+    ASSERT_EQ(parse_rfc3339("7d", &t), -ERR_INVAL);
+    ASSERT_EQ(parse_rfc3339("", &t), -ERR_INVAL);
+    ASSERT_EQ(t, 42); /* untouched on error */
+}
+
 TEST(cli_parse_size)
 {
     uint64_t b = 0;
