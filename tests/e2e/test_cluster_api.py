@@ -249,3 +249,60 @@ def test_health_all_up(c, prefix):
         # 3 other nodes up: this one may go down for maintenance
         assert c.node(n).health("cluster", minio=prefix == "minio",
                                 query={"maintenance": "true"}) == 200, n
+
+
+def _admin(c, n, method, path, body=None):
+    """The admin API of node n, as root (helpers.Signed over the node's address)."""
+    import json as _json
+
+    from helpers import Signed
+
+    class _Node:
+        port = c.node(n).port
+        endpoint = c.endpoint(n)
+        access_key, secret_key = c.node(n).access_key, c.node(n).secret_key
+
+    sig = Signed(_Node)
+    sig.host = f"{c.node(n).host}:{c.node(n).port}"
+    data = b"" if body is None else _json.dumps(body).encode()
+    r = sig.request(method, "/basalt/admin/v1/" + path, body=data)
+    assert r.status_code == 200, f"node {n} {method} {path}: {r.status_code} {r.text[:300]}"
+    return r.json()
+
+
+def test_iam_changes_reach_every_node_at_once(c):
+    """A user made on node 1 works on every node; disabled on node 2, it is refused on every
+    node within a second; a bucket policy set on node 3 lets anonymous reads in on node 4."""
+    import time
+
+    from helpers import make_client
+
+    b = new_bucket(c)
+    c.client(1).put_object(Bucket=b, Key="k", Body=b"v")
+    user = f"clu-{os.getpid() % 10000}-{next(_seq)}"
+    secret = _admin(c, 1, "PUT", f"users/{user}")["secret_key"]
+    _admin(c, 1, "POST", "policies/readonly/attach", {"user": user})
+    clients = {n: make_client(c.endpoint(n), user, secret) for n in range(1, 5)}
+    for n in range(1, 5):  # no wait: node 1 told the others before answering
+        assert clients[n].get_object(Bucket=b, Key="k")["Body"].read() == b"v", n
+    _admin(c, 2, "POST", f"users/{user}/disable")
+    t0 = time.monotonic()
+    refused = set()
+    while len(refused) < 4 and time.monotonic() - t0 < 1.0:
+        for n in range(1, 5):
+            try:
+                clients[n].get_object(Bucket=b, Key="k")
+            except ClientError as e:
+                assert err_code(e) == "InvalidAccessKeyId", e.response
+                refused.add(n)
+    assert refused == {1, 2, 3, 4}, f"still accepted after 1 s on nodes {set(range(1, 5)) - refused}"
+    import json as _json
+    c.client(3).put_bucket_policy(Bucket=b, Policy=_json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{b}/*"}]}))
+    r = requests.get(f"{c.endpoint(4)}/{b}/k", timeout=10)
+    assert r.status_code == 200 and r.content == b"v"
+    c.client(1).delete_bucket_policy(Bucket=b)
+    r = requests.get(f"{c.endpoint(2)}/{b}/k", timeout=10)
+    assert r.status_code == 403
