@@ -18,7 +18,7 @@ PKGS=(
   # build
   build-essential pkg-config clang libclang-rt-14-dev
   libmicrohttpd-dev libisal-dev libxxhash-dev libsqlite3-dev libssl-dev
-  libcurl4-openssl-dev libexpat1-dev libjansson-dev
+  libcurl4-openssl-dev libexpat1-dev libjansson-dev zlib1g-dev
   # tests and benchmarks
   python3 python3-pytest python3-boto3 python3-requests awscli s3cmd rclone
   wrk nginx-light curl procps psmisc e2fsprogs util-linux

@@ -76,6 +76,17 @@ usage(FILE *f)
             "                        returned after DURATION (a dead NFS server, a disk\n"
             "                        stuck in the kernel) takes the drive offline until\n"
             "                        its calls return (default 30s)\n"
+            "  --audit-stdout        an audit record (JSON line) per request on stdout\n"
+            "  --audit-file PATH     audit records appended to PATH (reopened on SIGHUP)\n"
+            "  --audit-webhook URL   audit records pushed to Loki (URL: http://loki:3100 or\n"
+            "                        its push path), batched and gzipped, retried\n"
+            "  --audit-queue N       records waiting for the file or webhook before new\n"
+            "                        ones are dropped and counted (default 100000)\n"
+            "  --audit-health        audit health checks too (default: not)\n"
+            "  --trusted-proxies LIST\n"
+            "                        addresses or CIDRs (comma-separated) of proxies whose\n"
+            "                        X-Forwarded-For / X-Real-IP name the client, for the\n"
+            "                        audit and aws:SourceIp (default: none)\n"
             "\n"
             "environment:\n"
             "  BASALT_ROOT_USER      root access key (at least 3 characters)\n"
@@ -86,6 +97,8 @@ usage(FILE *f)
             "                        authentication (default: signed by root, or a bearer\n"
             "                        token of `basalt admin prometheus generate`);\n"
             "                        MINIO_PROMETHEUS_AUTH_TYPE is read as an alias\n"
+            "  BASALT_AUDIT_STDOUT=on, BASALT_AUDIT_FILE, BASALT_AUDIT_WEBHOOK,\n"
+            "  BASALT_TRUSTED_PROXIES  the same as the options above\n"
             "  Without them the server starts only on a loopback address, with the\n"
             "  development credentials %s / %s.\n",
             SERVER_DEFAULT_ADDRESS, SERVER_DEFAULT_IDLE_TIMEOUT, DEV_USER, DEV_PASSWORD);
@@ -104,6 +117,22 @@ metrics_are_public(void)
     if (!v || !*v)
         v = getenv("MINIO_PROMETHEUS_AUTH_TYPE");
     return v && !strcasecmp(v, "public");
+}
+
+/* The audit and proxy settings from the environment, where no option gave them. */
+static void
+env_defaults(struct server_config *cfg)
+{
+    const char *v = getenv("BASALT_AUDIT_STDOUT");
+
+    if (v && (!strcasecmp(v, "on") || !strcmp(v, "1") || !strcasecmp(v, "true")))
+        cfg->audit_stdout = true;
+    if (!cfg->audit_file && (v = getenv("BASALT_AUDIT_FILE")) && *v)
+        cfg->audit_file = v;
+    if (!cfg->audit_webhook && (v = getenv("BASALT_AUDIT_WEBHOOK")) && *v)
+        cfg->audit_webhook = v;
+    if (!cfg->trusted_proxies && (v = getenv("BASALT_TRUSTED_PROXIES")) && *v)
+        cfg->trusted_proxies = v;
 }
 
 /* "127.0.0.1:9000", "[::1]:9000", "localhost:9000" */
@@ -309,6 +338,26 @@ parse_option(int c, struct server_opts *o)
         return parse_duration("--scan-every", optarg, &o->cfg.scan_interval_ns);
     case 'T':
         return parse_duration("--drive-timeout", optarg, &o->cfg.drive_timeout_ns);
+    case 'A':
+        o->cfg.audit_stdout = true;
+        return 0;
+    case 'F':
+        o->cfg.audit_file = optarg;
+        return 0;
+    case 'W':
+        o->cfg.audit_webhook = optarg;
+        return 0;
+    case 'Q':
+        if (parse_number("--audit-queue", optarg, 1, 10000000, &v) < 0)
+            return -ERR_INVAL;
+        o->cfg.audit_queue = (size_t)v;
+        return 0;
+    case 'H':
+        o->cfg.audit_health = true;
+        return 0;
+    case 'X':
+        o->cfg.trusted_proxies = optarg;
+        return 0;
     default:
         usage(stderr);
         return -ERR_INVAL;
@@ -329,6 +378,12 @@ parse_options(int argc, char **argv, struct server_opts *o)
         { "stale-uploads-after", required_argument, NULL, 'U' },
         { "scan-every", required_argument, NULL, 'S' },
         { "drive-timeout", required_argument, NULL, 'T' },
+        { "audit-stdout", no_argument, NULL, 'A' },
+        { "audit-file", required_argument, NULL, 'F' },
+        { "audit-webhook", required_argument, NULL, 'W' },
+        { "audit-queue", required_argument, NULL, 'Q' },
+        { "audit-health", no_argument, NULL, 'H' },
+        { "trusted-proxies", required_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -533,6 +588,7 @@ cmd_server(int argc, char **argv)
     o.cfg.layout = layout;
     o.cfg.cluster_secret = getenv("BASALT_CLUSTER_SECRET");
     o.cfg.metrics_public = metrics_are_public();
+    env_defaults(&o.cfg);
     rc = run(&o);
 out:
     for (i = 0; i < o.ndomains; i++)

@@ -439,6 +439,7 @@ resp_queue(struct MHD_Connection *conn, struct http_req *req)
      */
     for (h = r->headers; h; h = h->next)
         MHD_add_response_header(mr, h->name, h->value[0] ? h->value : " ");
+    req->_queued_ns = clock_mono_ns();
     ret = MHD_queue_response(conn, r->status, mr);
     MHD_destroy_response(mr);
     return ret;
@@ -503,6 +504,8 @@ req_done(struct http_req *req, bool ok)
             d.bytes_out = req->_resp->body_len;
     }
     d.duration_ns = clock_mono_ns() - req->start_ns;
+    if (req->_queued_ns)
+        d.ttfb_ns = req->_queued_ns - req->start_ns;
     req->_on_done(req, &d);
 }
 

@@ -56,6 +56,7 @@ struct http_done {
     uint64_t bytes_in;   /* body bytes read (chunked encoding removed), discarded ones too */
     uint64_t bytes_out;  /* body bytes given to the connection (all of them when completed) */
     int64_t duration_ns; /* from the request line to completion */
+    int64_t ttfb_ns;     /* from the request line to the response queued (first byte); 0: none */
 };
 typedef void http_done_fn(struct http_req *req, const struct http_done *done);
 
@@ -95,6 +96,7 @@ struct http_req {
     bool _expects_body;
     http_done_fn *_on_done;
     uint64_t _bytes_in, _bytes_out;
+    int64_t _queued_ns; /* clock_mono_ns() when the response was queued */
 };
 
 struct http_config {

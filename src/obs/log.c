@@ -35,8 +35,8 @@ log_set_quiet(bool quiet)
     atomic_store(&log_level, quiet ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
 }
 
-static void
-json_str(struct buf *b, const char *s)
+void
+log_json_str(struct buf *b, const char *s)
 {
     buf_addch(b, '"');
     for (; *s; s++) {
@@ -58,7 +58,7 @@ field(struct buf *b, const char *name, const char *val)
     if (!val)
         return;
     buf_addf(b, ",\"%s\":", name);
-    json_str(b, val);
+    log_json_str(b, val);
 }
 
 static void
@@ -74,7 +74,7 @@ log_vwrite(enum log_level level, const char *file, int line, int err, const stru
     buf_adds(&b, "{\"time\":\"");
     clock_fmt_iso8601(&b, clock_now_ns());
     buf_addf(&b, "\",\"level\":\"%s\",\"msg\":", names[level]);
-    json_str(&b, msg.ptr);
+    log_json_str(&b, msg.ptr);
     if (err)
         field(&b, "error", strerror(err));
     if (ctx && ctx->node)

@@ -31,6 +31,10 @@ void log_set_node(const char *node);
 /* When quiet, INFO and DEBUG lines are dropped (unit tests). */
 void log_set_quiet(bool quiet);
 
+/* Appends `s` as a JSON string (quoted, escaped), as log lines write their fields. */
+struct buf;
+void log_json_str(struct buf *b, const char *s);
+
 void log_write(enum log_level level, const char *file, int line, int err, const struct log_ctx *ctx,
                const char *fmt, ...) PRINTF_LIKE(6, 7);
 void log_write_errno(const char *file, int line, const struct log_ctx *ctx, int err,

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "auth/sigv2.h"
+#include "obs/log.h"
 #include "s3/internal.h"
 #include "util/enc.h"
 #include "util/err.h"
@@ -42,6 +43,12 @@ s3_new(const struct s3_config *cfg)
     s->metrics_public = cfg->metrics_public;
     s3__metrics_init(s, cfg->metrics);
     s->iam = cfg->iam;
+    s->audit = cfg->audit;
+    s->audit_health = cfg->audit_health;
+    if (s3_trusted_proxies_parse(cfg->trusted_proxies, &s->proxies, &s->nproxies) < 0)
+        log_warn(&(struct log_ctx){ .event = "config" },
+                 "--trusted-proxies \"%s\" is not a list of addresses or CIDRs: ignored",
+                 cfg->trusted_proxies);
     s3__authz_init(s);
     return s;
 }
@@ -54,6 +61,7 @@ s3_free(struct s3 *s)
     s3__router_release(s);
     s3__metrics_release(s);
     s3__authz_release(s);
+    free(s->proxies);
     free(s->root_user);
     free(s->node);
     buf_release_secure(&s->root_secret);

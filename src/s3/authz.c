@@ -281,8 +281,11 @@ request_cond(void *arg, const char *key, struct slice *vals, size_t max)
     struct http_req *req = call->req;
     struct arena *a = req->arena;
 
-    if (!strcasecmp(key, "aws:SourceIp"))
-        return req->remote[0] ? one(vals, max, slice_cstr(req->remote)) : 0;
+    if (!strcasecmp(key, "aws:SourceIp")) {
+        const char *addr = s3__client_addr(call, NULL);
+
+        return addr && addr[0] ? one(vals, max, slice_cstr(addr)) : 0;
+    }
     if (!strcasecmp(key, "aws:SecureTransport"))
         return one(vals, max, SLICE_LIT("false")); /* no TLS on this server yet */
     if (!strcasecmp(key, "aws:CurrentTime")) {

@@ -181,6 +181,9 @@ request_done(struct http_req *req, const struct http_done *d)
     size_t op = (size_t)call->op < S3_OP__COUNT ? (size_t)call->op : S3_OP_NONE;
     size_t cls;
 
+    s3__audit_done(call, d);
+    if (!m)
+        return;
     metric_sub(m->inflight, 0, 1);
     if (d->status == 0) {
         metric_add(m->canceled, op, 1);
@@ -202,9 +205,10 @@ s3__metrics_begin(struct s3_call *call)
 {
     struct s3_metrics *m = call->s3->metrics;
 
-    if (!m)
+    if (!m && !call->s3->audit)
         return;
-    metric_add(m->inflight, 0, 1);
+    if (m)
+        metric_add(m->inflight, 0, 1);
     http_req_on_done(call->req, request_done);
 }
 

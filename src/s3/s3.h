@@ -28,6 +28,7 @@
 
 struct s3;
 struct iam;
+struct audit;
 
 struct s3_config {
     struct objlayer *ol;       /* borrowed; outlives the s3 */
@@ -73,6 +74,11 @@ struct s3_config {
      * the root user is the only identity and unsigned requests are refused.
      */
     struct iam *iam;
+    /* audit records (obs/audit.h): borrowed, outlives the s3; NULL: none */
+    struct audit *audit;
+    bool audit_health; /* health checks are audited too */
+    /* "10.0.0.0/8,::1": proxies whose X-Forwarded-For / X-Real-IP name the client; copied */
+    const char *trusted_proxies;
 };
 
 /*

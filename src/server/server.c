@@ -33,6 +33,7 @@
 #include "cluster/rpc_auth.h"
 #include "http/http.h"
 #include "iam/iam.h"
+#include "obs/audit.h"
 #include "obs/log.h"
 #include "object/objlayer.h"
 #include "obs/metrics.h"
@@ -46,6 +47,7 @@ struct server {
     struct objlayer *ol;
     struct s3 *s3;
     struct iam *iam;
+    struct audit *audit;        /* NULL: no audit target */
     struct s3 *_Atomic serving; /* s3 once ready: until then S3 requests get 503 */
     struct cluster *cluster;    /* NULL on a single node */
     struct http_server *http;
@@ -65,6 +67,7 @@ server_block_signals(void)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
@@ -191,7 +194,10 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
                             .path_prefix = cfg->path_prefix,
                             .node = cfg->address,
                             .metrics = srv->metrics,
-                            .metrics_public = cfg->metrics_public };
+                            .metrics_public = cfg->metrics_public,
+                            .audit = srv->audit,
+                            .audit_health = cfg->audit_health,
+                            .trusted_proxies = cfg->trusted_proxies };
     struct iam_config ic = { .root_user = cfg->root_user, .root_secret = cfg->root_password };
     struct start_wait w = { .srv = srv, .said = BUF_INIT };
     int rc;
@@ -256,6 +262,20 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
 
     srv->metrics = metrics_new();
     srv->process = server_metrics_register(srv->metrics);
+    {
+        struct audit_config ac = { .to_stdout = cfg->audit_stdout,
+                                   .file = cfg->audit_file,
+                                   .webhook = cfg->audit_webhook,
+                                   .node = cfg->address,
+                                   .queue_max = cfg->audit_queue };
+
+        if (cfg->layout && layout_is_cluster(cfg->layout))
+            ac.node = layout_node_name(cfg->layout, (size_t)layout_local_node(cfg->layout));
+        rc = audit_new(&ac, &srv->audit, errmsg);
+        if (rc < 0)
+            goto out_free;
+        audit_metrics_register(srv->audit, srv->metrics);
+    }
     /* before any thread: every log line names this node (a cluster's: as the others call it) */
     if (cfg->layout && layout_is_cluster(cfg->layout))
         log_set_node(layout_node_name(cfg->layout, (size_t)layout_local_node(cfg->layout)));
@@ -292,6 +312,7 @@ out_stop_http:
     http_server_stop(srv->http);
     cluster_free(srv->cluster);
 out_free:
+    audit_free(srv->audit);
     free(srv->pools);
     server_metrics_free(srv->process);
     metrics_free(srv->metrics);
@@ -320,9 +341,20 @@ server_wait(struct server *srv)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    while (sigwait(&set, &sig) != 0)
-        ;
-    return sig;
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+        while (sigwait(&set, &sig) != 0)
+            ;
+        if (sig != SIGHUP)
+            return sig;
+        server_reopen_logs(srv); /* logrotate moved the audit file */
+    }
+}
+
+void
+server_reopen_logs(struct server *srv)
+{
+    audit_reopen(srv->audit);
 }
 
 void
@@ -337,6 +369,7 @@ server_close(struct server *srv)
     iam_close(srv->iam);
     objlayer_close(srv->ol);
     cluster_free(srv->cluster);
+    audit_free(srv->audit);
     free(srv->pools);
     server_metrics_free(srv->process);
     metrics_free(srv->metrics);

@@ -53,7 +53,19 @@ struct server_config {
     const char *cluster_secret; /* BASALT_CLUSTER_SECRET, or NULL: the key derives from root's */
     /* /basalt/v1/metrics/node answers without authentication (BASALT_PROMETHEUS_AUTH=public) */
     bool metrics_public;
+    /* audit records (obs/audit.h): to stdout, a file, a Loki push URL; NULL/false: none */
+    bool audit_stdout;
+    const char *audit_file;
+    const char *audit_webhook;
+    size_t audit_queue; /* 0: the default */
+    bool audit_health;  /* health checks are audited too (default: not) */
+    /* proxies whose X-Forwarded-For/X-Real-IP name the client: "10.0.0.0/8,127.0.0.1" */
+    const char *trusted_proxies;
 };
+
+/* Reopens the audit file (SIGHUP after logrotate). */
+struct server;
+void server_reopen_logs(struct server *srv);
 
 /*
  * Opens the object layer, builds the S3 layer and starts listening.
