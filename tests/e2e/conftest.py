@@ -39,6 +39,34 @@ def pytest_configure(config):
     signal.signal(signal.SIGTERM, _kill_live_servers)
 
 
+# What no log line may hold: a secret of the run, a SigV4/SigV2 signature, a session token.
+_LEAKS = re.compile(r"(X-Amz-Signature=[0-9a-f]{64}|Signature=[0-9a-f]{64}|"
+                    r"AWS4-HMAC-SHA256 Credential=|X-Amz-Security-Token=|"
+                    r"x-amz-security-token\"?:)", re.I)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Greps every server log of the run for every secret it used and for signatures."""
+    found = []
+    secrets = sorted(helpers.SECRETS)
+    for path in helpers.ALL_LOGS:
+        try:
+            text = open(path, errors="replace").read()
+        except OSError:
+            continue
+        for sec in secrets:
+            if sec in text:
+                found.append(f"{path}: a secret ({sec[:3]}...)")
+        m = _LEAKS.search(text)
+        if m:
+            found.append(f"{path}: {m.group(0)[:40]}...")
+    print(f"\nsecret grep: {len(helpers.ALL_LOGS)} server log(s), {len(secrets)} secret(s): "
+          f"{'none found' if not found else str(len(found)) + ' FOUND'}")
+    if found:
+        print("\n".join(found[:20]))
+        session.exitstatus = 1
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

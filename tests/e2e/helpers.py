@@ -96,6 +96,18 @@ def wait_until(fn, timeout, interval=0.1, what="condition"):
 # --------------------------------------------------------------------------
 
 LIVE_SERVERS = []
+# Every server log of the run, and every secret the run made or used: conftest greps each log
+# for each secret (and for signatures and tokens) when the session ends (issues 12 and 14).
+ALL_LOGS = []
+SECRETS = {SECRET_KEY}
+
+
+def remember_secret(secret):
+    """A secret (key, token) this run created: no server log line may contain it."""
+    # the development credentials are public (and the same string is the access key)
+    if secret and len(secret) >= 8 and secret != DEV_KEY:
+        SECRETS.add(secret)
+    return secret
 
 
 class Server:
@@ -116,6 +128,7 @@ class Server:
         self.name = name
         self.proc = None
         self.log_path = self.root / f"{name}.log"
+        ALL_LOGS.append(self.log_path)
         self.starts = 0
         self.term_timeouts = []  # SIGTERMs that did not stop the server in time
         self.access_key = ACCESS_KEY if creds else DEV_KEY
@@ -274,6 +287,7 @@ class Server:
 
 
 def make_client(endpoint, ak, sk, region=REGION, **cfg):
+    remember_secret(sk)
     conf = dict(s3={"addressing_style": "path"}, signature_version="s3v4",
                 retries={"max_attempts": 1, "mode": "standard"},
                 connect_timeout=5, read_timeout=120 * TIME_SCALE)
@@ -378,7 +392,7 @@ class Signed:
     def __init__(self, server, ak=None, sk=None):
         self.server = server
         self.ak = ak or server.access_key
-        self.sk = sk or server.secret_key
+        self.sk = remember_secret(sk or server.secret_key)
         self.host = f"127.0.0.1:{server.port}"
 
     def request(self, method, path, query=(), headers=None, body=b"", payload_hash=None,

@@ -18,6 +18,8 @@ import xml.etree.ElementTree as ET
 
 import boto3
 import pytest
+
+import helpers
 import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -43,6 +45,8 @@ def client(server, service, ak=None, sk=None, token=None):
                  read_timeout=60 * TIME_SCALE,
                  **({"s3": {"addressing_style": "path"}, "signature_version": "s3v4"}
                     if service == "s3" else {}))
+    helpers.remember_secret(sk)
+    helpers.remember_secret(token)
     return boto3.client(service, endpoint_url=server.endpoint, region_name=REGION,
                         aws_access_key_id=ak or server.access_key,
                         aws_secret_access_key=sk or server.secret_key,
