@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 import helpers
-from helpers import BIN, TIME_SCALE, get_bytes, rand_bytes, sha
+from helpers import BIN, TIME_SCALE, get_bytes, rand_bytes, sha, wait_until
 
 MiB = 1024 * 1024
 
@@ -16,8 +16,8 @@ MiB = 1024 * 1024
 @pytest.mark.parametrize("ndrives,k,m", [(4, 2, 2), (6, 3, 3), (8, 4, 4), (16, 12, 4)])
 def test_parity_table(fresh_server, ndrives, k, m):
     srv = fresh_server(ndrives=ndrives)
-    banner = srv.log_text()
-    assert re.search(rf"EC {k}\+{m}", banner), banner[-1500:]
+    # the server answers health before its banner is flushed: wait for it
+    wait_until(lambda: re.search(rf"EC {k}\+{m}", srv.log_text()), 10, what="the banner")
     c = srv.client()
     c.create_bucket(Bucket="parity")
     data = rand_bytes(3 * MiB + 5, seed=ndrives)
