@@ -367,9 +367,10 @@ server_close(struct server *srv)
         return;
     http_server_stop(srv->http);
     s3_free(srv->s3);
-    if (srv->cluster)
+    if (srv->cluster) {
         cluster_set_iam(srv->cluster, NULL);
-    cluster_set_metrics(srv->cluster, NULL);
+        cluster_set_metrics(srv->cluster, NULL);
+    }
     iam_close(srv->iam);
     objlayer_close(srv->ol);
     cluster_free(srv->cluster);
