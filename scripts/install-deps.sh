@@ -23,6 +23,7 @@ PKGS=(
   python3 python3-pytest python3-boto3 python3-requests awscli s3cmd rclone
   wrk nginx-light curl procps psmisc e2fsprogs util-linux
   iproute2 faketime
+  prometheus  # its promtool too: tests/e2e/test_prometheus.py, deploy/prometheus
   # Ceph's s3-tests (tests/s3-tests, ../shared/s3-tests): the suite's Python modules
   python3-botocore python3-munch python3-isodate python3-gevent python3-lxml python3-tz
   python3-httplib2 python3-yaml python3-dateutil python3-six python3-pytest-timeout

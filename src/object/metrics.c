@@ -1,6 +1,7 @@
 /*
  * object/metrics.c: the object layer's metrics (STYLE 2.8): this node's
- * drives, online or not, and their capacity, free and used bytes.
+ * drives, online or not, and their capacity, free and used bytes (raw, and
+ * usable: the data shards' share); heal and scanner progress.
  *
  * Read at scrape time by a collector, from what the layer already keeps:
  * drive_is_online() is a flag the monitor and the I/O paths maintain;
@@ -21,13 +22,45 @@ struct object_metrics {
     size_t n;
     const char **names;
     struct metric *online, *total, *free, *used, *n_online, *n_offline;
+    struct metric *raw_total, *raw_free, *usable_total, *usable_free;
+    struct metric *heal_running, *heal_scanned, *heal_healed, *heal_failed, *heal_bytes;
+    struct metric *heal_queued, *heal_parked, *heal_last;
+    struct metric *scan_cycles, *scan_below, *scan_last_below, *scan_last_total, *scan_duration,
+        *scan_last_end;
 };
+
+/* Heal and scanner figures of objlayer_status() (this node's share of the work). */
+static void
+collect_status(struct object_metrics *om)
+{
+    struct objlayer_status st;
+    int64_t last;
+
+    objlayer_status(om->ol, &st);
+    metric_set(om->heal_running, 0, st.heal_running);
+    metric_set(om->heal_scanned, 0, (int64_t)st.heal_scanned);
+    metric_set(om->heal_healed, 0, (int64_t)st.heal_healed);
+    metric_set(om->heal_failed, 0, (int64_t)st.heal_failed);
+    metric_set(om->heal_bytes, 0, (int64_t)st.heal_bytes_healed);
+    metric_set(om->heal_queued, 0, (int64_t)st.queued);
+    metric_set(om->heal_parked, 0, (int64_t)st.parked);
+    last = MAX(st.heal_started_ns, st.heal_finished_ns);
+    metric_set(om->heal_last, 0, last / 1000000);
+    metric_set(om->scan_cycles, 0, (int64_t)st.scan_cycles);
+    /* below full redundancy: the larger of the last whole cycle's and the running one's so far */
+    metric_set(om->scan_below, 0, (int64_t)MAX(st.last_scan_below, st.scan_below));
+    metric_set(om->scan_last_below, 0, (int64_t)st.last_scan_below);
+    metric_set(om->scan_last_total, 0, (int64_t)st.last_scan_total);
+    metric_set(om->scan_duration, 0, st.last_scan_duration_ns / 1000000);
+    metric_set(om->scan_last_end, 0, st.last_scan_end_ns / 1000000);
+}
 
 static void
 collect(void *arg)
 {
     struct object_metrics *om = arg;
     int64_t up = 0;
+    uint64_t raw_total = 0, raw_free = 0, usable_total = 0, usable_free = 0;
     size_t i;
 
     for (i = 0; i < om->n; i++) {
@@ -43,15 +76,80 @@ collect(void *arg)
         metric_set(om->used, i,
                    (int64_t)(info.total_bytes - MIN(info.free_bytes, info.total_bytes)));
         up += online;
+        if (online) { /* capacity online, as MinIO counts it; usable: the set's data share */
+            struct eset *set;
+            unsigned slot;
+
+            object__drive_pos(om->ol, om->idx[i], &set, &slot);
+            raw_total += info.total_bytes;
+            raw_free += info.free_bytes;
+            usable_total += info.total_bytes / (set->k + set->m) * set->k;
+            usable_free += info.free_bytes / (set->k + set->m) * set->k;
+        }
     }
     metric_set(om->n_online, 0, up);
     metric_set(om->n_offline, 0, (int64_t)om->n - up);
+    metric_set(om->raw_total, 0, (int64_t)raw_total);
+    metric_set(om->raw_free, 0, (int64_t)raw_free);
+    metric_set(om->usable_total, 0, (int64_t)usable_total);
+    metric_set(om->usable_free, 0, (int64_t)usable_free);
+    collect_status(om);
 }
 
 static struct metric *
 gauge(struct metrics *m, const char *name, const char *help, const struct metric_dim *dim)
 {
     return metrics_register(m, METRIC_GAUGE, name, help, dim, dim ? 1 : 0, NULL, 0, 1);
+}
+
+/* A counter copied from the layer's own (monotonic) counter at scrape time. */
+static struct metric *
+counter(struct metrics *m, const char *name, const char *help)
+{
+    return metrics_register(m, METRIC_COUNTER, name, help, NULL, 0, NULL, 0, 1);
+}
+
+static struct metric *
+gauge_ms(struct metrics *m, const char *name, const char *help)
+{
+    return metrics_register(m, METRIC_GAUGE, name, help, NULL, 0, NULL, 0, 1000);
+}
+
+static void
+register_status(struct object_metrics *om, struct metrics *m)
+{
+    om->heal_running = gauge(m, "basalt_heal_running", "1 while a heal runs on this node.", NULL);
+    om->heal_scanned = gauge(m, "basalt_heal_objects_scanned",
+                             "Objects the current or last heal of this node looked at.", NULL);
+    om->heal_healed = gauge(m, "basalt_heal_objects_healed",
+                            "Objects the current or last heal of this node repaired.", NULL);
+    om->heal_failed =
+        gauge(m, "basalt_heal_objects_failed",
+              "Objects the current or last heal of this node could not repair.", NULL);
+    om->heal_bytes =
+        gauge(m, "basalt_heal_healed_bytes",
+              "Bytes of objects the current or last heal of this node repaired.", NULL);
+    om->heal_queued =
+        gauge(m, "basalt_heal_queue_objects", "Objects queued for healing on this node.", NULL);
+    om->heal_parked = gauge(m, "basalt_heal_parked_objects",
+                            "Objects waiting for an offline drive to heal them.", NULL);
+    om->heal_last = gauge_ms(m, "basalt_heal_last_activity_timestamp_seconds",
+                             "When the last heal of this node started or finished, Unix time "
+                             "(0: never).");
+    om->scan_cycles =
+        counter(m, "basalt_scanner_cycles_total", "Whole scanner cycles this node finished.");
+    om->scan_below = gauge(m, "basalt_objects_below_full_redundancy",
+                           "Objects of this node's scanner share found missing shards (the last "
+                           "cycle's, or the running one's if more).",
+                           NULL);
+    om->scan_last_below = gauge(m, "basalt_scanner_last_cycle_objects_below_full_redundancy",
+                                "Objects the last whole cycle found below full redundancy.", NULL);
+    om->scan_last_total = gauge(m, "basalt_scanner_last_cycle_objects",
+                                "Objects the last whole cycle of this node looked at.", NULL);
+    om->scan_duration = gauge_ms(m, "basalt_scanner_last_cycle_duration_seconds",
+                                 "How long the last whole scanner cycle took.");
+    om->scan_last_end = gauge_ms(m, "basalt_scanner_last_cycle_end_timestamp_seconds",
+                                 "When the last whole scanner cycle ended, Unix time (0: never).");
 }
 
 void
@@ -83,6 +181,17 @@ objlayer_metrics_register(struct objlayer *ol, struct metrics *m)
     om->used = pd ? gauge(m, "basalt_drive_used_bytes", "Capacity minus free bytes.", pd) : NULL;
     om->n_online = gauge(m, "basalt_node_drives_online", "This node's drives online.", NULL);
     om->n_offline = gauge(m, "basalt_node_drives_offline", "This node's drives offline.", NULL);
+    om->raw_total = gauge(m, "basalt_node_capacity_raw_total_bytes",
+                          "Capacity of this node's drives online.", NULL);
+    om->raw_free = gauge(m, "basalt_node_capacity_raw_free_bytes",
+                         "Free bytes of this node's drives online.", NULL);
+    om->usable_total =
+        gauge(m, "basalt_node_capacity_usable_total_bytes",
+              "Capacity of this node's drives online for data (parity excluded).", NULL);
+    om->usable_free =
+        gauge(m, "basalt_node_capacity_usable_free_bytes",
+              "Free bytes of this node's drives online for data (parity excluded).", NULL);
+    register_status(om, m);
     metrics_add_collector(m, collect, om);
     ol->metrics = om;
 }

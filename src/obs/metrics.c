@@ -12,6 +12,7 @@
 #include "obs/metrics.h"
 
 #include <inttypes.h>
+#include <strings.h>
 
 struct metric {
     struct metric *next;
@@ -327,15 +328,48 @@ expose_histogram(struct buf *out, const struct metric *f, size_t series)
     buf_release(&le);
 }
 
+static bool
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+void
+metrics__write_meta(struct buf *out, const char *name, const char *type, const char *help,
+                    enum metrics_format fmt)
+{
+    size_t len = strlen(name);
+
+    if (fmt == METRICS_FORMAT_OPENMETRICS) {
+        if (!strcmp(type, "counter")) {
+            if (ends_with(name, "_total"))
+                len -= strlen("_total");
+            else
+                type = "unknown"; /* an OpenMetrics counter's samples end in _total */
+        } else if (!strcmp(type, "untyped")) {
+            type = "unknown";
+        }
+    }
+    buf_addf(out, "# HELP %.*s ", (int)len, name);
+    escape_help(out, help);
+    buf_addf(out, "\n# TYPE %.*s %s\n", (int)len, name, type);
+    if (fmt != METRICS_FORMAT_OPENMETRICS)
+        return;
+    if (len > 8 && !strncmp(name + len - 8, "_seconds", 8))
+        buf_addf(out, "# UNIT %.*s seconds\n", (int)len, name);
+    else if (len > 6 && !strncmp(name + len - 6, "_bytes", 6))
+        buf_addf(out, "# UNIT %.*s bytes\n", (int)len, name);
+}
+
 static void
-expose_family(struct buf *out, const struct metric *f)
+expose_family(struct buf *out, const struct metric *f, enum metrics_format fmt)
 {
     static const char *const types[] = { "counter", "gauge", "histogram" };
     size_t i;
 
-    buf_addf(out, "# HELP %s ", f->name);
-    escape_help(out, f->help);
-    buf_addf(out, "\n# TYPE %s %s\n", f->name, types[f->type]);
+    metrics__write_meta(out, f->name, types[f->type], f->help, fmt);
     for (i = 0; i < f->nseries; i++) {
         if (f->type == METRIC_HISTOGRAM) {
             expose_histogram(out, f, i);
@@ -351,7 +385,7 @@ expose_family(struct buf *out, const struct metric *f)
 }
 
 void
-metrics_expose(struct metrics *m, struct buf *out)
+metrics_expose_format(struct metrics *m, struct buf *out, enum metrics_format fmt)
 {
     const struct metric *f;
     size_t i;
@@ -359,5 +393,82 @@ metrics_expose(struct metrics *m, struct buf *out)
     for (i = 0; i < m->ncollectors; i++)
         m->collectors[i].fn(m->collectors[i].arg);
     for (f = m->first; f; f = f->next)
-        expose_family(out, f);
+        expose_family(out, f, fmt);
+    if (fmt == METRICS_FORMAT_OPENMETRICS)
+        buf_adds(out, "# EOF\n");
+}
+
+void
+metrics_expose(struct metrics *m, struct buf *out)
+{
+    metrics_expose_format(m, out, METRICS_FORMAT_TEXT);
+}
+
+const char *
+metrics_content_type(enum metrics_format fmt)
+{
+    return fmt == METRICS_FORMAT_OPENMETRICS ? METRICS_OPENMETRICS_CONTENT_TYPE
+                                             : METRICS_CONTENT_TYPE;
+}
+
+/* The q of one media range's parameters ("; version=1.0.0;q=0.5"), 1 if none; -1 a bad version. */
+static double
+range_q(const char *params, size_t len, bool check_version)
+{
+    double q = 1;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t start, end;
+
+        while (i < len && (params[i] == ';' || params[i] == ' ' || params[i] == '\t'))
+            i++;
+        start = i;
+        while (i < len && params[i] != ';')
+            i++;
+        end = i;
+        while (end > start && (params[end - 1] == ' ' || params[end - 1] == '\t'))
+            end--;
+        if (end - start > 2 && (params[start] == 'q' || params[start] == 'Q') &&
+            params[start + 1] == '=') {
+            char num[16];
+            size_t n = MIN(end - start - 2, sizeof(num) - 1);
+
+            memcpy(num, params + start + 2, n);
+            num[n] = '\0';
+            q = strtod(num, NULL);
+        } else if (check_version && end - start > 8 && !strncmp(params + start, "version=", 8)) {
+            if (!(end - start == 13 && !strncmp(params + start + 8, "1.0.0", 5)))
+                return -1; /* 0.0.1, say: an older draft we do not write */
+        }
+    }
+    return q;
+}
+
+enum metrics_format
+metrics_format_accepted(const char *accept)
+{
+    static const char om[] = "application/openmetrics-text", text[] = "text/plain";
+    double q_om = -1, q_text = -1;
+    const char *p = accept;
+
+    while (p && *p) {
+        const char *end = strchr(p, ','), *semi;
+        size_t len = end ? (size_t)(end - p) : strlen(p), tlen;
+
+        while (len && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        semi = memchr(p, ';', len);
+        tlen = semi ? (size_t)(semi - p) : len;
+        while (tlen && (p[tlen - 1] == ' ' || p[tlen - 1] == '\t'))
+            tlen--;
+        if (tlen == strlen(om) && !strncasecmp(p, om, tlen))
+            q_om = MAX(q_om, range_q(p + tlen, len - tlen, true));
+        else if (tlen == strlen(text) && !strncasecmp(p, text, tlen))
+            q_text = MAX(q_text, range_q(p + tlen, len - tlen, false));
+        p = end ? end + 1 : NULL;
+    }
+    return q_om > 0 && q_om >= q_text ? METRICS_FORMAT_OPENMETRICS : METRICS_FORMAT_TEXT;
 }

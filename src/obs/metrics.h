@@ -96,6 +96,34 @@ void metrics_expose(struct metrics *m, struct buf *out);
 
 /* Content-Type of metrics_expose's output. */
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define METRICS_OPENMETRICS_CONTENT_TYPE                                                           \
+    "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+/*
+ * The two exposition formats: Prometheus text 0.0.4, and OpenMetrics 1.0.0
+ * (a counter's family is named without its `_total`, which its samples
+ * keep; a counter whose name lacks `_total` is of type `unknown`; `# UNIT`
+ * for families ending in `_seconds` or `_bytes`; `# EOF` at the end; no
+ * other comment lines).
+ */
+enum metrics_format { METRICS_FORMAT_TEXT, METRICS_FORMAT_OPENMETRICS };
+
+/*
+ * The format an Accept header asks for: OpenMetrics when it names
+ * application/openmetrics-text (with no version, or version 1.0.0) with a
+ * q above that of text/plain, else text. NULL: text.
+ */
+enum metrics_format metrics_format_accepted(const char *accept);
+const char *metrics_content_type(enum metrics_format fmt);
+/* metrics_expose() in format `fmt` (with `# EOF` for OpenMetrics). */
+void metrics_expose_format(struct metrics *m, struct buf *out, enum metrics_format fmt);
+/*
+ * The metadata lines of a family (# HELP, # TYPE, and # UNIT in OpenMetrics)
+ * of type `type` ("counter", "gauge", "histogram", "untyped"); returns the
+ * type written. Shared with metrics_set.c.
+ */
+void metrics__write_meta(struct buf *out, const char *name, const char *type, const char *help,
+                         enum metrics_format fmt);
 
 /* Appends a label value escaped for the text format (\\, \", \n). */
 void metrics_escape_label(struct buf *out, const char *v);

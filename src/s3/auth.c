@@ -36,6 +36,7 @@ s3_new(const struct s3_config *cfg)
     s->peers = cfg->peers;
     s->rpc_stats = cfg->rpc_stats;
     s->nodes_majority = cfg->nodes_majority;
+    s->peer_metrics = cfg->peer_metrics;
     s->peers_arg = cfg->peers_arg;
     s->node = xstrdup(cfg->node ? cfg->node : "local");
     atomic_init(&s->mem_used, 0);

@@ -49,6 +49,10 @@ struct s3 {
     void (*peers)(void *arg, const char *what, struct buf *out); /* s3_config's */
     void (*rpc_stats)(void *arg, struct buf *out);               /* s3_config's */
     bool (*nodes_majority)(void *arg, bool without_this_node);   /* s3_config's */
+    void (*peer_metrics)(void *arg,
+                         void (*each)(void *ctx, const char *node, struct slice text,
+                                      const char *err),
+                         void *ctx); /* s3_config's */
     void *peers_arg;
     char *node;                       /* this node's name in admin answers */
     struct s3_metrics *metrics;       /* metrics.c; NULL when the server keeps none (tests) */
@@ -339,8 +343,14 @@ void s3__metrics_begin(struct s3_call *call);
  * good) and returns true; false to go on with the S3 signature check.
  */
 bool s3__metrics_preauth(struct s3_call *call);
-/* The metrics endpoint once authenticated: this node's metrics, Prometheus text format. */
+/*
+ * The metrics endpoints once authenticated (call->sys_key says which):
+ * v1/metrics/node, v1/metrics/cluster, and MinIO's v2/metrics/node|cluster|
+ * bucket; Prometheus text, or OpenMetrics when Accept asks for it.
+ */
 void s3__metrics_node(struct s3_call *call);
+/* Whether /bucket/key is one of MinIO's scrape paths (/minio/v2/metrics/node|cluster|bucket). */
+bool s3__is_minio_metrics(const char *bucket, const char *key);
 
 /* ---- sse.c ---- */
 #define S3_SSE_MANAGED 1  /* a valid x-amz-server-side-encryption (SSE-S3, SSE-KMS) */

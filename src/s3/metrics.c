@@ -22,6 +22,8 @@
 
 #include "auth/jwt.h"
 #include "obs/metrics.h"
+#include "obs/metrics_set.h"
+#include "object/objlayer.h"
 #include "s3/internal.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -44,6 +46,7 @@ static const uint64_t duration_bounds[] = {
 struct s3_metrics {
     struct metric *requests; /* {api, status_class} */
     struct metric *duration; /* {api} */
+    struct metric *ttfb;     /* {api}: GetObject only */
     struct metric *received; /* {api} */
     struct metric *sent;     /* {api} */
     struct metric *canceled; /* {api} */
@@ -108,7 +111,8 @@ void
 s3__metrics_init(struct s3 *s, struct metrics *r)
 {
     struct s3_metrics *m;
-    struct metric_dim api, cls, code;
+    static const char *const get_object[] = { "GetObject" };
+    struct metric_dim api, cls, code, ttfb_api = { "api", get_object, 1 };
     size_t i;
 
     if (!r)
@@ -128,6 +132,11 @@ s3__metrics_init(struct s3 *s, struct metrics *r)
         metrics_register(r, METRIC_HISTOGRAM, "basalt_s3_request_duration_seconds",
                          "Time from the request line to the last byte of the answer, by API.", &api,
                          1, duration_bounds, ARRAY_SIZE(duration_bounds), NS_PER_S);
+    m->ttfb =
+        metrics_register(r, METRIC_HISTOGRAM, "basalt_s3_ttfb_seconds",
+                         "Time from the request line to the first byte of the answer, GET "
+                         "of an object.",
+                         &ttfb_api, 1, duration_bounds, ARRAY_SIZE(duration_bounds), NS_PER_S);
     m->received = reg(r, METRIC_COUNTER, "basalt_s3_received_bytes_total",
                       "Request body bytes received, by API.", &api, 1);
     m->sent = reg(r, METRIC_COUNTER, "basalt_s3_sent_bytes_total",
@@ -192,6 +201,8 @@ request_done(struct http_req *req, const struct http_done *d)
     cls = d->status < 300 ? 0 : d->status < 400 ? 1 : d->status < 500 ? 2 : 3;
     metric_add(m->requests, metric_series(m->requests, op, cls), 1);
     metric_observe(m->duration, op, d->duration_ns > 0 ? (uint64_t)d->duration_ns : 0);
+    if (op == S3_OP_GET_OBJECT && d->ttfb_ns > 0)
+        metric_observe(m->ttfb, 0, (uint64_t)d->ttfb_ns);
     if (d->bytes_in)
         metric_add(m->received, op, d->bytes_in);
     if (d->bytes_out)
@@ -251,18 +262,207 @@ s3__metrics_preauth(struct s3_call *call)
     return true;
 }
 
+/*
+ * MinIO's v2 names (docs/metrics.md) of Basalt's series: a translation of
+ * the same samples, not counters of their own. `server` stays where the
+ * Basalt series has it (a cluster scrape labels every node's series).
+ */
+static const struct metrics_rule minio_cluster_rules[] = {
+    { "minio_cluster_nodes_online_total", "basalt_cluster_nodes_online_total", 0, 0, 0, 0, 0 },
+    { "minio_cluster_nodes_offline_total", "basalt_cluster_nodes_offline_total", 0, 0, 0, 0, 0 },
+    { "minio_cluster_drive_online_total", "basalt_cluster_drives_online_total", 0, 0, 0, 0, 0 },
+    { "minio_cluster_drive_offline_total", "basalt_cluster_drives_offline_total", 0, 0, 0, 0, 0 },
+    { "minio_cluster_drive_total", "basalt_cluster_drives_total", 0, 0, 0, 0, 0 },
+    { "minio_cluster_capacity_raw_total_bytes", "basalt_cluster_capacity_raw_total_bytes", 0, 0, 0,
+      0, 0 },
+    { "minio_cluster_capacity_raw_free_bytes", "basalt_cluster_capacity_raw_free_bytes", 0, 0, 0, 0,
+      0 },
+    { "minio_cluster_capacity_usable_total_bytes", "basalt_cluster_capacity_usable_total_bytes", 0,
+      0, 0, 0, 0 },
+    { "minio_cluster_capacity_usable_free_bytes", "basalt_cluster_capacity_usable_free_bytes", 0, 0,
+      0, 0, 0 },
+};
+
+static const struct metrics_rule minio_node_rules[] = {
+    { "minio_s3_requests_total", "basalt_s3_requests_total", 0, "Total number of S3 requests.",
+      "server,api", 0, 0 },
+    { "minio_s3_requests_errors_total", "basalt_s3_requests_total", 0,
+      "Total number of S3 requests with (4xx and 5xx) errors.", "server,api",
+      "status_class=4xx|5xx", 0 },
+    { "minio_s3_requests_4xx_errors_total", "basalt_s3_requests_total", 0,
+      "Total number of S3 requests with (4xx) errors.", "server,api", "status_class=4xx", 0 },
+    { "minio_s3_requests_5xx_errors_total", "basalt_s3_requests_total", 0,
+      "Total number of S3 requests with (5xx) errors.", "server,api", "status_class=5xx", 0 },
+    { "minio_s3_requests_canceled_total", "basalt_s3_requests_canceled_total", 0,
+      "Total number of S3 requests that were canceled by the client.", 0, 0, 0 },
+    { "minio_s3_requests_inflight_total", "basalt_s3_requests_inflight", 0,
+      "Total number of S3 requests currently in flight.", 0, 0, 0 },
+    { "minio_s3_traffic_received_bytes", "basalt_s3_received_bytes_total", "counter",
+      "Total number of s3 bytes received.", "server", 0, 0 },
+    { "minio_s3_traffic_sent_bytes", "basalt_s3_sent_bytes_total", "counter",
+      "Total number of s3 bytes sent.", "server", 0, 0 },
+    { "minio_s3_requests_ttfb_seconds_distribution", "basalt_s3_ttfb_seconds", "counter",
+      "Distribution of the time to first byte across API calls.", 0, 0, "_bucket" },
+    { "minio_node_drive_free_bytes", "basalt_drive_free_bytes", 0,
+      "Total storage available on a drive.", 0, 0, 0 },
+    { "minio_node_drive_total_bytes", "basalt_drive_total_bytes", 0, "Total storage on a drive.", 0,
+      0, 0 },
+    { "minio_node_drive_used_bytes", "basalt_drive_used_bytes", 0, "Total storage used on a drive.",
+      0, 0, 0 },
+    { "minio_node_drive_online_total", "basalt_node_drives_online", 0,
+      "Total drives online in this node.", 0, 0, 0 },
+    { "minio_node_drive_offline_total", "basalt_node_drives_offline", 0,
+      "Total drives offline in this node.", 0, 0, 0 },
+    { "minio_node_process_uptime_seconds", "basalt_uptime_seconds", 0,
+      "Uptime for MinIO process per node in seconds.", 0, 0, 0 },
+    { "minio_node_process_starttime_seconds", "process_start_time_seconds", 0,
+      "Start time for MinIO process per node, time in seconds since Unix epoc.", 0, 0, 0 },
+    { "minio_node_process_resident_memory_bytes", "process_resident_memory_bytes", 0,
+      "Resident memory size in bytes.", 0, 0, 0 },
+    { "minio_node_process_cpu_total_seconds", "process_cpu_seconds_total", 0,
+      "Total user and system CPU time spent in seconds.", 0, 0, 0 },
+    { "minio_node_file_descriptor_open_total", "process_open_fds", 0,
+      "Total number of open file descriptors by the MinIO Server process.", 0, 0, 0 },
+    { "minio_node_file_descriptor_limit_total", "process_max_fds", 0,
+      "Limit on total number of open file descriptors for the MinIO Server process.", 0, 0, 0 },
+    { "minio_software_version_info", "basalt_build_info", 0, "MinIO Release tag for the server.", 0,
+      0, 0 },
+    { "minio_heal_objects_total", "basalt_heal_objects_scanned", 0,
+      "Objects scanned in current self healing run.", 0, 0, 0 },
+    { "minio_heal_objects_heal_total", "basalt_heal_objects_healed", 0,
+      "Objects healed in current self healing run.", 0, 0, 0 },
+    { "minio_heal_objects_errors_total", "basalt_heal_objects_failed", 0,
+      "Objects for which healing failed in current self healing run.", 0, 0, 0 },
+};
+
+static const struct metrics_rule minio_bucket_rules[] = {
+    { "minio_bucket_usage_total_bytes", "basalt_bucket_usage_bytes", 0,
+      "Total bucket size in bytes.", 0, 0, 0 },
+    { "minio_bucket_usage_object_total", "basalt_bucket_usage_objects", 0,
+      "Total number of objects.", 0, 0, 0 },
+};
+
+bool
+s3__is_minio_metrics(const char *bucket, const char *key)
+{
+    return !strcmp(bucket, "minio") &&
+           (!strcmp(key, "v2/metrics/node") || !strcmp(key, "v2/metrics/cluster") ||
+            !strcmp(key, "v2/metrics/bucket"));
+}
+
+struct gather {
+    struct metrics_set *set;
+    unsigned online, offline;
+};
+
+static void
+gather_node(void *ctx, const char *node, struct slice text, const char *err)
+{
+    struct gather *g = ctx;
+    char why[256];
+
+    if (err) {
+        snprintf(why, sizeof(why), "basalt: node %s did not answer: %s", node, err);
+        metrics_set_comment(g->set, why);
+        g->offline++;
+    } else {
+        metrics_set_add_text(g->set, text, "server", node);
+        g->online++;
+    }
+    metrics_set_add(g->set, "gauge", "basalt_cluster_scrape_errors",
+                    "1 if the node did not answer this scrape.", "server", node, err ? 1 : 0);
+}
+
+/* The cluster-wide gauges, from every node's series and this node's view of the drives. */
+static void
+add_cluster_gauges(struct s3 *s, struct gather *g)
+{
+    static const char *const caps[] = { "raw_total", "raw_free", "usable_total", "usable_free" };
+    struct metrics_set *set = g->set;
+    double drives = (double)objlayer_drives(s->ol, NULL, 0),
+           up = metrics_set_sum(set, "basalt_node_drives_online", NULL, NULL);
+    char from[96], to[96];
+    size_t i;
+
+    metrics_set_add(set, "gauge", "basalt_cluster_nodes_online_total", "Nodes that answered.", NULL,
+                    NULL, g->online);
+    metrics_set_add(set, "gauge", "basalt_cluster_nodes_offline_total",
+                    "Nodes that did not answer (named by basalt_cluster_scrape_errors).", NULL,
+                    NULL, g->offline);
+    metrics_set_add(set, "gauge", "basalt_cluster_drives_total", "Drives of the deployment.", NULL,
+                    NULL, drives);
+    metrics_set_add(set, "gauge", "basalt_cluster_drives_online_total",
+                    "Drives online, as the nodes that answered report theirs.", NULL, NULL, up);
+    metrics_set_add(set, "gauge", "basalt_cluster_drives_offline_total",
+                    "Drives not reported online (those of nodes that did not answer included).",
+                    NULL, NULL, drives > up ? drives - up : 0);
+    for (i = 0; i < ARRAY_SIZE(caps); i++) {
+        snprintf(from, sizeof(from), "basalt_node_capacity_%s_bytes", caps[i]);
+        snprintf(to, sizeof(to), "basalt_cluster_capacity_%s_bytes", caps[i]);
+        metrics_set_add(set, "gauge", to,
+                        "The nodes' basalt_node_capacity_*_bytes summed (drives online).", NULL,
+                        NULL, metrics_set_sum(set, from, NULL, NULL));
+    }
+}
+
+/* Every node's series (this one's and, in a cluster, the others'), with the cluster gauges. */
+static struct metrics_set *
+gather_cluster(struct s3 *s, bool with_peers)
+{
+    struct gather g = { .set = metrics_set_new() };
+    struct buf text = BUF_INIT;
+
+    metrics_expose(s->metrics_registry, &text);
+    gather_node(&g, s->node, buf_slice(&text), NULL);
+    buf_release(&text);
+    if (with_peers && s->peer_metrics)
+        s->peer_metrics(s->peers_arg, gather_node, &g);
+    if (with_peers)
+        add_cluster_gauges(s, &g);
+    return g.set;
+}
+
 void
 s3__metrics_node(struct s3_call *call)
 {
     struct metrics *r = call->s3->metrics_registry;
+    const char *key = call->sys_key ? call->sys_key : "";
     struct buf body = BUF_INIT;
+    enum metrics_format fmt;
+    struct slice accept;
+    char *accept_s = NULL;
 
     if (!r) {
         s3__send_error(call, -ERR_NOT_IMPLEMENTED, "This server keeps no metrics.");
         return;
     }
-    metrics_expose(r, &body);
-    http_resp_header(call->req, "Content-Type", METRICS_CONTENT_TYPE);
+    if (http_req_header(call->req, "accept", &accept))
+        accept_s = arena_slicedup(call->req->arena, accept);
+    fmt = metrics_format_accepted(accept_s);
+    if (!strcmp(key, "v1/metrics/node")) {
+        metrics_expose_format(r, &body, fmt);
+    } else {
+        bool minio = !strncmp(key, "v2/", 3), node = strstr(key, "/node") != NULL,
+             bucket = strstr(key, "/bucket") != NULL;
+        struct metrics_set *all = gather_cluster(call->s3, !node && !bucket), *out;
+
+        if (!minio) {
+            metrics_set_write(all, &body, fmt);
+        } else {
+            out = metrics_set_new();
+            if (bucket) {
+                metrics_set_translate(all, minio_bucket_rules, ARRAY_SIZE(minio_bucket_rules), out);
+            } else {
+                metrics_set_translate(all, minio_cluster_rules, ARRAY_SIZE(minio_cluster_rules),
+                                      out);
+                metrics_set_translate(all, minio_node_rules, ARRAY_SIZE(minio_node_rules), out);
+            }
+            metrics_set_write(out, &body, fmt);
+            metrics_set_free(out);
+        }
+        metrics_set_free(all);
+    }
+    http_resp_header(call->req, "Content-Type", metrics_content_type(fmt));
     if (call->req->is_head)
         buf_clear(&body);
     http_resp_buf(call->req, 200, &body);

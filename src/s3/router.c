@@ -390,7 +390,7 @@ route_system(const struct http_req *req, const char *key)
         return get ? S3_OP_ADMIN_HEAL_STATUS : S3_OP_METHOD_NOT_ALLOWED;
     if (s3_admin_iam_path(key))
         return S3_OP_ADMIN_IAM;
-    if (!strcmp(key, "v1/metrics/node"))
+    if (!strcmp(key, "v1/metrics/node") || !strcmp(key, "v1/metrics/cluster"))
         return get ? S3_OP_METRICS : S3_OP_METHOD_NOT_ALLOWED;
     return S3_OP_NOT_IMPLEMENTED;
 }
@@ -516,6 +516,8 @@ s3_route(const struct http_req *req, const char *bucket, const char *key)
     m[req->method.len] = '\0';
     if (bucket && key && !strcmp(bucket, S3_RESERVED_BUCKET))
         return route_system(req, key);
+    if (bucket && key && s3__is_minio_metrics(bucket, key)) /* MinIO's scrape paths */
+        return !strcmp(m, "GET") ? S3_OP_METRICS : S3_OP_METHOD_NOT_ALLOWED;
     if (!is_s3_method(m))
         return S3_OP_METHOD_NOT_ALLOWED;
     if (!bucket) {
@@ -840,7 +842,7 @@ s3_handle(void *arg, struct http_req *req)
     route_key = call->key;
     sys_key = call->key ? call->key : "";
     call->sys_key = sys_key;
-    if (call->key && !strcmp(call->bucket, S3_RESERVED_BUCKET))
+    if (call->key && (!strcmp(call->bucket, S3_RESERVED_BUCKET) || call->op == S3_OP_METRICS))
         call->bucket = call->key = NULL; /* Basalt's own API: not a bucket and key */
     log_debug(&(struct log_ctx){ .request_id = req->id, .bucket = call->bucket, .key = call->key },
               "%.*s %s", (int)req->method.len, req->method.ptr, s3_op_name(call->op));

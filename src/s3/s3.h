@@ -60,7 +60,16 @@ struct s3_config {
     void (*rpc_stats)(void *arg, struct buf *out);
     /* A cluster: whether a majority of the nodes answers (with this one, or without). */
     bool (*nodes_majority)(void *arg, bool without_this_node);
-    void *peers_arg;  /* of both */
+    /*
+     * A cluster: calls `each` once per other node with its metrics
+     * (metrics_expose() text), or an empty text and why it has none
+     * (/basalt/v1/metrics/cluster). NULL: a single node.
+     */
+    void (*peer_metrics)(void *arg,
+                         void (*each)(void *ctx, const char *node, struct slice text,
+                                      const char *err),
+                         void *ctx);
+    void *peers_arg;  /* of all three */
     const char *node; /* this node's name in admin answers ("H:P", or the address) */
     /*
      * The registry the layer's metrics (s3/metrics.c) go to, served at

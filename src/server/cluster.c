@@ -35,6 +35,7 @@
 #include "http/http.h"
 #include "iam/iam.h"
 #include "obs/log.h"
+#include "obs/metrics.h"
 #include "object/objlayer.h"
 #include "s3/s3.h"
 #include "storage/drive.h"
@@ -72,6 +73,7 @@ struct cluster {
     bool given; /* the object layer took the drives: it closes them */
 
     struct objlayer *_Atomic ol;
+    struct metrics *_Atomic metrics; /* served to the others once every layer registered */
     /*
      * Told of IAM changes on other nodes, and read again periodically; used
      * under iam_mu, so that cluster_set_iam(NULL) returns once nobody does.
@@ -489,6 +491,90 @@ cluster_peers(void *arg, const char *what, struct buf *out)
     buf_addch(out, ']');
 }
 
+/* ---- metrics ---- */
+
+#define METRICS_NS (5 * 1000000000LL) /* every node's part of a cluster scrape, in parallel */
+
+static void
+h_metrics(void *arg, struct rpc_req *r)
+{
+    struct cluster *c = arg;
+    struct metrics *m = atomic_load(&c->metrics);
+    struct buf out = BUF_INIT;
+
+    if (!m) {
+        rpc_reply_error(r, -ERR_BUSY, "this node is starting");
+        return;
+    }
+    metrics_expose(m, &out);
+    rpc_reply(r, 200, &out);
+    buf_release(&out);
+}
+
+struct metrics_call {
+    struct cluster *c;
+    unsigned node;
+    int64_t deadline;
+    int rc;
+    struct rpc_resp resp;
+    pthread_t thread;
+    bool started;
+};
+
+static void *
+metrics_call_main(void *arg)
+{
+    struct metrics_call *mc = arg;
+    struct rpc_call call = { .method = "POST",
+                             .path = "/metrics/node",
+                             .deadline_ns = mc->deadline };
+
+    mc->rc = rpc_call(mc->c->peers[mc->node], &call, &mc->resp);
+    if (mc->rc == 0 && mc->resp.status != 200)
+        mc->rc = mc->resp.err ? mc->resp.err : -ERR_IO;
+    return NULL;
+}
+
+void
+cluster_peer_metrics(void *arg, cluster_metrics_fn *each, void *ctx)
+{
+    struct cluster *c = arg;
+    struct metrics_call *mc = xcalloc(c->n, sizeof(*mc));
+    int64_t deadline = clock_mono_ns() + METRICS_NS;
+    unsigned i;
+
+    for (i = 0; i < c->n; i++) {
+        if (i == c->self)
+            continue;
+        mc[i] = (struct metrics_call){
+            .c = c, .node = i, .deadline = deadline, .rc = -ERR_IO, .resp = RPC_RESP_INIT
+        };
+        mc[i].started = pthread_create(&mc[i].thread, NULL, metrics_call_main, &mc[i]) == 0;
+        if (!mc[i].started)
+            metrics_call_main(&mc[i]);
+    }
+    for (i = 0; i < c->n; i++) {
+        const char *why;
+
+        if (i == c->self)
+            continue;
+        if (mc[i].started)
+            pthread_join(mc[i].thread, NULL);
+        why = mc[i].rc == -ERR_OFFLINE || mc[i].rc == -ERR_TIMEOUT ? "the node does not answer"
+              : mc[i].rc < 0                                       ? err_msg(mc[i].rc)
+                                                                   : NULL;
+        each(ctx, layout_node_name(c->layout, i), buf_slice(&mc[i].resp.body), why);
+        rpc_resp_release(&mc[i].resp);
+    }
+    free(mc);
+}
+
+void
+cluster_set_metrics(struct cluster *c, struct metrics *m)
+{
+    atomic_store(&c->metrics, m);
+}
+
 /* ---- hello ---- */
 
 static void
@@ -730,6 +816,7 @@ make_rpc(struct cluster *c, const struct cluster_config *cfg, struct buf *errmsg
     BUG_ON(rpc_server_route(c->srv, "POST", "/cluster/hello", h_hello, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/admin/status", h_admin, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/admin/info", h_admin, c) < 0);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/metrics/node", h_metrics, c) < 0);
     return 0;
 }
 

@@ -70,6 +70,16 @@ const char *cluster_node_name(const struct cluster *c);
  */
 void cluster_peers(void *arg, const char *what, struct buf *out);
 /*
+ * s3_config.peer_metrics: calls `each` once per other node with its metrics
+ * (metrics_expose() text), or an empty text and the reason it has none. The
+ * nodes are asked in parallel, 5 s at most in all.
+ */
+typedef void cluster_metrics_fn(void *ctx, const char *node, struct slice text, const char *err);
+void cluster_peer_metrics(void *arg, cluster_metrics_fn *each, void *ctx);
+/* Every layer registered its metrics in `m`: the others may ask for them (NULL: stop). */
+struct metrics;
+void cluster_set_metrics(struct cluster *c, struct metrics *m);
+/*
  * This node's view of the others' RPC (s3_config.rpc_stats): a JSON array,
  * per peer, {"peer","online","calls","failures","connects"} (counters since
  * start: calls and streams started, those that failed, TCP connections

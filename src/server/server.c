@@ -206,6 +206,7 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
         sc.peers = cluster_peers;
         sc.rpc_stats = cluster_rpc_stats;
         sc.nodes_majority = cluster_has_majority;
+        sc.peer_metrics = cluster_peer_metrics;
         sc.peers_arg = srv->cluster;
         sc.node = cluster_node_name(srv->cluster);
         oc->wait = wait_for_nodes;
@@ -300,6 +301,8 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
     if (rc < 0)
         goto out_close;
     atomic_store(&srv->serving, srv->s3);
+    if (srv->cluster)
+        cluster_set_metrics(srv->cluster, srv->metrics); /* every layer registered its own */
     *out = srv;
     return 0;
 out_close:
@@ -364,8 +367,10 @@ server_close(struct server *srv)
         return;
     http_server_stop(srv->http);
     s3_free(srv->s3);
-    if (srv->cluster)
+    if (srv->cluster) {
         cluster_set_iam(srv->cluster, NULL);
+        cluster_set_metrics(srv->cluster, NULL);
+    }
     iam_close(srv->iam);
     objlayer_close(srv->ol);
     cluster_free(srv->cluster);

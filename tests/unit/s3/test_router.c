@@ -48,7 +48,12 @@ TEST(s3_router_operations)
     ASSERT_EQ(route("GET", "/basalt/admin/v1/heal", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
     ASSERT_EQ(route("GET", "/basalt/v1/metrics/node", "", NULL), S3_OP_METRICS);
     ASSERT_EQ(route("POST", "/basalt/v1/metrics/node", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
-    ASSERT_EQ(route("GET", "/basalt/v1/metrics/cluster", "", NULL), S3_OP_NOT_IMPLEMENTED);
+    ASSERT_EQ(route("GET", "/basalt/v1/metrics/cluster", "", NULL), S3_OP_METRICS);
+    ASSERT_EQ(route("GET", "/minio/v2/metrics/cluster", "", NULL), S3_OP_METRICS);
+    ASSERT_EQ(route("GET", "/minio/v2/metrics/node", "", NULL), S3_OP_METRICS);
+    ASSERT_EQ(route("GET", "/minio/v2/metrics/bucket", "", NULL), S3_OP_METRICS);
+    ASSERT_EQ(route("PUT", "/minio/v2/metrics/node", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
+    ASSERT_EQ(route("GET", "/minio/v2/metrics/other", "", NULL), S3_OP_GET_OBJECT); /* a key */
     ASSERT_EQ(route("GET", "/basalt/other", "", NULL), S3_OP_NOT_IMPLEMENTED);
     ASSERT_EQ(route("PUT", "/basalt", "", NULL), S3_OP_CREATE_BUCKET); /* refused by name */
 }
