@@ -42,6 +42,9 @@ s3_new(const struct s3_config *cfg)
     s->metrics_public = cfg->metrics_public;
     s3__metrics_init(s, cfg->metrics);
     s->iam = cfg->iam;
+    s->default_ownership = S3_OWN_ENFORCED;
+    if (cfg->object_ownership)
+        s3_ownership_parse(cfg->object_ownership, &s->default_ownership);
     s3__authz_init(s);
     return s;
 }
@@ -91,6 +94,7 @@ s3__lookup_secret(void *arg, struct slice access_key, struct buf *secret)
     call->id->type = IAM_ROOT;
     snprintf(call->id->access_key, sizeof(call->id->access_key), "%s", s->root_user);
     snprintf(call->id->user, sizeof(call->id->user), "%s", s->root_user);
+    snprintf(call->id->canonical_id, sizeof(call->id->canonical_id), "%s", IAM_ROOT_CANONICAL_ID);
     return 0;
 }
 

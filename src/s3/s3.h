@@ -73,6 +73,12 @@ struct s3_config {
      * the root user is the only identity and unsigned requests are refused.
      */
     struct iam *iam;
+    /*
+     * The object ownership of new buckets that do not ask for one:
+     * "BucketOwnerEnforced" (NULL: the same; S3's default), "ObjectWriter"
+     * or "BucketOwnerPreferred" (deployments with legacy clients that set ACLs).
+     */
+    const char *object_ownership;
 };
 
 /*

@@ -191,7 +191,8 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
                             .path_prefix = cfg->path_prefix,
                             .node = cfg->address,
                             .metrics = srv->metrics,
-                            .metrics_public = cfg->metrics_public };
+                            .metrics_public = cfg->metrics_public,
+                            .object_ownership = cfg->object_ownership };
     struct iam_config ic = { .root_user = cfg->root_user, .root_secret = cfg->root_password };
     struct start_wait w = { .srv = srv, .said = BUF_INIT };
     int rc;

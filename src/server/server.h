@@ -53,6 +53,8 @@ struct server_config {
     const char *cluster_secret; /* BASALT_CLUSTER_SECRET, or NULL: the key derives from root's */
     /* /basalt/v1/metrics/node answers without authentication (BASALT_PROMETHEUS_AUTH=public) */
     bool metrics_public;
+    /* new buckets' object ownership ("ObjectWriter"...; NULL: BucketOwnerEnforced; s3_config) */
+    const char *object_ownership;
 };
 
 /*
