@@ -547,6 +547,16 @@ get_policy(struct s3_call *call)
     buf_release(&doc);
 }
 
+/* S3 counts a public bucket ACL (where ACLs are enabled and not ignored) as public too. */
+static bool
+acl_is_public(struct s3_call *call)
+{
+    struct s3_bucket_access *ba = arena_alloc(call->req->arena, sizeof(*ba));
+
+    return s3__bucket_access_get(call, call->bucket, ba) == 0 && s3__acls_enabled(ba) &&
+           !ba->pab.ignore_public_acls && s3_acl_is_public(&ba->acl);
+}
+
 static void
 get_policy_status(struct s3_call *call)
 {
@@ -561,7 +571,8 @@ get_policy_status(struct s3_call *call)
     xml_declaration(&x);
     xml_open_ns(&x, "PolicyStatus");
     xml_elem(&x, "IsPublic",
-             e && iam_policy_is_public(e->policy) ? SLICE_LIT("true") : SLICE_LIT("false"));
+             (e && iam_policy_is_public(e->policy)) || acl_is_public(call) ? SLICE_LIT("true")
+                                                                           : SLICE_LIT("false"));
     xml_close(&x, "PolicyStatus");
     pc_unref(e);
     s3__send_xml(call, &x);

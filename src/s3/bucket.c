@@ -205,7 +205,9 @@ caller_owner(const struct s3_call *call)
 
 /*
  * A new bucket's object ownership (x-amz-object-ownership, else the
- * server's default) and ACL (x-amz-acl, x-amz-grant-*): its "ownership"
+ * server's default; a default of ObjectWriter leaves the bucket without
+ * ownership controls, which behaves the same, as S3's buckets did before
+ * 2023) and ACL (x-amz-acl, x-amz-grant-*): its "ownership"
  * document unless BucketOwnerEnforced, its "acl" document unless root's
  * private one. Written after the bucket: a failure leaves the bucket with
  * the defaults, and the error is answered.
@@ -223,6 +225,8 @@ create_settings(struct s3_call *call, enum s3_ownership *own, struct buf *acl_do
         snprintf(name, sizeof(name), "%.*s", (int)MIN(v.len, sizeof(name) - 1), v.ptr);
         if (s3_ownership_parse(name, own) < 0)
             return -ERR_INVALID_ARGUMENT;
+    } else if (*own == S3_OWN_WRITER) {
+        *own = S3_OWN_NONE; /* as S3 before 2023: no ownership controls, ACLs enabled */
     }
     return s3__bucket_acl_check_new(call, *own, acl_doc);
 }
