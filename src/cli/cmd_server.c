@@ -87,6 +87,12 @@ usage(FILE *f)
             "                        addresses or CIDRs (comma-separated) of proxies whose\n"
             "                        X-Forwarded-For / X-Real-IP name the client, for the\n"
             "                        audit and aws:SourceIp (default: none)\n"
+            "  --object-ownership ObjectWriter|BucketOwnerPreferred|BucketOwnerEnforced\n"
+            "                        the object ownership of new buckets that do not ask\n"
+            "                        for one (x-amz-object-ownership); BucketOwnerEnforced,\n"
+            "                        S3's default, disables ACLs; the others are for\n"
+            "                        legacy clients that set ACLs (default\n"
+            "                        BucketOwnerEnforced)\n"
             "\n"
             "environment:\n"
             "  BASALT_ROOT_USER      root access key (at least 3 characters)\n"
@@ -99,6 +105,7 @@ usage(FILE *f)
             "                        MINIO_PROMETHEUS_AUTH_TYPE is read as an alias\n"
             "  BASALT_AUDIT_STDOUT=on, BASALT_AUDIT_FILE, BASALT_AUDIT_WEBHOOK,\n"
             "  BASALT_TRUSTED_PROXIES  the same as the options above\n"
+            "  BASALT_OBJECT_OWNERSHIP  the default of --object-ownership (the option wins)\n"
             "  Without them the server starts only on a loopback address, with the\n"
             "  development credentials %s / %s.\n",
             SERVER_DEFAULT_ADDRESS, SERVER_DEFAULT_IDLE_TIMEOUT, DEV_USER, DEV_PASSWORD);
@@ -295,6 +302,22 @@ set_path_prefix(struct server_opts *o, const char *arg)
     return 0;
 }
 
+/* --object-ownership, BASALT_OBJECT_OWNERSHIP: one of S3's three settings. */
+static int
+set_object_ownership(const char *what, const char *v, struct server_opts *o)
+{
+    if (strcmp(v, "ObjectWriter") && strcmp(v, "BucketOwnerPreferred") &&
+        strcmp(v, "BucketOwnerEnforced")) {
+        fprintf(stderr,
+                "basalt server: %s: '%s' is not ObjectWriter, BucketOwnerPreferred or "
+                "BucketOwnerEnforced\n",
+                what, v);
+        return -ERR_INVAL;
+    }
+    o->cfg.object_ownership = v;
+    return 0;
+}
+
 static int
 parse_option(int c, struct server_opts *o)
 {
@@ -358,6 +381,8 @@ parse_option(int c, struct server_opts *o)
     case 'X':
         o->cfg.trusted_proxies = optarg;
         return 0;
+    case 'O':
+        return set_object_ownership("--object-ownership", optarg, o);
     default:
         usage(stderr);
         return -ERR_INVAL;
@@ -384,6 +409,7 @@ parse_options(int argc, char **argv, struct server_opts *o)
         { "audit-queue", required_argument, NULL, 'Q' },
         { "audit-health", no_argument, NULL, 'H' },
         { "trusted-proxies", required_argument, NULL, 'X' },
+        { "object-ownership", required_argument, NULL, 'O' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -562,6 +588,12 @@ cmd_server(int argc, char **argv)
     size_t i;
     int rc;
 
+    if (getenv("BASALT_OBJECT_OWNERSHIP") && *getenv("BASALT_OBJECT_OWNERSHIP") &&
+        set_object_ownership("BASALT_OBJECT_OWNERSHIP", getenv("BASALT_OBJECT_OWNERSHIP"), &o) <
+            0) {
+        rc = 2;
+        goto out;
+    }
     rc = parse_options(argc, argv, &o);
     if (rc != 0) {
         rc = rc > 0 ? 0 : 2;

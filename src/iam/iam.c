@@ -723,6 +723,78 @@ user_arn(const struct iam *iam, const char *user, char *out, size_t size)
         snprintf(out, size, "arn:aws:iam::%s:user/%s", iam->account, user);
 }
 
+void
+iam_canonical_id_of(const char *userid, char out[IAM_CANONICAL_ID_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    size_t i;
+
+    BUG_ON(!c);
+    BUG_ON(EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1);
+    BUG_ON(EVP_DigestUpdate(c, "basalt canonical ", 17) != 1);
+    BUG_ON(EVP_DigestUpdate(c, userid, strlen(userid)) != 1);
+    BUG_ON(EVP_DigestFinal_ex(c, md, &len) != 1 || len != 32);
+    EVP_MD_CTX_free(c);
+    for (i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[IAM_CANONICAL_ID_LEN] = '\0';
+}
+
+/* The identity's canonical id: root's (also for root's service accounts and sessions), else the
+ * user's. */
+static void
+fill_canonical(const struct iam *iam, struct iam_identity *id)
+{
+    if (!strcmp(id->user, iam->root_user))
+        fill_str(id->canonical_id, sizeof(id->canonical_id), IAM_ROOT_CANONICAL_ID);
+    else
+        iam_canonical_id_of(id->userid, id->canonical_id);
+}
+
+int
+iam_canonical_resolve(struct iam *iam, const char *canonical_id, const char *name,
+                      char id_out[IAM_CANONICAL_ID_LEN + 1], char name_out[IAM_NAME_MAX + 1])
+{
+    char cid[IAM_CANONICAL_ID_LEN + 1];
+    const struct iam_ent *u = NULL;
+    struct iam_snap *s;
+    size_t i;
+    int rc = -ERR_NO_SUCH_ENTITY;
+
+    if (canonical_id ? !strcmp(canonical_id, IAM_ROOT_CANONICAL_ID)
+                     : !strcmp(name, iam->root_user)) {
+        if (id_out)
+            fill_str(id_out, IAM_CANONICAL_ID_LEN + 1, IAM_ROOT_CANONICAL_ID);
+        if (name_out)
+            fill_str(name_out, IAM_NAME_MAX + 1, iam->root_user);
+        return 0;
+    }
+    s = iam__snap_get(iam);
+    if (!canonical_id) {
+        u = as_ent(iam__recv_find(&s->users, name));
+    } else {
+        for (i = 0; i < s->users.n && !u; i++) {
+            iam_canonical_id_of(as_ent(s->users.v[i])->id, cid);
+            if (!strcmp(cid, canonical_id))
+                u = as_ent(s->users.v[i]);
+        }
+    }
+    if (u) {
+        if (id_out)
+            iam_canonical_id_of(u->id, id_out);
+        if (name_out)
+            fill_str(name_out, IAM_NAME_MAX + 1, u->r.name);
+        rc = 0;
+    }
+    iam__snap_unref(s);
+    return rc;
+}
+
 static int64_t
 now_s(void)
 {
@@ -772,6 +844,8 @@ iam_authenticate(struct iam *iam, struct slice access_key, struct slice session_
 
         rc = iam__sts_open(iam, access_key, session_token, secret, id, &policy);
         buf_release(&policy);
+        if (rc == 0)
+            fill_canonical(iam, id);
         return rc;
     }
     fill_str(tmp.access_key, sizeof(tmp.access_key), ak);
@@ -780,6 +854,7 @@ iam_authenticate(struct iam *iam, struct slice access_key, struct slice session_
         fill_str(tmp.user, sizeof(tmp.user), iam->root_user);
         fill_str(tmp.userid, sizeof(tmp.userid), iam->account);
         user_arn(iam, iam->root_user, tmp.arn, sizeof(tmp.arn));
+        fill_canonical(iam, &tmp);
         buf_adds(secret, iam->root_secret);
         *id = tmp;
         return 0;
@@ -795,6 +870,7 @@ iam_authenticate(struct iam *iam, struct slice access_key, struct slice session_
     fill_str(tmp.user, sizeof(tmp.user), k->user);
     user_arn(iam, k->user, tmp.arn, sizeof(tmp.arn));
     tmp.expires = k->expires;
+    fill_canonical(iam, &tmp);
     buf_adds(secret, k->secret);
     *id = tmp;
 out_unref:
@@ -875,9 +951,9 @@ eval_ent(struct verdict *v, const struct iam_snap *s, const struct iam_ent *e,
 }
 
 /* The answer for the user or root `user` itself (its policies, its groups', the bucket's). */
-static bool
-user_allowed(struct iam *iam, const struct iam_snap *s, const char *user, const char *userid,
-             const struct iam_request *r, const struct iam_policy *bucket_policy)
+static enum iam_decision
+user_decision(struct iam *iam, const struct iam_snap *s, const char *user, const char *userid,
+              const struct iam_request *r, const struct iam_policy *bucket_policy)
 {
     struct verdict v = { 0 };
     bool found;
@@ -886,13 +962,13 @@ user_allowed(struct iam *iam, const struct iam_snap *s, const char *user, const 
     uint32_t i;
 
     if (!strcmp(user, iam->root_user))
-        return true;
+        return IAM_ALLOW;
     ui = recv_pos(&s->users, user, &found);
     if (!found)
-        return false;
+        return IAM_DENY;
     u = as_ent(s->users.v[ui]);
     if (!u->enabled || (userid && *userid && strcmp(userid, u->id)))
-        return false; /* disabled since, or deleted and created again */
+        return IAM_DENY; /* disabled since, or deleted and created again */
     eval_ent(&v, s, u, r);
     for (i = s->ug_off[ui]; i < s->ug_off[ui + 1]; i++) {
         const struct iam_ent *g = as_ent(s->groups.v[s->ug[i]]);
@@ -901,18 +977,26 @@ user_allowed(struct iam *iam, const struct iam_snap *s, const char *user, const 
             eval_ent(&v, s, g, r);
     }
     eval_into(&v, bucket_policy, r);
-    return v.allow && !v.deny;
+    return v.deny ? IAM_DENY : v.allow ? IAM_ALLOW : IAM_NONE;
 }
 
-static bool
-narrowed_by(const struct iam_policy *p, const struct iam_request *r)
+/*
+ * A narrowing policy (a service account's inline policy, a session policy)
+ * applied to the parent's answer: it never adds rights; what it does not
+ * allow is denied, even to an ACL grant (AWS: session policies limit
+ * resource-based grants too).
+ */
+static enum iam_decision
+narrow(enum iam_decision parent, const struct iam_policy *p, const struct iam_request *r)
 {
-    return iam_policy_eval(p, r) == IAM_ALLOW;
+    if (parent == IAM_DENY || !p)
+        return parent;
+    return iam_policy_eval(p, r) == IAM_ALLOW ? parent : IAM_DENY;
 }
 
-bool
-iam_is_allowed(struct iam *iam, const struct iam_identity *id, const struct iam_request *r,
-               const struct iam_policy *bucket_policy)
+enum iam_decision
+iam_evaluate(struct iam *iam, const struct iam_identity *id, const struct iam_request *r,
+             const struct iam_policy *bucket_policy)
 {
     static const char *const ptypes[] = {
         [IAM_ANONYMOUS] = "Anonymous",
@@ -927,10 +1011,10 @@ iam_is_allowed(struct iam *iam, const struct iam_identity *id, const struct iam_
     struct iam_request req = *r;
     struct iam_snap *s;
     char parent_arn[IAM_ARN_MAX + 1];
-    bool ok = false;
+    enum iam_decision d = IAM_DENY;
 
     if (id->type == IAM_ROOT)
-        return true;
+        return IAM_ALLOW;
     cc.ptype = (unsigned)id->type < ARRAY_SIZE(ptypes) ? ptypes[id->type] : NULL;
     req.cond = identity_cond;
     req.cond_arg = &cc;
@@ -938,10 +1022,10 @@ iam_is_allowed(struct iam *iam, const struct iam_identity *id, const struct iam_
     if (id->type == IAM_ANONYMOUS) {
         req.principal = NULL;
         req.principal_name = NULL;
-        return bucket_policy && iam_policy_eval(bucket_policy, &req) == IAM_ALLOW;
+        return bucket_policy ? iam_policy_eval(bucket_policy, &req) : IAM_NONE;
     }
     if (id->expires && id->expires <= now_s())
-        return false;
+        return IAM_DENY;
     /* the parent's rights: evaluated as the parent (its ARN, for bucket policies' Principal) */
     user_arn(iam, id->user, parent_arn, sizeof(parent_arn));
     req.principal = parent_arn;
@@ -951,26 +1035,26 @@ iam_is_allowed(struct iam *iam, const struct iam_identity *id, const struct iam_
     case IAM_USER: {
         const struct iam_krec *k = as_key(iam__recv_find(&s->keys, id->access_key));
 
-        ok = k && k->enabled && !k->svc && !strcmp(k->user, id->user) &&
-             user_allowed(iam, s, id->user, id->userid, &req, bucket_policy);
+        if (k && k->enabled && !k->svc && !strcmp(k->user, id->user))
+            d = user_decision(iam, s, id->user, id->userid, &req, bucket_policy);
         break;
     }
     case IAM_SERVICE_ACCOUNT: {
         const struct iam_krec *k = as_key(iam__recv_find(&s->keys, id->access_key));
 
-        ok = k && k->enabled && k->svc && !strcmp(k->user, id->user) &&
-             (!k->expires || k->expires > now_s()) &&
-             user_allowed(iam, s, id->user, id->userid, &req, bucket_policy) &&
-             (!k->pol || narrowed_by(k->pol->p, &req));
+        if (k && k->enabled && k->svc && !strcmp(k->user, id->user) &&
+            (!k->expires || k->expires > now_s()))
+            d = narrow(user_decision(iam, s, id->user, id->userid, &req, bucket_policy),
+                       k->pol ? k->pol->p : NULL, &req);
         break;
     }
     case IAM_ASSUMED_ROLE: {
         struct iam_cpol *sp = NULL;
 
-        ok = user_allowed(iam, s, id->user, id->userid, &req, bucket_policy);
-        if (ok && id->session_policy[0]) {
+        d = user_decision(iam, s, id->user, id->userid, &req, bucket_policy);
+        if (d != IAM_DENY && id->session_policy[0]) {
             sp = iam__session_policy(iam, id->session_policy);
-            ok = sp && narrowed_by(sp->p, &req);
+            d = sp ? narrow(d, sp->p, &req) : IAM_DENY;
             iam__cpol_unref(sp);
         }
         break;
@@ -979,5 +1063,12 @@ iam_is_allowed(struct iam *iam, const struct iam_identity *id, const struct iam_
         break;
     }
     iam__snap_unref(s);
-    return ok;
+    return d;
+}
+
+bool
+iam_is_allowed(struct iam *iam, const struct iam_identity *id, const struct iam_request *r,
+               const struct iam_policy *bucket_policy)
+{
+    return iam_evaluate(iam, id, r, bucket_policy) == IAM_ALLOW;
 }

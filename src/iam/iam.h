@@ -50,6 +50,14 @@
 #define IAM_STS_MAX_SECONDS 43200 /* .. 12 hours */
 #define IAM_STS_DEFAULT_SECONDS 3600
 #define IAM_SESSION_POLICY_MAX 2048 /* AWS: a session policy's plain text, in characters */
+/*
+ * Canonical user ids (S3 ACLs, Owner elements): 64 lowercase hex. Root's is
+ * fixed (the owner id Basalt always reported); a user's is derived from its
+ * unique id (iam_canonical_id_of), so it survives a rename and differs for a
+ * user deleted and created again under the same name.
+ */
+#define IAM_CANONICAL_ID_LEN 64
+#define IAM_ROOT_CANONICAL_ID "02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4"
 
 struct iam;
 struct objlayer; /* object/objlayer.h */
@@ -108,6 +116,8 @@ struct iam_identity {
     char userid[IAM_NAME_MAX + 1]; /* aws:userid: the user's unique id ("AIDA...") */
     char arn[IAM_ARN_MAX + 1];     /* the principal's ARN */
     int64_t expires;               /* unix seconds; 0: never */
+    /* the canonical user id (ACLs): the user's, the parent's for service accounts and sessions */
+    char canonical_id[IAM_CANONICAL_ID_LEN + 1];
     /*
      * A session's policy (from its token, so trusted), "" for none: carried
      * here so that iam_is_allowed needs nothing but the identity (compiled
@@ -151,6 +161,26 @@ int iam_authenticate(struct iam *iam, struct slice access_key, struct slice sess
  */
 bool iam_is_allowed(struct iam *iam, const struct iam_identity *id, const struct iam_request *r,
                     const struct iam_policy *bucket_policy);
+/*
+ * The same as a tri-state, for S3's combination with ACLs: IAM_DENY (an
+ * explicit Deny in any policy, a narrowing policy that does not allow, or
+ * an identity no longer valid), IAM_ALLOW (iam_is_allowed's true), or
+ * IAM_NONE (no policy says anything: an ACL grant may still allow).
+ */
+enum iam_decision iam_evaluate(struct iam *iam, const struct iam_identity *id,
+                               const struct iam_request *r, const struct iam_policy *bucket_policy);
+
+/* The canonical user id of the user whose unique id is `userid` (hex SHA-256). */
+void iam_canonical_id_of(const char *userid, char out[IAM_CANONICAL_ID_LEN + 1]);
+/*
+ * An ACL grantee: the user (or root) whose canonical id is `canonical_id`,
+ * or (canonical_id NULL) whose name is `name` (Basalt users have no email:
+ * an S3 grant by EmailAddress names a user). 0 with the canonical id and the
+ * name (the DisplayName) in the out-parameters (either may be NULL);
+ * -ERR_NO_SUCH_ENTITY. Reads the snapshot; O(users) by id.
+ */
+int iam_canonical_resolve(struct iam *iam, const char *canonical_id, const char *name,
+                          char id_out[IAM_CANONICAL_ID_LEN + 1], char name_out[IAM_NAME_MAX + 1]);
 
 /* ---- management (admin API, AWS IAM API, STS; may block on drive I/O) ---- */
 

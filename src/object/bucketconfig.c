@@ -61,9 +61,10 @@ read_all(struct obj_get *g, uint64_t size, struct buf *out)
 }
 
 /* Kinds of documents kept in the bucket snapshot (bucket.c), by index. */
-static const char *const doc_names[OBJ_BUCKET_DOCS] = { "cors",       "tagging",     "policy",
-                                                        "versioning", "lifecycle",   "object-lock",
-                                                        "encryption", "notification" };
+static const char *const doc_names[OBJ_BUCKET_DOCS] = {
+    "cors",       "tagging",      "policy", "versioning", "lifecycle",          "object-lock",
+    "encryption", "notification", "acl",    "ownership",  "public-access-block"
+};
 
 int
 object__doc_index(const char *name)

@@ -67,7 +67,7 @@ struct eset {
  * (a bucket configuration: CORS, tagging, ...) is immutable and refcounted,
  * shared by the snapshots that hold it.
  */
-#define OBJ_BUCKET_DOCS 8                         /* kinds of documents: object__doc_index() */
+#define OBJ_BUCKET_DOCS 11                        /* kinds of documents: object__doc_index() */
 #define OBJ_BUCKET_REFRESH_NS (10 * 1000000000LL) /* safety-net reread of the list and docs */
 enum obj_doc_state { OBJ_DOC_UNKNOWN = 0, OBJ_DOC_NONE, OBJ_DOC_LOADED };
 

@@ -50,6 +50,9 @@ s3_new(const struct s3_config *cfg)
         log_warn(&(struct log_ctx){ .event = "config" },
                  "--trusted-proxies \"%s\" is not a list of addresses or CIDRs: ignored",
                  cfg->trusted_proxies);
+    s->default_ownership = S3_OWN_ENFORCED;
+    if (cfg->object_ownership)
+        s3_ownership_parse(cfg->object_ownership, &s->default_ownership);
     s3__authz_init(s);
     return s;
 }
@@ -100,6 +103,7 @@ s3__lookup_secret(void *arg, struct slice access_key, struct buf *secret)
     call->id->type = IAM_ROOT;
     snprintf(call->id->access_key, sizeof(call->id->access_key), "%s", s->root_user);
     snprintf(call->id->user, sizeof(call->id->user), "%s", s->root_user);
+    snprintf(call->id->canonical_id, sizeof(call->id->canonical_id), "%s", IAM_ROOT_CANONICAL_ID);
     return 0;
 }
 

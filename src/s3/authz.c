@@ -79,6 +79,18 @@ static const struct s3_authz authz_table[S3_OP__COUNT] = {
     [S3_OP_PUT_BUCKET_POLICY] = { S3_AUTHZ_BUCKET, "s3:PutBucketPolicy" },
     [S3_OP_DELETE_BUCKET_POLICY] = { S3_AUTHZ_BUCKET, "s3:DeleteBucketPolicy" },
     [S3_OP_GET_BUCKET_POLICY_STATUS] = { S3_AUTHZ_BUCKET, "s3:GetBucketPolicyStatus" },
+    [S3_OP_GET_BUCKET_ACL] = { S3_AUTHZ_BUCKET, "s3:GetBucketAcl" },
+    [S3_OP_PUT_BUCKET_ACL] = { S3_AUTHZ_BUCKET, "s3:PutBucketAcl" },
+    [S3_OP_GET_OBJECT_ACL] = { S3_AUTHZ_OBJECT, "s3:GetObjectAcl" },
+    [S3_OP_PUT_OBJECT_ACL] = { S3_AUTHZ_OBJECT, "s3:PutObjectAcl" },
+    [S3_OP_GET_BUCKET_OWNERSHIP] = { S3_AUTHZ_BUCKET, "s3:GetBucketOwnershipControls" },
+    [S3_OP_PUT_BUCKET_OWNERSHIP] = { S3_AUTHZ_BUCKET, "s3:PutBucketOwnershipControls" },
+    /* AWS: DeleteBucketOwnershipControls needs s3:PutBucketOwnershipControls */
+    [S3_OP_DELETE_BUCKET_OWNERSHIP] = { S3_AUTHZ_BUCKET, "s3:PutBucketOwnershipControls" },
+    [S3_OP_GET_PUBLIC_ACCESS_BLOCK] = { S3_AUTHZ_BUCKET, "s3:GetBucketPublicAccessBlock" },
+    [S3_OP_PUT_PUBLIC_ACCESS_BLOCK] = { S3_AUTHZ_BUCKET, "s3:PutBucketPublicAccessBlock" },
+    /* AWS: DeletePublicAccessBlock needs s3:PutBucketPublicAccessBlock */
+    [S3_OP_DELETE_PUBLIC_ACCESS_BLOCK] = { S3_AUTHZ_BUCKET, "s3:PutBucketPublicAccessBlock" },
     /* admin:<Action> per endpoint; a user's own service accounts need none (admin_iam.c) */
     [S3_OP_ADMIN_IAM] = { S3_AUTHZ_HANDLER, NULL },
     /* iam:<Action> per action, sts:AssumeRole; GetCallerIdentity needs no right (iam_api.c) */
@@ -377,6 +389,12 @@ resource_arn(struct arena *a, const char *bucket, const char *key)
     return arena_printf(a, "arn:aws:s3:::%s/%s", bucket, key);
 }
 
+/*
+ * As S3 combines them: an explicit Deny in any policy refuses; an Allow of
+ * an identity policy or of the bucket policy admits (but RestrictPublicBuckets
+ * keeps anonymous callers out of a public bucket policy); otherwise an ACL
+ * grant admits, when the bucket's ownership leaves ACLs enabled.
+ */
 int
 s3__check_access(struct s3_call *call, const char *action, const char *resource, const char *bucket,
                  const char *key)
@@ -389,7 +407,9 @@ s3__check_access(struct s3_call *call, const char *action, const char *resource,
         .cond_arg = &c,
     };
     struct pc_entry *bp = NULL;
-    bool bucket_missing = false, ok;
+    struct s3_bucket_access *ba = NULL;
+    bool bucket_missing = false, public_policy;
+    enum iam_decision d;
     int rc;
 
     if (!call->s3->iam || call->id->type == IAM_ROOT)
@@ -401,10 +421,29 @@ s3__check_access(struct s3_call *call, const char *action, const char *resource,
         else if (rc < 0)
             return rc;
     }
-    ok = iam_is_allowed(call->s3->iam, call->id, &r, bp ? bp->policy : NULL);
+    d = iam_evaluate(call->s3->iam, call->id, &r, bp ? bp->policy : NULL);
+    public_policy = bp && iam_policy_is_public(bp->policy);
     pc_unref(bp);
-    if (ok)
+    if (d == IAM_DENY)
+        goto out_denied;
+    if (bucket && !bucket_missing &&
+        (d == IAM_NONE || (public_policy && call->id->type == IAM_ANONYMOUS))) {
+        ba = arena_alloc(call->req->arena, sizeof(*ba));
+        rc = s3__bucket_access_get(call, bucket, ba);
+        if (rc < 0 && rc != -ERR_BUCKET_NOT_FOUND && rc != -ERR_NOT_FOUND)
+            return rc;
+        if (rc < 0)
+            ba = NULL;
+    }
+    /* RestrictPublicBuckets: a public bucket policy admits only the deployment's callers */
+    if (d == IAM_ALLOW && ba && ba->pab.restrict_public_buckets && public_policy &&
+        call->id->type == IAM_ANONYMOUS)
+        d = IAM_NONE;
+    if (d == IAM_ALLOW)
         return 0;
+    if (ba && s3__acl_allows(call, ba, action, bucket, key))
+        return 0;
+out_denied:
     /* anonymous callers learn that a bucket does not exist, as in S3 (nothing is done) */
     if (bucket_missing && call->id->type == IAM_ANONYMOUS && call->op != S3_OP_CREATE_BUCKET)
         return -ERR_BUCKET_NOT_FOUND;
@@ -474,6 +513,14 @@ put_policy_done(struct s3_call *call, int rc, struct slice body)
         rc = -ERR_POLICY_TOO_LARGE;
     if (rc == 0)
         rc = iam_policy_parse(body, IAM_POLICY_BUCKET, &p, &msg);
+    if (rc == 0 && iam_policy_is_public(p)) {
+        struct s3_bucket_access ba;
+
+        /* BlockPublicAccess: a public policy is refused (S3 answers 403 AccessDenied) */
+        rc = s3__bucket_access_get(call, call->bucket, &ba);
+        if (rc == 0 && ba.pab.block_public_policy)
+            rc = -ERR_ACCESS_DENIED;
+    }
     if (rc == 0)
         rc = objlayer_bucket_config_put(call->s3->ol, &call->ctx, call->bucket, "policy", body);
     iam_policy_free(p);
@@ -503,6 +550,16 @@ get_policy(struct s3_call *call)
     buf_release(&doc);
 }
 
+/* S3 counts a public bucket ACL (where ACLs are enabled and not ignored) as public too. */
+static bool
+acl_is_public(struct s3_call *call)
+{
+    struct s3_bucket_access *ba = arena_alloc(call->req->arena, sizeof(*ba));
+
+    return s3__bucket_access_get(call, call->bucket, ba) == 0 && s3__acls_enabled(ba) &&
+           !ba->pab.ignore_public_acls && s3_acl_is_public(&ba->acl);
+}
+
 static void
 get_policy_status(struct s3_call *call)
 {
@@ -517,7 +574,8 @@ get_policy_status(struct s3_call *call)
     xml_declaration(&x);
     xml_open_ns(&x, "PolicyStatus");
     xml_elem(&x, "IsPublic",
-             e && iam_policy_is_public(e->policy) ? SLICE_LIT("true") : SLICE_LIT("false"));
+             (e && iam_policy_is_public(e->policy)) || acl_is_public(call) ? SLICE_LIT("true")
+                                                                           : SLICE_LIT("false"));
     xml_close(&x, "PolicyStatus");
     pc_unref(e);
     s3__send_xml(call, &x);

@@ -22,12 +22,15 @@ bucket_err(int rc)
     return rc == -ERR_NOT_FOUND ? -ERR_BUCKET_NOT_FOUND : rc;
 }
 
+/* ListBuckets' Owner: the caller (a user's canonical id and name; root's). */
 static void
-add_owner(struct buf *x, const struct s3 *s)
+add_owner(struct buf *x, const struct s3_call *call)
 {
+    bool user = call->id->type != IAM_ANONYMOUS && call->id->canonical_id[0];
+
     xml_open(x, "Owner");
-    xml_elem_str(x, "ID", S3_OWNER_ID);
-    xml_elem_str(x, "DisplayName", s->root_user);
+    xml_elem_str(x, "ID", user ? call->id->canonical_id : S3_OWNER_ID);
+    xml_elem_str(x, "DisplayName", user ? call->id->user : call->s3->root_user);
     xml_close(x, "Owner");
 }
 
@@ -141,7 +144,7 @@ s3__list_buckets(struct s3_call *call)
     }
     xml_declaration(&x);
     xml_open_ns(&x, "ListAllMyBucketsResult");
-    add_owner(&x, call->s3);
+    add_owner(&x, call);
     xml_open(&x, "Buckets");
     for (i = 0; i < n; i++) {
         if (!bucket_matches(&lb, ents[i].name))
@@ -192,27 +195,81 @@ location_ok(const struct s3 *s, const char *loc)
            (strcmp(loc, "aws-global") == 0 || strcmp(loc, "US") == 0);
 }
 
+/* The caller's canonical id, as an owner (root's when IAM is off). */
+static const char *
+caller_owner(const struct s3_call *call)
+{
+    return call->id->type == IAM_ANONYMOUS || !call->id->canonical_id[0] ? IAM_ROOT_CANONICAL_ID
+                                                                         : call->id->canonical_id;
+}
+
+/*
+ * A new bucket's object ownership (x-amz-object-ownership, else the
+ * server's default; a default of ObjectWriter leaves the bucket without
+ * ownership controls, which behaves the same, as S3's buckets did before
+ * 2023) and ACL (x-amz-acl, x-amz-grant-*): its "ownership"
+ * document unless BucketOwnerEnforced, its "acl" document unless root's
+ * private one. Written after the bucket: a failure leaves the bucket with
+ * the defaults, and the error is answered.
+ */
+static int
+create_settings(struct s3_call *call, enum s3_ownership *own, struct buf *acl_doc)
+{
+    struct slice v;
+
+    *own = call->s3->default_ownership;
+    if (http_req_header(call->req, "x-amz-object-ownership", &v)) {
+        char name[32];
+
+        v = slice_trim(v);
+        snprintf(name, sizeof(name), "%.*s", (int)MIN(v.len, sizeof(name) - 1), v.ptr);
+        if (s3_ownership_parse(name, own) < 0)
+            return -ERR_INVALID_ARGUMENT;
+    } else if (*own == S3_OWN_WRITER) {
+        *own = S3_OWN_NONE; /* as S3 before 2023: no ownership controls, ACLs enabled */
+    }
+    return s3__bucket_acl_check_new(call, *own, acl_doc);
+}
+
 static void
 create_done(struct s3_call *call, int rc, struct slice body)
 {
-    struct buf loc = BUF_INIT;
+    struct buf loc = BUF_INIT, acl_doc = BUF_INIT;
+    enum s3_ownership own = S3_OWN_ENFORCED;
+    bool made = false;
 
     if (rc == 0)
         rc = s3_parse_create_bucket(body, &loc);
     if (rc == 0 && !location_ok(call->s3, loc.ptr))
         rc = -ERR_INVALID_LOCATION;
     if (rc == 0)
+        rc = create_settings(call, &own, &acl_doc);
+    if (rc == 0)
         rc = objlayer_bucket_make(call->s3->ol, &call->ctx, call->bucket);
+    made = rc == 0;
     if (rc == -ERR_EXISTS)
         rc = -ERR_BUCKET_EXISTS;
+    if (rc == -ERR_BUCKET_EXISTS) {
+        struct s3_bucket_access *ba = arena_alloc(call->req->arena, sizeof(*ba));
+
+        /* another user's bucket: S3's BucketAlreadyExists */
+        if (s3__bucket_access_get(call, call->bucket, ba) == 0 &&
+            strcmp(ba->acl.owner, caller_owner(call)) != 0)
+            rc = -ERR_BUCKET_TAKEN;
+    }
     /*
      * S3's legacy rule: in us-east-1, creating a bucket you already own
-     * answers 200 and leaves it as it is (its objects and configuration; S3
-     * resets its ACL, and a Basalt bucket's ACL is always private); in every
-     * other region it is 409 BucketAlreadyOwnedByYou.
+     * answers 200 and leaves it as it is (its objects and configuration);
+     * in every other region it is 409 BucketAlreadyOwnedByYou.
      */
     if (rc == -ERR_BUCKET_EXISTS && strcmp(call->s3->region, "us-east-1") == 0)
         rc = 0;
+    if (made && own != S3_OWN_ENFORCED)
+        rc = objlayer_bucket_config_put(call->s3->ol, &call->ctx, call->bucket, "ownership",
+                                        slice_cstr(s3_ownership_name(own)));
+    if (made && rc == 0 && acl_doc.len)
+        rc = objlayer_bucket_config_put(call->s3->ol, &call->ctx, call->bucket, "acl",
+                                        buf_slice(&acl_doc));
     if (rc < 0) {
         s3__send_error(call, rc, NULL);
     } else {
@@ -220,6 +277,7 @@ create_done(struct s3_call *call, int rc, struct slice body)
                          arena_printf(call->req->arena, "/%s", call->bucket));
         http_resp_empty(call->req, 200);
     }
+    buf_release(&acl_doc);
     buf_release(&loc);
 }
 

@@ -277,6 +277,8 @@ copy_headers(struct s3_call *call, const struct obj_info *src, bool replace_meta
                 strcmp(name, "x-amz-storage-class") != 0 && strncmp(name, "x-basalt-", 9) != 0)
                 hdrs_add(h, name, slice_cstr(value));
         rc = s3__storage_class_check(call, &opts->reduced_redundancy, h);
+        if (rc == 0) /* the copy's ACL is the request's (or the default), never the source's */
+            rc = s3__object_acl_header(call, h);
     }
     if (rc < 0)
         return rc;

@@ -27,8 +27,16 @@
 #define S3_MAX_META_BYTES 2048          /* x-amz-meta-* names and values, as S3 */
 #define S3_MAX_KEYS 1000
 #define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
-#define S3_OWNER_ID "02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4"
-#define S3_RESERVED_BUCKET "basalt" /* /basalt/... is Basalt's own API */
+#define S3_OWNER_ID IAM_ROOT_CANONICAL_ID /* root's canonical user id */
+#define S3_RESERVED_BUCKET "basalt"       /* /basalt/... is Basalt's own API */
+
+/* A bucket's object ownership (acl.c). */
+enum s3_ownership {
+    S3_OWN_ENFORCED, /* BucketOwnerEnforced: ACLs disabled */
+    S3_OWN_PREFERRED,
+    S3_OWN_WRITER,
+    S3_OWN_NONE, /* DeleteBucketOwnershipControls: behaves as ObjectWriter */
+};
 
 /* Virtual-host domains and path prefix (router.c), from struct s3_config. */
 struct s3_addressing {
@@ -62,8 +70,9 @@ struct s3 {
     bool audit_health;                /* health checks audited too */
     struct s3_proxy *proxies;         /* --trusted-proxies (audit.c) */
     size_t nproxies;
-    struct iam *iam;                  /* s3_config's; NULL: root is the only identity */
-    struct s3_policy_cache *policies; /* authz.c: compiled bucket policies */
+    struct iam *iam;                     /* s3_config's; NULL: root is the only identity */
+    struct s3_policy_cache *policies;    /* authz.c: compiled bucket policies */
+    enum s3_ownership default_ownership; /* of new buckets (s3_config's) */
 };
 
 enum s3_op {
@@ -109,6 +118,16 @@ enum s3_op {
     S3_OP_PUT_BUCKET_POLICY,
     S3_OP_DELETE_BUCKET_POLICY,
     S3_OP_GET_BUCKET_POLICY_STATUS,
+    S3_OP_GET_BUCKET_ACL,
+    S3_OP_PUT_BUCKET_ACL,
+    S3_OP_GET_OBJECT_ACL,
+    S3_OP_PUT_OBJECT_ACL,
+    S3_OP_GET_BUCKET_OWNERSHIP,
+    S3_OP_PUT_BUCKET_OWNERSHIP,
+    S3_OP_DELETE_BUCKET_OWNERSHIP,
+    S3_OP_GET_PUBLIC_ACCESS_BLOCK,
+    S3_OP_PUT_PUBLIC_ACCESS_BLOCK,
+    S3_OP_DELETE_PUBLIC_ACCESS_BLOCK,
     S3_OP_ADMIN_IAM, /* /basalt/admin/v1/users|groups|policies|service-accounts (admin_iam.c) */
     S3_OP_AWS_QUERY, /* POST / with Action=...: the AWS IAM and STS query APIs (iam_api.c) */
     S3_OP_NOT_IMPLEMENTED,
@@ -289,6 +308,108 @@ int s3__check_access(struct s3_call *call, const char *action, const char *resou
                      const char *bucket, const char *key);
 void
 s3__bucket_policy(struct s3_call *call); /* Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus */
+
+/* ---- acl.c: ACLs, object ownership, public access block ---- */
+#define S3_ACL_MAX_GRANTS 100        /* S3's limit */
+#define S3_ACL_HEADER "x-basalt-acl" /* an object's ACL when not the default (stored header) */
+enum s3_acl_perm {                   /* one grant's permission; FULL_CONTROL is all four */
+                   S3_PERM_READ = 1,
+                   S3_PERM_WRITE = 2,
+                   S3_PERM_READ_ACP = 4,
+                   S3_PERM_WRITE_ACP = 8,
+                   S3_PERM_FULL_CONTROL = 15,
+};
+enum s3_grantee {
+    S3_GRANTEE_USER,  /* a canonical user id */
+    S3_GRANTEE_EMAIL, /* a user name given as EmailAddress, until resolved to USER */
+    S3_GRANTEE_ALL_USERS,
+    S3_GRANTEE_AUTH_USERS,
+    S3_GRANTEE_LOG_DELIVERY,
+};
+struct s3_grant {
+    enum s3_grantee type;
+    unsigned perm;
+    char id[IAM_NAME_MAX + 1]; /* USER: canonical id; EMAIL: the user name; else "" */
+};
+struct s3_acl {
+    char owner[IAM_CANONICAL_ID_LEN + 1];
+    size_t n;
+    struct s3_grant g[S3_ACL_MAX_GRANTS];
+};
+/* `a` = FULL_CONTROL to `owner`, the default ACL. */
+void s3_acl_private(struct s3_acl *a, const char *owner);
+/*
+ * The canned ACL `name` for a resource owned by `owner` in a bucket owned by
+ * `bucket_owner` (NULL: a bucket's own ACL). 0, or -ERR_INVALID_ARGUMENT.
+ */
+int s3_acl_canned(struct s3_acl *a, struct slice name, const char *owner, const char *bucket_owner);
+/*
+ * The x-amz-grant-* headers among `h` as an ACL of `owner` (grants only, as
+ * S3: the owner keeps its implicit ACP rights). 1 if there was one, 0 if
+ * none, -ERR_INVALID_ARGUMENT (a malformed value, an unknown group URI).
+ */
+int s3_acl_from_grant_headers(struct s3_acl *a, const struct http_header *h, size_t n,
+                              const char *owner);
+/* An AccessControlPolicy document: 0, -ERR_MALFORMED_ACL, -ERR_INVALID_ARGUMENT (group URI). */
+int s3_acl_parse_xml(struct s3_acl *a, struct slice body);
+/* The DisplayName of canonical id `id` (NULL: none), for s3_acl_xml. */
+typedef const char *s3_acl_name_fn(void *arg, const char *id);
+void s3_acl_xml(const struct s3_acl *a, s3_acl_name_fn *name, void *arg, struct buf *x);
+/* The stored form ("OWNER u:ID:f a::1": permission bits in hex), and back (-ERR_CORRUPT). */
+void s3_acl_encode(const struct s3_acl *a, struct buf *out);
+int s3_acl_decode(struct s3_acl *a, struct slice s);
+/* Grants to AllUsers or AuthenticatedUsers (S3's "public"). */
+bool s3_acl_is_public(const struct s3_acl *a);
+/* `owner` owns it and the only grants are to `owner`: the default, nothing to store. */
+bool s3_acl_is_owner_only(const struct s3_acl *a, const char *owner);
+/*
+ * The permissions (enum s3_acl_perm bits) `a` gives `caller` (a canonical
+ * id; NULL: anonymous); public grants ignored with `ignore_public`.
+ */
+unsigned s3_acl_perms(const struct s3_acl *a, const char *caller, bool ignore_public);
+/* The permission an ACL grant needs for `action` (0: ACLs cannot grant it); `*object`: whose. */
+unsigned s3_acl_action_perm(const char *action, bool *object);
+
+int s3_ownership_parse(const char *s, enum s3_ownership *out);
+const char *s3_ownership_name(enum s3_ownership o);
+
+struct s3_pab {
+    bool block_public_acls, ignore_public_acls, block_public_policy, restrict_public_buckets;
+};
+/* What access decisions need of a bucket: from its snapshot documents, no I/O (once cached). */
+struct s3_bucket_access {
+    enum s3_ownership own;
+    bool has_pab;
+    struct s3_pab pab;
+    struct s3_acl acl; /* the bucket's (its owner: acl.owner) */
+};
+/* 0 and `ba`; -ERR_BUCKET_NOT_FOUND or the object layer's error. */
+int s3__bucket_access_get(struct s3_call *call, const char *bucket, struct s3_bucket_access *ba);
+bool s3__acls_enabled(const struct s3_bucket_access *ba);
+/*
+ * Whether an ACL grant (the bucket's, or for object reads the object's:
+ * read here) lets the caller do `action` on bucket/key. False when the
+ * bucket's ACLs are disabled (BucketOwnerEnforced).
+ */
+bool s3__acl_allows(struct s3_call *call, const struct s3_bucket_access *ba, const char *action,
+                    const char *bucket, const char *key);
+/*
+ * A new object's ACL (PutObject, CopyObject, CreateMultipartUpload) from
+ * x-amz-acl / x-amz-grant-*, its owner by the bucket's ownership, checked
+ * against it and the public access block: appends S3_ACL_HEADER to `h` when
+ * not the default. 0, or an error to answer (-ERR_ACL_NOT_SUPPORTED,
+ * -ERR_ACCESS_DENIED, -ERR_INVALID_REQUEST, -ERR_INVALID_ARGUMENT, ...).
+ */
+int s3__object_acl_header(struct s3_call *call, struct buf *h);
+/*
+ * CreateBucket: the new bucket's ACL from the request for ownership `own`,
+ * its "acl" document into `acl_doc` (left empty for root's private ACL).
+ * 0, -ERR_INVALID_BUCKET_ACL_WITH_OWNERSHIP, or a grant's error.
+ */
+int s3__bucket_acl_check_new(struct s3_call *call, enum s3_ownership own, struct buf *acl_doc);
+void s3__acl(struct s3_call *call);                 /* Get/Put Bucket/Object ACL */
+void s3__ownership_controls(struct s3_call *call);  /* Get/Put/DeleteBucketOwnershipControls */
+void s3__public_access_block(struct s3_call *call); /* Get/Put/DeletePublicAccessBlock */
 
 /* ---- admin_iam.c ---- */
 /* Whether `key` (the path under /basalt/) is one of the admin API's IAM endpoints. */

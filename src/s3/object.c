@@ -313,6 +313,8 @@ s3__object_headers(struct s3_call *call, struct buf *h, struct obj_put_opts *opt
         rc = s3__tagging_from_request(call, h, msg);
     if (rc == 0)
         rc = s3__storage_class_check(call, &opts->reduced_redundancy, h);
+    if (rc == 0)
+        rc = s3__object_acl_header(call, h);
     return rc;
 }
 

@@ -10,8 +10,7 @@
  * NotImplemented with the S3 error document, never a wrong success: a
  * subresource such as ?acl or ?versioning, and on writes a header that asks
  * for something Basalt would otherwise silently not do (server-side
- * encryption, object lock, a canned ACL other than private, grants, a website
- * redirect, appends). A method S3 does not know answers 405.
+ * encryption, object lock, a website redirect, appends). A method S3 does not know answers 405.
  */
 #include "util/base.h"
 
@@ -25,7 +24,6 @@
 /* Subresources S3 defines that are not built yet: their presence means 501. */
 static const char *const unbuilt_subresources[] = {
     "accelerate",
-    "acl",
     "analytics",
     "encryption",
     "intelligent-tiering",
@@ -36,8 +34,6 @@ static const char *const unbuilt_subresources[] = {
     "metrics",
     "notification",
     "object-lock",
-    "ownershipControls",
-    "publicAccessBlock",
     "replication",
     "requestPayment",
     "restore",
@@ -55,16 +51,9 @@ static const char *const unbuilt_subresources[] = {
 
 /* Request headers of a write that ask for something not built: any value means 501. */
 static const char *const unbuilt_headers[] = {
-    "x-amz-object-lock-mode",
-    "x-amz-object-lock-retain-until-date",
-    "x-amz-object-lock-legal-hold",
-    "x-amz-website-redirect-location",
+    "x-amz-object-lock-mode",       "x-amz-object-lock-retain-until-date",
+    "x-amz-object-lock-legal-hold", "x-amz-website-redirect-location",
     "x-amz-write-offset-bytes",
-    "x-amz-grant-full-control",
-    "x-amz-grant-read",
-    "x-amz-grant-read-acp",
-    "x-amz-grant-write",
-    "x-amz-grant-write-acp",
 };
 
 /*
@@ -82,13 +71,6 @@ static const char *const bucket_sse_headers[] = {
 static const char *const canned_acls[] = {
     "private",       "public-read",       "public-read-write",         "authenticated-read",
     "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write",
-};
-
-/* Canned ACLs that change nothing for a single-owner store (the default, private). */
-static const char *const harmless_acls[] = {
-    "private",
-    "bucket-owner-full-control",
-    "bucket-owner-read",
 };
 
 static const char *const op_names[] = {
@@ -134,6 +116,16 @@ static const char *const op_names[] = {
     [S3_OP_PUT_BUCKET_POLICY] = "PutBucketPolicy",
     [S3_OP_DELETE_BUCKET_POLICY] = "DeleteBucketPolicy",
     [S3_OP_GET_BUCKET_POLICY_STATUS] = "GetBucketPolicyStatus",
+    [S3_OP_GET_BUCKET_ACL] = "GetBucketAcl",
+    [S3_OP_PUT_BUCKET_ACL] = "PutBucketAcl",
+    [S3_OP_GET_OBJECT_ACL] = "GetObjectAcl",
+    [S3_OP_PUT_OBJECT_ACL] = "PutObjectAcl",
+    [S3_OP_GET_BUCKET_OWNERSHIP] = "GetBucketOwnershipControls",
+    [S3_OP_PUT_BUCKET_OWNERSHIP] = "PutBucketOwnershipControls",
+    [S3_OP_DELETE_BUCKET_OWNERSHIP] = "DeleteBucketOwnershipControls",
+    [S3_OP_GET_PUBLIC_ACCESS_BLOCK] = "GetPublicAccessBlock",
+    [S3_OP_PUT_PUBLIC_ACCESS_BLOCK] = "PutPublicAccessBlock",
+    [S3_OP_DELETE_PUBLIC_ACCESS_BLOCK] = "DeletePublicAccessBlock",
     [S3_OP_ADMIN_IAM] = "AdminIam",
     [S3_OP_AWS_QUERY] = "AwsQuery",
     [S3_OP_NOT_IMPLEMENTED] = "NotImplemented",
@@ -350,16 +342,7 @@ has_unbuilt_header(const struct http_req *req)
     if (http_req_header(req, "x-amz-bucket-object-lock-enabled", &v) &&
         slice_case_eq_cstr(slice_trim(v), "true"))
         return true;
-    /* Object Ownership: Basalt's buckets are BucketOwnerEnforced (ACLs disabled, S3's default) */
-    if (http_req_header(req, "x-amz-object-ownership", &v) &&
-        !slice_eq_cstr(slice_trim(v), "BucketOwnerEnforced"))
-        return true;
-    if (!http_req_header(req, "x-amz-acl", &v))
-        return false;
-    for (i = 0; i < ARRAY_SIZE(harmless_acls); i++)
-        if (slice_eq_cstr(slice_trim(v), harmless_acls[i]))
-            return false;
-    return true;
+    return false;
 }
 
 static bool
@@ -426,6 +409,16 @@ route_bucket(const struct http_req *req, const char *m)
                             S3_OP_DELETE_BUCKET_POLICY);
     if (http_req_has_param(req, "policyStatus"))
         return !strcmp(m, "GET") ? S3_OP_GET_BUCKET_POLICY_STATUS : S3_OP_METHOD_NOT_ALLOWED;
+    if (http_req_has_param(req, "acl"))
+        return !strcmp(m, "GET")   ? S3_OP_GET_BUCKET_ACL
+               : !strcmp(m, "PUT") ? S3_OP_PUT_BUCKET_ACL
+                                   : S3_OP_METHOD_NOT_ALLOWED;
+    if (http_req_has_param(req, "ownershipControls"))
+        return route_config(m, S3_OP_GET_BUCKET_OWNERSHIP, S3_OP_PUT_BUCKET_OWNERSHIP,
+                            S3_OP_DELETE_BUCKET_OWNERSHIP);
+    if (http_req_has_param(req, "publicAccessBlock"))
+        return route_config(m, S3_OP_GET_PUBLIC_ACCESS_BLOCK, S3_OP_PUT_PUBLIC_ACCESS_BLOCK,
+                            S3_OP_DELETE_PUBLIC_ACCESS_BLOCK);
     if (!strcmp(m, "GET")) {
         if (http_req_has_param(req, "location"))
             return S3_OP_GET_BUCKET_LOCATION;
@@ -461,8 +454,13 @@ route_object(const struct http_req *req, const char *m)
     bool copy = http_req_header(req, "x-amz-copy-source", &v);
 
     if (has_unbuilt_subresource(req) || http_req_has_param(req, "policy") ||
-        http_req_has_param(req, "policyStatus"))
+        http_req_has_param(req, "policyStatus") || http_req_has_param(req, "ownershipControls") ||
+        http_req_has_param(req, "publicAccessBlock"))
         return S3_OP_NOT_IMPLEMENTED;
+    if (http_req_has_param(req, "acl"))
+        return !strcmp(m, "GET")   ? S3_OP_GET_OBJECT_ACL
+               : !strcmp(m, "PUT") ? S3_OP_PUT_OBJECT_ACL
+                                   : S3_OP_METHOD_NOT_ALLOWED;
     if (http_req_has_param(req, "tagging"))
         return route_config(m, S3_OP_GET_OBJECT_TAGGING, S3_OP_PUT_OBJECT_TAGGING,
                             S3_OP_DELETE_OBJECT_TAGGING);
@@ -524,7 +522,9 @@ s3_route(const struct http_req *req, const char *bucket, const char *key)
         if (!strcmp(m, "OPTIONS"))
             return S3_OP_METHOD_NOT_ALLOWED;
         if (!strcmp(m, "GET"))
-            return has_unbuilt_subresource(req) ? S3_OP_NOT_IMPLEMENTED : S3_OP_LIST_BUCKETS;
+            return has_unbuilt_subresource(req) || http_req_has_param(req, "acl")
+                       ? S3_OP_NOT_IMPLEMENTED
+                       : S3_OP_LIST_BUCKETS;
         if (!strcmp(m, "POST"))
             return S3_OP_AWS_QUERY;
         return S3_OP_METHOD_NOT_ALLOWED;
@@ -579,6 +579,16 @@ static s3_op_fn *const op_fns[] = {
     [S3_OP_PUT_BUCKET_POLICY] = s3__bucket_policy,
     [S3_OP_DELETE_BUCKET_POLICY] = s3__bucket_policy,
     [S3_OP_GET_BUCKET_POLICY_STATUS] = s3__bucket_policy,
+    [S3_OP_GET_BUCKET_ACL] = s3__acl,
+    [S3_OP_PUT_BUCKET_ACL] = s3__acl,
+    [S3_OP_GET_OBJECT_ACL] = s3__acl,
+    [S3_OP_PUT_OBJECT_ACL] = s3__acl,
+    [S3_OP_GET_BUCKET_OWNERSHIP] = s3__ownership_controls,
+    [S3_OP_PUT_BUCKET_OWNERSHIP] = s3__ownership_controls,
+    [S3_OP_DELETE_BUCKET_OWNERSHIP] = s3__ownership_controls,
+    [S3_OP_GET_PUBLIC_ACCESS_BLOCK] = s3__public_access_block,
+    [S3_OP_PUT_PUBLIC_ACCESS_BLOCK] = s3__public_access_block,
+    [S3_OP_DELETE_PUBLIC_ACCESS_BLOCK] = s3__public_access_block,
     [S3_OP_ADMIN_IAM] = s3__admin_iam,
     [S3_OP_AWS_QUERY] = s3__aws_query,
 };
@@ -703,8 +713,7 @@ sse_guard(struct s3_call *call)
 /*
  * x-amz-acl on a write (PutObject, CopyObject, CreateMultipartUpload,
  * CreateBucket, Put{Bucket,Object}Acl) must name a canned ACL: S3 answers
- * 400 InvalidArgument otherwise, before anything else, even where Basalt
- * then answers 501 (a grant it does not build, ?acl). 0, or an error
+ * 400 InvalidArgument otherwise, before anything else. 0, or an error
  * already answered.
  */
 static int
@@ -728,9 +737,7 @@ canned_acl_check(struct s3_call *call)
 
 /*
  * x-amz-object-ownership on CreateBucket must name one of S3's three
- * settings (400 InvalidArgument otherwise, before the 501 that
- * ObjectWriter and BucketOwnerPreferred get: they need ACLs). 0, or an
- * error already answered.
+ * settings (400 InvalidArgument otherwise). 0, or an error already answered.
  */
 static int
 ownership_check(struct s3_call *call)

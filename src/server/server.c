@@ -197,7 +197,8 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
                             .metrics_public = cfg->metrics_public,
                             .audit = srv->audit,
                             .audit_health = cfg->audit_health,
-                            .trusted_proxies = cfg->trusted_proxies };
+                            .trusted_proxies = cfg->trusted_proxies,
+                            .object_ownership = cfg->object_ownership };
     struct iam_config ic = { .root_user = cfg->root_user, .root_secret = cfg->root_password };
     struct start_wait w = { .srv = srv, .said = BUF_INIT };
     int rc;

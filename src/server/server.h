@@ -61,6 +61,8 @@ struct server_config {
     bool audit_health;  /* health checks are audited too (default: not) */
     /* proxies whose X-Forwarded-For/X-Real-IP name the client: "10.0.0.0/8,127.0.0.1" */
     const char *trusted_proxies;
+    /* new buckets' object ownership ("ObjectWriter"...; NULL: BucketOwnerEnforced; s3_config) */
+    const char *object_ownership;
 };
 
 /* Reopens the audit file (SIGHUP after logrotate). */

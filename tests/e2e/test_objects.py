@@ -392,7 +392,7 @@ def test_keep_alive(s3, server, bucket):
 def test_not_implemented(s3, server, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"data")
     sig = Signed(server)
-    cases = [("GET", f"/{bucket}/k", [("acl", "")]),               # GetObjectAcl
+    cases = [("GET", f"/{bucket}", [("website", "")]),             # GetBucketWebsite
              ("GET", f"/{bucket}", [("lifecycle", "")]),           # GetBucketLifecycle
              ("PUT", f"/{bucket}", [("versioning", "")])]          # PutBucketVersioning
     for method, path, q in cases:

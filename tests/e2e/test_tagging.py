@@ -252,8 +252,9 @@ def test_get_object_attributes_bad_header(server, s3, bucket):
 def test_unbuilt_write_headers_answer_501(server, s3, bucket):
     assert client_error(s3.put_object, Bucket=bucket, Key="enc", Body=b"x",
                         ServerSideEncryption="AES256") == "NotImplemented"
+    # ACLs are built: on a BucketOwnerEnforced bucket a public ACL is S3's 400
     assert client_error(s3.put_object, Bucket=bucket, Key="enc", Body=b"x",
-                        ACL="public-read") == "NotImplemented"
+                        ACL="public-read") == "AccessControlListNotSupported"
     assert client_error(s3.head_object, Bucket=bucket, Key="enc") == "404"
     s3.put_object(Bucket=bucket, Key="priv", Body=b"x", ACL="private")  # the default: fine
     r = Signed(server).request("GET", f"/{bucket}/priv", query=[("versionId", "null")])
@@ -264,10 +265,9 @@ def test_unbuilt_write_headers_answer_501(server, s3, bucket):
 
 def test_bad_canned_acl_is_400(server, s3, bucket):
     """x-amz-acl must name one of S3's canned ACLs: any other value is 400
-    InvalidArgument, before the 501 Basalt gives for ACLs it does not build
-    (s3-tests test_bucket_put_bad_canned_acl: PutBucketAcl with
-    "public-ready"); it was 501 NotImplemented. Valid values keep their
-    answers: private is accepted, public-read is 501."""
+    InvalidArgument, before anything else (s3-tests test_bucket_put_bad_canned_acl:
+    PutBucketAcl with "public-ready"). Valid values keep their answers: private is
+    accepted, public-read is refused by the bucket's BucketOwnerEnforced (400)."""
     sig = Signed(server)
     bad = {"x-amz-acl": "public-ready"}
     assert_s3_error(sig.request("PUT", f"/{bucket}", query=[("acl", "")], headers=bad),
@@ -277,7 +277,7 @@ def test_bad_canned_acl_is_400(server, s3, bucket):
     assert_s3_error(sig.request("POST", f"/{bucket}/k", query=[("uploads", "")], headers=bad),
                     400, "InvalidArgument")
     assert_s3_error(sig.request("PUT", f"/{bucket}/k", headers={"x-amz-acl": "public-read"},
-                                body=b"x"), 501, "NotImplemented")
+                                body=b"x"), 400, "AccessControlListNotSupported")
     assert sig.request("PUT", f"/{bucket}/k", headers={"x-amz-acl": "private"},
                        body=b"x").status_code == 200
     assert sig.request("GET", f"/{bucket}/k", headers=bad).status_code == 200  # reads: no ACL

@@ -60,7 +60,7 @@ TEST(s3_router_operations)
 
 TEST(s3_router_not_implemented)
 {
-    static const char *const sub[] = { "acl",       "versioning", "replication",
+    static const char *const sub[] = { "website",   "versioning", "replication",
                                        "lifecycle", "versions",   "object-lock" };
     size_t i;
 
@@ -240,8 +240,17 @@ TEST(s3_router_unbuilt_headers)
     ASSERT_EQ(route("PUT", "/bkt/k", "", "x-amz-object-lock-mode"), S3_OP_NOT_IMPLEMENTED);
     ASSERT_EQ(route("POST", "/bkt/k", "uploads", "x-amz-server-side-encryption-customer-algorithm"),
               S3_OP_CREATE_MULTIPART_UPLOAD);
-    ASSERT_EQ(route("PUT", "/bkt", "", "x-amz-grant-read"), S3_OP_NOT_IMPLEMENTED);
-    ASSERT_EQ(route("PUT", "/bkt/k", "", "x-amz-acl"), S3_OP_NOT_IMPLEMENTED); /* value "x" */
+    /* ACLs are built: the headers are the operation's */
+    ASSERT_EQ(route("PUT", "/bkt", "", "x-amz-grant-read"), S3_OP_CREATE_BUCKET);
+    ASSERT_EQ(route("PUT", "/bkt/k", "", "x-amz-acl"), S3_OP_PUT_OBJECT);
+    ASSERT_EQ(route("GET", "/bkt", "acl", NULL), S3_OP_GET_BUCKET_ACL);
+    ASSERT_EQ(route("PUT", "/bkt", "acl", NULL), S3_OP_PUT_BUCKET_ACL);
+    ASSERT_EQ(route("DELETE", "/bkt", "acl", NULL), S3_OP_METHOD_NOT_ALLOWED);
+    ASSERT_EQ(route("GET", "/bkt/k", "acl", NULL), S3_OP_GET_OBJECT_ACL);
+    ASSERT_EQ(route("PUT", "/bkt/k", "acl", NULL), S3_OP_PUT_OBJECT_ACL);
+    ASSERT_EQ(route("DELETE", "/bkt", "ownershipControls", NULL), S3_OP_DELETE_BUCKET_OWNERSHIP);
+    ASSERT_EQ(route("PUT", "/bkt", "publicAccessBlock", NULL), S3_OP_PUT_PUBLIC_ACCESS_BLOCK);
+    ASSERT_EQ(route("GET", "/bkt/k", "publicAccessBlock", NULL), S3_OP_NOT_IMPLEMENTED);
     ASSERT_EQ(route("PUT", "/bkt/k", "", "x-amz-meta-a"), S3_OP_PUT_OBJECT);
     /* reads are not refused for such headers */
     ASSERT_EQ(route("GET", "/bkt/k", "", "x-amz-server-side-encryption"), S3_OP_GET_OBJECT);
