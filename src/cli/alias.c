@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/parse.h"
 #include "util/enc.h"
 #include "util/err.h"
 
@@ -513,12 +514,41 @@ alias_is_vhost(const struct alias *a)
     return n > 14 && (strstr(a->url, ".amazonaws.com") != NULL);
 }
 
+/* BASALT_RETRIES and BASALT_RETRY_MAX_TIME on `c`; -ERR_INVAL with the reason if malformed. */
+static int
+set_retry_from_env(struct client *c, struct buf *errmsg)
+{
+    const char *n = getenv("BASALT_RETRIES"), *t = getenv("BASALT_RETRY_MAX_TIME");
+    uint64_t retries = CLIENT_RETRIES;
+    int64_t secs = CLIENT_RETRY_MAX_MS / 1000;
+
+    if (n && *n && (parse_u64(slice_cstr(n), &retries) < 0 || retries > 100)) {
+        buf_addf(errmsg, "BASALT_RETRIES='%s': expected a number from 0 to 100", n);
+        return -ERR_INVAL;
+    }
+    if (t && *t && parse_duration(t, &secs) < 0) {
+        buf_addf(errmsg, "BASALT_RETRY_MAX_TIME='%s': expected a duration such as 60s or 5m", t);
+        return -ERR_INVAL;
+    }
+    client_set_retry(c, (unsigned)retries, (long)MIN(secs, 86400) * 1000, CLIENT_RETRY_BASE_MS);
+    return 0;
+}
+
 int
 alias_client(const struct alias *a, struct client **out, struct buf *errmsg)
 {
-    int rc = client_new(a->url, a->access_key, a->secret_key, a->region, out, errmsg);
+    struct client *c = NULL;
+    int rc = client_new(a->url, a->access_key, a->secret_key, a->region, &c, errmsg);
 
-    if (rc == 0)
-        client_set_vhost(*out, alias_is_vhost(a));
-    return rc;
+    if (rc < 0)
+        return rc;
+    client_set_vhost(c, alias_is_vhost(a));
+    client_set_name(c, a->name);
+    rc = set_retry_from_env(c, errmsg);
+    if (rc < 0) {
+        client_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
 }

@@ -47,7 +47,30 @@ usage(FILE *f)
     fprintf(f, "usage: basalt COMMAND [ARGS...]\n\ncommands:\n");
     for (i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\nRun 'basalt COMMAND --help' for a command's options.\n");
+    fprintf(f, "  %-10s %s\n", "help", "help CMD: the same as CMD --help");
+    fprintf(f, "\nRun 'basalt COMMAND --help' (or 'basalt help COMMAND') for a command's "
+               "options.\n");
+}
+
+/* "basalt help CMD [SUB...]" is "basalt CMD [SUB...] --help". */
+static int
+help(int argc, char **argv)
+{
+    char **args;
+    int i, rc;
+
+    if (argc < 3) {
+        usage(stdout);
+        return 0;
+    }
+    args = xcalloc((size_t)argc + 1, sizeof(*args));
+    args[0] = argv[0];
+    for (i = 2; i < argc; i++)
+        args[i - 1] = argv[i];
+    args[argc - 1] = (char *)"--help";
+    rc = cli_main(argc, args);
+    free(args);
+    return rc;
 }
 
 int
@@ -55,6 +78,8 @@ cli_main(int argc, char **argv)
 {
     size_t i;
 
+    if (argc >= 2 && !strcmp(argv[1], "help"))
+        return help(argc, argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -172,7 +172,8 @@ download_fd(const struct cli *cli, const struct copy_end *src, int fd, struct s3
                    errmsg);
     progress_end(&pg);
     if (rc == 0 && sink.err) {
-        buf_addf(errmsg, "cannot write: %s", strerror(sink.err));
+        buf_addf(errmsg, "cannot write the local file: %s (the partial download was removed)",
+                 strerror(sink.err));
         rc = -ERR_IO;
     }
 out:
@@ -203,8 +204,9 @@ remote_to_local(const struct cli *cli, const struct copy_end *src, const struct 
         ts[0].tv_sec = ts[1].tv_sec = st.meta_mtime >= 0 ? st.meta_mtime : st.mtime;
         ts[0].tv_nsec = ts[1].tv_nsec = 0;
         fchmod(fd, 0644 & ~umask(umask(0)));
-        if (futimens(fd, ts) < 0 || close(fd) < 0) {
-            buf_addf(errmsg, "cannot finish %s: %s", tmp.ptr, strerror(errno));
+        /* fsync before rename: a crash must not leave an empty file under the final name */
+        if (futimens(fd, ts) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+            buf_addf(errmsg, "cannot write %s: %s", dst->path, strerror(errno));
             rc = -ERR_IO;
         }
         fd = -1;

@@ -3,6 +3,8 @@
 
 #include "cli/ui.h"
 
+#include <ctype.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -111,19 +113,54 @@ cli_parse(struct cli *cli, const struct cmd_spec *spec, int argc, char **argv, i
     return 0;
 }
 
+/*
+ * The error code of a message for --json: the S3 code it starts with
+ * ("NoSuchKey: ..."), else a word for the kind of failure.
+ */
+static void
+error_code(const char *msg, struct buf *code)
+{
+    size_t n = 0;
+
+    while (isalnum((unsigned char)msg[n]))
+        n++;
+    if (n > 1 && isupper((unsigned char)msg[0]) && (msg[n] == ':' || msg[n] == '\0')) {
+        buf_add(code, msg, n);
+        return;
+    }
+    if (!strncmp(msg, "cannot reach ", 13))
+        buf_adds(code, "ConnectionFailed");
+    else if (!strncmp(msg, "interrupted", 11))
+        buf_adds(code, "Interrupted");
+    else if (!strncmp(msg, "no alias ", 9))
+        buf_adds(code, "NoSuchAlias");
+    else if (!strncmp(msg, "cannot ", 7))
+        buf_adds(code, "LocalError");
+    else
+        buf_adds(code, "Failed");
+}
+
 void
 cli_fail(struct cli *cli, const char *what, const char *fmt, ...)
 {
-    struct buf b = BUF_INIT;
+    struct buf b = BUF_INIT, code = BUF_INIT;
     va_list ap;
 
     va_start(ap, fmt);
     buf_vaddf(&b, fmt, ap);
     va_end(ap);
+    if (cli->json) {
+        error_code(b.ptr, &code);
+        cli_json(json_pack("{s:s, s:{s:s, s:s, s:s}}", "status", "error", "error", "code", code.ptr,
+                           "message", b.ptr, "target", what ? what : ""));
+    }
     fflush(stdout);
     fprintf(stderr, "basalt: %s: %s%s%s\n", cli->cmd, what ? what : "", what ? ": " : "", b.ptr);
     cli->failures++;
     buf_release(&b);
+    buf_release(&code);
+    if (client_is_interrupted()) /* Ctrl-C: said what became of the transfer, now stop */
+        exit(128 + SIGINT);
 }
 
 int

@@ -14,6 +14,8 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +34,12 @@ struct client {
     bool vhost;
     long connect_ms;
     long total_ms;
+    unsigned retries; /* extra attempts (client_set_retry) */
+    long retry_max_ms;
+    long retry_base_ms;
+    unsigned seed; /* of the jitter */
+    uint64_t retried;
+    char *name; /* for hints in messages: the alias, or NULL */
     CURL *curl;
 };
 
@@ -40,9 +48,54 @@ struct xfer {
     struct client *c;
     struct client_call *call;
     bool overflow;
-    uint64_t sent; /* bytes of an fd body read so far */
+    uint64_t sent;      /* bytes of an fd body read so far */
+    uint64_t delivered; /* bytes of a 2xx body given to the sink */
     int read_errno;
 };
+
+/*
+ * Set by the SIGINT handler of client_interrupt_catch. A global because a
+ * signal handler can reach nothing else; nothing but the handler writes it.
+ */
+static volatile sig_atomic_t interrupted;
+static struct sigaction sigint_prev;
+static atomic_int sigint_caught; /* client_interrupt_catch calls not yet released */
+
+static void
+on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    sigaction(SIGINT, &sigint_prev, NULL); /* a second Ctrl-C kills at once */
+}
+
+void
+client_interrupt_catch(void)
+{
+    struct sigaction sa;
+
+    if (atomic_fetch_add(&sigint_caught, 1) > 0)
+        return;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocked read(2) of stdin returns EINTR */
+    sigaction(SIGINT, &sa, &sigint_prev);
+}
+
+void
+client_interrupt_release(void)
+{
+    if (atomic_fetch_sub(&sigint_caught, 1) != 1 || interrupted)
+        return;
+    sigaction(SIGINT, &sigint_prev, NULL);
+}
+
+bool
+client_is_interrupted(void)
+{
+    return interrupted != 0;
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -102,6 +155,10 @@ client_new(const char *endpoint, const char *access_key, const char *secret_key,
     c->scheme = xstrndup(base, (size_t)(strchr(base, ':') - base));
     c->connect_ms = CLIENT_CONNECT_TIMEOUT_MS;
     c->total_ms = CLIENT_TOTAL_TIMEOUT_MS;
+    c->retries = CLIENT_RETRIES;
+    c->retry_max_ms = CLIENT_RETRY_MAX_MS;
+    c->retry_base_ms = CLIENT_RETRY_BASE_MS;
+    c->seed = (unsigned)clock_mono_ns() ^ (unsigned)getpid() ^ (unsigned)(uintptr_t)c;
     c->curl = curl_easy_init();
     if (!c->curl)
         die("libcurl: cannot create a handle");
@@ -122,7 +179,35 @@ client_free(struct client *c)
     free(c->scheme);
     free(c->host);
     free(c->endpoint);
+    free(c->name);
     free(c);
+}
+
+void
+client_set_retry(struct client *c, unsigned retries, long max_ms, long base_ms)
+{
+    c->retries = retries;
+    c->retry_max_ms = max_ms;
+    c->retry_base_ms = MAX(base_ms, 1L);
+}
+
+uint64_t
+client_retried(const struct client *c)
+{
+    return c->retried;
+}
+
+void
+client_set_name(struct client *c, const char *name)
+{
+    free(c->name);
+    c->name = name ? xstrdup(name) : NULL;
+}
+
+const char *
+client_name(const struct client *c)
+{
+    return c->name;
 }
 
 void
@@ -164,6 +249,8 @@ client_dup(const struct client *c)
     d->vhost = c->vhost;
     d->connect_ms = c->connect_ms;
     d->total_ms = c->total_ms;
+    client_set_retry(d, c->retries, c->retry_max_ms, c->retry_base_ms);
+    client_set_name(d, c->name);
     return d;
 }
 
@@ -204,6 +291,7 @@ write_cb(char *p, size_t size, size_t n, void *arg)
     size_t len = size * n;
 
     if (call->sink && is_2xx(x->c->curl)) {
+        x->delivered += len;
         if (!call->sink(call->sink_arg, p, len)) {
             call->stopped = true;
             return 0; /* libcurl stops with CURLE_WRITE_ERROR */
@@ -375,25 +463,40 @@ transport_error(const struct client *c, CURLcode cc, const char *errbuf, const s
             buf_addf(errmsg, "cannot read the local file: %s", strerror(x->read_errno));
         return -ERR_IO;
     }
-    if (errmsg)
-        buf_addf(errmsg, "cannot reach %s: %s", c->endpoint, why);
+    if (cc == CURLE_ABORTED_BY_CALLBACK && interrupted) {
+        if (errmsg)
+            buf_adds(errmsg, "interrupted (Ctrl-C)");
+        return -ERR_IO;
+    }
+    if (!errmsg)
+        return rc;
+    buf_addf(errmsg, "cannot reach %s: %s", c->endpoint, why);
+    if (cc == CURLE_COULDNT_CONNECT)
+        buf_addf(errmsg, ": is the server running at %s?", c->endpoint);
+    else if (cc == CURLE_COULDNT_RESOLVE_HOST)
+        buf_addf(errmsg, ": check the URL of %s%s (`basalt alias list`)",
+                 c->name ? "alias " : "the endpoint", c->name ? c->name : "");
     return rc;
 }
 
-int
-client_call(struct client *c, struct client_call *call, struct buf *errmsg)
+static int
+xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
-    struct buf url = BUF_INIT, epath = BUF_INIT, host = BUF_INIT, scratch = BUF_INIT;
-    struct xfer x = { .c = c, .call = call };
+    const struct xfer *x = arg;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return interrupted && !x->call->uninterruptible; /* non-zero: CURLE_ABORTED_BY_CALLBACK */
+}
+
+/* One attempt of `call`: the curl code, the status in call->status when CURLE_OK. */
+static CURLcode
+call_once(struct client *c, struct client_call *call, struct xfer *x, char *errbuf)
+{
+    struct buf url = BUF_INIT, epath = BUF_INIT, host = BUF_INIT;
     struct curl_slist *headers;
-    char errbuf[CURL_ERROR_SIZE] = "";
     const char *query = call->query ? call->query : "";
     CURLcode cc;
-    int rc = 0;
 
-    if (!call->resp_headers)
-        call->resp_headers = &scratch;
-    call->stopped = false;
     target(c, call->bucket, call->key, &host, &epath);
     buf_addf(&url, "%s://%s%s%s%s", c->scheme, host.ptr, epath.ptr, *query ? "?" : "", query);
     headers = signed_headers(c, call, host.ptr, buf_slice(&epath), query);
@@ -407,31 +510,118 @@ client_call(struct client *c, struct client_call *call, struct buf *errmsg)
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->total_ms);
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+    curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, x);
     if (c->vhost) /* bucket.host resolves like host (e.g. bucket.localhost) */
         curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
     if (call->body.fd >= 0) {
         curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, read_cb);
-        curl_easy_setopt(c->curl, CURLOPT_READDATA, &x);
+        curl_easy_setopt(c->curl, CURLOPT_READDATA, x);
     }
     set_method(c->curl, call->method, &call->body);
     cc = curl_easy_perform(c->curl);
     if (cc == CURLE_WRITE_ERROR && call->stopped)
         cc = CURLE_OK;
-    if (cc != CURLE_OK)
-        rc = transport_error(c, cc, errbuf, &x, errmsg);
-    else
+    if (cc == CURLE_OK)
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &call->status);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(headers);
-    if (call->resp_headers == &scratch)
-        call->resp_headers = NULL;
-    buf_release(&scratch);
     buf_release(&url);
     buf_release(&epath);
     buf_release(&host);
+    return cc;
+}
+
+static bool
+is_idempotent(const struct client_call *call)
+{
+    return !strcmp(call->method, "GET") || !strcmp(call->method, "HEAD") ||
+           !strcmp(call->method, "PUT") || !strcmp(call->method, "DELETE") ||
+           (!strcmp(call->method, "POST") && call->query && !strcmp(call->query, "delete="));
+}
+
+/* Whether the outcome of one attempt is worth another (client.h, client_set_retry). */
+static bool
+should_retry(const struct client_call *call, CURLcode cc, const struct xfer *x)
+{
+    if (interrupted || x->delivered || x->read_errno || x->overflow || call->stopped)
+        return false;
+    if (cc == CURLE_OK)
+        return call->status == 503 || (call->status == 500 && is_idempotent(call));
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        return is_idempotent(call);
+    default:
+        return false;
+    }
+}
+
+/* Sleeps `ms` milliseconds in steps, returning early on a Ctrl-C. */
+static void
+backoff_sleep(long ms)
+{
+    while (ms > 0 && !interrupted) {
+        long step = MIN(ms, 50L);
+        struct timespec ts = { 0, step * 1000000L };
+
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+/* The wait before retry `n` (0-based): full jitter over an exponential bound. */
+static long
+backoff_ms(struct client *c, unsigned n)
+{
+    long bound = c->retry_base_ms << MIN(n, 16u);
+
+    bound = MIN(bound, CLIENT_RETRY_CAP_MS);
+    return (long)(rand_r(&c->seed) % (unsigned)(bound + 1));
+}
+
+int
+client_call(struct client *c, struct client_call *call, struct buf *errmsg)
+{
+    struct buf scratch = BUF_INIT;
+    size_t resp_len = call->response ? call->response->len : 0;
+    int64_t start = clock_mono_ns();
+    unsigned attempt;
+    CURLcode cc;
+    int rc = 0;
+
+    if (!call->resp_headers)
+        call->resp_headers = &scratch;
+    for (attempt = 0;; attempt++) {
+        struct xfer x = { .c = c, .call = call };
+        char errbuf[CURL_ERROR_SIZE] = "";
+        long wait, left;
+
+        call->stopped = false;
+        if (call->response)
+            buf_setlen(call->response, resp_len);
+        buf_clear(call->resp_headers);
+        cc = call_once(c, call, &x, errbuf);
+        wait = backoff_ms(c, attempt);
+        left = c->retry_max_ms - (long)((clock_mono_ns() - start) / 1000000);
+        if (attempt >= c->retries || left <= 0 || !should_retry(call, cc, &x)) {
+            if (cc != CURLE_OK)
+                rc = transport_error(c, cc, errbuf, &x, errmsg);
+            break;
+        }
+        c->retried++;
+        backoff_sleep(MIN(wait, left));
+    }
+    if (call->resp_headers == &scratch)
+        call->resp_headers = NULL;
+    buf_release(&scratch);
     return rc;
 }
 

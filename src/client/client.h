@@ -37,6 +37,49 @@ void client_free(struct client *c);
 /* Timeouts in milliseconds: to connect, and for a whole request (0: no limit). */
 void client_set_timeouts(struct client *c, long connect_ms, long total_ms);
 
+/*
+ * Retries (client_call only): a request is sent again, after an exponential
+ * backoff with full jitter (a random wait in [0, min(CLIENT_RETRY_CAP_MS,
+ * base_ms * 2^n)]), when
+ *   - the server answered 503 (SlowDown: it did nothing), any method;
+ *   - the server answered 500 (InternalError), or the connection was refused,
+ *     dropped, reset or answered nothing, and the request is idempotent
+ *     (GET, HEAD, PUT, DELETE, DeleteObjects; an UploadPart is a PUT);
+ * never once bytes of a 2xx body went to a sink (they cannot be taken back),
+ * nor after a Ctrl-C. At most `retries` extra attempts and `max_ms` in all
+ * (the waits are cut to fit); retries = 0 turns retrying off.
+ */
+#define CLIENT_RETRIES 5
+#define CLIENT_RETRY_MAX_MS 60000L
+#define CLIENT_RETRY_BASE_MS 100L
+#define CLIENT_RETRY_CAP_MS 5000L
+void client_set_retry(struct client *c, unsigned retries, long max_ms, long base_ms);
+
+/* The number of requests client_call sent again since `c` was created. */
+uint64_t client_retried(const struct client *c);
+
+/*
+ * A name for messages (an alias: "local"), copied; the hints of error messages
+ * use it ("check the access key and secret key of alias local").
+ */
+void client_set_name(struct client *c, const char *name);
+
+/* The name set by client_set_name, or NULL. Borrowed from `c`. */
+const char *client_name(const struct client *c);
+
+/*
+ * Ctrl-C. client_interrupt_catch() installs a SIGINT handler that sets a
+ * process-wide flag (a signal handler can reach nothing else) and puts the
+ * previous disposition back, so a second Ctrl-C kills at once; while the flag
+ * is set every client_call in progress stops (-ERR_IO, "interrupted") unless
+ * the call is `uninterruptible` (the abort of a multipart upload).
+ * client_interrupt_release() puts the previous handler back when no Ctrl-C
+ * came. Any thread.
+ */
+void client_interrupt_catch(void);
+void client_interrupt_release(void);
+bool client_is_interrupted(void);
+
 /* The endpoint as given, without a trailing '/'. Borrowed from `c`. */
 const char *client_endpoint(const struct client *c);
 
@@ -101,8 +144,9 @@ struct client_call {
     void *progress_arg;
     struct buf *response;
     struct buf *resp_headers;
-    long status;  /* out: the HTTP status */
-    bool stopped; /* out: the sink stopped the transfer */
+    bool uninterruptible; /* runs even after a Ctrl-C (client_interrupt_catch) */
+    long status;          /* out: the HTTP status */
+    bool stopped;         /* out: the sink stopped the transfer */
 };
 
 /*

@@ -152,11 +152,31 @@ status_err(long status)
 }
 
 /*
+ * What to do about an error, appended to `errmsg` after "Code: Message": a
+ * bucket that does not exist is named with the command that creates it, a
+ * refused key or signature with the alias to check.
+ */
+static void
+add_hint(const struct client *c, const struct client_call *call, int rc, struct buf *errmsg)
+{
+    const char *alias = client_name(c);
+
+    if (rc == -ERR_BUCKET_NOT_FOUND && call->bucket && *call->bucket) {
+        buf_addf(errmsg, ": bucket %s does not exist", call->bucket);
+        if (alias)
+            buf_addf(errmsg, ": create it with `basalt mb %s/%s`", alias, call->bucket);
+    } else if ((rc == -ERR_INVALID_ACCESS_KEY || rc == -ERR_SIG_MISMATCH) && alias) {
+        buf_addf(errmsg, ": check the %s of alias %s (`basalt alias list %s`)",
+                 rc == -ERR_SIG_MISMATCH ? "secret key" : "access key", alias, alias);
+    }
+}
+
+/*
  * 0 for a 2xx answer without an <Error> document (CopyObject and
  * CompleteMultipartUpload may answer 200 with one), else the error.
  */
 static int
-check(const struct client_call *call, bool has_key, struct buf *errmsg)
+check(const struct client *c, const struct client_call *call, bool has_key, struct buf *errmsg)
 {
     struct buf code = BUF_INIT, msg = BUF_INIT;
     struct slice body = call->response ? buf_slice(call->response) : SLICE_NULL;
@@ -167,11 +187,13 @@ check(const struct client_call *call, bool has_key, struct buf *errmsg)
         return 0;
     if (client_parse_error(body, &code, &msg) == 0) {
         rc = s3ops_code_err(code.ptr, ok ? -ERR_IO : status_err(call->status));
-        buf_addf(errmsg, "%s: %s", code.ptr, msg.len ? msg.ptr : "(no message)");
+        if (rc == -ERR_BUCKET_NOT_FOUND && call->bucket && *call->bucket)
+            buf_addf(errmsg, "%s", code.ptr); /* the hint says it better */
+        else
+            buf_addf(errmsg, "%s: %s", code.ptr, msg.len ? msg.ptr : "(no message)");
     } else if (call->status == 404) {
         rc = has_key ? -ERR_KEY_NOT_FOUND : -ERR_BUCKET_NOT_FOUND;
-        buf_adds(errmsg, has_key ? "NoSuchKey: The specified key does not exist."
-                                 : "NoSuchBucket: The specified bucket does not exist.");
+        buf_adds(errmsg, has_key ? "NoSuchKey: The specified key does not exist." : "NoSuchBucket");
     } else if (call->status == 403) {
         rc = -ERR_ACCESS_DENIED;
         buf_adds(errmsg, "AccessDenied: Access Denied (wrong credentials or no permission).");
@@ -179,6 +201,7 @@ check(const struct client_call *call, bool has_key, struct buf *errmsg)
         rc = status_err(call->status);
         buf_addf(errmsg, "the server answered HTTP %ld", call->status);
     }
+    add_hint(c, call, rc, errmsg);
     buf_release(&code);
     buf_release(&msg);
     return rc;
@@ -197,7 +220,7 @@ run(struct client *c, struct client_call *call, struct buf *errmsg)
         call->response = &resp;
     rc = client_call(c, call, errmsg);
     if (rc == 0)
-        rc = check(call, call->key && *call->key, errmsg);
+        rc = check(c, call, call->key && *call->key, errmsg);
     if (call->response == &resp)
         call->response = NULL;
     buf_release(&resp);
@@ -624,18 +647,51 @@ mpu_complete(struct client *c, const char *bucket, const char *key, const char *
     return rc;
 }
 
-static void
-mpu_abort(struct client *c, const char *bucket, const char *key, const char *upload_id)
+/* AbortMultipartUpload, even after a Ctrl-C; 0 or the error in `errmsg`. */
+static int
+mpu_abort(struct client *c, const char *bucket, const char *key, const char *upload_id,
+          struct buf *errmsg)
 {
-    struct buf q = BUF_INIT, ignored = BUF_INIT;
-    struct client_call call = { .method = "DELETE", .bucket = bucket, .key = key };
+    struct buf q = BUF_INIT;
+    struct client_call call = {
+        .method = "DELETE", .bucket = bucket, .key = key, .uninterruptible = true
+    };
+    int rc;
 
     client_query_add(&q, "uploadId", upload_id);
     call.query = q.ptr;
     call.body.fd = -1;
-    run(c, &call, &ignored);
+    rc = run(c, &call, errmsg);
     buf_release(&q);
-    buf_release(&ignored);
+    return rc;
+}
+
+/*
+ * The end of a multipart upload that failed (rc < 0) or was interrupted:
+ * aborts it and says so in `errmsg`, which held `keep` bytes before the
+ * upload began. After a Ctrl-C the parts' own messages are replaced by one
+ * sentence (the abort is what the operator needs to know).
+ */
+static int
+mpu_fail(struct client *c, const char *bucket, const char *key, const char *upload_id, int rc,
+         size_t keep, struct buf *errmsg)
+{
+    struct buf why = BUF_INIT;
+    int arc;
+
+    if (client_is_interrupted()) {
+        buf_setlen(errmsg, keep);
+        buf_adds(errmsg, "interrupted (Ctrl-C)");
+        rc = rc < 0 ? rc : -ERR_IO;
+    }
+    arc = mpu_abort(c, bucket, key, upload_id, &why);
+    if (client_is_interrupted() && arc == 0)
+        buf_addf(errmsg, ": the multipart upload %s was aborted, nothing was stored", upload_id);
+    else if (arc < 0)
+        buf_addf(errmsg, " (and the multipart upload %s could not be aborted: %s)", upload_id,
+                 why.ptr);
+    buf_release(&why);
+    return rc;
 }
 
 /* The shared state of a parallel upload of a file. */
@@ -697,6 +753,7 @@ s3ops_upload_fd(struct client *c, const char *bucket, const char *key, int fd, u
 {
     struct upload u = { .bucket = bucket, .key = key, .proto = c, .fd = fd, .size = size };
     struct buf upload_id = BUF_INIT;
+    size_t keep = errmsg->len;
     pthread_t th[16];
     unsigned i, started = 0;
     int rc;
@@ -712,6 +769,7 @@ s3ops_upload_fd(struct client *c, const char *bucket, const char *key, int fd, u
     rc = mpu_create(c, bucket, key, headers, nheaders, &upload_id, errmsg);
     if (rc < 0)
         goto out;
+    client_interrupt_catch(); /* Ctrl-C from here on aborts the upload */
     u.upload_id = upload_id.ptr;
     u.part_size = part_size;
     u.nparts = (unsigned)DIV_ROUND_UP(size, part_size);
@@ -731,10 +789,11 @@ s3ops_upload_fd(struct client *c, const char *bucket, const char *key, int fd, u
     rc = u.rc;
     if (rc < 0)
         buf_addslice(errmsg, buf_slice(&u.errmsg));
-    else
+    else if (!client_is_interrupted())
         rc = mpu_complete(c, bucket, key, u.upload_id, u.etags, u.nparts, errmsg);
-    if (rc < 0)
-        mpu_abort(c, bucket, key, u.upload_id);
+    if (rc < 0 || client_is_interrupted())
+        rc = mpu_fail(c, bucket, key, u.upload_id, rc, keep, errmsg);
+    client_interrupt_release();
     pthread_mutex_destroy(&u.lock);
     buf_release(&u.errmsg);
     free(u.etags);
@@ -752,6 +811,8 @@ read_full(int fd, char *p, size_t n)
     while (got < n) {
         ssize_t r = read(fd, p + got, n - got);
 
+        if (r < 0 && errno == EINTR && client_is_interrupted())
+            return -EINTR;
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -770,6 +831,7 @@ s3ops_upload_stream(struct client *c, const char *bucket, const char *key, int f
                     struct buf *errmsg)
 {
     struct buf upload_id = BUF_INIT;
+    size_t keep = errmsg->len;
     char *part = NULL, (*etags)[80] = NULL;
     unsigned nparts = 0;
     uint64_t sum = 0;
@@ -799,6 +861,7 @@ s3ops_upload_stream(struct client *c, const char *bucket, const char *key, int f
             rc = mpu_create(c, bucket, key, headers, nheaders, &upload_id, errmsg);
             if (rc < 0)
                 goto out;
+            client_interrupt_catch(); /* Ctrl-C from here on aborts the upload */
         }
         if (nparts == S3OPS_MAX_PARTS) {
             buf_addf(errmsg, "the input is longer than %u parts of %llu bytes", S3OPS_MAX_PARTS,
@@ -816,10 +879,12 @@ s3ops_upload_stream(struct client *c, const char *bucket, const char *key, int f
         if ((uint64_t)n < part_size)
             break;
     }
-    if (rc == 0)
+    if (rc == 0 && !client_is_interrupted())
         rc = mpu_complete(c, bucket, key, upload_id.ptr, etags, nparts, errmsg);
-    if (rc < 0 && upload_id.len)
-        mpu_abort(c, bucket, key, upload_id.ptr);
+    if (upload_id.len && (rc < 0 || client_is_interrupted()))
+        rc = mpu_fail(c, bucket, key, upload_id.ptr, rc, keep, errmsg);
+    if (upload_id.len)
+        client_interrupt_release();
 out:
     if (rc == 0 && total)
         *total = sum;

@@ -177,13 +177,14 @@ def test_mb_rb(cli, s3):
     cli("rb", "--force", f"t/{name}")
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     err = cli.fail("rb", f"t/{name}")
-    assert err == f"basalt: rb: t/{name}: NoSuchBucket: The specified bucket does not exist.\n"
+    assert err == (f"basalt: rb: t/{name}: NoSuchBucket: bucket {name} does not exist: "
+                   f"create it with `basalt mb t/{name}`\n")
 
 
 def test_nosuchbucket_and_nosuchkey(cli, bucket):
     err = cli.fail("cat", "t/no-such-bucket-cli/k")
-    assert err == ("basalt: cat: t/no-such-bucket-cli/k: NoSuchBucket: "
-                   "The specified bucket does not exist.\n")
+    assert err == ("basalt: cat: t/no-such-bucket-cli/k: NoSuchBucket: bucket no-such-bucket-cli "
+                   "does not exist: create it with `basalt mb t/no-such-bucket-cli`\n")
     err = cli.fail("cp", f"t/{bucket}/nope", str(cli.home / "x"))
     assert err == f"basalt: cp: t/{bucket}/nope: NoSuchKey: The specified key does not exist.\n"
     assert not (cli.home / "x").exists()

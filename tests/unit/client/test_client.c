@@ -28,6 +28,8 @@ struct mini {
     pthread_t th;
     char last_target[1024];
     int last_rc;
+    int busy;   /* answer this many requests 503 SlowDown first */
+    int served; /* requests answered */
 };
 
 static int
@@ -102,6 +104,17 @@ serve_one(struct mini *m, int fd)
     int rc;
 
     parse_request(req.ptr, &r, h, ARRAY_SIZE(h), m->last_target, sizeof(m->last_target));
+    m->served++;
+    if (m->busy > 0) {
+        m->busy--;
+        buf_adds(&body, "<Error><Code>SlowDown</Code><Message>busy</Message></Error>");
+        buf_addf(&out,
+                 "HTTP/1.1 503 Slow Down\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                 body.len, body.ptr);
+        if (write(fd, out.ptr, out.len) < 0)
+            perror("write");
+        goto out;
+    }
     rc = sigv4_verify(&r, lookup, NULL, &a, NULL);
     sha256_hex(req.ptr + hdr, req.len - hdr, sha);
     if (rc == 0 && strcmp(a.payload_hash, sha) != 0)
@@ -115,6 +128,7 @@ serve_one(struct mini *m, int fd)
              rc ? "403 Forbidden" : "200 OK", body.len, body.ptr);
     if (write(fd, out.ptr, out.len) < 0)
         perror("write");
+out:
     buf_release(&req);
     buf_release(&out);
     buf_release(&body);
@@ -240,12 +254,65 @@ TEST(client_connection_refused)
     c = new_client(m.port, TEST_SK);
     ASSERT_EQ(client_request(c, "GET", "/", NULL, SLICE_NULL, &status, &resp, &msg), -ERR_IO);
     ASSERT_EQ(status, -1);
-    buf_addf(&want, "cannot reach http://127.0.0.1:%d: Connection refused", m.port);
+    buf_addf(&want,
+             "cannot reach http://127.0.0.1:%d: Connection refused: is the server running at "
+             "http://127.0.0.1:%d?",
+             m.port, m.port);
     ASSERT_STREQ(msg.ptr, want.ptr);
     client_free(c);
     buf_release(&resp);
     buf_release(&msg);
     buf_release(&want);
+}
+
+/* 503 SlowDown twice, then the answer: client_call retries and the caller sees only the 200. */
+TEST(client_retries_slowdown)
+{
+    struct mini m;
+    struct client *c;
+    struct buf resp = BUF_INIT, msg = BUF_INIT;
+    struct client_call call = { .method = "GET", .bucket = "b", .key = "k", .response = &resp };
+
+    call.body.fd = -1;
+    mini_start(&m, 3);
+    m.busy = 2;
+    c = new_client(m.port, TEST_SK);
+    client_set_retry(c, 3, 10000, 1);
+    ASSERT_OK(client_call(c, &call, &msg));
+    ASSERT_EQ(call.status, 200);
+    ASSERT_STREQ(resp.ptr, "verified"); /* the 503 bodies are gone */
+    ASSERT_EQ(client_retried(c), 2);
+    pthread_join(m.th, NULL);
+    ASSERT_EQ(m.served, 3);
+    close(m.lfd);
+    client_free(c);
+    buf_release(&resp);
+    buf_release(&msg);
+}
+
+/* Retries are bounded: with one retry allowed, the second 503 is the answer. */
+TEST(client_retries_bounded)
+{
+    struct mini m;
+    struct client *c;
+    struct buf resp = BUF_INIT, msg = BUF_INIT;
+    struct client_call call = { .method = "PUT", .bucket = "b", .key = "k", .response = &resp };
+
+    call.body.fd = -1;
+    call.body.mem = SLICE_LIT("data");
+    mini_start(&m, 2);
+    m.busy = 5;
+    c = new_client(m.port, TEST_SK);
+    client_set_retry(c, 1, 10000, 1);
+    ASSERT_OK(client_call(c, &call, &msg));
+    ASSERT_EQ(call.status, 503);
+    ASSERT_EQ(client_retried(c), 1);
+    pthread_join(m.th, NULL);
+    ASSERT_EQ(m.served, 2);
+    close(m.lfd);
+    client_free(c);
+    buf_release(&resp);
+    buf_release(&msg);
 }
 
 TEST(client_timeout)
