@@ -53,6 +53,15 @@ elif [ "$(id -u)" -ne 0 ]; then
 else
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Packages that ship a service (nginx, prometheus) must not start one listening on every
+  # address: the tests start their own on 127.0.0.1 and stop them. A policy-rc.d that refuses
+  # every start (what container images have) is put in place for the install, if none exists.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# basalt install-deps: no service starts during the install\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "install-deps: done"
