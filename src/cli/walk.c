@@ -57,7 +57,8 @@ walk_remote(struct walk *w, struct client *c, const char *bucket, const char *pr
     struct remote_arg ra = { w, strip };
     int rc = s3ops_list(c, bucket, prefix, true, remote_cb, &ra, errmsg);
 
-    qsort(w->v, w->n, sizeof(*w->v), entry_cmp);
+    if (w->n > 1)
+        qsort(w->v, w->n, sizeof(*w->v), entry_cmp);
     return rc;
 }
 
@@ -103,7 +104,8 @@ walk_local(struct walk *w, const char *root, const char *base, struct buf *errms
 {
     int rc = local_dir(w, root, base, errmsg);
 
-    qsort(w->v, w->n, sizeof(*w->v), entry_cmp);
+    if (w->n > 1)
+        qsort(w->v, w->n, sizeof(*w->v), entry_cmp);
     return rc;
 }
 

@@ -343,7 +343,8 @@ page_emit(struct list_page *pg, s3ops_list_fn *fn, void *arg)
     size_t i;
     int rc = 0;
 
-    qsort(pg->items, pg->n, sizeof(*pg->items), item_cmp);
+    if (pg->n > 1) /* items is NULL on an empty page: qsort must not see it */
+        qsort(pg->items, pg->n, sizeof(*pg->items), item_cmp);
     for (i = 0; i < pg->n; i++) {
         struct list_item *it = &pg->items[i];
         struct s3ops_entry e = { it->key, it->size, it->mtime, it->etag, it->is_prefix };

@@ -345,6 +345,31 @@ sse_fields(struct post_state *st)
 }
 
 /*
+ * The form's `acl` field is the upload's canned ACL, as x-amz-acl is a
+ * PutObject's: it becomes that request header, and the object's ACL (and
+ * owner) are recorded as for PutObject (acl.c). 0, or an error failed here.
+ */
+static int
+acl_field(struct post_state *st, struct buf *h)
+{
+    struct http_req *req = st->call->req;
+    struct slice v = field_value(st, "acl");
+    int rc;
+
+    if (v.ptr) {
+        struct http_header *nh = arena_alloc(req->arena, (req->nheaders + 1) * sizeof(*nh));
+
+        memcpy(nh, req->headers, req->nheaders * sizeof(*nh));
+        nh[req->nheaders].name = SLICE_LIT("x-amz-acl");
+        nh[req->nheaders].value = slice_make(arena_slicedup(req->arena, v), v.len);
+        req->headers = nh;
+        req->nheaders++;
+    }
+    rc = s3__object_acl_header(st->call, h);
+    return rc < 0 ? fail(st, rc, NULL, NULL) : 0;
+}
+
+/*
  * The fields that change how the object is stored: tagging (a Tagging XML
  * document, stored in query form as PutObject's x-amz-tagging),
  * x-amz-storage-class. Server-side encryption is not built: 501, never a
@@ -378,6 +403,8 @@ add_options(struct post_state *st, struct obj_put_opts *opts, struct buf *h)
     }
     buf_release(&enc);
     buf_release(&msg);
+    if (rc == 0)
+        rc = acl_field(st, h);
     return rc;
 }
 

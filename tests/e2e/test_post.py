@@ -466,3 +466,29 @@ def test_post_checksum_field_needs_no_condition(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.head_object(Bucket=bucket, Key="ck2/bad")
     assert http_status(e.value) == 404
+
+
+def test_post_acl_field(fresh_server):
+    """The form's acl field is the object's canned ACL, as x-amz-acl is a PutObject's: honoured
+    where ACLs are enabled, AccessControlListNotSupported where the bucket enforces its owner."""
+    srv = fresh_server(extra_args=["--object-ownership", "ObjectWriter"])
+    c = srv.client()
+    c.create_bucket(Bucket="postacl")
+    p = c.generate_presigned_post("postacl", "pub.txt", Fields={"acl": "public-read"},
+                                  Conditions=[{"acl": "public-read"}], ExpiresIn=600)
+    r = post(p, b"public bytes")
+    assert r.status_code == 204, r.text
+    anon = requests.get(f"{srv.endpoint}/postacl/pub.txt")
+    assert anon.status_code == 200 and anon.content == b"public bytes"
+    grants = c.get_object_acl(Bucket="postacl", Key="pub.txt")["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("/global/AllUsers") and
+               g["Permission"] == "READ" for g in grants), grants
+    p = c.generate_presigned_post("postacl", "priv.txt", ExpiresIn=600)
+    assert post(p, b"private").status_code == 204
+    assert requests.get(f"{srv.endpoint}/postacl/priv.txt").status_code == 403
+    c.create_bucket(Bucket="postenf", ObjectOwnership="BucketOwnerEnforced")
+    p = c.generate_presigned_post("postenf", "k", Fields={"acl": "public-read"},
+                                  Conditions=[{"acl": "public-read"}], ExpiresIn=600)
+    r = post(p, b"x")
+    assert r.status_code == 400 and "AccessControlListNotSupported" in r.text, r.text
+    assert_absent(c, "postenf", "k")
