@@ -20,8 +20,8 @@
 #include "s3/internal.h"
 #include "util/err.h"
 
-static void
-send_json(struct s3_call *call, json_t *doc)
+void
+s3__send_json(struct s3_call *call, json_t *doc)
 {
     struct buf body = BUF_INIT;
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -56,7 +56,7 @@ s3__admin_heal(struct s3_call *call)
         s3__send_error(call, rc == -ERR_NOT_FOUND ? -ERR_BUCKET_NOT_FOUND : rc, NULL);
         return;
     }
-    send_json(
+    s3__send_json(
         call,
         json_pack("{sI sI sI sI sI sI sI sI sI sI}", "buckets_scanned",
                   (json_int_t)r.buckets_scanned, "buckets_healed", (json_int_t)r.buckets_healed,
@@ -152,7 +152,7 @@ s3__admin_info(struct s3_call *call)
                     "nodes", nodes, "region", call->s3->region);
     buf_release(&layout);
     buf_release(&mine);
-    send_json(call, doc);
+    s3__send_json(call, doc);
 }
 
 void
@@ -204,5 +204,5 @@ s3__admin_heal_status(struct s3_call *call)
     json_array_insert_new(nodes, 0, json_loadb(mine.ptr, mine.len, 0, NULL));
     json_array_foreach(nodes, i, n) done &= json_is_true(json_object_get(n, "done"));
     buf_release(&mine);
-    send_json(call, json_pack("{sb so}", "done", (int)done, "nodes", nodes));
+    s3__send_json(call, json_pack("{sb so}", "done", (int)done, "nodes", nodes));
 }

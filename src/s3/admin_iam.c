@@ -49,28 +49,12 @@ struct admin_req {
 /* ---- answers ---- */
 
 static void
-send_json(struct s3_call *call, json_t *doc)
-{
-    struct buf body = BUF_INIT;
-    char *text = json_dumps(doc, JSON_COMPACT);
-
-    BUG_ON(!text);
-    buf_adds(&body, text);
-    buf_addch(&body, '\n');
-    free(text);
-    json_decref(doc);
-    http_resp_header(call->req, "Content-Type", "application/json");
-    http_resp_buf(call->req, 200, &body);
-    buf_release(&body);
-}
-
-static void
 send_done(struct s3_call *call, int rc, const struct buf *msg)
 {
     if (rc < 0)
         s3__send_error(call, rc, msg && msg->len ? msg->ptr : NULL);
     else
-        send_json(call, json_pack("{sb}", "ok", 1));
+        s3__send_json(call, json_pack("{sb}", "ok", 1));
 }
 
 static json_t *
@@ -231,7 +215,7 @@ users_body(struct s3_call *call, int rc, struct slice body)
 
         if (!nk.secret) /* generated: shown once, here */
             json_object_set_new(out, "secret_key", json_string(sk.ptr));
-        send_json(call, out);
+        s3__send_json(call, out);
     }
     json_decref(o);
     buf_release(&msg);
@@ -261,7 +245,7 @@ admin_users(struct s3_call *call, struct admin_req *ar, const char *m)
             send_done(call, rc, NULL);
             return;
         }
-        send_json(call, json_pack("{so}", "users", a));
+        s3__send_json(call, json_pack("{so}", "users", a));
         return;
     }
     if (ar->verb) {
@@ -294,7 +278,7 @@ admin_users(struct s3_call *call, struct admin_req *ar, const char *m)
         u = json_incref(json_array_get(a, 0));
         json_object_set_new(u, "keys", keys);
         json_decref(a);
-        send_json(call, u);
+        s3__send_json(call, u);
         return;
     }
     if (!strcmp(m, "PUT")) {
@@ -382,10 +366,10 @@ admin_groups(struct s3_call *call, struct admin_req *ar, const char *m)
             json_decref(a);
             send_done(call, rc, NULL);
         } else if (ar->name) {
-            send_json(call, json_incref(json_array_get(a, 0)));
+            s3__send_json(call, json_incref(json_array_get(a, 0)));
             json_decref(a);
         } else {
-            send_json(call, json_pack("{so}", "groups", a));
+            s3__send_json(call, json_pack("{so}", "groups", a));
         }
         return;
     }
@@ -482,10 +466,10 @@ admin_policies(struct s3_call *call, struct admin_req *ar, const char *m)
             json_decref(a);
             send_done(call, rc, NULL);
         } else if (ar->name) {
-            send_json(call, json_incref(json_array_get(a, 0)));
+            s3__send_json(call, json_incref(json_array_get(a, 0)));
             json_decref(a);
         } else {
-            send_json(call, json_pack("{so}", "policies", a));
+            s3__send_json(call, json_pack("{so}", "policies", a));
         }
         return;
     }
@@ -577,8 +561,8 @@ svc_create_body(struct s3_call *call, int rc, struct slice body)
     if (rc < 0)
         send_done(call, rc, &msg);
     else
-        send_json(call, json_pack("{ss ss ss}", "access_key", ak.ptr, "secret_key", sk.ptr,
-                                  "parent", nk.user));
+        s3__send_json(call, json_pack("{ss ss ss}", "access_key", ak.ptr, "secret_key", sk.ptr,
+                                      "parent", nk.user));
 out:
     free(policy);
     json_decref(o);
@@ -646,7 +630,7 @@ admin_service_accounts(struct s3_call *call, struct admin_req *ar, const char *m
             send_done(call, rc, NULL);
             return;
         }
-        send_json(call, json_pack("{so}", "service_accounts", a));
+        s3__send_json(call, json_pack("{so}", "service_accounts", a));
         return;
     }
     rc = svc_owner(iam, ar->name, owner);
@@ -661,7 +645,7 @@ admin_service_accounts(struct s3_call *call, struct admin_req *ar, const char *m
             return;
         a = json_array();
         iam_key_list(iam, NULL, ar->name, true, key_json, a);
-        send_json(call, json_incref(json_array_get(a, 0)));
+        s3__send_json(call, json_incref(json_array_get(a, 0)));
         json_decref(a);
         return;
     }

@@ -252,9 +252,11 @@ void s3__delete_objects(struct s3_call *call); /* delete_objects.c */
 void s3__copy_object(struct s3_call *call);    /* copy.c */
 void s3__post_object(struct s3_call *call);    /* post.c */
 /*
- * auth.c: the secret of `access_key` (the root credentials), the
- * sigv4_lookup_fn of header and query authentication and of the POST
- * policy's signature. 0, or -ERR_INVALID_ACCESS_KEY.
+ * auth.c: the secret of `access_key` and who it is (call->id: iam/'s
+ * iam_authenticate, or the root credentials when the server has no IAM),
+ * the sigv4_lookup_fn of header and query authentication and of the POST
+ * policy's signature; `arg` is the struct s3_call. 0, or
+ * -ERR_INVALID_ACCESS_KEY, -ERR_INVALID_TOKEN, -ERR_EXPIRED_TOKEN.
  */
 int s3__lookup_secret(void *arg, struct slice access_key, struct buf *secret);
 void s3__create_multipart(struct s3_call *call);      /* multipart.c */
@@ -410,6 +412,11 @@ int s3__bucket_acl_check_new(struct s3_call *call, enum s3_ownership own, struct
 void s3__acl(struct s3_call *call);                 /* Get/Put Bucket/Object ACL */
 void s3__ownership_controls(struct s3_call *call);  /* Get/Put/DeleteBucketOwnershipControls */
 void s3__public_access_block(struct s3_call *call); /* Get/Put/DeletePublicAccessBlock */
+
+/* ---- admin.c ---- */
+/* Answers 200 with `doc` as compact JSON (and a newline); takes the reference. */
+typedef struct json_t json_t;
+void s3__send_json(struct s3_call *call, json_t *doc);
 
 /* ---- admin_iam.c ---- */
 /* Whether `key` (the path under /basalt/) is one of the admin API's IAM endpoints. */
