@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 
 #include <getopt.h>
+#include <limits.h>
 
 #include "cluster/endpoint.h"
 #include "cluster/layout.h"
@@ -56,8 +57,18 @@ usage(FILE *f)
             "                        be lost on power failure\n"
             "  --max-memory MIB      memory budget for streaming requests; past it requests\n"
             "                        get 503 SlowDown (default 256)\n"
-            "  --idle-timeout SEC    close idle client connections after SEC seconds\n"
-            "                        (default %d)\n"
+            "  --idle-timeout SEC    close client connections that send nothing for SEC\n"
+            "                        seconds, also between pieces of a body (default %d)\n"
+            "  --header-timeout SEC  close a connection whose request has not sent all its\n"
+            "                        headers SEC seconds after its first byte, however\n"
+            "                        slowly it trickles (default 10)\n"
+            "  --max-connections N   refuse new connections while N are open (default:\n"
+            "                        what the open-file limit allows, at most 16384)\n"
+            "  --max-connections-per-address N\n"
+            "                        refuse a client address's connections past N (0: no\n"
+            "                        limit; default: a quarter of --max-connections);\n"
+            "                        behind --trusted-proxies, their clients' requests in\n"
+            "                        flight past N get 503 SlowDown\n"
             "  --domain NAME         serve virtual-host style requests too: a Host of\n"
             "                        BUCKET.NAME names the bucket (repeat the option or\n"
             "                        separate names with commas; path style still works,\n"
@@ -154,6 +165,13 @@ is_loopback_address(const char *address)
         return true;
     return slice_starts_with(host, SLICE_LIT("127."));
 }
+
+/* long options without a short letter */
+enum {
+    OPT_HEADER_TIMEOUT = 1000,
+    OPT_MAX_CONNECTIONS,
+    OPT_MAX_PER_ADDRESS,
+};
 
 static int
 parse_number(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
@@ -381,6 +399,21 @@ parse_option(int c, struct server_opts *o)
     case 'X':
         o->cfg.trusted_proxies = optarg;
         return 0;
+    case OPT_HEADER_TIMEOUT:
+        if (parse_number("--header-timeout", optarg, 1, 3600, &v) < 0)
+            return -ERR_INVAL;
+        o->cfg.header_timeout = (unsigned)v;
+        return 0;
+    case OPT_MAX_CONNECTIONS:
+        if (parse_number("--max-connections", optarg, 1, 1000000, &v) < 0)
+            return -ERR_INVAL;
+        o->cfg.max_connections = (unsigned)v;
+        return 0;
+    case OPT_MAX_PER_ADDRESS:
+        if (parse_number("--max-connections-per-address", optarg, 0, 1000000, &v) < 0)
+            return -ERR_INVAL;
+        o->cfg.max_per_address = v ? (unsigned)v : UINT_MAX;
+        return 0;
     case 'O':
         return set_object_ownership("--object-ownership", optarg, o);
     default:
@@ -409,6 +442,9 @@ parse_options(int argc, char **argv, struct server_opts *o)
         { "audit-queue", required_argument, NULL, 'Q' },
         { "audit-health", no_argument, NULL, 'H' },
         { "trusted-proxies", required_argument, NULL, 'X' },
+        { "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
+        { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+        { "max-connections-per-address", required_argument, NULL, OPT_MAX_PER_ADDRESS },
         { "object-ownership", required_argument, NULL, 'O' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },

@@ -21,6 +21,7 @@
 #include "http/http.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -28,11 +29,14 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "http/internal.h"
 #include "obs/log.h"
+#include "obs/metrics.h"
 #include "util/clock.h"
 #include "util/enc.h"
 #include "util/err.h"
@@ -40,6 +44,8 @@
 #define HTTP_STREAM_BLOCK (256 * 1024)
 #define HTTP_STOP_WAIT_MS 30000
 #define HTTP_DISCARD_MAX (64ull << 20) /* body bytes read after a body error */
+#define HTTP_DEFAULT_HEADER_TIMEOUT 10 /* seconds */
+#define HTTP_MAX_CONNECTIONS 16384     /* default ceiling (one thread each) */
 
 enum resp_kind { RESP_BUF, RESP_STREAM };
 
@@ -74,6 +80,11 @@ struct http_server {
     void *arg;
     atomic_uint_fast64_t next_id;
     atomic_int inflight; /* requests between URI log and completion */
+    struct guard *guard;
+    struct netmask *proxies; /* trusted_proxies */
+    size_t nproxies;
+    atomic_uint_fast64_t bad_framing;
+    struct metric *m_open, *m_max, *m_accepted, *m_refused, *m_requests_refused, *m_timeouts;
 };
 
 /* ---- requests ---- */
@@ -112,6 +123,16 @@ peer_address(struct MHD_Connection *conn, char *out, size_t cap)
     }
 }
 
+/* The connection's guard record (on_connection), or NULL. */
+static struct guard_conn *
+conn_guard(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
 static void *
 on_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -125,6 +146,7 @@ on_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     req->content_length = -1;
     req_make_id(srv, req->id);
     peer_address(conn, req->remote, sizeof(req->remote));
+    guard_request_line(conn_guard(conn));
     req->query = slice_split(raw, '?', &path);
     req->path = slice_make(arena_slicedup(a, path), path.len);
     req->query = slice_make(arena_slicedup(a, req->query), req->query.len);
@@ -167,12 +189,57 @@ add_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
     return MHD_YES;
 }
 
+/* Whether `text` is a trusted proxy's address. */
+static bool
+is_trusted(const struct http_server *srv, struct slice text)
+{
+    struct netaddr a;
+
+    return srv->nproxies && netaddr_parse(text, &a) &&
+           netmask_list_match(srv->proxies, srv->nproxies, &a);
+}
+
+/* req->client and req->forwarded (http.h). */
 static void
-req_read_headers(struct http_req *req, struct MHD_Connection *conn, const char *method)
+req_find_client(struct http_server *srv, struct http_req *req)
+{
+    struct slice v, rest, one, pick = SLICE_NULL;
+
+    memcpy(req->client, req->remote, sizeof(req->client));
+    if (!is_trusted(srv, slice_cstr(req->remote)))
+        return;
+    if (http_req_header(req, "x-forwarded-for", &v)) {
+        struct slice parts[32];
+        size_t n = 0, i;
+
+        req->forwarded = arena_slicedup(req->arena, slice_trim(v));
+        rest = v;
+        while (rest.ptr && n < ARRAY_SIZE(parts)) {
+            rest = slice_split(rest, ',', &one);
+            if (slice_trim(one).len)
+                parts[n++] = slice_trim(one);
+        }
+        /* right to left: the first address that is not one of our proxies */
+        for (i = n; i-- > 0;) {
+            pick = parts[i];
+            if (!is_trusted(srv, parts[i]))
+                break;
+        }
+    } else if (http_req_header(req, "x-real-ip", &v)) {
+        req->forwarded = arena_slicedup(req->arena, slice_trim(v));
+        pick = slice_trim(v);
+    }
+    if (pick.len && pick.len < sizeof(req->client)) {
+        memcpy(req->client, pick.ptr, pick.len);
+        req->client[pick.len] = '\0';
+    }
+}
+
+static void
+req_read_headers(struct http_server *srv, struct http_req *req, struct MHD_Connection *conn,
+                 const char *method)
 {
     struct header_fill f = { req, 0 };
-    struct slice v;
-    uint64_t len;
 
     req->method = slice_make(arena_strdup(req->arena, method), strlen(method));
     req->is_head = slice_eq_cstr(req->method, "HEAD");
@@ -180,9 +247,7 @@ req_read_headers(struct http_req *req, struct MHD_Connection *conn, const char *
     req->headers = arena_alloc(req->arena, (f.cap + 1) * sizeof(*req->headers));
     MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_header, &f);
     req->query_ok = http_parse_query(req->arena, req->query, &req->params, &req->nparams);
-    if (http_req_header(req, "content-length", &v) && parse_u64(slice_trim(v), &len) == 0 &&
-        len <= INT64_MAX)
-        req->content_length = (int64_t)len;
+    req_find_client(srv, req);
     req->_headers_done = true;
 }
 
@@ -447,11 +512,62 @@ resp_queue(struct MHD_Connection *conn, struct http_req *req)
 
 /* ---- libmicrohttpd callbacks ---- */
 
+/*
+ * Answers a request the front refuses itself (framing, a client over its
+ * limit) with an S3 error document; `close`: and closes the connection.
+ */
+static enum MHD_Result
+refuse(struct MHD_Connection *conn, struct http_req *req, unsigned status, const char *code,
+       const char *msg, bool close)
+{
+    struct buf body = BUF_INIT;
+
+    buf_addf(&body,
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code>"
+             "<Message>%s</Message><RequestId>%s</RequestId></Error>",
+             code, msg, req->id);
+    http_resp_header(req, "Content-Type", "application/xml");
+    if (close)
+        http_resp_header(req, "Connection", "close");
+    else if (status == 503)
+        http_resp_header(req, "Retry-After", "1");
+    http_resp_buf(req, status, &body);
+    buf_release(&body);
+    return resp_queue(conn, req);
+}
+
 static enum MHD_Result
 first_call(struct http_server *srv, struct MHD_Connection *conn, struct http_req *req,
-           const char *method)
+           const char *method, const char *version)
 {
-    req_read_headers(req, conn, method);
+    struct guard_conn *gc = conn_guard(conn);
+    struct http_framing fr;
+    const char *why = NULL;
+    unsigned st;
+
+    guard_headers_done(gc);
+    req_read_headers(srv, req, conn, method);
+    st = http_framing_check(req->headers, req->nheaders, strcmp(version, "HTTP/1.0") == 0, &fr,
+                            &why);
+    if (st) {
+        atomic_fetch_add(&srv->bad_framing, 1);
+        log_info(&(struct log_ctx){ .request_id = req->id, .event = "bad_framing" },
+                 "refused a request from %s: %s", req->remote, why);
+        return refuse(conn, req, st, st == 501 ? "NotImplemented" : "BadRequest", why, true);
+    }
+    req->content_length = fr.content_length;
+    if (guard_conn_proxied(gc) && strcmp(req->client, req->remote) != 0) {
+        struct netaddr a;
+
+        if (netaddr_parse(slice_cstr(req->client), &a)) {
+            if (!guard_client_enter(srv->guard, &a))
+                return refuse(conn, req, 503, "SlowDown",
+                              "Too many requests in flight from your address: please reduce "
+                              "your request rate.",
+                              false);
+            req->_client_entered = true;
+        }
+    }
     srv->handler(srv->arg, req);
     if (http_resp_is_set(req)) {
         /* Answered from the headers: with a body pending, answer now and
@@ -475,7 +591,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
     if (!req) /* no URI log call: cannot happen with the option set */
         return MHD_NO;
     if (!req->_headers_done)
-        return first_call(srv, conn, req, method);
+        return first_call(srv, conn, req, method, version);
     if (*upload_data_size) {
         req->_bytes_in += *upload_data_size;
         if (req->_body_rc == 0 && req->_on_body && !http_resp_is_set(req))
@@ -523,24 +639,46 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                  (int)toe);
     if (req->_on_done)
         req_done(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    if (req->_client_entered) {
+        struct netaddr a;
+
+        if (netaddr_parse(slice_cstr(req->client), &a))
+            guard_client_leave(srv->guard, &a);
+    }
+    guard_request_done(conn_guard(conn));
     *con_cls = NULL;
     arena_free(req->arena); /* aborts an unfinished PUT through its cleanup */
     atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http_server *srv = cls;
+
+    return guard_admit(srv->guard, addr) ? MHD_YES : MHD_NO;
 }
 
 static void
 on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
 {
-    const union MHD_ConnectionInfo *ci;
+    struct http_server *srv = cls;
+    const union MHD_ConnectionInfo *ci, *ai;
     int one = 1;
 
-    if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        guard_conn_close(srv->guard, *socket_context);
+        *socket_context = NULL;
         return;
+    }
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return;
     /* Never let a response wait on Nagle's algorithm (DESIGN.md Concurrency). */
-    if (ci)
-        (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    *socket_context = guard_conn_open(srv->guard, ci->connect_fd, ai ? ai->client_addr : NULL);
 }
 
 static void
@@ -637,6 +775,63 @@ seed_ids(struct http_server *srv)
     atomic_init(&srv->next_id, seed);
 }
 
+/*
+ * The default connection limit: what the descriptor limit leaves after a
+ * reserve for drives, shard files and peers, raising the soft limit to the
+ * hard one first (a connection is a descriptor and, here, a thread).
+ */
+static unsigned
+default_max_connections(void)
+{
+    struct rlimit rl;
+    uint64_t n, reserve;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+        (void)getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    n = rl.rlim_cur == RLIM_INFINITY ? HTTP_MAX_CONNECTIONS : (uint64_t)rl.rlim_cur;
+    reserve = MIN(n / 2, 2048);
+    return (unsigned)MAX(MIN(n - reserve, HTTP_MAX_CONNECTIONS), 16);
+}
+
+static void
+guard_start(struct http_server *srv)
+{
+    struct http_config *c = &srv->cfg;
+    struct guard_config gc;
+
+    if (netmask_list_parse(c->trusted_proxies, &srv->proxies, &srv->nproxies) < 0) {
+        log_warn(&(struct log_ctx){ .event = "config" },
+                 "--trusted-proxies \"%s\" is not a list of addresses or CIDRs: ignored",
+                 c->trusted_proxies);
+        srv->proxies = NULL;
+        srv->nproxies = 0;
+    }
+    c->trusted_proxies = NULL; /* not kept: the caller's string */
+    if (!c->max_connections)
+        c->max_connections = default_max_connections();
+    if (!c->max_per_address)
+        c->max_per_address = MAX(c->max_connections / 4, 1);
+    if (c->max_per_address == UINT_MAX)
+        c->max_per_address = 0;
+    if (!c->header_timeout)
+        c->header_timeout = HTTP_DEFAULT_HEADER_TIMEOUT;
+    gc = (struct guard_config){ .max_connections = c->max_connections,
+                                .max_per_address = c->max_per_address,
+                                .header_timeout = c->header_timeout,
+                                .proxies = srv->proxies,
+                                .nproxies = srv->nproxies };
+    srv->guard = guard_new(&gc);
+    log_info(&(struct log_ctx){ .event = "config" },
+             "connections: at most %u open, %u per client address (0: no limit); a request's "
+             "headers within %u s",
+             c->max_connections, c->max_per_address, c->header_timeout);
+}
+
 int
 http_server_listen(const struct http_config *cfg, struct http_server **out, struct buf *errmsg)
 {
@@ -654,6 +849,7 @@ http_server_listen(const struct http_config *cfg, struct http_server **out, stru
         return fd;
     }
     srv->listen_fd = fd;
+    guard_start(srv);
     *out = srv;
     return 0;
 }
@@ -669,13 +865,15 @@ http_server_start(struct http_server *srv, http_handler_fn *handler, void *arg, 
     if (srv->family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* The logger first, so that libmicrohttpd never writes to stderr itself. */
+    /* libmicrohttpd's own connection limit is left above the guard's, which counts refusals */
     srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        flags, 0, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri_log, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
         srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)srv->cfg.idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)srv->cfg.header_limit, MHD_OPTION_END);
+        (size_t)srv->cfg.header_limit, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)(srv->cfg.max_connections + 64), MHD_OPTION_END);
     if (!srv->daemon) {
         buf_addf(errmsg, "cannot start the HTTP server on %s", srv->address);
         return -ERR_IO;
@@ -718,6 +916,86 @@ http_server_stop(struct http_server *srv)
     }
     MHD_stop_daemon(srv->daemon);
 out_free:
+    guard_free(srv->guard);
+    free(srv->proxies);
     free(srv->address);
     free(srv);
+}
+
+void
+http_server_stats(struct http_server *srv, struct http_stats *out)
+{
+    struct guard_stats g;
+
+    guard_get_stats(srv->guard, &g);
+    *out = (struct http_stats){ .open = g.open,
+                                .accepted = g.accepted,
+                                .refused_limit = g.refused_limit,
+                                .refused_address = g.refused_address,
+                                .refused_requests = g.refused_requests,
+                                .header_timeouts = g.header_timeouts,
+                                .bad_framing = atomic_load(&srv->bad_framing),
+                                .max_connections = srv->cfg.max_connections,
+                                .max_per_address = srv->cfg.max_per_address,
+                                .header_timeout = srv->cfg.header_timeout };
+}
+
+/* ---- metrics ---- */
+
+static const char *const refused_reasons[] = { "limit", "address" };
+static const char *const request_reasons[] = { "client_limit", "framing" };
+
+/* A counter brought up to `v` (the stats are totals; the registry counts). */
+static void
+counter_to(struct metric *f, size_t series, uint64_t v)
+{
+    int64_t now = metric_get(f, series);
+
+    if ((int64_t)v > now)
+        metric_add(f, series, v - (uint64_t)now);
+}
+
+static void
+collect(void *arg)
+{
+    struct http_server *srv = arg;
+    struct http_stats st;
+
+    http_server_stats(srv, &st);
+    metric_set(srv->m_open, 0, (int64_t)st.open);
+    metric_set(srv->m_max, 0, (int64_t)st.max_connections);
+    counter_to(srv->m_accepted, 0, st.accepted);
+    counter_to(srv->m_refused, 0, st.refused_limit);
+    counter_to(srv->m_refused, 1, st.refused_address);
+    counter_to(srv->m_requests_refused, 0, st.refused_requests);
+    counter_to(srv->m_requests_refused, 1, st.bad_framing);
+    counter_to(srv->m_timeouts, 0, st.header_timeouts);
+}
+
+void
+http_server_metrics_register(struct http_server *srv, struct metrics *m)
+{
+    struct metric_dim reason = { "reason", refused_reasons, ARRAY_SIZE(refused_reasons) };
+    struct metric_dim rreason = { "reason", request_reasons, ARRAY_SIZE(request_reasons) };
+
+    srv->m_open = metrics_register(m, METRIC_GAUGE, "basalt_http_connections",
+                                   "Client connections open.", NULL, 0, NULL, 0, 1);
+    srv->m_max =
+        metrics_register(m, METRIC_GAUGE, "basalt_http_connections_max",
+                         "Open connections past which new ones are refused.", NULL, 0, NULL, 0, 1);
+    srv->m_accepted = metrics_register(m, METRIC_COUNTER, "basalt_http_connections_accepted_total",
+                                       "Client connections accepted.", NULL, 0, NULL, 0, 1);
+    srv->m_refused = metrics_register(
+        m, METRIC_COUNTER, "basalt_http_connections_refused_total",
+        "Connections closed at accept: too many open (limit) or from one address (address).",
+        &reason, 1, NULL, 0, 1);
+    srv->m_requests_refused = metrics_register(
+        m, METRIC_COUNTER, "basalt_http_requests_refused_total",
+        "Requests refused by the front: a proxied client over its limit (503), or framing "
+        "that is not exactly RFC 9112's (400, 501).",
+        &rreason, 1, NULL, 0, 1);
+    srv->m_timeouts = metrics_register(
+        m, METRIC_COUNTER, "basalt_http_header_timeouts_total",
+        "Connections closed for not sending a request's headers in time.", NULL, 0, NULL, 0, 1);
+    metrics_add_collector(m, collect, srv);
 }

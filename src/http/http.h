@@ -85,7 +85,16 @@ struct http_req {
     char id[HTTP_REQUEST_ID_LEN + 1];
     int64_t start_ns; /* clock_mono_ns() when the request line arrived */
     char remote[48];  /* the peer's address ("127.0.0.1", "::1"); "" when unknown */
-    void *ctx;        /* the handler's per-request state */
+    /*
+     * The client's address: the peer's, or, when the peer is a trusted
+     * proxy (http_config.trusted_proxies), the right-most address of
+     * X-Forwarded-For that is not itself a trusted proxy, else X-Real-IP.
+     * A forwarded header from any other peer is ignored: a client cannot
+     * claim another address.
+     */
+    char client[48];
+    const char *forwarded; /* that X-Forwarded-For / X-Real-IP as sent; NULL: none used */
+    void *ctx;             /* the handler's per-request state */
     /* internal: */
     http_body_fn *_on_body;
     http_end_fn *_on_end;
@@ -93,6 +102,7 @@ struct http_req {
     uint64_t _discarded; /* body bytes read and dropped after _body_rc */
     struct http_resp *_resp;
     bool _headers_done;
+    bool _client_entered; /* holds one of its proxied client's request slots */
     bool _expects_body;
     http_done_fn *_on_done;
     uint64_t _bytes_in, _bytes_out;
@@ -101,8 +111,26 @@ struct http_req {
 
 struct http_config {
     const char *address;   /* "HOST:PORT"; "[::1]:9000" for IPv6 */
-    unsigned idle_timeout; /* seconds before an idle connection is closed */
+    unsigned idle_timeout; /* seconds without a byte before a connection is closed */
     size_t header_limit;   /* bytes of connection memory (header size limit; 431 past it) */
+    /* open connections past which new ones are refused at once (0: from RLIMIT_NOFILE) */
+    unsigned max_connections;
+    /* connections per client address (0: a quarter of max_connections; UINT_MAX: none) */
+    unsigned max_per_address;
+    unsigned header_timeout;     /* seconds to send a request's headers (0: 10) */
+    const char *trusted_proxies; /* "10.0.0.0/8,::1": proxies that name the client; copied */
+};
+
+/* The front's counters (http_server_stats). */
+struct http_stats {
+    uint64_t open;             /* connections open now */
+    uint64_t accepted;         /* connections accepted since start */
+    uint64_t refused_limit;    /* refused: max_connections open */
+    uint64_t refused_address;  /* refused: max_per_address open from the address */
+    uint64_t refused_requests; /* requests answered 503: a proxied client over its limit */
+    uint64_t header_timeouts;  /* connections closed at the header deadline */
+    uint64_t bad_framing;      /* requests refused for their framing (400, 501) */
+    unsigned max_connections, max_per_address, header_timeout; /* in force */
 };
 
 /*
@@ -119,6 +147,14 @@ int http_server_listen(const struct http_config *cfg, struct http_server **out, 
  */
 int http_server_start(struct http_server *srv, http_handler_fn *handler, void *arg,
                       struct buf *errmsg);
+void http_server_stats(struct http_server *srv, struct http_stats *out);
+struct metrics;
+/*
+ * Registers the front's series (basalt_http_connections...: docs/metrics.md)
+ * in `m`, read from http_server_stats() at each scrape. `srv` must outlive
+ * the scrapes of `m`.
+ */
+void http_server_metrics_register(struct http_server *srv, struct metrics *m);
 /* The bound TCP port (useful after listening on port 0 in tests). */
 int http_server_port(const struct http_server *srv);
 /*

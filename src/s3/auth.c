@@ -46,10 +46,6 @@ s3_new(const struct s3_config *cfg)
     s->iam = cfg->iam;
     s->audit = cfg->audit;
     s->audit_health = cfg->audit_health;
-    if (s3_trusted_proxies_parse(cfg->trusted_proxies, &s->proxies, &s->nproxies) < 0)
-        log_warn(&(struct log_ctx){ .event = "config" },
-                 "--trusted-proxies \"%s\" is not a list of addresses or CIDRs: ignored",
-                 cfg->trusted_proxies);
     s->default_ownership = S3_OWN_ENFORCED;
     if (cfg->object_ownership)
         s3_ownership_parse(cfg->object_ownership, &s->default_ownership);
@@ -65,7 +61,6 @@ s3_free(struct s3 *s)
     s3__router_release(s);
     s3__metrics_release(s);
     s3__authz_release(s);
-    free(s->proxies);
     free(s->root_user);
     free(s->node);
     buf_release_secure(&s->root_secret);

@@ -62,14 +62,12 @@ struct s3 {
                                       const char *err),
                          void *ctx); /* s3_config's */
     void *peers_arg;
-    char *node;                       /* this node's name in admin answers */
-    struct s3_metrics *metrics;       /* metrics.c; NULL when the server keeps none (tests) */
-    struct metrics *metrics_registry; /* s3_config's, served by the metrics endpoint */
-    bool metrics_public;              /* the metrics endpoint answers without authentication */
-    struct audit *audit;              /* s3_config's; NULL: no audit */
-    bool audit_health;                /* health checks audited too */
-    struct s3_proxy *proxies;         /* --trusted-proxies (audit.c) */
-    size_t nproxies;
+    char *node;                          /* this node's name in admin answers */
+    struct s3_metrics *metrics;          /* metrics.c; NULL when the server keeps none (tests) */
+    struct metrics *metrics_registry;    /* s3_config's, served by the metrics endpoint */
+    bool metrics_public;                 /* the metrics endpoint answers without authentication */
+    struct audit *audit;                 /* s3_config's; NULL: no audit */
+    bool audit_health;                   /* health checks audited too */
     struct iam *iam;                     /* s3_config's; NULL: root is the only identity */
     struct s3_policy_cache *policies;    /* authz.c: compiled bucket policies */
     enum s3_ownership default_ownership; /* of new buckets (s3_config's) */
@@ -155,15 +153,13 @@ struct s3_call {
     const char *sys_key;        /* Basalt's own API: the path under /basalt/ ("admin/v1/users") */
     struct slice session_token; /* x-amz-security-token (header, query or POST field) */
     struct s3_payload payload;
-    bool rerouted;     /* authentication added headers (SigV2 presigned): route again */
-    struct reqctx ctx; /* passed to the object layer: request id, caller */
-    void *state;       /* the operation's own state (s3__expect_small_body's while it reads) */
-    void *handler_arg; /* a handler's data kept across s3__expect_small_body (admin_iam.c) */
-    const char *client_addr; /* s3__client_addr(), once asked */
-    const char *forwarded;   /* X-Forwarded-For / X-Real-IP of a trusted proxy, as received */
-    bool sse_customer;       /* a GET or HEAD with valid SSE-C headers (router.c) */
-    int err;                 /* the error answered (s3__send_error_code), or 0 */
-    const char *err_code;    /* its S3 code when not the table's; static or in the arena */
+    bool rerouted;        /* authentication added headers (SigV2 presigned): route again */
+    struct reqctx ctx;    /* passed to the object layer: request id, caller */
+    void *state;          /* the operation's own state (s3__expect_small_body's while it reads) */
+    void *handler_arg;    /* a handler's data kept across s3__expect_small_body (admin_iam.c) */
+    bool sse_customer;    /* a GET or HEAD with valid SSE-C headers (router.c) */
+    int err;              /* the error answered (s3__send_error_code), or 0 */
+    const char *err_code; /* its S3 code when not the table's; static or in the arena */
 };
 
 /* ---- router.c ---- */
@@ -442,9 +438,6 @@ void s3__aws_query(struct s3_call *call);
 void s3__aws_query_error(struct s3_call *call, int err, const char *code, const char *msg);
 
 /* ---- audit.c ---- */
-struct s3_proxy;
-/* "10.0.0.0/8, ::1" into a malloc'd array (NULL/0 for none); -ERR_INVAL when malformed. */
-int s3_trusted_proxies_parse(const char *list, struct s3_proxy **out, size_t *n);
 /*
  * The client's address: the peer's, or what a trusted proxy forwarded
  * (X-Forwarded-For, right-most untrusted; X-Real-IP); `*forwarded` (may be

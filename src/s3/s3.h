@@ -86,8 +86,6 @@ struct s3_config {
     /* audit records (obs/audit.h): borrowed, outlives the s3; NULL: none */
     struct audit *audit;
     bool audit_health; /* health checks are audited too */
-    /* "10.0.0.0/8,::1": proxies whose X-Forwarded-For / X-Real-IP name the client; copied */
-    const char *trusted_proxies;
     /*
      * The object ownership of new buckets that do not ask for one:
      * "BucketOwnerEnforced" (NULL: the same; S3's default), "ObjectWriter"

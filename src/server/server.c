@@ -197,7 +197,6 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
                             .metrics_public = cfg->metrics_public,
                             .audit = srv->audit,
                             .audit_health = cfg->audit_health,
-                            .trusted_proxies = cfg->trusted_proxies,
                             .object_ownership = cfg->object_ownership };
     struct iam_config ic = { .root_user = cfg->root_user, .root_secret = cfg->root_password };
     struct start_wait w = { .srv = srv, .said = BUF_INIT };
@@ -259,7 +258,11 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                                   .drive_timeout_ns = cfg->drive_timeout_ns };
     struct http_config hc = { .address = cfg->address,
                               .idle_timeout = cfg->idle_timeout,
-                              .header_limit = SERVER_HEADER_LIMIT };
+                              .header_limit = SERVER_HEADER_LIMIT,
+                              .max_connections = cfg->max_connections,
+                              .max_per_address = cfg->max_per_address,
+                              .header_timeout = cfg->header_timeout,
+                              .trusted_proxies = cfg->trusted_proxies };
     int rc;
 
     srv->metrics = metrics_new();
@@ -287,6 +290,7 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
     rc = http_server_listen(&hc, &srv->http, errmsg);
     if (rc < 0)
         goto out_free;
+    http_server_metrics_register(srv->http, srv->metrics);
     if (cfg->layout && layout_is_cluster(cfg->layout)) {
         rc = open_cluster(srv, cfg, &oc, errmsg);
         if (rc == 0)

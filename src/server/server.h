@@ -33,6 +33,9 @@ struct server_config {
     bool sync;                 /* fsync before acknowledging writes */
     uint64_t max_memory;       /* bytes of streaming buffers admitted at once */
     unsigned idle_timeout;     /* seconds */
+    unsigned header_timeout;   /* seconds to send a request's headers (0: 10; http_config) */
+    unsigned max_connections;  /* 0: from the open-file limit (http_config) */
+    unsigned max_per_address;  /* 0: a quarter of max_connections; UINT_MAX: none */
     const char *const *drives; /* drive folders, already expanded */
     size_t ndrives;
     const char *root_user;

@@ -1,0 +1,80 @@
+/*
+ * http/internal.h: the parts of http/ below the adapter (http.c) that
+ * tests and fuzz targets reach: request framing (framing.c) and the
+ * connection guard (guard.c).
+ */
+#ifndef BASALT_HTTP_INTERNAL_H
+#define BASALT_HTTP_INTERNAL_H
+
+#include "util/base.h"
+
+#include <sys/socket.h>
+
+#include "http/http.h"
+#include "util/netaddr.h"
+
+/* ---- framing.c: where a request ends (RFC 9112 section 6) ---- */
+
+struct http_framing {
+    int64_t content_length; /* -1: none */
+    bool chunked;           /* Transfer-Encoding: chunked */
+};
+
+/*
+ * Checks a request's header section as received (every field, duplicates
+ * included, in order) before any body byte is read. Returns 0 and `*out`,
+ * or the status to answer (400, or 501 for a transfer coding Basalt does
+ * not implement) with the reason in `*why` (a static string); the
+ * connection must then be closed, since where the request ends is unknown.
+ */
+unsigned http_framing_check(const struct http_header *h, size_t n, bool http10,
+                            struct http_framing *out, const char **why);
+
+/* ---- guard.c: connection limits and the header deadline ---- */
+
+struct guard_config {
+    unsigned max_connections;      /* refused past this many open connections */
+    unsigned max_per_address;      /* per client address; 0: no limit */
+    unsigned header_timeout;       /* seconds from a request's first byte to its last header */
+    const struct netmask *proxies; /* trusted proxies: exempt; their clients counted per request */
+    size_t nproxies;
+};
+
+struct guard_stats {
+    uint64_t open;             /* connections open now */
+    uint64_t accepted;         /* since start */
+    uint64_t refused_limit;    /* refused: max_connections reached */
+    uint64_t refused_address;  /* refused: max_per_address reached */
+    uint64_t refused_requests; /* requests refused: a proxied client over its limit */
+    uint64_t header_timeouts;  /* connections closed at the header deadline */
+};
+
+struct guard;
+struct guard_conn;
+
+struct guard *guard_new(const struct guard_config *cfg);
+/* Stops the deadline thread; every connection must have been closed. */
+void guard_free(struct guard *g);
+/* At accept: false (and counted) when the connection must be refused. */
+bool guard_admit(struct guard *g, const struct sockaddr *sa);
+/* The connection admitted last from `sa` starts; `fd` is its socket. */
+struct guard_conn *guard_conn_open(struct guard *g, int fd, const struct sockaddr *sa);
+void guard_conn_close(struct guard *g, struct guard_conn *c);
+/* A request line arrived: its header deadline runs (unless already running). */
+void guard_request_line(struct guard_conn *c);
+/* The headers are complete: no deadline while the request is served. */
+void guard_headers_done(struct guard_conn *c);
+/* The request completed: the connection is idle (keep-alive) again. */
+void guard_request_done(struct guard_conn *c);
+/* Whether the connection's peer is a trusted proxy. */
+bool guard_conn_proxied(const struct guard_conn *c);
+/*
+ * A proxied request from `client` starts: false (counted) if that client
+ * already has max_per_address requests in flight; else guard_client_leave()
+ * must follow.
+ */
+bool guard_client_enter(struct guard *g, const struct netaddr *client);
+void guard_client_leave(struct guard *g, const struct netaddr *client);
+void guard_get_stats(struct guard *g, struct guard_stats *out);
+
+#endif
