@@ -48,8 +48,15 @@ struct xfer {
     struct client *c;
     struct client_call *call;
     bool overflow;
-    uint64_t sent;      /* bytes of an fd body read so far */
+    uint64_t sent;      /* bytes of an fd body read so far, this attempt */
     uint64_t delivered; /* bytes of a 2xx body given to the sink */
+    /*
+     * Bytes of the fd body already counted by call->progress, over every
+     * attempt of the call: a retry sends the body again from its start, and
+     * only what goes past this is counted, so the total never exceeds the
+     * body's length.
+     */
+    uint64_t *counted;
     int read_errno;
 };
 
@@ -338,8 +345,10 @@ read_cb(char *p, size_t size, size_t n, void *arg)
         return CURL_READFUNC_ABORT;
     }
     x->sent += (uint64_t)got;
-    if (x->call->progress)
-        x->call->progress(x->call->progress_arg, (uint64_t)got);
+    if (x->call->progress && x->sent > *x->counted) {
+        x->call->progress(x->call->progress_arg, x->sent - *x->counted);
+        *x->counted = x->sent;
+    }
     return (size_t)got;
 }
 
@@ -593,6 +602,7 @@ client_call(struct client *c, struct client_call *call, struct buf *errmsg)
     struct buf scratch = BUF_INIT;
     size_t resp_len = call->response ? call->response->len : 0;
     int64_t start = clock_mono_ns();
+    uint64_t counted = 0;
     unsigned attempt;
     CURLcode cc;
     int rc = 0;
@@ -600,7 +610,7 @@ client_call(struct client *c, struct client_call *call, struct buf *errmsg)
     if (!call->resp_headers)
         call->resp_headers = &scratch;
     for (attempt = 0;; attempt++) {
-        struct xfer x = { .c = c, .call = call };
+        struct xfer x = { .c = c, .call = call, .counted = &counted };
         char errbuf[CURL_ERROR_SIZE] = "";
         long wait, left;
 
