@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "auth/jwt.h"
+#include "cli/admin_run.h"
 #include "client/client.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -214,10 +215,15 @@ admin_call(struct client *c, const char *sub, const char *method, const char *pa
            const char *query, struct buf *body)
 {
     struct buf msg = BUF_INIT;
+    struct client_call call = { .method = method, .path = path, .query = query, .response = body };
     long status = 0;
     int rc;
 
-    rc = client_request(c, method, path, query, SLICE_NULL, &status, body, &msg);
+    /* retried like the other admin calls: heal and the reads are idempotent (admin_run.c) */
+    call.body.fd = -1;
+    call.retry = admin_retry_class(method, path + strlen(ADMIN_PREFIX));
+    rc = client_call(c, &call, &msg);
+    status = call.status;
     if (rc < 0)
         fprintf(stderr, "basalt admin %s: %s\n", sub, msg.ptr);
     else if (status < 200 || status > 299)

@@ -261,16 +261,22 @@ client_dup(const struct client *c)
     return d;
 }
 
-/* The Host header and the encoded path of bucket/key under the client's addressing. */
+/*
+ * The Host header and the encoded path of bucket/key under the client's
+ * addressing, or of `path` (not NULL: used as is).
+ */
 static void
-target(const struct client *c, const char *bucket, const char *key, struct buf *host,
-       struct buf *epath)
+target(const struct client *c, const char *bucket, const char *key, const char *path,
+       struct buf *host, struct buf *epath)
 {
     struct buf raw = BUF_INIT;
 
     bucket = bucket ? bucket : "";
     key = key ? key : "";
-    if (c->vhost && *bucket) {
+    if (path) {
+        buf_adds(host, c->host);
+        buf_adds(&raw, path);
+    } else if (c->vhost && *bucket) {
         buf_addf(host, "%s.%s", bucket, c->host);
         buf_addf(&raw, "/%s", key);
     } else {
@@ -506,7 +512,7 @@ call_once(struct client *c, struct client_call *call, struct xfer *x, char *errb
     const char *query = call->query ? call->query : "";
     CURLcode cc;
 
-    target(c, call->bucket, call->key, &host, &epath);
+    target(c, call->bucket, call->key, call->path, &host, &epath);
     buf_addf(&url, "%s://%s%s%s%s", c->scheme, host.ptr, epath.ptr, *query ? "?" : "", query);
     headers = signed_headers(c, call, host.ptr, buf_slice(&epath), query);
     curl_easy_reset(c->curl);
@@ -548,6 +554,8 @@ call_once(struct client *c, struct client_call *call, struct xfer *x, char *errb
 static bool
 is_idempotent(const struct client_call *call)
 {
+    if (call->retry != CLIENT_RETRY_BY_METHOD)
+        return call->retry == CLIENT_RETRY_IDEMPOTENT;
     return !strcmp(call->method, "GET") || !strcmp(call->method, "HEAD") ||
            !strcmp(call->method, "PUT") || !strcmp(call->method, "DELETE") ||
            (!strcmp(call->method, "POST") && call->query && !strcmp(call->query, "delete="));
@@ -563,6 +571,7 @@ should_retry(const struct client_call *call, CURLcode cc, const struct xfer *x)
         return call->status == 503 || (call->status == 500 && is_idempotent(call));
     switch (cc) {
     case CURLE_COULDNT_CONNECT:
+        return is_idempotent(call) || call->retry == CLIENT_RETRY_UNSENT;
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
@@ -684,7 +693,7 @@ client_presign(const struct client *c, const char *method, const char *bucket, c
 {
     struct buf host = BUF_INIT, epath = BUF_INIT, q = BUF_INIT;
 
-    target(c, bucket, key, &host, &epath);
+    target(c, bucket, key, NULL, &host, &epath);
     sigv4_presign(slice_cstr(method), buf_slice(&epath), SLICE_NULL, buf_slice(&host), time(NULL),
                   MIN(expires, SIGV4_MAX_EXPIRES), c->access_key, c->secret_key, c->region, &q);
     buf_addf(url, "%s://%s%s?%s", c->scheme, host.ptr, epath.ptr, q.ptr);
