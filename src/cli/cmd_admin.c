@@ -11,7 +11,7 @@
  * Prometheus scrape job for /basalt/v1/metrics/node with a bearer token
  * signed by the secret key (auth/jwt.h), without asking the server.
  *
- * `basalt admin user|group|policy|svcacct ...` are dispatched to their own
+ * `basalt admin user|group|policy|svcacct|service ...` are dispatched to their own
  * files (cmd_admin_<group>.c, sharing cli/admin_run.c): they take an ALIAS
  * first, as mc admin does, and leave the environment alone.
  *
@@ -54,6 +54,7 @@ usage(FILE *f)
                "       basalt admin group add|remove|list|info|enable|disable ALIAS ...\n"
                "       basalt admin policy create|list|info|attach|detach|remove ALIAS ...\n"
                "       basalt admin svcacct add|list|info|edit|enable|disable|remove ALIAS ...\n"
+               "       basalt admin service restart|stop ALIAS\n"
                "       basalt admin heal [--json] [BUCKET[/PREFIX]]\n"
                "       basalt admin heal --status [--json]\n"
                "       basalt admin info [--json]\n"
@@ -61,6 +62,8 @@ usage(FILE *f)
                "  user, group, policy, svcacct\n"
                "                 users, groups, policies and service accounts of the server\n"
                "                 named by ALIAS ('basalt admin user --help' and so on)\n"
+               "  service        restart or stop every node of the deployment at ALIAS\n"
+               "                 gracefully ('basalt admin service --help')\n"
                "  heal           repair missing or corrupt shards (everything, a bucket, or a\n"
                "                 prefix), and wait for the report\n"
                "  heal --status  what every node heals in the background, objects below full\n"
@@ -554,10 +557,9 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } identity_cmds[] = {
-    { "user", cmd_admin_user },
-    { "group", cmd_admin_group },
-    { "policy", cmd_admin_policy },
-    { "svcacct", cmd_admin_svcacct },
+    { "user", cmd_admin_user },       { "group", cmd_admin_group },
+    { "policy", cmd_admin_policy },   { "svcacct", cmd_admin_svcacct },
+    { "service", cmd_admin_service },
 };
 
 int
