@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "obs/log.h"
@@ -47,6 +48,28 @@ read_cmdline(struct buf *text, char ***argv, struct buf *errmsg)
         v[n++] = text->ptr + i;
     *argv = v;
     return 0;
+}
+
+/*
+ * Drops the SIGTERMs this process queued itself (server.c: another restart
+ * or stop asked while this one stopped; it was acknowledged, and this
+ * restart does it), so that the new server does not stop at once. One sent
+ * from outside stays pending: the new server stops gracefully.
+ */
+static void
+drop_own_sigterms(void)
+{
+    struct timespec zero = { 0, 0 };
+    bool outside = false;
+    siginfo_t si;
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    while (sigtimedwait(&set, &si, &zero) == SIGTERM)
+        outside |= si.si_code != SI_QUEUE || si.si_pid != getpid();
+    if (outside)
+        kill(getpid(), SIGTERM);
 }
 
 /* Marks every descriptor above 2 close-on-exec; returns how many were not. */
@@ -87,6 +110,7 @@ server_restart_exec(struct buf *errmsg)
 
     if (rc < 0)
         goto out;
+    drop_own_sigterms();
     leaked = cloexec_all();
     if (leaked) /* inherited from whoever started the server (server_close closes its own) */
         log_info(&(struct log_ctx){ .event = "restart_fds" },

@@ -19,8 +19,9 @@
  * environment. Every descriptor above 2 still open is marked close-on-exec
  * first: server_close() closed the server's own, the others were inherited
  * (a new process would not get them from a supervisor either). Signals stay
- * blocked across the exec: a SIGTERM that arrives during the restart stays
- * pending and stops the new server gracefully. Call from the main thread,
+ * blocked across the exec: a SIGTERM from outside that arrives during the
+ * restart stays pending and stops the new server gracefully (those the
+ * process queued itself for a second restart asked meanwhile are dropped). Call from the main thread,
  * with no other thread left. Returns only on failure: -ERR_IO with the
  * reason in `errmsg`.
  */

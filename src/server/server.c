@@ -73,7 +73,8 @@ service_asked(void *arg, bool restart)
     struct server *srv = arg;
 
     atomic_fetch_or(&srv->service, restart ? SERVER_EXIT_RESTART : SERVER_EXIT_STOP);
-    kill(getpid(), SIGTERM);
+    /* queued by this process (SI_QUEUE, our pid): a restart tells it from one sent from outside */
+    sigqueue(getpid(), SIGTERM, (union sigval){ .sival_int = 0 });
 }
 
 enum server_exit

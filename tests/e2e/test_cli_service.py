@@ -6,6 +6,7 @@ nothing stops."""
 
 import json
 import os
+import subprocess
 import threading
 import time
 
@@ -13,7 +14,7 @@ import pytest
 import requests
 
 from cluster import make_cluster  # noqa: F401 (fixture)
-from helpers import ACCESS_KEY, SECRET_KEY, TIME_SCALE, rand_bytes, wait_until
+from helpers import ACCESS_KEY, BIN, SECRET_KEY, TIME_SCALE, rand_bytes, wait_until
 from test_cli import Cli
 
 
@@ -86,6 +87,20 @@ def test_restart_single_node_same_pid_data_intact(srv, cli):
     text = cli.out("admin", "service", "restart", "t")
     assert text.splitlines() == [f"127.0.0.1:{srv.port}: restarting (the node that was asked)",
                                  "restart of t: 1 of 1 nodes acknowledged"], text
+
+
+def test_two_restarts_at_once_leave_it_running(srv, cli):
+    # the second restart's SIGTERM, queued while the first one stops, must not stop the new server
+    pid, mark = srv.proc.pid, log_mark(srv)
+    procs = [subprocess.Popen([BIN, "admin", "service", "restart", "t"], env=cli.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        p.wait(60 * TIME_SCALE)
+    restarted(srv, mark)
+    time.sleep(2)
+    wait_until(lambda: node_ready(srv), 60, what="the server serving again")
+    assert srv.alive() and srv.proc.pid == pid, srv.log_tail()
+    assert "signal 15, stopping" not in log_since(srv, mark), srv.log_tail()
 
 
 def test_no_acknowledged_write_lost_during_restart(srv, cli):
