@@ -21,9 +21,8 @@
  * (a new process would not get them from a supervisor either). Signals stay
  * blocked across the exec: a SIGTERM from outside that arrives during the
  * restart stays pending and stops the new server gracefully (those the
- * process queued itself for a second restart asked meanwhile are dropped). Call from the main thread,
- * with no other thread left. Returns only on failure: -ERR_IO with the
- * reason in `errmsg`.
+ * process queued itself for a second restart asked meanwhile are dropped). Call from the main
+ * thread, with no other thread left. Returns only on failure: -ERR_IO with the reason in `errmsg`.
  */
 int server_restart_exec(struct buf *errmsg);
 
