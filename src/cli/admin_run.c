@@ -125,20 +125,73 @@ answer_error(struct admin_run *r, long status, const struct buf *body, struct ad
              body->len ? ": " : "", body->ptr);
 }
 
+/*
+ * Whether an admin call may be sent again after a dropped connection or a
+ * 500, as the S3 commands' idempotent requests are (client_set_retry). A
+ * call is idempotent here when a second one, after the first was applied,
+ * leaves the same state AND gives the same answer (a DELETE whose second
+ * answer is NoSuchEntity would report a failure for what succeeded):
+ *
+ *   GET ...                          a read
+ *   POST heal                        heals what is still missing: nothing, the second time
+ *   PUT policies/NAME                creates or replaces the document
+ *   POST users|groups/NAME/enable|disable   sets a flag
+ *   POST groups/NAME/members         adding a member or removing one is "already so" the
+ *                                    second time (iam_group_add_member: 0)
+ *   POST policies/NAME/attach        attaching an attached policy answers 0
+ *   POST service-accounts/KEY        edit: sets the fields given, to the values given
+ *
+ * Every other call is sent again only when the server provably did nothing
+ * (a 503 SlowDown answer, or the connection refused): PUT users/NAME and
+ * PUT groups/NAME (a second one answers EntityAlreadyExists), POST
+ * service-accounts (a second key pair), POST policies/NAME/detach (a second
+ * one answers NoSuchEntity), DELETE (likewise), and POST service/restart|stop
+ * (a second restart would restart the restarted server).
+ */
+enum client_retry
+admin_retry_class(const char *method, const char *path)
+{
+    const char *verb = strrchr(path, '/');
+
+    verb = verb ? verb + 1 : path;
+    if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+        return CLIENT_RETRY_IDEMPOTENT;
+    if (!strcmp(method, "PUT") && !strncmp(path, "policies/", 9))
+        return CLIENT_RETRY_IDEMPOTENT;
+    if (strcmp(method, "POST") != 0)
+        return CLIENT_RETRY_UNSENT;
+    if (!strcmp(path, "heal") || !strcmp(verb, "enable") || !strcmp(verb, "disable"))
+        return CLIENT_RETRY_IDEMPOTENT;
+    if ((!strncmp(path, "groups/", 7) && !strcmp(verb, "members")) ||
+        (!strncmp(path, "policies/", 9) && !strcmp(verb, "attach")))
+        return CLIENT_RETRY_IDEMPOTENT;
+    if (!strncmp(path, "service-accounts/", 17) && !strchr(path + 17, '/'))
+        return CLIENT_RETRY_IDEMPOTENT;
+    return CLIENT_RETRY_UNSENT;
+}
+
 int
 admin_run_request(struct admin_run *r, const char *method, const char *path, const char *query,
                   struct slice body, json_t **out, struct admin_err *err)
 {
     struct buf url = BUF_INIT, resp = BUF_INIT;
+    struct client_call call = { .method = method,
+                                .query = query,
+                                .response = &resp,
+                                .retry = admin_retry_class(method, path) };
     json_error_t jerr;
     json_t *j = NULL;
     long status = 0;
     int rc;
 
     buf_addf(&url, ADMIN_API_PREFIX "%s", path);
-    rc = client_request(r->c, method, url.ptr, query, body, &status, &resp, &err->message);
+    call.path = url.ptr;
+    call.body.fd = -1;
+    call.body.mem = body;
+    rc = client_call(r->c, &call, &err->message);
     if (rc < 0)
         goto out;
+    status = call.status;
     rc = -1;
     if (status < 200 || status > 299) {
         answer_error(r, status, &resp, err);

@@ -70,10 +70,19 @@ void admin_err_init(struct admin_err *e);
 void admin_err_release(struct admin_err *e);
 
 /*
+ * Which failures of the admin call `method` `path` (under ADMIN_API_PREFIX,
+ * "users/alice/enable") are retried: CLIENT_RETRY_IDEMPOTENT for reads and
+ * the writes that are safe to repeat, else CLIENT_RETRY_UNSENT (the list
+ * and the reasons are in admin_run.c).
+ */
+enum client_retry admin_retry_class(const char *method, const char *path);
+
+/*
  * Sends `method` to ADMIN_API_PREFIX `path` (e.g. "users/alice/enable") with
  * `query` (encoded, or NULL) and `body`. 0 with the answer's JSON object in
  * `*out` (when `out` is not NULL; the caller json_decref()s it), or -1 with
- * `err` filled; `*out` is written only on success.
+ * `err` filled; `*out` is written only on success. Retried with the S3
+ * commands' backoff (client_set_retry) where admin_retry_class allows it.
  */
 int admin_run_request(struct admin_run *r, const char *method, const char *path, const char *query,
                       struct slice body, json_t **out, struct admin_err *err);

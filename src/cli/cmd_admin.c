@@ -11,7 +11,7 @@
  * Prometheus scrape job for /basalt/v1/metrics/node with a bearer token
  * signed by the secret key (auth/jwt.h), without asking the server.
  *
- * `basalt admin user|group|policy|svcacct ...` are dispatched to their own
+ * `basalt admin user|group|policy|svcacct|service ...` are dispatched to their own
  * files (cmd_admin_<group>.c, sharing cli/admin_run.c): they take an ALIAS
  * first, as mc admin does, and leave the environment alone.
  *
@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "auth/jwt.h"
+#include "cli/admin_run.h"
 #include "client/client.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -53,6 +54,7 @@ usage(FILE *f)
                "       basalt admin group add|remove|list|info|enable|disable ALIAS ...\n"
                "       basalt admin policy create|list|info|attach|detach|remove ALIAS ...\n"
                "       basalt admin svcacct add|list|info|edit|enable|disable|remove ALIAS ...\n"
+               "       basalt admin service restart|stop ALIAS\n"
                "       basalt admin heal [--json] [BUCKET[/PREFIX]]\n"
                "       basalt admin heal --status [--json]\n"
                "       basalt admin info [--json]\n"
@@ -60,6 +62,8 @@ usage(FILE *f)
                "  user, group, policy, svcacct\n"
                "                 users, groups, policies and service accounts of the server\n"
                "                 named by ALIAS ('basalt admin user --help' and so on)\n"
+               "  service        restart or stop every node of the deployment at ALIAS\n"
+               "                 gracefully ('basalt admin service --help')\n"
                "  heal           repair missing or corrupt shards (everything, a bucket, or a\n"
                "                 prefix), and wait for the report\n"
                "  heal --status  what every node heals in the background, objects below full\n"
@@ -214,10 +218,15 @@ admin_call(struct client *c, const char *sub, const char *method, const char *pa
            const char *query, struct buf *body)
 {
     struct buf msg = BUF_INIT;
+    struct client_call call = { .method = method, .path = path, .query = query, .response = body };
     long status = 0;
     int rc;
 
-    rc = client_request(c, method, path, query, SLICE_NULL, &status, body, &msg);
+    /* retried like the other admin calls: heal and the reads are idempotent (admin_run.c) */
+    call.body.fd = -1;
+    call.retry = admin_retry_class(method, path + strlen(ADMIN_PREFIX));
+    rc = client_call(c, &call, &msg);
+    status = call.status;
     if (rc < 0)
         fprintf(stderr, "basalt admin %s: %s\n", sub, msg.ptr);
     else if (status < 200 || status > 299)
@@ -548,10 +557,9 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } identity_cmds[] = {
-    { "user", cmd_admin_user },
-    { "group", cmd_admin_group },
-    { "policy", cmd_admin_policy },
-    { "svcacct", cmd_admin_svcacct },
+    { "user", cmd_admin_user },       { "group", cmd_admin_group },
+    { "policy", cmd_admin_policy },   { "svcacct", cmd_admin_svcacct },
+    { "service", cmd_admin_service },
 };
 
 int

@@ -5,8 +5,12 @@
  * loopback address only), starts the server, prints the banner and runs
  * until SIGINT or SIGTERM.
  *
- * Exit codes: 0 after a clean stop, 1 when the server cannot start (drives,
- * address in use), 2 for a usage or configuration error.
+ * Exit codes: 0 after a clean stop (SIGINT, SIGTERM, or `basalt admin
+ * service stop`), 1 when the server cannot start (drives, address in use) or
+ * cannot start again after `basalt admin service restart`, 2 for a usage or
+ * configuration error. A restart asked through the admin API stops like
+ * SIGTERM, then execs the same binary with the same arguments
+ * (server/restart.h): the same PID.
  */
 #include "util/base.h"
 
@@ -17,6 +21,7 @@
 
 #include "cluster/endpoint.h"
 #include "cluster/layout.h"
+#include "server/restart.h"
 #include "server/server.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -551,6 +556,7 @@ run(struct server_opts *o)
 {
     struct buf errmsg = BUF_INIT;
     struct server *srv = NULL;
+    enum server_exit why;
     int rc, sig;
 
     server_block_signals();
@@ -562,10 +568,21 @@ run(struct server_opts *o)
     }
     print_banner(srv, o);
     sig = server_wait(srv);
-    fprintf(stderr, "basalt server: signal %d, stopping\n", sig);
+    why = server_exit_asked(srv);
+    if (why == SERVER_EXIT_SIGNAL)
+        fprintf(stderr, "basalt server: signal %d, stopping\n", sig);
+    else
+        fprintf(stderr, "basalt server: %s asked through the admin API, stopping\n",
+                why == SERVER_EXIT_RESTART ? "restart" : "stop");
     server_close(srv);
+    if (why == SERVER_EXIT_RESTART) {
+        fprintf(stderr, "basalt server: starting again\n");
+        server_restart_exec(&errmsg); /* returns only on failure */
+        fprintf(stderr, "basalt server: cannot restart: %s\n", errmsg.ptr);
+        rc = 1;
+    }
     buf_release(&errmsg);
-    return 0;
+    return rc;
 }
 
 /*

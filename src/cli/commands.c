@@ -15,7 +15,7 @@ struct command {
 static const struct command commands[] = {
     { "server", cmd_server, 0, "start a server over DRIVE..." },
     { "admin", cmd_admin, CMD_F_NEEDS_CREDS,
-      "administer a server (users, groups, policies, service accounts, heal, info)" },
+      "administer a server (users, groups, policies, service accounts, heal, info, service)" },
     { "alias", cmd_alias, 0, "set, list or remove aliases (endpoints with credentials)" },
     { "ls", cmd_ls, CMD_F_NEEDS_CREDS, "list buckets and objects" },
     { "mb", cmd_mb, CMD_F_NEEDS_CREDS, "make buckets" },

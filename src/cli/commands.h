@@ -16,6 +16,7 @@ int cmd_version(int argc, char **argv);
 
 /* basalt admin user|group|policy|svcacct (cmd_admin_<group>.c): argv[0] is the group. */
 int cmd_admin_user(int argc, char **argv);
+int cmd_admin_service(int argc, char **argv);
 int cmd_admin_group(int argc, char **argv);
 int cmd_admin_policy(int argc, char **argv);
 int cmd_admin_svcacct(int argc, char **argv);

@@ -48,8 +48,15 @@ struct xfer {
     struct client *c;
     struct client_call *call;
     bool overflow;
-    uint64_t sent;      /* bytes of an fd body read so far */
+    uint64_t sent;      /* bytes of an fd body read so far, this attempt */
     uint64_t delivered; /* bytes of a 2xx body given to the sink */
+    /*
+     * Bytes of the fd body already counted by call->progress, over every
+     * attempt of the call: a retry sends the body again from its start, and
+     * only what goes past this is counted, so the total never exceeds the
+     * body's length.
+     */
+    uint64_t *counted;
     int read_errno;
 };
 
@@ -254,16 +261,22 @@ client_dup(const struct client *c)
     return d;
 }
 
-/* The Host header and the encoded path of bucket/key under the client's addressing. */
+/*
+ * The Host header and the encoded path of bucket/key under the client's
+ * addressing, or of `path` (not NULL: used as is).
+ */
 static void
-target(const struct client *c, const char *bucket, const char *key, struct buf *host,
-       struct buf *epath)
+target(const struct client *c, const char *bucket, const char *key, const char *path,
+       struct buf *host, struct buf *epath)
 {
     struct buf raw = BUF_INIT;
 
     bucket = bucket ? bucket : "";
     key = key ? key : "";
-    if (c->vhost && *bucket) {
+    if (path) {
+        buf_adds(host, c->host);
+        buf_adds(&raw, path);
+    } else if (c->vhost && *bucket) {
         buf_addf(host, "%s.%s", bucket, c->host);
         buf_addf(&raw, "/%s", key);
     } else {
@@ -338,8 +351,10 @@ read_cb(char *p, size_t size, size_t n, void *arg)
         return CURL_READFUNC_ABORT;
     }
     x->sent += (uint64_t)got;
-    if (x->call->progress)
-        x->call->progress(x->call->progress_arg, (uint64_t)got);
+    if (x->call->progress && x->sent > *x->counted) {
+        x->call->progress(x->call->progress_arg, x->sent - *x->counted);
+        *x->counted = x->sent;
+    }
     return (size_t)got;
 }
 
@@ -497,7 +512,7 @@ call_once(struct client *c, struct client_call *call, struct xfer *x, char *errb
     const char *query = call->query ? call->query : "";
     CURLcode cc;
 
-    target(c, call->bucket, call->key, &host, &epath);
+    target(c, call->bucket, call->key, call->path, &host, &epath);
     buf_addf(&url, "%s://%s%s%s%s", c->scheme, host.ptr, epath.ptr, *query ? "?" : "", query);
     headers = signed_headers(c, call, host.ptr, buf_slice(&epath), query);
     curl_easy_reset(c->curl);
@@ -539,6 +554,8 @@ call_once(struct client *c, struct client_call *call, struct xfer *x, char *errb
 static bool
 is_idempotent(const struct client_call *call)
 {
+    if (call->retry != CLIENT_RETRY_BY_METHOD)
+        return call->retry == CLIENT_RETRY_IDEMPOTENT;
     return !strcmp(call->method, "GET") || !strcmp(call->method, "HEAD") ||
            !strcmp(call->method, "PUT") || !strcmp(call->method, "DELETE") ||
            (!strcmp(call->method, "POST") && call->query && !strcmp(call->query, "delete="));
@@ -554,6 +571,7 @@ should_retry(const struct client_call *call, CURLcode cc, const struct xfer *x)
         return call->status == 503 || (call->status == 500 && is_idempotent(call));
     switch (cc) {
     case CURLE_COULDNT_CONNECT:
+        return is_idempotent(call) || call->retry == CLIENT_RETRY_UNSENT;
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
@@ -593,6 +611,7 @@ client_call(struct client *c, struct client_call *call, struct buf *errmsg)
     struct buf scratch = BUF_INIT;
     size_t resp_len = call->response ? call->response->len : 0;
     int64_t start = clock_mono_ns();
+    uint64_t counted = 0;
     unsigned attempt;
     CURLcode cc;
     int rc = 0;
@@ -600,7 +619,7 @@ client_call(struct client *c, struct client_call *call, struct buf *errmsg)
     if (!call->resp_headers)
         call->resp_headers = &scratch;
     for (attempt = 0;; attempt++) {
-        struct xfer x = { .c = c, .call = call };
+        struct xfer x = { .c = c, .call = call, .counted = &counted };
         char errbuf[CURL_ERROR_SIZE] = "";
         long wait, left;
 
@@ -674,7 +693,7 @@ client_presign(const struct client *c, const char *method, const char *bucket, c
 {
     struct buf host = BUF_INIT, epath = BUF_INIT, q = BUF_INIT;
 
-    target(c, bucket, key, &host, &epath);
+    target(c, bucket, key, NULL, &host, &epath);
     sigv4_presign(slice_cstr(method), buf_slice(&epath), SLICE_NULL, buf_slice(&host), time(NULL),
                   MIN(expires, SIGV4_MAX_EXPIRES), c->access_key, c->secret_key, c->region, &q);
     buf_addf(url, "%s://%s%s?%s", c->scheme, host.ptr, epath.ptr, q.ptr);

@@ -44,7 +44,9 @@ void client_set_timeouts(struct client *c, long connect_ms, long total_ms);
  *   - the server answered 503 (SlowDown: it did nothing), any method;
  *   - the server answered 500 (InternalError), or the connection was refused,
  *     dropped, reset or answered nothing, and the request is idempotent
- *     (GET, HEAD, PUT, DELETE, DeleteObjects; an UploadPart is a PUT);
+ *     (client_call.retry: by default GET, HEAD, PUT, DELETE, DeleteObjects;
+ *     an UploadPart is a PUT);
+ *   - the connection was refused (nothing was sent), for CLIENT_RETRY_UNSENT;
  * never once bytes of a 2xx body went to a sink (they cannot be taken back),
  * nor after a Ctrl-C. At most `retries` extra attempts and `max_ms` in all
  * (the waits are cut to fit); retries = 0 turns retrying off.
@@ -122,9 +124,21 @@ typedef bool client_sink_fn(void *arg, const void *p, size_t n);
 /* Called with the number of body bytes sent or received since the previous call. */
 typedef void client_progress_fn(void *arg, uint64_t delta);
 
+/* Which failures of a call are sent again (client_set_retry). */
+enum client_retry {
+    /* by its method: GET, HEAD, PUT, DELETE and DeleteObjects are idempotent, others are not */
+    CLIENT_RETRY_BY_METHOD,
+    /* the caller knows that sending it twice does no harm, whatever the method */
+    CLIENT_RETRY_IDEMPOTENT,
+    /* only when the server provably did nothing: a 503 answer, or the connection refused */
+    CLIENT_RETRY_UNSENT,
+};
+
 /*
  * One S3 request. `bucket` and `key` are plain (not encoded; NULL or "" for
- * none); the client builds the path-style or virtual-host URL. `headers` are
+ * none); the client builds the path-style or virtual-host URL. Or, instead,
+ * `path` (not encoded, "/basalt/admin/v1/users"): Basalt's own API, always
+ * on the endpoint's host. `headers` are
  * extra "Name: value" strings, all signed. A 2xx body goes to `sink` when
  * set, else it is appended to `response`; any other body always goes to
  * `response` (the S3 error document). `resp_headers`, when non-NULL, gets
@@ -134,6 +148,7 @@ struct client_call {
     const char *method;
     const char *bucket;
     const char *key;
+    const char *path; /* when not NULL: used instead of bucket and key */
     const char *query;
     const char *const *headers;
     size_t nheaders;
@@ -145,8 +160,9 @@ struct client_call {
     struct buf *response;
     struct buf *resp_headers;
     bool uninterruptible; /* runs even after a Ctrl-C (client_interrupt_catch) */
-    long status;          /* out: the HTTP status */
-    bool stopped;         /* out: the sink stopped the transfer */
+    enum client_retry retry;
+    long status;  /* out: the HTTP status */
+    bool stopped; /* out: the sink stopped the transfer */
 };
 
 /*

@@ -6,10 +6,21 @@
  *   GET  /basalt/admin/v1/heal/status              background healing and scanning of
  *                                                  every node, JSON
  *   GET  /basalt/admin/v1/info                     layout, nodes and drives, JSON
+ *   POST /basalt/admin/v1/service/restart          every node stops gracefully and starts
+ *   POST /basalt/admin/v1/service/stop             again (the same binary, arguments and
+ *                                                  PID), or stops; JSON: which nodes
+ *                                                  acknowledged
  *
  * In a cluster the answers of status and info gather every node's part
  * (s3_config.peers): a node that does not answer is listed with an error,
  * and the rest still answers.
+ *
+ * Service restart and stop: the node that receives the request tells every
+ * other node first (s3_config.peers, "service/restart"; each answers at once
+ * and acts once its answer is sent), then answers, and acts itself once its
+ * answer is sent (a cleanup of the request's arena: the client always gets
+ * the answer). Acting is the server's graceful stop (s3_config.service), as
+ * for SIGTERM: requests in flight finish, new ones are refused.
  *
  * Errors use the S3 XML error document, like every other endpoint.
  */
@@ -17,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "obs/log.h"
 #include "s3/internal.h"
 #include "util/err.h"
 
@@ -205,4 +217,81 @@ s3__admin_heal_status(struct s3_call *call)
     json_array_foreach(nodes, i, n) done &= json_is_true(json_object_get(n, "done"));
     buf_release(&mine);
     s3__send_json(call, json_pack("{sb so}", "done", (int)done, "nodes", nodes));
+}
+
+/* ---- service restart and stop ---- */
+
+struct service_ask {
+    struct s3 *s3;
+    bool restart;
+};
+
+/* The request's arena is freed: the answer went out (or the client left). */
+static void
+service_act(void *arg)
+{
+    struct service_ask *a = arg;
+
+    a->s3->service(a->s3->service_arg, a->restart);
+}
+
+/*
+ * Every node's acknowledgement as {"node","acknowledged"[,"this"][,"error"]},
+ * this node first; whether every node acknowledged.
+ */
+static bool
+service_nodes(struct s3_call *call, bool restart, json_t **out)
+{
+    json_t *nodes = peers_json(call, restart ? "service/restart" : "service/stop"), *n;
+    size_t i;
+    bool all = true;
+
+    json_array_foreach(nodes, i, n)
+    {
+        bool ack = json_is_true(json_object_get(n, "acknowledged")) && !json_object_get(n, "error");
+
+        json_object_set_new(n, "acknowledged", json_boolean(ack));
+        all &= ack;
+    }
+    json_array_insert_new(
+        nodes, 0, json_pack("{ss sb sb}", "node", call->s3->node, "acknowledged", 1, "this", 1));
+    *out = nodes;
+    return all;
+}
+
+static void
+admin_service(struct s3_call *call, bool restart)
+{
+    const char *action = restart ? "restart" : "stop";
+    struct service_ask *a;
+    json_t *nodes;
+    bool all;
+
+    if (!call->s3->service) {
+        s3__send_error(call, -ERR_NOT_IMPLEMENTED,
+                       "This server cannot be restarted or stopped through the admin API.");
+        return;
+    }
+    log_warn(&(struct log_ctx){ .request_id = call->req->id, .event = "service_asked" },
+             "service %s asked by %s: telling the other nodes", action,
+             call->id ? call->id->user : "?");
+    all = service_nodes(call, restart, &nodes);
+    a = arena_alloc(call->req->arena, sizeof(*a));
+    a->s3 = call->s3;
+    a->restart = restart;
+    arena_defer(call->req->arena, service_act, a);
+    s3__send_json(call, json_pack("{ss sb so}", "action", action, "all_acknowledged", (int)all,
+                                  "nodes", nodes));
+}
+
+void
+s3__admin_service_restart(struct s3_call *call)
+{
+    admin_service(call, true);
+}
+
+void
+s3__admin_service_stop(struct s3_call *call)
+{
+    admin_service(call, false);
 }

@@ -38,6 +38,8 @@ s3_new(const struct s3_config *cfg)
     s->nodes_majority = cfg->nodes_majority;
     s->peer_metrics = cfg->peer_metrics;
     s->peers_arg = cfg->peers_arg;
+    s->service = cfg->service;
+    s->service_arg = cfg->service_arg;
     s->node = xstrdup(cfg->node ? cfg->node : "local");
     atomic_init(&s->mem_used, 0);
     s3__router_init(s, cfg->domains, cfg->ndomains, cfg->path_prefix);

@@ -37,6 +37,8 @@ static const struct s3_authz authz_table[S3_OP__COUNT] = {
     [S3_OP_ADMIN_HEAL] = { S3_AUTHZ_ADMIN, "admin:Heal" },
     [S3_OP_ADMIN_INFO] = { S3_AUTHZ_ADMIN, "admin:ServerInfo" },
     [S3_OP_ADMIN_HEAL_STATUS] = { S3_AUTHZ_ADMIN, "admin:Heal" },
+    [S3_OP_ADMIN_SERVICE_RESTART] = { S3_AUTHZ_ADMIN, "admin:ServiceRestart" },
+    [S3_OP_ADMIN_SERVICE_STOP] = { S3_AUTHZ_ADMIN, "admin:ServiceStop" },
     [S3_OP_METRICS] = { S3_AUTHZ_ADMIN, "admin:Prometheus" },
     /* s3:ListAllMyBuckets, or the buckets the caller may list or locate (bucket.c) */
     [S3_OP_LIST_BUCKETS] = { S3_AUTHZ_HANDLER, "s3:ListAllMyBuckets" },

@@ -62,6 +62,8 @@ struct s3 {
                                       const char *err),
                          void *ctx); /* s3_config's */
     void *peers_arg;
+    void (*service)(void *arg, bool restart); /* s3_config's */
+    void *service_arg;
     char *node;                          /* this node's name in admin answers */
     struct s3_metrics *metrics;          /* metrics.c; NULL when the server keeps none (tests) */
     struct metrics *metrics_registry;    /* s3_config's, served by the metrics endpoint */
@@ -79,7 +81,9 @@ enum s3_op {
     S3_OP_ADMIN_HEAL,
     S3_OP_ADMIN_INFO,
     S3_OP_ADMIN_HEAL_STATUS,
-    S3_OP_METRICS, /* GET /basalt/v1/metrics/node */
+    S3_OP_ADMIN_SERVICE_RESTART, /* POST /basalt/admin/v1/service/restart (admin.c) */
+    S3_OP_ADMIN_SERVICE_STOP,    /* POST /basalt/admin/v1/service/stop */
+    S3_OP_METRICS,               /* GET /basalt/v1/metrics/node */
     S3_OP_LIST_BUCKETS,
     S3_OP_CREATE_BUCKET,
     S3_OP_HEAD_BUCKET,
@@ -269,6 +273,8 @@ void s3__get_object_attributes(struct s3_call *call); /* attributes.c */
 void s3__admin_heal(struct s3_call *call);
 void s3__admin_info(struct s3_call *call);
 void s3__admin_heal_status(struct s3_call *call);
+void s3__admin_service_restart(struct s3_call *call);
+void s3__admin_service_stop(struct s3_call *call);
 
 /* ---- authz.c ---- */
 enum s3_authz_kind {

@@ -79,6 +79,8 @@ static const char *const op_names[] = {
     [S3_OP_ADMIN_HEAL] = "AdminHeal",
     [S3_OP_ADMIN_INFO] = "AdminInfo",
     [S3_OP_ADMIN_HEAL_STATUS] = "AdminHealStatus",
+    [S3_OP_ADMIN_SERVICE_RESTART] = "AdminServiceRestart",
+    [S3_OP_ADMIN_SERVICE_STOP] = "AdminServiceStop",
     [S3_OP_METRICS] = "Metrics",
     [S3_OP_LIST_BUCKETS] = "ListBuckets",
     [S3_OP_CREATE_BUCKET] = "CreateBucket",
@@ -371,6 +373,11 @@ route_system(const struct http_req *req, const char *key)
         return get ? S3_OP_ADMIN_INFO : S3_OP_METHOD_NOT_ALLOWED;
     if (!strcmp(key, "admin/v1/heal/status"))
         return get ? S3_OP_ADMIN_HEAL_STATUS : S3_OP_METHOD_NOT_ALLOWED;
+    if (!strcmp(key, "admin/v1/service/restart") || !strcmp(key, "admin/v1/service/stop")) {
+        if (!slice_eq_cstr(req->method, "POST"))
+            return S3_OP_METHOD_NOT_ALLOWED;
+        return key[17] == 'r' ? S3_OP_ADMIN_SERVICE_RESTART : S3_OP_ADMIN_SERVICE_STOP;
+    }
     if (s3_admin_iam_path(key))
         return S3_OP_ADMIN_IAM;
     if (!strcmp(key, "v1/metrics/node") || !strcmp(key, "v1/metrics/cluster"))
@@ -542,6 +549,8 @@ static s3_op_fn *const op_fns[] = {
     [S3_OP_ADMIN_HEAL] = s3__admin_heal,
     [S3_OP_ADMIN_INFO] = s3__admin_info,
     [S3_OP_ADMIN_HEAL_STATUS] = s3__admin_heal_status,
+    [S3_OP_ADMIN_SERVICE_RESTART] = s3__admin_service_restart,
+    [S3_OP_ADMIN_SERVICE_STOP] = s3__admin_service_stop,
     [S3_OP_METRICS] = s3__metrics_node,
     [S3_OP_LIST_BUCKETS] = s3__list_buckets,
     [S3_OP_CREATE_BUCKET] = s3__create_bucket,

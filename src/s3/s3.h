@@ -69,7 +69,15 @@ struct s3_config {
                          void (*each)(void *ctx, const char *node, struct slice text,
                                       const char *err),
                          void *ctx);
-    void *peers_arg;  /* of all three */
+    void *peers_arg; /* of all three */
+    /*
+     * The admin API's service restart and stop (admin.c): asks the server to
+     * stop gracefully, then (`restart`) to start again, once the request
+     * that asked has been answered. Called on a connection thread. NULL:
+     * the endpoints answer NotImplemented.
+     */
+    void (*service)(void *arg, bool restart);
+    void *service_arg;
     const char *node; /* this node's name in admin answers ("H:P", or the address) */
     /*
      * The registry the layer's metrics (s3/metrics.c) go to, served at

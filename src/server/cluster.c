@@ -6,6 +6,8 @@
  *   POST /lock/try, /lock/refresh, /lock/release, /lock/release-many   this node's lock table
  *   POST /notify?t=<topic>&n=<name>                 something changed elsewhere
  *   POST /cluster/hello                             layouts compared both ways
+ *   POST /admin/status, /admin/info                 this node's part of an admin answer
+ *   POST /admin/service/restart, /admin/service/stop  acknowledged, then done once answered
  *
  * Locks: the quorum service (cluster/lock.h) asks every node's lock table;
  * this node's own is called directly, the others' over RPC. A grant belongs
@@ -80,7 +82,9 @@ struct cluster {
      */
     struct iam *iam;
     pthread_mutex_t iam_mu;
-    struct buf layout_json; /* layout_encode() of ours */
+    struct buf layout_json;                   /* layout_encode() of ours */
+    void (*service)(void *arg, bool restart); /* cluster_config's; read-only */
+    void *service_arg;
 
     pthread_mutex_t maint_mu; /* protects stop */
     pthread_cond_t maint_cv;
@@ -457,6 +461,43 @@ h_admin(void *arg, struct rpc_req *r)
     buf_release(&rpc);
 }
 
+struct service_ask {
+    struct cluster *c;
+    bool restart;
+};
+
+/* The answer went out (a cleanup of the request's arena): stop or restart now. */
+static void
+service_act(void *arg)
+{
+    struct service_ask *a = arg;
+
+    a->c->service(a->c->service_arg, a->restart);
+}
+
+static void
+h_service(void *arg, struct rpc_req *r)
+{
+    struct cluster *c = arg;
+    struct service_ask *a;
+    struct buf out = BUF_INIT;
+    bool restart = slice_eq_cstr(r->path, "/admin/service/restart");
+
+    if (!c->service || !atomic_load(&c->ol)) {
+        buf_addf(&out, "{\"node\":\"%s\",\"error\":\"starting\"}", cluster_node_name(c));
+    } else {
+        log_warn(&(struct log_ctx){ .event = "service_asked" }, "service %s asked by node %.*s",
+                 restart ? "restart" : "stop", (int)r->sender.len, r->sender.ptr);
+        a = arena_alloc(r->arena, sizeof(*a));
+        a->c = c;
+        a->restart = restart;
+        arena_defer(r->arena, service_act, a);
+        buf_addf(&out, "{\"node\":\"%s\",\"acknowledged\":true}", cluster_node_name(c));
+    }
+    rpc_reply(r, 200, &out);
+    buf_release(&out);
+}
+
 void
 cluster_peers(void *arg, const char *what, struct buf *out)
 {
@@ -816,6 +857,8 @@ make_rpc(struct cluster *c, const struct cluster_config *cfg, struct buf *errmsg
     BUG_ON(rpc_server_route(c->srv, "POST", "/cluster/hello", h_hello, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/admin/status", h_admin, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/admin/info", h_admin, c) < 0);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/admin/service/restart", h_service, c) < 0);
+    BUG_ON(rpc_server_route(c->srv, "POST", "/admin/service/stop", h_service, c) < 0);
     BUG_ON(rpc_server_route(c->srv, "POST", "/metrics/node", h_metrics, c) < 0);
     return 0;
 }
@@ -828,6 +871,8 @@ cluster_new(const struct cluster_config *cfg, struct cluster **out, struct buf *
     int rc;
 
     c->layout = cfg->layout;
+    c->service = cfg->service;
+    c->service_arg = cfg->service_arg;
     c->n = (unsigned)layout_node_count(cfg->layout);
     c->self = (unsigned)layout_local_node(cfg->layout);
     c->peers = xcalloc(c->n, sizeof(*c->peers));

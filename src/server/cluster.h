@@ -32,6 +32,14 @@ struct cluster_config {
     const char *root_password;  /* ... unless a cluster secret is given */
     const char *cluster_secret; /* BASALT_CLUSTER_SECRET, or NULL */
     bool sync;                  /* fsync (the local drives' option) */
+    /*
+     * Another node asks this one to restart or stop (the admin API's service
+     * calls, POST /admin/service/restart|stop): called on a connection thread
+     * once the answer was sent; this node answers "starting" (not
+     * acknowledged) until its object layer is open. NULL: never acknowledged.
+     */
+    void (*service)(void *arg, bool restart);
+    void *service_arg;
 };
 
 /*
@@ -65,8 +73,8 @@ const char *cluster_formatter(const struct cluster *c);
 const char *cluster_node_name(const struct cluster *c);
 /*
  * s3_config.peers: every other node's answer to the admin `what` ("status",
- * "info") as a JSON array (2 s at most per node; a node that does not answer
- * is an element with an error).
+ * "info", "service/restart", "service/stop") as a JSON array (2 s at most per node; a node that
+ * does not answer is an element with an error).
  */
 void cluster_peers(void *arg, const char *what, struct buf *out);
 /*

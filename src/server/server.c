@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cluster/layout.h"
 #include "cluster/rpc_auth.h"
@@ -57,7 +58,32 @@ struct server {
     /* every layer's metrics, served by s3/ at /basalt/v1/metrics/node; outlives the layers */
     struct metrics *metrics;
     struct server_metrics *process; /* metrics.c */
+    atomic_int service;             /* SERVER_EXIT_STOP|_RESTART bits asked through the admin API */
 };
+
+/*
+ * s3_config.service, cluster_config.service: the admin API asks this node
+ * to stop (or restart) once its answer went out. The main thread's
+ * server_wait() takes the SIGTERM and stops gracefully, as for a SIGTERM
+ * from outside; a stop asked with a restart wins (server_exit_asked).
+ */
+static void
+service_asked(void *arg, bool restart)
+{
+    struct server *srv = arg;
+
+    atomic_fetch_or(&srv->service, restart ? SERVER_EXIT_RESTART : SERVER_EXIT_STOP);
+    /* queued by this process (SI_QUEUE, our pid): a restart tells it from one sent from outside */
+    sigqueue(getpid(), SIGTERM, (union sigval){ .sival_int = 0 });
+}
+
+enum server_exit
+server_exit_asked(struct server *srv)
+{
+    int v = atomic_load(&srv->service);
+
+    return v & SERVER_EXIT_STOP ? SERVER_EXIT_STOP : (enum server_exit)v;
+}
 
 void
 server_block_signals(void)
@@ -153,7 +179,9 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
                                  .root_user = cfg->root_user,
                                  .root_password = cfg->root_password,
                                  .cluster_secret = cfg->cluster_secret,
-                                 .sync = cfg->sync };
+                                 .sync = cfg->sync,
+                                 .service = service_asked,
+                                 .service_arg = srv };
     size_t p;
     int rc = cluster_new(&cc, &srv->cluster, errmsg);
 
@@ -197,7 +225,9 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
                             .metrics_public = cfg->metrics_public,
                             .audit = srv->audit,
                             .audit_health = cfg->audit_health,
-                            .object_ownership = cfg->object_ownership };
+                            .object_ownership = cfg->object_ownership,
+                            .service = service_asked,
+                            .service_arg = srv };
     struct iam_config ic = { .root_user = cfg->root_user, .root_secret = cfg->root_password };
     struct start_wait w = { .srv = srv, .said = BUF_INIT };
     int rc;

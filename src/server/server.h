@@ -94,6 +94,14 @@ int server_port(const struct server *srv);
 /* Waits for SIGINT or SIGTERM; returns the signal number. */
 int server_wait(struct server *srv);
 
+/* Why server_wait() returned: a signal, or the admin API's service stop or restart. */
+enum server_exit {
+    SERVER_EXIT_SIGNAL = 0,
+    SERVER_EXIT_STOP = 1,
+    SERVER_EXIT_RESTART = 2,
+};
+enum server_exit server_exit_asked(struct server *srv);
+
 /*
  * Graceful stop: stops accepting, lets in-flight requests finish (bounded
  * wait), then closes the object layer. Frees `srv`.

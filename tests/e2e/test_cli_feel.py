@@ -249,6 +249,31 @@ def test_not_retried_when_not_idempotent_and_dropped(cli, server, bucket, proxy,
     assert p.count("drop") == 1
 
 
+def test_admin_calls_retried_where_safe(cli, server, proxy, tmp_path):
+    # issue 13: `basalt admin` is retried like the S3 commands. 503 SlowDown (the server did
+    # nothing): any admin call is sent again, a user add (PUT) too
+    p = proxy(lambda m, t, n: "503" if n < 2 else None)
+    cli("admin", "user", "add", "p", "retry-u1", "retry-secret-1", env=via(server, p))
+    assert [w for _, _, w in p.log] == ["503", "503", None], p.log
+    # a dropped connection: a read and an idempotent write (PUT policies/NAME creates or
+    # replaces) are sent again...
+    p = proxy(lambda m, t, n: "drop" if n == 0 else None)
+    assert "retry-u1" in cli.out("admin", "user", "list", "p", env=via(server, p))
+    assert p.count() == 2 and p.count("drop") == 1, p.log
+    pol = tmp_path / "pol.json"
+    pol.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::x/*"]}]}))
+    p = proxy(lambda m, t, n: "drop" if n == 0 else None)
+    cli("admin", "policy", "create", "p", "retry-pol", str(pol), env=via(server, p))
+    assert p.count() == 2 and p.count("drop") == 1, p.log
+    # ...a user add is not (a second one would answer EntityAlreadyExists), nor a remove
+    p = proxy(lambda m, t, n: "drop" if m in ("PUT", "DELETE") else None)
+    err = cli.fail("admin", "user", "add", "p", "retry-u2", "retry-secret-2", env=via(server, p))
+    assert "cannot reach" in err and p.count() == 1, (err, p.log)
+    err = cli.fail("admin", "user", "remove", "p", "retry-u1", env=via(server, p))
+    assert "cannot reach" in err and p.count() == 2, (err, p.log)
+
+
 # ---------------------------------------------------------------- Ctrl-C
 
 

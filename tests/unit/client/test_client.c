@@ -315,6 +315,51 @@ TEST(client_retries_bounded)
     buf_release(&msg);
 }
 
+static void
+count_progress(void *arg, uint64_t delta)
+{
+    *(uint64_t *)arg += delta;
+}
+
+/*
+ * A file body sent twice (the first answer is 503 SlowDown, after the whole
+ * body was read) is counted once by the progress callback: the bar of a
+ * retried part never goes past the size.
+ */
+TEST(client_progress_counts_a_retried_body_once)
+{
+    struct mini m;
+    struct client *c;
+    struct buf resp = BUF_INIT, msg = BUF_INIT;
+    struct client_call call = { .method = "PUT", .bucket = "b", .key = "k", .response = &resp };
+    char path[] = "/tmp/basalt-test-progress-XXXXXX";
+    static char data[200 * 1024];
+    uint64_t counted = 0;
+    int fd = mkstemp(path);
+
+    ASSERT(fd >= 0);
+    unlink(path);
+    memset(data, 'x', sizeof(data));
+    ASSERT_EQ(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
+    call.body = (struct client_body){ .fd = fd, .off = 0, .len = sizeof(data) };
+    call.progress = count_progress;
+    call.progress_arg = &counted;
+    mini_start(&m, 2);
+    m.busy = 1;
+    c = new_client(m.port, TEST_SK);
+    client_set_retry(c, 2, 10000, 1);
+    ASSERT_OK(client_call(c, &call, &msg));
+    ASSERT_EQ(client_retried(c), 1);
+    ASSERT_EQ(counted, sizeof(data));
+    pthread_join(m.th, NULL);
+    ASSERT_EQ(m.served, 2);
+    close(m.lfd);
+    close(fd);
+    client_free(c);
+    buf_release(&resp);
+    buf_release(&msg);
+}
+
 TEST(client_timeout)
 {
     struct mini m;

@@ -46,6 +46,11 @@ TEST(s3_router_operations)
     ASSERT_EQ(route("POST", "/basalt/admin/v1/heal", "bucket=b", NULL), S3_OP_ADMIN_HEAL);
     ASSERT_EQ(route("GET", "/basalt/admin/v1/info", "", NULL), S3_OP_ADMIN_INFO);
     ASSERT_EQ(route("GET", "/basalt/admin/v1/heal", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
+    ASSERT_EQ(route("POST", "/basalt/admin/v1/service/restart", "", NULL),
+              S3_OP_ADMIN_SERVICE_RESTART);
+    ASSERT_EQ(route("POST", "/basalt/admin/v1/service/stop", "", NULL), S3_OP_ADMIN_SERVICE_STOP);
+    ASSERT_EQ(route("GET", "/basalt/admin/v1/service/stop", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
+    ASSERT_EQ(route("POST", "/basalt/admin/v1/service/reload", "", NULL), S3_OP_NOT_IMPLEMENTED);
     ASSERT_EQ(route("GET", "/basalt/v1/metrics/node", "", NULL), S3_OP_METRICS);
     ASSERT_EQ(route("POST", "/basalt/v1/metrics/node", "", NULL), S3_OP_METHOD_NOT_ALLOWED);
     ASSERT_EQ(route("GET", "/basalt/v1/metrics/cluster", "", NULL), S3_OP_METRICS);
