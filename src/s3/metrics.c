@@ -335,11 +335,34 @@ static const struct metrics_rule minio_node_rules[] = {
       "Objects for which healing failed in current self healing run.", 0, 0, 0 },
 };
 
+/*
+ * Bucket usage: every node counts its scanner share of the keys, so the
+ * cluster's figure is the nodes' sum (`server` dropped); the cluster
+ * totals sum over the buckets too.
+ */
 static const struct metrics_rule minio_bucket_rules[] = {
     { "minio_bucket_usage_total_bytes", "basalt_bucket_usage_bytes", 0,
-      "Total bucket size in bytes.", 0, 0, 0 },
+      "Total bucket size in bytes.", "bucket", 0, 0 },
     { "minio_bucket_usage_object_total", "basalt_bucket_usage_objects", 0,
-      "Total number of objects.", 0, 0, 0 },
+      "Total number of objects.", "bucket", 0, 0 },
+    { "minio_bucket_usage_version_total", "basalt_bucket_usage_versions", 0,
+      "Total number of versions (includes delete marker).", "bucket", 0, 0 },
+    { "minio_bucket_objects_size_distribution", "basalt_bucket_objects_size_distribution", 0,
+      "Distribution of object sizes in the bucket, includes label for the bucket name.",
+      "bucket,range", 0, 0 },
+};
+
+static const struct metrics_rule minio_cluster_usage_rules[] = {
+    { "minio_cluster_usage_total_bytes", "basalt_bucket_usage_bytes", 0,
+      "Total cluster usage in bytes.", "", 0, 0 },
+    { "minio_cluster_usage_object_total", "basalt_bucket_usage_objects", 0,
+      "Total number of objects in a cluster.", "", 0, 0 },
+    { "minio_cluster_usage_version_total", "basalt_bucket_usage_versions", 0,
+      "Total number of versions (includes delete marker) in a cluster.", "", 0, 0 },
+    { "minio_cluster_objects_size_distribution", "basalt_bucket_objects_size_distribution", 0,
+      "Distribution of object sizes across a cluster.", "range", 0, 0 },
+    { "minio_cluster_bucket_total", "basalt_cluster_buckets_total", 0,
+      "Total number of buckets in the cluster.", 0, 0, 0 },
 };
 
 bool
@@ -396,6 +419,10 @@ add_cluster_gauges(struct s3 *s, struct gather *g)
     metrics_set_add(set, "gauge", "basalt_cluster_drives_offline_total",
                     "Drives not reported online (those of nodes that did not answer included).",
                     NULL, NULL, drives > up ? drives - up : 0);
+    /* buckets are the cluster's: this node's scanner saw them all (NaN-free: 0 before a cycle) */
+    metrics_set_add(set, "gauge", "basalt_cluster_buckets_total",
+                    "User buckets, as this node's last whole scanner cycle counted them.", NULL,
+                    NULL, metrics_set_sum(set, "basalt_bucket_usage_buckets", "server", s->node));
     for (i = 0; i < ARRAY_SIZE(caps); i++) {
         snprintf(from, sizeof(from), "basalt_node_capacity_%s_bytes", caps[i]);
         snprintf(to, sizeof(to), "basalt_cluster_capacity_%s_bytes", caps[i]);
@@ -444,7 +471,7 @@ s3__metrics_node(struct s3_call *call)
     } else {
         bool minio = !strncmp(key, "v2/", 3), node = strstr(key, "/node") != NULL,
              bucket = strstr(key, "/bucket") != NULL;
-        struct metrics_set *all = gather_cluster(call->s3, !node && !bucket), *out;
+        struct metrics_set *all = gather_cluster(call->s3, !node), *out;
 
         if (!minio) {
             metrics_set_write(all, &body, fmt);
@@ -455,6 +482,9 @@ s3__metrics_node(struct s3_call *call)
             } else {
                 metrics_set_translate(all, minio_cluster_rules, ARRAY_SIZE(minio_cluster_rules),
                                       out);
+                if (!node)
+                    metrics_set_translate(all, minio_cluster_usage_rules,
+                                          ARRAY_SIZE(minio_cluster_usage_rules), out);
                 metrics_set_translate(all, minio_node_rules, ARRAY_SIZE(minio_node_rules), out);
             }
             metrics_set_write(out, &body, fmt);
