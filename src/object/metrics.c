@@ -17,6 +17,7 @@
  */
 #include "util/base.h"
 
+#include "cluster/lock.h"
 #include "object/internal.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -47,6 +48,15 @@ struct object_metrics {
     struct metric *scan_cycles, *scan_below, *scan_last_below, *scan_last_total, *scan_duration,
         *scan_last_end;
     struct metric *usage_objects, *usage_bytes, *usage_versions, *usage_sizes, *usage_buckets;
+    struct metric *commit_records, *commit_ns, *fsync_ns, *lock_ns, *lock_outcomes;
+};
+
+/* Records per group commit: 1 to 512. */
+static const uint64_t batch_bounds[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512 };
+/* Durations of commits, fsyncs and lock acquires, in ns: 50 us to 10 s. */
+static const uint64_t io_bounds[] = {
+    50000,    100000,   250000,    500000,    1000000,   2500000,    5000000,    10000000,
+    25000000, 50000000, 100000000, 250000000, 500000000, 1000000000, 2500000000, 10000000000,
 };
 
 static struct metric *gauge(struct metrics *m, const char *name, const char *help,
@@ -257,6 +267,55 @@ register_status(struct object_metrics *om, struct metrics *m)
                                  "When the last whole scanner cycle ended, Unix time (0: never).");
 }
 
+static struct metric *
+histogram(struct metrics *m, const char *name, const char *help, const struct metric_dim *dims,
+          size_t ndims, const uint64_t *bounds, size_t nbounds, uint64_t scale)
+{
+    return metrics_register(m, METRIC_HISTOGRAM, name, help, dims, ndims, bounds, nbounds, scale);
+}
+
+/*
+ * Group commits and fsyncs of this node's drives (counted by storage/ into
+ * these families: drive_set_metrics), and lock acquires of the layer's lock
+ * service (lock_service_set_metrics).
+ */
+static void
+register_io(struct object_metrics *om, struct metrics *m, const struct metric_dim *pd)
+{
+    static const char *const modes[] = { "read", "write" };
+    static const char *const outcomes[] = { "granted", "timeout", "failed" };
+    struct metric_dim lock_dims[] = { { "mode", modes, 2 }, { "outcome", outcomes, 3 } };
+    size_t i;
+
+    _Static_assert(ARRAY_SIZE(outcomes) == LOCK_OUTCOMES, "one name per lock outcome");
+    if (pd) {
+        om->commit_records = histogram(
+            m, "basalt_drive_commit_batch_records",
+            "Index records per group commit of the drive (one transaction, one WAL fsync).", pd, 1,
+            batch_bounds, ARRAY_SIZE(batch_bounds), 1);
+        om->commit_ns =
+            histogram(m, "basalt_drive_commit_duration_seconds",
+                      "Time of a group commit of the drive's index (WAL write and fsync).", pd, 1,
+                      io_bounds, ARRAY_SIZE(io_bounds), 1000000000);
+        om->fsync_ns = histogram(m, "basalt_drive_fsync_duration_seconds",
+                                 "Time of an fsync() of a shard file, folder or format.json.", pd,
+                                 1, io_bounds, ARRAY_SIZE(io_bounds), 1000000000);
+        for (i = 0; i < om->n; i++)
+            drive_set_metrics(
+                om->ol->drives[om->idx[i]],
+                &(struct drive_metrics){ om->commit_records, om->commit_ns, om->fsync_ns, i });
+    }
+    om->lock_ns = histogram(m, "basalt_lock_acquire_duration_seconds",
+                            "Time to acquire a namespace lock (granted or not), by mode.",
+                            lock_dims, 1, io_bounds, ARRAY_SIZE(io_bounds), 1000000000);
+    om->lock_outcomes =
+        metrics_register(m, METRIC_COUNTER, "basalt_lock_acquires_total",
+                         "Namespace lock acquires, by mode and outcome.", lock_dims, 2, NULL, 0, 1);
+    if (om->ol->locks)
+        lock_service_set_metrics(om->ol->locks,
+                                 &(struct lock_metrics){ om->lock_ns, om->lock_outcomes });
+}
+
 void
 objlayer_metrics_register(struct objlayer *ol, struct metrics *m)
 {
@@ -298,6 +357,7 @@ objlayer_metrics_register(struct objlayer *ol, struct metrics *m)
               "Free bytes of this node's drives online for data (parity excluded).", NULL);
     register_status(om, m);
     register_usage(om, m);
+    register_io(om, m, pd);
     metrics_add_collector(m, collect, om);
     ol->metrics = om;
 }

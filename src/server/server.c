@@ -181,6 +181,20 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
     return 0;
 }
 
+/* The cluster RPC's per-peer series (server/metrics.c): the peers are known once the cluster is. */
+static void
+register_peer_metrics(struct server *srv)
+{
+    size_t n = cluster_rpc_peers(srv->cluster, NULL, NULL, 0);
+    struct rpc_peer **peers = xcalloc(n + 1, sizeof(*peers));
+    const char **names = xcalloc(n + 1, sizeof(*names));
+
+    cluster_rpc_peers(srv->cluster, peers, names, n);
+    server_metrics_register_peers(srv->process, srv->metrics, peers, names, n);
+    free(peers);
+    free(names);
+}
+
 static int
 open_layers(struct server *srv, const struct server_config *cfg, struct objlayer_config *oc,
             struct buf *errmsg)
@@ -224,6 +238,8 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
     if (srv->cluster)
         cluster_set_objlayer(srv->cluster, srv->ol);
     objlayer_metrics_register(srv->ol, srv->metrics);
+    if (srv->cluster)
+        register_peer_metrics(srv);
     ic.ol = srv->ol;
     if (srv->cluster) {
         ic.notify = cluster_notify;

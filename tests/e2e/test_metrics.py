@@ -166,6 +166,30 @@ def test_ten_puts_count_ten(server, bucket):
         get(after, "basalt_s3_requests_total", api="GetObject", status_class="2xx") == 3
 
 
+def test_group_commits_fsyncs_and_locks_counted(server, bucket):
+    """Each PUT commits an index record on every drive (group commits: records >= commits)
+    and takes a write lock on its name; fsyncs are timed per drive."""
+    c = server.client()
+    before = scrape(server)
+    for i in range(5):
+        c.put_object(Bucket=bucket, Key=f"commit-{i}", Body=b"y" * 200000)
+    after = scrape(server)
+
+    def delta(name, **labels):
+        return get(after, name, **labels) - get(before, name, **labels)
+
+    for d in server.drives:
+        commits = delta("basalt_drive_commit_batch_records_count", drive=str(d))
+        records = delta("basalt_drive_commit_batch_records_sum", drive=str(d))
+        assert 1 <= commits <= records and records >= 5, (d, commits, records)
+        assert delta("basalt_drive_commit_duration_seconds_count", drive=str(d)) == commits
+        assert delta("basalt_drive_commit_duration_seconds_sum", drive=str(d)) > 0
+        # without --sync=off: a shard file and its folder per PUT at least
+        assert delta("basalt_drive_fsync_duration_seconds_count", drive=str(d)) >= 5
+    assert delta("basalt_lock_acquires_total", mode="write", outcome="granted") >= 5
+    assert delta("basalt_lock_acquire_duration_seconds_count", mode="write") >= 5
+
+
 def test_404_counts_nosuchkey(server, bucket):
     s = Signed(server)
     before = scrape(server)

@@ -254,14 +254,24 @@ def test_cluster_scrape_with_a_node_killed(make_cluster):  # noqa: F811
     servers = {dict(ls).get("server") for (n, ls) in smp if n == "basalt_uptime_seconds"}
     assert servers == {f"127.0.0.{n}:{c.port}" for n in c.all()}
     assert total(smp, "basalt_cluster_nodes_online_total") == 4
+    # node 1's RPC client, per peer: calls made (the drives and locks of the others), timed
+    me, dead = f"127.0.0.1:{c.port}", f"127.0.0.4:{c.port}"
+    for n in (2, 3, 4):
+        peer = f"127.0.0.{n}:{c.port}"
+        calls = total(smp, "basalt_rpc_calls_total", server=me, peer=peer)
+        assert calls > 0, peer
+        assert total(smp, "basalt_rpc_call_duration_seconds_count", server=me, peer=peer) > 0
+        assert total(smp, "basalt_rpc_peer_online", server=me, peer=peer) == 1
+    assert total(smp, "basalt_rpc_calls_total", server=me, peer=me) == 0  # not its own peer
     c.kill(4)
     t0 = time.monotonic()
     text = cluster_scrape()
     assert time.monotonic() - t0 < 10
     smp = samples(text)
-    dead = f"127.0.0.4:{c.port}"
     servers = {dict(ls).get("server") for (n, ls) in smp if n == "basalt_uptime_seconds"}
     assert servers == {f"127.0.0.{n}:{c.port}" for n in (1, 2, 3)}
+    # the failed call of that scrape (at least) is counted against the dead peer
+    assert total(samples(cluster_scrape()), "basalt_rpc_errors_total", server=me, peer=dead) >= 1
     assert total(smp, "basalt_cluster_nodes_online_total") == 3
     assert total(smp, "basalt_cluster_nodes_offline_total") == 1
     assert total(smp, "basalt_cluster_scrape_errors", server=dead) == 1
