@@ -17,10 +17,19 @@
  * "Authorization: Bearer <token>" made by `basalt admin prometheus
  * generate` (auth/jwt.h). Anything else is 403 AccessDenied, and says
  * nothing about the node.
+ *
+ * Revocation: POST /basalt/v1/metrics/revoke (signed, admin:Prometheus;
+ * `basalt admin prometheus revoke`) stores a time in the system object
+ * REVOCATION_KEY; every node reads it at each bearer scrape (a small
+ * quorum read, 2 a minute per Prometheus job) and refuses tokens issued
+ * before it. A failed read keeps the last value this node read.
  */
 #include "util/base.h"
 
+#include <jansson.h>
+
 #include "auth/jwt.h"
+#include "obs/log.h"
 #include "obs/metrics.h"
 #include "obs/metrics_set.h"
 #include "object/objlayer.h"
@@ -29,6 +38,7 @@
 #include "util/err.h"
 
 #define NS_PER_S 1000000000ull
+#define REVOCATION_KEY "iam/prometheus/revocation.json" /* {"revoked_before": unix seconds} */
 #define MS(n) ((n)*1000000ull)
 
 static const char *const status_classes[] = { "2xx", "3xx", "4xx", "5xx" };
@@ -241,6 +251,76 @@ bearer_token(const struct http_req *req, struct slice *token)
     return true;
 }
 
+/* The stored revocation time (0: none); -ERR_NOT_FOUND if none is stored, or the read's error. */
+static int
+revocation_read(struct s3 *s, int64_t *out)
+{
+    struct buf doc = BUF_INIT;
+    json_t *j = NULL;
+    int rc = objlayer_sys_get(s->ol, NULL, REVOCATION_KEY, &doc);
+
+    if (rc == 0) {
+        j = json_loadb(doc.ptr, doc.len, 0, NULL);
+        if (json_is_integer(json_object_get(j, "revoked_before")))
+            *out = json_integer_value(json_object_get(j, "revoked_before"));
+        else
+            rc = -ERR_CORRUPT;
+    }
+    json_decref(j);
+    buf_release(&doc);
+    return rc;
+}
+
+/* The time before which tokens are refused: read now, or this node's last read on an error. */
+static int64_t
+revoked_before(struct s3 *s)
+{
+    int64_t v = 0;
+    int rc = revocation_read(s, &v);
+
+    if (rc == -ERR_NOT_FOUND)
+        v = 0;
+    else if (rc < 0)
+        return atomic_load_explicit(&s->metrics_revoked_before, memory_order_relaxed);
+    atomic_store_explicit(&s->metrics_revoked_before, v, memory_order_relaxed);
+    return v;
+}
+
+/*
+ * POST /basalt/v1/metrics/revoke: every token issued before the next whole
+ * second is refused from now on, on every node (the later of this and any
+ * stored time is kept). Answers {"revoked_before": N}.
+ */
+static void
+metrics_revoke(struct s3_call *call)
+{
+    struct s3 *s = call->s3;
+    int64_t now = clock_now_ns() / (int64_t)NS_PER_S, old = 0, cut = now + 1;
+    json_t *doc;
+    char *text;
+    int rc = revocation_read(s, &old);
+
+    if (rc < 0 && rc != -ERR_NOT_FOUND) {
+        s3__send_error(call, rc, NULL);
+        return;
+    }
+    cut = MAX(cut, old);
+    doc = json_pack("{sI}", "revoked_before", (json_int_t)cut);
+    text = json_dumps(doc, JSON_COMPACT);
+    BUG_ON(!text);
+    rc = objlayer_sys_put(s->ol, NULL, REVOCATION_KEY, slice_cstr(text));
+    free(text);
+    if (rc < 0) {
+        json_decref(doc);
+        s3__send_error(call, rc, NULL);
+        return;
+    }
+    atomic_store_explicit(&s->metrics_revoked_before, cut, memory_order_relaxed);
+    log_info(&(struct log_ctx){ .event = "prometheus_tokens_revoked" },
+             "scrape tokens issued before %lld (unix seconds) are refused", (long long)cut);
+    s3__send_json(call, doc);
+}
+
 bool
 s3__metrics_preauth(struct s3_call *call)
 {
@@ -248,11 +328,13 @@ s3__metrics_preauth(struct s3_call *call)
     struct slice token;
     int rc;
 
+    if (call->sys_key && !strcmp(call->sys_key, "v1/metrics/revoke"))
+        return false; /* signed by an admin, public switch or not */
     if (!s->metrics_public) {
         if (!bearer_token(call->req, &token))
             return false;
         rc = jwt_prometheus_verify(token, buf_slice(&s->root_secret), s->root_user,
-                                   clock_now_ns() / (int64_t)NS_PER_S);
+                                   clock_now_ns() / (int64_t)NS_PER_S, revoked_before(s));
         if (rc < 0) { /* expired, tampered, another key: the same answer for all */
             s3__send_error(call, -ERR_ACCESS_DENIED, NULL);
             return true;
@@ -459,6 +541,10 @@ s3__metrics_node(struct s3_call *call)
     struct slice accept;
     char *accept_s = NULL;
 
+    if (!strcmp(key, "v1/metrics/revoke")) {
+        metrics_revoke(call);
+        return;
+    }
     if (!r) {
         s3__send_error(call, -ERR_NOT_IMPLEMENTED, "This server keeps no metrics.");
         return;

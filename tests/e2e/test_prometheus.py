@@ -281,3 +281,15 @@ def test_cluster_scrape_with_a_node_killed(make_cluster):  # noqa: F811
                      headers={"Authorization": f"Bearer {token}"})
     assert m.status_code == 200
     assert total(samples(m.text), "minio_cluster_nodes_offline_total") == 1
+    # a revoke through node 1 (3 of 4 nodes up: quorum) is honoured by every node
+    assert requests.get(c.node(2).endpoint + "/basalt/v1/metrics/node", timeout=30,
+                        headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    n1.admin("prometheus", "revoke")
+    fresh = helpers.remember_secret(re.search(
+        r"bearer_token: (\S+)", n1.admin("prometheus", "generate").stdout.decode()).group(1))
+    for n in (1, 2, 3):
+        node = c.node(n).endpoint + "/basalt/v1/metrics/node"
+        r = requests.get(node, timeout=30, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 403, n
+        r = requests.get(node, timeout=30, headers={"Authorization": f"Bearer {fresh}"})
+        assert r.status_code == 200, n
