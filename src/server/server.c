@@ -181,6 +181,20 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
     return 0;
 }
 
+/*
+ * BASALT_METRICS=off: no registry at all, so nothing is counted (the request
+ * path skips its counting, drives and locks get no families) and the
+ * metrics endpoints answer 501. For measuring what counting costs
+ * (bench/metrics_cost.sh); read here, not in cli/, as a diagnostic switch.
+ */
+static bool
+metrics_wanted(void)
+{
+    const char *v = getenv("BASALT_METRICS");
+
+    return !v || strcmp(v, "off");
+}
+
 /* The cluster RPC's per-peer series (server/metrics.c): the peers are known once the cluster is. */
 static void
 register_peer_metrics(struct server *srv)
@@ -237,8 +251,9 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
         goto out;
     if (srv->cluster)
         cluster_set_objlayer(srv->cluster, srv->ol);
-    objlayer_metrics_register(srv->ol, srv->metrics);
-    if (srv->cluster)
+    if (srv->metrics)
+        objlayer_metrics_register(srv->ol, srv->metrics);
+    if (srv->cluster && srv->metrics)
         register_peer_metrics(srv);
     ic.ol = srv->ol;
     if (srv->cluster) {
@@ -278,8 +293,10 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                               .header_limit = SERVER_HEADER_LIMIT };
     int rc;
 
-    srv->metrics = metrics_new();
-    srv->process = server_metrics_register(srv->metrics);
+    if (metrics_wanted()) {
+        srv->metrics = metrics_new();
+        srv->process = server_metrics_register(srv->metrics);
+    }
     {
         struct audit_config ac = { .to_stdout = cfg->audit_stdout,
                                    .file = cfg->audit_file,

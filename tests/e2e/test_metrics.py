@@ -300,10 +300,20 @@ def test_revoke_refuses_tokens_generated_before(fresh_server):
     assert s.admin("prometheus", "revoke", "--expiry", "1d", check=False).returncode == 2
 
 
-def _public_server(fresh_server, var):
+def test_metrics_off_switch(fresh_server):
+    """BASALT_METRICS=off (for bench/metrics_cost.sh): no registry, requests served, 501."""
+    s = _public_server(fresh_server, "BASALT_METRICS", "off")
+    c = s.client()
+    c.create_bucket(Bucket="metrics-off")
+    c.put_object(Bucket="metrics-off", Key="k", Body=b"z" * 5000)
+    assert c.get_object(Bucket="metrics-off", Key="k")["Body"].read() == b"z" * 5000
+    assert_s3_error(Signed(s).request("GET", PATH), 501, "NotImplemented")
+
+
+def _public_server(fresh_server, var, value="public"):
     s = fresh_server(start=False)
     base_env = s.env
-    s.env = lambda: {**base_env(), var: "public"}
+    s.env = lambda: {**base_env(), var: value}
     return s.start()
 
 
