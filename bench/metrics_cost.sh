@@ -5,7 +5,9 @@
 #        request counting) and no audit target;
 #   on   metrics on (the default) and --audit-stdout, stdout to a file in the
 #        run's directory (an audit JSON line per request, written as a
-#        logging agent would read it).
+#        logging agent would read it);
+#   metrics  (with BENCH_CONFIGS="off metrics on") metrics on, no audit: to
+#        tell the two costs apart.
 # Each configuration: one node, 4 drive folders (EC 2+2), fsync on (the
 # default); wrk with 16 connections replays presigned URLs (bench/urls.lua):
 # PUT of 4 KiB objects (BENCH_KEYS keys round-robin) then GET of one 4 KiB
@@ -15,11 +17,11 @@
 # medians. Not part of `make test`.
 #
 #   bench/metrics_cost.sh [BIN]     (default build-release/basalt)
-#   BENCH_RUNS (3), BENCH_DURATION (5), BENCH_KEYS (5000), BENCH_PORT (9660)
+#   BENCH_RUNS (3), BENCH_DURATION (5), BENCH_KEYS (5000), BENCH_PORT (default: a free one)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-$here/../build-release/basalt}
-runs=${BENCH_RUNS:-3} dur=${BENCH_DURATION:-5} nkeys=${BENCH_KEYS:-5000} port=${BENCH_PORT:-9660}
+runs=${BENCH_RUNS:-3} dur=${BENCH_DURATION:-5} nkeys=${BENCH_KEYS:-5000} port=${BENCH_PORT:-$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 ak=benchadmin sk=bench-secret-key-1
 results=$(mktemp)
 
@@ -43,12 +45,16 @@ one() { # CONFIG -> lines "CONFIG put|get rps us"
     if [ "$cfg" = off ]; then
         BASALT_METRICS=off BASALT_ROOT_USER=$ak BASALT_ROOT_PASSWORD=$sk "$bin" server \
             --address 127.0.0.1:$port "$dir"/d{1...4} >"$dir/out" 2>"$dir/log" &
+    elif [ "$cfg" = metrics ]; then
+        BASALT_ROOT_USER=$ak BASALT_ROOT_PASSWORD=$sk "$bin" server \
+            --address 127.0.0.1:$port "$dir"/d{1...4} >"$dir/out" 2>"$dir/log" &
     else
         BASALT_ROOT_USER=$ak BASALT_ROOT_PASSWORD=$sk "$bin" server --audit-stdout \
             --address 127.0.0.1:$port "$dir"/d{1...4} >"$dir/out" 2>"$dir/log" &
     fi
     pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/basalt/health/live" >/dev/null && break; sleep 0.1; done
+    if ! kill -0 "$pid" 2>/dev/null; then echo "bench: the server did not start:" >&2; cat "$dir/log" >&2; exit 1; fi
     (cd "$here" && /usr/bin/python3 - "$port" "$dir" "$nkeys" <<'PY'
 import os, sys
 import presign
@@ -77,7 +83,7 @@ PY
 
 printf '%-4s %-4s %-4s %12s %12s\n' run cfg op "req/s" "CPU us/req"
 for r in $(seq "$runs"); do
-    for cfg in off on; do
+    for cfg in ${BENCH_CONFIGS:-off on}; do
         one "$cfg" | while read -r c op rps us; do
             printf '%-4s %-4s %-4s %12s %12s\n' "$r" "$c" "$op" "$rps" "$us"
             echo "$c $op $rps $us" >>"$results"
@@ -85,17 +91,20 @@ for r in $(seq "$runs"); do
     done
 done
 echo
-echo "medians over $runs runs (on vs off):"
+echo "medians over $runs runs:"
 for op in put get; do
     /usr/bin/python3 - "$results" "$op" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.split()[1] == sys.argv[2]]
+cfgs = [c for c in ("off", "metrics", "on") if any(r[0] == c for r in rows)]
 med = {c: (statistics.median(float(r[2]) for r in rows if r[0] == c),
-           statistics.median(float(r[3]) for r in rows if r[0] == c)) for c in ("off", "on")}
-(off_rps, off_us), (on_rps, on_us) = med["off"], med["on"]
-print(f"  4 KiB {sys.argv[2].upper()}: off {off_rps:.0f} req/s {off_us:.0f} us/req; "
-      f"on {on_rps:.0f} req/s {on_us:.0f} us/req; throughput {100 * (on_rps / off_rps - 1):+.1f}%, "
-      f"CPU per request {100 * (on_us / off_us - 1):+.1f}%")
+           statistics.median(float(r[3]) for r in rows if r[0] == c)) for c in cfgs}
+off_rps, off_us = med["off"]
+for c in cfgs:
+    rps, us = med[c]
+    print(f"  4 KiB {sys.argv[2].upper()} {c:8s}: {rps:6.0f} req/s {us:4.0f} us/req"
+          + ("" if c == "off" else f"  (vs off: throughput {100 * (rps / off_rps - 1):+.1f}%, "
+                                   f"CPU per request {100 * (us / off_us - 1):+.1f}%)"))
 PY
 done
 rm -f "$results"
