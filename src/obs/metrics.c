@@ -208,11 +208,14 @@ size_t
 metric_table_publish(struct metric *f, const char *const *values, size_t n, const int64_t *v)
 {
     struct metric_table *t = f->table;
-    size_t keep = MIN(n, t->max_rows), i;
-    char **rows = xcalloc(keep + 1, sizeof(*rows));
-    int64_t *vals = xcalloc(keep * t->nfixed + 1, sizeof(*vals));
+    size_t keep, i;
+    char **rows;
+    int64_t *vals;
 
     BUG_ON(!t);
+    keep = MIN(n, t->max_rows);
+    rows = xcalloc(keep + 1, sizeof(*rows));
+    vals = xcalloc(keep * t->nfixed + 1, sizeof(*vals));
     for (i = 0; i < keep; i++)
         rows[i] = xstrdup(values[i]);
     if (keep)
