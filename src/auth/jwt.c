@@ -64,10 +64,11 @@ hs512(struct slice secret, struct slice msg, unsigned char mac[64])
 }
 
 void
-jwt_prometheus_sign(struct slice secret, const char *access_key, int64_t exp, struct buf *out)
+jwt_prometheus_sign(struct slice secret, const char *access_key, int64_t iat, int64_t exp,
+                    struct buf *out)
 {
-    json_t *claims = json_pack("{sI ss ss}", "exp", (json_int_t)exp, "sub", access_key, "iss",
-                               JWT_PROMETHEUS_ISSUER);
+    json_t *claims = json_pack("{sI sI ss ss}", "exp", (json_int_t)exp, "iat", (json_int_t)iat,
+                               "sub", access_key, "iss", JWT_PROMETHEUS_ISSUER);
     char *text = json_dumps(claims, JSON_COMPACT);
     unsigned char mac[64];
     size_t start = out->len;
@@ -101,21 +102,25 @@ part_json(struct slice part)
 }
 
 static int
-check_claims(const json_t *hdr, const json_t *claims, const char *access_key, int64_t now)
+check_claims(const json_t *hdr, const json_t *claims, const char *access_key, int64_t now,
+             int64_t revoked_before)
 {
-    const json_t *exp = json_object_get(claims, "exp");
+    const json_t *exp = json_object_get(claims, "exp"), *iat = json_object_get(claims, "iat");
     const char *alg = json_string_value(json_object_get(hdr, "alg"));
     const char *iss = json_string_value(json_object_get(claims, "iss"));
     const char *sub = json_string_value(json_object_get(claims, "sub"));
 
     if (!alg || strcmp(alg, "HS512") || !iss || strcmp(iss, JWT_PROMETHEUS_ISSUER) || !sub ||
-        strcmp(sub, access_key) || !json_is_number(exp))
+        strcmp(sub, access_key) || !json_is_number(exp) || (iat && !json_is_number(iat)))
         return -ERR_ACCESS_DENIED;
+    if ((iat ? json_number_value(iat) : 0) < (double)revoked_before)
+        return -ERR_ACCESS_DENIED; /* revoked: basalt admin prometheus revoke */
     return json_number_value(exp) > (double)now ? 0 : -ERR_EXPIRED;
 }
 
 int
-jwt_prometheus_verify(struct slice token, struct slice secret, const char *access_key, int64_t now)
+jwt_prometheus_verify(struct slice token, struct slice secret, const char *access_key, int64_t now,
+                      int64_t revoked_before)
 {
     struct slice rest, head, body, sig;
     struct buf got = BUF_INIT;
@@ -136,7 +141,7 @@ jwt_prometheus_verify(struct slice token, struct slice secret, const char *acces
     hdr = part_json(head);
     claims = part_json(body);
     if (hdr && claims)
-        rc = check_claims(hdr, claims, access_key, now);
+        rc = check_claims(hdr, claims, access_key, now, revoked_before);
 out:
     json_decref(hdr);
     json_decref(claims);

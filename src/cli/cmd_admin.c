@@ -9,7 +9,9 @@
  *
  * and `basalt admin prometheus generate [--expiry DURATION]`, which prints a
  * Prometheus scrape job for /basalt/v1/metrics/node with a bearer token
- * signed by the secret key (auth/jwt.h), without asking the server.
+ * signed by the secret key (auth/jwt.h), without asking the server, and
+ * `basalt admin prometheus revoke` (POST /basalt/v1/metrics/revoke), after
+ * which every node refuses the tokens generated until then.
  *
  * `basalt admin user|group|policy|svcacct|service ...` are dispatched to their own
  * files (cmd_admin_<group>.c, sharing cli/admin_run.c): they take an ALIAS
@@ -26,6 +28,7 @@
 #include "cli/commands.h"
 
 #include <jansson.h>
+#include <unistd.h>
 
 #include "auth/jwt.h"
 #include "cli/admin_run.h"
@@ -37,6 +40,7 @@
 #define DEFAULT_ENDPOINT "http://127.0.0.1:9000"
 #define DEFAULT_REGION "us-east-1"
 #define METRICS_NODE_PATH "/basalt/v1/metrics/node"
+#define METRICS_REVOKE_PATH "/basalt/v1/metrics/revoke"
 #define DEFAULT_TOKEN_EXPIRY (365 * 86400LL) /* seconds */
 
 struct admin_opts {
@@ -45,6 +49,7 @@ struct admin_opts {
     bool json;
     bool status;    /* heal --status */
     int64_t expiry; /* prometheus generate: seconds the token is valid */
+    bool revoke;    /* prometheus revoke */
 };
 
 static void
@@ -58,7 +63,8 @@ usage(FILE *f)
                "       basalt admin heal [--json] [BUCKET[/PREFIX]]\n"
                "       basalt admin heal --status [--json]\n"
                "       basalt admin info [--json]\n"
-               "       basalt admin prometheus generate [--expiry DURATION]\n\n"
+               "       basalt admin prometheus generate [--expiry DURATION]\n"
+               "       basalt admin prometheus revoke\n\n"
                "  user, group, policy, svcacct\n"
                "                 users, groups, policies and service accounts of the server\n"
                "                 named by ALIAS ('basalt admin user --help' and so on)\n"
@@ -73,6 +79,9 @@ usage(FILE *f)
                "                 print a Prometheus scrape job for this node's metrics with a\n"
                "                 bearer token signed by the secret key, valid for DURATION\n"
                "                 (90s, 30m, 24h, 7d; default 365d)\n"
+               "  prometheus revoke\n"
+               "                 refuse, on every node, every scrape token generated until now\n"
+               "                 (tokens generated after the command returns are good)\n"
                "  --json         print the server's JSON answer as is\n\n"
                "environment: BASALT_ENDPOINT (default " DEFAULT_ENDPOINT "), BASALT_ACCESS_KEY,\n"
                "             BASALT_SECRET_KEY, BASALT_REGION (default " DEFAULT_REGION ")\n");
@@ -101,17 +110,18 @@ parse_prometheus_args(int argc, char **argv, struct admin_opts *o)
     int i;
 
     o->expiry = DEFAULT_TOKEN_EXPIRY;
-    if (argc < 3 || strcmp(argv[2], "generate")) {
-        fprintf(stderr, "basalt admin prometheus: expected 'generate'\n\n");
+    if (argc < 3 || (strcmp(argv[2], "generate") && strcmp(argv[2], "revoke"))) {
+        fprintf(stderr, "basalt admin prometheus: expected 'generate' or 'revoke'\n\n");
         usage(stderr);
         return 2;
     }
+    o->revoke = !strcmp(argv[2], "revoke");
     for (i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return -1;
         }
-        if (!strcmp(argv[i], "--expiry") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--expiry") && i + 1 < argc && !o->revoke) {
             o->expiry = parse_expiry(argv[++i]);
             if (o->expiry > 0)
                 continue;
@@ -121,7 +131,7 @@ parse_prometheus_args(int argc, char **argv, struct admin_opts *o)
                     argv[i]);
             return 2;
         }
-        fprintf(stderr, "basalt admin prometheus generate: unexpected argument '%s'\n", argv[i]);
+        fprintf(stderr, "basalt admin prometheus %s: unexpected argument '%s'\n", argv[2], argv[i]);
         return 2;
     }
     return 0;
@@ -535,7 +545,8 @@ admin_prometheus_generate(const struct admin_opts *o)
                 endpoint);
         goto out;
     }
-    jwt_prometheus_sign(slice_cstr(sk), ak, clock_now_ns() / 1000000000LL + o->expiry, &token);
+    jwt_prometheus_sign(slice_cstr(sk), ak, clock_now_ns() / 1000000000LL,
+                        clock_now_ns() / 1000000000LL + o->expiry, &token);
     printf("scrape_configs:\n"
            "- job_name: basalt-job\n"
            "  bearer_token: %s\n"
@@ -550,6 +561,35 @@ out:
     buf_release(&scheme);
     buf_release(&host);
     buf_release(&prefix);
+    return rc;
+}
+
+/*
+ * `prometheus revoke`: the server refuses tokens issued before the time it
+ * answers (the next whole second); waits until this machine's clock passes
+ * it, so that a token generated next is good.
+ */
+static int
+admin_prometheus_revoke(struct client *c)
+{
+    struct buf body = BUF_INIT;
+    json_t *j = NULL;
+    long long cut;
+    int rc = 1;
+
+    if (admin_call(c, "prometheus revoke", "POST", METRICS_REVOKE_PATH, NULL, &body) < 0)
+        goto out;
+    j = parse_json("prometheus revoke", &body);
+    if (!j)
+        goto out;
+    cut = jint(j, "revoked_before");
+    while (clock_now_ns() / 1000000000LL < cut)
+        usleep(50000);
+    printf("Scrape tokens generated before %lld (unix seconds) are refused by every node.\n", cut);
+    rc = 0;
+out:
+    json_decref(j);
+    buf_release(&body);
     return rc;
 }
 
@@ -576,11 +616,13 @@ cmd_admin(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (!strcmp(o.sub, "prometheus"))
+    if (!strcmp(o.sub, "prometheus") && !o.revoke)
         return admin_prometheus_generate(&o);
     if (admin_connect(&c) < 0)
         return 1;
-    if (!strcmp(o.sub, "heal") && o.status)
+    if (o.revoke)
+        rc = admin_prometheus_revoke(c);
+    else if (!strcmp(o.sub, "heal") && o.status)
         rc = admin_heal_status(c, &o);
     else if (!strcmp(o.sub, "heal"))
         rc = admin_heal(c, &o);

@@ -45,6 +45,9 @@ struct rpc_peer {
     unsigned nidle;
     atomic_int_fast64_t refusal_logged_ns; /* rate limit of refusal logs */
     atomic_uint_fast64_t calls, failures, connects, offline, onlines;
+    /* rpc_peer_set_metrics(): the histogram of plain calls' durations and its series */
+    struct metric *_Atomic duration_ns;
+    size_t duration_series; /* written before duration_ns is published */
 };
 
 struct rpc_client {

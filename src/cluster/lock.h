@@ -72,6 +72,28 @@ bool lock_is_lost(const struct lock_held *h);
 const char *lock_held_resource(const struct lock_held *h);
 
 /*
+ * The families lock_acquire() counts into (docs/metrics.md): `acquire_ns`, a
+ * histogram by mode (series 0 read, 1 write) of the time an acquire took,
+ * granted or not (nanoseconds: the wait for a contended lock, and a quorum
+ * lock's round trips); `outcomes`, a counter by mode and outcome (series
+ * mode * LOCK_OUTCOMES + one of enum lock_outcome). Either may be NULL. Set
+ * once (copied; later calls ignored), any thread; the families must outlive
+ * the service. Counting is relaxed atomic adds: no lock.
+ */
+enum lock_outcome {
+    LOCK_OUTCOME_GRANTED,
+    LOCK_OUTCOME_TIMEOUT,
+    LOCK_OUTCOME_FAILED,
+    LOCK_OUTCOMES
+};
+struct metric;
+struct lock_metrics {
+    struct metric *acquire_ns;
+    struct metric *outcomes;
+};
+void lock_service_set_metrics(struct lock_service *ls, const struct lock_metrics *lm);
+
+/*
  * Stops the service's threads and frees it. No lock may be held (BUG_ON).
  * A quorum service waits for its calls in flight, each bounded by its own
  * deadline (at most the config's call timeout). NULL is a no-op.

@@ -14,6 +14,8 @@
 
 #include "util/base.h"
 
+#include <stdatomic.h>
+
 #include "cluster/lock.h"
 
 /* Every op is mandatory. The wrappers have validated the arguments. */
@@ -28,6 +30,7 @@ struct lock_ops {
 
 struct lock_service {
     const struct lock_ops *ops;
+    struct lock_metrics *_Atomic metrics; /* lock_service_set_metrics(): set once, then read */
 };
 
 struct lock_held {

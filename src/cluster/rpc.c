@@ -28,6 +28,7 @@
 
 #include "cluster/internal.h"
 #include "obs/log.h"
+#include "obs/metrics.h"
 #include "util/clock.h"
 #include "util/enc.h"
 #include "util/err.h"
@@ -88,6 +89,26 @@ rpc_peer_stats(const struct rpc_peer *cp, struct rpc_peer_stats *out)
     out->connects = atomic_load_explicit(&p->connects, memory_order_relaxed);
     out->offline = atomic_load_explicit(&p->offline, memory_order_relaxed);
     out->online = atomic_load_explicit(&p->onlines, memory_order_relaxed);
+}
+
+void
+rpc_peer_set_metrics(struct rpc_peer *p, struct metric *duration_ns, size_t series)
+{
+    if (atomic_load(&p->duration_ns))
+        return;
+    p->duration_series = series;
+    atomic_store_explicit(&p->duration_ns, duration_ns, memory_order_release);
+}
+
+/* A plain call's duration into the peer's histogram, if set. */
+static void
+observe_call(struct rpc_peer *p, int64_t t0)
+{
+    struct metric *h = atomic_load_explicit(&p->duration_ns, memory_order_acquire);
+    int64_t ns = clock_mono_ns() - t0;
+
+    if (h)
+        metric_observe(h, p->duration_series, ns > 0 ? (uint64_t)ns : 0);
 }
 
 void
@@ -544,6 +565,7 @@ call_run(struct rpc_peer *p, const struct rpc_call *call, struct rpc_resp *resp)
     struct rpc_conn *c = rpc__conn_get(p);
     uint8_t md[32];
     unsigned len = sizeof(md);
+    int64_t t0 = clock_mono_ns();
     int rc;
 
     buf_clear(&resp->body);
@@ -566,6 +588,7 @@ out:
         buf_release(&resp->body);
     rpc__conn_put(p, c);
     rpc__count(p, rc);
+    observe_call(p, t0);
     return rc;
 }
 

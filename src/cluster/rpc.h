@@ -109,6 +109,14 @@ struct rpc_peer_stats {
 };
 /* Relaxed counters: a snapshot, not a consistent cut. */
 void rpc_peer_stats(const struct rpc_peer *p, struct rpc_peer_stats *out);
+/*
+ * Makes rpc_call() observe each call's duration (nanoseconds, from the call
+ * to its answer or error; offline fail-fasts excluded) into histogram
+ * `duration_ns`, series `series` (docs/metrics.md). Set once, before or
+ * while calls run (later calls ignored); the family must outlive the client.
+ */
+struct metric;
+void rpc_peer_set_metrics(struct rpc_peer *p, struct metric *duration_ns, size_t series);
 
 struct rpc_call {
     const char *method;      /* "GET", "POST", "PUT", "DELETE" */

@@ -617,5 +617,23 @@ void *object__watch_main(void *arg);
 
 /* metrics.c: frees what objlayer_metrics_register kept (objlayer_close). */
 void object__metrics_free(struct objlayer *ol);
+/*
+ * metrics.c: one bucket's usage as a whole scanner cycle counted it (this
+ * node's share of the keys): objects, their bytes, their versions (one per
+ * object: no versioning), and how many fall in each size range of
+ * object__usage_size_range().
+ */
+#define OBJ_USAGE_RANGES 7
+struct obj_usage {
+    char bucket[64];
+    uint64_t objects, bytes, versions;
+    uint64_t sizes[OBJ_USAGE_RANGES];
+    bool gone; /* deleted during the cycle: not published */
+};
+/* The size range of an object of `size` bytes (MinIO's, docs/metrics.md). */
+unsigned object__usage_size_range(uint64_t size);
+/* Publishes the usage of every user bucket a whole cycle saw (scanner thread; NULL metrics: no-op).
+ */
+void object__metrics_usage(struct objlayer *ol, const struct obj_usage *u, size_t n);
 
 #endif

@@ -9,12 +9,32 @@
  * a drive known to hang (its sizes then read 0). Only this node's drives
  * are listed (the node endpoint): another node's would cost an RPC each,
  * and that node reports them itself.
+ *
+ * Bucket usage (objects, bytes, versions, size ranges per bucket) is what
+ * the scanner counted in its last whole cycle (scanner.c), published into
+ * table families (obs/metrics.h: label values that change as buckets come
+ * and go), at most OBJ_USAGE_MAX_BUCKETS buckets.
  */
 #include "util/base.h"
 
+#include "cluster/lock.h"
 #include "object/internal.h"
+#include "obs/log.h"
 #include "obs/metrics.h"
 #include "storage/drive.h"
+
+#define OBJ_USAGE_MAX_BUCKETS 10000 /* rows of a bucket usage family: a bounded scrape */
+
+/* MinIO's object size ranges (the ones its v2 metrics export), in order. */
+static const char *const size_ranges[OBJ_USAGE_RANGES] = {
+    "LESS_THAN_1024_B",        "BETWEEN_1024B_AND_1_MB",   "BETWEEN_1_MB_AND_10_MB",
+    "BETWEEN_10_MB_AND_64_MB", "BETWEEN_64_MB_AND_128_MB", "BETWEEN_128_MB_AND_512_MB",
+    "GREATER_THAN_512_MB",
+};
+/* The lower bound of each range but the first. */
+static const uint64_t size_floors[OBJ_USAGE_RANGES - 1] = {
+    1024, 1 << 20, 10 << 20, 64 << 20, 128 << 20, 512 << 20,
+};
 
 struct object_metrics {
     struct objlayer *ol;
@@ -27,7 +47,102 @@ struct object_metrics {
     struct metric *heal_queued, *heal_parked, *heal_last;
     struct metric *scan_cycles, *scan_below, *scan_last_below, *scan_last_total, *scan_duration,
         *scan_last_end;
+    struct metric *usage_objects, *usage_bytes, *usage_versions, *usage_sizes, *usage_buckets;
+    struct metric *commit_records, *commit_ns, *fsync_ns, *lock_ns, *lock_outcomes;
 };
+
+/* Records per group commit: 1 to 512. */
+static const uint64_t batch_bounds[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512 };
+/* Durations of commits, fsyncs and lock acquires, in ns: 50 us to 10 s. */
+static const uint64_t io_bounds[] = {
+    50000,    100000,   250000,    500000,    1000000,   2500000,    5000000,    10000000,
+    25000000, 50000000, 100000000, 250000000, 500000000, 1000000000, 2500000000, 10000000000,
+};
+
+static struct metric *gauge(struct metrics *m, const char *name, const char *help,
+                            const struct metric_dim *dim);
+
+unsigned
+object__usage_size_range(uint64_t size)
+{
+    unsigned r = 0;
+
+    while (r < ARRAY_SIZE(size_floors) && size >= size_floors[r])
+        r++;
+    return r;
+}
+
+void
+object__metrics_usage(struct objlayer *ol, const struct obj_usage *u, size_t n)
+{
+    struct object_metrics *om = ol->metrics;
+    const char **names;
+    int64_t *objects, *bytes, *versions, *sizes;
+    size_t i, k = 0, dropped;
+
+    if (!om)
+        return;
+    names = xcalloc(n + 1, sizeof(*names));
+    objects = xcalloc(n + 1, sizeof(*objects));
+    bytes = xcalloc(n + 1, sizeof(*bytes));
+    versions = xcalloc(n + 1, sizeof(*versions));
+    sizes = xcalloc((n + 1) * OBJ_USAGE_RANGES, sizeof(*sizes));
+    for (i = 0; i < n; i++) {
+        unsigned r;
+
+        if (u[i].gone)
+            continue;
+        names[k] = u[i].bucket;
+        objects[k] = (int64_t)u[i].objects;
+        bytes[k] = (int64_t)u[i].bytes;
+        versions[k] = (int64_t)u[i].versions;
+        for (r = 0; r < OBJ_USAGE_RANGES; r++)
+            sizes[k * OBJ_USAGE_RANGES + r] = (int64_t)u[i].sizes[r];
+        k++;
+    }
+    dropped = metric_table_publish(om->usage_objects, names, k, objects);
+    metric_table_publish(om->usage_bytes, names, k, bytes);
+    metric_table_publish(om->usage_versions, names, k, versions);
+    metric_table_publish(om->usage_sizes, names, k, sizes);
+    metric_set(om->usage_buckets, 0, (int64_t)k);
+    if (dropped)
+        log_warn(&(struct log_ctx){ .event = "bucket_usage_truncated" },
+                 "bucket usage metrics: %zu of %zu buckets left out (at most %d)", dropped, k,
+                 OBJ_USAGE_MAX_BUCKETS);
+    free(names);
+    free(objects);
+    free(bytes);
+    free(versions);
+    free(sizes);
+}
+
+static void
+register_usage(struct object_metrics *om, struct metrics *m)
+{
+    struct metric_dim range = { "range", size_ranges, OBJ_USAGE_RANGES };
+
+    om->usage_objects = metrics_register_table(
+        m, "basalt_bucket_usage_objects",
+        "Objects of the bucket (this node's scanner share), as the last whole scanner cycle "
+        "counted them.",
+        "bucket", NULL, OBJ_USAGE_MAX_BUCKETS);
+    om->usage_bytes = metrics_register_table(
+        m, "basalt_bucket_usage_bytes",
+        "Bytes of the bucket's objects (this node's scanner share), last whole scanner cycle.",
+        "bucket", NULL, OBJ_USAGE_MAX_BUCKETS);
+    om->usage_versions = metrics_register_table(
+        m, "basalt_bucket_usage_versions",
+        "Object versions of the bucket (this node's scanner share), last whole scanner cycle.",
+        "bucket", NULL, OBJ_USAGE_MAX_BUCKETS);
+    om->usage_sizes = metrics_register_table(
+        m, "basalt_bucket_objects_size_distribution",
+        "Objects of the bucket by size range (this node's scanner share), last whole scanner "
+        "cycle.",
+        "bucket", &range, OBJ_USAGE_MAX_BUCKETS);
+    om->usage_buckets =
+        gauge(m, "basalt_bucket_usage_buckets",
+              "User buckets the last whole scanner cycle counted (0 before the first).", NULL);
+}
 
 /* Heal and scanner figures of objlayer_status() (this node's share of the work). */
 static void
@@ -152,6 +267,55 @@ register_status(struct object_metrics *om, struct metrics *m)
                                  "When the last whole scanner cycle ended, Unix time (0: never).");
 }
 
+static struct metric *
+histogram(struct metrics *m, const char *name, const char *help, const struct metric_dim *dims,
+          size_t ndims, const uint64_t *bounds, size_t nbounds, uint64_t scale)
+{
+    return metrics_register(m, METRIC_HISTOGRAM, name, help, dims, ndims, bounds, nbounds, scale);
+}
+
+/*
+ * Group commits and fsyncs of this node's drives (counted by storage/ into
+ * these families: drive_set_metrics), and lock acquires of the layer's lock
+ * service (lock_service_set_metrics).
+ */
+static void
+register_io(struct object_metrics *om, struct metrics *m, const struct metric_dim *pd)
+{
+    static const char *const modes[] = { "read", "write" };
+    static const char *const outcomes[] = { "granted", "timeout", "failed" };
+    struct metric_dim lock_dims[] = { { "mode", modes, 2 }, { "outcome", outcomes, 3 } };
+    size_t i;
+
+    _Static_assert(ARRAY_SIZE(outcomes) == LOCK_OUTCOMES, "one name per lock outcome");
+    if (pd) {
+        om->commit_records = histogram(
+            m, "basalt_drive_commit_batch_records",
+            "Index records per group commit of the drive (one transaction, one WAL fsync).", pd, 1,
+            batch_bounds, ARRAY_SIZE(batch_bounds), 1);
+        om->commit_ns =
+            histogram(m, "basalt_drive_commit_duration_seconds",
+                      "Time of a group commit of the drive's index (WAL write and fsync).", pd, 1,
+                      io_bounds, ARRAY_SIZE(io_bounds), 1000000000);
+        om->fsync_ns = histogram(m, "basalt_drive_fsync_duration_seconds",
+                                 "Time of an fsync() of a shard file, folder or format.json.", pd,
+                                 1, io_bounds, ARRAY_SIZE(io_bounds), 1000000000);
+        for (i = 0; i < om->n; i++)
+            drive_set_metrics(
+                om->ol->drives[om->idx[i]],
+                &(struct drive_metrics){ om->commit_records, om->commit_ns, om->fsync_ns, i });
+    }
+    om->lock_ns = histogram(m, "basalt_lock_acquire_duration_seconds",
+                            "Time to acquire a namespace lock (granted or not), by mode.",
+                            lock_dims, 1, io_bounds, ARRAY_SIZE(io_bounds), 1000000000);
+    om->lock_outcomes =
+        metrics_register(m, METRIC_COUNTER, "basalt_lock_acquires_total",
+                         "Namespace lock acquires, by mode and outcome.", lock_dims, 2, NULL, 0, 1);
+    if (om->ol->locks)
+        lock_service_set_metrics(om->ol->locks,
+                                 &(struct lock_metrics){ om->lock_ns, om->lock_outcomes });
+}
+
 void
 objlayer_metrics_register(struct objlayer *ol, struct metrics *m)
 {
@@ -192,6 +356,8 @@ objlayer_metrics_register(struct objlayer *ol, struct metrics *m)
         gauge(m, "basalt_node_capacity_usable_free_bytes",
               "Free bytes of this node's drives online for data (parity excluded).", NULL);
     register_status(om, m);
+    register_usage(om, m);
+    register_io(om, m, pd);
     metrics_add_collector(m, collect, om);
     ol->metrics = om;
 }

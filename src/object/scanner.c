@@ -24,6 +24,11 @@
  *  - It resumes after a restart: its place (bucket, key) is written to the
  *    node's journal every OBJ_SCAN_SAVE_EVERY objects ("scanner"), and a
  *    cycle starts there.
+ *  - It counts, per user bucket, the objects of this node's share it found
+ *    readable, their bytes and sizes (struct obj_usage), and publishes the
+ *    counts at the end of a cycle that started at the beginning (a cycle
+ *    resumed after a restart saw only part of the keys): the bucket usage
+ *    series of docs/metrics.md. The counts are the scanner thread's own.
  *  - Between cycles it sleeps `scan_interval_ns` (objlayer_config), or
  *    until a full heal ends (object__scan_soon()), so that the state after a
  *    heal is confirmed by a scan.
@@ -45,6 +50,7 @@ struct scan_walk {
     const char *bucket;
     uint64_t since_save;
     int rc;
+    struct obj_usage *usage; /* the bucket's; NULL for a system bucket */
 };
 
 static bool
@@ -138,9 +144,20 @@ save_place(struct objlayer *ol, const char *bucket, struct slice key, bool done)
     buf_release(&item);
 }
 
-/* Looks at one object: heals it, or counts it below full redundancy. */
 static void
-scan_object(struct objlayer *ol, const char *bucket, const char *key)
+count_usage(struct obj_usage *u, uint64_t size)
+{
+    if (!u)
+        return;
+    u->objects++;
+    u->versions++;
+    u->bytes += size;
+    u->sizes[object__usage_size_range(size)]++;
+}
+
+/* Looks at one object: heals it, or counts it below full redundancy; counts its usage in `u`. */
+static void
+scan_object(struct objlayer *ol, const char *bucket, const char *key, struct obj_usage *u)
 {
     struct obj_get *g = object__get_new(ol, bucket, key);
     struct heal_report r = { 0 };
@@ -151,8 +168,10 @@ scan_object(struct objlayer *ol, const char *bucket, const char *key)
         held += rc == 0 && g->agree[j];
         offline += !drive_is_online(g->set->drives[j]);
     }
-    if (rc == 0)
+    if (rc == 0) {
         atomic_fetch_add(&ol->scan.bytes_scanned, g->m->size);
+        count_usage(u, g->m->size);
+    }
     if ((rc == 0 && held == g->set->n) || (rc < 0 && rc != -ERR_KEY_NOT_FOUND)) {
         object__get_free(g); /* whole; or unreadable now (quorum): the next cycle looks again */
         return;
@@ -180,7 +199,7 @@ scan_key_cb(void *arg, const struct obj_list_ent *e)
     int64_t pause = OBJ_SCAN_PAUSE_NS;
 
     if (is_mine(ol, w->bucket, key)) {
-        scan_object(ol, w->bucket, key);
+        scan_object(ol, w->bucket, key, w->usage);
         atomic_fetch_add(&ol->scan.scanned, 1);
         if (atomic_load(&ol->inflight) > 0)
             pause *= OBJ_SCAN_BUSY_FACTOR;
@@ -218,6 +237,7 @@ static int
 scan_cycle(struct objlayer *ol)
 {
     struct obj_bucket *b = NULL;
+    struct obj_usage *usage = NULL;
     size_t n = 0, i;
     struct slice from_bucket = SLICE_NULL, from_key = SLICE_NULL;
     int rc;
@@ -232,19 +252,27 @@ scan_cycle(struct objlayer *ol)
         }
     }
     rc = object__bucket_read_list(ol, &b, &n);
+    usage = rc == 0 ? xcalloc(n + 1, sizeof(*usage)) : NULL;
     for (i = 0; i < n && rc == 0; i++) {
-        struct scan_walk w = { ol, b[i].name, 0, 0 };
+        struct scan_walk w = { ol, b[i].name, 0, 0, b[i].name[0] == '.' ? NULL : &usage[i] };
         int c = from_bucket.len ? slice_cmp(slice_cstr(b[i].name), from_bucket) : 1;
 
+        memcpy(usage[i].bucket, b[i].name, sizeof(usage[i].bucket));
+        usage[i].gone = b[i].name[0] == '.'; /* system buckets: not in the usage */
         if (c < 0)
             continue; /* done before the restart */
         rc = object__list(ol, b[i].name, SLICE_NULL, c == 0 ? from_key : SLICE_NULL, 0, 1,
                           scan_key_cb, &w);
-        if (rc >= 0)
+        if (rc >= 0) {
             rc = w.rc;
-        else if (rc == -ERR_NOT_FOUND)
+        } else if (rc == -ERR_NOT_FOUND) {
             rc = 0; /* deleted meanwhile */
+            usage[i].gone = true;
+        }
     }
+    if (rc == 0 && !from_bucket.len) /* a whole cycle: every key seen */
+        object__metrics_usage(ol, usage, n);
+    free(usage);
     free(b);
     return rc < 0 ? rc : 0;
 }

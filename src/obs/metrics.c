@@ -12,6 +12,7 @@
 #include "obs/metrics.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <strings.h>
 
 struct metric {
@@ -30,6 +31,18 @@ struct metric {
     uint64_t scale;
     size_t slots_per_series; /* 1, or nbounds + 1 + 2 for a histogram */
     _Atomic uint64_t *slots;
+    /* a table family (metrics_register_table): rows replaced whole, under table_mu */
+    struct metric_table *table;
+};
+
+struct metric_table {
+    pthread_mutex_t mu;
+    char *label;
+    size_t max_rows;
+    size_t nfixed; /* values of the fixed dimension, or 1 without one */
+    char **rows;   /* protected by mu */
+    int64_t *vals; /* nrows * nfixed, protected by mu */
+    size_t nrows;  /* protected by mu */
 };
 
 struct collector {
@@ -53,9 +66,30 @@ metrics_new(void)
 }
 
 static void
+table_clear(struct metric_table *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->nrows; i++)
+        free(t->rows[i]);
+    free(t->rows);
+    free(t->vals);
+    t->rows = NULL;
+    t->vals = NULL;
+    t->nrows = 0;
+}
+
+static void
 family_free(struct metric *f)
 {
     size_t d, i;
+
+    if (f->table) {
+        table_clear(f->table);
+        pthread_mutex_destroy(&f->table->mu);
+        free(f->table->label);
+        free(f->table);
+    }
 
     for (d = 0; d < f->ndims; d++) {
         for (i = 0; i < f->dim_n[d]; i++)
@@ -152,6 +186,49 @@ metrics_register(struct metrics *m, enum metric_type type, const char *name, con
     return f;
 }
 
+struct metric *
+metrics_register_table(struct metrics *m, const char *name, const char *help, const char *label,
+                       const struct metric_dim *fixed, size_t max_rows)
+{
+    struct metric *f =
+        metrics_register(m, METRIC_GAUGE, name, help, fixed, fixed ? 1 : 0, NULL, 0, 1);
+    struct metric_table *t = xcalloc(1, sizeof(*t));
+
+    BUG_ON(!is_valid_name(label) || strchr(label, ':') || !strcmp(label, "le") || max_rows == 0 ||
+           (fixed && !strcmp(fixed->name, label)));
+    pthread_mutex_init(&t->mu, NULL);
+    t->label = xstrdup(label);
+    t->max_rows = max_rows;
+    t->nfixed = f->nseries;
+    f->table = t;
+    return f;
+}
+
+size_t
+metric_table_publish(struct metric *f, const char *const *values, size_t n, const int64_t *v)
+{
+    struct metric_table *t = f->table;
+    size_t keep, i;
+    char **rows;
+    int64_t *vals;
+
+    BUG_ON(!t);
+    keep = MIN(n, t->max_rows);
+    rows = xcalloc(keep + 1, sizeof(*rows));
+    vals = xcalloc(keep * t->nfixed + 1, sizeof(*vals));
+    for (i = 0; i < keep; i++)
+        rows[i] = xstrdup(values[i]);
+    if (keep)
+        memcpy(vals, v, keep * t->nfixed * sizeof(*vals));
+    pthread_mutex_lock(&t->mu);
+    table_clear(t);
+    t->rows = rows;
+    t->vals = vals;
+    t->nrows = keep;
+    pthread_mutex_unlock(&t->mu);
+    return n - keep;
+}
+
 void
 metrics_add_collector(struct metrics *m, metrics_collect_fn *fn, void *arg)
 {
@@ -174,7 +251,7 @@ metric_nseries(const struct metric *f)
 static _Atomic uint64_t *
 slot(const struct metric *f, size_t series)
 {
-    BUG_ON(series >= f->nseries);
+    BUG_ON(series >= f->nseries || f->table);
     return &f->slots[series * f->slots_per_series];
 }
 
@@ -363,6 +440,32 @@ metrics__write_meta(struct buf *out, const char *name, const char *type, const c
         buf_addf(out, "# UNIT %.*s bytes\n", (int)len, name);
 }
 
+/* A table family's rows: `name{label="row",fixed="v"} value`, under its mutex. */
+static void
+expose_table(struct buf *out, const struct metric *f)
+{
+    struct metric_table *t = f->table;
+    size_t i, j;
+
+    pthread_mutex_lock(&t->mu);
+    for (i = 0; i < t->nrows; i++) {
+        for (j = 0; j < t->nfixed; j++) {
+            buf_addf(out, "%s{%s=\"", f->name, t->label);
+            metrics_escape_label(out, t->rows[i]);
+            buf_addch(out, '"');
+            if (f->ndims) {
+                buf_addf(out, ",%s=\"", f->dim_names[0]);
+                metrics_escape_label(out, f->dim_values[0][j]);
+                buf_addch(out, '"');
+            }
+            buf_adds(out, "} ");
+            add_scaled(out, t->vals[i * t->nfixed + j], 1, true);
+            buf_addch(out, '\n');
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+}
+
 static void
 expose_family(struct buf *out, const struct metric *f, enum metrics_format fmt)
 {
@@ -370,6 +473,10 @@ expose_family(struct buf *out, const struct metric *f, enum metrics_format fmt)
     size_t i;
 
     metrics__write_meta(out, f->name, types[f->type], f->help, fmt);
+    if (f->table) {
+        expose_table(out, f);
+        return;
+    }
     for (i = 0; i < f->nseries; i++) {
         if (f->type == METRIC_HISTOGRAM) {
             expose_histogram(out, f, i);

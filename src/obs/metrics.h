@@ -74,6 +74,27 @@ struct metric *metrics_register(struct metrics *m, enum metric_type type, const 
 /* Adds `fn(arg)` to the collectors, run in registration order before each exposition. */
 void metrics_add_collector(struct metrics *m, metrics_collect_fn *fn, void *arg);
 
+/*
+ * A gauge family whose label values change at run time (buckets come and
+ * go): `label` names the varying label, `fixed` (NULL, or one dimension
+ * with at least one value) a second label whose values are fixed. Its rows
+ * are replaced whole by metric_table_publish(), at most `max_rows` of them,
+ * so what a scrape writes stays bounded. Counting functions BUG_ON such a
+ * family. Start-up only, like metrics_register().
+ */
+struct metric *metrics_register_table(struct metrics *m, const char *name, const char *help,
+                                      const char *label, const struct metric_dim *fixed,
+                                      size_t max_rows);
+/*
+ * Replaces every row of table family `f`: row i has label value
+ * `values[i]` and the values v[i * nfixed + j], j < nfixed (nfixed: the
+ * number of fixed values, 1 without a fixed dimension). Copies all. Rows
+ * past max_rows are dropped: returns how many were. Any thread; takes the
+ * family's mutex, which only publishers and scrapes take (never a request).
+ */
+size_t metric_table_publish(struct metric *f, const char *const *values, size_t n,
+                            const int64_t *v);
+
 /* The series of label value indices (i0 of the first dimension, i1 of the second, 0 if none). */
 size_t metric_series(const struct metric *f, size_t i0, size_t i1);
 /* The number of series of the family (the product of its dimensions' value counts). */

@@ -451,15 +451,68 @@ same_labels(const struct ms_sample *a, const struct ms_sample *b)
     return true;
 }
 
+/* FNV-1a of a sample's suffix and labels: equal samples (same_labels) hash equal. */
+static uint64_t
+sample_hash(const struct ms_sample *x)
+{
+    uint64_t h = 14695981039346656037ULL;
+    const char *p;
+    size_t i;
+
+    for (p = x->suffix; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (i = 0; i < x->nlabels; i++) {
+        h = (h ^ 1) * 1099511628211ULL;
+        for (p = x->labels[i].name; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h = (h ^ 2) * 1099511628211ULL;
+        for (p = x->labels[i].value; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/*
+ * The index of the sample of `f` equal to `y` (open addressing over `tab`,
+ * `mask` + 1 slots of index + 1, 0 empty), or f->n after recording that `y`
+ * will be appended there. Keeps a summing rule linear in the samples: a
+ * bucket scrape sums thousands of them.
+ */
+static size_t
+sample_slot(const struct ms_family *f, size_t *tab, size_t mask, const struct ms_sample *y)
+{
+    size_t h = (size_t)sample_hash(y) & mask;
+
+    while (tab[h]) {
+        if (same_labels(&f->samples[tab[h] - 1], y))
+            return tab[h] - 1;
+        h = (h + 1) & mask;
+    }
+    tab[h] = f->n + 1;
+    return f->n;
+}
+
 static void
 translate_one(const struct ms_family *src, const struct metrics_rule *r, struct metrics_set *dst)
 {
     struct ms_family *f = family_get(dst, r->to, strlen(r->to), r->type ? r->type : src->type);
-    size_t i, j, k;
+    size_t i, j, k, mask = 15, *tab = NULL;
 
     if (!f->help[0]) {
         free(f->help);
         f->help = xstrdup(r->help ? r->help : src->help);
+    }
+    if (r->keep) { /* a table of f's samples (those already there, and those added) */
+        while (mask + 1 < 2 * (f->n + src->n))
+            mask = 2 * mask + 1;
+        tab = xcalloc(mask + 1, sizeof(*tab));
+        for (k = 0; k < f->n; k++) {
+            size_t h = (size_t)sample_hash(&f->samples[k]) & mask;
+
+            while (tab[h])
+                h = (h + 1) & mask;
+            tab[h] = k + 1;
+        }
     }
     for (i = 0; i < src->n; i++) {
         const struct ms_sample *x = &src->samples[i];
@@ -473,22 +526,19 @@ translate_one(const struct ms_family *src, const struct metrics_rule *r, struct 
                 in_list(r->keep, x->labels[j].name, ','))
                 sample_label(&y, x->labels[j].name, strlen(x->labels[j].name), x->labels[j].value,
                              strlen(x->labels[j].value));
-        if (r->keep && y.nlabels < x->nlabels) { /* labels dropped: add to an equal sample */
-            for (k = 0; k < f->n; k++)
-                if (same_labels(&f->samples[k], &y))
-                    break;
-            if (k < f->n) {
-                double v = strtod(f->samples[k].value, NULL) + strtod(x->value, NULL);
+        k = tab ? sample_slot(f, tab, mask, &y) : f->n;
+        if (k < f->n && y.nlabels < x->nlabels) { /* labels dropped: add to the equal sample */
+            double v = strtod(f->samples[k].value, NULL) + strtod(x->value, NULL);
 
-                free(f->samples[k].value);
-                f->samples[k].value = format_value(v);
-                sample_release(&y);
-                continue;
-            }
+            free(f->samples[k].value);
+            f->samples[k].value = format_value(v);
+            sample_release(&y);
+            continue;
         }
         y.value = xstrdup(x->value);
         *family_add(f) = y;
     }
+    free(tab);
 }
 
 void

@@ -64,15 +64,16 @@ struct s3 {
     void *peers_arg;
     void (*service)(void *arg, bool restart); /* s3_config's */
     void *service_arg;
-    char *node;                          /* this node's name in admin answers */
-    struct s3_metrics *metrics;          /* metrics.c; NULL when the server keeps none (tests) */
-    struct metrics *metrics_registry;    /* s3_config's, served by the metrics endpoint */
-    bool metrics_public;                 /* the metrics endpoint answers without authentication */
-    struct audit *audit;                 /* s3_config's; NULL: no audit */
-    bool audit_health;                   /* health checks audited too */
-    struct iam *iam;                     /* s3_config's; NULL: root is the only identity */
-    struct s3_policy_cache *policies;    /* authz.c: compiled bucket policies */
-    enum s3_ownership default_ownership; /* of new buckets (s3_config's) */
+    char *node;                       /* this node's name in admin answers */
+    struct s3_metrics *metrics;       /* metrics.c; NULL when the server keeps none (tests) */
+    struct metrics *metrics_registry; /* s3_config's, served by the metrics endpoint */
+    bool metrics_public;              /* the metrics endpoint answers without authentication */
+    _Atomic int64_t metrics_revoked_before; /* metrics.c: the last revocation time read */
+    struct audit *audit;                    /* s3_config's; NULL: no audit */
+    bool audit_health;                      /* health checks audited too */
+    struct iam *iam;                        /* s3_config's; NULL: root is the only identity */
+    struct s3_policy_cache *policies;       /* authz.c: compiled bucket policies */
+    enum s3_ownership default_ownership;    /* of new buckets (s3_config's) */
 };
 
 enum s3_op {
@@ -473,7 +474,8 @@ bool s3__metrics_preauth(struct s3_call *call);
 /*
  * The metrics endpoints once authenticated (call->sys_key says which):
  * v1/metrics/node, v1/metrics/cluster, and MinIO's v2/metrics/node|cluster|
- * bucket; Prometheus text, or OpenMetrics when Accept asks for it.
+ * bucket; Prometheus text, or OpenMetrics when Accept asks for it; and
+ * POST v1/metrics/revoke (scrape tokens issued until now refused).
  */
 void s3__metrics_node(struct s3_call *call);
 /* Whether /bucket/key is one of MinIO's scrape paths (/minio/v2/metrics/node|cluster|bucket). */

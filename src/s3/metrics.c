@@ -17,10 +17,19 @@
  * "Authorization: Bearer <token>" made by `basalt admin prometheus
  * generate` (auth/jwt.h). Anything else is 403 AccessDenied, and says
  * nothing about the node.
+ *
+ * Revocation: POST /basalt/v1/metrics/revoke (signed, admin:Prometheus;
+ * `basalt admin prometheus revoke`) stores a time in the system object
+ * REVOCATION_KEY; every node reads it at each bearer scrape (a small
+ * quorum read, 2 a minute per Prometheus job) and refuses tokens issued
+ * before it. A failed read keeps the last value this node read.
  */
 #include "util/base.h"
 
+#include <jansson.h>
+
 #include "auth/jwt.h"
+#include "obs/log.h"
 #include "obs/metrics.h"
 #include "obs/metrics_set.h"
 #include "object/objlayer.h"
@@ -29,6 +38,7 @@
 #include "util/err.h"
 
 #define NS_PER_S 1000000000ull
+#define REVOCATION_KEY "iam/prometheus/revocation.json" /* {"revoked_before": unix seconds} */
 #define MS(n) ((n)*1000000ull)
 
 static const char *const status_classes[] = { "2xx", "3xx", "4xx", "5xx" };
@@ -241,6 +251,76 @@ bearer_token(const struct http_req *req, struct slice *token)
     return true;
 }
 
+/* The stored revocation time (0: none); -ERR_NOT_FOUND if none is stored, or the read's error. */
+static int
+revocation_read(struct s3 *s, int64_t *out)
+{
+    struct buf doc = BUF_INIT;
+    json_t *j = NULL;
+    int rc = objlayer_sys_get(s->ol, NULL, REVOCATION_KEY, &doc);
+
+    if (rc == 0) {
+        j = json_loadb(doc.ptr, doc.len, 0, NULL);
+        if (json_is_integer(json_object_get(j, "revoked_before")))
+            *out = json_integer_value(json_object_get(j, "revoked_before"));
+        else
+            rc = -ERR_CORRUPT;
+    }
+    json_decref(j);
+    buf_release(&doc);
+    return rc;
+}
+
+/* The time before which tokens are refused: read now, or this node's last read on an error. */
+static int64_t
+revoked_before(struct s3 *s)
+{
+    int64_t v = 0;
+    int rc = revocation_read(s, &v);
+
+    if (rc == -ERR_NOT_FOUND)
+        v = 0;
+    else if (rc < 0)
+        return atomic_load_explicit(&s->metrics_revoked_before, memory_order_relaxed);
+    atomic_store_explicit(&s->metrics_revoked_before, v, memory_order_relaxed);
+    return v;
+}
+
+/*
+ * POST /basalt/v1/metrics/revoke: every token issued before the next whole
+ * second is refused from now on, on every node (the later of this and any
+ * stored time is kept). Answers {"revoked_before": N}.
+ */
+static void
+metrics_revoke(struct s3_call *call)
+{
+    struct s3 *s = call->s3;
+    int64_t now = clock_now_ns() / (int64_t)NS_PER_S, old = 0, cut = now + 1;
+    json_t *doc;
+    char *text;
+    int rc = revocation_read(s, &old);
+
+    if (rc < 0 && rc != -ERR_NOT_FOUND) {
+        s3__send_error(call, rc, NULL);
+        return;
+    }
+    cut = MAX(cut, old);
+    doc = json_pack("{sI}", "revoked_before", (json_int_t)cut);
+    text = json_dumps(doc, JSON_COMPACT);
+    BUG_ON(!text);
+    rc = objlayer_sys_put(s->ol, NULL, REVOCATION_KEY, slice_cstr(text));
+    free(text);
+    if (rc < 0) {
+        json_decref(doc);
+        s3__send_error(call, rc, NULL);
+        return;
+    }
+    atomic_store_explicit(&s->metrics_revoked_before, cut, memory_order_relaxed);
+    log_info(&(struct log_ctx){ .event = "prometheus_tokens_revoked" },
+             "scrape tokens issued before %lld (unix seconds) are refused", (long long)cut);
+    s3__send_json(call, doc);
+}
+
 bool
 s3__metrics_preauth(struct s3_call *call)
 {
@@ -248,11 +328,13 @@ s3__metrics_preauth(struct s3_call *call)
     struct slice token;
     int rc;
 
+    if (call->sys_key && !strcmp(call->sys_key, "v1/metrics/revoke"))
+        return false; /* signed by an admin, public switch or not */
     if (!s->metrics_public) {
         if (!bearer_token(call->req, &token))
             return false;
         rc = jwt_prometheus_verify(token, buf_slice(&s->root_secret), s->root_user,
-                                   clock_now_ns() / (int64_t)NS_PER_S);
+                                   clock_now_ns() / (int64_t)NS_PER_S, revoked_before(s));
         if (rc < 0) { /* expired, tampered, another key: the same answer for all */
             s3__send_error(call, -ERR_ACCESS_DENIED, NULL);
             return true;
@@ -335,11 +417,34 @@ static const struct metrics_rule minio_node_rules[] = {
       "Objects for which healing failed in current self healing run.", 0, 0, 0 },
 };
 
+/*
+ * Bucket usage: every node counts its scanner share of the keys, so the
+ * cluster's figure is the nodes' sum (`server` dropped); the cluster
+ * totals sum over the buckets too.
+ */
 static const struct metrics_rule minio_bucket_rules[] = {
     { "minio_bucket_usage_total_bytes", "basalt_bucket_usage_bytes", 0,
-      "Total bucket size in bytes.", 0, 0, 0 },
+      "Total bucket size in bytes.", "bucket", 0, 0 },
     { "minio_bucket_usage_object_total", "basalt_bucket_usage_objects", 0,
-      "Total number of objects.", 0, 0, 0 },
+      "Total number of objects.", "bucket", 0, 0 },
+    { "minio_bucket_usage_version_total", "basalt_bucket_usage_versions", 0,
+      "Total number of versions (includes delete marker).", "bucket", 0, 0 },
+    { "minio_bucket_objects_size_distribution", "basalt_bucket_objects_size_distribution", 0,
+      "Distribution of object sizes in the bucket, includes label for the bucket name.",
+      "bucket,range", 0, 0 },
+};
+
+static const struct metrics_rule minio_cluster_usage_rules[] = {
+    { "minio_cluster_usage_total_bytes", "basalt_bucket_usage_bytes", 0,
+      "Total cluster usage in bytes.", "", 0, 0 },
+    { "minio_cluster_usage_object_total", "basalt_bucket_usage_objects", 0,
+      "Total number of objects in a cluster.", "", 0, 0 },
+    { "minio_cluster_usage_version_total", "basalt_bucket_usage_versions", 0,
+      "Total number of versions (includes delete marker) in a cluster.", "", 0, 0 },
+    { "minio_cluster_objects_size_distribution", "basalt_bucket_objects_size_distribution", 0,
+      "Distribution of object sizes across a cluster.", "range", 0, 0 },
+    { "minio_cluster_bucket_total", "basalt_cluster_buckets_total", 0,
+      "Total number of buckets in the cluster.", 0, 0, 0 },
 };
 
 bool
@@ -396,6 +501,10 @@ add_cluster_gauges(struct s3 *s, struct gather *g)
     metrics_set_add(set, "gauge", "basalt_cluster_drives_offline_total",
                     "Drives not reported online (those of nodes that did not answer included).",
                     NULL, NULL, drives > up ? drives - up : 0);
+    /* buckets are the cluster's: this node's scanner saw them all (NaN-free: 0 before a cycle) */
+    metrics_set_add(set, "gauge", "basalt_cluster_buckets_total",
+                    "User buckets, as this node's last whole scanner cycle counted them.", NULL,
+                    NULL, metrics_set_sum(set, "basalt_bucket_usage_buckets", "server", s->node));
     for (i = 0; i < ARRAY_SIZE(caps); i++) {
         snprintf(from, sizeof(from), "basalt_node_capacity_%s_bytes", caps[i]);
         snprintf(to, sizeof(to), "basalt_cluster_capacity_%s_bytes", caps[i]);
@@ -432,6 +541,10 @@ s3__metrics_node(struct s3_call *call)
     struct slice accept;
     char *accept_s = NULL;
 
+    if (!strcmp(key, "v1/metrics/revoke")) {
+        metrics_revoke(call);
+        return;
+    }
     if (!r) {
         s3__send_error(call, -ERR_NOT_IMPLEMENTED, "This server keeps no metrics.");
         return;
@@ -444,7 +557,7 @@ s3__metrics_node(struct s3_call *call)
     } else {
         bool minio = !strncmp(key, "v2/", 3), node = strstr(key, "/node") != NULL,
              bucket = strstr(key, "/bucket") != NULL;
-        struct metrics_set *all = gather_cluster(call->s3, !node && !bucket), *out;
+        struct metrics_set *all = gather_cluster(call->s3, !node), *out;
 
         if (!minio) {
             metrics_set_write(all, &body, fmt);
@@ -455,6 +568,9 @@ s3__metrics_node(struct s3_call *call)
             } else {
                 metrics_set_translate(all, minio_cluster_rules, ARRAY_SIZE(minio_cluster_rules),
                                       out);
+                if (!node)
+                    metrics_set_translate(all, minio_cluster_usage_rules,
+                                          ARRAY_SIZE(minio_cluster_usage_rules), out);
                 metrics_set_translate(all, minio_node_rules, ARRAY_SIZE(minio_node_rules), out);
             }
             metrics_set_write(out, &body, fmt);

@@ -382,6 +382,8 @@ route_system(const struct http_req *req, const char *key)
         return S3_OP_ADMIN_IAM;
     if (!strcmp(key, "v1/metrics/node") || !strcmp(key, "v1/metrics/cluster"))
         return get ? S3_OP_METRICS : S3_OP_METHOD_NOT_ALLOWED;
+    if (!strcmp(key, "v1/metrics/revoke")) /* s3/metrics.c: scrape token revocation */
+        return slice_eq_cstr(req->method, "POST") ? S3_OP_METRICS : S3_OP_METHOD_NOT_ALLOWED;
     return S3_OP_NOT_IMPLEMENTED;
 }
 

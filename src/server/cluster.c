@@ -922,6 +922,24 @@ cluster_locks(struct cluster *c)
     return c->locks;
 }
 
+size_t
+cluster_rpc_peers(struct cluster *c, struct rpc_peer **peers, const char **names, size_t max)
+{
+    size_t k = 0;
+    unsigned i;
+
+    for (i = 0; i < c->n; i++) {
+        if (i == c->self)
+            continue;
+        if (k < max) {
+            peers[k] = c->peers[i];
+            names[k] = layout_node_name(c->layout, i);
+        }
+        k++;
+    }
+    return k;
+}
+
 bool
 cluster_is_formatter(const struct cluster *c)
 {

@@ -65,6 +65,13 @@ struct drive **cluster_drives(struct cluster *c, size_t *n);
 /* Drops the drives handed to the object layer (it closes them itself). */
 void cluster_drives_given(struct cluster *c);
 struct lock_service *cluster_locks(struct cluster *c);
+/*
+ * The other nodes' RPC handles and names, in node order (borrowed: they live
+ * as long as `c`): fills at most `max` of each, returns how many there are.
+ */
+struct rpc_peer;
+size_t cluster_rpc_peers(struct cluster *c, struct rpc_peer **peers, const char **names,
+                         size_t max);
 /* Whether this node formats a fresh deployment (the first node), and the name of the one that does.
  */
 bool cluster_is_formatter(const struct cluster *c);

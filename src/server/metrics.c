@@ -4,6 +4,10 @@
  * descriptors, threads, CPU time, start time; plus Basalt's build version
  * and uptime. Read from /proc/self and getrusage() by a collector at scrape
  * time; nothing is counted on the request path.
+ *
+ * In a cluster, the RPC client's per-peer figures too: calls, errors and
+ * connections copied from rpc_peer_stats() at scrape time, and the
+ * histogram of call durations that rpc.c observes into itself.
  */
 #include "util/base.h"
 
@@ -13,12 +17,23 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cluster/rpc.h"
 #include "obs/metrics.h"
 #include "util/clock.h"
 
 struct server_metrics {
     int64_t start_ns, start_mono_ns;
     struct metric *rss, *vsz, *fds, *max_fds, *threads, *cpu, *start, *uptime, *build;
+    /* server_metrics_register_peers() */
+    struct rpc_peer **peers;
+    size_t npeers;
+    struct metric *rpc_duration, *rpc_calls, *rpc_errors, *rpc_connects, *rpc_online;
+};
+
+/* RPC call durations, ns: 250 us to 30 s (a lock or metadata call is a millisecond or so). */
+static const uint64_t rpc_bounds[] = {
+    250000,   500000,    1000000,   2500000,   5000000,    10000000,   25000000,
+    50000000, 100000000, 250000000, 500000000, 1000000000, 5000000000, 30000000000,
 };
 
 /* Resident and virtual bytes from /proc/self/statm (pages). */
@@ -70,6 +85,22 @@ count_threads(void)
 }
 
 static void
+collect_peers(struct server_metrics *sm)
+{
+    size_t i;
+
+    for (i = 0; i < sm->npeers; i++) {
+        struct rpc_peer_stats st;
+
+        rpc_peer_stats(sm->peers[i], &st);
+        metric_set(sm->rpc_calls, i, (int64_t)st.calls);
+        metric_set(sm->rpc_errors, i, (int64_t)st.failures);
+        metric_set(sm->rpc_connects, i, (int64_t)st.connects);
+        metric_set(sm->rpc_online, i, rpc_peer_is_online(sm->peers[i]));
+    }
+}
+
+static void
 collect(void *arg)
 {
     struct server_metrics *sm = arg;
@@ -89,6 +120,7 @@ collect(void *arg)
                    (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
                        ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
     metric_set(sm->uptime, 0, (clock_mono_ns() - sm->start_mono_ns) / 1000000);
+    collect_peers(sm);
 }
 
 static struct metric *
@@ -127,7 +159,44 @@ server_metrics_register(struct metrics *m)
 }
 
 void
+server_metrics_register_peers(struct server_metrics *sm, struct metrics *m,
+                              struct rpc_peer *const *peers, const char *const *names, size_t n)
+{
+    struct metric_dim peer = { "peer", names, n };
+    size_t i;
+
+    BUG_ON(sm->peers);
+    if (!n)
+        return;
+    sm->peers = xcalloc(n, sizeof(*sm->peers));
+    memcpy(sm->peers, peers, n * sizeof(*peers));
+    sm->npeers = n;
+    sm->rpc_duration = metrics_register(
+        m, METRIC_HISTOGRAM, "basalt_rpc_call_duration_seconds",
+        "Time of a cluster RPC call to the peer, to its answer or error (streams excluded).", &peer,
+        1, rpc_bounds, ARRAY_SIZE(rpc_bounds), 1000000000);
+    sm->rpc_calls =
+        metrics_register(m, METRIC_COUNTER, "basalt_rpc_calls_total",
+                         "Cluster RPC calls and streams to the peer (offline fail-fasts excluded).",
+                         &peer, 1, NULL, 0, 1);
+    sm->rpc_errors = metrics_register(m, METRIC_COUNTER, "basalt_rpc_errors_total",
+                                      "Cluster RPC calls and streams to the peer that failed.",
+                                      &peer, 1, NULL, 0, 1);
+    sm->rpc_connects =
+        metrics_register(m, METRIC_COUNTER, "basalt_rpc_connects_total",
+                         "TCP connections opened to the peer.", &peer, 1, NULL, 0, 1);
+    sm->rpc_online =
+        metrics_register(m, METRIC_GAUGE, "basalt_rpc_peer_online",
+                         "1 if this node's RPC client sees the peer online.", &peer, 1, NULL, 0, 1);
+    for (i = 0; i < n; i++)
+        rpc_peer_set_metrics(peers[i], sm->rpc_duration, i);
+}
+
+void
 server_metrics_free(struct server_metrics *sm)
 {
+    if (!sm)
+        return;
+    free(sm->peers);
     free(sm);
 }

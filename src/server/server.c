@@ -209,6 +209,34 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
     return 0;
 }
 
+/*
+ * BASALT_METRICS=off: no registry at all, so nothing is counted (the request
+ * path skips its counting, drives and locks get no families) and the
+ * metrics endpoints answer 501. For measuring what counting costs
+ * (bench/metrics_cost.sh); read here, not in cli/, as a diagnostic switch.
+ */
+static bool
+metrics_wanted(void)
+{
+    const char *v = getenv("BASALT_METRICS");
+
+    return !v || strcmp(v, "off");
+}
+
+/* The cluster RPC's per-peer series (server/metrics.c): the peers are known once the cluster is. */
+static void
+register_peer_metrics(struct server *srv)
+{
+    size_t n = cluster_rpc_peers(srv->cluster, NULL, NULL, 0);
+    struct rpc_peer **peers = xcalloc(n + 1, sizeof(*peers));
+    const char **names = xcalloc(n + 1, sizeof(*names));
+
+    cluster_rpc_peers(srv->cluster, peers, names, n);
+    server_metrics_register_peers(srv->process, srv->metrics, peers, names, n);
+    free(peers);
+    free(names);
+}
+
 static int
 open_layers(struct server *srv, const struct server_config *cfg, struct objlayer_config *oc,
             struct buf *errmsg)
@@ -252,7 +280,10 @@ open_layers(struct server *srv, const struct server_config *cfg, struct objlayer
         goto out;
     if (srv->cluster)
         cluster_set_objlayer(srv->cluster, srv->ol);
-    objlayer_metrics_register(srv->ol, srv->metrics);
+    if (srv->metrics)
+        objlayer_metrics_register(srv->ol, srv->metrics);
+    if (srv->cluster && srv->metrics)
+        register_peer_metrics(srv);
     ic.ol = srv->ol;
     if (srv->cluster) {
         ic.notify = cluster_notify;
@@ -295,8 +326,10 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                               .trusted_proxies = cfg->trusted_proxies };
     int rc;
 
-    srv->metrics = metrics_new();
-    srv->process = server_metrics_register(srv->metrics);
+    if (metrics_wanted()) {
+        srv->metrics = metrics_new();
+        srv->process = server_metrics_register(srv->metrics);
+    }
     {
         struct audit_config ac = { .to_stdout = cfg->audit_stdout,
                                    .file = cfg->audit_file,
@@ -320,7 +353,8 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
     rc = http_server_listen(&hc, &srv->http, errmsg);
     if (rc < 0)
         goto out_free;
-    http_server_metrics_register(srv->http, srv->metrics);
+    if (srv->metrics)
+        http_server_metrics_register(srv->http, srv->metrics);
     if (cfg->layout && layout_is_cluster(cfg->layout)) {
         rc = open_cluster(srv, cfg, &oc, errmsg);
         if (rc == 0)

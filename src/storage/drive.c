@@ -14,7 +14,10 @@
 
 #include "storage/drive.h"
 
+#include <unistd.h>
+
 #include "obs/log.h"
+#include "obs/metrics.h"
 #include "storage/internal.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -158,6 +161,7 @@ drive__init(struct drive *d, const struct drive_ops *ops, const char *endpoint)
     atomic_init(&d->hung, false);
     for (unsigned i = 0; i < DRIVE_BUSY_SLOTS; i++)
         atomic_init(&d->busy[i], 0);
+    atomic_init(&d->metrics, NULL);
 }
 
 void
@@ -165,6 +169,7 @@ drive__release(struct drive *d)
 {
     free(d->endpoint);
     d->endpoint = NULL;
+    free(atomic_exchange(&d->metrics, NULL));
 }
 
 void
@@ -182,6 +187,50 @@ drive_close(struct drive *d)
 {
     if (d)
         d->ops->close(d);
+}
+
+void
+drive_set_metrics(struct drive *d, const struct drive_metrics *dm)
+{
+    struct drive_metrics *copy = xmalloc(sizeof(*copy)), *none = NULL;
+
+    *copy = *dm;
+    if (!atomic_compare_exchange_strong(&d->metrics, &none, copy))
+        free(copy);
+}
+
+void
+drive__observe_commit(struct drive *d, size_t records, int64_t ns)
+{
+    struct drive_metrics *dm = atomic_load_explicit(&d->metrics, memory_order_acquire);
+
+    if (!dm)
+        return;
+    if (dm->commit_records)
+        metric_observe(dm->commit_records, dm->series, records);
+    if (dm->commit_ns)
+        metric_observe(dm->commit_ns, dm->series, ns > 0 ? (uint64_t)ns : 0);
+}
+
+void
+drive__observe_fsync(struct drive *d, int64_t ns)
+{
+    struct drive_metrics *dm = atomic_load_explicit(&d->metrics, memory_order_acquire);
+
+    if (dm && dm->fsync_ns)
+        metric_observe(dm->fsync_ns, dm->series, ns > 0 ? (uint64_t)ns : 0);
+}
+
+int
+drive__fsync(struct drive *d, int fd)
+{
+    int64_t t0 = clock_mono_ns();
+    int rc = fsync(fd);
+    int e = errno;
+
+    drive__observe_fsync(d, clock_mono_ns() - t0);
+    errno = e;
+    return rc;
 }
 
 const char *

@@ -130,6 +130,24 @@ const char *drive_endpoint(const struct drive *d);
 bool drive_is_online(const struct drive *d);
 /* Whether calls cross the network (false for local, in-memory and test drives). */
 bool drive_is_remote(const struct drive *d);
+
+/*
+ * The families a drive counts into (docs/metrics.md), registered by the
+ * object layer with this drive's series `series`: histograms of records per
+ * group commit of the index, of the commit's duration (the write of the
+ * WAL and its fsync; nanoseconds) and of each fsync() of a shard file,
+ * folder or format.json (nanoseconds). Any may be NULL. A local drive
+ * counts; others do not.
+ */
+struct metric;
+struct drive_metrics {
+    struct metric *commit_records;
+    struct metric *commit_ns;
+    struct metric *fsync_ns;
+    size_t series;
+};
+/* Sets them once (copied; later calls are ignored). Any thread; the families must outlive `d`. */
+void drive_set_metrics(struct drive *d, const struct drive_metrics *dm);
 /* Takes the drive offline (sticky) after an error the caller saw; logs once. */
 void drive_set_offline(struct drive *d, int err);
 /*

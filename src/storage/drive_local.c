@@ -152,7 +152,7 @@ fsync_path(struct drive_local *l, const char *path)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return drive_local__sys_fail(l, errno, "open for fsync", path);
-    if (fsync(fd) < 0)
+    if (drive__fsync(&l->base, fd) < 0)
         rc = drive_local__sys_fail(l, errno, "fsync", path);
     close(fd);
     return rc;
@@ -795,7 +795,7 @@ format_write_locked(struct drive_local *l, struct slice json)
     if (fd < 0)
         return drive_local__sys_fail(l, errno, "open", tmp);
     rc = write_all(l, fd, json.ptr, json.len, tmp);
-    if (rc == 0 && l->sync && fsync(fd) < 0)
+    if (rc == 0 && l->sync && drive__fsync(&l->base, fd) < 0)
         rc = drive_local__sys_fail(l, errno, "fsync", tmp);
     if (close(fd) < 0 && rc == 0)
         rc = drive_local__sys_fail(l, errno, "close", tmp);
@@ -935,7 +935,7 @@ local_shard_finish(struct shard_writer *sw)
     struct drive_local *l = to_local(sw->drive);
     int rc = 0;
 
-    if (l->sync && fsync(w->fd) < 0)
+    if (l->sync && drive__fsync(&l->base, w->fd) < 0)
         rc = drive_local__sys_fail(l, errno, "fsync", w->path);
     if (close(w->fd) < 0 && rc == 0)
         rc = drive_local__sys_fail(l, errno, "close", w->path);

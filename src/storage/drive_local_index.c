@@ -38,6 +38,7 @@
 
 #include "obs/log.h"
 #include "storage/drive.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/list.h"
 
@@ -614,6 +615,8 @@ run_batch(struct drive_local *l, struct list_node *batch)
 {
     struct conn *c = l->wc;
     struct list_node *n;
+    size_t records = 0;
+    int64_t t0;
     int rc;
 
     if (!index_is_ours(l)) {
@@ -630,8 +633,11 @@ run_batch(struct drive_local *l, struct list_node *batch)
         struct drive_local_req *r = container_of(n, struct drive_local_req, link);
 
         r->rc = apply_one(l, c, r);
+        records++;
     }
+    t0 = clock_mono_ns();
     rc = st_run(l, c, ST_COMMIT);
+    drive__observe_commit(&l->base, records, clock_mono_ns() - t0);
     if (rc < 0) {
         if (!sqlite3_get_autocommit(c->db))
             st_run(l, c, ST_ROLLBACK);

@@ -98,6 +98,8 @@ struct drive {
      */
     _Atomic int64_t busy[DRIVE_BUSY_SLOTS];
     _Atomic bool hung;
+    /* drive_set_metrics(): NULL until set, then never changed; the families outlive the drive */
+    struct drive_metrics *_Atomic metrics;
 };
 
 struct shard_writer {
@@ -117,6 +119,15 @@ void drive__register_check(const struct drive_ops *ops);
 void drive__init(struct drive *d, const struct drive_ops *ops, const char *endpoint);
 /* Frees what drive__init() allocated. */
 void drive__release(struct drive *d);
+/*
+ * Counting into the families of drive_set_metrics() (no-ops before): a group
+ * commit of `records` index records whose commit took `ns`; an fsync() that
+ * took `ns`. Lock-free (relaxed atomic adds); any thread.
+ */
+void drive__observe_commit(struct drive *d, size_t records, int64_t ns);
+void drive__observe_fsync(struct drive *d, int64_t ns);
+/* fsync(fd), timed into drive__observe_fsync(); returns fsync's result (errno set). */
+int drive__fsync(struct drive *d, int fd);
 /* Brings the drive back online (drive_reset); logs event "drive_online" if it was offline. */
 void drive__set_online(struct drive *d);
 

@@ -166,6 +166,30 @@ def test_ten_puts_count_ten(server, bucket):
         get(after, "basalt_s3_requests_total", api="GetObject", status_class="2xx") == 3
 
 
+def test_group_commits_fsyncs_and_locks_counted(server, bucket):
+    """Each PUT commits an index record on every drive (group commits: records >= commits)
+    and takes a write lock on its name; fsyncs are timed per drive."""
+    c = server.client()
+    before = scrape(server)
+    for i in range(5):
+        c.put_object(Bucket=bucket, Key=f"commit-{i}", Body=b"y" * 200000)
+    after = scrape(server)
+
+    def delta(name, **labels):
+        return get(after, name, **labels) - get(before, name, **labels)
+
+    for d in server.drives:
+        commits = delta("basalt_drive_commit_batch_records_count", drive=str(d))
+        records = delta("basalt_drive_commit_batch_records_sum", drive=str(d))
+        assert 1 <= commits <= records and records >= 5, (d, commits, records)
+        assert delta("basalt_drive_commit_duration_seconds_count", drive=str(d)) == commits
+        assert delta("basalt_drive_commit_duration_seconds_sum", drive=str(d)) > 0
+        # without --sync=off: a shard file and its folder per PUT at least
+        assert delta("basalt_drive_fsync_duration_seconds_count", drive=str(d)) >= 5
+    assert delta("basalt_lock_acquires_total", mode="write", outcome="granted") >= 5
+    assert delta("basalt_lock_acquire_duration_seconds_count", mode="write") >= 5
+
+
 def test_404_counts_nosuchkey(server, bucket):
     s = Signed(server)
     before = scrape(server)
@@ -244,10 +268,52 @@ def test_generated_token_expiry(server):
     assert server.admin("prometheus", "generate", "--expiry", "0", check=False).returncode == 2
 
 
-def _public_server(fresh_server, var):
+def test_revoke_refuses_tokens_generated_before(fresh_server):
+    """`basalt admin prometheus revoke`: tokens generated until then get 403 (MinIO-made ones,
+    without iat, too); one generated after it scrapes; a revoke needs a signed admin."""
+    s = fresh_server()
+
+    def generate():
+        out = s.admin("prometheus", "generate").stdout.decode()
+        return helpers.remember_secret(re.search(r"bearer_token: (\S+)", out).group(1))
+
+    old, minio_made = generate(), make_token(s.secret_key, s.access_key, int(time.time()) + 600)
+    assert bearer(s, old).status_code == 200 and bearer(s, minio_made).status_code == 200
+    r = requests.post(s.endpoint + "/basalt/v1/metrics/revoke", timeout=30)
+    assert_s3_error(r, 403, "AccessDenied")  # not signed
+    r = requests.post(s.endpoint + "/basalt/v1/metrics/revoke", timeout=30,
+                      headers={"Authorization": f"Bearer {old}"})
+    assert r.status_code == 400 and b"AuthorizationHeaderMalformed" in r.content  # nor a token
+    assert bearer(s, old).status_code == 200
+    out = s.admin("prometheus", "revoke").stdout.decode()
+    assert "refused by every node" in out
+    assert_s3_error(bearer(s, old), 403, "AccessDenied")
+    assert_s3_error(bearer(s, minio_made), 403, "AccessDenied")
+    new = generate()
+    assert bearer(s, new).status_code == 200
+    assert Signed(s).request("GET", PATH).status_code == 200  # root-signed scrapes unaffected
+    # stored, not remembered: a restart keeps refusing
+    s.stop()
+    s.start()
+    assert_s3_error(bearer(s, old), 403, "AccessDenied")
+    assert bearer(s, new).status_code == 200
+    assert s.admin("prometheus", "revoke", "--expiry", "1d", check=False).returncode == 2
+
+
+def test_metrics_off_switch(fresh_server):
+    """BASALT_METRICS=off (for bench/metrics_cost.sh): no registry, requests served, 501."""
+    s = _public_server(fresh_server, "BASALT_METRICS", "off")
+    c = s.client()
+    c.create_bucket(Bucket="metrics-off")
+    c.put_object(Bucket="metrics-off", Key="k", Body=b"z" * 5000)
+    assert c.get_object(Bucket="metrics-off", Key="k")["Body"].read() == b"z" * 5000
+    assert_s3_error(Signed(s).request("GET", PATH), 501, "NotImplemented")
+
+
+def _public_server(fresh_server, var, value="public"):
     s = fresh_server(start=False)
     base_env = s.env
-    s.env = lambda: {**base_env(), var: "public"}
+    s.env = lambda: {**base_env(), var: value}
     return s.start()
 
 

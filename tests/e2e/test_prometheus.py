@@ -35,9 +35,7 @@ PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 PATHS = ["/basalt/v1/metrics/node", "/basalt/v1/metrics/cluster", "/minio/v2/metrics/cluster",
          "/minio/v2/metrics/node", "/minio/v2/metrics/bucket"]
 # dashboard expressions allowed to return nothing, and why
-DASHBOARD_EMPTY = {
-    "basalt_bucket_usage_bytes": "bucket usage series are not built yet (docs/metrics.md)",
-}
+DASHBOARD_EMPTY = {}
 
 pytestmark = pytest.mark.skipif(not os.path.exists(PROMETHEUS) or not os.path.exists(PROMTOOL),
                                 reason="Debian's prometheus package is not installed "
@@ -72,6 +70,8 @@ def render_config(tmp, target, token, interval="1s", alerts=True):
     minio = dict(cfg["scrape_configs"][0], job_name="minio-cluster",
                  metrics_path="/minio/v2/metrics/cluster")
     cfg["scrape_configs"].append(minio)
+    cfg["scrape_configs"].append(dict(minio, job_name="minio-bucket",
+                                      metrics_path="/minio/v2/metrics/bucket"))
     if alerts:
         shutil.copy(DEPLOY / "prometheus" / "alerts.yml", tmp / "alerts.yml")
         cfg["rule_files"] = [str(tmp / "alerts.yml")]
@@ -117,7 +117,7 @@ class Prometheus:
     def targets_up(self):
         ts = self.api("targets")["activeTargets"]
         bad = [(t["scrapePool"], t["lastError"]) for t in ts if t["health"] != "up"]
-        return len(ts) == 3 and not bad
+        return len(ts) == 4 and not bad
 
     def close(self):
         self.proc.terminate()
@@ -138,7 +138,7 @@ def test_promtool_checks_the_deploy_files(fresh_server, tmp_path):
 
 
 def test_prometheus_scrapes_and_every_expression_answers(fresh_server, tmp_path):
-    s = fresh_server()
+    s = fresh_server(extra_args=["--scan-every", "1s"])  # bucket usage soon after the writes
     prom = Prometheus(tmp_path, render_config(tmp_path, f"127.0.0.1:{s.port}", token_of(s)))
     try:
         helpers.wait_until(prom.targets_up, 30, 0.5, "every target up")
@@ -150,6 +150,9 @@ def test_prometheus_scrapes_and_every_expression_answers(fresh_server, tmp_path)
         with pytest.raises(Exception):
             c.get_object(Bucket="prom", Key="missing")
         time.sleep(3)  # a few scrapes after the traffic: rate() has two samples
+        helpers.wait_until(lambda: prom.query(
+            'sum(basalt_bucket_usage_bytes{job="basalt-cluster",bucket="prom"}) == 10000'),
+            30, 0.5, "the scanner's bucket usage in Prometheus")
         for expr in dashboard_exprs():
             q = expr.replace("$__rate_interval", "1m")
             res = prom.query(q)
@@ -164,7 +167,9 @@ def test_prometheus_scrapes_and_every_expression_answers(fresh_server, tmp_path)
         for name in ("minio_cluster_nodes_online_total", "minio_cluster_drive_online_total",
                      "minio_cluster_capacity_usable_free_bytes", "minio_s3_requests_total",
                      "minio_s3_traffic_received_bytes", "minio_node_drive_free_bytes",
-                     "minio_s3_requests_ttfb_seconds_distribution"):
+                     "minio_s3_requests_ttfb_seconds_distribution",
+                     "minio_bucket_usage_total_bytes", "minio_bucket_usage_object_total",
+                     "minio_bucket_objects_size_distribution", "minio_cluster_usage_total_bytes"):
             assert prom.query(name), name
         put = prom.query('sum(minio_s3_requests_total{api="PutObject",job="minio-cluster"})')
         assert float(put[0]["value"][1]) == 10
@@ -249,14 +254,24 @@ def test_cluster_scrape_with_a_node_killed(make_cluster):  # noqa: F811
     servers = {dict(ls).get("server") for (n, ls) in smp if n == "basalt_uptime_seconds"}
     assert servers == {f"127.0.0.{n}:{c.port}" for n in c.all()}
     assert total(smp, "basalt_cluster_nodes_online_total") == 4
+    # node 1's RPC client, per peer: calls made (the drives and locks of the others), timed
+    me, dead = f"127.0.0.1:{c.port}", f"127.0.0.4:{c.port}"
+    for n in (2, 3, 4):
+        peer = f"127.0.0.{n}:{c.port}"
+        calls = total(smp, "basalt_rpc_calls_total", server=me, peer=peer)
+        assert calls > 0, peer
+        assert total(smp, "basalt_rpc_call_duration_seconds_count", server=me, peer=peer) > 0
+        assert total(smp, "basalt_rpc_peer_online", server=me, peer=peer) == 1
+    assert total(smp, "basalt_rpc_calls_total", server=me, peer=me) == 0  # not its own peer
     c.kill(4)
     t0 = time.monotonic()
     text = cluster_scrape()
     assert time.monotonic() - t0 < 10
     smp = samples(text)
-    dead = f"127.0.0.4:{c.port}"
     servers = {dict(ls).get("server") for (n, ls) in smp if n == "basalt_uptime_seconds"}
     assert servers == {f"127.0.0.{n}:{c.port}" for n in (1, 2, 3)}
+    # the failed call of that scrape (at least) is counted against the dead peer
+    assert total(samples(cluster_scrape()), "basalt_rpc_errors_total", server=me, peer=dead) >= 1
     assert total(smp, "basalt_cluster_nodes_online_total") == 3
     assert total(smp, "basalt_cluster_nodes_offline_total") == 1
     assert total(smp, "basalt_cluster_scrape_errors", server=dead) == 1
@@ -266,3 +281,15 @@ def test_cluster_scrape_with_a_node_killed(make_cluster):  # noqa: F811
                      headers={"Authorization": f"Bearer {token}"})
     assert m.status_code == 200
     assert total(samples(m.text), "minio_cluster_nodes_offline_total") == 1
+    # a revoke through node 1 (3 of 4 nodes up: quorum) is honoured by every node
+    assert requests.get(c.node(2).endpoint + "/basalt/v1/metrics/node", timeout=30,
+                        headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    n1.admin("prometheus", "revoke")
+    fresh = helpers.remember_secret(re.search(
+        r"bearer_token: (\S+)", n1.admin("prometheus", "generate").stdout.decode()).group(1))
+    for n in (1, 2, 3):
+        node = c.node(n).endpoint + "/basalt/v1/metrics/node"
+        r = requests.get(node, timeout=30, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 403, n
+        r = requests.get(node, timeout=30, headers={"Authorization": f"Bearer {fresh}"})
+        assert r.status_code == 200, n

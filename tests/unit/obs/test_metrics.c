@@ -315,3 +315,41 @@ TEST(metrics_set_translates_by_rules)
     metrics_set_free(s);
     metrics_set_free(t);
 }
+
+TEST(metrics_table_rows_replaced_whole_and_bounded)
+{
+    static const char *const ranges[] = { "SMALL", "LARGE" };
+    struct metric_dim range = { "range", ranges, 2 };
+    struct metrics *m = metrics_new();
+    struct metric *plain = metrics_register_table(m, "t_bytes", "B.", "bucket", NULL, 2);
+    struct metric *dist = metrics_register_table(m, "t_dist", "D.", "bucket", &range, 2);
+    const char *const names[] = { "a", "b\"q", "c" };
+    const int64_t one[] = { 10, 20, 30 }, two[] = { 1, 2, 3, 4, 5, 6 };
+    struct buf out = BUF_INIT;
+
+    metrics_expose(m, &out); /* nothing published yet: the families, no samples */
+    ASSERT_STREQ(out.ptr, "# HELP t_bytes B.\n# TYPE t_bytes gauge\n"
+                          "# HELP t_dist D.\n# TYPE t_dist gauge\n");
+    ASSERT_EQ(metric_table_publish(plain, names, 3, one), 1); /* bounded: one dropped */
+    ASSERT_EQ(metric_table_publish(dist, names, 2, two), 0);
+    buf_clear(&out);
+    metrics_expose(m, &out);
+    ASSERT_STREQ(out.ptr, "# HELP t_bytes B.\n# TYPE t_bytes gauge\n"
+                          "t_bytes{bucket=\"a\"} 10\n"
+                          "t_bytes{bucket=\"b\\\"q\"} 20\n"
+                          "# HELP t_dist D.\n# TYPE t_dist gauge\n"
+                          "t_dist{bucket=\"a\",range=\"SMALL\"} 1\n"
+                          "t_dist{bucket=\"a\",range=\"LARGE\"} 2\n"
+                          "t_dist{bucket=\"b\\\"q\",range=\"SMALL\"} 3\n"
+                          "t_dist{bucket=\"b\\\"q\",range=\"LARGE\"} 4\n");
+    ASSERT_EQ(metric_table_publish(plain, names + 2, 1, one + 2),
+              0); /* a bucket gone: its row too */
+    ASSERT_EQ(metric_table_publish(dist, NULL, 0, NULL), 0);
+    buf_clear(&out);
+    metrics_expose(m, &out);
+    ASSERT_STREQ(out.ptr, "# HELP t_bytes B.\n# TYPE t_bytes gauge\n"
+                          "t_bytes{bucket=\"c\"} 30\n"
+                          "# HELP t_dist D.\n# TYPE t_dist gauge\n");
+    buf_release(&out);
+    metrics_free(m);
+}
