@@ -103,12 +103,15 @@ struct http_config {
     const char *address;   /* "HOST:PORT"; "[::1]:9000" for IPv6 */
     unsigned idle_timeout; /* seconds before an idle connection is closed */
     size_t header_limit;   /* bytes of connection memory (header size limit; 431 past it) */
+    const char *certs_dir; /* HTTPS with the certificates of this folder (http/tls.h); NULL: HTTP */
 };
 
 /*
- * Binds and listens on cfg->address, without serving yet (so that a busy
- * port is found before anything slow starts). Returns 0 and `*out`, or
- * -ERR_INVAL (bad address), -ERR_EXISTS (address in use), -ERR_IO, with the
+ * Loads the certificates of cfg->certs_dir, if set, then binds and listens
+ * on cfg->address, without serving yet (so that a busy port or a bad
+ * certificate is found before anything slow starts). Returns 0 and `*out`,
+ * or -ERR_INVAL (bad address, bad certificate or key), -ERR_EXISTS (address
+ * in use), -ERR_NOT_FOUND (no certificate or key file), -ERR_IO, with the
  * reason in `errmsg`. `cfg` is copied.
  */
 int http_server_listen(const struct http_config *cfg, struct http_server **out, struct buf *errmsg);
@@ -119,6 +122,13 @@ int http_server_listen(const struct http_config *cfg, struct http_server **out, 
  */
 int http_server_start(struct http_server *srv, http_handler_fn *handler, void *arg,
                       struct buf *errmsg);
+/*
+ * Loads the certificates of cfg->certs_dir again: handshakes from now on
+ * use them; open connections are not touched. On error the certificates in
+ * use stay and the reason is in `errmsg`. 0 without TLS. Any thread.
+ */
+int http_server_reload_certs(struct http_server *srv, struct buf *errmsg);
+bool http_server_is_tls(const struct http_server *srv);
 /* The bound TCP port (useful after listening on port 0 in tests). */
 int http_server_port(const struct http_server *srv);
 /*

@@ -153,7 +153,8 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
                                  .root_user = cfg->root_user,
                                  .root_password = cfg->root_password,
                                  .cluster_secret = cfg->cluster_secret,
-                                 .sync = cfg->sync };
+                                 .sync = cfg->sync,
+                                 .certs_dir = cfg->certs_dir };
     size_t p;
     int rc = cluster_new(&cc, &srv->cluster, errmsg);
 
@@ -259,7 +260,8 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                                   .drive_timeout_ns = cfg->drive_timeout_ns };
     struct http_config hc = { .address = cfg->address,
                               .idle_timeout = cfg->idle_timeout,
-                              .header_limit = SERVER_HEADER_LIMIT };
+                              .header_limit = SERVER_HEADER_LIMIT,
+                              .certs_dir = cfg->certs_dir };
     int rc;
 
     srv->metrics = metrics_new();
@@ -352,7 +354,23 @@ server_wait(struct server *srv)
         if (sig != SIGHUP)
             return sig;
         server_reopen_logs(srv); /* logrotate moved the audit file */
+        server_reload_certs(srv);
     }
+}
+
+void
+server_reload_certs(struct server *srv)
+{
+    struct buf why = BUF_INIT;
+
+    if (!http_server_is_tls(srv->http))
+        return;
+    if (http_server_reload_certs(srv->http, &why) < 0)
+        log_error(&(struct log_ctx){ .event = "tls_reload_failed" },
+                  "certificates not reloaded, the ones in use stay: %s", why.ptr);
+    else
+        log_info(&(struct log_ctx){ .event = "tls_reloaded" }, "certificates reloaded");
+    buf_release(&why);
 }
 
 void

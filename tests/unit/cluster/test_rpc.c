@@ -215,7 +215,9 @@ client_new(struct fixture *f, const struct rpc_key *key, const struct rpc_identi
 static void
 fixture_start(struct fixture *f)
 {
-    struct http_config cfg = { "127.0.0.1:0", 5, 64 * 1024 };
+    struct http_config cfg = { .address = "127.0.0.1:0",
+                               .idle_timeout = 5,
+                               .header_limit = 64 * 1024 };
     struct rpc_identity server_id;
     struct buf err = BUF_INIT;
 

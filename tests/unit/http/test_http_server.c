@@ -107,7 +107,9 @@ exchange(int port, const char *req, size_t body_len, struct buf *out)
 static struct http_server *
 start(int *port)
 {
-    struct http_config cfg = { "127.0.0.1:0", 5, 32 * 1024 };
+    struct http_config cfg = { .address = "127.0.0.1:0",
+                               .idle_timeout = 5,
+                               .header_limit = 32 * 1024 };
     struct http_server *srv = NULL;
     struct buf err = BUF_INIT;
 
@@ -205,7 +207,9 @@ TEST(http_server_keepalive)
 
 TEST(http_server_address_errors)
 {
-    struct http_config cfg = { "127.0.0.1:0", 5, 32 * 1024 };
+    struct http_config cfg = { .address = "127.0.0.1:0",
+                               .idle_timeout = 5,
+                               .header_limit = 32 * 1024 };
     struct http_server *a = NULL, *b = NULL;
     struct buf err = BUF_INIT;
     char addr[64];

@@ -40,7 +40,9 @@ struct remote_node *
 remote_node_start(struct drive **served, size_t n)
 {
     struct remote_node *node = xcalloc(1, sizeof(*node));
-    struct http_config cfg = { "127.0.0.1:0", 30, 64 * 1024 };
+    struct http_config cfg = { .address = "127.0.0.1:0",
+                               .idle_timeout = 30,
+                               .header_limit = 64 * 1024 };
     struct rpc_client_config cc = { .probe_interval_ns = 100 * 1000000LL,
                                     .probe_timeout_ns = 500 * 1000000LL };
     struct buf err = BUF_INIT;
