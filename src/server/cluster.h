@@ -32,6 +32,7 @@ struct cluster_config {
     const char *root_password;  /* ... unless a cluster secret is given */
     const char *cluster_secret; /* BASALT_CLUSTER_SECRET, or NULL */
     bool sync;                  /* fsync (the local drives' option) */
+    const char *certs_dir;      /* https:// endpoints: peers verified against DIR/CAs/ */
 };
 
 /*
