@@ -678,6 +678,30 @@ prober_main(void *arg)
 
 /* ---- client ---- */
 
+/*
+ * `cas` and then libcurl's default CA bundle (the system's): CURLOPT_CAINFO_BLOB
+ * replaces the default bundle, so it is added back. Returns a malloc'd string.
+ */
+static char *
+cas_with_system(const char *cas)
+{
+    struct buf pem = BUF_INIT;
+    CURL *e = curl_easy_init();
+    char *path = NULL, chunk[16384];
+    FILE *f = NULL;
+    size_t n;
+
+    buf_adds(&pem, cas);
+    if (e && curl_easy_getinfo(e, CURLINFO_CAINFO, &path) == CURLE_OK && path)
+        f = fopen(path, "re");
+    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(&pem, chunk, n);
+    if (f)
+        fclose(f);
+    curl_easy_cleanup(e);
+    return buf_detach(&pem, NULL);
+}
+
 int
 rpc_client_new(const struct rpc_client_config *cfg, struct rpc_client **out)
 {
@@ -693,7 +717,7 @@ rpc_client_new(const struct rpc_client_config *cfg, struct rpc_client **out)
     c->cfg = *cfg;
     c->cfg.key = &c->key;
     c->cfg.self = &c->self;
-    c->cfg.ca_pem = cfg->ca_pem ? xstrdup(cfg->ca_pem) : NULL;
+    c->cfg.ca_pem = cfg->ca_pem ? cas_with_system(cfg->ca_pem) : NULL;
     if (c->cfg.probe_interval_ns <= 0)
         c->cfg.probe_interval_ns = RPC_DEFAULT_PROBE_INTERVAL_NS;
     if (c->cfg.probe_timeout_ns <= 0)

@@ -81,8 +81,9 @@ struct rpc_client_config {
     void *on_peer_state_arg;
     int64_t clock_offset_ns; /* tests: added to the time this node signs (simulates skew) */
     /*
-     * https:// peers: PEM of CAs trusted besides the system's (--certs-dir's
-     * CAs/), copied; NULL: the system's only. Peers' names are checked.
+     * https:// peers: PEM of CAs trusted besides the system's (libcurl's
+     * default bundle) (--certs-dir's CAs/), copied; NULL: the system's only.
+     * Peers' names are checked.
      */
     const char *ca_pem;
 };
