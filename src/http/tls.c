@@ -322,17 +322,6 @@ tls_certs_reload(struct tls_certs *t, struct buf *errmsg)
     return 0;
 }
 
-size_t
-tls_certs_count(struct tls_certs *t)
-{
-    size_t n;
-
-    pthread_mutex_lock(&t->lock);
-    n = t->cur->n;
-    pthread_mutex_unlock(&t->lock);
-    return n;
-}
-
 /* ---- the handshake ---- */
 
 static struct tls_certs *

@@ -44,9 +44,6 @@ int tls_certs_open(const char *dir, struct tls_certs **out, struct buf *errmsg);
  */
 int tls_certs_reload(struct tls_certs *t, struct buf *errmsg);
 
-/* The number of certificates in use (the default one and the SNI ones). */
-size_t tls_certs_count(struct tls_certs *t);
-
 /*
  * Fills `items[TLS_MHD_OPTIONS]` (for MHD_OPTION_ARRAY) for a daemon with
  * MHD_USE_TLS listening on `listen_fd`: the handshakes on that socket use
