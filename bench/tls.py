@@ -12,6 +12,7 @@ figures alternate plain / TLS for every run; the table shows medians.
 import argparse
 import datetime
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -122,12 +123,19 @@ def main():
             for fig, method, size, conns in FIGS:
                 for kind, srv in (("plain", plain), ("tls", tls)):
                     paths, body = files[kind][fig]
+                    cpu0 = cpu_seconds(srv.pid) + children_cpu()
                     r = wrk(srv.endpoint, paths, conns, a.duration, body_file=body,
                             static=size > MiB)
+                    cpu = cpu_seconds(srv.pid) + children_cpu() - cpu0
                     v = r["rps"] * size / MiB if size > MiB else r["rps"]
-                    res[(fig, kind)].append((v, r["errors"]))
+                    # CPU (server + wrk) per GiB or per 1,000 requests: what TLS costs, even
+                    # when other work on the machine moves the throughput
+                    n = r["requests"] * size / (1 << 30) if size > MiB else r["requests"] / 1000
+                    res[(fig, kind)].append((v, r["errors"], cpu / n if n else float("nan")))
                     log(f"run {run + 1} {fig} {kind}: {v:.1f}"
-                        f"{' MiB/s' if size > MiB else ' ops/s'}, {r['errors']} errors")
+                        f"{' MiB/s' if size > MiB else ' ops/s'}, {r['errors']} errors, "
+                        f"{res[(fig, kind)][-1][2]:.2f} CPU s per "
+                        f"{'GiB' if size > MiB else '1,000 requests'}")
     finally:
         plain.stop()
         tls.stop()
@@ -138,19 +146,35 @@ def main():
     subprocess.run(["rm", "-rf", str(work)])
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` so far (/proc/PID/stat)."""
+    f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu():
+    """CPU time of the children waited for so far (the wrk runs)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def report(res):
-    lines = ["| figure | plain | TLS | TLS / plain | runs plain | runs TLS | errors |",
-             "|---|---:|---:|---:|---|---|---:|"]
+    lines = ["| figure | plain | TLS | TLS / plain | runs plain | runs TLS | CPU plain | CPU TLS "
+             "| CPU TLS / plain | errors |",
+             "|---|---:|---:|---:|---|---|---:|---:|---:|---:|"]
     for fig, method, size, conns in FIGS:
         unit = "MiB/s" if size > MiB else "ops/s"
-        p = [v for v, _ in res[(fig, "plain")]]
-        t = [v for v, _ in res[(fig, "tls")]]
-        errs = sum(e for _, e in res[(fig, "plain")] + res[(fig, "tls")])
+        p = [v for v, _, _ in res[(fig, "plain")]]
+        t = [v for v, _, _ in res[(fig, "tls")]]
+        cp = median([c for _, _, c in res[(fig, "plain")]])
+        ct = median([c for _, _, c in res[(fig, "tls")]])
+        errs = sum(e for _, e, _ in res[(fig, "plain")] + res[(fig, "tls")])
         name = f"{method} {'64 MiB' if size > MiB else '4 KiB'}, {conns} connections ({unit})"
         ratio = median(t) / median(p) if p and median(p) else float("nan")
+        per = "s/GiB" if size > MiB else "s/1k req"
         lines.append(f"| {name} | {median(p):.0f} | {median(t):.0f} | {ratio:.0%} | "
                      f"{' '.join(f'{v:.0f}' for v in p)} | {' '.join(f'{v:.0f}' for v in t)} | "
-                     f"{errs} |")
+                     f"{cp:.2f} {per} | {ct:.2f} {per} | {ct / cp:.2f} | {errs} |")
     return "\n".join(lines)
 
 
@@ -164,7 +188,9 @@ def record(table, a, binary):
             f"libmicrohttpd 0.9.75 with GnuTLS {gnutls_version()}). wrk -t2 "
             f"(`bench/urls.lua`, presigned URLs, keep-alive connections; over TLS: wrk's "
             f"OpenSSL) on the same 2 cores; {a.runs} runs of {a.duration} s per figure, plain "
-            f"and TLS alternating; medians.\n\n{table}\n")
+            f"and TLS alternating; medians. CPU: the server's and wrk's user + system time per "
+            f"GiB moved or per 1,000 requests (`/proc/PID/stat`, `getrusage`). Load average "
+            f"when the run ended: {os.getloadavg()[0]:.1f}.\n\n{table}\n")
     with open(bench.REPO / "docs" / "benchmarks.md", "a") as f:
         f.write(text)
     log("recorded in docs/benchmarks.md")

@@ -512,7 +512,6 @@ def https_env(pki, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki.ca_crt))  # the harness's health checks
 
 
-@pytest.mark.slow
 def test_cluster_over_https(tmp_path, pki, https_env, request):
     certs = pki.certs_dir(tmp_path / "certs")
     c = TlsCluster(tmp_path / "cl", certs, pki.ca_crt)
