@@ -123,19 +123,21 @@ def main():
             for fig, method, size, conns in FIGS:
                 for kind, srv in (("plain", plain), ("tls", tls)):
                     paths, body = files[kind][fig]
-                    cpu0 = cpu_seconds(srv.pid) + children_cpu()
+                    srv0, wrk0 = cpu_seconds(srv.pid), children_cpu()
                     r = wrk(srv.endpoint, paths, conns, a.duration, body_file=body,
                             static=size > MiB)
-                    cpu = cpu_seconds(srv.pid) + children_cpu() - cpu0
+                    srv_cpu = cpu_seconds(srv.pid) - srv0
+                    wrk_cpu = children_cpu() - wrk0
                     v = r["rps"] * size / MiB if size > MiB else r["rps"]
-                    # CPU (server + wrk) per GiB or per 1,000 requests: what TLS costs, even
-                    # when other work on the machine moves the throughput
+                    # CPU per GiB or per 1,000 requests, the server's and wrk's apart: what TLS
+                    # costs the server, even when other work on the machine moves throughput
                     n = r["requests"] * size / (1 << 30) if size > MiB else r["requests"] / 1000
-                    res[(fig, kind)].append((v, r["errors"], cpu / n if n else float("nan")))
+                    n = n or float("nan")
+                    res[(fig, kind)].append((v, r["errors"], srv_cpu / n, wrk_cpu / n))
                     log(f"run {run + 1} {fig} {kind}: {v:.1f}"
-                        f"{' MiB/s' if size > MiB else ' ops/s'}, {r['errors']} errors, "
-                        f"{res[(fig, kind)][-1][2]:.2f} CPU s per "
-                        f"{'GiB' if size > MiB else '1,000 requests'}")
+                        f"{' MiB/s' if size > MiB else ' ops/s'}, {r['errors']} errors, CPU s per "
+                        f"{'GiB' if size > MiB else '1,000 requests'}: server "
+                        f"{srv_cpu / n:.2f}, wrk {wrk_cpu / n:.2f}")
     finally:
         plain.stop()
         tls.stop()
@@ -159,22 +161,22 @@ def children_cpu():
 
 
 def report(res):
-    lines = ["| figure | plain | TLS | TLS / plain | runs plain | runs TLS | CPU plain | CPU TLS "
-             "| CPU TLS / plain | errors |",
-             "|---|---:|---:|---:|---|---|---:|---:|---:|---:|"]
+    lines = ["| figure | plain | TLS | TLS / plain | server CPU plain | server CPU TLS | "
+             "TLS / plain | wrk CPU plain | wrk CPU TLS | runs plain | runs TLS | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
     for fig, method, size, conns in FIGS:
         unit = "MiB/s" if size > MiB else "ops/s"
-        p = [v for v, _, _ in res[(fig, "plain")]]
-        t = [v for v, _, _ in res[(fig, "tls")]]
-        cp = median([c for _, _, c in res[(fig, "plain")]])
-        ct = median([c for _, _, c in res[(fig, "tls")]])
-        errs = sum(e for _, e, _ in res[(fig, "plain")] + res[(fig, "tls")])
-        name = f"{method} {'64 MiB' if size > MiB else '4 KiB'}, {conns} connections ({unit})"
-        ratio = median(t) / median(p) if p and median(p) else float("nan")
         per = "s/GiB" if size > MiB else "s/1k req"
-        lines.append(f"| {name} | {median(p):.0f} | {median(t):.0f} | {ratio:.0%} | "
-                     f"{' '.join(f'{v:.0f}' for v in p)} | {' '.join(f'{v:.0f}' for v in t)} | "
-                     f"{cp:.2f} {per} | {ct:.2f} {per} | {ct / cp:.2f} | {errs} |")
+        p, t = res[(fig, "plain")], res[(fig, "tls")]
+        med = [median([x[i] for x in p]) for i in range(4)]
+        mt = [median([x[i] for x in t]) for i in range(4)]
+        errs = sum(x[1] for x in p + t)
+        name = f"{method} {'64 MiB' if size > MiB else '4 KiB'}, {conns} connections ({unit})"
+        lines.append(f"| {name} | {med[0]:.0f} | {mt[0]:.0f} | {mt[0] / med[0]:.0%} | "
+                     f"{med[2]:.2f} {per} | {mt[2]:.2f} {per} | {mt[2] / med[2]:.2f} | "
+                     f"{med[3]:.2f} {per} | {mt[3]:.2f} {per} | "
+                     f"{' '.join(f'{x[0]:.0f}' for x in p)} | "
+                     f"{' '.join(f'{x[0]:.0f}' for x in t)} | {errs} |")
     return "\n".join(lines)
 
 
@@ -189,7 +191,7 @@ def record(table, a, binary):
             f"(`bench/urls.lua`, presigned URLs, keep-alive connections; over TLS: wrk's "
             f"OpenSSL) on the same 2 cores; {a.runs} runs of {a.duration} s per figure, plain "
             f"and TLS alternating; medians. CPU: the server's and wrk's user + system time per "
-            f"GiB moved or per 1,000 requests (`/proc/PID/stat`, `getrusage`). Load average "
+            f"GiB moved or per 1,000 requests (`/proc/PID/stat`, `getrusage`), apart. Load average "
             f"when the run ended: {os.getloadavg()[0]:.1f}.\n\n{table}\n")
     with open(bench.REPO / "docs" / "benchmarks.md", "a") as f:
         f.write(text)
