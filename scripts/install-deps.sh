@@ -17,11 +17,11 @@ JS_DIR="$ROOT/tests/clients/js"
 PKGS=(
   # build
   build-essential pkg-config clang libclang-rt-14-dev
-  libmicrohttpd-dev libisal-dev libxxhash-dev libsqlite3-dev libssl-dev
+  libmicrohttpd-dev libgnutls28-dev libisal-dev libxxhash-dev libsqlite3-dev libssl-dev
   libcurl4-openssl-dev libexpat1-dev libjansson-dev zlib1g-dev
   # tests and benchmarks
   python3 python3-pytest python3-boto3 python3-requests awscli s3cmd rclone
-  wrk nginx-light curl procps psmisc e2fsprogs util-linux
+  wrk nginx-light curl openssl procps psmisc e2fsprogs util-linux
   iproute2 faketime
   prometheus  # its promtool too: tests/e2e/test_prometheus.py, deploy/prometheus
   # Ceph's s3-tests (tests/s3-tests, ../shared/s3-tests): the suite's Python modules

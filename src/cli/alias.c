@@ -534,6 +534,20 @@ set_retry_from_env(struct client *c, struct buf *errmsg)
     return 0;
 }
 
+void
+alias_client_tls(struct client *c)
+{
+    const char *ca = getenv("BASALT_CA_BUNDLE"), *insecure = getenv("BASALT_INSECURE");
+
+    if (!ca || !*ca)
+        ca = getenv("CURL_CA_BUNDLE");
+    if (!ca || !*ca)
+        ca = getenv("SSL_CERT_FILE");
+    client_set_tls(c, ca && *ca ? ca : NULL,
+                   insecure && (!strcmp(insecure, "1") || !strcasecmp(insecure, "on") ||
+                                !strcasecmp(insecure, "true")));
+}
+
 int
 alias_client(const struct alias *a, struct client **out, struct buf *errmsg)
 {
@@ -544,6 +558,7 @@ alias_client(const struct alias *a, struct client **out, struct buf *errmsg)
         return rc;
     client_set_vhost(c, alias_is_vhost(a));
     client_set_name(c, a->name);
+    alias_client_tls(c);
     rc = set_retry_from_env(c, errmsg);
     if (rc < 0) {
         client_free(c);

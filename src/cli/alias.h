@@ -110,5 +110,11 @@ bool alias_is_vhost(const struct alias *a);
 
 /* A client for `a` (client_new, addressing set). */
 int alias_client(const struct alias *a, struct client **out, struct buf *errmsg);
+/*
+ * The TLS settings of the environment on `c`: the CA bundle of
+ * BASALT_CA_BUNDLE, else CURL_CA_BUNDLE, else SSL_CERT_FILE (as the curl
+ * tool reads them), and BASALT_INSECURE=1 (`basalt --insecure`).
+ */
+void alias_client_tls(struct client *c);
 
 #endif

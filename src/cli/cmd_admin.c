@@ -27,6 +27,8 @@
 
 #include "cli/commands.h"
 
+#include "cli/alias.h"
+
 #include <jansson.h>
 #include <unistd.h>
 
@@ -202,6 +204,8 @@ admin_connect(struct client **c)
                     env_or("BASALT_REGION", DEFAULT_REGION), c, &msg);
     if (rc < 0)
         fprintf(stderr, "basalt admin: %s (from BASALT_ENDPOINT)\n", msg.ptr);
+    else
+        alias_client_tls(*c);
     buf_release(&msg);
     return rc;
 }

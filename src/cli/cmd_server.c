@@ -109,6 +109,11 @@ usage(FILE *f)
             "                        S3's default, disables ACLs; the others are for\n"
             "                        legacy clients that set ACLs (default\n"
             "                        BucketOwnerEnforced)\n"
+            "  --certs-dir DIR       serve HTTPS (TLS 1.2 and 1.3) with DIR/public.crt and\n"
+            "                        DIR/private.key (PEM), plus DIR/NAME/public.crt and\n"
+            "                        private.key picked by SNI; DIR/CAs/ holds the CAs that\n"
+            "                        node-to-node calls trust (besides the system's) for\n"
+            "                        https:// endpoints; SIGHUP reloads them (MinIO's layout)\n"
             "\n"
             "environment:\n"
             "  BASALT_ROOT_USER      root access key (at least 3 characters)\n"
@@ -122,6 +127,7 @@ usage(FILE *f)
             "  BASALT_AUDIT_STDOUT=on, BASALT_AUDIT_FILE, BASALT_AUDIT_WEBHOOK,\n"
             "  BASALT_TRUSTED_PROXIES  the same as the options above\n"
             "  BASALT_OBJECT_OWNERSHIP  the default of --object-ownership (the option wins)\n"
+            "  BASALT_CERTS_DIR      the default of --certs-dir (the option wins)\n"
             "  Without them the server starts only on a loopback address, with the\n"
             "  development credentials %s / %s.\n",
             SERVER_DEFAULT_ADDRESS, SERVER_DEFAULT_IDLE_TIMEOUT, DEV_USER, DEV_PASSWORD);
@@ -156,6 +162,8 @@ env_defaults(struct server_config *cfg)
         cfg->audit_webhook = v;
     if (!cfg->trusted_proxies && (v = getenv("BASALT_TRUSTED_PROXIES")) && *v)
         cfg->trusted_proxies = v;
+    if (!cfg->certs_dir && (v = getenv("BASALT_CERTS_DIR")) && *v)
+        cfg->certs_dir = v;
 }
 
 /* "127.0.0.1:9000", "[::1]:9000", "localhost:9000" */
@@ -421,6 +429,9 @@ parse_option(int c, struct server_opts *o)
         return 0;
     case 'O':
         return set_object_ownership("--object-ownership", optarg, o);
+    case 'C':
+        o->cfg.certs_dir = optarg;
+        return 0;
     default:
         usage(stderr);
         return -ERR_INVAL;
@@ -451,6 +462,7 @@ parse_options(int argc, char **argv, struct server_opts *o)
         { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
         { "max-connections-per-address", required_argument, NULL, OPT_MAX_PER_ADDRESS },
         { "object-ownership", required_argument, NULL, 'O' },
+        { "certs-dir", required_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -504,12 +516,12 @@ pick_credentials(struct server_opts *o)
  * 127.0.0.1; the path prefix is part of the endpoint.
  */
 static void
-client_url(const char *address, const char *prefix, struct buf *url)
+client_url(const char *address, const char *prefix, bool tls, struct buf *url)
 {
     const char *colon = strrchr(address, ':');
     struct slice host = slice_make(address, colon ? (size_t)(colon - address) : 0);
 
-    buf_adds(url, "http://");
+    buf_adds(url, tls ? "https://" : "http://");
     if (host.len == 0 || slice_eq_cstr(host, "0.0.0.0") || slice_eq_cstr(host, "[::]"))
         buf_addf(url, "127.0.0.1%s", colon ? colon : "");
     else
@@ -524,7 +536,7 @@ print_banner(struct server *srv, const struct server_opts *o)
     size_t i;
 
     server_describe(srv, &layout);
-    client_url(o->cfg.address, o->cfg.path_prefix, &url);
+    client_url(o->cfg.address, o->cfg.path_prefix, o->cfg.certs_dir != NULL, &url);
     printf("Basalt server\n");
     printf("  endpoint:    %s\n", url.ptr);
     for (i = 0; i < o->ndomains; i++)

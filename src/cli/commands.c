@@ -48,6 +48,12 @@ usage(FILE *f)
     for (i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "  %-10s %s\n", "help", "help CMD: the same as CMD --help");
+    fprintf(f, "\nglobal options (before COMMAND), for https:// endpoints:\n"
+               "  --ca-bundle FILE  trust the CAs of FILE (PEM) instead of the system's\n"
+               "                    (also BASALT_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE)\n"
+               "  --insecure        do not verify the server's certificate: the traffic is\n"
+               "                    encrypted but anyone in the path can read it (also\n"
+               "                    BASALT_INSECURE=1); for tests only\n");
     fprintf(f, "\nRun 'basalt COMMAND --help' (or 'basalt help COMMAND') for a command's "
                "options.\n");
 }
@@ -73,11 +79,44 @@ help(int argc, char **argv)
     return rc;
 }
 
+/*
+ * `basalt --ca-bundle FILE --insecure COMMAND ...`: the global options
+ * become BASALT_CA_BUNDLE and BASALT_INSECURE, which every command's client
+ * reads (alias_client_tls). Returns how many arguments they took, or -1.
+ */
+static int
+global_options(int argc, char **argv)
+{
+    int i = 1;
+
+    while (i < argc && argv[i][0] == '-' && argv[i][1] == '-') {
+        if (!strcmp(argv[i], "--insecure")) {
+            setenv("BASALT_INSECURE", "1", 1);
+            i++;
+        } else if (!strcmp(argv[i], "--ca-bundle") && i + 1 < argc) {
+            setenv("BASALT_CA_BUNDLE", argv[i + 1], 1);
+            i += 2;
+        } else if (!strncmp(argv[i], "--ca-bundle=", 12)) {
+            setenv("BASALT_CA_BUNDLE", argv[i] + 12, 1);
+            i++;
+        } else {
+            break;
+        }
+    }
+    return i - 1;
+}
+
 int
 cli_main(int argc, char **argv)
 {
     size_t i;
+    int skip = global_options(argc, argv);
 
+    if (skip > 0) {
+        argv[skip] = argv[0];
+        argc -= skip;
+        argv += skip;
+    }
     if (argc >= 2 && !strcmp(argv[1], "help"))
         return help(argc, argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -39,7 +39,9 @@ struct client {
     long retry_base_ms;
     unsigned seed; /* of the jitter */
     uint64_t retried;
-    char *name; /* for hints in messages: the alias, or NULL */
+    char *name;      /* for hints in messages: the alias, or NULL */
+    char *ca_bundle; /* https: a PEM file of trusted CAs instead of the system's; NULL: system */
+    bool insecure;   /* https: no verification of the server's certificate (client_set_tls) */
     CURL *curl;
 };
 
@@ -179,6 +181,7 @@ client_free(struct client *c)
     if (!c)
         return;
     curl_easy_cleanup(c->curl);
+    free(c->ca_bundle);
     secure_zero(c->secret_key, strlen(c->secret_key));
     free(c->secret_key);
     free(c->access_key);
@@ -215,6 +218,14 @@ const char *
 client_name(const struct client *c)
 {
     return c->name;
+}
+
+void
+client_set_tls(struct client *c, const char *ca_bundle, bool insecure)
+{
+    free(c->ca_bundle);
+    c->ca_bundle = ca_bundle ? xstrdup(ca_bundle) : NULL;
+    c->insecure = insecure;
 }
 
 void
@@ -491,6 +502,9 @@ transport_error(const struct client *c, CURLcode cc, const char *errbuf, const s
     else if (cc == CURLE_COULDNT_RESOLVE_HOST)
         buf_addf(errmsg, ": check the URL of %s%s (`basalt alias list`)",
                  c->name ? "alias " : "the endpoint", c->name ? c->name : "");
+    else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
+        buf_adds(errmsg, ": give the CA that signed the server's certificate with --ca-bundle "
+                         "FILE or BASALT_CA_BUNDLE");
     return rc;
 }
 
@@ -501,6 +515,21 @@ xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
     return interrupted && !x->call->uninterruptible; /* non-zero: CURLE_ABORTED_BY_CALLBACK */
+}
+
+/* https: TLS 1.2 or later, verified against c->ca_bundle (or the system's CAs) unless insecure. */
+static void
+set_tls(struct client *c)
+{
+    if (strcmp(c->scheme, "https"))
+        return;
+    curl_easy_setopt(c->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    if (c->ca_bundle)
+        curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->ca_bundle);
+    if (c->insecure) {
+        curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
 }
 
 /* One attempt of `call`: the curl code, the status in call->status when CURLE_OK. */
@@ -516,6 +545,7 @@ call_once(struct client *c, struct client_call *call, struct xfer *x, char *errb
     buf_addf(&url, "%s://%s%s%s%s", c->scheme, host.ptr, epath.ptr, *query ? "?" : "", query);
     headers = signed_headers(c, call, host.ptr, buf_slice(&epath), query);
     curl_easy_reset(c->curl);
+    set_tls(c);
     curl_easy_setopt(c->curl, CURLOPT_URL, url.ptr);
     curl_easy_setopt(c->curl, CURLOPT_PATH_AS_IS, 1L); /* sign and send the same path */
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
@@ -664,6 +694,7 @@ client_request(struct client *c, const char *method, const char *path, const cha
     buf_addf(&url, "%s%s%s%s", c->endpoint, epath.ptr, *query ? "?" : "", query);
     headers = signed_headers(c, &call, c->host, buf_slice(&epath), query);
     curl_easy_reset(c->curl);
+    set_tls(c);
     curl_easy_setopt(c->curl, CURLOPT_URL, url.ptr);
     curl_easy_setopt(c->curl, CURLOPT_PATH_AS_IS, 1L); /* sign and send the same path */
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);

@@ -34,6 +34,14 @@ int client_new(const char *endpoint, const char *access_key, const char *secret_
 /* Frees `c` (NULL is fine), zeroing its secret. */
 void client_free(struct client *c);
 
+/*
+ * https:// endpoints: trust the CAs of the PEM file `ca_bundle` instead of
+ * the system's (NULL: the system's); `insecure` skips every check of the
+ * server's certificate (name, signature, dates): encrypted, but to anyone.
+ * Copies `ca_bundle`. No effect on http:// endpoints.
+ */
+void client_set_tls(struct client *c, const char *ca_bundle, bool insecure);
+
 /* Timeouts in milliseconds: to connect, and for a whole request (0: no limit). */
 void client_set_timeouts(struct client *c, long connect_ms, long total_ms);
 

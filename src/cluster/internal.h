@@ -37,7 +37,7 @@ struct rpc_conn {
 
 struct rpc_peer {
     struct rpc_client *client;
-    char *base; /* "http://host:port" */
+    char *base; /* "http://host:port" or "https://host:port" */
     char *name; /* "host:port" */
     atomic_bool online;
     pthread_mutex_t lock; /* protects idle and nidle */

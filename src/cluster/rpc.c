@@ -325,6 +325,25 @@ rpc__step_deadline(int64_t deadline, int64_t step)
     return step > 0 && now + step < deadline ? now + step : deadline;
 }
 
+/*
+ * https:// peers: TLS 1.2 or later, the peer's certificate checked against
+ * the system's CAs and --certs-dir's CAs/, and its name against the
+ * endpoint's host (libcurl's defaults, said again here).
+ */
+static void
+set_tls(struct rpc_client *cl, CURL *easy)
+{
+    curl_easy_setopt(easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (cl->cfg.ca_pem) {
+        struct curl_blob blob = { (void *)cl->cfg.ca_pem, strlen(cl->cfg.ca_pem),
+                                  CURL_BLOB_NOCOPY };
+
+        curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+    }
+}
+
 int
 rpc__setup(struct rpc_peer *p, struct rpc_conn *c, const struct rpc_call *call,
            const uint8_t *body_sha256, uint8_t *sig)
@@ -350,6 +369,8 @@ rpc__setup(struct rpc_peer *p, struct rpc_conn *c, const struct rpc_call *call,
     curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, header_cb);
     curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->errbuf);
+    if (p->base[4] == 's')
+        set_tls(p->client, c->easy);
     c->done = false;
     c->result = CURLE_OK;
     c->status = 0;
@@ -680,6 +701,30 @@ prober_main(void *arg)
 
 /* ---- client ---- */
 
+/*
+ * `cas` and then libcurl's default CA bundle (the system's): CURLOPT_CAINFO_BLOB
+ * replaces the default bundle, so it is added back. Returns a malloc'd string.
+ */
+static char *
+cas_with_system(const char *cas)
+{
+    struct buf pem = BUF_INIT;
+    CURL *e = curl_easy_init();
+    char *path = NULL, chunk[16384];
+    FILE *f = NULL;
+    size_t n;
+
+    buf_adds(&pem, cas);
+    if (e && curl_easy_getinfo(e, CURLINFO_CAINFO, &path) == CURLE_OK && path)
+        f = fopen(path, "re");
+    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(&pem, chunk, n);
+    if (f)
+        fclose(f);
+    curl_easy_cleanup(e);
+    return buf_detach(&pem, NULL);
+}
+
 int
 rpc_client_new(const struct rpc_client_config *cfg, struct rpc_client **out)
 {
@@ -695,6 +740,7 @@ rpc_client_new(const struct rpc_client_config *cfg, struct rpc_client **out)
     c->cfg = *cfg;
     c->cfg.key = &c->key;
     c->cfg.self = &c->self;
+    c->cfg.ca_pem = cfg->ca_pem ? cas_with_system(cfg->ca_pem) : NULL;
     if (c->cfg.probe_interval_ns <= 0)
         c->cfg.probe_interval_ns = RPC_DEFAULT_PROBE_INTERVAL_NS;
     if (c->cfg.probe_timeout_ns <= 0)
@@ -746,18 +792,20 @@ rpc_client_free(struct rpc_client *c)
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     secure_zero(&c->key, sizeof(c->key));
+    free((char *)c->cfg.ca_pem);
     free(c);
 }
 
-/* "http://host:port" (a trailing '/' allowed) -> "host:port". */
+/* "http://host:port" or "https://..." (a trailing '/' allowed) -> "host:port". */
 static bool
 parse_endpoint(const char *endpoint, struct slice *authority)
 {
     struct slice s = slice_cstr(endpoint);
+    size_t skip = slice_starts_with(s, SLICE_LIT("https://")) ? 8 : 7;
 
-    if (!slice_starts_with(s, SLICE_LIT("http://")))
+    if (skip == 7 && !slice_starts_with(s, SLICE_LIT("http://")))
         return false;
-    s = slice_make(s.ptr + 7, s.len - 7);
+    s = slice_make(s.ptr + skip, s.len - skip);
     if (s.len && s.ptr[s.len - 1] == '/')
         s.len--;
     if (s.len == 0 || slice_find(s, '/') >= 0 || slice_find(s, '@') >= 0 ||
@@ -778,7 +826,7 @@ rpc_client_add_peer(struct rpc_client *c, const char *endpoint, struct rpc_peer 
     p = xcalloc(1, sizeof(*p));
     p->client = c;
     p->name = slice_dup(auth);
-    p->base = xstrndup(endpoint, 7 + auth.len);
+    p->base = xstrndup(endpoint, (size_t)(auth.ptr - endpoint) + auth.len);
     atomic_init(&p->online, true);
     BUG_ON(pthread_mutex_init(&p->lock, NULL) != 0);
     pthread_mutex_lock(&c->lock);

@@ -80,6 +80,12 @@ struct rpc_client_config {
     rpc_peer_state_fn *on_peer_state; /* may be NULL */
     void *on_peer_state_arg;
     int64_t clock_offset_ns; /* tests: added to the time this node signs (simulates skew) */
+    /*
+     * https:// peers: PEM of CAs trusted besides the system's (libcurl's
+     * default bundle) (--certs-dir's CAs/), copied; NULL: the system's only.
+     * Peers' names are checked.
+     */
+    const char *ca_pem;
 };
 
 /*
@@ -91,7 +97,7 @@ int rpc_client_new(const struct rpc_client_config *cfg, struct rpc_client **out)
 void rpc_client_free(struct rpc_client *c);
 
 /*
- * Adds the peer at `endpoint` ("http://host:port", no path). Returns 0 and
+ * Adds the peer at `endpoint` ("http://host:port" or "https://...", no path). Returns 0 and
  * `*out` (owned by the client), or -ERR_INVAL. Any thread, any time.
  */
 int rpc_client_add_peer(struct rpc_client *c, const char *endpoint, struct rpc_peer **out);

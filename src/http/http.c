@@ -19,6 +19,7 @@
 #include "util/base.h"
 
 #include "http/http.h"
+#include "http/tls.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -85,6 +86,7 @@ struct http_server {
     size_t nproxies;
     atomic_uint_fast64_t bad_framing;
     struct metric *m_open, *m_max, *m_accepted, *m_refused, *m_requests_refused, *m_timeouts;
+    struct tls_certs *tls; /* HTTPS when cfg.certs_dir is set (http/tls.h) */
 };
 
 /* ---- requests ---- */
@@ -842,12 +844,16 @@ http_server_listen(const struct http_config *cfg, struct http_server **out, stru
     srv->address = xstrdup(cfg->address);
     srv->cfg.address = srv->address;
     seed_ids(srv);
-    fd = listen_on(cfg->address, &srv->family, errmsg);
+    fd = cfg->certs_dir ? tls_certs_open(cfg->certs_dir, &srv->tls, errmsg) : 0;
+    if (fd == 0)
+        fd = listen_on(cfg->address, &srv->family, errmsg);
     if (fd < 0) {
+        tls_certs_free(srv->tls);
         free(srv->address);
         free(srv);
         return fd;
     }
+    srv->cfg.certs_dir = NULL; /* not kept: srv->tls has read it */
     srv->listen_fd = fd;
     guard_start(srv);
     *out = srv;
@@ -859,11 +865,16 @@ http_server_start(struct http_server *srv, http_handler_fn *handler, void *arg, 
 {
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    struct MHD_OptionItem tls[TLS_MHD_OPTIONS] = { { MHD_OPTION_END, 0, NULL } };
 
     srv->handler = handler;
     srv->arg = arg;
     if (srv->family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (srv->tls) {
+        flags |= MHD_USE_TLS;
+        tls_certs_options(srv->tls, srv->listen_fd, tls);
+    }
     /* The logger first, so that libmicrohttpd never writes to stderr itself. */
     /* libmicrohttpd's own connection limit is left above the guard's, which counts refusals */
     srv->daemon = MHD_start_daemon(
@@ -873,12 +884,24 @@ http_server_start(struct http_server *srv, http_handler_fn *handler, void *arg, 
         srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)srv->cfg.idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)srv->cfg.header_limit, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)(srv->cfg.max_connections + 64), MHD_OPTION_END);
+        (unsigned int)(srv->cfg.max_connections + 64), MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!srv->daemon) {
         buf_addf(errmsg, "cannot start the HTTP server on %s", srv->address);
         return -ERR_IO;
     }
     return 0;
+}
+
+int
+http_server_reload_certs(struct http_server *srv, struct buf *errmsg)
+{
+    return srv->tls ? tls_certs_reload(srv->tls, errmsg) : 0;
+}
+
+bool
+http_server_is_tls(const struct http_server *srv)
+{
+    return srv->tls != NULL;
 }
 
 int
@@ -918,6 +941,7 @@ http_server_stop(struct http_server *srv)
 out_free:
     guard_free(srv->guard);
     free(srv->proxies);
+    tls_certs_free(srv->tls);
     free(srv->address);
     free(srv);
 }

@@ -119,6 +119,7 @@ struct http_config {
     unsigned max_per_address;
     unsigned header_timeout;     /* seconds to send a request's headers (0: 10) */
     const char *trusted_proxies; /* "10.0.0.0/8,::1": proxies that name the client; copied */
+    const char *certs_dir; /* HTTPS with the certificates of this folder (http/tls.h); NULL: HTTP */
 };
 
 /* The front's counters (http_server_stats). */
@@ -134,9 +135,11 @@ struct http_stats {
 };
 
 /*
- * Binds and listens on cfg->address, without serving yet (so that a busy
- * port is found before anything slow starts). Returns 0 and `*out`, or
- * -ERR_INVAL (bad address), -ERR_EXISTS (address in use), -ERR_IO, with the
+ * Loads the certificates of cfg->certs_dir, if set, then binds and listens
+ * on cfg->address, without serving yet (so that a busy port or a bad
+ * certificate is found before anything slow starts). Returns 0 and `*out`,
+ * or -ERR_INVAL (bad address, bad certificate or key), -ERR_EXISTS (address
+ * in use), -ERR_NOT_FOUND (no certificate or key file), -ERR_IO, with the
  * reason in `errmsg`. `cfg` is copied.
  */
 int http_server_listen(const struct http_config *cfg, struct http_server **out, struct buf *errmsg);
@@ -155,6 +158,13 @@ struct metrics;
  * the scrapes of `m`.
  */
 void http_server_metrics_register(struct http_server *srv, struct metrics *m);
+/*
+ * Loads the certificates of cfg->certs_dir again: handshakes from now on
+ * use them; open connections are not touched. On error the certificates in
+ * use stay and the reason is in `errmsg`. 0 without TLS. Any thread.
+ */
+int http_server_reload_certs(struct http_server *srv, struct buf *errmsg);
+bool http_server_is_tls(const struct http_server *srv);
 /* The bound TCP port (useful after listening on port 0 in tests). */
 int http_server_port(const struct http_server *srv);
 /*

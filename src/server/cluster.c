@@ -35,6 +35,7 @@
 #include "cluster/rpc.h"
 #include "cluster/rpc_server.h"
 #include "http/http.h"
+#include "http/tls.h"
 #include "iam/iam.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -56,6 +57,7 @@
 struct cluster {
     struct layout *layout;
     unsigned self, n; /* this node's index, the node count */
+    bool tls;         /* https:// endpoints */
     struct rpc_key key;
     struct rpc_identity id;
     struct rpc_server *srv;
@@ -829,19 +831,26 @@ make_rpc(struct cluster *c, const struct cluster_config *cfg, struct buf *errmsg
     struct rpc_client_config cc = {
         .key = &c->key, .self = &c->id, .on_peer_state = on_peer_state, .on_peer_state_arg = c
     };
+    struct buf cas = BUF_INIT;
     unsigned i;
-    int rc;
+    int rc = 0;
 
     rpc_key_derive(&c->key, cfg->cluster_secret, cfg->root_user, cfg->root_password);
-    rc = rpc_identity_init(&c->id, layout_node_name(c->layout, c->self));
+    if (c->tls && tls_load_cas(cfg->certs_dir, &cas, errmsg) < 0)
+        rc = -ERR_IO;
+    cc.ca_pem = cas.len ? cas.ptr : NULL;
+    if (rc == 0)
+        rc = rpc_identity_init(&c->id, layout_node_name(c->layout, c->self));
     if (rc == 0)
         rc = rpc_client_new(&cc, &c->cli);
+    buf_release(&cas);
     for (i = 0; i < c->n && rc == 0; i++) {
         char url[300];
 
         if (i == c->self)
             continue;
-        snprintf(url, sizeof(url), "http://%s", layout_node_name(c->layout, i));
+        snprintf(url, sizeof(url), "%s://%s", c->tls ? "https" : "http",
+                 layout_node_name(c->layout, i));
         rc = rpc_client_add_peer(c->cli, url, &c->peers[i]);
         if (rc < 0)
             buf_addf(errmsg, "node %s: not a valid address", layout_node_name(c->layout, i));
@@ -882,10 +891,13 @@ cluster_new(const struct cluster_config *cfg, struct cluster **out, struct buf *
     pthread_mutex_init(&c->iam_mu, NULL);
     pthread_cond_init(&c->maint_cv, NULL);
     buf_init(&c->layout_json, 0);
-    if (layout_pool_drives(cfg->layout, 0, &(size_t){ 0 })[0].tls) {
-        buf_addf(errmsg, "https:// endpoints: nodes do not speak TLS to each other yet; give "
-                         "http:// endpoints on a private network");
-        rc = -ERR_NOT_IMPLEMENTED;
+    c->tls = layout_pool_drives(cfg->layout, 0, &(size_t){ 0 })[0].tls;
+    if (c->tls != (cfg->certs_dir != NULL)) {
+        buf_adds(errmsg, c->tls ? "https:// endpoints: give --certs-dir (this node serves HTTPS "
+                                  "to the others)"
+                                : "--certs-dir: give https:// endpoints (nodes reach each other "
+                                  "with the scheme of the endpoints)");
+        rc = -ERR_INVAL;
         goto fail;
     }
     layout_encode(cfg->layout, &c->layout_json);

@@ -40,6 +40,7 @@ struct cluster_config {
      */
     void (*service)(void *arg, bool restart);
     void *service_arg;
+    const char *certs_dir; /* https:// endpoints: peers verified against DIR/CAs/ */
 };
 
 /*

@@ -181,7 +181,8 @@ open_cluster(struct server *srv, const struct server_config *cfg, struct objlaye
                                  .cluster_secret = cfg->cluster_secret,
                                  .sync = cfg->sync,
                                  .service = service_asked,
-                                 .service_arg = srv };
+                                 .service_arg = srv,
+                                 .certs_dir = cfg->certs_dir };
     size_t p;
     int rc = cluster_new(&cc, &srv->cluster, errmsg);
 
@@ -323,7 +324,8 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                               .max_connections = cfg->max_connections,
                               .max_per_address = cfg->max_per_address,
                               .header_timeout = cfg->header_timeout,
-                              .trusted_proxies = cfg->trusted_proxies };
+                              .trusted_proxies = cfg->trusted_proxies,
+                              .certs_dir = cfg->certs_dir };
     int rc;
 
     if (metrics_wanted()) {
@@ -420,7 +422,23 @@ server_wait(struct server *srv)
         if (sig != SIGHUP)
             return sig;
         server_reopen_logs(srv); /* logrotate moved the audit file */
+        server_reload_certs(srv);
     }
+}
+
+void
+server_reload_certs(struct server *srv)
+{
+    struct buf why = BUF_INIT;
+
+    if (!http_server_is_tls(srv->http))
+        return;
+    if (http_server_reload_certs(srv->http, &why) < 0)
+        log_error(&(struct log_ctx){ .event = "tls_reload_failed" },
+                  "certificates not reloaded, the ones in use stay: %s", why.ptr);
+    else
+        log_info(&(struct log_ctx){ .event = "tls_reloaded" }, "certificates reloaded");
+    buf_release(&why);
 }
 
 void

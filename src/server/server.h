@@ -66,11 +66,15 @@ struct server_config {
     const char *trusted_proxies;
     /* new buckets' object ownership ("ObjectWriter"...; NULL: BucketOwnerEnforced; s3_config) */
     const char *object_ownership;
+    /* HTTPS with DIR/public.crt, private.key, DIR/NAME/ (SNI), DIR/CAs/ (peers); NULL: HTTP */
+    const char *certs_dir;
 };
 
 /* Reopens the audit file (SIGHUP after logrotate). */
 struct server;
 void server_reopen_logs(struct server *srv);
+/* Loads the certificates of --certs-dir again (SIGHUP); logs the outcome. */
+void server_reload_certs(struct server *srv);
 
 /*
  * Opens the object layer, builds the S3 layer and starts listening.
