@@ -192,6 +192,9 @@ objlayer_metrics_register(struct objlayer *ol, struct metrics *m)
         gauge(m, "basalt_node_capacity_usable_free_bytes",
               "Free bytes of this node's drives online for data (parity excluded).", NULL);
     register_status(om, m);
+    ol->heal_needless_metric =
+        counter(m, "basalt_heal_needless_total",
+                "Queued heals of objects that needed none (found every copy good).");
     metrics_add_collector(m, collect, om);
     ol->metrics = om;
 }
