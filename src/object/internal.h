@@ -416,7 +416,8 @@ unsigned object__count_rc(const int *rcs, unsigned n, int want);
  * (their rcs[] say -ERR_OFFLINE; nothing is known to heal there); else (a
  * miss too: a drive formatted back says "not found" to everything) the
  * others are asked and the full rules apply. Two of a 4+4 set's 6 remote
- * reads for a small object, instead of 6.
+ * reads for a small object, instead of 6; in a set of local drives, those
+ * holding the data shards: two index lookups of a 2+2 set instead of 4.
  */
 int object__read_metas_fast(struct eset *set, const char *bucket, const char *key,
                             struct obj_meta *metas, int *rcs, bool *agree);
