@@ -191,3 +191,62 @@ TEST(object_needless_heal_is_counted)
     ASSERT_EQ(atomic_load(&ol->heals_needless), 1);
     objlayer_close(ol);
 }
+
+struct put_arg {
+    struct objlayer *ol;
+    const uint8_t *data;
+    int rc;
+    atomic_bool done;
+};
+
+static void *
+put_later(void *arg)
+{
+    struct put_arg *a = arg;
+
+    a->rc = object_test_put(a->ol, "d", a->data, SIZE, SLICE_NULL);
+    atomic_store(&a->done, true);
+    return NULL;
+}
+
+/*
+ * A DELETE answers at delete quorum while the last drive still deletes
+ * (delete.c delete_in_async); that drive's delete keeps the name lock, so a
+ * PUT of the key right after waits for it and its new version is never
+ * removed by the delete landing late.
+ */
+TEST(object_delete_answers_at_quorum_and_orders_later_writes)
+{
+    struct drive *drives[NDRIVES];
+    struct objlayer *ol = NULL;
+    uint8_t v1[SIZE], v2[SIZE];
+    struct put_arg pa;
+    struct obj_meta m;
+    pthread_t t;
+    unsigned j;
+
+    object_test_open_faulty(&ol, drives, NDRIVES);
+    object_test_fill(v1, SIZE, 1);
+    object_test_fill(v2, SIZE, 2);
+    ASSERT_OK(objlayer_bucket_make(ol, NULL, "b"));
+    ASSERT_OK(object_test_put(ol, "d", v1, SIZE, SLICE_NULL));
+    drive_faulty_hang(drives[3], DRIVE_FAULTY_OP_META_DELETE);
+    ASSERT_OK(objlayer_delete(ol, NULL, "b", "d"));
+    ASSERT(wait_hanging(drives[3], 1));
+    ASSERT_EQ(object_test_check_read(ol, "d", v1, SIZE), -ERR_KEY_NOT_FOUND);
+    pa = (struct put_arg){ .ol = ol, .data = v2 };
+    ASSERT_EQ(pthread_create(&t, NULL, put_later, &pa), 0);
+    sleep_ms(200);
+    ASSERT(!atomic_load(&pa.done)); /* waits for the name lock */
+    drive_faulty_hang(drives[3], 0);
+    pthread_join(t, NULL);
+    ASSERT_OK(pa.rc);
+    for (j = 0; j < NDRIVES; j++) {
+        objmeta_init(&m);
+        object_test_record(drives[j], "b", "d", &m);
+        ASSERT_EQ(m.size, SIZE);
+        objmeta_release(&m);
+    }
+    ASSERT_OK(object_test_check_read(ol, "d", v2, SIZE));
+    objlayer_close(ol);
+}
