@@ -40,7 +40,9 @@
 #include "client/client.h"
 #include "client/s3ops.h"
 #include "util/buf.h"
+#include "util/enc.h"
 #include "util/err.h"
+#include "util/md5.h"
 
 enum op { OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_DELMULTI, OP_LIST, OP_NOPS };
 static const char *const op_names[OP_NOPS] = { "GET",    "HEAD",          "PUT",
@@ -132,6 +134,9 @@ static long
 call(struct worker *w, const char *method, const char *key, const char *query, bool body,
      struct slice mem, struct buf *resp, uint64_t *got)
 {
+    struct buf md5h = BUF_INIT;
+    const char *hdr;
+    long status;
     struct client_call c = { .method = method,
                              .bucket = O.bucket,
                              .key = key,
@@ -143,14 +148,28 @@ call(struct worker *w, const char *method, const char *key, const char *query, b
     if (body) {
         c.body = (struct client_body){ .fd = data_fd, .off = 0, .len = O.size };
     } else if (mem.ptr) {
+        /* DeleteObjects: S3 wants the body's Content-MD5 */
+        struct md5 m;
+        uint8_t sum[MD5_SIZE];
+
         c.body.mem = mem;
+        md5_init(&m);
+        md5_update(&m, mem.ptr, mem.len);
+        md5_final(&m, sum);
+        buf_adds(&md5h, "Content-MD5: ");
+        base64_encode(&md5h, sum, sizeof(sum));
+        hdr = md5h.ptr;
+        c.headers = &hdr;
+        c.nheaders = 1;
     }
     if (got) {
         c.sink = discard;
         c.sink_arg = got;
     }
     rc = client_call(w->c, &c, NULL);
-    return rc < 0 ? -1 : c.status;
+    status = rc < 0 ? -1 : c.status;
+    buf_release(&md5h);
+    return status;
 }
 
 static bool

@@ -10,7 +10,7 @@
 # Profiles: mixed4k (45/30/15/10 GET/HEAD/PUT/DELETE over 2,000 preloaded
 # 4 KiB objects), mixed10m (the same over 40 objects of 10 MiB), stat (HEAD
 # of random keys of WARP_STAT_OBJECTS 4 KiB objects), delete (DeleteObjects
-# of 100 keys, then of 1,000 keys, over 10,000 objects), list (create
+# of 100 keys over 10,000 objects, then of 1,000 keys over 3,000, one client), list (create
 # WARP_LIST_OBJECTS objects of 1 KiB, then ListObjectsV2 walks).
 # After each run the server's heal figures are printed: objects it logged as
 # "healed" and basalt_heal_needless_total (both 0 on a healthy server).
@@ -74,7 +74,7 @@ for prof in "$@"; do
         stat) w stat --size 4K --objects "$stat_n" ;;
         delete)
             w delete --size 4K --objects 10000 --batch 100
-            w delete --size 4K --objects 10000 --batch 1000 --clients 1 --bucket warp-delete1000 ;;
+            w delete --size 4K --objects 3000 --batch 1000 --clients 1 --bucket warp-delete1000 ;;
         list) w list --size 1K --objects "$list_n" ;;
         *) echo "warp.sh: unknown profile $prof" >&2; exit 2 ;;
         esac
