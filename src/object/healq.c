@@ -1,5 +1,6 @@
 /*
- * object/healq.c: part of the layer's floor (internal.h): the heal queue.
+ * object/healq.c: part of the layer's floor (internal.h): the heal queue,
+ * and the commits in flight (end of file).
  * Reads and writes that met a missing, stale or corrupt copy queue the
  * object here; the heal worker (heal.c) takes items in order. The queue
  * holds at most OBJ_HEAL_QUEUE_MAX items: past that, new items are dropped

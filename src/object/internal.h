@@ -5,7 +5,8 @@
  *   placement.c  pools and sets of a key, codecs, name and heal locks
  *   quorum.c     per-drive jobs run in parallel, and the one reduction of
  *                per-drive results under the quorum rules (STYLE 2.4)
- *   healq.c      the heal queue, parked items and their journal
+ *   healq.c      the heal queue, parked items and their journal; commits in
+ *                flight (so that reads and heals do not take them for damage)
  *   bucketmeta.c the bucket snapshot (names, configuration documents)
  *   objinfo.c    struct obj_info from records
  * The operations:
