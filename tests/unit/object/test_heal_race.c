@@ -114,6 +114,7 @@ TEST(object_read_of_a_commit_in_flight_queues_no_heal)
     ASSERT_EQ(m.size, SIZE);
     objmeta_release(&m);
     ASSERT_OK(object_test_check_read(ol, key, v2, SIZE));
+    obj_info_init(&info);
     ASSERT_OK(objlayer_head(ol, NULL, "b", key, &info));
     obj_info_release(&info);
     /*
