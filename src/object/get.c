@@ -81,6 +81,49 @@ object__get_open_meta(struct obj_get *g)
     return 0;
 }
 
+/*
+ * Whether drive j's copy, found missing or stale by the read, may be a
+ * commit that answered since: its record read again is the version served.
+ */
+static bool
+settled_since(struct obj_get *g, unsigned j)
+{
+    struct obj_meta now;
+    bool same;
+
+    objmeta_init(&now);
+    same = drive_meta_read(g->set->drives[j], g->bucket, g->key, &now) == 0 &&
+           object__same_version(&now, g->m) && now.shard_idx == g->m->dist[j];
+    objmeta_release(&now);
+    return same;
+}
+
+/*
+ * The read met copies missing, stale or unreadable: the object is queued
+ * for healing, unless each copy it found missing or stale is a commit in
+ * flight (a PUT answered at write quorum, the last drives still commit: a
+ * failure there queues the heal itself) or one that answered since. A heal
+ * queued for those would find nothing to do, or worse, race the commit.
+ */
+static void
+heal_after_read(struct obj_get *g)
+{
+    bool flying[OBJ_MAX_SET];
+    unsigned j;
+
+    object__flight_in(g->ol, g->set, g->bucket, g->key, flying);
+    for (j = 0; j < g->set->n; j++) {
+        if (g->bad[j])
+            break; /* a shard that failed to read: no commit explains it */
+        if (g->agree[j] || g->rcs[j] == -ERR_OFFLINE || flying[j])
+            continue;
+        if (!settled_since(g, j))
+            break;
+    }
+    if (j < g->set->n)
+        object__heal_enqueue(g->ol, g->bucket, g->key);
+}
+
 int
 object__head_meta_at(struct objlayer *ol, const char *bucket, const char *key, struct obj_meta *out,
                      struct eset **set)
@@ -94,7 +137,7 @@ object__head_meta_at(struct objlayer *ol, const char *bucket, const char *key, s
         objmeta_copy(out, g->m);
         buf_release(&out->inline_data);
         if (g->heal)
-            object__heal_enqueue(ol, bucket, key);
+            heal_after_read(g);
         if (set)
             *set = g->set;
     }
@@ -431,7 +474,9 @@ obj_get_close(struct obj_get *g)
 {
     if (!g)
         return;
-    if (g->heal)
+    if (g->heal && g->m)
+        heal_after_read(g);
+    else if (g->heal)
         object__heal_enqueue(g->ol, g->bucket, g->key);
     object__get_free(g);
 }

@@ -464,6 +464,8 @@ heal_once(struct objlayer *ol, const char *bucket, const char *key, struct heal_
     h.g = object__get_new(ol, bucket, key);
     for (j = 0; j < OBJ_MAX_SET; j++)
         objmeta_init(&h.recs[j]);
+    /* a copy still committing is no missing copy: planned from settled records */
+    object__flight_settle(ol, bucket, key, clock_mono_ns() + OBJ_HEAL_LOCK_WAIT_NS);
     rc = object__get_open_meta(h.g);
     if (rc == -ERR_KEY_NOT_FOUND) {
         rc = heal_dangling_locked(ol, bucket, key, r);
@@ -478,6 +480,14 @@ heal_once(struct objlayer *ol, const char *bucket, const char *key, struct heal_
     if (rc == 0)
         rc = object__lock(ol, bucket, key, &lock);
     if (rc == 0) {
+        /*
+         * A PUT that committed meanwhile may have answered with its last
+         * drives still committing (put.c commit_all): no new commit of the
+         * key starts while the lock is held, so once those answer, the
+         * records read below are final; a heal that commits over a commit
+         * in flight would count a copy that was never missing as healed.
+         */
+        object__flight_settle(ol, bucket, key, clock_mono_ns() + OBJ_HEAL_LOCK_WAIT_NS);
         *changed = !is_unchanged(&h);
         if (!*changed)
             rc = object__lock_check(lock);
@@ -1017,6 +1027,9 @@ heal_item_run(struct objlayer *ol, struct heal_item *it)
         object__heal_object(ol, it->bucket, it->key, &r);
     else
         object__heal(ol, it->bucket, SLICE_NULL, &r);
+    if (it->key && r.objects_scanned && !r.objects_healed && !r.objects_dangling_removed &&
+        !r.objects_failed)
+        object__heal_needless(ol);
     if (r.objects_healed || r.objects_dangling_removed || r.buckets_healed)
         log_info(&(struct log_ctx){ .bucket = it->bucket, .key = it->key, .event = "healed" },
                  "healed %llu objects (%llu shards), %llu buckets, %llu dangling removed",

@@ -1,5 +1,6 @@
 /*
- * object/healq.c: part of the layer's floor (internal.h): the heal queue.
+ * object/healq.c: part of the layer's floor (internal.h): the heal queue,
+ * and the commits in flight (end of file).
  * Reads and writes that met a missing, stale or corrupt copy queue the
  * object here; the heal worker (heal.c) takes items in order. The queue
  * holds at most OBJ_HEAL_QUEUE_MAX items: past that, new items are dropped
@@ -16,7 +17,10 @@
  */
 #include "util/base.h"
 
+#include <time.h>
+
 #include "obs/log.h"
+#include "obs/metrics.h"
 #include "object/internal.h"
 #include "util/clock.h"
 
@@ -325,4 +329,128 @@ object__heal_load(struct objlayer *ol)
         log_info(&(struct log_ctx){ .event = "heal_journal_loaded" },
                  "%zu objects written while drives were away are still to heal", ol->nwaiting);
     object__heal_wake(ol); /* tried now: those whose drives are still away are parked again */
+}
+
+/* ---- commits in flight ---- */
+
+/* One key with commits in flight: how many on each drive of its set. */
+struct commit_flight {
+    const struct eset *set;
+    uint64_t hash; /* object__hash(bucket, key) */
+    uint16_t n[OBJ_MAX_SET];
+    unsigned total;
+};
+
+/* The key's entry, or NULL; under flight_mu. A 64-bit hash alone names it (see in_flight). */
+static struct commit_flight *
+flight_find(struct objlayer *ol, const struct eset *set, uint64_t hash)
+{
+    size_t i;
+
+    for (i = 0; i < ol->nflights; i++)
+        if (ol->flights[i].hash == hash && (!set || ol->flights[i].set == set))
+            return &ol->flights[i];
+    return NULL;
+}
+
+void
+object__flight_begin(struct objlayer *ol, const struct eset *set, const char *bucket,
+                     const char *key, const bool *mask)
+{
+    uint64_t hash = object__hash(bucket, key);
+    struct commit_flight *f;
+    unsigned j;
+
+    pthread_mutex_lock(&ol->flight_mu);
+    f = flight_find(ol, set, hash);
+    if (!f) {
+        if (ol->nflights == ol->flights_cap) {
+            ol->flights_cap = ol->flights_cap ? 2 * ol->flights_cap : 64;
+            ol->flights = xrealloc(ol->flights, ol->flights_cap * sizeof(*ol->flights));
+        }
+        f = &ol->flights[ol->nflights++];
+        *f = (struct commit_flight){ .set = set, .hash = hash };
+    }
+    for (j = 0; j < set->n; j++) {
+        if (!mask[j])
+            continue;
+        f->n[j]++;
+        f->total++;
+    }
+    pthread_mutex_unlock(&ol->flight_mu);
+}
+
+void
+object__flight_end(struct objlayer *ol, const struct eset *set, const char *bucket, const char *key,
+                   unsigned j)
+{
+    uint64_t hash = object__hash(bucket, key);
+    struct commit_flight *f;
+
+    pthread_mutex_lock(&ol->flight_mu);
+    f = flight_find(ol, set, hash);
+    if (ALWAYS(f && f->n[j] > 0)) {
+        f->n[j]--;
+        if (--f->total == 0) {
+            *f = ol->flights[--ol->nflights];
+            pthread_cond_broadcast(&ol->flight_cv);
+        }
+    }
+    pthread_mutex_unlock(&ol->flight_mu);
+}
+
+/*
+ * Another key of the same hash (one chance in 2^64 per pair in flight)
+ * would at worst make a read skip queueing a heal: the scanner finds it.
+ */
+bool
+object__flight_in(struct objlayer *ol, const struct eset *set, const char *bucket, const char *key,
+                  bool *mask)
+{
+    uint64_t hash = object__hash(bucket, key);
+    const struct commit_flight *f;
+    bool any = false;
+    unsigned j;
+
+    pthread_mutex_lock(&ol->flight_mu);
+    f = flight_find(ol, set, hash);
+    for (j = 0; j < set->n; j++) {
+        mask[j] = f && f->n[j] > 0;
+        any |= mask[j];
+    }
+    pthread_mutex_unlock(&ol->flight_mu);
+    return any;
+}
+
+bool
+object__flight_settle(struct objlayer *ol, const char *bucket, const char *key, int64_t deadline_ns)
+{
+    uint64_t hash = object__hash(bucket, key);
+    bool settled;
+
+    pthread_mutex_lock(&ol->flight_mu);
+    while (flight_find(ol, NULL, hash) && clock_mono_ns() < deadline_ns) {
+        int64_t left = deadline_ns - clock_mono_ns();
+        struct timespec ts;
+
+        /* flight_cv is a CLOCK_REALTIME condition: a relative wait, a tick at most */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        left = MIN(MAX(left, 0), 100000000LL);
+        ts.tv_sec += (ts.tv_nsec + left) / 1000000000LL;
+        ts.tv_nsec = (ts.tv_nsec + left) % 1000000000LL;
+        pthread_cond_timedwait(&ol->flight_cv, &ol->flight_mu, &ts);
+    }
+    settled = !flight_find(ol, NULL, hash);
+    pthread_mutex_unlock(&ol->flight_mu);
+    return settled;
+}
+
+void
+object__heal_needless(struct objlayer *ol)
+{
+    struct metric *m = atomic_load(&ol->heal_needless_metric);
+
+    atomic_fetch_add(&ol->heals_needless, 1);
+    if (m)
+        metric_add(m, 0, 1);
 }

@@ -5,7 +5,8 @@
  *   placement.c  pools and sets of a key, codecs, name and heal locks
  *   quorum.c     per-drive jobs run in parallel, and the one reduction of
  *                per-drive results under the quorum rules (STYLE 2.4)
- *   healq.c      the heal queue, parked items and their journal
+ *   healq.c      the heal queue, parked items and their journal; commits in
+ *                flight (so that reads and heals do not take them for damage)
  *   bucketmeta.c the bucket snapshot (names, configuration documents)
  *   objinfo.c    struct obj_info from records
  * The operations:
@@ -50,6 +51,9 @@
 #define OBJ_HEAL_QUEUE_MAX 10000
 #define OBJ_HEAL_WAITING_MAX 100000 /* items parked until an offline drive is back */
 #define OBJ_STALE_UPLOAD_NS (24 * 3600 * 1000000000LL) /* default age of stale uploads */
+
+struct metric;        /* obs/metrics.h */
+struct commit_flight; /* healq.c */
 
 /* An erasure set: a fixed group of drives that store whole objects together. */
 struct eset {
@@ -181,6 +185,18 @@ struct objlayer {
     struct buf jput, jdel;
     struct drive *journal;
     int64_t heal_full_logged_ns; /* last "heal_queue_full" log line (relaxed atomics) */
+    /*
+     * Commits in flight (healq.c object__flight_*): per key, the drives whose
+     * commit has not answered yet, so that neither a read nor a heal takes
+     * one for a missing copy. Protected by flight_mu; flight_cv: one ended.
+     */
+    pthread_mutex_t flight_mu;
+    pthread_cond_t flight_cv;
+    struct commit_flight *flights;
+    size_t nflights, flights_cap;
+    /* queued heals that found nothing to repair (heal.c), and their metric (metrics.c) */
+    _Atomic uint64_t heals_needless;
+    struct metric *_Atomic heal_needless_metric;
     bool stopping;
     atomic_bool closing; /* set first by objlayer_close: long loops stop (read without a lock) */
     pthread_t heal_thread;
@@ -401,7 +417,8 @@ unsigned object__count_rc(const int *rcs, unsigned n, int want);
  * (their rcs[] say -ERR_OFFLINE; nothing is known to heal there); else (a
  * miss too: a drive formatted back says "not found" to everything) the
  * others are asked and the full rules apply. Two of a 4+4 set's 6 remote
- * reads for a small object, instead of 6.
+ * reads for a small object, instead of 6; in a set of local drives, those
+ * holding the data shards: two index lookups of a 2+2 set instead of 4.
  */
 int object__read_metas_fast(struct eset *set, const char *bucket, const char *key,
                             struct obj_meta *metas, int *rcs, bool *agree);
@@ -583,6 +600,26 @@ void object__heal_enqueue(struct objlayer *ol, const char *bucket, const char *k
 /* Whether a drive of a set bucket/key may live in (each pool's) is offline: its heal waits. */
 bool object__key_misses_a_drive(struct objlayer *ol, const char *bucket, const char *key);
 struct heal_item *object__heal_dequeue(struct objlayer *ol);
+/*
+ * Commits in flight. A PUT answers once write quorum committed, and the
+ * last drives commit after it (put.c commit_all): until they answer, their
+ * records are the old ones, and a read or a heal must not take that for a
+ * missing copy (a commit that fails queues the heal itself). begin: the
+ * drives of `mask` start committing bucket/key in `set`; end: drive j
+ * answered. in_flight: which drives of `set` commit bucket/key now (into
+ * `mask`), true if any. settle: waits until no commit of bucket/key is in
+ * flight or `deadline_ns` (clock_mono_ns) passes; false then.
+ */
+void object__flight_begin(struct objlayer *ol, const struct eset *set, const char *bucket,
+                          const char *key, const bool *mask);
+void object__flight_end(struct objlayer *ol, const struct eset *set, const char *bucket,
+                        const char *key, unsigned j);
+bool object__flight_in(struct objlayer *ol, const struct eset *set, const char *bucket,
+                       const char *key, bool *mask);
+bool object__flight_settle(struct objlayer *ol, const char *bucket, const char *key,
+                           int64_t deadline_ns);
+/* A queued heal found nothing to repair: counted (objlayer metric basalt_heal_needless_total). */
+void object__heal_needless(struct objlayer *ol);
 void object__heal_item_free(struct heal_item *it);
 /*
  * Parks an item that was healed while a drive of its set was offline (that

@@ -358,6 +358,9 @@ objlayer_metrics_register(struct objlayer *ol, struct metrics *m)
     register_status(om, m);
     register_usage(om, m);
     register_io(om, m, pd);
+    ol->heal_needless_metric =
+        counter(m, "basalt_heal_needless_total",
+                "Queued heals of objects that needed none (found every copy good).");
     metrics_add_collector(m, collect, om);
     ol->metrics = om;
 }

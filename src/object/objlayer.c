@@ -184,6 +184,8 @@ init_locks(struct objlayer *ol)
     pthread_mutex_init(&ol->heal_mu, NULL);
     pthread_mutex_init(&ol->drive_mu, NULL);
     pthread_cond_init(&ol->heal_cv, NULL);
+    pthread_mutex_init(&ol->flight_mu, NULL);
+    pthread_cond_init(&ol->flight_cv, NULL);
     pthread_cond_init(&ol->watch_cv, NULL);
     pthread_cond_init(&ol->scan_cv, NULL);
     list_init(&ol->heal_queue);
@@ -319,6 +321,7 @@ objlayer_close(struct objlayer *ol)
     while (!list_is_empty(&ol->heal_waiting))
         object__heal_item_free(container_of(list_pop(&ol->heal_waiting), struct heal_item, link));
     free(ol->park_tab);
+    free(ol->flights);
     for (k = 0; k <= ERASURE_MAX_SHARDS; k++)
         for (m = 0; m <= ERASURE_MAX_SHARDS; m++)
             erasure_free(ol->codecs[k][m]);

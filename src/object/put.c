@@ -601,6 +601,7 @@ struct commit_async {
     bool detached; /* the request went on: the callbacks own this */
     struct commit_arg *a;
     struct objlayer *ol;
+    struct eset *set;
     char *bucket, *key;
     int rcs[OBJ_MAX_SET];
     struct commit_async_cb {
@@ -630,6 +631,8 @@ commit_done(void *arg, int rc)
     struct commit_async *ca = cb->ca;
     bool last, heal;
 
+    /* before any heal it queues, and before the request can see quorum */
+    object__flight_end(ca->ol, ca->set, ca->bucket, ca->key, cb->j);
     pthread_mutex_lock(&ca->mu);
     ca->rcs[cb->j] = rc;
     ca->done[cb->j] = true;
@@ -663,9 +666,18 @@ commit_all(struct commit_arg *a, const bool *mask, int *rcs)
     unsigned j, n = 0;
     bool detached;
 
+    /*
+     * In flight from here until each drive answers: a read meanwhile finds
+     * old records on the drives still committing, and must not queue a
+     * heal for them (object__flight_begin).
+     */
+    object__flight_begin(a->p->ol, set, a->p->bucket, a->p->key, mask);
     /* shard files, or drives of other nodes (whose commits do not run asynchronously) */
     if (!a->p->meta.is_inline || object__set_has_remote(set)) {
         object__run(set, mask, commit_job, a, rcs);
+        for (j = 0; j < set->n; j++)
+            if (mask[j])
+                object__flight_end(a->p->ol, set, a->p->bucket, a->p->key, j);
         return false;
     }
     ca = xcalloc(1, sizeof(*ca));
@@ -673,6 +685,7 @@ commit_all(struct commit_arg *a, const bool *mask, int *rcs)
     pthread_cond_init(&ca->cv, NULL);
     ca->a = a;
     ca->ol = a->p->ol;
+    ca->set = set;
     /* the drives borrow bucket and key until their callbacks: copies that outlive the request */
     ca->bucket = xstrdup(a->p->bucket);
     ca->key = xstrdup(a->p->key);

@@ -243,13 +243,33 @@ fast_reads(unsigned n)
 
 /*
  * The drives a fast read asks first: the local ones (no round trip), then
- * other nodes' from a place the key's hash picks (spreading the load).
+ * other nodes' from a place the key's hash picks (spreading the load). A
+ * set of local drives only: those that hold the first shards of the
+ * layout a PUT gives the key (put.c plan_layout: drive j holds shard
+ * (j + hash) % n), the data shards, so that a small object is served from
+ * the records read, without decoding; each lookup of a local index is
+ * cheap, but after every group commit a reader's page cache starts cold
+ * (SQLite resets it when the WAL changed), so half the lookups is half the
+ * page reads of a GET or HEAD.
  */
 static unsigned
 fast_mask(const struct eset *set, const char *bucket, const char *key, unsigned want, bool *mask)
 {
     unsigned j, got = 0, start = (unsigned)(object__hash(bucket, key) % set->n);
 
+    if (!object__set_has_remote(set)) {
+        for (j = 0; j < set->n; j++)
+            mask[j] = false;
+        for (j = 0; j < set->n && got < want; j++) {
+            unsigned d = (set->n - start + j) % set->n;
+
+            if (drive_is_online(set->drives[d])) {
+                mask[d] = true;
+                got++;
+            }
+        }
+        return got;
+    }
     for (j = 0; j < set->n; j++) {
         mask[j] = !drive_is_remote(set->drives[j]) && drive_is_online(set->drives[j]);
         got += mask[j];
@@ -274,8 +294,7 @@ object__read_metas_fast(struct eset *set, const char *bucket, const char *key,
     unsigned j, want = fast_reads(set->n), asked, agreed = 0;
     int best;
 
-    if (!object__set_has_remote(set) || want >= set->n ||
-        (asked = fast_mask(set, bucket, key, want, mask)) < want)
+    if (want >= set->n || (asked = fast_mask(set, bucket, key, want, mask)) < want)
         return object__read_metas(set, bucket, key, metas, rcs, agree);
     object__run_meta(set, mask, meta_read_job, &a, rcs);
     best = pick_version(set, metas, rcs, agree);

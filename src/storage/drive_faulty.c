@@ -33,6 +33,7 @@ struct drive_faulty {
     _Atomic bool short_io;
     _Atomic bool enospc;
     _Atomic bool fail_fsync;
+    _Atomic bool async; /* meta_commit_async on a thread of its own */
 };
 
 struct faulty_writer {
@@ -160,6 +161,12 @@ void
 drive_faulty_go_offline(struct drive *d)
 {
     drive_set_offline(d, -ERR_OFFLINE);
+}
+
+void
+drive_faulty_async_commits(struct drive *d, bool on)
+{
+    atomic_store(&to_faulty(d)->async, on);
 }
 
 void
@@ -388,6 +395,42 @@ faulty_meta_commit(struct drive *d, const char *bucket, const char *key, const s
     return rc < 0 ? rc : drive_meta_commit(f->inner, bucket, key, m);
 }
 
+struct async_commit {
+    struct drive *d;
+    const char *bucket, *key;
+    const struct obj_meta *m;
+    drive_done_fn *done;
+    void *arg;
+};
+
+static void *
+async_commit_main(void *arg)
+{
+    struct async_commit *ac = arg;
+
+    ac->done(ac->arg, faulty_meta_commit(ac->d, ac->bucket, ac->key, ac->m));
+    free(ac);
+    return NULL;
+}
+
+/* A group committer's way (drive_local): the caller goes on, the commit answers later. */
+static void
+faulty_meta_commit_async(struct drive *d, const char *bucket, const char *key,
+                         const struct obj_meta *m, drive_done_fn *done, void *arg)
+{
+    struct async_commit *ac;
+    pthread_t t;
+
+    if (!atomic_load(&to_faulty(d)->async)) {
+        done(arg, faulty_meta_commit(d, bucket, key, m));
+        return;
+    }
+    ac = xmalloc(sizeof(*ac));
+    *ac = (struct async_commit){ d, bucket, key, m, done, arg };
+    BUG_ON(pthread_create(&t, NULL, async_commit_main, ac) != 0);
+    pthread_detach(t);
+}
+
 static int
 faulty_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out)
 {
@@ -452,6 +495,7 @@ static const struct drive_ops faulty_ops = {
     .shard_link = faulty_shard_link,
     .tmp_remove = faulty_tmp_remove,
     .meta_commit = faulty_meta_commit,
+    .meta_commit_async = faulty_meta_commit_async,
     .meta_read = faulty_meta_read,
     .meta_delete = faulty_meta_delete,
     .list = faulty_list,
