@@ -18,6 +18,7 @@
 
 #define JWT_HEADER "{\"alg\":\"HS512\",\"typ\":\"JWT\"}"
 #define JWT_MAX_LEN 4096
+#define JWT_IAT_SKEW_S 300 /* an iat this far ahead of the server's clock is refused */
 
 static void
 b64url_encode(struct buf *out, const void *p, size_t n)
@@ -115,6 +116,9 @@ check_claims(const json_t *hdr, const json_t *claims, const char *access_key, in
         return -ERR_ACCESS_DENIED;
     if ((iat ? json_number_value(iat) : 0) < (double)revoked_before)
         return -ERR_ACCESS_DENIED; /* revoked: basalt admin prometheus revoke */
+    /* issued in the future (a fast clock): a revocation now could not reach it */
+    if (iat && json_number_value(iat) > (double)(now + JWT_IAT_SKEW_S))
+        return -ERR_ACCESS_DENIED;
     return json_number_value(exp) > (double)now ? 0 : -ERR_EXPIRED;
 }
 

@@ -91,13 +91,22 @@ parse_length(struct slice s, int64_t *out)
     return true;
 }
 
-/* The Transfer-Encoding list: 0 when it is exactly "chunked", else the status. */
+/*
+ * The Transfer-Encoding value: 0 when it is exactly "chunked" (any case),
+ * else the status. Exactly, as received: libmicrohttpd decodes chunks only
+ * for that value and reads any other ("chunked,", "chunked " with a
+ * trailing blank) as a body that lasts until the connection closes, so
+ * what RFC 9110 would read as the same list must be refused here.
+ */
 static unsigned
 check_codings(struct slice v, const char **why)
 {
     struct slice rest = v, one;
     size_t n = 0, chunked = 0;
     bool last_chunked = false;
+
+    if (slice_case_eq_cstr(v, "chunked"))
+        return 0;
 
     while (rest.ptr) {
         rest = slice_split(rest, ',', &one);
@@ -108,9 +117,7 @@ check_codings(struct slice v, const char **why)
         last_chunked = slice_case_eq_cstr(one, "chunked");
         chunked += last_chunked;
     }
-    if (n == 1 && chunked == 1)
-        return 0;
-    if (!last_chunked || chunked > 1) {
+    if (!last_chunked || chunked != 1 || n == 1) {
         *why = "Transfer-Encoding must end with chunked, once";
         return 400;
     }

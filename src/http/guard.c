@@ -41,14 +41,26 @@
 
 enum conn_phase { PHASE_IDLE, PHASE_HEADERS, PHASE_BUSY };
 
+/*
+ * A connection's state is one atomic word: the phase in the low 2 bits,
+ * and above them a generation that each completed request advances. The
+ * deadline thread moves IDLE to HEADERS by compare-and-swap of the word it
+ * read before looking at the byte count: if a request completed meanwhile,
+ * the generation differs and the swap fails (else a connection idle again
+ * could be taken for one in the middle of its headers).
+ */
+#define STATE(gen, phase) (((gen) << 2) | (uint64_t)(phase))
+#define STATE_PHASE(s) ((int)((s)&3))
+#define STATE_GEN(s) ((s) >> 2)
+
 struct guard_conn {
     struct guard_conn *prev, *next; /* registry, under guard.lock */
     int fd;
     struct netaddr addr;
-    bool counted; /* holds one of addr's per-address slots */
-    bool proxied; /* the peer is a trusted proxy */
-    bool shut;    /* shut down at the deadline */
-    atomic_int phase;
+    bool counted;             /* holds one of addr's per-address slots */
+    bool proxied;             /* the peer is a trusted proxy */
+    bool shut;                /* shut down at the deadline */
+    _Atomic uint64_t state;   /* STATE(generation, phase) */
     _Atomic int64_t phase_ns; /* PHASE_HEADERS: when the request's first byte was seen */
     _Atomic uint64_t mark;    /* received bytes when the connection last became idle */
 };
@@ -165,16 +177,15 @@ tick(struct guard *g)
 
     pthread_mutex_lock(&g->lock);
     for (c = g->head.next; c != &g->head; c = c->next) {
-        int ph = atomic_load(&c->phase);
+        uint64_t s = atomic_load(&c->state);
+        int ph = STATE_PHASE(s);
 
-        if (c->shut)
+        if (c->shut || c->fd < 0)
             continue;
         if (ph == PHASE_IDLE) {
             if (bytes_received(c->fd, &got) && got > atomic_load(&c->mark)) {
-                int idle = PHASE_IDLE;
-
                 atomic_store(&c->phase_ns, now);
-                atomic_compare_exchange_strong(&c->phase, &idle, PHASE_HEADERS);
+                atomic_compare_exchange_strong(&c->state, &s, STATE(STATE_GEN(s), PHASE_HEADERS));
             }
         } else if (ph == PHASE_HEADERS && now - atomic_load(&c->phase_ns) > limit) {
             (void)shutdown(c->fd, SHUT_RDWR);
@@ -267,6 +278,13 @@ is_proxy(const struct guard *g, const struct netaddr *a)
     return netmask_list_match(g->cfg.proxies, g->cfg.nproxies, a);
 }
 
+/*
+ * Only a check: the slot is taken when the connection starts
+ * (guard_conn_open), since libmicrohttpd may still drop an admitted
+ * connection without telling (out of memory) and a slot taken here would
+ * then never be given back. It accepts and starts connections on its one
+ * listening thread, so no other admit runs in between.
+ */
 bool
 guard_admit(struct guard *g, const struct sockaddr *sa)
 {
@@ -286,12 +304,7 @@ guard_admit(struct guard *g, const struct sockaddr *sa)
         atomic_fetch_add(&g->refused_address, 1);
         return false;
     }
-    /* Reserved now: libmicrohttpd accepts on one thread, so the next admit sees it. */
-    g->open++;
-    if (ip)
-        addr_inc(&g->conns, &a);
     pthread_mutex_unlock(&g->lock);
-    atomic_fetch_add(&g->accepted, 1);
     return true;
 }
 
@@ -303,10 +316,14 @@ guard_conn_open(struct guard *g, int fd, const struct sockaddr *sa)
     c->fd = fd;
     c->counted = netaddr_from_sockaddr(sa, &c->addr);
     c->proxied = c->counted && is_proxy(g, &c->addr);
-    atomic_init(&c->phase, PHASE_IDLE);
+    atomic_init(&c->state, STATE(0, PHASE_IDLE));
     atomic_init(&c->phase_ns, 0);
     atomic_init(&c->mark, 0);
+    atomic_fetch_add(&g->accepted, 1);
     pthread_mutex_lock(&g->lock);
+    g->open++;
+    if (c->counted)
+        addr_inc(&g->conns, &c->addr);
     c->next = &g->head;
     c->prev = g->head.prev;
     c->prev->next = c;
@@ -331,22 +348,29 @@ guard_conn_close(struct guard *g, struct guard_conn *c)
     free(c);
 }
 
+/*
+ * Only the connection's own thread calls these three; the deadline thread
+ * changes nothing but IDLE to HEADERS of the same generation.
+ */
 void
 guard_request_line(struct guard_conn *c)
 {
-    int idle = PHASE_IDLE;
+    uint64_t s;
 
-    if (!c || atomic_load(&c->phase) != PHASE_IDLE)
+    if (!c)
         return;
+    s = atomic_load(&c->state);
+    if (STATE_PHASE(s) != PHASE_IDLE)
+        return; /* the deadline thread saw its first bytes: that clock runs */
     atomic_store(&c->phase_ns, clock_mono_ns());
-    atomic_compare_exchange_strong(&c->phase, &idle, PHASE_HEADERS);
+    atomic_compare_exchange_strong(&c->state, &s, STATE(STATE_GEN(s), PHASE_HEADERS));
 }
 
 void
 guard_headers_done(struct guard_conn *c)
 {
     if (c)
-        atomic_store(&c->phase, PHASE_BUSY);
+        atomic_store(&c->state, STATE(STATE_GEN(atomic_load(&c->state)), PHASE_BUSY));
 }
 
 void
@@ -356,9 +380,9 @@ guard_request_done(struct guard_conn *c)
 
     if (!c)
         return;
-    if (bytes_received(c->fd, &got))
+    if (c->fd >= 0 && bytes_received(c->fd, &got))
         atomic_store(&c->mark, got);
-    atomic_store(&c->phase, PHASE_IDLE);
+    atomic_store(&c->state, STATE(STATE_GEN(atomic_load(&c->state)) + 1, PHASE_IDLE));
 }
 
 bool

@@ -201,40 +201,77 @@ is_trusted(const struct http_server *srv, struct slice text)
            netmask_list_match(srv->proxies, srv->nproxies, &a);
 }
 
+/*
+ * The client a trusted proxy names in X-Forwarded-For: the right-most entry
+ * that is not itself a trusted proxy (the address the nearest proxy saw),
+ * over every X-Forwarded-For line in order (RFC 9110 section 5.3: a proxy
+ * may add its own line after the client's), with no cap on their number (a
+ * cap would drop the right-most entries, the ones our proxies appended).
+ * When every entry is a trusted proxy, the left-most. SLICE_NULL if none.
+ */
+static struct slice
+forwarded_client(struct http_server *srv, struct http_req *req)
+{
+    struct slice pick = SLICE_NULL;
+    size_t i;
+
+    for (i = req->nheaders; i-- > 0;) {
+        struct slice v = req->headers[i].value;
+        size_t end = v.len, k;
+
+        if (!slice_case_eq_cstr(req->headers[i].name, "x-forwarded-for"))
+            continue;
+        while (end > 0) {
+            struct slice one;
+
+            for (k = end; k > 0 && v.ptr[k - 1] != ','; k--)
+                ;
+            one = slice_trim(slice_make(v.ptr + k, end - k));
+            end = k ? k - 1 : 0;
+            if (!one.len)
+                continue;
+            pick = one;
+            if (!is_trusted(srv, one))
+                return pick;
+        }
+    }
+    return pick;
+}
+
 /* req->client and req->forwarded (http.h). */
 static void
 req_find_client(struct http_server *srv, struct http_req *req)
 {
-    struct slice v, rest, one, pick = SLICE_NULL;
+    struct slice v, pick = SLICE_NULL;
+    struct netaddr a;
+    size_t i;
 
     memcpy(req->client, req->remote, sizeof(req->client));
+    req->secure = srv->tls != NULL;
     if (!is_trusted(srv, slice_cstr(req->remote)))
         return;
+    if (http_req_header(req, "x-forwarded-proto", &v) && slice_case_eq_cstr(slice_trim(v), "https"))
+        req->secure = true;
     if (http_req_header(req, "x-forwarded-for", &v)) {
-        struct slice parts[32];
-        size_t n = 0, i;
+        struct buf all = BUF_INIT;
 
-        req->forwarded = arena_slicedup(req->arena, slice_trim(v));
-        rest = v;
-        while (rest.ptr && n < ARRAY_SIZE(parts)) {
-            rest = slice_split(rest, ',', &one);
-            if (slice_trim(one).len)
-                parts[n++] = slice_trim(one);
+        for (i = 0; i < req->nheaders; i++) {
+            if (!slice_case_eq_cstr(req->headers[i].name, "x-forwarded-for"))
+                continue;
+            if (all.len)
+                buf_adds(&all, ", ");
+            buf_addslice(&all, slice_trim(req->headers[i].value));
         }
-        /* right to left: the first address that is not one of our proxies */
-        for (i = n; i-- > 0;) {
-            pick = parts[i];
-            if (!is_trusted(srv, parts[i]))
-                break;
-        }
+        req->forwarded = arena_slicedup(req->arena, buf_slice(&all));
+        buf_release(&all);
+        pick = forwarded_client(srv, req);
     } else if (http_req_header(req, "x-real-ip", &v)) {
         req->forwarded = arena_slicedup(req->arena, slice_trim(v));
         pick = slice_trim(v);
     }
-    if (pick.len && pick.len < sizeof(req->client)) {
-        memcpy(req->client, pick.ptr, pick.len);
-        req->client[pick.len] = '\0';
-    }
+    /* only an address: anything else names no client (the proxy stays the client) */
+    if (pick.len && netaddr_parse(pick, &a))
+        netaddr_fmt(&a, req->client);
 }
 
 static void

@@ -94,7 +94,9 @@ struct http_req {
      */
     char client[48];
     const char *forwarded; /* that X-Forwarded-For / X-Real-IP as sent; NULL: none used */
-    void *ctx;             /* the handler's per-request state */
+    /* came over TLS, or from a trusted proxy that says X-Forwarded-Proto: https */
+    bool secure;
+    void *ctx; /* the handler's per-request state */
     /* internal: */
     http_body_fn *_on_body;
     http_end_fn *_on_end;

@@ -301,7 +301,7 @@ request_cond(void *arg, const char *key, struct slice *vals, size_t max)
         return addr && addr[0] ? one(vals, max, slice_cstr(addr)) : 0;
     }
     if (!strcasecmp(key, "aws:SecureTransport"))
-        return one(vals, max, SLICE_LIT("false")); /* no TLS on this server yet */
+        return one(vals, max, req->secure ? SLICE_LIT("true") : SLICE_LIT("false"));
     if (!strcasecmp(key, "aws:CurrentTime")) {
         time_t now = time(NULL);
         struct tm tm;

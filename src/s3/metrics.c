@@ -125,6 +125,7 @@ s3__metrics_init(struct s3 *s, struct metrics *r)
     struct metric_dim api, cls, code, ttfb_api = { "api", get_object, 1 };
     size_t i;
 
+    atomic_store(&s->metrics_revoked_before, -1); /* not read yet */
     if (!r)
         return;
     m = xcalloc(1, sizeof(*m));
@@ -271,19 +272,30 @@ revocation_read(struct s3 *s, int64_t *out)
     return rc;
 }
 
-/* The time before which tokens are refused: read now, or this node's last read on an error. */
-static int64_t
-revoked_before(struct s3 *s)
+/*
+ * The time before which tokens are refused: read now, or on an error this
+ * node's last successful read; an error when there was none (a node just
+ * started, its drives or peers not answering yet), so that a revoked token
+ * is never accepted for want of knowing (fail closed).
+ */
+static int
+revoked_before(struct s3 *s, int64_t *out)
 {
     int64_t v = 0;
     int rc = revocation_read(s, &v);
 
-    if (rc == -ERR_NOT_FOUND)
+    if (rc == -ERR_NOT_FOUND) {
         v = 0;
-    else if (rc < 0)
-        return atomic_load_explicit(&s->metrics_revoked_before, memory_order_relaxed);
+    } else if (rc < 0) {
+        v = atomic_load_explicit(&s->metrics_revoked_before, memory_order_relaxed);
+        if (v < 0)
+            return rc;
+        *out = v;
+        return 0;
+    }
     atomic_store_explicit(&s->metrics_revoked_before, v, memory_order_relaxed);
-    return v;
+    *out = v;
+    return 0;
 }
 
 /*
@@ -331,10 +343,22 @@ s3__metrics_preauth(struct s3_call *call)
     if (call->sys_key && !strcmp(call->sys_key, "v1/metrics/revoke"))
         return false; /* signed by an admin, public switch or not */
     if (!s->metrics_public) {
+        int64_t now = clock_now_ns() / (int64_t)NS_PER_S, cut = 0;
+
         if (!bearer_token(call->req, &token))
             return false;
-        rc = jwt_prometheus_verify(token, buf_slice(&s->root_secret), s->root_user,
-                                   clock_now_ns() / (int64_t)NS_PER_S, revoked_before(s));
+        /* The signature and claims first: only a token of ours costs the revocation read. */
+        rc = jwt_prometheus_verify(token, buf_slice(&s->root_secret), s->root_user, now, 0);
+        if (rc == 0) {
+            rc = revoked_before(s, &cut);
+            if (rc < 0) {
+                s3__send_error(call, -ERR_QUORUM, NULL); /* 503: try again */
+                return true;
+            }
+            if (cut > 0)
+                rc = jwt_prometheus_verify(token, buf_slice(&s->root_secret), s->root_user, now,
+                                           cut);
+        }
         if (rc < 0) { /* expired, tampered, another key: the same answer for all */
             s3__send_error(call, -ERR_ACCESS_DENIED, NULL);
             return true;

@@ -225,6 +225,49 @@ def test_trusted_proxy_forwards_the_client_address(fresh_server, tmp_path):
     assert recs[0]["forwarded_for"] == "198.51.100.9, 203.0.113.7"
 
 
+def test_forwarded_client_cannot_be_spoofed_through_the_proxy(fresh_server, tmp_path):
+    """Behind a trusted proxy the client is the right-most untrusted entry of
+    every X-Forwarded-For line, however many entries a client sends before
+    it (no cap drops the proxy's own), a later line wins over an earlier
+    one (a proxy may add its own line), and text that is no address names
+    no client (the proxy stays the client)."""
+    import http.client
+    path = tmp_path / "audit.log"
+    srv = fresh_server(extra_args=["--audit-file", str(path), "--trusted-proxies",
+                                   "127.0.0.1/32"])
+    c = srv.client()
+    c.create_bucket(Bucket="spoof")
+    c.put_object(Bucket="spoof", Key="k", Body=b"v")
+    c.put_bucket_policy(Bucket="spoof", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::spoof/*",
+            "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]}))
+
+    def get(*xff):
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        conn.putrequest("GET", "/spoof/k")
+        for v in xff:
+            conn.putheader("X-Forwarded-For", v)
+        conn.endheaders()
+        st = conn.getresponse().status
+        conn.close()
+        return st
+
+    # 40 allowed addresses chosen by the client, then the one the proxy appended
+    assert get(", ".join(["203.0.113.5"] * 40) + ", 198.51.100.9") == 403
+    # the client's own line first, the proxy's line after it
+    assert get("203.0.113.7", "198.51.100.9") == 403
+    assert get("198.51.100.9", "203.0.113.7") == 200
+    assert get("not-an-address") == 403
+    wait_until(lambda: len([x for x in audit_lines(path) if x["api"] == "GetObject"]) >= 4, 10,
+               what="audit lines")
+    recs = [x for x in audit_lines(path) if x["api"] == "GetObject"]
+    assert [x["remote"] for x in recs] == ["198.51.100.9", "198.51.100.9", "203.0.113.7",
+                                           "127.0.0.1"], recs
+    assert recs[1]["forwarded_for"] == "203.0.113.7, 198.51.100.9"
+
+
 def test_untrusted_peer_cannot_claim_an_address(fresh_server, tmp_path):
     path = tmp_path / "audit.log"
     srv = fresh_server(extra_args=["--audit-file", str(path)])  # no trusted proxies

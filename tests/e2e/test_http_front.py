@@ -83,6 +83,10 @@ FRAMING = [
     ("te-chunked-twice", b"Transfer-Encoding: chunked, chunked\r\n", b"0\r\n\r\n", 400),
     ("te-gzip-chunked", b"Transfer-Encoding: gzip, chunked\r\n", b"0\r\n\r\n", 501),
     ("te-identity", b"Transfer-Encoding: identity\r\n", BODY46, 400),
+    # libmicrohttpd decodes chunks only for exactly "chunked": anything else is a body until close
+    ("te-chunked-comma", b"Transfer-Encoding: chunked,\r\n", b"0\r\n\r\n" + SECOND, 400),
+    ("te-comma-chunked", b"Transfer-Encoding: , chunked\r\n", b"0\r\n\r\n" + SECOND, 400),
+    ("te-chunked-space", b"Transfer-Encoding: chunked \r\n", b"0\r\n\r\n" + SECOND, 400),
     ("te-gzip", b"Transfer-Encoding: gzip\r\n", BODY46, 400),
     ("te-two-headers", b"Transfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n", b"0\r\n\r\n",
      400),

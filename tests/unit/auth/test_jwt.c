@@ -37,6 +37,19 @@ TEST(jwt_revoked_before_its_issue_time)
     buf_release(&t);
 }
 
+/* A token "issued" more than 5 minutes ahead of the server's clock is refused: no revocation
+ * made before its iat could reach it. */
+TEST(jwt_issued_in_the_future_refused)
+{
+    struct buf t = BUF_INIT;
+
+    jwt_prometheus_sign(SECRET, "basaltadmin", 1765000000, 4102444800, &t);
+    ASSERT_OK(jwt_prometheus_verify(buf_slice(&t), SECRET, "basaltadmin", 1765000000 - 300, 0));
+    ASSERT_EQ(jwt_prometheus_verify(buf_slice(&t), SECRET, "basaltadmin", 1765000000 - 301, 0),
+              -ERR_ACCESS_DENIED);
+    buf_release(&t);
+}
+
 TEST(jwt_expired_and_wrong_subject)
 {
     ASSERT_EQ(jwt_prometheus_verify(SLICE_LIT(VECTOR), SECRET, "basaltadmin", 4102444800, 0),

@@ -49,6 +49,13 @@ static const struct framing_case framing_cases[] = {
     { "Host: a\nTransfer-Encoding: identity", false, 400, -1, false },
     { "Host: a\nTransfer-Encoding: gzip", false, 400, -1, false },
     { "Host: a\nTransfer-Encoding: ", false, 400, -1, false },
+    /* what libmicrohttpd would not decode as chunked (a body until close) */
+    { "Host: a\nTransfer-Encoding: chunked,", false, 400, -1, false },
+    { "Host: a\nTransfer-Encoding: , chunked", false, 400, -1, false },
+    { "Host: a\nTransfer-Encoding: chunked ", false, 400, -1, false },
+    { "Host: a\nTransfer-Encoding: chunked\t", false, 400, -1, false },
+    { "Host: a\nTransfer-Encoding: chunked,,", false, 400, -1, false },
+    { "Host: a\nTransfer-Encoding: Chunked", false, 0, -1, true },
     { "Host: a\nTransfer-Encoding: chunked\nTransfer-Encoding: chunked", false, 400, -1, false },
     { "Host: a\nTransfer-Encoding: chunked\nTransfer-Encoding: x", false, 400, -1,
       false },                                                                           /* TE.TE */
