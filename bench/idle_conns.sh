@@ -10,7 +10,8 @@
 #   bench/idle_conns.sh [BIN] [ROUNDS]     (default build-release/basalt, 2)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${1:-$here/../build-release/basalt} rounds=${2:-2} port=${BENCH_PORT:-9660}
+bin=${1:-$here/../build-release/basalt} rounds=${2:-2}
+port=${BENCH_PORT:-$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 ak=benchadmin sk=bench-secret-key-1
 ulimit -n "$(ulimit -Hn)"
 dir=$(mktemp -d)
