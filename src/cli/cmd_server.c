@@ -580,7 +580,8 @@ run(struct server_opts *o)
     }
     print_banner(srv, o);
     sig = server_wait(srv);
-    why = server_exit_asked(srv);
+    /* a signal from outside stops, even with a restart asked (one still queued is dropped) */
+    why = sig == SERVER_SERVICE_SIGNAL ? server_exit_asked(srv) : SERVER_EXIT_SIGNAL;
     if (why == SERVER_EXIT_SIGNAL)
         fprintf(stderr, "basalt server: signal %d, stopping\n", sig);
     else

@@ -51,25 +51,22 @@ read_cmdline(struct buf *text, char ***argv, struct buf *errmsg)
 }
 
 /*
- * Drops the SIGTERMs this process queued itself (server.c: another restart
- * or stop asked while this one stopped; it was acknowledged, and this
- * restart does it), so that the new server does not stop at once. One sent
- * from outside stays pending: the new server stops gracefully.
+ * Drops the service signals still queued (server.c: another restart or
+ * stop asked while this one stopped; it was acknowledged, and this restart
+ * does it), so that the new server does not stop at once. A SIGTERM from
+ * outside is another signal and stays pending: the new server stops
+ * gracefully.
  */
 static void
-drop_own_sigterms(void)
+drop_service_signals(void)
 {
     struct timespec zero = { 0, 0 };
-    bool outside = false;
-    siginfo_t si;
     sigset_t set;
 
     sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    while (sigtimedwait(&set, &si, &zero) == SIGTERM)
-        outside |= si.si_code != SI_QUEUE || si.si_pid != getpid();
-    if (outside)
-        kill(getpid(), SIGTERM);
+    sigaddset(&set, SERVER_SERVICE_SIGNAL);
+    while (sigtimedwait(&set, NULL, &zero) == SERVER_SERVICE_SIGNAL)
+        ;
 }
 
 /* Marks every descriptor above 2 close-on-exec; returns how many were not. */
@@ -110,7 +107,7 @@ server_restart_exec(struct buf *errmsg)
 
     if (rc < 0)
         goto out;
-    drop_own_sigterms();
+    drop_service_signals();
     leaked = cloexec_all();
     if (leaked) /* inherited from whoever started the server (server_close closes its own) */
         log_info(&(struct log_ctx){ .event = "restart_fds" },

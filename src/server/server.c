@@ -41,6 +41,7 @@
 #include "s3/s3.h"
 #include "server/cluster.h"
 #include "server/metrics.h"
+#include "server/restart.h"
 #include "storage/drive.h"
 #include "util/err.h"
 
@@ -64,8 +65,9 @@ struct server {
 /*
  * s3_config.service, cluster_config.service: the admin API asks this node
  * to stop (or restart) once its answer went out. The main thread's
- * server_wait() takes the SIGTERM and stops gracefully, as for a SIGTERM
- * from outside; a stop asked with a restart wins (server_exit_asked).
+ * server_wait() takes the service signal (restart.h) and stops gracefully,
+ * as for a SIGTERM from outside; a stop asked with a restart wins
+ * (server_exit_asked).
  */
 static void
 service_asked(void *arg, bool restart)
@@ -73,8 +75,7 @@ service_asked(void *arg, bool restart)
     struct server *srv = arg;
 
     atomic_fetch_or(&srv->service, restart ? SERVER_EXIT_RESTART : SERVER_EXIT_STOP);
-    /* queued by this process (SI_QUEUE, our pid): a restart tells it from one sent from outside */
-    sigqueue(getpid(), SIGTERM, (union sigval){ .sival_int = 0 });
+    sigqueue(getpid(), SERVER_SERVICE_SIGNAL, (union sigval){ .sival_int = 0 });
 }
 
 enum server_exit
@@ -94,6 +95,7 @@ server_block_signals(void)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SERVER_SERVICE_SIGNAL);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
@@ -416,6 +418,7 @@ server_wait(struct server *srv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SERVER_SERVICE_SIGNAL);
     for (;;) {
         while (sigwait(&set, &sig) != 0)
             ;

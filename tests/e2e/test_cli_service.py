@@ -137,6 +137,24 @@ def test_no_acknowledged_write_lost_during_restart(srv, cli):
         assert s3.get_object(Bucket="svc-writes", Key=key)["Body"].read() == body, key
 
 
+@pytest.mark.parametrize("delay_ms", [0, 2, 10, 50])
+def test_sigterm_during_a_restart_still_stops(fresh_server, delay_ms):
+    """A SIGTERM from outside (systemctl stop) sent while a restart is being asked and carried
+    out is never lost, whichever the server takes first: it stops (at once, or in the process
+    it execs), exit status 0. The restart's own signal is a real-time one (restart.h), so the
+    two are never merged into one pending SIGTERM."""
+    import signal
+    from helpers import Signed
+    srv = fresh_server()
+    t = threading.Thread(target=lambda: Signed(srv).request(
+        "POST", "/basalt/admin/v1/service/restart", timeout=30), daemon=True)
+    t.start()
+    time.sleep(delay_ms / 1000)
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(60 * TIME_SCALE) == 0, srv.log_tail()
+    t.join(30)
+
+
 def test_stop_exits_0(srv, cli):
     out = cli.out("admin", "service", "stop", "t")
     assert out.splitlines()[0] == f"127.0.0.1:{srv.port}: stopping (the node that was asked)"
