@@ -92,6 +92,21 @@ struct guard {
 
 /* ---- per-address counts ---- */
 
+/*
+ * What the per-address limits count by: an IPv4 address, or an IPv6 /64
+ * (one host or LAN gets a whole /64: counting /128s would give it as many
+ * slots as it likes).
+ */
+static struct netaddr
+limit_key(const struct netaddr *a)
+{
+    struct netaddr k = *a;
+
+    if (k.family == AF_INET6)
+        memset(k.addr + 8, 0, 8);
+    return k;
+}
+
 static struct addr_count **
 addr_slot(struct addr_table *t, const struct netaddr *a)
 {
@@ -103,29 +118,32 @@ addr_slot(struct addr_table *t, const struct netaddr *a)
 }
 
 static unsigned
-addr_get(struct addr_table *t, const struct netaddr *a)
+addr_get(struct addr_table *t, const struct netaddr *addr)
 {
-    struct addr_count **p = addr_slot(t, a);
+    struct netaddr a = limit_key(addr);
+    struct addr_count **p = addr_slot(t, &a);
 
     return *p ? (*p)->n : 0;
 }
 
 static void
-addr_inc(struct addr_table *t, const struct netaddr *a)
+addr_inc(struct addr_table *t, const struct netaddr *addr)
 {
-    struct addr_count **p = addr_slot(t, a);
+    struct netaddr a = limit_key(addr);
+    struct addr_count **p = addr_slot(t, &a);
 
     if (!*p) {
         *p = xcalloc(1, sizeof(**p));
-        (*p)->addr = *a;
+        (*p)->addr = a;
     }
     (*p)->n++;
 }
 
 static void
-addr_dec(struct addr_table *t, const struct netaddr *a)
+addr_dec(struct addr_table *t, const struct netaddr *addr)
 {
-    struct addr_count **p = addr_slot(t, a), *e = *p;
+    struct netaddr a = limit_key(addr);
+    struct addr_count **p = addr_slot(t, &a), *e = *p;
 
     if (!e)
         return;

@@ -238,3 +238,23 @@ TEST(http_guard_limits)
     guard_free(g);
     free(proxies);
 }
+
+/* IPv6 clients are limited per /64: another address of the same /64 is the same client. */
+TEST(http_guard_limits_ipv6_per_64)
+{
+    struct guard_config cfg = { .max_connections = 10, .max_per_address = 1 };
+    struct sockaddr_in6 a = { .sin6_family = AF_INET6 }, b = a, c = a;
+    struct guard_conn *ca;
+    struct guard *g = guard_new(&cfg);
+
+    inet_pton(AF_INET6, "2001:db8:1:2::1", &a.sin6_addr);
+    inet_pton(AF_INET6, "2001:db8:1:2:ffff::9", &b.sin6_addr);
+    inet_pton(AF_INET6, "2001:db8:1:3::1", &c.sin6_addr);
+    ASSERT(guard_admit(g, (struct sockaddr *)&a));
+    ca = guard_conn_open(g, -1, (struct sockaddr *)&a);
+    ASSERT(!guard_admit(g, (struct sockaddr *)&b)); /* same /64 */
+    ASSERT(guard_admit(g, (struct sockaddr *)&c));  /* another /64 */
+    guard_conn_close(g, ca);
+    ASSERT(guard_admit(g, (struct sockaddr *)&b));
+    guard_free(g);
+}
