@@ -1,12 +1,13 @@
 /*
  * obs/audit.c: audit records to stdout, a file and Loki (obs/audit.h).
  *
- * Threads: request threads format a record and write it to stdout
- * themselves (stdio's lock keeps lines whole, as for log lines), then, when
- * a file or webhook is set, push a copy onto a bounded queue under `mu`
- * (held for a pointer store: never while writing or sending). The audit
- * thread takes everything queued, appends it to the file, and adds it to the
- * pending webhook batch, which it pushes when it holds AUDIT_BATCH_MAX
+ * Threads: request threads format a record and push it onto a bounded
+ * queue under `mu` (held for a pointer store: never while writing or
+ * sending). The audit thread takes everything queued, writes it to stdout
+ * (one stdio lock and one flush per batch, so lines stay whole beside the
+ * log lines; a request thread writing and flushing its own line cost 8% of
+ * 4 KiB GET throughput, docs/benchmarks.md), appends it to the file, and
+ * adds it to the pending webhook batch, which it pushes when it holds AUDIT_BATCH_MAX
  * lines or its oldest line waited AUDIT_BATCH_NS. A push that fails is
  * retried with backoff; meanwhile the batch stays pending and new lines
  * wait in the queue, so a receiver that is down for a while loses nothing
@@ -36,6 +37,8 @@
 #define BACKOFF_MAX_NS (30 * 1000000000LL)
 #define CLOSE_FLUSH_NS (5 * 1000000000LL)
 #define DROP_WARN_NS (60 * 1000000000LL)
+#define AUDIT_WAKE_LINES 256           /* queued lines that wake the audit thread */
+#define AUDIT_WAIT_NS (100 * 1000000L) /* else it looks every 100 ms */
 
 struct line {
     int64_t time_ns; /* CLOCK_MONOTONIC when queued: the batch's age */
@@ -124,6 +127,23 @@ open_file(const char *path, int *fd, struct buf *errmsg)
     }
     *fd = f;
     return 0;
+}
+
+/* Writes `lines` to stdout, each with its newline, under one stdio lock and one flush. */
+static void
+stdout_write(struct line **lines, size_t n)
+{
+    size_t i;
+
+    if (n == 0)
+        return;
+    flockfile(stdout);
+    for (i = 0; i < n; i++) {
+        fwrite_unlocked(lines[i]->text, 1, lines[i]->len, stdout);
+        putc_unlocked('\n', stdout);
+    }
+    fflush_unlocked(stdout);
+    funlockfile(stdout);
 }
 
 /* Appends `lines` to the file, each with its newline; a failure (a full disk) drops them, said. */
@@ -311,7 +331,7 @@ audit_main(void *arg)
     struct audit *a = arg;
     struct line **take = xcalloc(a->queue_max, sizeof(*take));
 
-    /* Spawn site of the audit thread: the file and the webhook. */
+    /* Spawn site of the audit thread: stdout, the file and the webhook. */
     pthread_setname_np(pthread_self(), "audit");
     pthread_mutex_lock(&a->mu);
     for (;;) {
@@ -322,7 +342,7 @@ audit_main(void *arg)
             struct timespec ts;
 
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200 * 1000000L;
+            ts.tv_nsec += AUDIT_WAIT_NS;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
@@ -338,6 +358,8 @@ audit_main(void *arg)
         }
         stop = a->stop;
         pthread_mutex_unlock(&a->mu);
+        if (a->to_stdout)
+            stdout_write(take, n);
         if (a->file_path)
             file_write(a, take, n);
         if (a->push_url) {
@@ -368,7 +390,7 @@ audit_main(void *arg)
             pthread_mutex_lock(&a->mu);
             if (!a->qlen)
                 break;
-            continue; /* more to write to the file */
+            continue; /* more to write to stdout or the file */
         }
         pthread_mutex_lock(&a->mu);
     }
@@ -386,8 +408,8 @@ count_drop(struct audit *a)
     if (now - last >= DROP_WARN_NS &&
         atomic_compare_exchange_strong(&a->last_drop_warn_ns, &last, now))
         log_warn(&(struct log_ctx){ .event = "audit_dropped" },
-                 "audit: the queue of %zu lines is full (the file or webhook is too slow or "
-                 "down): records are dropped and counted in basalt_audit_records_total",
+                 "audit: the queue of %zu lines is full (stdout, the file or the webhook is too "
+                 "slow or down): records are dropped and counted in basalt_audit_records_total",
                  a->queue_max);
 }
 
@@ -401,33 +423,26 @@ audit_submit(struct audit *a, const struct audit_record *r)
         return;
     atomic_fetch_add(&a->submitted, 1);
     audit_format(r, a->node, &b);
-    if (a->to_stdout) {
-        buf_addch(&b, '\n');
-        fputs(b.ptr, stdout);
-        fflush(stdout);
-        buf_setlen(&b, b.len - 1);
+    l = xmalloc(sizeof(*l) + b.len + 1);
+    l->time_ns = clock_mono_ns();
+    l->wall_ns = clock_now_ns();
+    l->len = b.len;
+    memcpy(l->text, b.ptr, b.len + 1);
+    pthread_mutex_lock(&a->mu);
+    /* the bound holds the webhook's pending batch too: what a dead receiver keeps waiting */
+    if (atomic_load(&a->held) < a->queue_max && !a->stop) {
+        a->queue[(a->qhead + a->qlen) % a->queue_max] = l;
+        a->qlen++;
+        atomic_fetch_add(&a->held, 1);
+        l = NULL;
+        /* Woken per batch, not per line: a wake-up per request cost more than the write. */
+        if (a->qlen == MIN(AUDIT_WAKE_LINES, MAX(a->queue_max / 2, 1)))
+            pthread_cond_signal(&a->cv);
     }
-    if (a->file_path || a->push_url) {
-        l = xmalloc(sizeof(*l) + b.len + 1);
-        l->time_ns = clock_mono_ns();
-        l->wall_ns = clock_now_ns();
-        l->len = b.len;
-        memcpy(l->text, b.ptr, b.len + 1);
-        pthread_mutex_lock(&a->mu);
-        /* the bound holds the webhook's pending batch too: what a dead receiver keeps waiting */
-        if (atomic_load(&a->held) < a->queue_max && !a->stop) {
-            a->queue[(a->qhead + a->qlen) % a->queue_max] = l;
-            a->qlen++;
-            atomic_fetch_add(&a->held, 1);
-            l = NULL;
-            if (a->qlen == 1)
-                pthread_cond_signal(&a->cv);
-        }
-        pthread_mutex_unlock(&a->mu);
-        if (l) {
-            free(l);
-            count_drop(a);
-        }
+    pthread_mutex_unlock(&a->mu);
+    if (l) {
+        free(l);
+        count_drop(a);
     }
     buf_release(&b);
 }
@@ -478,7 +493,7 @@ audit_new(const struct audit_config *cfg, struct audit **out, struct buf *errmsg
             rc = -ERR_INVAL;
         }
     }
-    if (rc == 0 && (a->file_path || a->push_url)) {
+    if (rc == 0) {
         a->queue = xcalloc(a->queue_max, sizeof(*a->queue));
         a->batch = xcalloc(AUDIT_BATCH_MAX, sizeof(*a->batch));
         if (pthread_create(&a->thread, NULL, audit_main, a) != 0) {
