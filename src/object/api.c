@@ -86,6 +86,14 @@ objlayer_delete_if(struct objlayer *ol, const struct reqctx *ctx, const char *bu
 }
 
 int
+objlayer_delete_many(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                     const char *const *keys, const struct obj_cond *const *conds, size_t n,
+                     int *rcs)
+{
+    return SCOPED(ctx, object__delete_many(ol, bucket, keys, conds, n, rcs));
+}
+
+int
 objlayer_head(struct objlayer *ol, const struct reqctx *ctx, const char *bucket, const char *key,
               struct obj_info *info)
 {

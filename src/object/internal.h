@@ -249,6 +249,8 @@ int object__bucket_config_delete(struct objlayer *ol, const char *bucket, const 
 int object__delete(struct objlayer *ol, const char *bucket, const char *key);
 int object__delete_if(struct objlayer *ol, const char *bucket, const char *key,
                       const struct obj_cond *cond);
+int object__delete_many(struct objlayer *ol, const char *bucket, const char *const *keys,
+                        const struct obj_cond *const *conds, size_t n, int *rcs);
 int object__head(struct objlayer *ol, const char *bucket, const char *key, struct obj_info *info);
 int object__get_open(struct objlayer *ol, const char *bucket, const char *key, struct obj_get **out,
                      struct obj_info *info);

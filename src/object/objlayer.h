@@ -290,6 +290,18 @@ int objlayer_delete(struct objlayer *ol, const struct reqctx *ctx, const char *b
  */
 int objlayer_delete_if(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
                        const char *key, const struct obj_cond *cond);
+/*
+ * Deletes keys[0..n) of `bucket` (DeleteObjects), each if conds[i] holds
+ * (`conds` NULL, or n conditions each possibly NULL), writing into rcs[i]
+ * what objlayer_delete_if(keys[i], conds[i]) would return; a key given
+ * twice acts as two calls in that order. The drives of a set delete the
+ * whole batch in one index transaction each (object/delete.c). Returns 0,
+ * or an error of the whole batch (-ERR_BUCKET_NOT_FOUND), then also in
+ * every rcs[i]. Borrows `keys` and `conds` for the call.
+ */
+int objlayer_delete_many(struct objlayer *ol, const struct reqctx *ctx, const char *bucket,
+                         const char *const *keys, const struct obj_cond *const *conds, size_t n,
+                         int *rcs);
 
 /*
  * Listing: keys of `bucket` that start with `prefix` and sort strictly after

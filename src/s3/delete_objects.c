@@ -4,12 +4,15 @@
  * The body, a <Delete> document of at most 1,000 keys, must carry an
  * integrity header as S3 requires: Content-MD5 or an x-amz-checksum-<algo>
  * header, checked against the body before anything is deleted. Each key is
- * deleted with delete quorum; a key that does not exist counts as deleted
+ * checked and authorized on its own; then every key that passes is deleted
+ * in one call of the object layer (objlayer_delete_many: the name locks
+ * taken in key order, one index transaction per drive for the whole batch),
+ * each with delete quorum. A key that does not exist counts as deleted
  * (S3); a key that cannot be deleted gets its own <Error> entry while the
- * others go on. Quiet mode reports only the errors. An <ETag> in an <Object>
- * makes its delete conditional, as If-Match on DeleteObject: a key whose
- * current version has another ETag (PreconditionFailed) or that does not
- * exist (NoSuchKey) is an <Error> and is not deleted.
+ * others go on; the answer lists the keys in the request's order. Quiet mode reports only the
+ * errors. An <ETag> in an <Object> makes its delete conditional, as If-Match on DeleteObject: a key
+ * whose current version has another ETag (PreconditionFailed) or that does not exist (NoSuchKey) is
+ * an <Error> and is not deleted.
  */
 #include "util/base.h"
 
@@ -98,12 +101,46 @@ add_error(struct buf *x, struct slice key, int err)
     xml_close(x, "Error");
 }
 
+/*
+ * Each key's rc into rcs[]: its own check or authorization error, else what
+ * the object layer answers for it. The keys that pass go to the object layer
+ * in one call (objlayer_delete_many: one index transaction per drive).
+ */
+static void
+delete_keys(struct s3_call *call, const struct del_parse *d, int *rcs)
+{
+    struct arena *a = call->req->arena;
+    size_t cap = d->n ? d->n : 1, i, m = 0;
+    const char **keys = arena_alloc(a, cap * sizeof(*keys));
+    const struct obj_cond **conds = arena_alloc(a, cap * sizeof(*conds));
+    int *got = arena_alloc(a, cap * sizeof(*got));
+    size_t *pos = arena_alloc(a, cap * sizeof(*pos));
+
+    for (i = 0; i < d->n; i++) {
+        rcs[i] = s3_key_check(slice_make(d->keys[i].key, d->keys[i].len));
+        if (rcs[i] == 0 && !s3__is_allowed(call, "s3:DeleteObject", call->bucket, d->keys[i].key))
+            rcs[i] = -ERR_ACCESS_DENIED;
+        if (rcs[i] < 0)
+            continue;
+        keys[m] = d->keys[i].key;
+        conds[m] = d->keys[i].etag.ptr ? s3__if_match(a, d->keys[i].etag) : NULL;
+        pos[m++] = i;
+    }
+    objlayer_delete_many(call->s3->ol, &call->ctx, call->bucket, keys, conds, m, got);
+    for (i = 0; i < m; i++) {
+        rcs[pos[i]] = got[i];
+        if (!conds[i] && (got[i] == -ERR_KEY_NOT_FOUND || got[i] == -ERR_NOT_FOUND))
+            rcs[pos[i]] = 0; /* deleting what is not there succeeds, as in S3 */
+    }
+}
+
 static void
 delete_done(struct s3_call *call, int rc, struct slice body)
 {
     struct http_req *req = call->req;
     struct del_parse d = { .a = req->arena };
     struct buf x = BUF_INIT;
+    int *rcs;
     size_t i;
 
     if (rc == 0)
@@ -121,23 +158,15 @@ delete_done(struct s3_call *call, int rc, struct slice body)
                            : NULL);
         return;
     }
+    rcs = arena_alloc(req->arena, (d.n ? d.n : 1) * sizeof(*rcs));
+    delete_keys(call, &d, rcs);
     xml_declaration(&x);
     xml_open_ns(&x, "DeleteResult");
-    for (i = 0; i < d.n; i++) {
+    for (i = 0; i < d.n; i++) { /* in the request's order */
         struct slice key = slice_make(d.keys[i].key, d.keys[i].len);
-        const struct obj_cond *cond = NULL;
 
-        if (d.keys[i].etag.ptr)
-            cond = s3__if_match(req->arena, d.keys[i].etag);
-        rc = s3_key_check(key);
-        if (rc == 0 && !s3__is_allowed(call, "s3:DeleteObject", call->bucket, d.keys[i].key))
-            rc = -ERR_ACCESS_DENIED;
-        if (rc == 0)
-            rc = objlayer_delete_if(call->s3->ol, &call->ctx, call->bucket, d.keys[i].key, cond);
-        if (!cond && (rc == -ERR_KEY_NOT_FOUND || rc == -ERR_NOT_FOUND))
-            rc = 0; /* deleting what is not there succeeds, as in S3 */
-        if (rc < 0) {
-            add_error(&x, key, rc);
+        if (rcs[i] < 0) {
+            add_error(&x, key, rcs[i]);
         } else if (!d.quiet) {
             xml_open(&x, "Deleted");
             xml_elem(&x, "Key", key);

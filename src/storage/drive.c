@@ -554,6 +554,25 @@ drive_meta_delete(struct drive *d, const char *bucket, const char *key, const ch
 }
 
 int
+drive_meta_delete_many(struct drive *d, const char *bucket, const char *const *keys, size_t n,
+                       int *rcs)
+{
+    size_t i;
+    int rc = 0;
+
+    if (!drive_is_online(d))
+        rc = -ERR_OFFLINE;
+    else if (d->ops->meta_delete_many)
+        rc = WATCHED(d, d->ops->meta_delete_many(d, bucket, keys, n, rcs));
+    else
+        for (i = 0; i < n; i++)
+            rcs[i] = drive_meta_delete(d, bucket, keys[i], NULL);
+    for (i = 0; i < n && rc < 0; i++)
+        rcs[i] = rc;
+    return rc;
+}
+
+int
 drive_list(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
            unsigned limit, drive_list_fn *cb, void *arg)
 {

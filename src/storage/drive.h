@@ -343,4 +343,18 @@ int drive_journal_update(struct drive *d, const char *name, const struct slice *
 int drive_journal_list(struct drive *d, const char *name, struct slice after, unsigned limit,
                        drive_journal_fn *cb, void *arg);
 
+/*
+ * Deletes the records of keys[0..n) of `bucket` and their data folders, as
+ * n calls of drive_meta_delete(d, bucket, keys[i], NULL) would, each key's
+ * result in rcs[i] (0, -ERR_NOT_FOUND, ...). A local drive applies them all
+ * in one index transaction (one fsync), the removed versions' data folders
+ * then going to trash/ as drive_meta_delete() sends them; other drives
+ * delete them one by one. Returns 0 once every rcs[i] is written, or an
+ * error of the whole call (-ERR_OFFLINE, -ERR_NOT_IMPLEMENTED never), then
+ * also written into every rcs[i]. A key given twice: the second finds it
+ * gone. `keys` borrowed for the call.
+ */
+int drive_meta_delete_many(struct drive *d, const char *bucket, const char *const *keys, size_t n,
+                           int *rcs);
+
 #endif

@@ -83,6 +83,9 @@ struct drive_ops {
                           const struct slice *del, size_t ndel);
     int (*journal_list)(struct drive *d, const char *name, struct slice after, unsigned limit,
                         drive_journal_fn *cb, void *arg);
+    /* Optional: NULL runs meta_delete for each key (drive_meta_delete_many()). */
+    int (*meta_delete_many)(struct drive *d, const char *bucket, const char *const *keys, size_t n,
+                            int *rcs);
 };
 
 #define DRIVE_BUSY_SLOTS 64
@@ -256,6 +259,12 @@ void drive_local__req_init(struct drive_local_req *r, enum drive_local_req_kind 
  * lists the versions whose data folders the caller removes.
  */
 int drive_local__index_write(struct drive_local *l, struct drive_local_req *r);
+/*
+ * The same for rs[0..n) at once: queued together, so the committer runs
+ * them in one transaction; waits for every one. 0 (each rs[i].rc says its
+ * result), or -ERR_OFFLINE when the index is closed (nothing was queued).
+ */
+int drive_local__index_write_many(struct drive_local *l, struct drive_local_req *rs, size_t n);
 /*
  * Queues an asynchronous request (r->async set) and returns at once: the
  * committer completes it (drive_local_async.done) and frees it. -ERR_OFFLINE

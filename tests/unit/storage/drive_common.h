@@ -225,6 +225,47 @@ common_meta_delete(struct drive *d)
     objmeta_release(&got);
 }
 
+/*
+ * drive_meta_delete_many(): each key's result as its own drive_meta_delete()
+ * would give it, a key given twice found gone the second time, the data of
+ * the removed versions gone, other keys untouched.
+ */
+static UNUSED void
+common_meta_delete_many(struct drive *d)
+{
+    const char *keys[] = { "k1", "absent", "k2", "k1", "inl" };
+    char vid1[OBJMETA_VID_LEN + 1], vid2[OBJMETA_VID_LEN + 1], vid3[OBJMETA_VID_LEN + 1];
+    int rcs[5], want[5] = { 0, -ERR_NOT_FOUND, 0, -ERR_NOT_FOUND, 0 };
+    struct obj_meta got;
+    char rd[8];
+    size_t i;
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_put(d, "b", "k1", "one", vid1);
+    common_put(d, "b", "k2", "two", vid2);
+    common_put(d, "b", "stay", "three", vid3);
+    common_put_inline(d, "b", "inl");
+    for (i = 0; i < 5; i++)
+        rcs[i] = 1;
+    ASSERT_OK(drive_meta_delete_many(d, "b", keys, 5, rcs));
+    for (i = 0; i < 5; i++)
+        ASSERT_EQ(rcs[i], want[i]);
+    objmeta_init(&got);
+    ASSERT_EQ(drive_meta_read(d, "b", "k1", &got), -ERR_NOT_FOUND);
+    ASSERT_EQ(drive_meta_read(d, "b", "k2", &got), -ERR_NOT_FOUND);
+    ASSERT_EQ(drive_meta_read(d, "b", "inl", &got), -ERR_NOT_FOUND);
+    ASSERT_EQ(drive_shard_read(d, vid1, 1, 0, rd, sizeof(rd)), -ERR_NOT_FOUND);
+    ASSERT_EQ(drive_shard_read(d, vid2, 1, 0, rd, sizeof(rd)), -ERR_NOT_FOUND);
+    ASSERT_OK(drive_meta_read(d, "b", "stay", &got));
+    ASSERT_EQ(drive_shard_read(d, vid3, 1, 0, rd, sizeof(rd)), 5);
+    objmeta_release(&got);
+    /* no keys: nothing to do; a missing bucket: each key not found */
+    ASSERT_OK(drive_meta_delete_many(d, "b", keys, 0, rcs));
+    ASSERT_OK(drive_meta_delete_many(d, "nobucket", keys, 2, rcs));
+    ASSERT_EQ(rcs[0], -ERR_NOT_FOUND);
+    ASSERT_EQ(rcs[1], -ERR_NOT_FOUND);
+}
+
 /* Collects listed keys as "key|key|..." */
 static UNUSED int
 common_list_cb(void *arg, const struct drive_list_ent *ent)

@@ -88,6 +88,7 @@ LOCAL_TEST(shards_and_commit)
 LOCAL_TEST(abort_and_tmp_remove)
 LOCAL_TEST(inline)
 LOCAL_TEST(meta_delete)
+LOCAL_TEST(meta_delete_many)
 LOCAL_TEST(listing)
 LOCAL_TEST(shard_link)
 LOCAL_TEST(reduced_listed)
@@ -504,5 +505,105 @@ TEST(storage_local_commit_refused_when_the_folder_is_gone)
         objmeta_release(&m);
     }
     ASSERT(!drive_is_online(d));
+    drive_close(d);
+}
+
+/*
+ * A batch of deletes is one index transaction (one fsync), whatever its
+ * size, and the data of the removed versions reaches trash/ and is emptied.
+ */
+TEST(storage_local_meta_delete_many_is_one_transaction)
+{
+    struct drive *d = open_local(true);
+    enum { N = 300 };
+    const char *keys[N];
+    char names[N][16], vids[N][OBJMETA_VID_LEN + 1];
+    struct obj_meta got;
+    uint64_t before;
+    int rcs[N];
+    size_t i;
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    for (i = 0; i < N; i++) {
+        snprintf(names[i], sizeof(names[i]), "key-%03zu", i);
+        keys[i] = names[i];
+        if (i % 10 == 0)
+            common_put(d, "b", names[i], "data", vids[i]); /* shard files */
+        else
+            common_put_inline(d, "b", names[i]);
+    }
+    before = drive_local__ntxn(d);
+    ASSERT_OK(drive_meta_delete_many(d, "b", keys, N, rcs));
+    ASSERT_EQ(drive_local__ntxn(d) - before, 1);
+    objmeta_init(&got);
+    for (i = 0; i < N; i++) {
+        ASSERT_EQ(rcs[i], 0);
+        ASSERT_EQ(drive_meta_read(d, "b", names[i], &got), -ERR_NOT_FOUND);
+        if (i % 10 == 0) {
+            ASSERT(!exists(bpath("data/%s", vids[i])));
+            ASSERT(trash_emptied(vids[i]));
+        }
+    }
+    objmeta_release(&got);
+    /* the same keys again: one more transaction, each not found */
+    ASSERT_OK(drive_meta_delete_many(d, "b", keys, N, rcs));
+    ASSERT_EQ(drive_local__ntxn(d) - before, 2);
+    for (i = 0; i < N; i++)
+        ASSERT_EQ(rcs[i], -ERR_NOT_FOUND);
+    /* an offline drive: the whole call and every key */
+    drive_set_offline(d, -ERR_IO);
+    ASSERT_EQ(drive_meta_delete_many(d, "b", keys, 2, rcs), -ERR_OFFLINE);
+    ASSERT_EQ(rcs[0], -ERR_OFFLINE);
+    ASSERT_EQ(rcs[1], -ERR_OFFLINE);
+    drive_close(d);
+}
+
+/* Writers meanwhile (single deletes, commits) wait their turn: every result is right. */
+struct many_writer {
+    struct drive *d;
+    unsigned id;
+};
+
+static void *
+many_writer_main(void *arg)
+{
+    struct many_writer *w = arg;
+    char key[32], vid[OBJMETA_VID_LEN + 1];
+    unsigned i;
+
+    for (i = 0; i < 50; i++) {
+        snprintf(key, sizeof(key), "w%u-%u", w->id, i);
+        common_put(w->d, "b", key, "x", vid);
+        ASSERT_OK(drive_meta_delete(w->d, "b", key, NULL));
+    }
+    return NULL;
+}
+
+TEST(storage_local_meta_delete_many_beside_writers)
+{
+    struct drive *d = open_local(true);
+    struct many_writer w[2] = { { d, 0 }, { d, 1 } };
+    pthread_t t[2];
+    const char *keys[64];
+    char names[64][16];
+    int rcs[64];
+    size_t i, round;
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    for (i = 0; i < 2; i++)
+        ASSERT_EQ(pthread_create(&t[i], NULL, many_writer_main, &w[i]), 0);
+    for (round = 0; round < 10; round++) {
+        for (i = 0; i < 64; i++) {
+            snprintf(names[i], sizeof(names[i]), "m%zu-%zu", round, i);
+            keys[i] = names[i];
+            if (i % 2 == 0)
+                common_put_inline(d, "b", names[i]);
+        }
+        ASSERT_OK(drive_meta_delete_many(d, "b", keys, 64, rcs));
+        for (i = 0; i < 64; i++)
+            ASSERT_EQ(rcs[i], i % 2 == 0 ? 0 : -ERR_NOT_FOUND);
+    }
+    for (i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
     drive_close(d);
 }
