@@ -41,6 +41,8 @@
 #define SHARD_SIZE_HEADER "X-Basalt-Shard-Size"
 /* Rows per listing call (drive_serve.c answers at most this many). */
 #define DRIVE_REMOTE_LIST_PAGE 1000
+/* Keys per /drive/meta/delete-many call (drive_serve.c takes at most this many). */
+#define DRIVE_REMOTE_DELETE_BATCH 1000
 
 struct drive_remote {
     struct drive base;
@@ -629,6 +631,66 @@ remote_meta_delete(struct drive *d, const char *bucket, const char *key, const c
     return call(rd, "/drive/meta/delete", &q, SLICE_NULL, NULL);
 }
 
+/*
+ * At most DRIVE_REMOTE_DELETE_BATCH keys in one call (the node deletes them
+ * in one index transaction); a node of an older version, without the route,
+ * gets one call per key.
+ */
+static int
+delete_batch(struct drive_remote *rd, const char *bucket, const char *const *keys, size_t n,
+             int *rcs)
+{
+    struct buf q, body = BUF_INIT;
+    struct rpc_resp resp = RPC_RESP_INIT;
+    struct rpc_call c;
+    struct wire_reader r;
+    size_t i;
+    int rc;
+
+    query_init(rd, &q);
+    rpc_query_add(&q, "b", slice_cstr(bucket));
+    wire_put_u32(&body, (uint32_t)n);
+    for (i = 0; i < n; i++)
+        wire_put_bytes(&body, slice_cstr(keys[i]));
+    c = call_of("/drive/meta/delete-many", &q, buf_slice(&body), DRIVE_REMOTE_CALL_NS);
+    rc = rpc_call(rd->peer, &c, &resp);
+    if (rc == -ERR_NOT_IMPLEMENTED) {
+        for (i = 0; i < n; i++)
+            rcs[i] = remote_meta_delete(&rd->base, bucket, keys[i], NULL);
+        rc = 0;
+        goto out;
+    }
+    rc = answer(rd, rc, &resp);
+    if (rc == 0) {
+        wire_reader_init(&r, buf_slice(&resp.body));
+        if (wire_get_u32(&r) != n)
+            r.failed = true;
+        for (i = 0; i < n && wire_ok(&r, false); i++)
+            rcs[i] = -(int)wire_get_u32(&r);
+        if (!wire_ok(&r, true))
+            rc = -ERR_IO;
+    }
+out:
+    rpc_resp_release(&resp);
+    buf_release(&body);
+    buf_release(&q);
+    return rc;
+}
+
+static int
+remote_meta_delete_many(struct drive *d, const char *bucket, const char *const *keys, size_t n,
+                        int *rcs)
+{
+    size_t i, m;
+    int rc = 0;
+
+    for (i = 0; i < n && rc == 0; i += m) {
+        m = MIN(n - i, DRIVE_REMOTE_DELETE_BATCH);
+        rc = delete_batch(to_remote(d), bucket, keys + i, m, rcs + i);
+    }
+    return rc;
+}
+
 /* Decodes one listing row (drive_serve.c's layout) into `e`; false if malformed. */
 static bool
 list_row(struct wire_reader *r, struct drive_list_ent *e, char vid[OBJMETA_VID_LEN + 1],
@@ -750,4 +812,5 @@ static const struct drive_ops remote_ops = {
     .meta_read = remote_meta_read,
     .meta_delete = remote_meta_delete,
     .list = remote_list,
+    .meta_delete_many = remote_meta_delete_many,
 };

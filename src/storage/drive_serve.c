@@ -12,6 +12,7 @@
  *                               open for the whole answer)
  *   POST /drive/shard/read, /shard/size, /shard/link, /tmp/remove
  *   POST /drive/meta/commit, /meta/read, /meta/delete, /list
+ *   POST /drive/meta/delete-many   (keys in the body, one result each)
  *
  * The RPC layer has authenticated the caller before any handler runs
  * (cluster/rpc_server.h). Every argument is still checked here as if it came
@@ -38,6 +39,7 @@
 #define LIST_PAGE_MAX 1000        /* rows per answer (drive_remote.c pages) */
 #define LINKS_MAX 10000           /* the parts of one multipart object */
 #define SHARD_READ_MAX (8u << 20) /* bytes of one /drive/shard/read answer */
+#define DELETE_MANY_MAX 1000      /* keys of one /drive/meta/delete-many call */
 
 struct drive_server {
     struct drive *const *drives; /* borrowed: this node's drives */
@@ -598,6 +600,48 @@ h_list(void *arg, struct rpc_req *r)
     serve_end(&s);
 }
 
+/*
+ * Many deletes in one call (drive_meta_delete_many): the body a u32 count
+ * and each key as wire bytes; the answer the count and each key's result as
+ * a u32 (0 or the error's positive code).
+ */
+static void
+h_meta_delete_many(void *arg, struct rpc_req *r)
+{
+    const char *b = param(r, "b");
+    struct buf body = BUF_INIT;
+    const char **keys = NULL;
+    struct wire_reader w;
+    struct served s;
+    struct slice k;
+    uint32_t n, i;
+    int rc = -ERR_INVAL, *rcs;
+
+    if (!serve_begin(arg, r, &s))
+        return;
+    wire_reader_init(&w, r->body);
+    n = wire_get_u32(&w);
+    if (b && n <= DELETE_MANY_MAX) {
+        keys = arena_zalloc(r->arena, (n ? n : 1) * sizeof(*keys));
+        for (i = 0; i < n && wire_ok(&w, false); i++) {
+            k = wire_get_bytes(&w);
+            keys[i] = memchr(k.ptr, '\0', k.len) ? NULL : arena_slicedup(r->arena, k);
+            if (!keys[i])
+                w.failed = true;
+        }
+        if (wire_ok(&w, true)) {
+            rcs = arena_zalloc(r->arena, (n ? n : 1) * sizeof(*rcs));
+            rc = drive_meta_delete_many(s.d, b, keys, n, rcs);
+            rc = rc == -ERR_OFFLINE ? rc : 0; /* else each key says it */
+            wire_put_u32(&body, n);
+            for (i = 0; i < n; i++)
+                wire_put_u32(&body, (uint32_t)-rcs[i]);
+        }
+    }
+    reply_rc(r, rc, &body);
+    serve_end(&s);
+}
+
 /* ---- registration ---- */
 
 static const struct {
@@ -621,6 +665,7 @@ static const struct {
     { "/drive/meta/read", h_meta_read },
     { "/drive/meta/delete", h_meta_delete },
     { "/drive/list", h_list },
+    { "/drive/meta/delete-many", h_meta_delete_many },
 };
 
 struct drive_server *

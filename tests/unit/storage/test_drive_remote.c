@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "remote_test.h"
 #include "storage/drive.h"
+#include "storage/internal.h"
 
 static void
 run_common(bool local, void (*fn)(struct drive *))
@@ -195,6 +196,42 @@ TEST(storage_remote_node_down)
     ASSERT(!drive_is_online(d));
     ASSERT_EQ(drive_bucket_stat(d, "b", &created), -ERR_OFFLINE);
     ASSERT_EQ(drive_check(d), -ERR_OFFLINE);
+    drive_close(d);
+    remote_node_stop(node);
+}
+
+/*
+ * drive_meta_delete_many() over RPC: one call per 1,000 keys, each a single
+ * index transaction on the serving node's local drive.
+ */
+TEST(storage_remote_meta_delete_many_batches)
+{
+    struct drive_local_opts opts = { .sync = true };
+    struct drive *inner = NULL, *d;
+    struct remote_node *node;
+    enum { N = 2500 };
+    static char names[N][16];
+    static const char *keys[N];
+    static int rcs[N];
+    uint64_t before;
+    size_t i;
+
+    ASSERT_OK(drive_local_open(harness_tmpdir(), &opts, &inner, NULL));
+    node = remote_node_start(&inner, 1);
+    d = remote_node_drive(node, 0);
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    for (i = 0; i < N; i++) {
+        snprintf(names[i], sizeof(names[i]), "k%zu", i);
+        keys[i] = names[i];
+        if (i % 2)
+            common_put_inline(inner, "b", names[i]);
+    }
+    before = drive_local__ntxn(inner);
+    ASSERT_OK(drive_meta_delete_many(d, "b", keys, N, rcs));
+    ASSERT_EQ(drive_local__ntxn(inner) - before, 3);
+    for (i = 0; i < N; i++)
+        ASSERT_EQ(rcs[i], i % 2 ? 0 : -ERR_NOT_FOUND);
+    ASSERT(drive_is_online(d));
     drive_close(d);
     remote_node_stop(node);
 }
