@@ -3,6 +3,12 @@
  * Under the name lock, so a delete and a PUT commit of the same key do not
  * interleave drive by drive, and the condition of a conditional delete
  * (If-Match) holds for the version that is deleted.
+ *
+ * DeleteObjects (object__delete_many, at the end): the same per key, for a
+ * whole batch at once: the name locks taken in key order, the conditions
+ * checked under them, then one drive_meta_delete_many() per drive of each
+ * set for all of that set's keys, which a local drive applies in one index
+ * transaction (one fsync for the batch instead of one group commit per key).
  */
 #include "util/base.h"
 
@@ -316,7 +322,6 @@ dm_prepare(struct objlayer *ol, const char *bucket, struct dm_key *k, const stru
         r = c ? check_cond(ol, bucket, k->key, c) : 0;
         if (r == 0) {
             k->deleter = occs[o].i;
-            k->rc = object__lock_check(k->lock);
             return;
         }
         rcs[occs[o].i] = r;
@@ -378,12 +383,18 @@ dm_pass(struct objlayer *ol, const char *bucket, unsigned pool, struct dm_key *k
     struct dm_set **by_set = xcalloc(ol->nsets, sizeof(*by_set));
     unsigned s;
     size_t t;
+    int r;
 
     for (t = 0; t < nk; t++) {
         struct eset *set;
 
         if (keys[t].deleter == SIZE_MAX || keys[t].rc < 0)
             continue;
+        r = object__lock_check(keys[t].lock); /* just before the delete, as for one key */
+        if (r < 0) {
+            keys[t].rc = r;
+            continue;
+        }
         set = object__pool_set(ol, pool, bucket, keys[t].key);
         if (!by_set[set->idx]) {
             by_set[set->idx] = xcalloc(1, sizeof(struct dm_set));
