@@ -8,6 +8,9 @@
  * then decodes. Any drive found missing, stale or corrupt queues the object
  * for healing; the client still gets correct bytes from any k good shards.
  * One decoded block is cached, so sequential reads cost one fetch per block.
+ * Reads copy from the data shards' buffers themselves (a block is its data
+ * shards one after the other), which come from the layer's recycling pool
+ * (ol->blocks): no block-sized copy and no fresh pages per request.
  */
 #include "util/base.h"
 
@@ -26,9 +29,8 @@ object__get_free(struct obj_get *g)
     for (j = 0; j < OBJ_MAX_SET; j++) {
         drive_shard_close(g->readers[j]);
         objmeta_release(&g->metas[j]);
-        free(g->shards[j]);
+        bufpool_put(g->ol->blocks, g->shards[j], g->shard_caps[j]);
     }
-    free(g->block);
     free(g->bucket);
     free(g->key);
     free(g);
@@ -352,18 +354,35 @@ note_failures(struct obj_get *g, const bool *mask, const int *rcs, bool *present
     }
 }
 
+/*
+ * Buffers of at least `need` bytes for shards 0 to n - 1: the k data shards
+ * for a read of healthy drives, every shard once a parity shard is read or
+ * a decode rebuilds the missing ones.
+ */
 static void
-ensure_buffers(struct obj_get *g, size_t need)
+ensure_buffers(struct obj_get *g, size_t need, unsigned n)
 {
-    unsigned i, n = g->m->k + g->m->m;
+    struct bufpool *pool = g->ol->blocks;
+    unsigned i;
 
-    if (need <= g->shard_cap)
-        return;
     for (i = 0; i < n; i++) {
-        free(g->shards[i]);
-        g->shards[i] = xmalloc(need);
+        if (g->shards[i] && g->shard_caps[i] >= need)
+            continue;
+        bufpool_put(pool, g->shards[i], g->shard_caps[i]);
+        g->shards[i] = bufpool_get(pool, need, &g->shard_caps[i]);
     }
-    g->shard_cap = need;
+}
+
+/* Whether `mask` picks a drive holding a parity shard. */
+static bool
+picks_parity(const struct obj_get *g, const bool *mask)
+{
+    unsigned j;
+
+    for (j = 0; j < g->set->n; j++)
+        if (mask[j] && g->metas[j].shard_idx >= g->m->k)
+            return true;
+    return false;
 }
 
 int
@@ -377,9 +396,7 @@ object__load_block(struct obj_get *g, unsigned part, uint64_t blk, bool all)
     uint8_t *ptrs[OBJ_MAX_SET];
     int rcs[OBJ_MAX_SET];
 
-    ensure_buffers(g, S + ERASURE_HASH_LEN);
-    if (!g->block)
-        g->block = xmalloc(m->block_size);
+    ensure_buffers(g, S + ERASURE_HASH_LEN, all ? k + m->m : k);
     readers_to_part(g, part);
     g->fetch_part = part;
     g->fetch_off = erasure_shard_offset(k, size, m->block_size, blk);
@@ -387,6 +404,8 @@ object__load_block(struct obj_get *g, unsigned part, uint64_t blk, bool all)
     while (good < k) {
         if (!choose(g, tried, mask, k - good))
             return -ERR_QUORUM;
+        if (picks_parity(g, mask))
+            ensure_buffers(g, S + ERASURE_HASH_LEN, k + m->m);
         /*
          * An inline object's shards are in the records already read: copy
          * and verify them here; a hand-off to the drives' I/O threads and
@@ -399,15 +418,20 @@ object__load_block(struct obj_get *g, unsigned part, uint64_t blk, bool all)
         note_failures(g, mask, rcs, present, &good);
     }
     for (i = 0; i < k + m->m; i++)
-        ptrs[i] = g->shards[i] + ERASURE_HASH_LEN;
+        ptrs[i] = g->shards[i] ? g->shards[i] + ERASURE_HASH_LEN : NULL;
     for (i = 0; i < (all ? k + m->m : k) && present[i]; i++)
         ;
-    if (i < (all ? k + m->m : k) && erasure_decode(g->codec, ptrs, present, S) < 0)
-        return -ERR_CORRUPT;
-    erasure_join(k, ptrs, len, g->block);
+    if (i < (all ? k + m->m : k)) {
+        ensure_buffers(g, S + ERASURE_HASH_LEN, k + m->m); /* the decode writes every missing one */
+        for (i = 0; i < k + m->m; i++)
+            ptrs[i] = g->shards[i] + ERASURE_HASH_LEN;
+        if (erasure_decode(g->codec, ptrs, present, S) < 0)
+            return -ERR_CORRUPT;
+    }
     g->cur_part = part;
     g->cur_blk = blk;
     g->cur_len = len;
+    g->cur_shard_len = S;
     return 0;
 }
 
@@ -451,8 +475,11 @@ get_read(struct obj_get *g, uint64_t off, void *dst, size_t n)
                 return rc;
             }
         }
+        /* byte `in` of the block is in data shard in / S, at in % S */
         take = MIN(n - done, g->cur_len - in);
-        memcpy((char *)dst + done, g->block + in, take);
+        take = MIN(take, g->cur_shard_len - in % g->cur_shard_len);
+        memcpy((char *)dst + done,
+               g->shards[in / g->cur_shard_len] + ERASURE_HASH_LEN + in % g->cur_shard_len, take);
         done += take;
     }
     return (ssize_t)done;

@@ -35,6 +35,7 @@
 #include "erasure/erasure.h"
 #include "object/objlayer.h"
 #include "storage/drive.h"
+#include "util/bufpool.h"
 #include "util/err.h"
 #include "util/list.h"
 #include "util/reqctx.h"
@@ -48,6 +49,7 @@
 #define OBJ_HEAL_LOCK_WAIT_NS (2 * 1000000000LL) /* for an object's heal lock: then later */
 #define OBJ_HEAL_PARALLEL 8 /* objects a whole heal heals at once (heal.c, ol->healq) */
 #define OBJ_PUT_STRIPES 3   /* shard buffers per streaming PUT (put.c flush_block) */
+#define OBJ_BLOCK_POOL_BYTES (32u << 20) /* kept shard buffers of reads (ol->blocks) */
 #define OBJ_HEAL_QUEUE_MAX 10000
 #define OBJ_HEAL_WAITING_MAX 100000 /* items parked until an offline drive is back */
 #define OBJ_STALE_UPLOAD_NS (24 * 3600 * 1000000000LL) /* default age of stale uploads */
@@ -154,14 +156,10 @@ struct objlayer {
     objlayer_wait_fn *wait; /* objlayer_config's, during open */
     void *wait_arg;
 
-    struct workq *hashq;
-    struct workq *healq;
-    /* a whole heal's workers (heal.c): OBJ_HEAL_PARALLEL objects at once */ /* hashing workers
-                                                                                (PUTs' MD5, in
-                                                                                batches:
-                                                                                object__md5_batch)
-                                                                              */
-    pthread_mutex_t codec_mu;                                                /* protects codecs */
+    struct bufpool *blocks; /* shard buffers of reads (get.c), recycled */
+    struct workq *hashq;    /* hashing workers (PUTs' MD5, in batches: object__md5_batch) */
+    struct workq *healq;    /* a whole heal's workers (heal.c): OBJ_HEAL_PARALLEL objects at once */
+    pthread_mutex_t codec_mu; /* protects codecs */
     struct erasure *codecs[ERASURE_MAX_SHARDS + 1][ERASURE_MAX_SHARDS + 1];
 
     struct lock_service *locks; /* name locks (cluster/lock.h): local, or quorum in a cluster */
@@ -527,7 +525,8 @@ struct obj_get {
     bool agree[OBJ_MAX_SET];
     bool bad[OBJ_MAX_SET]; /* drive failed a read of this object */
     const struct obj_meta *m;
-    uint8_t *shards[OBJ_MAX_SET]; /* hash + shard bytes, by shard number */
+    uint8_t *shards[OBJ_MAX_SET];   /* hash + shard bytes, by shard number (from ol->blocks) */
+    size_t shard_caps[OBJ_MAX_SET]; /* their capacities */
     /*
      * open shard files of part `reader_part` (0-based), by drive: held so
      * that an overwrite cannot cut the stream (of a multipart object, only
@@ -535,11 +534,10 @@ struct obj_get {
      */
     struct shard_reader *readers[OBJ_MAX_SET];
     unsigned reader_part;
-    size_t shard_cap;
-    uint8_t *block;
-    unsigned cur_part; /* the block cached in `block`: part and block in it */
+    unsigned cur_part; /* the block in the shard buffers: part and block in it */
     uint64_t cur_blk;
-    size_t cur_len;
+    size_t cur_len;       /* its length */
+    size_t cur_shard_len; /* S, the bytes of it each data shard holds */
     bool heal;
     bool fast; /* a GET or HEAD: object__read_metas_fast() (not for a heal or the scanner) */
     /* per-fetch state for the jobs */
@@ -554,9 +552,11 @@ void object__get_free(struct obj_get *g);
 int object__get_open_meta(struct obj_get *g);
 /*
  * Fetches block `blk` of part `part` (0 for an object of one PUT) from k good
- * shards (skipping drives marked bad[]), decodes, and joins it into
- * g->block. With `all`, every shard (data and parity) is rebuilt into
- * g->shards (the hash in front of rebuilt shards is not recomputed).
+ * shards (skipping drives marked bad[]) and decodes it: the block is then
+ * g->shards[0..k-1] one after the other, g->cur_shard_len bytes each after
+ * the hash (the last shard padded). With `all`, every shard (data and parity)
+ * is rebuilt into g->shards (the hash in front of rebuilt shards is not
+ * recomputed).
  */
 int object__load_block(struct obj_get *g, unsigned part, uint64_t blk, bool all);
 

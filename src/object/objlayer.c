@@ -205,6 +205,7 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
         return -ERR_CORRUPT;
     }
     ol = xcalloc(1, sizeof(*ol));
+    ol->blocks = bufpool_new(OBJ_BLOCK_POOL_BYTES);
     rc = check_config(cfg, ol, errmsg);
     if (rc < 0) {
         free(ol->pools);
@@ -328,6 +329,7 @@ objlayer_close(struct objlayer *ol)
     object__buckets_release(ol);
     if (ol->own_locks)
         lock_service_free(ol->locks);
+    bufpool_free(ol->blocks);
     free(ol->sets);
     free(ol->pools);
     free(ol->drives);
