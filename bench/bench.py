@@ -242,6 +242,12 @@ class Body:
             left -= n
 
 
+def proc_cpu_s(pid):
+    """utime + stime of process `pid` in seconds (/proc/PID/stat)."""
+    f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def status_kb(pid, field):
     with open(f"/proc/{pid}/status") as f:
         for ln in f:
@@ -370,10 +376,10 @@ def main():
     ap.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", "0")))
     ap.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") == "1")
     ap.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""),
-                    help="comma list of: get64,put64,small,rss (default all)")
+                    help="comma list of: get64,put64,small,mid,rss (default all)")
     ap.add_argument("--profile", default=os.environ.get("BENCH_PROFILE", ""),
                     help="comma list of figures to profile with perf (get64,put64off,put64on,"
-                         "put4k,get4k)")
+                         "put4k,get4k,get1m,put1m)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     a = ap.parse_args()
 
@@ -385,7 +391,7 @@ def main():
             sys.exit(f"bench: {tool} not installed (apt-get install wrk nginx-light)")
     duration = a.duration or (5 if a.quick else 10)
     rss_size = (256 if a.quick else 1024) * MiB
-    only = set(x for x in a.only.split(",") if x) or {"get64", "put64", "small", "rss"}
+    only = set(x for x in a.only.split(",") if x) or {"get64", "put64", "small", "mid", "rss"}
     profile = set(x for x in a.profile.split(",") if x)
     base_port = int(os.environ.get("BENCH_PORT_BASE", "9390"))
     p_on, p_off, p_ngx = base_port, base_port + 1, base_port + 2
@@ -421,6 +427,8 @@ def main():
                 f.write(os.urandom(MiB))
         small = work / "body-4k"
         small.write_bytes(os.urandom(4096))
+        mid = work / "body-1m"
+        mid.write_bytes(os.urandom(MiB))
         files = work / "paths"
         files.mkdir()
 
@@ -450,6 +458,21 @@ def main():
             b_get4k = write_paths(files / "b-get4k", s_on.presign(
                 "GET", "bench", [f"get4k/{i:05d}" for i in range(1000)]))
             n_get4k = write_paths(files / "n-get4k", [f"/get4k/{i:05d}" for i in range(1000)])
+
+        if "mid" in only:
+            # 1 MiB objects (issue 17): 64 to GET; PUTs overwrite 64 keys (distinct keys
+            # would fill the disk at this rate)
+            log("bench: uploading 64 x 1 MiB for GET")
+            (ngx.www / "get1m").mkdir(exist_ok=True)
+            for i in range(64):
+                upload_file(c_on, "bench", f"get1m/{i}", mid)
+                shutil.copyfile(mid, ngx.www / "get1m" / str(i))
+            b_get1m = write_paths(files / "b-get1m", s_on.presign(
+                "GET", "bench", [f"get1m/{i}" for i in range(64)]))
+            n_get1m = write_paths(files / "n-get1m", [f"/get1m/{i}" for i in range(64)])
+            b_put1m = write_paths(files / "b-put1m", s_on.presign(
+                "PUT", "bench", [f"put1m/{i}" for i in range(64)]))
+            n_put1m = write_paths(files / "n-put1m", [f"/dav/put1m/{i}" for i in range(64)])
 
         for run in range(1, a.runs + 1):
             log(f"bench: run {run}/{a.runs}")
@@ -496,6 +519,26 @@ def main():
                 add("get4k_basalt", (r["rps"], r["errors"]))
                 r = wrk(f"http://127.0.0.1:{p_ngx}", n_get4k, 16, duration)
                 add("get4k_nginx", (r["rps"], r["errors"]))
+
+            if "mid" in only:
+                prof = ("get1m" in profile and run == 1) and perf_profile(s_on.pid, duration, work / "get1m.perf")
+                cpu0 = proc_cpu_s(s_on.pid)
+                r = wrk(s_on.endpoint, b_get1m, 8, duration)
+                add("get1m_cpu", ((proc_cpu_s(s_on.pid) - cpu0) * 1000 / max(r["requests"], 1), 0))
+                if prof:
+                    profiles["get1m"] = perf_report(*prof, work / "get1m.perf.txt")
+                add("get1m_basalt", (r["rps"], r["errors"]))
+                r = wrk(f"http://127.0.0.1:{p_ngx}", n_get1m, 8, duration)
+                add("get1m_nginx", (r["rps"], r["errors"]))
+                prof = ("put1m" in profile and run == 1) and perf_profile(s_on.pid, duration, work / "put1m.perf")
+                cpu0 = proc_cpu_s(s_on.pid)
+                r = wrk(s_on.endpoint, b_put1m, 8, duration, body_file=mid, static=True)
+                add("put1m_cpu", ((proc_cpu_s(s_on.pid) - cpu0) * 1000 / max(r["requests"], 1), 0))
+                if prof:
+                    profiles["put1m"] = perf_report(*prof, work / "put1m.perf.txt")
+                add("put1m_basalt", (r["rps"], r["errors"]))
+                r = wrk(f"http://127.0.0.1:{p_ngx}", n_put1m, 8, duration, body_file=mid, static=True)
+                add("put1m_nginx", (r["rps"], r["errors"]))
 
         time.sleep(2)
         extra["rss_idle_after"] = status_kb(s_on.pid, "VmRSS") / 1024
@@ -568,6 +611,15 @@ def report(res, extra, a, duration, rss_size):
         lambda m, b: m >= 1500, ">= 1,500 ops/s", "put4k_nginx")
     row("GET 4 KiB, 16 connections", "get4k_basalt", "ops/s",
         lambda m, b: m >= 5000, ">= 5,000 ops/s", "get4k_nginx")
+    row("GET 1 MiB, 8 connections", "get1m_basalt", "MiB/s",
+        lambda m, b: b and m >= 0.6 * b, ">= 60% of nginx", "get1m_nginx")
+    row("PUT 1 MiB, 8 connections, sync on", "put1m_basalt", "MiB/s",
+        lambda m, b: m >= 400, ">= 400 MiB/s", "put1m_nginx")
+    for fig, label in (("get1m_cpu", "GET 1 MiB"), ("put1m_cpu", "PUT 1 MiB")):
+        if fig in res:
+            vals = [v for v, _ in res[fig]]
+            rows.append(f"| server CPU per {label} request | {median(vals):.2f} ms | - | report | - | "
+                        + ", ".join(f"{v:.2f}" for v in vals) + " |")
     for k, label in (("rss_idle_start", "RSS idle (fresh server)"),
                      ("rss_idle_fresh", "RSS idle (fresh server, before uploads)"),
                      ("rss_idle_after", "RSS idle after the throughput runs"),

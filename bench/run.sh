@@ -2,7 +2,7 @@
 # bench/run.sh: the figures of issue 2 ("Figures"), Basalt against nginx in
 # the same run on this machine. Not part of `make test`.
 #
-#   bench/run.sh [--record] [--runs N] [--duration S] [--only get64,put64,small,rss]
+#   bench/run.sh [--record] [--runs N] [--duration S] [--only get64,put64,small,mid,rss]
 #                [--profile get64,put64off,put64on,put4k,get4k] [--keep]
 #
 # Method: one Basalt server with fsync on (the default) and one with
@@ -14,6 +14,8 @@
 #   - GET 64 MiB objects, 4 connections, vs nginx GET of the same file;
 #   - PUT 64 MiB, 4 connections, --sync=off and sync on (nginx dav PUT shown);
 #   - 4 KiB objects, 16 connections: PUT (sync on) and GET ops/s, vs nginx;
+#   - 1 MiB objects, 8 connections: GET of 64 objects vs nginx, PUT (sync on,
+#     overwriting 64 keys) vs nginx dav PUT, and the server CPU per request;
 #   - server RSS idle, and its peak while 1, 4 and 16 clients each upload a
 #     1 GiB object (a Python uploader streaming from a generator; VmRSS of
 #     /proc/PID/status sampled every 50 ms, VmHWM reset before each phase).
