@@ -49,6 +49,7 @@ struct object_metrics {
         *scan_last_end;
     struct metric *usage_objects, *usage_bytes, *usage_versions, *usage_sizes, *usage_buckets;
     struct metric *commit_records, *commit_ns, *fsync_ns, *lock_ns, *lock_outcomes;
+    struct metric *blocks_kept, *blocks_reused, *blocks_allocated;
 };
 
 /* Records per group commit: 1 to 512. */
@@ -171,6 +172,17 @@ collect_status(struct object_metrics *om)
 }
 
 static void
+collect_blocks(struct object_metrics *om)
+{
+    struct bufpool_stats st;
+
+    bufpool_get_stats(om->ol->blocks, &st);
+    metric_set(om->blocks_kept, 0, (int64_t)st.held_bytes);
+    metric_set(om->blocks_reused, 0, (int64_t)st.reused);
+    metric_set(om->blocks_allocated, 0, (int64_t)st.allocated);
+}
+
+static void
 collect(void *arg)
 {
     struct object_metrics *om = arg;
@@ -209,6 +221,7 @@ collect(void *arg)
     metric_set(om->usable_total, 0, (int64_t)usable_total);
     metric_set(om->usable_free, 0, (int64_t)usable_free);
     collect_status(om);
+    collect_blocks(om);
 }
 
 static struct metric *
@@ -228,6 +241,18 @@ static struct metric *
 gauge_ms(struct metrics *m, const char *name, const char *help)
 {
     return metrics_register(m, METRIC_GAUGE, name, help, NULL, 0, NULL, 0, 1000);
+}
+
+static void
+register_blocks(struct object_metrics *om, struct metrics *m)
+{
+    om->blocks_kept = gauge(m, "basalt_read_buffers_kept_bytes",
+                            "Bytes of shard buffers kept by reads' recycling pool.", NULL);
+    om->blocks_reused = counter(m, "basalt_read_buffers_reused_total",
+                                "Shard buffers reads took from the recycling pool.");
+    om->blocks_allocated =
+        counter(m, "basalt_read_buffers_allocated_total",
+                "Shard buffers reads had to allocate (none fitting in the recycling pool).");
 }
 
 static void
@@ -356,6 +381,7 @@ objlayer_metrics_register(struct objlayer *ol, struct metrics *m)
         gauge(m, "basalt_node_capacity_usable_free_bytes",
               "Free bytes of this node's drives online for data (parity excluded).", NULL);
     register_status(om, m);
+    register_blocks(om, m);
     register_usage(om, m);
     register_io(om, m, pd);
     ol->heal_needless_metric =

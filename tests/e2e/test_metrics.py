@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import math
+import os
 import re
 import shutil
 import time
@@ -188,6 +189,25 @@ def test_group_commits_fsyncs_and_locks_counted(server, bucket):
         assert delta("basalt_drive_fsync_duration_seconds_count", drive=str(d)) >= 5
     assert delta("basalt_lock_acquires_total", mode="write", outcome="granted") >= 5
     assert delta("basalt_lock_acquire_duration_seconds_count", mode="write") >= 5
+
+
+def test_get_buffers_recycled(server, bucket):
+    """GETs of an object stored in shard files read into buffers from the recycling pool:
+    after the first GET, the next ones reuse them instead of allocating."""
+    c = server.client()
+    body = os.urandom(1 << 20)
+    c.put_object(Bucket=bucket, Key="recycled", Body=body)
+    assert c.get_object(Bucket=bucket, Key="recycled")["Body"].read() == body
+    before = scrape(server)
+    for _ in range(5):
+        assert c.get_object(Bucket=bucket, Key="recycled")["Body"].read() == body
+    after = scrape(server)
+    reused = get(after, "basalt_read_buffers_reused_total") - \
+        get(before, "basalt_read_buffers_reused_total")
+    allocated = get(after, "basalt_read_buffers_allocated_total") - \
+        get(before, "basalt_read_buffers_allocated_total")
+    assert reused >= 5 * 2 and reused > allocated, (reused, allocated)
+    assert 0 < get(after, "basalt_read_buffers_kept_bytes") <= 32 << 20
 
 
 def test_404_counts_nosuchkey(server, bucket):
