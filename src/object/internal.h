@@ -50,6 +50,7 @@
 #define OBJ_HEAL_PARALLEL 8 /* objects a whole heal heals at once (heal.c, ol->healq) */
 #define OBJ_PUT_STRIPES 3   /* shard buffers per streaming PUT (put.c flush_block) */
 #define OBJ_BLOCK_POOL_BYTES (32u << 20) /* kept shard buffers of reads (ol->blocks) */
+#define OBJ_BLOCK_POOL_MIN (64u << 10)   /* the smallest buffer it keeps */
 #define OBJ_HEAL_QUEUE_MAX 10000
 #define OBJ_HEAL_WAITING_MAX 100000 /* items parked until an offline drive is back */
 #define OBJ_STALE_UPLOAD_NS (24 * 3600 * 1000000000LL) /* default age of stale uploads */

@@ -205,7 +205,7 @@ objlayer_open(const struct objlayer_config *cfg, struct objlayer **out, struct b
         return -ERR_CORRUPT;
     }
     ol = xcalloc(1, sizeof(*ol));
-    ol->blocks = bufpool_new(OBJ_BLOCK_POOL_BYTES);
+    ol->blocks = bufpool_new(OBJ_BLOCK_POOL_MIN, OBJ_BLOCK_POOL_BYTES);
     rc = check_config(cfg, ol, errmsg);
     if (rc < 0) {
         free(ol->pools);

@@ -15,7 +15,7 @@
 
 struct bufpool {
     pthread_mutex_t mu; /* protects everything below */
-    size_t max_bytes;
+    size_t min_bytes, max_bytes;
     size_t held_bytes;
     unsigned n;
     struct bufpool_slot {
@@ -26,11 +26,12 @@ struct bufpool {
 };
 
 struct bufpool *
-bufpool_new(size_t max_bytes)
+bufpool_new(size_t min_bytes, size_t max_bytes)
 {
     struct bufpool *p = xcalloc(1, sizeof(*p));
 
     pthread_mutex_init(&p->mu, NULL);
+    p->min_bytes = min_bytes;
     p->max_bytes = max_bytes;
     return p;
 }
@@ -55,6 +56,10 @@ bufpool_get(struct bufpool *p, size_t len, size_t *cap)
     unsigned i;
 
     len = MAX(len, (size_t)1);
+    if (len < p->min_bytes) { /* never kept: not counted either */
+        *cap = len;
+        return xmalloc(len);
+    }
     pthread_mutex_lock(&p->mu);
     for (i = p->n; i-- > 0;) {
         struct bufpool_slot *s = &p->slots[i];
@@ -86,6 +91,10 @@ bufpool_put(struct bufpool *p, void *buf, size_t cap)
 
     if (!buf)
         return;
+    if (cap < p->min_bytes) {
+        free(buf);
+        return;
+    }
     pthread_mutex_lock(&p->mu);
     keep = p->n < BUFPOOL_SLOTS && p->held_bytes + cap <= p->max_bytes;
     if (keep) {

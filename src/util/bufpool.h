@@ -24,8 +24,12 @@ struct bufpool_stats {
     uint64_t allocated; /* bufpool_get() that had to allocate */
 };
 
-/* A pool that keeps at most `max_bytes` of returned buffers (0: keeps none). */
-struct bufpool *bufpool_new(size_t max_bytes);
+/*
+ * A pool that keeps at most `max_bytes` of returned buffers (0: keeps none),
+ * each of `min_bytes` or more: smaller ones come from malloc's own free
+ * lists cheaply, and would take the pool's slots from the large ones.
+ */
+struct bufpool *bufpool_new(size_t min_bytes, size_t max_bytes);
 /* Frees the pool and every buffer it holds (buffers handed out stay the caller's). */
 void bufpool_free(struct bufpool *p);
 /*

@@ -13,7 +13,7 @@
 
 TEST(bufpool_reuses_fitting_buffers)
 {
-    struct bufpool *p = bufpool_new(1 << 20);
+    struct bufpool *p = bufpool_new(0, 1 << 20);
     struct bufpool_stats st;
     size_t cap, cap2;
     void *a = bufpool_get(p, 1000, &cap), *b;
@@ -44,7 +44,7 @@ TEST(bufpool_reuses_fitting_buffers)
 
 TEST(bufpool_keeps_at_most_its_bound)
 {
-    struct bufpool *p = bufpool_new(3000);
+    struct bufpool *p = bufpool_new(0, 3000);
     struct bufpool_stats st;
     void *bufs[4];
     size_t caps[4];
@@ -59,11 +59,22 @@ TEST(bufpool_keeps_at_most_its_bound)
     ASSERT_EQ(st.held_bytes, 3000);
     bufpool_free(p);
 
-    p = bufpool_new(0); /* keeps nothing */
+    p = bufpool_new(0, 0); /* keeps nothing */
     bufs[0] = bufpool_get(p, 10, &caps[0]);
     bufpool_put(p, bufs[0], caps[0]);
     bufpool_get_stats(p, &st);
     ASSERT_EQ(st.held, 0);
+    bufpool_free(p);
+
+    p = bufpool_new(4096, 1 << 20); /* keeps nothing below 4096 bytes */
+    bufs[0] = bufpool_get(p, 4095, &caps[0]);
+    bufs[1] = bufpool_get(p, 4096, &caps[1]);
+    bufpool_put(p, bufs[0], caps[0]);
+    bufpool_put(p, bufs[1], caps[1]);
+    bufpool_get_stats(p, &st);
+    ASSERT_EQ(st.held, 1);
+    ASSERT_EQ(st.held_bytes, 4096);
+    ASSERT_EQ(st.allocated, 1); /* the small one is not counted */
     bufpool_free(p);
 }
 
@@ -95,7 +106,7 @@ churn_run(void *arg)
 
 TEST(bufpool_threads)
 {
-    struct bufpool *p = bufpool_new(64 * 8192);
+    struct bufpool *p = bufpool_new(0, 64 * 8192);
     struct churn c[4];
     pthread_t t[4];
     struct bufpool_stats st;
