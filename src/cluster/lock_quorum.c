@@ -260,6 +260,10 @@ release_send(struct qlock *lk, unsigned node)
     struct rel_item *it;
     bool submit;
 
+    if (node == svc->self && svc->tr.self_inline) {
+        svc->tr.release(svc->tr.arg, node, lk->resource, lk->uid, clock_mono_ns() + svc->call_ns);
+        return;
+    }
     if (!svc->relq) {
         call_submit(lk, node, CALL_RELEASE, NULL, clock_mono_ns() + svc->call_ns);
         return;
@@ -420,6 +424,13 @@ attempt(struct quorum_service *svc, const char *resource, enum lock_mode mode, i
     order[0] = svc->self;
     for (i = 1; i < svc->n; i++)
         order[i] = (svc->self + 1 + (first + i - 1) % (svc->n - 1)) % svc->n;
+    if (svc->tr.self_inline) { /* this node's table, on this thread: no hand-off */
+        lk->state[svc->self] = N_PENDING;
+        lk->pending = 1;
+        try_answered(lk, svc->self,
+                     svc->tr.try_lock(svc->tr.arg, svc->self, lk->resource, lk->mode, lk->uid,
+                                      svc->lease_ns, round_end));
+    }
     pthread_mutex_lock(&lk->mu);
     for (;;) {
         int64_t now;

@@ -598,10 +598,13 @@ fcluster_wait_count(struct fcluster *c, size_t want, int64_t ms)
     return fcluster_count(c);
 }
 
-/* A client of `c`: a quorum service on node `owner` with the given lease and call timeout. */
+/*
+ * A client of `c`: a quorum service on node `owner` with the given lease and
+ * call timeout; `self_inline`: its own node's calls on the caller's thread.
+ */
 static void
-fclient_init(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lease_ms,
-             int64_t call_ms)
+fclient_init_ex(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lease_ms,
+                int64_t call_ms, bool self_inline)
 {
     struct lock_quorum_config cfg = {
         .n = c->n,
@@ -609,7 +612,7 @@ fclient_init(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lea
         .lease_ns = lease_ms * MS,
         .call_timeout_ns = call_ms * MS,
         .threads_per_node = 2,
-        .transport = { fake_try, fake_refresh, fake_release, cl },
+        .transport = { fake_try, fake_refresh, fake_release, cl, NULL, self_inline },
     };
 
     memset(cl, 0, sizeof(*cl));
@@ -618,6 +621,13 @@ fclient_init(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lea
     atomic_init(&cl->cut, false);
     cl->ls = lock_service_quorum_new(&cfg);
     BUG_ON(!cl->ls);
+}
+
+static void
+fclient_init(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lease_ms,
+             int64_t call_ms)
+{
+    fclient_init_ex(cl, c, owner, lease_ms, call_ms, false);
 }
 
 TEST(lock_quorum_config_checked)
@@ -766,6 +776,33 @@ TEST(lock_quorum_stress_three_clients)
         s.ls[i] = cl[i].ls;
     }
     stress_run(&s, 6); /* two threads per client */
+    for (i = 0; i < 3; i++)
+        lock_service_free(cl[i].ls);
+    ASSERT_EQ(fcluster_count(&c), 0);
+    fcluster_release(&c);
+}
+
+/* The same with each client's own node called on the acquiring thread (as a server does). */
+TEST(lock_quorum_stress_self_inline)
+{
+    struct fcluster c;
+    struct fclient cl[3];
+    struct stress s = { .nls = 3, .iters = 200 };
+    struct lock_held *w;
+    unsigned i;
+
+    fcluster_init(&c, 4);
+    for (i = 0; i < 3; i++) {
+        fclient_init_ex(&cl[i], &c, i, 3000, 500, true);
+        s.ls[i] = cl[i].ls;
+    }
+    stress_run(&s, 6); /* two threads per client */
+    ASSERT_EQ(fcluster_wait_count(&c, 0, 500), 0);
+    /* a release of this node's grant is done when lock_release returns */
+    ASSERT_OK(lock_acquire(cl[0].ls, "b/k", LOCK_WRITE, in_ms(1000), &w));
+    ASSERT_EQ(lock_table_count(c.nodes[0].t), 1);
+    lock_release(w);
+    ASSERT_EQ(lock_table_count(c.nodes[0].t), 0);
     for (i = 0; i < 3; i++)
         lock_service_free(cl[i].ls);
     ASSERT_EQ(fcluster_count(&c), 0);
