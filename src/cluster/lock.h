@@ -145,6 +145,13 @@ struct lock_transport {
     void *arg;
     int (*release_many)(void *arg, unsigned node, const char *const *resources,
                         const char *const *uids, size_t n, int64_t deadline_ns);
+    /*
+     * Optional: the calls for node `self` never block (this node's lock
+     * table in memory), so tries and releases of that node are made on the
+     * caller's thread (the acquirer's, the releaser's, under the attempt's
+     * mutex) instead of a hand-off to its queue.
+     */
+    bool self_inline;
 };
 #define LOCK_RELEASE_BATCH_MAX 256 /* releases in one release_many call at most */
 
@@ -174,10 +181,11 @@ struct lock_quorum_config {
  *
  * DESIGN: a write lock needs n/2+1 grants, a read lock n - (n/2+1) + 1, so
  * every read quorum meets every write quorum and two write quorums always
- * meet. An attempt sends try_lock with a fresh random uid to every node in
- * parallel (one queue of `threads_per_node` threads per node: a hung node
- * delays only its own queue) and waits until quorum is reached, can no longer
- * be reached, or the round's deadline; a failed attempt releases its grants
+ * meet. An attempt sends try_lock with a fresh random uid to a quorum of
+ * nodes in parallel, more when one refuses or fails or answers are slow (one
+ * queue of `threads_per_node` threads per node: a hung node delays only its
+ * own queue), and waits until quorum is reached, can no longer be reached,
+ * or the round's deadline; a failed attempt releases its grants
  * in the background and the next one follows a randomized backoff growing
  * from 2 ms to 50 ms. A fresh uid per attempt (not per acquisition) keeps a
  * late release of a failed attempt from removing a grant of the next one. A

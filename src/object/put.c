@@ -557,16 +557,102 @@ struct commit_arg {
     struct obj_meta metas[OBJ_MAX_SET];
     struct obj_meta prev[OBJ_MAX_SET]; /* the record each drive held before the commit */
     bool had_prev[OBJ_MAX_SET];
+    /*
+     * prev[j] and had_prev[j] are known: read first (read_prev), or answered
+     * by drive j's commit (commit_job); else drive j failed before it said.
+     */
+    bool prev_known[OBJ_MAX_SET];
     uint64_t other_pools; /* several pools: those that hold a record of the key (dropped after) */
 };
 
-/* Commits drive j's record (the record it replaces was read before: read_prev()). */
+/*
+ * Commits drive j's record, in order (drive_meta_replace): refused with
+ * -ERR_EXISTS when the drive holds another version as new or newer. Either
+ * way the drive answers the record it held, kept in a->prev[j] for a
+ * rollback; a drive committing again after a refusal elsewhere
+ * (commit_in_order) answers this PUT's own record, and the one before it is
+ * kept.
+ */
 static int
 commit_job(struct eset *set, unsigned j, void *arg)
 {
     struct commit_arg *a = arg;
+    struct obj_meta prev;
+    bool had = false;
+    int rc;
 
-    return drive_meta_commit(set->drives[j], a->p->bucket, a->p->key, &a->metas[j]);
+    objmeta_init(&prev);
+    rc = drive_meta_replace(set->drives[j], a->p->bucket, a->p->key, &a->metas[j], &prev, &had);
+    if ((rc == 0 || rc == -ERR_EXISTS) && !(had && strcmp(prev.vid, a->metas[j].vid) == 0)) {
+        a->had_prev[j] = had;
+        if (had)
+            objmeta_copy(&a->prev[j], &prev);
+        a->prev_known[j] = true;
+    }
+    objmeta_release(&prev);
+    return rc;
+}
+
+/* Dates the new version `t` (every drive's record). */
+static void
+set_mtime(struct commit_arg *a, int64_t t)
+{
+    unsigned j;
+
+    a->p->meta.mtime_ns = t;
+    for (j = 0; j < a->p->set->n; j++)
+        a->metas[j].mtime_ns = t;
+}
+
+/* Rounds of commits after drives refused an older time (one is enough under the name lock). */
+#define COMMIT_ROUNDS 3
+
+/*
+ * Commits on the drives of `mask` through the I/O queues (commit_job). The
+ * version's time was taken without reading the drives' records first (a
+ * plain PUT): a drive holding a version as new or newer (a node whose clock
+ * runs behind wrote this one) refuses and answers that version; the version
+ * is then dated 1 ns after the newest refusal and committed again on every
+ * drive that committed or refused, so all hold one time, after every
+ * version any of them held. Under the name lock no other commit of the key
+ * runs meanwhile, so one more round settles it; a drive still refusing
+ * after COMMIT_ROUNDS counts as failed (-ERR_EXISTS).
+ */
+static void
+commit_in_order(struct commit_arg *a, const bool *mask, int *rcs)
+{
+    struct eset *set = a->p->set;
+    bool again[OBJ_MAX_SET];
+    int rcs2[OBJ_MAX_SET];
+    unsigned j, round;
+
+    object__run(set, mask, commit_job, a, rcs);
+    for (round = 1; round < COMMIT_ROUNDS; round++) {
+        int64_t t = a->p->meta.mtime_ns;
+        bool refused = false;
+
+        for (j = 0; j < set->n; j++) {
+            if (!mask[j] || rcs[j] != -ERR_EXISTS)
+                continue;
+            refused = true;
+            if (a->prev[j].mtime_ns >= t)
+                t = a->prev[j].mtime_ns + 1;
+        }
+        if (!refused)
+            return;
+        log_info(&(struct log_ctx){ .bucket = a->p->bucket,
+                                    .key = a->p->key,
+                                    .event = "version_time_raised" },
+                 "a drive holds a version as new or newer (a clock behind?): dated %lld ns later",
+                 (long long)(t - a->p->meta.mtime_ns));
+        set_mtime(a, t);
+        for (j = 0; j < set->n; j++)
+            again[j] = mask[j] && (rcs[j] == 0 || rcs[j] == -ERR_EXISTS);
+        object__run(set, again, commit_job, a, rcs2);
+        for (j = 0; j < set->n; j++)
+            if (again[j])
+                rcs[j] = rcs2[j];
+    }
 }
 
 /*
@@ -674,7 +760,7 @@ commit_all(struct commit_arg *a, const bool *mask, int *rcs)
     object__flight_begin(a->p->ol, set, a->p->bucket, a->p->key, mask);
     /* shard files, or drives of other nodes (whose commits do not run asynchronously) */
     if (!a->p->meta.is_inline || object__set_has_remote(set)) {
-        object__run(set, mask, commit_job, a, rcs);
+        commit_in_order(a, mask, rcs);
         for (j = 0; j < set->n; j++)
             if (mask[j])
                 object__flight_end(a->p->ol, set, a->p->bucket, a->p->key, j);
@@ -765,19 +851,26 @@ commit_arg_free(struct commit_arg *a)
 /*
  * Whether rolling back would lose the previous version: it was readable (k
  * copies of one version) and would no longer be, because the drives that
- * committed removed its shards (only an inline record can be put back).
+ * committed removed its shards (only an inline record can be put back). A
+ * drive whose record is not known (prev_known) may have held it (counted in
+ * `total`) but is not relied on to keep it (not in `kept`): when unsure,
+ * the answer is yes, and the new version, readable, is kept.
  */
 static bool
 rollback_loses_old(const struct commit_arg *a, const bool *committed, unsigned n)
 {
-    unsigned i, j, total, kept;
+    unsigned i, j, total, kept, unknown = 0;
 
+    for (j = 0; j < n; j++)
+        unknown += !a->prev_known[j];
     for (i = 0; i < n; i++) {
-        if (!a->had_prev[i])
+        if (!a->prev_known[i] || !a->had_prev[i])
             continue;
-        total = kept = 0;
+        total = unknown;
+        kept = 0;
         for (j = 0; j < n; j++) {
-            if (!a->had_prev[j] || !object__same_version(&a->prev[j], &a->prev[i]))
+            if (!a->prev_known[j] || !a->had_prev[j] ||
+                !object__same_version(&a->prev[j], &a->prev[i]))
                 continue;
             total++;
             if (!committed[j] || a->prev[j].is_inline)
@@ -787,6 +880,48 @@ rollback_loses_old(const struct commit_arg *a, const bool *committed, unsigned n
             return true;
     }
     return false;
+}
+
+static int
+prev_read_job(struct eset *set, unsigned j, void *arg)
+{
+    struct commit_arg *a = arg;
+
+    return drive_meta_read(set->drives[j], a->p->bucket, a->p->key, &a->prev[j]);
+}
+
+/*
+ * After a commit below quorum, the records of the drives that failed before
+ * they answered what they held (a drive failed, a call timed out): read now.
+ * A drive that holds this PUT's version did commit (its answer was lost):
+ * marked in `committed`, to be rolled back with the others, its previous
+ * record unknown. One that cannot be read stays unknown.
+ */
+static void
+learn_prev(struct commit_arg *a, bool *committed)
+{
+    struct eset *set = a->p->set;
+    bool ask[OBJ_MAX_SET], any = false;
+    int rcs[OBJ_MAX_SET];
+    unsigned j;
+
+    for (j = 0; j < set->n; j++) {
+        ask[j] = !a->prev_known[j] && !committed[j];
+        any |= ask[j];
+    }
+    if (!any)
+        return;
+    object__run(set, ask, prev_read_job, a, rcs);
+    for (j = 0; j < set->n; j++) {
+        if (!ask[j])
+            continue;
+        if (rcs[j] == 0 && strcmp(a->prev[j].vid, a->p->meta.vid) == 0) {
+            committed[j] = true;
+        } else if (rcs[j] == 0 || rcs[j] == -ERR_NOT_FOUND || rcs[j] == -ERR_KEY_NOT_FOUND) {
+            a->had_prev[j] = rcs[j] == 0;
+            a->prev_known[j] = true;
+        }
+    }
 }
 
 /*
@@ -841,13 +976,28 @@ read_prev(struct commit_arg *a)
         rc = -ERR_QUORUM;
     for (j = 0; j < p->set->n; j++) {
         a->had_prev[j] = rcs[j] >= 0;
+        a->prev_known[j] = true; /* a drive that could not be read counts as empty */
         if (a->had_prev[j] && a->prev[j].mtime_ns >= t)
             t = a->prev[j].mtime_ns + 1;
     }
-    p->meta.mtime_ns = t;
-    for (j = 0; j < p->set->n; j++)
-        a->metas[j].mtime_ns = t;
+    set_mtime(a, t);
     return rc;
+}
+
+/*
+ * Whether the drives' records must be read before the commit: to check the
+ * condition of a conditional write, to see the key's versions in other pools
+ * (several pools), and on a set of this node's drives only (cheap reads
+ * there, and the inline commits go to the group committers asynchronously,
+ * which answer no previous record). Otherwise the commit itself keeps the
+ * version order and answers the previous records (commit_in_order): one
+ * round trip to the other nodes instead of two.
+ */
+static bool
+needs_read_first(const struct obj_put *p)
+{
+    return p->cond || !object__set_has_remote(p->set) ||
+           (object__roams(p->ol, p->bucket) && strcmp(p->bucket, OBJ_MP_BUCKET) != 0);
 }
 
 static int
@@ -887,7 +1037,11 @@ drop_other_pools(struct obj_put *p, uint64_t others)
  * quorum (unless that loses the old version too). The modification time is
  * taken and the rollback done under the name lock: mtimes then follow the
  * order of commits (the newest version is the last one committed), and a
- * rollback cannot undo a later PUT's commit.
+ * rollback cannot undo a later PUT's commit. The records a rollback puts
+ * back are read first (read_prev) only when needs_read_first() says so;
+ * else each drive's commit answers the one it replaced, and the drives
+ * that failed before answering are read only when the commit missed quorum
+ * (learn_prev).
  */
 static int
 commit(struct obj_put *p)
@@ -903,7 +1057,10 @@ commit(struct obj_put *p)
     if (rc < 0)
         return rc;
     a = commit_arg_new(p, mask);
-    rc = read_prev(a);
+    if (needs_read_first(p))
+        rc = read_prev(a);
+    else
+        set_mtime(a, clock_now_ns()); /* raised by the commit if a drive holds a newer one */
     if (rc == 0)
         rc = object__lock_check(lock);
     if (rc < 0) {
@@ -919,6 +1076,8 @@ commit(struct obj_put *p)
         else
             mask[j] = false;
     }
+    if (ok < p->wq && !detached)
+        learn_prev(a, mask);
     if (ok < p->wq && ok >= p->meta.k && rollback_loses_old(a, mask, p->set->n)) {
         /*
          * Rolling back would leave neither version readable: keep the new

@@ -907,7 +907,8 @@ cluster_new(const struct cluster_config *cfg, struct cluster **out, struct buf *
     c->table = lock_table_new(0);
     lq.n = c->n;
     lq.self = c->self;
-    lq.transport = (struct lock_transport){ t_try, t_refresh, t_release, c, t_release_many };
+    /* this node's table is called directly, in memory: on the caller's thread */
+    lq.transport = (struct lock_transport){ t_try, t_refresh, t_release, c, t_release_many, true };
     c->locks = lock_service_quorum_new(&lq);
     BUG_ON(!c->locks);
     open_local(c, cfg, errmsg);

@@ -537,6 +537,57 @@ drive_meta_commit_async(struct drive *d, const char *bucket, const char *key,
     done(arg, rc);
 }
 
+/*
+ * drive_meta_replace() of a drive without its own: read, compare, commit.
+ * Not atomic, but the caller holds the key's name lock, so no other commit
+ * of the key runs in between.
+ */
+static int
+replace_by_read(struct drive *d, const char *bucket, const char *key, const struct obj_meta *m,
+                struct obj_meta *prev, bool *had_prev)
+{
+    struct obj_meta cur;
+    bool had;
+    int rc;
+
+    objmeta_init(&cur);
+    rc = d->ops->meta_read(d, bucket, key, &cur);
+    had = rc == 0;
+    if (rc < 0 && rc != -ERR_NOT_FOUND && rc != -ERR_CORRUPT)
+        goto out;
+    if (had && strcmp(cur.vid, m->vid) != 0 && cur.mtime_ns >= m->mtime_ns)
+        rc = -ERR_EXISTS;
+    else
+        rc = d->ops->meta_commit(d, bucket, key, m);
+    if (rc == 0 || rc == -ERR_EXISTS) {
+        *had_prev = had;
+        if (had)
+            objmeta_copy(prev, &cur);
+    }
+out:
+    objmeta_release(&cur);
+    return rc;
+}
+
+int
+drive_meta_replace(struct drive *d, const char *bucket, const char *key, const struct obj_meta *m,
+                   struct obj_meta *prev, bool *had_prev)
+{
+    int rc;
+
+    if (!drive_is_online(d))
+        return -ERR_OFFLINE;
+    rc = objmeta_validate(m);
+    if (rc < 0)
+        return rc;
+    if (d->ops->meta_replace) {
+        rc = WATCHED(d, d->ops->meta_replace(d, bucket, key, m, prev, had_prev));
+        if (rc != -ERR_NOT_IMPLEMENTED) /* a remote drive's node of an older version */
+            return rc;
+    }
+    return WATCHED(d, replace_by_read(d, bucket, key, m, prev, had_prev));
+}
+
 int
 drive_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out)
 {

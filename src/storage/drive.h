@@ -310,6 +310,21 @@ typedef void drive_done_fn(void *arg, int rc);
  */
 void drive_meta_commit_async(struct drive *d, const char *bucket, const char *key,
                              const struct obj_meta *m, drive_done_fn *done, void *arg);
+/*
+ * drive_meta_commit() that answers the record it replaced in the same call
+ * (for a remote drive: one round trip, no read first), and keeps version
+ * order: the commit is refused when the key's current record is another
+ * version at least as new as `m` (its mtime_ns >= m->mtime_ns), which a
+ * writer whose clock runs behind would otherwise hide. Returns 0
+ * (committed) or -ERR_EXISTS (refused: nothing changed), and in both cases
+ * `*had_prev` and `prev` (initialized by the caller): the record the key
+ * held (a record that fails its checksum counts as none). Other errors as
+ * drive_meta_commit(); `prev` and `*had_prev` are then unchanged. Blocks;
+ * the caller holds the key's name lock (the local drive checks and commits
+ * in one index transaction; drives without their own answer read, then commit).
+ */
+int drive_meta_replace(struct drive *d, const char *bucket, const char *key,
+                       const struct obj_meta *m, struct obj_meta *prev, bool *had_prev);
 /* Reads the current record of `key`. `out` initialized by the caller. */
 int drive_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out);
 /*

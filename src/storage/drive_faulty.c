@@ -395,6 +395,19 @@ faulty_meta_commit(struct drive *d, const char *bucket, const char *key, const s
     return rc < 0 ? rc : drive_meta_commit(f->inner, bucket, key, m);
 }
 
+/* The faults of a commit; then the inner drive's own replace (read and commit in one). */
+static int
+faulty_meta_replace(struct drive *d, const char *bucket, const char *key, const struct obj_meta *m,
+                    struct obj_meta *prev, bool *had_prev)
+{
+    struct drive_faulty *f = to_faulty(d);
+    int rc = fault(f, DRIVE_FAULTY_OP_META_COMMIT);
+
+    if (rc == 0 && atomic_load(&f->enospc))
+        rc = -ERR_NO_SPACE;
+    return rc < 0 ? rc : drive_meta_replace(f->inner, bucket, key, m, prev, had_prev);
+}
+
 struct async_commit {
     struct drive *d;
     const char *bucket, *key;
@@ -496,6 +509,7 @@ static const struct drive_ops faulty_ops = {
     .tmp_remove = faulty_tmp_remove,
     .meta_commit = faulty_meta_commit,
     .meta_commit_async = faulty_meta_commit_async,
+    .meta_replace = faulty_meta_replace,
     .meta_read = faulty_meta_read,
     .meta_delete = faulty_meta_delete,
     .list = faulty_list,

@@ -24,7 +24,7 @@ enum drive_faulty_op {
     DRIVE_FAULTY_OP_SHARD_FINISH = 1u << 4,
     DRIVE_FAULTY_OP_SHARD_READ = 1u << 5,
     DRIVE_FAULTY_OP_TMP_REMOVE = 1u << 6,
-    DRIVE_FAULTY_OP_META_COMMIT = 1u << 7,
+    DRIVE_FAULTY_OP_META_COMMIT = 1u << 7, /* meta_commit, meta_commit_async, meta_replace */
     DRIVE_FAULTY_OP_META_READ = 1u << 8,
     DRIVE_FAULTY_OP_META_DELETE = 1u << 9,
     DRIVE_FAULTY_OP_LIST = 1u << 10,
@@ -53,7 +53,7 @@ void drive_faulty_flip_bits_on_read(struct drive *d, bool on);
  * -ERR_IO (a torn write; the writer is then failed).
  */
 void drive_faulty_short_io(struct drive *d, bool on);
-/* shard_append and meta_commit return -ERR_NO_SPACE; the drive stays online. */
+/* shard_append and meta_commit (and replace) return -ERR_NO_SPACE; the drive stays online. */
 void drive_faulty_enospc(struct drive *d, bool on);
 /* shard_finish aborts the inner writer, takes the drive offline and returns -ERR_IO. */
 void drive_faulty_fail_fsync(struct drive *d, bool on);

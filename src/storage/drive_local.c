@@ -1142,12 +1142,19 @@ undo_move(struct drive_local *l, const char *vid)
     }
 }
 
+/*
+ * The commit of a record; with `prev` non-NULL, drive_meta_replace()'s: the
+ * committer reads the current record in the same transaction, refuses
+ * (-ERR_EXISTS) when it is another version as new or newer, and hands it
+ * back (*had_prev, prev) then or on success.
+ */
 static int
 meta_commit_locked(struct drive_local *l, const char *bucket, const char *key,
-                   const struct obj_meta *m)
+                   const struct obj_meta *m, struct obj_meta *prev, bool *had_prev)
 {
     struct buf rec = BUF_INIT;
     struct drive_local_req r;
+    struct obj_meta cur;
     bool moved = false;
     int rc = 0;
 
@@ -1155,17 +1162,25 @@ meta_commit_locked(struct drive_local *l, const char *bucket, const char *key,
         rc = move_to_data(l, m->vid, &moved);
     if (rc < 0)
         return rc;
+    objmeta_init(&cur);
     objmeta_encode(m, &rec);
     drive_local__req_init(&r, DRIVE_LOCAL_REQ_META_PUT, bucket);
     r.key = key;
     r.m = m;
     r.rec = buf_slice(&rec);
+    r.prev = prev ? &cur : NULL;
     rc = drive_local__index_write(l, &r);
     if (rc == 0) {
         drive_local__remove_old_vids(l, &r.old_vids);
     } else if (moved && drive_is_online(&l->base)) {
         undo_move(l, m->vid);
     }
+    if (prev && (rc == 0 || rc == -ERR_EXISTS)) {
+        *had_prev = r.had_prev;
+        if (r.had_prev)
+            objmeta_copy(prev, &cur);
+    }
+    objmeta_release(&cur);
     buf_release(&r.old_vids);
     buf_release(&rec);
     return rc;
@@ -1178,7 +1193,20 @@ local_meta_commit(struct drive *d, const char *bucket, const char *key, const st
     int rc;
 
     pthread_rwlock_rdlock(&l->life);
-    rc = meta_commit_locked(l, bucket, key, m);
+    rc = meta_commit_locked(l, bucket, key, m, NULL, NULL);
+    pthread_rwlock_unlock(&l->life);
+    return rc;
+}
+
+static int
+local_meta_replace(struct drive *d, const char *bucket, const char *key, const struct obj_meta *m,
+                   struct obj_meta *prev, bool *had_prev)
+{
+    struct drive_local *l = to_local(d);
+    int rc;
+
+    pthread_rwlock_rdlock(&l->life);
+    rc = meta_commit_locked(l, bucket, key, m, prev, had_prev);
     pthread_rwlock_unlock(&l->life);
     return rc;
 }
@@ -1358,6 +1386,7 @@ static const struct drive_ops local_ops = {
     .tmp_remove = local_tmp_remove,
     .meta_commit = local_meta_commit,
     .meta_commit_async = local_meta_commit_async,
+    .meta_replace = local_meta_replace,
     .meta_read = local_meta_read,
     .meta_delete = local_meta_delete,
     .list = local_list,

@@ -472,6 +472,28 @@ apply_bucket_delete(struct drive_local *l, struct conn *c, struct drive_local_re
     return st_step(l, c, st);
 }
 
+static int meta_read_conn(struct drive_local *l, struct conn *c, const char *bucket,
+                          const char *key, struct obj_meta *out);
+
+/*
+ * drive_meta_replace(): the current record into r->prev (none if it fails
+ * its checksum); -ERR_EXISTS if it is another version as new as r->m or newer.
+ */
+static int
+check_prev(struct drive_local *l, struct conn *c, struct drive_local_req *r)
+{
+    int rc = meta_read_conn(l, c, r->bucket, r->key, r->prev);
+
+    r->had_prev = rc == 0;
+    if (rc == -ERR_NOT_FOUND || rc == -ERR_CORRUPT)
+        return 0;
+    if (rc < 0)
+        return rc;
+    if (strcmp(r->prev->vid, r->m->vid) != 0 && r->prev->mtime_ns >= r->m->mtime_ns)
+        return -ERR_EXISTS;
+    return 0;
+}
+
 static int
 apply_meta_put(struct drive_local *l, struct conn *c, struct drive_local_req *r)
 {
@@ -482,6 +504,11 @@ apply_meta_put(struct drive_local *l, struct conn *c, struct drive_local_req *r)
     rc = query_bucket(l, c, r->bucket, NULL);
     if (rc < 0)
         return rc;
+    if (r->prev) {
+        rc = check_prev(l, c, r);
+        if (rc < 0)
+            return rc;
+    }
     rc = query_vid(l, c, r->bucket, r->key, old);
     if (rc < 0 && rc != -ERR_NOT_FOUND)
         return rc;

@@ -133,7 +133,8 @@ call_of(const char *path, const struct buf *q, struct slice body, int64_t max_ns
 static int
 answer(struct drive_remote *rd, int rc, const struct rpc_resp *resp)
 {
-    if (rc < 0 && rc != -ERR_TOO_LARGE) {
+    /* too large, or a route an older node does not have: refused, not unreachable */
+    if (rc < 0 && rc != -ERR_TOO_LARGE && rc != -ERR_NOT_IMPLEMENTED) {
         drive_set_offline(&rd->base, rc);
         return -ERR_OFFLINE;
     }
@@ -604,6 +605,46 @@ remote_meta_commit(struct drive *d, const char *bucket, const char *key, const s
     return rc;
 }
 
+/*
+ * POST /drive/meta/replace: the record as for a commit; the answer (200) is
+ * u8 refused (a newer version is there: -ERR_EXISTS), u8 had_prev, and the
+ * previous record's bytes if had_prev. A node of an older version has no
+ * such route: -ERR_NOT_IMPLEMENTED, and drive.c reads, then commits.
+ */
+static int
+remote_meta_replace(struct drive *d, const char *bucket, const char *key, const struct obj_meta *m,
+                    struct obj_meta *prev, bool *had_prev)
+{
+    struct drive_remote *rd = to_remote(d);
+    struct buf q, rec = BUF_INIT, ans = BUF_INIT;
+    struct wire_reader r;
+    struct slice pr = SLICE_NULL;
+    bool refused, had;
+    int rc;
+
+    query_key(rd, &q, bucket, key);
+    objmeta_encode(m, &rec);
+    rc = call(rd, "/drive/meta/replace", &q, buf_slice(&rec), &ans);
+    if (rc < 0)
+        goto out;
+    wire_reader_init(&r, buf_slice(&ans));
+    refused = wire_get_u8(&r) != 0;
+    had = wire_get_u8(&r) != 0;
+    if (had)
+        pr = wire_get_bytes(&r);
+    if (!wire_ok(&r, true)) {
+        rc = -ERR_IO;
+        goto out;
+    }
+    /* a record that failed its checksum on the way counts as none, as on the drive */
+    *had_prev = had && objmeta_decode(pr, prev) == 0;
+    rc = refused ? -ERR_EXISTS : 0;
+out:
+    buf_release(&ans);
+    buf_release(&rec);
+    return rc;
+}
+
 static int
 remote_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out)
 {
@@ -809,6 +850,7 @@ static const struct drive_ops remote_ops = {
     .shard_link = remote_shard_link,
     .tmp_remove = remote_tmp_remove,
     .meta_commit = remote_meta_commit,
+    .meta_replace = remote_meta_replace,
     .meta_read = remote_meta_read,
     .meta_delete = remote_meta_delete,
     .list = remote_list,

@@ -11,7 +11,7 @@
  *   POST /drive/shard/open     (streamed answer from `off`: the file is held
  *                               open for the whole answer)
  *   POST /drive/shard/read, /shard/size, /shard/link, /tmp/remove
- *   POST /drive/meta/commit, /meta/read, /meta/delete, /list
+ *   POST /drive/meta/commit, /meta/replace, /meta/read, /meta/delete, /list
  *   POST /drive/meta/delete-many   (keys in the body, one result each)
  *
  * The RPC layer has authenticated the caller before any handler runs
@@ -518,6 +518,41 @@ h_meta_commit(void *arg, struct rpc_req *r)
     serve_end(&s);
 }
 
+/* drive_meta_replace(): the answer's layout is drive_remote.c's remote_meta_replace(). */
+static void
+h_meta_replace(void *arg, struct rpc_req *r)
+{
+    const char *b = param(r, "b"), *k = param(r, "k");
+    struct buf body = BUF_INIT;
+    struct obj_meta m, prev;
+    bool had = false;
+    struct served s;
+    int rc = -ERR_INVAL;
+
+    if (!serve_begin(arg, r, &s))
+        return;
+    objmeta_init(&m);
+    objmeta_init(&prev);
+    if (b && k && objmeta_decode(r->body, &m) == 0)
+        rc = drive_meta_replace(s.d, b, k, &m, &prev, &had);
+    if (rc == 0 || rc == -ERR_EXISTS) {
+        wire_put_u8(&body, rc == -ERR_EXISTS);
+        wire_put_u8(&body, had);
+        if (had) {
+            struct buf rec = BUF_INIT;
+
+            objmeta_encode(&prev, &rec);
+            wire_put_bytes(&body, buf_slice(&rec));
+            buf_release(&rec);
+        }
+        rc = 0;
+    }
+    objmeta_release(&m);
+    objmeta_release(&prev);
+    reply_rc(r, rc, &body);
+    serve_end(&s);
+}
+
 static void
 h_meta_read(void *arg, struct rpc_req *r)
 {
@@ -662,6 +697,7 @@ static const struct {
     { "/drive/shard/link", h_shard_link },
     { "/drive/tmp/remove", h_tmp_remove },
     { "/drive/meta/commit", h_meta_commit },
+    { "/drive/meta/replace", h_meta_replace },
     { "/drive/meta/read", h_meta_read },
     { "/drive/meta/delete", h_meta_delete },
     { "/drive/list", h_list },

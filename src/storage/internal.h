@@ -74,6 +74,12 @@ struct drive_ops {
     /* Optional: NULL runs meta_commit and calls done before returning. */
     void (*meta_commit_async)(struct drive *d, const char *bucket, const char *key,
                               const struct obj_meta *m, drive_done_fn *done, void *arg);
+    /*
+     * Optional: NULL (or -ERR_NOT_IMPLEMENTED from it: a remote node of an
+     * older version) reads the record, compares and commits (drive.c).
+     */
+    int (*meta_replace)(struct drive *d, const char *bucket, const char *key,
+                        const struct obj_meta *m, struct obj_meta *prev, bool *had_prev);
     int (*meta_read)(struct drive *d, const char *bucket, const char *key, struct obj_meta *out);
     int (*meta_delete)(struct drive *d, const char *bucket, const char *key, const char *vid);
     int (*list)(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
@@ -164,8 +170,16 @@ struct drive_local_req {
     const struct obj_meta *m; /* DRIVE_LOCAL_REQ_META_PUT */
     struct slice rec;         /* DRIVE_LOCAL_REQ_META_PUT: objmeta_encode(m) */
     const char *vid;          /* DRIVE_LOCAL_REQ_META_DELETE: delete only this version; NULL: any */
-    int64_t created_ns;       /* DRIVE_LOCAL_REQ_BUCKET_MAKE */
-    bool force;               /* DRIVE_LOCAL_REQ_BUCKET_DELETE */
+    /*
+     * DRIVE_LOCAL_REQ_META_PUT of drive_meta_replace(): refused (-ERR_EXISTS)
+     * when the current record is another version as new or newer; `prev`
+     * receives the current record, `had_prev` whether there was one.
+     */
+    struct obj_meta *prev;
+    bool had_prev;
+
+    int64_t created_ns;                        /* DRIVE_LOCAL_REQ_BUCKET_MAKE */
+    bool force;                                /* DRIVE_LOCAL_REQ_BUCKET_DELETE */
     const struct drive_local_journal *journal; /* DRIVE_LOCAL_REQ_JOURNAL */
     /* asynchronous requests (drive_meta_commit_async) only, else NULL */
     struct drive_local_async *async;

@@ -598,10 +598,13 @@ fcluster_wait_count(struct fcluster *c, size_t want, int64_t ms)
     return fcluster_count(c);
 }
 
-/* A client of `c`: a quorum service on node `owner` with the given lease and call timeout. */
+/*
+ * A client of `c`: a quorum service on node `owner` with the given lease and
+ * call timeout; `self_inline`: its own node's calls on the caller's thread.
+ */
 static void
-fclient_init(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lease_ms,
-             int64_t call_ms)
+fclient_init_ex(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lease_ms,
+                int64_t call_ms, bool self_inline)
 {
     struct lock_quorum_config cfg = {
         .n = c->n,
@@ -609,7 +612,7 @@ fclient_init(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lea
         .lease_ns = lease_ms * MS,
         .call_timeout_ns = call_ms * MS,
         .threads_per_node = 2,
-        .transport = { fake_try, fake_refresh, fake_release, cl },
+        .transport = { fake_try, fake_refresh, fake_release, cl, NULL, self_inline },
     };
 
     memset(cl, 0, sizeof(*cl));
@@ -618,6 +621,13 @@ fclient_init(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lea
     atomic_init(&cl->cut, false);
     cl->ls = lock_service_quorum_new(&cfg);
     BUG_ON(!cl->ls);
+}
+
+static void
+fclient_init(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lease_ms,
+             int64_t call_ms)
+{
+    fclient_init_ex(cl, c, owner, lease_ms, call_ms, false);
 }
 
 TEST(lock_quorum_config_checked)
@@ -670,7 +680,8 @@ TEST(lock_quorum_modes)
     ASSERT_OK(lock_acquire(a.ls, "b/k", LOCK_WRITE, in_ms(1000), &w));
     ASSERT(!lock_is_lost(w));
     ASSERT_STREQ(lock_held_resource(w), "b/k");
-    ASSERT_EQ(fcluster_wait_count(&c, 4, 500), 4); /* the last node may answer after quorum */
+    /* a quorum of nodes asked (this one, then the next ones), not the 4th */
+    ASSERT_EQ(fcluster_wait_count(&c, 3, 500), 3);
     ASSERT_EQ(lock_acquire(b.ls, "b/k", LOCK_WRITE, in_ms(100), &x), -ERR_TIMEOUT);
     ASSERT_EQ(lock_acquire(b.ls, "b/k", LOCK_READ, in_ms(100), &x), -ERR_TIMEOUT);
     ASSERT_EQ(lock_acquire(a.ls, "b/k", LOCK_READ, in_ms(100), &x), -ERR_TIMEOUT);
@@ -693,6 +704,65 @@ TEST(lock_quorum_modes)
     fcluster_release(&c);
 }
 
+/*
+ * An attempt asks a quorum of nodes (this one, then the others in rotation),
+ * not every node: a try and a release fewer per node not asked. A node of
+ * that quorum that is down (answers at once) or hung (answers late: after
+ * 50 ms the others are asked too) is replaced by one not asked; a lock held
+ * past its first refresh round gets the other nodes' grants as well.
+ */
+TEST(lock_quorum_asks_a_quorum_first)
+{
+    struct fcluster c;
+    struct fclient a;
+    struct lock_held *w, *r;
+    int64_t start;
+    unsigned i;
+
+    fcluster_init(&c, 4);
+    fclient_init(&a, &c, 0, 10000, 1000);
+    for (i = 0; i < 6; i++) { /* the rotation: each of the others left out in turn */
+        ASSERT_OK(lock_acquire(a.ls, "b/k", LOCK_WRITE, in_ms(1000), &w));
+        ASSERT_EQ(fcluster_wait_count(&c, 3, 500), 3);
+        ASSERT_EQ(lock_table_count(c.nodes[0].t), 1); /* this node always */
+        ASSERT_EQ(lock_table_count(c.nodes[1 + (i + 2) % 3].t), 0);
+        lock_release(w);
+        ASSERT_EQ(fcluster_wait_count(&c, 0, 500), 0);
+    }
+    ASSERT_OK(lock_acquire(a.ls, "b/r", LOCK_READ, in_ms(1000), &r)); /* a read quorum: 2 */
+    ASSERT_EQ(fcluster_wait_count(&c, 2, 500), 2);
+    lock_release(r);
+    ASSERT_EQ(fcluster_wait_count(&c, 0, 500), 0);
+    /* node 1, first in the next quorum (0, 1, 2), is down: node 3 is asked at once */
+    fcluster_set(&c, 1, F_DOWN);
+    start = clock_mono_ns();
+    ASSERT_OK(lock_acquire(a.ls, "b/k", LOCK_WRITE, in_ms(1000), &w));
+    ASSERT(ms_since(start) < 40);
+    ASSERT_EQ(lock_table_count(c.nodes[3].t), 1);
+    lock_release(w);
+    ASSERT_EQ(fcluster_wait_count(&c, 0, 500), 0);
+    /* hung: the others are asked after 50 ms, not after the call's 1 s */
+    fcluster_set(&c, 1, F_HUNG);
+    start = clock_mono_ns();
+    ASSERT_OK(lock_acquire(a.ls, "b/k", LOCK_WRITE, in_ms(1000), &w));
+    ASSERT(ms_since(start) >= 45 && ms_since(start) < 300);
+    lock_release(w);
+    ASSERT_EQ(fcluster_wait_count(&c, 0, 500), 0);
+    fcluster_set(&c, 1, F_UP);
+    lock_service_free(a.ls); /* waits for the hung node's calls */
+    ASSERT_EQ(fcluster_count(&c), 0);
+    /* held past the first refresh (lease 300 ms: every 100 ms), every node grants it */
+    fclient_init(&a, &c, 0, 300, 50);
+    ASSERT_OK(lock_acquire(a.ls, "b/k", LOCK_WRITE, in_ms(1000), &w));
+    ASSERT_EQ(fcluster_wait_count(&c, 3, 50), 3);
+    ASSERT_EQ(fcluster_wait_count(&c, 4, 500), 4);
+    ASSERT(!lock_is_lost(w));
+    lock_release(w);
+    ASSERT_EQ(fcluster_wait_count(&c, 0, 500), 0);
+    lock_service_free(a.ls);
+    fcluster_release(&c);
+}
+
 TEST(lock_quorum_stress_three_clients)
 {
     struct fcluster c;
@@ -706,6 +776,33 @@ TEST(lock_quorum_stress_three_clients)
         s.ls[i] = cl[i].ls;
     }
     stress_run(&s, 6); /* two threads per client */
+    for (i = 0; i < 3; i++)
+        lock_service_free(cl[i].ls);
+    ASSERT_EQ(fcluster_count(&c), 0);
+    fcluster_release(&c);
+}
+
+/* The same with each client's own node called on the acquiring thread (as a server does). */
+TEST(lock_quorum_stress_self_inline)
+{
+    struct fcluster c;
+    struct fclient cl[3];
+    struct stress s = { .nls = 3, .iters = 200 };
+    struct lock_held *w;
+    unsigned i;
+
+    fcluster_init(&c, 4);
+    for (i = 0; i < 3; i++) {
+        fclient_init_ex(&cl[i], &c, i, 3000, 500, true);
+        s.ls[i] = cl[i].ls;
+    }
+    stress_run(&s, 6); /* two threads per client */
+    ASSERT_EQ(fcluster_wait_count(&c, 0, 500), 0);
+    /* a release of this node's grant is done when lock_release returns */
+    ASSERT_OK(lock_acquire(cl[0].ls, "b/k", LOCK_WRITE, in_ms(1000), &w));
+    ASSERT_EQ(lock_table_count(c.nodes[0].t), 1);
+    lock_release(w);
+    ASSERT_EQ(lock_table_count(c.nodes[0].t), 0);
     for (i = 0; i < 3; i++)
         lock_service_free(cl[i].ls);
     ASSERT_EQ(fcluster_count(&c), 0);
@@ -902,7 +999,7 @@ TEST(lock_quorum_restarted_holder_dropped)
     struct fcluster c;
     struct fclient a, b;
     struct lock_held *ha, *hb;
-    unsigned i;
+    unsigned i, dropped;
     int64_t start;
 
     fcluster_init(&c, 4);
@@ -910,11 +1007,12 @@ TEST(lock_quorum_restarted_holder_dropped)
     fclient_init(&b, &c, 1, 10000, 500);
     ASSERT_OK(lock_acquire(a.ls, "b/k", LOCK_WRITE, in_ms(1000), &ha));
     ASSERT_OK(lock_acquire(b.ls, "b/kept", LOCK_WRITE, in_ms(1000), &hb));
-    ASSERT_EQ(fcluster_wait_count(&c, 8, 500), 8); /* the 4th answers may come after quorum */
+    ASSERT_EQ(fcluster_wait_count(&c, 6, 500), 6); /* each asked a quorum: 3 nodes */
     /* Node 2 crashes (its grants stay, with a 10 s lease) and comes back: its peers drop them. */
     atomic_store(&a.cut, true);
-    for (i = 0; i < c.n; i++)
-        ASSERT_EQ(lock_table_drop_owner(c.nodes[i].t, 2), 1);
+    for (i = 0, dropped = 0; i < c.n; i++)
+        dropped += lock_table_drop_owner(c.nodes[i].t, 2);
+    ASSERT_EQ(dropped, 3);
     start = clock_mono_ns();
     lock_release(hb);
     ASSERT_OK(lock_acquire(b.ls, "b/k", LOCK_WRITE, in_ms(1000), &hb));
@@ -937,17 +1035,21 @@ TEST(lock_quorum_lost_replies)
     fcluster_init(&c, 4);
     fclient_init(&a, &c, 0, 10000, 500);
     fclient_init(&b, &c, 1, 10000, 500);
-    /* Node 3 grants but its answer is lost: 3 of 4 is enough, and node 3 is released too. */
-    fcluster_set(&c, 3, F_DROP);
+    /*
+     * Node 2 (asked in the first quorum: 0, 1, 2) grants but its answer is
+     * lost: node 3 is asked, 3 grants seen are enough, and node 2 is
+     * released too.
+     */
+    fcluster_set(&c, 2, F_DROP);
     ASSERT_OK(lock_acquire(a.ls, "b/k", LOCK_WRITE, in_ms(1000), &h));
-    ASSERT_EQ(fcluster_wait_count(&c, 4, 500), 4); /* the last node may answer after quorum */
+    ASSERT_EQ(fcluster_wait_count(&c, 4, 500), 4);
     lock_release(h);
     ASSERT_EQ(fcluster_wait_count(&c, 0, 500), 0);
     /*
      * Two lost answers: no quorum seen (too few nodes answer: -ERR_QUORUM, or the deadline
      * first), and the grants that did happen are not left behind.
      */
-    fcluster_set(&c, 2, F_DROP);
+    fcluster_set(&c, 3, F_DROP);
     rc = lock_acquire(a.ls, "b/k", LOCK_WRITE, in_ms(200), &h);
     ASSERT(rc == -ERR_QUORUM || rc == -ERR_TIMEOUT);
     ASSERT_EQ(fcluster_wait_count(&c, 0, 500), 0);
@@ -974,9 +1076,9 @@ TEST(lock_quorum_retried_grants_idempotent)
     for (i = 0; i < c.n; i++)
         fcluster_set(&c, i, F_DROP);
     ASSERT_OK(lock_acquire(a.ls, "b/k", LOCK_WRITE, in_ms(300), &h));
-    ASSERT_EQ(fcluster_wait_count(&c, 4, 500), 4); /* the last node may answer after quorum */
+    ASSERT_EQ(fcluster_wait_count(&c, 3, 500), 3); /* the quorum asked: 0, 1, 2 */
     for (i = 0; i < c.n; i++)
-        ASSERT_EQ(lock_table_count(c.nodes[i].t), 1);
+        ASSERT_EQ(lock_table_count(c.nodes[i].t), i < 3 ? 1 : 0);
     lock_release(h);
     ASSERT_EQ(fcluster_wait_count(&c, 0, 500), 0);
     lock_service_free(a.ls);

@@ -11,7 +11,11 @@
 #include "object/objlayer.h"
 #include "object_test.h"
 #include "storage/drive.h"
+#include "storage/drive_faulty.h"
 #include "storage/remote_test.h"
+#include "util/clock.h"
+
+#include <pthread.h>
 
 struct two_nodes {
     struct remote_node *a, *b;
@@ -193,5 +197,215 @@ TEST(object_fast_reads_never_serve_a_stale_or_deleted_version)
         ASSERT_OK(object_test_check_read(t.ol, "thin", (const uint8_t *)"still here", 10));
     }
     ASSERT_EQ(object_test_check_read(t.ol, "never", (const uint8_t *)"x", 1), -ERR_KEY_NOT_FOUND);
+    close_two(&t);
+}
+
+/* As open_two, node b's drives behind fault injection (t->inner[1], [3] are the faulty ones). */
+static void
+open_two_faulty(struct two_nodes *t)
+{
+    struct objlayer_config cfg = { .ndrives = 4, .sync = true, .prebuilt = t->drives };
+    struct drive *sa[2] = { drive_mem_new("mem:a1"), drive_mem_new("mem:a2") };
+    struct drive *sb[2] = { drive_faulty_new(drive_mem_new("mem:b1")),
+                            drive_faulty_new(drive_mem_new("mem:b2")) };
+    struct buf err = BUF_INIT;
+
+    t->a = remote_node_start(sa, 2);
+    t->b = remote_node_start(sb, 2);
+    t->drives[0] = remote_node_drive(t->a, 0);
+    t->drives[1] = remote_node_drive(t->b, 0);
+    t->drives[2] = remote_node_drive(t->a, 1);
+    t->drives[3] = remote_node_drive(t->b, 1);
+    t->inner[0] = sa[0];
+    t->inner[1] = sb[0];
+    t->inner[2] = sa[1];
+    t->inner[3] = sb[1];
+    if (objlayer_open(&cfg, &t->ol, &err) < 0)
+        harness_fail(__FILE__, __LINE__, "objlayer_open: %s", err.ptr);
+    buf_release(&err);
+}
+
+static uint64_t
+calls_of(struct two_nodes *t)
+{
+    return remote_node_calls(t->a) + remote_node_calls(t->b);
+}
+
+/*
+ * A plain PUT over remote drives commits without reading the drives'
+ * records first: one call per drive (the commit answers what it replaced),
+ * for a new key and for an overwrite alike; a conditional PUT reads first.
+ */
+TEST(object_remote_put_one_call_per_drive)
+{
+    struct obj_cond cond = { .if_match = SLICE_LIT("*") };
+    struct obj_put_opts opts = { .size = 5, .cond = &cond };
+    struct obj_put *p;
+    struct two_nodes t;
+    uint64_t before;
+
+    open_two(&t);
+    ASSERT_OK(objlayer_bucket_make(t.ol, NULL, "b"));
+    ASSERT_OK(put_data(t.ol, "warm", (const uint8_t *)"w", 1));
+    before = calls_of(&t);
+    ASSERT_OK(put_data(t.ol, "k", (const uint8_t *)"one", 3));
+    ASSERT_EQ(calls_of(&t) - before, 4);
+    before = calls_of(&t);
+    ASSERT_OK(put_data(t.ol, "k", (const uint8_t *)"two", 3));
+    ASSERT_EQ(calls_of(&t) - before, 4);
+    before = calls_of(&t);
+    ASSERT_OK(objlayer_put_begin(t.ol, NULL, "b", "k", &opts, &p));
+    ASSERT_OK(obj_put_write(p, "three", 5));
+    ASSERT_OK(obj_put_finish(p, NULL));
+    ASSERT_EQ(calls_of(&t) - before, 8); /* the records read for the condition, then the commit */
+    ASSERT_OK(object_test_check_read(t.ol, "k", (const uint8_t *)"three", 5));
+    close_two(&t);
+}
+
+/*
+ * A version dated ahead of this node's clock (written by a node whose clock
+ * ran ahead) on some drives: a PUT now, which reads no record first, is
+ * still dated after it, on every drive alike (the drives refuse the older
+ * time and answer theirs; the PUT commits again 1 ns later).
+ */
+TEST(object_remote_put_dated_after_a_version_from_a_clock_ahead)
+{
+    int64_t ahead = clock_now_ns() + 3600 * 1000000000LL;
+    struct obj_meta rec, first;
+    struct obj_info info;
+    struct two_nodes t;
+    unsigned j;
+
+    open_two(&t);
+    ASSERT_OK(objlayer_bucket_make(t.ol, NULL, "b"));
+    ASSERT_OK(put_data(t.ol, "k", (const uint8_t *)"old", 3));
+    objmeta_init(&rec);
+    objmeta_init(&first);
+    for (j = 0; j < 4; j += 2) { /* node a's two drives: dated an hour ahead */
+        ASSERT_OK(drive_meta_read(t.inner[j], "b", "k", &rec));
+        rec.mtime_ns = ahead;
+        ASSERT_OK(drive_meta_commit(t.inner[j], "b", "k", &rec));
+    }
+    ASSERT_OK(put_data(t.ol, "k", (const uint8_t *)"new", 3));
+    ASSERT_OK(object_test_check_read(t.ol, "k", (const uint8_t *)"new", 3));
+    obj_info_init(&info);
+    ASSERT_OK(objlayer_head(t.ol, NULL, "b", "k", &info));
+    ASSERT(info.mtime_ns > ahead);
+    obj_info_release(&info);
+    object_test_record(t.inner[0], "b", "k", &first);
+    for (j = 1; j < 4; j++) {
+        object_test_record(t.inner[j], "b", "k", &rec);
+        ASSERT_STREQ(rec.vid, first.vid);
+        ASSERT_EQ(rec.mtime_ns, first.mtime_ns);
+    }
+    ASSERT_EQ(first.mtime_ns, ahead + 1);
+    objmeta_release(&rec);
+    objmeta_release(&first);
+    close_two(&t);
+}
+
+/*
+ * A commit below write quorum (node b's two drives refuse it: 2 of 4, quorum
+ * 3) is rolled back to the previous version on every drive, from the
+ * records the commits answered (inline) and the ones read after the
+ * failure from the drives that refused (shard files: the drives that
+ * committed dropped the old shards, the refusing ones kept them, k = 2).
+ */
+TEST(object_remote_rollback_restores_the_previous_version)
+{
+    static const size_t sizes[] = { 10, 200 * 1024 };
+    uint8_t *old = xmalloc(200 * 1024), *new = xmalloc(200 * 1024);
+    struct obj_meta before, rec;
+    struct two_nodes t;
+    unsigned i, j;
+
+    open_two_faulty(&t);
+    ASSERT_OK(objlayer_bucket_make(t.ol, NULL, "b"));
+    objmeta_init(&before);
+    objmeta_init(&rec);
+    for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+        object_test_fill(old, sizes[i], 1 + i);
+        object_test_fill(new, sizes[i], 7 + i);
+        drive_faulty_clear(t.inner[1]);
+        drive_faulty_clear(t.inner[3]);
+        ASSERT_OK(put_data(t.ol, "k", old, sizes[i]));
+        object_test_record(t.inner[0], "b", "k", &before);
+        drive_faulty_fail_after(t.inner[1], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_NO_SPACE);
+        drive_faulty_fail_after(t.inner[3], DRIVE_FAULTY_OP_META_COMMIT, 1, -ERR_NO_SPACE);
+        ASSERT_EQ(put_data(t.ol, "k", new, sizes[i]), -ERR_QUORUM);
+        drive_faulty_clear(t.inner[1]);
+        drive_faulty_clear(t.inner[3]);
+        ASSERT_OK(object_test_check_read(t.ol, "k", old, sizes[i]));
+        for (j = 0; j < 4; j++) {
+            if (sizes[i] > OBJ_INLINE_MAX && (j == 0 || j == 2))
+                continue; /* their old shards are gone: the record went with the new version */
+            object_test_record(t.inner[j], "b", "k", &rec);
+            ASSERT_STREQ(rec.vid, before.vid);
+        }
+    }
+    objmeta_release(&before);
+    objmeta_release(&rec);
+    free(old);
+    free(new);
+    close_two(&t);
+}
+
+struct racer {
+    struct objlayer *ol;
+    const char *body;
+    int rc;
+};
+
+static void *
+create_racer(void *arg)
+{
+    struct racer *r = arg;
+    struct obj_cond cond = { .if_none_match = true };
+    struct obj_put_opts opts = { .size = (int64_t)strlen(r->body), .cond = &cond };
+    struct obj_put *p;
+
+    r->rc = objlayer_put_begin(r->ol, NULL, "b", "race", &opts, &p);
+    if (r->rc == 0 && (r->rc = obj_put_write(p, r->body, strlen(r->body))) == 0)
+        r->rc = obj_put_finish(p, NULL);
+    else if (r->rc == 0)
+        obj_put_abort(p);
+    return NULL;
+}
+
+/*
+ * Racing If-None-Match: * creates of one key, with plain overwrites of
+ * another racing alongside: exactly one create wins, and what is read is
+ * the winner's.
+ */
+TEST(object_remote_racing_conditional_creates_one_wins)
+{
+    static const char *bodies[] = { "first", "second", "third", "fourth" };
+    struct racer r[4];
+    pthread_t th[4];
+    struct two_nodes t;
+    unsigned i, won = 0, round;
+
+    open_two(&t);
+    ASSERT_OK(objlayer_bucket_make(t.ol, NULL, "b"));
+    for (round = 0; round < 5; round++) {
+        won = 0;
+        objlayer_delete(t.ol, NULL, "b", "race");
+        for (i = 0; i < 4; i++) {
+            r[i] = (struct racer){ t.ol, bodies[i], 0 };
+            ASSERT_EQ(pthread_create(&th[i], NULL, create_racer, &r[i]), 0);
+        }
+        for (i = 0; i < 4; i++)
+            ASSERT_EQ(pthread_join(th[i], NULL), 0);
+        for (i = 0; i < 4; i++) {
+            if (r[i].rc == 0) {
+                won++;
+                ASSERT_OK(object_test_check_read(t.ol, "race", (const uint8_t *)bodies[i],
+                                                 strlen(bodies[i])));
+            } else {
+                ASSERT_EQ(r[i].rc, -ERR_PRECONDITION_FAILED);
+            }
+        }
+        ASSERT_EQ(won, 1);
+    }
     close_two(&t);
 }

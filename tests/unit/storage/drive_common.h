@@ -266,6 +266,78 @@ common_meta_delete_many(struct drive *d)
     ASSERT_EQ(rcs[1], -ERR_NOT_FOUND);
 }
 
+/*
+ * drive_meta_replace(): answers the record it replaced, and refuses (nothing
+ * changed) a version not newer than the one the key holds.
+ */
+static UNUSED void
+common_replace(struct drive *d)
+{
+    char v1[OBJMETA_VID_LEN + 1], v2[OBJMETA_VID_LEN + 1], v3[OBJMETA_VID_LEN + 1];
+    struct obj_meta m1, m2, m3, prev, got;
+    bool had = true;
+    char rd[16];
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    objmeta_init(&prev);
+    objmeta_init(&got);
+    objmeta_new_vid(v1);
+    common_meta(&m1, v1, 3);
+    m1.is_inline = true;
+    m1.mtime_ns = 100;
+    buf_add(&m1.inline_data, "abc", 3);
+    ASSERT_EQ(drive_meta_replace(d, "nobucket", "k", &m1, &prev, &had), -ERR_NOT_FOUND);
+    ASSERT(had); /* unchanged on error */
+    ASSERT_OK(drive_meta_replace(d, "b", "k", &m1, &prev, &had));
+    ASSERT(!had);
+    /* a newer version with shard files: answers the inline one it replaced, data and all */
+    objmeta_new_vid(v2);
+    common_write_shard(d, v2, "second");
+    common_meta(&m2, v2, 6);
+    m2.mtime_ns = 200;
+    ASSERT_OK(drive_meta_replace(d, "b", "k", &m2, &prev, &had));
+    ASSERT(had);
+    ASSERT_STREQ(prev.vid, v1);
+    ASSERT_EQ(prev.mtime_ns, 100);
+    ASSERT(prev.is_inline);
+    ASSERT_EQ(prev.inline_data.len, 3);
+    ASSERT_MEMEQ(prev.inline_data.ptr, "abc", 3);
+    /* not newer (same time, then older): refused, the key and its files unchanged */
+    objmeta_new_vid(v3);
+    common_write_shard(d, v3, "third");
+    common_meta(&m3, v3, 5);
+    m3.mtime_ns = 200;
+    had = false;
+    ASSERT_EQ(drive_meta_replace(d, "b", "k", &m3, &prev, &had), -ERR_EXISTS);
+    ASSERT(had);
+    ASSERT_STREQ(prev.vid, v2);
+    ASSERT_EQ(prev.mtime_ns, 200);
+    m3.mtime_ns = 150;
+    ASSERT_EQ(drive_meta_replace(d, "b", "k", &m3, &prev, &had), -ERR_EXISTS);
+    ASSERT_OK(drive_meta_read(d, "b", "k", &got));
+    ASSERT_STREQ(got.vid, v2);
+    ASSERT_EQ(drive_shard_read(d, v2, 1, 0, rd, sizeof(rd)), 6);
+    ASSERT_EQ(drive_shard_read(d, v3, 1, 0, rd, sizeof(rd)), -ERR_NOT_FOUND); /* still in tmp */
+    /* dated later, the refused version commits from tmp, and answers the one it replaced */
+    m3.mtime_ns = 201;
+    ASSERT_OK(drive_meta_replace(d, "b", "k", &m3, &prev, &had));
+    ASSERT(had);
+    ASSERT_STREQ(prev.vid, v2);
+    ASSERT_EQ(drive_shard_read(d, v3, 1, 0, rd, sizeof(rd)), 5);
+    /* the same version again, with a later time: not refused, answers itself */
+    m3.mtime_ns = 300;
+    ASSERT_OK(drive_meta_replace(d, "b", "k", &m3, &prev, &had));
+    ASSERT_STREQ(prev.vid, v3);
+    ASSERT_EQ(prev.mtime_ns, 201);
+    ASSERT_OK(drive_meta_read(d, "b", "k", &got));
+    ASSERT_EQ(got.mtime_ns, 300);
+    objmeta_release(&got);
+    objmeta_release(&prev);
+    objmeta_release(&m1);
+    objmeta_release(&m2);
+    objmeta_release(&m3);
+}
+
 /* Collects listed keys as "key|key|..." */
 static UNUSED int
 common_list_cb(void *arg, const struct drive_list_ent *ent)

@@ -84,6 +84,15 @@ remote_node_inner(struct remote_node *node, size_t i)
     return node->served[i];
 }
 
+uint64_t
+remote_node_calls(struct remote_node *node)
+{
+    struct rpc_peer_stats st;
+
+    rpc_peer_stats(node->peer, &st);
+    return st.calls;
+}
+
 void
 remote_node_pause(struct remote_node *node)
 {

@@ -26,6 +26,8 @@ struct remote_node *remote_node_start(struct drive **served, size_t n);
 struct drive *remote_node_drive(struct remote_node *node, size_t i);
 /* The served drive `i` itself (borrowed), to inspect or break it from the test. */
 struct drive *remote_node_inner(struct remote_node *node, size_t i);
+/* The RPC calls made to the node so far (rpc_peer_stats: calls and streams started). */
+uint64_t remote_node_calls(struct remote_node *node);
 /* Stops serving (the node no longer answers: its clients see it down), keeps the drives. */
 void remote_node_pause(struct remote_node *node);
 /* Stops the node, closes the served drives, frees it. */
