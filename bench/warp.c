@@ -13,6 +13,8 @@
  *           overwrites one; GET and HEAD pick keys present)
  *   stat    preloads --objects objects, then HEAD of random keys
  *   get     the same with GET (what stat compares with: the same keys)
+ *   put     PUTs of --size bytes to new keys for --duration, no preload
+ *           (into a full bucket: --bucket of an earlier run)
  *   delete  preloads --objects objects, then DeleteObjects of --batch keys
  *           per request until all are gone (or --duration)
  *   list    creates --objects objects of --size bytes (the create rate),
@@ -293,6 +295,22 @@ stat_main(void *arg)
     return NULL;
 }
 
+/* PUTs of new keys put/<client>/<n> (the bucket's objects stay as they are). */
+static void *
+put_main(void *arg)
+{
+    struct worker *w = arg;
+    uint64_t n;
+
+    for (n = 0; now() < t_end; n++) {
+        char key[64];
+
+        snprintf(key, sizeof(key), "put/%03u/%08llu", w->id, (unsigned long long)n);
+        put_key(w, key);
+    }
+    return NULL;
+}
+
 static void *
 get_main(void *arg)
 {
@@ -553,7 +571,8 @@ main(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "usage: warp mixed|stat|get|delete|list [options] (see bench/warp.c)\n");
+        fprintf(stderr,
+                "usage: warp mixed|stat|get|put|delete|list [options] (see bench/warp.c)\n");
         return 2;
     }
     O.profile = argv[optind];
@@ -599,6 +618,9 @@ main(int argc, char **argv)
             report("stat", 1u << OP_HEAD, run(stat_main));
         else
             report("get", 1u << OP_GET, run(get_main));
+    } else if (!strcmp(O.profile, "put")) {
+        t_end = now() + O.duration;
+        report("put", 1u << OP_PUT, run(put_main));
     } else if (!strcmp(O.profile, "delete")) {
         preload();
         atomic_store(&next_key, 0);
