@@ -12,6 +12,9 @@
  *           10% DELETE over that set (a PUT re-creates a deleted key, else
  *           overwrites one; GET and HEAD pick keys present)
  *   stat    preloads --objects objects, then HEAD of random keys
+ *   get     the same with GET (what stat compares with: the same keys)
+ *   put     PUTs of --size bytes to new keys for --duration, no preload
+ *           (into a full bucket: --bucket of an earlier run)
  *   delete  preloads --objects objects, then DeleteObjects of --batch keys
  *           per request until all are gone (or --duration)
  *   list    creates --objects objects of --size bytes (the create rate),
@@ -21,7 +24,9 @@
  * Options: --endpoint URL (default http://127.0.0.1:9000), --bucket NAME
  * (made if missing; default warp-PROFILE), --clients N (20), --duration S
  * (20), --size BYTES (4096; K/M suffixes), --objects N (mixed 2000, stat
- * 10000, delete 10000, list 100000), --batch N (100). Credentials from
+ * 10000, delete 10000, list 100000), --batch N (100), --preloaded (mixed,
+ * stat, get: the bucket already holds the --objects keys of an earlier run,
+ * the list profile's included; no preload). Credentials from
  * BENCH_AK / BENCH_SK (default benchadmin / bench-secret-key-1). Requests
  * are signed by the basalt client (client/client.h), PUT bodies sent as
  * UNSIGNED-PAYLOAD (no client-side hash of 10 MiB bodies); no retries, so
@@ -51,6 +56,7 @@ static const char *const op_names[OP_NOPS] = { "GET",    "HEAD",          "PUT",
 struct opts {
     const char *profile, *endpoint, *bucket, *ak, *sk;
     unsigned clients, duration, batch;
+    bool preloaded;
     uint64_t size, objects;
 };
 
@@ -289,6 +295,32 @@ stat_main(void *arg)
     return NULL;
 }
 
+/* PUTs of new keys put/<client>/<n> (the bucket's objects stay as they are). */
+static void *
+put_main(void *arg)
+{
+    struct worker *w = arg;
+    uint64_t n;
+
+    for (n = 0; now() < t_end; n++) {
+        char key[64];
+
+        snprintf(key, sizeof(key), "put/%03u/%08llu", w->id, (unsigned long long)n);
+        put_key(w, key);
+    }
+    return NULL;
+}
+
+static void *
+get_main(void *arg)
+{
+    struct worker *w = arg;
+
+    while (now() < t_end)
+        do_get_head(w, OP_GET);
+    return NULL;
+}
+
 /* Creates keys next_key... up to O.objects (preload, and list's create phase). */
 static void *
 create_main(void *arg)
@@ -359,7 +391,7 @@ list_main(void *arg)
     double t0 = now();
     int rc = s3ops_list(w->c, O.bucket, NULL, true, count_entry, &n, NULL);
 
-    record(w, OP_LIST, t0, n, 0, rc == 0 && n == O.objects);
+    record(w, OP_LIST, t0, n, 0, rc == 0 && n >= O.objects); /* more: a put run's keys */
     return NULL;
 }
 
@@ -477,7 +509,13 @@ static void
 preload(void)
 {
     double secs;
+    uint64_t i;
 
+    if (O.preloaded) { /* a bucket filled by an earlier run with the same --objects */
+        for (i = 0; slots && i < O.objects; i++)
+            atomic_store(&slots[i], SLOT_PRESENT);
+        return;
+    }
     atomic_store(&next_key, 0);
     secs = run(create_main);
     report(strcmp(O.profile, "list") == 0 ? "create" : "preload (PUT)", 1u << OP_PUT, secs);
@@ -487,9 +525,9 @@ int
 main(int argc, char **argv)
 {
     static const struct option lo[] = {
-        { "endpoint", 1, NULL, 'e' }, { "bucket", 1, NULL, 'b' }, { "clients", 1, NULL, 'c' },
-        { "duration", 1, NULL, 'd' }, { "size", 1, NULL, 's' },   { "objects", 1, NULL, 'n' },
-        { "batch", 1, NULL, 'B' },    { NULL, 0, NULL, 0 },
+        { "endpoint", 1, NULL, 'e' }, { "bucket", 1, NULL, 'b' },    { "clients", 1, NULL, 'c' },
+        { "duration", 1, NULL, 'd' }, { "size", 1, NULL, 's' },      { "objects", 1, NULL, 'n' },
+        { "batch", 1, NULL, 'B' },    { "preloaded", 0, NULL, 'P' }, { NULL, 0, NULL, 0 },
     };
     struct buf err = BUF_INIT, bucket = BUF_INIT;
     unsigned i;
@@ -525,12 +563,16 @@ main(int argc, char **argv)
         case 'B':
             O.batch = (unsigned)strtoul(optarg, NULL, 10);
             break;
+        case 'P':
+            O.preloaded = true;
+            break;
         default:
             return 2;
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "usage: warp mixed|stat|delete|list [options] (see bench/warp.c)\n");
+        fprintf(stderr,
+                "usage: warp mixed|stat|get|put|delete|list [options] (see bench/warp.c)\n");
         return 2;
     }
     O.profile = argv[optind];
@@ -565,15 +607,20 @@ main(int argc, char **argv)
     make_data();
     printf("warp %s: %s bucket %s, %llu objects\n", O.profile, O.endpoint, O.bucket,
            (unsigned long long)O.objects);
-    if (!strcmp(O.profile, "mixed") || !strcmp(O.profile, "stat")) {
+    if (!strcmp(O.profile, "mixed") || !strcmp(O.profile, "stat") || !strcmp(O.profile, "get")) {
         slots = xcalloc(O.objects, sizeof(*slots));
         preload();
         t_end = now() + O.duration;
         if (!strcmp(O.profile, "mixed"))
             report("mixed", (1u << OP_GET) | (1u << OP_HEAD) | (1u << OP_PUT) | (1u << OP_DELETE),
                    run(mixed_main));
-        else
+        else if (!strcmp(O.profile, "stat"))
             report("stat", 1u << OP_HEAD, run(stat_main));
+        else
+            report("get", 1u << OP_GET, run(get_main));
+    } else if (!strcmp(O.profile, "put")) {
+        t_end = now() + O.duration;
+        report("put", 1u << OP_PUT, run(put_main));
     } else if (!strcmp(O.profile, "delete")) {
         preload();
         atomic_store(&next_key, 0);

@@ -5,20 +5,23 @@
 # figures compare. Not part of `make test`.
 #
 #   make RELEASE=1 -j2 all build-release/bench/warp
-#   bench/warp.sh [PROFILE...]     (default: mixed4k mixed10m stat delete list)
+#   bench/warp.sh [PROFILE...]     (default: mixed4k mixed10m stat delete list empty)
 #
 # Profiles: mixed4k (45/30/15/10 GET/HEAD/PUT/DELETE over 2,000 preloaded
 # 4 KiB objects), mixed10m (the same over 40 objects of 10 MiB), stat (HEAD
 # of random keys of WARP_STAT_OBJECTS 4 KiB objects), delete (DeleteObjects
 # of 100 keys over 10,000 objects, then of 1,000 keys over 3,000, one client), list (create
-# WARP_LIST_OBJECTS objects of 1 KiB, then ListObjectsV2 walks).
+# WARP_LIST_OBJECTS objects of 1 KiB, then ListObjectsV2 walks, then HEAD of random keys of
+# that bucket and 4 KiB PUTs into it), empty (what list's HEAD and PUT compare with: HEAD of
+# 1,000 objects of 1 KiB, then 4 KiB PUTs into that bucket).
 # After each run the server's heal figures are printed: objects it logged as
 # "healed" and basalt_heal_needless_total (both 0 on a healthy server).
 #
 # Environment:
 #   BASALT_BINS        builds to compare (default: build-release/basalt)
 #   WARP_DURATION (20), WARP_CLIENTS (20), WARP_STAT_OBJECTS (100000),
-#   WARP_LIST_OBJECTS (100000), WARP_PORT (9660), WARP_DIR (default /tmp)
+#   WARP_LIST_OBJECTS (100000), WARP_LIST_CLIENTS (clients of list's create and walks;
+#   WARP_CLIENTS), WARP_PORT (9660), WARP_DIR (default /tmp)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -27,7 +30,7 @@ bins=${BASALT_BINS:-$repo/build-release/basalt}
 dur=${WARP_DURATION:-20} clients=${WARP_CLIENTS:-20} port=${WARP_PORT:-9660}
 stat_n=${WARP_STAT_OBJECTS:-100000} list_n=${WARP_LIST_OBJECTS:-100000}
 export BENCH_AK=benchadmin BENCH_SK=bench-secret-key-1
-[ $# -gt 0 ] || set -- mixed4k mixed10m stat delete list
+[ $# -gt 0 ] || set -- mixed4k mixed10m stat delete list empty
 [ -x "$warp" ] || { echo "warp.sh: build $warp first (make RELEASE=1 build-release/bench/warp)" >&2; exit 1; }
 
 pid= dir=
@@ -75,7 +78,13 @@ for prof in "$@"; do
         delete)
             w delete --size 4K --objects 10000 --batch 100
             w delete --size 4K --objects 3000 --batch 1000 --clients 1 --bucket warp-delete1000 ;;
-        list) w list --size 1K --objects "$list_n" ;;
+        list)
+            w list --size 1K --objects "$list_n" --clients "${WARP_LIST_CLIENTS:-$clients}"
+            w stat --size 1K --objects "$list_n" --bucket warp-list --preloaded
+            w put --size 4K --bucket warp-list ;;
+        empty)
+            w stat --size 1K --objects 1000 --bucket warp-empty
+            w put --size 4K --bucket warp-empty ;;
         *) echo "warp.sh: unknown profile $prof" >&2; exit 2 ;;
         esac
         heal_figures

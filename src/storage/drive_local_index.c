@@ -4,12 +4,23 @@
  *
  *   buckets(name TEXT PRIMARY KEY, created_ns INTEGER)
  *   objects(bucket TEXT, key BLOB, vid TEXT, size INTEGER, mtime_ns INTEGER,
- *           etag TEXT, rec BLOB, reduced INTEGER, PRIMARY KEY(bucket, key)) WITHOUT ROWID
+ *           etag TEXT, reduced INTEGER, rec_id INTEGER,
+ *           PRIMARY KEY(bucket, key)) WITHOUT ROWID
+ *   recs(id INTEGER PRIMARY KEY, rec BLOB)
  *
  * Keys are BLOBs, so they compare and list in byte order whatever they hold;
- * `rec` is objmeta_encode() of the version (with its inline data), the other
- * columns copy what a listing needs. A listing is one range scan:
- * key >= max(prefix, after + "\0") AND key < successor(prefix).
+ * `recs.rec` is objmeta_encode() of the version (with its inline data), the
+ * columns of `objects` copy what a listing needs. A listing is one range scan
+ * of `objects`: key >= max(prefix, after + "\0") AND key < successor(prefix).
+ *
+ * The record lives in its own rowid table because `objects` is a WITHOUT
+ * ROWID table, an index b-tree, whose cells hold the whole row at every level:
+ * with `rec` in the row (a few KiB of inline data for a small object) each
+ * cell spilled to overflow pages, and SQLite reads a cell's whole overflow
+ * chain to compare keys, so one lookup read about a dozen pages and a listing
+ * read every record it passed. Narrow, a lookup reads the path to one leaf of
+ * `objects` and one row of `recs`. An index of the earlier layout (`rec` in
+ * `objects`) is converted at open (layout_upgrade).
  *
  * DESIGN: threads
  *
@@ -59,10 +70,14 @@ enum st {
     ST_BUCKET_VIDS,
     ST_BUCKET_HAS_OBJ,
     ST_BUCKET_CLEAR,
+    ST_BUCKET_CLEAR_RECS,
     ST_OBJ_VID,
     ST_OBJ_PUT,
     ST_OBJ_DELETE,
     ST_OBJ_REC,
+    ST_REC_INSERT,
+    ST_REC_UPDATE,
+    ST_REC_DELETE,
     ST_VID_USED,
     ST_LIST,
     ST_LIST_UPPER,
@@ -86,11 +101,17 @@ static const char *const sql_text[ST__COUNT] = {
     [ST_BUCKET_VIDS] = "SELECT vid FROM objects WHERE bucket = ?1",
     [ST_BUCKET_HAS_OBJ] = "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1",
     [ST_BUCKET_CLEAR] = "DELETE FROM objects WHERE bucket = ?1",
-    [ST_OBJ_VID] = "SELECT vid FROM objects WHERE bucket = ?1 AND key = ?2",
-    [ST_OBJ_PUT] = "INSERT OR REPLACE INTO objects(bucket, key, vid, size, mtime_ns, etag, rec, "
-                   "reduced) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_BUCKET_CLEAR_RECS] = "DELETE FROM recs WHERE id IN "
+                             "(SELECT rec_id FROM objects WHERE bucket = ?1)",
+    [ST_OBJ_VID] = "SELECT vid, rec_id FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_PUT] = "INSERT OR REPLACE INTO objects(bucket, key, vid, size, mtime_ns, etag, "
+                   "reduced, rec_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
-    [ST_OBJ_REC] = "SELECT rec FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_REC] = "SELECT rec FROM recs WHERE id = "
+                   "(SELECT rec_id FROM objects WHERE bucket = ?1 AND key = ?2)",
+    [ST_REC_INSERT] = "INSERT INTO recs(rec) VALUES (?1)",
+    [ST_REC_UPDATE] = "UPDATE recs SET rec = ?2 WHERE id = ?1",
+    [ST_REC_DELETE] = "DELETE FROM recs WHERE id = ?1",
     [ST_VID_USED] = "SELECT 1 FROM objects WHERE vid = ?1 LIMIT 1",
     [ST_LIST] = "SELECT key, vid, size, mtime_ns, etag, reduced FROM objects "
                 "WHERE bucket = ?1 AND key >= ?2 ORDER BY key LIMIT ?3",
@@ -105,8 +126,9 @@ static const char *const sql_text[ST__COUNT] = {
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS buckets(name TEXT PRIMARY KEY, created_ns INTEGER);"
     "CREATE TABLE IF NOT EXISTS objects(bucket TEXT, key BLOB, vid TEXT, size INTEGER,"
-    " mtime_ns INTEGER, etag TEXT, rec BLOB, reduced INTEGER NOT NULL DEFAULT 0,"
+    " mtime_ns INTEGER, etag TEXT, reduced INTEGER NOT NULL DEFAULT 0, rec_id INTEGER NOT NULL,"
     " PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS recs(id INTEGER PRIMARY KEY, rec BLOB NOT NULL);"
     /* for the orphan scan at open (invariant 5) */
     "CREATE INDEX IF NOT EXISTS objects_vid ON objects(vid);"
     /* the node's small persistent lists (drive_journal_update): heal queue, scanner place */
@@ -175,27 +197,66 @@ conn_exec(struct drive_local *l, struct conn *c, const char *sql)
     return src == SQLITE_OK ? 0 : sql_fail(l, c->db, src, sql);
 }
 
-/*
- * Indexes made before a column existed get it (SQLite adds a column with its
- * default in place): `reduced` came with storage classes.
- */
+/* 1 if table `objects` has column `col`, 0 if not (or no such table), or an error. */
 static int
-schema_upgrade(struct drive_local *l, struct conn *c)
+objects_has_column(struct drive_local *l, struct conn *c, const char *col)
 {
     sqlite3_stmt *st = NULL;
-    bool has = false;
-    int src;
+    int src, rc;
 
-    static const char q[] = "SELECT 1 FROM pragma_table_info('objects') WHERE name = 'reduced'";
+    static const char q[] = "SELECT 1 FROM pragma_table_info('objects') WHERE name = ?1";
 
     src = sqlite3_prepare_v2(c->db, q, -1, &st, NULL);
     if (src != SQLITE_OK)
         return sql_fail(l, c->db, src, q);
-    has = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_bind_text(st, 1, col, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    rc = src == SQLITE_ROW ? 1 : src == SQLITE_DONE ? 0 : sql_fail(l, c->db, src, q);
     sqlite3_finalize(st);
-    return has ? 0
-               : conn_exec(l, c,
-                           "ALTER TABLE objects ADD COLUMN reduced INTEGER NOT NULL DEFAULT 0");
+    return rc;
+}
+
+/*
+ * The layout before `recs` (the record in a `rec` column of `objects`), and
+ * before that without `reduced` (it came with storage classes), becomes the
+ * current one in one transaction: each record moves to `recs` under the
+ * number of its row in key order. Runs before schema_sql, which then makes
+ * `objects_vid` on the new table.
+ */
+static int
+layout_upgrade(struct drive_local *l, struct conn *c)
+{
+    struct log_ctx ctx = { .drive = l->base.endpoint };
+    int rc;
+
+    static const char move[] =
+        "BEGIN IMMEDIATE;"
+        "ALTER TABLE objects RENAME TO objects_v1;"
+        "CREATE TABLE recs(id INTEGER PRIMARY KEY, rec BLOB NOT NULL);"
+        "CREATE TABLE objects(bucket TEXT, key BLOB, vid TEXT, size INTEGER,"
+        " mtime_ns INTEGER, etag TEXT, reduced INTEGER NOT NULL DEFAULT 0,"
+        " rec_id INTEGER NOT NULL, PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
+        "INSERT INTO recs(id, rec) SELECT row_number() OVER (ORDER BY bucket, key), rec"
+        " FROM objects_v1;"
+        "INSERT INTO objects(bucket, key, vid, size, mtime_ns, etag, reduced, rec_id)"
+        " SELECT bucket, key, vid, size, mtime_ns, etag, reduced,"
+        " row_number() OVER (ORDER BY bucket, key) FROM objects_v1;"
+        "DROP TABLE objects_v1;"
+        "COMMIT";
+
+    rc = objects_has_column(l, c, "rec");
+    if (rc <= 0)
+        return rc;
+    rc = objects_has_column(l, c, "reduced");
+    if (rc == 0) /* SQLite adds a column with its default in place */
+        rc = conn_exec(l, c, "ALTER TABLE objects ADD COLUMN reduced INTEGER NOT NULL DEFAULT 0");
+    if (rc < 0)
+        return rc;
+    log_info(&ctx, "index: moving object records to their own table (a one-time upgrade)");
+    rc = conn_exec(l, c, move);
+    if (rc < 0 && !sqlite3_get_autocommit(c->db))
+        conn_exec(l, c, "ROLLBACK");
+    return rc;
 }
 
 /* Opens a connection to index.db: the writer creates it and sets WAL and the schema. */
@@ -228,9 +289,9 @@ conn_open(struct drive_local *l, bool writer, struct conn **out)
     if (rc == 0)
         rc = conn_exec(l, c, l->sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF");
     if (rc == 0)
-        rc = conn_exec(l, c, schema_sql);
+        rc = layout_upgrade(l, c);
     if (rc == 0)
-        rc = schema_upgrade(l, c);
+        rc = conn_exec(l, c, schema_sql);
 out_close:
     if (rc < 0)
         conn_close(c);
@@ -379,10 +440,11 @@ query_bucket(struct drive_local *l, struct conn *c, const char *bucket, int64_t 
     return 0;
 }
 
-/* 0 and the current vid of `key` in `vid`, -ERR_NOT_FOUND, or an error. */
+/* 0, the current vid of `key` in `vid` and its row of `recs` in `rec_id`; -ERR_NOT_FOUND; or an
+ * error. */
 static int
 query_vid(struct drive_local *l, struct conn *c, const char *bucket, const char *key,
-          char vid[OBJMETA_VID_LEN + 1])
+          char vid[OBJMETA_VID_LEN + 1], int64_t *rec_id)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -396,8 +458,42 @@ query_vid(struct drive_local *l, struct conn *c, const char *bucket, const char 
     if (rc <= 0)
         return rc == 0 ? -ERR_NOT_FOUND : rc;
     snprintf(vid, OBJMETA_VID_LEN + 1, "%s", col_str(st, 0));
+    *rec_id = sqlite3_column_int64(st, 1);
     sqlite3_reset(st);
     return 0;
+}
+
+/* Runs a statement on one row of `recs`: `ST_REC_UPDATE` (with `rec`) or `ST_REC_DELETE`. */
+static int
+rec_change(struct drive_local *l, struct conn *c, enum st id, int64_t rec_id, struct slice rec)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    rc = conn_stmt(l, c, id, &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, rec_id);
+    if (id == ST_REC_UPDATE)
+        sqlite3_bind_blob64(st, 2, rec.len ? rec.ptr : "", rec.len, SQLITE_STATIC);
+    return st_step(l, c, st);
+}
+
+/* Adds `rec` to `recs`: 0 and its row in `rec_id`, or an error. */
+static int
+rec_insert(struct drive_local *l, struct conn *c, struct slice rec, int64_t *rec_id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    rc = conn_stmt(l, c, ST_REC_INSERT, &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_blob64(st, 1, rec.len ? rec.ptr : "", rec.len, SQLITE_STATIC);
+    rc = st_step(l, c, st);
+    if (rc == 0)
+        *rec_id = sqlite3_last_insert_rowid(c->db);
+    return rc;
 }
 
 /* ---- the committer: one writer, group commit ---- */
@@ -458,6 +554,12 @@ apply_bucket_delete(struct drive_local *l, struct conn *c, struct drive_local_re
             return -ERR_NOT_EMPTY;
         rc = collect_bucket_vids(l, c, r);
         if (rc == 0)
+            rc = conn_stmt(l, c, ST_BUCKET_CLEAR_RECS, &st);
+        if (rc < 0)
+            return rc;
+        bind_str(st, 1, r->bucket);
+        rc = st_step(l, c, st);
+        if (rc == 0)
             rc = conn_stmt(l, c, ST_BUCKET_CLEAR, &st);
         if (rc < 0)
             return rc;
@@ -499,6 +601,7 @@ apply_meta_put(struct drive_local *l, struct conn *c, struct drive_local_req *r)
 {
     char old[OBJMETA_VID_LEN + 1];
     sqlite3_stmt *st = NULL;
+    int64_t rec_id = 0;
     int rc;
 
     rc = query_bucket(l, c, r->bucket, NULL);
@@ -509,12 +612,18 @@ apply_meta_put(struct drive_local *l, struct conn *c, struct drive_local_req *r)
         if (rc < 0)
             return rc;
     }
-    rc = query_vid(l, c, r->bucket, r->key, old);
+    rc = query_vid(l, c, r->bucket, r->key, old, &rec_id);
     if (rc < 0 && rc != -ERR_NOT_FOUND)
         return rc;
     if (rc == 0 && strcmp(old, r->m->vid) != 0 && objmeta_vid_is_valid(old))
         buf_add(&r->old_vids, old, OBJMETA_VID_LEN);
-    rc = conn_stmt(l, c, ST_OBJ_PUT, &st);
+    /* an overwrite rewrites the key's row of `recs` in place */
+    if (rc == 0)
+        rc = rec_change(l, c, ST_REC_UPDATE, rec_id, r->rec);
+    else
+        rc = rec_insert(l, c, r->rec, &rec_id);
+    if (rc == 0)
+        rc = conn_stmt(l, c, ST_OBJ_PUT, &st);
     if (rc < 0)
         return rc;
     bind_str(st, 1, r->bucket);
@@ -523,8 +632,8 @@ apply_meta_put(struct drive_local *l, struct conn *c, struct drive_local_req *r)
     sqlite3_bind_int64(st, 4, (int64_t)r->m->size);
     sqlite3_bind_int64(st, 5, r->m->mtime_ns);
     bind_str(st, 6, r->m->etag);
-    sqlite3_bind_blob64(st, 7, r->rec.ptr, r->rec.len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 8, r->m->reduced);
+    sqlite3_bind_int(st, 7, r->m->reduced);
+    sqlite3_bind_int64(st, 8, rec_id);
     return st_step(l, c, st);
 }
 
@@ -533,14 +642,17 @@ apply_meta_delete(struct drive_local *l, struct conn *c, struct drive_local_req 
 {
     char cur[OBJMETA_VID_LEN + 1];
     sqlite3_stmt *st = NULL;
+    int64_t rec_id = 0;
     int rc;
 
-    rc = query_vid(l, c, r->bucket, r->key, cur);
+    rc = query_vid(l, c, r->bucket, r->key, cur, &rec_id);
     if (rc < 0)
         return rc;
     if (r->vid && strcmp(r->vid, cur) != 0)
         return -ERR_NOT_FOUND;
-    rc = conn_stmt(l, c, ST_OBJ_DELETE, &st);
+    rc = rec_change(l, c, ST_REC_DELETE, rec_id, SLICE_NULL);
+    if (rc == 0)
+        rc = conn_stmt(l, c, ST_OBJ_DELETE, &st);
     if (rc < 0)
         return rc;
     bind_str(st, 1, r->bucket);

@@ -438,21 +438,80 @@ TEST(storage_local_check_replaced_index)
     drive_close(d);
 }
 
+/* Runs `sql` on the closed drive's index.db. */
+static void
+index_exec(const char *sql)
+{
+    sqlite3 *db;
+    char *msg = NULL;
+
+    ASSERT_EQ(sqlite3_open(bpath("%s", "index.db"), &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        harness_fail(__FILE__, __LINE__, "%s: %s", sql, msg);
+    sqlite3_free(msg);
+    sqlite3_close(db);
+}
+
+/* One integer from `sql` on index.db (the drive may be open: WAL). */
+static int64_t
+index_int(const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db;
+    int64_t v = -1;
+
+    ASSERT_EQ(sqlite3_open(bpath("%s", "index.db"), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/*
+ * Turns the closed drive's index into the layout before `recs` (the record
+ * in a `rec` column of `objects`), without the `reduced` column if asked (the
+ * layout before storage classes).
+ */
+static void
+index_make_old_layout(bool with_reduced)
+{
+    index_exec("BEGIN;"
+               "CREATE TABLE old(bucket TEXT, key BLOB, vid TEXT, size INTEGER, mtime_ns INTEGER,"
+               " etag TEXT, rec BLOB, reduced INTEGER NOT NULL DEFAULT 0,"
+               " PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
+               "INSERT INTO old SELECT o.bucket, o.key, o.vid, o.size, o.mtime_ns, o.etag, r.rec,"
+               " o.reduced FROM objects o JOIN recs r ON r.id = o.rec_id;"
+               "DROP TABLE objects; DROP TABLE recs;"
+               "ALTER TABLE old RENAME TO objects;"
+               "CREATE INDEX objects_vid ON objects(vid);"
+               "COMMIT");
+    if (!with_reduced)
+        index_exec("ALTER TABLE objects DROP COLUMN reduced");
+    ASSERT_EQ(index_int("SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'rec'"), 1);
+}
+
+/* Every object has its row of `recs` and no row of `recs` is left over. */
+static void
+expect_recs_match(int64_t objects)
+{
+    ASSERT_EQ(index_int("SELECT count(*) FROM objects"), objects);
+    ASSERT_EQ(index_int("SELECT count(*) FROM recs"), objects);
+    ASSERT_EQ(index_int("SELECT count(*) FROM objects o JOIN recs r ON r.id = o.rec_id"), objects);
+}
+
 /* An index made before the `reduced` column existed gets it at open, its rows as standard. */
 TEST(storage_local_index_upgrade)
 {
     struct drive *d = open_local(true);
     char vid[OBJMETA_VID_LEN + 1];
     struct buf b = BUF_INIT;
-    sqlite3 *db;
 
     ASSERT_OK(drive_bucket_make(d, "b", 1));
     common_put(d, "b", "old", "data", vid);
     drive_close(d);
-    ASSERT_EQ(sqlite3_open(bpath("%s", "index.db"), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE objects DROP COLUMN reduced", NULL, NULL, NULL),
-              SQLITE_OK);
-    sqlite3_close(db);
+    index_make_old_layout(false);
     d = open_local(true);
     ASSERT_OK(drive_list(d, "b", SLICE_NULL, SLICE_NULL, 0, common_reduced_cb, &b));
     ASSERT_STREQ(b.ptr, "old:0|");
@@ -461,6 +520,85 @@ TEST(storage_local_index_upgrade)
     ASSERT_OK(drive_list(d, "b", SLICE_NULL, SLICE_NULL, 0, common_reduced_cb, &b));
     ASSERT_STREQ(b.ptr, "new:0|old:0|");
     buf_release(&b);
+    drive_close(d);
+    ASSERT_EQ(index_int("SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'rec'"), 0);
+    expect_recs_match(2);
+}
+
+/*
+ * An index of the layout before `recs` is converted at open: every record
+ * reads back as it was written (each one its own, not a neighbour's), in
+ * every bucket, and the converted index takes overwrites and deletes.
+ */
+TEST(storage_local_index_upgrade_moves_records)
+{
+    static const char *const keys[] = { "a", "b/1", "b/2", "c", "d" };
+    char vids[2][5][OBJMETA_VID_LEN + 1], vid[OBJMETA_VID_LEN + 1];
+    struct drive *d = open_local(true);
+    struct obj_meta m;
+    struct buf b = BUF_INIT;
+    size_t i, j;
+
+    ASSERT_OK(drive_bucket_make(d, "b1", 1));
+    ASSERT_OK(drive_bucket_make(d, "b2", 1));
+    for (i = 0; i < 5; i++) { /* written out of key order: the rows of `recs` are too */
+        common_put(d, "b2", keys[4 - i], "x", vids[1][4 - i]);
+        common_put(d, "b1", keys[i], "y", vids[0][i]);
+    }
+    drive_close(d);
+    index_make_old_layout(true);
+    d = open_local(true);
+    for (j = 0; j < 2; j++) {
+        for (i = 0; i < 5; i++) {
+            ASSERT_OK(drive_meta_read(d, j ? "b2" : "b1", keys[i], &m));
+            ASSERT_STREQ(m.vid, vids[j][i]);
+            objmeta_release(&m);
+        }
+    }
+    ASSERT_OK(drive_list(d, "b1", SLICE_NULL, SLICE_NULL, 0, common_list_cb, &b));
+    ASSERT_STREQ(b.ptr, "a|b/1|b/2|c|d|");
+    common_put(d, "b1", "c", "z", vid);
+    ASSERT_OK(drive_meta_read(d, "b1", "c", &m));
+    ASSERT_STREQ(m.vid, vid);
+    objmeta_release(&m);
+    ASSERT_OK(drive_meta_delete(d, "b2", "a", NULL));
+    ASSERT_EQ(drive_meta_read(d, "b2", "a", &m), -ERR_NOT_FOUND);
+    buf_release(&b);
+    drive_close(d);
+    expect_recs_match(9);
+}
+
+/*
+ * The rows of `recs` follow the objects: an overwrite reuses the key's row,
+ * a delete and a bucket removed with its objects remove theirs, and a
+ * failed request in a batch leaves none behind.
+ */
+TEST(storage_local_recs_follow_objects)
+{
+    struct drive *d = open_local(true);
+    char vid[OBJMETA_VID_LEN + 1], vid2[OBJMETA_VID_LEN + 1];
+    struct obj_meta m;
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    ASSERT_OK(drive_bucket_make(d, "gone", 1));
+    common_put(d, "b", "k1", "one", vid);
+    common_put(d, "b", "k1", "two", vid2);
+    common_put_inline(d, "b", "k2");
+    common_put_inline(d, "b", "k2");
+    common_put(d, "gone", "k", "three", vid);
+    expect_recs_match(3);
+    ASSERT_OK(drive_meta_read(d, "b", "k1", &m)); /* the overwrite's record */
+    ASSERT_STREQ(m.vid, vid2);
+    ASSERT_EQ(m.size, 3);
+    objmeta_release(&m);
+    ASSERT_OK(drive_meta_delete(d, "b", "k1", NULL));
+    expect_recs_match(2);
+    ASSERT_OK(drive_bucket_delete(d, "gone", true));
+    expect_recs_match(1);
+    common_meta(&m, vid, 3); /* a commit into a bucket that does not exist fails */
+    ASSERT_EQ(drive_meta_commit(d, "nobucket", "k", &m), -ERR_NOT_FOUND);
+    objmeta_release(&m);
+    expect_recs_match(1);
     drive_close(d);
 }
 
