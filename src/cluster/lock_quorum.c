@@ -11,10 +11,7 @@
  * when its deadline has passed is answered -ERR_TIMEOUT without being sent,
  * so a queue behind a hung node drains at once when the node's calls time out.
  *
- * Attempts. One attempt (struct qlock) is one fresh uid sent to a quorum of
- * nodes, and to more of them only when needed (attempt()); a node not asked
- * stays UNASKED and holds nothing, until the lock's first refresh round
- * asks it (round_start()).
+ * Attempts. One attempt (struct qlock) is one fresh uid sent to every node.
  * Each node's answer moves it from PENDING to GRANTED, REFUSED (-ERR_BUSY:
  * certainly not granted) or FAILED (any other error: the grant may have
  * happened, e.g. a lost answer). The acquirer waits on the attempt's
@@ -33,8 +30,7 @@
  * the holder's), one per call in flight, and the refresher's during a round.
  *
  * Refreshing. The refresher thread renews every held lock every lease/3: a
- * round (struct qround) sends refresh to every node but those that refused
- * (and a try to those not asked yet: granted, it confirms too),
+ * round (struct qround) sends refresh to every node but those that refused,
  * and waits until a quorum confirmed, or can no longer, or the round's
  * deadline. A confirmed round moves the lock's `valid_until` to the round's
  * start plus the lease (no node's lease can end before); an unconfirmed one
@@ -66,10 +62,8 @@
 #define BACKOFF_MIN_NS (2LL * 1000000)  /* 2 ms */
 #define BACKOFF_MAX_NS (50LL * 1000000) /* 50 ms */
 #define UID_BYTES 16
-/* A try not answered within this long: the nodes not asked yet are asked too. */
-#define HEDGE_NS (50LL * 1000000) /* 50 ms */
 
-enum nstate { N_UNASKED, N_PENDING, N_GRANTED, N_REFUSED, N_FAILED };
+enum nstate { N_PENDING, N_GRANTED, N_REFUSED, N_FAILED };
 enum call_kind { CALL_TRY, CALL_REFRESH, CALL_RELEASE };
 
 /* A release waiting to be sent in a batch (release_many). */
@@ -105,7 +99,6 @@ struct quorum_service {
     int64_t wake_ns; /* when the refresher will look again */
     bool stopping;
     pthread_t refresher;
-    atomic_uint next_node; /* rotates the other nodes an attempt asks first */
 };
 
 struct qlock {
@@ -329,7 +322,7 @@ call_done(struct work *w)
 
     if (c->kind == CALL_TRY)
         try_answered(c->lk, c->node, c->rc);
-    if (c->round) /* a refresh, or a try sent with a refresh round */
+    else if (c->kind == CALL_REFRESH)
         refresh_answered(c->round, c->rc);
     if (c->round)
         qround_put(c->round);
@@ -373,81 +366,38 @@ qlock_new(struct quorum_service *svc, const char *resource, enum lock_mode mode,
     list_init(&lk->link);
     pthread_mutex_init(&lk->mu, NULL);
     pthread_cond_init(&lk->cv, &svc->cattr);
-    /* every state[] is N_UNASKED (0); pending counts the nodes asked and not answered */
+    lk->pending = svc->n; /* every state[] is N_PENDING (0) */
     return lk;
 }
 
 /*
- * Under lk->mu: asks the nodes of `order` not asked yet, in order, until
- * granted + pending reaches `want` (svc->n: every node). The order is this
- * node first, then the others from a place that rotates between attempts.
- */
-static void
-ask(struct qlock *lk, const unsigned *order, unsigned want, int64_t round_end)
-{
-    unsigned i;
-
-    for (i = 0; i < lk->svc->n && lk->granted + lk->pending < want; i++) {
-        if (lk->state[order[i]] != N_UNASKED)
-            continue;
-        lk->state[order[i]] = N_PENDING;
-        lk->pending++;
-        call_submit(lk, order[i], CALL_TRY, NULL, round_end);
-    }
-}
-
-/*
- * One attempt: a fresh uid tried on a quorum of nodes (this one and the
- * next others in rotation), and on one more node each time one refuses or
- * fails (offline: at once), so that a quorum is still possible; on every
- * node not asked yet once the answers take longer than HEDGE_NS (a slow or
- * hung node). Asking only a quorum spares a try and its release per node
- * not asked (a 4-node cluster: 2 of the 3 others instead of all 3); which
- * nodes grant makes no difference to safety (any two quorums share one).
- * Returns 0 and the held lock in `*out`, or -ERR_BUSY (no quorum this
- * time; the grants are being released), -ERR_QUORUM when so many nodes
- * failed to answer (offline, unreachable) that the others could not make a
- * quorum. `*jitter` receives random bits for the backoff.
+ * One attempt: a fresh uid tried on every node. Returns 0 and the held lock
+ * in `*out`, or -ERR_BUSY (no quorum this time; the grants are being
+ * released), -ERR_QUORUM when so many nodes failed to answer (offline,
+ * unreachable) that the others could not make a quorum. `*jitter` receives
+ * random bits for the backoff.
  */
 static int
 attempt(struct quorum_service *svc, const char *resource, enum lock_mode mode, int64_t deadline_ns,
         struct qlock **out, uint64_t *jitter)
 {
     struct qlock *lk = qlock_new(svc, resource, mode, jitter);
-    unsigned q = svc->quorum[mode], i, failed = 0, order[LOCK_MAX_NODES];
-    unsigned first = svc->n > 1 ? atomic_fetch_add(&svc->next_node, 1) % (svc->n - 1) : 0;
+    unsigned q = svc->quorum[mode], i, failed = 0;
     int64_t start = clock_mono_ns();
     int64_t round_end = MIN(deadline_ns, start + svc->call_ns);
-    int64_t hedge_at = MIN(round_end, start + HEDGE_NS);
-    bool ok;
+    bool in_time = true, ok;
 
-    order[0] = svc->self;
-    for (i = 1; i < svc->n; i++)
-        order[i] = (svc->self + 1 + (first + i - 1) % (svc->n - 1)) % svc->n;
-    if (svc->tr.self_inline) { /* this node's table, on this thread: no hand-off */
-        lk->state[svc->self] = N_PENDING;
-        lk->pending = 1;
+    /* this node's table on this thread when it may be (no hand-off), then every other node */
+    if (svc->tr.self_inline)
         try_answered(lk, svc->self,
                      svc->tr.try_lock(svc->tr.arg, svc->self, lk->resource, lk->mode, lk->uid,
                                       svc->lease_ns, round_end));
-    }
+    for (i = 0; i < svc->n; i++)
+        if (i != svc->self || !svc->tr.self_inline)
+            call_submit(lk, i, CALL_TRY, NULL, round_end);
     pthread_mutex_lock(&lk->mu);
-    for (;;) {
-        int64_t now;
-
-        if (lk->granted >= q)
-            break;
-        ask(lk, order, q, round_end); /* after a refusal or failure: one more node */
-        if (lk->granted + lk->pending < q)
-            break; /* every node asked: a quorum can no longer be reached */
-        if (wait_until(&lk->cv, &lk->mu, hedge_at))
-            continue;
-        now = clock_mono_ns();
-        if (now >= round_end)
-            break;
-        ask(lk, order, svc->n, round_end); /* slow answers: every node */
-        hedge_at = round_end;
-    }
+    while (lk->granted < q && lk->granted + lk->pending >= q && in_time)
+        in_time = wait_until(&lk->cv, &lk->mu, round_end);
     ok = lk->granted >= q;
     if (!ok)
         abandon_locked(lk);
@@ -548,12 +498,7 @@ struct refresh {
     int64_t sent_ns;
 };
 
-/*
- * Sends refresh to every node that may hold the grant, and a try to the
- * nodes the attempt did not ask (a lock held past its first refresh gets
- * every node's grant it can, so that losing one node does not lose it: a
- * granted try counts as a confirmation).
- */
+/* Sends refresh to every node that may hold the grant. */
 static void
 round_start(struct quorum_service *svc, struct refresh *rf)
 {
@@ -569,17 +514,9 @@ round_start(struct quorum_service *svc, struct refresh *rf)
     pthread_mutex_lock(&lk->mu);
     for (i = 0; i < svc->n; i++)
         r->pending += lk->state[i] != N_REFUSED;
-    for (i = 0; i < svc->n; i++) {
-        if (lk->state[i] == N_UNASKED && !lk->abandoned) {
-            lk->state[i] = N_PENDING;
-            lk->pending++;
-            call_submit(lk, i, CALL_TRY, r, rf->sent_ns + svc->call_ns);
-        } else if (lk->state[i] == N_UNASKED) {
-            r->pending--;
-        } else if (lk->state[i] != N_REFUSED) {
+    for (i = 0; i < svc->n; i++)
+        if (lk->state[i] != N_REFUSED)
             call_submit(lk, i, CALL_REFRESH, r, rf->sent_ns + svc->call_ns);
-        }
-    }
     pthread_mutex_unlock(&lk->mu);
 }
 
