@@ -648,7 +648,7 @@ fclient_init(struct fclient *cl, struct fcluster *c, unsigned owner, int64_t lea
         .lease_ns = lease_ms * MS,
         .call_timeout_ns = call_ms * MS,
         .threads_per_node = 2,
-        .transport = { fake_try, fake_refresh, fake_release, cl },
+        .transport = { fake_try, fake_refresh, fake_release, cl, NULL },
     };
 
     memset(cl, 0, sizeof(*cl));
@@ -664,7 +664,7 @@ TEST(lock_quorum_config_checked)
     struct lock_quorum_config cfg = {
         .n = 4,
         .self = 0,
-        .transport = { fake_try, fake_refresh, fake_release, NULL },
+        .transport = { fake_try, fake_refresh, fake_release, NULL, NULL },
     };
     struct lock_service *ls;
 
