@@ -914,7 +914,7 @@ TEST(rpc_deadline_offline_and_back)
     ASSERT_EQ(call_simple(f.peer, "GET", "/sleep", "ms=1500", SLICE_NULL, 200 * MS, &resp),
               -ERR_TIMEOUT);
     took = clock_mono_ns() - t0;
-    ASSERT(took >= 190 * MS && took < 400 * MS);
+    ASSERT(took >= 190 * MS && took < 1200 * MS); /* the deadline, not the 1.5 s sleep */
     ASSERT(!rpc_peer_is_online(f.peer));
     ASSERT_EQ(atomic_load(&f.transitions), 1);
     ASSERT_EQ(atomic_load(&f.last_state), 0);
@@ -922,7 +922,7 @@ TEST(rpc_deadline_offline_and_back)
     t0 = clock_mono_ns();
     ASSERT_EQ(call_simple(f.peer, "POST", "/echo", NULL, SLICE_NULL, 5000 * MS, &resp),
               -ERR_OFFLINE);
-    ASSERT(clock_mono_ns() - t0 < 5 * MS);
+    ASSERT(clock_mono_ns() - t0 < 1000 * MS); /* at once, not the 5 s deadline */
     ASSERT_EQ(atomic_load(&f.handled), 0);
     /* the prober (every 100 ms) brings it back */
     ASSERT(wait_for(&f.transitions, 2, 3000 * MS));
@@ -1037,7 +1037,7 @@ TEST(rpc_fake_peers)
     t0 = clock_mono_ns();
     ASSERT_EQ(call_simple(p, "POST", "/echo", NULL, SLICE_LIT("x"), 300 * MS, &resp), -ERR_TIMEOUT);
     took = clock_mono_ns() - t0;
-    ASSERT(took >= 290 * MS && took < 500 * MS);
+    ASSERT(took >= 290 * MS && took < 1500 * MS); /* room for a loaded machine */
     ASSERT(!rpc_peer_is_online(p));
     ASSERT_EQ(call_simple(p, "POST", "/echo", NULL, SLICE_NULL, 300 * MS, &resp), -ERR_OFFLINE);
     /* garbage, half an answer: -ERR_IO, no crash, no hang */
