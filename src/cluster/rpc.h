@@ -172,8 +172,11 @@ int rpc_call(struct rpc_peer *p, const struct rpc_call *call, struct rpc_resp *r
 /*
  * Starts a streamed upload (call->body is ignored): connects and sends the
  * request headers, by call->deadline_ns. Returns 0 and `*out`, or the errors
- * of rpc_call(). The stream must end with rpc_upload_finish() or
- * rpc_upload_abort().
+ * of rpc_call() that mean the request could not be sent (offline, deadline,
+ * connection refused or reset, a malformed call). The peer's answer, even
+ * one it sends as soon as it has the headers (a refusal, an unknown route),
+ * is never returned here but by the next write or by finish. The stream
+ * must end with rpc_upload_finish() or rpc_upload_abort().
  */
 int rpc_upload_begin(struct rpc_peer *p, const struct rpc_call *call, struct rpc_upload **out);
 /*

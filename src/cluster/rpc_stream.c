@@ -223,6 +223,15 @@ rpc_upload_begin(struct rpc_peer *p, const struct rpc_call *call, struct rpc_upl
         rpc__start(up->conn);
         /* connect and send the headers: read_cb() then starves */
         rc = upload_run(up, up->deadline_ns, false);
+        /*
+         * The peer may answer as soon as it has the headers (a refusal, an
+         * unknown route), before or after read_cb() starves: which one is
+         * up to the scheduler. Such an answer is the stream's outcome, kept
+         * in up->rc for write and finish, so that it always comes from the
+         * same place; begin fails only when the request could not be sent.
+         */
+        if (rc < 0 && up->conn->done && up->conn->headers_done)
+            rc = 0;
     }
     if (rc < 0) {
         up->rc = rc;

@@ -914,7 +914,7 @@ TEST(rpc_deadline_offline_and_back)
     ASSERT_EQ(call_simple(f.peer, "GET", "/sleep", "ms=1500", SLICE_NULL, 200 * MS, &resp),
               -ERR_TIMEOUT);
     took = clock_mono_ns() - t0;
-    ASSERT(took >= 190 * MS && took < 400 * MS);
+    ASSERT(took >= 190 * MS && took < 1200 * MS); /* the deadline, not the 1.5 s sleep */
     ASSERT(!rpc_peer_is_online(f.peer));
     ASSERT_EQ(atomic_load(&f.transitions), 1);
     ASSERT_EQ(atomic_load(&f.last_state), 0);
@@ -922,7 +922,7 @@ TEST(rpc_deadline_offline_and_back)
     t0 = clock_mono_ns();
     ASSERT_EQ(call_simple(f.peer, "POST", "/echo", NULL, SLICE_NULL, 5000 * MS, &resp),
               -ERR_OFFLINE);
-    ASSERT(clock_mono_ns() - t0 < 5 * MS);
+    ASSERT(clock_mono_ns() - t0 < 1000 * MS); /* at once, not the 5 s deadline */
     ASSERT_EQ(atomic_load(&f.handled), 0);
     /* the prober (every 100 ms) brings it back */
     ASSERT(wait_for(&f.transitions, 2, 3000 * MS));
@@ -936,7 +936,11 @@ TEST(rpc_deadline_offline_and_back)
     fixture_stop(&f);
 }
 
-/* A fake peer on a raw socket: mode 0 never answers (never even accepts), 1 garbage, 2 half. */
+/*
+ * A fake peer on a raw socket: mode 0 never answers (never even accepts), 1 garbage, 2 half,
+ * 3 refuses every call (no-route) as soon as it accepts, before reading the request, then reads
+ * until the caller closes.
+ */
 struct fake_peer {
     int fd;
     int port;
@@ -950,6 +954,9 @@ fake_main(void *arg)
     struct fake_peer *fp = arg;
     static const char half[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc";
     static const char garbage[] = "\x01\x02 this is not HTTP\r\n\r\n";
+    static const char refused[] = "HTTP/1.1 404 Not Found\r\n" RPC_HDR_REFUSED ": no-route\r\n"
+                                  "Connection: close\r\nContent-Length: 0\r\n\r\n";
+    struct timeval tv = { 10, 0 };
     char buf[4096];
     int c;
 
@@ -957,6 +964,14 @@ fake_main(void *arg)
         c = accept(fp->fd, NULL, NULL);
         if (c < 0)
             return NULL;
+        if (fp->mode == 3) {
+            (void)write(c, refused, sizeof(refused) - 1);
+            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+            while (read(c, buf, sizeof(buf)) > 0)
+                ;
+            close(c);
+            continue;
+        }
         (void)read(c, buf, sizeof(buf));
         if (fp->mode == 1)
             (void)write(c, garbage, sizeof(garbage) - 1);
@@ -1022,7 +1037,7 @@ TEST(rpc_fake_peers)
     t0 = clock_mono_ns();
     ASSERT_EQ(call_simple(p, "POST", "/echo", NULL, SLICE_LIT("x"), 300 * MS, &resp), -ERR_TIMEOUT);
     took = clock_mono_ns() - t0;
-    ASSERT(took >= 290 * MS && took < 500 * MS);
+    ASSERT(took >= 290 * MS && took < 1500 * MS); /* room for a loaded machine */
     ASSERT(!rpc_peer_is_online(p));
     ASSERT_EQ(call_simple(p, "POST", "/echo", NULL, SLICE_NULL, 300 * MS, &resp), -ERR_OFFLINE);
     /* garbage, half an answer: -ERR_IO, no crash, no hang */
@@ -1058,6 +1073,39 @@ TEST(rpc_fake_peers)
     fake_stop(&silent);
     fake_stop(&garbage);
     fake_stop(&half);
+}
+
+/*
+ * A peer that refuses a stream at once, its answer already there when the headers go out: begin
+ * succeeds all the same, and the refusal comes from the write and from finish (wherever the
+ * scheduler lets it arrive, it is surfaced at the same place).
+ */
+TEST(rpc_upload_refused_before_its_body)
+{
+    struct fixture f;
+    struct fake_peer refusing;
+    struct rpc_resp resp = RPC_RESP_INIT;
+    struct rpc_call call = { .method = "POST", .path = "/upload" };
+    struct rpc_upload *up;
+    struct rpc_peer *p;
+    int i, rc;
+
+    fixture_start(&f);
+    p = fake_peer(&f, &refusing, 3);
+    for (i = 0; i < 5; i++) {
+        call.deadline_ns = clock_mono_ns() + 5000 * MS;
+        ASSERT_OK(rpc_upload_begin(p, &call, &up));
+        rc = rpc_upload_write(up, "abc", 3);
+        ASSERT(rc == 0 || rc == -ERR_NOT_IMPLEMENTED); /* the answer may not be in yet */
+        ASSERT_EQ(rpc_upload_finish(up, &resp), -ERR_NOT_IMPLEMENTED);
+        ASSERT(rpc_peer_is_online(p));
+    }
+    call.deadline_ns = clock_mono_ns() + 5000 * MS;
+    ASSERT_OK(rpc_upload_begin(p, &call, &up));
+    rpc_upload_abort(up);
+    rpc_resp_release(&resp);
+    fixture_stop(&f);
+    fake_stop(&refusing);
 }
 
 TEST(rpc_upload_to_silent_peer_times_out)
