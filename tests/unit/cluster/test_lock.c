@@ -696,7 +696,7 @@ TEST(lock_quorum_config_checked)
     struct lock_quorum_config cfg = {
         .n = 4,
         .self = 0,
-        .transport = { fake_try, fake_refresh, fake_release, NULL, NULL },
+        .transport = { fake_try, fake_refresh, fake_release, NULL, NULL, false },
     };
     struct lock_service *ls;
 
@@ -1189,7 +1189,7 @@ fclient_init_batched(struct fclient *cl, struct fcluster *c, unsigned owner, boo
         .lease_ns = 10000 * MS,
         .call_timeout_ns = 1000 * MS,
         .threads_per_node = 2,
-        .transport = { fake_try, fake_refresh, fake_release, cl, fake_release_many },
+        .transport = { fake_try, fake_refresh, fake_release, cl, fake_release_many, false },
     };
 
     memset(cl, 0, sizeof(*cl));
