@@ -396,6 +396,7 @@ object__load_block(struct obj_get *g, unsigned part, uint64_t blk, bool all)
     uint8_t *ptrs[OBJ_MAX_SET];
     int rcs[OBJ_MAX_SET];
 
+    g->cur_blk = UINT64_MAX; /* the buffers are overwritten: no block is cached until this one is */
     ensure_buffers(g, S + ERASURE_HASH_LEN, all ? k + m->m : k);
     readers_to_part(g, part);
     g->fetch_part = part;

@@ -562,6 +562,12 @@ struct commit_arg {
      * by drive j's commit (commit_job); else drive j failed before it said.
      */
     bool prev_known[OBJ_MAX_SET];
+    /*
+     * commit_in_order: drive j committed in some round, whatever its last
+     * round answered (a later round's failure leaves this PUT's version there
+     * at an earlier time: it must be rolled back with the others)
+     */
+    bool landed[OBJ_MAX_SET];
     uint64_t other_pools; /* several pools: those that hold a record of the key (dropped after) */
 };
 
@@ -627,6 +633,8 @@ commit_in_order(struct commit_arg *a, const bool *mask, int *rcs)
     unsigned j, round;
 
     object__run(set, mask, commit_job, a, rcs);
+    for (j = 0; j < set->n; j++)
+        a->landed[j] = mask[j] && rcs[j] == 0;
     for (round = 1; round < COMMIT_ROUNDS; round++) {
         int64_t t = a->p->meta.mtime_ns;
         bool refused = false;
@@ -649,9 +657,12 @@ commit_in_order(struct commit_arg *a, const bool *mask, int *rcs)
         for (j = 0; j < set->n; j++)
             again[j] = mask[j] && (rcs[j] == 0 || rcs[j] == -ERR_EXISTS);
         object__run(set, again, commit_job, a, rcs2);
-        for (j = 0; j < set->n; j++)
-            if (again[j])
-                rcs[j] = rcs2[j];
+        for (j = 0; j < set->n; j++) {
+            if (!again[j])
+                continue;
+            rcs[j] = rcs2[j];
+            a->landed[j] |= rcs2[j] == 0;
+        }
     }
 }
 
@@ -1073,8 +1084,14 @@ commit(struct obj_put *p)
     for (j = 0; j < p->set->n; j++) {
         if (rcs[j] >= 0)
             ok++;
-        else
+        else if (detached || !a->landed[j])
             mask[j] = false;
+        /*
+         * else: committed in an earlier round, failed when re-dated: not
+         * counted for quorum (its time is not the version's), but it holds
+         * this PUT's version, so it is rolled back with the others and its
+         * old version counts as gone (rollback_loses_old)
+         */
     }
     if (ok < p->wq && !detached)
         learn_prev(a, mask);

@@ -617,10 +617,17 @@ apply_meta_put(struct drive_local *l, struct conn *c, struct drive_local_req *r)
         return rc;
     if (rc == 0 && strcmp(old, r->m->vid) != 0 && objmeta_vid_is_valid(old))
         buf_add(&r->old_vids, old, OBJMETA_VID_LEN);
-    /* an overwrite rewrites the key's row of `recs` in place */
+    /*
+     * an overwrite rewrites the key's row of `recs` in place; a key whose
+     * row is missing (an index damaged outside Basalt) gets a new one
+     */
     if (rc == 0)
         rc = rec_change(l, c, ST_REC_UPDATE, rec_id, r->rec);
-    else
+    if (rc == 0 && sqlite3_changes(c->db) == 0)
+        rc = -ERR_NOT_FOUND;
+    if (rc < 0 && rc != -ERR_NOT_FOUND)
+        return rc;
+    if (rc == -ERR_NOT_FOUND)
         rc = rec_insert(l, c, r->rec, &rec_id);
     if (rc == 0)
         rc = conn_stmt(l, c, ST_OBJ_PUT, &st);

@@ -706,8 +706,11 @@ delete_batch(struct drive_remote *rd, const char *bucket, const char *const *key
         wire_reader_init(&r, buf_slice(&resp.body));
         if (wire_get_u32(&r) != n)
             r.failed = true;
-        for (i = 0; i < n && wire_ok(&r, false); i++)
-            rcs[i] = -(int)wire_get_u32(&r);
+        for (i = 0; i < n && wire_ok(&r, false); i++) {
+            uint32_t e = wire_get_u32(&r);
+
+            rcs[i] = e < ERR__COUNT ? -(int)e : -ERR_IO; /* a peer's code: only a known one */
+        }
         if (!wire_ok(&r, true))
             rc = -ERR_IO;
     }

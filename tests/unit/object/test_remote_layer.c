@@ -409,3 +409,51 @@ TEST(object_remote_racing_conditional_creates_one_wins)
     }
     close_two(&t);
 }
+
+/*
+ * A drive that committed the first round and then failed the re-dated one
+ * (a version from a clock ahead on drive 0): it holds this PUT's version at
+ * the first time, its old shards gone. Below write quorum, it must count as
+ * committed: rolling back would leave the old version unreadable (every
+ * drive dropped its shards), so the new version is kept on every drive that
+ * has it, not restored to records whose shards are gone on some and left
+ * new on others.
+ */
+TEST(object_remote_failed_redated_round_counts_as_committed)
+{
+    int64_t ahead = clock_now_ns() + 3600 * 1000000000LL;
+    size_t n = 200 * 1024;
+    uint8_t *old = xmalloc(n), *new = xmalloc(n);
+    struct obj_meta rec, fresh;
+    struct two_nodes t;
+    unsigned j;
+
+    open_two_faulty(&t);
+    ASSERT_OK(objlayer_bucket_make(t.ol, NULL, "b"));
+    object_test_fill(old, n, 3);
+    object_test_fill(new, n, 4);
+    ASSERT_OK(put_data(t.ol, "k", old, n));
+    objmeta_init(&rec);
+    objmeta_init(&fresh);
+    ASSERT_OK(drive_meta_read(t.inner[0], "b", "k", &rec));
+    rec.mtime_ns = ahead;
+    ASSERT_OK(drive_meta_commit(t.inner[0], "b", "k", &rec));
+    /* drives 1 and 3 commit the first round, then fail the re-dated one */
+    drive_faulty_fail_after(t.inner[1], DRIVE_FAULTY_OP_META_COMMIT, 2, -ERR_NO_SPACE);
+    drive_faulty_fail_after(t.inner[3], DRIVE_FAULTY_OP_META_COMMIT, 2, -ERR_NO_SPACE);
+    ASSERT_EQ(put_data(t.ol, "k", new, n), -ERR_QUORUM);
+    drive_faulty_clear(t.inner[1]);
+    drive_faulty_clear(t.inner[3]);
+    ASSERT_OK(object_test_check_read(t.ol, "k", new, n));
+    object_test_record(t.inner[0], "b", "k", &fresh);
+    ASSERT_EQ(fresh.mtime_ns, ahead + 1);
+    for (j = 1; j < 4; j++) { /* the new version on every drive (1 and 3 at the first time) */
+        object_test_record(t.inner[j], "b", "k", &rec);
+        ASSERT_STREQ(rec.vid, fresh.vid);
+    }
+    objmeta_release(&rec);
+    objmeta_release(&fresh);
+    free(old);
+    free(new);
+    close_two(&t);
+}
