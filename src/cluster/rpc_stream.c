@@ -445,7 +445,8 @@ rpc_download_read(struct rpc_download *dl, void *dst, size_t n)
 void
 rpc_download_close(struct rpc_download *dl)
 {
-    download_free(dl);
+    if (dl)
+        download_free(dl);
 }
 
 void

@@ -473,7 +473,9 @@ stream_close(struct remote_reader *r)
 {
     char rest[16];
 
-    if (r->dl && r->pos >= r->size)
+    if (!r->dl)
+        return;
+    if (r->pos >= r->size)
         while (rpc_download_read(r->dl, rest, sizeof(rest)) > 0)
             ;
     rpc_download_close(r->dl);

@@ -202,6 +202,41 @@ TEST(storage_remote_node_down)
 }
 
 /*
+ * A shard reader whose node goes away between reads: the read that has to
+ * open a new stream fails, and closing the reader afterwards is safe (it
+ * once closed a stream it no longer had: a crash in heal under the chaos
+ * test).
+ */
+TEST(storage_remote_reader_closed_after_failed_reopen)
+{
+    struct drive *inner = drive_mem_new("mem:r"), *d;
+    struct remote_node *node = remote_node_start(&inner, 1);
+    char vid[OBJMETA_VID_LEN + 1];
+    struct shard_writer *w;
+    struct shard_reader *r;
+    struct obj_meta m;
+    char back[8];
+
+    d = remote_node_drive(node, 0);
+    objmeta_new_vid(vid);
+    ASSERT_OK(drive_shard_create(d, vid, 1, &w));
+    ASSERT_OK(drive_shard_append(w, "0123456789", 10));
+    ASSERT_OK(drive_shard_finish(w));
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_meta(&m, vid, 10);
+    ASSERT_OK(drive_meta_commit(d, "b", "k", &m));
+    objmeta_release(&m);
+    ASSERT_OK(drive_shard_open(d, vid, 1, &r));
+    ASSERT_EQ(drive_shard_pread(r, 0, back, 2), 2);
+    remote_node_pause(node);
+    ASSERT(drive_shard_pread(r, 5, back, 2) < 0); /* a new stream: the node is down */
+    ASSERT(drive_shard_pread(r, 7, back, 2) < 0); /* offline: refused at once */
+    drive_shard_close(r);
+    drive_close(d);
+    remote_node_stop(node);
+}
+
+/*
  * drive_meta_delete_many() over RPC: one call per 1,000 keys, each a single
  * index transaction on the serving node's local drive.
  */
