@@ -6,7 +6,7 @@
 #   make run | test | test-unit | test-e2e | test-s3 | bench | bench-cluster | bench-iam | bench-md5 | fuzz | format | check-format | check-layers
 # Build output goes to build/ (build-release/ with RELEASE=1, build-$(SANITIZER)/ for sanitizers).
 
-PKGS      := libmicrohttpd gnutls libisal libxxhash sqlite3 libcrypto libcurl expat jansson zlib
+PKGS      := libmicrohttpd gnutls libisal libxxhash sqlite3 libssl libcrypto libcurl expat jansson zlib
 CC        ?= cc
 ifeq ($(origin CC),default)
 CC        := cc

@@ -33,6 +33,7 @@ struct rpc_conn {
     bool headers_done;
     struct buf resp_headers; /* "name\0value\0"..., names lowercase */
     char errbuf[CURL_ERROR_SIZE];
+    uint64_t cas_gen; /* https://: the generation of the CAs its last call was set up with */
 };
 
 struct rpc_peer {
@@ -61,6 +62,7 @@ struct rpc_client {
     size_t npeers;
     bool stopping;
     pthread_t prober;
+    struct rpc_cas *cas; /* https:// peers' CAs (rpc_tls.c) */
 };
 
 /* A connection to `p` from its pool, or a new one. */
@@ -99,5 +101,21 @@ void rpc__fill_resp(struct rpc_conn *c, struct rpc_resp *resp);
 int64_t rpc__step_deadline(int64_t deadline, int64_t step);
 /* Counts a call's end in the peer's stats. */
 void rpc__count(struct rpc_peer *p, int rc);
+
+/* ---- rpc_tls.c: the CAs https:// peers are verified against ---- */
+
+struct rpc_cas;
+struct rpc_cas *rpc__cas_new(void);
+/* After the last connection of the client is freed. */
+void rpc__cas_free(struct rpc_cas *cas);
+/* As rpc_client_set_cas(). */
+ssize_t rpc__cas_set(struct rpc_cas *cas, const char *ca_pem, size_t *system_certs,
+                     struct buf *errmsg);
+/*
+ * Makes the transfer on `easy` (just reset) verify a new connection's peer
+ * against the current CAs, and use a new connection if the CAs changed since
+ * `*conn_gen` (the pooled connection's generation, 0 when new; updated).
+ */
+void rpc__cas_apply(struct rpc_cas *cas, uint64_t *conn_gen, CURL *easy);
 
 #endif

@@ -327,21 +327,16 @@ rpc__step_deadline(int64_t deadline, int64_t step)
 
 /*
  * https:// peers: TLS 1.2 or later, the peer's certificate checked against
- * the system's CAs and --certs-dir's CAs/, and its name against the
- * endpoint's host (libcurl's defaults, said again here).
+ * --certs-dir's CAs/ and the system's CAs (rpc_tls.c), and its name against
+ * the endpoint's host (libcurl's defaults, said again here).
  */
 static void
-set_tls(struct rpc_client *cl, CURL *easy)
+set_tls(struct rpc_client *cl, struct rpc_conn *c)
 {
-    curl_easy_setopt(easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (cl->cfg.ca_pem) {
-        struct curl_blob blob = { (void *)cl->cfg.ca_pem, strlen(cl->cfg.ca_pem),
-                                  CURL_BLOB_NOCOPY };
-
-        curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
-    }
+    curl_easy_setopt(c->easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    rpc__cas_apply(cl->cas, &c->cas_gen, c->easy);
 }
 
 int
@@ -370,7 +365,7 @@ rpc__setup(struct rpc_peer *p, struct rpc_conn *c, const struct rpc_call *call,
     curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->errbuf);
     if (p->base[4] == 's')
-        set_tls(p->client, c->easy);
+        set_tls(p->client, c);
     c->done = false;
     c->result = CURLE_OK;
     c->status = 0;
@@ -533,6 +528,8 @@ rpc__outcome(struct rpc_peer *p, struct rpc_conn *c, int rc, struct slice body)
         return -ERR_TIMEOUT;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SSL_CONNECT_ERROR:        /* https:// peers: the handshake failed */
+    case CURLE_PEER_FAILED_VERIFICATION: /* or the peer's certificate is not trusted */
         peer_set_online(p, false, c->errbuf[0] ? c->errbuf : "cannot connect");
         return -ERR_IO;
     default:
@@ -701,30 +698,6 @@ prober_main(void *arg)
 
 /* ---- client ---- */
 
-/*
- * `cas` and then libcurl's default CA bundle (the system's): CURLOPT_CAINFO_BLOB
- * replaces the default bundle, so it is added back. Returns a malloc'd string.
- */
-static char *
-cas_with_system(const char *cas)
-{
-    struct buf pem = BUF_INIT;
-    CURL *e = curl_easy_init();
-    char *path = NULL, chunk[16384];
-    FILE *f = NULL;
-    size_t n;
-
-    buf_adds(&pem, cas);
-    if (e && curl_easy_getinfo(e, CURLINFO_CAINFO, &path) == CURLE_OK && path)
-        f = fopen(path, "re");
-    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_add(&pem, chunk, n);
-    if (f)
-        fclose(f);
-    curl_easy_cleanup(e);
-    return buf_detach(&pem, NULL);
-}
-
 int
 rpc_client_new(const struct rpc_client_config *cfg, struct rpc_client **out)
 {
@@ -740,7 +713,13 @@ rpc_client_new(const struct rpc_client_config *cfg, struct rpc_client **out)
     c->cfg = *cfg;
     c->cfg.key = &c->key;
     c->cfg.self = &c->self;
-    c->cfg.ca_pem = cfg->ca_pem ? cas_with_system(cfg->ca_pem) : NULL;
+    c->cfg.ca_pem = NULL;
+    c->cas = rpc__cas_new();
+    if (cfg->ca_pem && rpc__cas_set(c->cas, cfg->ca_pem, NULL, NULL) < 0) {
+        rpc__cas_free(c->cas);
+        free(c);
+        return -ERR_INVAL;
+    }
     if (c->cfg.probe_interval_ns <= 0)
         c->cfg.probe_interval_ns = RPC_DEFAULT_PROBE_INTERVAL_NS;
     if (c->cfg.probe_timeout_ns <= 0)
@@ -792,7 +771,7 @@ rpc_client_free(struct rpc_client *c)
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     secure_zero(&c->key, sizeof(c->key));
-    free((char *)c->cfg.ca_pem);
+    rpc__cas_free(c->cas);
     free(c);
 }
 

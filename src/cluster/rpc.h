@@ -82,19 +82,33 @@ struct rpc_client_config {
     int64_t clock_offset_ns; /* tests: added to the time this node signs (simulates skew) */
     /*
      * https:// peers: PEM of CAs trusted besides the system's (libcurl's
-     * default bundle) (--certs-dir's CAs/), copied; NULL: the system's only.
-     * Peers' names are checked.
+     * default bundle) (--certs-dir's CAs/), parsed at once with the
+     * system's (rpc_client_set_cas()); NULL: the system's only. Peers' names
+     * are checked.
      */
     const char *ca_pem;
 };
 
 /*
  * A new client and its prober thread. Returns 0 and `*out`, or -ERR_INVAL
- * (no key or identity).
+ * (no key or identity, or a `ca_pem` that is not PEM certificates).
  */
 int rpc_client_new(const struct rpc_client_config *cfg, struct rpc_client **out);
 /* Stops the prober, frees every peer and pooled connection. No call may be in flight. */
 void rpc_client_free(struct rpc_client *c);
+
+/*
+ * Replaces the CAs of https:// peers (as rpc_client_config.ca_pem, may be
+ * NULL; the system's bundle is read again): new connections verify against
+ * them, and each pooled connection is replaced by a new one, verified
+ * likewise, at its next call; calls in flight finish on their connection.
+ * Returns the number of certificates in `ca_pem` and, if not NULL, the
+ * system's in `*system_certs`; or -ERR_INVAL (a PEM block is broken, or
+ * there is no certificate) with the reason in `errmsg`, and the CAs in use
+ * stay. Any thread, any time.
+ */
+ssize_t rpc_client_set_cas(struct rpc_client *c, const char *ca_pem, size_t *system_certs,
+                           struct buf *errmsg);
 
 /*
  * Adds the peer at `endpoint` ("http://host:port" or "https://...", no path). Returns 0 and

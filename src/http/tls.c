@@ -470,12 +470,33 @@ tls_certs_free(struct tls_certs *t)
 
 /* ---- trusted CAs ---- */
 
+/* The number of certificates in the PEM file `path`, or -ERR_INVAL if a block is broken. */
+static ssize_t
+count_certs(const char *path, const struct buf *pem, struct buf *errmsg)
+{
+    gnutls_datum_t in = { (unsigned char *)pem->ptr, (unsigned)pem->len };
+    gnutls_x509_crt_t *crts = NULL;
+    unsigned i, n = 0;
+    int grc;
+
+    grc = gnutls_x509_crt_list_import2(&crts, &n, &in, GNUTLS_X509_FMT_PEM, 0);
+    if (grc < 0 || n == 0) {
+        buf_addf(errmsg, "%s: not a PEM certificate (%s)", path,
+                 grc < 0 ? gnutls_strerror(grc) : "none found");
+        return -ERR_INVAL;
+    }
+    for (i = 0; i < n; i++)
+        gnutls_x509_crt_deinit(crts[i]);
+    gnutls_free(crts);
+    return n;
+}
+
 ssize_t
 tls_load_cas(const char *dir, struct buf *pem, struct buf *errmsg)
 {
     struct buf path = BUF_INIT, one = BUF_INIT;
     struct dirent *de;
-    ssize_t n = 0;
+    ssize_t n = 0, ncerts;
     DIR *d;
 
     buf_addf(&path, "%s/CAs", dir);
@@ -501,9 +522,14 @@ tls_load_cas(const char *dir, struct buf *pem, struct buf *errmsg)
         }
         if (!strstr(one.ptr, "-----BEGIN CERTIFICATE-----"))
             continue;
+        ncerts = count_certs(path.ptr, &one, errmsg);
+        if (ncerts < 0) {
+            n = ncerts;
+            break;
+        }
         buf_addslice(pem, buf_slice(&one));
         buf_addch(pem, '\n');
-        n++;
+        n += ncerts;
     }
     closedir(d);
 out:

@@ -58,8 +58,9 @@ void tls_certs_free(struct tls_certs *t);
 /*
  * Appends the PEM of every file in DIR/CAs/ (any name; subfolders and
  * files without a PEM certificate are skipped) to `pem`. Returns the
- * number of files taken (0 when DIR/CAs/ is absent), or -ERR_IO with
- * the reason in `errmsg`.
+ * number of certificates taken (0 when DIR/CAs/ is absent), or -ERR_IO
+ * (unreadable), -ERR_INVAL (a file with a broken PEM certificate) with a
+ * sentence naming the file in `errmsg`.
  */
 ssize_t tls_load_cas(const char *dir, struct buf *pem, struct buf *errmsg);
 

@@ -58,6 +58,7 @@ struct cluster {
     struct layout *layout;
     unsigned self, n; /* this node's index, the node count */
     bool tls;         /* https:// endpoints */
+    char *certs_dir;  /* --certs-dir when tls: DIR/CAs/ verifies peers */
     struct rpc_key key;
     struct rpc_identity id;
     struct rpc_server *srv;
@@ -832,17 +833,20 @@ make_rpc(struct cluster *c, const struct cluster_config *cfg, struct buf *errmsg
         .key = &c->key, .self = &c->id, .on_peer_state = on_peer_state, .on_peer_state_arg = c
     };
     struct buf cas = BUF_INIT;
+    ssize_t n = 0;
     unsigned i;
     int rc = 0;
 
     rpc_key_derive(&c->key, cfg->cluster_secret, cfg->root_user, cfg->root_password);
-    if (c->tls && tls_load_cas(cfg->certs_dir, &cas, errmsg) < 0)
-        rc = -ERR_IO;
+    if (c->tls && (n = tls_load_cas(cfg->certs_dir, &cas, errmsg)) < 0)
+        rc = (int)n;
     cc.ca_pem = cas.len ? cas.ptr : NULL;
     if (rc == 0)
         rc = rpc_identity_init(&c->id, layout_node_name(c->layout, c->self));
-    if (rc == 0)
-        rc = rpc_client_new(&cc, &c->cli);
+    if (rc == 0 && rpc_client_new(&cc, &c->cli) < 0) {
+        buf_addf(errmsg, "%s/CAs: not PEM certificates", cfg->certs_dir);
+        rc = -ERR_INVAL;
+    }
     buf_release(&cas);
     for (i = 0; i < c->n && rc == 0; i++) {
         char url[300];
@@ -886,6 +890,7 @@ cluster_new(const struct cluster_config *cfg, struct cluster **out, struct buf *
     c->self = (unsigned)layout_local_node(cfg->layout);
     c->peers = xcalloc(c->n, sizeof(*c->peers));
     c->boots = xcalloc(c->n, sizeof(*c->boots));
+    c->certs_dir = cfg->certs_dir ? xstrdup(cfg->certs_dir) : NULL;
     pthread_mutex_init(&c->boot_mu, NULL);
     pthread_mutex_init(&c->maint_mu, NULL);
     pthread_mutex_init(&c->iam_mu, NULL);
@@ -985,6 +990,22 @@ cluster_set_iam(struct cluster *c, struct iam *iam)
     pthread_mutex_unlock(&c->iam_mu);
 }
 
+ssize_t
+cluster_reload_cas(struct cluster *c, size_t *system_certs, struct buf *errmsg)
+{
+    struct buf cas = BUF_INIT;
+    ssize_t n;
+
+    *system_certs = 0;
+    if (!c->tls)
+        return 0;
+    n = tls_load_cas(c->certs_dir, &cas, errmsg);
+    if (n >= 0)
+        n = rpc_client_set_cas(c->cli, cas.len ? cas.ptr : NULL, system_certs, errmsg);
+    buf_release(&cas);
+    return n;
+}
+
 void
 cluster_free(struct cluster *c)
 {
@@ -1015,5 +1036,6 @@ cluster_free(struct cluster *c)
     free(c->local);
     free(c->peers);
     free(c->boots);
+    free(c->certs_dir);
     free(c);
 }

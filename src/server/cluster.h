@@ -117,6 +117,14 @@ void cluster_set_objlayer(struct cluster *c, struct objlayer *ol);
 /* IAM changes other nodes announce (topic "iam") go to `iam` (NULL: none, while closing). */
 struct iam;
 void cluster_set_iam(struct cluster *c, struct iam *iam);
+/*
+ * https:// endpoints: reads --certs-dir's CAs/ and the system's bundle again
+ * for the connections to peers from now on (rpc_client_set_cas()). Returns
+ * the number of certificates of CAs/ and the system's in `*system_certs`
+ * (0 and 0 with http://), or -ERR_* with a sentence naming the file in
+ * `errmsg`, and the CAs in use stay. Any thread.
+ */
+ssize_t cluster_reload_cas(struct cluster *c, size_t *system_certs, struct buf *errmsg);
 /* Stops the client and frees everything but the drives the object layer took. */
 void cluster_free(struct cluster *c);
 

@@ -433,6 +433,8 @@ void
 server_reload_certs(struct server *srv)
 {
     struct buf why = BUF_INIT;
+    size_t nsys;
+    ssize_t n;
 
     if (!http_server_is_tls(srv->http))
         return;
@@ -441,6 +443,21 @@ server_reload_certs(struct server *srv)
                   "certificates not reloaded, the ones in use stay: %s", why.ptr);
     else
         log_info(&(struct log_ctx){ .event = "tls_reloaded" }, "certificates reloaded");
+    if (!srv->cluster)
+        goto out;
+    buf_clear(&why);
+    n = cluster_reload_cas(srv->cluster, &nsys, &why);
+    if (n < 0)
+        log_error(&(struct log_ctx){ .event = "tls_cas_reload_failed" },
+                  "CAs/ not reloaded, node-to-node calls keep verifying peers against the CAs "
+                  "in use: %s",
+                  why.ptr);
+    else
+        log_info(&(struct log_ctx){ .event = "tls_cas_reloaded" },
+                 "CAs/ reloaded: %zd certificates, and %zu of the system's; connections to "
+                 "peers are verified again at their next call",
+                 n, nsys);
+out:
     buf_release(&why);
 }
 

@@ -73,7 +73,10 @@ struct server_config {
 /* Reopens the audit file (SIGHUP after logrotate). */
 struct server;
 void server_reopen_logs(struct server *srv);
-/* Loads the certificates of --certs-dir again (SIGHUP); logs the outcome. */
+/*
+ * Loads the certificates of --certs-dir again, and its CAs/ for the
+ * connections to peers of a cluster (SIGHUP); logs the outcomes.
+ */
 void server_reload_certs(struct server *srv);
 
 /*
