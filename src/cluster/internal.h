@@ -113,9 +113,10 @@ ssize_t rpc__cas_set(struct rpc_cas *cas, const char *ca_pem, size_t *system_cer
                      struct buf *errmsg);
 /*
  * Makes the transfer on `easy` (just reset) verify a new connection's peer
- * against the current CAs, and use a new connection if the CAs changed since
- * `*conn_gen` (the pooled connection's generation, 0 when new; updated).
+ * against the current CAs. Returns true if the CAs changed since `*conn_gen`
+ * (the pooled connection's generation, 0 when new; updated): the caller
+ * must then not reuse the connection it holds.
  */
-void rpc__cas_apply(struct rpc_cas *cas, uint64_t *conn_gen, CURL *easy);
+bool rpc__cas_apply(struct rpc_cas *cas, uint64_t *conn_gen, CURL *easy);
 
 #endif

@@ -132,17 +132,27 @@ refusal_log_allowed(struct rpc_peer *p)
 
 /* ---- pooled connections ---- */
 
+static CURLM *
+multi_new(void)
+{
+    CURLM *m = curl_multi_init();
+
+    if (!m)
+        die("libcurl: cannot create a handle");
+    /* One transfer at a time: one cached connection is all this pair can reuse. */
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 1L);
+    return m;
+}
+
 static struct rpc_conn *
 conn_new(void)
 {
     struct rpc_conn *c = xcalloc(1, sizeof(*c));
 
-    c->multi = curl_multi_init();
+    c->multi = multi_new();
     c->easy = curl_easy_init();
-    if (!c->multi || !c->easy)
+    if (!c->easy)
         die("libcurl: cannot create a handle");
-    /* One transfer at a time: one cached connection is all this pair can reuse. */
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 1L);
     c->resp_headers = (struct buf)BUF_INIT;
     return c;
 }
@@ -336,7 +346,11 @@ set_tls(struct rpc_client *cl, struct rpc_conn *c)
     curl_easy_setopt(c->easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-    rpc__cas_apply(cl->cas, &c->cas_gen, c->easy);
+    if (rpc__cas_apply(cl->cas, &c->cas_gen, c->easy)) {
+        /* the CAs changed: the connection the multi caches is closed, the call opens another */
+        curl_multi_cleanup(c->multi);
+        c->multi = multi_new();
+    }
 }
 
 int

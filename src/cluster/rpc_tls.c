@@ -16,11 +16,13 @@
  * `lock`; a connection's SSL_CTX keeps its own reference, so the old store
  * is freed when the last connection verified with it is closed, whatever
  * is in flight. Each pooled connection remembers the generation of the
- * store its call was set up with: the first call on it after a swap opens a
- * fresh connection (CURLOPT_FRESH_CONNECT; the multi handle, which caches
- * one connection, then closes the old one), so every peer is verified
- * against the new CAs as soon as it is next called, and a CA taken out of
- * CAs/ is no longer trusted by connections that happen to stay open.
+ * store its last call was set up with: the first call on it after a swap
+ * closes the TCP connection its multi handle caches and opens a new one
+ * (rpc.c set_tls()), so every peer is verified against the new CAs at its
+ * next call, and a CA taken out of CAs/ is no longer trusted by
+ * connections that happen to stay open. TLS sessions are not resumed (a
+ * resumed session skips the peer's certificate); pooled connections make
+ * new handshakes rare anyway.
  *
  * Only for a libcurl built with OpenSSL (Debian's libcurl4-openssl-dev, the
  * one Basalt is built with): with another TLS library the callback cannot
@@ -197,10 +199,11 @@ on_ssl_ctx(CURL *easy, void *ssl_ctx, void *arg)
     return CURLE_OK;
 }
 
-void
+bool
 rpc__cas_apply(struct rpc_cas *cas, uint64_t *conn_gen, CURL *easy)
 {
     uint64_t gen;
+    bool changed;
 
     pthread_mutex_lock(&cas->lock);
     if (!cas->store) { /* no CAs/ given: the system's, parsed once */
@@ -211,12 +214,14 @@ rpc__cas_apply(struct rpc_cas *cas, uint64_t *conn_gen, CURL *easy)
     }
     gen = cas->gen;
     pthread_mutex_unlock(&cas->lock);
+    changed = *conn_gen && *conn_gen != gen;
+    *conn_gen = gen;
     if (curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) != CURLE_OK) {
         if (!atomic_exchange(&cas->warned, true))
             log_error(&(struct log_ctx){ .event = "rpc_tls_cas_unsupported" },
                       "libcurl is not built with OpenSSL: https:// peers are verified against "
                       "the system's CAs only, not --certs-dir's CAs/");
-        return;
+        return changed;
     }
     curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, cas);
     curl_easy_setopt(easy, CURLOPT_CAINFO, NULL); /* libcurl would parse them again */
@@ -224,7 +229,7 @@ rpc__cas_apply(struct rpc_cas *cas, uint64_t *conn_gen, CURL *easy)
 #if LIBCURL_VERSION_NUM >= 0x075700
     curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 0L); /* no copy of our store in the multi */
 #endif
-    if (*conn_gen && *conn_gen != gen)
-        curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
-    *conn_gen = gen;
+    /* a resumed TLS session skips the peer's certificate: every connection verifies it */
+    curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    return changed;
 }

@@ -548,3 +548,104 @@ def test_cluster_scheme_must_match_certs_dir(tmp_path, pki):
     r = run(BIN, "server", "--address", f"127.0.0.1:{port}", "--certs-dir", certs, *plain,
             check=False)
     assert r.returncode != 0 and b"https://" in r.stderr + r.stdout, r.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# rotating the cluster's CA: CAs/ reread on SIGHUP
+# ---------------------------------------------------------------------------------------------
+
+def sighup_node(nd, event):
+    """SIGHUP node `nd`; waits for `event` in its log; returns the log written since."""
+    mark = nd.log_mark()
+    nd.proc.send_signal(signal.SIGHUP)
+    out = []
+
+    def seen():
+        text, _ = nd.log_since(mark)
+        out[:] = [text]
+        return event in text
+    wait_until(seen, 20 * TIME_SCALE, what=f"'{event}' in node {nd.n}'s log after SIGHUP")
+    return out[0]
+
+
+def drive_bytes(c, n):
+    return sum(p.stat().st_size for j in range(1, c.ndrives + 1)
+               for p in c.drive_folder(n, j).rglob("*") if p.is_file())
+
+
+def test_cluster_ca_rotation(tmp_path, pki, request, monkeypatch):
+    """Each node has its own --certs-dir (a CA 1 certificate, CAs/ holding CA 1). CA 2 is added
+    to CAs/ of nodes 1-3 and every node gets SIGHUP (node 4 is the one the operator forgot);
+    node 2 then serves a CA 2 certificate (SIGHUP). After a SIGHUP that makes every node verify
+    its peers again, nodes 1 and 3 accept node 2 (a PUT through node 1 stores shards on node 2,
+    a GET through node 3 reads them) and node 4 refuses it, until CA 2 is in its CAs/ too."""
+    ca2 = Pki(tmp_path / "pki2", name="Basalt Test CA 2")
+    bundle = tmp_path / "clients.pem"  # the S3 clients trust both
+    bundle.write_text(pki.ca_crt.read_text() + ca2.ca_crt.read_text())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    certs = {n: pki.certs_dir(tmp_path / f"certs{n}") for n in range(1, 5)}
+    c = TlsCluster(tmp_path / "cl", certs[1], bundle)
+    for nd in c.nodes:
+        nd.extra_args = ["--certs-dir", str(certs[nd.n])]
+    try:
+        c.start()
+        c.wait_all_seen()
+        s3 = {n: c.client(n) for n in c.all()}
+        s3[1].create_bucket(Bucket="rotate")
+        s3[1].put_object(Bucket="rotate", Key="before", Body=b"x" * 1000)
+
+        # 1. CA 2 into CAs/ of nodes 1-3; SIGHUP every node
+        for n in (1, 2, 3):
+            shutil.copy(ca2.ca_crt, certs[n] / "CAs" / "ca2.crt")
+        for nd in c.nodes:
+            log = sighup_node(nd, "tls_cas_reloaded")
+            want = "CAs/ reloaded: 1 certificates" if nd.n == 4 else "CAs/ reloaded: 2 certificates"
+            assert want in log, log
+
+        # a broken PEM in CAs/ is refused, naming the file; the CAs in use stay
+        (certs[3] / "CAs" / "broken.crt").write_text(
+            "-----BEGIN CERTIFICATE-----\nMIIBnotbase64!!\n-----END CERTIFICATE-----\n")
+        log = sighup_node(c.node(3), "tls_cas_reload_failed")
+        assert "broken.crt" in log and "not a PEM certificate" in log, log
+        (certs[3] / "CAs" / "broken.crt").unlink()
+        sighup_node(c.node(3), "tls_cas_reloaded")
+
+        # 2. node 2 gets a CA 2 certificate
+        new = ca2.leaf(tmp_path / "n2-ca2")
+        shutil.copy(new / "public.crt", certs[2] / "public.crt")
+        shutil.copy(new / "private.key", certs[2] / "private.key")
+        sighup_node(c.node(2), "tls_reloaded")
+        assert served_cert(c.port, host=host_of(2)) == fingerprint(new / "public.crt")
+
+        # 3. SIGHUP nodes 1, 3, 4: their connections to peers are verified again
+        marks = {n: c.node(n).log_mark() for n in c.all()}
+        for n in (1, 3, 4):
+            sighup_node(c.node(n), "tls_cas_reloaded")
+        before = drive_bytes(c, 2)
+        data = rand_bytes(4 * MiB + 7, seed=41)
+        s3[1].put_object(Bucket="rotate", Key="after", Body=data)
+        assert drive_bytes(c, 2) - before >= len(data) // 8, "node 1 wrote no shard on node 2"
+        assert s3[3].get_object(Bucket="rotate", Key="after")["Body"].read() == data
+        assert s3[3].get_object(Bucket="rotate", Key="before")["Body"].read() == b"x" * 1000
+
+        # node 4 does not trust CA 2: its first call to node 2 is refused
+        try:
+            s3[4].get_object(Bucket="rotate", Key="after")["Body"].read()
+        except botocore.exceptions.ClientError:
+            pass  # whether the read survives one node's refusal is not the point
+        refused = f"peer {host_of(2)}:{c.port} is offline: SSL certificate problem"
+        wait_until(lambda: refused in c.node(4).log_since(marks[4])[0], 20 * TIME_SCALE,
+                   what="node 4 refusing node 2's CA 2 certificate")
+        for n in (1, 3):
+            assert "SSL certificate problem" not in c.node(n).log_since(marks[n])[0], n
+
+        # 4. CA 2 into node 4's CAs/ too: node 2 is back for it
+        mark = c.node(4).log_mark()
+        shutil.copy(ca2.ca_crt, certs[4] / "CAs" / "ca2.crt")
+        sighup_node(c.node(4), "tls_cas_reloaded")
+        wait_until(lambda: "rpc_peer_online" in c.node(4).log_since(mark)[0], 20 * TIME_SCALE,
+                   what="node 4 finding node 2 again")
+        assert s3[4].get_object(Bucket="rotate", Key="after")["Body"].read() == data
+        assert not c.crashed()
+    finally:
+        _finish(c, _failed(request))

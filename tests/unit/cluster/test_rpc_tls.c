@@ -286,6 +286,9 @@ TEST(rpc_tls_cas_reload)
     ASSERT_EQ(rpc_client_set_cas(f.cli, ca2.ptr, NULL, &err), 1);
     ASSERT_EQ(echo(f.peer), -ERR_IO);
     ASSERT(!rpc_peer_is_online(f.peer));
+    /* and stays so: the prober's calls (every 50 ms) do not find the old connection again */
+    usleep(400 * 1000);
+    ASSERT(!rpc_peer_is_online(f.peer));
 
     buf_release(&ca1);
     buf_release(&ca2);
