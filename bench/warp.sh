@@ -13,7 +13,10 @@
 # of 100 keys over 10,000 objects, then of 1,000 keys over 3,000, one client), list (create
 # WARP_LIST_OBJECTS objects of 1 KiB, then ListObjectsV2 walks, then HEAD of random keys of
 # that bucket and 4 KiB PUTs into it), empty (what list's HEAD and PUT compare with: HEAD of
-# 1,000 objects of 1 KiB, then 4 KiB PUTs into that bucket).
+# 1,000 objects of 1 KiB, then 4 KiB PUTs into that bucket), bigbucket (list's creates and
+# walks, then three rounds of HEAD and 4 KiB PUT alternating between that bucket and one of
+# 1,000 objects on the same server), statget (HEAD against GET of the same WARP_STAT_OBJECTS
+# 4 KiB objects, three alternating rounds). Not in the default list: bigbucket, statget.
 # After each run the server's heal figures are printed: objects it logged as
 # "healed" and basalt_heal_needless_total (both 0 on a healthy server).
 #
@@ -85,6 +88,26 @@ for prof in "$@"; do
         empty)
             w stat --size 1K --objects 1000 --bucket warp-empty
             w put --size 4K --bucket warp-empty ;;
+        bigbucket)
+            # list's bucket and a bucket of 1,000 on the same server, measured in
+            # alternating rounds, so that the machine's load moves both alike
+            w list --size 1K --objects "$list_n" --clients "${WARP_LIST_CLIENTS:-$clients}"
+            w stat --size 1K --objects 1000 --bucket warp-small --duration 2
+            for round in 1 2 3; do
+                echo "-- round $round"
+                w stat --size 1K --objects "$list_n" --bucket warp-list --preloaded
+                w stat --size 1K --objects 1000 --bucket warp-small --preloaded
+                w put --size 4K --bucket warp-list
+                w put --size 4K --bucket warp-small
+            done ;;
+        statget)
+            # HEAD against GET of the same keys, alternating rounds
+            w stat --size 4K --objects "$stat_n"
+            for round in 1 2 3; do
+                echo "-- round $round"
+                w stat --size 4K --objects "$stat_n" --preloaded
+                w get --size 4K --objects "$stat_n" --bucket warp-stat --preloaded
+            done ;;
         *) echo "warp.sh: unknown profile $prof" >&2; exit 2 ;;
         esac
         heal_figures
