@@ -67,11 +67,14 @@ delete_in(struct objlayer *ol, struct eset *set, struct delete_arg *a)
 /*
  * A delete of a set of local drives answers at delete quorum, as a small
  * PUT answers at write quorum (put.c commit_all), not after the slowest
- * drive's group commit. The drives still deleting then finish on their own
- * while the name lock stays held (the last one releases it): a later PUT
- * or DELETE of the key, or a heal's commit, waits for them, so no delete
- * in flight can land after a newer commit. Reads meanwhile find fewer than
- * k copies left, the key absent.
+ * drive's group commit. As an inline PUT's commits, the deletes are handed
+ * from the request thread straight to each drive's group committer
+ * (drive_meta_delete_async): no I/O thread per drive waits on a group
+ * commit, and each drive answers on its committer thread. The drives still
+ * deleting then finish on their own while the name lock stays held (the
+ * last one releases it): a later PUT or DELETE of the key, or a heal's
+ * commit, waits for them, so no delete in flight can land after a newer
+ * commit. Reads meanwhile find fewer than k copies left, the key absent.
  */
 struct delete_async {
     pthread_mutex_t mu;
@@ -82,10 +85,7 @@ struct delete_async {
     unsigned n, pending, ok, notfound;
     bool detached; /* the request went on: the last job frees this */
     struct delete_async_job {
-        struct work w;
         struct delete_async *da;
-        struct eset *set;
-        unsigned j;
         int rc;
     } jobs[OBJ_MAX_SET];
 };
@@ -100,25 +100,22 @@ delete_async_free(struct delete_async *da)
     free(da);
 }
 
-/* No request context: the request may be gone when a drive still deleting runs this. */
+/*
+ * A drive's answer: on its committer thread, or on the request thread when
+ * it answered at once (offline). No request context: the request may be
+ * gone when a drive still deleting answers.
+ */
 static void
-delete_async_run(struct work *w)
+delete_async_done(void *arg, int rc)
 {
-    struct delete_async_job *job = container_of(w, struct delete_async_job, w);
-
-    job->rc = drive_meta_delete(job->set->drives[job->j], job->da->bucket, job->da->key, NULL);
-}
-
-static void
-delete_async_done(struct work *w)
-{
-    struct delete_async_job *job = container_of(w, struct delete_async_job, w);
+    struct delete_async_job *job = arg;
     struct delete_async *da = job->da;
     bool last, heal = false;
 
     pthread_mutex_lock(&da->mu);
-    da->ok += job->rc == 0;
-    da->notfound += job->rc == -ERR_NOT_FOUND;
+    job->rc = rc;
+    da->ok += rc == 0;
+    da->notfound += rc == -ERR_NOT_FOUND;
     last = --da->pending == 0;
     pthread_cond_signal(&da->cv);
     if (!last || !da->detached) {
@@ -161,10 +158,9 @@ delete_in_async(struct objlayer *ol, struct eset *set, struct delete_arg *a,
     for (j = 0; j < set->n; j++) {
         if (!run[j])
             continue;
-        da->jobs[j] = (struct delete_async_job){
-            .w = { .fn = delete_async_run, .done = delete_async_done }, .da = da, .set = set, .j = j
-        };
-        workq_submit(set->queues[j], &da->jobs[j].w);
+        da->jobs[j] = (struct delete_async_job){ .da = da };
+        drive_meta_delete_async(set->drives[j], da->bucket, da->key, NULL, delete_async_done,
+                                &da->jobs[j]);
     }
     pthread_mutex_lock(&da->mu);
     /* deleted on delete quorum (a copy found is enough to say so), or every answer */
