@@ -82,7 +82,7 @@ struct delete_async {
     struct objlayer *ol;
     struct lock_held *lock;
     char *bucket, *key;
-    unsigned n, pending, ok, notfound;
+    unsigned n, dq, pending, ok, notfound;
     bool detached; /* the request went on: the last job frees this */
     struct delete_async_job {
         struct delete_async *da;
@@ -98,6 +98,13 @@ delete_async_free(struct delete_async *da)
     free(da->bucket);
     free(da->key);
     free(da);
+}
+
+/* What the request waits for: delete quorum (a copy found is enough to say so), or every answer. */
+static bool
+answered(const struct delete_async *da)
+{
+    return da->pending == 0 || (da->ok > 0 && da->ok + da->notfound >= da->dq);
 }
 
 /*
@@ -117,7 +124,8 @@ delete_async_done(void *arg, int rc)
     da->ok += rc == 0;
     da->notfound += rc == -ERR_NOT_FOUND;
     last = --da->pending == 0;
-    pthread_cond_signal(&da->cv);
+    if (answered(da)) /* else the request would wake only to wait again */
+        pthread_cond_signal(&da->cv);
     if (!last || !da->detached) {
         pthread_mutex_unlock(&da->mu);
         return;
@@ -140,7 +148,7 @@ delete_in_async(struct objlayer *ol, struct eset *set, struct delete_arg *a,
                 struct lock_held **lock)
 {
     struct delete_async *da = xcalloc(1, sizeof(*da));
-    unsigned dq = object__delete_quorum(set->n), j, online = 0;
+    unsigned j, online = 0;
     bool run[OBJ_MAX_SET];
     int rc;
 
@@ -150,6 +158,7 @@ delete_in_async(struct objlayer *ol, struct eset *set, struct delete_arg *a,
     da->bucket = xstrdup(a->bucket);
     da->key = xstrdup(a->key);
     da->n = set->n;
+    da->dq = object__delete_quorum(set->n);
     for (j = 0; j < set->n; j++) { /* online read once (object__start) */
         run[j] = drive_is_online(set->drives[j]);
         online += run[j];
@@ -163,8 +172,7 @@ delete_in_async(struct objlayer *ol, struct eset *set, struct delete_arg *a,
                                 &da->jobs[j]);
     }
     pthread_mutex_lock(&da->mu);
-    /* deleted on delete quorum (a copy found is enough to say so), or every answer */
-    while (da->pending > 0 && !(da->ok > 0 && da->ok + da->notfound >= dq))
+    while (!answered(da))
         pthread_cond_wait(&da->cv, &da->mu);
     rc = delete_result(set, da->ok, da->notfound);
     if (da->pending > 0) {
