@@ -314,31 +314,6 @@ trash_stopping(struct drive_local *l)
     return stop;
 }
 
-void
-drive_local__checkpoint_wake(struct drive_local *l)
-{
-    pthread_mutex_lock(&l->trash_mu);
-    if (!l->ckpt_pending) {
-        l->ckpt_pending = true;
-        pthread_cond_signal(&l->trash_cv);
-    }
-    pthread_mutex_unlock(&l->trash_mu);
-}
-
-/* A checkpoint if one was asked for (drive_local__checkpoint_wake); `life` held shared. */
-static void
-checkpoint_if_asked(struct drive_local *l)
-{
-    bool ask;
-
-    pthread_mutex_lock(&l->trash_mu);
-    ask = l->ckpt_pending;
-    l->ckpt_pending = false;
-    pthread_mutex_unlock(&l->trash_mu);
-    if (ask && drive_is_online(&l->base))
-        drive_local__index_checkpoint(l);
-}
-
 static int
 remove_trash_entry(struct drive_local *l, const char *dir, const char *name)
 {
@@ -346,7 +321,6 @@ remove_trash_entry(struct drive_local *l, const char *dir, const char *name)
 
     if (trash_stopping(l))
         return -ERR_OFFLINE; /* ends the sweep; the rest waits for the next start */
-    checkpoint_if_asked(l);  /* a long sweep does not hold back the WAL's checkpoints */
     drive_local__path(l, p, "trash/%s", name);
     if (rm_tree(l, p, 0) == 0) /* else logged; tried again at the next sweep */
         atomic_fetch_add(&l->trash_removed, 1);
@@ -362,12 +336,9 @@ trash_main(void *arg)
     pthread_setname_np(pthread_self(), "basalt-trash");
     drive_local__path(l, p, "trash");
     for (;;) {
-        bool sweep;
-
         pthread_mutex_lock(&l->trash_mu);
-        while (!l->trash_pending && !l->ckpt_pending && !l->trash_stop)
+        while (!l->trash_pending && !l->trash_stop)
             pthread_cond_wait(&l->trash_cv, &l->trash_mu);
-        sweep = l->trash_pending;
         l->trash_pending = false;
         if (l->trash_stop) {
             pthread_mutex_unlock(&l->trash_mu);
@@ -375,14 +346,10 @@ trash_main(void *arg)
         }
         pthread_mutex_unlock(&l->trash_mu);
         pthread_rwlock_rdlock(&l->life);
-        checkpoint_if_asked(l);
-        if (sweep && drive_is_online(&l->base))
+        if (drive_is_online(&l->base))
             for_each_entry(l, p, remove_trash_entry);
         pthread_rwlock_unlock(&l->life);
     }
-    pthread_rwlock_rdlock(&l->life);
-    drive_local__index_checkpoint_close(l);
-    pthread_rwlock_unlock(&l->life);
     return NULL;
 }
 
@@ -392,7 +359,6 @@ trash_start(struct drive_local *l)
 {
     l->trash_stop = false;
     l->trash_pending = true;
-    l->ckpt_pending = true; /* what the WAL holds from before */
     if (pthread_create(&l->trash_thread, NULL, trash_main, l))
         die("cannot start the trash thread of %s", l->path);
     l->trash_running = true;

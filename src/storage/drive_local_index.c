@@ -64,9 +64,6 @@
 #include "util/list.h"
 
 #define POOL_MAX 4 /* idle read connections kept */
-/* WAL frames past which the trash thread checkpoints, the committer itself (internal.h) */
-#define CKPT_FRAMES 1000
-#define CKPT_FRAMES_MAX 8000
 #define BUSY_TIMEOUT_MS 10000
 
 enum st {
@@ -280,23 +277,6 @@ layout_upgrade(struct drive_local *l, struct conn *c)
     return rc;
 }
 
-/*
- * The writer's WAL hook, after each commit (it replaces SQLite's
- * auto-checkpoint): `frames` in the WAL ask the trash thread for a
- * checkpoint, or past CKPT_FRAMES_MAX do it here (see internal.h).
- */
-static int
-on_wal(void *arg, sqlite3 *db, const char *name, int frames)
-{
-    struct drive_local *l = arg;
-
-    if (frames >= CKPT_FRAMES_MAX)
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    else if (frames >= CKPT_FRAMES)
-        drive_local__checkpoint_wake(l);
-    return SQLITE_OK;
-}
-
 /* Opens a connection to index.db: the writer creates it and sets WAL and the schema. */
 static int
 conn_open(struct drive_local *l, bool writer, struct conn **out)
@@ -330,8 +310,6 @@ conn_open(struct drive_local *l, bool writer, struct conn **out)
         rc = layout_upgrade(l, c);
     if (rc == 0)
         rc = conn_exec(l, c, schema_sql);
-    if (rc == 0)
-        sqlite3_wal_hook(c->db, on_wal, l);
 out_close:
     if (rc < 0)
         conn_close(c);
@@ -1126,25 +1104,6 @@ drive_local__index_close(struct drive_local *l)
     pool_close_all(l);
     conn_close(l->wc);
     l->wc = NULL;
-}
-
-void
-drive_local__index_checkpoint(struct drive_local *l)
-{
-    int src;
-
-    if (!l->ckc && conn_open(l, false, &l->ckc) < 0)
-        return;
-    src = sqlite3_wal_checkpoint_v2(l->ckc->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    if (src != SQLITE_OK && src != SQLITE_BUSY) /* busy: the committer's own, past the maximum */
-        sql_fail(l, l->ckc->db, src, "checkpoint");
-}
-
-void
-drive_local__index_checkpoint_close(struct drive_local *l)
-{
-    conn_close(l->ckc);
-    l->ckc = NULL;
 }
 
 int

@@ -235,12 +235,10 @@ struct drive_local {
     struct conn *pool;
     unsigned npool;
 
-    pthread_mutex_t trash_mu; /* protects trash_pending, ckpt_pending, trash_stop */
-    pthread_cond_t trash_cv;  /* trash_pending, ckpt_pending or trash_stop */
+    pthread_mutex_t trash_mu; /* protects trash_pending, trash_stop */
+    pthread_cond_t trash_cv;  /* trash_pending or trash_stop */
     bool trash_pending;       /* something was moved to trash/ since the last sweep */
-    bool ckpt_pending;        /* the WAL grew past CKPT_FRAMES: checkpoint it */
     bool trash_stop;
-    struct conn *ckc;   /* the trash thread's checkpoint connection (opened on first use) */
     bool trash_running; /* open/reset/close only */
     pthread_t trash_thread;
     _Atomic uint64_t trash_removed; /* entries removed by the trash thread */
@@ -268,21 +266,6 @@ int drive_local__index_vid_used(struct drive_local *l, const char *vid);
 int drive_local__index_start(struct drive_local *l);
 /* Lets queued writes finish, stops the committer, closes every connection. */
 void drive_local__index_close(struct drive_local *l);
-/*
- * Checkpoints. The committer does not checkpoint the WAL after its commits
- * (SQLite's auto-checkpoint would, and every request queued meanwhile would
- * wait for the copy of a thousand pages into index.db and its fsync): once
- * the WAL holds CKPT_FRAMES frames, drive_local__checkpoint_wake() asks the
- * trash thread, which runs a passive checkpoint on a connection of its own
- * (drive_local__index_checkpoint) while the committer goes on committing.
- * Past CKPT_FRAMES_MAX (the trash thread busy with a large sweep), the
- * committer checkpoints itself, so the WAL stays bounded.
- */
-void drive_local__checkpoint_wake(struct drive_local *l);
-/* Trash thread, `life` held shared: a passive checkpoint of the WAL into index.db. */
-void drive_local__index_checkpoint(struct drive_local *l);
-/* Trash thread, as it ends: closes its checkpoint connection. */
-void drive_local__index_checkpoint_close(struct drive_local *l);
 
 /* Initializes a write request of `kind` on `bucket`; release r->old_vids after. */
 void drive_local__req_init(struct drive_local_req *r, enum drive_local_req_kind kind,

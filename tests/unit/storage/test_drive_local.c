@@ -642,48 +642,6 @@ TEST(storage_local_index_has_data)
     drive_close(d);
 }
 
-/*
- * The committer leaves checkpoints to the trash thread (internal.h): once
- * the WAL holds more than CKPT_FRAMES frames, its pages reach index.db
- * (which grows to hold the records they carry) with the drive open, and the
- * WAL stays bounded.
- */
-TEST(storage_local_checkpoint_off_the_committer)
-{
-    struct drive *d = open_local(true);
-    char vid[OBJMETA_VID_LEN + 1], key[32];
-    struct stat db, wal;
-    struct obj_meta m;
-    int i;
-
-    ASSERT_OK(drive_bucket_make(d, "b", 1));
-    ASSERT_EQ(stat(bpath("%s", "index.db"), &db), 0);
-    for (i = 0; i < 600; i++) { /* a record of 3 KiB a page: 1,800 frames or so */
-        objmeta_new_vid(vid);
-        common_meta(&m, vid, 3000);
-        m.is_inline = true;
-        buf_grow(&m.inline_data, 3000);
-        memset(m.inline_data.ptr, 'x', 3000);
-        m.inline_data.len = 3000;
-        snprintf(key, sizeof(key), "k%04d", i);
-        ASSERT_OK(drive_meta_commit(d, "b", key, &m));
-        objmeta_release(&m);
-    }
-    for (i = 0; i < 500; i++) {
-        struct stat now;
-
-        ASSERT_EQ(stat(bpath("%s", "index.db"), &now), 0);
-        if (now.st_size >= 200 * 3000)
-            break;
-        usleep(10 * 1000);
-    }
-    ASSERT_EQ(stat(bpath("%s", "index.db"), &db), 0);
-    ASSERT(db.st_size >= 200 * 3000); /* records of the first 1,000 frames are in index.db */
-    ASSERT_EQ(stat(bpath("%s", "index.db-wal"), &wal), 0);
-    ASSERT(wal.st_size < 8000 * 4200);
-    drive_close(d);
-}
-
 /* The journal survives the drive being closed and opened again (it is what a restart keeps). */
 TEST(storage_local_journal_survives_reopen)
 {
