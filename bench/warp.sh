@@ -8,7 +8,8 @@
 #   bench/warp.sh [PROFILE...]     (default: mixed4k mixed10m stat delete list empty)
 #
 # Profiles: mixed4k (45/30/15/10 GET/HEAD/PUT/DELETE over 2,000 preloaded
-# 4 KiB objects), mixed10m (the same over 40 objects of 10 MiB), stat (HEAD
+# 4 KiB objects), get4k (GET alone over the same 2,000 preloaded 4 KiB objects
+# at the same clients: what mixed4k's GET median compares with), mixed10m (the same over 40 objects of 10 MiB), stat (HEAD
 # of random keys of WARP_STAT_OBJECTS 4 KiB objects), delete (DeleteObjects
 # of 100 keys over 10,000 objects, then of 1,000 keys over 3,000, one client), list (create
 # WARP_LIST_OBJECTS objects of 1 KiB, then ListObjectsV2 walks, then HEAD of random keys of
@@ -76,6 +77,7 @@ for prof in "$@"; do
         start "$bin"
         case $prof in
         mixed4k) w mixed --size 4K --objects 2000 ;;
+        get4k) w get --size 4K --objects 2000 ;;
         mixed10m) w mixed --size 10M --objects 40 ;;
         stat) w stat --size 4K --objects "$stat_n" ;;
         delete)

@@ -67,11 +67,14 @@ delete_in(struct objlayer *ol, struct eset *set, struct delete_arg *a)
 /*
  * A delete of a set of local drives answers at delete quorum, as a small
  * PUT answers at write quorum (put.c commit_all), not after the slowest
- * drive's group commit. The drives still deleting then finish on their own
- * while the name lock stays held (the last one releases it): a later PUT
- * or DELETE of the key, or a heal's commit, waits for them, so no delete
- * in flight can land after a newer commit. Reads meanwhile find fewer than
- * k copies left, the key absent.
+ * drive's group commit. As an inline PUT's commits, the deletes are handed
+ * from the request thread straight to each drive's group committer
+ * (drive_meta_delete_async): no I/O thread per drive waits on a group
+ * commit, and each drive answers on its committer thread. The drives still
+ * deleting then finish on their own while the name lock stays held (the
+ * last one releases it): a later PUT or DELETE of the key, or a heal's
+ * commit, waits for them, so no delete in flight can land after a newer
+ * commit. Reads meanwhile find fewer than k copies left, the key absent.
  */
 struct delete_async {
     pthread_mutex_t mu;
@@ -79,13 +82,10 @@ struct delete_async {
     struct objlayer *ol;
     struct lock_held *lock;
     char *bucket, *key;
-    unsigned n, pending, ok, notfound;
+    unsigned n, dq, pending, ok, notfound;
     bool detached; /* the request went on: the last job frees this */
     struct delete_async_job {
-        struct work w;
         struct delete_async *da;
-        struct eset *set;
-        unsigned j;
         int rc;
     } jobs[OBJ_MAX_SET];
 };
@@ -100,27 +100,32 @@ delete_async_free(struct delete_async *da)
     free(da);
 }
 
-/* No request context: the request may be gone when a drive still deleting runs this. */
-static void
-delete_async_run(struct work *w)
+/* What the request waits for: delete quorum (a copy found is enough to say so), or every answer. */
+static bool
+answered(const struct delete_async *da)
 {
-    struct delete_async_job *job = container_of(w, struct delete_async_job, w);
-
-    job->rc = drive_meta_delete(job->set->drives[job->j], job->da->bucket, job->da->key, NULL);
+    return da->pending == 0 || (da->ok > 0 && da->ok + da->notfound >= da->dq);
 }
 
+/*
+ * A drive's answer: on its committer thread, or on the request thread when
+ * it answered at once (offline). No request context: the request may be
+ * gone when a drive still deleting answers.
+ */
 static void
-delete_async_done(struct work *w)
+delete_async_done(void *arg, int rc)
 {
-    struct delete_async_job *job = container_of(w, struct delete_async_job, w);
+    struct delete_async_job *job = arg;
     struct delete_async *da = job->da;
     bool last, heal = false;
 
     pthread_mutex_lock(&da->mu);
-    da->ok += job->rc == 0;
-    da->notfound += job->rc == -ERR_NOT_FOUND;
+    job->rc = rc;
+    da->ok += rc == 0;
+    da->notfound += rc == -ERR_NOT_FOUND;
     last = --da->pending == 0;
-    pthread_cond_signal(&da->cv);
+    if (answered(da)) /* else the request would wake only to wait again */
+        pthread_cond_signal(&da->cv);
     if (!last || !da->detached) {
         pthread_mutex_unlock(&da->mu);
         return;
@@ -143,7 +148,7 @@ delete_in_async(struct objlayer *ol, struct eset *set, struct delete_arg *a,
                 struct lock_held **lock)
 {
     struct delete_async *da = xcalloc(1, sizeof(*da));
-    unsigned dq = object__delete_quorum(set->n), j, online = 0;
+    unsigned j, online = 0;
     bool run[OBJ_MAX_SET];
     int rc;
 
@@ -153,6 +158,7 @@ delete_in_async(struct objlayer *ol, struct eset *set, struct delete_arg *a,
     da->bucket = xstrdup(a->bucket);
     da->key = xstrdup(a->key);
     da->n = set->n;
+    da->dq = object__delete_quorum(set->n);
     for (j = 0; j < set->n; j++) { /* online read once (object__start) */
         run[j] = drive_is_online(set->drives[j]);
         online += run[j];
@@ -161,14 +167,12 @@ delete_in_async(struct objlayer *ol, struct eset *set, struct delete_arg *a,
     for (j = 0; j < set->n; j++) {
         if (!run[j])
             continue;
-        da->jobs[j] = (struct delete_async_job){
-            .w = { .fn = delete_async_run, .done = delete_async_done }, .da = da, .set = set, .j = j
-        };
-        workq_submit(set->queues[j], &da->jobs[j].w);
+        da->jobs[j] = (struct delete_async_job){ .da = da };
+        drive_meta_delete_async(set->drives[j], da->bucket, da->key, NULL, delete_async_done,
+                                &da->jobs[j]);
     }
     pthread_mutex_lock(&da->mu);
-    /* deleted on delete quorum (a copy found is enough to say so), or every answer */
-    while (da->pending > 0 && !(da->ok > 0 && da->ok + da->notfound >= dq))
+    while (!answered(da))
         pthread_cond_wait(&da->cv, &da->mu);
     rc = delete_result(set, da->ok, da->notfound);
     if (da->pending > 0) {

@@ -693,7 +693,7 @@ rollback_job(struct eset *set, unsigned j, void *arg)
 struct commit_async {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    unsigned pending, ok;
+    unsigned pending, ok, wq;
     bool done[OBJ_MAX_SET];
     bool detached; /* the request went on: the callbacks own this */
     struct commit_arg *a;
@@ -738,7 +738,8 @@ commit_done(void *arg, int rc)
         ca->ok++;
     heal = ca->detached && rc < 0;
     last = ca->detached && ca->pending == 0;
-    pthread_cond_signal(&ca->cv);
+    if (ca->pending == 0 || ca->ok >= ca->wq) /* else the request would wake to wait again */
+        pthread_cond_signal(&ca->cv);
     pthread_mutex_unlock(&ca->mu);
     if (heal)
         object__heal_enqueue(ca->ol, ca->bucket, ca->key);
@@ -783,6 +784,7 @@ commit_all(struct commit_arg *a, const bool *mask, int *rcs)
     ca->a = a;
     ca->ol = a->p->ol;
     ca->set = set;
+    ca->wq = a->p->wq;
     /* the drives borrow bucket and key until their callbacks: copies that outlive the request */
     ca->bucket = xstrdup(a->p->bucket);
     ca->key = xstrdup(a->p->key);
@@ -799,7 +801,7 @@ commit_all(struct commit_arg *a, const bool *mask, int *rcs)
                                 &ca->cbs[j]);
     }
     pthread_mutex_lock(&ca->mu);
-    while (ca->pending > 0 && ca->ok < a->p->wq)
+    while (ca->pending > 0 && ca->ok < ca->wq)
         pthread_cond_wait(&ca->cv, &ca->mu);
     for (j = 0; j < set->n; j++)
         rcs[j] = ca->rcs[j];

@@ -604,6 +604,23 @@ drive_meta_delete(struct drive *d, const char *bucket, const char *key, const ch
     return WATCHED(d, d->ops->meta_delete(d, bucket, key, vid));
 }
 
+void
+drive_meta_delete_async(struct drive *d, const char *bucket, const char *key, const char *vid,
+                        drive_done_fn *done, void *arg)
+{
+    int rc;
+
+    if (drive_is_online(d) && d->ops->meta_delete_async) {
+        struct async_watch *aw = xmalloc(sizeof(*aw));
+
+        *aw = (struct async_watch){ .d = d, .slot = busy_begin(d), .done = done, .arg = arg };
+        d->ops->meta_delete_async(d, bucket, key, vid, async_watch_done, aw);
+        return;
+    }
+    rc = drive_meta_delete(d, bucket, key, vid);
+    done(arg, rc);
+}
+
 int
 drive_meta_delete_many(struct drive *d, const char *bucket, const char *const *keys, size_t n,
                        int *rcs)

@@ -333,6 +333,17 @@ int drive_meta_read(struct drive *d, const char *bucket, const char *key, struct
  * that missed quorum.
  */
 int drive_meta_delete(struct drive *d, const char *bucket, const char *key, const char *vid);
+/*
+ * drive_meta_delete() without waiting, as drive_meta_commit_async() is to
+ * drive_meta_commit(): returns at once and calls `done(arg, rc)` exactly
+ * once, on another thread or before returning (offline drive, or a drive
+ * without an asynchronous path). A local drive queues it to its group
+ * committer, in order with the commits queued before and after it, so a
+ * DELETE costs no I/O thread waiting on a group commit. `bucket`, `key` and
+ * `vid` are borrowed until `done` runs.
+ */
+void drive_meta_delete_async(struct drive *d, const char *bucket, const char *key, const char *vid,
+                             drive_done_fn *done, void *arg);
 
 /*
  * Calls `cb` for each key of `bucket` that starts with `prefix` and sorts

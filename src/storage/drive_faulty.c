@@ -33,7 +33,7 @@ struct drive_faulty {
     _Atomic bool short_io;
     _Atomic bool enospc;
     _Atomic bool fail_fsync;
-    _Atomic bool async; /* meta_commit_async on a thread of its own */
+    _Atomic bool async; /* meta_commit_async, meta_delete_async on threads of their own */
 };
 
 struct faulty_writer {
@@ -408,9 +408,13 @@ faulty_meta_replace(struct drive *d, const char *bucket, const char *key, const 
     return rc < 0 ? rc : drive_meta_replace(f->inner, bucket, key, m, prev, had_prev);
 }
 
+static int faulty_meta_delete(struct drive *d, const char *bucket, const char *key,
+                              const char *vid);
+
+/* A commit (`m`) or a delete (`m` NULL, `vid`) answered on a thread of its own. */
 struct async_commit {
     struct drive *d;
-    const char *bucket, *key;
+    const char *bucket, *key, *vid;
     const struct obj_meta *m;
     drive_done_fn *done;
     void *arg;
@@ -421,7 +425,10 @@ async_commit_main(void *arg)
 {
     struct async_commit *ac = arg;
 
-    ac->done(ac->arg, faulty_meta_commit(ac->d, ac->bucket, ac->key, ac->m));
+    if (ac->m)
+        ac->done(ac->arg, faulty_meta_commit(ac->d, ac->bucket, ac->key, ac->m));
+    else
+        ac->done(ac->arg, faulty_meta_delete(ac->d, ac->bucket, ac->key, ac->vid));
     free(ac);
     return NULL;
 }
@@ -439,7 +446,9 @@ faulty_meta_commit_async(struct drive *d, const char *bucket, const char *key,
         return;
     }
     ac = xmalloc(sizeof(*ac));
-    *ac = (struct async_commit){ d, bucket, key, m, done, arg };
+    *ac = (struct async_commit){
+        .d = d, .bucket = bucket, .key = key, .m = m, .done = done, .arg = arg
+    };
     BUG_ON(pthread_create(&t, NULL, async_commit_main, ac) != 0);
     pthread_detach(t);
 }
@@ -458,6 +467,26 @@ faulty_meta_delete(struct drive *d, const char *bucket, const char *key, const c
     int rc = fault(to_faulty(d), DRIVE_FAULTY_OP_META_DELETE);
 
     return rc < 0 ? rc : drive_meta_delete(to_faulty(d)->inner, bucket, key, vid);
+}
+
+/* As faulty_meta_commit_async(): on a thread of its own when async commits are on. */
+static void
+faulty_meta_delete_async(struct drive *d, const char *bucket, const char *key, const char *vid,
+                         drive_done_fn *done, void *arg)
+{
+    struct async_commit *ac;
+    pthread_t t;
+
+    if (!atomic_load(&to_faulty(d)->async)) {
+        done(arg, faulty_meta_delete(d, bucket, key, vid));
+        return;
+    }
+    ac = xmalloc(sizeof(*ac));
+    *ac = (struct async_commit){
+        .d = d, .bucket = bucket, .key = key, .vid = vid, .done = done, .arg = arg
+    };
+    BUG_ON(pthread_create(&t, NULL, async_commit_main, ac) != 0);
+    pthread_detach(t);
 }
 
 static int
@@ -512,6 +541,7 @@ static const struct drive_ops faulty_ops = {
     .meta_replace = faulty_meta_replace,
     .meta_read = faulty_meta_read,
     .meta_delete = faulty_meta_delete,
+    .meta_delete_async = faulty_meta_delete_async,
     .list = faulty_list,
     .journal_update = faulty_journal_update,
     .journal_list = faulty_journal_list,

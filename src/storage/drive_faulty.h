@@ -68,9 +68,10 @@ void drive_faulty_go_offline(struct drive *d);
 void drive_faulty_hang(struct drive *d, unsigned op_mask);
 unsigned drive_faulty_hanging(struct drive *d);
 /*
- * drive_meta_commit_async() commits on a thread of its own and answers
- * later, as a local drive's group committer does (off: before returning).
- * Every such commit must have answered before the drive is closed.
+ * drive_meta_commit_async() and drive_meta_delete_async() run on a thread
+ * of their own and answer later, as a local drive's group committer does
+ * (off: before returning). Every such call must have answered before the
+ * drive is closed.
  */
 void drive_faulty_async_commits(struct drive *d, bool on);
 /* The request id (util/reqctx.h) the last call ran under; "" for none. */

@@ -1281,6 +1281,37 @@ local_meta_delete(struct drive *d, const char *bucket, const char *key, const ch
 }
 
 /*
+ * A delete handed to the committer without a waiting thread, as
+ * local_meta_commit_async() does with an inline record: the committer
+ * answers it with `done` once its transaction is durable, after moving the
+ * removed version's data folder to trash/ (complete_async).
+ */
+static void
+local_meta_delete_async(struct drive *d, const char *bucket, const char *key, const char *vid,
+                        drive_done_fn *done, void *arg)
+{
+    struct drive_local *l = to_local(d);
+    struct drive_local_async *a = xcalloc(1, sizeof(*a));
+    int rc;
+
+    buf_init(&a->rec, 0);
+    drive_local__req_init(&a->r, DRIVE_LOCAL_REQ_META_DELETE, bucket);
+    a->r.key = key;
+    a->r.vid = vid;
+    a->r.async = a;
+    a->done = done;
+    a->arg = arg;
+    pthread_rwlock_rdlock(&l->life);
+    rc = drive_local__index_submit(l, &a->r);
+    pthread_rwlock_unlock(&l->life);
+    if (rc < 0) {
+        buf_release(&a->r.old_vids);
+        free(a);
+        done(arg, rc);
+    }
+}
+
+/*
  * Every delete queued to the committer at once: one transaction, one fsync,
  * whatever `n`. The removed versions' data folders go to trash/ after it,
  * as for one delete (DESIGN invariant 4: a crash in between leaves orphans
@@ -1389,6 +1420,7 @@ static const struct drive_ops local_ops = {
     .meta_replace = local_meta_replace,
     .meta_read = local_meta_read,
     .meta_delete = local_meta_delete,
+    .meta_delete_async = local_meta_delete_async,
     .list = local_list,
     .journal_update = local_journal_update,
     .journal_list = local_journal_list,

@@ -4,9 +4,10 @@
  *
  *   buckets(name TEXT PRIMARY KEY, created_ns INTEGER)
  *   objects(bucket TEXT, key BLOB, vid TEXT, size INTEGER, mtime_ns INTEGER,
- *           etag TEXT, reduced INTEGER, rec_id INTEGER,
+ *           etag TEXT, reduced INTEGER, rec_id INTEGER, has_data INTEGER,
  *           PRIMARY KEY(bucket, key)) WITHOUT ROWID
  *   recs(id INTEGER PRIMARY KEY, rec BLOB)
+ *   objects_data ON objects(vid) WHERE has_data = 1
  *
  * Keys are BLOBs, so they compare and list in byte order whatever they hold;
  * `recs.rec` is objmeta_encode() of the version (with its inline data), the
@@ -21,6 +22,15 @@
  * read every record it passed. Narrow, a lookup reads the path to one leaf of
  * `objects` and one row of `recs`. An index of the earlier layout (`rec` in
  * `objects`) is converted at open (layout_upgrade).
+ *
+ * `objects_data` finds the record naming a data folder, for the orphan scan
+ * at open (invariant 5): only versions with shard files (`has_data`, not
+ * inline) are in it, so the commit of a small object, whose version id
+ * changes with every write, does not also rewrite a leaf of that index at a
+ * random place (a page more in the WAL, and again at the checkpoint, for
+ * every inline record). An index of before `has_data` gets the column at
+ * open with every row counted as having data (what the full index it
+ * replaces held).
  *
  * DESIGN: threads
  *
@@ -105,14 +115,14 @@ static const char *const sql_text[ST__COUNT] = {
                              "(SELECT rec_id FROM objects WHERE bucket = ?1)",
     [ST_OBJ_VID] = "SELECT vid, rec_id FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_PUT] = "INSERT OR REPLACE INTO objects(bucket, key, vid, size, mtime_ns, etag, "
-                   "reduced, rec_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   "reduced, rec_id, has_data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_REC] = "SELECT rec FROM recs WHERE id = "
                    "(SELECT rec_id FROM objects WHERE bucket = ?1 AND key = ?2)",
     [ST_REC_INSERT] = "INSERT INTO recs(rec) VALUES (?1)",
     [ST_REC_UPDATE] = "UPDATE recs SET rec = ?2 WHERE id = ?1",
     [ST_REC_DELETE] = "DELETE FROM recs WHERE id = ?1",
-    [ST_VID_USED] = "SELECT 1 FROM objects WHERE vid = ?1 LIMIT 1",
+    [ST_VID_USED] = "SELECT 1 FROM objects WHERE vid = ?1 AND has_data = 1 LIMIT 1",
     [ST_LIST] = "SELECT key, vid, size, mtime_ns, etag, reduced FROM objects "
                 "WHERE bucket = ?1 AND key >= ?2 ORDER BY key LIMIT ?3",
     [ST_LIST_UPPER] = "SELECT key, vid, size, mtime_ns, etag, reduced FROM objects "
@@ -127,10 +137,11 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS buckets(name TEXT PRIMARY KEY, created_ns INTEGER);"
     "CREATE TABLE IF NOT EXISTS objects(bucket TEXT, key BLOB, vid TEXT, size INTEGER,"
     " mtime_ns INTEGER, etag TEXT, reduced INTEGER NOT NULL DEFAULT 0, rec_id INTEGER NOT NULL,"
-    " PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
+    " has_data INTEGER NOT NULL DEFAULT 1, PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS recs(id INTEGER PRIMARY KEY, rec BLOB NOT NULL);"
-    /* for the orphan scan at open (invariant 5) */
-    "CREATE INDEX IF NOT EXISTS objects_vid ON objects(vid);"
+    /* for the orphan scan at open (invariant 5): the versions with a data folder only */
+    "DROP INDEX IF EXISTS objects_vid;"
+    "CREATE INDEX IF NOT EXISTS objects_data ON objects(vid) WHERE has_data = 1;"
     /* the node's small persistent lists (drive_journal_update): heal queue, scanner place */
     "CREATE TABLE IF NOT EXISTS journal(name TEXT, item BLOB, PRIMARY KEY(name, item))"
     " WITHOUT ROWID;";
@@ -220,8 +231,10 @@ objects_has_column(struct drive_local *l, struct conn *c, const char *col)
  * The layout before `recs` (the record in a `rec` column of `objects`), and
  * before that without `reduced` (it came with storage classes), becomes the
  * current one in one transaction: each record moves to `recs` under the
- * number of its row in key order. Runs before schema_sql, which then makes
- * `objects_vid` on the new table.
+ * number of its row in key order. A layout with `recs` but without
+ * `has_data` gets the column (every row 1). Runs before schema_sql, which
+ * then makes `objects_data` on the new table (and drops `objects_vid`, the
+ * full index it replaces).
  */
 static int
 layout_upgrade(struct drive_local *l, struct conn *c)
@@ -235,7 +248,8 @@ layout_upgrade(struct drive_local *l, struct conn *c)
         "CREATE TABLE recs(id INTEGER PRIMARY KEY, rec BLOB NOT NULL);"
         "CREATE TABLE objects(bucket TEXT, key BLOB, vid TEXT, size INTEGER,"
         " mtime_ns INTEGER, etag TEXT, reduced INTEGER NOT NULL DEFAULT 0,"
-        " rec_id INTEGER NOT NULL, PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
+        " rec_id INTEGER NOT NULL, has_data INTEGER NOT NULL DEFAULT 1,"
+        " PRIMARY KEY(bucket, key)) WITHOUT ROWID;"
         "INSERT INTO recs(id, rec) SELECT row_number() OVER (ORDER BY bucket, key), rec"
         " FROM objects_v1;"
         "INSERT INTO objects(bucket, key, vid, size, mtime_ns, etag, reduced, rec_id)"
@@ -245,6 +259,10 @@ layout_upgrade(struct drive_local *l, struct conn *c)
         "COMMIT";
 
     rc = objects_has_column(l, c, "rec");
+    if (rc == 0 && objects_has_column(l, c, "bucket") == 1 &&
+        objects_has_column(l, c, "has_data") == 0) /* see the top of the file */
+        return conn_exec(l, c,
+                         "ALTER TABLE objects ADD COLUMN has_data INTEGER NOT NULL DEFAULT 1");
     if (rc <= 0)
         return rc;
     rc = objects_has_column(l, c, "reduced");
@@ -641,6 +659,7 @@ apply_meta_put(struct drive_local *l, struct conn *c, struct drive_local_req *r)
     bind_str(st, 6, r->m->etag);
     sqlite3_bind_int(st, 7, r->m->reduced);
     sqlite3_bind_int64(st, 8, rec_id);
+    sqlite3_bind_int(st, 9, !r->m->is_inline);
     return st_step(l, c, st);
 }
 

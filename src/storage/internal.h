@@ -82,6 +82,9 @@ struct drive_ops {
                         const struct obj_meta *m, struct obj_meta *prev, bool *had_prev);
     int (*meta_read)(struct drive *d, const char *bucket, const char *key, struct obj_meta *out);
     int (*meta_delete)(struct drive *d, const char *bucket, const char *key, const char *vid);
+    /* Optional: NULL runs meta_delete and calls done before returning. */
+    void (*meta_delete_async)(struct drive *d, const char *bucket, const char *key, const char *vid,
+                              drive_done_fn *done, void *arg);
     int (*list)(struct drive *d, const char *bucket, struct slice prefix, struct slice after,
                 unsigned limit, drive_list_fn *cb, void *arg);
     /* Optional, both or neither (drive_journal_update() answers -ERR_NOT_IMPLEMENTED). */
@@ -181,7 +184,7 @@ struct drive_local_req {
     int64_t created_ns;                        /* DRIVE_LOCAL_REQ_BUCKET_MAKE */
     bool force;                                /* DRIVE_LOCAL_REQ_BUCKET_DELETE */
     const struct drive_local_journal *journal; /* DRIVE_LOCAL_REQ_JOURNAL */
-    /* asynchronous requests (drive_meta_commit_async) only, else NULL */
+    /* asynchronous requests (drive_meta_commit_async, drive_meta_delete_async) only, else NULL */
     struct drive_local_async *async;
     /* results, written by the committer before `done` */
     int rc;
@@ -189,10 +192,11 @@ struct drive_local_req {
     bool done;           /* protected by mu */
 };
 
-/* A commit queued by drive_meta_commit_async(): freed by the committer when done. */
+/* A commit or delete queued by drive_meta_{commit,delete}_async(): freed by the committer when
+ * done. */
 struct drive_local_async {
     struct drive_local_req r;
-    struct buf rec; /* objmeta_encode() of the record */
+    struct buf rec; /* objmeta_encode() of the record (a commit) */
     drive_done_fn *done;
     void *arg;
 };

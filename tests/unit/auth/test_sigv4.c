@@ -289,6 +289,44 @@ TEST(sigv4_wrong_secret_and_unknown_key)
     buf_release(&authz);
 }
 
+/*
+ * Signing keys are cached (sigv4.c): the same request signed again with the
+ * secret, after more other secrets than the cache holds and after secrets
+ * that differ only in their last byte or length, still gives AWS's
+ * signature; each other secret gives its own.
+ */
+TEST(sigv4_signing_key_cache)
+{
+    char secret[64], first[65] = "";
+    struct buf authz = BUF_INIT;
+    struct treq t;
+    int i, round;
+
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < 40; i++) {
+            snprintf(secret, sizeof(secret), "%s%s", SK, i % 2 ? "x" : "");
+            if (i >= 2)
+                snprintf(secret, sizeof(secret), "other-secret-%d", i);
+            get_object_req(&t, NULL);
+            buf_clear(&authz);
+            sigv4_sign(&t.r, AK, secret, "us-east-1", &authz);
+            if (i == 0)
+                ASSERT_STREQ(authz.ptr, GET_OBJECT_AUTHZ);
+            else
+                ASSERT(strstr(authz.ptr, GET_OBJECT_SIG) == NULL);
+            if (i == 1 && round == 0)
+                snprintf(first, sizeof(first), "%s", strstr(authz.ptr, "Signature=") + 10);
+            if (i == 1 && round == 1)
+                ASSERT_STREQ(strstr(authz.ptr, "Signature=") + 10, first);
+        }
+        get_object_req(&t, NULL);
+        buf_clear(&authz);
+        sigv4_sign(&t.r, AK, SK, "us-east-1", &authz);
+        ASSERT_STREQ(authz.ptr, GET_OBJECT_AUTHZ);
+    }
+    buf_release(&authz);
+}
+
 TEST(sigv4_tampered_header)
 {
     struct treq t;

@@ -231,8 +231,10 @@ TEST(object_delete_answers_at_quorum_and_orders_later_writes)
     object_test_fill(v2, SIZE, 2);
     ASSERT_OK(objlayer_bucket_make(ol, NULL, "b"));
     ASSERT_OK(object_test_put(ol, "d", v1, SIZE, SLICE_NULL));
+    drive_faulty_async_commits(drives[3], true); /* as a local drive's committer answers */
     drive_faulty_hang(drives[3], DRIVE_FAULTY_OP_META_DELETE);
     ASSERT_OK(objlayer_delete(ol, NULL, "b", "d"));
+    drive_faulty_async_commits(drives[3], false); /* the PUT's commits land before it answers */
     ASSERT(wait_hanging(drives[3], 1));
     ASSERT_EQ(object_test_check_read(ol, "d", v1, SIZE), -ERR_KEY_NOT_FOUND);
     pa = (struct put_arg){ .ol = ol, .data = v2 };

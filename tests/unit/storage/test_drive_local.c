@@ -602,6 +602,46 @@ TEST(storage_local_recs_follow_objects)
     drive_close(d);
 }
 
+/*
+ * Only versions with a data folder are in the orphan scan's index
+ * (objects_data): inline records stay out of it. An index of before
+ * `has_data` (the full objects_vid index) gets the column at open, its rows
+ * counted as having data, and the orphan scan still keeps what a record
+ * names and removes what none does.
+ */
+TEST(storage_local_index_has_data)
+{
+    struct drive *d = open_local(true);
+    char vid[OBJMETA_VID_LEN + 1], orphan[OBJMETA_VID_LEN + 1];
+
+    ASSERT_OK(drive_bucket_make(d, "b", 1));
+    common_put(d, "b", "big", "data", vid);
+    common_put_inline(d, "b", "small");
+    drive_close(d);
+    ASSERT_EQ(index_int("SELECT count(*) FROM objects WHERE has_data = 1"), 1);
+    ASSERT_EQ(index_int("SELECT count(*) FROM objects WHERE has_data = 0"), 1);
+    ASSERT_EQ(index_int("SELECT count(*) FROM sqlite_master WHERE name = 'objects_data'"), 1);
+    ASSERT_EQ(index_int("SELECT count(*) FROM sqlite_master WHERE name = 'objects_vid'"), 0);
+    /* back to the layout of before: no has_data, the full index */
+    index_exec("DROP INDEX objects_data; ALTER TABLE objects DROP COLUMN has_data;"
+               "CREATE INDEX objects_vid ON objects(vid)");
+    objmeta_new_vid(orphan);
+    ASSERT_EQ(mkdir(bpath("data/%s", orphan), 0755), 0);
+    make_file(bpath("data/%s/part.1", orphan));
+    d = open_local(true);
+    ASSERT(!exists(bpath("data/%s", orphan)));
+    ASSERT(exists(bpath("data/%s/part.1", vid)));
+    common_expect_list(d, SLICE_NULL, SLICE_NULL, 0, "big|small|");
+    common_put_inline(d, "b", "small"); /* rewritten: out of the index */
+    drive_close(d);
+    ASSERT_EQ(index_int("SELECT count(*) FROM objects WHERE has_data = 1"), 1);
+    ASSERT_EQ(index_int("SELECT count(*) FROM sqlite_master WHERE name = 'objects_data'"), 1);
+    ASSERT_EQ(index_int("SELECT count(*) FROM sqlite_master WHERE name = 'objects_vid'"), 0);
+    d = open_local(true); /* opens again as it is: the scan keeps the data folder */
+    ASSERT(exists(bpath("data/%s/part.1", vid)));
+    drive_close(d);
+}
+
 /* The journal survives the drive being closed and opened again (it is what a restart keeps). */
 TEST(storage_local_journal_survives_reopen)
 {
