@@ -392,6 +392,19 @@ void object__wait(struct set_batch *b);
  * to an I/O thread and back costs more (two context switches per drive).
  */
 void object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs);
+/*
+ * Runs `fn(set, js, n, arg, rcs)` once per host (storage/drive.h
+ * drive_host(): the drives of one node) for the drives j of `set` with
+ * mask[j] true (NULL: all) and online, js[0..n) those of the host, which
+ * fn answers with one batched call (drive_meta_replace_many, ...): each
+ * other node's group on the I/O queue of its first drive, in parallel, this
+ * node's (and a drive without a host, alone) on the calling thread
+ * meanwhile; waits for all. fn writes rcs[js[i]]; rcs[j] is -ERR_OFFLINE
+ * for drives skipped or offline. For sets with remote drives: one call per
+ * node instead of one per drive, and one hand-off per node.
+ */
+typedef void set_hosts_fn(struct eset *set, const unsigned *js, unsigned n, void *arg, int *rcs);
+void object__run_hosts(struct eset *set, const bool *mask, set_hosts_fn *fn, void *arg, int *rcs);
 /* Whether a drive of `set` is another node's (drive_is_remote). */
 bool object__set_has_remote(const struct eset *set);
 
