@@ -396,12 +396,13 @@ void object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *
  * Runs `fn(set, js, n, arg, rcs)` once per host (storage/drive.h
  * drive_host(): the drives of one node) for the drives j of `set` with
  * mask[j] true (NULL: all) and online, js[0..n) those of the host, which
- * fn answers with one batched call (drive_meta_replace_many, ...): each
- * other node's group on the I/O queue of its first drive, in parallel, this
- * node's (and a drive without a host, alone) on the calling thread
- * meanwhile; waits for all. fn writes rcs[js[i]]; rcs[j] is -ERR_OFFLINE
- * for drives skipped or offline. For sets with remote drives: one call per
- * node instead of one per drive, and one hand-off per node.
+ * fn answers with one batched call (drive_meta_replace_many, ...): other
+ * nodes' groups on the I/O queue of their first drive, in parallel, but the
+ * last one, which the calling thread runs after this node's (and those of
+ * drives without a host, alone), instead of only waiting: a GET that asks
+ * one other node hands nothing to another thread. Waits for all. fn writes rcs[js[i]]; rcs[j] is
+ * -ERR_OFFLINE for drives skipped or offline. For sets with remote drives: one call per node
+ * instead of one per drive, and a hand-off per node but one.
  */
 typedef void set_hosts_fn(struct eset *set, const unsigned *js, unsigned n, void *arg, int *rcs);
 void object__run_hosts(struct eset *set, const bool *mask, set_hosts_fn *fn, void *arg, int *rcs);

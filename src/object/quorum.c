@@ -147,7 +147,7 @@ object__run_hosts(struct eset *set, const bool *mask, set_hosts_fn *fn, void *ar
     struct host_job jobs[OBJ_MAX_SET];
     const void *hosts[OBJ_MAX_SET];
     bool run[OBJ_MAX_SET], grouped[OBJ_MAX_SET] = { false };
-    unsigned i, j, njobs = 0, nremote = 0;
+    unsigned i, j, njobs = 0, nremote = 0, submitted = 0;
     struct latch latch;
 
     /* online read once per drive, as object__start() does */
@@ -171,8 +171,13 @@ object__run_hosts(struct eset *set, const bool *mask, set_hosts_fn *fn, void *ar
         }
         nremote += drive_is_remote(set->drives[j]);
     }
-    if (nremote)
-        latch_init(&latch, nremote);
+    /*
+     * The calling thread would only wait: it runs this node's groups, then
+     * the last other node's (two thread hand-offs fewer: a GET that asks one
+     * other node makes none); the other nodes' go to their I/O queues first.
+     */
+    if (nremote > 1)
+        latch_init(&latch, nremote - 1);
     for (i = 0; i < njobs; i++) {
         struct host_job *job = &jobs[i];
 
@@ -182,15 +187,22 @@ object__run_hosts(struct eset *set, const bool *mask, set_hosts_fn *fn, void *ar
         job->arg = arg;
         job->rcs = rcs;
         job->latch = &latch;
-        if (drive_is_remote(set->drives[job->js[0]])) {
+        if (drive_is_remote(set->drives[job->js[0]]) && submitted + 1 < nremote) {
             job->w = (struct work){ .fn = host_job_run, .done = host_job_done };
             workq_submit(set->queues[job->js[0]], &job->w);
+            submitted++;
         }
     }
     for (i = 0; i < njobs; i++)
         if (!drive_is_remote(set->drives[jobs[i].js[0]]))
             fn(set, jobs[i].js, jobs[i].n, arg, rcs);
-    if (nremote) {
+    for (i = njobs; i-- > 0;) {
+        if (drive_is_remote(set->drives[jobs[i].js[0]])) {
+            fn(set, jobs[i].js, jobs[i].n, arg, rcs); /* the last one: not submitted */
+            break;
+        }
+    }
+    if (nremote > 1) {
         latch_wait(&latch);
         latch_release(&latch);
     }
