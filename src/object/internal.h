@@ -393,6 +393,12 @@ void object__wait(struct set_batch *b);
  */
 void object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs);
 /*
+ * The same jobs one after the other on the calling thread, whatever the
+ * drives: for jobs that do no drive I/O (an inline object's shards, copied
+ * and verified from the records already read).
+ */
+void object__run_here(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs);
+/*
  * Runs `fn(set, js, n, arg, rcs)` once per host (storage/drive.h
  * drive_host(): the drives of one node) for the drives j of `set` with
  * mask[j] true (NULL: all) and online, js[0..n) those of the host, which

@@ -99,19 +99,24 @@ object__set_has_remote(const struct eset *set)
 }
 
 void
-object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
+object__run_here(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
 {
     unsigned j;
 
-    if (object__set_has_remote(set)) {
-        object__run(set, mask, fn, arg, rcs);
-        return;
-    }
     for (j = 0; j < set->n; j++) {
         rcs[j] = -ERR_OFFLINE;
         if ((!mask || mask[j]) && drive_is_online(set->drives[j]))
             rcs[j] = fn(set, j, arg);
     }
+}
+
+void
+object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
+{
+    if (object__set_has_remote(set))
+        object__run(set, mask, fn, arg, rcs);
+    else
+        object__run_here(set, mask, fn, arg, rcs);
 }
 
 struct host_job {
