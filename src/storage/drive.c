@@ -607,11 +607,22 @@ many_one(enum many_kind kind, const char *bucket, const char *key, struct drive_
         op->rc = drive_meta_replace(op->d, bucket, key, op->m, op->out, &op->had);
 }
 
+static bool
+in_group(const struct drive_meta_op *g, size_t n, const struct drive *d)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (g[i].d == d)
+            return true;
+    return false;
+}
+
 /*
  * The batched calls: ops[] split into groups of drives of one ops table and
- * one host (in order of their first op), each group of two or more in one
- * call of its batched op (each drive stamped busy meanwhile, for the hung
- * watch), the rest one by one.
+ * one host (in order of their first op; a drive given twice goes to
+ * another group), each group of two or more in one call of its batched op (each drive stamped busy
+ * meanwhile, for the hung watch), the rest one by one.
  */
 static void
 many(enum many_kind kind, const char *bucket, const char *key, struct drive_meta_op *ops, size_t n)
@@ -642,7 +653,7 @@ many(enum many_kind kind, const char *bucket, const char *key, struct drive_meta
         if (fn && host) {
             for (j = i; j < n; j++) {
                 if (j > i && (taken[j] || ops[j].d->ops != d->ops || drive_host(ops[j].d) != host ||
-                              !drive_is_online(ops[j].d) ||
+                              in_group(g, cnt, ops[j].d) || !drive_is_online(ops[j].d) ||
                               (kind == MANY_REPLACE && objmeta_validate(ops[j].m) < 0)))
                     continue;
                 taken[j] = true;
