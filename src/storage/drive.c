@@ -620,9 +620,9 @@ in_group(const struct drive_meta_op *g, size_t n, const struct drive *d)
 
 /*
  * The batched calls: ops[] split into groups of drives of one ops table and
- * one host (in order of their first op; a drive given twice goes to
- * another group), each group of two or more in one call of its batched op (each drive stamped busy
- * meanwhile, for the hung watch), the rest one by one.
+ * one host (in order of their first op; a drive given twice goes to another
+ * group), each group of two or more in one call of its batched op (each
+ * drive stamped busy meanwhile, for the hung watch), the rest one by one.
  */
 static void
 many(enum many_kind kind, const char *bucket, const char *key, struct drive_meta_op *ops, size_t n)
