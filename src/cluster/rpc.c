@@ -23,7 +23,6 @@
 #include "cluster/rpc.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <time.h>
 
 #include "cluster/internal.h"
@@ -596,13 +595,11 @@ call_run(struct rpc_peer *p, const struct rpc_call *call, struct rpc_resp *resp)
     struct sink sink = { &resp->body, false };
     struct rpc_conn *c = rpc__conn_get(p);
     uint8_t md[32];
-    unsigned len = sizeof(md);
     int64_t t0 = clock_mono_ns();
     int rc;
 
     buf_clear(&resp->body);
-    BUG_ON(!EVP_Digest(call->body.len ? call->body.ptr : "", call->body.len, md, &len, EVP_sha256(),
-                       NULL));
+    rpc_body_sha256(call->body.ptr, call->body.len, md);
     rc = rpc__setup(p, c, call, md, NULL);
     if (rc < 0)
         goto out;

@@ -89,6 +89,14 @@ struct rpc_key {
 void rpc_key_derive(struct rpc_key *out, const char *cluster_secret, const char *root_user,
                     const char *root_password);
 
+/*
+ * HMAC-SHA256 (the signatures, the keys derived from the cluster key) and
+ * SHA-256 (the signed digest of a call's body): the SHA extensions where
+ * the CPU has them, OpenSSL elsewhere; the same results either way.
+ */
+void rpc_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n, uint8_t out[32]);
+void rpc_body_sha256(const void *p, size_t n, uint8_t out[32]);
+
 /* Who this process is: the node id given at start-up and this boot. Embeddable. */
 struct rpc_identity {
     char node[RPC_NODE_MAX + 1];

@@ -16,7 +16,6 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "util/err.h"
 
@@ -32,12 +31,11 @@ rpc_mac_new(const struct rpc_key *key, const uint8_t sig[RPC_SIG_SIZE])
     static const char label[] = "basalt-rpc-stream";
     uint8_t msg[sizeof(label) - 1 + RPC_SIG_SIZE], otk[32];
     struct rpc_mac *m = xcalloc(1, sizeof(*m));
-    unsigned len = sizeof(otk);
     EVP_MAC *mac;
 
     memcpy(msg, label, sizeof(label) - 1);
     memcpy(msg + sizeof(label) - 1, sig, RPC_SIG_SIZE);
-    BUG_ON(!HMAC(EVP_sha256(), key->_k, sizeof(key->_k), msg, sizeof(msg), otk, &len));
+    rpc_hmac_sha256(key->_k, sizeof(key->_k), msg, sizeof(msg), otk);
     mac = EVP_MAC_fetch(NULL, "POLY1305", NULL);
     BUG_ON(!mac);
     m->ctx = EVP_MAC_CTX_new(mac);

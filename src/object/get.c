@@ -409,11 +409,12 @@ object__load_block(struct obj_get *g, unsigned part, uint64_t blk, bool all)
             ensure_buffers(g, S + ERASURE_HASH_LEN, k + m->m);
         /*
          * An inline object's shards are in the records already read: copy
-         * and verify them here; a hand-off to the drives' I/O threads and
-         * back would cost more than the work (context switches per GET).
+         * and verify them here, whether the drives are this node's or not;
+         * a hand-off to the drives' I/O threads and back would cost more
+         * than the work (context switches per GET).
          */
         if (m->is_inline)
-            object__run_meta(g->set, mask, fetch_job, g, rcs);
+            object__run_here(g->set, mask, fetch_job, g, rcs);
         else
             object__run(g->set, mask, fetch_job, g, rcs);
         note_failures(g, mask, rcs, present, &good);

@@ -392,6 +392,26 @@ void object__wait(struct set_batch *b);
  * to an I/O thread and back costs more (two context switches per drive).
  */
 void object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs);
+/*
+ * The same jobs one after the other on the calling thread, whatever the
+ * drives: for jobs that do no drive I/O (an inline object's shards, copied
+ * and verified from the records already read).
+ */
+void object__run_here(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs);
+/*
+ * Runs `fn(set, js, n, arg, rcs)` once per host (storage/drive.h
+ * drive_host(): the drives of one node) for the drives j of `set` with
+ * mask[j] true (NULL: all) and online, js[0..n) those of the host, which
+ * fn answers with one batched call (drive_meta_replace_many, ...): other
+ * nodes' groups on the I/O queue of their first drive, in parallel, but the
+ * last one, which the calling thread runs after this node's (and those of
+ * drives without a host, alone), instead of only waiting: a GET that asks
+ * one other node hands nothing to another thread. Waits for all. fn writes rcs[js[i]]; rcs[j] is
+ * -ERR_OFFLINE for drives skipped or offline. For sets with remote drives: one call per node
+ * instead of one per drive, and a hand-off per node but one.
+ */
+typedef void set_hosts_fn(struct eset *set, const unsigned *js, unsigned n, void *arg, int *rcs);
+void object__run_hosts(struct eset *set, const bool *mask, set_hosts_fn *fn, void *arg, int *rcs);
 /* Whether a drive of `set` is another node's (drive_is_remote). */
 bool object__set_has_remote(const struct eset *set);
 

@@ -579,6 +579,17 @@ struct commit_arg {
  * (commit_in_order) answers this PUT's own record, and the one before it is
  * kept.
  */
+static void
+commit_answer(struct commit_arg *a, unsigned j, int rc, bool had, const struct obj_meta *prev)
+{
+    if ((rc == 0 || rc == -ERR_EXISTS) && !(had && strcmp(prev->vid, a->metas[j].vid) == 0)) {
+        a->had_prev[j] = had;
+        if (had)
+            objmeta_copy(&a->prev[j], prev);
+        a->prev_known[j] = true;
+    }
+}
+
 static int
 commit_job(struct eset *set, unsigned j, void *arg)
 {
@@ -589,14 +600,46 @@ commit_job(struct eset *set, unsigned j, void *arg)
 
     objmeta_init(&prev);
     rc = drive_meta_replace(set->drives[j], a->p->bucket, a->p->key, &a->metas[j], &prev, &had);
-    if ((rc == 0 || rc == -ERR_EXISTS) && !(had && strcmp(prev.vid, a->metas[j].vid) == 0)) {
-        a->had_prev[j] = had;
-        if (had)
-            objmeta_copy(&a->prev[j], &prev);
-        a->prev_known[j] = true;
-    }
+    commit_answer(a, j, rc, had, &prev);
     objmeta_release(&prev);
     return rc;
+}
+
+/* commit_job() for the drives of one node, in one call (drive_meta_replace_many). */
+static void
+commit_hosts(struct eset *set, const unsigned *js, unsigned n, void *arg, int *rcs)
+{
+    struct commit_arg *a = arg;
+    struct drive_meta_op ops[OBJ_MAX_SET];
+    struct obj_meta prev[OBJ_MAX_SET];
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        objmeta_init(&prev[i]);
+        ops[i] = (struct drive_meta_op){ .d = set->drives[js[i]],
+                                         .m = &a->metas[js[i]],
+                                         .out = &prev[i] };
+    }
+    drive_meta_replace_many(a->p->bucket, a->p->key, ops, n);
+    for (i = 0; i < n; i++) {
+        commit_answer(a, js[i], ops[i].rc, ops[i].had, &prev[i]);
+        rcs[js[i]] = ops[i].rc;
+        objmeta_release(&prev[i]);
+    }
+}
+
+/*
+ * One round of commits on the drives of `mask`: an inline record (no file
+ * work) one call per node (object__run_hosts), else one per drive on its
+ * I/O queue, where the renames and folder fsyncs run in parallel.
+ */
+static void
+commit_round(struct commit_arg *a, const bool *mask, int *rcs)
+{
+    if (a->p->meta.is_inline)
+        object__run_hosts(a->p->set, mask, commit_hosts, a, rcs);
+    else
+        object__run(a->p->set, mask, commit_job, a, rcs);
 }
 
 /* Dates the new version `t` (every drive's record). */
@@ -614,7 +657,7 @@ set_mtime(struct commit_arg *a, int64_t t)
 #define COMMIT_ROUNDS 3
 
 /*
- * Commits on the drives of `mask` through the I/O queues (commit_job). The
+ * Commits on the drives of `mask` (commit_round). The
  * version's time was taken without reading the drives' records first (a
  * plain PUT): a drive holding a version as new or newer (a node whose clock
  * runs behind wrote this one) refuses and answers that version; the version
@@ -632,7 +675,7 @@ commit_in_order(struct commit_arg *a, const bool *mask, int *rcs)
     int rcs2[OBJ_MAX_SET];
     unsigned j, round;
 
-    object__run(set, mask, commit_job, a, rcs);
+    commit_round(a, mask, rcs);
     for (j = 0; j < set->n; j++)
         a->landed[j] = mask[j] && rcs[j] == 0;
     for (round = 1; round < COMMIT_ROUNDS; round++) {
@@ -656,7 +699,7 @@ commit_in_order(struct commit_arg *a, const bool *mask, int *rcs)
         set_mtime(a, t);
         for (j = 0; j < set->n; j++)
             again[j] = mask[j] && (rcs[j] == 0 || rcs[j] == -ERR_EXISTS);
-        object__run(set, again, commit_job, a, rcs2);
+        commit_round(a, again, rcs2);
         for (j = 0; j < set->n; j++) {
             if (!again[j])
                 continue;

@@ -99,18 +99,117 @@ object__set_has_remote(const struct eset *set)
 }
 
 void
-object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
+object__run_here(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
 {
     unsigned j;
 
-    if (object__set_has_remote(set)) {
-        object__run(set, mask, fn, arg, rcs);
-        return;
-    }
     for (j = 0; j < set->n; j++) {
         rcs[j] = -ERR_OFFLINE;
         if ((!mask || mask[j]) && drive_is_online(set->drives[j]))
             rcs[j] = fn(set, j, arg);
+    }
+}
+
+void
+object__run_meta(struct eset *set, const bool *mask, set_job_fn *fn, void *arg, int *rcs)
+{
+    if (object__set_has_remote(set))
+        object__run(set, mask, fn, arg, rcs);
+    else
+        object__run_here(set, mask, fn, arg, rcs);
+}
+
+struct host_job {
+    struct work w;
+    const struct reqctx *ctx;
+    struct eset *set;
+    unsigned js[OBJ_MAX_SET], n;
+    set_hosts_fn *fn;
+    void *arg;
+    int *rcs;
+    struct latch *latch;
+};
+
+static void
+host_job_run(struct work *w)
+{
+    struct host_job *job = container_of(w, struct host_job, w);
+    const struct reqctx *prev = reqctx_enter(job->ctx);
+
+    job->fn(job->set, job->js, job->n, job->arg, job->rcs);
+    reqctx_leave(prev);
+}
+
+static void
+host_job_done(struct work *w)
+{
+    latch_count_down(container_of(w, struct host_job, w)->latch);
+}
+
+void
+object__run_hosts(struct eset *set, const bool *mask, set_hosts_fn *fn, void *arg, int *rcs)
+{
+    struct host_job jobs[OBJ_MAX_SET];
+    const void *hosts[OBJ_MAX_SET];
+    bool run[OBJ_MAX_SET], grouped[OBJ_MAX_SET] = { false };
+    unsigned i, j, njobs = 0, nremote = 0, submitted = 0;
+    struct latch latch;
+
+    /* online read once per drive, as object__start() does */
+    for (j = 0; j < set->n; j++) {
+        rcs[j] = -ERR_OFFLINE;
+        run[j] = (!mask || mask[j]) && drive_is_online(set->drives[j]);
+        hosts[j] = run[j] ? drive_host(set->drives[j]) : NULL;
+    }
+    for (j = 0; j < set->n; j++) {
+        struct host_job *job;
+
+        if (!run[j] || grouped[j])
+            continue;
+        job = &jobs[njobs++];
+        job->n = 0;
+        for (i = j; i < set->n; i++) {
+            if (i == j || (run[i] && !grouped[i] && hosts[j] && hosts[i] == hosts[j])) {
+                grouped[i] = true;
+                job->js[job->n++] = i;
+            }
+        }
+        nremote += drive_is_remote(set->drives[j]);
+    }
+    /*
+     * The calling thread would only wait: it runs this node's groups, then
+     * the last other node's (two thread hand-offs fewer: a GET that asks one
+     * other node makes none); the other nodes' go to their I/O queues first.
+     */
+    if (nremote > 1)
+        latch_init(&latch, nremote - 1);
+    for (i = 0; i < njobs; i++) {
+        struct host_job *job = &jobs[i];
+
+        job->ctx = reqctx_current();
+        job->set = set;
+        job->fn = fn;
+        job->arg = arg;
+        job->rcs = rcs;
+        job->latch = &latch;
+        if (drive_is_remote(set->drives[job->js[0]]) && submitted + 1 < nremote) {
+            job->w = (struct work){ .fn = host_job_run, .done = host_job_done };
+            workq_submit(set->queues[job->js[0]], &job->w);
+            submitted++;
+        }
+    }
+    for (i = 0; i < njobs; i++)
+        if (!drive_is_remote(set->drives[jobs[i].js[0]]))
+            fn(set, jobs[i].js, jobs[i].n, arg, rcs);
+    for (i = njobs; i-- > 0;) {
+        if (drive_is_remote(set->drives[jobs[i].js[0]])) {
+            fn(set, jobs[i].js, jobs[i].n, arg, rcs); /* the last one: not submitted */
+            break;
+        }
+    }
+    if (nremote > 1) {
+        latch_wait(&latch);
+        latch_release(&latch);
     }
 }
 
@@ -150,6 +249,34 @@ meta_read_job(struct eset *set, unsigned j, void *arg)
     struct meta_read_arg *a = arg;
 
     return drive_meta_read(set->drives[j], a->bucket, a->key, &a->metas[j]);
+}
+
+/* One host's drives in one call (drive_meta_read_many). */
+static void
+meta_read_hosts(struct eset *set, const unsigned *js, unsigned n, void *arg, int *rcs)
+{
+    struct meta_read_arg *a = arg;
+    struct drive_meta_op ops[OBJ_MAX_SET];
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        ops[i] = (struct drive_meta_op){ .d = set->drives[js[i]], .out = &a->metas[js[i]] };
+    drive_meta_read_many(a->bucket, a->key, ops, n);
+    for (i = 0; i < n; i++)
+        rcs[js[i]] = ops[i].rc;
+}
+
+/*
+ * The records of the drives of `mask`: with drives of other nodes, one call
+ * per node (object__run_hosts); else one lookup after the other here.
+ */
+static void
+run_meta_read(struct eset *set, const bool *mask, struct meta_read_arg *a, int *rcs)
+{
+    if (object__set_has_remote(set))
+        object__run_hosts(set, mask, meta_read_hosts, a, rcs);
+    else
+        object__run_meta(set, mask, meta_read_job, a, rcs);
 }
 
 /* Of the versions found, the newest held by at least its k drives; -1 if none. */
@@ -221,7 +348,7 @@ object__read_metas(struct eset *set, const char *bucket, const char *key, struct
 {
     struct meta_read_arg a = { bucket, key, metas };
 
-    object__run_meta(set, NULL, meta_read_job, &a, rcs);
+    run_meta_read(set, NULL, &a, rcs);
     return read_result(set, bucket, metas, rcs, agree);
 }
 
@@ -243,7 +370,8 @@ fast_reads(unsigned n)
 
 /*
  * The drives a fast read asks first: the local ones (no round trip), then
- * other nodes' from a place the key's hash picks (spreading the load). A
+ * other nodes' from a place the key's hash picks (spreading the load), each
+ * node's drives together (one call per node: object__run_hosts). A
  * set of local drives only: those that hold the first shards of the
  * layout a PUT gives the key (put.c plan_layout: drive j holds shard
  * (j + hash) % n), the data shards, so that a small object is served from
@@ -275,11 +403,19 @@ fast_mask(const struct eset *set, const char *bucket, const char *key, unsigned 
         got += mask[j];
     }
     for (j = 0; j < set->n && got < want; j++) {
-        unsigned d = (start + j) % set->n;
+        unsigned d = (start + j) % set->n, i;
+        const void *host = drive_host(set->drives[d]);
 
-        if (!mask[d] && drive_is_online(set->drives[d])) {
-            mask[d] = true;
-            got++;
+        if (mask[d] || !drive_is_online(set->drives[d]))
+            continue;
+        mask[d] = true;
+        got++;
+        /* then the other drives of its node: one call reads them together */
+        for (i = 0; i < set->n && got < want && host; i++) {
+            if (!mask[i] && drive_host(set->drives[i]) == host && drive_is_online(set->drives[i])) {
+                mask[i] = true;
+                got++;
+            }
         }
     }
     return got;
@@ -296,7 +432,7 @@ object__read_metas_fast(struct eset *set, const char *bucket, const char *key,
 
     if (want >= set->n || (asked = fast_mask(set, bucket, key, want, mask)) < want)
         return object__read_metas(set, bucket, key, metas, rcs, agree);
-    object__run_meta(set, mask, meta_read_job, &a, rcs);
+    run_meta_read(set, mask, &a, rcs);
     best = pick_version(set, metas, rcs, agree);
     for (j = 0; j < set->n; j++)
         agreed += mask[j] && rcs[j] >= 0 && agree[j];
@@ -320,7 +456,7 @@ object__read_metas_fast(struct eset *set, const char *bucket, const char *key,
 
         for (j = 0; j < set->n; j++)
             mask[j] = !mask[j];
-        object__run_meta(set, mask, meta_read_job, &a, rest);
+        run_meta_read(set, mask, &a, rest);
         for (j = 0; j < set->n; j++)
             if (mask[j])
                 rcs[j] = rest[j];

@@ -588,6 +588,121 @@ drive_meta_replace(struct drive *d, const char *bucket, const char *key, const s
     return WATCHED(d, replace_by_read(d, bucket, key, m, prev, had_prev));
 }
 
+const void *
+drive_host(const struct drive *d)
+{
+    return d->ops->host ? d->ops->host(d) : NULL;
+}
+
+enum many_kind { MANY_REPLACE, MANY_READ };
+
+/* One drive alone, as the single call. */
+static void
+many_one(enum many_kind kind, const char *bucket, const char *key, struct drive_meta_op *op)
+{
+    op->had = false;
+    if (kind == MANY_READ)
+        op->rc = drive_meta_read(op->d, bucket, key, op->out);
+    else
+        op->rc = drive_meta_replace(op->d, bucket, key, op->m, op->out, &op->had);
+}
+
+static bool
+in_group(const struct drive_meta_op *g, size_t n, const struct drive *d)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (g[i].d == d)
+            return true;
+    return false;
+}
+
+/*
+ * The batched calls: ops[] split into groups of drives of one ops table and
+ * one host (in order of their first op; a drive given twice goes to another
+ * group), each group of two or more in one call of its batched op (each
+ * drive stamped busy meanwhile, for the hung watch), the rest one by one.
+ */
+static void
+many(enum many_kind kind, const char *bucket, const char *key, struct drive_meta_op *ops, size_t n)
+{
+    struct drive_meta_op *g = xcalloc(n ? n : 1, sizeof(*g));
+    unsigned *slots = xcalloc(n ? n : 1, sizeof(*slots));
+    size_t *at = xcalloc(n ? n : 1, sizeof(*at));
+    bool *taken = xcalloc(n ? n : 1, sizeof(*taken));
+    size_t i, j, cnt;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        struct drive *d = ops[i].d;
+        const void *host = drive_host(d);
+        int (*fn)(const char *, const char *, struct drive_meta_op *, size_t) =
+            kind == MANY_READ ? d->ops->meta_read_many : d->ops->meta_replace_many;
+
+        if (taken[i])
+            continue;
+        taken[i] = true;
+        ops[i].had = false;
+        ops[i].rc = drive_is_online(d) ? 0 : -ERR_OFFLINE;
+        if (ops[i].rc == 0 && kind == MANY_REPLACE)
+            ops[i].rc = objmeta_validate(ops[i].m);
+        if (ops[i].rc < 0)
+            continue;
+        cnt = 0;
+        if (fn && host) {
+            for (j = i; j < n; j++) {
+                if (j > i && (taken[j] || ops[j].d->ops != d->ops || drive_host(ops[j].d) != host ||
+                              in_group(g, cnt, ops[j].d) || !drive_is_online(ops[j].d) ||
+                              (kind == MANY_REPLACE && objmeta_validate(ops[j].m) < 0)))
+                    continue;
+                taken[j] = true;
+                at[cnt] = j;
+                g[cnt] = ops[j];
+                g[cnt].had = false;
+                g[cnt].rc = 0;
+                cnt++;
+            }
+        }
+        if (cnt < 2) {
+            for (j = 0; j < cnt; j++)
+                taken[at[j]] = false;
+            taken[i] = true;
+            many_one(kind, bucket, key, &ops[i]);
+            continue;
+        }
+        for (j = 0; j < cnt; j++)
+            slots[j] = busy_begin(g[j].d);
+        rc = fn(bucket, key, g, cnt);
+        for (j = 0; j < cnt; j++)
+            busy_end(g[j].d, slots[j]);
+        for (j = 0; j < cnt; j++) {
+            if (rc == -ERR_NOT_IMPLEMENTED) { /* a node of an older version: one by one */
+                many_one(kind, bucket, key, &ops[at[j]]);
+                continue;
+            }
+            ops[at[j]].rc = g[j].rc;
+            ops[at[j]].had = g[j].had;
+        }
+    }
+    free(taken);
+    free(at);
+    free(slots);
+    free(g);
+}
+
+void
+drive_meta_replace_many(const char *bucket, const char *key, struct drive_meta_op *ops, size_t n)
+{
+    many(MANY_REPLACE, bucket, key, ops, n);
+}
+
+void
+drive_meta_read_many(const char *bucket, const char *key, struct drive_meta_op *ops, size_t n)
+{
+    many(MANY_READ, bucket, key, ops, n);
+}
+
 int
 drive_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out)
 {

@@ -327,6 +327,40 @@ int drive_meta_replace(struct drive *d, const char *bucket, const char *key,
                        const struct obj_meta *m, struct obj_meta *prev, bool *had_prev);
 /* Reads the current record of `key`. `out` initialized by the caller. */
 int drive_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out);
+
+/*
+ * Batched record calls: one key on several drives in one go. The drives
+ * one call reaches together are those with the same drive_host() (the
+ * drives of one other node; this node's own drives): the object layer fans
+ * out one call per host (object/quorum.c object__run_hosts) instead of one
+ * per drive. drive_host() is NULL for a drive that shares none (in-memory
+ * and test drives).
+ */
+const void *drive_host(const struct drive *d);
+/*
+ * One drive's part of a batched call: `d` and `m` set by the caller, `out`
+ * initialized by the caller (or NULL for a replace that does not want the
+ * previous record); `rc`, `had` and *out written by the call.
+ */
+struct drive_meta_op {
+    struct drive *d;
+    const struct obj_meta *m; /* replace: the record to commit */
+    struct obj_meta *out;     /* replace: the record replaced; read: the record */
+    bool had;                 /* replace: the key held a record (drive_meta_replace's had_prev) */
+    int rc;                   /* the drive's result, as the single call would answer */
+};
+/*
+ * drive_meta_replace() of ops[i].m on each ops[i].d, as n calls would do,
+ * with each drive's own result: the drives of another node in one round
+ * trip (a node of an older version, without the route, gets one call per
+ * drive), this node's drives committed in parallel (one wait for their
+ * group commits), others one after the other. Blocks; the caller holds the
+ * key's name lock. `ops[i].out` must be non-NULL.
+ */
+void drive_meta_replace_many(const char *bucket, const char *key, struct drive_meta_op *ops,
+                             size_t n);
+/* drive_meta_read() on each ops[i].d into ops[i].out, batched as above (`m` unused). */
+void drive_meta_read_many(const char *bucket, const char *key, struct drive_meta_op *ops, size_t n);
 /*
  * Deletes `key`'s record and its data folder. With `vid` non-NULL, only if the
  * current version is `vid` (else -ERR_NOT_FOUND): used to roll back a write

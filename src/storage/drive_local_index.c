@@ -943,6 +943,16 @@ drive_local__index_submit(struct drive_local *l, struct drive_local_req *r)
     return 0;
 }
 
+int
+drive_local__index_wait(struct drive_local *l, struct drive_local_req *r)
+{
+    pthread_mutex_lock(&l->mu);
+    while (!r->done)
+        pthread_cond_wait(&l->done_cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+    return r->rc;
+}
+
 void
 drive_local__req_init(struct drive_local_req *r, enum drive_local_req_kind kind, const char *bucket)
 {

@@ -28,11 +28,13 @@
 #include "storage/drive.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 
 #include "cluster/rpc.h"
 #include "obs/log.h"
 #include "storage/internal.h"
 #include "storage/wire.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/reqctx.h"
 
@@ -44,10 +46,15 @@
 /* Keys per /drive/meta/delete-many call (drive_serve.c takes at most this many). */
 #define DRIVE_REMOTE_DELETE_BATCH 1000
 
+/* After a node answered that it has no batched routes: single calls for this long. */
+#define DRIVE_REMOTE_NO_BATCH_NS (60 * 1000000000LL)
+
 struct drive_remote {
     struct drive base;
     struct rpc_peer *peer; /* borrowed: the client owns it */
     char *folder;          /* the drive's folder on its node */
+    /* CLOCK_MONOTONIC: until then, its node is taken for one without the batched routes */
+    _Atomic int64_t no_batch_until_ns;
 };
 
 struct remote_writer {
@@ -647,6 +654,118 @@ out:
     return rc;
 }
 
+static const void *
+remote_host(const struct drive *d)
+{
+    return container_of(d, struct drive_remote, base)->peer;
+}
+
+/*
+ * A batched call (drive.c's many()): every drive of `ops` is of one node.
+ * The query names the key, the body holds a u32 count, then per drive its
+ * folder and (replace) its record as wire bytes; the answer the count, then
+ * per drive a u32 error (0 or the positive code) and, on success, (replace)
+ * u8 refused, u8 had_prev and the previous record's bytes if had_prev, or
+ * (read) the record's bytes. A node of an older version has no such route:
+ * -ERR_NOT_IMPLEMENTED, nothing written, and for DRIVE_REMOTE_NO_BATCH_NS
+ * its drives answer that at once (no refused call per request; an upgraded
+ * node is asked again after that). A call that fails as a whole fails
+ * every drive as the single call would (answer()).
+ */
+static int
+remote_many(const char *route, const char *bucket, const char *key, struct drive_meta_op *ops,
+            size_t n, bool replace)
+{
+    struct drive_remote *rd = to_remote(ops[0].d);
+    struct buf q, body = BUF_INIT, rec = BUF_INIT;
+    struct rpc_resp resp = RPC_RESP_INIT;
+    struct wire_reader r;
+    struct rpc_call c;
+    size_t i;
+    int rc;
+
+    if (atomic_load_explicit(&rd->no_batch_until_ns, memory_order_relaxed) > clock_mono_ns())
+        return -ERR_NOT_IMPLEMENTED; /* asked lately: an older node, not asked again yet */
+    query_key(rd, &q, bucket, key);
+    wire_put_u32(&body, (uint32_t)n);
+    for (i = 0; i < n; i++) {
+        wire_put_bytes(&body, slice_cstr(to_remote(ops[i].d)->folder));
+        if (replace) {
+            buf_clear(&rec);
+            objmeta_encode(ops[i].m, &rec);
+            wire_put_bytes(&body, buf_slice(&rec));
+        }
+    }
+    c = call_of(route, &q, buf_slice(&body), DRIVE_REMOTE_CALL_NS);
+    rc = rpc_call(rd->peer, &c, &resp);
+    if (rc == -ERR_NOT_IMPLEMENTED) {
+        for (i = 0; i < n; i++)
+            atomic_store(&to_remote(ops[i].d)->no_batch_until_ns,
+                         clock_mono_ns() + DRIVE_REMOTE_NO_BATCH_NS);
+        goto out;
+    }
+    rc = answer(rd, rc, &resp);
+    if (rc == 0) {
+        wire_reader_init(&r, buf_slice(&resp.body));
+        if (wire_get_u32(&r) != n)
+            r.failed = true;
+        for (i = 0; i < n && wire_ok(&r, false); i++) {
+            uint32_t e = wire_get_u32(&r);
+            struct slice rb = SLICE_NULL;
+            bool refused = false, had = false;
+
+            ops[i].rc = e < ERR__COUNT ? -(int)e : -ERR_IO; /* a peer's code: only a known one */
+            ops[i].had = false;
+            if (e == 0 && replace) {
+                refused = wire_get_u8(&r) != 0;
+                had = wire_get_u8(&r) != 0;
+            }
+            if (e == 0 && (!replace || had))
+                rb = wire_get_bytes(&r);
+            if (!wire_ok(&r, false))
+                break;
+            if (ops[i].rc == -ERR_OFFLINE)
+                drive_set_offline(ops[i].d, ops[i].rc);
+            if (e != 0)
+                continue;
+            if (!replace) {
+                if (objmeta_decode(rb, ops[i].out) < 0)
+                    ops[i].rc = -ERR_CORRUPT; /* the record failed its checksum on the way */
+                continue;
+            }
+            /* a record that failed its checksum on the way counts as none, as on the drive */
+            ops[i].had = had && objmeta_decode(rb, ops[i].out) == 0;
+            ops[i].rc = refused ? -ERR_EXISTS : 0;
+        }
+        if (!wire_ok(&r, true))
+            rc = -ERR_IO;
+    }
+    if (rc < 0) /* the call as a whole: every drive's answer */
+        for (i = 0; i < n; i++) {
+            ops[i].rc = rc == -ERR_OFFLINE ? answer(to_remote(ops[i].d), -ERR_IO, NULL) : rc;
+            ops[i].had = false;
+        }
+    rc = 0;
+out:
+    rpc_resp_release(&resp);
+    buf_release(&rec);
+    buf_release(&body);
+    buf_release(&q);
+    return rc;
+}
+
+static int
+remote_meta_replace_many(const char *bucket, const char *key, struct drive_meta_op *ops, size_t n)
+{
+    return remote_many("/drive/meta/replace-many", bucket, key, ops, n, true);
+}
+
+static int
+remote_meta_read_many(const char *bucket, const char *key, struct drive_meta_op *ops, size_t n)
+{
+    return remote_many("/drive/meta/read-many", bucket, key, ops, n, false);
+}
+
 static int
 remote_meta_read(struct drive *d, const char *bucket, const char *key, struct obj_meta *out)
 {
@@ -857,6 +976,9 @@ static const struct drive_ops remote_ops = {
     .meta_commit = remote_meta_commit,
     .meta_replace = remote_meta_replace,
     .meta_read = remote_meta_read,
+    .host = remote_host,
+    .meta_replace_many = remote_meta_replace_many,
+    .meta_read_many = remote_meta_read_many,
     .meta_delete = remote_meta_delete,
     .list = remote_list,
     .meta_delete_many = remote_meta_delete_many,

@@ -13,6 +13,8 @@
  *   POST /drive/shard/read, /shard/size, /shard/link, /tmp/remove
  *   POST /drive/meta/commit, /meta/replace, /meta/read, /meta/delete, /list
  *   POST /drive/meta/delete-many   (keys in the body, one result each)
+ *   POST /drive/meta/replace-many, /meta/read-many   (one key on several
+ *                               drives: folders in the body, one result each)
  *
  * The RPC layer has authenticated the caller before any handler runs
  * (cluster/rpc_server.h). Every argument is still checked here as if it came
@@ -104,6 +106,16 @@ struct served {
     const struct reqctx *prev;
 };
 
+static void
+serve_enter(struct rpc_req *r, struct served *s)
+{
+    memset(&s->ctx, 0, sizeof(s->ctx));
+    snprintf(s->ctx.id, sizeof(s->ctx.id), "%.*s", (int)MIN(r->caller_request_id.len, 16),
+             r->caller_request_id.ptr);
+    s->ctx.origin = arena_slicedup(r->arena, r->sender);
+    s->prev = reqctx_enter(&s->ctx);
+}
+
 static bool
 serve_begin(struct drive_server *ds, struct rpc_req *r, struct served *s)
 {
@@ -112,11 +124,7 @@ serve_begin(struct drive_server *ds, struct rpc_req *r, struct served *s)
         rpc_reply_error(r, -ERR_INVAL, "no such drive on this node");
         return false;
     }
-    memset(&s->ctx, 0, sizeof(s->ctx));
-    snprintf(s->ctx.id, sizeof(s->ctx.id), "%.*s", (int)MIN(r->caller_request_id.len, 16),
-             r->caller_request_id.ptr);
-    s->ctx.origin = arena_slicedup(r->arena, r->sender);
-    s->prev = reqctx_enter(&s->ctx);
+    serve_enter(r, s);
     return true;
 }
 
@@ -677,6 +685,105 @@ h_meta_delete_many(void *arg, struct rpc_req *r)
     serve_end(&s);
 }
 
+/*
+ * One key on several of this node's drives (drive_meta_replace_many,
+ * drive_meta_read_many): the layout is drive_remote.c's remote_many(). A
+ * folder that is not one of this node's drives answers -ERR_INVAL for that
+ * drive; a malformed body, for the call.
+ */
+static void
+meta_many(struct drive_server *ds, struct rpc_req *r, bool replace)
+{
+    const char *b = param(r, "b"), *k = param(r, "k");
+    struct drive_meta_op *ops = NULL;
+    struct obj_meta *ms = NULL, *outs = NULL;
+    struct buf body = BUF_INIT, rec = BUF_INIT;
+    struct drive_meta_op *run;
+    struct wire_reader w;
+    struct served s;
+    uint32_t n, i, nrun = 0;
+    int rc = -ERR_INVAL;
+
+    serve_enter(r, &s);
+    wire_reader_init(&w, r->body);
+    n = wire_get_u32(&w);
+    if (!b || !k || n == 0 || n > ds->n)
+        goto out;
+    ops = arena_zalloc(r->arena, n * sizeof(*ops));
+    run = arena_zalloc(r->arena, n * sizeof(*run));
+    ms = arena_zalloc(r->arena, n * sizeof(*ms));
+    outs = arena_zalloc(r->arena, n * sizeof(*outs));
+    for (i = 0; i < n; i++) {
+        objmeta_init(&ms[i]);
+        objmeta_init(&outs[i]);
+    }
+    for (i = 0; i < n && wire_ok(&w, false); i++) {
+        struct slice f = wire_get_bytes(&w), m = replace ? wire_get_bytes(&w) : SLICE_NULL;
+        size_t x;
+
+        ops[i].rc = -ERR_INVAL;
+        ops[i].out = &outs[i];
+        if (!wire_ok(&w, false))
+            break;
+        for (x = 0; x < ds->n; x++)
+            if (slice_eq_cstr(f, drive_endpoint(ds->drives[x])))
+                ops[i].d = ds->drives[x];
+        if (!ops[i].d || (replace && objmeta_decode(m, &ms[i]) < 0))
+            continue;
+        ops[i].m = &ms[i];
+        ops[i].rc = 0;
+    }
+    if (!wire_ok(&w, true))
+        goto out;
+    for (i = 0; i < n; i++)
+        if (ops[i].rc == 0)
+            run[nrun++] = ops[i];
+    if (replace)
+        drive_meta_replace_many(b, k, run, nrun);
+    else
+        drive_meta_read_many(b, k, run, nrun);
+    for (i = 0, nrun = 0; i < n; i++)
+        if (ops[i].rc == 0)
+            ops[i] = run[nrun++];
+    wire_put_u32(&body, n);
+    for (i = 0; i < n; i++) {
+        bool refused = replace && ops[i].rc == -ERR_EXISTS;
+        bool ok = ops[i].rc == 0 || refused;
+
+        wire_put_u32(&body, ok ? 0 : (uint32_t)-ops[i].rc);
+        if (ok && replace) {
+            wire_put_u8(&body, refused);
+            wire_put_u8(&body, ops[i].had);
+        }
+        if (ok && (!replace || ops[i].had)) {
+            buf_clear(&rec);
+            objmeta_encode(&outs[i], &rec);
+            wire_put_bytes(&body, buf_slice(&rec));
+        }
+    }
+    rc = 0;
+out:
+    for (i = 0; ms && i < n; i++) {
+        objmeta_release(&ms[i]);
+        objmeta_release(&outs[i]);
+    }
+    buf_release(&rec);
+    reply_rc(r, rc, &body);
+    serve_end(&s);
+}
+
+static void
+h_meta_replace_many(void *arg, struct rpc_req *r)
+{
+    meta_many(arg, r, true);
+}
+
+static void
+h_meta_read_many(void *arg, struct rpc_req *r)
+{
+    meta_many(arg, r, false);
+}
+
 /* ---- registration ---- */
 
 static const struct {
@@ -702,6 +809,8 @@ static const struct {
     { "/drive/meta/delete", h_meta_delete },
     { "/drive/list", h_list },
     { "/drive/meta/delete-many", h_meta_delete_many },
+    { "/drive/meta/replace-many", h_meta_replace_many },
+    { "/drive/meta/read-many", h_meta_read_many },
 };
 
 struct drive_server *

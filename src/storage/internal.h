@@ -81,6 +81,17 @@ struct drive_ops {
     int (*meta_replace)(struct drive *d, const char *bucket, const char *key,
                         const struct obj_meta *m, struct obj_meta *prev, bool *had_prev);
     int (*meta_read)(struct drive *d, const char *bucket, const char *key, struct obj_meta *out);
+    /*
+     * Optional: drive_host()'s token (NULL: shares none). The batched calls
+     * below get only drives of this ops table and one host; they write
+     * every op's rc (and had, *out) and return 0, or return
+     * -ERR_NOT_IMPLEMENTED having written nothing (a remote node of an older
+     * version): drive.c then calls each drive on its own. Optional, both.
+     */
+    const void *(*host)(const struct drive *d);
+    int (*meta_replace_many)(const char *bucket, const char *key, struct drive_meta_op *ops,
+                             size_t n);
+    int (*meta_read_many)(const char *bucket, const char *key, struct drive_meta_op *ops, size_t n);
     int (*meta_delete)(struct drive *d, const char *bucket, const char *key, const char *vid);
     /* Optional: NULL runs meta_delete and calls done before returning. */
     void (*meta_delete_async)(struct drive *d, const char *bucket, const char *key, const char *vid,
@@ -284,11 +295,15 @@ int drive_local__index_write(struct drive_local *l, struct drive_local_req *r);
  */
 int drive_local__index_write_many(struct drive_local *l, struct drive_local_req *rs, size_t n);
 /*
- * Queues an asynchronous request (r->async set) and returns at once: the
- * committer completes it (drive_local_async.done) and frees it. -ERR_OFFLINE
+ * Queues a request and returns at once: an asynchronous one (r->async set)
+ * the committer completes (drive_local_async.done) and frees; another one
+ * (initialized by drive_local__req_init) is waited for by
+ * drive_local__index_wait(). -ERR_OFFLINE
  * if the index is closed (then nothing was queued). Call under `life` (shared).
  */
 int drive_local__index_submit(struct drive_local *l, struct drive_local_req *r);
+/* Waits for a request queued by drive_local__index_submit() (not async): its rc. */
+int drive_local__index_wait(struct drive_local *l, struct drive_local_req *r);
 /* Removes the data folders of the vids in `vids` (32 chars each); errors are logged. */
 void drive_local__remove_old_vids(struct drive_local *l, const struct buf *vids);
 

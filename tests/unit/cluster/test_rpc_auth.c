@@ -10,6 +10,9 @@
 #include "harness.h"
 #include "util/buf.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #define NOW_MS 1800000000000ll
 
 /* A header set as a list, for rpc_auth_hdr_parse(). */
@@ -417,4 +420,45 @@ TEST(rpc_frame_stream)
     free(data);
     buf_release(&enc);
     buf_release(&got);
+}
+
+/*
+ * rpc_hmac_sha256() and rpc_body_sha256() (the SHA extensions where the CPU
+ * has them) give OpenSSL's results, for every length around the block
+ * boundaries and keys up to a block; and RFC 4231's test case 2.
+ */
+TEST(rpc_auth_hmac_matches_openssl)
+{
+    static const uint8_t rfc4231_2[32] = {
+        0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24,
+        0x26, 0x08, 0x95, 0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27,
+        0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43,
+    };
+    uint8_t key[64], msg[300], got[32], want[32];
+    unsigned len, klen;
+    size_t n, i;
+
+    for (i = 0; i < sizeof(msg); i++)
+        msg[i] = (uint8_t)(i * 7 + 3);
+    for (i = 0; i < sizeof(key); i++)
+        key[i] = (uint8_t)(i * 13 + 1);
+    rpc_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, got);
+    ASSERT_MEMEQ(got, rfc4231_2, 32);
+    for (klen = 0; klen <= 64; klen += 16) {
+        for (n = 0; n < sizeof(msg); n++) {
+            len = 32;
+            rpc_hmac_sha256(key, klen, msg, n, got);
+            ASSERT(HMAC(EVP_sha256(), key, (int)klen, msg, n, want, &len) != NULL);
+            ASSERT_MEMEQ(got, want, 32);
+        }
+    }
+    for (n = 0; n < sizeof(msg); n++) {
+        len = 32;
+        rpc_body_sha256(msg, n, got);
+        ASSERT(EVP_Digest(msg, n, want, &len, EVP_sha256(), NULL));
+        ASSERT_MEMEQ(got, want, 32);
+    }
+    rpc_body_sha256(NULL, 0, got);
+    ASSERT(EVP_Digest("", 0, want, &len, EVP_sha256(), NULL));
+    ASSERT_MEMEQ(got, want, 32);
 }

@@ -233,10 +233,15 @@ calls_of(struct two_nodes *t)
 
 /*
  * A plain PUT over remote drives commits without reading the drives'
- * records first: one call per drive (the commit answers what it replaced),
- * for a new key and for an overwrite alike; a conditional PUT reads first.
+ * records first, one call per node for both its drives (the commit answers
+ * what it replaced), for a new key and for an overwrite alike; a
+ * conditional PUT reads first (one call per node too). A GET asks as many
+ * drives as a committed version must show on (2 of this 2+2 set), both of
+ * one node: one call. A node of an older version, without the batched
+ * routes, gets one call per drive after the one it refuses, and for a
+ * while is not asked for the batched route again.
  */
-TEST(object_remote_put_one_call_per_drive)
+TEST(object_remote_put_one_call_per_node)
 {
     struct obj_cond cond = { .if_match = SLICE_LIT("*") };
     struct obj_put_opts opts = { .size = 5, .cond = &cond };
@@ -249,16 +254,31 @@ TEST(object_remote_put_one_call_per_drive)
     ASSERT_OK(put_data(t.ol, "warm", (const uint8_t *)"w", 1));
     before = calls_of(&t);
     ASSERT_OK(put_data(t.ol, "k", (const uint8_t *)"one", 3));
-    ASSERT_EQ(calls_of(&t) - before, 4);
+    ASSERT_EQ(calls_of(&t) - before, 2);
     before = calls_of(&t);
     ASSERT_OK(put_data(t.ol, "k", (const uint8_t *)"two", 3));
-    ASSERT_EQ(calls_of(&t) - before, 4);
+    ASSERT_EQ(calls_of(&t) - before, 2);
+    before = calls_of(&t);
+    ASSERT_OK(object_test_check_read(t.ol, "k", (const uint8_t *)"two", 3));
+    ASSERT_EQ(calls_of(&t) - before, 1);
     before = calls_of(&t);
     ASSERT_OK(objlayer_put_begin(t.ol, NULL, "b", "k", &opts, &p));
     ASSERT_OK(obj_put_write(p, "three", 5));
     ASSERT_OK(obj_put_finish(p, NULL));
-    ASSERT_EQ(calls_of(&t) - before, 8); /* the records read for the condition, then the commit */
+    ASSERT_EQ(calls_of(&t) - before, 4); /* the records read for the condition, then the commit */
     ASSERT_OK(object_test_check_read(t.ol, "k", (const uint8_t *)"three", 5));
+    /* node b of an older version: 1 refused + 2 for its drives */
+    remote_node_hide_batches(t.b, true);
+    before = remote_node_calls(t.b);
+    ASSERT_OK(put_data(t.ol, "k", (const uint8_t *)"four", 4));
+    ASSERT_EQ(remote_node_calls(t.b) - before, 3);
+    ASSERT_OK(object_test_check_read(t.ol, "k", (const uint8_t *)"four", 4));
+    before = remote_node_calls(t.b);
+    ASSERT_OK(put_data(t.ol, "k2", (const uint8_t *)"five", 4));
+    ASSERT_EQ(remote_node_calls(t.b) - before, 2); /* not asked again for a while */
+    ASSERT_OK(object_test_check_read(t.ol, "k2", (const uint8_t *)"five", 4));
+    remote_node_hide_batches(t.b, false);
+    ASSERT_OK(object_test_check_read(t.ol, "k", (const uint8_t *)"four", 4));
     close_two(&t);
 }
 

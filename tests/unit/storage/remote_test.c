@@ -12,10 +12,14 @@
 #include "http/http.h"
 #include "storage/drive_serve.h"
 
+#include <stdatomic.h>
+
 struct remote_node {
     struct rpc_key key;
     struct rpc_identity id, client_id;
     struct rpc_server *srv;
+    struct rpc_server *old_srv; /* without the batched routes (remote_node_hide_batches) */
+    _Atomic bool hide_batches;
     struct drive_server *ds;
     struct http_server *http;
     struct rpc_client *cli;
@@ -30,7 +34,11 @@ handler(void *arg, struct http_req *req)
 {
     struct remote_node *node = arg;
 
-    if (slice_starts_with(req->path, SLICE_LIT(RPC_PATH_PREFIX)))
+    if (atomic_load(&node->hide_batches) &&
+        (slice_ends_with(req->path, SLICE_LIT("/drive/meta/replace-many")) ||
+         slice_ends_with(req->path, SLICE_LIT("/drive/meta/read-many"))))
+        rpc_server_handle(node->old_srv, req); /* authenticated, then "no such route" */
+    else if (slice_starts_with(req->path, SLICE_LIT(RPC_PATH_PREFIX)))
         rpc_server_handle(node->srv, req);
     else
         http_resp_empty(req, 404);
@@ -55,6 +63,7 @@ remote_node_start(struct drive **served, size_t n)
     ASSERT_OK(rpc_identity_init(&node->client_id, "127.0.0.1:client"));
     node->srv = rpc_server_new(&node->key, &node->id);
     node->ds = drive_serve_new(node->srv, node->served, n);
+    node->old_srv = rpc_server_new(&node->key, &node->id);
     ASSERT_OK(http_server_listen(&cfg, &node->http, &err));
     ASSERT_OK(http_server_start(node->http, handler, node, &err));
     snprintf(node->endpoint, sizeof(node->endpoint), "http://127.0.0.1:%d",
@@ -94,6 +103,12 @@ remote_node_calls(struct remote_node *node)
 }
 
 void
+remote_node_hide_batches(struct remote_node *node, bool hide)
+{
+    atomic_store(&node->hide_batches, hide);
+}
+
+void
 remote_node_pause(struct remote_node *node)
 {
     http_server_stop(node->http);
@@ -109,6 +124,7 @@ remote_node_stop(struct remote_node *node)
     http_server_stop(node->http);
     drive_serve_free(node->ds);
     rpc_server_free(node->srv);
+    rpc_server_free(node->old_srv);
     for (i = 0; i < node->n; i++)
         drive_close(node->served[i]);
     free(node);

@@ -28,6 +28,12 @@ struct drive *remote_node_drive(struct remote_node *node, size_t i);
 struct drive *remote_node_inner(struct remote_node *node, size_t i);
 /* The RPC calls made to the node so far (rpc_peer_stats: calls and streams started). */
 uint64_t remote_node_calls(struct remote_node *node);
+/*
+ * Answers the batched record routes (/drive/meta/replace-many, read-many)
+ * as a node of an older version does: no such route (after authenticating
+ * the call).
+ */
+void remote_node_hide_batches(struct remote_node *node, bool hide);
 /* Stops serving (the node no longer answers: its clients see it down), keeps the drives. */
 void remote_node_pause(struct remote_node *node);
 /* Stops the node, closes the served drives, frees it. */

@@ -271,3 +271,189 @@ TEST(storage_remote_meta_delete_many_batches)
     drive_close(d);
     remote_node_stop(node);
 }
+
+/*
+ * drive_meta_replace_many() and drive_meta_read_many() over ds[0..4), one
+ * key: ds[0] holds none, ds[1] a newer version (refused, answered), ds[2]
+ * an older one (replaced, answered), ds[3] has no bucket.
+ */
+static void
+many_semantics(struct drive **ds)
+{
+    char v[5][OBJMETA_VID_LEN + 1];
+    struct obj_meta m[4], newer, older, out[4];
+    struct drive_meta_op ops[4];
+    size_t i;
+
+    for (i = 0; i < 3; i++)
+        ASSERT_OK(drive_bucket_make(ds[i], "b", 1));
+    for (i = 0; i < 5; i++)
+        objmeta_new_vid(v[i]);
+    common_meta(&newer, v[0], 3);
+    newer.is_inline = true;
+    newer.mtime_ns = 500;
+    buf_add(&newer.inline_data, "new", 3);
+    ASSERT_OK(drive_meta_commit(ds[1], "b", "k", &newer));
+    common_meta(&older, v[1], 3);
+    older.is_inline = true;
+    older.mtime_ns = 100;
+    buf_add(&older.inline_data, "old", 3);
+    ASSERT_OK(drive_meta_commit(ds[2], "b", "k", &older));
+    for (i = 0; i < 4; i++) {
+        common_meta(&m[i], v[4], 3);
+        m[i].is_inline = true;
+        m[i].mtime_ns = 300;
+        m[i].shard_idx = (unsigned)i % 3;
+        buf_add(&m[i].inline_data, "abc", 3);
+        objmeta_init(&out[i]);
+        ops[i] = (struct drive_meta_op){ .d = ds[i], .m = &m[i], .out = &out[i], .had = true };
+    }
+    drive_meta_replace_many("b", "k", ops, 4);
+    ASSERT_OK(ops[0].rc);
+    ASSERT(!ops[0].had);
+    ASSERT_EQ(ops[1].rc, -ERR_EXISTS);
+    ASSERT(ops[1].had);
+    ASSERT_STREQ(out[1].vid, v[0]);
+    ASSERT_EQ(out[1].mtime_ns, 500);
+    ASSERT_MEMEQ(out[1].inline_data.ptr, "new", 3);
+    ASSERT_OK(ops[2].rc);
+    ASSERT(ops[2].had);
+    ASSERT_STREQ(out[2].vid, v[1]);
+    ASSERT_MEMEQ(out[2].inline_data.ptr, "old", 3);
+    ASSERT_EQ(ops[3].rc, -ERR_NOT_FOUND);
+    ASSERT(!ops[3].had);
+    /* read back: each drive's own record */
+    for (i = 0; i < 4; i++) {
+        objmeta_release(&out[i]);
+        objmeta_init(&out[i]);
+        ops[i] = (struct drive_meta_op){ .d = ds[i], .out = &out[i] };
+    }
+    drive_meta_read_many("b", "k", ops, 4);
+    ASSERT_OK(ops[0].rc);
+    ASSERT_STREQ(out[0].vid, v[4]);
+    ASSERT_EQ(out[0].shard_idx, 0);
+    ASSERT_OK(ops[1].rc);
+    ASSERT_STREQ(out[1].vid, v[0]);
+    ASSERT_OK(ops[2].rc);
+    ASSERT_STREQ(out[2].vid, v[4]);
+    ASSERT_EQ(out[2].shard_idx, 2);
+    ASSERT_MEMEQ(out[2].inline_data.ptr, "abc", 3);
+    ASSERT_EQ(ops[3].rc, -ERR_NOT_FOUND);
+    for (i = 0; i < 4; i++) {
+        objmeta_release(&m[i]);
+        objmeta_release(&out[i]);
+    }
+    objmeta_release(&newer);
+    objmeta_release(&older);
+}
+
+/* Four drives of one node: one call for all (one host), or one per drive from an older node. */
+static void
+many_remote(bool old)
+{
+    struct drive *inner[4] = { drive_mem_new("mem:m0"), drive_mem_new("mem:m1"),
+                               drive_mem_new("mem:m2"), drive_mem_new("mem:m3") };
+    struct remote_node *node = remote_node_start(inner, 4);
+    struct drive *ds[4];
+    uint64_t before;
+    size_t i;
+
+    for (i = 0; i < 4; i++)
+        ds[i] = remote_node_drive(node, i);
+    ASSERT(drive_host(ds[0]) != NULL);
+    ASSERT(drive_host(ds[0]) == drive_host(ds[3]));
+    remote_node_hide_batches(node, old);
+    before = remote_node_calls(node);
+    many_semantics(ds);
+    /*
+     * 3 bucket makes, 2 commits, then the replace and the read: 1 call each;
+     * an old node: 1 refused + 4 for the replace, then the read without
+     * asking again: 4
+     */
+    ASSERT_EQ(remote_node_calls(node) - before, old ? 5 + 5 + 4 : 5 + 2);
+    for (i = 0; i < 4; i++) {
+        ASSERT(drive_is_online(ds[i]));
+        drive_close(ds[i]);
+    }
+    remote_node_stop(node);
+}
+
+TEST(storage_remote_meta_many_one_call_per_node)
+{
+    many_remote(false);
+}
+
+TEST(storage_remote_meta_many_from_an_older_node)
+{
+    many_remote(true);
+}
+
+/* This node's drives: one host; committed in parallel, each in its own transaction. */
+TEST(storage_local_meta_many)
+{
+    struct drive_local_opts opts = { .sync = true };
+    struct drive *ds[4];
+    uint64_t before[4];
+    char path[512];
+    size_t i;
+
+    for (i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/d%zu", harness_tmpdir(), i);
+        ASSERT_OK(drive_local_open(path, &opts, &ds[i], NULL));
+    }
+    ASSERT(drive_host(ds[0]) != NULL);
+    ASSERT(drive_host(ds[0]) == drive_host(ds[1]));
+    {
+        struct drive *mem = drive_mem_new("mem:x");
+
+        ASSERT(drive_host(mem) == NULL); /* shares no host: called alone */
+        drive_close(mem);
+    }
+    for (i = 0; i < 4; i++)
+        before[i] = drive_local__ntxn(ds[i]);
+    many_semantics(ds);
+    for (i = 0; i < 3; i++)
+        ASSERT(drive_local__ntxn(ds[i]) > before[i]);
+    for (i = 0; i < 4; i++)
+        drive_close(ds[i]);
+}
+
+/*
+ * A drive of the node that went offline there answers -ERR_OFFLINE in the
+ * batch (and goes offline here); the node's other drive commits.
+ */
+TEST(storage_remote_meta_many_one_drive_offline)
+{
+    struct drive *inner[2] = { drive_mem_new("mem:o0"), drive_mem_new("mem:o1") };
+    struct remote_node *node = remote_node_start(inner, 2);
+    struct drive *ds[2] = { remote_node_drive(node, 0), remote_node_drive(node, 1) };
+    char vid[OBJMETA_VID_LEN + 1];
+    struct obj_meta m, out[2];
+    struct drive_meta_op ops[2];
+    size_t i;
+
+    for (i = 0; i < 2; i++)
+        ASSERT_OK(drive_bucket_make(ds[i], "b", 1));
+    drive_set_offline(inner[1], -ERR_IO);
+    objmeta_new_vid(vid);
+    common_meta(&m, vid, 3);
+    m.is_inline = true;
+    buf_add(&m.inline_data, "abc", 3);
+    for (i = 0; i < 2; i++) {
+        objmeta_init(&out[i]);
+        ops[i] = (struct drive_meta_op){ .d = ds[i], .m = &m, .out = &out[i] };
+    }
+    drive_meta_replace_many("b", "k", ops, 2);
+    ASSERT_OK(ops[0].rc);
+    ASSERT_EQ(ops[1].rc, -ERR_OFFLINE);
+    ASSERT(drive_is_online(ds[0]));
+    ASSERT(!drive_is_online(ds[1]));
+    ASSERT_OK(drive_meta_read(inner[0], "b", "k", &out[0]));
+    ASSERT_STREQ(out[0].vid, vid);
+    for (i = 0; i < 2; i++) {
+        objmeta_release(&out[i]);
+        drive_close(ds[i]);
+    }
+    objmeta_release(&m);
+    remote_node_stop(node);
+}
