@@ -41,6 +41,7 @@
 #include "util/clock.h"
 #include "util/enc.h"
 #include "util/err.h"
+#include "util/sha256.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
 #define SCOPE_TAIL "/s3/aws4_request"
@@ -113,12 +114,12 @@ errmsg_add(struct buf *errmsg, const char *msg)
  * a credential that day derives the same one: four HMACs, in OpenSSL 3 each
  * with its own fetch of the algorithm and context, about 5% of the server's
  * CPU in the 4 KiB mix. An entry is found by the whole input, the secret
- * compared in constant time (CRYPTO_memcmp); the least recently used one is
- * zeroed and replaced. Secrets longer than SIGKEY_SECRET_MAX, and regions or
- * services longer than their fields, are derived every time.
+ * known by its SHA-256 (kept instead of the secret, compared in constant
+ * time: CRYPTO_memcmp); the least recently used one is zeroed and replaced.
+ * Regions or services longer than their fields are derived every time.
  */
 #define SIGKEY_SLOTS 16
-#define SIGKEY_SECRET_MAX 128
+#define SIGKEY_SECRET_MAX SHA256_SIZE /* what an entry keeps: the SHA-256 of the secret */
 
 struct sigkey_ent {
     uint8_t secret[SIGKEY_SECRET_MAX];
@@ -211,14 +212,23 @@ derive_signing_key(struct slice secret, struct slice date, struct slice region,
                    struct slice service, uint8_t key[32])
 {
     struct buf seed = BUF_INIT;
-    uint8_t k1[32], k2[32];
+    uint8_t k1[32], k2[32], id[SHA256_SIZE];
+    struct slice sid = slice_make(id, sizeof(id));
+    struct sha256 h;
     bool cacheable;
 
     if (!service.len)
         service = SLICE_LIT("s3");
-    cacheable = sigkey_cacheable(secret, date, region, service);
-    if (cacheable && sigkey_find(secret, date, region, service, key))
+    /* the cache knows a secret by its SHA-256: no secret stays in it after a rotation */
+    sha256_init(&h);
+    sha256_update(&h, secret.ptr, secret.len);
+    sha256_final(&h, id);
+    secure_zero(&h, sizeof(h));
+    cacheable = sigkey_cacheable(sid, date, region, service);
+    if (cacheable && sigkey_find(sid, date, region, service, key)) {
+        secure_zero(id, sizeof(id));
         return;
+    }
     buf_grow(&seed, 4 + secret.len); /* sized once: no realloc leaves a copy behind */
     buf_adds(&seed, "AWS4");
     buf_addslice(&seed, secret);
@@ -230,7 +240,8 @@ derive_signing_key(struct slice secret, struct slice date, struct slice region,
     secure_zero(k2, sizeof(k2));
     buf_release_secure(&seed);
     if (cacheable)
-        sigkey_add(secret, date, region, service, key);
+        sigkey_add(sid, date, region, service, key);
+    secure_zero(id, sizeof(id));
 }
 
 static bool

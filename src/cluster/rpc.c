@@ -728,6 +728,7 @@ rpc_client_new(const struct rpc_client_config *cfg, struct rpc_client **out)
     c->cas = rpc__cas_new();
     if (cfg->ca_pem && rpc__cas_set(c->cas, cfg->ca_pem, NULL, NULL) < 0) {
         rpc__cas_free(c->cas);
+        secure_zero(&c->key, sizeof(c->key));
         free(c);
         return -ERR_INVAL;
     }

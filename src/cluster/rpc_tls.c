@@ -216,6 +216,8 @@ rpc__cas_apply(struct rpc_cas *cas, uint64_t *conn_gen, CURL *easy)
     pthread_mutex_unlock(&cas->lock);
     changed = *conn_gen && *conn_gen != gen;
     *conn_gen = gen;
+    /* a resumed TLS session skips the peer's certificate: every connection verifies it */
+    curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     if (curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) != CURLE_OK) {
         if (!atomic_exchange(&cas->warned, true))
             log_error(&(struct log_ctx){ .event = "rpc_tls_cas_unsupported" },
@@ -229,7 +231,5 @@ rpc__cas_apply(struct rpc_cas *cas, uint64_t *conn_gen, CURL *easy)
 #if LIBCURL_VERSION_NUM >= 0x075700
     curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 0L); /* no copy of our store in the multi */
 #endif
-    /* a resumed TLS session skips the peer's certificate: every connection verifies it */
-    curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     return changed;
 }

@@ -739,6 +739,7 @@ struct commit_async {
     unsigned pending, ok, wq;
     bool done[OBJ_MAX_SET];
     bool detached; /* the request went on: the callbacks own this */
+    bool heal;     /* a commit failed after the request went on: the last callback heals */
     struct commit_arg *a;
     struct objlayer *ol;
     struct eset *set;
@@ -779,11 +780,18 @@ commit_done(void *arg, int rc)
     ca->pending--;
     if (rc >= 0)
         ca->ok++;
-    heal = ca->detached && rc < 0;
+    if (ca->detached && rc < 0)
+        ca->heal = true;
     last = ca->detached && ca->pending == 0;
+    heal = last && ca->heal;
     if (ca->pending == 0 || ca->ok >= ca->wq) /* else the request would wake to wait again */
         pthread_cond_signal(&ca->cv);
     pthread_mutex_unlock(&ca->mu);
+    /*
+     * Only the last callback may touch ca after the unlock: another one that
+     * failed and queued the heal itself could read ca->key after the last
+     * one freed it.
+     */
     if (heal)
         object__heal_enqueue(ca->ol, ca->bucket, ca->key);
     if (last)
