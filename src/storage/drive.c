@@ -54,6 +54,18 @@ busy_end(struct drive *d, unsigned slot)
         atomic_store(&d->busy[slot - 1], 0);
 }
 
+unsigned
+drive__busy_begin(struct drive *d)
+{
+    return busy_begin(d);
+}
+
+void
+drive__busy_end(struct drive *d, unsigned slot)
+{
+    busy_end(d, slot);
+}
+
 #define WATCHED(d, call)                                                                           \
     __extension__({                                                                                \
         unsigned slot_ = busy_begin(d);                                                            \
@@ -632,6 +644,7 @@ many(enum many_kind kind, const char *bucket, const char *key, struct drive_meta
     size_t *at = xcalloc(n ? n : 1, sizeof(*at));
     bool *taken = xcalloc(n ? n : 1, sizeof(*taken));
     size_t i, j, cnt;
+    bool remote;
     int rc;
 
     for (i = 0; i < n; i++) {
@@ -671,8 +684,15 @@ many(enum many_kind kind, const char *bucket, const char *key, struct drive_meta
             many_one(kind, bucket, key, &ops[i]);
             continue;
         }
+        /*
+         * A remote group is one call: its drives are busy until it returns. A
+         * local group stamps each drive itself and ends each stamp when that
+         * drive's commit is done: one hung drive must not make the watch take
+         * the others of its node for hung too.
+         */
+        remote = drive_is_remote(g[0].d);
         for (j = 0; j < cnt; j++)
-            slots[j] = busy_begin(g[j].d);
+            slots[j] = remote ? busy_begin(g[j].d) : 0;
         rc = fn(bucket, key, g, cnt);
         for (j = 0; j < cnt; j++)
             busy_end(g[j].d, slots[j]);

@@ -1256,21 +1256,48 @@ static int
 local_meta_replace_many(const char *bucket, const char *key, struct drive_meta_op *ops, size_t n)
 {
     struct local_commit *lcs = xcalloc(n ? n : 1, sizeof(*lcs));
-    size_t i;
+    unsigned *slots = xcalloc(n ? n : 1, sizeof(*slots));
+    bool *left = xcalloc(n ? n : 1, sizeof(*left));
+    size_t i, nleft = n;
 
     for (i = 0; i < n; i++) {
         struct drive_local *l = to_local(ops[i].d);
 
+        slots[i] = drive__busy_begin(ops[i].d);
         pthread_rwlock_rdlock(&l->life);
         commit_start(l, bucket, key, ops[i].m, true, &lcs[i]);
+        left[i] = true;
     }
-    for (i = 0; i < n; i++) {
-        struct drive_local *l = to_local(ops[i].d);
+    /*
+     * Each drive finished as soon as its commit is done, in whatever order:
+     * its busy stamp and its `life` lock end then, not after a slower (or
+     * hung) drive of the group.
+     */
+    while (nleft > 0) {
+        size_t first = n;
 
-        ops[i].had = false;
-        ops[i].rc = commit_finish(l, &lcs[i], ops[i].out, &ops[i].had);
-        pthread_rwlock_unlock(&l->life);
+        for (i = 0; i < n; i++) {
+            struct drive_local *l = to_local(ops[i].d);
+
+            if (!left[i])
+                continue;
+            if (lcs[i].queued && !drive_local__index_done(l, &lcs[i].r, 0)) {
+                if (first == n)
+                    first = i;
+                continue;
+            }
+            ops[i].had = false;
+            ops[i].rc = commit_finish(l, &lcs[i], ops[i].out, &ops[i].had);
+            pthread_rwlock_unlock(&l->life);
+            drive__busy_end(ops[i].d, slots[i]);
+            left[i] = false;
+            nleft--;
+        }
+        if (first < n)
+            drive_local__index_done(to_local(ops[first].d), &lcs[first].r, 2000000);
     }
+    free(left);
+    free(slots);
     free(lcs);
     return 0;
 }

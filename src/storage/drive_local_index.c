@@ -953,6 +953,23 @@ drive_local__index_wait(struct drive_local *l, struct drive_local_req *r)
     return r->rc;
 }
 
+bool
+drive_local__index_done(struct drive_local *l, struct drive_local_req *r, int64_t wait_ns)
+{
+    bool done;
+
+    pthread_mutex_lock(&l->mu);
+    if (!r->done && wait_ns > 0) {
+        int64_t at = clock_now_ns() + wait_ns;
+        struct timespec ts = { .tv_sec = at / 1000000000LL, .tv_nsec = at % 1000000000LL };
+
+        pthread_cond_timedwait(&l->done_cv, &l->mu, &ts);
+    }
+    done = r->done;
+    pthread_mutex_unlock(&l->mu);
+    return done;
+}
+
 void
 drive_local__req_init(struct drive_local_req *r, enum drive_local_req_kind kind, const char *bucket)
 {

@@ -304,6 +304,15 @@ int drive_local__index_write_many(struct drive_local *l, struct drive_local_req 
 int drive_local__index_submit(struct drive_local *l, struct drive_local_req *r);
 /* Waits for a request queued by drive_local__index_submit() (not async): its rc. */
 int drive_local__index_wait(struct drive_local *l, struct drive_local_req *r);
+/* Whether that request is done, waiting for it at most `wait_ns` (0: a look only). */
+bool drive_local__index_done(struct drive_local *l, struct drive_local_req *r, int64_t wait_ns);
+/*
+ * The hung watch's busy stamps (drive.c): a drive's call that drive.c does
+ * not stamp itself (a local group of drive_meta_replace_many()) stamps each
+ * drive and ends each stamp when that drive's part is done.
+ */
+unsigned drive__busy_begin(struct drive *d);
+void drive__busy_end(struct drive *d, unsigned slot);
 /* Removes the data folders of the vids in `vids` (32 chars each); errors are logged. */
 void drive_local__remove_old_vids(struct drive_local *l, const struct buf *vids);
 

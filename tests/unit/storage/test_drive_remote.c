@@ -6,6 +6,10 @@
  */
 #include "util/base.h"
 
+#include <pthread.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include "drive_common.h"
 #include "harness.h"
 #include "remote_test.h"
@@ -416,6 +420,78 @@ TEST(storage_local_meta_many)
         ASSERT(drive_local__ntxn(ds[i]) > before[i]);
     for (i = 0; i < 4; i++)
         drive_close(ds[i]);
+}
+
+struct many_call {
+    struct drive_meta_op *ops;
+    size_t n;
+};
+
+static void *
+many_thread(void *arg)
+{
+    struct many_call *c = arg;
+
+    drive_meta_replace_many("b", "k", c->ops, c->n);
+    return NULL;
+}
+
+/*
+ * A local group whose first drive's commit is held up (its index locked by
+ * another writer): the other drive's commit ends its busy stamp as soon as
+ * it is done, so the hung watch never takes that drive for hung too (it
+ * once stayed stamped until the slow drive returned).
+ */
+TEST(storage_local_meta_many_slow_drive_stamps_only_itself)
+{
+    struct drive_local_opts opts = { .sync = true };
+    char vid[OBJMETA_VID_LEN + 1], path[512];
+    struct drive_meta_op ops[2];
+    struct obj_meta m[2], out[2], back;
+    struct many_call call = { ops, 2 };
+    struct drive *ds[2];
+    sqlite3 *db;
+    pthread_t t;
+    size_t i;
+    int tries;
+
+    for (i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/s%zu", harness_tmpdir(), i);
+        ASSERT_OK(drive_local_open(path, &opts, &ds[i], NULL));
+        ASSERT_OK(drive_bucket_make(ds[i], "b", 1));
+    }
+    snprintf(path, sizeof(path), "%s/s0/.basalt/index.db", harness_tmpdir());
+    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    objmeta_new_vid(vid);
+    for (i = 0; i < 2; i++) {
+        common_meta(&m[i], vid, 3);
+        m[i].is_inline = true;
+        m[i].shard_idx = (unsigned)i;
+        buf_add(&m[i].inline_data, "abc", 3);
+        objmeta_init(&out[i]);
+        ops[i] = (struct drive_meta_op){ .d = ds[i], .m = &m[i], .out = &out[i] };
+    }
+    ASSERT_EQ(pthread_create(&t, NULL, many_thread, &call), 0);
+    objmeta_init(&back);
+    for (tries = 0; tries < 500 && drive_meta_read(ds[1], "b", "k", &back) != 0; tries++)
+        usleep(2000);
+    ASSERT_STREQ(back.vid, vid); /* drive 1 committed while drive 0 waits */
+    objmeta_release(&back);
+    for (tries = 0; tries < 100 && drive_stuck_ns(ds[1]) != 0; tries++)
+        usleep(2000);
+    ASSERT_EQ(drive_stuck_ns(ds[1]), 0);
+    ASSERT(drive_stuck_ns(ds[0]) > 0); /* still waiting for its index */
+    ASSERT_EQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    sqlite3_close(db);
+    ASSERT_OK(ops[0].rc);
+    ASSERT_OK(ops[1].rc);
+    for (i = 0; i < 2; i++) {
+        objmeta_release(&m[i]);
+        objmeta_release(&out[i]);
+        drive_close(ds[i]);
+    }
 }
 
 /*
