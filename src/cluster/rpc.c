@@ -451,17 +451,11 @@ void
 rpc__fill_resp(struct rpc_conn *c, struct rpc_resp *resp)
 {
     struct slice v;
-    size_t e;
 
     resp->status = c->status;
     resp->err = 0;
-    if (headers_find(&c->resp_headers, RPC_HDR_ERROR, &v)) {
-        resp->err = -ERR_INTERNAL;
-        for (e = 1; e < ERR__COUNT; e++) {
-            if (slice_eq_cstr(v, err_name((int)e)))
-                resp->err = -(int)e;
-        }
-    }
+    if (headers_find(&c->resp_headers, RPC_HDR_ERROR, &v))
+        resp->err = v.len ? err_from_name(v.ptr, v.len, -ERR_INTERNAL) : -ERR_INTERNAL;
     buf_release(&resp->_headers);
     buf_add(&resp->_headers, c->resp_headers.ptr, c->resp_headers.len);
 }

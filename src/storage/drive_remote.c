@@ -710,11 +710,12 @@ remote_many(const char *route, const char *bucket, const char *key, struct drive
         if (wire_get_u32(&r) != n)
             r.failed = true;
         for (i = 0; i < n && wire_ok(&r, false); i++) {
-            uint32_t e = wire_get_u32(&r);
+            struct slice en = wire_get_bytes(&r);
+            int e = err_from_name(en.ptr, en.len, -ERR_IO); /* a peer's code: only a known one */
             struct slice rb = SLICE_NULL;
             bool refused = false, had = false;
 
-            ops[i].rc = e < ERR__COUNT ? -(int)e : -ERR_IO; /* a peer's code: only a known one */
+            ops[i].rc = e;
             ops[i].had = false;
             if (e == 0 && replace) {
                 refused = wire_get_u8(&r) != 0;
@@ -828,9 +829,9 @@ delete_batch(struct drive_remote *rd, const char *bucket, const char *const *key
         if (wire_get_u32(&r) != n)
             r.failed = true;
         for (i = 0; i < n && wire_ok(&r, false); i++) {
-            uint32_t e = wire_get_u32(&r);
+            struct slice e = wire_get_bytes(&r);
 
-            rcs[i] = e < ERR__COUNT ? -(int)e : -ERR_IO; /* a peer's code: only a known one */
+            rcs[i] = err_from_name(e.ptr, e.len, -ERR_IO); /* a peer's code: only a known one */
         }
         if (!wire_ok(&r, true))
             rc = -ERR_IO;

@@ -677,8 +677,8 @@ h_meta_delete_many(void *arg, struct rpc_req *r)
             rc = drive_meta_delete_many(s.d, b, keys, n, rcs);
             rc = rc == -ERR_OFFLINE ? rc : 0; /* else each key says it */
             wire_put_u32(&body, n);
-            for (i = 0; i < n; i++)
-                wire_put_u32(&body, (uint32_t)-rcs[i]);
+            for (i = 0; i < n; i++) /* by name: "" for 0 (util/err.h err_from_name) */
+                wire_put_bytes(&body, slice_cstr(rcs[i] < 0 ? err_name(rcs[i]) : ""));
         }
     }
     reply_rc(r, rc, &body);
@@ -750,7 +750,7 @@ meta_many(struct drive_server *ds, struct rpc_req *r, bool replace)
         bool refused = replace && ops[i].rc == -ERR_EXISTS;
         bool ok = ops[i].rc == 0 || refused;
 
-        wire_put_u32(&body, ok ? 0 : (uint32_t)-ops[i].rc);
+        wire_put_bytes(&body, slice_cstr(ok ? "" : err_name(ops[i].rc))); /* codes by name */
         if (ok && replace) {
             wire_put_u8(&body, refused);
             wire_put_u8(&body, ops[i].had);

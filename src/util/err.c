@@ -23,6 +23,19 @@ err_name(int e)
     return e < ERR__COUNT ? names[e] : "UNKNOWN";
 }
 
+int
+err_from_name(const char *name, size_t n, int unknown)
+{
+    size_t e;
+
+    if (n == 0)
+        return 0;
+    for (e = 1; e < ERR__COUNT; e++)
+        if (strlen(names[e]) == n && memcmp(names[e], name, n) == 0)
+            return -(int)e;
+    return unknown;
+}
+
 const char *
 err_msg(int e)
 {
