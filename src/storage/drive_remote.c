@@ -664,7 +664,8 @@ remote_host(const struct drive *d)
  * A batched call (drive.c's many()): every drive of `ops` is of one node.
  * The query names the key, the body holds a u32 count, then per drive its
  * folder and (replace) its record as wire bytes; the answer the count, then
- * per drive a u32 error (0 or the positive code) and, on success, (replace)
+ * per drive its error as wire bytes (err_name(), "" for none: by name, as
+ * the numbers move when errors.def grows) and, on success, (replace)
  * u8 refused, u8 had_prev and the previous record's bytes if had_prev, or
  * (read) the record's bytes. A node of an older version has no such route:
  * -ERR_NOT_IMPLEMENTED, nothing written, and for DRIVE_REMOTE_NO_BATCH_NS
@@ -796,7 +797,8 @@ remote_meta_delete(struct drive *d, const char *bucket, const char *key, const c
 
 /*
  * At most DRIVE_REMOTE_DELETE_BATCH keys in one call (the node deletes them
- * in one index transaction); a node of an older version, without the route,
+ * in one index transaction), answered with a u32 count and each key's error
+ * by name ("" for none); a node of an older version, without the route,
  * gets one call per key.
  */
 static int
