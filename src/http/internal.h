@@ -1,7 +1,7 @@
 /*
  * http/internal.h: the parts of http/ below the adapter (http.c) that
- * tests and fuzz targets reach: request framing (framing.c) and the
- * connection guard (guard.c).
+ * tests and fuzz targets reach: the strict request-head parser (parse.c),
+ * request framing (framing.c) and the connection guard (guard.c).
  */
 #ifndef BASALT_HTTP_INTERNAL_H
 #define BASALT_HTTP_INTERNAL_H
@@ -29,6 +29,40 @@ struct http_framing {
  */
 unsigned http_framing_check(const struct http_header *h, size_t n, bool http10,
                             struct http_framing *out, const char **why);
+
+/* ---- parse.c: the request head, strictly (RFC 9112 sections 2 to 5) ---- */
+
+struct http_head {
+    struct slice method; /* a token */
+    struct slice target; /* visible bytes, as sent */
+    bool http10;         /* HTTP/1.0 (else 1.1: a later 1.x is served as 1.1) */
+    size_t nheaders;     /* field lines */
+};
+
+/*
+ * Parses the request head at the start of buf[0..len), the bytes received
+ * so far. Returns the head's length (through its final empty line) and
+ * `*out` when it is complete and well formed, and then, if `h` is not
+ * NULL, its fields in h[0..out->nheaders) as slices of `buf` (values
+ * without their leading whitespace); 0 when more bytes are needed; or
+ * -400, -414 (the request line is `limit` bytes or more), -431 (the head
+ * is, or `h` has fewer than `cap` entries for it), -505 (not HTTP/1.x),
+ * with the reason in `*why` (a static string). Refusals come as soon as
+ * the offending byte is in `buf`. `*out` is written only on success.
+ */
+ssize_t http_head_parse(const char *buf, size_t len, size_t limit, struct http_header *h,
+                        size_t cap, struct http_head *out, const char **why);
+
+/*
+ * A chunk-size line without its CRLF ("1a", "1a;name=value"): the size
+ * in `*out`. False if it is not 1*HEXDIG (at most 15 digits) followed by
+ * optional chunk extensions (ignored) free of control bytes.
+ */
+bool http_chunk_size(struct slice line, uint64_t *out);
+
+bool http__is_tchar(unsigned char c);
+/* `s` without leading and trailing spaces and tabs (OWS). */
+struct slice http__trim_ows(struct slice s);
 
 /* ---- guard.c: connection limits and the header deadline ---- */
 
