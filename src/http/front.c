@@ -27,11 +27,17 @@
  * its struct conn and the guard's record: its read buffer is allocated
  * when bytes arrive and freed when none are left.
  *
- * Not yet: TLS (http_server_listen refuses --certs-dir with this engine).
+ * TLS (--certs-dir): a GnuTLS session per connection on the same
+ * certificates and SNI callback as libmicrohttpd's (tls.c). The handshake
+ * runs on the loop thread, non-blocking, within the header deadline; reads
+ * and writes go through the session (conn_recv, send_some). GnuTLS may
+ * hold decrypted bytes that epoll cannot see: the loop reads them before
+ * it waits again (gnutls_record_check_pending).
  */
 #include "util/base.h"
 
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -45,6 +51,7 @@
 #include <unistd.h>
 
 #include "http/internal.h"
+#include "http/tls.h"
 #include "obs/log.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -57,6 +64,7 @@
 #define FRONT_TRAILERS_MAX (64 * 1024)  /* the trailer section of a chunked body */
 #define FRONT_LINGER_MS 2000            /* reading what a client still sends before a close */
 #define FRONT_WORKER_IDLE_S 30          /* an idle worker exits */
+#define FRONT_NEXT_WAIT_MS 2            /* a worker waits this long for the next request */
 #define FRONT_MIN_HEADER_LIMIT 4096
 
 struct conn {
@@ -67,11 +75,13 @@ struct conn {
     char remote[48];
     char *in; /* received and not yet used: in[pos..len); NULL when idle */
     size_t pos, len, cap;
-    int64_t first_ns; /* the first byte of the head being received; 0: none */
-    int64_t last_ns;  /* the last byte received, or the last request done */
-    ssize_t head;     /* http_head_parse's answer when handed to a worker */
-    bool busy;        /* with a worker; loop thread only */
-    bool close;       /* handed back to be closed */
+    int64_t first_ns;     /* the first byte of the head being received; 0: none */
+    int64_t last_ns;      /* the last byte received, or the last request done */
+    ssize_t head;         /* http_head_parse's answer when handed to a worker */
+    bool busy;            /* with a worker; loop thread only */
+    bool close;           /* handed back to be closed */
+    gnutls_session_t tls; /* NULL: plain HTTP */
+    bool handshaken;
 };
 
 struct front {
@@ -143,6 +153,38 @@ wait_ready(const struct front *f, int fd, short events)
     return n > 0;
 }
 
+/* One read: the bytes, 0 at the end of the stream, -1 with errno (EAGAIN: nothing yet). */
+static ssize_t
+conn_recv(struct conn *c, void *dst, size_t n)
+{
+    ssize_t r;
+
+    if (!c->tls)
+        return read(c->fd, dst, n);
+    r = gnutls_record_recv(c->tls, dst, n);
+    if (r >= 0)
+        return r;
+    if (r == GNUTLS_E_PREMATURE_TERMINATION)
+        return 0;
+    errno = r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ? EAGAIN : EIO;
+    return -1;
+}
+
+/* One write of what `m` holds (its first piece only over TLS); as sendmsg(). */
+static ssize_t
+send_some(struct conn *c, struct msghdr *m, bool more)
+{
+    ssize_t r;
+
+    if (!c->tls)
+        return sendmsg(c->fd, m, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    r = gnutls_record_send(c->tls, m->msg_iov->iov_base, m->msg_iov->iov_len);
+    if (r >= 0)
+        return r;
+    errno = r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ? EAGAIN : EIO;
+    return -1;
+}
+
 /*
  * A worker's read into c->in (room for a body block). Returns the bytes
  * read, 0 at end of stream, -1 on error or at the idle timeout.
@@ -154,7 +196,7 @@ conn_fill(struct front *f, struct conn *c)
 
     in_reserve(c, FRONT_READ_BLOCK);
     for (;;) {
-        n = read(c->fd, c->in + c->len, c->cap - c->len);
+        n = conn_recv(c, c->in + c->len, c->cap - c->len);
         if (n > 0) {
             c->len += (size_t)n;
             return n;
@@ -176,7 +218,7 @@ conn_write(struct front *f, struct conn *c, struct iovec *iov, int niov, bool mo
     ssize_t n;
 
     while (m.msg_iovlen) {
-        n = sendmsg(c->fd, &m, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        n = send_some(c, &m, more);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -210,6 +252,8 @@ conn_linger(struct front *f, struct conn *c)
     struct pollfd p = { .fd = c->fd, .events = POLLIN };
     ssize_t n;
 
+    if (c->tls)
+        (void)gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* close_notify, if it fits now */
     (void)shutdown(c->fd, SHUT_WR);
     in_reserve(c, FRONT_READ_BLOCK / 2);
     while (total < HTTP_DISCARD_MAX) {
@@ -572,7 +616,30 @@ out_broken:
     return false;
 }
 
-/* A worker's turn with `c`: its complete head, then any request pipelined behind it. */
+/*
+ * Whether the next request's bytes arrive within FRONT_NEXT_WAIT_MS of the
+ * last response (read into c->in): a client that keeps its connection
+ * busy is served on without a trip through the loop thread (two wake-ups
+ * and an epoll_ctl per request); one that does not goes back to it.
+ */
+static bool
+next_arrives(struct front *f, struct conn *c)
+{
+    struct pollfd p = { .fd = c->fd, .events = POLLIN };
+    ssize_t n;
+
+    if (!(c->tls && gnutls_record_check_pending(c->tls)) && poll(&p, 1, FRONT_NEXT_WAIT_MS) <= 0)
+        return false;
+    in_reserve(c, FRONT_READ_BLOCK / 2);
+    n = conn_recv(c, c->in + c->len, c->cap - c->len);
+    if (n <= 0)
+        return false; /* nothing after all, or closed: the loop finds out */
+    c->len += (size_t)n;
+    c->first_ns = clock_mono_ns();
+    return true;
+}
+
+/* A worker's turn with `c`: its complete head, then the requests that follow at once. */
 static void
 serve(struct front *f, struct conn *c)
 {
@@ -582,11 +649,14 @@ serve(struct front *f, struct conn *c)
 
     for (;;) {
         keep = serve_one(f, c);
-        if (!keep || c->pos == c->len)
+        if (!keep)
+            break;
+        if (c->pos == c->len && !next_arrives(f, c))
             break;
         c->head = http_head_parse(c->in + c->pos, c->len - c->pos, f->limit, NULL, 0, &head, &why);
         if (c->head == 0) {
-            c->first_ns = clock_mono_ns();
+            if (!c->first_ns)
+                c->first_ns = clock_mono_ns();
             break;
         }
     }
@@ -669,12 +739,18 @@ enqueue(struct front *f, struct conn *c)
 /* ---- the loop thread ---- */
 
 static void
-arm(struct front *f, struct conn *c)
+arm_for(struct front *f, struct conn *c, uint32_t events)
 {
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
+    struct epoll_event ev = { .events = events | EPOLLONESHOT, .data.ptr = c };
 
     if (epoll_ctl(f->ep, EPOLL_CTL_MOD, c->fd, &ev) < 0)
         log_errno(NULL, errno, "epoll_ctl");
+}
+
+static void
+arm(struct front *f, struct conn *c)
+{
+    arm_for(f, c, EPOLLIN);
 }
 
 static void
@@ -685,6 +761,8 @@ conn_close(struct front *f, struct conn *c)
     c->next->prev = c->prev;
     pthread_mutex_unlock(&f->lock);
     guard_conn_close(f->srv->guard, c->gc);
+    if (c->tls)
+        gnutls_deinit(c->tls);
     close(c->fd);
     free(c->in);
     free(c);
@@ -700,6 +778,11 @@ conn_open(struct front *f, int fd, const struct sockaddr *sa)
     /* Never let a response wait on Nagle's algorithm (DESIGN.md Concurrency). */
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->fd = fd;
+    if (f->srv->tls && tls_session_new(f->srv->tls, fd, &c->tls) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
     c->gc = guard_conn_open(f->srv->guard, -1, sa);
     http__peer_text(sa, c->remote, sizeof(c->remote));
     c->last_ns = clock_mono_ns();
@@ -746,32 +829,68 @@ accept_all(struct front *f)
     }
 }
 
+/*
+ * The TLS handshake, on the loop thread: true once done; false when it
+ * waits for the socket (re-armed) or failed (closed). Its time counts
+ * against the header deadline.
+ */
+static bool
+handshake(struct front *f, struct conn *c)
+{
+    int grc;
+
+    if (!c->first_ns)
+        c->first_ns = clock_mono_ns();
+    grc = gnutls_handshake(c->tls);
+    if (grc == GNUTLS_E_AGAIN || grc == GNUTLS_E_INTERRUPTED) {
+        arm_for(f, c, gnutls_record_get_direction(c->tls) ? EPOLLOUT : EPOLLIN);
+        return false;
+    }
+    if (grc < 0) {
+        log_info(&(struct log_ctx){ .event = "tls_handshake" }, "TLS handshake with %s: %s",
+                 c->remote, gnutls_strerror(grc));
+        conn_close(f, c);
+        return false;
+    }
+    c->handshaken = true;
+    c->first_ns = 0; /* an idle connection until its first request */
+    return true;
+}
+
 static void
 conn_readable(struct front *f, struct conn *c)
 {
     struct http_head head;
     const char *why;
-    ssize_t n = read(c->fd, f->scratch, sizeof(f->scratch));
-    int64_t now = clock_mono_ns();
+    int64_t now;
+    ssize_t n;
 
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        arm(f, c);
+    if (c->tls && !c->handshaken && !handshake(f, c))
         return;
-    }
-    if (n <= 0) {
-        conn_close(f, c);
-        return;
-    }
-    if (!c->first_ns)
-        c->first_ns = now;
-    c->last_ns = now;
-    in_reserve(c, (size_t)n);
-    memcpy(c->in + c->len, f->scratch, (size_t)n);
-    c->len += (size_t)n;
-    c->head = http_head_parse(c->in + c->pos, c->len - c->pos, f->limit, NULL, 0, &head, &why);
-    if (c->head == 0) {
-        arm(f, c);
-        return;
+    for (;;) {
+        n = conn_recv(c, f->scratch, sizeof(f->scratch));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            arm(f, c);
+            return;
+        }
+        if (n <= 0) {
+            conn_close(f, c);
+            return;
+        }
+        now = clock_mono_ns();
+        if (!c->first_ns)
+            c->first_ns = now;
+        c->last_ns = now;
+        in_reserve(c, (size_t)n);
+        memcpy(c->in + c->len, f->scratch, (size_t)n);
+        c->len += (size_t)n;
+        c->head = http_head_parse(c->in + c->pos, c->len - c->pos, f->limit, NULL, 0, &head, &why);
+        if (c->head != 0)
+            break;
+        if (!c->tls || !gnutls_record_check_pending(c->tls)) {
+            arm(f, c);
+            return;
+        }
     }
     c->busy = true;
     pthread_mutex_lock(&f->lock);
@@ -797,6 +916,8 @@ take_back(struct front *f)
         c->busy = false;
         if (c->close)
             conn_close(f, c);
+        else if (c->tls && gnutls_record_check_pending(c->tls))
+            conn_readable(f, c); /* bytes GnuTLS already decrypted: epoll will not say */
         else
             arm(f, c);
     }
@@ -895,6 +1016,8 @@ front_start(struct http_server *srv, struct buf *errmsg)
     pthread_condattr_t ca;
 
     f->srv = srv;
+    srv->front = f; /* front_stop frees it, started or not */
+    f->ep = f->evfd = -1;
     f->limit = MAX(srv->cfg.header_limit, FRONT_MIN_HEADER_LIMIT);
     f->max_threads = srv->cfg.max_connections + 64;
     f->conns.next = f->conns.prev = &f->conns;
@@ -904,9 +1027,10 @@ front_start(struct http_server *srv, struct buf *errmsg)
     pthread_cond_init(&f->work, &ca);
     pthread_condattr_destroy(&ca);
     pthread_cond_init(&f->exited, NULL);
+    if (srv->tls && tls_certs_front(srv->tls, errmsg) < 0)
+        return -ERR_IO;
     f->ep = epoll_create1(EPOLL_CLOEXEC);
     f->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    srv->front = f;
     if (f->ep < 0 || f->evfd < 0 || fcntl(srv->listen_fd, F_SETFL, O_NONBLOCK) < 0 ||
         epoll_ctl(f->ep, EPOLL_CTL_ADD, srv->listen_fd, &ev) < 0 ||
         epoll_ctl(f->ep, EPOLL_CTL_ADD, f->evfd,

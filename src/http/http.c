@@ -588,13 +588,7 @@ http_server_listen(const struct http_config *cfg, struct http_server **out, stru
     srv->cfg.address = srv->address;
     srv->engine = cfg->engine == HTTP_ENGINE_BASALT ? &http__engine_front : &http__engine_mhd;
     seed_ids(srv);
-    if (cfg->certs_dir && cfg->engine == HTTP_ENGINE_BASALT) {
-        buf_adds(errmsg, "the basalt HTTP engine does not serve HTTPS yet: use --http-engine mhd "
-                         "with --certs-dir");
-        fd = -ERR_INVAL;
-    } else {
-        fd = cfg->certs_dir ? tls_certs_open(cfg->certs_dir, &srv->tls, errmsg) : 0;
-    }
+    fd = cfg->certs_dir ? tls_certs_open(cfg->certs_dir, &srv->tls, errmsg) : 0;
     if (fd == 0)
         fd = listen_on(cfg->address, &srv->family, errmsg);
     if (fd < 0) {

@@ -115,7 +115,7 @@ struct http_req {
 /* What serves the connections (internal.h, struct http_engine). */
 enum http_engine_id {
     HTTP_ENGINE_MHD,    /* libmicrohttpd, a thread per connection (the default) */
-    HTTP_ENGINE_BASALT, /* Basalt's own: an epoll thread, a pool of workers; no TLS yet */
+    HTTP_ENGINE_BASALT, /* Basalt's own: an epoll thread, a pool of workers (http/front.c) */
 };
 
 struct http_config {
