@@ -114,6 +114,11 @@ usage(FILE *f)
             "                        private.key picked by SNI; DIR/CAs/ holds the CAs that\n"
             "                        node-to-node calls trust (besides the system's) for\n"
             "                        https:// endpoints; SIGHUP reloads them (MinIO's layout)\n"
+            "  --http-engine mhd|basalt\n"
+            "                        what serves HTTP: libmicrohttpd, a thread per\n"
+            "                        connection (mhd, the default), or Basalt's own front\n"
+            "                        (basalt: an epoll thread holds idle connections and\n"
+            "                        parses request heads strictly, workers run requests)\n"
             "\n"
             "environment:\n"
             "  BASALT_ROOT_USER      root access key (at least 3 characters)\n"
@@ -128,6 +133,7 @@ usage(FILE *f)
             "  BASALT_TRUSTED_PROXIES  the same as the options above\n"
             "  BASALT_OBJECT_OWNERSHIP  the default of --object-ownership (the option wins)\n"
             "  BASALT_CERTS_DIR      the default of --certs-dir (the option wins)\n"
+            "  BASALT_HTTP_ENGINE    the default of --http-engine (the option wins)\n"
             "  Without them the server starts only on a loopback address, with the\n"
             "  development credentials %s / %s.\n",
             SERVER_DEFAULT_ADDRESS, SERVER_DEFAULT_IDLE_TIMEOUT, DEV_USER, DEV_PASSWORD);
@@ -184,6 +190,7 @@ enum {
     OPT_HEADER_TIMEOUT = 1000,
     OPT_MAX_CONNECTIONS,
     OPT_MAX_PER_ADDRESS,
+    OPT_HTTP_ENGINE,
 };
 
 static int
@@ -350,6 +357,17 @@ set_object_ownership(const char *what, const char *v, struct server_opts *o)
 }
 
 static int
+set_http_engine(const char *what, const char *v, struct server_opts *o)
+{
+    if (strcmp(v, "mhd") && strcmp(v, "basalt")) {
+        fprintf(stderr, "basalt server: %s: '%s' is not mhd or basalt\n", what, v);
+        return -ERR_INVAL;
+    }
+    o->cfg.http_engine = v;
+    return 0;
+}
+
+static int
 parse_option(int c, struct server_opts *o)
 {
     uint64_t v;
@@ -432,6 +450,8 @@ parse_option(int c, struct server_opts *o)
     case 'C':
         o->cfg.certs_dir = optarg;
         return 0;
+    case OPT_HTTP_ENGINE:
+        return set_http_engine("--http-engine", optarg, o);
     default:
         usage(stderr);
         return -ERR_INVAL;
@@ -463,6 +483,7 @@ parse_options(int argc, char **argv, struct server_opts *o)
         { "max-connections-per-address", required_argument, NULL, OPT_MAX_PER_ADDRESS },
         { "object-ownership", required_argument, NULL, 'O' },
         { "certs-dir", required_argument, NULL, 'C' },
+        { "http-engine", required_argument, NULL, OPT_HTTP_ENGINE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -657,6 +678,11 @@ cmd_server(int argc, char **argv)
     if (getenv("BASALT_OBJECT_OWNERSHIP") && *getenv("BASALT_OBJECT_OWNERSHIP") &&
         set_object_ownership("BASALT_OBJECT_OWNERSHIP", getenv("BASALT_OBJECT_OWNERSHIP"), &o) <
             0) {
+        rc = 2;
+        goto out;
+    }
+    if (getenv("BASALT_HTTP_ENGINE") && *getenv("BASALT_HTTP_ENGINE") &&
+        set_http_engine("BASALT_HTTP_ENGINE", getenv("BASALT_HTTP_ENGINE"), &o) < 0) {
         rc = 2;
         goto out;
     }

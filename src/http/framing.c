@@ -23,14 +23,6 @@
 #include "http/internal.h"
 
 static bool
-is_tchar(unsigned char c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static bool
 is_token(struct slice s)
 {
     size_t i;
@@ -38,7 +30,7 @@ is_token(struct slice s)
     if (!s.len)
         return false;
     for (i = 0; i < s.len; i++)
-        if (!is_tchar((unsigned char)s.ptr[i]))
+        if (!http__is_tchar((unsigned char)s.ptr[i]))
             return false;
     return true;
 }
@@ -58,18 +50,6 @@ is_field_value(struct slice s)
     return true;
 }
 
-static struct slice
-trim_ows(struct slice s)
-{
-    while (s.len && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
-        s.ptr++;
-        s.len--;
-    }
-    while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
-        s.len--;
-    return s;
-}
-
 /* 1*DIGIT within int64_t. */
 static bool
 parse_length(struct slice s, int64_t *out)
@@ -77,7 +57,7 @@ parse_length(struct slice s, int64_t *out)
     uint64_t v = 0;
     size_t i;
 
-    s = trim_ows(s);
+    s = http__trim_ows(s);
     if (!s.len || s.len > 19)
         return false;
     for (i = 0; i < s.len; i++) {
@@ -110,7 +90,7 @@ check_codings(struct slice v, const char **why)
 
     while (rest.ptr) {
         rest = slice_split(rest, ',', &one);
-        one = trim_ows(one);
+        one = http__trim_ows(one);
         if (!one.len)
             continue;
         n++;

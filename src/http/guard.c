@@ -449,3 +449,9 @@ guard_get_stats(struct guard *g, struct guard_stats *out)
     out->refused_requests = atomic_load(&g->refused_requests);
     out->header_timeouts = atomic_load(&g->header_timeouts);
 }
+
+void
+guard_count_header_timeout(struct guard *g)
+{
+    atomic_fetch_add(&g->header_timeouts, 1);
+}

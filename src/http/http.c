@@ -1,20 +1,15 @@
 /*
- * http/http.c: the libmicrohttpd adapter (see http.h for the request model).
+ * http/http.c: the HTTP server of http.h, apart from the engine that
+ * serves its connections: binding the address, the request and response
+ * model both engines share (requests, query parsing, the client's
+ * address, the front's checks, the response builder), stats and metrics.
  *
- * libmicrohttpd runs in thread-per-connection mode with an internal polling
- * thread: each connection thread calls on_access() for a request, first
- * with the headers, then with body pieces, then once more at the end of the
- * body; the handler below it blocks on drive I/O in that thread.
- *
- * Raw URI: the URI log callback sees the request target exactly as sent
- * (SigV4 needs it), so it creates the request there and keeps a copy; the
- * unescape callback is a no-op so that libmicrohttpd never rewrites it.
- *
- * When to queue the response: libmicrohttpd refuses to read a body (and
- * closes the connection after the reply) once a response is queued on the
- * first call. That is what we want for a request refused before its body
- * (bad signature: no "100 Continue", no upload); for a request without a
- * body the response is kept until the final call, so keep-alive survives.
+ * Two engines (internal.h, struct http_engine): libmicrohttpd in
+ * thread-per-connection mode (mhd.c, the default) and Basalt's own front
+ * (front.c: an epoll thread holds idle connections and reads request heads
+ * with a strict parser, a pool of workers runs the blocking handlers),
+ * picked by http_config.engine. Both give upper layers the same
+ * http_req and the same calls.
  */
 #include "util/base.h"
 
@@ -23,11 +18,8 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -42,52 +34,8 @@
 #include "util/enc.h"
 #include "util/err.h"
 
-#define HTTP_STREAM_BLOCK (256 * 1024)
-#define HTTP_STOP_WAIT_MS 30000
-#define HTTP_DISCARD_MAX (64ull << 20) /* body bytes read after a body error */
 #define HTTP_DEFAULT_HEADER_TIMEOUT 10 /* seconds */
-#define HTTP_MAX_CONNECTIONS 16384     /* default ceiling (one thread each) */
-
-enum resp_kind { RESP_BUF, RESP_STREAM };
-
-struct resp_header {
-    struct resp_header *next;
-    const char *name;
-    const char *value;
-};
-
-struct http_resp {
-    unsigned status;
-    enum resp_kind kind;
-    struct resp_header *headers; /* in reverse order of addition */
-    char *body;                  /* RESP_BUF: malloc'd, or NULL */
-    size_t body_len;
-    uint64_t size; /* RESP_STREAM */
-    http_stream_fn *fn;
-    http_stream_free_fn *free_fn;
-    void *arg;
-    void *free_handle; /* arena cleanup that frees `arg` until libmicrohttpd owns it */
-    /* RESP_STREAM: the request's bytes_out; the reader runs only before the request completes */
-    uint64_t *sent;
-};
-
-struct http_server {
-    struct http_config cfg;
-    char *address; /* cfg.address points here */
-    int family;    /* of the listening socket */
-    struct MHD_Daemon *daemon;
-    int listen_fd;
-    http_handler_fn *handler;
-    void *arg;
-    atomic_uint_fast64_t next_id;
-    atomic_int inflight; /* requests between URI log and completion */
-    struct guard *guard;
-    struct netmask *proxies; /* trusted_proxies */
-    size_t nproxies;
-    atomic_uint_fast64_t bad_framing;
-    struct metric *m_open, *m_max, *m_accepted, *m_refused, *m_requests_refused, *m_timeouts;
-    struct tls_certs *tls; /* HTTPS when cfg.certs_dir is set (http/tls.h) */
-};
+#define HTTP_MAX_CONNECTIONS 16384     /* default ceiling (one thread each with libmicrohttpd) */
 
 /* ---- requests ---- */
 
@@ -103,14 +51,9 @@ req_make_id(struct http_server *srv, char id[HTTP_REQUEST_ID_LEN + 1])
     snprintf(id, HTTP_REQUEST_ID_LEN + 1, "%016llX", (unsigned long long)v);
 }
 
-/* The connection's peer address as text (IPv4-mapped IPv6 addresses as IPv4). */
-static void
-peer_address(struct MHD_Connection *conn, char *out, size_t cap)
+void
+http__peer_text(const struct sockaddr *sa, char *out, size_t cap)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
     out[0] = '\0';
     if (sa && sa->sa_family == AF_INET) {
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
@@ -125,70 +68,23 @@ peer_address(struct MHD_Connection *conn, char *out, size_t cap)
     }
 }
 
-/* The connection's guard record (on_connection), or NULL. */
-static struct guard_conn *
-conn_guard(struct MHD_Connection *conn)
+struct http_req *
+http__req_new(struct http_server *srv, struct slice target, const char *remote, int64_t start_ns)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
-    return ci ? ci->socket_context : NULL;
-}
-
-static void *
-on_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-    struct http_server *srv = cls;
     struct arena *a = arena_new(0);
     struct http_req *req = arena_zalloc(a, sizeof(*req));
-    struct slice raw = slice_cstr(uri), path;
+    struct slice path;
 
     req->arena = a;
-    req->start_ns = clock_mono_ns();
+    req->start_ns = start_ns;
     req->content_length = -1;
     req_make_id(srv, req->id);
-    peer_address(conn, req->remote, sizeof(req->remote));
-    guard_request_line(conn_guard(conn));
-    req->query = slice_split(raw, '?', &path);
+    snprintf(req->remote, sizeof(req->remote), "%s", remote);
+    req->query = slice_split(target, '?', &path);
     req->path = slice_make(arena_slicedup(a, path), path.len);
     req->query = slice_make(arena_slicedup(a, req->query), req->query.len);
     atomic_fetch_add(&srv->inflight, 1);
     return req;
-}
-
-static size_t
-on_unescape(void *cls, struct MHD_Connection *conn, char *s)
-{
-    return strlen(s);
-}
-
-struct header_fill {
-    struct http_req *req;
-    size_t cap;
-};
-
-static enum MHD_Result
-count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-             const char *value, size_t value_size)
-{
-    ((struct header_fill *)cls)->cap++;
-    return MHD_YES;
-}
-
-static enum MHD_Result
-add_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
-           size_t value_size)
-{
-    struct header_fill *f = cls;
-    struct http_req *req = f->req;
-
-    if (req->nheaders == f->cap)
-        return MHD_NO;
-    req->headers[req->nheaders].name = slice_make(key, key_size);
-    req->headers[req->nheaders].value = slice_make(value ? value : "", value ? value_size : 0);
-    req->header_bytes += key_size + (value ? value_size : 0);
-    req->nheaders++;
-    return MHD_YES;
 }
 
 /* Whether `text` is a trusted proxy's address. */
@@ -274,24 +170,17 @@ req_find_client(struct http_server *srv, struct http_req *req)
         netaddr_fmt(&a, req->client);
 }
 
-static void
-req_read_headers(struct http_server *srv, struct http_req *req, struct MHD_Connection *conn,
-                 const char *method)
+void
+http__req_headers_done(struct http_server *srv, struct http_req *req)
 {
-    struct header_fill f = { req, 0 };
-
-    req->method = slice_make(arena_strdup(req->arena, method), strlen(method));
     req->is_head = slice_eq_cstr(req->method, "HEAD");
-    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, count_header, &f);
-    req->headers = arena_alloc(req->arena, (f.cap + 1) * sizeof(*req->headers));
-    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_header, &f);
     req->query_ok = http_parse_query(req->arena, req->query, &req->params, &req->nparams);
     req_find_client(srv, req);
     req->_headers_done = true;
 }
 
-static bool
-req_has_body(const struct http_req *req)
+bool
+http__req_has_body(const struct http_req *req)
 {
     struct slice te;
 
@@ -462,102 +351,10 @@ http_resp_stream(struct http_req *req, unsigned status, uint64_t size, http_stre
         r->free_handle = arena_defer(req->arena, free_fn, arg);
 }
 
-static ssize_t
-stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    struct http_resp *r = cls;
-    ssize_t n;
+/* ---- what the front answers itself ---- */
 
-    if (pos >= r->size || !r->fn)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    n = r->fn(r->arg, pos, buf, MIN(max, r->size - pos));
-    if (n < 0)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    if (n == 0)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    if (r->sent)
-        *r->sent += (uint64_t)n;
-    return n;
-}
-
-static void
-stream_free(void *cls)
-{
-    struct http_resp *r = cls;
-
-    if (r->free_fn)
-        r->free_fn(r->arg);
-    free(r);
-}
-
-/*
- * Builds the MHD response. Ownership of the body (or of the stream's
- * argument) moves to libmicrohttpd, so the arena cleanup is cancelled.
- */
-static struct MHD_Response *
-resp_build(struct http_req *req, struct http_resp *r)
-{
-    struct MHD_Response *mr;
-    struct http_resp *copy;
-
-    arena_cancel(req->arena, r->free_handle);
-    if (r->kind == RESP_BUF) {
-        if (!r->body)
-            return MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        mr = MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
-        BUG_ON(!mr);
-        return mr;
-    }
-    /* The stream outlives the request's arena: give it its own copy. */
-    copy = xmemdup(r, sizeof(*r));
-    copy->headers = NULL;
-    copy->sent = &req->_bytes_out;
-    /* libmicrohttpd allocates and clears the block for each response: keep it small for
-     * small bodies. */
-    mr = MHD_create_response_from_callback(r->size,
-                                           (size_t)MIN(MAX(r->size, 4096), HTTP_STREAM_BLOCK),
-                                           stream_read, copy, stream_free);
-    BUG_ON(!mr);
-    return mr;
-}
-
-static enum MHD_Result
-resp_queue(struct MHD_Connection *conn, struct http_req *req)
-{
-    struct http_resp *r = req->_resp;
-    struct MHD_Response *mr;
-    struct resp_header *h;
-    enum MHD_Result ret;
-
-    if (!http_resp_is_set(req))
-        http_resp_empty(req, 500);
-    r = req->_resp;
-    mr = resp_build(req, r);
-    MHD_add_response_header(mr, "Server", "Basalt");
-    MHD_add_response_header(mr, "x-amz-request-id", req->id);
-    MHD_add_response_header(mr, "x-amz-id-2", req->id);
-    /*
-     * libmicrohttpd refuses an empty value; a lone space is optional
-     * whitespace that every HTTP client strips, so the header still arrives,
-     * empty (S3 returns x-amz-meta-* stored with an empty value).
-     */
-    for (h = r->headers; h; h = h->next)
-        MHD_add_response_header(mr, h->name, h->value[0] ? h->value : " ");
-    req->_queued_ns = clock_mono_ns();
-    ret = MHD_queue_response(conn, r->status, mr);
-    MHD_destroy_response(mr);
-    return ret;
-}
-
-/* ---- libmicrohttpd callbacks ---- */
-
-/*
- * Answers a request the front refuses itself (framing, a client over its
- * limit) with an S3 error document; `close`: and closes the connection.
- */
-static enum MHD_Result
-refuse(struct MHD_Connection *conn, struct http_req *req, unsigned status, const char *code,
-       const char *msg, bool close)
+void
+http__refuse(struct http_req *req, unsigned status, const char *code, const char *msg, bool close)
 {
     struct buf body = BUF_INIT;
 
@@ -572,78 +369,37 @@ refuse(struct MHD_Connection *conn, struct http_req *req, unsigned status, const
         http_resp_header(req, "Retry-After", "1");
     http_resp_buf(req, status, &body);
     buf_release(&body);
-    return resp_queue(conn, req);
 }
 
-static enum MHD_Result
-first_call(struct http_server *srv, struct MHD_Connection *conn, struct http_req *req,
-           const char *method, const char *version)
+bool
+http__req_refused(struct http_server *srv, struct http_req *req, struct guard_conn *gc, bool http10)
 {
-    struct guard_conn *gc = conn_guard(conn);
     struct http_framing fr;
     const char *why = NULL;
+    struct netaddr a;
     unsigned st;
 
-    guard_headers_done(gc);
-    req_read_headers(srv, req, conn, method);
-    st = http_framing_check(req->headers, req->nheaders, strcmp(version, "HTTP/1.0") == 0, &fr,
-                            &why);
+    st = http_framing_check(req->headers, req->nheaders, http10, &fr, &why);
     if (st) {
         atomic_fetch_add(&srv->bad_framing, 1);
         log_info(&(struct log_ctx){ .request_id = req->id, .event = "bad_framing" },
                  "refused a request from %s: %s", req->remote, why);
-        return refuse(conn, req, st, st == 501 ? "NotImplemented" : "BadRequest", why, true);
+        http__refuse(req, st, st == 501 ? "NotImplemented" : "BadRequest", why, true);
+        return true;
     }
     req->content_length = fr.content_length;
-    if (guard_conn_proxied(gc) && strcmp(req->client, req->remote) != 0) {
-        struct netaddr a;
-
-        if (netaddr_parse(slice_cstr(req->client), &a)) {
-            if (!guard_client_enter(srv->guard, &a))
-                return refuse(conn, req, 503, "SlowDown",
-                              "Too many requests in flight from your address: please reduce "
-                              "your request rate.",
-                              false);
-            req->_client_entered = true;
-        }
+    if (!guard_conn_proxied(gc) || strcmp(req->client, req->remote) == 0 ||
+        !netaddr_parse(slice_cstr(req->client), &a))
+        return false;
+    if (!guard_client_enter(srv->guard, &a)) {
+        http__refuse(req, 503, "SlowDown",
+                     "Too many requests in flight from your address: please reduce your request "
+                     "rate.",
+                     false);
+        return true;
     }
-    srv->handler(srv->arg, req);
-    if (http_resp_is_set(req)) {
-        /* Answered from the headers: with a body pending, answer now and
-         * never read it; without a body, wait for the final call. */
-        if (req_has_body(req))
-            return resp_queue(conn, req);
-        return MHD_YES;
-    }
-    if (!req->_expects_body)
-        http_resp_empty(req, 500);
-    return MHD_YES;
-}
-
-static enum MHD_Result
-on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-          const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
-{
-    struct http_server *srv = cls;
-    struct http_req *req = *con_cls;
-
-    if (!req) /* no URI log call: cannot happen with the option set */
-        return MHD_NO;
-    if (!req->_headers_done)
-        return first_call(srv, conn, req, method, version);
-    if (*upload_data_size) {
-        req->_bytes_in += *upload_data_size;
-        if (req->_body_rc == 0 && req->_on_body && !http_resp_is_set(req))
-            req->_body_rc = req->_on_body(req, upload_data, *upload_data_size);
-        else
-            req->_discarded += *upload_data_size;
-        *upload_data_size = 0;
-        /* Discarding a body lets us answer; past a bound, drop the connection instead. */
-        return req->_discarded > HTTP_DISCARD_MAX ? MHD_NO : MHD_YES;
-    }
-    if (!http_resp_is_set(req) && req->_on_end)
-        req->_on_end(req);
-    return resp_queue(conn, req);
+    req->_client_entered = true;
+    return false;
 }
 
 static void
@@ -664,72 +420,20 @@ req_done(struct http_req *req, bool ok)
     req->_on_done(req, &d);
 }
 
-static void
-on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-             enum MHD_RequestTerminationCode toe)
+void
+http__req_finish(struct http_server *srv, struct http_req *req, struct guard_conn *gc, bool ok)
 {
-    struct http_server *srv = cls;
-    struct http_req *req = *con_cls;
-
-    if (!req)
-        return;
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        log_info(&(struct log_ctx){ .request_id = req->id }, "request terminated early (%d)",
-                 (int)toe);
     if (req->_on_done)
-        req_done(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+        req_done(req, ok);
     if (req->_client_entered) {
         struct netaddr a;
 
         if (netaddr_parse(slice_cstr(req->client), &a))
             guard_client_leave(srv->guard, &a);
     }
-    guard_request_done(conn_guard(conn));
-    *con_cls = NULL;
+    guard_request_done(gc);
     arena_free(req->arena); /* aborts an unfinished PUT through its cleanup */
     atomic_fetch_sub(&srv->inflight, 1);
-}
-
-static enum MHD_Result
-on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
-{
-    struct http_server *srv = cls;
-
-    return guard_admit(srv->guard, addr) ? MHD_YES : MHD_NO;
-}
-
-static void
-on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-              enum MHD_ConnectionNotificationCode toe)
-{
-    struct http_server *srv = cls;
-    const union MHD_ConnectionInfo *ci, *ai;
-    int one = 1;
-
-    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        guard_conn_close(srv->guard, *socket_context);
-        *socket_context = NULL;
-        return;
-    }
-    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!ci)
-        return;
-    /* Never let a response wait on Nagle's algorithm (DESIGN.md Concurrency). */
-    (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    *socket_context = guard_conn_open(srv->guard, ci->connect_fd, ai ? ai->client_addr : NULL);
-}
-
-static void
-on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    struct buf b = BUF_INIT;
-
-    buf_vaddf(&b, fmt, ap);
-    while (b.len && b.ptr[b.len - 1] == '\n')
-        buf_setlen(&b, b.len - 1);
-    log_warn(&(struct log_ctx){ .event = "http_error" }, "libmicrohttpd: %s", b.ptr);
-    buf_release(&b);
 }
 
 /* ---- start and stop ---- */
@@ -859,16 +563,18 @@ guard_start(struct http_server *srv)
         c->max_per_address = 0;
     if (!c->header_timeout)
         c->header_timeout = HTTP_DEFAULT_HEADER_TIMEOUT;
+    /* Basalt's front keeps the header deadline itself: no deadline thread in the guard. */
     gc = (struct guard_config){ .max_connections = c->max_connections,
                                 .max_per_address = c->max_per_address,
-                                .header_timeout = c->header_timeout,
+                                .header_timeout =
+                                    c->engine == HTTP_ENGINE_BASALT ? 0 : c->header_timeout,
                                 .proxies = srv->proxies,
                                 .nproxies = srv->nproxies };
     srv->guard = guard_new(&gc);
     log_info(&(struct log_ctx){ .event = "config" },
              "connections: at most %u open, %u per client address (0: no limit); a request's "
-             "headers within %u s",
-             c->max_connections, c->max_per_address, c->header_timeout);
+             "headers within %u s; HTTP engine %s",
+             c->max_connections, c->max_per_address, c->header_timeout, srv->engine->name);
 }
 
 int
@@ -880,6 +586,7 @@ http_server_listen(const struct http_config *cfg, struct http_server **out, stru
     srv->cfg = *cfg;
     srv->address = xstrdup(cfg->address);
     srv->cfg.address = srv->address;
+    srv->engine = cfg->engine == HTTP_ENGINE_BASALT ? &http__engine_front : &http__engine_mhd;
     seed_ids(srv);
     fd = cfg->certs_dir ? tls_certs_open(cfg->certs_dir, &srv->tls, errmsg) : 0;
     if (fd == 0)
@@ -900,33 +607,9 @@ http_server_listen(const struct http_config *cfg, struct http_server **out, stru
 int
 http_server_start(struct http_server *srv, http_handler_fn *handler, void *arg, struct buf *errmsg)
 {
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    struct MHD_OptionItem tls[TLS_MHD_OPTIONS] = { { MHD_OPTION_END, 0, NULL } };
-
     srv->handler = handler;
     srv->arg = arg;
-    if (srv->family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    if (srv->tls) {
-        flags |= MHD_USE_TLS;
-        tls_certs_options(srv->tls, srv->listen_fd, tls);
-    }
-    /* The logger first, so that libmicrohttpd never writes to stderr itself. */
-    /* libmicrohttpd's own connection limit is left above the guard's, which counts refusals */
-    srv->daemon = MHD_start_daemon(
-        flags, 0, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri_log, srv,
-        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)srv->cfg.idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)srv->cfg.header_limit, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)(srv->cfg.max_connections + 64), MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
-    if (!srv->daemon) {
-        buf_addf(errmsg, "cannot start the HTTP server on %s", srv->address);
-        return -ERR_IO;
-    }
-    return 0;
+    return srv->engine->start(srv, errmsg);
 }
 
 int
@@ -955,27 +638,22 @@ http_server_port(const struct http_server *srv)
 }
 
 void
-http_server_stop(struct http_server *srv)
+http__wait_inflight(struct http_server *srv)
 {
     int waited = 0;
-    MHD_socket fd;
 
-    if (!srv)
-        return;
-    if (!srv->daemon) {
-        close(srv->listen_fd);
-        goto out_free;
-    }
-    /* Stop accepting, let in-flight requests finish (bounded), then stop. */
-    fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     while (atomic_load(&srv->inflight) > 0 && waited < HTTP_STOP_WAIT_MS) {
         usleep(10 * 1000);
         waited += 10;
     }
-    MHD_stop_daemon(srv->daemon);
-out_free:
+}
+
+void
+http_server_stop(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    srv->engine->stop(srv);
     guard_free(srv->guard);
     free(srv->proxies);
     tls_certs_free(srv->tls);

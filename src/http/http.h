@@ -1,10 +1,11 @@
 /*
- * http/http.h: the HTTP/1.1 server adapter over libmicrohttpd (DESIGN.md
- * "http/"). Upper layers (s3/) see only `struct http_req` and the response
- * builder below, never an MHD type.
+ * http/http.h: the HTTP/1.1 server (DESIGN.md "http/"). Upper layers (s3/)
+ * see only `struct http_req` and the response builder below, never an
+ * engine's type.
  *
- * Model: libmicrohttpd runs one thread per connection and handlers block
- * (DESIGN.md Concurrency). For each request:
+ * Model: handlers block (DESIGN.md Concurrency), on a connection thread
+ * of libmicrohttpd (the default engine) or on a worker of Basalt's own
+ * front (http_config.engine). For each request:
  *
  *   1. headers complete -> cfg.handler(arg, req) on the connection thread.
  *      The handler either answers at once (http_resp_*; e.g. an error or a
@@ -12,7 +13,7 @@
  *      no "100 Continue" is sent), or calls http_req_expect_body() to
  *      receive the body (then "100 Continue" is sent if the client asked).
  *   2. body pieces -> on_body(req, data, n), any sizes (chunked bodies are
- *      decoded by libmicrohttpd). After on_body fails, the rest of the body
+ *      decoded). After on_body fails, the rest of the body
  *      is read and discarded (at most 64 MiB: past that the connection is
  *      closed without an answer).
  *   3. end of body -> on_end(req): must answer (http_resp_*).
@@ -111,6 +112,12 @@ struct http_req {
     int64_t _queued_ns; /* clock_mono_ns() when the response was queued */
 };
 
+/* What serves the connections (internal.h, struct http_engine). */
+enum http_engine_id {
+    HTTP_ENGINE_MHD,    /* libmicrohttpd, a thread per connection (the default) */
+    HTTP_ENGINE_BASALT, /* Basalt's own: an epoll thread, a pool of workers (http/front.c) */
+};
+
 struct http_config {
     const char *address;   /* "HOST:PORT"; "[::1]:9000" for IPv6 */
     unsigned idle_timeout; /* seconds without a byte before a connection is closed */
@@ -122,6 +129,7 @@ struct http_config {
     unsigned header_timeout;     /* seconds to send a request's headers (0: 10) */
     const char *trusted_proxies; /* "10.0.0.0/8,::1": proxies that name the client; copied */
     const char *certs_dir; /* HTTPS with the certificates of this folder (http/tls.h); NULL: HTTP */
+    enum http_engine_id engine;
 };
 
 /* The front's counters (http_server_stats). */

@@ -1,6 +1,7 @@
 /*
  * http/tls.c: the certificates of `--certs-dir` (http/tls.h) and the
- * GnuTLS certificate callback libmicrohttpd calls on each handshake.
+ * GnuTLS certificate callback libmicrohttpd (or Basalt's own front,
+ * http/front.c, on its sessions) calls on each handshake.
  *
  * Why libmicrohttpd's own TLS (GnuTLS) and not OpenSSL in front of it:
  * libmicrohttpd 0.9.75 can only encrypt through GnuTLS, which it drives
@@ -20,7 +21,9 @@
  * The callback has no argument of ours: GnuTLS passes the session, whose
  * pointer libmicrohttpd sets to its connection; the connection names the
  * daemon, whose listening socket keys the small table `daemons` below (the
- * one process-wide state here, forced by that callback type).
+ * one process-wide state here, forced by that callback type). Basalt's own
+ * front sets the session's pointer itself, to the tls_certs
+ * (on_cert_front).
  */
 #include "util/base.h"
 
@@ -64,6 +67,9 @@ struct tls_certs {
     char *dir;
     pthread_mutex_t lock;
     struct tls_snap *cur; /* protected by lock */
+    /* Basalt's front (tls_session_new): made once by tls_certs_front(), read only after */
+    gnutls_certificate_credentials_t cred;
+    gnutls_priority_t prio;
 };
 
 static struct {
@@ -405,16 +411,14 @@ copy_cert(const struct tls_cert *c, gnutls_pcert_st **pcerts, gnutls_privkey_t *
 }
 
 static int
-on_cert(gnutls_session_t session, const struct gnutls_cert_retr_st *info, gnutls_pcert_st **certs,
-        unsigned int *ncerts, gnutls_ocsp_data_st **ocsp, unsigned int *nocsp,
-        gnutls_privkey_t *key, unsigned int *flags)
+answer_cert(struct tls_certs *t, gnutls_session_t session, gnutls_pcert_st **certs,
+            unsigned int *ncerts, gnutls_ocsp_data_st **ocsp, unsigned int *nocsp,
+            gnutls_privkey_t *key, unsigned int *flags)
 {
-    struct tls_certs *t = certs_of_session(session);
     const struct tls_cert *c;
     struct tls_snap *s;
     int grc;
 
-    (void)info;
     if (!t)
         return -1;
     s = snap_current(t);
@@ -431,6 +435,65 @@ on_cert(gnutls_session_t session, const struct gnutls_cert_retr_st *info, gnutls
     }
     snap_unref(s);
     return grc == 0 ? 0 : -1;
+}
+
+/* libmicrohttpd's sessions: the certificates of the daemon's listening socket. */
+static int
+on_cert(gnutls_session_t session, const struct gnutls_cert_retr_st *info, gnutls_pcert_st **certs,
+        unsigned int *ncerts, gnutls_ocsp_data_st **ocsp, unsigned int *nocsp,
+        gnutls_privkey_t *key, unsigned int *flags)
+{
+    return answer_cert(certs_of_session(session), session, certs, ncerts, ocsp, nocsp, key, flags);
+}
+
+/* Basalt's front's sessions: the session's pointer is the tls_certs. */
+static int
+on_cert_front(gnutls_session_t session, const struct gnutls_cert_retr_st *info,
+              gnutls_pcert_st **certs, unsigned int *ncerts, gnutls_ocsp_data_st **ocsp,
+              unsigned int *nocsp, gnutls_privkey_t *key, unsigned int *flags)
+{
+    return answer_cert(gnutls_session_get_ptr(session), session, certs, ncerts, ocsp, nocsp, key,
+                       flags);
+}
+
+int
+tls_certs_front(struct tls_certs *t, struct buf *errmsg)
+{
+    int grc = gnutls_certificate_allocate_credentials(&t->cred);
+
+    if (grc == 0) {
+        gnutls_certificate_set_retrieve_function3(t->cred, on_cert_front);
+        grc = gnutls_priority_init(&t->prio, TLS_PRIORITIES, NULL);
+    }
+    if (grc < 0) {
+        buf_addf(errmsg, "TLS: %s", gnutls_strerror(grc));
+        return -ERR_IO;
+    }
+    return 0;
+}
+
+int
+tls_session_new(struct tls_certs *t, int fd, gnutls_session_t *out)
+{
+    gnutls_session_t s = NULL;
+    int grc = gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+
+    if (grc == 0)
+        grc = gnutls_priority_set(s, t->prio);
+    if (grc == 0)
+        grc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->cred);
+    if (grc < 0) {
+        log_warn(&(struct log_ctx){ .event = "tls_error" }, "TLS session: %s",
+                 gnutls_strerror(grc));
+        if (s)
+            gnutls_deinit(s);
+        return -ERR_IO;
+    }
+    gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+    gnutls_session_set_ptr(s, t);
+    gnutls_transport_set_int(s, fd);
+    *out = s;
+    return 0;
 }
 
 void
@@ -463,6 +526,10 @@ tls_certs_free(struct tls_certs *t)
             daemons.d[i].t = NULL;
     pthread_mutex_unlock(&daemons.lock);
     snap_unref(t->cur);
+    if (t->cred)
+        gnutls_certificate_free_credentials(t->cred);
+    if (t->prio)
+        gnutls_priority_deinit(t->prio);
     pthread_mutex_destroy(&t->lock);
     free(t->dir);
     free(t);

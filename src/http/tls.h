@@ -6,7 +6,8 @@
  *   DIR/NAME/public.crt, private.key    more certificates, picked by SNI
  *   DIR/CAs/                            CAs this node trusts for its peers (any file names)
  *
- * TLS runs inside libmicrohttpd (GnuTLS): tls_certs_options() gives the
+ * TLS runs inside libmicrohttpd (GnuTLS), or in Basalt's own front on its
+ * sessions (tls_session_new): tls_certs_options() gives the
  * daemon the priority string (TLS 1.2 and 1.3, AEAD ciphers only) and a
  * certificate callback that picks, per handshake, the certificate whose
  * names match the client's SNI (the default one otherwise) from the
@@ -25,6 +26,7 @@
 
 struct tls_certs;
 struct MHD_OptionItem;
+typedef struct gnutls_session_int *gnutls_session_t;
 
 #define TLS_MHD_OPTIONS 3 /* items tls_certs_options() fills, the final MHD_OPTION_END included */
 
@@ -50,6 +52,17 @@ int tls_certs_reload(struct tls_certs *t, struct buf *errmsg);
  * `t`, which must outlive the daemon. Call once per daemon.
  */
 void tls_certs_options(struct tls_certs *t, int listen_fd, struct MHD_OptionItem *items);
+
+/*
+ * Basalt's front (http/front.c) does TLS on its own sockets with the same
+ * certificates and callback: tls_certs_front() makes `t`'s credentials
+ * and priorities once (0, or -ERR_IO with the reason in `errmsg`), then
+ * tls_session_new() makes a non-blocking server session on `fd` (0 and
+ * `*out`, or -ERR_IO, logged). The caller runs the handshake and
+ * gnutls_deinit()s the session; `t` must outlive its sessions.
+ */
+int tls_certs_front(struct tls_certs *t, struct buf *errmsg);
+int tls_session_new(struct tls_certs *t, int fd, gnutls_session_t *out);
 
 /* Forgets the daemon of tls_certs_options and frees `t` (NULL is fine). After the daemon stopped.
  */

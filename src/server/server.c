@@ -327,7 +327,10 @@ server_open(const struct server_config *cfg, struct server **out, struct buf *er
                               .max_per_address = cfg->max_per_address,
                               .header_timeout = cfg->header_timeout,
                               .trusted_proxies = cfg->trusted_proxies,
-                              .certs_dir = cfg->certs_dir };
+                              .certs_dir = cfg->certs_dir,
+                              .engine = cfg->http_engine && !strcmp(cfg->http_engine, "basalt")
+                                            ? HTTP_ENGINE_BASALT
+                                            : HTTP_ENGINE_MHD };
     int rc;
 
     if (metrics_wanted()) {

@@ -68,6 +68,8 @@ struct server_config {
     const char *object_ownership;
     /* HTTPS with DIR/public.crt, private.key, DIR/NAME/ (SNI), DIR/CAs/ (peers); NULL: HTTP */
     const char *certs_dir;
+    /* what serves HTTP (http_config.engine): "mhd" or NULL (libmicrohttpd), "basalt" */
+    const char *http_engine;
 };
 
 /* Reopens the audit file (SIGHUP after logrotate). */

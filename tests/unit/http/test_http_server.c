@@ -105,11 +105,11 @@ exchange(int port, const char *req, size_t body_len, struct buf *out)
 }
 
 static struct http_server *
-start(int *port)
+start(int *port, enum http_engine_id engine)
 {
-    struct http_config cfg = { .address = "127.0.0.1:0",
-                               .idle_timeout = 5,
-                               .header_limit = 32 * 1024 };
+    struct http_config cfg = {
+        .address = "127.0.0.1:0", .idle_timeout = 5, .header_limit = 32 * 1024, .engine = engine
+    };
     struct http_server *srv = NULL;
     struct buf err = BUF_INIT;
 
@@ -121,14 +121,15 @@ start(int *port)
     return srv;
 }
 
-TEST(http_server_raw_uri_and_headers)
+static void
+raw_uri_and_headers(enum http_engine_id engine)
 {
     struct buf r = BUF_INIT;
     struct http_server *srv;
     const char *id;
     int port, i;
 
-    srv = start(&port);
+    srv = start(&port, engine);
     exchange(port,
              "GET /echo/a%2Fb%20c//../x?list-type=2&prefix=a%2F HTTP/1.1\r\nHost: x\r\n"
              "Connection: close\r\n\r\n",
@@ -150,7 +151,8 @@ TEST(http_server_raw_uri_and_headers)
     http_server_stop(srv);
 }
 
-TEST(http_server_bodies)
+static void
+bodies(enum http_engine_id engine)
 {
     struct buf r = BUF_INIT;
     struct http_server *srv;
@@ -158,7 +160,7 @@ TEST(http_server_bodies)
     size_t i;
     int port;
 
-    srv = start(&port);
+    srv = start(&port, engine);
     exchange(port,
              "PUT /body HTTP/1.1\r\nHost: x\r\nContent-Length: 3000000\r\n"
              "Connection: close\r\n\r\n",
@@ -189,7 +191,8 @@ TEST(http_server_bodies)
     http_server_stop(srv);
 }
 
-TEST(http_server_keepalive)
+static void
+keepalive(enum http_engine_id engine)
 {
     struct buf r = BUF_INIT;
     struct http_server *srv;
@@ -197,10 +200,84 @@ TEST(http_server_keepalive)
                       "GET /echo2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     int port;
 
-    srv = start(&port);
+    srv = start(&port, engine);
     exchange(port, two, 0, &r);
     ASSERT(strstr(r.ptr, "/echo1||0"));
     ASSERT(strstr(r.ptr, "/echo2||0"));
+    buf_release(&r);
+    http_server_stop(srv);
+}
+
+TEST(http_server_raw_uri_and_headers)
+{
+    raw_uri_and_headers(HTTP_ENGINE_MHD);
+}
+
+TEST(http_server_bodies)
+{
+    bodies(HTTP_ENGINE_MHD);
+}
+
+TEST(http_server_keepalive)
+{
+    keepalive(HTTP_ENGINE_MHD);
+}
+
+TEST(http_front_raw_uri_and_headers)
+{
+    raw_uri_and_headers(HTTP_ENGINE_BASALT);
+}
+
+TEST(http_front_bodies)
+{
+    bodies(HTTP_ENGINE_BASALT);
+}
+
+TEST(http_front_keepalive)
+{
+    keepalive(HTTP_ENGINE_BASALT);
+}
+
+/* What only Basalt's front does: strict heads, and the edges of its own HTTP/1.1. */
+TEST(http_front_strict_and_edges)
+{
+    struct buf r = BUF_INIT;
+    struct http_server *srv;
+    int port;
+
+    srv = start(&port, HTTP_ENGINE_BASALT);
+    exchange(port, "GET /echo HTTP/1.1\nHost: x\n\n", 0, &r); /* bare LF: 400, closed */
+    ASSERT(strncmp(r.ptr, "HTTP/1.1 400 ", 13) == 0);
+    ASSERT(strstr(r.ptr, "Connection: close\r\n"));
+    buf_clear(&r);
+    exchange(port, "GET /echo HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", 0, &r); /* obs-fold */
+    ASSERT(strncmp(r.ptr, "HTTP/1.1 400 ", 13) == 0);
+    buf_clear(&r);
+    exchange(port, "HEAD /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, &r);
+    ASSERT(strstr(r.ptr, "Content-Length: 1000000\r\n"));
+    ASSERT(r.len == (size_t)(strstr(r.ptr, "\r\n\r\n") + 4 - r.ptr));
+    buf_clear(&r);
+    exchange(port, "GET /echo HTTP/1.0\r\n\r\n", 0, &r); /* HTTP/1.0: closed after */
+    ASSERT(strstr(r.ptr, "Connection: close\r\n"));
+    ASSERT(strstr(r.ptr, "/echo||0"));
+    buf_clear(&r);
+    exchange(port,
+             "PUT /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+             "Connection: close\r\n\r\n5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n",
+             0, &r);
+    ASSERT(strstr(r.ptr, "\r\n\r\n8"));
+    buf_clear(&r);
+    exchange(port,
+             "PUT /body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+             "Connection: close\r\n\r\nhello",
+             0, &r);
+    ASSERT(strncmp(r.ptr, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ", 38) == 0);
+    ASSERT(strstr(r.ptr, "\r\n\r\n5"));
+    buf_clear(&r);
+    /* a bad chunk size: the connection is dropped without an answer */
+    exchange(port, "PUT /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0,
+             &r);
+    ASSERT_EQ(r.len, 0);
     buf_release(&r);
     http_server_stop(srv);
 }
