@@ -853,7 +853,7 @@ handshake(struct front *f, struct conn *c)
         return false;
     }
     c->handshaken = true;
-    c->first_ns = 0; /* an idle connection until its first request */
+    c->first_ns = 0;              /* an idle connection until its first request */
     c->last_ns = clock_mono_ns(); /* idle from now, not from the accept */
     return true;
 }

@@ -144,20 +144,35 @@ check_dates(const char *path, gnutls_x509_crt_t leaf)
                  "%s: the certificate is not valid yet: clients will refuse it", path);
 }
 
+/* The certificates of the PEM file `path` (at least one; free with gnutls_free), or -ERR_INVAL. */
 static int
-load_chain(const char *path, const struct buf *pem, struct tls_cert *c, struct buf *errmsg)
+import_certs(const char *path, const struct buf *pem, gnutls_x509_crt_t **crts, unsigned *n,
+             struct buf *errmsg)
 {
     gnutls_datum_t in = { (unsigned char *)pem->ptr, (unsigned)pem->len };
-    gnutls_x509_crt_t *crts = NULL;
-    unsigned i, n = 0;
     int grc;
 
-    grc = gnutls_x509_crt_list_import2(&crts, &n, &in, GNUTLS_X509_FMT_PEM, 0);
-    if (grc < 0 || n == 0) {
+    *crts = NULL;
+    *n = 0;
+    grc = gnutls_x509_crt_list_import2(crts, n, &in, GNUTLS_X509_FMT_PEM, 0);
+    if (grc < 0 || *n == 0) {
         buf_addf(errmsg, "%s: not a PEM certificate (%s)", path,
                  grc < 0 ? gnutls_strerror(grc) : "none found");
         return -ERR_INVAL;
     }
+    return 0;
+}
+
+static int
+load_chain(const char *path, const struct buf *pem, struct tls_cert *c, struct buf *errmsg)
+{
+    gnutls_x509_crt_t *crts;
+    unsigned i, n;
+    int grc;
+
+    grc = import_certs(path, pem, &crts, &n, errmsg);
+    if (grc < 0)
+        return grc;
     c->chain = xcalloc(n, sizeof(*c->chain));
     for (i = 0; i < n; i++) {
         if (grc >= 0 && gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_DER, &c->chain[i]) == 0)
@@ -541,17 +556,11 @@ tls_certs_free(struct tls_certs *t)
 static ssize_t
 count_certs(const char *path, const struct buf *pem, struct buf *errmsg)
 {
-    gnutls_datum_t in = { (unsigned char *)pem->ptr, (unsigned)pem->len };
-    gnutls_x509_crt_t *crts = NULL;
-    unsigned i, n = 0;
-    int grc;
+    gnutls_x509_crt_t *crts;
+    unsigned i, n;
 
-    grc = gnutls_x509_crt_list_import2(&crts, &n, &in, GNUTLS_X509_FMT_PEM, 0);
-    if (grc < 0 || n == 0) {
-        buf_addf(errmsg, "%s: not a PEM certificate (%s)", path,
-                 grc < 0 ? gnutls_strerror(grc) : "none found");
+    if (import_certs(path, pem, &crts, &n, errmsg) < 0)
         return -ERR_INVAL;
-    }
     for (i = 0; i < n; i++)
         gnutls_x509_crt_deinit(crts[i]);
     gnutls_free(crts);
